@@ -1,0 +1,1 @@
+export { freePort, influxdInstalled, type LocalInfluxd, startInfluxd } from './influxd.ts';

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import type { HomeId } from './ids.ts';
+import type { ReadingCategory, SensorKind } from './sensors.ts';
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+export const Severity = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof Severity>;
+export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+
+/** Rule kinds that exist today (issue 2); more come with the rules issue. */
+export const RULE_KINDS = ['alarm_button', 'fall', 'smoke', 'inactivity'] as const;
+export const RuleKind = z.enum(RULE_KINDS);
+export type RuleKind = z.infer<typeof RuleKind>;
+
+export const ALERT_STATES = ['open', 'acknowledged', 'resolved'] as const;
+export const AlertState = z.enum(ALERT_STATES);
+export type AlertState = z.infer<typeof AlertState>;
+
+export const OUTCOMES = ['real_incident', 'false_alarm', 'no_action_needed', 'technical_fault'] as const;
+export const Outcome = z.enum(OUTCOMES);
+export type Outcome = z.infer<typeof Outcome>;
+
+/** Who an alert is for: care staff, or technicians for technical alerts. */
+export type Audience = 'care' | 'technical';
+
+/** The readings and thresholds that made a rule fire, kept on the alert. */
+export interface Evidence {
+  readings: Array<{ deviceId: string; kind: SensorKind; value: number; ts: number }>;
+  thresholds?: Record<string, number | string>;
+  summary: string;
+}
+
+/** What the rules service hands to the alerts service. */
+export interface AlertCandidate {
+  homeId: HomeId;
+  rule: RuleKind;
+  category: ReadingCategory;
+  severity: Severity;
+  audience: Audience;
+  /** epoch ms, when the condition was seen */
+  at: number;
+  evidence: Evidence;
+}
+
+export interface Alert {
+  id: string;
+  homeId: HomeId;
+  rule: RuleKind;
+  category: ReadingCategory;
+  severity: Severity;
+  audience: Audience;
+  state: AlertState;
+  openedAt: number;
+  lastSeenAt: number;
+  /** how many further times the condition was seen while this alert was open */
+  repeats: number;
+  evidence: Evidence;
+  acknowledgedBy: string | null;
+  acknowledgedAt: number | null;
+  resolvedBy: string | null;
+  resolvedAt: number | null;
+  outcome: Outcome | null;
+  note: string | null;
+}
+
+export const ResolveRequest = z
+  .object({
+    outcome: Outcome,
+    note: z.string().trim().max(2000).default(''),
+  })
+  .strict();
+export type ResolveRequest = z.infer<typeof ResolveRequest>;
+
+/** One change to an alert, numbered so a dashboard can resume from the last one it saw. */
+export interface AlertEvent {
+  seq: number;
+  type: 'opened' | 'repeated' | 'acknowledged' | 'resolved';
+  alert: Alert;
+}

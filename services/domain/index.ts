@@ -1,0 +1,6 @@
+export * from './alert.ts';
+export * from './consent.ts';
+export * from './ids.ts';
+export * from './reading.ts';
+export * from './sensors.ts';
+export * from './topics.ts';

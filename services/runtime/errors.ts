@@ -1,0 +1,50 @@
+/**
+ * Errors are data: a stable code a client can act on, a human message, an HTTP status,
+ * and the cause kept for the log (never sent to a client).
+ */
+export type ErrorCode =
+  | 'bad_request'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'rate_limited'
+  | 'invalid_config'
+  | 'unavailable'
+  | 'internal';
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  rate_limited: 429,
+  invalid_config: 500,
+  unavailable: 503,
+  internal: 500,
+};
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export class TryghedError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; issues?: FieldIssue[] } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'TryghedError';
+    this.status = STATUS[code];
+    this.issues = options.issues ?? [];
+  }
+  readonly issues: FieldIssue[];
+}
+
+export const notFound = (what: string) => new TryghedError('not_found', `${what} not found`);
+export const forbidden = (why = 'not allowed') => new TryghedError('forbidden', why);
+export const conflict = (why: string) => new TryghedError('conflict', why);

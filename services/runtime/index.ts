@@ -1,0 +1,6 @@
+export { EventBus } from './bus.ts';
+export { type Clock, ManualClock, systemClock } from './clock.ts';
+export * from './errors.ts';
+export { createLogger, type Logger, silentLogger } from './logger.ts';
+export { Metrics } from './metrics.ts';
+export { hashSecret, newSecret, verifySecret } from './secrets.ts';

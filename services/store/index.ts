@@ -1,0 +1,27 @@
+import { openSqlite } from './sqlite-open.ts';
+import { sqliteDevices, sqliteHomes, sqliteTeams, sqliteUsers } from './sqlite-people.ts';
+import { sqliteAlerts, sqliteAudit, sqliteConsent } from './sqlite-records.ts';
+import type { Store } from './types.ts';
+
+export * from './types.ts';
+
+/** Opens the relational store. Today: a SQLite file (`:memory:` for a throwaway one). */
+export async function openStore(options: { sqlitePath: string }): Promise<Store> {
+  const db = openSqlite(options.sqlitePath);
+  return {
+    kind: 'sqlite',
+    homes: sqliteHomes(db),
+    devices: sqliteDevices(db),
+    users: sqliteUsers(db),
+    teams: sqliteTeams(db),
+    consent: sqliteConsent(db),
+    alerts: sqliteAlerts(db),
+    audit: sqliteAudit(db),
+    async ping() {
+      db.prepare('SELECT 1').get();
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

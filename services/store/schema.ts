@@ -1,0 +1,111 @@
+/**
+ * Migrations, in order. Each runs once, inside a transaction; `schema_version` records how far
+ * a database has come. Never edit a released migration: add the next one.
+ */
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE teams (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+  );
+  CREATE TABLE homes (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    timezone TEXT NOT NULL DEFAULT 'Europe/Copenhagen',
+    settings TEXT NOT NULL DEFAULT '{}',
+    test INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX homes_team ON homes(team_id);
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    home_id TEXT NOT NULL REFERENCES homes(id),
+    role TEXT NOT NULL CHECK (role IN ('sensor', 'gateway')),
+    kinds TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    test INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX devices_home ON devices(home_id);
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('staff', 'technician', 'admin', 'citizen', 'relative')),
+    password_hash TEXT NOT NULL,
+    home_id TEXT REFERENCES homes(id),
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE team_members (
+    user_id TEXT NOT NULL REFERENCES users(id),
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    PRIMARY KEY (user_id, team_id)
+  );
+  CREATE TABLE consent_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    home_id TEXT NOT NULL REFERENCES homes(id),
+    category TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('grant', 'withdraw')),
+    actor_id TEXT NOT NULL,
+    actor_role TEXT NOT NULL,
+    on_behalf_of TEXT,
+    channel TEXT NOT NULL,
+    text_version TEXT NOT NULL,
+    reference TEXT,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX consent_events_home ON consent_events(home_id, id);
+  -- Consent events are append-only: the database itself refuses changes and deletions.
+  CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
+    BEGIN SELECT RAISE(ABORT, 'consent events are append-only'); END;
+  CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events
+    BEGIN SELECT RAISE(ABORT, 'consent events are append-only'); END;
+  CREATE TABLE alerts (
+    id TEXT PRIMARY KEY,
+    home_id TEXT NOT NULL REFERENCES homes(id),
+    rule TEXT NOT NULL,
+    category TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+    opened_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    repeats INTEGER NOT NULL DEFAULT 0,
+    evidence TEXT NOT NULL,
+    acknowledged_by TEXT,
+    acknowledged_at INTEGER,
+    resolved_by TEXT,
+    resolved_at INTEGER,
+    outcome TEXT,
+    note TEXT
+  );
+  CREATE INDEX alerts_home_state ON alerts(home_id, state);
+  -- At most one unresolved alert per home and rule, enforced by the database too.
+  CREATE UNIQUE INDEX alerts_one_active ON alerts(home_id, rule) WHERE state <> 'resolved';
+  CREATE TABLE alert_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id TEXT NOT NULL REFERENCES alerts(id),
+    home_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    alert TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor_id TEXT NOT NULL,
+    actor_role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    home_id TEXT,
+    purpose TEXT NOT NULL,
+    detail TEXT
+  );
+  CREATE INDEX audit_home ON audit(home_id, id);
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  `,
+];

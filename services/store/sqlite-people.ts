@@ -1,0 +1,169 @@
+import type { Db } from './sqlite-open.ts';
+import type {
+  Device,
+  DeviceRepository,
+  Home,
+  HomeRepository,
+  Team,
+  TeamRepository,
+  User,
+  UserRepository,
+} from './types.ts';
+
+type Row = Record<string, unknown>;
+
+const toHome = (r: Row): Home => ({
+  id: r.id as string,
+  label: r.label as string,
+  teamId: r.team_id as string,
+  timezone: r.timezone as string,
+  settings: JSON.parse(r.settings as string) as Record<string, unknown>,
+  test: r.test === 1,
+  createdAt: r.created_at as number,
+});
+
+const toDevice = (r: Row): Device => ({
+  id: r.id as string,
+  homeId: r.home_id as string,
+  role: r.role as Device['role'],
+  kinds: JSON.parse(r.kinds as string) as Device['kinds'],
+  secretHash: r.secret_hash as string,
+  test: r.test === 1,
+  createdAt: r.created_at as number,
+});
+
+export function sqliteHomes(db: Db): HomeRepository {
+  const get = db.prepare('SELECT * FROM homes WHERE id = ?');
+  const repo: HomeRepository = {
+    async create(home) {
+      const createdAt = home.createdAt ?? Date.now();
+      db.prepare(
+        'INSERT INTO homes (id, label, team_id, timezone, settings, test, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        home.id,
+        home.label,
+        home.teamId,
+        home.timezone,
+        JSON.stringify(home.settings),
+        home.test ? 1 : 0,
+        createdAt,
+      );
+      return { ...home, createdAt };
+    },
+    async get(id) {
+      const r = get.get(id) as Row | undefined;
+      return r ? toHome(r) : null;
+    },
+    async list(filter = {}) {
+      if (filter.teamIds) {
+        if (filter.teamIds.length === 0) return [];
+        const marks = filter.teamIds.map(() => '?').join(',');
+        return (
+          db
+            .prepare(`SELECT * FROM homes WHERE team_id IN (${marks}) ORDER BY id`)
+            .all(...filter.teamIds) as Row[]
+        ).map(toHome);
+      }
+      return (db.prepare('SELECT * FROM homes ORDER BY id').all() as Row[]).map(toHome);
+    },
+    async update(id, patch) {
+      const current = await repo.get(id);
+      if (!current) throw new Error(`home ${id} not found`);
+      const next = { ...current, ...patch };
+      db.prepare(
+        'UPDATE homes SET label = ?, team_id = ?, timezone = ?, settings = ?, test = ? WHERE id = ?',
+      ).run(next.label, next.teamId, next.timezone, JSON.stringify(next.settings), next.test ? 1 : 0, id);
+      return next;
+    },
+  };
+  return repo;
+}
+
+export function sqliteDevices(db: Db): DeviceRepository {
+  const get = db.prepare('SELECT * FROM devices WHERE id = ?');
+  return {
+    async create(device) {
+      const createdAt = device.createdAt ?? Date.now();
+      db.prepare(
+        'INSERT INTO devices (id, home_id, role, kinds, secret_hash, test, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        device.id,
+        device.homeId,
+        device.role,
+        JSON.stringify(device.kinds),
+        device.secretHash,
+        device.test ? 1 : 0,
+        createdAt,
+      );
+      return { ...device, createdAt };
+    },
+    async get(id) {
+      const r = get.get(id) as Row | undefined;
+      return r ? toDevice(r) : null;
+    },
+    async listByHome(homeId) {
+      return (db.prepare('SELECT * FROM devices WHERE home_id = ? ORDER BY id').all(homeId) as Row[]).map(
+        toDevice,
+      );
+    },
+    async listAll() {
+      return (db.prepare('SELECT * FROM devices ORDER BY id').all() as Row[]).map(toDevice);
+    },
+    async setSecretHash(id, secretHash) {
+      db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(secretHash, id);
+    },
+  };
+}
+
+export function sqliteUsers(db: Db): UserRepository {
+  const teamsOf = db.prepare('SELECT team_id FROM team_members WHERE user_id = ? ORDER BY team_id');
+  const toUser = (r: Row): User => ({
+    id: r.id as string,
+    username: r.username as string,
+    displayName: r.display_name as string,
+    role: r.role as User['role'],
+    passwordHash: r.password_hash as string,
+    homeId: (r.home_id as string | null) ?? null,
+    teamIds: (teamsOf.all(r.id) as Array<{ team_id: string }>).map((t) => t.team_id),
+    createdAt: r.created_at as number,
+  });
+  return {
+    async create(user) {
+      const createdAt = user.createdAt ?? Date.now();
+      db.transaction(() => {
+        db.prepare(
+          'INSERT INTO users (id, username, display_name, role, password_hash, home_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        ).run(user.id, user.username, user.displayName, user.role, user.passwordHash, user.homeId, createdAt);
+        const member = db.prepare('INSERT INTO team_members (user_id, team_id) VALUES (?, ?)');
+        for (const teamId of user.teamIds) member.run(user.id, teamId);
+      })();
+      return { ...user, createdAt };
+    },
+    async get(id) {
+      const r = db.prepare('SELECT * FROM users WHERE id = ?').get(id) as Row | undefined;
+      return r ? toUser(r) : null;
+    },
+    async byUsername(username) {
+      const r = db.prepare('SELECT * FROM users WHERE username = ?').get(username) as Row | undefined;
+      return r ? toUser(r) : null;
+    },
+    async list() {
+      return (db.prepare('SELECT * FROM users ORDER BY username').all() as Row[]).map(toUser);
+    },
+  };
+}
+
+export function sqliteTeams(db: Db): TeamRepository {
+  return {
+    async create(team: Team) {
+      db.prepare('INSERT INTO teams (id, name) VALUES (?, ?)').run(team.id, team.name);
+      return team;
+    },
+    async get(id) {
+      return (db.prepare('SELECT id, name FROM teams WHERE id = ?').get(id) as Team | undefined) ?? null;
+    },
+    async list() {
+      return db.prepare('SELECT id, name FROM teams ORDER BY id').all() as Team[];
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import type {
+  Alert,
+  AlertEvent,
+  AlertState,
+  ConsentEvent,
+  DeviceId,
+  HomeId,
+  SensorKind,
+} from '../domain/index.ts';
+
+export interface Team {
+  id: string;
+  name: string;
+}
+
+export interface Home {
+  id: HomeId;
+  /** how staff recognise the home; personal data, so it stays in this store only */
+  label: string;
+  teamId: string;
+  timezone: string;
+  /** per-home rule settings, validated by the rules service */
+  settings: Record<string, unknown>;
+  test: boolean;
+  createdAt: number;
+}
+
+export type DeviceRole = 'sensor' | 'gateway';
+
+export interface Device {
+  id: DeviceId;
+  homeId: HomeId;
+  /** a sensor publishes its own readings; a gateway publishes for every device in its home */
+  role: DeviceRole;
+  /** the sensor kinds this device may report */
+  kinds: SensorKind[];
+  secretHash: string;
+  test: boolean;
+  createdAt: number;
+}
+
+export const USER_ROLES = ['staff', 'technician', 'admin', 'citizen', 'relative'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  role: UserRole;
+  passwordHash: string;
+  /** a citizen's own home */
+  homeId: string | null;
+  teamIds: string[];
+  createdAt: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: number;
+  actorId: string;
+  actorRole: string;
+  action: string;
+  homeId: string | null;
+  purpose: string;
+  detail: string | null;
+}
+
+export interface HomeRepository {
+  create(home: Omit<Home, 'createdAt'> & { createdAt?: number }): Promise<Home>;
+  get(id: HomeId): Promise<Home | null>;
+  list(filter?: { teamIds?: string[] }): Promise<Home[]>;
+  update(
+    id: HomeId,
+    patch: Partial<Pick<Home, 'label' | 'teamId' | 'timezone' | 'settings' | 'test'>>,
+  ): Promise<Home>;
+}
+
+export interface DeviceRepository {
+  create(device: Omit<Device, 'createdAt'> & { createdAt?: number }): Promise<Device>;
+  get(id: DeviceId): Promise<Device | null>;
+  listByHome(homeId: HomeId): Promise<Device[]>;
+  listAll(): Promise<Device[]>;
+  setSecretHash(id: DeviceId, secretHash: string): Promise<void>;
+}
+
+export interface UserRepository {
+  create(user: Omit<User, 'createdAt'> & { createdAt?: number }): Promise<User>;
+  get(id: string): Promise<User | null>;
+  byUsername(username: string): Promise<User | null>;
+  list(): Promise<User[]>;
+}
+
+export interface TeamRepository {
+  create(team: Team): Promise<Team>;
+  get(id: string): Promise<Team | null>;
+  list(): Promise<Team[]>;
+}
+
+export interface ConsentEventRepository {
+  append(event: Omit<ConsentEvent, 'id'>): Promise<ConsentEvent>;
+  listByHome(homeId: HomeId): Promise<ConsentEvent[]>;
+  /** every event, in order; used once at start to build the in-memory scope */
+  listAll(): Promise<ConsentEvent[]>;
+}
+
+export interface AlertRepository {
+  /** inserts and records an `opened` event, in one transaction */
+  open(alert: Alert): Promise<AlertEvent>;
+  /** saves the alert and records the event, in one transaction */
+  update(alert: Alert, type: AlertEvent['type']): Promise<AlertEvent>;
+  get(id: string): Promise<Alert | null>;
+  /** the open or acknowledged alert of a home for a rule, if any */
+  findActive(homeId: HomeId, rule: string): Promise<Alert | null>;
+  list(filter?: { homeIds?: string[]; states?: AlertState[]; limit?: number }): Promise<Alert[]>;
+  /** events after `seq`, oldest first, for a dashboard resuming its live feed */
+  eventsSince(seq: number, filter?: { homeIds?: string[]; limit?: number }): Promise<AlertEvent[]>;
+  lastEventSeq(): Promise<number>;
+}
+
+export interface AuditRepository {
+  append(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry>;
+  listByHome(homeId: string, limit?: number): Promise<AuditEntry[]>;
+}
+
+export interface Store {
+  readonly kind: 'sqlite';
+  readonly homes: HomeRepository;
+  readonly devices: DeviceRepository;
+  readonly users: UserRepository;
+  readonly teams: TeamRepository;
+  readonly consent: ConsentEventRepository;
+  readonly alerts: AlertRepository;
+  readonly audit: AuditRepository;
+  /** a cheap query, for /readyz */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,82 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConsentRegistry } from '../services/consent/index.ts';
+import { Registry } from '../services/registry/index.ts';
+import { silentLogger, verifySecret } from '../services/runtime/index.ts';
+import { openStore, type Store } from '../services/store/index.ts';
+import { tempDir } from './harness/index.ts';
+
+describe('store, registry and consent registry on a real SQLite file', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: Store;
+
+  beforeEach(async () => {
+    dir = tempDir();
+    store = await openStore({ sqlitePath: `${dir.path}/t.sqlite` });
+    await store.teams.create({ id: 'team-a', name: 'Team A' });
+  });
+  afterEach(async () => {
+    await store.close();
+    dir.remove();
+  });
+
+  it('provisions a device whose secret is stored only as a hash that verifies', async () => {
+    const registry = await Registry.load(store);
+    await registry.createHome({ id: 'h1', label: 'Home 1', teamId: 'team-a' });
+    const { device, secret } = await registry.provisionDevice({ id: 'd1', homeId: 'h1', kinds: ['motion'] });
+    const stored = await store.devices.get('d1');
+    expect(stored?.secretHash).not.toContain(secret);
+    expect(await verifySecret(secret, device.secretHash)).toBe(true);
+    expect(await verifySecret(`${secret}x`, device.secretHash)).toBe(false);
+    // a fresh registry sees what the first one wrote
+    expect((await Registry.load(store)).device('d1')?.homeId).toBe('h1');
+  });
+
+  it('refuses a home id that could break a topic', async () => {
+    const registry = await Registry.load(store);
+    await expect(registry.createHome({ id: 'a/#', label: 'x', teamId: 'team-a' })).rejects.toThrow();
+  });
+
+  it('derives consent from append-only events; withdrawal wins and survives a reload', async () => {
+    const registry = await Registry.load(store);
+    await registry.createHome({ id: 'h1', label: 'Home 1', teamId: 'team-a' });
+    const consent = await ConsentRegistry.load(store, silentLogger());
+    expect(consent.allows('h1', 'emergency', 'alerts')).toBe(false);
+    expect(consent.allows('h1', 'technical', 'history')).toBe(true);
+    const actor = { id: 'u1', role: 'citizen' };
+    const base = { channel: 'web', textVersion: 'v1' } as const;
+    await consent.change('h1', { ...base, category: 'emergency', purpose: 'alerts', action: 'grant' }, actor);
+    expect(consent.allows('h1', 'emergency', 'alerts')).toBe(true);
+    expect(consent.allows('h1', 'emergency', 'history')).toBe(false);
+    await consent.change(
+      'h1',
+      { ...base, category: 'emergency', purpose: 'alerts', action: 'withdraw' },
+      actor,
+    );
+    expect(consent.allows('h1', 'emergency', 'alerts')).toBe(false);
+    const reloaded = await ConsentRegistry.load(store, silentLogger());
+    expect(reloaded.allows('h1', 'emergency', 'alerts')).toBe(false);
+    const history = await reloaded.history('h1');
+    expect(history.map((e) => e.action)).toEqual(['grant', 'withdraw']);
+    expect(history[0]).toMatchObject({ actorId: 'u1', channel: 'web', textVersion: 'v1' });
+  });
+
+  it('the database itself refuses to rewrite consent history', async () => {
+    const registry = await Registry.load(store);
+    await registry.createHome({ id: 'h1', label: 'Home 1', teamId: 'team-a' });
+    const consent = await ConsentRegistry.load(store, silentLogger());
+    await consent.change(
+      'h1',
+      { category: 'door', purpose: 'alerts', action: 'grant', channel: 'web', textVersion: 'v1' },
+      { id: 'u1', role: 'citizen' },
+    );
+    // reach past the repository on purpose: even raw SQL may not edit or delete consent events
+    const Database = (await import('better-sqlite3')).default;
+    const raw = new Database(`${dir.path}/t.sqlite`);
+    try {
+      expect(() => raw.prepare("UPDATE consent_events SET action = 'withdraw'").run()).toThrow(/append-only/);
+      expect(() => raw.prepare('DELETE FROM consent_events').run()).toThrow(/append-only/);
+    } finally {
+      raw.close();
+    }
+  });
+});
