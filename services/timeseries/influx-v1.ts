@@ -1,0 +1,137 @@
+import { InfluxDB, type IPoint } from 'influx';
+import type { Reading, ReadingCategory, SensorKind } from '../domain/index.ts';
+import type { Logger } from '../runtime/index.ts';
+import {
+  MEASUREMENT,
+  type ReadingPoint,
+  type ReadingQuery,
+  type ReadingStore,
+  SAFE_ID,
+  SAFE_WORD,
+  TimeseriesUnavailableError,
+} from './types.ts';
+
+const orList = (column: string, values: readonly string[], pattern: RegExp): string => {
+  for (const v of values) if (!pattern.test(v)) throw new Error(`unsafe ${column} value`);
+  return `(${values.map((v) => `"${column}" = '${v}'`).join(' OR ')})`;
+};
+
+/** InfluxDB 1.x over its v1 HTTP API, with the `influx` package. */
+export function createInfluxV1Store(options: {
+  url: string;
+  database: string;
+  username?: string;
+  password?: string;
+  retentionDays?: number;
+  logger: Logger;
+}): ReadingStore {
+  const url = new URL(options.url);
+  const influx = new InfluxDB({
+    host: url.hostname,
+    port: Number(url.port || (url.protocol === 'https:' ? 443 : 8086)),
+    protocol: url.protocol === 'https:' ? 'https' : 'http',
+    database: options.database,
+    ...(options.username ? { username: options.username, password: options.password ?? '' } : {}),
+    // Fail a request in 10 s rather than hang: ingest retries with backoff and keeps the points.
+    options: { timeout: 10_000 },
+  });
+  const unreachable = (err: unknown) =>
+    new TimeseriesUnavailableError(
+      `InfluxDB at INFLUX_URL=${options.url} is unreachable: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+
+  return {
+    api: 'v1',
+    async ensureReady() {
+      try {
+        const names = await influx.getDatabaseNames();
+        if (!names.includes(options.database)) await influx.createDatabase(options.database);
+        const days = options.retentionDays ?? 365;
+        const policies = await influx.showRetentionPolicies(options.database);
+        const existing = policies.find((p) => p.name === 'tryghed');
+        if (existing) {
+          await influx.alterRetentionPolicy('tryghed', {
+            duration: `${days}d`,
+            replication: 1,
+            isDefault: true,
+          });
+        } else {
+          await influx.createRetentionPolicy('tryghed', {
+            duration: `${days}d`,
+            replication: 1,
+            isDefault: true,
+          });
+        }
+      } catch (err) {
+        throw unreachable(err);
+      }
+    },
+
+    async write(readings) {
+      if (readings.length === 0) return;
+      const points: IPoint[] = readings.map((r: Reading) => ({
+        measurement: MEASUREMENT,
+        tags: { home: r.homeId, device: r.deviceId, kind: r.kind, category: r.category },
+        fields: { value: r.value, seq: r.seq },
+        timestamp: r.ts,
+      }));
+      await influx.writePoints(points, { precision: 'ms' });
+    },
+
+    async query(q: ReadingQuery) {
+      if (!SAFE_ID.test(q.homeId)) throw new Error('unsafe home id');
+      const where = [
+        `"home" = '${q.homeId}'`,
+        `time >= ${Math.floor(q.from)}ms`,
+        `time <= ${Math.floor(q.to)}ms`,
+      ];
+      if (q.kinds?.length) where.push(orList('kind', q.kinds, SAFE_WORD));
+      if (q.categories?.length) where.push(orList('category', q.categories, SAFE_WORD));
+      const limit = Math.max(1, Math.min(q.limit ?? 10_000, 100_000));
+      const rows = await influx.query<{
+        time: Date;
+        device: string;
+        kind: string;
+        category: string;
+        value: number;
+        seq: number;
+      }>(
+        `SELECT "value", "seq", "device", "kind", "category" FROM "${MEASUREMENT}" WHERE ${where.join(' AND ')} ORDER BY time ASC LIMIT ${limit}`,
+        { precision: 'ms' },
+      );
+      return rows.map(
+        (r): ReadingPoint => ({
+          homeId: q.homeId,
+          deviceId: r.device,
+          kind: r.kind as SensorKind,
+          category: r.category as ReadingCategory,
+          value: r.value,
+          ts: r.time.getTime(),
+          seq: r.seq,
+        }),
+      );
+    },
+
+    async eraseHome(homeId) {
+      if (!SAFE_ID.test(homeId)) throw new Error('unsafe home id');
+      await influx.dropSeries({ measurement: `"${MEASUREMENT}"`, where: `"home" = '${homeId}'` });
+      options.logger.info({ homeId }, 'erased the readings of a home');
+    },
+
+    async ping() {
+      try {
+        const hosts = await influx.ping(2000);
+        return hosts.some((h) => h.online);
+      } catch {
+        return false;
+      }
+    },
+
+    async close() {
+      // the influx package keeps no open connections of its own beyond Node's agent
+    },
+  };
+}

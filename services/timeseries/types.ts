@@ -1,0 +1,50 @@
+import type { Reading, ReadingCategory, SensorKind } from '../domain/index.ts';
+
+/** A reading as the time-series store gives it back. */
+export interface ReadingPoint {
+  homeId: string;
+  deviceId: string;
+  kind: SensorKind;
+  category: ReadingCategory;
+  value: number;
+  ts: number;
+  seq: number;
+}
+
+export interface ReadingQuery {
+  homeId: string;
+  kinds?: SensorKind[];
+  categories?: ReadingCategory[];
+  /** epoch ms, inclusive */
+  from: number;
+  /** epoch ms, inclusive */
+  to: number;
+  limit?: number;
+}
+
+/** Where readings are kept. Pseudonymous ids only: no names or personal numbers ever reach it. */
+export interface ReadingStore {
+  readonly api: 'v1' | 'v2';
+  /** creates the database and retention (v1) or checks the bucket (v2); throws TimeseriesUnavailableError */
+  ensureReady(): Promise<void>;
+  /** one batch, in as few HTTP requests as possible */
+  write(readings: readonly Reading[]): Promise<void>;
+  /** oldest first */
+  query(q: ReadingQuery): Promise<ReadingPoint[]>;
+  /** erases every point of one home (a citizen's erasure request) */
+  eraseHome(homeId: string): Promise<void>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export class TimeseriesUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TimeseriesUnavailableError';
+  }
+}
+
+export const MEASUREMENT = 'reading';
+/** ids are `[A-Za-z0-9_-]`; checked again here because they end up inside query text */
+export const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const SAFE_WORD = /^[a-z_]{1,32}$/;

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { categoryOf, type Reading, type SensorKind } from '../services/domain/index.ts';
+import { silentLogger } from '../services/runtime/index.ts';
+import {
+  createInfluxV1Store,
+  createInfluxV2Store,
+  type ReadingStore,
+  TimeseriesUnavailableError,
+} from '../services/timeseries/index.ts';
+import { freePort, uniqueDatabase } from './harness/index.ts';
+
+const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
+const reading = (homeId: string, deviceId: string, kind: SensorKind, value: number, i: number): Reading => ({
+  homeId,
+  deviceId,
+  kind,
+  category: categoryOf(kind),
+  value,
+  ts: T0 + i * 1000,
+  seq: i,
+  receivedAt: T0 + i * 1000,
+});
+
+describe('InfluxDB v1 adapter on a real influxd 1.6', () => {
+  let store: ReadingStore;
+
+  beforeAll(async () => {
+    store = createInfluxV1Store({
+      url: inject('influxUrl'),
+      database: uniqueDatabase('ts'),
+      logger: silentLogger(),
+    });
+    await store.ensureReady();
+    await store.ensureReady(); // idempotent
+  });
+  afterAll(() => store.close());
+
+  it('writes a batch and reads back exactly the points asked for', async () => {
+    await store.write([
+      reading('h1', 'd1', 'temperature', 21.5, 1),
+      reading('h1', 'd2', 'motion', 1, 2),
+      reading('h1', 'd1', 'temperature', 21.25, 3),
+      reading('h2', 'd9', 'temperature', 5, 1),
+    ]);
+    const all = await store.query({ homeId: 'h1', from: T0, to: T0 + 10_000 });
+    expect(all.map((p) => [p.deviceId, p.kind, p.value, p.seq, p.ts])).toEqual([
+      ['d1', 'temperature', 21.5, 1, T0 + 1000],
+      ['d2', 'motion', 1, 2, T0 + 2000],
+      ['d1', 'temperature', 21.25, 3, T0 + 3000],
+    ]);
+    const temps = await store.query({
+      homeId: 'h1',
+      kinds: ['temperature'],
+      from: T0 + 2000,
+      to: T0 + 10_000,
+    });
+    expect(temps.map((p) => p.value)).toEqual([21.25]);
+    const activity = await store.query({ homeId: 'h1', categories: ['activity'], from: T0, to: T0 + 10_000 });
+    expect(activity.map((p) => p.kind)).toEqual(['motion']);
+  });
+
+  it('erases one home and leaves the others', async () => {
+    await store.eraseHome('h1');
+    expect(await store.query({ homeId: 'h1', from: T0, to: T0 + 10_000 })).toEqual([]);
+    expect(await store.query({ homeId: 'h2', from: T0, to: T0 + 10_000 })).toHaveLength(1);
+  });
+
+  it('refuses an id that would break out of the query', async () => {
+    await expect(store.query({ homeId: "h1' OR '1'='1", from: T0, to: T0 + 1 })).rejects.toThrow(/unsafe/);
+    await expect(store.eraseHome("x' OR '1'='1")).rejects.toThrow(/unsafe/);
+  });
+
+  it('says clearly which setting to check when nothing answers', async () => {
+    const dead = createInfluxV1Store({
+      url: `http://127.0.0.1:${await freePort()}`,
+      database: 'x',
+      logger: silentLogger(),
+    });
+    await expect(dead.ensureReady()).rejects.toBeInstanceOf(TimeseriesUnavailableError);
+    await expect(dead.ensureReady()).rejects.toThrow(/INFLUX_URL/);
+    expect(await dead.ping()).toBe(false);
+    expect(await store.ping()).toBe(true);
+  });
+});
+
+describe('InfluxDB v2 adapter', () => {
+  it('against a 1.x server, refuses clearly instead of hanging', async () => {
+    const v2 = createInfluxV2Store({
+      url: inject('influxUrl'),
+      token: 't',
+      org: 'o',
+      bucket: 'b',
+      logger: silentLogger(),
+    });
+    await expect(v2.ensureReady()).rejects.toThrow(/INFLUX_URL.*(no v2 API|404)/);
+    await expect(v2.write([reading('h1', 'd1', 'motion', 1, 1)])).rejects.toThrow();
+  });
+
+  const v2 = inject('influxV2');
+  describe.skipIf(!v2.url)(
+    v2.url
+      ? `on InfluxDB 2.x at ${v2.url}`
+      : 'on InfluxDB 2.x — skipped: set INFLUX_V2_URL, INFLUX_V2_TOKEN, INFLUX_V2_ORG, INFLUX_V2_BUCKET to test against InfluxDB 2.x',
+    () => {
+      it('writes, reads back and erases', async () => {
+        const store = createInfluxV2Store({ ...v2, logger: silentLogger() });
+        await store.ensureReady();
+        const home = uniqueDatabase('h').replace(/_/g, '-');
+        await store.write([
+          reading(home, 'd1', 'temperature', 20, 1),
+          reading(home, 'd1', 'temperature', 21, 2),
+        ]);
+        const points = await store.query({ homeId: home, from: T0, to: T0 + 10_000 });
+        expect(points.map((p) => p.value)).toEqual([20, 21]);
+        await store.eraseHome(home);
+        expect(await store.query({ homeId: home, from: T0, to: T0 + 10_000 })).toEqual([]);
+      });
+    },
+  );
+});
