@@ -1,0 +1,1 @@
+export { Ingest, type IngestOptions, type IngestResult, type RejectReason } from './ingest.ts';
