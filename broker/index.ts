@@ -1,0 +1,7 @@
+export {
+  BrokerStartError,
+  type DeviceBroker,
+  type DeviceBrokerOptions,
+  type DeviceMessage,
+  startDeviceBroker,
+} from './device-broker.ts';

@@ -1,0 +1,49 @@
+import { type DeviceBroker, type DeviceMessage, startDeviceBroker } from '../../broker/index.ts';
+import { Registry } from '../../services/registry/index.ts';
+import { hashSecret, Metrics, silentLogger } from '../../services/runtime/index.ts';
+import { openStore, type Store } from '../../services/store/index.ts';
+import { tempDir } from './index.ts';
+
+/** A real device broker on a free port over a temp SQLite store with two homes. */
+export async function brokerFixture(options: { maxPayloadBytes?: number } = {}) {
+  const dir = tempDir();
+  const store: Store = await openStore({ sqlitePath: `${dir.path}/b.sqlite` });
+  await store.teams.create({ id: 't', name: 'T' });
+  const registry = await Registry.load(store);
+  await registry.createHome({ id: 'h1', label: 'H1', teamId: 't' });
+  await registry.createHome({ id: 'h2', label: 'H2', teamId: 't' });
+  const secrets: Record<string, string> = {};
+  for (const [id, homeId, role] of [
+    ['s1', 'h1', 'sensor'],
+    ['s2', 'h1', 'sensor'],
+    ['g1', 'h1', 'gateway'],
+    ['x1', 'h2', 'sensor'],
+  ] as const) {
+    secrets[id] = (await registry.provisionDevice({ id, homeId, role, kinds: ['motion'] })).secret;
+  }
+  const metrics = new Metrics();
+  const broker: DeviceBroker = await startDeviceBroker({
+    host: '127.0.0.1',
+    port: 0,
+    maxPayloadBytes: options.maxPayloadBytes ?? 1024,
+    registry,
+    serviceAccounts: [{ username: 'svc-ingest', secretHash: await hashSecret('service-secret', 'device') }],
+    logger: silentLogger(),
+    metrics,
+  });
+  const received: DeviceMessage[] = [];
+  broker.onDeviceMessage((m) => received.push(m));
+  return {
+    broker,
+    registry,
+    metrics,
+    secrets,
+    received,
+    refusals: (reason: string) => metrics.value('tryghed_broker_refusals_total', { reason }),
+    async close() {
+      await broker.close();
+      await store.close();
+      dir.remove();
+    },
+  };
+}
