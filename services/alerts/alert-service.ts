@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import type { ConsentRegistry } from '../consent/index.ts';
+import type { Alert, AlertCandidate, AlertEvent, AlertState, ResolveRequest } from '../domain/index.ts';
+import type { Registry } from '../registry/index.ts';
+import { type Clock, conflict, type Logger, type Metrics, notFound } from '../runtime/index.ts';
+import type { Store } from '../store/index.ts';
+
+export interface AlertActor {
+  id: string;
+  role: string;
+}
+
+export interface AlertServiceOptions {
+  store: Store;
+  consent: ConsentRegistry;
+  registry: Registry;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * The alert lifecycle: open → acknowledged → resolved. One unresolved alert per home and rule; a
+ * repeat is counted on it. Every change is persisted with a sequence number before anyone hears of
+ * it, so a dashboard that reconnects can ask for what it missed.
+ */
+export class AlertService {
+  private readonly listeners: Array<(event: AlertEvent) => void> = [];
+  /** per home+rule (and per alert id) chains, so concurrent changes never race */
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly opened;
+  private readonly repeats;
+  private readonly refused;
+
+  constructor(private readonly o: AlertServiceOptions) {
+    this.opened = o.metrics.counter('tryghed_alerts_total', 'Alerts opened', ['rule', 'severity']);
+    this.repeats = o.metrics.counter('tryghed_alerts_repeats_total', 'Repeats counted on open alerts', [
+      'rule',
+    ]);
+    this.refused = o.metrics.counter('tryghed_alerts_refused_total', 'Alert candidates refused', ['reason']);
+  }
+
+  /** Opens an alert, or counts a repeat on the home's open one for the rule. Null without consent. */
+  raise(candidate: AlertCandidate): Promise<Alert | null> {
+    return this.serial(`${candidate.homeId}\u0000${candidate.rule}`, async () => {
+      // Checked here too, not only in the rules: no alert is ever raised outside consent.
+      if (
+        candidate.audience === 'care' &&
+        !this.o.consent.allows(candidate.homeId, candidate.category, 'alerts')
+      ) {
+        this.refused.inc({ reason: 'no_consent' });
+        return null;
+      }
+      if (!this.o.registry.home(candidate.homeId)) {
+        this.refused.inc({ reason: 'unknown_home' });
+        return null;
+      }
+      const active = await this.o.store.alerts.findActive(candidate.homeId, candidate.rule);
+      if (active) {
+        const alert: Alert = { ...active, repeats: active.repeats + 1, lastSeenAt: candidate.at };
+        this.repeats.inc({ rule: candidate.rule });
+        this.emit(await this.o.store.alerts.update(alert, 'repeated'));
+        return alert;
+      }
+      const alert: Alert = {
+        id: randomUUID(),
+        homeId: candidate.homeId,
+        rule: candidate.rule,
+        category: candidate.category,
+        severity: candidate.severity,
+        audience: candidate.audience,
+        state: 'open',
+        openedAt: candidate.at,
+        lastSeenAt: candidate.at,
+        repeats: 0,
+        evidence: candidate.evidence,
+        acknowledgedBy: null,
+        acknowledgedAt: null,
+        resolvedBy: null,
+        resolvedAt: null,
+        outcome: null,
+        note: null,
+      };
+      const event = await this.o.store.alerts.open(alert);
+      this.opened.inc({ rule: alert.rule, severity: alert.severity });
+      this.o.logger.info(
+        { alertId: alert.id, homeId: alert.homeId, rule: alert.rule, severity: alert.severity },
+        'alert opened',
+      );
+      this.emit(event);
+      return alert;
+    });
+  }
+
+  acknowledge(alertId: string, actor: AlertActor): Promise<Alert> {
+    return this.change(alertId, (alert) => {
+      if (alert.state !== 'open') throw conflict(`the alert is already ${alert.state}`);
+      const now = this.o.clock.now();
+      return [
+        { ...alert, state: 'acknowledged', acknowledgedBy: actor.id, acknowledgedAt: now },
+        'acknowledged',
+      ];
+    });
+  }
+
+  resolve(alertId: string, actor: AlertActor, request: ResolveRequest): Promise<Alert> {
+    return this.change(alertId, (alert) => {
+      if (alert.state === 'resolved') throw conflict('the alert is already resolved');
+      const now = this.o.clock.now();
+      return [
+        {
+          ...alert,
+          state: 'resolved',
+          // resolving an unacknowledged alert is also taking it on: who and when are kept
+          acknowledgedBy: alert.acknowledgedBy ?? actor.id,
+          acknowledgedAt: alert.acknowledgedAt ?? now,
+          resolvedBy: actor.id,
+          resolvedAt: now,
+          outcome: request.outcome,
+          note: request.note,
+        },
+        'resolved',
+      ];
+    });
+  }
+
+  get(alertId: string): Promise<Alert | null> {
+    return this.o.store.alerts.get(alertId);
+  }
+
+  list(filter?: { homeIds?: string[]; states?: AlertState[]; limit?: number }): Promise<Alert[]> {
+    return this.o.store.alerts.list(filter);
+  }
+
+  eventsSince(seq: number, filter?: { homeIds?: string[]; limit?: number }): Promise<AlertEvent[]> {
+    return this.o.store.alerts.eventsSince(seq, filter);
+  }
+
+  lastSeq(): Promise<number> {
+    return this.o.store.alerts.lastEventSeq();
+  }
+
+  onEvent(listener: (event: AlertEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  private async change(alertId: string, next: (alert: Alert) => [Alert, AlertEvent['type']]): Promise<Alert> {
+    const current = await this.o.store.alerts.get(alertId);
+    if (!current) throw notFound('alert');
+    // the same chain as raise() for this home and rule, so a repeat and an acknowledgement never interleave
+    return this.serial(`${current.homeId}\u0000${current.rule}`, async () => {
+      const alert = await this.o.store.alerts.get(alertId);
+      if (!alert) throw notFound('alert');
+      const [changed, type] = next(alert);
+      const event = await this.o.store.alerts.update(changed, type);
+      this.o.logger.info({ alertId, homeId: alert.homeId, rule: alert.rule, type }, `alert ${type}`);
+      this.emit(event);
+      return changed;
+    });
+  }
+
+  private emit(event: AlertEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.o.logger.error({ err }, 'alert listener failed');
+      }
+    }
+  }
+
+  private serial<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const settled = run.catch(() => undefined);
+    this.chains.set(key, settled);
+    void settled.then(() => {
+      if (this.chains.get(key) === settled) this.chains.delete(key);
+    });
+    return run;
+  }
+}

@@ -1,0 +1,1 @@
+export { type AlertActor, AlertService, type AlertServiceOptions } from './alert-service.ts';

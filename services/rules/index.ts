@@ -1,0 +1,3 @@
+export { RuleEngine, type RuleEngineOptions } from './engine.ts';
+export { nextDue } from './inactivity.ts';
+export { DaytimeWindow, HomeRuleSettings, parseHomeRuleSettings, type SettingsResult } from './settings.ts';

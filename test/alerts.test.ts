@@ -1,0 +1,134 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AlertService } from '../services/alerts/index.ts';
+import { ConsentRegistry } from '../services/consent/index.ts';
+import type { AlertCandidate, AlertEvent } from '../services/domain/index.ts';
+import { Registry } from '../services/registry/index.ts';
+import { Metrics, silentLogger } from '../services/runtime/index.ts';
+import { openStore } from '../services/store/index.ts';
+import { servicesFixture } from './harness/services.ts';
+
+type Fixture = Awaited<ReturnType<typeof servicesFixture>>;
+
+describe('alert lifecycle on real SQLite', () => {
+  let f: Fixture;
+  let events: AlertEvent[];
+  const fall = (homeId = 'h'): AlertCandidate => ({
+    homeId,
+    rule: 'fall',
+    category: 'emergency',
+    severity: 'critical',
+    audience: 'care',
+    at: f.clock.now(),
+    evidence: {
+      readings: [{ deviceId: 'h-dev', kind: 'fall', value: 1, ts: f.clock.now() }],
+      summary: 'Fall detected',
+    },
+  });
+  const staff = { id: 'u-anna', role: 'staff' };
+
+  beforeEach(async () => {
+    f = await servicesFixture();
+    await f.home('h', ['fall']);
+    await f.setConsent('h', 'emergency', 'alerts');
+    events = [];
+    f.alerts.onEvent((e) => events.push(e));
+  });
+  afterEach(() => f.close());
+
+  it('one open alert per home and rule; repeats are counted on it', async () => {
+    const first = await f.alerts.raise(fall());
+    f.clock.advance(5000);
+    const again = await f.alerts.raise(fall());
+    expect(again?.id).toBe(first?.id);
+    expect(again?.repeats).toBe(1);
+    expect(again?.lastSeenAt).toBe(f.clock.now());
+    expect(events.map((e) => e.type)).toEqual(['opened', 'repeated']);
+    expect(await f.alerts.list({ states: ['open'] })).toHaveLength(1);
+  });
+
+  it('concurrent raises make one alert', async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, () => f.alerts.raise(fall())));
+    expect(new Set(results.map((a) => a?.id)).size).toBe(1);
+    const [alert] = await f.alerts.list();
+    expect(alert?.repeats).toBe(9);
+  });
+
+  it('open → acknowledged → resolved, with who, when, outcome and note; wrong moves are conflicts', async () => {
+    const alert = (await f.alerts.raise(fall()))!;
+    f.clock.advance(30_000);
+    const acked = await f.alerts.acknowledge(alert.id, staff);
+    expect(acked).toMatchObject({
+      state: 'acknowledged',
+      acknowledgedBy: 'u-anna',
+      acknowledgedAt: f.clock.now(),
+    });
+    await expect(f.alerts.acknowledge(alert.id, staff)).rejects.toMatchObject({ code: 'conflict' });
+    f.clock.advance(60_000);
+    const resolved = await f.alerts.resolve(alert.id, staff, {
+      outcome: 'real_incident',
+      note: 'Helped up, no injury',
+    });
+    expect(resolved).toMatchObject({
+      state: 'resolved',
+      resolvedBy: 'u-anna',
+      outcome: 'real_incident',
+      note: 'Helped up, no injury',
+    });
+    await expect(
+      f.alerts.resolve(alert.id, staff, { outcome: 'false_alarm', note: '' }),
+    ).rejects.toMatchObject({ code: 'conflict' });
+    await expect(f.alerts.acknowledge('nope', staff)).rejects.toMatchObject({ code: 'not_found' });
+    // a new fall after resolution opens a new alert
+    const next = await f.alerts.raise(fall());
+    expect(next?.id).not.toBe(alert.id);
+  });
+
+  it('resolving an unacknowledged alert records the same person as having taken it', async () => {
+    const alert = (await f.alerts.raise(fall()))!;
+    const resolved = await f.alerts.resolve(alert.id, staff, { outcome: 'false_alarm', note: '' });
+    expect(resolved).toMatchObject({ acknowledgedBy: 'u-anna', resolvedBy: 'u-anna' });
+  });
+
+  it('events carry increasing sequence numbers and can be read back from any point', async () => {
+    const alert = (await f.alerts.raise(fall()))!;
+    await f.alerts.raise(fall());
+    await f.alerts.acknowledge(alert.id, staff);
+    const seqs = events.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(await f.alerts.lastSeq()).toBe(seqs.at(-1));
+    const since = await f.alerts.eventsSince(seqs[0]!);
+    expect(since.map((e) => e.type)).toEqual(['repeated', 'acknowledged']);
+    expect(await f.alerts.eventsSince(0, { homeIds: ['other'] })).toEqual([]);
+  });
+
+  it('no alert without alerts consent, even if a rule asks', async () => {
+    await f.setConsent('h', 'emergency', 'alerts', 'withdraw');
+    expect(await f.alerts.raise(fall())).toBeNull();
+    expect(await f.alerts.list()).toEqual([]);
+    expect(await f.metrics.value('tryghed_alerts_refused_total', { reason: 'no_consent' })).toBe(1);
+  });
+
+  it('an alert and its state survive reopening the database', async () => {
+    const alert = (await f.alerts.raise(fall()))!;
+    await f.alerts.acknowledge(alert.id, staff);
+    await f.store.close();
+    const store = await openStore({ sqlitePath: f.path });
+    try {
+      const registry = await Registry.load(store);
+      const consent = await ConsentRegistry.load(store, silentLogger());
+      const again = new AlertService({
+        store,
+        consent,
+        registry,
+        clock: f.clock,
+        logger: silentLogger(),
+        metrics: new Metrics(),
+      });
+      expect(await again.get(alert.id)).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'u-anna' });
+      // and dedup still holds after the restart
+      expect((await again.raise(fall()))?.id).toBe(alert.id);
+    } finally {
+      await store.close();
+    }
+  });
+});

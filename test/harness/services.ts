@@ -1,0 +1,70 @@
+import { AlertService } from '../../services/alerts/index.ts';
+import { ConsentRegistry } from '../../services/consent/index.ts';
+import type { ConsentCategory, Purpose, Reading, SensorKind } from '../../services/domain/index.ts';
+import { categoryOf } from '../../services/domain/index.ts';
+import { Registry } from '../../services/registry/index.ts';
+import { ManualClock, Metrics, silentLogger } from '../../services/runtime/index.ts';
+import { openStore } from '../../services/store/index.ts';
+import { tempDir } from './index.ts';
+
+/** Store, registry, consent and alerts on a temp SQLite file, with a manual clock. */
+export async function servicesFixture(start = Date.UTC(2026, 0, 5, 9, 0)) {
+  const dir = tempDir();
+  const path = `${dir.path}/s.sqlite`;
+  const store = await openStore({ sqlitePath: path });
+  await store.teams.create({ id: 't', name: 'T' });
+  const registry = await Registry.load(store);
+  const clock = new ManualClock(start);
+  const consent = await ConsentRegistry.load(store, silentLogger(), clock);
+  const metrics = new Metrics();
+  const alerts = new AlertService({ store, consent, registry, clock, logger: silentLogger(), metrics });
+  let seq = 0;
+  return {
+    dir,
+    path,
+    store,
+    registry,
+    clock,
+    consent,
+    metrics,
+    alerts,
+    async home(
+      id: string,
+      kinds: SensorKind[],
+      settings: Record<string, unknown> = {},
+      timezone = 'Europe/Copenhagen',
+    ) {
+      await registry.createHome({ id, label: id, teamId: 't', settings, timezone });
+      await registry.provisionDevice({ id: `${id}-dev`, homeId: id, kinds });
+    },
+    setConsent(
+      homeId: string,
+      category: ConsentCategory,
+      purpose: Purpose,
+      action: 'grant' | 'withdraw' = 'grant',
+    ) {
+      return consent.change(
+        homeId,
+        { category, purpose, action, channel: 'web', textVersion: 'v1' },
+        { id: 'c', role: 'citizen' },
+      );
+    },
+    reading(homeId: string, kind: SensorKind, value: number): Reading {
+      const now = clock.now();
+      return {
+        homeId,
+        deviceId: `${homeId}-dev`,
+        kind,
+        category: categoryOf(kind),
+        value,
+        ts: now,
+        seq: ++seq,
+        receivedAt: now,
+      };
+    },
+    async close() {
+      await store.close();
+      dir.remove();
+    },
+  };
+}
