@@ -1,0 +1,58 @@
+import type { Alert } from '../../services/domain/index.ts';
+import type { Registry } from '../../services/registry/index.ts';
+import type { User } from '../../services/store/index.ts';
+
+/**
+ * Who may see which homes: staff their teams' homes; a citizen their own; technicians and
+ * administrators every home (technicians for devices; the audit log records why they looked).
+ * Relatives with power of attorney come with the consent issue.
+ */
+export function visibleHomeIds(user: User, registry: Registry): string[] {
+  switch (user.role) {
+    case 'staff':
+      return registry.homesOfTeams(user.teamIds).map((h) => h.id);
+    case 'citizen':
+      return user.homeId && registry.home(user.homeId) ? [user.homeId] : [];
+    case 'admin':
+    case 'technician':
+      return registry.allHomes().map((h) => h.id);
+    default:
+      return [];
+  }
+}
+
+export function canSeeHome(user: User, homeId: string, registry: Registry): boolean {
+  const home = registry.home(homeId);
+  if (!home) return false;
+  switch (user.role) {
+    case 'staff':
+      return user.teamIds.includes(home.teamId);
+    case 'citizen':
+      return user.homeId === homeId;
+    case 'admin':
+    case 'technician':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Acknowledge and resolve: staff of the home's team for care alerts, technicians for technical ones. */
+export function canHandleAlert(user: User, alert: Alert, registry: Registry): boolean {
+  if (user.role === 'admin') return true;
+  if (alert.audience === 'technical') return user.role === 'technician';
+  return user.role === 'staff' && canSeeHome(user, alert.homeId, registry);
+}
+
+/** Who may see an alert at all (the citizen sees their own home's). */
+export function canSeeAlert(user: User, alert: Alert, registry: Registry): boolean {
+  if (user.role === 'citizen') return user.homeId === alert.homeId;
+  if (user.role === 'technician') return alert.audience === 'technical';
+  return canHandleAlert(user, alert, registry);
+}
+
+/** Consent: the citizen for their own home, staff of the home's team (paper, phone, in person), admins. */
+export function canChangeConsent(user: User, homeId: string, registry: Registry): boolean {
+  if (user.role === 'technician') return false;
+  return canSeeHome(user, homeId, registry);
+}

@@ -1,0 +1,48 @@
+import type { AlertService } from '../../services/alerts/index.ts';
+import type { ConsentRegistry } from '../../services/consent/index.ts';
+import type { Registry } from '../../services/registry/index.ts';
+import type { Clock, Logger, Metrics } from '../../services/runtime/index.ts';
+import type { Store, User } from '../../services/store/index.ts';
+import type { SessionStore } from './sessions.ts';
+
+/** What every route needs, handed over once. */
+export interface DashboardContext {
+  store: Store;
+  registry: Registry;
+  consent: ConsentRegistry;
+  alerts: AlertService;
+  metrics: Metrics;
+  logger: Logger;
+  clock: Clock;
+  sessions: SessionStore;
+  secureCookies: boolean;
+  /** when a device was last heard from, if the broker knows */
+  lastSeen?: (deviceId: string) => number | undefined;
+}
+
+export interface Actor {
+  user: User;
+  sessionId: string;
+}
+
+/** Appends to the audit log: every read of a home's data and every change, with its purpose. */
+export function audit(
+  ctx: DashboardContext,
+  actor: Actor,
+  action: string,
+  homeId: string | null,
+  purpose: string,
+  detail: string | null = null,
+): void {
+  ctx.store.audit
+    .append({
+      at: ctx.clock.now(),
+      actorId: actor.user.id,
+      actorRole: actor.user.role,
+      action,
+      homeId,
+      purpose,
+      detail,
+    })
+    .catch((err: unknown) => ctx.logger.error({ err, action }, 'writing the audit log failed'));
+}

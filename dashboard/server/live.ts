@@ -1,0 +1,177 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { AlertEvent } from '../../services/domain/index.ts';
+import { canSeeAlert, visibleHomeIds } from './access.ts';
+import { actorFromCookie, publicUser } from './auth.ts';
+import type { Actor, DashboardContext } from './context.ts';
+
+const HEARTBEAT_MS = 30_000;
+const BACKLOG_PAGE = 1000;
+
+interface LiveClient {
+  socket: WebSocket;
+  actor: Actor;
+  alive: boolean;
+  /**
+   * Everything up to this seq was read from the store (the backlog). A live event at or below it
+   * was therefore in the backlog; every later one is delivered as it comes, even if two events
+   * are emitted slightly out of order.
+   */
+  upTo: number;
+  /** live events that arrived while the backlog was being sent */
+  pending: AlertEvent[] | null;
+}
+
+/**
+ * The ws `/live` channel: each logged-in person gets the alert events they may see, in sequence
+ * order, each once. A page that reconnects passes `?since=<last seq it saw>` and first gets what it
+ * missed from the store, then live events.
+ */
+export class LiveChannel {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  private readonly clients = new Set<LiveClient>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly unsubscribe: () => void;
+  private readonly connections;
+  private readonly refused;
+
+  constructor(
+    private readonly ctx: DashboardContext,
+    server: Server,
+    private readonly allowedOrigins: () => string[],
+  ) {
+    this.connections = ctx.metrics.gauge(
+      'tryghed_dashboard_live_connections',
+      'Open /live connections of staff, by team',
+      ['team'],
+    );
+    this.refused = ctx.metrics.counter('tryghed_dashboard_live_refused_total', 'Refused /live upgrades', [
+      'reason',
+    ]);
+    server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
+    this.unsubscribe = ctx.alerts.onEvent((event) => this.broadcast(event));
+    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  /** teams with at least one member watching right now */
+  watchingTeams(): Set<string> {
+    const teams = new Set<string>();
+    for (const c of this.clients)
+      if (c.actor.user.role === 'staff') for (const t of c.actor.user.teamIds) teams.add(t);
+    return teams;
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    this.unsubscribe();
+    for (const c of this.clients) c.socket.terminate();
+    this.wss.close();
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/live') return this.reject(socket, 404, 'not_found');
+    const origin = req.headers.origin;
+    // Browsers always send Origin on a WebSocket upgrade; a foreign page must not ride the cookie.
+    if (!origin || !this.allowedOrigins().includes(origin)) return this.reject(socket, 403, 'origin');
+    let actor: Actor;
+    try {
+      actor = await actorFromCookie(this.ctx, req.headers.cookie);
+    } catch {
+      return this.reject(socket, 401, 'session');
+    }
+    const sinceRaw = url.searchParams.get('since');
+    const since = sinceRaw === null ? null : Number(sinceRaw);
+    if (since !== null && (!Number.isSafeInteger(since) || since < 0))
+      return this.reject(socket, 400, 'since');
+    this.wss.handleUpgrade(req, socket, head, (ws) => void this.accept(ws, actor, since));
+  }
+
+  private reject(socket: Duplex, status: number, reason: string): void {
+    this.refused.inc({ reason });
+    const text =
+      { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Error';
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+
+  private async accept(socket: WebSocket, actor: Actor, since: number | null): Promise<void> {
+    const client: LiveClient = { socket, actor, alive: true, upTo: 0, pending: [] };
+    this.clients.add(client);
+    this.count(actor, 1);
+    socket.on('pong', () => {
+      client.alive = true;
+    });
+    socket.on('message', () => {
+      // the channel is one-way; anything sent to it is ignored
+    });
+    socket.on('error', () => socket.terminate());
+    socket.on('close', () => {
+      this.clients.delete(client);
+      this.count(actor, -1);
+    });
+    try {
+      const lastSeq = await this.ctx.alerts.lastSeq();
+      this.send(client, { type: 'hello', user: publicUser(actor.user), lastSeq });
+      client.upTo = lastSeq;
+      if (since !== null && since < lastSeq) {
+        const homeIds = visibleHomeIds(actor.user, this.ctx.registry);
+        let from = since;
+        for (;;) {
+          const page = await this.ctx.alerts.eventsSince(from, { homeIds, limit: BACKLOG_PAGE });
+          for (const event of page) this.deliver(client, event);
+          if (page.length > 0) {
+            from = page.at(-1)!.seq;
+            client.upTo = Math.max(client.upTo, from);
+          }
+          if (page.length < BACKLOG_PAGE) break;
+        }
+      }
+      const pending = client.pending ?? [];
+      client.pending = null;
+      for (const event of pending) if (event.seq > client.upTo) this.deliver(client, event);
+    } catch (err) {
+      this.ctx.logger.error({ err }, 'starting a live feed failed');
+      socket.close(1011, 'server error');
+    }
+  }
+
+  private broadcast(event: AlertEvent): void {
+    for (const client of this.clients) {
+      if (client.pending) client.pending.push(event);
+      else this.deliver(client, event);
+    }
+  }
+
+  private deliver(client: LiveClient, event: AlertEvent): void {
+    if (!canSeeAlert(client.actor.user, event.alert, this.ctx.registry)) return;
+    const home = this.ctx.registry.home(event.alert.homeId);
+    this.send(client, {
+      type: 'alert',
+      seq: event.seq,
+      event: event.type,
+      alert: { ...event.alert, homeLabel: home?.label ?? event.alert.homeId },
+    });
+  }
+
+  private send(client: LiveClient, message: unknown): void {
+    if (client.socket.readyState === WebSocket.OPEN) client.socket.send(JSON.stringify(message));
+  }
+
+  private beat(): void {
+    for (const client of this.clients) {
+      if (!client.alive) {
+        client.socket.terminate();
+        continue;
+      }
+      client.alive = false;
+      client.socket.ping();
+    }
+  }
+
+  private count(actor: Actor, delta: number): void {
+    if (actor.user.role !== 'staff') return;
+    for (const team of actor.user.teamIds) this.connections.inc({ team }, delta);
+  }
+}

@@ -1,0 +1,71 @@
+/** Talks to the REST API with the session cookie and the CSRF token. */
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  role: string;
+  teamIds: string[];
+  homeId: string | null;
+}
+
+export interface Alert {
+  id: string;
+  homeId: string;
+  homeLabel: string;
+  rule: string;
+  severity: 'critical' | 'high' | 'medium' | 'low';
+  state: 'open' | 'acknowledged' | 'resolved';
+  openedAt: number;
+  lastSeenAt: number;
+  repeats: number;
+  evidence: { summary: string };
+  acknowledgedBy: string | null;
+  acknowledgedAt: number | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrf = '';
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (res.status === 204) return undefined as T;
+  const data = (await res.json().catch(() => ({}))) as { error?: { message: string } } & T;
+  if (!res.ok) throw new ApiError(res.status, data.error?.message ?? res.statusText);
+  return data;
+}
+
+export async function currentSession(): Promise<User | null> {
+  try {
+    const s = await call<{ user: User; csrfToken: string }>('GET', '/api/session');
+    csrf = s.csrfToken;
+    return s.user;
+  } catch {
+    return null;
+  }
+}
+
+export async function login(username: string, password: string): Promise<User> {
+  const s = await call<{ user: User; csrfToken: string }>('POST', '/api/session', { username, password });
+  csrf = s.csrfToken;
+  return s.user;
+}
+
+export const logout = () => call<void>('DELETE', '/api/session');
+export const openAlerts = () => call<{ alerts: Alert[] }>('GET', '/api/alerts?state=open,acknowledged');
+export const acknowledge = (id: string) =>
+  call<{ alert: Alert }>('POST', `/api/alerts/${encodeURIComponent(id)}/acknowledge`);
+export const resolve = (id: string, outcome: string, note: string) =>
+  call<{ alert: Alert }>('POST', `/api/alerts/${encodeURIComponent(id)}/resolve`, { outcome, note });

@@ -1,0 +1,84 @@
+import { ApiError, currentSession, login, logout, type User } from './api.ts';
+import { AlertBoard } from './board.ts';
+import { currentLang, setLang, t } from './i18n.ts';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const main = $('main');
+const langButton = $<HTMLButtonElement>('lang');
+const logoutButton = $<HTMLButtonElement>('logout');
+let board: AlertBoard | null = null;
+let user: User | null = null;
+
+function renderLogin(message = ''): void {
+  const form = document.createElement('form');
+  form.className = 'panel';
+  form.setAttribute('aria-labelledby', 'login-title');
+  form.innerHTML = `<h2 id="login-title"></h2>
+    <label for="username"></label><input id="username" name="username" autocomplete="username" required />
+    <label for="password"></label><input id="password" name="password" type="password" autocomplete="current-password" required />
+    <p id="login-error" class="error" role="alert"></p>
+    <button type="submit"></button>`;
+  form.querySelector('h2')!.textContent = t('login');
+  form.querySelector('label[for=username]')!.textContent = t('username');
+  form.querySelector('label[for=password]')!.textContent = t('password');
+  form.querySelector('#login-error')!.textContent = message;
+  form.querySelector('button')!.textContent = t('login');
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    try {
+      user = await login(String(data.get('username')), String(data.get('password')));
+      renderApp();
+    } catch (err) {
+      renderLogin(err instanceof ApiError && err.status === 429 ? t('tooMany') : t('wrongLogin'));
+    }
+  };
+  main.replaceChildren(form);
+  logoutButton.hidden = true;
+  (form.querySelector('#username') as HTMLInputElement).focus();
+}
+
+function renderApp(): void {
+  if (!user) return renderLogin();
+  logoutButton.hidden = false;
+  logoutButton.textContent = `${t('logout')} (${user.displayName})`;
+  board?.stop();
+  board = null;
+  if (['staff', 'admin'].includes(user.role)) {
+    board = new AlertBoard(main, $('connection'), $<HTMLButtonElement>('sound'), $('announcer'));
+    board.start();
+  } else {
+    const p = document.createElement('p');
+    p.className = 'panel';
+    p.textContent = t('notStaff');
+    main.replaceChildren(p);
+  }
+}
+
+function renderLangButton(): void {
+  langButton.textContent = t('otherLang');
+  langButton.lang = currentLang() === 'da' ? 'en' : 'da';
+}
+
+langButton.onclick = () => {
+  setLang(currentLang() === 'da' ? 'en' : 'da');
+  renderLangButton();
+  if (user) renderApp();
+  else renderLogin();
+};
+
+logoutButton.onclick = async () => {
+  board?.stop();
+  board = null;
+  await logout().catch(() => undefined);
+  user = null;
+  $('connection').hidden = true;
+  $('sound').hidden = true;
+  renderLogin();
+};
+
+setLang(currentLang());
+renderLangButton();
+user = await currentSession();
+if (user) renderApp();
+else renderLogin();
