@@ -39,7 +39,10 @@ function renderLogin(message = ''): void {
 }
 
 function renderApp(): void {
-  if (!user) return renderLogin();
+  if (!user) {
+    renderLogin();
+    return;
+  }
   logoutButton.hidden = false;
   logoutButton.textContent = `${t('logout')} (${user.displayName})`;
   board?.stop();
