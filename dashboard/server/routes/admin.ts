@@ -3,7 +3,7 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import { HomeId, SensorKind } from '../../../services/domain/index.ts';
 import { parseHomeRuleSettings } from '../../../services/rules/index.ts';
-import { conflict, hashSecret, TryghedError } from '../../../services/runtime/index.ts';
+import { conflict, hashSecret, notFound, TryghedError } from '../../../services/runtime/index.ts';
 import { USER_ROLES } from '../../../services/store/index.ts';
 import { actorOf, publicUser, requireRole } from '../auth.ts';
 import { audit, type DashboardContext } from '../context.ts';
@@ -91,6 +91,19 @@ export function adminRoutes(ctx: DashboardContext): Router {
     // The secret is shown this once; only its hash is kept.
     res.status(201).json({ device: visible, secret });
   });
+
+  // A device whose secret was lost gets a new one; the old one stops working at its next connect.
+  router.post(
+    '/api/homes/:homeId/devices/:deviceId/secret',
+    requireRole('admin', 'technician'),
+    async (req, res) => {
+      const device = ctx.registry.device(String(req.params.deviceId));
+      if (!device || device.homeId !== String(req.params.homeId)) throw notFound('device');
+      const secret = await ctx.registry.rotateSecret(device.id);
+      audit(ctx, actorOf(res), 'device.rotate_secret', device.homeId, 'provisioning', device.id);
+      res.json({ secret });
+    },
+  );
 
   router.post('/api/users', requireRole('admin'), async (req, res) => {
     const body = parseBody(NewUser, req.body);

@@ -1,0 +1,103 @@
+#!/usr/bin/env -S npx tsx
+import { DEMO_PASSWORD, DEMO_USERS } from '../platform/bootstrap.ts';
+import { ConfigError, loadConfig } from '../platform/config.ts';
+import { startPlatform } from '../platform/start.ts';
+import { createLogger } from '../services/runtime/index.ts';
+import { runSimulatorCli } from '../simulators/index.ts';
+
+const USAGE = `Tryghed: consent-first home safety
+
+  tryghed start [--demo]      the whole platform in one process (npm start)
+  tryghed simulate [options]  simulated sensors against a running platform (npm run simulate -- --help)
+
+Settings come from environment variables; see the table in README.md.`;
+
+async function start(args: string[]): Promise<number> {
+  const overrides: Record<string, string> = {};
+  for (const arg of args) {
+    if (arg === '--demo') overrides.DEMO = 'true';
+    else {
+      console.error(`unknown option ${arg}\n\n${USAGE}`);
+      return 2;
+    }
+  }
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env, overrides);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 1;
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty });
+  let platform: Awaited<ReturnType<typeof startPlatform>>;
+  try {
+    platform = await startPlatform(config, { logger });
+  } catch (err) {
+    // Start errors name the setting to change; print them plainly, not as a stack trace.
+    console.error(`Tryghed could not start: ${(err as Error).message}`);
+    logger.debug({ err }, 'start failed');
+    return 1;
+  }
+  const lines = [
+    '',
+    `  Tryghed is running.`,
+    `  Dashboard:  ${platform.dashboardUrl}`,
+    `  MQTT:       ${platform.mqttUrl}`,
+  ];
+  if (platform.generatedAdminPassword) {
+    lines.push(
+      `  First administrator: ${config.adminUsername} / ${platform.generatedAdminPassword}`,
+      '  (shown once; set ADMIN_PASSWORD to choose it yourself)',
+    );
+  }
+  if (config.demo) {
+    lines.push(
+      `  Demo users (password "${DEMO_PASSWORD}"): ${DEMO_USERS.map((u) => `${u.username} (${u.role})`).join(', ')}`,
+    );
+  }
+  lines.push('  Stop with Ctrl+C.', '');
+  console.log(lines.join('\n'));
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await platform.close();
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      return start(rest);
+    case 'simulate':
+      return runSimulatorCli(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`unknown command ${command}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,1 @@
+export { HomeGateway, type HomeGatewayOptions } from './home-gateway.ts';

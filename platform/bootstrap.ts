@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { hashSecret, type Logger, newSecret } from '../services/runtime/index.ts';
+import type { Store, UserRole } from '../services/store/index.ts';
+import type { Config } from './config.ts';
+
+/**
+ * Makes sure an administrator exists. The first start on an empty database creates one from
+ * ADMIN_USERNAME/ADMIN_PASSWORD, or generates a password and prints it once: an operator must
+ * never find a platform nobody can log in to, nor one with a well-known password.
+ */
+export async function ensureAdmin(store: Store, config: Config, logger: Logger): Promise<string | null> {
+  const users = await store.users.list();
+  if (users.some((u) => u.role === 'admin')) return null;
+  const password = config.adminPassword || newSecret();
+  await store.users.create({
+    id: randomUUID(),
+    username: config.adminUsername,
+    displayName: 'Administrator',
+    role: 'admin',
+    passwordHash: await hashSecret(password, 'password'),
+    homeId: null,
+    teamIds: [],
+  });
+  logger.info({ username: config.adminUsername }, 'created the first administrator');
+  return config.adminPassword ? null : password;
+}
+
+export const DEMO_PASSWORD = 'demo1234';
+
+/** Demo users, one per role, all with DEMO_PASSWORD; only ever made with DEMO on. */
+export const DEMO_USERS: Array<{
+  username: string;
+  displayName: string;
+  role: UserRole;
+  teamIds: string[];
+  homeId: string | null;
+}> = [
+  {
+    username: 'sosu-nord',
+    displayName: 'Sosu-assistent, Team Nord',
+    role: 'staff',
+    teamIds: ['team-nord'],
+    homeId: null,
+  },
+  {
+    username: 'sosu-syd',
+    displayName: 'Sosu-hjælper, Team Syd',
+    role: 'staff',
+    teamIds: ['team-syd'],
+    homeId: null,
+  },
+  { username: 'tekniker', displayName: 'Tekniker', role: 'technician', teamIds: [], homeId: null },
+  { username: 'borger', displayName: 'Borger i demo-1', role: 'citizen', teamIds: [], homeId: 'demo-1' },
+];
+
+export async function ensureDemoUsers(store: Store): Promise<void> {
+  const hash = await hashSecret(DEMO_PASSWORD, 'password');
+  for (const user of DEMO_USERS) {
+    if (await store.users.byUsername(user.username)) continue;
+    if (user.homeId && !(await store.homes.get(user.homeId))) continue;
+    await store.users.create({ id: randomUUID(), passwordHash: hash, ...user });
+  }
+}

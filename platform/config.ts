@@ -1,0 +1,186 @@
+import { z } from 'zod';
+
+/**
+ * The platform's whole configuration, as one schema. Every setting has its environment variable,
+ * default and description here, and nowhere else: the README's settings table is checked against
+ * this list by a test. `loadConfig` reports every bad value at once, naming the variable.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const port = z.coerce
+  .number({ message: 'must be a port number' })
+  .int('must be a whole number')
+  .min(0, 'must be 0..65535')
+  .max(65535, 'must be 0..65535');
+const positive = (max: number) =>
+  z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1).max(max);
+const url = z.string().url('must be a URL like http://host:port');
+
+interface Setting<T extends z.ZodType> {
+  env: string;
+  schema: T;
+  default: string;
+  description: string;
+}
+const s = <T extends z.ZodType>(env: string, schema: T, def: string, description: string): Setting<T> => ({
+  env,
+  schema,
+  default: def,
+  description,
+});
+
+export const SETTINGS = {
+  dataDir: s(
+    'DATA_DIR',
+    z.string().min(1),
+    './data',
+    'Folder for the SQLite file and a locally started influxd.',
+  ),
+  sqlitePath: s('SQLITE_PATH', z.string(), '', 'SQLite file; empty means `$DATA_DIR/tryghed.sqlite`.'),
+  httpHost: s(
+    'HTTP_HOST',
+    z.string().min(1),
+    '127.0.0.1',
+    'Address the dashboard listens on (0.0.0.0 for all).',
+  ),
+  httpPort: s('HTTP_PORT', port, '8080', 'Dashboard and API port (0 picks a free one).'),
+  publicUrl: s(
+    'PUBLIC_URL',
+    z.union([z.literal(''), url]),
+    '',
+    'The URL people open; its origin is allowed for /live. Empty means http://HTTP_HOST:HTTP_PORT.',
+  ),
+  secureCookies: s('SECURE_COOKIES', bool, 'false', 'Mark session cookies Secure; set true behind HTTPS.'),
+  mqttHost: s(
+    'MQTT_HOST',
+    z.string().min(1),
+    '127.0.0.1',
+    'Address the MQTT broker listens on (0.0.0.0 for homes on the network).',
+  ),
+  mqttPort: s('MQTT_PORT', port, '1883', 'MQTT port for devices and gateways (0 picks a free one).'),
+  mqttMaxPayloadBytes: s(
+    'MQTT_MAX_PAYLOAD_BYTES',
+    positive(1024 * 1024),
+    '65536',
+    'Largest MQTT payload accepted from a device, in bytes.',
+  ),
+  influxUrl: s('INFLUX_URL', url, 'http://127.0.0.1:8086', 'InfluxDB for readings.'),
+  influxApi: s(
+    'INFLUX_API',
+    z.enum(['v1', 'v2']),
+    'v1',
+    'InfluxDB API: v1 (InfluxDB 1.x) or v2 (InfluxDB 2.x/3.x, needs INFLUX_TOKEN/ORG/BUCKET).',
+  ),
+  influxDatabase: s(
+    'INFLUX_DATABASE',
+    z.string().regex(/^[A-Za-z0-9_]+$/, 'letters, digits and _'),
+    'tryghed',
+    'InfluxDB 1.x database.',
+  ),
+  influxUsername: s('INFLUX_USERNAME', z.string(), '', 'InfluxDB 1.x user, if auth is on.'),
+  influxPassword: s('INFLUX_PASSWORD', z.string(), '', 'InfluxDB 1.x password, if auth is on.'),
+  influxToken: s('INFLUX_TOKEN', z.string(), '', 'InfluxDB 2.x API token.'),
+  influxOrg: s('INFLUX_ORG', z.string(), '', 'InfluxDB 2.x organisation.'),
+  influxBucket: s('INFLUX_BUCKET', z.string(), '', 'InfluxDB 2.x bucket.'),
+  influxAutostart: s(
+    'INFLUX_AUTOSTART',
+    bool,
+    'true',
+    'When nothing answers at INFLUX_URL and `influxd` is installed, start it with data under DATA_DIR.',
+  ),
+  influxdBinary: s('INFLUXD_BINARY', z.string().min(1), 'influxd', 'The influxd program to start.'),
+  retentionDays: s('RETENTION_DAYS', positive(3650), '365', 'How long readings are kept, in days.'),
+  ingestBatchSize: s('INGEST_BATCH_SIZE', positive(100_000), '5000', 'Readings per InfluxDB write.'),
+  ingestFlushMs: s(
+    'INGEST_FLUSH_MS',
+    positive(60_000),
+    '200',
+    'Longest a reading waits before it is written, in ms.',
+  ),
+  ingestMaxBuffered: s(
+    'INGEST_MAX_BUFFERED',
+    positive(10_000_000),
+    '200000',
+    'Readings held in memory while InfluxDB is unreachable; beyond that they are refused and counted.',
+  ),
+  rulesTickMs: s(
+    'RULES_TICK_MS',
+    positive(60_000),
+    '1000',
+    'How often time-based rules (inactivity) are checked, in ms.',
+  ),
+  adminUsername: s(
+    'ADMIN_USERNAME',
+    z.string().min(1),
+    'admin',
+    'The first administrator, created when no administrator exists.',
+  ),
+  adminPassword: s(
+    'ADMIN_PASSWORD',
+    z.union([z.literal(''), z.string().min(8, 'at least 8 characters')]),
+    '',
+    'Its password; empty means one is generated and printed once.',
+  ),
+  demo: s('DEMO', bool, 'false', 'Add simulated demo homes, teams and users (also `npm start -- --demo`).'),
+  demoHomes: s('DEMO_HOMES', positive(1000), '6', 'How many demo homes.'),
+  logLevel: s(
+    'LOG_LEVEL',
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    'info',
+    'Log level.',
+  ),
+  logPretty: s('LOG_PRETTY', bool, 'false', 'Human-readable logs instead of JSON lines.'),
+} as const;
+
+type Settings = typeof SETTINGS;
+export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: Array<{ env: string; message: string }>) {
+    super(
+      `Invalid configuration:\n${problems.map((p) => `  ${p.env}: ${p.message}`).join('\n')}\n` +
+        'Fix these environment variables (see the settings table in README.md).',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads every setting from `env` (and `overrides`, keyed by variable name), reporting all errors together. */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Record<string, string> = {},
+): Config {
+  const problems: Array<{ env: string; message: string }> = [];
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    const raw = overrides[setting.env] ?? env[setting.env] ?? setting.default;
+    const parsed = setting.schema.safeParse(raw.trim());
+    if (parsed.success) out[key] = parsed.data;
+    else
+      problems.push({
+        env: setting.env,
+        message: `${parsed.error.issues[0]?.message ?? 'invalid'} (got "${raw}")`,
+      });
+  }
+  const config = out as Config;
+  if (problems.length === 0 && config.influxApi === 'v2') {
+    for (const [env, value] of [
+      ['INFLUX_TOKEN', config.influxToken],
+      ['INFLUX_ORG', config.influxOrg],
+      ['INFLUX_BUCKET', config.influxBucket],
+    ] as const) {
+      if (!value) problems.push({ env, message: 'required when INFLUX_API=v2' });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...config, sqlitePath: config.sqlitePath || `${config.dataDir}/tryghed.sqlite` };
+}
+
+/** Rows for the README's settings table. */
+export function settingsTable(): string {
+  const rows = Object.values(SETTINGS).map(
+    (st) => `| \`${st.env}\` | ${st.default ? `\`${st.default}\`` : '(empty)'} | ${st.description} |`,
+  );
+  return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}

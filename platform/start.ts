@@ -1,0 +1,195 @@
+import { type DeviceBroker, startDeviceBroker } from '../broker/index.ts';
+import { type Dashboard, startDashboard } from '../dashboard/server/index.ts';
+import { AlertService } from '../services/alerts/index.ts';
+import { ConsentRegistry } from '../services/consent/index.ts';
+import { topics } from '../services/domain/index.ts';
+import { Ingest } from '../services/ingest/index.ts';
+import { Registry } from '../services/registry/index.ts';
+import { RuleEngine } from '../services/rules/index.ts';
+import { type Clock, type Logger, Metrics, systemClock } from '../services/runtime/index.ts';
+import { openStore, type Store } from '../services/store/index.ts';
+import type { ReadingStore } from '../services/timeseries/index.ts';
+import { localProvisioner, startDemo } from '../simulators/index.ts';
+import { ensureAdmin, ensureDemoUsers } from './bootstrap.ts';
+import type { Config } from './config.ts';
+import type { LocalInfluxd } from './influxd.ts';
+import { openReadingsBackend } from './readings-backend.ts';
+
+export interface Platform {
+  readonly config: Config;
+  readonly dashboardUrl: string;
+  readonly mqttUrl: string;
+  readonly store: Store;
+  readonly registry: Registry;
+  readonly consent: ConsentRegistry;
+  readonly alerts: AlertService;
+  readonly rules: RuleEngine;
+  readonly ingest: Ingest;
+  readonly readings: ReadingStore;
+  readonly broker: DeviceBroker;
+  readonly dashboard: Dashboard;
+  readonly metrics: Metrics;
+  /** set once, on the first start on an empty database without ADMIN_PASSWORD */
+  readonly generatedAdminPassword: string | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything in one process: store, registries, InfluxDB (started locally when needed), ingest,
+ * rules, alerts, the device broker and the dashboard. Parts are started inside-out and stopped
+ * outside-in, so no reading arrives at a part that is not running.
+ */
+export async function startPlatform(
+  config: Config,
+  options: { logger: Logger; clock?: Clock; metrics?: Metrics },
+): Promise<Platform> {
+  const { logger } = options;
+  const clock = options.clock ?? systemClock;
+  const metrics = options.metrics ?? new Metrics();
+  const closers: Array<() => Promise<void> | void> = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        logger.warn({ err }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    const store = await openStore({ sqlitePath: config.sqlitePath });
+    closers.push(() => store.close());
+    const registry = await Registry.load(store);
+    const consent = await ConsentRegistry.load(store, logger.child({ part: 'consent' }), clock);
+
+    const backend: { readings: ReadingStore; influxd: LocalInfluxd | null } = await openReadingsBackend(
+      config,
+      logger.child({ part: 'timeseries' }),
+    );
+    if (backend.influxd) closers.push(() => backend.influxd?.stop());
+    closers.push(() => backend.readings.close());
+    const { readings } = backend;
+
+    const alerts = new AlertService({
+      store,
+      consent,
+      registry,
+      clock,
+      logger: logger.child({ part: 'alerts' }),
+      metrics,
+    });
+    const rules = new RuleEngine({
+      registry,
+      consent,
+      clock,
+      metrics,
+      logger: logger.child({ part: 'rules' }),
+      onCandidate: (candidate) => {
+        alerts
+          .raise(candidate)
+          .catch((err: unknown) => logger.error({ err, rule: candidate.rule }, 'raising an alert failed'));
+      },
+    });
+    rules.start(config.rulesTickMs);
+    closers.push(() => rules.stop());
+
+    const ingest = new Ingest({
+      registry,
+      consent,
+      readings,
+      clock,
+      metrics,
+      logger: logger.child({ part: 'ingest' }),
+      batchSize: config.ingestBatchSize,
+      flushIntervalMs: config.ingestFlushMs,
+      maxBufferedPoints: config.ingestMaxBuffered,
+    });
+    ingest.onReading((reading) => rules.onReading(reading));
+    ingest.start();
+    closers.push(() => ingest.stop());
+
+    const broker = await startDeviceBroker({
+      host: config.mqttHost,
+      port: config.mqttPort,
+      maxPayloadBytes: config.mqttMaxPayloadBytes,
+      registry,
+      serviceAccounts: [],
+      logger: logger.child({ part: 'broker' }),
+      metrics,
+      clock,
+    });
+    closers.push(() => broker.close());
+    broker.onDeviceMessage((message) => {
+      if (message.type === 'readings') ingest.handleMessage(message.topic, message.payload);
+    });
+
+    // The home's consent scope, retained on its config topic, so a gateway drops what it may not send.
+    const publishConfig = (homeId: string) =>
+      broker
+        .publish(topics.config(homeId), JSON.stringify({ consent: consent.scope(homeId), at: clock.now() }), {
+          retain: true,
+          qos: 1,
+        })
+        .catch((err: unknown) => logger.warn({ err, homeId }, 'publishing home config failed'));
+    consent.onChange((change) => void publishConfig(change.homeId));
+    for (const home of registry.allHomes()) await publishConfig(home.id);
+
+    const generatedAdminPassword = await ensureAdmin(store, config, logger);
+
+    const dashboard = await startDashboard({
+      host: config.httpHost,
+      port: config.httpPort,
+      store,
+      registry,
+      consent,
+      alerts,
+      metrics,
+      clock,
+      logger: logger.child({ part: 'dashboard' }),
+      secureCookies: config.secureCookies,
+      ...(config.publicUrl ? { allowedOrigins: [new URL(config.publicUrl).origin] } : {}),
+      readiness: {
+        store: async () => {
+          await store.ping();
+          return true;
+        },
+        influxdb: () => readings.ping(),
+        ingest: async () => ingest.health().consecutiveFailures < 3,
+      },
+    });
+    closers.push(() => dashboard.close());
+
+    if (config.demo) {
+      const demo = await startDemo({
+        provisioner: localProvisioner({ store, registry, consent }),
+        brokerUrl: broker.url,
+        logger: logger.child({ part: 'demo' }),
+        homes: config.demoHomes,
+      });
+      closers.push(() => demo.stop());
+      await ensureDemoUsers(store);
+    }
+
+    return {
+      config,
+      dashboardUrl: dashboard.url,
+      mqttUrl: broker.url,
+      store,
+      registry,
+      consent,
+      alerts,
+      rules,
+      ingest,
+      readings,
+      broker,
+      dashboard,
+      metrics,
+      generatedAdminPassword,
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks for Tryghed, and nothing else. Idempotent: when everything
+# is there it does nothing and prints nothing (with --quiet), so `npm start` and `npm test` call it
+# every time.
+#
+#   bash scripts/setup.sh            install what is missing, for running and testing
+#   bash scripts/setup.sh --quiet    the same, silent when nothing is missing
+#   bash scripts/setup.sh --runtime  only what `npm start` needs; a missing influxd is a warning
+#
+# Needs Debian/Ubuntu (apt-get) and root or sudo for the system packages. Elsewhere it says what
+# to install by hand, or to use `docker compose up` instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quiet=0
+runtime=0
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=1 ;;
+    --runtime) runtime=1 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
+loud() { echo "setup: $*"; }
+
+# 1. Node.js >= 20
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  loud "Node.js 20 or newer is needed (found: $(node --version 2>/dev/null || echo none)). Install it from your package manager or nodejs.org."
+  exit 1
+fi
+
+# 2. npm packages: install when node_modules is missing or older than the lock file.
+if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  loud "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+# 3. System packages: Debian package name → the program that proves it is there.
+#    influxdb: the time-series store that tests and `npm start` run locally.
+#    mosquitto-clients: a third-party MQTT client for the broker's interoperability tests.
+#    chromium: the real browser the dashboard's browser tests drive.
+declare -A needed=( [influxdb]=influxd )
+if [ "$runtime" = 0 ]; then
+  needed[mosquitto-clients]=mosquitto_pub
+  needed[chromium]=chromium
+fi
+missing=()
+for pkg in "${!needed[@]}"; do
+  command -v "${needed[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && { say "everything is installed"; exit 0; }
+
+as_root=()
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then as_root=(sudo); else as_root=(none); fi
+fi
+if ! command -v apt-get >/dev/null 2>&1 || [ "${as_root[0]:-}" = none ]; then
+  msg="missing system packages: ${missing[*]}. Install them with your package manager (Debian/Ubuntu: apt-get install ${missing[*]}), or run the whole platform with 'docker compose up' instead."
+  if [ "$runtime" = 1 ]; then loud "warning: $msg Without influxd, set INFLUX_URL to a running InfluxDB."; exit 0; fi
+  loud "$msg"
+  exit 1
+fi
+
+loud "installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+for pkg in "${missing[@]}"; do
+  if ! command -v "${needed[$pkg]}" >/dev/null 2>&1; then
+    loud "installing $pkg did not provide ${needed[$pkg]}"
+    exit 1
+  fi
+done
+say "installed ${missing[*]}"

@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { createLogger } from '../services/runtime/index.ts';
+import { restProvisioner } from './provisioner.ts';
+import { playScenario } from './run.ts';
+import { SCENARIO_NAMES, scenario } from './scenarios.ts';
+import { SimulatedHome } from './simulated-home.ts';
+
+export const SIMULATOR_USAGE = `Simulated sensors against a running Tryghed.
+
+  npm run simulate -- --scenario <name> [options]
+
+Scenarios: ${SCENARIO_NAMES.join(', ')}
+
+Options:
+  --scenario <name>   what happens in the home (required)
+  --home <id>         the simulated home (default sim-1; created when missing)
+  --team <id>         its care team (default team-nord; created when missing)
+  --api <url>         the dashboard/API (default http://127.0.0.1:8080)
+  --mqtt <url>        the broker (default mqtt://127.0.0.1:1883)
+  --user <name>       an administrator or technician (or env TRYGHED_USER; default admin)
+  --password <pw>     its password (or env TRYGHED_PASSWORD)
+  --via-gateway       send through a simulated home gateway instead of one connection per device
+  --test              mark the home as a test home
+  --seed <n>          seed for the routine scenario (default 1)
+  --speed <n>         virtual-time speed-up for routine (default 60: a minute per second)
+  --help              this text
+`;
+
+const Args = z.object({
+  scenario: z.enum(SCENARIO_NAMES, { message: `--scenario must be one of ${SCENARIO_NAMES.join(', ')}` }),
+  home: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$/, '--home: letters, digits, - and _')
+    .default('sim-1'),
+  team: z.string().min(1).default('team-nord'),
+  api: z.string().url('--api must be a URL').default('http://127.0.0.1:8080'),
+  mqtt: z
+    .string()
+    .regex(/^mqtts?:\/\/.+/, '--mqtt must be an mqtt:// URL')
+    .default('mqtt://127.0.0.1:1883'),
+  user: z.string().min(1).default('admin'),
+  password: z.string().min(1, '--password (or TRYGHED_PASSWORD) is required'),
+  'via-gateway': z.boolean().default(false),
+  test: z.boolean().default(false),
+  seed: z.coerce.number().int('--seed must be a whole number').default(1),
+  speed: z.coerce.number().positive('--speed must be positive').max(100_000).default(60),
+});
+
+/** `npm run simulate -- …`: exit code 0 when the scenario ran, 2 for bad arguments, 1 on failure. */
+export async function runSimulatorCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        scenario: { type: 'string' },
+        home: { type: 'string' },
+        team: { type: 'string' },
+        api: { type: 'string' },
+        mqtt: { type: 'string' },
+        user: { type: 'string' },
+        password: { type: 'string' },
+        'via-gateway': { type: 'boolean' },
+        test: { type: 'boolean' },
+        seed: { type: 'string' },
+        speed: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${SIMULATOR_USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(SIMULATOR_USAGE);
+    return 0;
+  }
+  const parsed = Args.safeParse({
+    ...values,
+    user: values.user ?? env.TRYGHED_USER,
+    password: values.password ?? env.TRYGHED_PASSWORD ?? '',
+  });
+  if (!parsed.success) {
+    console.error(`${parsed.error.issues.map((i) => i.message).join('\n')}\n\n${SIMULATOR_USAGE}`);
+    return 2;
+  }
+  const a = parsed.data;
+  const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn' });
+  const chosen = scenario(a.scenario, a.seed);
+  let home: SimulatedHome | null = null;
+  try {
+    const provisioner = restProvisioner({ apiUrl: a.api, username: a.user, password: a.password });
+    await provisioner.ensureTeam(a.team, a.team);
+    home = await SimulatedHome.start({
+      homeId: a.home,
+      label: `Simulator: ${a.home}`,
+      teamId: a.team,
+      brokerUrl: a.mqtt,
+      provisioner,
+      logger,
+      viaGateway: a['via-gateway'],
+      test: a.test,
+      ...(chosen.settings ? { settings: chosen.settings } : {}),
+    });
+    console.log(`${chosen.name}: ${chosen.description} (home ${a.home})`);
+    const sent = await playScenario(home, chosen, { speed: a.scenario === 'routine' ? a.speed : 1 });
+    console.log(`sent ${sent} readings`);
+    return 0;
+  } catch (err) {
+    console.error(`simulation failed: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await home?.stop();
+  }
+}

@@ -1,0 +1,136 @@
+import type { ConsentRegistry } from '../services/consent/index.ts';
+import type { ConsentCategory, Purpose, SensorKind } from '../services/domain/index.ts';
+import type { Registry } from '../services/registry/index.ts';
+import type { Store } from '../services/store/index.ts';
+
+export interface ProvisionedDevice {
+  id: string;
+  secret: string;
+}
+
+/** How a simulator gets a home, devices with secrets, and consent: in process, or over REST. */
+export interface Provisioner {
+  ensureTeam(id: string, name: string): Promise<void>;
+  ensureHome(home: {
+    id: string;
+    label: string;
+    teamId: string;
+    test?: boolean;
+    settings?: Record<string, unknown>;
+  }): Promise<void>;
+  /** creates the device, or gives an existing one a new secret (a secret is never shown twice) */
+  provisionDevice(d: {
+    id: string;
+    homeId: string;
+    kinds: SensorKind[];
+    role?: 'sensor' | 'gateway';
+    test?: boolean;
+  }): Promise<ProvisionedDevice>;
+  grantConsent(homeId: string, categories: ConsentCategory[], purposes: Purpose[]): Promise<void>;
+}
+
+/** In the platform's own process (demo mode). Consent is recorded as given by the system, openly. */
+export function localProvisioner(o: {
+  store: Store;
+  registry: Registry;
+  consent: ConsentRegistry;
+}): Provisioner {
+  return {
+    async ensureTeam(id, name) {
+      if (!(await o.store.teams.get(id))) await o.store.teams.create({ id, name });
+    },
+    async ensureHome(home) {
+      if (o.registry.home(home.id)) {
+        if (home.settings) await o.registry.updateHome(home.id, { settings: home.settings });
+        return;
+      }
+      await o.registry.createHome(home);
+    },
+    async provisionDevice(d) {
+      if (o.registry.device(d.id)) return { id: d.id, secret: await o.registry.rotateSecret(d.id) };
+      const { secret } = await o.registry.provisionDevice(d);
+      return { id: d.id, secret };
+    },
+    async grantConsent(homeId, categories, purposes) {
+      for (const category of categories) {
+        for (const purpose of purposes) {
+          if (o.consent.allows(homeId, category, purpose)) continue;
+          await o.consent.change(
+            homeId,
+            { category, purpose, action: 'grant', channel: 'system', textVersion: 'demo' },
+            { id: 'demo', role: 'system' },
+          );
+        }
+      }
+    },
+  };
+}
+
+/** Against a running platform, logged in as an administrator or technician. */
+export function restProvisioner(o: { apiUrl: string; username: string; password: string }): Provisioner {
+  let session: { cookie: string; csrf: string } | null = null;
+  const login = async () => {
+    const res = await fetch(`${o.apiUrl}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: o.username, password: o.password }),
+    });
+    if (!res.ok)
+      throw new Error(
+        `logging in to ${o.apiUrl} as ${o.username} failed (HTTP ${res.status}); check --user/--password`,
+      );
+    const body = (await res.json()) as { csrfToken: string };
+    session = { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '', csrf: body.csrfToken };
+    return session;
+  };
+  const post = async (
+    path: string,
+    body: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const s = session ?? (await login());
+    const res = await fetch(`${o.apiUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    if (res.status >= 400 && res.status !== 409) {
+      const error = (json.error ?? {}) as { message?: string };
+      throw new Error(`POST ${path} failed: HTTP ${res.status} ${error.message ?? ''}`);
+    }
+    return { status: res.status, body: json };
+  };
+  return {
+    async ensureTeam(id, name) {
+      await post('/api/teams', { id, name });
+    },
+    async ensureHome(home) {
+      await post('/api/homes', home);
+    },
+    async provisionDevice(d) {
+      const created = await post(`/api/homes/${d.homeId}/devices`, {
+        id: d.id,
+        kinds: d.kinds,
+        role: d.role,
+        test: d.test,
+      });
+      if (created.status === 201) return { id: d.id, secret: String(created.body.secret) };
+      const rotated = await post(`/api/homes/${d.homeId}/devices/${d.id}/secret`, {});
+      return { id: d.id, secret: String(rotated.body.secret) };
+    },
+    async grantConsent(homeId, categories, purposes) {
+      for (const category of categories) {
+        for (const purpose of purposes) {
+          await post(`/api/homes/${homeId}/consent`, {
+            category,
+            purpose,
+            action: 'grant',
+            channel: 'paper',
+            reference: 'simulator',
+            textVersion: 'sim-1',
+          });
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { HomeGateway } from '../gateway/index.ts';
+import { CONSENT_CATEGORIES, type SensorKind, topics, type WireReading } from '../services/domain/index.ts';
+import type { Logger } from '../services/runtime/index.ts';
+import { deviceId, HOME_KIT } from './home-kit.ts';
+import type { Provisioner } from './provisioner.ts';
+
+/** One simulated sensor talking straight to the broker with its own credentials. */
+export class SimulatedDevice {
+  private seq = 0;
+  private client: MqttClient | null = null;
+
+  constructor(
+    readonly homeId: string,
+    readonly id: string,
+    private readonly secret: string,
+  ) {}
+
+  async connect(brokerUrl: string): Promise<void> {
+    this.client = await mqtt.connectAsync(brokerUrl, {
+      clientId: this.id,
+      username: this.id,
+      password: this.secret,
+      protocolVersion: 4,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+    });
+  }
+
+  /** the next reading with this device's own increasing sequence number and clock */
+  reading(kind: SensorKind, value: number, ts = Date.now()): WireReading {
+    return { kind, value, ts, seq: ++this.seq };
+  }
+
+  async send(kind: SensorKind, value: number, ts?: number): Promise<WireReading> {
+    if (!this.client) throw new Error(`device ${this.id} is not connected`);
+    const reading = this.reading(kind, value, ts);
+    await this.client.publishAsync(topics.readings(this.homeId, this.id), JSON.stringify(reading), {
+      qos: 1,
+    });
+    return reading;
+  }
+
+  async close(): Promise<void> {
+    await this.client?.endAsync();
+    this.client = null;
+  }
+}
+
+export interface SimulatedHomeOptions {
+  homeId: string;
+  label: string;
+  teamId: string;
+  brokerUrl: string;
+  provisioner: Provisioner;
+  logger: Logger;
+  /** send through a home gateway instead of one connection per device */
+  viaGateway?: boolean;
+  /** mark the home and devices as test (they never page staff once the rules issue lands) */
+  test?: boolean;
+  settings?: Record<string, unknown>;
+  /** grant every category and purpose (default true); the simulator records it as a paper form */
+  consent?: boolean;
+}
+
+/** A home with the full kit of sensors, provisioned and connected. */
+export class SimulatedHome {
+  private readonly devices = new Map<string, SimulatedDevice>();
+  private gateway: HomeGateway | null = null;
+  private gatewaySeq = new Map<string, number>();
+
+  private constructor(private readonly o: SimulatedHomeOptions) {}
+
+  static async start(o: SimulatedHomeOptions): Promise<SimulatedHome> {
+    const home = new SimulatedHome(o);
+    const p = o.provisioner;
+    await p.ensureHome({
+      id: o.homeId,
+      label: o.label,
+      teamId: o.teamId,
+      test: o.test ?? false,
+      ...(o.settings ? { settings: o.settings } : {}),
+    });
+    if (o.consent !== false) await p.grantConsent(o.homeId, [...CONSENT_CATEGORIES], ['alerts', 'history']);
+    for (const kit of HOME_KIT) {
+      const id = deviceId(o.homeId, kit.suffix);
+      const { secret } = await p.provisionDevice({
+        id,
+        homeId: o.homeId,
+        kinds: kit.kinds,
+        test: o.test ?? false,
+      });
+      home.devices.set(kit.suffix, new SimulatedDevice(o.homeId, id, secret));
+    }
+    if (o.viaGateway) {
+      const id = deviceId(o.homeId, 'gw');
+      const { secret } = await p.provisionDevice({
+        id,
+        homeId: o.homeId,
+        kinds: ['heartbeat'],
+        role: 'gateway',
+        test: o.test ?? false,
+      });
+      home.gateway = new HomeGateway({
+        brokerUrl: o.brokerUrl,
+        homeId: o.homeId,
+        gatewayId: id,
+        secret,
+        logger: o.logger,
+      });
+      await home.gateway.start();
+    } else {
+      await Promise.all([...home.devices.values()].map((d) => d.connect(o.brokerUrl)));
+    }
+    return home;
+  }
+
+  get homeId(): string {
+    return this.o.homeId;
+  }
+
+  async send(suffix: string, kind: SensorKind, value: number, ts?: number): Promise<void> {
+    const device = this.devices.get(suffix);
+    if (!device) throw new Error(`no simulated device "${suffix}" in ${this.o.homeId}`);
+    if (this.gateway) {
+      const seq = (this.gatewaySeq.get(suffix) ?? 0) + 1;
+      this.gatewaySeq.set(suffix, seq);
+      this.gateway.submit(device.id, { kind, value, ts: ts ?? Date.now(), seq });
+      return;
+    }
+    await device.send(kind, value, ts);
+  }
+
+  /** waits until the gateway's outbox is empty (direct devices send synchronously) */
+  async drain(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.gateway && this.gateway.pending() > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.gateway?.stop();
+    await Promise.all([...this.devices.values()].map((d) => d.close()));
+  }
+}

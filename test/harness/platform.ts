@@ -1,0 +1,36 @@
+import { inject } from 'vitest';
+import { loadConfig } from '../../platform/config.ts';
+import { type Platform, startPlatform } from '../../platform/start.ts';
+import { type Clock, Metrics, silentLogger } from '../../services/runtime/index.ts';
+
+export const TEST_ADMIN = { username: 'admin', password: 'admin-password-1' };
+
+/**
+ * The whole platform in this process on real parts: SQLite in `dataDir`, the harness's influxd,
+ * aedes and the dashboard on free ports. Start it twice on the same `dataDir` to test a restart.
+ */
+export async function startTestPlatform(options: {
+  dataDir: string;
+  database: string;
+  env?: Record<string, string>;
+  clock?: Clock;
+}): Promise<Platform> {
+  const config = loadConfig({
+    DATA_DIR: options.dataDir,
+    INFLUX_URL: inject('influxUrl'),
+    INFLUX_DATABASE: options.database,
+    INFLUX_AUTOSTART: 'false',
+    HTTP_PORT: '0',
+    MQTT_PORT: '0',
+    ADMIN_USERNAME: TEST_ADMIN.username,
+    ADMIN_PASSWORD: TEST_ADMIN.password,
+    INGEST_FLUSH_MS: '20',
+    RULES_TICK_MS: '50',
+    ...options.env,
+  });
+  return startPlatform(config, {
+    logger: silentLogger(),
+    metrics: new Metrics(),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+}
