@@ -18,7 +18,11 @@ export interface Alert {
   openedAt: number;
   lastSeenAt: number;
   repeats: number;
-  evidence: { summary: string };
+  evidence: {
+    summary: string;
+    readings?: Array<{ deviceId: string; kind: string; value: number; ts: number }>;
+    thresholds?: Record<string, string | number>;
+  };
   acknowledgedBy: string | null;
   acknowledgedAt: number | null;
 }

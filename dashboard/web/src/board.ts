@@ -20,6 +20,17 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/** What made the alert, in the reader's language, from the evidence's structured fields. */
+function evidenceText(a: Alert): string {
+  const th = a.evidence.thresholds;
+  if (th && typeof th.since === 'number') {
+    return `${t('noMotionSince')} ${formatTime(th.since)} (${t('limit')} ${th.minutes} min, ${t('window')} ${th.window})`;
+  }
+  const r = a.evidence.readings?.[0];
+  if (r) return `${t('sensor')} ${r.deviceId} · ${formatTime(r.ts)}`;
+  return a.evidence.summary;
+}
+
 /** The staff alert board: live, sorted by severity then age, keyboard-usable. */
 export class AlertBoard {
   private readonly alerts = new Map<string, Alert>();
@@ -112,7 +123,7 @@ export class AlertBoard {
         ` ${t(`state_${a.state}`)} · ${t('opened')} ${formatTime(a.openedAt)}`,
         a.repeats > 0 ? ` · ${t('repeats')} ${a.repeats} ${t('times')}` : '',
       ),
-      el('p', { className: 'meta' }, a.evidence.summary),
+      el('p', { className: 'meta' }, evidenceText(a)),
     );
     const actions = el('div', { className: 'actions' });
     if (a.state === 'open') {
@@ -199,7 +210,7 @@ export class AlertBoard {
   }
 
   private renderSoundButton(): void {
-    this.soundButton.textContent = this.soundOn ? `🔔 ${t('soundOn')}` : `🔕 ${t('soundOff')}`;
+    this.soundButton.textContent = this.soundOn ? t('soundOn') : t('soundOff');
     this.soundButton.setAttribute('aria-pressed', String(this.soundOn));
   }
 
