@@ -104,7 +104,12 @@ export class RuleEngine {
         now,
         {
           readings: [],
-          thresholds: { minutes, window: `${due.window.start}-${due.window.end}`, timezone: home.timezone, since: due.since },
+          thresholds: {
+            minutes,
+            window: `${due.window.start}-${due.window.end}`,
+            timezone: home.timezone,
+            since: due.since,
+          },
           summary: `No motion for ${minutes} minutes (since ${iso(due.since)}) inside the daytime window ${due.window.start}-${due.window.end}`,
         },
         due.homeId,
