@@ -59,20 +59,23 @@ export async function startDemo(o: {
     }
   }, 10_000);
 
-  // the first event soon, so whoever opens the dashboard sees one within a minute
+  const fire = (home: SimulatedHome, event: (typeof EVENTS)[number]) => {
+    o.logger.info({ homeId: home.homeId, kind: event.kind }, 'demo event');
+    void safely(event.kind, home.send(event.device, event.kind, 1));
+    if (event.kind === 'smoke')
+      later(30_000, () => void safely('smoke clear', home.send('smoke', 'smoke', 0)));
+  };
   const scheduleEvent = (seconds: number) =>
     later(seconds * 1000, () => {
       const home = homes[Math.floor(rnd() * homes.length)];
-      const event = EVENTS[Math.floor(rnd() * EVENTS.length)]!;
-      if (home) {
-        o.logger.info({ homeId: home.homeId, kind: event.kind }, 'demo event');
-        void safely(event.kind, home.send(event.device, event.kind, 1));
-        if (event.kind === 'smoke')
-          later(30_000, () => void safely('smoke clear', home.send('smoke', 'smoke', 0)));
-      }
+      if (home) fire(home, EVENTS[Math.floor(rnd() * EVENTS.length)]!);
       scheduleEvent(20 + rnd() * 20);
     });
-  scheduleEvent(5);
+  // Whoever opens the dashboard first sees an alert within seconds, whichever team they are in:
+  // one in the first home of each team, then one from a random home every 20-40 s.
+  if (homes[0]) later(5000, () => fire(homes[0]!, EVENTS[0]));
+  if (homes[1]) later(8000, () => fire(homes[1]!, EVENTS[1]));
+  scheduleEvent(30);
   o.logger.info({ homes: count }, 'demo homes running');
 
   return {
