@@ -126,6 +126,7 @@ export function restProvisioner(o: { apiUrl: string; username: string; password:
             purpose,
             action: 'grant',
             channel: 'paper',
+            basis: 'paper_form',
             reference: 'simulator',
             textVersion: 'sim-1',
           });

@@ -41,7 +41,7 @@ describe('ingest on real InfluxDB and SQLite', () => {
     consent.change(
       'h1',
       { category, purpose, action, channel: 'web', textVersion: 'v1' },
-      { id: 'c', role: 'citizen' },
+      { id: 'c', role: 'citizen', homeId: 'h1' },
     );
   const rejected = (reason: string) => metrics.value('tryghed_ingest_rejected_total', { reason });
 

@@ -42,7 +42,7 @@ describe('store, registry and consent registry on a real SQLite file', () => {
     const consent = await ConsentRegistry.load(store, silentLogger());
     expect(consent.allows('h1', 'emergency', 'alerts')).toBe(false);
     expect(consent.allows('h1', 'technical', 'history')).toBe(true);
-    const actor = { id: 'u1', role: 'citizen' };
+    const actor = { id: 'u1', role: 'citizen', homeId: 'h1' };
     const base = { channel: 'web', textVersion: 'v1' } as const;
     await consent.change('h1', { ...base, category: 'emergency', purpose: 'alerts', action: 'grant' }, actor);
     expect(consent.allows('h1', 'emergency', 'alerts')).toBe(true);
@@ -67,7 +67,7 @@ describe('store, registry and consent registry on a real SQLite file', () => {
     await consent.change(
       'h1',
       { category: 'door', purpose: 'alerts', action: 'grant', channel: 'web', textVersion: 'v1' },
-      { id: 'u1', role: 'citizen' },
+      { id: 'u1', role: 'citizen', homeId: 'h1' },
     );
     // reach past the repository on purpose: even raw SQL may not edit or delete consent events
     const Database = (await import('better-sqlite3')).default;

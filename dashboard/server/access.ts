@@ -5,7 +5,7 @@ import type { User } from '../../services/store/index.ts';
 /**
  * Who may see which homes: staff their teams' homes; a citizen their own; technicians and
  * administrators every home (technicians for devices; the audit log records why they looked).
- * Relatives with power of attorney come with the consent issue.
+ * a relative the citizens they hold a verified power of attorney for.
  */
 export function visibleHomeIds(user: User, registry: Registry): string[] {
   switch (user.role) {
@@ -13,6 +13,8 @@ export function visibleHomeIds(user: User, registry: Registry): string[] {
       return registry.homesOfTeams(user.teamIds).map((h) => h.id);
     case 'citizen':
       return user.homeId && registry.home(user.homeId) ? [user.homeId] : [];
+    case 'relative':
+      return registry.homesOfRelative(user.id);
     case 'admin':
     case 'technician':
       return registry.allHomes().map((h) => h.id);
@@ -29,6 +31,8 @@ export function canSeeHome(user: User, homeId: string, registry: Registry): bool
       return user.teamIds.includes(home.teamId);
     case 'citizen':
       return user.homeId === homeId;
+    case 'relative':
+      return registry.hasPowerOfAttorney(user.id, homeId);
     case 'admin':
     case 'technician':
       return true;
@@ -37,16 +41,23 @@ export function canSeeHome(user: User, homeId: string, registry: Registry): bool
   }
 }
 
-/** Acknowledge and resolve: staff of the home's team for care alerts, technicians for technical ones. */
+/**
+ * Acknowledge and resolve: staff of the home's team for care alerts, technicians for technical
+ * ones and for test alerts.
+ */
 export function canHandleAlert(user: User, alert: Alert, registry: Registry): boolean {
   if (user.role === 'admin') return true;
+  // A test alert never pages care staff: technicians see and clear it.
+  if (alert.test) return user.role === 'technician';
   if (alert.audience === 'technical') return user.role === 'technician';
   return user.role === 'staff' && canSeeHome(user, alert.homeId, registry);
 }
 
 /** Who may see an alert at all (the citizen sees their own home's). */
 export function canSeeAlert(user: User, alert: Alert, registry: Registry): boolean {
-  if (user.role === 'citizen') return user.homeId === alert.homeId;
+  if (alert.test) return user.role === 'technician' || user.role === 'admin';
+  if (user.role === 'citizen' || user.role === 'relative')
+    return alert.audience === 'care' && canSeeHome(user, alert.homeId, registry);
   if (user.role === 'technician') return alert.audience === 'technical';
   return canHandleAlert(user, alert, registry);
 }

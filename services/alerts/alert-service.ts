@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsentRegistry } from '../consent/index.ts';
-import type { Alert, AlertCandidate, AlertEvent, AlertState, ResolveRequest } from '../domain/index.ts';
+import type {
+  AcknowledgeRequest,
+  Alert,
+  AlertCandidate,
+  AlertEvent,
+  AlertState,
+  NotificationAttempt,
+  ResolveRequest,
+} from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { type Clock, conflict, type Logger, type Metrics, notFound } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
@@ -80,6 +88,12 @@ export class AlertService {
         resolvedAt: null,
         outcome: null,
         note: null,
+        legalBasis:
+          candidate.audience === 'care'
+            ? this.o.consent.basis(candidate.homeId, candidate.category, 'alerts')
+            : null,
+        test: candidate.test === true || this.o.registry.home(candidate.homeId)?.test === true,
+        escalationLevel: 0,
       };
       const event = await this.o.store.alerts.open(alert);
       this.opened.inc({ rule: alert.rule, severity: alert.severity });
@@ -92,15 +106,43 @@ export class AlertService {
     });
   }
 
-  acknowledge(alertId: string, actor: AlertActor): Promise<Alert> {
+  /** Takes the alert on. A note written here is kept and never asked for again at resolve. */
+  acknowledge(alertId: string, actor: AlertActor, request: AcknowledgeRequest = {}): Promise<Alert> {
     return this.change(alertId, (alert) => {
       if (alert.state !== 'open') throw conflict(`the alert is already ${alert.state}`);
       const now = this.o.clock.now();
       return [
-        { ...alert, state: 'acknowledged', acknowledgedBy: actor.id, acknowledgedAt: now },
+        {
+          ...alert,
+          state: 'acknowledged',
+          acknowledgedBy: actor.id,
+          acknowledgedAt: now,
+          note: request.note ? request.note : alert.note,
+        },
         'acknowledged',
       ];
     });
+  }
+
+  /** Raises an unacknowledged alert's escalation level (never lowers it). */
+  escalate(alertId: string, level: number): Promise<Alert | null> {
+    return this.change(alertId, (alert) => {
+      if (alert.state !== 'open' || alert.escalationLevel >= level) return null;
+      return [{ ...alert, escalationLevel: level }, 'escalated'];
+    });
+  }
+
+  /** Records an attempt to reach someone about an alert, and tells the dashboards. */
+  async recordNotification(attempt: Omit<NotificationAttempt, 'id'>): Promise<NotificationAttempt> {
+    const recorded = await this.o.store.notifications.record(attempt);
+    await this.change(attempt.alertId, (alert) => [alert, 'notified']).catch((err) =>
+      this.o.logger.error({ err, alertId: attempt.alertId }, 'could not record a notification event'),
+    );
+    return recorded;
+  }
+
+  notifications(alertId: string): Promise<NotificationAttempt[]> {
+    return this.o.store.notifications.listByAlert(alertId);
   }
 
   resolve(alertId: string, actor: AlertActor, request: ResolveRequest): Promise<Alert> {
@@ -117,7 +159,8 @@ export class AlertService {
           resolvedBy: actor.id,
           resolvedAt: now,
           outcome: request.outcome,
-          note: request.note,
+          // a note given at acknowledgement is kept; a new one at resolve is added to it
+          note: joinNotes(alert.note, request.note),
         },
         'resolved',
       ];
@@ -148,14 +191,24 @@ export class AlertService {
     };
   }
 
-  private async change(alertId: string, next: (alert: Alert) => [Alert, AlertEvent['type']]): Promise<Alert> {
+  private async change(alertId: string, next: (alert: Alert) => [Alert, AlertEvent['type']]): Promise<Alert>;
+  private async change(
+    alertId: string,
+    next: (alert: Alert) => [Alert, AlertEvent['type']] | null,
+  ): Promise<Alert | null>;
+  private async change(
+    alertId: string,
+    next: (alert: Alert) => [Alert, AlertEvent['type']] | null,
+  ): Promise<Alert | null> {
     const current = await this.o.store.alerts.get(alertId);
     if (!current) throw notFound('alert');
     // the same chain as raise() for this home and rule, so a repeat and an acknowledgement never interleave
     return this.serial(`${current.homeId}\u0000${current.rule}`, async () => {
       const alert = await this.o.store.alerts.get(alertId);
       if (!alert) throw notFound('alert');
-      const [changed, type] = next(alert);
+      const result = next(alert);
+      if (!result) return null;
+      const [changed, type] = result;
       const event = await this.o.store.alerts.update(changed, type);
       this.o.logger.info({ alertId, homeId: alert.homeId, rule: alert.rule, type }, `alert ${type}`);
       this.emit(event);
@@ -183,4 +236,12 @@ export class AlertService {
     });
     return run;
   }
+}
+
+function joinNotes(before: string | null, added: string): string | null {
+  const a = before?.trim() ?? '';
+  const b = added.trim();
+  if (!a) return b || null;
+  if (!b || b === a) return a;
+  return `${a}\n${b}`;
 }

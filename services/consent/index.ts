@@ -1,18 +1,114 @@
 import {
+  type ConsentCategory,
   type ConsentChangeRequest,
   type ConsentEvent,
   type ConsentScope,
   emptyScope,
   type HomeId,
+  type LegalBasis,
+  type LegalBasisRef,
+  legalBasisOf,
   type Purpose,
   type ReadingCategory,
 } from '../domain/index.ts';
-import { type Clock, type Logger, notFound, systemClock } from '../runtime/index.ts';
-import type { Store } from '../store/index.ts';
+import { type Clock, forbidden, type Logger, notFound, systemClock, TryghedError } from '../runtime/index.ts';
+import type { Home, Store } from '../store/index.ts';
 
+/**
+ * Who is changing consent. `system` is the platform itself (demo homes, the simulator's test
+ * homes); it is never a logged-in user.
+ */
 export interface ConsentActor {
   id: string;
   role: string;
+  /** a citizen's own home */
+  homeId?: string | null;
+  /** a staff member's teams */
+  teamIds?: readonly string[];
+}
+
+/** A § 128 a decision whose review date has come. */
+export interface ReviewDue {
+  homeId: HomeId;
+  category: ConsentCategory;
+  purpose: Purpose;
+  reviewDue: string;
+  reference: string | null;
+  overdue: boolean;
+}
+
+const badRequest = (message: string, path: string) =>
+  new TryghedError('bad_request', message, { issues: [{ path, message }] });
+
+/**
+ * Which legal bases an actor may record, and the basis a grant gets when none is named. Enforced
+ * here, not only in the API, so no path into the registry can record a basis its actor lacks.
+ */
+async function checkStanding(
+  store: Store,
+  home: Home,
+  request: ConsentChangeRequest,
+  actor: ConsentActor,
+): Promise<{
+  basis: LegalBasis | null;
+  onBehalfOf: string | null;
+  channel: ConsentChangeRequest['channel'];
+}> {
+  const grant = request.action === 'grant';
+  const citizen = `citizen:${home.id}`;
+  switch (actor.role) {
+    case 'system':
+      return { basis: grant ? (request.basis ?? 'own_consent') : null, onBehalfOf: null, channel: 'system' };
+    case 'citizen': {
+      if (actor.homeId !== home.id) throw forbidden('a citizen may change consent only for their own home');
+      if (grant && request.basis && request.basis !== 'own_consent')
+        throw badRequest('a citizen grants their own consent', 'basis');
+      return { basis: grant ? 'own_consent' : null, onBehalfOf: null, channel: 'web' };
+    }
+    case 'relative': {
+      const powers = await store.powersOfAttorney.activeForRelative(actor.id);
+      if (!powers.some((p) => p.homeId === home.id))
+        throw forbidden('a relative needs a verified power of attorney for this citizen');
+      if (grant && request.basis && request.basis !== 'power_of_attorney')
+        throw badRequest('a relative grants under their power of attorney', 'basis');
+      return { basis: grant ? 'power_of_attorney' : null, onBehalfOf: citizen, channel: 'web' };
+    }
+    case 'staff':
+    case 'admin': {
+      if (actor.role === 'staff' && !actor.teamIds?.includes(home.teamId))
+        throw forbidden("only staff of the home's team may record consent for it");
+      if (!grant) {
+        // a withdrawal told to staff (by phone, in person, on paper) is recorded as such
+        return {
+          basis: null,
+          onBehalfOf: citizen,
+          channel: request.channel === 'web' ? 'in_person' : request.channel,
+        };
+      }
+      switch (request.basis) {
+        case 'paper_form':
+          return { basis: 'paper_form', onBehalfOf: citizen, channel: 'paper' };
+        case 'municipal_decision':
+          return { basis: 'municipal_decision', onBehalfOf: citizen, channel: request.channel };
+        case 'own_consent':
+          if (request.channel !== 'phone' && request.channel !== 'in_person')
+            throw badRequest(
+              "staff record a citizen's own consent only as given by phone or in person",
+              'channel',
+            );
+          return { basis: 'own_consent', onBehalfOf: citizen, channel: request.channel };
+        case 'power_of_attorney':
+          throw badRequest('a relative with power of attorney grants for themselves', 'basis');
+        default:
+          throw badRequest(
+            'staff must name the legal basis: paper_form, municipal_decision or own_consent',
+            'basis',
+          );
+      }
+    }
+    default:
+      throw forbidden('your role may not change consent');
+  }
 }
 
 export interface ConsentChange {
@@ -28,6 +124,8 @@ export interface ConsentChange {
  */
 export class ConsentRegistry {
   private readonly scopes = new Map<HomeId, ConsentScope>();
+  /** per home, the grant each allowed category/purpose rests on */
+  private readonly grants = new Map<HomeId, Map<string, ConsentEvent>>();
   private readonly listeners: Array<(change: ConsentChange) => void> = [];
 
   private constructor(
@@ -57,6 +155,49 @@ export class ConsentRegistry {
     return structuredClone(this.scopes.get(homeId) ?? emptyScope());
   }
 
+  /** The legal basis data of this category may be used under for this purpose; null when none. */
+  basis(homeId: HomeId, category: ReadingCategory, purpose: Purpose): LegalBasisRef | null {
+    if (category === 'technical') return null;
+    const event = this.grants.get(homeId)?.get(`${category}/${purpose}`);
+    return event ? legalBasisOf(event) : null;
+  }
+
+  /** Every legal basis in force for a home, keyed `category/purpose`. */
+  bases(homeId: HomeId): Record<string, LegalBasisRef> {
+    const out: Record<string, LegalBasisRef> = {};
+    for (const [key, event] of this.grants.get(homeId) ?? []) {
+      const ref = legalBasisOf(event);
+      if (ref) out[key] = ref;
+    }
+    return out;
+  }
+
+  /**
+   * § 128 a decisions in force among these homes whose review date is within `withinDays` of
+   * `today` (YYYY-MM-DD, the municipality's date), oldest first; `overdue` when it has passed.
+   */
+  reviewsDue(homeIds: Iterable<HomeId>, today: string, withinDays = 30): ReviewDue[] {
+    const horizon = new Date(`${today}T00:00:00Z`);
+    horizon.setUTCDate(horizon.getUTCDate() + withinDays);
+    const limit = horizon.toISOString().slice(0, 10);
+    const out: ReviewDue[] = [];
+    for (const homeId of homeIds) {
+      for (const [key, event] of this.grants.get(homeId) ?? []) {
+        if (event.basis !== 'municipal_decision' || !event.reviewDue || event.reviewDue > limit) continue;
+        const [category, purpose] = key.split('/') as [ConsentCategory, Purpose];
+        out.push({
+          homeId,
+          category,
+          purpose,
+          reviewDue: event.reviewDue,
+          reference: event.reference,
+          overdue: event.reviewDue < today,
+        });
+      }
+    }
+    return out.sort((a, b) => a.reviewDue.localeCompare(b.reviewDue));
+  }
+
   history(homeId: HomeId): Promise<ConsentEvent[]> {
     return this.store.consent.listByHome(homeId);
   }
@@ -66,7 +207,9 @@ export class ConsentRegistry {
    * next reading is judged by it; listeners (the home's config topic, the dashboard) hear at once.
    */
   async change(homeId: HomeId, request: ConsentChangeRequest, actor: ConsentActor): Promise<ConsentChange> {
-    if (!(await this.store.homes.get(homeId))) throw notFound(`home ${homeId}`);
+    const home = await this.store.homes.get(homeId);
+    if (!home) throw notFound(`home ${homeId}`);
+    const standing = await checkStanding(this.store, home, request, actor);
     const event = await this.store.consent.append({
       homeId,
       category: request.category,
@@ -74,10 +217,12 @@ export class ConsentRegistry {
       action: request.action,
       actorId: actor.id,
       actorRole: actor.role,
-      onBehalfOf: request.onBehalfOf ?? null,
-      channel: request.channel,
+      onBehalfOf: request.onBehalfOf ?? standing.onBehalfOf,
+      channel: standing.channel,
       textVersion: request.textVersion,
       reference: request.reference ?? null,
+      basis: standing.basis,
+      reviewDue: standing.basis === 'municipal_decision' ? (request.reviewDue ?? null) : null,
       at: this.clock.now(),
     });
     this.apply(event);
@@ -89,6 +234,7 @@ export class ConsentRegistry {
         purpose: event.purpose,
         action: event.action,
         channel: event.channel,
+        basis: event.basis,
       },
       'consent changed',
     );
@@ -117,5 +263,13 @@ export class ConsentRegistry {
       this.scopes.set(event.homeId, scope);
     }
     scope[event.category][event.purpose] = event.action === 'grant';
+    let grants = this.grants.get(event.homeId);
+    if (!grants) {
+      grants = new Map();
+      this.grants.set(event.homeId, grants);
+    }
+    const key = `${event.category}/${event.purpose}`;
+    if (event.action === 'grant') grants.set(key, event);
+    else grants.delete(key);
   }
 }

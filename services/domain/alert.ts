@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { LegalBasisRef } from './consent.ts';
 import type { HomeId } from './ids.ts';
 import type { ReadingCategory, SensorKind } from './sensors.ts';
 
@@ -7,8 +8,24 @@ export const Severity = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof Severity>;
 export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
-/** Rule kinds that exist today (issue 2); more come with the rules issue. */
-export const RULE_KINDS = ['alarm_button', 'fall', 'smoke', 'inactivity'] as const;
+/**
+ * Every rule the platform runs. `device_offline` and `low_battery` are technical: they reach
+ * technicians, never care staff.
+ */
+export const RULE_KINDS = [
+  'alarm_button',
+  'fall',
+  'smoke',
+  'co',
+  'water_leak',
+  'temperature_low',
+  'temperature_high',
+  'inactivity',
+  'door_night',
+  'out_of_bed',
+  'device_offline',
+  'low_battery',
+] as const;
 export const RuleKind = z.enum(RULE_KINDS);
 export type RuleKind = z.infer<typeof RuleKind>;
 
@@ -40,6 +57,8 @@ export interface AlertCandidate {
   /** epoch ms, when the condition was seen */
   at: number;
   evidence: Evidence;
+  /** raised from a test home or device, or a reading marked as test: never pages anyone */
+  test?: boolean;
 }
 
 export interface Alert {
@@ -61,7 +80,21 @@ export interface Alert {
   resolvedAt: number | null;
   outcome: Outcome | null;
   note: string | null;
+  /** what allowed this alert to be raised (consent, power of attorney, paper form, § 128 a); null for technical alerts */
+  legalBasis: LegalBasisRef | null;
+  /** a test alert: shown to technicians, never pages staff or notifiers, left out of statistics */
+  test: boolean;
+  /** 0 = the team's screens; 1 = escalated to the whole team; 2 = handed to the fallback notifier */
+  escalationLevel: number;
 }
+
+export const AcknowledgeRequest = z
+  .object({
+    /** a first note; it is kept and never asked for again */
+    note: z.string().trim().max(2000).optional(),
+  })
+  .strict();
+export type AcknowledgeRequest = z.infer<typeof AcknowledgeRequest>;
 
 export const ResolveRequest = z
   .object({
@@ -74,6 +107,24 @@ export type ResolveRequest = z.infer<typeof ResolveRequest>;
 /** One change to an alert, numbered so a dashboard can resume from the last one it saw. */
 export interface AlertEvent {
   seq: number;
-  type: 'opened' | 'repeated' | 'acknowledged' | 'resolved';
+  type: 'opened' | 'repeated' | 'acknowledged' | 'resolved' | 'escalated' | 'notified';
   alert: Alert;
+}
+
+/** One attempt to reach someone about an alert, recorded on the alert whatever its result. */
+export interface NotificationAttempt {
+  id: number;
+  alertId: string;
+  /** epoch ms */
+  at: number;
+  /** which notifier: log, webhook, sms */
+  notifier: string;
+  /** where it went, without personal data (a configured target name, never a phone number) */
+  target: string;
+  /** the escalation level that caused it */
+  level: number;
+  /** 1 for the first try, counting retries */
+  attempt: number;
+  result: 'delivered' | 'failed';
+  detail: string | null;
 }

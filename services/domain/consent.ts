@@ -16,6 +16,19 @@ export const CONSENT_CHANNELS = ['web', 'paper', 'phone', 'in_person', 'system']
 export const ConsentChannel = z.enum(CONSENT_CHANNELS);
 export type ConsentChannel = z.infer<typeof ConsentChannel>;
 
+/**
+ * What allows monitoring of a category for a purpose:
+ * - `own_consent`: the citizen's own consent;
+ * - `power_of_attorney`: a relative registered (and verified by staff) with power of attorney for the citizen;
+ * - `paper_form`: consent on a paper form, recorded by staff with the form's reference;
+ * - `municipal_decision`: a decision under Serviceloven § 128 a without consent, with a case reference and a review date.
+ */
+export const LEGAL_BASES = ['own_consent', 'power_of_attorney', 'paper_form', 'municipal_decision'] as const;
+export const LegalBasis = z.enum(LEGAL_BASES);
+export type LegalBasis = z.infer<typeof LegalBasis>;
+
+const ISO_DATE = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
+
 export const ConsentAction = z.enum(['grant', 'withdraw']);
 export type ConsentAction = z.infer<typeof ConsentAction>;
 
@@ -26,17 +39,33 @@ export const ConsentChangeRequest = z
     purpose: Purpose,
     action: ConsentAction,
     channel: ConsentChannel.default('web'),
+    /** the legal basis of a grant; a withdrawal ends whatever basis there was */
+    basis: LegalBasis.optional(),
+    /** for a § 128 a decision: when it must be reviewed (YYYY-MM-DD) */
+    reviewDue: ISO_DATE.optional(),
     /** the version of the plain-language information text that was shown */
     textVersion: z.string().min(1).max(40),
     /** set when a relative or staff member acts for the citizen: the citizen's person id */
     onBehalfOf: z.string().min(1).max(64).optional(),
-    /** paper form number or case reference, required for channel `paper` */
+    /** paper form number or case reference, required for a paper form and a § 128 a decision */
     reference: z.string().min(1).max(200).optional(),
   })
   .strict()
   .refine((r) => r.channel !== 'paper' || r.reference !== undefined, {
     message: 'a paper consent needs the form reference',
     path: ['reference'],
+  })
+  .refine((r) => r.basis !== 'paper_form' || r.reference !== undefined, {
+    message: 'a paper form needs its reference',
+    path: ['reference'],
+  })
+  .refine((r) => r.basis !== 'municipal_decision' || r.reference !== undefined, {
+    message: 'a § 128 a decision needs its case reference',
+    path: ['reference'],
+  })
+  .refine((r) => r.basis !== 'municipal_decision' || r.reviewDue !== undefined, {
+    message: 'a § 128 a decision needs a review date',
+    path: ['reviewDue'],
   });
 export type ConsentChangeRequest = z.infer<typeof ConsentChangeRequest>;
 
@@ -54,8 +83,53 @@ export interface ConsentEvent {
   channel: ConsentChannel;
   textVersion: string;
   reference: string | null;
+  /** the legal basis of a grant; null on a withdrawal */
+  basis: LegalBasis | null;
+  /** for a § 128 a decision, YYYY-MM-DD */
+  reviewDue: string | null;
   /** epoch ms */
   at: number;
+}
+
+/** The grant an alert or a stored reading rests on, as shown to staff and to the citizen. */
+export interface LegalBasisRef {
+  basis: LegalBasis;
+  /** the consent event that granted it */
+  eventId: number;
+  grantedAt: number;
+  actorRole: string;
+  onBehalfOf: string | null;
+  reference: string | null;
+  reviewDue: string | null;
+  textVersion: string;
+}
+
+export function legalBasisOf(event: ConsentEvent): LegalBasisRef | null {
+  if (event.action !== 'grant' || event.basis === null) return null;
+  return {
+    basis: event.basis,
+    eventId: event.id,
+    grantedAt: event.at,
+    actorRole: event.actorRole,
+    onBehalfOf: event.onBehalfOf,
+    reference: event.reference,
+    reviewDue: event.reviewDue,
+    textVersion: event.textVersion,
+  };
+}
+
+/** A relative's verified power of attorney for one citizen's home. */
+export interface PowerOfAttorney {
+  id: number;
+  relativeUserId: string;
+  homeId: HomeId;
+  /** the staff member who verified the document */
+  verifiedBy: string;
+  verifiedAt: number;
+  /** the document's reference (no scan is stored) */
+  reference: string;
+  revokedAt: number | null;
+  revokedBy: string | null;
 }
 
 /** The current consent of a home, derived from its events. Default: nothing granted. */

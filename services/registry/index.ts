@@ -1,3 +1,4 @@
+import type { PowerOfAttorney } from '../domain/index.ts';
 import { type DeviceId, type HomeId, HomeId as HomeIdSchema, type SensorKind } from '../domain/index.ts';
 import { conflict, hashSecret, newSecret, notFound } from '../runtime/index.ts';
 import type { Device, DeviceRole, Home, Store } from '../store/index.ts';
@@ -10,14 +11,87 @@ import type { Device, DeviceRole, Home, Store } from '../store/index.ts';
 export class Registry {
   private readonly homes = new Map<HomeId, Home>();
   private readonly devices = new Map<DeviceId, Device>();
+  private readonly devicesByHome = new Map<HomeId, Set<DeviceId>>();
+  /** relative's user id → the homes they hold an active, verified power of attorney for */
+  private readonly attorneyHomes = new Map<string, Set<HomeId>>();
 
   private constructor(private readonly store: Store) {}
 
   static async load(store: Store): Promise<Registry> {
     const registry = new Registry(store);
     for (const home of await store.homes.list()) registry.homes.set(home.id, home);
-    for (const device of await store.devices.listAll()) registry.devices.set(device.id, device);
+    for (const device of await store.devices.listAll()) registry.putDevice(device);
+    for (const home of registry.homes.values()) {
+      for (const p of await store.powersOfAttorney.listByHome(home.id))
+        if (p.revokedAt === null) registry.addAttorney(p.relativeUserId, p.homeId);
+    }
     return registry;
+  }
+
+  private putDevice(device: Device): void {
+    this.devices.set(device.id, device);
+    let set = this.devicesByHome.get(device.homeId);
+    if (!set) {
+      set = new Set();
+      this.devicesByHome.set(device.homeId, set);
+    }
+    set.add(device.id);
+  }
+
+  private addAttorney(userId: string, homeId: HomeId): void {
+    let set = this.attorneyHomes.get(userId);
+    if (!set) {
+      set = new Set();
+      this.attorneyHomes.set(userId, set);
+    }
+    set.add(homeId);
+  }
+
+  /** The homes a relative holds an active power of attorney for. */
+  homesOfRelative(userId: string): HomeId[] {
+    return [...(this.attorneyHomes.get(userId) ?? [])].filter((id) => this.homes.has(id));
+  }
+
+  hasPowerOfAttorney(userId: string, homeId: HomeId): boolean {
+    return this.attorneyHomes.get(userId)?.has(homeId) ?? false;
+  }
+
+  /**
+   * Records a relative's power of attorney for a citizen's home, after staff have seen and
+   * verified the document (only its reference is kept).
+   */
+  async grantPowerOfAttorney(input: {
+    relativeUserId: string;
+    homeId: HomeId;
+    verifiedBy: string;
+    reference: string;
+    at: number;
+  }): Promise<PowerOfAttorney> {
+    if (!this.homes.has(input.homeId)) throw notFound(`home ${input.homeId}`);
+    const user = await this.store.users.get(input.relativeUserId);
+    if (user?.role !== 'relative') throw notFound(`relative ${input.relativeUserId}`);
+    if (this.hasPowerOfAttorney(input.relativeUserId, input.homeId))
+      throw conflict('this relative already holds a power of attorney for this home');
+    const p = await this.store.powersOfAttorney.add({
+      relativeUserId: input.relativeUserId,
+      homeId: input.homeId,
+      verifiedBy: input.verifiedBy,
+      verifiedAt: input.at,
+      reference: input.reference,
+    });
+    this.addAttorney(p.relativeUserId, p.homeId);
+    return p;
+  }
+
+  async revokePowerOfAttorney(homeId: HomeId, id: number, by: string, at: number): Promise<void> {
+    const p = (await this.store.powersOfAttorney.listByHome(homeId)).find((x) => x.id === id);
+    if (!p || p.revokedAt !== null) throw notFound(`active power of attorney ${id}`);
+    await this.store.powersOfAttorney.revoke(id, by, at);
+    this.attorneyHomes.get(p.relativeUserId)?.delete(homeId);
+  }
+
+  powersOfAttorney(homeId: HomeId): Promise<PowerOfAttorney[]> {
+    return this.store.powersOfAttorney.listByHome(homeId);
   }
 
   home(id: HomeId): Home | undefined {
@@ -38,7 +112,13 @@ export class Registry {
   }
 
   devicesOfHome(homeId: HomeId): Device[] {
-    return [...this.devices.values()].filter((d) => d.homeId === homeId);
+    const ids = this.devicesByHome.get(homeId);
+    if (!ids) return [];
+    return [...ids].map((id) => this.devices.get(id)).filter((d): d is Device => d !== undefined);
+  }
+
+  allDevices(): IterableIterator<Device> {
+    return this.devices.values();
   }
 
   async createHome(input: {
@@ -81,6 +161,8 @@ export class Registry {
     kinds: SensorKind[];
     role?: DeviceRole;
     test?: boolean;
+    /** seconds between the device's regular reports (heartbeat); offline after 2.5 x this */
+    reportIntervalS?: number;
   }): Promise<{ device: Device; secret: string }> {
     HomeIdSchema.parse(input.id);
     if (!this.homes.has(input.homeId)) throw notFound(`home ${input.homeId}`);
@@ -93,9 +175,21 @@ export class Registry {
       kinds: input.kinds,
       secretHash: await hashSecret(secret, 'device'),
       test: input.test ?? false,
+      ...(input.reportIntervalS !== undefined ? { reportIntervalS: input.reportIntervalS } : {}),
     });
-    this.devices.set(device.id, device);
+    this.putDevice(device);
     return { device, secret };
+  }
+
+  /** Marks a device as test (or not) or changes its reporting interval. */
+  async updateDevice(
+    id: DeviceId,
+    patch: Partial<Pick<Device, 'test' | 'reportIntervalS'>>,
+  ): Promise<Device> {
+    if (!this.devices.has(id)) throw notFound(`device ${id}`);
+    const device = await this.store.devices.update(id, patch);
+    this.putDevice(device);
+    return device;
   }
 
   /** A new secret for a device; the old one stops working at its next connect. */

@@ -1,6 +1,12 @@
 import { openSqlite } from './sqlite-open.ts';
 import { sqliteDevices, sqliteHomes, sqliteTeams, sqliteUsers } from './sqlite-people.ts';
-import { sqliteAlerts, sqliteAudit, sqliteConsent } from './sqlite-records.ts';
+import {
+  sqliteAlerts,
+  sqliteAudit,
+  sqliteConsent,
+  sqliteNotifications,
+  sqlitePowersOfAttorney,
+} from './sqlite-records.ts';
 import type { Store } from './types.ts';
 
 export * from './types.ts';
@@ -17,6 +23,8 @@ export async function openStore(options: { sqlitePath: string }): Promise<Store>
     consent: sqliteConsent(db),
     alerts: sqliteAlerts(db),
     audit: sqliteAudit(db),
+    powersOfAttorney: sqlitePowersOfAttorney(db),
+    notifications: sqliteNotifications(db),
     async ping() {
       db.prepare('SELECT 1').get();
     },

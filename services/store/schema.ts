@@ -108,4 +108,46 @@ export const MIGRATIONS: string[] = [
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   `,
+  `
+  -- Legal basis of monitoring: which basis a grant rests on (a grant recorded before this column
+  -- existed was the citizen's own); a § 128 a decision carries its review date.
+  ALTER TABLE consent_events ADD COLUMN basis TEXT;
+  ALTER TABLE consent_events ADD COLUMN review_due TEXT;
+  -- A relative's power of attorney for one citizen, verified and recorded by staff; revoked, never deleted.
+  CREATE TABLE powers_of_attorney (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    relative_user_id TEXT NOT NULL REFERENCES users(id),
+    home_id TEXT NOT NULL REFERENCES homes(id),
+    verified_by TEXT NOT NULL,
+    verified_at INTEGER NOT NULL,
+    reference TEXT NOT NULL,
+    revoked_at INTEGER,
+    revoked_by TEXT
+  );
+  CREATE INDEX powers_of_attorney_relative ON powers_of_attorney(relative_user_id);
+  CREATE INDEX powers_of_attorney_home ON powers_of_attorney(home_id);
+  CREATE UNIQUE INDEX powers_of_attorney_active ON powers_of_attorney(relative_user_id, home_id)
+    WHERE revoked_at IS NULL;
+  -- Alerts: the legal basis they were raised under, test alerts, and how far they have escalated.
+  ALTER TABLE alerts ADD COLUMN legal_basis TEXT;
+  ALTER TABLE alerts ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE alerts ADD COLUMN escalation_level INTEGER NOT NULL DEFAULT 0;
+  -- Every attempt to reach someone about an alert, with its result.
+  CREATE TABLE alert_notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id TEXT NOT NULL REFERENCES alerts(id),
+    at INTEGER NOT NULL,
+    notifier TEXT NOT NULL,
+    target TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    result TEXT NOT NULL CHECK (result IN ('delivered', 'failed')),
+    detail TEXT
+  );
+  CREATE INDEX alert_notifications_alert ON alert_notifications(alert_id, id);
+  CREATE TRIGGER alert_notifications_no_update BEFORE UPDATE ON alert_notifications
+    BEGIN SELECT RAISE(ABORT, 'notification attempts are append-only'); END;
+  -- How often a device reports (seconds): offline is judged against 2.5 x this.
+  ALTER TABLE devices ADD COLUMN report_interval_s INTEGER NOT NULL DEFAULT 300;
+  `,
 ];

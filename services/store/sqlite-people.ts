@@ -29,6 +29,7 @@ const toDevice = (r: Row): Device => ({
   kinds: JSON.parse(r.kinds as string) as Device['kinds'],
   secretHash: r.secret_hash as string,
   test: r.test === 1,
+  reportIntervalS: (r.report_interval_s as number) ?? 300,
   createdAt: r.created_at as number,
 });
 
@@ -85,7 +86,7 @@ export function sqliteDevices(db: Db): DeviceRepository {
     async create(device) {
       const createdAt = device.createdAt ?? Date.now();
       db.prepare(
-        'INSERT INTO devices (id, home_id, role, kinds, secret_hash, test, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO devices (id, home_id, role, kinds, secret_hash, test, report_interval_s, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ).run(
         device.id,
         device.homeId,
@@ -93,9 +94,10 @@ export function sqliteDevices(db: Db): DeviceRepository {
         JSON.stringify(device.kinds),
         device.secretHash,
         device.test ? 1 : 0,
+        device.reportIntervalS ?? 300,
         createdAt,
       );
-      return { ...device, createdAt };
+      return { ...device, reportIntervalS: device.reportIntervalS ?? 300, createdAt };
     },
     async get(id) {
       const r = get.get(id) as Row | undefined;
@@ -111,6 +113,17 @@ export function sqliteDevices(db: Db): DeviceRepository {
     },
     async setSecretHash(id, secretHash) {
       db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(secretHash, id);
+    },
+    async update(id, patch) {
+      const current = get.get(id) as Row | undefined;
+      if (!current) throw new Error(`no device ${id}`);
+      const next = { ...toDevice(current), ...patch };
+      db.prepare('UPDATE devices SET test = ?, report_interval_s = ? WHERE id = ?').run(
+        next.test ? 1 : 0,
+        next.reportIntervalS,
+        id,
+      );
+      return next;
     },
   };
 }

@@ -1,6 +1,19 @@
-import type { Alert, AlertEvent, ConsentEvent } from '../domain/index.ts';
+import type {
+  Alert,
+  AlertEvent,
+  ConsentEvent,
+  NotificationAttempt,
+  PowerOfAttorney,
+} from '../domain/index.ts';
 import type { Db } from './sqlite-open.ts';
-import type { AlertRepository, AuditEntry, AuditRepository, ConsentEventRepository } from './types.ts';
+import type {
+  AlertRepository,
+  AuditEntry,
+  AuditRepository,
+  ConsentEventRepository,
+  NotificationRepository,
+  PowerOfAttorneyRepository,
+} from './types.ts';
 
 type Row = Record<string, unknown>;
 
@@ -16,13 +29,16 @@ const toConsent = (r: Row): ConsentEvent => ({
   channel: r.channel as ConsentEvent['channel'],
   textVersion: r.text_version as string,
   reference: (r.reference as string | null) ?? null,
+  // a grant recorded before the basis column existed was the citizen's own consent
+  basis: (r.basis as ConsentEvent['basis']) ?? (r.action === 'grant' ? 'own_consent' : null),
+  reviewDue: (r.review_due as string | null) ?? null,
   at: r.at as number,
 });
 
 export function sqliteConsent(db: Db): ConsentEventRepository {
   const insert = db.prepare(
-    `INSERT INTO consent_events (home_id, category, purpose, action, actor_id, actor_role, on_behalf_of, channel, text_version, reference, at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO consent_events (home_id, category, purpose, action, actor_id, actor_role, on_behalf_of, channel, text_version, reference, basis, review_due, at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   return {
     async append(e) {
@@ -37,6 +53,8 @@ export function sqliteConsent(db: Db): ConsentEventRepository {
         e.channel,
         e.textVersion,
         e.reference,
+        e.basis,
+        e.reviewDue,
         e.at,
       );
       return { ...e, id: Number(info.lastInsertRowid) };
@@ -70,6 +88,9 @@ const toAlert = (r: Row): Alert => ({
   resolvedAt: (r.resolved_at as number | null) ?? null,
   outcome: (r.outcome as Alert['outcome']) ?? null,
   note: (r.note as string | null) ?? null,
+  legalBasis: r.legal_basis ? (JSON.parse(r.legal_basis as string) as Alert['legalBasis']) : null,
+  test: r.test === 1,
+  escalationLevel: (r.escalation_level as number) ?? 0,
 });
 
 const toEvent = (r: Row): AlertEvent => ({
@@ -88,20 +109,26 @@ function inClause(column: string, values: string[] | undefined, params: unknown[
 export function sqliteAlerts(db: Db): AlertRepository {
   const insert = db.prepare(
     `INSERT INTO alerts (id, home_id, rule, category, severity, audience, state, opened_at, last_seen_at, repeats, evidence,
-       acknowledged_by, acknowledged_at, resolved_by, resolved_at, outcome, note)
+       acknowledged_by, acknowledged_at, resolved_by, resolved_at, outcome, note, legal_basis, test, escalation_level)
      VALUES (@id, @homeId, @rule, @category, @severity, @audience, @state, @openedAt, @lastSeenAt, @repeats, @evidence,
-       @acknowledgedBy, @acknowledgedAt, @resolvedBy, @resolvedAt, @outcome, @note)`,
+       @acknowledgedBy, @acknowledgedAt, @resolvedBy, @resolvedAt, @outcome, @note, @legalBasis, @test, @escalationLevel)`,
   );
   const save = db.prepare(
     `UPDATE alerts SET state = @state, last_seen_at = @lastSeenAt, repeats = @repeats, evidence = @evidence,
        acknowledged_by = @acknowledgedBy, acknowledged_at = @acknowledgedAt, resolved_by = @resolvedBy,
-       resolved_at = @resolvedAt, outcome = @outcome, note = @note, severity = @severity
+       resolved_at = @resolvedAt, outcome = @outcome, note = @note, severity = @severity,
+       escalation_level = @escalationLevel
      WHERE id = @id`,
   );
   const event = db.prepare(
     'INSERT INTO alert_events (alert_id, home_id, type, alert, at) VALUES (?, ?, ?, ?, ?)',
   );
-  const params = (a: Alert) => ({ ...a, evidence: JSON.stringify(a.evidence) });
+  const params = (a: Alert) => ({
+    ...a,
+    evidence: JSON.stringify(a.evidence),
+    legalBasis: a.legalBasis ? JSON.stringify(a.legalBasis) : null,
+    test: a.test ? 1 : 0,
+  });
   const record = (a: Alert, type: AlertEvent['type']): AlertEvent => {
     const info = event.run(a.id, a.homeId, type, JSON.stringify(a), Date.now());
     return { seq: Number(info.lastInsertRowid), type, alert: a };
@@ -149,6 +176,81 @@ export function sqliteAlerts(db: Db): AlertRepository {
     async lastEventSeq() {
       const r = db.prepare('SELECT MAX(seq) AS seq FROM alert_events').get() as { seq: number | null };
       return r.seq ?? 0;
+    },
+  };
+}
+
+const toPowerOfAttorney = (r: Row): PowerOfAttorney => ({
+  id: r.id as number,
+  relativeUserId: r.relative_user_id as string,
+  homeId: r.home_id as string,
+  verifiedBy: r.verified_by as string,
+  verifiedAt: r.verified_at as number,
+  reference: r.reference as string,
+  revokedAt: (r.revoked_at as number | null) ?? null,
+  revokedBy: (r.revoked_by as string | null) ?? null,
+});
+
+export function sqlitePowersOfAttorney(db: Db): PowerOfAttorneyRepository {
+  return {
+    async add(p) {
+      const info = db
+        .prepare(
+          'INSERT INTO powers_of_attorney (relative_user_id, home_id, verified_by, verified_at, reference) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(p.relativeUserId, p.homeId, p.verifiedBy, p.verifiedAt, p.reference);
+      return { ...p, id: Number(info.lastInsertRowid), revokedAt: null, revokedBy: null };
+    },
+    async revoke(id, by, at) {
+      const info = db
+        .prepare(
+          'UPDATE powers_of_attorney SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL',
+        )
+        .run(at, by, id);
+      return info.changes === 1;
+    },
+    async listByHome(homeId) {
+      return (
+        db.prepare('SELECT * FROM powers_of_attorney WHERE home_id = ? ORDER BY id').all(homeId) as Row[]
+      ).map(toPowerOfAttorney);
+    },
+    async activeForRelative(userId) {
+      return (
+        db
+          .prepare(
+            'SELECT * FROM powers_of_attorney WHERE relative_user_id = ? AND revoked_at IS NULL ORDER BY id',
+          )
+          .all(userId) as Row[]
+      ).map(toPowerOfAttorney);
+    },
+  };
+}
+
+export function sqliteNotifications(db: Db): NotificationRepository {
+  const insert = db.prepare(
+    'INSERT INTO alert_notifications (alert_id, at, notifier, target, level, attempt, result, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  return {
+    async record(n) {
+      const info = insert.run(n.alertId, n.at, n.notifier, n.target, n.level, n.attempt, n.result, n.detail);
+      return { ...n, id: Number(info.lastInsertRowid) };
+    },
+    async listByAlert(alertId) {
+      return (
+        db.prepare('SELECT * FROM alert_notifications WHERE alert_id = ? ORDER BY id').all(alertId) as Row[]
+      ).map(
+        (r): NotificationAttempt => ({
+          id: r.id as number,
+          alertId: r.alert_id as string,
+          at: r.at as number,
+          notifier: r.notifier as string,
+          target: r.target as string,
+          level: r.level as number,
+          attempt: r.attempt as number,
+          result: r.result as NotificationAttempt['result'],
+          detail: (r.detail as string | null) ?? null,
+        }),
+      );
     },
   };
 }

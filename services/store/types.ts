@@ -5,6 +5,8 @@ import type {
   ConsentEvent,
   DeviceId,
   HomeId,
+  NotificationAttempt,
+  PowerOfAttorney,
   SensorKind,
 } from '../domain/index.ts';
 
@@ -36,6 +38,8 @@ export interface Device {
   kinds: SensorKind[];
   secretHash: string;
   test: boolean;
+  /** how often the device reports, in seconds; offline means nothing received for 2.5 x this */
+  reportIntervalS: number;
   createdAt: number;
 }
 
@@ -76,11 +80,14 @@ export interface HomeRepository {
 }
 
 export interface DeviceRepository {
-  create(device: Omit<Device, 'createdAt'> & { createdAt?: number }): Promise<Device>;
+  create(
+    device: Omit<Device, 'createdAt' | 'reportIntervalS'> & { createdAt?: number; reportIntervalS?: number },
+  ): Promise<Device>;
   get(id: DeviceId): Promise<Device | null>;
   listByHome(homeId: HomeId): Promise<Device[]>;
   listAll(): Promise<Device[]>;
   setSecretHash(id: DeviceId, secretHash: string): Promise<void>;
+  update(id: DeviceId, patch: Partial<Pick<Device, 'test' | 'reportIntervalS'>>): Promise<Device>;
 }
 
 export interface UserRepository {
@@ -117,6 +124,19 @@ export interface AlertRepository {
   lastEventSeq(): Promise<number>;
 }
 
+export interface PowerOfAttorneyRepository {
+  add(p: Omit<PowerOfAttorney, 'id' | 'revokedAt' | 'revokedBy'>): Promise<PowerOfAttorney>;
+  /** false when there was no active power of attorney with that id */
+  revoke(id: number, by: string, at: number): Promise<boolean>;
+  listByHome(homeId: HomeId): Promise<PowerOfAttorney[]>;
+  activeForRelative(userId: string): Promise<PowerOfAttorney[]>;
+}
+
+export interface NotificationRepository {
+  record(n: Omit<NotificationAttempt, 'id'>): Promise<NotificationAttempt>;
+  listByAlert(alertId: string): Promise<NotificationAttempt[]>;
+}
+
 export interface AuditRepository {
   append(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry>;
   listByHome(homeId: string, limit?: number): Promise<AuditEntry[]>;
@@ -131,6 +151,8 @@ export interface Store {
   readonly consent: ConsentEventRepository;
   readonly alerts: AlertRepository;
   readonly audit: AuditRepository;
+  readonly powersOfAttorney: PowerOfAttorneyRepository;
+  readonly notifications: NotificationRepository;
   /** a cheap query, for /readyz */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -46,7 +46,7 @@ export async function servicesFixture(start = Date.UTC(2026, 0, 5, 9, 0)) {
       return consent.change(
         homeId,
         { category, purpose, action, channel: 'web', textVersion: 'v1' },
-        { id: 'c', role: 'citizen' },
+        { id: 'c', role: 'citizen', homeId },
       );
     },
     reading(homeId: string, kind: SensorKind, value: number): Reading {

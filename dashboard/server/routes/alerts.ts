@@ -1,5 +1,10 @@
 import express, { type Router } from 'express';
-import { type Alert, AlertState, ResolveRequest } from '../../../services/domain/index.ts';
+import {
+  AcknowledgeRequest,
+  type Alert,
+  AlertState,
+  ResolveRequest,
+} from '../../../services/domain/index.ts';
 import { notFound, TryghedError } from '../../../services/runtime/index.ts';
 import { canHandleAlert, canSeeAlert, visibleHomeIds } from '../access.ts';
 import { actorOf } from '../auth.ts';
@@ -36,10 +41,23 @@ export function alertRoutes(ctx: DashboardContext): Router {
     return alert;
   };
 
+  router.get('/api/alerts/:id', async (req, res) => {
+    const alert = await ctx.alerts.get(req.params.id!);
+    const actor = actorOf(res);
+    if (!alert || !canSeeAlert(actor.user, alert, ctx.registry)) throw notFound('alert');
+    audit(ctx, actor, 'alert.read', alert.homeId, 'care', alert.id);
+    res.json({ alert: withLabel(alert), notifications: await ctx.alerts.notifications(alert.id) });
+  });
+
   router.post('/api/alerts/:id/acknowledge', async (req, res) => {
+    const body = parseBody(AcknowledgeRequest, req.body ?? {});
     const alert = await handled(req.params.id!, res);
     const actor = actorOf(res);
-    const changed = await ctx.alerts.acknowledge(alert.id, { id: actor.user.id, role: actor.user.role });
+    const changed = await ctx.alerts.acknowledge(
+      alert.id,
+      { id: actor.user.id, role: actor.user.role },
+      body,
+    );
     audit(ctx, actor, 'alert.acknowledge', alert.homeId, 'care', alert.id);
     res.json({ alert: withLabel(changed) });
   });

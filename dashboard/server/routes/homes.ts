@@ -41,7 +41,11 @@ export function homeRoutes(ctx: DashboardContext): Router {
   router.get('/api/homes/:homeId/consent', async (req, res) => {
     const home = visible(req.params.homeId!, res);
     audit(ctx, actorOf(res), 'consent.read', home.id, 'consent');
-    res.json({ scope: ctx.consent.scope(home.id), events: await ctx.consent.history(home.id) });
+    res.json({
+      scope: ctx.consent.scope(home.id),
+      bases: ctx.consent.bases(home.id),
+      events: await ctx.consent.history(home.id),
+    });
   });
 
   router.post('/api/homes/:homeId/consent', async (req, res) => {
@@ -50,7 +54,12 @@ export function homeRoutes(ctx: DashboardContext): Router {
     const actor = actorOf(res);
     if (!canChangeConsent(actor.user, home.id, ctx.registry))
       throw forbidden('your role may not change consent');
-    const change = await ctx.consent.change(home.id, body, { id: actor.user.id, role: actor.user.role });
+    const change = await ctx.consent.change(home.id, body, {
+      id: actor.user.id,
+      role: actor.user.role,
+      homeId: actor.user.homeId,
+      teamIds: actor.user.teamIds,
+    });
     audit(ctx, actor, `consent.${body.action}`, home.id, 'consent', `${body.category}/${body.purpose}`);
     res.json({ scope: change.scope, event: change.event });
   });
