@@ -21,7 +21,9 @@ Options:
   --user <name>       an administrator or technician (or env TRYGHED_USER; default admin)
   --password <pw>     its password (or env TRYGHED_PASSWORD)
   --via-gateway       send through a simulated home gateway instead of one connection per device
-  --test              mark the home as a test home
+  --live              the home is NOT a test home: its alerts page staff like real ones
+                      (for a drill); without it, everything sent is test data that never
+                      pages staff or notifiers and is left out of statistics
   --seed <n>          seed for the routine scenario (default 1)
   --speed <n>         virtual-time speed-up for routine (default 60: a minute per second)
   --help              this text
@@ -42,7 +44,7 @@ const Args = z.object({
   user: z.string().min(1).default('admin'),
   password: z.string().min(1, '--password (or TRYGHED_PASSWORD) is required'),
   'via-gateway': z.boolean().default(false),
-  test: z.boolean().default(false),
+  live: z.boolean().default(false),
   seed: z.coerce.number().int('--seed must be a whole number').default(1),
   speed: z.coerce.number().positive('--speed must be positive').max(100_000).default(60),
 });
@@ -62,7 +64,7 @@ export async function runSimulatorCli(argv: string[], env: NodeJS.ProcessEnv = p
         user: { type: 'string' },
         password: { type: 'string' },
         'via-gateway': { type: 'boolean' },
-        test: { type: 'boolean' },
+        live: { type: 'boolean' },
         seed: { type: 'string' },
         speed: { type: 'string' },
         help: { type: 'boolean' },
@@ -101,10 +103,12 @@ export async function runSimulatorCli(argv: string[], env: NodeJS.ProcessEnv = p
       provisioner,
       logger,
       viaGateway: a['via-gateway'],
-      test: a.test,
+      test: !a.live,
       ...(chosen.settings ? { settings: chosen.settings } : {}),
     });
-    console.log(`${chosen.name}: ${chosen.description} (home ${a.home})`);
+    console.log(
+      `${chosen.name}: ${chosen.description} (home ${a.home}${a.live ? ', LIVE: staff are paged' : ', test home: nobody is paged'})`,
+    );
     const sent = await playScenario(home, chosen, { speed: a.scenario === 'routine' ? a.speed : 1 });
     console.log(`sent ${sent} readings`);
     return 0;

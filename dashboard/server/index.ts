@@ -19,6 +19,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { homeRoutes } from './routes/homes.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { oversightRoutes } from './routes/oversight.ts';
 import { SessionStore } from './sessions.ts';
 import { webRoutes } from './web.ts';
 
@@ -86,6 +87,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   app.use(alertRoutes(ctx));
   app.use(homeRoutes(ctx));
   app.use(adminRoutes(ctx));
+  app.use(oversightRoutes(ctx));
   app.use('/api', (_req, res) => sendError(res, new TryghedError('not_found', 'no such API endpoint')));
   app.use(errorHandler(o.logger));
 

@@ -37,6 +37,16 @@ export interface ReviewDue {
   overdue: boolean;
 }
 
+/** The date (YYYY-MM-DD) at `at` in a time zone. */
+export function localDate(at: number, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
+}
+
 const badRequest = (message: string, path: string) =>
   new TryghedError('bad_request', message, { issues: [{ path, message }] });
 
@@ -210,6 +220,11 @@ export class ConsentRegistry {
     const home = await this.store.homes.get(homeId);
     if (!home) throw notFound(`home ${homeId}`);
     const standing = await checkStanding(this.store, home, request, actor);
+    if (standing.basis === 'municipal_decision') {
+      const today = localDate(this.clock.now(), home.timezone);
+      if (!request.reviewDue || request.reviewDue <= today)
+        throw badRequest('the review date of a § 128 a decision must lie in the future', 'reviewDue');
+    }
     const event = await this.store.consent.append({
       homeId,
       category: request.category,

@@ -132,6 +132,7 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE alerts ADD COLUMN legal_basis TEXT;
   ALTER TABLE alerts ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE alerts ADD COLUMN escalation_level INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX alerts_opened_at ON alerts(opened_at);
   -- Every attempt to reach someone about an alert, with its result.
   CREATE TABLE alert_notifications (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -173,6 +173,10 @@ export function sqliteAlerts(db: Db): AlertRepository {
       p.push(filter.limit ?? 1000);
       return (db.prepare(sql).all(...p) as Row[]).map(toEvent);
     },
+    async openedBetween(from, to, options = {}) {
+      const sql = `SELECT * FROM alerts WHERE opened_at >= ? AND opened_at < ?${options.includeTest ? '' : ' AND test = 0'} ORDER BY opened_at`;
+      return (db.prepare(sql).all(from, to) as Row[]).map(toAlert);
+    },
     async lastEventSeq() {
       const r = db.prepare('SELECT MAX(seq) AS seq FROM alert_events').get() as { seq: number | null };
       return r.seq ?? 0;

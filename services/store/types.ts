@@ -122,6 +122,8 @@ export interface AlertRepository {
   /** events after `seq`, oldest first, for a dashboard resuming its live feed */
   eventsSince(seq: number, filter?: { homeIds?: string[]; limit?: number }): Promise<AlertEvent[]>;
   lastEventSeq(): Promise<number>;
+  /** alerts opened in [from, to), for statistics; test alerts left out unless asked for */
+  openedBetween(from: number, to: number, options?: { includeTest?: boolean }): Promise<Alert[]>;
 }
 
 export interface PowerOfAttorneyRepository {

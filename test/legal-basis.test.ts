@@ -1,0 +1,249 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Platform } from '../platform/start.ts';
+import { type LegalBasisRef, topics, type WireReading } from '../services/domain/index.ts';
+import { ManualClock } from '../services/runtime/index.ts';
+import { ApiClient } from './harness/api.ts';
+import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
+import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
+
+const DAY = 86_400_000;
+const isoDate = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+interface ErrorBody {
+  error: { code: string; message: string; issues?: Array<{ path: string; message: string }> };
+}
+interface EventBody {
+  event: {
+    id: number;
+    basis: string | null;
+    channel: string;
+    onBehalfOf: string | null;
+    reference: string | null;
+    reviewDue: string | null;
+    actorRole: string;
+  };
+}
+
+/**
+ * Each legal basis of monitoring, on the real platform: who may record which, what each needs,
+ * and that an alert carries the basis it was raised under.
+ */
+describe('legal basis of monitoring', () => {
+  const dir = tempDir();
+  const database = uniqueDatabase('basis');
+  // Noon UTC, so "today" is the same date in Copenhagen and in UTC.
+  const clock = new ManualClock(Math.floor(Date.now() / DAY) * DAY + 12 * 3_600_000);
+  let platform: Platform;
+  let admin: ApiClient;
+  let citizen: ApiClient;
+  let relative: ApiClient;
+  let staffA: ApiClient;
+  let staffB: ApiClient;
+  let technician: ApiClient;
+  let device: MqttClient;
+  let relativeId: string;
+  const password = 'password-123';
+  const grant = { action: 'grant', textVersion: 'info-2026-1' } as const;
+
+  beforeAll(async () => {
+    platform = await startTestPlatform({ dataDir: dir.path, database, clock });
+    const url = platform.dashboardUrl;
+    admin = await ApiClient.login(url, TEST_ADMIN.username, TEST_ADMIN.password);
+    await admin.ok('POST', '/api/teams', { id: 'team-a', name: 'Team A' });
+    await admin.ok('POST', '/api/teams', { id: 'team-b', name: 'Team B' });
+    await admin.ok('POST', '/api/homes', { id: 'home-a', label: 'Borger A', teamId: 'team-a' });
+    await admin.ok('POST', '/api/homes', { id: 'home-b', label: 'Borger B', teamId: 'team-b' });
+    const { secret } = await admin.ok<{ secret: string }>('POST', '/api/homes/home-a/devices', {
+      id: 'fall-a',
+      kinds: ['fall', 'smoke'],
+    });
+    const users: Array<Record<string, unknown>> = [
+      { username: 'citizen-a', role: 'citizen', homeId: 'home-a' },
+      { username: 'relative-r', role: 'relative' },
+      { username: 'staff-a', role: 'staff', teamIds: ['team-a'] },
+      { username: 'staff-b', role: 'staff', teamIds: ['team-b'] },
+      { username: 'tech', role: 'technician' },
+    ];
+    for (const u of users) {
+      const created = await admin.ok<{ user: { id: string } }>('POST', '/api/users', {
+        password,
+        displayName: String(u.username),
+        ...u,
+      });
+      if (u.username === 'relative-r') relativeId = created.user.id;
+    }
+    citizen = await ApiClient.login(url, 'citizen-a', password);
+    relative = await ApiClient.login(url, 'relative-r', password);
+    staffA = await ApiClient.login(url, 'staff-a', password);
+    staffB = await ApiClient.login(url, 'staff-b', password);
+    technician = await ApiClient.login(url, 'tech', password);
+    device = await mqtt.connectAsync(platform.mqttUrl, {
+      clientId: 'fall-a',
+      username: 'fall-a',
+      password: secret,
+      reconnectPeriod: 0,
+    });
+  });
+
+  afterAll(async () => {
+    await device?.endAsync();
+    await platform?.close();
+    dir.remove();
+  });
+
+  it("the citizen's own consent: recorded as such, only for their own home", async () => {
+    const { event } = await citizen.ok<EventBody>('POST', '/api/homes/home-a/consent', {
+      ...grant,
+      category: 'emergency',
+      purpose: 'alerts',
+    });
+    expect(event).toMatchObject({ basis: 'own_consent', channel: 'web', actorRole: 'citizen' });
+    const other = await citizen.request('POST', '/api/homes/home-b/consent', {
+      ...grant,
+      category: 'emergency',
+      purpose: 'alerts',
+    });
+    expect(other.status).toBe(404);
+    // a citizen cannot pass their own grant off as something else
+    const posing = await citizen.request('POST', '/api/homes/home-a/consent', {
+      ...grant,
+      category: 'door',
+      purpose: 'alerts',
+      basis: 'municipal_decision',
+      reference: 'x',
+      reviewDue: isoDate(clock.now() + 100 * DAY),
+    });
+    expect(posing.status).toBe(400);
+    expect(platform.consent.allows('home-a', 'door', 'alerts')).toBe(false);
+  });
+
+  it('a relative acts only under a verified power of attorney, for that citizen only', async () => {
+    const body = { ...grant, category: 'environment', purpose: 'alerts' };
+    expect((await relative.request('POST', '/api/homes/home-a/consent', body)).status).toBe(404);
+
+    const poa = await platform.registry.grantPowerOfAttorney({
+      relativeUserId: relativeId,
+      homeId: 'home-a',
+      verifiedBy: 'staff-a',
+      reference: 'Fuldmagt j.nr. 2026-17',
+      at: clock.now(),
+    });
+    const { event } = await relative.ok<EventBody>('POST', '/api/homes/home-a/consent', body);
+    expect(event).toMatchObject({
+      basis: 'power_of_attorney',
+      onBehalfOf: 'citizen:home-a',
+      actorRole: 'relative',
+    });
+    expect(platform.consent.basis('home-a', 'environment', 'alerts')?.basis).toBe('power_of_attorney');
+    // ...never for another citizen
+    expect((await relative.request('POST', '/api/homes/home-b/consent', body)).status).toBe(404);
+
+    await platform.registry.revokePowerOfAttorney('home-a', poa.id, 'staff-a', clock.now());
+    const after = await relative.request('POST', '/api/homes/home-a/consent', {
+      ...body,
+      action: 'withdraw',
+    });
+    expect(after.status).toBe(404);
+    expect(platform.consent.allows('home-a', 'environment', 'alerts')).toBe(true);
+  });
+
+  it('a paper form, recorded by staff of the home’s team, needs its reference', async () => {
+    const body = { ...grant, category: 'activity', purpose: 'alerts' };
+    const unnamed = (await staffA.request('POST', '/api/homes/home-a/consent', body)) as {
+      status: number;
+      body: ErrorBody;
+    };
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.body.error.issues?.[0]?.path).toBe('basis');
+
+    const noReference = (await staffA.request('POST', '/api/homes/home-a/consent', {
+      ...body,
+      basis: 'paper_form',
+    })) as { status: number; body: ErrorBody };
+    expect(noReference.status).toBe(400);
+    expect(noReference.body.error.issues?.map((i) => i.path)).toContain('reference');
+
+    const { event } = await staffA.ok<EventBody>('POST', '/api/homes/home-a/consent', {
+      ...body,
+      basis: 'paper_form',
+      reference: 'Blanket 2026-0042',
+    });
+    expect(event).toMatchObject({ basis: 'paper_form', channel: 'paper', reference: 'Blanket 2026-0042' });
+    expect(event.onBehalfOf).toBe('citizen:home-a');
+
+    // staff of another team cannot see the home, a technician may not record consent at all
+    const form = { ...body, basis: 'paper_form', reference: 'x' };
+    expect((await staffB.request('POST', '/api/homes/home-a/consent', form)).status).toBe(404);
+    expect((await technician.request('POST', '/api/homes/home-a/consent', form)).status).toBe(403);
+  });
+
+  it('a § 128 a decision needs a case reference and a future review date; staff see when it is due and overdue', async () => {
+    const body = {
+      ...grant,
+      category: 'door',
+      purpose: 'alerts',
+      basis: 'municipal_decision',
+      reference: 'Sag 2026-128a-7',
+    };
+    const noDate = (await staffA.request('POST', '/api/homes/home-a/consent', body)) as {
+      status: number;
+      body: ErrorBody;
+    };
+    expect(noDate.status).toBe(400);
+    expect(noDate.body.error.issues?.map((i) => i.path)).toContain('reviewDue');
+    const past = await staffA.request('POST', '/api/homes/home-a/consent', {
+      ...body,
+      reviewDue: isoDate(clock.now() - DAY),
+    });
+    expect(past.status).toBe(400);
+
+    const reviewDue = isoDate(clock.now() + 10 * DAY);
+    const { event } = await staffA.ok<EventBody>('POST', '/api/homes/home-a/consent', {
+      ...body,
+      reviewDue,
+    });
+    expect(event).toMatchObject({ basis: 'municipal_decision', reviewDue, reference: body.reference });
+
+    type Reviews = {
+      reviews: Array<{ homeId: string; category: string; reviewDue: string; overdue: boolean }>;
+    };
+    const due = await staffA.ok<Reviews>('GET', '/api/consent/reviews');
+    expect(due.reviews).toEqual([
+      expect.objectContaining({ homeId: 'home-a', category: 'door', reviewDue, overdue: false }),
+    ]);
+    expect((await staffB.ok<Reviews>('GET', '/api/consent/reviews')).reviews).toEqual([]);
+
+    clock.advance(11 * DAY);
+    // (eleven days on, every session has long expired: log in again)
+    staffA = await ApiClient.login(platform.dashboardUrl, 'staff-a', password);
+    citizen = await ApiClient.login(platform.dashboardUrl, 'citizen-a', password);
+    const overdue = await staffA.ok<Reviews>('GET', '/api/consent/reviews');
+    expect(overdue.reviews[0]).toMatchObject({ reviewDue, overdue: true });
+    // the citizen does not see the municipality's review list, and a withdrawal ends the decision's scope
+    expect((await citizen.request('GET', '/api/consent/reviews')).status).toBe(403);
+  });
+
+  it('an alert carries the legal basis it was raised under', async () => {
+    const reading: WireReading = { kind: 'fall', value: 1, ts: clock.now(), seq: 1 };
+    await device.publishAsync(topics.readings('home-a', 'fall-a'), JSON.stringify(reading), { qos: 1 });
+    const alert = await eventually(async () => {
+      const [found] = await platform.alerts.list({ homeIds: ['home-a'], states: ['open'] });
+      return found;
+    });
+    const { events } = await citizen.ok<{ events: Array<{ id: number; category: string; purpose: string }> }>(
+      'GET',
+      '/api/homes/home-a/consent',
+    );
+    const granting = events.find((e) => e.category === 'emergency' && e.purpose === 'alerts');
+    expect(alert.rule).toBe('fall');
+    expect(alert.legalBasis).toMatchObject<Partial<LegalBasisRef>>({
+      basis: 'own_consent',
+      eventId: granting?.id,
+      textVersion: 'info-2026-1',
+    });
+    // and staff see it in the alert itself
+    const seen = await staffA.ok<{ alert: { legalBasis: LegalBasisRef } }>('GET', `/api/alerts/${alert.id}`);
+    expect(seen.alert.legalBasis.basis).toBe('own_consent');
+  });
+});
