@@ -31,6 +31,35 @@ describe('store, registry and consent registry on a real SQLite file', () => {
     expect((await Registry.load(store)).device('d1')?.homeId).toBe('h1');
   });
 
+  it("finds a team's homes and a home's devices by index, also after a home changes team", async () => {
+    await store.teams.create({ id: 'team-b', name: 'Team B' });
+    const registry = await Registry.load(store);
+    await registry.createHome({ id: 'h1', label: 'Home 1', teamId: 'team-a' });
+    await registry.createHome({ id: 'h2', label: 'Home 2', teamId: 'team-b' });
+    await registry.provisionDevice({ id: 'd1', homeId: 'h1', kinds: ['motion'] });
+    await registry.provisionDevice({ id: 'd2', homeId: 'h1', kinds: ['fall'], reportIntervalS: 60 });
+    expect(registry.homesOfTeams(['team-a']).map((h) => h.id)).toEqual(['h1']);
+    await registry.updateHome('h1', { teamId: 'team-b' });
+    expect(registry.homesOfTeams(['team-a'])).toEqual([]);
+    expect(
+      registry
+        .homesOfTeams(['team-b'])
+        .map((h) => h.id)
+        .sort(),
+    ).toEqual(['h1', 'h2']);
+    const reloaded = await Registry.load(store);
+    expect(
+      reloaded
+        .homesOfTeams(['team-b'])
+        .map((h) => h.id)
+        .sort(),
+    ).toEqual(['h1', 'h2']);
+    expect(reloaded.devicesOfHome('h1').map((d) => [d.id, d.reportIntervalS])).toEqual([
+      ['d1', 300],
+      ['d2', 60],
+    ]);
+  });
+
   it('refuses a home id that could break a topic', async () => {
     const registry = await Registry.load(store);
     await expect(registry.createHome({ id: 'a/#', label: 'x', teamId: 'team-a' })).rejects.toThrow();

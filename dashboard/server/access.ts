@@ -23,6 +23,14 @@ export function visibleHomeIds(user: User, registry: Registry): string[] {
   }
 }
 
+/**
+ * The homes a query should be limited to: a list, or undefined for "every home" (administrators,
+ * technicians), so a municipality's 140,000 homes never end up in one SQL `IN (...)`.
+ */
+export function homeFilter(user: User, registry: Registry): string[] | undefined {
+  return user.role === 'admin' || user.role === 'technician' ? undefined : visibleHomeIds(user, registry);
+}
+
 export function canSeeHome(user: User, homeId: string, registry: Registry): boolean {
   const home = registry.home(homeId);
   if (!home) return false;

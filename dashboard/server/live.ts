@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AlertEvent } from '../../services/domain/index.ts';
-import { canSeeAlert, visibleHomeIds } from './access.ts';
+import { canSeeAlert, homeFilter } from './access.ts';
 import { actorFromCookie, publicUser } from './auth.ts';
 import type { Actor, DashboardContext } from './context.ts';
 
@@ -116,10 +116,13 @@ export class LiveChannel {
       this.send(client, { type: 'hello', user: publicUser(actor.user), lastSeq });
       client.upTo = lastSeq;
       if (since !== null && since < lastSeq) {
-        const homeIds = visibleHomeIds(actor.user, this.ctx.registry);
+        const homeIds = homeFilter(actor.user, this.ctx.registry);
         let from = since;
         for (;;) {
-          const page = await this.ctx.alerts.eventsSince(from, { homeIds, limit: BACKLOG_PAGE });
+          const page = await this.ctx.alerts.eventsSince(from, {
+            ...(homeIds ? { homeIds } : {}),
+            limit: BACKLOG_PAGE,
+          });
           for (const event of page) this.deliver(client, event);
           if (page.length > 0) {
             from = page.at(-1)!.seq;

@@ -12,6 +12,7 @@ export class Registry {
   private readonly homes = new Map<HomeId, Home>();
   private readonly devices = new Map<DeviceId, Device>();
   private readonly devicesByHome = new Map<HomeId, Set<DeviceId>>();
+  private readonly homesByTeam = new Map<string, Set<HomeId>>();
   /** relative's user id → the homes they hold an active, verified power of attorney for */
   private readonly attorneyHomes = new Map<string, Set<HomeId>>();
 
@@ -19,13 +20,25 @@ export class Registry {
 
   static async load(store: Store): Promise<Registry> {
     const registry = new Registry(store);
-    for (const home of await store.homes.list()) registry.homes.set(home.id, home);
+    for (const home of await store.homes.list()) registry.putHome(home);
     for (const device of await store.devices.listAll()) registry.putDevice(device);
     for (const home of registry.homes.values()) {
       for (const p of await store.powersOfAttorney.listByHome(home.id))
         if (p.revokedAt === null) registry.addAttorney(p.relativeUserId, p.homeId);
     }
     return registry;
+  }
+
+  private putHome(home: Home): void {
+    const before = this.homes.get(home.id);
+    if (before && before.teamId !== home.teamId) this.homesByTeam.get(before.teamId)?.delete(home.id);
+    this.homes.set(home.id, home);
+    let set = this.homesByTeam.get(home.teamId);
+    if (!set) {
+      set = new Set();
+      this.homesByTeam.set(home.teamId, set);
+    }
+    set.add(home.id);
   }
 
   private putDevice(device: Device): void {
@@ -103,8 +116,13 @@ export class Registry {
   }
 
   homesOfTeams(teamIds: readonly string[]): Home[] {
-    const teams = new Set(teamIds);
-    return [...this.homes.values()].filter((h) => teams.has(h.teamId));
+    const out: Home[] = [];
+    for (const team of new Set(teamIds))
+      for (const id of this.homesByTeam.get(team) ?? []) {
+        const home = this.homes.get(id);
+        if (home) out.push(home);
+      }
+    return out;
   }
 
   allHomes(): Home[] {
@@ -140,7 +158,7 @@ export class Registry {
       settings: input.settings ?? {},
       test: input.test ?? false,
     });
-    this.homes.set(home.id, home);
+    this.putHome(home);
     return home;
   }
 
@@ -150,7 +168,7 @@ export class Registry {
   ): Promise<Home> {
     if (!this.homes.has(id)) throw notFound(`home ${id}`);
     const home = await this.store.homes.update(id, patch);
-    this.homes.set(id, home);
+    this.putHome(home);
     return home;
   }
 

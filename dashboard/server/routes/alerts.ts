@@ -6,7 +6,7 @@ import {
   ResolveRequest,
 } from '../../../services/domain/index.ts';
 import { notFound, TryghedError } from '../../../services/runtime/index.ts';
-import { canHandleAlert, canSeeAlert, visibleHomeIds } from '../access.ts';
+import { canHandleAlert, canSeeAlert, homeFilter } from '../access.ts';
 import { actorOf } from '../auth.ts';
 import { audit, type DashboardContext } from '../context.ts';
 import { parseBody } from '../http-errors.ts';
@@ -27,8 +27,9 @@ export function alertRoutes(ctx: DashboardContext): Router {
         issues: [{ path: 'state', message: 'one or more of open, acknowledged, resolved' }],
       });
     }
+    const homeIds = homeFilter(user, ctx.registry);
     const alerts = await ctx.alerts.list({
-      homeIds: visibleHomeIds(user, ctx.registry),
+      ...(homeIds ? { homeIds } : {}),
       states: states.map((s) => s.data!) as AlertState[],
     });
     res.json({ alerts: alerts.filter((a) => canSeeAlert(user, a, ctx.registry)).map(withLabel) });

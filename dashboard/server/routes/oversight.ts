@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { outcomeStatistics } from '../../../services/alerts/index.ts';
 import { localDate } from '../../../services/consent/index.ts';
 import { forbidden } from '../../../services/runtime/index.ts';
-import { visibleHomeIds } from '../access.ts';
+import { homeFilter, visibleHomeIds } from '../access.ts';
 import { actorOf } from '../auth.ts';
 import { audit, type DashboardContext } from '../context.ts';
 import { parseBody } from '../http-errors.ts';
@@ -51,9 +51,10 @@ export function oversightRoutes(ctx: DashboardContext): Router {
     const q = parseBody(StatsQuery, req.query);
     const to = q.to ? Date.parse(`${q.to}T00:00:00Z`) + DAY : ctx.clock.now();
     const from = q.from ? Date.parse(`${q.from}T00:00:00Z`) : to - 30 * DAY;
-    const homes = new Set(visibleHomeIds(actor.user, ctx.registry));
+    const scope = homeFilter(actor.user, ctx.registry);
+    const homes = scope ? new Set(scope) : null;
     const alerts = (await ctx.store.alerts.openedBetween(from, to)).filter(
-      (a) => a.audience === 'care' && homes.has(a.homeId),
+      (a) => a.audience === 'care' && (!homes || homes.has(a.homeId)),
     );
     audit(ctx, actor, 'statistics.read', null, 'quality');
     res.json(outcomeStatistics(alerts, from, to, (homeId) => ctx.registry.home(homeId)?.teamId));
