@@ -68,7 +68,7 @@ export interface LiveMessage {
   type: string;
   seq?: number;
   event?: string;
-  alert?: { id: string; homeId: string; rule: string; state: string; repeats: number };
+  alert?: { id: string; homeId: string; rule: string; state: string; repeats: number; test?: boolean };
 }
 
 /** Collects every message of the ws `/live` channel. */
