@@ -17,17 +17,78 @@ const positive = (max: number) =>
   z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1).max(max);
 const url = z.string().url('must be a URL like http://host:port');
 
+const seconds = (min: number, max: number, zeroMeansNever = false) => {
+  const n = z.coerce.number({ message: 'must be a number of seconds' }).int('must be a whole number');
+  const ranged = n.min(min, `must be ${min}..${max}`).max(max, `must be ${min}..${max}`);
+  return zeroMeansNever ? z.union([z.literal(0), ranged]) : ranged;
+};
+const optionalUrl = z.union([z.literal(''), url]);
+
+/** `TEAM_WEBHOOKS`: a JSON object, team id → URL. */
+const teamWebhooks = z
+  .string()
+  .transform((raw, ctx) => {
+    if (raw === '') return {};
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object like {"team-nord":"https://…"}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(z.string().min(1), z.string().url('each team needs a URL like https://host/path'), {
+      message: 'must be a JSON object like {"team-nord":"https://…"}',
+    }),
+  );
+
+/**
+ * `SMS_FALLBACK_NUMBERS`: `name=+4512345678,+4587654321`. The name is what logs and the alert's
+ * notification list show; an entry without one is called `sms-1`, `sms-2`, …
+ */
+const phoneNumbers = z.string().transform((raw, ctx) => {
+  const out: Array<{ name: string; number: string }> = [];
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const [i, entry] of entries.entries()) {
+    const eq = entry.indexOf('=');
+    const name = eq >= 0 ? entry.slice(0, eq).trim() : `sms-${i + 1}`;
+    const number = (eq >= 0 ? entry.slice(eq + 1) : entry).replace(/[\s-]/g, '');
+    // never quote the entry: it is a phone number
+    if (!/^[A-Za-z0-9_.-]{1,40}$/.test(name)) {
+      ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: the name may use letters, digits, _ . -` });
+    } else if (!/^\+?[0-9]{6,15}$/.test(number)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${i + 1} is not a phone number like +4512345678 (or name=+4512345678)`,
+      });
+    } else out.push({ name, number });
+  }
+  return out;
+});
+
 interface Setting<T extends z.ZodType> {
   env: string;
   schema: T;
   default: string;
   description: string;
+  /** never echoed in an error: a password, a token, a URL that may hold one, phone numbers */
+  secret?: boolean;
 }
-const s = <T extends z.ZodType>(env: string, schema: T, def: string, description: string): Setting<T> => ({
+const s = <T extends z.ZodType>(
+  env: string,
+  schema: T,
+  def: string,
+  description: string,
+  options: { secret?: boolean } = {},
+): Setting<T> => ({
   env,
   schema,
   default: def,
   description,
+  ...options,
 });
 
 export const SETTINGS = {
@@ -79,8 +140,10 @@ export const SETTINGS = {
     'InfluxDB 1.x database.',
   ),
   influxUsername: s('INFLUX_USERNAME', z.string(), '', 'InfluxDB 1.x user, if auth is on.'),
-  influxPassword: s('INFLUX_PASSWORD', z.string(), '', 'InfluxDB 1.x password, if auth is on.'),
-  influxToken: s('INFLUX_TOKEN', z.string(), '', 'InfluxDB 2.x API token.'),
+  influxPassword: s('INFLUX_PASSWORD', z.string(), '', 'InfluxDB 1.x password, if auth is on.', {
+    secret: true,
+  }),
+  influxToken: s('INFLUX_TOKEN', z.string(), '', 'InfluxDB 2.x API token.', { secret: true }),
   influxOrg: s('INFLUX_ORG', z.string(), '', 'InfluxDB 2.x organisation.'),
   influxBucket: s('INFLUX_BUCKET', z.string(), '', 'InfluxDB 2.x bucket.'),
   influxAutostart: s(
@@ -121,6 +184,92 @@ export const SETTINGS = {
     z.union([z.literal(''), z.string().min(8, 'at least 8 characters')]),
     '',
     'Its password; empty means one is generated and printed once.',
+    { secret: true },
+  ),
+  escalateCriticalS: s(
+    'ESCALATE_CRITICAL_S',
+    seconds(10, 3600),
+    '60',
+    'Seconds a critical alert may stay unacknowledged before it goes to the whole team, and as long again to the fallback.',
+  ),
+  escalateHighS: s(
+    'ESCALATE_HIGH_S',
+    seconds(10, 86_400, true),
+    '180',
+    'The same for high alerts; 0 means they never escalate.',
+  ),
+  escalateMediumS: s(
+    'ESCALATE_MEDIUM_S',
+    seconds(10, 86_400, true),
+    '900',
+    'The same for medium alerts; 0 means they never escalate.',
+  ),
+  escalateLowS: s(
+    'ESCALATE_LOW_S',
+    seconds(10, 86_400, true),
+    '0',
+    'The same for low alerts; 0 means they never escalate.',
+  ),
+  escalationRenotifyMinS: s(
+    'ESCALATION_RENOTIFY_MIN_S',
+    seconds(10, 86_400),
+    '60',
+    'The fallback is reminded every deadline until someone acknowledges, but never more often than this, in seconds.',
+  ),
+  fallbackWebhookUrl: s(
+    'FALLBACK_WEBHOOK_URL',
+    optionalUrl,
+    '',
+    'Fallback outside the dashboard: alerts nobody takes on are POSTed here as JSON.',
+    { secret: true },
+  ),
+  smsGatewayUrl: s(
+    'SMS_GATEWAY_URL',
+    optionalUrl,
+    '',
+    'SMS/phone gateway for the fallback: POST {to, text} with a bearer token.',
+  ),
+  smsGatewayToken: s('SMS_GATEWAY_TOKEN', z.string(), '', 'Bearer token for SMS_GATEWAY_URL.', {
+    secret: true,
+  }),
+  smsFallbackNumbers: s(
+    'SMS_FALLBACK_NUMBERS',
+    phoneNumbers,
+    '',
+    'Fallback phone numbers, comma separated, each optionally named: `vagt=+4512345678`. Never logged; logs show the name.',
+    { secret: true },
+  ),
+  teamWebhooks: s(
+    'TEAM_WEBHOOKS',
+    teamWebhooks,
+    '',
+    'Level 1 per team, as JSON: `{"team-nord":"https://…"}`; the whole team is told here too.',
+    { secret: true },
+  ),
+  technicianWebhookUrl: s(
+    'TECHNICIAN_WEBHOOK_URL',
+    optionalUrl,
+    '',
+    'Technical alerts (device offline, battery) are POSTed here once; never to care notifiers.',
+    { secret: true },
+  ),
+  notifyMaxAttempts: s(
+    'NOTIFY_MAX_ATTEMPTS',
+    positive(20),
+    '5',
+    'Attempts per webhook/SMS notice; 408, 429, 5xx and network errors are retried.',
+  ),
+  notifyBackoffMs: s(
+    'NOTIFY_BACKOFF_MS',
+    positive(60_000),
+    '500',
+    'First wait between attempts, in ms; doubled each time (with jitter, at most 30 s).',
+  ),
+  notifyTimeoutMs: s(
+    'NOTIFY_TIMEOUT_MS',
+    positive(120_000),
+    '5000',
+    'How long one notice request may take, in ms.',
   ),
   demo: s('DEMO', bool, 'false', 'Add simulated demo homes, teams and users (also `npm start -- --demo`).'),
   demoHomes: s('DEMO_HOMES', positive(1000), '6', 'How many demo homes.'),
@@ -160,7 +309,7 @@ export function loadConfig(
     else
       problems.push({
         env: setting.env,
-        message: `${parsed.error.issues[0]?.message ?? 'invalid'} (got "${raw}")`,
+        message: `${parsed.error.issues[0]?.message ?? 'invalid'}${setting.secret ? '' : ` (got "${raw}")`}`,
       });
   }
   const config = out as Config;
@@ -172,6 +321,17 @@ export function loadConfig(
     ] as const) {
       if (!value) problems.push({ env, message: 'required when INFLUX_API=v2' });
     }
+  }
+  if (problems.length === 0 && config.smsFallbackNumbers.length > 0) {
+    for (const [env, value] of [
+      ['SMS_GATEWAY_URL', config.smsGatewayUrl],
+      ['SMS_GATEWAY_TOKEN', config.smsGatewayToken],
+    ] as const) {
+      if (!value) problems.push({ env, message: 'required when SMS_FALLBACK_NUMBERS is set' });
+    }
+  }
+  if (problems.length === 0 && config.smsGatewayUrl && config.smsFallbackNumbers.length === 0) {
+    problems.push({ env: 'SMS_FALLBACK_NUMBERS', message: 'required when SMS_GATEWAY_URL is set' });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...config, sqlitePath: config.sqlitePath || `${config.dataDir}/tryghed.sqlite` };

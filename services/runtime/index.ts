@@ -3,4 +3,5 @@ export { type Clock, ManualClock, systemClock } from './clock.ts';
 export * from './errors.ts';
 export { createLogger, type Logger, silentLogger } from './logger.ts';
 export { Metrics } from './metrics.ts';
+export { MinHeap } from './min-heap.ts';
 export { hashSecret, newSecret, verifySecret } from './secrets.ts';

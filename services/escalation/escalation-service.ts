@@ -1,0 +1,436 @@
+import type { AlertService } from '../alerts/index.ts';
+import type { Alert, AlertEvent, Severity } from '../domain/index.ts';
+import type { HealthView } from '../health/index.ts';
+import type { AlertNotice, DeliveryAttempt, NoticeReason, Notifier } from '../notify/index.ts';
+import type { Registry } from '../registry/index.ts';
+import { type Clock, type Logger, type Metrics, MinHeap } from '../runtime/index.ts';
+
+/** Who is told at each level. */
+export interface EscalationNotifiers {
+  /** level 1: a team's own channel (a team phone, a chat), if it has one */
+  team(teamId: string): Notifier[];
+  /** level 2: outside the dashboard; never empty in the platform (the log notifier at least) */
+  fallback: Notifier[];
+  /** technical alerts, once, if configured; care notifiers never get them */
+  technician: Notifier[];
+}
+
+export interface EscalationOptions {
+  alerts: AlertService;
+  registry: Registry;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  /** ms an open alert may stay unacknowledged before it escalates one level; null: never by time */
+  deadlines: Record<Severity, number | null>;
+  /** the shortest time between two reminders to the fallback about one alert, ms */
+  renotifyMinMs: number;
+  notifiers: EscalationNotifiers;
+  /** teams with at least one staff member on the dashboard now */
+  watchingTeams: () => Set<string>;
+  health: HealthView;
+  /** the alert on the dashboard */
+  link: (alertId: string) => string;
+  /**
+   * Alerts re-armed after a restart wait this long (ms) before "nobody of the team is watching"
+   * counts: the browsers need a moment to reconnect (they retry within 10 s).
+   */
+  reconnectGraceMs?: number;
+}
+
+/** An open, unacknowledged alert we are watching the clock for. */
+interface Armed {
+  id: string;
+  homeId: string;
+  rule: Alert['rule'];
+  severity: Severity;
+  openedAt: number;
+  level: number;
+  /** ms per level */
+  deadline: number;
+  /** bumped on each (re)schedule; a heap entry with an older version is stale */
+  version: number;
+  reminders: number;
+  /** notifications of this alert still being sent (with retries) */
+  sending: number;
+  /** stops retries once the alert is taken on */
+  readonly stop: AbortController;
+  /** "nobody watching" is not judged before this (clock ms) */
+  watchFrom: number;
+}
+
+const DEFAULT_RECONNECT_GRACE_MS = 15_000;
+const REARM_PAGE = 100_000;
+
+/**
+ * Never silent (issue 3 item 6): an alert that nobody takes on climbs from the team's screens
+ * (level 0) to the whole team (level 1) to the fallback notifier outside the dashboard (level 2),
+ * and the fallback is reminded every deadline until someone acknowledges. A critical alert skips
+ * the wait when nobody of its team is watching or the platform is degraded. Acknowledging or
+ * resolving stops it.
+ *
+ * Deadlines sit in a min-heap, so a tick touches only what is due. The only per-tick scan is over
+ * critical alerts not yet at the fallback, to notice a team that stopped watching: those are few.
+ */
+export class EscalationService {
+  private readonly armed = new Map<string, Armed>();
+  private readonly heap = new MinHeap<{ id: string; version: number }>();
+  /** critical alerts below level 2: they go to the fallback as soon as nobody watches */
+  private readonly criticalBelowFallback = new Set<string>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly unsubscribe: Array<() => void> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | null = null;
+  private stopped = false;
+  /** aborts sends that belong to no armed alert (technical notices) when we stop */
+  private readonly stopping = new AbortController();
+  private readonly escalations;
+  private readonly notified;
+  private readonly armedGauge;
+
+  constructor(private readonly o: EscalationOptions) {
+    this.escalations = o.metrics.counter(
+      'tryghed_escalations_total',
+      'Alerts escalated or reminded, by level and reason',
+      ['level', 'reason'],
+    );
+    this.notified = o.metrics.counter(
+      'tryghed_notifications_total',
+      'Notification attempts, by notifier and result',
+      ['notifier', 'result'],
+    );
+    this.armedGauge = o.metrics.gauge('tryghed_escalation_armed', 'Unacknowledged alerts being escalated');
+  }
+
+  /**
+   * Listens for alert events, then re-arms every open alert from the store, so escalation
+   * survives a restart. Listening first means an alert opened meanwhile is not missed.
+   */
+  async start(tickIntervalMs?: number): Promise<void> {
+    this.unsubscribe.push(this.o.alerts.onEvent((event) => this.onAlertEvent(event)));
+    this.unsubscribe.push(
+      this.o.health.onChange((degraded) => {
+        if (degraded.length > 0) this.track(this.fallbackCritical({ kind: 'degraded', reasons: degraded }));
+      }),
+    );
+    const open = await this.o.alerts.list({ states: ['open'], limit: REARM_PAGE });
+    const graceUntil = this.o.clock.now() + (this.o.reconnectGraceMs ?? DEFAULT_RECONNECT_GRACE_MS);
+    for (const alert of open) {
+      if (!this.armed.has(alert.id)) await this.rearm(alert, graceUntil);
+    }
+    if (open.length > 0) this.o.logger.info({ alerts: open.length }, 're-armed open alerts');
+    if (tickIntervalMs) {
+      this.timer = setInterval(() => void this.tick(), tickIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Escalates what is due now. Sends go on in the background; `idle()` waits for them. */
+  tick(): Promise<void> {
+    // one tick at a time: a slow store must not make two ticks escalate the same alert
+    if (this.ticking) return this.ticking;
+    this.ticking = this.runTick().finally(() => {
+      this.ticking = null;
+    });
+    return this.ticking;
+  }
+
+  /** Resolves when nothing is being escalated or sent. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0 || this.ticking) {
+      await Promise.allSettled([...this.inFlight, this.ticking]);
+    }
+  }
+
+  /** the alerts being escalated now, for /metrics and tests */
+  armedAlerts(): Array<{ id: string; level: number }> {
+    return [...this.armed.values()].map((a) => ({ id: a.id, level: a.level }));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const off of this.unsubscribe.splice(0)) off();
+    this.stopping.abort();
+    for (const a of this.armed.values()) a.stop.abort();
+    await this.idle();
+    this.armed.clear();
+    this.criticalBelowFallback.clear();
+    this.armedGauge.set(0);
+  }
+
+  private onAlertEvent(event: AlertEvent): void {
+    if (this.stopped) return;
+    switch (event.type) {
+      case 'opened':
+        this.track(this.opened(event.alert));
+        break;
+      case 'acknowledged':
+      case 'resolved':
+        this.disarm(event.alert.id, event.type);
+        break;
+      default:
+      // repeated, escalated, notified: the deadline runs from the opening, and our own changes need nothing
+    }
+  }
+
+  private async opened(alert: Alert): Promise<void> {
+    // A test alert never pages anyone: it is not armed at all.
+    if (alert.test) return;
+    if (alert.audience === 'technical') {
+      // Technical alerts (device offline, battery) never reach care notifiers; technicians once.
+      if (this.o.notifiers.technician.length > 0) {
+        const notice = { ...this.armedFrom(alert, 0, 0), stop: this.stopping };
+        this.notifyAll(notice, this.o.notifiers.technician, 0, { kind: 'technical' });
+      }
+      return;
+    }
+    const a = this.arm(alert, 0, 0);
+    if (!a) return;
+    this.schedule(a, alert.openedAt + a.deadline);
+    if (a.severity === 'critical') {
+      const degraded = this.o.health.degraded();
+      if (degraded.length > 0) await this.toFallback(a, { kind: 'degraded', reasons: degraded });
+      else if (!this.teamWatching(a, this.o.watchingTeams())) await this.toFallback(a, { kind: 'unwatched' });
+    }
+  }
+
+  /** After a restart: the deadline counts from the opening, or from the last notice at its level. */
+  private async rearm(alert: Alert, graceUntil: number): Promise<void> {
+    if (alert.test || alert.audience !== 'care') return;
+    const a = this.arm(alert, alert.escalationLevel, graceUntil);
+    if (!a) return;
+    let due = alert.openedAt + a.deadline * (a.level + 1);
+    if (a.level >= 1) {
+      const attempts = await this.o.alerts.notifications(alert.id).catch(() => []);
+      const last = attempts.filter((n) => n.level === a.level).at(-1);
+      if (last) due = last.at + (a.level >= 2 ? this.interval(a) : a.deadline);
+      // one notice per distinct time; the first was not a reminder
+      a.reminders = Math.max(0, new Set(attempts.filter((n) => n.level >= 2).map((n) => n.at)).size - 1);
+    }
+    this.schedule(a, due);
+  }
+
+  private arm(alert: Alert, level: number, watchFrom: number): Armed | null {
+    const deadline = this.o.deadlines[alert.severity];
+    // a severity without a deadline (low, by default) stays on the team's screens
+    if (!deadline) return null;
+    const a = this.armedFrom(alert, level, watchFrom, deadline);
+    this.armed.set(a.id, a);
+    if (a.severity === 'critical' && a.level < 2) this.criticalBelowFallback.add(a.id);
+    this.armedGauge.set(this.armed.size);
+    return a;
+  }
+
+  private armedFrom(alert: Alert, level: number, watchFrom: number, deadline = 0): Armed {
+    return {
+      id: alert.id,
+      homeId: alert.homeId,
+      rule: alert.rule,
+      severity: alert.severity,
+      openedAt: alert.openedAt,
+      level,
+      deadline,
+      version: 0,
+      reminders: 0,
+      sending: 0,
+      stop: new AbortController(),
+      watchFrom,
+    };
+  }
+
+  private disarm(id: string, why: string): void {
+    const a = this.armed.get(id);
+    if (!a) return;
+    this.armed.delete(id);
+    this.criticalBelowFallback.delete(id);
+    a.stop.abort();
+    this.armedGauge.set(this.armed.size);
+    if (a.level > 0) this.o.logger.info({ alertId: id, level: a.level, why }, 'escalation stopped');
+  }
+
+  private schedule(a: Armed, at: number): void {
+    a.version++;
+    this.heap.push(at, { id: a.id, version: a.version });
+  }
+
+  /** between reminders to the fallback: every deadline, but never more often than the cap */
+  private interval(a: Armed): number {
+    return Math.max(a.deadline, this.o.renotifyMinMs);
+  }
+
+  private async runTick(): Promise<void> {
+    const now = this.o.clock.now();
+    const due: Armed[] = [];
+    for (let key = this.heap.peekKey(); key !== undefined && key <= now; key = this.heap.peekKey()) {
+      const entry = this.heap.pop()!.value;
+      const a = this.armed.get(entry.id);
+      if (a && a.version === entry.version) due.push(a);
+    }
+    const work: Array<Promise<void>> = due.map((a) => this.step(a, now));
+    if (this.criticalBelowFallback.size > 0) {
+      const watching = this.o.watchingTeams();
+      for (const id of this.criticalBelowFallback) {
+        const a = this.armed.get(id);
+        if (a && now >= a.watchFrom && !this.teamWatching(a, watching)) {
+          work.push(this.toFallback(a, { kind: 'unwatched' }));
+        }
+      }
+    }
+    await Promise.all(work);
+  }
+
+  private async step(a: Armed, now: number): Promise<void> {
+    if (a.level === 0) {
+      this.schedule(a, now + a.deadline);
+      await this.raise(a, 1, { kind: 'unacknowledged' });
+    } else if (a.level === 1) {
+      this.schedule(a, now + this.interval(a));
+      await this.raise(a, 2, { kind: 'unacknowledged' });
+    } else {
+      this.schedule(a, now + this.interval(a));
+      this.remind(a);
+    }
+  }
+
+  /** Straight to the fallback; reminders follow every interval from now. */
+  private async toFallback(a: Armed, reason: NoticeReason): Promise<void> {
+    if (a.level >= 2) return;
+    this.schedule(a, this.o.clock.now() + this.interval(a));
+    await this.raise(a, 2, reason);
+  }
+
+  private async fallbackCritical(reason: NoticeReason): Promise<void> {
+    const work: Array<Promise<void>> = [];
+    for (const id of this.criticalBelowFallback) {
+      const a = this.armed.get(id);
+      if (a) work.push(this.toFallback(a, reason));
+    }
+    await Promise.all(work);
+  }
+
+  /**
+   * Raises the alert to `level` and tells whoever each level passed adds: the team's notifier at
+   * 1, the fallback at 2. Notifying does not wait for the store: a failing database is exactly
+   * when the fallback matters.
+   */
+  private async raise(a: Armed, level: number, reason: NoticeReason): Promise<void> {
+    const from = a.level;
+    if (level <= from) return;
+    a.level = level;
+    if (level >= 2) this.criticalBelowFallback.delete(a.id);
+    this.escalations.inc({ level: String(level), reason: reason.kind });
+    try {
+      const changed = await this.o.alerts.escalate(a.id, level);
+      if (!changed) {
+        const current = await this.o.alerts.get(a.id);
+        if (current?.state !== 'open') {
+          this.disarm(a.id, current?.state ?? 'gone');
+          return;
+        }
+      }
+    } catch (err) {
+      this.o.logger.error({ err, alertId: a.id, level }, 'could not store the escalation; notifying anyway');
+    }
+    if (!this.armed.has(a.id)) return; // acknowledged while we were storing
+    this.o.logger.warn(
+      { alertId: a.id, homeId: a.homeId, severity: a.severity, level, reason: reason.kind },
+      'alert escalated',
+    );
+    if (from < 1) {
+      const teamId = this.o.registry.home(a.homeId)?.teamId;
+      const team = teamId ? this.o.notifiers.team(teamId) : [];
+      if (team.length > 0) this.notifyAll(a, team, 1, reason);
+    }
+    if (level >= 2) {
+      if (this.o.notifiers.fallback.length === 0) {
+        this.o.logger.error(
+          { alertId: a.id },
+          'no fallback notifier configured; the alert stays on the dashboard',
+        );
+      }
+      this.notifyAll(a, this.o.notifiers.fallback, 2, reason);
+    }
+  }
+
+  private remind(a: Armed): void {
+    if (a.sending > 0) {
+      // the last notice is still being retried; another one now would only queue behind it
+      this.o.logger.warn({ alertId: a.id }, 'reminder skipped: the previous one is still being sent');
+      return;
+    }
+    a.reminders++;
+    this.escalations.inc({ level: '2', reason: 'reminder' });
+    this.notifyAll(a, this.o.notifiers.fallback, 2, { kind: 'unacknowledged' }, a.reminders);
+  }
+
+  private notifyAll(
+    a: Armed,
+    notifiers: Notifier[],
+    level: number,
+    reason: NoticeReason,
+    reminder = 0,
+  ): void {
+    const notice: AlertNotice = {
+      alertId: a.id,
+      homeId: a.homeId,
+      rule: a.rule,
+      severity: a.severity,
+      level,
+      openedAt: a.openedAt,
+      at: this.o.clock.now(),
+      reason,
+      reminder,
+      link: this.o.link(a.id),
+    };
+    for (const notifier of notifiers) this.track(this.sendOne(a, notifier, notice));
+  }
+
+  private async sendOne(a: Armed, notifier: Notifier, notice: AlertNotice): Promise<void> {
+    a.sending++;
+    try {
+      await notifier.send(notice, {
+        signal: a.stop.signal,
+        onAttempt: (attempt) => this.record(a.id, notifier, notice.level, attempt),
+      });
+    } catch (err) {
+      this.o.logger.error(
+        { err, alertId: a.id, notifier: notifier.kind, target: notifier.target },
+        'notifier failed',
+      );
+    } finally {
+      a.sending--;
+    }
+  }
+
+  /** Every attempt is kept on the alert, delivered or not, so staff and auditors see what was tried. */
+  private async record(alertId: string, notifier: Notifier, level: number, attempt: DeliveryAttempt) {
+    this.notified.inc({ notifier: notifier.kind, result: attempt.result });
+    try {
+      await this.o.alerts.recordNotification({
+        alertId,
+        at: this.o.clock.now(),
+        notifier: notifier.kind,
+        target: notifier.target,
+        level,
+        attempt: attempt.attempt,
+        result: attempt.result,
+        detail: attempt.detail,
+      });
+    } catch (err) {
+      this.o.logger.error({ err, alertId }, 'could not record a notification attempt');
+    }
+  }
+
+  private teamWatching(a: Armed, watching: Set<string>): boolean {
+    const teamId = this.o.registry.home(a.homeId)?.teamId;
+    return teamId !== undefined && watching.has(teamId);
+  }
+
+  private track(work: Promise<unknown>): void {
+    const p = work.catch((err: unknown) => this.o.logger.error({ err }, 'escalation failed'));
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+}

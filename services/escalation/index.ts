@@ -1,0 +1,1 @@
+export { type EscalationNotifiers, EscalationService, type EscalationOptions } from './escalation-service.ts';

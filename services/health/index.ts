@@ -1,0 +1,1 @@
+export { type DegradedReason, type HealthView, PlatformHealth } from './platform-health.ts';

@@ -1,0 +1,101 @@
+import type { Logger, Metrics } from '../runtime/index.ts';
+
+/**
+ * Why the platform may be degraded. Codes, so the dashboard and the notifiers can say them in
+ * Danish and English:
+ * - `readings_not_stored`: writes to InfluxDB keep failing
+ * - `broker_down`: the MQTT broker is not accepting devices
+ * - `rules_lagging`: the rules' tick runs late, so time-based rules fire late
+ */
+export type DegradedReason = 'readings_not_stored' | 'broker_down' | 'rules_lagging' | (string & {});
+
+/** What other parts need to know about the platform's health. */
+export interface HealthView {
+  /** the reasons the platform is degraded now, sorted; empty when healthy */
+  degraded(): string[];
+  /** called with the new reasons whenever they change */
+  onChange(listener: (degraded: string[]) => void): () => void;
+}
+
+/**
+ * Collects degradation signals from the parts that know them (ingest, broker, rules), each a
+ * cheap synchronous check polled on a timer, and tells listeners when the set changes. A check
+ * that throws counts as degraded: a health check that cannot answer is not good news.
+ */
+export class PlatformHealth implements HealthView {
+  private readonly checks = new Map<string, () => boolean>();
+  private current: string[] = [];
+  private readonly listeners: Array<(degraded: string[]) => void> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly gauge;
+
+  constructor(
+    private readonly logger: Logger,
+    metrics: Metrics,
+  ) {
+    this.gauge = metrics.gauge('tryghed_platform_degraded', 'Whether the platform is degraded, by reason', [
+      'reason',
+    ]);
+  }
+
+  /** `isDegraded` returns true while the reason holds */
+  addCheck(reason: DegradedReason, isDegraded: () => boolean): void {
+    this.checks.set(reason, isDegraded);
+    this.gauge.set({ reason }, 0);
+  }
+
+  degraded(): string[] {
+    return [...this.current];
+  }
+
+  /** runs every check now; listeners hear of a change before this returns */
+  evaluate(): string[] {
+    const next: string[] = [];
+    for (const [reason, check] of this.checks) {
+      let bad: boolean;
+      try {
+        bad = check();
+      } catch (err) {
+        this.logger.error({ err, reason }, 'health check failed');
+        bad = true;
+      }
+      this.gauge.set({ reason }, bad ? 1 : 0);
+      if (bad) next.push(reason);
+    }
+    next.sort();
+    if (next.join() !== this.current.join()) {
+      const before = this.current;
+      this.current = next;
+      if (next.length > 0) this.logger.error({ degraded: next, before }, 'platform degraded');
+      else this.logger.info({ before }, 'platform healthy again');
+      for (const listener of [...this.listeners]) {
+        try {
+          listener([...next]);
+        } catch (err) {
+          this.logger.error({ err }, 'health listener failed');
+        }
+      }
+    }
+    return this.degraded();
+  }
+
+  onChange(listener: (degraded: string[]) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  start(intervalMs: number): void {
+    if (this.timer) return;
+    this.evaluate();
+    this.timer = setInterval(() => this.evaluate(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
