@@ -58,6 +58,7 @@ async function start(args: string[]): Promise<number> {
       `  Demo users (password "${DEMO_PASSWORD}"): ${DEMO_USERS.map((u) => `${u.username} (${u.role})`).join(', ')}`,
     );
   }
+  for (const warning of platform.warnings) lines.push(`  WARNING: ${warning}`);
   lines.push('  Stop with Ctrl+C.', '');
   console.log(lines.join('\n'));
 

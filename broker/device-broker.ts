@@ -44,6 +44,8 @@ export interface DeviceBroker {
   /** when we last RECEIVED from a device; online is judged by that, never by what we sent */
   lastSeen(deviceId: string): number | undefined;
   connectedClients(): number;
+  /** false once the listening socket or aedes has closed: devices cannot reach us */
+  running(): boolean;
   close(): Promise<void>;
 }
 
@@ -278,6 +280,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     },
     lastSeen: (deviceId) => lastSeen.get(deviceId),
     connectedClients: () => aedes.connectedClients,
+    running: () => server.listening && !aedes.closed,
     close: () =>
       new Promise<void>((resolve) => {
         // aedes.close() disconnects every client; then the listening socket can close

@@ -17,11 +17,13 @@ const positive = (max: number) =>
   z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1).max(max);
 const url = z.string().url('must be a URL like http://host:port');
 
-const seconds = (min: number, max: number, zeroMeansNever = false) => {
-  const n = z.coerce.number({ message: 'must be a number of seconds' }).int('must be a whole number');
-  const ranged = n.min(min, `must be ${min}..${max}`).max(max, `must be ${min}..${max}`);
-  return zeroMeansNever ? z.union([z.literal(0), ranged]) : ranged;
-};
+const seconds = (min: number, max: number, zeroMeansNever = false) =>
+  z.coerce
+    .number({ message: 'must be a number of seconds' })
+    .int('must be a whole number')
+    .refine((v) => (zeroMeansNever && v === 0) || (v >= min && v <= max), {
+      message: zeroMeansNever ? `must be 0 (never) or ${min}..${max}` : `must be ${min}..${max}`,
+    });
 const optionalUrl = z.union([z.literal(''), url]);
 
 /** `TEAM_WEBHOOKS`: a JSON object, team id → URL. */
@@ -337,10 +339,21 @@ export function loadConfig(
   return { ...config, sqlitePath: config.sqlitePath || `${config.dataDir}/tryghed.sqlite` };
 }
 
-/** Rows for the README's settings table. */
+/** The README's settings table, columns padded as a Markdown formatter would leave them. */
 export function settingsTable(): string {
-  const rows = Object.values(SETTINGS).map(
-    (st) => `| \`${st.env}\` | ${st.default ? `\`${st.default}\`` : '(empty)'} | ${st.description} |`,
-  );
-  return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+  const rows = [
+    ['variable', 'default', 'meaning'],
+    ...Object.values(SETTINGS).map((st) => [
+      `\`${st.env}\``,
+      st.default ? `\`${st.default}\`` : '(empty)',
+      st.description,
+    ]),
+  ];
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
+  return [
+    line(rows[0]!),
+    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+    ...rows.slice(1).map(line),
+  ].join('\n');
 }

@@ -3,6 +3,8 @@ import { type Dashboard, startDashboard } from '../dashboard/server/index.ts';
 import { AlertService } from '../services/alerts/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { topics } from '../services/domain/index.ts';
+import { EscalationService } from '../services/escalation/index.ts';
+import { PlatformHealth } from '../services/health/index.ts';
 import { Ingest } from '../services/ingest/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { RuleEngine } from '../services/rules/index.ts';
@@ -13,6 +15,7 @@ import { localProvisioner, startDemo } from '../simulators/index.ts';
 import { ensureAdmin, ensureDemoUsers } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import type { LocalInfluxd } from './influxd.ts';
+import { buildNotifiers } from './notifiers.ts';
 import { openReadingsBackend } from './readings-backend.ts';
 
 export interface Platform {
@@ -29,10 +32,21 @@ export interface Platform {
   readonly broker: DeviceBroker;
   readonly dashboard: Dashboard;
   readonly metrics: Metrics;
+  readonly health: PlatformHealth;
+  readonly escalation: EscalationService;
+  /** things an operator must know at start (say, no fallback notifier configured) */
+  readonly warnings: string[];
   /** set once, on the first start on an empty database without ADMIN_PASSWORD */
   readonly generatedAdminPassword: string | null;
   close(): Promise<void>;
 }
+
+/** The rules' tick may run this late (ms) before the platform counts as degraded. */
+const RULES_LAG_LIMIT_MS = 5000;
+/** InfluxDB writes may fail this many times in a row before the platform counts as degraded. */
+const WRITE_FAILURES_LIMIT = 3;
+const HEALTH_INTERVAL_MS = 1000;
+const ESCALATION_TICK_MS = 1000;
 
 /**
  * Everything in one process: store, registries, InfluxDB (started locally when needed), ingest,
@@ -62,6 +76,8 @@ export async function startPlatform(
     closers.push(() => store.close());
     const registry = await Registry.load(store);
     const consent = await ConsentRegistry.load(store, logger.child({ part: 'consent' }), clock);
+
+    const health = new PlatformHealth(logger.child({ part: 'health' }), metrics);
 
     const backend: { readings: ReadingStore; influxd: LocalInfluxd | null } = await openReadingsBackend(
       config,
@@ -93,6 +109,7 @@ export async function startPlatform(
     });
     rules.start(config.rulesTickMs);
     closers.push(() => rules.stop());
+    health.addCheck('rules_lagging', () => rules.tickLagMs() > RULES_LAG_LIMIT_MS);
 
     const ingest = new Ingest({
       registry,
@@ -108,6 +125,7 @@ export async function startPlatform(
     ingest.onReading((reading) => rules.onReading(reading));
     ingest.start();
     closers.push(() => ingest.stop());
+    health.addCheck('readings_not_stored', () => ingest.health().consecutiveFailures >= WRITE_FAILURES_LIMIT);
 
     const broker = await startDeviceBroker({
       host: config.mqttHost,
@@ -120,6 +138,9 @@ export async function startPlatform(
       clock,
     });
     closers.push(() => broker.close());
+    health.addCheck('broker_down', () => !broker.running());
+    health.start(HEALTH_INTERVAL_MS);
+    closers.push(() => health.stop());
     broker.onDeviceMessage((message) => {
       if (message.type === 'readings') ingest.handleMessage(message.topic, message.payload);
     });
@@ -148,6 +169,7 @@ export async function startPlatform(
       clock,
       logger: logger.child({ part: 'dashboard' }),
       secureCookies: config.secureCookies,
+      health,
       ...(config.publicUrl ? { allowedOrigins: [new URL(config.publicUrl).origin] } : {}),
       readiness: {
         store: async () => {
@@ -159,6 +181,31 @@ export async function startPlatform(
       },
     });
     closers.push(() => dashboard.close());
+
+    // Never silent: unacknowledged alerts climb to the whole team, then out of the dashboard.
+    const { notifiers, warnings } = buildNotifiers(config, logger.child({ part: 'notify' }));
+    for (const warning of warnings) logger.warn(warning);
+    const baseUrl = (config.publicUrl || dashboard.url).replace(/\/$/, '');
+    const escalation = new EscalationService({
+      alerts,
+      registry,
+      clock,
+      metrics,
+      logger: logger.child({ part: 'escalation' }),
+      deadlines: {
+        critical: config.escalateCriticalS * 1000,
+        high: config.escalateHighS * 1000 || null,
+        medium: config.escalateMediumS * 1000 || null,
+        low: config.escalateLowS * 1000 || null,
+      },
+      renotifyMinMs: config.escalationRenotifyMinS * 1000,
+      notifiers,
+      watchingTeams: () => dashboard.watchingTeams(),
+      health,
+      link: (alertId) => `${baseUrl}/?alert=${encodeURIComponent(alertId)}`,
+    });
+    await escalation.start(ESCALATION_TICK_MS);
+    closers.push(() => escalation.stop());
 
     if (config.demo) {
       const demo = await startDemo({
@@ -185,6 +232,9 @@ export async function startPlatform(
       broker,
       dashboard,
       metrics,
+      health,
+      escalation,
+      warnings,
       generatedAdminPassword,
       close: closeAll,
     };

@@ -1,5 +1,6 @@
 import type { AlertService } from '../../services/alerts/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
+import type { HealthView } from '../../services/health/index.ts';
 import type { Registry } from '../../services/registry/index.ts';
 import type { Clock, Logger, Metrics } from '../../services/runtime/index.ts';
 import type { Store, User } from '../../services/store/index.ts';
@@ -16,6 +17,8 @@ export interface DashboardContext {
   clock: Clock;
   sessions: SessionStore;
   secureCookies: boolean;
+  /** the platform's degraded reasons, shown to staff; absent means none are tracked */
+  health?: HealthView;
   /** when a device was last heard from, if the broker knows */
   lastSeen?: (deviceId: string) => number | undefined;
 }

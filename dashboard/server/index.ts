@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import express from 'express';
 import type { AlertService } from '../../services/alerts/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
+import type { HealthView } from '../../services/health/index.ts';
 import type { Registry } from '../../services/registry/index.ts';
 import {
   type Clock,
@@ -20,6 +21,7 @@ import { alertRoutes } from './routes/alerts.ts';
 import { homeRoutes } from './routes/homes.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { oversightRoutes } from './routes/oversight.ts';
+import { statusRoutes } from './routes/status.ts';
 import { SessionStore } from './sessions.ts';
 import { webRoutes } from './web.ts';
 
@@ -40,6 +42,8 @@ export interface DashboardOptions {
   sessionIdleMinutes?: number;
   sessionAbsoluteHours?: number;
   lastSeen?: (deviceId: string) => number | undefined;
+  /** the platform's health; staff see its degraded reasons on /api/status and /live */
+  health?: HealthView;
 }
 
 export interface Dashboard {
@@ -75,6 +79,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       (o.sessionAbsoluteHours ?? 12) * 3_600_000,
     ),
     ...(o.lastSeen ? { lastSeen: o.lastSeen } : {}),
+    ...(o.health ? { health: o.health } : {}),
   };
   const app = express();
   app.disable('x-powered-by');
@@ -88,6 +93,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   app.use(homeRoutes(ctx));
   app.use(adminRoutes(ctx));
   app.use(oversightRoutes(ctx));
+  app.use(statusRoutes(ctx));
   app.use('/api', (_req, res) => sendError(res, new TryghedError('not_found', 'no such API endpoint')));
   app.use(errorHandler(o.logger));
 

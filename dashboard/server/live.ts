@@ -50,7 +50,12 @@ export class LiveChannel {
       'reason',
     ]);
     server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
-    this.unsubscribe = ctx.alerts.onEvent((event) => this.broadcast(event));
+    const offAlerts = ctx.alerts.onEvent((event) => this.broadcast(event));
+    const offHealth = ctx.health?.onChange((degraded) => this.broadcastPlatform(degraded));
+    this.unsubscribe = () => {
+      offAlerts();
+      offHealth?.();
+    };
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
@@ -114,6 +119,8 @@ export class LiveChannel {
     try {
       const lastSeq = await this.ctx.alerts.lastSeq();
       this.send(client, { type: 'hello', user: publicUser(actor.user), lastSeq });
+      // the platform's state comes right after hello, so a page shows a degraded banner at once
+      this.send(client, { type: 'platform', degraded: this.ctx.health?.degraded() ?? [] });
       client.upTo = lastSeq;
       if (since !== null && since < lastSeq) {
         const homeIds = homeFilter(actor.user, this.ctx.registry);
@@ -145,6 +152,11 @@ export class LiveChannel {
       if (client.pending) client.pending.push(event);
       else this.deliver(client, event);
     }
+  }
+
+  /** `{type:'platform', degraded:[…]}` to everyone connected, whenever the reasons change */
+  private broadcastPlatform(degraded: string[]): void {
+    for (const client of this.clients) this.send(client, { type: 'platform', degraded });
   }
 
   private deliver(client: LiveClient, event: AlertEvent): void {

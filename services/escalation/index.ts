@@ -1,1 +1,1 @@
-export { type EscalationNotifiers, EscalationService, type EscalationOptions } from './escalation-service.ts';
+export { type EscalationNotifiers, type EscalationOptions, EscalationService } from './escalation-service.ts';

@@ -39,6 +39,9 @@ export class RuleEngine {
   private readonly inactivity: InactivityWatch;
   private readonly settings = new WeakMap<Home, HomeRuleSettings>();
   private timer: NodeJS.Timeout | undefined;
+  private tickIntervalMs = 0;
+  /** performance.now() of the last timer tick: lag is about this process's timers, not the injected clock */
+  private lastTickAt = 0;
   private readonly candidates;
   private readonly suppressed;
 
@@ -119,7 +122,10 @@ export class RuleEngine {
 
   start(tickIntervalMs: number): void {
     if (this.timer) return;
+    this.tickIntervalMs = tickIntervalMs;
+    this.lastTickAt = performance.now();
     this.timer = setInterval(() => {
+      this.lastTickAt = performance.now();
       try {
         this.tick();
       } catch (err) {
@@ -127,6 +133,12 @@ export class RuleEngine {
       }
     }, tickIntervalMs);
     this.timer.unref();
+  }
+
+  /** how late the timer tick is now, in ms (0 when on time or not started); for platform health */
+  tickLagMs(): number {
+    if (!this.timer) return 0;
+    return Math.max(0, performance.now() - this.lastTickAt - this.tickIntervalMs);
   }
 
   stop(): void {

@@ -25,6 +25,8 @@ export interface Alert {
   };
   acknowledgedBy: string | null;
   acknowledgedAt: number | null;
+  /** 0 = the team's screens; 1 = escalated to the whole team; 2 = also sent to the fallback */
+  escalationLevel: number;
 }
 
 export class ApiError extends Error {

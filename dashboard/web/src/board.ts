@@ -45,6 +45,7 @@ export class AlertBoard {
     private readonly connection: HTMLElement,
     private readonly soundButton: HTMLButtonElement,
     private readonly announcer: HTMLElement,
+    private readonly banner: HTMLElement,
   ) {
     this.feed = new LiveFeed({
       onHello: (_seq, resumed) => {
@@ -52,6 +53,7 @@ export class AlertBoard {
       },
       onAlert: (event, alert) => this.apply(event, alert),
       onConnection: (up) => this.showConnection(up),
+      onPlatform: (degraded) => this.showPlatform(degraded),
     });
   }
 
@@ -69,6 +71,7 @@ export class AlertBoard {
 
   stop(): void {
     this.feed.stop();
+    this.showPlatform([]);
   }
 
   private async load(): Promise<void> {
@@ -95,6 +98,9 @@ export class AlertBoard {
     if (event === 'opened') {
       this.announcer.textContent = `${t('newAlert')}: ${t(`rule_${alert.rule}`)}, ${alert.homeLabel}`;
       if (alert.severity === 'critical') this.beep();
+    } else if (event === 'escalated') {
+      this.announcer.textContent = `${t(`escalated_${Math.min(alert.escalationLevel, 2)}`)}: ${t(`rule_${alert.rule}`)}, ${alert.homeLabel}`;
+      this.beep();
     }
     this.render();
   }
@@ -112,10 +118,16 @@ export class AlertBoard {
 
   private card(a: Alert): HTMLLIElement {
     const title = `${t(`rule_${a.rule}`)} – ${a.homeLabel}`;
+    // escalated and still not taken on: every team member's board shows it prominently
+    const escalated = a.state === 'open' && a.escalationLevel > 0;
     const item = el(
       'li',
-      { className: `alert ${a.severity} ${a.state}`, 'data-alert-id': a.id },
+      {
+        className: `alert ${a.severity} ${a.state}${escalated ? ' escalated' : ''}`,
+        'data-alert-id': a.id,
+      },
       el('h3', {}, title),
+      escalated ? el('p', { className: 'escalation' }, t(`escalated_${Math.min(a.escalationLevel, 2)}`)) : '',
       el(
         'p',
         { className: 'meta' },
@@ -207,6 +219,15 @@ export class AlertBoard {
     this.connection.hidden = false;
     this.connection.className = `connection ${up ? 'up' : 'down'}`;
     this.connection.textContent = up ? `● ${t('connected')}` : `○ ${t('disconnected')}`;
+  }
+
+  /** a banner while the platform is degraded: the board alone cannot be trusted then */
+  private showPlatform(degraded: string[]): void {
+    this.banner.hidden = degraded.length === 0;
+    this.banner.textContent =
+      degraded.length === 0
+        ? ''
+        : `${t('degraded')}: ${degraded.map((r) => t(`degraded_${r}`)).join(', ')}. ${t('degradedFallback')}`;
   }
 
   private renderSoundButton(): void {

@@ -46,6 +46,13 @@ const da = {
   newAlert: 'Ny alarm',
   notStaff: 'Din rolle har ingen alarmtavle endnu.',
   failed: 'Handlingen mislykkedes',
+  escalated_1: 'Eskaleret til hele teamet – ikke kvitteret',
+  escalated_2: 'Sendt til nødkanalen (SMS/telefon) – ikke kvitteret',
+  degraded: 'Platformen kører nedsat',
+  degraded_readings_not_stored: 'målinger gemmes ikke',
+  degraded_broker_down: 'sensorforbindelsen (MQTT) er nede',
+  degraded_rules_lagging: 'regelmotoren er forsinket',
+  degradedFallback: 'Kritiske alarmer sendes også straks til nødkanalen.',
   otherLang: 'English',
 };
 type Key = keyof typeof da;
@@ -95,6 +102,13 @@ const en: Record<Key, string> = {
   newAlert: 'New alert',
   notStaff: 'Your role has no alert board yet.',
   failed: 'The action failed',
+  escalated_1: 'Escalated to the whole team – not acknowledged',
+  escalated_2: 'Sent to the fallback channel (SMS/phone) – not acknowledged',
+  degraded: 'The platform is degraded',
+  degraded_readings_not_stored: 'readings are not being stored',
+  degraded_broker_down: 'the sensor connection (MQTT) is down',
+  degraded_rules_lagging: 'the rules engine is lagging',
+  degradedFallback: 'Critical alerts also go to the fallback channel at once.',
   otherLang: 'Dansk',
 };
 

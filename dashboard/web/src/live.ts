@@ -4,6 +4,8 @@ export interface LiveHandlers {
   onHello(lastSeq: number, resumed: boolean): void;
   onAlert(event: string, alert: Alert, seq: number): void;
   onConnection(up: boolean): void;
+  /** the platform's degraded reasons (empty when healthy), sent after hello and on every change */
+  onPlatform(degraded: string[]): void;
 }
 
 /**
@@ -44,6 +46,7 @@ export class LiveFeed {
         seq?: number;
         event?: string;
         alert?: Alert;
+        degraded?: string[];
       };
       if (msg.type === 'hello') {
         const resumed = this.lastSeq !== null;
@@ -52,6 +55,8 @@ export class LiveFeed {
       } else if (msg.type === 'alert' && msg.alert && msg.seq !== undefined) {
         this.lastSeq = Math.max(this.lastSeq ?? 0, msg.seq);
         this.handlers.onAlert(msg.event ?? '', msg.alert, msg.seq);
+      } else if (msg.type === 'platform' && Array.isArray(msg.degraded)) {
+        this.handlers.onPlatform(msg.degraded);
       }
     };
     socket.onclose = () => {

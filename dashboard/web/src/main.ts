@@ -48,7 +48,13 @@ function renderApp(): void {
   board?.stop();
   board = null;
   if (['staff', 'admin'].includes(user.role)) {
-    board = new AlertBoard(main, $('connection'), $<HTMLButtonElement>('sound'), $('announcer'));
+    board = new AlertBoard(
+      main,
+      $('connection'),
+      $<HTMLButtonElement>('sound'),
+      $('announcer'),
+      $('platform-banner'),
+    );
     board.start();
   } else {
     const p = document.createElement('p');
