@@ -68,16 +68,13 @@ export function noticeText(n: AlertNotice): { da: string; en: string } {
       why = { da: 'teknisk alarm', en: 'technical alert' };
       break;
   }
+  // level 1 goes to the team's own channel; the fallback (level 2) needs no label: it is the last resort
   const who =
-    n.level >= 2
-      ? { da: 'Nødkanal', en: 'Fallback' }
-      : n.level === 1
-        ? { da: 'Eskaleret til hele teamet', en: 'Escalated to the whole team' }
-        : { da: 'Til teknikere', en: 'For technicians' };
+    n.level === 1 ? { da: ' Eskaleret til hele teamet.', en: ' Escalated to the whole team.' } : null;
   const reminder =
     n.reminder > 0 ? { da: ` Påmindelse ${n.reminder}.`, en: ` Reminder ${n.reminder}.` } : null;
   return {
-    da: `Alarm (${sev.da}): ${rule.da} i hjem ${n.homeId}, ${why.da}. ${who.da}.${reminder?.da ?? ''} Se ${n.link}`,
-    en: `Alert (${sev.en}): ${rule.en} in home ${n.homeId}, ${why.en}. ${who.en}.${reminder?.en ?? ''} See ${n.link}`,
+    da: `Alarm (${sev.da}): ${rule.da} i hjem ${n.homeId}, ${why.da}.${who?.da ?? ''}${reminder?.da ?? ''} Se ${n.link}`,
+    en: `Alert (${sev.en}): ${rule.en} in home ${n.homeId}, ${why.en}.${who?.en ?? ''}${reminder?.en ?? ''} See ${n.link}`,
   };
 }
