@@ -28,7 +28,10 @@ describe('escalation: never silent', () => {
   let degraded: boolean;
   let t0: number;
 
-  const candidate = (severity: Severity = 'critical', extra: Partial<AlertCandidate> = {}): AlertCandidate => ({
+  const candidate = (
+    severity: Severity = 'critical',
+    extra: Partial<AlertCandidate> = {},
+  ): AlertCandidate => ({
     homeId: 'h',
     rule: severity === 'critical' ? 'fall' : 'inactivity',
     category: severity === 'critical' ? 'emergency' : 'activity',
@@ -56,7 +59,9 @@ describe('escalation: never silent', () => {
       deadlines: { critical: 60 * SECOND, high: 180 * SECOND, medium: 900 * SECOND, low: null },
       renotifyMinMs: options.renotifyMinMs ?? 60 * SECOND,
       notifiers: {
-        fallback: [new WebhookNotifier({ target: 'fallback', url: fallback.url, retry, logger: silentLogger() })],
+        fallback: [
+          new WebhookNotifier({ target: 'fallback', url: fallback.url, retry, logger: silentLogger() }),
+        ],
         team: (teamId) =>
           teamId === 't'
             ? [new WebhookNotifier({ target: 'team:t', url: team.url, retry, logger: silentLogger() })]
@@ -112,7 +117,9 @@ describe('escalation: never silent', () => {
     expect(team.received[0]?.body.text).toBe(
       `Alarm (kritisk): fald i hjem h, ikke kvitteret efter 60 s. Eskaleret til hele teamet. Se https://tryghed.example/?alert=${alert.id}`,
     );
-    expect(team.received[0]?.body.textEn).toMatch(/^Alert \(critical\): fall in home h, not acknowledged after 60 s/);
+    expect(team.received[0]?.body.textEn).toMatch(
+      /^Alert \(critical\): fall in home h, not acknowledged after 60 s/,
+    );
     expect(fallback.received).toHaveLength(0);
 
     await at(119_999);
@@ -121,7 +128,13 @@ describe('escalation: never silent', () => {
     expect((await f.alerts.get(alert.id))?.escalationLevel).toBe(2);
     expect(fallback.received).toHaveLength(1);
     const body = fallback.received[0]!.body;
-    expect(body).toMatchObject({ alertId: alert.id, homeId: 'h', rule: 'fall', level: 2, severity: 'critical' });
+    expect(body).toMatchObject({
+      alertId: alert.id,
+      homeId: 'h',
+      rule: 'fall',
+      level: 2,
+      severity: 'critical',
+    });
     // Danish first, with a link; the home's label (personal data) never leaves the dashboard
     expect(body.text).toMatch(/^Alarm \(kritisk\): fald i hjem h, ikke kvitteret efter 2 min\. Se /);
     expect(body.text).toContain(`https://tryghed.example/?alert=${alert.id}`);

@@ -149,9 +149,12 @@ describe('notifiers over real HTTP', () => {
     const url = receiver.url;
     await receiver.close();
     receiver = undefined;
-    const gone = await new WebhookNotifier({ target: 'fallback', url, retry: policy, logger: silentLogger() }).send(
-      notice,
-    );
+    const gone = await new WebhookNotifier({
+      target: 'fallback',
+      url,
+      retry: policy,
+      logger: silentLogger(),
+    }).send(notice);
     expect(gone).toMatchObject({ delivered: false, attempts: 2, detail: 'ECONNREFUSED' });
   });
 

@@ -69,6 +69,8 @@ export interface LiveMessage {
   seq?: number;
   event?: string;
   alert?: { id: string; homeId: string; rule: string; state: string; repeats: number; test?: boolean };
+  /** on `platform` messages: why the platform is degraded (empty when healthy) */
+  degraded?: string[];
 }
 
 /** Collects every message of the ws `/live` channel. */
