@@ -64,7 +64,7 @@ const phoneNumbers = z.string().transform((raw, ctx) => {
     } else if (!/^\+?[0-9]{6,15}$/.test(number)) {
       ctx.addIssue({
         code: 'custom',
-        message: `entry ${i + 1} is not a phone number like +4512345678 (or name=+4512345678)`,
+        message: `entry ${i + 1} is not a phone number (+ and 6 to 15 digits, optionally name=number)`,
       });
     } else out.push({ name, number });
   }

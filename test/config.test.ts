@@ -38,4 +38,53 @@ describe('config: one schema', () => {
       .filter((env) => !readme.includes(`\`${env}\``));
     expect(missing).toEqual([]);
   });
+
+  it('escalation and notifier settings: defaults, named errors, and no secret quoted back', () => {
+    const config = loadConfig({});
+    expect([
+      config.escalateCriticalS,
+      config.escalateHighS,
+      config.escalateMediumS,
+      config.escalateLowS,
+    ]).toEqual([60, 180, 900, 0]);
+    expect(config.smsFallbackNumbers).toEqual([]);
+    expect(config.teamWebhooks).toEqual({});
+
+    const parsed = loadConfig({
+      SMS_GATEWAY_URL: 'https://sms.example/send',
+      SMS_GATEWAY_TOKEN: 'tok',
+      SMS_FALLBACK_NUMBERS: 'vagt=+45 12 34 56 78, +4587654321',
+      TEAM_WEBHOOKS: '{"team-nord":"https://chat.example/hook"}',
+    });
+    expect(parsed.smsFallbackNumbers).toEqual([
+      { name: 'vagt', number: '+4512345678' },
+      { name: 'sms-2', number: '+4587654321' },
+    ]);
+    expect(parsed.teamWebhooks).toEqual({ 'team-nord': 'https://chat.example/hook' });
+
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({
+        ESCALATE_CRITICAL_S: '0',
+        SMS_FALLBACK_NUMBERS: 'vagt=+4512345678,not-a-number-99',
+        TEAM_WEBHOOKS: '{"team-nord":',
+        FALLBACK_WEBHOOK_URL: 'hooks.example/secret-token',
+      });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error?.problems.map((p) => p.env).sort()).toEqual([
+      'ESCALATE_CRITICAL_S',
+      'FALLBACK_WEBHOOK_URL',
+      'SMS_FALLBACK_NUMBERS',
+      'TEAM_WEBHOOKS',
+    ]);
+    expect(error?.message).not.toContain('4512345678');
+    expect(error?.message).not.toContain('secret-token');
+
+    expect(() => loadConfig({ SMS_FALLBACK_NUMBERS: '+4512345678' })).toThrow(
+      /SMS_GATEWAY_URL: required[\s\S]*SMS_GATEWAY_TOKEN: required/,
+    );
+    expect(() => loadConfig({ SMS_GATEWAY_URL: 'https://sms.example/send' })).toThrow(/SMS_FALLBACK_NUMBERS/);
+  });
 });

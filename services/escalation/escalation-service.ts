@@ -120,7 +120,9 @@ export class EscalationService {
     }
     if (open.length > 0) this.o.logger.info({ alerts: open.length }, 're-armed open alerts');
     if (tickIntervalMs) {
-      this.timer = setInterval(() => void this.tick(), tickIntervalMs);
+      this.timer = setInterval(() => {
+        this.tick().catch((err: unknown) => this.o.logger.error({ err }, 'escalation tick failed'));
+      }, tickIntervalMs);
       this.timer.unref();
     }
   }

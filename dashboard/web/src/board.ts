@@ -78,6 +78,19 @@ export class AlertBoard {
     const { alerts } = await openAlerts();
     for (const a of alerts) this.merge(a);
     this.render();
+    this.showLinked();
+  }
+
+  /** a notifier's link (`/?alert=<id>`) opens the board with that alert in view and focused */
+  private showLinked(): void {
+    const id = new URLSearchParams(location.search).get('alert');
+    if (!id) return;
+    const card = this.list.querySelector<HTMLElement>(`[data-alert-id="${CSS.escape(id)}"]`);
+    if (!card) return;
+    card.tabIndex = -1;
+    card.classList.add('linked');
+    card.scrollIntoView({ block: 'center' });
+    card.focus();
   }
 
   /** keeps whichever version is further along, so a late snapshot never undoes a live event */
