@@ -166,6 +166,29 @@ describe('escalation: never silent', () => {
     expect(escalation.armedAlerts()).toEqual([]);
   });
 
+  it('an alarm pressed again after acknowledgement is open again and escalates anew', async () => {
+    await start();
+    const alert = await raise(candidate('critical', { rule: 'alarm_button' }));
+    await at(10_000);
+    await f.alerts.acknowledge(alert.id, staff);
+    await at(600_000);
+    expect(team.received).toHaveLength(0);
+    // the citizen presses again: nobody came
+    await raise(candidate('critical', { rule: 'alarm_button', at: f.clock.now() }));
+    expect(await f.alerts.get(alert.id)).toMatchObject({ state: 'open', repeats: 1, acknowledgedBy: null });
+    await at(659_999);
+    expect(team.received).toHaveLength(0);
+    await at(660_000);
+    expect(team.received).toHaveLength(1);
+    await at(720_000);
+    expect(fallback.received).toHaveLength(1);
+    // a repeat of an acknowledged alert that is not critical stays with whoever took it
+    const high = await raise(candidate('high'));
+    await f.alerts.acknowledge(high.id, staff);
+    await raise(candidate('high', { at: f.clock.now() }));
+    expect(await f.alerts.get(high.id)).toMatchObject({ state: 'acknowledged', repeats: 1 });
+  });
+
   it('caps how often the fallback is reminded, but keeps reminding', async () => {
     await start({ renotifyMinMs: 150 * SECOND });
     await raise(candidate('critical'));

@@ -65,7 +65,17 @@ export class AlertService {
       }
       const active = await this.o.store.alerts.findActive(candidate.homeId, candidate.rule);
       if (active) {
-        const alert: Alert = { ...active, repeats: active.repeats + 1, lastSeenAt: candidate.at };
+        // Pressed again after someone took it on: a critical alert needs a human again, so it is
+        // open once more and escalates anew (the earlier acknowledgement stays in its events).
+        const reopen = active.state === 'acknowledged' && candidate.severity === 'critical';
+        const alert: Alert = {
+          ...active,
+          repeats: active.repeats + 1,
+          lastSeenAt: candidate.at,
+          ...(reopen
+            ? { state: 'open' as const, acknowledgedBy: null, acknowledgedAt: null, escalationLevel: 0 }
+            : {}),
+        };
         this.repeats.inc({ rule: candidate.rule });
         this.emit(await this.o.store.alerts.update(alert, 'repeated'));
         return alert;

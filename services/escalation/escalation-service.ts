@@ -172,8 +172,13 @@ export class EscalationService {
       case 'resolved':
         this.disarm(event.alert.id, event.type);
         break;
+      case 'repeated':
+        // a critical alert pressed again after acknowledgement is open again: its deadline runs anew
+        if (event.alert.state === 'open' && !this.armed.has(event.alert.id))
+          this.track(this.opened({ ...event.alert, openedAt: event.alert.lastSeenAt }));
+        break;
       default:
-      // repeated, escalated, notified: the deadline runs from the opening, and our own changes need nothing
+      // escalated, notified: our own changes need nothing; a repeat of an open alert keeps its deadline
     }
   }
 

@@ -17,16 +17,6 @@ const StatsQuery = z
   })
   .strict();
 
-/** The municipality's date today, for review dates (YYYY-MM-DD). */
-function todayIn(timeZone: string, now: number): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now);
-}
-
 /**
  * What the municipality oversees: § 128 a decisions due for review, and outcome statistics per
  * rule kind and per team (never per employee).
@@ -34,7 +24,7 @@ function todayIn(timeZone: string, now: number): string {
 export function oversightRoutes(ctx: DashboardContext): Router {
   const router = express.Router();
 
-  router.get('/api/consent/reviews', (req, res) => {
+  router.get('/api/consent/reviews', (_req, res) => {
     const actor = actorOf(res);
     if (!['staff', 'admin'].includes(actor.user.role)) throw forbidden('only staff see review dates');
     const homes = visibleHomeIds(actor.user, ctx.registry);
