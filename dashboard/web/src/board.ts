@@ -1,44 +1,52 @@
+import { alertCard, alertTitle, cardSignature, el, OUTCOMES, type ResolveDraft } from './alert-card.ts';
 import { type Alert, acknowledge, openAlerts, resolve } from './api.ts';
-import { formatTime, t } from './i18n.ts';
-import { LiveFeed } from './live.ts';
+import { t } from './i18n.ts';
+import { type ConnectionState, LiveFeed } from './live.ts';
+import { AlertSound } from './sound.ts';
 
 const RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 const STATE_RANK: Record<string, number> = { open: 0, acknowledged: 1, resolved: 2 };
-const OUTCOMES = ['real_incident', 'false_alarm', 'no_action_needed', 'technical_fault'];
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<HTMLElementTagNameMap[K]> & Record<string, unknown> = {},
-  ...children: Array<Node | string>
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k.startsWith('aria-') || k.startsWith('data-')) node.setAttribute(k, String(v));
-    else (node as unknown as Record<string, unknown>)[k] = v;
-  }
-  node.append(...children);
-  return node;
+/**
+ * How far along a version of an alert is. Repeats only grow, and a critical alert that repeats
+ * after its acknowledgement is open again with one more repeat, so (repeats, state, escalation)
+ * orders every version; state alone would let an old "acknowledged" hide a re-opened alert.
+ */
+function progress(a: Alert): [number, number, number] {
+  return [a.repeats, STATE_RANK[a.state] ?? 0, a.escalationLevel ?? 0];
 }
 
-/** What made the alert, in the reader's language, from the evidence's structured fields. */
-function evidenceText(a: Alert): string {
-  const th = a.evidence.thresholds;
-  if (th && typeof th.since === 'number') {
-    return `${t('noMotionSince')} ${formatTime(th.since)} (${t('limit')} ${th.minutes} min, ${t('window')} ${th.window})`;
-  }
-  const r = a.evidence.readings?.[0];
-  if (r) return `${t('sensor')} ${r.deviceId} · ${formatTime(r.ts)}`;
-  return a.evidence.summary;
+function behind(a: Alert, b: Alert): boolean {
+  const [x, y] = [progress(a), progress(b)];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! < y[i]!;
+  return false;
 }
 
-/** The staff alert board: live, sorted by severity then age, keyboard-usable. */
+/** Where focus was before a render: which control, in which alert, at which place in the list. */
+interface FocusMark {
+  key: string | null;
+  alertId: string;
+  index: number;
+  selection: [number, number] | null;
+}
+
+/**
+ * The staff alert board: live, sorted by severity then age, usable by keyboard alone. Cards are
+ * kept by alert id and only rebuilt when they change, and focus (with the caret of a note being
+ * typed) is given back by alert id after every live update.
+ */
 export class AlertBoard {
   private readonly alerts = new Map<string, Alert>();
+  private readonly cards = new Map<string, { node: HTMLLIElement; signature: string }>();
+  private readonly drafts = new Map<string, ResolveDraft>();
+  private readonly busy = new Set<string>();
   private readonly feed: LiveFeed;
+  private readonly sound = new AlertSound();
   private resolving: string | null = null;
-  private readonly list = el('ul', { className: 'alerts', 'aria-label': t('alerts') });
+  private readonly heading = el('h2', { id: 'alerts-title', tabIndex: -1 }, t('alerts'));
+  private readonly list = el('ul', { className: 'alerts', 'aria-labelledby': 'alerts-title' });
   private readonly empty = el('p', { className: 'empty' }, t('noAlerts'));
-  private soundOn = localStorage.getItem('tryghed.sound') !== 'off';
+  private readonly unlockSound = () => this.sound.unlock();
 
   constructor(
     private readonly root: HTMLElement,
@@ -52,24 +60,30 @@ export class AlertBoard {
         if (!resumed) void this.load();
       },
       onAlert: (event, alert) => this.apply(event, alert),
-      onConnection: (up) => this.showConnection(up),
+      onConnection: (state) => this.showConnection(state),
       onPlatform: (degraded) => this.showPlatform(degraded),
     });
   }
 
   start(): void {
-    this.root.replaceChildren(el('h2', {}, t('alerts')), this.empty, this.list);
+    this.root.replaceChildren(this.heading, this.empty, this.list);
     this.soundButton.hidden = false;
     this.soundButton.onclick = () => {
-      this.soundOn = !this.soundOn;
-      localStorage.setItem('tryghed.sound', this.soundOn ? 'on' : 'off');
+      this.sound.setEnabled(!this.sound.enabled);
       this.renderSoundButton();
     };
     this.renderSoundButton();
+    // any key press or touch on the page lets the browser play the next alert's sound
+    document.addEventListener('keydown', this.unlockSound);
+    document.addEventListener('pointerdown', this.unlockSound);
+    this.sound.unlock();
+    this.showConnection('connecting');
     this.feed.start();
   }
 
   stop(): void {
+    document.removeEventListener('keydown', this.unlockSound);
+    document.removeEventListener('pointerdown', this.unlockSound);
     this.feed.stop();
     this.showPlatform([]);
   }
@@ -85,7 +99,7 @@ export class AlertBoard {
   private showLinked(): void {
     const id = new URLSearchParams(location.search).get('alert');
     if (!id) return;
-    const card = this.list.querySelector<HTMLElement>(`[data-alert-id="${CSS.escape(id)}"]`);
+    const card = this.cards.get(id)?.node;
     if (!card) return;
     card.tabIndex = -1;
     card.classList.add('linked');
@@ -96,24 +110,21 @@ export class AlertBoard {
   /** keeps whichever version is further along, so a late snapshot never undoes a live event */
   private merge(alert: Alert): void {
     const current = this.alerts.get(alert.id);
-    if (
-      current &&
-      (STATE_RANK[current.state]! > STATE_RANK[alert.state]! ||
-        (current.state === alert.state && current.repeats > alert.repeats))
-    ) {
-      return;
-    }
+    if (current && behind(alert, current)) return;
     this.alerts.set(alert.id, alert);
   }
 
   private apply(event: string, alert: Alert): void {
+    const known = this.alerts.has(alert.id);
     this.merge(alert);
-    if (event === 'opened') {
-      this.announcer.textContent = `${t('newAlert')}: ${t(`rule_${alert.rule}`)}, ${alert.homeLabel}`;
-      if (alert.severity === 'critical') this.beep();
+    // an alert is announced and sounded once, however often its opening is delivered
+    if (event === 'opened' && !known) {
+      this.announcer.textContent = `${t('newAlert')}: ${alertTitle(alert)}`;
+      if (alert.severity === 'critical') this.sound.play();
     } else if (event === 'escalated') {
-      this.announcer.textContent = `${t(`escalated_${Math.min(alert.escalationLevel, 2)}`)}: ${t(`rule_${alert.rule}`)}, ${alert.homeLabel}`;
-      this.beep();
+      // escalated means nobody has taken it on yet: say so, and sound again (unless muted)
+      this.announcer.textContent = `${t(`escalated_${Math.min(alert.escalationLevel, 2)}`)}: ${alertTitle(alert)}`;
+      this.sound.play();
     }
     this.render();
   }
@@ -123,115 +134,113 @@ export class AlertBoard {
       .filter((a) => a.state !== 'resolved')
       .sort((a, b) => RANK[a.severity]! - RANK[b.severity]! || a.openedAt - b.openedAt);
     this.empty.hidden = visible.length > 0;
-    const focused = document.activeElement?.getAttribute('data-focus-key');
-    this.list.replaceChildren(...visible.map((a) => this.card(a)));
-    if (focused)
-      (this.list.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`) as HTMLElement | null)?.focus();
+    const mark = this.focusMark();
+
+    const shown = new Set(visible.map((a) => a.id));
+    for (const id of this.cards.keys()) if (!shown.has(id)) this.cards.delete(id);
+    for (const id of this.drafts.keys()) if (!shown.has(id)) this.drafts.delete(id);
+    if (this.resolving && !shown.has(this.resolving)) this.resolving = null;
+    const nodes = visible.map((a) => {
+      const signature = cardSignature(a, this.resolving === a.id);
+      const cached = this.cards.get(a.id);
+      if (cached && cached.signature === signature) return cached.node;
+      const node = alertCard(a, this.resolving === a.id, this);
+      this.cards.set(a.id, { node, signature });
+      return node;
+    });
+    // Move as little as possible: an element that leaves the document loses focus, so cards
+    // already in their place are not touched.
+    nodes.forEach((node, i) => {
+      const at = this.list.children[i];
+      if (at !== node) this.list.insertBefore(node, at ?? null);
+    });
+    while (this.list.children.length > nodes.length) this.list.lastElementChild!.remove();
+    if (mark) this.restoreFocus(mark);
   }
 
-  private card(a: Alert): HTMLLIElement {
-    const title = `${t(`rule_${a.rule}`)} – ${a.homeLabel}`;
-    // escalated and still not taken on: every team member's board shows it prominently
-    const escalated = a.state === 'open' && a.escalationLevel > 0;
-    const item = el(
-      'li',
-      {
-        className: `alert ${a.severity} ${a.state}${escalated ? ' escalated' : ''}`,
-        'data-alert-id': a.id,
-      },
-      el('h3', {}, title),
-      escalated ? el('p', { className: 'escalation' }, t(`escalated_${Math.min(a.escalationLevel, 2)}`)) : '',
-      el(
-        'p',
-        { className: 'meta' },
-        el('span', { className: `badge ${a.severity}` }, t(`severity_${a.severity}`)),
-        ` ${t(`state_${a.state}`)} · ${t('opened')} ${formatTime(a.openedAt)}`,
-        a.repeats > 0 ? ` · ${t('repeats')} ${a.repeats} ${t('times')}` : '',
-      ),
-      el('p', { className: 'meta' }, evidenceText(a)),
-    );
-    const actions = el('div', { className: 'actions' });
-    if (a.state === 'open') {
-      actions.append(
-        el(
-          'button',
-          {
-            type: 'button',
-            'data-focus-key': `ack-${a.id}`,
-            onclick: () => void this.act(() => acknowledge(a.id)),
-          },
-          t('acknowledge'),
-        ),
-      );
-    }
-    actions.append(
-      el(
-        'button',
-        {
-          type: 'button',
-          className: 'secondary',
-          'data-focus-key': `res-${a.id}`,
-          'aria-expanded': String(this.resolving === a.id),
-          onclick: () => this.toggleResolve(a.id),
-        },
-        t('resolve'),
-      ),
-    );
-    item.append(actions);
-    if (this.resolving === a.id) item.append(this.resolveForm(a));
-    return item;
-  }
-
-  private resolveForm(a: Alert): HTMLFormElement {
-    const select = el('select', { id: `outcome-${a.id}`, name: 'outcome', required: true });
-    for (const o of OUTCOMES) select.append(el('option', { value: o }, t(`outcome_${o}`)));
-    const note = el('textarea', { id: `note-${a.id}`, name: 'note', rows: 2, maxLength: 2000 });
-    const form = el(
-      'form',
-      { className: 'resolve-form' },
-      el('label', { htmlFor: select.id }, t('outcome')),
-      select,
-      el('label', { htmlFor: note.id }, t('note')),
-      note,
-      el(
-        'div',
-        { className: 'actions' },
-        el('button', { type: 'submit' }, t('save')),
-        el(
-          'button',
-          { type: 'button', className: 'secondary', onclick: () => this.toggleResolve(a.id) },
-          t('cancel'),
-        ),
-      ),
-    );
-    form.onsubmit = (e) => {
-      e.preventDefault();
-      this.resolving = null;
-      void this.act(() => resolve(a.id, select.value, note.value));
+  private focusMark(): FocusMark | null {
+    const active = document.activeElement;
+    if (!(active instanceof HTMLElement) || !this.list.contains(active)) return null;
+    const item = active.closest('li[data-alert-id]');
+    if (!item) return null;
+    return {
+      key: active.getAttribute('data-focus-key'),
+      alertId: item.getAttribute('data-alert-id')!,
+      index: [...this.list.children].indexOf(item),
+      selection: active instanceof HTMLTextAreaElement ? [active.selectionStart, active.selectionEnd] : null,
     };
-    queueMicrotask(() => select.focus());
-    return form;
   }
 
-  private toggleResolve(id: string): void {
-    this.resolving = this.resolving === id ? null : id;
+  /**
+   * After a render, focus goes back to the same control of the same alert; if that control is gone
+   * (acknowledged: no acknowledge button), to the alert's first control; if the alert is gone
+   * (resolved), to the alert now in its place, or to the board's heading. Never to the page's top.
+   */
+  private restoreFocus(mark: FocusMark): void {
+    const active = document.activeElement;
+    if (active instanceof HTMLElement && active !== document.body && active.isConnected) return;
+    const byKey = (key: string) =>
+      this.list.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(key)}"]`);
+    const firstControl = (item: Element | undefined) =>
+      item?.querySelector<HTMLElement>('[data-focus-key]') ?? null;
+    const same = mark.key ? byKey(mark.key) : null;
+    const target =
+      same ??
+      firstControl(this.cards.get(mark.alertId)?.node) ??
+      firstControl(this.list.children[Math.min(mark.index, this.list.children.length - 1)]) ??
+      this.heading;
+    target.focus();
+    if (same instanceof HTMLTextAreaElement && mark.selection) same.setSelectionRange(...mark.selection);
+  }
+
+  draft(id: string): ResolveDraft {
+    let draft = this.drafts.get(id);
+    if (!draft) {
+      draft = { outcome: OUTCOMES[0]!, note: '' };
+      this.drafts.set(id, draft);
+    }
+    return draft;
+  }
+
+  acknowledge(id: string): void {
+    void this.act(id, () => acknowledge(id), 'ackDone');
+  }
+
+  toggleResolve(id: string): void {
+    const opening = this.resolving !== id;
+    this.resolving = opening ? id : null;
     this.render();
+    // opening moves focus into the form; closing gives it back to the button that opened it
+    const key = opening ? `outcome-${id}` : `res-${id}`;
+    this.list.querySelector<HTMLElement>(`[data-focus-key="${key}"]`)?.focus();
   }
 
-  private async act(action: () => Promise<{ alert: Alert }>): Promise<void> {
+  submitResolve(id: string, draft: ResolveDraft): void {
+    void this.act(id, () => resolve(id, draft.outcome, draft.note), 'resolveDone');
+  }
+
+  private async act(id: string, action: () => Promise<{ alert: Alert }>, done: string): Promise<void> {
+    // a second key press while the first request is on its way is not a second action
+    if (this.busy.has(id)) return;
+    this.busy.add(id);
     try {
       const { alert } = await action();
+      if (alert.state === 'resolved' && this.resolving === id) this.resolving = null;
       this.merge(alert);
       this.render();
+      this.announcer.textContent = `${t(done)}: ${alertTitle(alert)}`;
     } catch (err) {
       this.announcer.textContent = `${t('failed')}: ${(err as Error).message}`;
+    } finally {
+      this.busy.delete(id);
     }
   }
 
-  private showConnection(up: boolean): void {
+  /** in words, not colour alone; the dot before it is decoration (styles.css) */
+  private showConnection(state: ConnectionState): void {
     this.connection.hidden = false;
-    this.connection.className = `connection ${up ? 'up' : 'down'}`;
-    this.connection.textContent = up ? `● ${t('connected')}` : `○ ${t('disconnected')}`;
+    this.connection.className = `connection ${state}`;
+    this.connection.textContent = t(`connection_${state}`);
   }
 
   /** a banner while the platform is degraded: the board alone cannot be trusted then */
@@ -244,24 +253,6 @@ export class AlertBoard {
   }
 
   private renderSoundButton(): void {
-    this.soundButton.textContent = this.soundOn ? t('soundOn') : t('soundOff');
-    this.soundButton.setAttribute('aria-pressed', String(this.soundOn));
-  }
-
-  /** a short two-tone signal made in the browser: no sound file to load */
-  private beep(): void {
-    if (!this.soundOn) return;
-    try {
-      const audio = new AudioContext();
-      for (const [i, freq] of [880, 660].entries()) {
-        const osc = audio.createOscillator();
-        osc.frequency.value = freq;
-        osc.connect(audio.destination);
-        osc.start(audio.currentTime + i * 0.25);
-        osc.stop(audio.currentTime + i * 0.25 + 0.2);
-      }
-    } catch {
-      // no audio on this device; the visual cue remains
-    }
+    this.soundButton.textContent = this.sound.enabled ? t('soundOn') : t('soundOff');
   }
 }

@@ -10,8 +10,9 @@ const da = {
   tooMany: 'For mange forsøg. Vent et par minutter.',
   alerts: 'Alarmer',
   noAlerts: 'Ingen åbne alarmer. Alt er roligt.',
-  connected: 'Forbundet',
-  disconnected: 'Afbrudt – forbinder igen …',
+  connection_connecting: 'Forbinder …',
+  connection_connected: 'Forbundet',
+  connection_reconnecting: 'Afbrudt – forbinder igen …',
   acknowledge: 'Kvittér',
   resolve: 'Afslut',
   cancel: 'Fortryd',
@@ -53,6 +54,9 @@ const da = {
   degraded_broker_down: 'sensorforbindelsen (MQTT) er nede',
   degraded_rules_lagging: 'regelmotoren er forsinket',
   degradedFallback: 'Kritiske alarmer sendes også straks til nødkanalen.',
+  ackDone: 'Kvitteret',
+  resolveDone: 'Afsluttet',
+  skip: 'Gå til indhold',
   otherLang: 'English',
 };
 type Key = keyof typeof da;
@@ -66,8 +70,9 @@ const en: Record<Key, string> = {
   tooMany: 'Too many attempts. Wait a few minutes.',
   alerts: 'Alerts',
   noAlerts: 'No open alerts. All is calm.',
-  connected: 'Connected',
-  disconnected: 'Disconnected – reconnecting …',
+  connection_connecting: 'Connecting …',
+  connection_connected: 'Connected',
+  connection_reconnecting: 'Disconnected – reconnecting …',
   acknowledge: 'Acknowledge',
   resolve: 'Resolve',
   cancel: 'Cancel',
@@ -109,6 +114,9 @@ const en: Record<Key, string> = {
   degraded_broker_down: 'the sensor connection (MQTT) is down',
   degraded_rules_lagging: 'the rules engine is lagging',
   degradedFallback: 'Critical alerts also go to the fallback channel at once.',
+  ackDone: 'Acknowledged',
+  resolveDone: 'Resolved',
+  skip: 'Skip to content',
   otherLang: 'Dansk',
 };
 

@@ -1,9 +1,12 @@
 import type { Alert } from './api.ts';
 
+/** `connecting` before the first hello, `reconnecting` after any drop until the next hello */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
+
 export interface LiveHandlers {
   onHello(lastSeq: number, resumed: boolean): void;
   onAlert(event: string, alert: Alert, seq: number): void;
-  onConnection(up: boolean): void;
+  onConnection(state: ConnectionState): void;
   /** the platform's degraded reasons (empty when healthy), sent after hello and on every change */
   onPlatform(degraded: string[]): void;
 }
@@ -17,6 +20,7 @@ export class LiveFeed {
   private lastSeq: number | null = null;
   private retry = 0;
   private stopped = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly handlers: LiveHandlers) {}
 
@@ -27,18 +31,16 @@ export class LiveFeed {
 
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.timer);
     this.socket?.close();
   }
 
   private connect(): void {
+    if (this.stopped) return;
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
     const since = this.lastSeq === null ? '' : `?since=${this.lastSeq}`;
     const socket = new WebSocket(`${proto}://${location.host}/live${since}`);
     this.socket = socket;
-    socket.onopen = () => {
-      this.retry = 0;
-      this.handlers.onConnection(true);
-    };
     socket.onmessage = (e) => {
       const msg = JSON.parse(String(e.data)) as {
         type: string;
@@ -49,6 +51,9 @@ export class LiveFeed {
         degraded?: string[];
       };
       if (msg.type === 'hello') {
+        // connected means the server took us in (session valid) and is sending, not just a TCP open
+        this.retry = 0;
+        this.handlers.onConnection('connected');
         const resumed = this.lastSeq !== null;
         if (!resumed) this.lastSeq = msg.lastSeq ?? 0;
         this.handlers.onHello(msg.lastSeq ?? 0, resumed);
@@ -60,10 +65,11 @@ export class LiveFeed {
       }
     };
     socket.onclose = () => {
-      this.handlers.onConnection(false);
       if (this.stopped) return;
-      const delay = Math.min(10_000, 500 * 2 ** this.retry++);
-      setTimeout(() => this.connect(), delay);
+      this.handlers.onConnection('reconnecting');
+      // back off to 10 s, with jitter so a room of tablets does not come back in one burst
+      const delay = Math.min(10_000, 500 * 2 ** this.retry++) * (0.8 + Math.random() * 0.4);
+      this.timer = setTimeout(() => this.connect(), delay);
     };
   }
 }

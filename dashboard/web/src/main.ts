@@ -67,6 +67,7 @@ function renderApp(): void {
 function renderLangButton(): void {
   langButton.textContent = t('otherLang');
   langButton.lang = currentLang() === 'da' ? 'en' : 'da';
+  $('skip').textContent = t('skip');
 }
 
 langButton.onclick = () => {
