@@ -82,7 +82,7 @@ export function alertCard(a: Alert, resolving: boolean, actions: CardActions): H
       { className: 'meta' },
       el('span', { className: `badge ${a.severity}` }, t(`severity_${a.severity}`)),
       ` ${t(`state_${a.state}`)} · ${t('opened')} ${formatTime(a.openedAt)}`,
-      a.repeats > 0 ? ` · ${t('repeats')} ${a.repeats} ${t('times')}` : '',
+      a.repeats > 0 ? ` · ${t('repeats')} ${a.repeats} ${t(a.repeats === 1 ? 'time' : 'times')}` : '',
     ),
     el('p', { className: 'meta' }, evidenceText(a)),
   );

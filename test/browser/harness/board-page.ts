@@ -30,14 +30,17 @@ export const cardIds = (page: Page): Promise<string[]> =>
     .locator('li[data-alert-id]')
     .evaluateAll((items) => items.map((li) => li.getAttribute('data-alert-id')!));
 
-/** what has focus: its focus key (e.g. `ack-<alert id>`) or tag, and whether focus is shown */
+/**
+ * What has focus: its key (the board's `data-focus-key`, e.g. `ack-<alert id>`, else its id) and
+ * tag, and whether its focus is shown.
+ */
 export function focused(page: Page): Promise<{ key: string | null; tag: string; visible: boolean } | null> {
   return page.evaluate(() => {
     const el = document.activeElement;
     if (!el || el === document.body) return null;
     const style = getComputedStyle(el);
     return {
-      key: el.getAttribute('data-focus-key'),
+      key: el.getAttribute('data-focus-key') ?? (el.id || null),
       tag: el.tagName.toLowerCase(),
       // focus shown: the :focus-visible ring of styles.css, at least 2 px and not transparent
       visible:
@@ -49,10 +52,15 @@ export function focused(page: Page): Promise<{ key: string | null; tag: string; 
   });
 }
 
-/** presses Tab until the element with `key` has focus; fails after `max` presses */
-export async function tabTo(page: Page, key: string, max = 40): Promise<number> {
+/** presses Tab (or Shift+Tab) until the element with `key` has focus; fails after `max` presses */
+export async function tabTo(
+  page: Page,
+  key: string,
+  options: { backwards?: boolean; max?: number } = {},
+): Promise<number> {
+  const max = options.max ?? 40;
   for (let presses = 1; presses <= max; presses++) {
-    await page.keyboard.press('Tab');
+    await page.keyboard.press(options.backwards ? 'Shift+Tab' : 'Tab');
     const now = await focused(page);
     if (now?.key === key) return presses;
   }
