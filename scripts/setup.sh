@@ -45,7 +45,8 @@ fi
 declare -A needed=( [influxdb]=influxd )
 if [ "$runtime" = 0 ]; then
   needed[mosquitto-clients]=mosquitto_pub
-  needed[chromium]=chromium
+  # the browser tests launch exactly /usr/bin/chromium (Debian's package), not any chromium on PATH
+  needed[chromium]=/usr/bin/chromium
 fi
 missing=()
 for pkg in "${!needed[@]}"; do
