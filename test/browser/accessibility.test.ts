@@ -16,14 +16,13 @@ describe('the alert board is accessible (WCAG 2.1 AA)', () => {
   const opened: Page[] = [];
 
   beforeAll(async () => {
-    [board, browser] = await Promise.all([
-      BoardPlatform.start({
-        homes: {
-          a: ['Fru Hansen, Nørrebrogade 12', 'Hr. Østergård-Christiansen, Sønder Boulevard 148, 3. tv.'],
-        },
-      }),
-      TestBrowser.launch(),
-    ]);
+    // the browser first: without Chromium the file fails at once, before a platform is started
+    browser = await TestBrowser.launch();
+    board = await BoardPlatform.start({
+      homes: {
+        a: ['Fru Hansen, Nørrebrogade 12', 'Hr. Østergård-Christiansen, Sønder Boulevard 148, 3. tv.'],
+      },
+    });
     alerts.push(await board.raise('a-1', 'fall'));
     alerts.push(await board.raise('a-2', 'smoke'));
     alerts.push(await board.raise('a-2', 'alarm_button'));

@@ -19,10 +19,11 @@ describe('the alert board works by keyboard alone', () => {
   let fall: BoardAlert;
 
   beforeAll(async () => {
-    [board, browser] = await Promise.all([
-      BoardPlatform.start({ homes: { a: ['Fru Hansen, Nørrebrogade 12', 'Hr. Madsen, Amagerbrogade 3'] } }),
-      TestBrowser.launch(),
-    ]);
+    // the browser first: without Chromium the file fails at once, before a platform is started
+    browser = await TestBrowser.launch();
+    board = await BoardPlatform.start({
+      homes: { a: ['Fru Hansen, Nørrebrogade 12', 'Hr. Madsen, Amagerbrogade 3'] },
+    });
     fall = await board.raise('a-1', 'fall');
     page = await browser.newPage();
   });

@@ -42,12 +42,11 @@ describe('live alert board: the right person sees a fall at once, and only they 
   let fall: BoardAlert;
 
   beforeAll(async () => {
-    [board, browser] = await Promise.all([
-      BoardPlatform.start({
-        homes: { a: ['Fru Hansen, Nørrebrogade 12', 'Hr. Madsen, Amagerbrogade 3'], b: ['Fru Berg, Valby'] },
-      }),
-      TestBrowser.launch(),
-    ]);
+    // the browser first: without Chromium the file fails at once, before a platform is started
+    browser = await TestBrowser.launch();
+    board = await BoardPlatform.start({
+      homes: { a: ['Fru Hansen, Nørrebrogade 12', 'Hr. Madsen, Amagerbrogade 3'], b: ['Fru Berg, Valby'] },
+    });
     // two people on two devices at the same time: separate contexts, separate cookies
     pageA = await browser.newPage();
     pageB = await browser.newPage();

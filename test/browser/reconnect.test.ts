@@ -42,14 +42,13 @@ describe('connection indicator, and resume after the connection drops', () => {
 
   beforeAll(async () => {
     link = await NetworkLink.open();
-    [board, browser] = await Promise.all([
-      BoardPlatform.start({
-        homes: { a: ['Fru Hansen, Nørrebrogade 12', 'Hr. Madsen, Amagerbrogade 3', 'Fru Olsen, Vesterbro'] },
-        // the page's origin is the link's, and only that origin may open /live
-        env: { PUBLIC_URL: link.url },
-      }),
-      TestBrowser.launch(),
-    ]);
+    // the browser first: without Chromium the file fails at once, before a platform is started
+    browser = await TestBrowser.launch();
+    board = await BoardPlatform.start({
+      homes: { a: ['Fru Hansen, Nørrebrogade 12', 'Hr. Madsen, Amagerbrogade 3', 'Fru Olsen, Vesterbro'] },
+      // the page's origin is the link's, and only that origin may open /live
+      env: { PUBLIC_URL: link.url },
+    });
     link.to(board.platform.dashboard.port);
     page = await browser.newPage();
     page.on('websocket', (ws) => {

@@ -56,11 +56,17 @@ export class BoardPlatform {
    */
   static async start(o: { homes: { a?: string[]; b?: string[] }; env?: Record<string, string> }) {
     const dir = tempDir('tryghed-browser-');
-    const platform = await startTestPlatform({
-      dataDir: dir.path,
-      database: uniqueDatabase('browser'),
-      ...(o.env ? { env: o.env } : {}),
-    });
+    let platform: Platform;
+    try {
+      platform = await startTestPlatform({
+        dataDir: dir.path,
+        database: uniqueDatabase('browser'),
+        ...(o.env ? { env: o.env } : {}),
+      });
+    } catch (err) {
+      dir.remove();
+      throw err;
+    }
     const admin = await ApiClient.login(platform.dashboardUrl, TEST_ADMIN.username, TEST_ADMIN.password);
     const board = new BoardPlatform(platform, admin, () => dir.remove());
     try {
