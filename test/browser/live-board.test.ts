@@ -14,6 +14,9 @@ import {
 import { type BoardAlert, BoardPlatform, STAFF_PASSWORD, TEAMS } from './harness/board-platform.ts';
 import { errorsOf, screenshot, TestBrowser } from './harness/chromium.ts';
 
+/** how long to wait before believing that something (a sound) did not happen */
+const SETTLE_MS = 300;
+
 /** Every alert id that arrived over the page's WebSocket frames, whatever the page did with them. */
 function recordLiveFrames(page: Page): string[] {
   const seen: string[] = [];
@@ -95,7 +98,7 @@ describe('live alert board: the right person sees a fall at once, and only they 
     expect(cue.border).toBe('rgb(176, 0, 32)');
     // in words too, for people who do not tell red from other colours
     expect(cue.badge).toBe('Kritisk');
-    expect(await soundsPlayed(pageA)).toBe(1);
+    await expect.poll(() => soundsPlayed(pageA), { timeout: 2000 }).toBe(1);
   });
 
   it('team A acknowledges it on the page, and the server has it acknowledged by that person', async () => {
@@ -142,6 +145,8 @@ describe('live alert board: the right person sees a fall at once, and only they 
     await seesAlert(pageA, muted.id);
     // the visual cue stays when the sound is off
     expect(await card(pageA, muted.id).getAttribute('class')).toContain('critical');
+    // "no sound" needs a moment to be sure of: a sound that was started would have been counted
+    await pageA.waitForTimeout(SETTLE_MS);
     expect(await soundsPlayed(pageA)).toBe(before);
 
     // on this device, after a reload too
@@ -150,6 +155,7 @@ describe('live alert board: the right person sees a fall at once, and only they 
     expect(await pageA.locator('#sound').innerText()).toBe('Lyd: fra');
     const stillMuted = await board.raise('a-1', 'smoke');
     await seesAlert(pageA, stillMuted.id);
+    await pageA.waitForTimeout(SETTLE_MS);
     expect(await soundsPlayed(pageA)).toBe(0);
 
     // Space turns it back on; the next critical alert sounds, once
@@ -165,6 +171,7 @@ describe('live alert board: the right person sees a fall at once, and only they 
     await card(pageA, loud.id)
       .getByText(/Gentaget 1 gang\b/)
       .waitFor();
+    await pageA.waitForTimeout(SETTLE_MS);
     expect(await soundsPlayed(pageA)).toBe(1);
     // the other device's setting is its own
     expect(await pageB.evaluate(() => localStorage.getItem('tryghed.sound'))).toBeNull();
