@@ -104,11 +104,16 @@ describe('the alert board works by keyboard alone', () => {
     expect(await focusedKey()).toBe(`note-${fall.id}`);
     await page.keyboard.type('Sensoren var faldet på gulvet.');
 
-    // a live update to this very alert while typing: the note, the caret and the focus stay
+    // A live update to this very alert while typing: the fall is seen again after it was
+    // acknowledged, so the platform opens it again (nobody came). The board must show that, and
+    // the note, the caret and the focus stay.
     const before = await board.alert(fall.id);
     const repeated = await board.repeat(fall);
     await card(page, fall.id).getByText(repeatedText(repeated.repeats)).waitFor();
     expect(repeated.repeats).toBe(before.repeats + 1);
+    expect(repeated.state).toBe('open');
+    await card(page, fall.id).getByRole('button', { name: 'Kvittér' }).waitFor();
+    expect(await page.locator('#announcer').innerText()).toContain('Åben igen');
     expect(await focusedKey()).toBe(`note-${fall.id}`);
     await page.keyboard.type(' Borgeren er uskadt.');
     expect(await page.locator(`#note-${fall.id}`).inputValue()).toBe(

@@ -115,16 +115,20 @@ export class AlertBoard {
   }
 
   private apply(event: string, alert: Alert): void {
-    const known = this.alerts.has(alert.id);
+    const before = this.alerts.get(alert.id);
     this.merge(alert);
     // an alert is announced and sounded once, however often its opening is delivered
-    if (event === 'opened' && !known) {
+    if (event === 'opened' && !before) {
       this.announcer.textContent = `${t('newAlert')}: ${alertTitle(alert)}`;
-      if (alert.severity === 'critical') this.sound.play();
+      if (alert.severity === 'critical') this.sound.play(alert.id);
+    } else if (event === 'repeated' && before?.state === 'acknowledged' && alert.state === 'open') {
+      // pressed again after someone took it on: nobody came, so it needs a person again
+      this.announcer.textContent = `${t('reopened')}: ${alertTitle(alert)}`;
+      if (alert.severity === 'critical') this.sound.play(alert.id);
     } else if (event === 'escalated') {
       // escalated means nobody has taken it on yet: say so, and sound again (unless muted)
       this.announcer.textContent = `${t(`escalated_${Math.min(alert.escalationLevel, 2)}`)}: ${alertTitle(alert)}`;
-      this.sound.play();
+      this.sound.play(alert.id);
     }
     this.render();
   }

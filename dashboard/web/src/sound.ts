@@ -1,4 +1,10 @@
 const STORAGE_KEY = 'tryghed.sound';
+/**
+ * One alert sounds at most once in this time. Escalation reminders are a minute or more apart and
+ * still sound; a burst of events about one alert (opened and escalated, replayed together after a
+ * reconnect) is one signal, not a noise.
+ */
+const PER_ALERT_QUIET_MS = 10_000;
 
 declare global {
   interface Window {
@@ -20,6 +26,7 @@ declare global {
 export class AlertSound {
   private context: AudioContext | null = null;
   private on = localStorage.getItem(STORAGE_KEY) !== 'off';
+  private readonly lastPlayed = new Map<string, number>();
 
   get enabled(): boolean {
     return this.on;
@@ -46,11 +53,17 @@ export class AlertSound {
   }
 
   /**
-   * Plays the signal unless muted. If the browser still holds audio back (nobody has touched the
-   * page yet), the signal starts once it is allowed; it is counted only when it really starts.
+   * Plays the signal for `alertId` unless muted or it sounded for that alert just now. If the
+   * browser still holds audio back (nobody has touched the page yet), the signal starts once it is
+   * allowed; it is counted only when it really starts.
    */
-  play(): void {
+  play(alertId: string): void {
     if (!this.on) return;
+    const now = performance.now();
+    const last = this.lastPlayed.get(alertId);
+    if (last !== undefined && now - last < PER_ALERT_QUIET_MS) return;
+    this.lastPlayed.set(alertId, now);
+    for (const [id, at] of this.lastPlayed) if (now - at >= PER_ALERT_QUIET_MS) this.lastPlayed.delete(id);
     try {
       this.context ??= new AudioContext();
       const audio = this.context;
