@@ -114,7 +114,50 @@ export const SETTINGS = {
     '',
     'The URL people open; its origin is allowed for /live. Empty means http://HTTP_HOST:HTTP_PORT.',
   ),
-  secureCookies: s('SECURE_COOKIES', bool, 'false', 'Mark session cookies Secure; set true behind HTTPS.'),
+  secureCookies: s(
+    'SECURE_COOKIES',
+    bool,
+    'false',
+    'Always mark session cookies Secure. They are anyway when PUBLIC_URL is https or a request came over HTTPS.',
+  ),
+  sessionIdleMinutes: s(
+    'SESSION_IDLE_MINUTES',
+    positive(24 * 60),
+    '30',
+    'A session ends after this many minutes without a request (an open live board counts as activity).',
+  ),
+  sessionAbsoluteHours: s(
+    'SESSION_ABSOLUTE_HOURS',
+    positive(7 * 24),
+    '12',
+    'A session ends this many hours after login, whatever happens.',
+  ),
+  oidcIssuer: s(
+    'OIDC_ISSUER',
+    z.union([z.literal(''), url]),
+    '',
+    'OpenID Connect issuer (exactly as in its discovery document); empty means no OIDC login, only local accounts.',
+  ),
+  oidcClientId: s('OIDC_CLIENT_ID', z.string(), '', 'Our client id at the OIDC issuer.'),
+  oidcClientSecret: s(
+    'OIDC_CLIENT_SECRET',
+    z.string(),
+    '',
+    'Our client secret at the OIDC issuer; empty for a public client (PKCE only).',
+    { secret: true },
+  ),
+  oidcRedirectUrl: s(
+    'OIDC_REDIRECT_URL',
+    z.union([z.literal(''), url]),
+    '',
+    'The callback registered at the issuer; empty means PUBLIC_URL (or the dashboard URL) + /api/session/oidc/callback.',
+  ),
+  oidcUserClaim: s(
+    'OIDC_USER_CLAIM',
+    z.string().min(1),
+    'sub',
+    "The ID token claim whose value is a user's username here (e.g. sub, preferred_username); unknown users are refused.",
+  ),
   mqttHost: s(
     'MQTT_HOST',
     z.string().min(1),
@@ -334,6 +377,9 @@ export function loadConfig(
   }
   if (problems.length === 0 && config.smsGatewayUrl && config.smsFallbackNumbers.length === 0) {
     problems.push({ env: 'SMS_FALLBACK_NUMBERS', message: 'required when SMS_GATEWAY_URL is set' });
+  }
+  if (problems.length === 0 && config.oidcIssuer && !config.oidcClientId) {
+    problems.push({ env: 'OIDC_CLIENT_ID', message: 'required when OIDC_ISSUER is set' });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...config, sqlitePath: config.sqlitePath || `${config.dataDir}/tryghed.sqlite` };

@@ -55,7 +55,13 @@ const ESCALATION_TICK_MS = 1000;
  */
 export async function startPlatform(
   config: Config,
-  options: { logger: Logger; clock?: Clock; metrics?: Metrics },
+  options: {
+    logger: Logger;
+    clock?: Clock;
+    metrics?: Metrics;
+    /** check every API response against the OpenAPI document (tests) */
+    checkResponses?: boolean;
+  },
 ): Promise<Platform> {
   const { logger } = options;
   const clock = options.clock ?? systemClock;
@@ -168,8 +174,24 @@ export async function startPlatform(
       metrics,
       clock,
       logger: logger.child({ part: 'dashboard' }),
-      secureCookies: config.secureCookies,
+      secureCookies: config.secureCookies || config.publicUrl.startsWith('https:'),
       health,
+      sessionIdleMinutes: config.sessionIdleMinutes,
+      sessionAbsoluteHours: config.sessionAbsoluteHours,
+      ...(config.oidcIssuer
+        ? {
+            oidc: {
+              issuer: config.oidcIssuer,
+              clientId: config.oidcClientId,
+              clientSecret: config.oidcClientSecret,
+              userClaim: config.oidcUserClaim,
+              redirectUrl:
+                config.oidcRedirectUrl ||
+                (config.publicUrl ? new URL('/api/session/oidc/callback', config.publicUrl).href : ''),
+            },
+          }
+        : {}),
+      ...(options.checkResponses ? { checkResponses: true } : {}),
       ...(config.publicUrl ? { allowedOrigins: [new URL(config.publicUrl).origin] } : {}),
       readiness: {
         store: async () => {

@@ -95,8 +95,8 @@ export function restProvisioner(o: { apiUrl: string; username: string; password:
     });
     const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
     if (res.status >= 400 && res.status !== 409) {
-      const error = (json.error ?? {}) as { message?: string };
-      throw new Error(`POST ${path} failed: HTTP ${res.status} ${error.message ?? ''}`);
+      const message = typeof json.message === 'string' ? json.message : '';
+      throw new Error(`POST ${path} failed: HTTP ${res.status} ${message}`);
     }
     return { status: res.status, body: json };
   };

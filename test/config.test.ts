@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, SETTINGS } from '../platform/config.ts';
+import { ConfigError, loadConfig, SETTINGS, settingsTable } from '../platform/config.ts';
 
 describe('config: one schema', () => {
   it('gives working defaults with an empty environment', () => {
@@ -37,6 +37,21 @@ describe('config: one schema', () => {
       .map((s) => s.env)
       .filter((env) => !readme.includes(`\`${env}\``));
     expect(missing).toEqual([]);
+    // and the table is exactly what the schema generates (`npx tsx scripts/settings-table.ts --write`)
+    expect(readme).toContain(settingsTable());
+  });
+
+  it('has session timeouts and optional OIDC, which needs a client id when an issuer is set', () => {
+    const config = loadConfig({});
+    expect(config.sessionIdleMinutes).toBe(30);
+    expect(config.sessionAbsoluteHours).toBe(12);
+    expect(config.oidcIssuer).toBe('');
+    expect(loadConfig({ SESSION_IDLE_MINUTES: '5' }).sessionIdleMinutes).toBe(5);
+    expect(() => loadConfig({ SESSION_ABSOLUTE_HOURS: '0' })).toThrow(/SESSION_ABSOLUTE_HOURS/);
+    expect(() => loadConfig({ OIDC_ISSUER: 'https://login.example.dk' })).toThrow(/OIDC_CLIENT_ID/);
+    expect(
+      loadConfig({ OIDC_ISSUER: 'https://login.example.dk', OIDC_CLIENT_ID: 'tryghed' }).oidcUserClaim,
+    ).toBe('sub');
   });
 
   it('escalation and notifier settings: defaults, named errors, and no secret quoted back', () => {

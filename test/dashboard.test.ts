@@ -70,6 +70,7 @@ describe('dashboard server: sessions, scoping and the live channel', () => {
       logger: silentLogger(),
       clock: f.clock,
       secureCookies: false,
+      checkResponses: true,
       readiness: { influxdb: async () => ready },
     });
     url = dashboard.url;
@@ -231,9 +232,9 @@ describe('dashboard server: sessions, scoping and the live channel', () => {
       textVersion: 'v1',
     });
     expect(res.status).toBe(400);
-    const body = res.body as { error: { code: string; issues: Array<{ path: string; message: string }> } };
-    expect(body.error.code).toBe('bad_request');
-    expect(body.error.issues.map((i) => i.path)).toContain('category');
+    const body = res.body as { error: string; issues: Array<{ path: string; message: string }> };
+    expect(body.error).toBe('bad_request');
+    expect(body.issues.map((i) => i.path)).toContain('category');
     const paper = await anna.request('POST', '/api/homes/home-a/consent', {
       category: 'door',
       purpose: 'alerts',
@@ -241,9 +242,9 @@ describe('dashboard server: sessions, scoping and the live channel', () => {
       channel: 'paper',
       textVersion: 'v1',
     });
-    expect(
-      (paper.body as { error: { issues: Array<{ path: string }> } }).error.issues.map((i) => i.path),
-    ).toContain('reference');
+    expect((paper.body as { issues: Array<{ path: string }> }).issues.map((i) => i.path)).toContain(
+      'reference',
+    );
     const raw = await fetch(`${url}/api/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -11,7 +11,9 @@ const DAY = 86_400_000;
 const isoDate = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 interface ErrorBody {
-  error: { code: string; message: string; issues?: Array<{ path: string; message: string }> };
+  error: string;
+  message: string;
+  issues?: Array<{ path: string; message: string }>;
 }
 interface EventBody {
   event: {
@@ -155,14 +157,14 @@ describe('legal basis of monitoring', () => {
       body: ErrorBody;
     };
     expect(unnamed.status).toBe(400);
-    expect(unnamed.body.error.issues?.[0]?.path).toBe('basis');
+    expect(unnamed.body.issues?.[0]?.path).toBe('basis');
 
     const noReference = (await staffA.request('POST', '/api/homes/home-a/consent', {
       ...body,
       basis: 'paper_form',
     })) as { status: number; body: ErrorBody };
     expect(noReference.status).toBe(400);
-    expect(noReference.body.error.issues?.map((i) => i.path)).toContain('reference');
+    expect(noReference.body.issues?.map((i) => i.path)).toContain('reference');
 
     const { event } = await staffA.ok<EventBody>('POST', '/api/homes/home-a/consent', {
       ...body,
@@ -191,7 +193,7 @@ describe('legal basis of monitoring', () => {
       body: ErrorBody;
     };
     expect(noDate.status).toBe(400);
-    expect(noDate.body.error.issues?.map((i) => i.path)).toContain('reviewDue');
+    expect(noDate.body.issues?.map((i) => i.path)).toContain('reviewDue');
     const past = await staffA.request('POST', '/api/homes/home-a/consent', {
       ...body,
       reviewDue: isoDate(clock.now() - DAY),

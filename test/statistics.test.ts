@@ -144,9 +144,10 @@ describe('outcome statistics', () => {
   it('refuses a bad date with the field and the reason', async () => {
     const res = (await staffA.request('GET', '/api/statistics?from=yesterday')) as {
       status: number;
-      body: { error: { issues: Array<{ path: string }> } };
+      body: { error: string; issues: Array<{ path: string }> };
     };
     expect(res.status).toBe(400);
-    expect(res.body.error.issues[0]?.path).toBe('from');
+    expect(res.body.error).toBe('bad_request');
+    expect(res.body.issues[0]?.path).toBe('from');
   });
 });

@@ -1,13 +1,18 @@
-import type { NextFunction, Request, Response, Router } from 'express';
-import express from 'express';
+import { randomBytes } from 'node:crypto';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { TryghedError, verifySecret } from '../../services/runtime/index.ts';
-import type { User, UserRole } from '../../services/store/index.ts';
+import { TryghedError } from '../../services/runtime/index.ts';
+import type { User } from '../../services/store/index.ts';
+import { type AnyApiRoute, defineRoute } from './api/route.ts';
+import { SessionView } from './api/schemas.ts';
 import type { Actor, DashboardContext } from './context.ts';
-import { parseBody } from './http-errors.ts';
+import { LoginRefused, type PendingLogin, type RedirectIdentityProvider } from './identity/index.ts';
 import { readCookie } from './sessions.ts';
 
 export const SESSION_COOKIE = 'tryghed_session';
+/** holds only a random handle to a redirect login in flight; the login itself stays on the server */
+const PENDING_COOKIE = 'tryghed_login';
+const PENDING_MS = 10 * 60_000;
 const LOGIN_LIMIT = 10;
 const LOGIN_WINDOW_MS = 5 * 60_000;
 
@@ -26,74 +31,235 @@ export function publicUser(user: User) {
   };
 }
 
-/** Same work for an unknown user as for a wrong password, so timing does not reveal who exists. */
-const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
-
-export function sessionRoutes(ctx: DashboardContext): Router {
-  const router = express.Router();
-  const attempts = new Map<string, number[]>();
-  const failures = ctx.metrics.counter('tryghed_dashboard_login_failures_total', 'Failed logins', ['reason']);
-
-  router.post('/api/session', async (req, res) => {
-    const body = parseBody(Login, req.body);
-    const key = `${body.username.toLowerCase()}|${req.ip}`;
-    const now = ctx.clock.now();
-    const recent = (attempts.get(key) ?? []).filter((t) => now - t < LOGIN_WINDOW_MS);
-    if (recent.length >= LOGIN_LIMIT) {
-      failures.inc({ reason: 'rate_limited' });
-      throw new TryghedError('rate_limited', 'too many login attempts; wait a few minutes and try again');
-    }
-    const user = await ctx.store.users.byUsername(body.username);
-    const ok = await verifySecret(body.password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !ok) {
-      recent.push(now);
-      attempts.set(key, recent);
-      failures.inc({ reason: 'bad_credentials' });
-      throw new TryghedError('unauthenticated', 'wrong username or password');
-    }
-    attempts.delete(key);
-    // a new session id at every login: a session fixed before login is worthless after it
-    const old = readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (old) ctx.sessions.destroy(old);
-    const session = ctx.sessions.create(user.id);
-    res.cookie(SESSION_COOKIE, session.id, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: ctx.secureCookies,
-      path: '/',
-    });
-    ctx.logger.info({ userId: user.id, role: user.role }, 'logged in');
-    res.json({ user: publicUser(user), csrfToken: session.csrfToken });
-  });
-
-  router.get('/api/session', requireActor(ctx), (req, res) => {
-    const actor = actorOf(res);
-    const session = ctx.sessions.get(actor.sessionId);
-    res.json({ user: publicUser(actor.user), csrfToken: session?.csrfToken });
-    void req;
-  });
-
-  router.delete('/api/session', requireActor(ctx), (_req, res) => {
-    ctx.sessions.destroy(actorOf(res).sessionId);
-    res.clearCookie(SESSION_COOKIE, { path: '/' });
-    res.status(204).end();
-  });
-
-  return router;
-}
-
-/** The logged-in user for this request; 401 without a live session. */
-export function requireActor(ctx: DashboardContext) {
-  return async (req: Request, res: Response, next: NextFunction) => {
-    try {
-      res.locals.actor = await actorFromCookie(ctx, req.headers.cookie);
-      next();
-    } catch (err) {
-      next(err);
-    }
+/** Session cookies: httpOnly, SameSite=Strict, Secure over HTTPS (or when configured so). */
+function cookieOptions(ctx: DashboardContext, req: Request) {
+  return {
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: ctx.secureCookies || req.secure,
+    path: '/',
   };
 }
 
+/**
+ * A new session, with a new random id, for whoever just proved who they are. Any session the
+ * browser brought along is ended first: an id planted before login is worthless after it.
+ */
+function startSession(ctx: DashboardContext, req: Request, res: Response, user: User) {
+  const old = readCookie(req.headers.cookie, SESSION_COOKIE);
+  if (old) ctx.sessions.destroy(old);
+  const session = ctx.sessions.create(user.id);
+  res.cookie(SESSION_COOKIE, session.id, cookieOptions(ctx, req));
+  return session;
+}
+
+/** Login, the current session, logout; and the redirect login when one is configured. */
+export function sessionRoutes(ctx: DashboardContext): AnyApiRoute[] {
+  const attempts = new Map<string, number[]>();
+  const failures = ctx.metrics.counter('tryghed_dashboard_login_failures_total', 'Failed logins', ['reason']);
+  const password = ctx.identity.find((p) => p.kind === 'password');
+  const redirect = ctx.identity.filter((p): p is RedirectIdentityProvider => p.kind === 'redirect');
+
+  const routes: AnyApiRoute[] = [
+    defineRoute({
+      method: 'get',
+      path: '/api/session/providers',
+      summary: 'The ways to log in',
+      tag: 'session',
+      access: 'public',
+      response: {
+        status: 200,
+        description: 'each login method; a redirect one is started at its `start` URL',
+        schema: z.strictObject({
+          providers: z.array(
+            z.strictObject({
+              id: z.string(),
+              kind: z.enum(['password', 'redirect']),
+              label: z.strictObject({ da: z.string(), en: z.string() }).optional(),
+              start: z.string().optional(),
+            }),
+          ),
+        }),
+      },
+      handle: () => ({
+        providers: ctx.identity.map((p) =>
+          p.kind === 'password'
+            ? { id: p.id, kind: p.kind }
+            : { id: p.id, kind: p.kind, label: p.label, start: `/api/session/${p.id}/start` },
+        ),
+      }),
+    }),
+  ];
+
+  if (password) {
+    routes.push(
+      defineRoute({
+        method: 'post',
+        path: '/api/session',
+        summary: 'Log in with username and password',
+        description: 'Sets the session cookie (a new id at every login) and returns the CSRF token.',
+        tag: 'session',
+        access: 'public',
+        body: Login,
+        response: { status: 200, description: 'logged in', schema: SessionView },
+        errors: ['unauthenticated', 'rate_limited'],
+        handle: async ({ body, req, res }) => {
+          const key = `${body.username.toLowerCase()}|${req.ip}`;
+          const now = ctx.clock.now();
+          const recent = (attempts.get(key) ?? []).filter((t) => now - t < LOGIN_WINDOW_MS);
+          if (recent.length >= LOGIN_LIMIT) {
+            failures.inc({ reason: 'rate_limited' });
+            throw new TryghedError(
+              'rate_limited',
+              'too many login attempts; wait a few minutes and try again',
+            );
+          }
+          const user = await password.verify(body.username, body.password);
+          if (!user) {
+            recent.push(now);
+            attempts.set(key, recent);
+            failures.inc({ reason: 'bad_credentials' });
+            throw new TryghedError('unauthenticated', 'wrong username or password');
+          }
+          attempts.delete(key);
+          const session = startSession(ctx, req, res, user);
+          ctx.logger.info({ userId: user.id, role: user.role, provider: password.id }, 'logged in');
+          return { user: publicUser(user), csrfToken: session.csrfToken };
+        },
+      }),
+    );
+  }
+
+  routes.push(
+    defineRoute({
+      method: 'get',
+      path: '/api/session',
+      summary: 'Who is logged in, and the CSRF token for state changes',
+      tag: 'session',
+      access: 'session',
+      response: { status: 200, description: 'the current session', schema: SessionView },
+      handle: ({ actor }) => {
+        const session = ctx.sessions.get(actor.sessionId);
+        if (!session) throw new TryghedError('unauthenticated', 'please log in');
+        return { user: publicUser(actor.user), csrfToken: session.csrfToken };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/api/session',
+      summary: 'Log out',
+      description: 'Ends the session on the server: the cookie stops working at once, also for /live.',
+      tag: 'session',
+      access: 'session',
+      response: { status: 204, description: 'logged out' },
+      handle: ({ actor, req, res }) => {
+        ctx.sessions.destroy(actor.sessionId);
+        res.clearCookie(SESSION_COOKIE, cookieOptions(ctx, req));
+        return undefined;
+      },
+    }),
+  );
+
+  for (const provider of redirect) routes.push(...redirectLoginRoutes(ctx, provider, failures));
+  return routes;
+}
+
+/**
+ * `start` sends the browser to the provider; `callback` is where it comes back. Both answer with a
+ * redirect, because a person's browser follows them; a refusal lands on the login page with a
+ * reason code the page can explain.
+ */
+function redirectLoginRoutes(
+  ctx: DashboardContext,
+  provider: RedirectIdentityProvider,
+  failures: ReturnType<DashboardContext['metrics']['counter']>,
+): AnyApiRoute[] {
+  const pending = new Map<string, PendingLogin>();
+  const base = `/api/session/${provider.id}`;
+  // SameSite=Lax, not Strict: the browser comes back from the provider's site by a top-level GET,
+  // and a Strict cookie would not be sent with it. It names a login in flight, nothing more.
+  const pendingCookie = (req: Request) => ({
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: ctx.secureCookies || req.secure,
+    path: base,
+    maxAge: PENDING_MS,
+  });
+  const sweep = (now: number) => {
+    for (const [id, p] of pending) if (now - p.startedAt > PENDING_MS) pending.delete(id);
+  };
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: `/api/session/${provider.id}/start`,
+      summary: `Start a login at ${provider.label.en.replace(/^Log in with /, '')}`,
+      tag: 'session',
+      access: 'public',
+      response: { status: 303, description: "to the identity provider's login page" },
+      errors: ['unavailable'],
+      handle: async ({ req, res }) => {
+        let begun: Awaited<ReturnType<RedirectIdentityProvider['begin']>>;
+        try {
+          begun = await provider.begin();
+        } catch (err) {
+          ctx.logger.warn({ err, provider: provider.id }, 'starting a login failed');
+          throw new TryghedError('unavailable', 'the login service cannot be reached; try again shortly');
+        }
+        sweep(ctx.clock.now());
+        const handle = randomBytes(24).toString('base64url');
+        pending.set(handle, begun.pending);
+        res.cookie(PENDING_COOKIE, handle, pendingCookie(req));
+        res.redirect(303, begun.url);
+        return undefined;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: `/api/session/${provider.id}/callback`,
+      summary: 'Where the identity provider sends the browser back',
+      description:
+        'On success: the session cookie is set and the browser goes to `/`. On refusal: to `/?login=refused&reason=<code>`.',
+      tag: 'session',
+      access: 'public',
+      query: z.object({
+        code: z.string().max(4096).optional(),
+        state: z.string().max(512).optional(),
+        error: z.string().max(512).optional(),
+        error_description: z.string().max(2048).optional(),
+        iss: z.string().max(2048).optional(),
+        session_state: z.string().max(2048).optional(),
+      }),
+      response: { status: 303, description: 'to the dashboard, logged in or with the reason for refusal' },
+      handle: async ({ query, req, res }) => {
+        const handle = readCookie(req.headers.cookie, PENDING_COOKIE);
+        const login = handle ? pending.get(handle) : undefined;
+        // one try per login: a handle is used up whatever happens next
+        if (handle) pending.delete(handle);
+        res.clearCookie(PENDING_COOKIE, { ...pendingCookie(req), maxAge: undefined });
+        try {
+          if (!login || ctx.clock.now() - login.startedAt > PENDING_MS) {
+            throw new LoginRefused('state', 'no login in progress in this browser, or it took too long');
+          }
+          const user = await provider.complete(query, login);
+          startSession(ctx, req, res, user);
+          ctx.logger.info({ userId: user.id, role: user.role, provider: provider.id }, 'logged in');
+          res.redirect(303, '/');
+        } catch (err) {
+          const reason = err instanceof LoginRefused ? err.reason : 'internal';
+          failures.inc({ reason: `${provider.id}_${reason}` });
+          // the message only: a jose error carries the token's claims, which are personal data
+          const message = err instanceof Error ? err.message : 'unknown';
+          ctx.logger.warn({ provider: provider.id, reason, message }, 'login refused');
+          res.redirect(303, `/?login=refused&reason=${reason}`);
+        }
+        return undefined;
+      },
+    }),
+  ];
+}
+
+/** The logged-in person behind a cookie header; 401 without a live session. */
 export async function actorFromCookie(
   ctx: DashboardContext,
   cookieHeader: string | undefined,
@@ -103,28 +269,4 @@ export async function actorFromCookie(
   const user = await ctx.store.users.get(session.userId);
   if (!user) throw new TryghedError('unauthenticated', 'please log in');
   return { user, sessionId: session.id };
-}
-
-export function actorOf(res: Response): Actor {
-  return res.locals.actor as Actor;
-}
-
-/** Every state-changing request must carry the session's CSRF token in `x-csrf-token`. */
-export function requireCsrf(ctx: DashboardContext) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
-    const session = ctx.sessions.get(actorOf(res).sessionId);
-    if (!session || req.get('x-csrf-token') !== session.csrfToken) {
-      return next(new TryghedError('forbidden', 'missing or wrong CSRF token; reload the page'));
-    }
-    next();
-  };
-}
-
-export function requireRole(...roles: UserRole[]) {
-  return (_req: Request, res: Response, next: NextFunction) => {
-    if (!roles.includes(actorOf(res).user.role))
-      return next(new TryghedError('forbidden', 'your role may not do this'));
-    next();
-  };
 }

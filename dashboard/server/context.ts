@@ -4,6 +4,7 @@ import type { HealthView } from '../../services/health/index.ts';
 import type { Registry } from '../../services/registry/index.ts';
 import type { Clock, Logger, Metrics } from '../../services/runtime/index.ts';
 import type { Store, User } from '../../services/store/index.ts';
+import type { IdentityProvider } from './identity/index.ts';
 import type { SessionStore } from './sessions.ts';
 
 /** What every route needs, handed over once. */
@@ -16,6 +17,9 @@ export interface DashboardContext {
   logger: Logger;
   clock: Clock;
   sessions: SessionStore;
+  /** the ways to log in, in the order the login page offers them */
+  identity: IdentityProvider[];
+  /** always mark cookies Secure (an HTTPS public URL); they are also Secure on a request that came over HTTPS */
   secureCookies: boolean;
   /** the platform's degraded reasons, shown to staff; absent means none are tracked */
   health?: HealthView;

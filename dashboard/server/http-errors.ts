@@ -1,34 +1,80 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ZodError, type z } from 'zod';
+import { ZodError } from 'zod';
 import { type Logger, TryghedError } from '../../services/runtime/index.ts';
+import { fieldIssues } from './api/route.ts';
 
-/** One error envelope for the whole API: `{ error: { code, message, issues? } }`. */
+/**
+ * One error envelope for the whole API: `{ error: code, message, issues? }`. `issues` names each
+ * field and why (`{ path: 'settings.nightStart', message }`); a 400 always has it.
+ */
 export function sendError(res: Response, err: TryghedError): void {
-  res.status(err.status).json({
-    error: { code: err.code, message: err.message, ...(err.issues.length ? { issues: err.issues } : {}) },
-  });
+  const issues =
+    err.issues.length > 0 || err.code === 'bad_request'
+      ? { issues: err.issues.length ? err.issues : [{ path: '(request)', message: err.message }] }
+      : {};
+  res.status(err.status).json({ error: err.code, message: err.message, ...issues });
 }
 
-/** Parses a request body with zod; a bad one is a 400 naming each field and why. */
-export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  const parsed = schema.safeParse(body ?? {});
-  if (parsed.success) return parsed.data;
-  throw new TryghedError('bad_request', 'the request body is not valid', {
-    issues: parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })),
-  });
+/** What express's body parser (body-parser) throws, as far as we read it. */
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  /** http-errors' flag: the message is meant for the client */
+  expose?: boolean;
+  limit?: number;
+  length?: number;
+  message?: string;
 }
 
-/** Express's last handler: typed errors go out as they are; anything else is a plain 500, logged. */
-export function errorHandler(logger: Logger) {
+/**
+ * Express's last handler: typed errors go out as they are; a body the parser refused is a 400 or
+ * 413 with the reason; anything else is a plain 500, logged, with no stack for the client.
+ */
+export function errorHandler(logger: Logger, bodyLimitBytes: number) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof TryghedError) return sendError(res, err);
-    if (err instanceof ZodError) return sendError(res, new TryghedError('bad_request', 'invalid request'));
-    const e = err as { type?: string; status?: number };
-    if (e.type === 'entity.parse.failed') {
-      return sendError(res, new TryghedError('bad_request', 'the request body is not valid JSON'));
+    if (err instanceof ZodError) {
+      return sendError(
+        res,
+        new TryghedError('bad_request', 'invalid request', { issues: fieldIssues(err.issues, 'body') }),
+      );
     }
-    if (e.type === 'entity.too.large') {
-      return sendError(res, new TryghedError('bad_request', 'the request body is too large'));
+    const e = err as BodyParserError;
+    switch (e.type) {
+      case 'entity.parse.failed':
+        // JSON.parse's message says where (`Unexpected token } in JSON at position 12`); it holds no server detail
+        return sendError(
+          res,
+          new TryghedError('bad_request', 'the request body is not valid JSON', {
+            issues: [{ in: 'body', path: '(body)', message: e.message ?? 'not valid JSON' }],
+          }),
+        );
+      case 'entity.too.large':
+        return sendError(
+          res,
+          new TryghedError(
+            'payload_too_large',
+            `the request body is ${e.length ?? 'more than'} bytes; at most ${bodyLimitBytes} bytes are accepted`,
+          ),
+        );
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return sendError(
+          res,
+          new TryghedError('bad_request', 'the request body must be UTF-8 JSON', {
+            issues: [{ in: 'body', path: '(body)', message: e.message ?? 'unsupported encoding' }],
+          }),
+        );
+      case 'request.aborted':
+        return; // the client went away; there is nobody to answer
+    }
+    if (e.expose && e.status && e.status >= 400 && e.status < 500) {
+      return sendError(
+        res,
+        new TryghedError('bad_request', 'the request could not be read', {
+          issues: [{ in: 'body', path: '(body)', message: e.message ?? 'unreadable' }],
+        }),
+      );
     }
     logger.error({ err, method: req.method, path: req.route?.path ?? 'unknown' }, 'unexpected error');
     sendError(res, new TryghedError('internal', 'something went wrong; it has been logged'));

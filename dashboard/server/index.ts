@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import express from 'express';
+import { z } from 'zod';
 import type { AlertService } from '../../services/alerts/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
 import type { HealthView } from '../../services/health/index.ts';
@@ -12,9 +13,19 @@ import {
   TryghedError,
 } from '../../services/runtime/index.ts';
 import type { Store } from '../../services/store/index.ts';
-import { requireActor, requireCsrf, sessionRoutes } from './auth.ts';
+import {
+  type AnyApiRoute,
+  defineRoute,
+  documentedRoutes,
+  mountedApiRoutes,
+  mountRoutes,
+  type OpenApiDocument,
+  openApiDocument,
+} from './api/index.ts';
+import { sessionRoutes } from './auth.ts';
 import type { DashboardContext } from './context.ts';
 import { errorHandler, sendError } from './http-errors.ts';
+import { type IdentityProvider, LocalAccounts, type OidcSettings, OpenIdConnect } from './identity/index.ts';
 import { LiveChannel } from './live.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { alertRoutes } from './routes/alerts.ts';
@@ -38,9 +49,16 @@ export interface DashboardOptions {
   readiness: Record<string, () => Promise<boolean>>;
   /** origins allowed to open /live; default: the dashboard's own */
   allowedOrigins?: string[];
+  /** always mark cookies Secure (HTTPS public URL); a request that came over HTTPS gets Secure anyway */
   secureCookies: boolean;
+  /** a session ends after this long without a request (default 30) */
   sessionIdleMinutes?: number;
+  /** and this long after login, whatever happens (default 12) */
   sessionAbsoluteHours?: number;
+  /** login with OpenID Connect; `redirectUrl` defaults to this dashboard's `/api/session/oidc/callback` */
+  oidc?: Omit<OidcSettings, 'redirectUrl'> & { redirectUrl?: string };
+  /** check each JSON response against the API document (tests); a mismatch is a logged 500 */
+  checkResponses?: boolean;
   lastSeen?: (deviceId: string) => number | undefined;
   /** the platform's health; staff see its degraded reasons on /api/status and /live */
   health?: HealthView;
@@ -51,8 +69,20 @@ export interface Dashboard {
   readonly port: number;
   /** teams with at least one member connected to /live now */
   watchingTeams(): Set<string>;
+  /** `METHOD /api/path` of every route express serves under /api, read from express itself */
+  mountedApiRoutes(): string[];
   close(): Promise<void>;
 }
+
+/** express.json's limit; a larger body is a 413 naming the limit */
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+const API_INFO = {
+  title: 'Tryghed dashboard API',
+  version: '1',
+  description:
+    "The people's edge of Tryghed: alerts, homes, consent, provisioning and sessions. Errors are `{ error, message, issues? }`.",
+};
 
 export class DashboardStartError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -64,6 +94,19 @@ export class DashboardStartError extends Error {
 /** The people's edge: REST API, ws /live and the web app, on one HTTP server. */
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const clock = o.clock ?? systemClock;
+  // known once the server listens; only read when a login is started
+  let ownUrl = '';
+  const identity: IdentityProvider[] = [new LocalAccounts(o.store)];
+  if (o.oidc) {
+    const { redirectUrl, ...oidc } = o.oidc;
+    identity.push(
+      new OpenIdConnect(
+        { ...oidc, redirectUrl: () => redirectUrl || `${ownUrl}/api/session/oidc/callback` },
+        o.store,
+        clock,
+      ),
+    );
+  }
   const ctx: DashboardContext = {
     store: o.store,
     registry: o.registry,
@@ -73,6 +116,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     logger: o.logger,
     clock,
     secureCookies: o.secureCookies,
+    identity,
     sessions: new SessionStore(
       clock,
       (o.sessionIdleMinutes ?? 30) * 60_000,
@@ -81,21 +125,52 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...(o.lastSeen ? { lastSeen: o.lastSeen } : {}),
     ...(o.health ? { health: o.health } : {}),
   };
+  // Every /api route is declared here, once: the declarations mount, validate and document it.
+  const routes: AnyApiRoute[] = [
+    ...sessionRoutes(ctx),
+    ...alertRoutes(ctx),
+    ...homeRoutes(ctx),
+    ...adminRoutes(ctx),
+    ...oversightRoutes(ctx),
+    ...statusRoutes(ctx),
+  ];
+  let document: OpenApiDocument | undefined;
+  routes.push(
+    defineRoute({
+      method: 'get',
+      path: '/api/openapi.json',
+      summary: 'This document: every API route, generated from the schemas that validate it',
+      tag: 'meta',
+      access: 'public',
+      response: {
+        status: 200,
+        description: 'OpenAPI 3.1',
+        schema: z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) }),
+      },
+      handle: () => {
+        document ??= openApiDocument(routes, API_INFO);
+        return document;
+      },
+    }),
+  );
+
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(express.json({ limit: '64kb' }));
+  app.use(express.json({ limit: BODY_LIMIT_BYTES }));
   app.use(opsRoutes(ctx, o.readiness));
   app.use(await webRoutes());
-  app.use(sessionRoutes(ctx));
-  app.use('/api', requireActor(ctx), requireCsrf(ctx));
-  app.use(alertRoutes(ctx));
-  app.use(homeRoutes(ctx));
-  app.use(adminRoutes(ctx));
-  app.use(oversightRoutes(ctx));
-  app.use(statusRoutes(ctx));
+  app.use(mountRoutes(ctx, routes, { checkResponses: o.checkResponses ?? false }));
   app.use('/api', (_req, res) => sendError(res, new TryghedError('not_found', 'no such API endpoint')));
-  app.use(errorHandler(o.logger));
+  app.use(errorHandler(o.logger, BODY_LIMIT_BYTES));
+
+  // A route mounted on express without a declaration would be served but undocumented: refuse to start.
+  const undeclared = mountedApiRoutes(app).filter(
+    (r) => !documentedRoutes(openApiDocument(routes, API_INFO)).includes(r),
+  );
+  if (undeclared.length > 0) {
+    throw new DashboardStartError(`API routes mounted without a declaration: ${undeclared.join(', ')}`);
+  }
 
   const server: Server = createServer(app);
   try {
@@ -119,6 +194,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const port = typeof address === 'object' && address ? address.port : o.port;
   const host = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
   const url = `http://${host}:${port}`;
+  ownUrl = url;
   const origins = o.allowedOrigins ?? [url, `http://localhost:${port}`];
   const live = new LiveChannel(ctx, server, () => origins);
   o.logger.info({ url }, 'dashboard listening');
@@ -127,6 +203,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     url,
     port,
     watchingTeams: () => live.watchingTeams(),
+    mountedApiRoutes: () => mountedApiRoutes(app),
     close: () =>
       new Promise<void>((resolve) => {
         live.close();

@@ -33,6 +33,7 @@ export class LiveChannel {
   private readonly clients = new Set<LiveClient>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
+  private readonly unwatchSessions: () => void;
   private readonly connections;
   private readonly refused;
 
@@ -56,6 +57,11 @@ export class LiveChannel {
       offAlerts();
       offHealth?.();
     };
+    // Logout (or a timeout noticed anywhere) ends the feed at once: no alerts to a session that is over.
+    this.unwatchSessions = ctx.sessions.onEnd((sessionId) => {
+      for (const c of this.clients)
+        if (c.actor.sessionId === sessionId) c.socket.close(4401, 'session ended');
+    });
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
@@ -71,6 +77,7 @@ export class LiveChannel {
   close(): void {
     clearInterval(this.heartbeat);
     this.unsubscribe();
+    this.unwatchSessions();
     for (const c of this.clients) c.socket.terminate();
     this.wss.close();
   }
@@ -180,6 +187,10 @@ export class LiveChannel {
         client.socket.terminate();
         continue;
       }
+      // An open board is someone watching for alerts, so a live socket keeps its session from idling
+      // out (a team screen must not go quiet after 30 minutes without clicks); the absolute
+      // timeout still ends it, and `get` closing an expired session closes this socket too.
+      if (!this.ctx.sessions.get(client.actor.sessionId)) continue;
       client.alive = false;
       client.socket.ping();
     }

@@ -16,6 +16,7 @@ export interface Session {
  */
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
+  private readonly endListeners = new Set<(id: string) => void>();
 
   constructor(
     private readonly clock: Clock,
@@ -39,27 +40,46 @@ export class SessionStore {
 
   /** the live session for this id, touched; undefined if unknown or timed out */
   get(id: string | undefined): Session | undefined {
-    if (!id) return undefined;
-    const session = this.sessions.get(id);
-    if (!session) return undefined;
-    const now = this.clock.now();
-    if (now - session.lastSeenAt > this.idleMs || now - session.createdAt > this.absoluteMs) {
-      this.sessions.delete(id);
-      return undefined;
-    }
-    session.lastSeenAt = now;
+    const session = this.peek(id);
+    if (session) session.lastSeenAt = this.clock.now();
     return session;
   }
 
+  /** like `get`, without counting as activity (for a check that is not the person doing something) */
+  peek(id: string | undefined): Session | undefined {
+    if (!id) return undefined;
+    const session = this.sessions.get(id);
+    if (!session) return undefined;
+    if (this.expired(session, this.clock.now())) {
+      this.end(id);
+      return undefined;
+    }
+    return session;
+  }
+
+  /** ends a session here (logout): its cookie is worthless from now on */
   destroy(id: string): void {
+    if (this.sessions.has(id)) this.end(id);
+  }
+
+  /** called with the id of every session that ends, by logout or timeout (e.g. to close its sockets) */
+  onEnd(listener: (id: string) => void): () => void {
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
+  }
+
+  private expired(s: Session, now: number): boolean {
+    return now - s.lastSeenAt > this.idleMs || now - s.createdAt > this.absoluteMs;
+  }
+
+  private end(id: string): void {
     this.sessions.delete(id);
+    for (const listener of this.endListeners) listener(id);
   }
 
   private sweep(now: number): void {
     if (this.sessions.size % 100 !== 0) return;
-    for (const [id, s] of this.sessions) {
-      if (now - s.lastSeenAt > this.idleMs || now - s.createdAt > this.absoluteMs) this.sessions.delete(id);
-    }
+    for (const [id, s] of this.sessions) if (this.expired(s, now)) this.end(id);
   }
 }
 

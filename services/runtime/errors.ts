@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'payload_too_large'
   | 'rate_limited'
   | 'invalid_config'
   | 'unavailable'
@@ -19,6 +20,7 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  payload_too_large: 413,
   rate_limited: 429,
   invalid_config: 500,
   unavailable: 503,
@@ -26,8 +28,11 @@ const STATUS: Record<ErrorCode, number> = {
 };
 
 export interface FieldIssue {
+  /** dotted path inside the part, e.g. `settings.nightStart`; `(body)` for the whole body */
   path: string;
   message: string;
+  /** which part of an HTTP request the field is in, when it came from one */
+  in?: 'body' | 'query' | 'path';
 }
 
 export class TryghedError extends Error {

@@ -31,6 +31,7 @@ export async function startTestPlatform(options: {
   return startPlatform(config, {
     logger: silentLogger(),
     metrics: new Metrics(),
+    checkResponses: true,
     ...(options.clock ? { clock: options.clock } : {}),
   });
 }

@@ -1,76 +1,132 @@
-import express, { type Router } from 'express';
+import { z } from 'zod';
 import {
   AcknowledgeRequest,
+  ALERT_STATES,
   type Alert,
   AlertState,
   ResolveRequest,
 } from '../../../services/domain/index.ts';
-import { notFound, TryghedError } from '../../../services/runtime/index.ts';
+import { notFound } from '../../../services/runtime/index.ts';
 import { canHandleAlert, canSeeAlert, homeFilter } from '../access.ts';
-import { actorOf } from '../auth.ts';
-import { audit, type DashboardContext } from '../context.ts';
-import { parseBody } from '../http-errors.ts';
+import { type AnyApiRoute, defineRoute } from '../api/route.ts';
+import { AlertView, NotificationView } from '../api/schemas.ts';
+import { type Actor, audit, type DashboardContext } from '../context.ts';
 
-export function alertRoutes(ctx: DashboardContext): Router {
-  const router = express.Router();
+const AlertParams = z.object({ id: z.string().min(1).max(100) });
+const StateList = z
+  .string()
+  .regex(
+    new RegExp(`^(${ALERT_STATES.join('|')})(,(${ALERT_STATES.join('|')}))*$`),
+    `one or more of ${ALERT_STATES.join(', ')}, separated by commas`,
+  );
+
+export function alertRoutes(ctx: DashboardContext): AnyApiRoute[] {
   const withLabel = (alert: Alert) => ({
     ...alert,
     homeLabel: ctx.registry.home(alert.homeId)?.label ?? alert.homeId,
   });
-
-  router.get('/api/alerts', async (req, res) => {
-    const { user } = actorOf(res);
-    const stateParam = typeof req.query.state === 'string' ? req.query.state : 'open,acknowledged';
-    const states = stateParam.split(',').map((s) => AlertState.safeParse(s));
-    if (states.some((s) => !s.success)) {
-      throw new TryghedError('bad_request', 'unknown state', {
-        issues: [{ path: 'state', message: 'one or more of open, acknowledged, resolved' }],
-      });
-    }
-    const homeIds = homeFilter(user, ctx.registry);
-    const alerts = await ctx.alerts.list({
-      ...(homeIds ? { homeIds } : {}),
-      states: states.map((s) => s.data!) as AlertState[],
-    });
-    res.json({ alerts: alerts.filter((a) => canSeeAlert(user, a, ctx.registry)).map(withLabel) });
-  });
-
   // An alert of another team is "not found", not "forbidden": ids must not reveal that it exists.
-  const handled = async (id: string, res: express.Response) => {
+  const handled = async (id: string, actor: Actor) => {
     const alert = await ctx.alerts.get(id);
-    if (!alert || !canHandleAlert(actorOf(res).user, alert, ctx.registry)) throw notFound('alert');
+    if (!alert || !canHandleAlert(actor.user, alert, ctx.registry)) throw notFound('alert');
     return alert;
   };
 
-  router.get('/api/alerts/:id', async (req, res) => {
-    const alert = await ctx.alerts.get(req.params.id!);
-    const actor = actorOf(res);
-    if (!alert || !canSeeAlert(actor.user, alert, ctx.registry)) throw notFound('alert');
-    audit(ctx, actor, 'alert.read', alert.homeId, 'care', alert.id);
-    res.json({ alert: withLabel(alert), notifications: await ctx.alerts.notifications(alert.id) });
-  });
-
-  router.post('/api/alerts/:id/acknowledge', async (req, res) => {
-    const body = parseBody(AcknowledgeRequest, req.body ?? {});
-    const alert = await handled(req.params.id!, res);
-    const actor = actorOf(res);
-    const changed = await ctx.alerts.acknowledge(
-      alert.id,
-      { id: actor.user.id, role: actor.user.role },
-      body,
-    );
-    audit(ctx, actor, 'alert.acknowledge', alert.homeId, 'care', alert.id);
-    res.json({ alert: withLabel(changed) });
-  });
-
-  router.post('/api/alerts/:id/resolve', async (req, res) => {
-    const body = parseBody(ResolveRequest, req.body);
-    const alert = await handled(req.params.id!, res);
-    const actor = actorOf(res);
-    const changed = await ctx.alerts.resolve(alert.id, { id: actor.user.id, role: actor.user.role }, body);
-    audit(ctx, actor, 'alert.resolve', alert.homeId, 'care', alert.id);
-    res.json({ alert: withLabel(changed) });
-  });
-
-  return router;
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/alerts',
+      summary: 'Alerts this person may see',
+      tag: 'alerts',
+      access: 'session',
+      query: z.object({
+        state: StateList.default('open,acknowledged').meta({
+          description: 'comma-separated states; default open,acknowledged',
+        }),
+      }),
+      response: {
+        status: 200,
+        description: 'the alerts',
+        schema: z.strictObject({ alerts: z.array(AlertView) }),
+      },
+      handle: async ({ query, actor }) => {
+        const homeIds = homeFilter(actor.user, ctx.registry);
+        const alerts = await ctx.alerts.list({
+          ...(homeIds ? { homeIds } : {}),
+          states: query.state.split(',').map((s) => AlertState.parse(s)),
+        });
+        return { alerts: alerts.filter((a) => canSeeAlert(actor.user, a, ctx.registry)).map(withLabel) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/alerts/:id',
+      summary: 'One alert with its notification attempts',
+      tag: 'alerts',
+      access: 'session',
+      params: AlertParams,
+      response: {
+        status: 200,
+        description: 'the alert',
+        schema: z.strictObject({ alert: AlertView, notifications: z.array(NotificationView) }),
+      },
+      errors: ['not_found'],
+      handle: async ({ params, actor }) => {
+        const alert = await ctx.alerts.get(params.id);
+        if (!alert || !canSeeAlert(actor.user, alert, ctx.registry)) throw notFound('alert');
+        audit(ctx, actor, 'alert.read', alert.homeId, 'care', alert.id);
+        return { alert: withLabel(alert), notifications: await ctx.alerts.notifications(alert.id) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/alerts/:id/acknowledge',
+      summary: "Acknowledge an alert: I'm on it",
+      tag: 'alerts',
+      access: 'session',
+      params: AlertParams,
+      body: AcknowledgeRequest,
+      response: {
+        status: 200,
+        description: 'the acknowledged alert',
+        schema: z.strictObject({ alert: AlertView }),
+      },
+      errors: ['not_found', 'conflict'],
+      handle: async ({ params, body, actor }) => {
+        const alert = await handled(params.id, actor);
+        const changed = await ctx.alerts.acknowledge(
+          alert.id,
+          { id: actor.user.id, role: actor.user.role },
+          body,
+        );
+        audit(ctx, actor, 'alert.acknowledge', alert.homeId, 'care', alert.id);
+        return { alert: withLabel(changed) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/alerts/:id/resolve',
+      summary: 'Resolve an alert with an outcome and a short note',
+      tag: 'alerts',
+      access: 'session',
+      params: AlertParams,
+      body: ResolveRequest,
+      response: {
+        status: 200,
+        description: 'the resolved alert',
+        schema: z.strictObject({ alert: AlertView }),
+      },
+      errors: ['not_found', 'conflict'],
+      handle: async ({ params, body, actor }) => {
+        const alert = await handled(params.id, actor);
+        const changed = await ctx.alerts.resolve(
+          alert.id,
+          { id: actor.user.id, role: actor.user.role },
+          body,
+        );
+        audit(ctx, actor, 'alert.resolve', alert.homeId, 'care', alert.id);
+        return { alert: withLabel(changed) };
+      },
+    }),
+  ];
 }

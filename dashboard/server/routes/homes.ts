@@ -1,68 +1,142 @@
-import express, { type Router } from 'express';
-import { ConsentChangeRequest } from '../../../services/domain/index.ts';
+import { z } from 'zod';
+import { ConsentChangeRequest, HomeId } from '../../../services/domain/index.ts';
 import { forbidden, notFound } from '../../../services/runtime/index.ts';
 import { canChangeConsent, canSeeHome, visibleHomeIds } from '../access.ts';
-import { actorOf } from '../auth.ts';
-import { audit, type DashboardContext } from '../context.ts';
-import { parseBody } from '../http-errors.ts';
+import { type AnyApiRoute, defineRoute } from '../api/route.ts';
+import {
+  ConsentEventView,
+  ConsentScopeView,
+  DeviceSummary,
+  HomeSummary,
+  LegalBasisView,
+} from '../api/schemas.ts';
+import { type Actor, audit, type DashboardContext } from '../context.ts';
 
-export function homeRoutes(ctx: DashboardContext): Router {
-  const router = express.Router();
-  const visible = (homeId: string, res: express.Response) => {
+const HomeParams = z.object({ homeId: HomeId });
+
+export function homeRoutes(ctx: DashboardContext): AnyApiRoute[] {
+  const visible = (homeId: string, actor: Actor) => {
     const home = ctx.registry.home(homeId);
-    if (!home || !canSeeHome(actorOf(res).user, homeId, ctx.registry)) throw notFound('home');
+    if (!home || !canSeeHome(actor.user, homeId, ctx.registry)) throw notFound('home');
     return home;
   };
 
-  router.get('/api/homes', (_req, res) => {
-    const { user } = actorOf(res);
-    const homes = visibleHomeIds(user, ctx.registry).map((id) => ctx.registry.home(id)!);
-    res.json({
-      homes: homes.map(({ id, label, teamId, timezone, test }) => ({ id, label, teamId, timezone, test })),
-    });
-  });
-
-  router.get('/api/homes/:homeId', (req, res) => {
-    const home = visible(req.params.homeId!, res);
-    audit(ctx, actorOf(res), 'home.read', home.id, 'care');
-    const devices = ctx.registry.devicesOfHome(home.id).map((d) => ({
-      id: d.id,
-      role: d.role,
-      kinds: d.kinds,
-      test: d.test,
-      lastSeen: ctx.lastSeen?.(d.id) ?? null,
-    }));
-    res.json({
-      home: { id: home.id, label: home.label, teamId: home.teamId, timezone: home.timezone, test: home.test },
-      devices,
-    });
-  });
-
-  router.get('/api/homes/:homeId/consent', async (req, res) => {
-    const home = visible(req.params.homeId!, res);
-    audit(ctx, actorOf(res), 'consent.read', home.id, 'consent');
-    res.json({
-      scope: ctx.consent.scope(home.id),
-      bases: ctx.consent.bases(home.id),
-      events: await ctx.consent.history(home.id),
-    });
-  });
-
-  router.post('/api/homes/:homeId/consent', async (req, res) => {
-    const body = parseBody(ConsentChangeRequest, req.body);
-    const home = visible(req.params.homeId!, res);
-    const actor = actorOf(res);
-    if (!canChangeConsent(actor.user, home.id, ctx.registry))
-      throw forbidden('your role may not change consent');
-    const change = await ctx.consent.change(home.id, body, {
-      id: actor.user.id,
-      role: actor.user.role,
-      homeId: actor.user.homeId,
-      teamIds: actor.user.teamIds,
-    });
-    audit(ctx, actor, `consent.${body.action}`, home.id, 'consent', `${body.category}/${body.purpose}`);
-    res.json({ scope: change.scope, event: change.event });
-  });
-
-  return router;
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/homes',
+      summary: 'Homes this person may see',
+      tag: 'homes',
+      access: 'session',
+      response: {
+        status: 200,
+        description: 'the homes',
+        schema: z.strictObject({ homes: z.array(HomeSummary) }),
+      },
+      handle: ({ actor }) => {
+        const homes = visibleHomeIds(actor.user, ctx.registry).map((id) => ctx.registry.home(id)!);
+        return {
+          homes: homes.map(({ id, label, teamId, timezone, test }) => ({
+            id,
+            label,
+            teamId,
+            timezone,
+            test,
+          })),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/homes/:homeId',
+      summary: 'A home and its devices',
+      tag: 'homes',
+      access: 'session',
+      params: HomeParams,
+      response: {
+        status: 200,
+        description: 'the home',
+        schema: z.strictObject({ home: HomeSummary, devices: z.array(DeviceSummary) }),
+      },
+      errors: ['not_found'],
+      handle: ({ params, actor }) => {
+        const home = visible(params.homeId, actor);
+        audit(ctx, actor, 'home.read', home.id, 'care');
+        const devices = ctx.registry.devicesOfHome(home.id).map((d) => ({
+          id: d.id,
+          role: d.role,
+          kinds: d.kinds,
+          test: d.test,
+          lastSeen: ctx.lastSeen?.(d.id) ?? null,
+        }));
+        return {
+          home: {
+            id: home.id,
+            label: home.label,
+            teamId: home.teamId,
+            timezone: home.timezone,
+            test: home.test,
+          },
+          devices,
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/homes/:homeId/consent',
+      summary: "A home's consent: the scope now, the legal bases in force, every change",
+      tag: 'consent',
+      access: 'session',
+      params: HomeParams,
+      response: {
+        status: 200,
+        description: 'the consent',
+        schema: z.strictObject({
+          scope: ConsentScopeView,
+          bases: z.record(z.string(), LegalBasisView).meta({ description: 'keyed `category/purpose`' }),
+          events: z.array(ConsentEventView),
+        }),
+      },
+      errors: ['not_found'],
+      handle: async ({ params, actor }) => {
+        const home = visible(params.homeId, actor);
+        audit(ctx, actor, 'consent.read', home.id, 'consent');
+        return {
+          scope: ctx.consent.scope(home.id),
+          bases: ctx.consent.bases(home.id),
+          events: await ctx.consent.history(home.id),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/homes/:homeId/consent',
+      summary: 'Give or withdraw consent for a kind of monitoring',
+      description:
+        'The actor is the logged-in person, never the body. Takes effect before the answer is sent.',
+      tag: 'consent',
+      access: 'session',
+      params: HomeParams,
+      body: ConsentChangeRequest,
+      response: {
+        status: 200,
+        description: 'the scope after the change, and the recorded event',
+        schema: z.strictObject({ scope: ConsentScopeView, event: ConsentEventView }),
+      },
+      errors: ['not_found'],
+      handle: async ({ params, body, actor }) => {
+        const home = visible(params.homeId, actor);
+        if (!canChangeConsent(actor.user, home.id, ctx.registry))
+          throw forbidden('your role may not change consent');
+        const change = await ctx.consent.change(home.id, body, {
+          id: actor.user.id,
+          role: actor.user.role,
+          homeId: actor.user.homeId,
+          teamIds: actor.user.teamIds,
+        });
+        audit(ctx, actor, `consent.${body.action}`, home.id, 'consent', `${body.category}/${body.purpose}`);
+        return { scope: change.scope, event: change.event };
+      },
+    }),
+  ];
 }

@@ -48,8 +48,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (res.status === 204) return undefined as T;
-  const data = (await res.json().catch(() => ({}))) as { error?: { message: string } } & T;
-  if (!res.ok) throw new ApiError(res.status, data.error?.message ?? res.statusText);
+  const data = (await res.json().catch(() => ({}))) as { error?: string; message?: string } & T;
+  if (!res.ok) throw new ApiError(res.status, data.message ?? res.statusText);
   return data;
 }
 

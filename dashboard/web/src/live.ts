@@ -64,7 +64,9 @@ export class LiveFeed {
         this.handlers.onPlatform(msg.degraded);
       }
     };
-    socket.onclose = () => {
+    socket.onclose = (e) => {
+      // 4401: the session ended (logout elsewhere, or its time ran out): back to the login page
+      if (e.code === 4401) return location.reload();
       if (this.stopped) return;
       this.handlers.onConnection('reconnecting');
       // back off to 10 s, with jitter so a room of tablets does not come back in one burst

@@ -1,0 +1,12 @@
+export { documentedRoutes, mountedApiRoutes, type OpenApiDocument, openApiDocument } from './openapi.ts';
+export {
+  type Access,
+  type AnyApiRoute,
+  type ApiRoute,
+  defineRoute,
+  fieldIssues,
+  type MountOptions,
+  mountRoutes,
+  routeKey,
+} from './route.ts';
+export * as apiSchemas from './schemas.ts';

@@ -1,0 +1,9 @@
+export { LocalAccounts } from './local.ts';
+export { type OidcSettings, OpenIdConnect } from './oidc.ts';
+export {
+  type IdentityProvider,
+  LoginRefused,
+  type PasswordIdentityProvider,
+  type PendingLogin,
+  type RedirectIdentityProvider,
+} from './types.ts';
