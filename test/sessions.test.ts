@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Dashboard } from '../dashboard/server/index.ts';
+import { ApiClient } from './harness/api.ts';
+import { addUser, cookieOf, setCookieHeader, startTestDashboard } from './harness/dashboard.ts';
+import { eventually } from './harness/index.ts';
+import { servicesFixture } from './harness/services.ts';
+
+type Fixture = Awaited<ReturnType<typeof servicesFixture>>;
+const PASSWORD = 'password-123';
+const MINUTE = 60_000;
+
+/** The status a /live upgrade gets with this cookie: 101 when it opens. */
+function upgradeStatus(url: string, cookie: string): Promise<number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/live`, { headers: { cookie, origin: url } });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('open', () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
+describe('sessions: fixation, timeouts on the injected clock, logout, cookie flags', () => {
+  let f: Fixture;
+  let dashboard: Dashboard;
+  let url: string;
+
+  const login = (headers: Record<string, string> = {}) =>
+    fetch(`${url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ username: 'anna', password: PASSWORD }),
+    });
+  const whoAmI = (cookie: string) =>
+    fetch(`${url}/api/session`, { headers: { cookie } }).then((r) => r.status);
+
+  beforeAll(async () => {
+    f = await servicesFixture(Date.now());
+    await addUser(f, 'anna', 'staff', PASSWORD, { teamIds: ['t'] });
+    dashboard = await startTestDashboard(f, { sessionIdleMinutes: 30, sessionAbsoluteHours: 12 });
+    url = dashboard.url;
+  });
+  afterAll(async () => {
+    await dashboard?.close();
+    await f?.close();
+  });
+
+  it('a cookie value planted before login is not kept: login issues a new id, and the planted one is worthless', async () => {
+    const planted = 'tryghed_session=planted-by-someone-else';
+    const res = await login({ cookie: planted });
+    expect(res.status).toBe(200);
+    const issued = cookieOf(res, 'tryghed_session');
+    expect(issued).toBeDefined();
+    expect(issued).not.toBe(planted);
+    expect(await whoAmI(planted)).toBe(401);
+    expect(await whoAmI(issued!)).toBe(200);
+  });
+
+  it('logging in again ends the session the browser already had', async () => {
+    const first = cookieOf(await login(), 'tryghed_session')!;
+    const second = cookieOf(await login({ cookie: first }), 'tryghed_session')!;
+    expect(second).not.toBe(first);
+    expect(await whoAmI(first)).toBe(401);
+    expect(await whoAmI(second)).toBe(200);
+  });
+
+  it('ends a session after 30 idle minutes; a request before that keeps it going', async () => {
+    const anna = await ApiClient.login(url, 'anna', PASSWORD);
+    f.clock.advance(29 * MINUTE);
+    expect((await anna.request('GET', '/api/alerts')).status).toBe(200);
+    f.clock.advance(29 * MINUTE);
+    expect((await anna.request('GET', '/api/alerts')).status).toBe(200);
+    f.clock.advance(30 * MINUTE + 1);
+    expect((await anna.request('GET', '/api/alerts')).status).toBe(401);
+  });
+
+  it('ends a session 12 hours after login even when it is used all the time', async () => {
+    const anna = await ApiClient.login(url, 'anna', PASSWORD);
+    for (let elapsed = 0; elapsed < 12 * 60; elapsed += 20) {
+      expect((await anna.request('GET', '/api/session')).status).toBe(200);
+      f.clock.advance(20 * MINUTE);
+    }
+    // 12 h have passed, with a request every 20 minutes: it still holds at 12 h, not a moment later
+    expect((await anna.request('GET', '/api/session')).status).toBe(200);
+    f.clock.advance(1);
+    expect((await anna.request('GET', '/api/session')).status).toBe(401);
+  });
+
+  it('the timeouts come from the options (the config settings)', async () => {
+    const short = await startTestDashboard(f, { sessionIdleMinutes: 5, sessionAbsoluteHours: 1 });
+    try {
+      const anna = await ApiClient.login(short.url, 'anna', PASSWORD);
+      f.clock.advance(6 * MINUTE);
+      expect((await anna.request('GET', '/api/session')).status).toBe(401);
+    } finally {
+      await short.close();
+    }
+  });
+
+  it('logout ends the session on the server: the old cookie fails for REST and for the /live upgrade', async () => {
+    const anna = await ApiClient.login(url, 'anna', PASSWORD);
+    const cookie = anna.sessionCookie;
+    expect(await upgradeStatus(url, cookie)).toBe(101);
+    const res = await fetch(`${url}/api/session`, {
+      method: 'DELETE',
+      headers: {
+        cookie,
+        'x-csrf-token': (await anna.ok<{ csrfToken: string }>('GET', '/api/session')).csrfToken,
+      },
+    });
+    expect(res.status).toBe(204);
+    // the browser is told to forget it, with the same flags it was set with
+    expect(setCookieHeader(res, 'tryghed_session')).toMatch(/Expires=Thu, 01 Jan 1970/);
+    // a copy of the cookie kept by anyone is worthless now
+    expect(await whoAmI(cookie)).toBe(401);
+    expect((await anna.request('GET', '/api/alerts')).status).toBe(401);
+    expect(await upgradeStatus(url, cookie)).toBe(401);
+  });
+
+  it('logout closes the live feed that session had open', async () => {
+    const anna = await ApiClient.login(url, 'anna', PASSWORD);
+    const live = anna.live();
+    await live.opened;
+    const closed = new Promise<number>((resolve) => live.socket.once('close', (code) => resolve(code)));
+    expect((await anna.request('DELETE', '/api/session')).status).toBe(204);
+    expect(await closed).toBe(4401);
+    await eventually(() => !dashboard.watchingTeams().has('t'), { what: 'the team no longer watching' });
+  });
+
+  it('cookies are httpOnly and SameSite=Strict; Secure over HTTPS or when configured', async () => {
+    const plain = setCookieHeader(await login(), 'tryghed_session');
+    expect(plain).toMatch(/HttpOnly/);
+    expect(plain).toMatch(/SameSite=Strict/);
+    expect(plain).not.toMatch(/Secure/);
+    // behind a TLS-terminating proxy on this machine (trust proxy: loopback)
+    const proxied = setCookieHeader(await login({ 'x-forwarded-proto': 'https' }), 'tryghed_session');
+    expect(proxied).toMatch(/Secure/);
+    const secure = await startTestDashboard(f, { secureCookies: true });
+    try {
+      const res = await fetch(`${secure.url}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'anna', password: PASSWORD }),
+      });
+      expect(setCookieHeader(res, 'tryghed_session')).toMatch(/; Secure/);
+    } finally {
+      await secure.close();
+    }
+  });
+});
