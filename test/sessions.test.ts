@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Dashboard } from '../dashboard/server/index.ts';
+import { ManualClock } from '../services/runtime/index.ts';
 import { ApiClient } from './harness/api.ts';
 import { addUser, cookieOf, setCookieHeader, startTestDashboard } from './harness/dashboard.ts';
-import { eventually } from './harness/index.ts';
+import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
+import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
 import { servicesFixture } from './harness/services.ts';
 
 type Fixture = Awaited<ReturnType<typeof servicesFixture>>;
@@ -148,6 +150,38 @@ describe('sessions: fixation, timeouts on the injected clock, logout, cookie fla
       expect(setCookieHeader(res, 'tryghed_session')).toMatch(/; Secure/);
     } finally {
       await secure.close();
+    }
+  });
+});
+
+describe('sessions on the whole platform', () => {
+  it('an https PUBLIC_URL makes session cookies Secure, and the timeouts come from the settings', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock(Date.now());
+    const platform = await startTestPlatform({
+      dataDir: dir.path,
+      database: uniqueDatabase('sessions'),
+      clock,
+      env: { PUBLIC_URL: 'https://tryghed.kommune.example', SESSION_IDLE_MINUTES: '10' },
+    });
+    try {
+      const res = await fetch(`${platform.dashboardUrl}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(TEST_ADMIN),
+      });
+      expect(res.status).toBe(200);
+      expect(setCookieHeader(res, 'tryghed_session')).toMatch(/; Secure/);
+      const cookie = cookieOf(res, 'tryghed_session')!;
+      const status = () =>
+        fetch(`${platform.dashboardUrl}/api/session`, { headers: { cookie } }).then((r) => r.status);
+      clock.advance(9 * MINUTE);
+      expect(await status()).toBe(200);
+      clock.advance(10 * MINUTE + 1);
+      expect(await status()).toBe(401);
+    } finally {
+      await platform.close();
+      dir.remove();
     }
   });
 });
