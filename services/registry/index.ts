@@ -15,6 +15,7 @@ export class Registry {
   private readonly homesByTeam = new Map<string, Set<HomeId>>();
   /** relative's user id → the homes they hold an active, verified power of attorney for */
   private readonly attorneyHomes = new Map<string, Set<HomeId>>();
+  private readonly deviceListeners: Array<(device: Device) => void> = [];
 
   private constructor(private readonly store: Store) {}
 
@@ -58,6 +59,22 @@ export class Registry {
       this.attorneyHomes.set(userId, set);
     }
     set.add(homeId);
+  }
+
+  /**
+   * Hears of every device provisioned or changed after loading, so a part with per-device state
+   * (the rules' offline watch) knows of it without scanning. Listeners must not throw.
+   */
+  onDeviceChange(listener: (device: Device) => void): () => void {
+    this.deviceListeners.push(listener);
+    return () => {
+      const i = this.deviceListeners.indexOf(listener);
+      if (i >= 0) this.deviceListeners.splice(i, 1);
+    };
+  }
+
+  private deviceChanged(device: Device): void {
+    for (const listener of this.deviceListeners) listener(device);
   }
 
   /** The homes a relative holds an active power of attorney for. */
@@ -196,6 +213,7 @@ export class Registry {
       ...(input.reportIntervalS !== undefined ? { reportIntervalS: input.reportIntervalS } : {}),
     });
     this.putDevice(device);
+    this.deviceChanged(device);
     return { device, secret };
   }
 
@@ -207,6 +225,7 @@ export class Registry {
     if (!this.devices.has(id)) throw notFound(`device ${id}`);
     const device = await this.store.devices.update(id, patch);
     this.putDevice(device);
+    this.deviceChanged(device);
     return device;
   }
 

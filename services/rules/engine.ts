@@ -1,17 +1,17 @@
 import type { ConsentRegistry } from '../consent/index.ts';
-import type {
-  AlertCandidate,
-  Reading,
-  ReadingCategory,
-  RuleKind,
-  SensorKind,
-  Severity,
-} from '../domain/index.ts';
+import type { AlertCandidate, Reading, RuleKind, SensorKind, Severity } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Clock, Logger, Metrics } from '../runtime/index.ts';
-import type { Home } from '../store/index.ts';
+import type { Device, Home } from '../store/index.ts';
+import { CoWatch } from './co.ts';
+import { DeviceOfflineWatch } from './device-offline.ts';
+import { DoorNightWatch } from './door-night.ts';
+import { type Firing, type HomeContext, iso } from './firing.ts';
 import { InactivityWatch } from './inactivity.ts';
+import { LowBatteryWatch } from './low-battery.ts';
+import { OutOfBedWatch } from './out-of-bed.ts';
 import { type HomeRuleSettings, parseHomeRuleSettings } from './settings.ts';
+import { TemperatureWatch } from './temperature.ts';
 
 export interface RuleEngineOptions {
   registry: Registry;
@@ -22,34 +22,57 @@ export interface RuleEngineOptions {
   onCandidate: (candidate: AlertCandidate) => void;
 }
 
-/** Rules that fire on one reading, at once. */
+/**
+ * Rules that fire on one reading of 1, at once; the alert service keeps one open alert per home
+ * and rule and counts the rest as repeats.
+ */
 const IMMEDIATE: Partial<Record<SensorKind, { rule: RuleKind; severity: Severity; summary: string }>> = {
   alarm_button: { rule: 'alarm_button', severity: 'critical', summary: 'Alarm button pressed' },
   fall: { rule: 'fall', severity: 'critical', summary: 'Fall detected' },
   smoke: { rule: 'smoke', severity: 'critical', summary: 'Smoke detected' },
+  water_leak: { rule: 'water_leak', severity: 'high', summary: 'Water detected' },
 };
 
-const iso = (t: number) => new Date(t).toISOString();
+const DEFAULTS = (parseHomeRuleSettings({}) as { ok: true; settings: HomeRuleSettings }).settings;
 
 /**
  * Turns readings into alert candidates, only inside the home's `alerts` consent for the reading's
- * category, judged at the moment of raising, so a withdrawal stops the very next one.
+ * category, judged at the moment of raising, so a withdrawal stops the very next one. Technical
+ * rules (device_offline, low_battery) need no consent and reach technicians only.
+ *
+ * Work per reading is O(1) map look-ups; every timer sits in a min-heap, so a tick touches only
+ * what is due. Nothing scans all homes or devices except once at construction.
  */
 export class RuleEngine {
   private readonly inactivity: InactivityWatch;
+  private readonly temperature: TemperatureWatch;
+  private readonly doorNight: DoorNightWatch;
+  private readonly outOfBed: OutOfBedWatch;
+  private readonly offline: DeviceOfflineWatch;
+  private readonly co = new CoWatch();
+  private readonly battery = new LowBatteryWatch();
   private readonly settings = new WeakMap<Home, HomeRuleSettings>();
   private timer: NodeJS.Timeout | undefined;
   private tickIntervalMs = 0;
   /** performance.now() of the last timer tick: lag is about this process's timers, not the injected clock */
   private lastTickAt = 0;
+  private readonly unsubscribe: () => void;
   private readonly candidates;
   private readonly suppressed;
 
   constructor(private readonly o: RuleEngineOptions) {
-    this.inactivity = new InactivityWatch((homeId) => {
+    const homeContext: HomeContext = (homeId) => {
       const home = o.registry.home(homeId);
-      return home ? { settings: this.settingsOf(home).inactivity, timeZone: home.timezone } : null;
+      return home ? { settings: this.settingsOf(home), timeZone: home.timezone } : null;
+    };
+    this.inactivity = new InactivityWatch((homeId) => {
+      const home = homeContext(homeId);
+      return home ? { settings: home.settings.inactivity, timeZone: home.timeZone } : null;
     });
+    this.temperature = new TemperatureWatch(homeContext);
+    this.doorNight = new DoorNightWatch(homeContext, (homeId) => this.motionCounts(homeId));
+    this.outOfBed = new OutOfBedWatch(homeContext);
+    this.offline = new DeviceOfflineWatch((id) => o.registry.device(id));
     this.candidates = o.metrics.counter(
       'tryghed_rules_candidates_total',
       'Alert candidates raised by rules',
@@ -60,37 +83,74 @@ export class RuleEngine {
       'Rule firings not raised, by reason',
       ['rule', 'reason'],
     );
-    // Watch every home that has a motion sensor from now, so a restart does not make anyone
-    // "inactive since forever", and a home silent since the start is still noticed.
+    // Watch every home that has a motion sensor, and every sensor, from now, so a restart does not
+    // make anyone "inactive since forever", and a home or device silent since the start is still
+    // noticed. Gateways are left out: they publish for their sensors, which are watched themselves.
     const now = o.clock.now();
     for (const home of o.registry.allHomes()) {
       if (o.registry.devicesOfHome(home.id).some((d) => d.kinds.includes('motion')))
         this.inactivity.motion(home.id, now);
     }
+    for (const device of o.registry.allDevices()) this.watchDevice(device, now);
+    this.unsubscribe = o.registry.onDeviceChange((device) => {
+      try {
+        this.watchDevice(device, o.clock.now());
+      } catch (err) {
+        o.logger.error({ err, deviceId: device.id }, 'could not watch a device');
+      }
+    });
   }
 
   onReading(reading: Reading): void {
     const home = this.o.registry.home(reading.homeId);
     if (!home || !this.o.registry.device(reading.deviceId)) return;
+    // Platform time: a device clock ahead of ours must not move timers (or windows) forward.
+    const at = Math.min(reading.receivedAt, this.o.clock.now());
+    this.offline.heard(reading.deviceId, at);
     const immediate = IMMEDIATE[reading.kind];
-    if (immediate && reading.value >= 1) {
-      this.raise(
-        immediate.rule,
-        reading.category,
-        immediate.severity,
-        reading.receivedAt,
-        {
-          readings: [
-            { deviceId: reading.deviceId, kind: reading.kind, value: reading.value, ts: reading.ts },
-          ],
-          summary: `${immediate.summary} at ${iso(reading.ts)}`,
-        },
-        reading.homeId,
-      );
+    if (immediate) {
+      if (reading.value >= 1)
+        this.raise({
+          rule: immediate.rule,
+          homeId: reading.homeId,
+          deviceId: reading.deviceId,
+          category: reading.category,
+          severity: immediate.severity,
+          audience: 'care',
+          at: reading.receivedAt,
+          evidence: {
+            readings: [
+              { deviceId: reading.deviceId, kind: reading.kind, value: reading.value, ts: reading.ts },
+            ],
+            summary: `${immediate.summary} at ${iso(reading.ts)}`,
+          },
+        });
       return;
     }
-    if (reading.kind === 'motion' && reading.value >= 1) {
-      this.inactivity.motion(reading.homeId, Math.min(reading.receivedAt, this.o.clock.now()));
+    switch (reading.kind) {
+      case 'co':
+        this.raise(this.co.reading(reading, at, this.settingsOf(home).co));
+        return;
+      case 'battery':
+        this.raise(this.battery.reading(reading, at, this.settingsOf(home).lowBattery));
+        return;
+      case 'temperature':
+        this.temperature.reading(reading, at);
+        return;
+      case 'door':
+        this.doorNight.door(reading, at);
+        return;
+      case 'bed':
+        this.outOfBed.bed(reading, at);
+        return;
+      case 'motion':
+        if (reading.value >= 1) {
+          this.inactivity.motion(reading.homeId, at);
+          this.doorNight.motion(reading, at);
+        }
+        return;
+      default:
+        return;
     }
   }
 
@@ -100,12 +160,15 @@ export class RuleEngine {
       const home = this.o.registry.home(due.homeId);
       if (!home) continue;
       const { minutes } = this.settingsOf(home).inactivity;
-      this.raise(
-        'inactivity',
-        'activity',
-        'high',
-        now,
-        {
+      this.raise({
+        rule: 'inactivity',
+        homeId: due.homeId,
+        deviceId: null,
+        category: 'activity',
+        severity: 'high',
+        audience: 'care',
+        at: now,
+        evidence: {
           readings: [],
           thresholds: {
             minutes,
@@ -115,9 +178,12 @@ export class RuleEngine {
           },
           summary: `No motion for ${minutes} minutes (since ${iso(due.since)}) inside the daytime window ${due.window.start}-${due.window.end}`,
         },
-        due.homeId,
-      );
+      });
     }
+    for (const firing of this.temperature.due(now)) this.raise(firing);
+    for (const firing of this.doorNight.due(now)) this.raise(firing);
+    for (const firing of this.outOfBed.due(now)) this.raise(firing);
+    for (const firing of this.offline.due(now)) this.raise(firing);
   }
 
   start(tickIntervalMs: number): void {
@@ -141,25 +207,50 @@ export class RuleEngine {
     return Math.max(0, performance.now() - this.lastTickAt - this.tickIntervalMs);
   }
 
+  /** Stops the timer and stops hearing of new devices; the engine is not started again after. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.unsubscribe();
   }
 
-  private raise(
-    rule: RuleKind,
-    category: ReadingCategory,
-    severity: Severity,
-    at: number,
-    evidence: AlertCandidate['evidence'],
-    homeId: string,
-  ): void {
-    if (!this.o.consent.allows(homeId, category, 'alerts')) {
+  private watchDevice(device: Device, since: number): void {
+    if (device.role === 'sensor') this.offline.watch(device, since);
+  }
+
+  /**
+   * Whether door_night asks for motion inside after the door closed: only where the home has a
+   * motion sensor and the citizen lets activity data raise alerts. Without that consent motion
+   * readings are not used for alerts at all, so closing the door has to be enough.
+   */
+  private motionCounts(homeId: string): boolean {
+    return (
+      this.o.consent.allows(homeId, 'activity', 'alerts') &&
+      this.o.registry.devicesOfHome(homeId).some((d) => d.kinds.includes('motion'))
+    );
+  }
+
+  private raise(firing: Firing | null): void {
+    if (!firing) return;
+    const { rule, homeId } = firing;
+    if (firing.audience === 'care' && !this.o.consent.allows(homeId, firing.category, 'alerts')) {
       this.suppressed.inc({ rule, reason: 'no_consent' });
       return;
     }
+    const test =
+      this.o.registry.home(homeId)?.test === true ||
+      (firing.deviceId !== null && this.o.registry.device(firing.deviceId)?.test === true);
     this.candidates.inc({ rule });
-    this.o.onCandidate({ homeId, rule, category, severity, audience: 'care', at, evidence });
+    this.o.onCandidate({
+      homeId,
+      rule,
+      category: firing.category,
+      severity: firing.severity,
+      audience: firing.audience,
+      at: firing.at,
+      evidence: firing.evidence,
+      ...(test ? { test: true } : {}),
+    });
   }
 
   private settingsOf(home: Home): HomeRuleSettings {
@@ -173,9 +264,7 @@ export class RuleEngine {
           'invalid rule settings; using defaults',
         );
       }
-      settings = parsed.ok
-        ? parsed.settings
-        : (parseHomeRuleSettings({}) as { ok: true; settings: HomeRuleSettings }).settings;
+      settings = parsed.ok ? parsed.settings : DEFAULTS;
       this.settings.set(home, settings);
     }
     return settings;

@@ -75,3 +75,25 @@ export function minutesOf(hhmm: string): number {
   const [h, m] = hhmm.split(':');
   return Number(h) * 60 + Number(m);
 }
+
+/** Minutes past local midnight at an instant (0-1439); window edges are whole minutes. */
+export function minuteOfDay(instant: number, timeZone: string): number {
+  const p = parts(instant, timeZone);
+  return p.hour * 60 + p.minute;
+}
+
+/**
+ * Whether an instant falls inside a local-time window, start inclusive, end exclusive; a window
+ * whose end is before its start crosses midnight (23:00-06:00). Judged on the wall clock at that
+ * instant, so on the daylight-saving nights the window is one hour shorter or longer in real time.
+ */
+export function inLocalWindow(
+  instant: number,
+  window: { start: string; end: string },
+  timeZone: string,
+): boolean {
+  const m = minuteOfDay(instant, timeZone);
+  const start = minutesOf(window.start);
+  const end = minutesOf(window.end);
+  return start < end ? m >= start && m < end : m >= start || m < end;
+}

@@ -1,0 +1,107 @@
+import { DeadlineQueue, type Timed } from './deadlines.ts';
+import type { Firing } from './firing.ts';
+import { iso } from './firing.ts';
+
+/** A device is offline when nothing was received from it for this many report intervals. */
+export const OFFLINE_AFTER_INTERVALS = 2.5;
+
+/** What the watch needs to know about a device, looked up when its timer comes due. */
+export interface WatchedDevice {
+  id: string;
+  homeId: string;
+  reportIntervalS: number;
+}
+
+interface Heard extends Timed {
+  deviceId: string;
+  /** platform time of the last reading received, or when watching began */
+  lastHeard: number;
+  /** whether anything was received since watching began */
+  heard: boolean;
+  /** raised for the current outage; cleared by the next reading */
+  down: boolean;
+}
+
+/**
+ * device_offline: nothing *received* from a device (any accepted reading, heartbeats included) for
+ * 2.5 × its report interval. Only platform time counts: never the device's clock, never what we
+ * sent to it (MQTT.js keepalive learned that a link is not alive because we talk). Raised once per
+ * outage; a reading clears the outage but does not resolve the alert, which a technician does.
+ *
+ * A reading costs one map look-up and a store; each device has one heap entry that, when it comes
+ * due, is either pushed to the device's new deadline or fires. Devices never heard count from when
+ * watching began.
+ */
+export class DeviceOfflineWatch {
+  private readonly devices = new Map<string, Heard>();
+  private readonly queue = new DeadlineQueue<Heard>();
+
+  constructor(private readonly deviceOf: (deviceId: string) => WatchedDevice | undefined) {}
+
+  /** starts watching a device from `since`, or reschedules it after its interval changed */
+  watch(device: WatchedDevice, since: number): void {
+    let w = this.devices.get(device.id);
+    if (!w) {
+      w = { deviceId: device.id, lastHeard: since, heard: false, down: false };
+      this.devices.set(device.id, w);
+    }
+    if (!w.down) this.queue.ensure(w, w.lastHeard + limitMs(device));
+  }
+
+  /** anything received from the device at `at` (platform time) */
+  heard(deviceId: string, at: number): void {
+    const w = this.devices.get(deviceId);
+    if (!w) return;
+    if (at > w.lastHeard) w.lastHeard = at;
+    w.heard = true;
+    if (w.down) {
+      w.down = false;
+      const device = this.deviceOf(deviceId);
+      if (device) this.queue.ensure(w, w.lastHeard + limitMs(device));
+    }
+  }
+
+  due(now: number): Firing[] {
+    const fired: Firing[] = [];
+    for (const w of this.queue.due(now)) {
+      const device = this.deviceOf(w.deviceId);
+      if (!device) {
+        this.devices.delete(w.deviceId);
+        continue;
+      }
+      const deadline = w.lastHeard + limitMs(device);
+      if (deadline > now) {
+        this.queue.ensure(w, deadline);
+        continue;
+      }
+      w.down = true;
+      const offlineAfterS = device.reportIntervalS * OFFLINE_AFTER_INTERVALS;
+      fired.push({
+        rule: 'device_offline',
+        homeId: device.homeId,
+        deviceId: device.id,
+        category: 'technical',
+        severity: 'medium',
+        audience: 'technical',
+        at: deadline,
+        evidence: {
+          readings: [],
+          thresholds: {
+            deviceId: device.id,
+            reportIntervalS: device.reportIntervalS,
+            offlineAfterS,
+            lastHeard: w.heard ? iso(w.lastHeard) : 'never since monitoring began',
+          },
+          summary: w.heard
+            ? `Nothing received from device ${device.id} since ${iso(w.lastHeard)} (${offlineAfterS} s = ${OFFLINE_AFTER_INTERVALS} × its ${device.reportIntervalS} s report interval)`
+            : `Nothing received from device ${device.id} since monitoring began at ${iso(w.lastHeard)} (${offlineAfterS} s = ${OFFLINE_AFTER_INTERVALS} × its ${device.reportIntervalS} s report interval)`,
+        },
+      });
+    }
+    return fired;
+  }
+}
+
+function limitMs(device: WatchedDevice): number {
+  return Math.round(device.reportIntervalS * OFFLINE_AFTER_INTERVALS * 1000);
+}

@@ -1,0 +1,90 @@
+import type { Reading } from '../domain/index.ts';
+import { DeadlineQueue, type Timed } from './deadlines.ts';
+import type { EvidenceReading, Firing, HomeContext } from './firing.ts';
+import { iso } from './firing.ts';
+import { inLocalWindow } from './zoned-time.ts';
+
+const MIN = 60_000;
+
+interface OutOfBed extends Timed {
+  deviceId: string;
+  homeId: string;
+  since: number;
+  reading: EvidenceReading;
+  /** raised; kept until the person is back in bed, so further "out" reports change nothing */
+  fired: boolean;
+}
+
+/**
+ * out_of_bed: the bed sensor reports "out of bed" (0) inside the home's night window and the person
+ * is not back in bed (1) within N minutes: a fall risk. Getting up outside the window is ignored.
+ * State exists only while someone is out of bed after getting up at night.
+ */
+export class OutOfBedWatch {
+  private readonly byDevice = new Map<string, OutOfBed>();
+  private readonly queue = new DeadlineQueue<OutOfBed>();
+
+  constructor(private readonly home: HomeContext) {}
+
+  /** a bed reading (1 = in bed, 0 = out of bed) seen at `at` (platform time) */
+  bed(reading: Reading, at: number): void {
+    const current = this.byDevice.get(reading.deviceId);
+    if (reading.value >= 1) {
+      if (current) {
+        this.queue.forget(current);
+        this.byDevice.delete(reading.deviceId);
+      }
+      return;
+    }
+    if (current) return; // still out of bed: the first report counts
+    const home = this.home(reading.homeId);
+    if (!home || !inLocalWindow(at, home.settings.night, home.timeZone)) return;
+    const next: OutOfBed = {
+      deviceId: reading.deviceId,
+      homeId: reading.homeId,
+      since: at,
+      reading: { deviceId: reading.deviceId, kind: reading.kind, value: reading.value, ts: reading.ts },
+      fired: false,
+    };
+    this.byDevice.set(next.deviceId, next);
+    this.queue.ensure(next, at + home.settings.outOfBed.minutes * MIN);
+  }
+
+  due(now: number): Firing[] {
+    const fired: Firing[] = [];
+    for (const out of this.queue.due(now)) {
+      if (this.byDevice.get(out.deviceId) !== out || out.fired) continue;
+      const home = this.home(out.homeId);
+      if (!home) {
+        this.byDevice.delete(out.deviceId);
+        continue;
+      }
+      const { minutes } = home.settings.outOfBed;
+      const deadline = out.since + minutes * MIN;
+      if (deadline > now) {
+        this.queue.ensure(out, deadline);
+        continue;
+      }
+      out.fired = true;
+      fired.push({
+        rule: 'out_of_bed',
+        homeId: out.homeId,
+        deviceId: out.deviceId,
+        category: 'sleep',
+        severity: 'high',
+        audience: 'care',
+        at: deadline,
+        evidence: {
+          readings: [out.reading],
+          thresholds: {
+            minutes,
+            night: `${home.settings.night.start}-${home.settings.night.end}`,
+            timezone: home.timeZone,
+          },
+          summary: `Out of bed at night since ${iso(out.since)} and not back within ${minutes} minutes`,
+        },
+      });
+    }
+    return fired;
+  }
+}
