@@ -60,6 +60,22 @@ export function addDays(date: LocalDate, days: number): LocalDate {
  * instant an hour later; a repeated one (02:30 in October) to its first occurrence.
  */
 export function zonedInstant(date: LocalDate, minutesOfDay: number, timeZone: string): number {
+  // Pure, and asked for the same few (zone, day, window edge) over and over: every home's timer
+  // at start-up, every recomputation after. Formatting dates with Intl is the costly part.
+  const key = `${timeZone}|${date.year}-${date.month}-${date.day}|${minutesOfDay}`;
+  let instant = instants.get(key);
+  if (instant === undefined) {
+    if (instants.size >= MAX_CACHED_INSTANTS) instants.clear();
+    instant = computeZonedInstant(date, minutesOfDay, timeZone);
+    instants.set(key, instant);
+  }
+  return instant;
+}
+
+const MAX_CACHED_INSTANTS = 50_000;
+const instants = new Map<string, number>();
+
+function computeZonedInstant(date: LocalDate, minutesOfDay: number, timeZone: string): number {
   const naive = Date.UTC(date.year, date.month - 1, date.day, 0, minutesOfDay);
   // The offsets in force half a day before and after: they differ only on a change night.
   const before = offsetMs(naive - 12 * 3_600_000, timeZone);
