@@ -107,6 +107,12 @@ describe('environment rules: water leak, CO, temperature', () => {
       expect(f.of('co')).toHaveLength(2);
     });
 
+    it('a test device raises test candidates', async () => {
+      await f.registry.updateDevice('h-dev', { test: true });
+      f.send('h-dev', 'co', 60);
+      expect(f.got[0]).toMatchObject({ rule: 'co', test: true });
+    });
+
     it('per-home threshold; withdrawn consent stops it', async () => {
       await f.registry.updateHome('h', { settings: { co: { ppm: 30 } } });
       f.send('h-dev', 'co', 35);
@@ -229,12 +235,23 @@ describe('environment rules: water leak, CO, temperature', () => {
       ).toBe(1);
     });
 
-    it('a test home raises test candidates', async () => {
+    it('a test home or a test device raises test candidates', async () => {
       await f.registry.updateHome('h', { test: true });
       f.start();
       f.send('h-dev', 'temperature', 12);
       f.tickAt(T0 + 30 * MIN);
       expect(f.got[0]).toMatchObject({ rule: 'temperature_low', test: true });
+      await f.registry.updateHome('h', { test: false });
+      await f.device('h-t2', 'h', ['temperature']);
+      f.send('h-t2', 'temperature', 40);
+      f.tickAt(T0 + 60 * MIN);
+      expect(f.got[1]).toMatchObject({ rule: 'temperature_high' });
+      expect(f.got[1]?.test).toBeUndefined();
+      await f.registry.updateDevice('h-t2', { test: true });
+      f.send('h-t2', 'temperature', 20); // ends the hot spell
+      f.send('h-t2', 'temperature', 40);
+      f.tickAt(T0 + 90 * MIN);
+      expect(f.got[2]).toMatchObject({ rule: 'temperature_high', test: true });
     });
   });
 });

@@ -310,9 +310,15 @@ describe('out_of_bed', () => {
     expect(upAndWait(WINTER_NIGHT)).toEqual({ before: 0, after: 0 });
   });
 
-  it('a test home raises test candidates', async () => {
+  it('a test home or test device raises test candidates', async () => {
     await f.registry.updateHome('h', { test: true });
     upAndWait(WINTER_NIGHT);
     expect(outOfBed()[0]?.test).toBe(true);
+    await f.registry.updateHome('h', { test: false });
+    upAndWait(WINTER_NIGHT + 60 * MIN);
+    expect(outOfBed()[1]?.test).toBeUndefined();
+    await f.registry.updateDevice('h-dev', { test: true });
+    upAndWait(WINTER_NIGHT + 120 * MIN);
+    expect(outOfBed()[2]?.test).toBe(true);
   });
 });
