@@ -216,7 +216,7 @@ export const SETTINGS = {
     'RULES_TICK_MS',
     positive(60_000),
     '1000',
-    'How often time-based rules (inactivity) are checked, in ms.',
+    'How often time-based rules (inactivity, temperature, night, device offline) are checked, in ms.',
   ),
   adminUsername: s(
     'ADMIN_USERNAME',
