@@ -80,6 +80,8 @@ describe('live alert board: the right person sees a fall at once, and only they 
     const text = await card(pageA, fall.id).innerText();
     expect(text).toContain('Fald registreret – Fru Hansen, Nørrebrogade 12');
     expect(text).toContain('Kritisk');
+    // the legal basis it was raised under, in plain words (the simulator records a paper form)
+    expect(text).toContain('Grundlag: samtykke på papirblanket (simulator)');
     expect(framesA).toContain(fall.id);
     // announced to screen readers as it arrives
     expect(await pageA.locator('#announcer').innerText()).toBe(

@@ -41,6 +41,14 @@ function evidenceText(a: Alert): string {
   return a.evidence.summary;
 }
 
+/** Under which legal basis the alert was raised, said plainly (care alerts only). */
+function basisText(a: Alert): string {
+  const b = a.legalBasis;
+  if (!b) return `${t('basis')}: ${t('basisNone')}`;
+  const ref = b.reference ? ` (${b.reference})` : '';
+  return `${t('basis')}: ${t(`basis_${b.basis}`)}${ref}`;
+}
+
 export const alertTitle = (a: Alert) => `${t(`rule_${a.rule}`)} – ${a.homeLabel}`;
 
 /**
@@ -56,6 +64,7 @@ export function cardSignature(a: Alert, resolving: boolean): string {
     a.acknowledgedBy,
     a.escalationLevel,
     a.homeLabel,
+    a.note ?? '',
     resolving,
   ].join('|');
 }
@@ -85,6 +94,8 @@ export function alertCard(a: Alert, resolving: boolean, actions: CardActions): H
       a.repeats > 0 ? ` · ${t('repeats')} ${a.repeats} ${t(a.repeats === 1 ? 'time' : 'times')}` : '',
     ),
     el('p', { className: 'meta' }, evidenceText(a)),
+    a.audience === 'technical' ? '' : el('p', { className: 'meta basis' }, basisText(a)),
+    a.note ? el('p', { className: 'meta note' }, `${t('noteLabel')}: ${a.note}`) : '',
   );
   const buttons = el('div', { className: 'actions' });
   if (a.state === 'open') {

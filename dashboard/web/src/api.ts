@@ -13,6 +13,8 @@ export interface Alert {
   homeId: string;
   homeLabel: string;
   rule: string;
+  category: string;
+  audience?: 'care' | 'technical';
   severity: 'critical' | 'high' | 'medium' | 'low';
   state: 'open' | 'acknowledged' | 'resolved';
   openedAt: number;
@@ -25,6 +27,14 @@ export interface Alert {
   };
   acknowledgedBy: string | null;
   acknowledgedAt: number | null;
+  note?: string | null;
+  /** what allowed this alert to be raised; null for technical alerts */
+  legalBasis?: {
+    basis: string;
+    grantedAt: number;
+    reference: string | null;
+    reviewDue: string | null;
+  } | null;
   /** 0 = the team's screens; 1 = escalated to the whole team; 2 = also sent to the fallback */
   escalationLevel: number;
 }
@@ -75,3 +85,13 @@ export const acknowledge = (id: string) =>
   call<{ alert: Alert }>('POST', `/api/alerts/${encodeURIComponent(id)}/acknowledge`);
 export const resolve = (id: string, outcome: string, note: string) =>
   call<{ alert: Alert }>('POST', `/api/alerts/${encodeURIComponent(id)}/resolve`, { outcome, note });
+
+export interface LoginProvider {
+  id: string;
+  kind: 'password' | 'redirect';
+  label?: { da: string; en: string };
+  start?: string;
+}
+
+export const loginProviders = () =>
+  call<{ providers: LoginProvider[] }>('GET', '/api/session/providers').then((r) => r.providers);

@@ -35,6 +35,11 @@ export class LiveFeed {
     this.socket?.close();
   }
 
+  private async checkSession(): Promise<void> {
+    const res = await fetch('/api/session', { credentials: 'same-origin' }).catch(() => null);
+    if (res?.status === 401 && !this.stopped) location.assign('/?session=ended');
+  }
+
   private connect(): void {
     if (this.stopped) return;
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
@@ -64,10 +69,16 @@ export class LiveFeed {
         this.handlers.onPlatform(msg.degraded);
       }
     };
+    let welcomed = false;
+    socket.addEventListener('message', () => {
+      welcomed = true;
+    });
     socket.onclose = (e) => {
       // 4401: the session ended (logout elsewhere, or its time ran out): back to the login page
-      if (e.code === 4401) return location.reload();
+      if (e.code === 4401) return location.assign('/?session=ended');
       if (this.stopped) return;
+      // refused before any message: perhaps the session ran out while we were away; ask once
+      if (!welcomed) void this.checkSession();
       this.handlers.onConnection('reconnecting');
       // back off to 10 s, with jitter so a room of tablets does not come back in one burst
       const delay = Math.min(10_000, 500 * 2 ** this.retry++) * (0.8 + Math.random() * 0.4);

@@ -1,4 +1,12 @@
-import { ApiError, currentSession, login, logout, type User } from './api.ts';
+import {
+  ApiError,
+  currentSession,
+  type LoginProvider,
+  login,
+  loginProviders,
+  logout,
+  type User,
+} from './api.ts';
 import { AlertBoard } from './board.ts';
 import { currentLang, setLang, t } from './i18n.ts';
 
@@ -8,6 +16,8 @@ const langButton = $<HTMLButtonElement>('lang');
 const logoutButton = $<HTMLButtonElement>('logout');
 let board: AlertBoard | null = null;
 let user: User | null = null;
+/** other ways to log in (a municipal identity provider), fetched once */
+let providers: LoginProvider[] = [];
 
 function renderLogin(message = ''): void {
   const form = document.createElement('form');
@@ -33,6 +43,22 @@ function renderLogin(message = ''): void {
       renderLogin(err instanceof ApiError && err.status === 429 ? t('tooMany') : t('wrongLogin'));
     }
   };
+  const redirects = providers.filter((p) => p.kind === 'redirect' && p.start && p.label);
+  if (redirects.length > 0) {
+    const list = document.createElement('div');
+    list.className = 'providers';
+    for (const p of redirects) {
+      const link = document.createElement('a');
+      link.className = 'button';
+      link.href = p.start!;
+      link.textContent = p.label![currentLang()];
+      list.append(link);
+    }
+    const or = document.createElement('p');
+    or.textContent = t('orPassword');
+    list.append(or);
+    form.querySelector('h2')!.after(list);
+  }
   main.replaceChildren(form);
   logoutButton.hidden = true;
   (form.querySelector('#username') as HTMLInputElement).focus();
@@ -89,6 +115,11 @@ logoutButton.onclick = async () => {
 
 setLang(currentLang());
 renderLangButton();
+// back from an identity provider that refused the login: say so, then clean the address bar
+const refused = new URLSearchParams(location.search).get('login') === 'refused';
+const ended = new URLSearchParams(location.search).get('session') === 'ended';
+if (refused || ended) history.replaceState(null, '', location.pathname);
+providers = await loginProviders().catch(() => []);
 user = await currentSession();
 if (user) renderApp();
-else renderLogin();
+else renderLogin(refused ? t('loginRefused') : ended ? t('sessionEnded') : '');
