@@ -9,6 +9,8 @@ import {
 } from './api.ts';
 import { AlertBoard } from './board.ts';
 import { currentLang, setLang, t } from './i18n.ts';
+import { renderOversight } from './oversight/page.ts';
+import { ot } from './oversight/texts.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const main = $('main');
@@ -74,20 +76,55 @@ function renderApp(): void {
   board?.stop();
   board = null;
   if (['staff', 'admin'].includes(user.role)) {
-    board = new AlertBoard(
-      main,
-      $('connection'),
-      $<HTMLButtonElement>('sound'),
-      $('announcer'),
-      $('platform-banner'),
-    );
-    board.start();
+    renderStaff(location.hash === '#overblik' ? 'oversight' : 'board');
   } else {
     const p = document.createElement('p');
     p.className = 'panel';
     p.textContent = t('notStaff');
     main.replaceChildren(p);
   }
+}
+
+/** Staff: the alert board, or the overview (reviews due, outcome statistics), from a small menu. */
+function renderStaff(view: 'board' | 'oversight'): void {
+  board?.stop();
+  board = null;
+  const nav = document.createElement('nav');
+  nav.className = 'views';
+  nav.setAttribute('aria-label', ot('nav'));
+  const content = document.createElement('div');
+  for (const [key, label, hash] of [
+    ['board', t('alerts'), '#alarmer'],
+    ['oversight', ot('nav'), '#overblik'],
+  ] as const) {
+    const link = document.createElement('a');
+    link.href = hash;
+    link.textContent = label;
+    if (key === view) link.setAttribute('aria-current', 'page');
+    link.onclick = (e) => {
+      e.preventDefault();
+      history.replaceState(null, '', hash);
+      renderStaff(key);
+    };
+    nav.append(link);
+  }
+  main.replaceChildren(nav, content);
+  if (view === 'oversight') {
+    $('connection').hidden = true;
+    $('sound').hidden = true;
+    void renderOversight(content).catch(() => {
+      content.textContent = t('failed');
+    });
+    return;
+  }
+  board = new AlertBoard(
+    content,
+    $('connection'),
+    $<HTMLButtonElement>('sound'),
+    $('announcer'),
+    $('platform-banner'),
+  );
+  board.start();
 }
 
 function renderLangButton(): void {

@@ -1,0 +1,115 @@
+import { el } from '../alert-card.ts';
+import { call } from '../api.ts';
+import { t } from '../i18n.ts';
+import { ot } from './texts.ts';
+
+interface Review {
+  homeId: string;
+  homeLabel: string;
+  category: string;
+  purpose: string;
+  reviewDue: string;
+  reference: string | null;
+  overdue: boolean;
+}
+interface Durations {
+  count: number;
+  median: number | null;
+  p90: number | null;
+}
+interface Outcome {
+  alerts: number;
+  resolved: number;
+  falseAlarmRate: number | null;
+  acknowledge: Durations;
+  resolve: Durations;
+}
+interface Report {
+  byRule: Record<string, Outcome>;
+  byTeam: Record<string, Outcome>;
+}
+
+const seconds = (s: number | null) => {
+  if (s === null) return '–';
+  if (s < 120) return `${Math.round(s)} s`;
+  return `${Math.round(s / 60)} min`;
+};
+const percent = (r: number | null) => (r === null ? '–' : `${Math.round(r * 100)} %`);
+
+function outcomeTable(caption: string, firstColumn: string, rows: Array<[string, Outcome]>): HTMLElement {
+  if (rows.length === 0) return el('p', {}, ot('noStats'));
+  const head = el(
+    'tr',
+    {},
+    ...[firstColumn, ot('alerts'), ot('falseRate'), ot('ackMedian'), ot('ackP90'), ot('resolveMedian')].map(
+      (h) => el('th', { scope: 'col' }, h),
+    ),
+  );
+  const body = rows.map(([name, o]) =>
+    el(
+      'tr',
+      {},
+      el('th', { scope: 'row' }, name),
+      el('td', {}, String(o.alerts)),
+      el('td', {}, percent(o.falseAlarmRate)),
+      el('td', {}, seconds(o.acknowledge.median)),
+      el('td', {}, seconds(o.acknowledge.p90)),
+      el('td', {}, seconds(o.resolve.median)),
+    ),
+  );
+  return el(
+    'div',
+    { className: 'table-scroll', tabIndex: 0, 'aria-label': caption },
+    el('table', {}, el('caption', {}, caption), el('thead', {}, head), el('tbody', {}, ...body)),
+  );
+}
+
+/**
+ * What staff and the municipality oversee: § 128 a decisions due for review (overdue said in
+ * words), and outcome statistics per alert kind and per team — never per employee.
+ */
+export async function renderOversight(root: HTMLElement): Promise<void> {
+  const [{ reviews }, report] = await Promise.all([
+    call<{ reviews: Review[] }>('GET', '/api/consent/reviews'),
+    call<Report>('GET', '/api/statistics'),
+  ]);
+  const reviewSection = el(
+    'section',
+    { 'aria-labelledby': 'reviews-title' },
+    el('h3', { id: 'reviews-title' }, ot('reviews')),
+  );
+  if (reviews.length === 0) reviewSection.append(el('p', {}, ot('noReviews')));
+  else {
+    const list = el('ul', { className: 'reviews' });
+    for (const r of reviews) {
+      list.append(
+        el(
+          'li',
+          { className: r.overdue ? 'overdue' : '' },
+          el('strong', {}, r.homeLabel),
+          ` – ${ot(`category_${r.category}`)}, ${ot(`purpose_${r.purpose}`)}${r.reference ? ` (${r.reference})` : ''}. `,
+          `${ot('reviewDue')}: ${r.reviewDue}. `,
+          el(
+            'span',
+            { className: `badge ${r.overdue ? 'critical' : 'medium'}` },
+            r.overdue ? ot('overdue') : ot('due'),
+          ),
+        ),
+      );
+    }
+    reviewSection.append(list);
+  }
+  const statsSection = el(
+    'section',
+    { 'aria-labelledby': 'stats-title' },
+    el('h3', { id: 'stats-title' }, ot('stats')),
+    el('p', { className: 'meta' }, ot('statsNote')),
+    outcomeTable(
+      ot('byRule'),
+      ot('rule'),
+      Object.entries(report.byRule).map(([rule, o]) => [t(`rule_${rule}`), o]),
+    ),
+    outcomeTable(ot('byTeam'), ot('team'), Object.entries(report.byTeam)),
+  );
+  root.replaceChildren(el('h2', {}, ot('title')), reviewSection, statsSection);
+}
