@@ -63,7 +63,27 @@ export class AlertService {
         this.refused.inc({ reason: 'unknown_home' });
         return null;
       }
-      const active = await this.o.store.alerts.findActive(candidate.homeId, candidate.rule);
+      const test = candidate.test === true || this.o.registry.home(candidate.homeId)?.test === true;
+      let active = await this.o.store.alerts.findActive(candidate.homeId, candidate.rule);
+      if (active && active.test !== test) {
+        // One open alert per home and rule, so a test and a real alert must never share one: a test
+        // must not add repeats to a real alert, and a real condition must never be swallowed by an
+        // open test alert that pages no one. The real one wins.
+        if (test) {
+          this.refused.inc({ reason: 'real_alert_open' });
+          return null;
+        }
+        const closed: Alert = {
+          ...active,
+          state: 'resolved',
+          acknowledgedAt: active.acknowledgedAt ?? candidate.at,
+          resolvedAt: candidate.at,
+          outcome: 'no_action_needed',
+          note: joinNotes(active.note, 'Closed by the platform: a real alert of the same kind was raised.'),
+        };
+        this.emit(await this.o.store.alerts.update(closed, 'resolved'));
+        active = null;
+      }
       if (active) {
         // Pressed again after someone took it on: a critical alert needs a human again, so it is
         // open once more and escalates anew (the earlier acknowledgement stays in its events).
@@ -102,7 +122,7 @@ export class AlertService {
           candidate.audience === 'care'
             ? this.o.consent.basis(candidate.homeId, candidate.category, 'alerts')
             : null,
-        test: candidate.test === true || this.o.registry.home(candidate.homeId)?.test === true,
+        test,
         escalationLevel: 0,
       };
       const event = await this.o.store.alerts.open(alert);

@@ -40,6 +40,11 @@ export interface Reading {
   seq: number;
   /** platform time when received, epoch ms */
   receivedAt: number;
+  /**
+   * Injected by a technician to test a home (never sent by a device): stored and evaluated like any
+   * reading, but an alert it raises is a test alert that pages no one. Absent on device readings.
+   */
+  test?: true;
 }
 
 export function wireReadings(payload: WirePayload): WireReading[] {

@@ -1,1 +1,7 @@
-export { Ingest, type IngestOptions, type IngestResult, type RejectReason } from './ingest.ts';
+export {
+  Ingest,
+  type IngestOptions,
+  type IngestResult,
+  type MessageOrigin,
+  type RejectReason,
+} from './ingest.ts';

@@ -33,6 +33,25 @@ const IMMEDIATE: Partial<Record<SensorKind, { rule: RuleKind; severity: Severity
   water_leak: { rule: 'water_leak', severity: 'high', summary: 'Water detected' },
 };
 
+function immediateFiring(
+  reading: Reading,
+  immediate: { rule: RuleKind; severity: Severity; summary: string },
+): Firing {
+  return {
+    rule: immediate.rule,
+    homeId: reading.homeId,
+    deviceId: reading.deviceId,
+    category: reading.category,
+    severity: immediate.severity,
+    audience: 'care',
+    at: reading.receivedAt,
+    evidence: {
+      readings: [{ deviceId: reading.deviceId, kind: reading.kind, value: reading.value, ts: reading.ts }],
+      summary: `${immediate.summary} at ${iso(reading.ts)}`,
+    },
+  };
+}
+
 const DEFAULTS = (parseHomeRuleSettings({}) as { ok: true; settings: HomeRuleSettings }).settings;
 
 /**
@@ -51,6 +70,9 @@ export class RuleEngine {
   private readonly offline: DeviceOfflineWatch;
   private readonly co = new CoWatch();
   private readonly battery = new LowBatteryWatch();
+  /** state of a technician's test readings in real homes, apart from the citizen's */
+  private readonly testCo = new CoWatch();
+  private readonly testBattery = new LowBatteryWatch();
   private readonly settings = new WeakMap<Home, HomeRuleSettings>();
   private timer: NodeJS.Timeout | undefined;
   private tickIntervalMs = 0;
@@ -106,25 +128,15 @@ export class RuleEngine {
     if (!home || !this.o.registry.device(reading.deviceId)) return;
     // Platform time: a device clock ahead of ours must not move timers (or windows) forward.
     const at = Math.min(reading.receivedAt, this.o.clock.now());
-    this.offline.heard(reading.deviceId, at);
+    if (reading.test && !home.test) {
+      this.onTestReading(reading, home, at);
+      return;
+    }
+    // a test reading was made by the platform: it says nothing about the device being alive
+    if (!reading.test) this.offline.heard(reading.deviceId, at);
     const immediate = IMMEDIATE[reading.kind];
     if (immediate) {
-      if (reading.value >= 1)
-        this.raise({
-          rule: immediate.rule,
-          homeId: reading.homeId,
-          deviceId: reading.deviceId,
-          category: reading.category,
-          severity: immediate.severity,
-          audience: 'care',
-          at: reading.receivedAt,
-          evidence: {
-            readings: [
-              { deviceId: reading.deviceId, kind: reading.kind, value: reading.value, ts: reading.ts },
-            ],
-            summary: `${immediate.summary} at ${iso(reading.ts)}`,
-          },
-        });
+      if (reading.value >= 1) this.raise(immediateFiring(reading, immediate));
       return;
     }
     switch (reading.kind) {
@@ -230,7 +242,24 @@ export class RuleEngine {
     );
   }
 
-  private raise(firing: Firing | null): void {
+  /**
+   * A technician's test reading in a real home is judged by the rules that decide on one reading
+   * (the immediate ones; CO and low battery on their own state) and raises test alerts only. It
+   * feeds no timer or state of the citizen's rules (inactivity, temperature spells, door at night,
+   * out of bed, device offline, CO re-fire), so a test can neither raise nor hide a real alert.
+   */
+  private onTestReading(reading: Reading, home: Home, at: number): void {
+    const immediate = IMMEDIATE[reading.kind];
+    if (immediate) {
+      if (reading.value >= 1) this.raise(immediateFiring(reading, immediate), true);
+    } else if (reading.kind === 'co') {
+      this.raise(this.testCo.reading(reading, at, this.settingsOf(home).co), true);
+    } else if (reading.kind === 'battery') {
+      this.raise(this.testBattery.reading(reading, at, this.settingsOf(home).lowBattery), true);
+    }
+  }
+
+  private raise(firing: Firing | null, testReading = false): void {
     if (!firing) return;
     const { rule, homeId } = firing;
     if (firing.audience === 'care' && !this.o.consent.allows(homeId, firing.category, 'alerts')) {
@@ -238,6 +267,7 @@ export class RuleEngine {
       return;
     }
     const test =
+      testReading ||
       this.o.registry.home(homeId)?.test === true ||
       (firing.deviceId !== null && this.o.registry.device(firing.deviceId)?.test === true);
     this.candidates.inc({ rule });

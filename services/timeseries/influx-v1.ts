@@ -74,7 +74,14 @@ export function createInfluxV1Store(options: {
       if (readings.length === 0) return;
       const points: IPoint[] = readings.map((r: Reading) => ({
         measurement: MEASUREMENT,
-        tags: { home: r.homeId, device: r.deviceId, kind: r.kind, category: r.category },
+        tags: {
+          home: r.homeId,
+          device: r.deviceId,
+          kind: r.kind,
+          category: r.category,
+          // only on test readings, so a device's series stay as they were
+          ...(r.test ? { test: 'true' } : {}),
+        },
         fields: { value: r.value, seq: r.seq },
         timestamp: r.ts,
       }));
@@ -90,6 +97,7 @@ export function createInfluxV1Store(options: {
       ];
       if (q.kinds?.length) where.push(orList('kind', q.kinds, SAFE_WORD));
       if (q.categories?.length) where.push(orList('category', q.categories, SAFE_WORD));
+      if (q.deviceIds?.length) where.push(orList('device', q.deviceIds, SAFE_ID));
       const limit = Math.max(1, Math.min(q.limit ?? 10_000, 100_000));
       const rows = await influx.query<{
         time: Date;
@@ -98,8 +106,9 @@ export function createInfluxV1Store(options: {
         category: string;
         value: number;
         seq: number;
+        test: string | null;
       }>(
-        `SELECT "value", "seq", "device", "kind", "category" FROM "${MEASUREMENT}" WHERE ${where.join(' AND ')} ORDER BY time ASC LIMIT ${limit}`,
+        `SELECT "value", "seq", "device", "kind", "category", "test" FROM "${MEASUREMENT}" WHERE ${where.join(' AND ')} ORDER BY time ${q.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ${limit}`,
         { precision: 'ms' },
       );
       return rows.map(
@@ -111,6 +120,7 @@ export function createInfluxV1Store(options: {
           value: r.value,
           ts: r.time.getTime(),
           seq: r.seq,
+          ...(r.test === 'true' ? { test: true as const } : {}),
         }),
       );
     },

@@ -64,16 +64,17 @@ export function createInfluxV2Store(options: {
         flushInterval: 0,
       });
       for (const r of readings) {
-        writeApi.writePoint(
-          new Point(MEASUREMENT)
-            .tag('home', r.homeId)
-            .tag('device', r.deviceId)
-            .tag('kind', r.kind)
-            .tag('category', r.category)
-            .floatField('value', r.value)
-            .intField('seq', r.seq)
-            .timestamp(r.ts),
-        );
+        const point = new Point(MEASUREMENT)
+          .tag('home', r.homeId)
+          .tag('device', r.deviceId)
+          .tag('kind', r.kind)
+          .tag('category', r.category)
+          .floatField('value', r.value)
+          .intField('seq', r.seq)
+          .timestamp(r.ts);
+        // only on test readings, so a device's series stay as they were
+        if (r.test) point.tag('test', 'true');
+        writeApi.writePoint(point);
       }
       await writeApi.close();
     },
@@ -87,13 +88,14 @@ export function createInfluxV2Store(options: {
       ];
       if (q.kinds?.length) filters.push(inList('kind', q.kinds));
       if (q.categories?.length) filters.push(inList('category', q.categories));
+      if (q.deviceIds?.length) filters.push(inList('device', q.deviceIds));
       const filter = filters.map((f) => `(${f})`).join(' and ');
       const query = flux`from(bucket: ${options.bucket})
         |> range(start: ${new Date(q.from)}, stop: ${new Date(q.to + 1)})
         |> filter(fn: (r) => ${fluxExpression(filter)})
         |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
         |> group()
-        |> sort(columns: ["_time"])
+        |> sort(columns: ["_time"], desc: ${q.order === 'desc'})
         |> limit(n: ${limit})`;
       const rows = await client.getQueryApi(options.org).collectRows<Record<string, unknown>>(query);
       return rows.map(
@@ -105,6 +107,7 @@ export function createInfluxV2Store(options: {
           value: Number(r.value),
           ts: Date.parse(String(r._time)),
           seq: Number(r.seq),
+          ...(r.test === 'true' ? { test: true as const } : {}),
         }),
       );
     },

@@ -9,17 +9,25 @@ export interface ReadingPoint {
   value: number;
   ts: number;
   seq: number;
+  /** a technician's test reading (tag `test`, present only on those) */
+  test?: true;
 }
 
 export interface ReadingQuery {
   homeId: string;
   kinds?: SensorKind[];
   categories?: ReadingCategory[];
+  deviceIds?: string[];
   /** epoch ms, inclusive */
   from: number;
   /** epoch ms, inclusive */
   to: number;
   limit?: number;
+  /**
+   * 'desc': newest first, so `limit` keeps the newest points (the latest battery level, the most
+   * recent part of a chart) rather than the oldest. Default 'asc'.
+   */
+  order?: 'asc' | 'desc';
 }
 
 /** Where readings are kept. Pseudonymous ids only: no names or personal numbers ever reach it. */
@@ -29,7 +37,7 @@ export interface ReadingStore {
   ensureReady(): Promise<void>;
   /** one batch, in as few HTTP requests as possible */
   write(readings: readonly Reading[]): Promise<void>;
-  /** oldest first */
+  /** oldest first, unless `order: 'desc'` */
   query(q: ReadingQuery): Promise<ReadingPoint[]>;
   /** erases every point of one home (a citizen's erasure request) */
   eraseHome(homeId: string): Promise<void>;
