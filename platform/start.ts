@@ -192,6 +192,9 @@ export async function startPlatform(
           }
         : {}),
       ...(options.checkResponses ? { checkResponses: true } : {}),
+      lastSeen: (deviceId) => broker.lastSeen(deviceId),
+      readings,
+      ingest,
       ...(config.publicUrl ? { allowedOrigins: [new URL(config.publicUrl).origin] } : {}),
       readiness: {
         store: async () => {

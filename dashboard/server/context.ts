@@ -1,9 +1,11 @@
 import type { AlertService } from '../../services/alerts/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
 import type { HealthView } from '../../services/health/index.ts';
+import type { Ingest } from '../../services/ingest/index.ts';
 import type { Registry } from '../../services/registry/index.ts';
 import type { Clock, Logger, Metrics } from '../../services/runtime/index.ts';
 import type { Store, User } from '../../services/store/index.ts';
+import type { ReadingStore } from '../../services/timeseries/index.ts';
 import type { IdentityProvider } from './identity/index.ts';
 import type { SessionStore } from './sessions.ts';
 
@@ -25,6 +27,10 @@ export interface DashboardContext {
   health?: HealthView;
   /** when a device was last heard from, if the broker knows */
   lastSeen?: (deviceId: string) => number | undefined;
+  /** InfluxDB, for charts and battery levels; without it those endpoints answer 503 */
+  readings?: ReadingStore;
+  /** the real ingest path, for a technician's test readings */
+  ingest?: Pick<Ingest, 'handleMessage'>;
 }
 
 export interface Actor {

@@ -12,7 +12,8 @@ export function sendError(res: Response, err: TryghedError): void {
     err.issues.length > 0 || err.code === 'bad_request'
       ? { issues: err.issues.length ? err.issues : [{ path: '(request)', message: err.message }] }
       : {};
-  res.status(err.status).json({ error: err.code, message: err.message, ...issues });
+  const detail = Object.keys(err.detail).length > 0 ? { detail: err.detail } : {};
+  res.status(err.status).json({ error: err.code, message: err.message, ...issues, ...detail });
 }
 
 /** What express's body parser (body-parser) throws, as far as we read it. */

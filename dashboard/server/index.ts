@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AlertService } from '../../services/alerts/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
 import type { HealthView } from '../../services/health/index.ts';
+import type { Ingest } from '../../services/ingest/index.ts';
 import type { Registry } from '../../services/registry/index.ts';
 import {
   type Clock,
@@ -13,6 +14,7 @@ import {
   TryghedError,
 } from '../../services/runtime/index.ts';
 import type { Store } from '../../services/store/index.ts';
+import type { ReadingStore } from '../../services/timeseries/index.ts';
 import {
   type AnyApiRoute,
   defineRoute,
@@ -29,9 +31,11 @@ import { type IdentityProvider, LocalAccounts, type OidcSettings, OpenIdConnect 
 import { LiveChannel } from './live.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { deviceRoutes } from './routes/devices.ts';
 import { homeRoutes } from './routes/homes.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { oversightRoutes } from './routes/oversight.ts';
+import { readingRoutes } from './routes/readings.ts';
 import { statusRoutes } from './routes/status.ts';
 import { SessionStore } from './sessions.ts';
 import { webRoutes } from './web.ts';
@@ -62,6 +66,8 @@ export interface DashboardOptions {
   lastSeen?: (deviceId: string) => number | undefined;
   /** the platform's health; staff see its degraded reasons on /api/status and /live */
   health?: HealthView;
+  readings?: ReadingStore;
+  ingest?: Pick<Ingest, 'handleMessage'>;
 }
 
 export interface Dashboard {
@@ -124,6 +130,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ),
     ...(o.lastSeen ? { lastSeen: o.lastSeen } : {}),
     ...(o.health ? { health: o.health } : {}),
+    ...(o.readings ? { readings: o.readings } : {}),
+    ...(o.ingest ? { ingest: o.ingest } : {}),
   };
   // Every /api route is declared here, once: the declarations mount, validate and document it.
   const routes: AnyApiRoute[] = [
@@ -133,6 +141,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...adminRoutes(ctx),
     ...oversightRoutes(ctx),
     ...statusRoutes(ctx),
+    ...deviceRoutes(ctx),
+    ...readingRoutes(ctx),
   ];
   let document: OpenApiDocument | undefined;
   routes.push(

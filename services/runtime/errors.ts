@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'no_history_consent'
   | 'payload_too_large'
   | 'rate_limited'
   | 'invalid_config'
@@ -20,6 +21,8 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  // a refusal the person can act on: the citizen has not consented to keeping this history
+  no_history_consent: 403,
   payload_too_large: 413,
   rate_limited: 429,
   invalid_config: 500,
@@ -40,14 +43,17 @@ export class TryghedError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options: { cause?: unknown; issues?: FieldIssue[] } = {},
+    options: { cause?: unknown; issues?: FieldIssue[]; detail?: Record<string, string> } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'TryghedError';
     this.status = STATUS[code];
     this.issues = options.issues ?? [];
+    this.detail = options.detail ?? {};
   }
   readonly issues: FieldIssue[];
+  /** facts a client acts on, sent as `detail` (e.g. `category` with no_history_consent); never personal data */
+  readonly detail: Record<string, string>;
 }
 
 export const notFound = (what: string) => new TryghedError('not_found', `${what} not found`);

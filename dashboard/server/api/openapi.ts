@@ -27,6 +27,10 @@ const ERROR_TEXT: Record<ErrorCode, [number, string]> = {
   forbidden: [403, 'Missing CSRF token, or the role may not do this.'],
   not_found: [404, 'Not found, or not visible to this person.'],
   conflict: [409, 'Conflicts with the current state.'],
+  no_history_consent: [
+    403,
+    'The citizen has not consented to keeping a history of this category; `detail.category` names it.',
+  ],
   payload_too_large: [413, 'The request body is too large.'],
   rate_limited: [429, 'Too many attempts; wait and try again.'],
   invalid_config: [500, 'The server is misconfigured.'],

@@ -43,6 +43,10 @@ export const ErrorBody = z.strictObject({
       }),
     )
     .optional(),
+  detail: z
+    .record(z.string(), z.string())
+    .optional()
+    .meta({ description: 'facts to act on, e.g. `category` with no_history_consent' }),
 });
 
 const epochMs = z.number().int().meta({ description: 'epoch milliseconds' });

@@ -32,6 +32,8 @@ const NewDevice = z
     kinds: z.array(SensorKind).min(1).max(11),
     role: z.enum(['sensor', 'gateway']).optional(),
     test: z.boolean().optional(),
+    /** seconds between the device's regular reports; offline after 2.5 x this */
+    reportIntervalS: z.number().int().min(10).max(86_400).optional(),
   })
   .strict();
 const NewUser = z

@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import { categoryOf, HomeId, SensorKind, topics } from '../../../services/domain/index.ts';
+import type { RejectReason } from '../../../services/ingest/index.ts';
+import { notFound, TryghedError } from '../../../services/runtime/index.ts';
+import type { UserRole } from '../../../services/store/index.ts';
+import { canSeeHome } from '../access.ts';
+import { type AnyApiRoute, defineRoute } from '../api/route.ts';
+import { DeviceView, HomeSummary } from '../api/schemas.ts';
+import { audit, type DashboardContext } from '../context.ts';
+import { deviceStatuses } from '../device-status.ts';
+
+const epochMs = z.number().int().meta({ description: 'epoch milliseconds' });
+const HomeParams = z.object({ homeId: HomeId });
+const DeviceParams = z.object({ deviceId: HomeId });
+const HomePatch = z.object({ test: z.boolean() }).strict();
+const DevicePatch = z
+  .object({
+    test: z.boolean().optional(),
+    /** seconds between a device's regular reports; 10 s to one day */
+    reportIntervalS: z.number().int().min(10).max(86_400).optional(),
+  })
+  .strict()
+  .refine((p) => p.test !== undefined || p.reportIntervalS !== undefined, 'give test or reportIntervalS');
+/** Only kind and value: time and sequence number are the platform's. */
+const TestReading = z
+  .object({ kind: SensorKind, value: z.union([z.number().finite(), z.boolean()]) })
+  .strict();
+
+const DeviceStatusView = z.strictObject({
+  id: z.string(),
+  role: z.enum(['sensor', 'gateway']),
+  kinds: z.array(SensorKind),
+  test: z.boolean(),
+  reportIntervalS: z.number(),
+  lastSeen: epochMs.nullable().meta({ description: 'when the broker last received from it, since start' }),
+  status: z
+    .enum(['online', 'offline', 'never_seen'])
+    .meta({ description: 'online: a message received within 2.5 report intervals' }),
+  battery: z.strictObject({ value: z.number(), ts: epochMs }).nullable(),
+});
+
+/** Why ingest refused a test reading, said so a technician can act on it. */
+const REFUSAL: Partial<Record<RejectReason, (kind: SensorKind) => TryghedError>> = {
+  kind_not_declared: (kind) =>
+    new TryghedError('bad_request', `the device does not report ${kind}`, {
+      issues: [{ in: 'body', path: 'kind', message: 'kind_not_declared' }],
+    }),
+  no_consent: (kind) =>
+    new TryghedError(
+      'conflict',
+      `the citizen has consented neither to alerts nor to history for ${categoryOf(kind)}; the reading was dropped, as a device's would be`,
+      { issues: [{ in: 'body', path: 'kind', message: 'no_consent' }] },
+    ),
+  schema: () =>
+    new TryghedError('bad_request', 'not a valid reading', {
+      issues: [{ in: 'body', path: 'value', message: 'schema' }],
+    }),
+};
+
+/** Why someone reads a home's devices or readings: the audit log records it. */
+export function purposeOf(role: UserRole): string {
+  return role === 'technician' ? 'maintenance' : role === 'admin' ? 'administration' : 'care';
+}
+
+/**
+ * Devices as technicians manage them: connectivity, test marks, report intervals, and test readings
+ * sent through the real ingest path. Staff read the device list of their own teams' homes.
+ */
+export function deviceRoutes(ctx: DashboardContext): AnyApiRoute[] {
+  let testSeq = 0;
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/homes/:homeId/devices',
+      summary: "A home's devices: online or not, battery level",
+      description: 'For staff of the home, technicians and administrators; audited with its purpose.',
+      tag: 'devices',
+      access: ['staff', 'technician', 'admin'],
+      params: HomeParams,
+      response: {
+        status: 200,
+        description: 'the devices',
+        schema: z.strictObject({ devices: z.array(DeviceStatusView), at: epochMs }),
+      },
+      errors: ['not_found'],
+      handle: async ({ params, actor }) => {
+        const home = ctx.registry.home(params.homeId);
+        if (!home || !canSeeHome(actor.user, home.id, ctx.registry)) throw notFound('home');
+        audit(ctx, actor, 'devices.read', home.id, purposeOf(actor.user.role));
+        return { devices: await deviceStatuses(ctx, home.id), at: ctx.clock.now() };
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/api/homes/:homeId',
+      summary: 'Mark a home as test (its alerts never page staff) or not',
+      tag: 'provisioning',
+      access: ['admin', 'technician'],
+      params: HomeParams,
+      body: HomePatch,
+      response: { status: 200, description: 'the home', schema: z.strictObject({ home: HomeSummary }) },
+      errors: ['not_found'],
+      handle: async ({ params, body, actor }) => {
+        if (!ctx.registry.home(params.homeId)) throw notFound('home');
+        const home = await ctx.registry.updateHome(params.homeId, { test: body.test });
+        audit(ctx, actor, 'home.update', home.id, 'provisioning', `test=${body.test}`);
+        const { id, label, teamId, timezone, test } = home;
+        return { home: { id, label, teamId, timezone, test } };
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/api/devices/:deviceId',
+      summary: 'Mark a device as test or not, or change its report interval',
+      tag: 'provisioning',
+      access: ['admin', 'technician'],
+      params: DeviceParams,
+      body: DevicePatch,
+      response: { status: 200, description: 'the device', schema: z.strictObject({ device: DeviceView }) },
+      errors: ['not_found'],
+      handle: async ({ params, body, actor }) => {
+        if (!ctx.registry.device(params.deviceId)) throw notFound('device');
+        const device = await ctx.registry.updateDevice(params.deviceId, {
+          ...(body.test !== undefined ? { test: body.test } : {}),
+          ...(body.reportIntervalS !== undefined ? { reportIntervalS: body.reportIntervalS } : {}),
+        });
+        audit(ctx, actor, 'device.update', device.homeId, 'provisioning', device.id);
+        const { secretHash: _hidden, ...visible } = device;
+        return { device: visible };
+      },
+    }),
+    // A test reading takes a device's path (topic, schema, declared kind, consent, storage, rules),
+    // marked as test: any alert it raises is a test alert that pages no one.
+    defineRoute({
+      method: 'post',
+      path: '/api/devices/:deviceId/test-reading',
+      summary: 'Send a test reading for a device through the real ingest path',
+      description:
+        'Stored with history consent like any reading (tagged test); any alert it raises is a test alert, shown to technicians only.',
+      tag: 'devices',
+      access: ['admin', 'technician'],
+      params: DeviceParams,
+      body: TestReading,
+      response: {
+        status: 200,
+        description: 'accepted by ingest',
+        schema: z.strictObject({
+          reading: z.strictObject({
+            deviceId: z.string(),
+            homeId: z.string(),
+            kind: SensorKind,
+            value: z.union([z.number(), z.boolean()]),
+            ts: epochMs,
+            seq: z.number().int(),
+            test: z.literal(true),
+          }),
+          stored: z.boolean().meta({ description: 'kept in InfluxDB (history consent, or technical)' }),
+          evaluated: z.boolean().meta({ description: 'judged by the alert rules (alerts consent)' }),
+        }),
+      },
+      errors: ['not_found', 'conflict', 'unavailable'],
+      handle: ({ params, body, actor }) => {
+        const device = ctx.registry.device(params.deviceId);
+        if (!device) throw notFound('device');
+        if (!ctx.ingest) throw new TryghedError('unavailable', 'test readings are not available here');
+        const reading = { kind: body.kind, value: body.value, ts: ctx.clock.now(), seq: ++testSeq };
+        const result = ctx.ingest.handleMessage(
+          topics.readings(device.homeId, device.id),
+          Buffer.from(JSON.stringify(reading)),
+          { test: true },
+        );
+        audit(ctx, actor, 'device.test_reading', device.homeId, 'maintenance', `${device.id}/${body.kind}`);
+        const reason = result.rejected[0];
+        if (result.accepted === 0) {
+          throw (
+            (reason && REFUSAL[reason]?.(body.kind)) ??
+            new TryghedError('conflict', `the reading was refused: ${reason ?? 'unknown'}`)
+          );
+        }
+        const category = categoryOf(body.kind);
+        return {
+          reading: { deviceId: device.id, homeId: device.homeId, ...reading, test: true as const },
+          stored: ctx.consent.allows(device.homeId, category, 'history'),
+          evaluated: ctx.consent.allows(device.homeId, category, 'alerts'),
+        };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,387 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Platform } from '../platform/start.ts';
+import { topics, type WireReading } from '../services/domain/index.ts';
+import { ManualClock } from '../services/runtime/index.ts';
+import { ApiClient } from './harness/api.ts';
+import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
+import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
+
+interface DeviceStatusBody {
+  devices: Array<{
+    id: string;
+    status: 'online' | 'offline' | 'never_seen';
+    lastSeen: number | null;
+    reportIntervalS: number;
+    battery: { value: number; ts: number } | null;
+    test: boolean;
+  }>;
+}
+interface AlertsBody {
+  alerts: Array<{ id: string; homeId: string; rule: string; test: boolean; state: string }>;
+}
+
+/**
+ * The technician's work and the staff home view on the real platform: provisioning with a secret
+ * shown once that the real broker accepts, device connectivity, readings only with history consent,
+ * and test readings that are stored and evaluated but raise test alerts that never reach care staff.
+ */
+describe('technician and home view API', () => {
+  const dir = tempDir();
+  const database = uniqueDatabase('technician');
+  // the platform's clock, moved by hand to make a device go offline without waiting
+  const clock = new ManualClock(Date.now());
+  let platform: Platform;
+  let admin: ApiClient;
+  let tech: ApiClient;
+  let staffA: ApiClient;
+  let staffB: ApiClient;
+  const devices: MqttClient[] = [];
+  const password = 'password-123';
+  let seq = 0;
+
+  const connect = async (deviceId: string, secret: string) => {
+    const client = await mqtt.connectAsync(platform.mqttUrl, {
+      clientId: deviceId,
+      username: deviceId,
+      password: secret,
+      reconnectPeriod: 0,
+    });
+    devices.push(client);
+    return client;
+  };
+  const publish = (
+    client: MqttClient,
+    homeId: string,
+    deviceId: string,
+    kind: WireReading['kind'],
+    value: number,
+  ) =>
+    client.publishAsync(
+      topics.readings(homeId, deviceId),
+      JSON.stringify({ kind, value, ts: clock.now(), seq: ++seq } satisfies WireReading),
+      { qos: 1 },
+    );
+  const statusOf = async (client: ApiClient, homeId: string, deviceId: string) =>
+    (await client.ok<DeviceStatusBody>('GET', `/api/homes/${homeId}/devices`)).devices.find(
+      (d) => d.id === deviceId,
+    );
+
+  beforeAll(async () => {
+    platform = await startTestPlatform({ dataDir: dir.path, database, clock });
+    const url = platform.dashboardUrl;
+    admin = await ApiClient.login(url, TEST_ADMIN.username, TEST_ADMIN.password);
+    for (const team of ['team-a', 'team-b']) await admin.ok('POST', '/api/teams', { id: team, name: team });
+    await admin.ok('POST', '/api/homes', { id: 'home-a', label: 'Borger A', teamId: 'team-a' });
+    await admin.ok('POST', '/api/homes', { id: 'home-b', label: 'Borger B', teamId: 'team-b' });
+    const users: Array<[string, string, string[], string?]> = [
+      ['staff-a', 'staff', ['team-a']],
+      ['staff-b', 'staff', ['team-b']],
+      ['tech', 'technician', []],
+      ['citizen-a', 'citizen', [], 'home-a'],
+    ];
+    for (const [username, role, teamIds, homeId] of users) {
+      await admin.ok('POST', '/api/users', {
+        username,
+        password,
+        displayName: username,
+        role,
+        teamIds,
+        ...(homeId ? { homeId } : {}),
+      });
+    }
+    const citizen = await ApiClient.login(url, 'citizen-a', password);
+    // environment: alerts and history; emergency: alerts only, no history
+    for (const [category, purpose] of [
+      ['environment', 'alerts'],
+      ['environment', 'history'],
+      ['emergency', 'alerts'],
+    ]) {
+      await citizen.ok('POST', '/api/homes/home-a/consent', {
+        category,
+        purpose,
+        action: 'grant',
+        channel: 'web',
+        textVersion: 'v1',
+      });
+    }
+    tech = await ApiClient.login(url, 'tech', password);
+    staffA = await ApiClient.login(url, 'staff-a', password);
+    staffB = await ApiClient.login(url, 'staff-b', password);
+  });
+
+  afterAll(async () => {
+    await Promise.all(devices.map((d) => d.endAsync()));
+    await platform?.close();
+    dir.remove();
+  });
+
+  it('provisions a device whose secret is shown once and works against the real broker', async () => {
+    const res = await tech.ok<{ device: Record<string, unknown>; secret: string }>(
+      'POST',
+      '/api/homes/home-a/devices',
+      { id: 'env-a', kinds: ['temperature', 'smoke', 'battery', 'fall'], reportIntervalS: 60 },
+    );
+    expect(res.secret).toMatch(/.{16,}/);
+    expect(res.device).toMatchObject({ id: 'env-a', reportIntervalS: 60, test: false });
+    expect(res.device).not.toHaveProperty('secretHash');
+    // never again: neither the device list nor the home shows it
+    const list = await tech.request('GET', '/api/homes/home-a/devices');
+    const home = await tech.request('GET', '/api/homes/home-a');
+    expect(JSON.stringify(list.body)).not.toContain(res.secret);
+    expect(JSON.stringify(home.body)).not.toContain(res.secret);
+
+    const device = await connect('env-a', res.secret);
+    await publish(device, 'home-a', 'env-a', 'temperature', 21);
+    await eventually(() => platform.broker.lastSeen('env-a') !== undefined, {
+      what: 'the broker to hear it',
+    });
+    await expect(
+      mqtt.connectAsync(platform.mqttUrl, {
+        clientId: 'env-a-wrong',
+        username: 'env-a',
+        password: 'not-the-secret',
+        reconnectPeriod: 0,
+      }),
+    ).rejects.toThrow();
+  });
+
+  it('rotating a secret: the old one is refused, the new one works', async () => {
+    const first = await tech.ok<{ secret: string }>('POST', '/api/homes/home-a/devices', {
+      id: 'door-a',
+      kinds: ['battery'],
+    });
+    const { secret } = await tech.ok<{ secret: string }>('POST', '/api/homes/home-a/devices/door-a/secret');
+    expect(secret).not.toBe(first.secret);
+    await expect(
+      mqtt.connectAsync(platform.mqttUrl, {
+        clientId: 'door-a',
+        username: 'door-a',
+        password: first.secret,
+        reconnectPeriod: 0,
+      }),
+    ).rejects.toThrow();
+    const client = await connect('door-a', secret);
+    expect(client.connected).toBe(true);
+    const staff = await staffA.request('POST', '/api/homes/home-a/devices/door-a/secret');
+    expect(staff.status).toBe(403);
+  });
+
+  it('a device is online while it reports, offline after 2.5 report intervals, never_seen before', async () => {
+    await tech.ok('POST', '/api/homes/home-a/devices', {
+      id: 'leak-a',
+      kinds: ['water_leak', 'battery'],
+      reportIntervalS: 20,
+    });
+    expect((await statusOf(tech, 'home-a', 'leak-a'))?.status).toBe('never_seen');
+    const { secret } = await tech.ok<{ secret: string }>('POST', '/api/homes/home-a/devices/leak-a/secret');
+    const client = await connect('leak-a', secret);
+    await publish(client, 'home-a', 'leak-a', 'battery', 87);
+    const online = await eventually(
+      async () => {
+        const s = await statusOf(staffA, 'home-a', 'leak-a');
+        return s?.status === 'online' && s.battery !== null && s;
+      },
+      { what: 'online with a battery level' },
+    );
+    expect(online).toMatchObject({ status: 'online', reportIntervalS: 20, battery: { value: 87 } });
+
+    clock.advance(20 * 2.5 * 1000 - 1000);
+    expect((await statusOf(staffA, 'home-a', 'leak-a'))?.status).toBe('online');
+    clock.advance(2000);
+    expect((await statusOf(staffA, 'home-a', 'leak-a'))?.status).toBe('offline');
+    // a longer interval, set by the technician, makes it online again without a message
+    await tech.ok('PATCH', '/api/devices/leak-a', { reportIntervalS: 600 });
+    expect((await statusOf(tech, 'home-a', 'leak-a'))?.status).toBe('online');
+    // staff of another team: the home does not exist for them
+    expect((await staffB.request('GET', '/api/homes/home-a/devices')).status).toBe(404);
+  });
+
+  it('readings: a chart for a category with history consent, 403 no_history_consent without, 404 for another team', async () => {
+    const client = devices[0]!;
+    // one point per series and instant in InfluxDB: each reading at its own time
+    for (const v of [19.5, 22, 20.25]) {
+      clock.advance(1000);
+      await publish(client, 'home-a', 'env-a', 'temperature', v);
+    }
+    await publish(client, 'home-a', 'env-a', 'fall', 0);
+    type Body = {
+      category: string;
+      series: Array<{
+        deviceId: string;
+        summary: { count: number; min: number; max: number; last: { value: number } };
+        points: Array<{ ts: number; value: number }>;
+      }>;
+    };
+    const body = await eventually(
+      async () => {
+        const b = await staffA.ok<Body>('GET', '/api/homes/home-a/readings?kind=temperature&range=24h');
+        return b.series[0]?.summary.count === 4 && b;
+      },
+      { what: 'four temperature readings in InfluxDB' },
+    );
+    expect(body.category).toBe('environment');
+    expect(body.series[0]).toMatchObject({
+      deviceId: 'env-a',
+      summary: { count: 4, min: 19.5, max: 22, last: { value: 20.25 } },
+    });
+    expect(body.series[0]!.points.map((p) => p.value)).toEqual([21, 19.5, 22, 20.25]);
+    expect((await staffA.request('GET', '/api/homes/home-a/readings?kind=temperature&range=7d')).status).toBe(
+      200,
+    );
+
+    const refused = await staffA.request('GET', '/api/homes/home-a/readings?kind=fall&range=24h');
+    expect(refused).toMatchObject({
+      status: 403,
+      body: { error: 'no_history_consent', detail: { category: 'emergency' } },
+    });
+    // the fall reading was evaluated (alerts consent) but never stored (no history consent)
+    const stored = await platform.readings.query({
+      homeId: 'home-a',
+      kinds: ['fall'],
+      from: clock.now() - 60_000,
+      to: clock.now() + 60_000,
+    });
+    expect(stored).toEqual([]);
+
+    expect(
+      (await staffB.request('GET', '/api/homes/home-a/readings?kind=temperature&range=24h')).status,
+    ).toBe(404);
+    expect((await staffB.request('GET', '/api/homes/nope/readings?kind=temperature')).status).toBe(404);
+    expect((await staffA.request('GET', '/api/homes/home-a/readings?kind=weather')).status).toBe(400);
+
+    const audit = await platform.store.audit.listByHome('home-a');
+    expect(
+      audit.some(
+        (e) =>
+          e.action === 'readings.read' &&
+          e.actorId === staffA.user?.id &&
+          e.purpose === 'care' &&
+          e.detail === 'temperature/24h',
+      ),
+    ).toBe(true);
+  });
+
+  it('a test reading is stored and raises a test alert that staff never see; the technician clears it', async () => {
+    const sent = await tech.ok<{ stored: boolean; reading: { ts: number } }>(
+      'POST',
+      '/api/devices/env-a/test-reading',
+      { kind: 'smoke', value: 1 },
+    );
+    expect(sent.stored).toBe(true);
+    const points = await eventually(
+      async () => {
+        const found = await platform.readings.query({
+          homeId: 'home-a',
+          kinds: ['smoke'],
+          from: sent.reading.ts - 1000,
+          to: sent.reading.ts + 1000,
+        });
+        return found.length > 0 && found;
+      },
+      { what: 'the test reading in InfluxDB' },
+    );
+    expect(points[0]).toMatchObject({ deviceId: 'env-a', kind: 'smoke', value: 1, test: true });
+
+    const alert = await eventually(
+      async () =>
+        (await tech.ok<AlertsBody>('GET', '/api/alerts')).alerts.find(
+          (a) => a.homeId === 'home-a' && a.rule === 'smoke',
+        ),
+      { what: 'the technician to see the test alert' },
+    );
+    expect(alert.test).toBe(true);
+    const staffSees = await staffA.ok<AlertsBody>('GET', '/api/alerts');
+    expect(staffSees.alerts.find((a) => a.id === alert.id)).toBeUndefined();
+    expect((await staffA.request('GET', `/api/alerts/${alert.id}`)).status).toBe(404);
+
+    await tech.ok('POST', `/api/alerts/${alert.id}/resolve`, { outcome: 'no_action_needed', note: 'test' });
+    const after = await tech.ok<AlertsBody>('GET', '/api/alerts');
+    expect(after.alerts.find((a) => a.id === alert.id)).toBeUndefined();
+  });
+
+  it('a test reading goes through validation: undeclared kinds and kinds without consent are refused', async () => {
+    const undeclared = await tech.request('POST', '/api/devices/env-a/test-reading', {
+      kind: 'door',
+      value: 1,
+    });
+    expect(undeclared.status).toBe(400);
+    await tech.ok('POST', '/api/homes/home-a/devices', { id: 'bed-a', kinds: ['bed'] });
+    const noConsent = await tech.request('POST', '/api/devices/bed-a/test-reading', {
+      kind: 'bed',
+      value: 1,
+    });
+    expect(noConsent).toMatchObject({
+      status: 409,
+      body: { error: 'conflict', issues: [{ path: 'kind', message: 'no_consent' }] },
+    });
+    const staff = await staffA.request('POST', '/api/devices/env-a/test-reading', {
+      kind: 'smoke',
+      value: 1,
+    });
+    expect(staff.status).toBe(403);
+    const unknown = await tech.request('POST', '/api/devices/nope/test-reading', { kind: 'smoke', value: 1 });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('a real alert is never swallowed by an open test alert of the same kind', async () => {
+    await tech.ok('POST', '/api/devices/env-a/test-reading', { kind: 'fall', value: 1 });
+    const testAlert = await eventually(
+      async () =>
+        (await tech.ok<AlertsBody>('GET', '/api/alerts')).alerts.find(
+          (a) => a.homeId === 'home-a' && a.rule === 'fall' && a.test,
+        ),
+      { what: 'the test fall alert' },
+    );
+    await publish(devices[0]!, 'home-a', 'env-a', 'fall', 1);
+    const real = await eventually(
+      async () =>
+        (await staffA.ok<AlertsBody>('GET', '/api/alerts')).alerts.find(
+          (a) => a.homeId === 'home-a' && a.rule === 'fall',
+        ),
+      { what: 'staff to see the real fall alert' },
+    );
+    expect(real.test).toBe(false);
+    expect(real.id).not.toBe(testAlert.id);
+    expect((await platform.alerts.get(testAlert.id))?.state).toBe('resolved');
+    await staffA.ok('POST', `/api/alerts/${real.id}/resolve`, { outcome: 'false_alarm', note: '' });
+  });
+
+  it('marking a home as test makes alerts of its real devices test alerts', async () => {
+    const patched = await tech.ok<{ home: { test: boolean } }>('PATCH', '/api/homes/home-a', { test: true });
+    expect(patched.home.test).toBe(true);
+    await publish(devices[0]!, 'home-a', 'env-a', 'smoke', 1);
+    const alert = await eventually(
+      async () =>
+        (await tech.ok<AlertsBody>('GET', '/api/alerts')).alerts.find(
+          (a) => a.homeId === 'home-a' && a.rule === 'smoke',
+        ),
+      { what: 'the smoke alert of the test home' },
+    );
+    expect(alert.test).toBe(true);
+    expect((await staffA.ok<AlertsBody>('GET', '/api/alerts')).alerts.some((a) => a.id === alert.id)).toBe(
+      false,
+    );
+    await tech.ok('PATCH', '/api/homes/home-a', { test: false });
+    await tech.ok('POST', `/api/alerts/${alert.id}/resolve`, { outcome: 'no_action_needed', note: '' });
+    expect((await staffA.request('PATCH', '/api/homes/home-a', { test: false })).status).toBe(403);
+  });
+
+  it('marking a device as test makes its alerts test alerts in a real home', async () => {
+    const res = await tech.ok<{ device: { test: boolean } }>('PATCH', '/api/devices/env-a', { test: true });
+    expect(res.device.test).toBe(true);
+    await publish(devices[0]!, 'home-a', 'env-a', 'smoke', 1);
+    const alert = await eventually(
+      async () =>
+        (await tech.ok<AlertsBody>('GET', '/api/alerts')).alerts.find(
+          (a) => a.homeId === 'home-a' && a.rule === 'smoke',
+        ),
+      { what: 'the smoke alert of the test device' },
+    );
+    expect(alert.test).toBe(true);
+    expect((await staffA.ok<AlertsBody>('GET', '/api/alerts')).alerts.some((a) => a.id === alert.id)).toBe(
+      false,
+    );
+    expect((await tech.request('PATCH', '/api/devices/env-a', {})).status).toBe(400);
+  });
+});
