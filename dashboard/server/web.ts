@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import express, { type Router } from 'express';
@@ -21,7 +21,15 @@ export async function webRoutes(): Promise<Router> {
     logLevel: 'silent',
   });
   const js = result.outputFiles[0]!.text;
-  const css = readFileSync(`${WEB}styles.css`, 'utf8');
+  // the base sheet, then one sheet per part of the app (styles/*.css, in name order)
+  const parts = existsSync(`${WEB}styles`)
+    ? readdirSync(`${WEB}styles`)
+        .filter((f) => f.endsWith('.css'))
+        .sort()
+    : [];
+  const css = [`${WEB}styles.css`, ...parts.map((f) => `${WEB}styles/${f}`)]
+    .map((file) => readFileSync(file, 'utf8'))
+    .join('\n');
   const html = readFileSync(`${WEB}index.html`, 'utf8');
   const router = express.Router();
   const security = (res: express.Response) => {

@@ -10,13 +10,14 @@ import {
 import { AlertBoard } from './board.ts';
 import { currentLang, setLang, t } from './i18n.ts';
 import { renderOversight } from './oversight/page.ts';
-import { ot } from './oversight/texts.ts';
+import { type Page, pageFor, parseRoute, renderNav } from './routes.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const main = $('main');
 const langButton = $<HTMLButtonElement>('lang');
 const logoutButton = $<HTMLButtonElement>('logout');
 let board: AlertBoard | null = null;
+let page: Page | null = null;
 let user: User | null = null;
 /** other ways to log in (a municipal identity provider), fetched once */
 let providers: LoginProvider[] = [];
@@ -75,8 +76,17 @@ function renderApp(): void {
   logoutButton.textContent = `${t('logout')} (${user.displayName})`;
   board?.stop();
   board = null;
-  if (['staff', 'admin'].includes(user.role)) {
-    renderStaff(location.hash === '#overblik' ? 'oversight' : 'board');
+  page?.stop();
+  page = null;
+  const route = parseRoute(location.hash, user.role);
+  renderNav(user, route);
+  page = pageFor(route, main);
+  if (page) {
+    $('connection').hidden = true;
+    $('sound').hidden = true;
+    page.start();
+  } else if (['staff', 'admin'].includes(user.role)) {
+    renderStaff(route.name === 'oversight' ? 'oversight' : 'board');
   } else {
     const p = document.createElement('p');
     p.className = 'panel';
@@ -85,30 +95,12 @@ function renderApp(): void {
   }
 }
 
-/** Staff: the alert board, or the overview (reviews due, outcome statistics), from a small menu. */
+/** Staff: the alert board, or the overview (reviews due, outcome statistics); the main menu links both. */
 function renderStaff(view: 'board' | 'oversight'): void {
   board?.stop();
   board = null;
-  const nav = document.createElement('nav');
-  nav.className = 'views';
-  nav.setAttribute('aria-label', ot('nav'));
   const content = document.createElement('div');
-  for (const [key, label, hash] of [
-    ['board', t('alerts'), '#alarmer'],
-    ['oversight', ot('nav'), '#overblik'],
-  ] as const) {
-    const link = document.createElement('a');
-    link.href = hash;
-    link.textContent = label;
-    if (key === view) link.setAttribute('aria-current', 'page');
-    link.onclick = (e) => {
-      e.preventDefault();
-      history.replaceState(null, '', hash);
-      renderStaff(key);
-    };
-    nav.append(link);
-  }
-  main.replaceChildren(nav, content);
+  main.replaceChildren(content);
   if (view === 'oversight') {
     $('connection').hidden = true;
     $('sound').hidden = true;
@@ -140,9 +132,16 @@ langButton.onclick = () => {
   else renderLogin();
 };
 
+window.addEventListener('hashchange', () => {
+  if (user) renderApp();
+});
+
 logoutButton.onclick = async () => {
   board?.stop();
   board = null;
+  page?.stop();
+  page = null;
+  renderNav(null, null);
   await logout().catch(() => undefined);
   user = null;
   $('connection').hidden = true;

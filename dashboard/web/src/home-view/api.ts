@@ -1,0 +1,111 @@
+import { call } from '../api.ts';
+
+/** The REST calls of the home view and the technician page. */
+export interface HomeSummary {
+  id: string;
+  label: string;
+  teamId: string;
+  timezone: string;
+  test: boolean;
+}
+
+export type Connectivity = 'online' | 'offline' | 'never_seen';
+
+export interface DeviceStatus {
+  id: string;
+  role: 'sensor' | 'gateway';
+  kinds: string[];
+  test: boolean;
+  reportIntervalS: number;
+  lastSeen: number | null;
+  status: Connectivity;
+  battery: { value: number; ts: number } | null;
+}
+
+export interface Series {
+  deviceId: string;
+  summary: { count: number; min: number; max: number; last: { ts: number; value: number } };
+  points: Array<{ ts: number; value: number; test?: boolean }>;
+}
+
+export interface ReadingsAnswer {
+  kind: string;
+  category: string;
+  range: '24h' | '7d';
+  from: number;
+  to: number;
+  truncated: boolean;
+  series: Series[];
+}
+
+/** Readings, or why there are none: the citizen's missing history consent is an answer, not an error. */
+export type ReadingsResult =
+  | { ok: true; readings: ReadingsAnswer }
+  | { ok: false; reason: 'no_history_consent'; category: string }
+  | { ok: false; reason: 'failed'; message: string };
+
+export interface TestAlert {
+  id: string;
+  homeId: string;
+  rule: string;
+  state: 'open' | 'acknowledged' | 'resolved';
+  openedAt: number;
+  test: boolean;
+}
+
+export const listHomes = () => call<{ homes: HomeSummary[] }>('GET', '/api/homes');
+export const getHome = (id: string) =>
+  call<{ home: HomeSummary }>('GET', `/api/homes/${encodeURIComponent(id)}`);
+export const homeDevices = (id: string) =>
+  call<{ devices: DeviceStatus[]; at: number }>('GET', `/api/homes/${encodeURIComponent(id)}/devices`);
+
+/** GET needs no CSRF token, so this reads the error body itself to tell a missing consent apart. */
+export async function homeReadings(
+  homeId: string,
+  kind: string,
+  range: '24h' | '7d',
+): Promise<ReadingsResult> {
+  const q = new URLSearchParams({ kind, range });
+  const res = await fetch(`/api/homes/${encodeURIComponent(homeId)}/readings?${q}`, {
+    credentials: 'same-origin',
+  });
+  const body = (await res.json().catch(() => ({}))) as {
+    error?: { code?: string; message?: string; category?: string };
+  };
+  if (res.ok) return { ok: true, readings: body as unknown as ReadingsAnswer };
+  if (body.error?.code === 'no_history_consent')
+    return { ok: false, reason: 'no_history_consent', category: body.error.category ?? '' };
+  return { ok: false, reason: 'failed', message: body.error?.message ?? res.statusText };
+}
+
+export const setHomeTest = (id: string, test: boolean) =>
+  call<{ home: HomeSummary }>('PATCH', `/api/homes/${encodeURIComponent(id)}`, { test });
+export const updateDevice = (id: string, patch: { test?: boolean; reportIntervalS?: number }) =>
+  call<{ device: DeviceStatus }>('PATCH', `/api/devices/${encodeURIComponent(id)}`, patch);
+export const provisionDevice = (
+  homeId: string,
+  device: { id: string; kinds: string[]; role: string; reportIntervalS: number; test: boolean },
+) =>
+  call<{ device: DeviceStatus; secret: string }>(
+    'POST',
+    `/api/homes/${encodeURIComponent(homeId)}/devices`,
+    device,
+  );
+export const rotateSecret = (homeId: string, deviceId: string) =>
+  call<{ secret: string }>(
+    'POST',
+    `/api/homes/${encodeURIComponent(homeId)}/devices/${encodeURIComponent(deviceId)}/secret`,
+  );
+export const sendTestReading = (deviceId: string, kind: string, value: number) =>
+  call<{ stored: boolean; evaluated: boolean }>(
+    'POST',
+    `/api/devices/${encodeURIComponent(deviceId)}/test-reading`,
+    { kind, value },
+  );
+export const technicianAlerts = () =>
+  call<{ alerts: TestAlert[] }>('GET', '/api/alerts?state=open,acknowledged');
+export const clearTestAlert = (id: string) =>
+  call<unknown>('POST', `/api/alerts/${encodeURIComponent(id)}/resolve`, {
+    outcome: 'no_action_needed',
+    note: 'test',
+  });

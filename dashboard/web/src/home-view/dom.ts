@@ -1,0 +1,34 @@
+/** Builds an element: DOM properties, `aria-*`/`data-*`/`role` as attributes, children appended. */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> & Record<string, unknown> = {},
+  ...children: Array<Node | string | null | false>
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined) continue;
+    if (k.startsWith('aria-') || k.startsWith('data-') || k === 'role') node.setAttribute(k, String(v));
+    else (node as unknown as Record<string, unknown>)[k] = v;
+  }
+  for (const child of children) if (child !== null && child !== false) node.append(child);
+  return node;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** An SVG element with its attributes. */
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number> = {},
+  ...children: Array<Node | string>
+): SVGElementTagNameMap[K] {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  node.append(...children);
+  return node;
+}
+
+/** A page's heading that takes focus after navigation, so a screen reader announces where one is. */
+export function pageHeading(text: string, id: string): HTMLHeadingElement {
+  return el('h2', { id, tabIndex: -1, className: 'page-heading' }, text);
+}

@@ -1,0 +1,195 @@
+import { ApiError } from '../api.ts';
+import { formatTime } from '../i18n.ts';
+import { type DeviceStatus, getHome, type HomeSummary, homeDevices, homeReadings } from './api.ts';
+import { readingsChart } from './chart.ts';
+import { el, pageHeading } from './dom.ts';
+import { SENSOR_KINDS, tx } from './strings.ts';
+
+/** Kinds not worth a chart: a heartbeat says only "alive", the battery level is in the device list. */
+const NO_CHART = new Set(['heartbeat', 'battery']);
+const REFRESH_MS = 30_000;
+
+/** A device's connectivity in words and a symbol, never by colour alone. */
+export function statusBadge(d: DeviceStatus): HTMLElement {
+  const symbol = d.status === 'online' ? '●' : d.status === 'offline' ? '▲' : '○';
+  return el(
+    'span',
+    { className: `status ${d.status}` },
+    el('span', { 'aria-hidden': 'true' }, `${symbol} `),
+    tx(`status_${d.status}`),
+  );
+}
+
+export function batteryText(d: DeviceStatus): string {
+  if (!d.kinds.includes('battery')) return '–';
+  return d.battery ? `${Math.round(d.battery.value)} %` : tx('batteryUnknown');
+}
+
+/**
+ * One home as care staff see it: its devices (online, battery) and charts of recent readings, for
+ * the categories the citizen has allowed a history of; for the others the page says why not.
+ */
+export class HomeView {
+  private range: '24h' | '7d' = '24h';
+  private home: HomeSummary | null = null;
+  private devices: DeviceStatus[] = [];
+  private readonly deviceList = el('ul', { className: 'devices' });
+  private readonly charts = el('div', { className: 'charts' });
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly homeId: string,
+  ) {}
+
+  start(): void {
+    this.root.replaceChildren(el('p', { role: 'status' }, tx('loading')));
+    void this.load();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const [{ home }, { devices }] = await Promise.all([getHome(this.homeId), homeDevices(this.homeId)]);
+      if (this.stopped) return;
+      this.home = home;
+      this.devices = devices;
+    } catch (err) {
+      if (this.stopped) return;
+      const notFound = err instanceof ApiError && err.status === 404;
+      this.root.replaceChildren(
+        pageHeading(tx('homesTitle'), 'page-title'),
+        el('p', { className: 'error', role: 'alert' }, tx(notFound ? 'homeNotFound' : 'loadFailed')),
+        el('p', {}, el('a', { href: '#/homes' }, tx('backToHomes'))),
+      );
+      return;
+    }
+    this.render();
+    this.timer = setInterval(() => void this.refreshDevices(), REFRESH_MS);
+  }
+
+  private render(): void {
+    const home = this.home!;
+    const heading = pageHeading(home.label, 'page-title');
+    const rangeButtons = (['24h', '7d'] as const).map((r) =>
+      el(
+        'button',
+        {
+          type: 'button',
+          className: 'secondary',
+          'aria-pressed': String(this.range === r),
+          onclick: () => {
+            if (this.range === r) return;
+            this.range = r;
+            for (const b of rangeButtons) b.setAttribute('aria-pressed', String(b.dataset.range === r));
+            void this.loadCharts();
+          },
+          'data-range': r,
+        },
+        tx(`range_${r}`),
+      ),
+    );
+    this.root.replaceChildren(
+      el('p', { className: 'crumb' }, el('a', { href: '#/homes' }, tx('backToHomes'))),
+      heading,
+      ...(home.test ? [el('p', { className: 'badge test' }, tx('testHome'))] : []),
+      el(
+        'section',
+        { 'aria-labelledby': 'devices-title', className: 'panel-section' },
+        el('h3', { id: 'devices-title' }, tx('devicesTitle')),
+        this.deviceList,
+      ),
+      el(
+        'section',
+        { 'aria-labelledby': 'readings-title', className: 'panel-section' },
+        el('h3', { id: 'readings-title' }, tx('readingsTitle')),
+        el('div', { className: 'actions', role: 'group', 'aria-label': tx('range') }, ...rangeButtons),
+        this.charts,
+      ),
+    );
+    this.renderDevices();
+    heading.focus();
+    void this.loadCharts();
+  }
+
+  private renderDevices(): void {
+    if (this.devices.length === 0) {
+      this.deviceList.replaceChildren(el('li', { className: 'empty' }, tx('noDevices')));
+      return;
+    }
+    this.deviceList.replaceChildren(
+      ...this.devices.map((d) =>
+        el(
+          'li',
+          { className: 'device', 'data-device-id': d.id },
+          el('h4', {}, d.id, d.test ? el('span', { className: 'badge test' }, tx('testDevice')) : null),
+          el(
+            'dl',
+            {},
+            el('dt', {}, tx('status')),
+            el('dd', {}, statusBadge(d)),
+            el('dt', {}, tx('lastSeen')),
+            el('dd', {}, d.lastSeen ? formatTime(d.lastSeen) : tx('never')),
+            el('dt', {}, tx('battery')),
+            el('dd', {}, batteryText(d)),
+            el('dt', {}, tx('measures')),
+            el('dd', {}, d.kinds.map((k) => tx(`kind_${k}`)).join(', ')),
+          ),
+        ),
+      ),
+    );
+  }
+
+  private async refreshDevices(): Promise<void> {
+    try {
+      const { devices } = await homeDevices(this.homeId);
+      if (this.stopped) return;
+      this.devices = devices;
+      this.renderDevices();
+    } catch {
+      // the list shown stays; the next refresh tries again
+    }
+  }
+
+  /** One section per kind the home's devices report, in a fixed order. */
+  private async loadCharts(): Promise<void> {
+    const kinds = SENSOR_KINDS.filter(
+      (k) => !NO_CHART.has(k) && this.devices.some((d) => d.kinds.includes(k)),
+    );
+    const range = this.range;
+    this.charts.setAttribute('aria-busy', 'true');
+    const sections = await Promise.all(
+      kinds.map(async (kind) => {
+        const titleId = `chart-${kind}-title`;
+        const result = await homeReadings(this.homeId, kind, range).catch(
+          (err: unknown) => ({ ok: false, reason: 'failed', message: String(err) }) as const,
+        );
+        let body: HTMLElement;
+        if (result.ok && result.readings.series.length > 0)
+          body = readingsChart(result.readings, `chart-${kind}`);
+        else if (result.ok) body = el('p', { className: 'empty' }, tx('noReadings'));
+        else if (result.reason === 'no_history_consent')
+          body = el(
+            'p',
+            { className: 'notice no-consent', 'data-kind': kind },
+            tx('noHistoryConsent', { category: tx(`category_${result.category}`) }),
+          );
+        else body = el('p', { className: 'error' }, tx('loadFailed'));
+        return el(
+          'section',
+          { className: 'kind-readings', 'aria-labelledby': titleId, 'data-kind': kind },
+          el('h4', { id: titleId }, tx(`kind_${kind}`)),
+          body,
+        );
+      }),
+    );
+    if (this.stopped || range !== this.range) return;
+    this.charts.replaceChildren(...sections);
+    this.charts.removeAttribute('aria-busy');
+  }
+}

@@ -1,0 +1,75 @@
+import type { User } from './api.ts';
+import { el } from './home-view/dom.ts';
+import { HomeList } from './home-view/home-list.ts';
+import { HomeView } from './home-view/home-view.ts';
+import { tx } from './home-view/strings.ts';
+import { TechnicianPage } from './technician/technician-page.ts';
+
+/** A page of the app: it draws itself into `main` on start and lets go of timers and sockets on stop. */
+export interface Page {
+  start(): void;
+  stop(): void;
+}
+
+type Route =
+  | { name: 'alerts' }
+  | { name: 'oversight' }
+  | { name: 'homes' }
+  | { name: 'home'; homeId: string }
+  | { name: 'technician'; homeId: string | null };
+
+const isStaff = (role: string) => ['staff', 'admin'].includes(role);
+
+const seesHomes = (role: string) => ['staff', 'admin', 'technician'].includes(role);
+const isTechnical = (role: string) => ['technician', 'admin'].includes(role);
+
+/** `#alarmer`, `#overblik`, `#/homes`, `#/homes/<id>`, `#/technician[/<id>]`; else the role's start page. */
+export function parseRoute(hash: string, role: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'overblik' && isStaff(role)) return { name: 'oversight' };
+  if (parts[0] === 'homes' && seesHomes(role))
+    return parts[1] ? { name: 'home', homeId: parts[1] } : { name: 'homes' };
+  if (parts[0] === 'technician' && isTechnical(role)) return { name: 'technician', homeId: parts[1] ?? null };
+  return role === 'technician' ? { name: 'technician', homeId: null } : { name: 'alerts' };
+}
+
+/** The page for the address, or null for the alert board (which main.ts builds as before). */
+export function pageFor(route: Route, main: HTMLElement): Page | null {
+  switch (route.name) {
+    case 'homes':
+      return new HomeList(main);
+    case 'home':
+      return new HomeView(main, route.homeId);
+    case 'technician':
+      return new TechnicianPage(main, route.homeId);
+    default:
+      return null;
+  }
+}
+
+/** The main menu, after the page header: only the pages this role has. */
+export function renderNav(user: User | null, route: Route | null): void {
+  document.getElementById('main-nav')?.remove();
+  if (!user || !route) return;
+  const links: Array<[string, string, boolean]> = [];
+  if (isStaff(user.role)) {
+    links.push(['#alarmer', tx('navAlerts'), route.name === 'alerts']);
+    links.push(['#overblik', tx('navOversight'), route.name === 'oversight']);
+  }
+  if (seesHomes(user.role))
+    links.push(['#/homes', tx('navHomes'), route.name === 'homes' || route.name === 'home']);
+  if (isTechnical(user.role)) links.push(['#/technician', tx('navTechnician'), route.name === 'technician']);
+  if (links.length < 2) return;
+  const nav = el(
+    'nav',
+    { id: 'main-nav', className: 'main-nav', 'aria-label': tx('navLabel') },
+    el(
+      'ul',
+      {},
+      ...links.map(([href, text, current]) =>
+        el('li', {}, el('a', { href, ...(current ? { 'aria-current': 'page' } : {}) }, text)),
+      ),
+    ),
+  );
+  document.querySelector('header')?.after(nav);
+}

@@ -1,0 +1,183 @@
+import { type DeviceStatus, rotateSecret, sendTestReading, updateDevice } from '../home-view/api.ts';
+import { el } from '../home-view/dom.ts';
+import { batteryText, statusBadge } from '../home-view/home-view.ts';
+import { formatValue, tx } from '../home-view/strings.ts';
+import { formatTime } from '../i18n.ts';
+
+export interface DeviceCardHandlers {
+  /** a message for the page's status line */
+  say(text: string, error?: boolean): void;
+  /** a new secret to show once */
+  secret(deviceId: string, secret: string): void;
+  /** a test reading went in: alerts may follow */
+  testSent(): void;
+}
+
+/** A sensible value to start a test reading with, per kind. */
+const DEFAULT_VALUE: Record<string, number> = { temperature: 21, co: 0, battery: 80 };
+
+/**
+ * One device on the technician page: connectivity that refreshes in place, its test mark and report
+ * interval, a new secret, and a test reading sent through the real ingest path.
+ */
+export class DeviceCard {
+  readonly element: HTMLLIElement;
+  private readonly status = el('dd', { 'data-field': 'status' });
+  private readonly lastSeen = el('dd', { 'data-field': 'last-seen' });
+  private readonly battery = el('dd', { 'data-field': 'battery' });
+
+  constructor(
+    private device: DeviceStatus,
+    private readonly homeId: string,
+    private readonly on: DeviceCardHandlers,
+  ) {
+    this.element = el(
+      'li',
+      { className: 'device', 'data-device-id': device.id },
+      el('h4', {}, device.id),
+      el(
+        'dl',
+        {},
+        el('dt', {}, tx('status')),
+        this.status,
+        el('dt', {}, tx('lastSeen')),
+        this.lastSeen,
+        el('dt', {}, tx('battery')),
+        this.battery,
+        el('dt', {}, tx('measures')),
+        el('dd', {}, device.kinds.map((k) => tx(`kind_${k}`)).join(', ')),
+        el('dt', {}, tx('role')),
+        el('dd', {}, tx(`role_${device.role}`)),
+      ),
+      this.testToggle(),
+      this.intervalForm(),
+      this.testReadingForm(),
+      this.rotateControl(),
+    );
+    this.update(device);
+  }
+
+  /** new connectivity and battery, without touching what the technician is typing */
+  update(device: DeviceStatus): void {
+    this.device = device;
+    this.status.replaceChildren(statusBadge(device));
+    this.lastSeen.textContent = device.lastSeen ? formatTime(device.lastSeen) : tx('never');
+    this.battery.textContent = batteryText(device);
+  }
+
+  private testToggle(): HTMLElement {
+    const id = `device-test-${this.device.id}`;
+    const box = el('input', { type: 'checkbox', id, checked: this.device.test });
+    box.onchange = async () => {
+      try {
+        await updateDevice(this.device.id, { test: box.checked });
+        this.on.say(tx('saved'));
+      } catch (err) {
+        box.checked = !box.checked;
+        this.on.say(`${tx('failed')}: ${(err as Error).message}`, true);
+      }
+    };
+    return el('div', { className: 'check' }, box, el('label', { htmlFor: id }, tx('markDeviceTest')));
+  }
+
+  private intervalForm(): HTMLFormElement {
+    const id = `device-interval-${this.device.id}`;
+    const input = el('input', {
+      id,
+      type: 'number',
+      min: '10',
+      max: '86400',
+      step: '1',
+      required: true,
+      inputMode: 'numeric',
+      value: String(this.device.reportIntervalS),
+    });
+    const form = el(
+      'form',
+      { className: 'inline-form' },
+      el('label', { htmlFor: id }, tx('reportIntervalS')),
+      input,
+      el('button', { type: 'submit', className: 'secondary' }, tx('saveInterval')),
+    );
+    form.onsubmit = async (e) => {
+      e.preventDefault();
+      try {
+        const { device } = await updateDevice(this.device.id, { reportIntervalS: Number(input.value) });
+        this.on.say(tx('saved'));
+        this.update({ ...this.device, reportIntervalS: device.reportIntervalS });
+      } catch (err) {
+        this.on.say(`${tx('failed')}: ${(err as Error).message}`, true);
+      }
+    };
+    return form;
+  }
+
+  private testReadingForm(): HTMLFormElement {
+    const kindId = `test-kind-${this.device.id}`;
+    const valueId = `test-value-${this.device.id}`;
+    const kind = el('select', { id: kindId });
+    for (const k of this.device.kinds) kind.append(el('option', { value: k }, tx(`kind_${k}`)));
+    const value = el('input', {
+      id: valueId,
+      type: 'number',
+      step: 'any',
+      required: true,
+      inputMode: 'decimal',
+    });
+    const setDefault = () => {
+      value.value = String(DEFAULT_VALUE[kind.value] ?? 1);
+    };
+    kind.onchange = setDefault;
+    setDefault();
+    const form = el(
+      'form',
+      { className: 'inline-form test-reading' },
+      el('label', { htmlFor: kindId }, tx('testKind')),
+      kind,
+      el('label', { htmlFor: valueId }, tx('testValue')),
+      value,
+      el('button', { type: 'submit' }, tx('sendTest')),
+    );
+    form.onsubmit = async (e) => {
+      e.preventDefault();
+      const v = Number(value.value);
+      try {
+        const res = await sendTestReading(this.device.id, kind.value, v);
+        this.on.say(
+          `${tx('testSent', { kind: tx(`kind_${kind.value}`), value: formatValue(kind.value, v) })} ${tx(res.stored ? 'testStored' : 'testNotStored')}`,
+        );
+        this.on.testSent();
+      } catch (err) {
+        this.on.say(`${tx('failed')}: ${(err as Error).message}`, true);
+      }
+    };
+    return form;
+  }
+
+  private rotateControl(): HTMLElement {
+    const host = el('div', { className: 'actions' });
+    const ask = el('button', { type: 'button', className: 'secondary' }, tx('rotateSecret'));
+    ask.onclick = () => {
+      const yes = el('button', { type: 'button', className: 'danger' }, tx('yes'));
+      const no = el('button', { type: 'button', className: 'secondary' }, tx('cancel'));
+      const question = el('p', {}, tx('rotateConfirm'));
+      host.replaceChildren(el('div', { role: 'group', 'aria-label': tx('rotateSecret') }, question, yes, no));
+      no.onclick = () => {
+        host.replaceChildren(ask);
+        ask.focus();
+      };
+      yes.onclick = async () => {
+        host.replaceChildren(ask);
+        try {
+          const { secret } = await rotateSecret(this.homeId, this.device.id);
+          this.on.secret(this.device.id, secret);
+        } catch (err) {
+          this.on.say(`${tx('failed')}: ${(err as Error).message}`, true);
+        }
+      };
+      no.focus();
+    };
+    host.append(ask);
+    return host;
+  }
+}

@@ -1,0 +1,275 @@
+import type { Alert } from '../api.ts';
+import {
+  clearTestAlert,
+  type HomeSummary,
+  homeDevices,
+  listHomes,
+  setHomeTest,
+  type TestAlert,
+  technicianAlerts,
+} from '../home-view/api.ts';
+import { el, pageHeading } from '../home-view/dom.ts';
+import { tx } from '../home-view/strings.ts';
+import { formatTime } from '../i18n.ts';
+import { LiveFeed } from '../live.ts';
+import { DeviceCard } from './device-card.ts';
+import { provisionForm } from './provision-form.ts';
+import { secretPanel } from './secret-panel.ts';
+
+/** Device connectivity is re-read this often; test alerts come live over /live. */
+const REFRESH_MS = 5000;
+const SHOWN_HOMES = 200;
+
+/**
+ * The technician's page: choose a home, see its devices online or not, provision one (secret shown
+ * once), rotate a secret, send test readings, mark the home or a device as test, and clear the
+ * home's test alerts, which never reach care staff.
+ */
+export class TechnicianPage {
+  private homes: HomeSummary[] = [];
+  private home: HomeSummary | null = null;
+  private cards = new Map<string, DeviceCard>();
+  private testAlerts = new Map<string, TestAlert>();
+  private readonly picker = el('select', { id: 'tech-home' });
+  private readonly panel = el('div', { className: 'tech-home' });
+  private readonly deviceList = el('ul', { className: 'devices' });
+  private readonly alertList = el('ul', { className: 'test-alerts' });
+  private readonly secretSlot = el('div');
+  private readonly status = el('p', { className: 'status-line', role: 'status' });
+  private readonly feed: LiveFeed;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly initialHomeId: string | null,
+  ) {
+    this.feed = new LiveFeed({
+      onHello: (_seq, resumed) => {
+        if (!resumed) void this.loadTestAlerts();
+      },
+      onAlert: (_event, alert) => this.applyAlert(alert as Alert & TestAlert),
+      onConnection: () => undefined,
+    });
+  }
+
+  start(): void {
+    const filter = el('input', { id: 'tech-home-filter', type: 'search', autocomplete: 'off' });
+    filter.oninput = () => this.fillPicker(filter.value);
+    this.picker.onchange = () => this.choose(this.picker.value);
+    const heading = pageHeading(tx('techTitle'), 'page-title');
+    this.root.replaceChildren(
+      heading,
+      el('p', {}, tx('techIntro')),
+      el(
+        'div',
+        { className: 'home-picker' },
+        el('label', { htmlFor: filter.id }, tx('filterHomes')),
+        filter,
+        el('label', { htmlFor: this.picker.id }, tx('chooseHome')),
+        this.picker,
+      ),
+      this.status,
+      this.panel,
+    );
+    heading.focus();
+    void listHomes()
+      .then(({ homes }) => {
+        if (this.stopped) return;
+        this.homes = homes.sort((a, b) => a.label.localeCompare(b.label, 'da'));
+        this.fillPicker('');
+        const first = this.initialHomeId ?? this.homes[0]?.id;
+        if (first) this.choose(first);
+      })
+      .catch(() => this.say(tx('loadFailed'), true));
+    this.feed.start();
+    this.timer = setInterval(() => void this.refreshDevices(), REFRESH_MS);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.feed.stop();
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private fillPicker(query: string): void {
+    const q = query.trim().toLowerCase();
+    const matches = this.homes
+      .filter((h) => !q || h.label.toLowerCase().includes(q) || h.id.includes(q))
+      .slice(0, SHOWN_HOMES);
+    this.picker.replaceChildren(
+      ...matches.map((h) =>
+        el(
+          'option',
+          { value: h.id, selected: h.id === this.home?.id },
+          `${h.label} (${h.id})${h.test ? ` – ${tx('testHome')}` : ''}`,
+        ),
+      ),
+    );
+  }
+
+  private choose(homeId: string): void {
+    const home = this.homes.find((h) => h.id === homeId);
+    if (!home) return;
+    this.home = home;
+    this.picker.value = home.id;
+    // remembered in the address so a reload comes back here; no hashchange, so no re-render
+    history.replaceState(null, '', `#/technician/${encodeURIComponent(home.id)}`);
+    this.cards.clear();
+    this.testAlerts.clear();
+    this.secretSlot.replaceChildren();
+    this.renderHome(home);
+    void this.refreshDevices();
+    void this.loadTestAlerts();
+  }
+
+  private renderHome(home: HomeSummary): void {
+    const testBox = el('input', { type: 'checkbox', id: 'home-test', checked: home.test });
+    testBox.onchange = async () => {
+      try {
+        const res = await setHomeTest(home.id, testBox.checked);
+        home.test = res.home.test;
+        this.say(tx('saved'));
+      } catch (err) {
+        testBox.checked = !testBox.checked;
+        this.say(`${tx('failed')}: ${(err as Error).message}`, true);
+      }
+    };
+    this.deviceList.replaceChildren(el('li', { className: 'empty' }, tx('loading')));
+    this.panel.replaceChildren(
+      el(
+        'section',
+        { 'aria-labelledby': 'tech-home-title', className: 'panel-section' },
+        el('h3', { id: 'tech-home-title' }, `${tx('home')}: ${home.label}`),
+        el('div', { className: 'check' }, testBox, el('label', { htmlFor: testBox.id }, tx('markHomeTest'))),
+        el('p', {}, el('a', { href: `#/homes/${encodeURIComponent(home.id)}` }, tx('seeHome'))),
+      ),
+      this.secretSlot,
+      el(
+        'section',
+        { 'aria-labelledby': 'tech-devices-title', className: 'panel-section' },
+        el('h3', { id: 'tech-devices-title', tabIndex: -1 }, tx('devicesTitle')),
+        this.deviceList,
+      ),
+      el(
+        'section',
+        { 'aria-labelledby': 'tech-alerts-title', className: 'panel-section' },
+        el('h3', { id: 'tech-alerts-title', tabIndex: -1 }, tx('testAlertsTitle')),
+        this.alertList,
+      ),
+      el(
+        'section',
+        { className: 'panel-section' },
+        provisionForm(home.id, (deviceId, secret) => {
+          this.say(tx('provisioned', { id: deviceId }));
+          this.showSecret(deviceId, secret);
+          void this.refreshDevices();
+        }),
+      ),
+    );
+    this.renderTestAlerts();
+  }
+
+  private showSecret(deviceId: string, secret: string): void {
+    this.secretSlot.replaceChildren(
+      secretPanel(deviceId, secret, () => document.getElementById('tech-devices-title')?.focus()),
+    );
+  }
+
+  private async refreshDevices(): Promise<void> {
+    const home = this.home;
+    if (!home) return;
+    try {
+      const { devices } = await homeDevices(home.id);
+      if (this.stopped || this.home !== home) return;
+      const same = devices.length === this.cards.size && devices.every((d) => this.cards.has(d.id));
+      if (same) {
+        for (const d of devices) this.cards.get(d.id)?.update(d);
+        return;
+      }
+      // the set of devices changed (one was provisioned): new cards, the old ones' state is kept
+      const next = new Map<string, DeviceCard>();
+      for (const d of devices) {
+        const card =
+          this.cards.get(d.id) ??
+          new DeviceCard(d, home.id, {
+            say: (text, error) => this.say(text, error),
+            secret: (id, secret) => this.showSecret(id, secret),
+            testSent: () => setTimeout(() => void this.loadTestAlerts(), 500),
+          });
+        card.update(d);
+        next.set(d.id, card);
+      }
+      this.cards = next;
+      this.deviceList.replaceChildren(
+        ...(devices.length
+          ? [...next.values()].map((c) => c.element)
+          : [el('li', { className: 'empty' }, tx('noDevices'))]),
+      );
+    } catch {
+      // shown as it was; the next refresh tries again
+    }
+  }
+
+  private async loadTestAlerts(): Promise<void> {
+    const home = this.home;
+    if (!home) return;
+    try {
+      const { alerts } = await technicianAlerts();
+      if (this.stopped || this.home !== home) return;
+      this.testAlerts = new Map(alerts.filter((a) => a.test && a.homeId === home.id).map((a) => [a.id, a]));
+      this.renderTestAlerts();
+    } catch {
+      // the live feed or the next test reading brings them
+    }
+  }
+
+  private applyAlert(alert: TestAlert): void {
+    if (!this.home || alert.homeId !== this.home.id || !alert.test) return;
+    if (alert.state === 'resolved') this.testAlerts.delete(alert.id);
+    else this.testAlerts.set(alert.id, alert);
+    this.renderTestAlerts();
+  }
+
+  private renderTestAlerts(): void {
+    const alerts = [...this.testAlerts.values()].sort((a, b) => b.openedAt - a.openedAt);
+    if (alerts.length === 0) {
+      this.alertList.replaceChildren(el('li', { className: 'empty' }, tx('noTestAlerts')));
+      return;
+    }
+    this.alertList.replaceChildren(
+      ...alerts.map((a) =>
+        el(
+          'li',
+          { className: 'test-alert', 'data-alert-id': a.id, 'data-rule': a.rule },
+          el('span', {}, `${tx(`rule_${a.rule}`)} · ${tx('opened')} ${formatTime(a.openedAt)}`),
+          el(
+            'button',
+            {
+              type: 'button',
+              className: 'secondary',
+              'aria-label': `${tx('clear')}: ${tx(`rule_${a.rule}`)}`,
+              onclick: async () => {
+                try {
+                  await clearTestAlert(a.id);
+                  this.testAlerts.delete(a.id);
+                  this.renderTestAlerts();
+                  this.say(tx('cleared'));
+                  document.getElementById('tech-alerts-title')?.focus();
+                } catch (err) {
+                  this.say(`${tx('failed')}: ${(err as Error).message}`, true);
+                }
+              },
+            },
+            tx('clear'),
+          ),
+        ),
+      ),
+    );
+  }
+
+  private say(text: string, error = false): void {
+    this.status.textContent = text;
+    this.status.classList.toggle('error', error);
+  }
+}
