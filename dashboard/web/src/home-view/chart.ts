@@ -3,7 +3,6 @@ import type { ReadingsAnswer, Series } from './api.ts';
 import { el, svg } from './dom.ts';
 import { formatValue, isBinaryKind, tx } from './strings.ts';
 
-const W = 600;
 const H = 220;
 const PAD = { left: 70, right: 12, top: 12, bottom: 34 };
 /** Line colours with at least 4.5:1 against white, so lines read as well as text. */
@@ -13,7 +12,9 @@ const COLOURS = ['#0b5cad', '#9a4a00', '#1e6b32', '#6b2c91', '#a0153e'];
  * One kind's readings as an inline SVG chart, with its text alternative: the chart's accessible
  * name sums each line up, and a table beside it gives count, lowest, highest and latest per device.
  */
-export function readingsChart(r: ReadingsAnswer, id: string): HTMLElement {
+export function readingsChart(r: ReadingsAnswer, id: string, width: number): HTMLElement {
+  // drawn at the width it is shown at, so its labels keep their size on a phone
+  const W = Math.round(Math.max(260, Math.min(1000, width)));
   const kindName = tx(`kind_${r.kind}`);
   const rangeName = tx(`range_${r.range}`).toLowerCase();
   const binary = isBinaryKind(r.kind);
@@ -123,7 +124,17 @@ export function readingsChart(r: ReadingsAnswer, id: string): HTMLElement {
     legend,
     anyTest ? el('p', { className: 'muted' }, tx('testPoint')) : null,
     r.truncated ? el('p', { className: 'muted' }, tx('truncated')) : null,
-    el('div', { className: 'table-wrap' }, table),
+    // on a narrow screen the table may scroll sideways: focusable, so the keyboard can scroll it
+    el(
+      'div',
+      {
+        className: 'table-wrap',
+        tabIndex: 0,
+        role: 'region',
+        'aria-label': tx('summaryCaption', { kind: kindName, range: rangeName }),
+      },
+      table,
+    ),
   );
 }
 

@@ -171,7 +171,7 @@ export class HomeView {
         );
         let body: HTMLElement;
         if (result.ok && result.readings.series.length > 0)
-          body = readingsChart(result.readings, `chart-${kind}`);
+          body = readingsChart(result.readings, `chart-${kind}`, this.charts.clientWidth || 600);
         else if (result.ok) body = el('p', { className: 'empty' }, tx('noReadings'));
         else if (result.reason === 'no_history_consent')
           body = el(

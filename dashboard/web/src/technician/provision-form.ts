@@ -26,7 +26,8 @@ export function provisionForm(
     min: '10',
     max: '86400',
     step: '1',
-    value: '300',
+    // the default (not only the value), so the form's reset after provisioning keeps it
+    defaultValue: '300',
     required: true,
     inputMode: 'numeric',
   });
