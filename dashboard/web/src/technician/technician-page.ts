@@ -50,6 +50,8 @@ export class TechnicianPage {
       },
       onAlert: (_event, alert) => this.applyAlert(alert as Alert & TestAlert),
       onConnection: () => undefined,
+      // the board shows the platform's state; this page re-reads devices on its own
+      onPlatform: () => undefined,
     });
   }
 
