@@ -70,12 +70,14 @@ export async function homeReadings(
     credentials: 'same-origin',
   });
   const body = (await res.json().catch(() => ({}))) as {
-    error?: { code?: string; message?: string; category?: string };
+    error?: string;
+    message?: string;
+    detail?: { category?: string };
   };
   if (res.ok) return { ok: true, readings: body as unknown as ReadingsAnswer };
-  if (body.error?.code === 'no_history_consent')
-    return { ok: false, reason: 'no_history_consent', category: body.error.category ?? '' };
-  return { ok: false, reason: 'failed', message: body.error?.message ?? res.statusText };
+  if (body.error === 'no_history_consent')
+    return { ok: false, reason: 'no_history_consent', category: body.detail?.category ?? '' };
+  return { ok: false, reason: 'failed', message: body.message ?? res.statusText };
 }
 
 export const setHomeTest = (id: string, test: boolean) =>
