@@ -85,7 +85,7 @@ function renderApp(): void {
     $('connection').hidden = true;
     $('sound').hidden = true;
     page.start();
-  } else if (['staff', 'admin'].includes(user.role)) {
+  } else if (['staff', 'admin', 'technician'].includes(user.role)) {
     renderStaff(route.name === 'oversight' ? 'oversight' : 'board');
   } else {
     const p = document.createElement('p');

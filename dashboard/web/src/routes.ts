@@ -30,6 +30,8 @@ export function parseRoute(hash: string, role: string): Route {
   if (parts[0] === 'homes' && seesHomes(role))
     return parts[1] ? { name: 'home', homeId: parts[1] } : { name: 'homes' };
   if (parts[0] === 'technician' && isTechnical(role)) return { name: 'technician', homeId: parts[1] ?? null };
+  // technicians have an alert board too: technical alerts (device offline, low battery) and test alerts
+  if (parts[0] === 'alarmer' && role === 'technician') return { name: 'alerts' };
   return role === 'technician' ? { name: 'technician', homeId: null } : { name: 'alerts' };
 }
 
@@ -59,6 +61,7 @@ export function renderNav(user: User | null, route: Route | null): void {
   if (seesHomes(user.role))
     links.push(['#/homes', tx('navHomes'), route.name === 'homes' || route.name === 'home']);
   if (isTechnical(user.role)) links.push(['#/technician', tx('navTechnician'), route.name === 'technician']);
+  if (user.role === 'technician') links.push(['#alarmer', tx('navAlerts'), route.name === 'alerts']);
   if (links.length < 2) return;
   const nav = el(
     'nav',
