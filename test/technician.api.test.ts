@@ -116,6 +116,23 @@ describe('technician and home view API', () => {
     dir.remove();
   });
 
+  it('finds homes by id or name on the server, capped, with the total count; staff only their own', async () => {
+    type HomesBody = { homes: Array<{ id: string }>; total: number };
+    const all = await tech.ok<HomesBody>('GET', '/api/homes?limit=1');
+    expect(all.homes).toHaveLength(1);
+    expect(all.total).toBeGreaterThanOrEqual(2);
+    const byName = await tech.ok<HomesBody>('GET', '/api/homes?q=borger%20b');
+    expect(byName.homes.map((h) => h.id)).toEqual(['home-b']);
+    expect(byName.total).toBe(1);
+    const byId = await tech.ok<HomesBody>('GET', '/api/homes?q=HOME-A');
+    expect(byId.homes.map((h) => h.id)).toEqual(['home-a']);
+    // staff of team A search only inside their own homes
+    expect((await staffA.ok<HomesBody>('GET', '/api/homes?q=borger')).homes.map((h) => h.id)).toEqual([
+      'home-a',
+    ]);
+    expect((await tech.request('GET', '/api/homes?limit=0')).status).toBe(400);
+  });
+
   it('provisions a device whose secret is shown once and works against the real broker', async () => {
     const res = await tech.ok<{ device: Record<string, unknown>; secret: string }>(
       'POST',

@@ -28,14 +28,26 @@ export function homeRoutes(ctx: DashboardContext): AnyApiRoute[] {
       summary: 'Homes this person may see',
       tag: 'homes',
       access: 'session',
+      query: z.strictObject({
+        q: z.string().trim().max(100).optional(),
+        limit: z.coerce.number().int().min(1).max(2000).default(500),
+      }),
       response: {
         status: 200,
-        description: 'the homes',
-        schema: z.strictObject({ homes: z.array(HomeSummary) }),
+        description:
+          'the homes whose id or label contains `q` (any case), at most `limit`, sorted by label; `total` counts every match',
+        schema: z.strictObject({ homes: z.array(HomeSummary), total: z.number().int() }),
       },
-      handle: ({ actor }) => {
-        const homes = visibleHomeIds(actor.user, ctx.registry).map((id) => ctx.registry.home(id)!);
+      handle: ({ actor, query }) => {
+        // a municipality has up to 140,000 homes: filter and cap on the server, never send them all
+        const q = query.q?.toLowerCase() ?? '';
+        const matches = visibleHomeIds(actor.user, ctx.registry)
+          .map((id) => ctx.registry.home(id)!)
+          .filter((h) => !q || h.id.toLowerCase().includes(q) || h.label.toLowerCase().includes(q))
+          .sort((a, b) => a.label.localeCompare(b.label, 'da'));
+        const homes = matches.slice(0, query.limit);
         return {
+          total: matches.length,
           homes: homes.map(({ id, label, teamId, timezone, test }) => ({
             id,
             label,

@@ -53,7 +53,11 @@ export interface TestAlert {
   test: boolean;
 }
 
-export const listHomes = () => call<{ homes: HomeSummary[] }>('GET', '/api/homes');
+export const listHomes = (q = '', limit = 100) =>
+  call<{ homes: HomeSummary[]; total: number }>(
+    'GET',
+    `/api/homes?${new URLSearchParams({ ...(q ? { q } : {}), limit: String(limit) })}`,
+  );
 export const getHome = (id: string) =>
   call<{ home: HomeSummary }>('GET', `/api/homes/${encodeURIComponent(id)}`);
 export const homeDevices = (id: string) =>

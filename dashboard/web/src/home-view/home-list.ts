@@ -6,7 +6,8 @@ const SHOWN = 100;
 
 /** The homes a person may see (the server decides which), each a link to its home view. */
 export class HomeList {
-  private homes: HomeSummary[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private asked = 0;
   private readonly list = el('ul', { className: 'home-list' });
   private readonly more = el('p', { className: 'muted', role: 'status' });
   private stopped = false;
@@ -15,7 +16,11 @@ export class HomeList {
 
   start(): void {
     const filter = el('input', { id: 'home-filter', type: 'search', autocomplete: 'off' });
-    filter.oninput = () => this.renderList(filter.value);
+    // the server filters (a municipality has many thousands of homes); wait for a pause in typing
+    filter.oninput = () => {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.load(filter.value), 250);
+    };
     const heading = pageHeading(tx('homesTitle'), 'page-title');
     this.root.replaceChildren(
       heading,
@@ -26,37 +31,38 @@ export class HomeList {
       this.more,
     );
     heading.focus();
-    void listHomes()
-      .then(({ homes }) => {
-        if (this.stopped) return;
-        this.homes = homes.sort((a, b) => a.label.localeCompare(b.label, 'da'));
-        this.renderList(filter.value);
+    this.load('');
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private load(query: string): void {
+    const asked = ++this.asked;
+    void listHomes(query.trim(), SHOWN)
+      .then(({ homes, total }) => {
+        // only the answer to the latest question counts
+        if (!this.stopped && asked === this.asked) this.renderList(homes, total);
       })
       .catch(() => {
         this.more.textContent = tx('loadFailed');
       });
   }
 
-  stop(): void {
-    this.stopped = true;
-  }
-
-  private renderList(query: string): void {
-    const q = query.trim().toLowerCase();
-    const matches = this.homes.filter((h) => !q || h.label.toLowerCase().includes(q) || h.id.includes(q));
+  private renderList(homes: HomeSummary[], total: number): void {
     this.list.replaceChildren(
-      ...matches
-        .slice(0, SHOWN)
-        .map((h) =>
-          el(
-            'li',
-            {},
-            el('a', { href: `#/homes/${encodeURIComponent(h.id)}` }, h.label),
-            h.test ? el('span', { className: 'badge test' }, tx('testHome')) : null,
-          ),
+      ...homes.map((h) =>
+        el(
+          'li',
+          {},
+          el('a', { href: `#/homes/${encodeURIComponent(h.id)}` }, h.label),
+          h.test ? el('span', { className: 'badge test' }, tx('testHome')) : null,
         ),
+      ),
     );
     this.more.textContent =
-      matches.length === 0 ? tx('noHomes') : matches.length > SHOWN ? tx('moreHomes', { n: SHOWN }) : '';
+      total === 0 ? tx('noHomes') : total > homes.length ? tx('moreHomes', { n: homes.length }) : '';
   }
 }

@@ -57,7 +57,12 @@ export class TechnicianPage {
 
   start(): void {
     const filter = el('input', { id: 'tech-home-filter', type: 'search', autocomplete: 'off' });
-    filter.oninput = () => this.fillPicker(filter.value);
+    // the server searches (thousands of homes); wait for a pause in typing
+    let typing: ReturnType<typeof setTimeout> | undefined;
+    filter.oninput = () => {
+      clearTimeout(typing);
+      typing = setTimeout(() => void this.search(filter.value), 250);
+    };
     this.picker.onchange = () => this.choose(this.picker.value);
     const heading = pageHeading(tx('techTitle'), 'page-title');
     this.root.replaceChildren(
@@ -75,15 +80,10 @@ export class TechnicianPage {
       this.panel,
     );
     heading.focus();
-    void listHomes()
-      .then(({ homes }) => {
-        if (this.stopped) return;
-        this.homes = homes.sort((a, b) => a.label.localeCompare(b.label, 'da'));
-        this.fillPicker('');
-        const first = this.initialHomeId ?? this.homes[0]?.id;
-        if (first) this.choose(first);
-      })
-      .catch(() => this.say(tx('loadFailed'), true));
+    void this.search('').then(() => {
+      const first = this.initialHomeId ?? this.homes[0]?.id;
+      if (first && !this.stopped) this.choose(first);
+    });
     this.feed.start();
     this.timer = setInterval(() => void this.refreshDevices(), REFRESH_MS);
   }
@@ -92,6 +92,20 @@ export class TechnicianPage {
     this.stopped = true;
     this.feed.stop();
     if (this.timer) clearInterval(this.timer);
+  }
+
+  private searches = 0;
+
+  private async search(query: string): Promise<void> {
+    const asked = ++this.searches;
+    try {
+      const { homes } = await listHomes(query.trim(), SHOWN_HOMES);
+      if (this.stopped || asked !== this.searches) return;
+      this.homes = homes;
+      this.fillPicker('');
+    } catch {
+      this.say(tx('loadFailed'), true);
+    }
   }
 
   private fillPicker(query: string): void {
