@@ -195,6 +195,12 @@ export async function startPlatform(
       lastSeen: (deviceId) => broker.lastSeen(deviceId),
       readings,
       ingest,
+      retentionDays: config.retentionDays,
+      // Write out what ingest still holds first, so no reading of the home lands after the erasure.
+      eraseHomeReadings: async (homeId) => {
+        await ingest.flush();
+        await readings.eraseHome(homeId);
+      },
       ...(config.publicUrl ? { allowedOrigins: [new URL(config.publicUrl).origin] } : {}),
       readiness: {
         store: async () => {

@@ -27,10 +27,14 @@ export interface DashboardContext {
   health?: HealthView;
   /** when a device was last heard from, if the broker knows */
   lastSeen?: (deviceId: string) => number | undefined;
-  /** InfluxDB, for charts and battery levels; without it those endpoints answer 503 */
+  /** InfluxDB: charts and battery levels, and the citizen's export; without it those endpoints answer 503 */
   readings?: ReadingStore;
   /** the real ingest path, for a technician's test readings */
   ingest?: Pick<Ingest, 'handleMessage'>;
+  /** erases every stored reading of a home, including any ingest still holds; absent, erasure answers 503 */
+  eraseHomeReadings?: (homeId: string) => Promise<void>;
+  /** how long readings are kept, told to the citizen */
+  retentionDays?: number;
 }
 
 export interface Actor {

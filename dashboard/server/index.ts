@@ -31,6 +31,7 @@ import { type IdentityProvider, LocalAccounts, type OidcSettings, OpenIdConnect 
 import { LiveChannel } from './live.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { citizenRoutes } from './routes/citizen.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { homeRoutes } from './routes/homes.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -68,6 +69,8 @@ export interface DashboardOptions {
   health?: HealthView;
   readings?: ReadingStore;
   ingest?: Pick<Ingest, 'handleMessage'>;
+  eraseHomeReadings?: (homeId: string) => Promise<void>;
+  retentionDays?: number;
 }
 
 export interface Dashboard {
@@ -132,6 +135,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...(o.health ? { health: o.health } : {}),
     ...(o.readings ? { readings: o.readings } : {}),
     ...(o.ingest ? { ingest: o.ingest } : {}),
+    ...(o.eraseHomeReadings ? { eraseHomeReadings: o.eraseHomeReadings } : {}),
+    ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
   };
   // Every /api route is declared here, once: the declarations mount, validate and document it.
   const routes: AnyApiRoute[] = [
@@ -143,6 +148,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...statusRoutes(ctx),
     ...deviceRoutes(ctx),
     ...readingRoutes(ctx),
+    ...citizenRoutes(ctx),
   ];
   let document: OpenApiDocument | undefined;
   routes.push(

@@ -1,3 +1,4 @@
+import { sqliteErasures } from './sqlite-erasures.ts';
 import { openSqlite } from './sqlite-open.ts';
 import { sqliteDevices, sqliteHomes, sqliteTeams, sqliteUsers } from './sqlite-people.ts';
 import {
@@ -25,6 +26,7 @@ export async function openStore(options: { sqlitePath: string }): Promise<Store>
     audit: sqliteAudit(db),
     powersOfAttorney: sqlitePowersOfAttorney(db),
     notifications: sqliteNotifications(db),
+    erasures: sqliteErasures(db),
     async ping() {
       db.prepare('SELECT 1').get();
     },

@@ -151,4 +151,26 @@ export const MIGRATIONS: string[] = [
   -- How often a device reports (seconds): offline is judged against 2.5 x this.
   ALTER TABLE devices ADD COLUMN report_interval_s INTEGER NOT NULL DEFAULT 300;
   `,
+  `
+  -- A citizen's (or their relative's) request to erase the readings stored about their home, with
+  -- what the platform did about it. One row per request, written once it has been carried out:
+  -- append-only, like consent and the audit log.
+  CREATE TABLE erasure_requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    home_id TEXT NOT NULL REFERENCES homes(id),
+    requested_by TEXT NOT NULL,
+    requester_role TEXT NOT NULL,
+    on_behalf_of TEXT,
+    scope TEXT NOT NULL CHECK (scope IN ('readings')),
+    requested_at INTEGER NOT NULL,
+    completed_at INTEGER NOT NULL,
+    result TEXT NOT NULL CHECK (result IN ('erased', 'failed')),
+    detail TEXT
+  );
+  CREATE INDEX erasure_requests_home ON erasure_requests(home_id, id);
+  CREATE TRIGGER erasure_requests_no_update BEFORE UPDATE ON erasure_requests
+    BEGIN SELECT RAISE(ABORT, 'erasure requests are append-only'); END;
+  CREATE TRIGGER erasure_requests_no_delete BEFORE DELETE ON erasure_requests
+    BEGIN SELECT RAISE(ABORT, 'erasure requests are append-only'); END;
+  `,
 ];

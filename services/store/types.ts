@@ -69,6 +69,24 @@ export interface AuditEntry {
   detail: string | null;
 }
 
+/** A request to erase the readings stored about a home, and what came of it. */
+export interface ErasureRequest {
+  id: number;
+  homeId: string;
+  /** user id of whoever asked */
+  requestedBy: string;
+  requesterRole: string;
+  /** set when a relative or staff member asked for the citizen */
+  onBehalfOf: string | null;
+  /** what was erased: the home's readings in the time-series store */
+  scope: 'readings';
+  requestedAt: number;
+  completedAt: number;
+  result: 'erased' | 'failed';
+  /** why it failed; never personal data */
+  detail: string | null;
+}
+
 export interface HomeRepository {
   create(home: Omit<Home, 'createdAt'> & { createdAt?: number }): Promise<Home>;
   get(id: HomeId): Promise<Home | null>;
@@ -144,6 +162,12 @@ export interface AuditRepository {
   listByHome(homeId: string, limit?: number): Promise<AuditEntry[]>;
 }
 
+export interface ErasureRequestRepository {
+  /** records a request once it has been carried out (append-only) */
+  record(request: Omit<ErasureRequest, 'id'>): Promise<ErasureRequest>;
+  listByHome(homeId: string): Promise<ErasureRequest[]>;
+}
+
 export interface Store {
   readonly kind: 'sqlite';
   readonly homes: HomeRepository;
@@ -155,6 +179,7 @@ export interface Store {
   readonly audit: AuditRepository;
   readonly powersOfAttorney: PowerOfAttorneyRepository;
   readonly notifications: NotificationRepository;
+  readonly erasures: ErasureRequestRepository;
   /** a cheap query, for /readyz */
   ping(): Promise<void>;
   close(): Promise<void>;

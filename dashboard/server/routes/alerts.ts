@@ -11,6 +11,7 @@ import { canHandleAlert, canSeeAlert, homeFilter } from '../access.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { AlertView, NotificationView } from '../api/schemas.ts';
 import { type Actor, audit, type DashboardContext } from '../context.ts';
+import { purposeOf } from '../transparency.ts';
 
 const AlertParams = z.object({ id: z.string().min(1).max(100) });
 const StateList = z
@@ -55,7 +56,11 @@ export function alertRoutes(ctx: DashboardContext): AnyApiRoute[] {
           ...(homeIds ? { homeIds } : {}),
           states: query.state.split(',').map((s) => AlertState.parse(s)),
         });
-        return { alerts: alerts.filter((a) => canSeeAlert(actor.user, a, ctx.registry)).map(withLabel) };
+        const visible = alerts.filter((a) => canSeeAlert(actor.user, a, ctx.registry));
+        // A list of alerts is a read of each home's data in it: one audit entry per home shown.
+        for (const homeId of new Set(visible.map((a) => a.homeId)))
+          audit(ctx, actor, 'alerts.list', homeId, purposeOf(actor.user));
+        return { alerts: visible.map(withLabel) };
       },
     }),
     defineRoute({
@@ -74,7 +79,7 @@ export function alertRoutes(ctx: DashboardContext): AnyApiRoute[] {
       handle: async ({ params, actor }) => {
         const alert = await ctx.alerts.get(params.id);
         if (!alert || !canSeeAlert(actor.user, alert, ctx.registry)) throw notFound('alert');
-        audit(ctx, actor, 'alert.read', alert.homeId, 'care', alert.id);
+        audit(ctx, actor, 'alert.read', alert.homeId, purposeOf(actor.user), alert.id);
         return { alert: withLabel(alert), notifications: await ctx.alerts.notifications(alert.id) };
       },
     }),

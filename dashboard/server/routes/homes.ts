@@ -11,6 +11,7 @@ import {
   LegalBasisView,
 } from '../api/schemas.ts';
 import { type Actor, audit, type DashboardContext } from '../context.ts';
+import { purposeOf } from '../transparency.ts';
 
 const HomeParams = z.object({ homeId: HomeId });
 
@@ -73,7 +74,7 @@ export function homeRoutes(ctx: DashboardContext): AnyApiRoute[] {
       errors: ['not_found'],
       handle: ({ params, actor }) => {
         const home = visible(params.homeId, actor);
-        audit(ctx, actor, 'home.read', home.id, 'care');
+        audit(ctx, actor, 'home.read', home.id, purposeOf(actor.user));
         const devices = ctx.registry.devicesOfHome(home.id).map((d) => ({
           id: d.id,
           role: d.role,

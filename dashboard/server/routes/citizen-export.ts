@@ -1,0 +1,211 @@
+import express, { type Router } from 'express';
+import { z } from 'zod';
+import { forbidden, TryghedError } from '../../../services/runtime/index.ts';
+import type { ErasureRequest } from '../../../services/store/index.ts';
+import type { ReadingPoint } from '../../../services/timeseries/index.ts';
+import { actorOf } from '../auth.ts';
+import { audit, type DashboardContext, type HomeReadings } from '../context.ts';
+import { type CsvValue, toCsv } from '../csv.ts';
+import { parseBody } from '../http-errors.ts';
+import {
+  type AccessLogEntry,
+  accessLog,
+  type CitizenAlert,
+  type ConsentHistoryEntry,
+  consentHistory,
+  homeAlerts,
+  purposeOf,
+  recordHome,
+} from '../transparency.ts';
+
+const ExportQuery = z.object({ format: z.enum(['json', 'csv']).default('json') }).strict();
+
+const READINGS_PAGE = 10_000;
+/** a home with a few sensors keeps far fewer in a year; past this the export says it was cut */
+const READINGS_MAX = 2_000_000;
+
+/** Every stored reading of the home, oldest first, read page by page. */
+async function allReadings(
+  readings: HomeReadings,
+  homeId: string,
+  to: number,
+): Promise<{ points: ReadingPoint[]; truncated: boolean }> {
+  const points: ReadingPoint[] = [];
+  const key = (p: ReadingPoint) => `${p.deviceId}|${p.kind}|${p.ts}|${p.seq}`;
+  let from = 0;
+  let atBoundary = new Set<string>();
+  for (;;) {
+    const page = await readings.query({ homeId, from, to, limit: READINGS_PAGE });
+    // the next page starts at the last timestamp again (several points may share it): skip those seen
+    const fresh = page.filter((p) => !atBoundary.has(key(p)));
+    points.push(...fresh);
+    if (page.length < READINGS_PAGE) return { points, truncated: false };
+    if (points.length >= READINGS_MAX) return { points, truncated: true };
+    const last = page.at(-1)!.ts;
+    // a whole page on one millisecond: move on rather than loop
+    from = fresh.length === 0 ? last + 1 : last;
+    atBoundary = new Set(page.filter((p) => p.ts === last).map(key));
+  }
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+const CSV_HEADER = [
+  'section',
+  'time',
+  'actor_role',
+  'actor_name',
+  'action',
+  'category',
+  'purpose',
+  'channel',
+  'legal_basis',
+  'on_behalf_of_citizen',
+  'text_version',
+  'reference',
+  'device',
+  'kind',
+  'value',
+  'state',
+  'outcome',
+  'note',
+  'detail',
+] as const;
+type CsvRow = Partial<Record<(typeof CSV_HEADER)[number], CsvValue>>;
+
+function csvRows(data: {
+  consent: ConsentHistoryEntry[];
+  alerts: CitizenAlert[];
+  accessLog: AccessLogEntry[];
+  erasures: ErasureRequest[];
+  readings: ReadingPoint[];
+}): CsvRow[] {
+  const rows: CsvRow[] = [];
+  for (const e of data.consent)
+    rows.push({
+      section: 'consent',
+      time: iso(e.at),
+      actor_role: e.actorRole,
+      actor_name: e.actorName,
+      action: e.action,
+      category: e.category,
+      purpose: e.purpose,
+      channel: e.channel,
+      legal_basis: e.basis,
+      on_behalf_of_citizen: e.onBehalfOfCitizen ? 'yes' : 'no',
+      text_version: e.textVersion,
+      reference: e.reference,
+      detail: e.reviewDue ? `review due ${e.reviewDue}` : null,
+    });
+  for (const a of data.alerts)
+    rows.push({
+      section: 'alert',
+      time: iso(a.openedAt),
+      actor_name: a.handledBy,
+      action: a.rule,
+      category: a.category,
+      legal_basis: a.legalBasis,
+      state: a.state,
+      outcome: a.outcome,
+      note: a.note,
+      detail: `severity ${a.severity}; repeats ${a.repeats}; resolved ${iso(a.resolvedAt) ?? '-'}`,
+    });
+  for (const e of data.accessLog)
+    rows.push({
+      section: 'access',
+      time: iso(e.at),
+      actor_role: e.actorRole,
+      actor_name: e.actorName,
+      action: e.action,
+      purpose: e.purpose,
+      detail: e.detail,
+    });
+  for (const e of data.erasures)
+    rows.push({
+      section: 'erasure',
+      time: iso(e.requestedAt),
+      actor_role: e.requesterRole,
+      action: `erase ${e.scope}`,
+      on_behalf_of_citizen: e.onBehalfOf ? 'yes' : 'no',
+      state: e.result,
+      detail: e.detail,
+    });
+  for (const p of data.readings)
+    rows.push({
+      section: 'reading',
+      time: iso(p.ts),
+      category: p.category,
+      device: p.deviceId,
+      kind: p.kind,
+      value: p.value,
+      detail: `seq ${p.seq}`,
+    });
+  return rows;
+}
+
+/**
+ * GET /api/homes/:homeId/export?format=json|csv: everything the platform holds about the home, for
+ * the citizen to keep (GDPR art. 15 and 20). For the citizen, their relatives and administrators
+ * (a request on paper); staff help in person, not by downloading a citizen's file.
+ */
+export function exportRoutes(ctx: DashboardContext): Router {
+  const router = express.Router();
+
+  router.get('/api/homes/:homeId/export', async (req, res) => {
+    const { format } = parseBody(ExportQuery, req.query);
+    const actor = actorOf(res);
+    const home = recordHome(ctx, actor.user, req.params.homeId!);
+    if (actor.user.role === 'staff') throw forbidden('the export is for the citizen and their relatives');
+    if (!ctx.readings) throw new TryghedError('unavailable', 'no time-series store is connected');
+    const now = ctx.clock.now();
+    // Recorded first, so the export's own access log shows this export.
+    await ctx.store.audit.append({
+      at: now,
+      actorId: actor.user.id,
+      actorRole: actor.user.role,
+      action: 'export.download',
+      homeId: home.id,
+      purpose: purposeOf(actor.user),
+      detail: format,
+    });
+    const [consent, alerts, log, erasures, readings] = await Promise.all([
+      consentHistory(ctx, home.id),
+      homeAlerts(ctx, actor.user, home.id),
+      accessLog(ctx, home.id, 100_000),
+      ctx.store.erasures.listByHome(home.id),
+      allReadings(ctx.readings, home.id, now),
+    ]);
+    const stamp = new Date(now).toISOString().slice(0, 10);
+    res.set('cache-control', 'no-store');
+    res.attachment(`tryghed-${home.id}-${stamp}.${format}`);
+    if (format === 'csv') {
+      const rows = csvRows({ consent, alerts, accessLog: log, erasures, readings: readings.points });
+      res.type('text/csv; charset=utf-8').send(
+        toCsv(
+          CSV_HEADER,
+          rows.map((r) => CSV_HEADER.map((c) => r[c])),
+        ),
+      );
+      return;
+    }
+    res.json({
+      exportedAt: iso(now),
+      home: { id: home.id, timezone: home.timezone },
+      consent: { scope: ctx.consent.scope(home.id), history: consent },
+      alerts,
+      accessLog: log,
+      erasureRequests: erasures,
+      readings: readings.points.map((p) => ({
+        time: iso(p.ts),
+        deviceId: p.deviceId,
+        kind: p.kind,
+        category: p.category,
+        value: p.value,
+        seq: p.seq,
+      })),
+      readingsTruncated: readings.truncated,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,220 @@
+import type { Alert, ConsentEvent, LegalBasis, Outcome } from '../../services/domain/index.ts';
+import { forbidden, notFound } from '../../services/runtime/index.ts';
+import type { AuditEntry, Home, User } from '../../services/store/index.ts';
+import { canSeeAlert, canSeeHome } from './access.ts';
+import type { DashboardContext } from './context.ts';
+
+/**
+ * What a citizen (or their relative) is shown about their own home: the consent history, the
+ * alerts, who looked at their data, in words a person can follow. Names are shown only where the
+ * citizen has a right to them: their own relatives, and the care staff who looked at their data.
+ */
+
+/** Why someone read or changed a home's data, by their role; recorded in the audit log. */
+export function purposeOf(user: User): string {
+  switch (user.role) {
+    case 'citizen':
+      return 'own_data';
+    case 'relative':
+      return 'power_of_attorney';
+    case 'staff':
+      return 'care';
+    case 'technician':
+      return 'technical';
+    default:
+      return 'administration';
+  }
+}
+
+/**
+ * The citizen's record (consent, alerts, erasures): the citizen, their relatives, the home's staff
+ * and administrators. Technicians look after devices, not people: 403. Anyone who may not see the
+ * home at all gets 404, so an id never reveals that a home exists.
+ */
+export function recordHome(ctx: DashboardContext, user: User, homeId: string): Home {
+  const home = ctx.registry.home(homeId);
+  if (!home || !canSeeHome(user, homeId, ctx.registry)) throw notFound('home');
+  if (user.role === 'technician') throw forbidden("technicians do not see a citizen's record");
+  return home;
+}
+
+/**
+ * Who looked at the home: the citizen, their relatives and administrators (for a data access
+ * request). Not staff: the platform does not let colleagues watch each other.
+ */
+export function accessLogHome(ctx: DashboardContext, user: User, homeId: string): Home {
+  const home = recordHome(ctx, user, homeId);
+  if (user.role === 'staff') throw forbidden('the access log is for the citizen and their relatives');
+  return home;
+}
+
+/** Resolves user ids to the names a citizen may see, once per request. */
+export class NameBook {
+  private readonly users = new Map<string, Promise<User | null>>();
+  private relatives: Promise<Set<string>> | null = null;
+
+  constructor(
+    private readonly ctx: DashboardContext,
+    private readonly homeId: string,
+  ) {}
+
+  private user(id: string): Promise<User | null> {
+    let u = this.users.get(id);
+    if (!u) {
+      u = this.ctx.store.users.get(id);
+      this.users.set(id, u);
+    }
+    return u;
+  }
+
+  /** relatives who hold or held a power of attorney for this home */
+  private relativesOfHome(): Promise<Set<string>> {
+    this.relatives ??= this.ctx.registry
+      .powersOfAttorney(this.homeId)
+      .then((ps) => new Set(ps.map((p) => p.relativeUserId)));
+    return this.relatives;
+  }
+
+  /** a relative's or the citizen's own name; null for anyone else */
+  async ownPeople(id: string, role: string): Promise<string | null> {
+    if (role === 'citizen') {
+      const u = await this.user(id);
+      return u?.homeId === this.homeId ? u.displayName : null;
+    }
+    if (role === 'relative' && (await this.relativesOfHome()).has(id))
+      return (await this.user(id))?.displayName ?? null;
+    return null;
+  }
+
+  /** as ownPeople, and also the care staff's display name (who looked at the citizen's data) */
+  async ownPeopleAndStaff(id: string, role: string): Promise<string | null> {
+    if (role === 'staff') {
+      const u = await this.user(id);
+      return u?.role === 'staff' ? u.displayName : null;
+    }
+    return this.ownPeople(id, role);
+  }
+}
+
+export interface ConsentHistoryEntry {
+  id: number;
+  at: number;
+  category: ConsentEvent['category'];
+  purpose: ConsentEvent['purpose'];
+  action: ConsentEvent['action'];
+  actorRole: string;
+  /** only for the citizen and their own relatives */
+  actorName: string | null;
+  /** the change was made for the citizen by someone else */
+  onBehalfOfCitizen: boolean;
+  channel: ConsentEvent['channel'];
+  basis: LegalBasis | null;
+  reference: string | null;
+  reviewDue: string | null;
+  textVersion: string;
+}
+
+export async function consentHistory(ctx: DashboardContext, homeId: string): Promise<ConsentHistoryEntry[]> {
+  const names = new NameBook(ctx, homeId);
+  const events = await ctx.consent.history(homeId);
+  return Promise.all(
+    events.map(async (e) => ({
+      id: e.id,
+      at: e.at,
+      category: e.category,
+      purpose: e.purpose,
+      action: e.action,
+      actorRole: e.actorRole,
+      actorName: await names.ownPeople(e.actorId, e.actorRole),
+      onBehalfOfCitizen: e.onBehalfOf !== null,
+      channel: e.channel,
+      basis: e.basis,
+      reference: e.reference,
+      reviewDue: e.reviewDue,
+      textVersion: e.textVersion,
+    })),
+  );
+}
+
+export interface CitizenAlert {
+  id: string;
+  rule: Alert['rule'];
+  category: Alert['category'];
+  severity: Alert['severity'];
+  state: Alert['state'];
+  openedAt: number;
+  repeats: number;
+  acknowledgedAt: number | null;
+  resolvedAt: number | null;
+  outcome: Outcome | null;
+  /** the professional note: it is about the citizen, so the citizen may read it */
+  note: string | null;
+  /** the staff member who resolved it (or acknowledged it, while open) */
+  handledBy: string | null;
+  legalBasis: LegalBasis | null;
+}
+
+/** The home's care alerts this user may see, newest first. */
+export async function homeAlerts(ctx: DashboardContext, user: User, homeId: string): Promise<CitizenAlert[]> {
+  const names = new NameBook(ctx, homeId);
+  const alerts = (await ctx.alerts.list({ homeIds: [homeId], limit: 10_000 })).filter(
+    (a) => a.audience === 'care' && canSeeAlert(user, a, ctx.registry),
+  );
+  return Promise.all(
+    alerts.map(async (a) => {
+      const handler = a.resolvedBy ?? a.acknowledgedBy;
+      return {
+        id: a.id,
+        rule: a.rule,
+        category: a.category,
+        severity: a.severity,
+        state: a.state,
+        openedAt: a.openedAt,
+        repeats: a.repeats,
+        acknowledgedAt: a.acknowledgedAt,
+        resolvedAt: a.resolvedAt,
+        outcome: a.outcome,
+        note: a.note,
+        handledBy: handler ? await names.ownPeopleAndStaff(handler, 'staff') : null,
+        legalBasis: a.legalBasis?.basis ?? null,
+      };
+    }),
+  );
+}
+
+export interface AccessLogEntry {
+  id: number;
+  at: number;
+  actorRole: string;
+  /** care staff and the citizen's own relatives by name; technicians and administrators by role */
+  actorName: string | null;
+  action: string;
+  purpose: string;
+  detail: string | null;
+}
+
+/**
+ * Who read or changed the home's data, newest first, from the append-only audit log. The citizen's
+ * own reads are left out: they are recorded, but the citizen knows they looked.
+ */
+export async function accessLog(
+  ctx: DashboardContext,
+  homeId: string,
+  limit = 500,
+): Promise<AccessLogEntry[]> {
+  const names = new NameBook(ctx, homeId);
+  const entries: AuditEntry[] = (await ctx.store.audit.listByHome(homeId, limit)).filter(
+    (e) => e.actorRole !== 'citizen',
+  );
+  return Promise.all(
+    entries.map(async (e) => ({
+      id: e.id,
+      at: e.at,
+      actorRole: e.actorRole,
+      actorName: await names.ownPeopleAndStaff(e.actorId, e.actorRole),
+      action: e.action,
+      purpose: e.purpose,
+      detail: e.detail,
+    })),
+  );
+}

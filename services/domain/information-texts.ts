@@ -1,0 +1,166 @@
+import type { Purpose } from './consent.ts';
+import type { ConsentCategory, SensorKind } from './sensors.ts';
+
+/**
+ * The plain-language information a citizen (or their relative) reads before saying yes or no,
+ * in Danish first and English second. Each text carries a version; a consent change records the
+ * version that was shown, so it can always be told what someone agreed to. Change a text's words
+ * and you must give it a new version: an old event then still points at the old wording, which
+ * stays in the git history of this file.
+ */
+export interface LocalisedText {
+  da: string;
+  en: string;
+}
+
+export interface InformationText {
+  /** recorded on every consent change made with this text in view (at most 40 characters) */
+  version: string;
+  title: LocalisedText;
+  body: LocalisedText;
+}
+
+export interface CategoryText {
+  title: LocalisedText;
+  /** what is measured and why, in one or two short sentences */
+  body: LocalisedText;
+}
+
+export const CATEGORY_TEXTS: Record<ConsentCategory, CategoryText> = {
+  emergency: {
+    title: { da: 'Nødsituationer', en: 'Emergencies' },
+    body: {
+      da: 'Alarmknap og faldsensor. De er der, så du hurtigt kan få hjælp, hvis du falder eller trykker på knappen.',
+      en: 'Alarm button and fall sensor. They are there so you get help quickly if you fall or press the button.',
+    },
+  },
+  environment: {
+    title: { da: 'Røg, kulilte, vand og temperatur', en: 'Smoke, carbon monoxide, water and temperature' },
+    body: {
+      da: 'Sensorer for røg, kulilte (CO), vand på gulvet og temperatur. De er der for at opdage brand, forgiftning, vandskade og kulde.',
+      en: 'Sensors for smoke, carbon monoxide (CO), water on the floor and temperature. They are there to notice fire, poisoning, water damage and cold.',
+    },
+  },
+  activity: {
+    title: { da: 'Bevægelse i hjemmet', en: 'Movement in the home' },
+    body: {
+      da: 'En bevægelsessensor. Den mærker kun, om nogen bevæger sig. Den tager ikke billeder og optager ikke lyd.',
+      en: 'A motion sensor. It only notices whether someone moves. It takes no pictures and records no sound.',
+    },
+  },
+  door: {
+    title: { da: 'Hoveddøren', en: 'The front door' },
+    body: {
+      da: 'En sensor på hoveddøren. Den mærker kun, om døren er åben eller lukket.',
+      en: 'A sensor on the front door. It only notices whether the door is open or closed.',
+    },
+  },
+  sleep: {
+    title: { da: 'Søvn og seng', en: 'Sleep and bed' },
+    body: {
+      da: 'En sensor i sengen. Den mærker kun, om du ligger i sengen eller ej.',
+      en: 'A sensor in the bed. It only notices whether you are in bed or not.',
+    },
+  },
+};
+
+const alerts = (version: string, da: string, en: string): InformationText => ({
+  version,
+  title: { da: 'Alarm til hjemmeplejen', en: 'Alert to home care' },
+  body: { da, en },
+});
+const history = (version: string, da: string, en: string): InformationText => ({
+  version,
+  title: { da: 'Gem målingerne', en: 'Keep the readings' },
+  body: { da, en },
+});
+
+export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationText>> = {
+  emergency: {
+    alerts: alerts(
+      'emergency-alerts-2026-1',
+      'Trykker du på alarmknappen, eller mærker sensoren et fald, får hjemmeplejen besked med det samme. De ringer eller kommer.',
+      'If you press the alarm button, or the sensor notices a fall, home care is told at once. They call or come.',
+    ),
+    history: history(
+      'emergency-history-2026-1',
+      'Vi gemmer, hvornår knappen blev trykket, og hvornår et fald blev mærket. Så kan personalet se, hvor tit det sker, og planlægge din hjælp.',
+      'We keep when the button was pressed and when a fall was noticed. Then staff can see how often it happens and plan your help.',
+    ),
+  },
+  environment: {
+    alerts: alerts(
+      'environment-alerts-2026-1',
+      'Er der røg, kulilte eller vand på gulvet, eller er der for koldt eller for varmt i for lang tid, får hjemmeplejen besked.',
+      'If there is smoke, carbon monoxide or water on the floor, or it is too cold or too hot for too long, home care is told.',
+    ),
+    history: history(
+      'environment-history-2026-1',
+      'Vi gemmer temperaturen og målingerne fra røg-, kulilte- og vandsensorerne. Så kan personalet fx se, om der tit er for koldt.',
+      'We keep the temperature and the readings of the smoke, carbon monoxide and water sensors. Then staff can see, for example, if it is often too cold.',
+    ),
+  },
+  activity: {
+    alerts: alerts(
+      'activity-alerts-2026-1',
+      'Er der ingen bevægelse i dit hjem i lang tid om dagen, får hjemmeplejen besked. Hvor lang tid, aftaler du med dem.',
+      'If there is no movement in your home for a long time during the day, home care is told. You agree with them how long.',
+    ),
+    history: history(
+      'activity-history-2026-1',
+      'Vi gemmer, hvornår der er bevægelse i hjemmet. Kun at der er bevægelse, ikke hvem eller hvad.',
+      'We keep when there is movement in the home. Only that there is movement, not who or what.',
+    ),
+  },
+  door: {
+    alerts: alerts(
+      'door-alerts-2026-1',
+      'Bliver hoveddøren åbnet om natten, og kommer du ikke tilbage inden for den tid, I har aftalt, får hjemmeplejen besked.',
+      'If the front door is opened at night and you do not come back within the time you agreed, home care is told.',
+    ),
+    history: history(
+      'door-history-2026-1',
+      'Vi gemmer, hvornår hoveddøren bliver åbnet og lukket.',
+      'We keep when the front door is opened and closed.',
+    ),
+  },
+  sleep: {
+    alerts: alerts(
+      'sleep-alerts-2026-1',
+      'Står du op om natten og kommer ikke i seng igen inden for den tid, I har aftalt, får hjemmeplejen besked. Du kan være faldet.',
+      'If you get up at night and are not back in bed within the time you agreed, home care is told. You may have fallen.',
+    ),
+    history: history(
+      'sleep-history-2026-1',
+      'Vi gemmer, hvornår du går i seng og står op.',
+      'We keep when you go to bed and get up.',
+    ),
+  },
+};
+
+/** Technical data needs no consent; it is stated openly all the same. */
+export const TECHNICAL_TEXT: CategoryText = {
+  title: { da: 'Teknik', en: 'Technical' },
+  body: {
+    da: 'Apparaterne sender deres batteriniveau og et tegn på, at de virker. Det bruger kun teknikerne, til at holde apparaterne i gang. Det kræver ikke dit samtykke.',
+    en: 'The devices send their battery level and a sign that they work. Only technicians use it, to keep the devices running. It does not need your consent.',
+  },
+};
+
+export const SENSOR_NAMES: Record<SensorKind, LocalisedText> = {
+  alarm_button: { da: 'Alarmknap', en: 'Alarm button' },
+  fall: { da: 'Faldsensor', en: 'Fall sensor' },
+  smoke: { da: 'Røgalarm', en: 'Smoke alarm' },
+  co: { da: 'Kuliltemåler', en: 'Carbon monoxide sensor' },
+  water_leak: { da: 'Vandsensor', en: 'Water sensor' },
+  temperature: { da: 'Termometer', en: 'Thermometer' },
+  motion: { da: 'Bevægelsessensor', en: 'Motion sensor' },
+  door: { da: 'Dørsensor', en: 'Door sensor' },
+  bed: { da: 'Sengesensor', en: 'Bed sensor' },
+  heartbeat: { da: 'Driftssignal', en: 'Heartbeat' },
+  battery: { da: 'Batteri', en: 'Battery' },
+};
+
+export function informationText(category: ConsentCategory, purpose: Purpose): InformationText {
+  return PURPOSE_TEXTS[category][purpose];
+}
