@@ -177,7 +177,8 @@ export function exportRoutes(ctx: DashboardContext): Router {
     ]);
     const stamp = new Date(now).toISOString().slice(0, 10);
     res.set('cache-control', 'no-store');
-    res.attachment(`tryghed-${home.id}-${stamp}.${format}`);
+    // home ids are [A-Za-z0-9_-] (HomeId), so the name needs no further escaping
+    res.set('content-disposition', `attachment; filename="tryghed-${home.id}-${stamp}.${format}"`);
     if (format === 'csv') {
       const rows = csvRows({ consent, alerts, accessLog: log, erasures, readings: readings.points });
       res.type('text/csv; charset=utf-8').send(
