@@ -8,6 +8,7 @@ import {
   type User,
 } from './api.ts';
 import { AlertBoard } from './board.ts';
+import { CitizenPage } from './citizen/page.ts';
 import { currentLang, setLang, t } from './i18n.ts';
 import { renderOversight } from './oversight/page.ts';
 import { type Page, pageFor, parseRoute, renderNav } from './routes.ts';
@@ -85,6 +86,8 @@ function renderApp(): void {
     $('connection').hidden = true;
     $('sound').hidden = true;
     page.start();
+  } else if (user.role === 'citizen' || user.role === 'relative') {
+    void new CitizenPage(main, user).start();
   } else if (['staff', 'admin', 'technician'].includes(user.role)) {
     renderStaff(route.name === 'oversight' ? 'oversight' : 'board');
   } else {
