@@ -105,7 +105,19 @@ function categoryCard(
     return el(
       'div',
       { className: `consent-row ${p.granted ? 'on' : 'off'}` },
-      el('label', { htmlFor: id, className: 'switch' }, input, el('span', {}, local(p.text.title)), state),
+      el(
+        'label',
+        { htmlFor: id, className: 'switch' },
+        input,
+        // the same purpose title stands in every category: the hidden part tells them apart when heard
+        el(
+          'span',
+          {},
+          local(p.text.title),
+          el('span', { className: 'visually-hidden' }, ` – ${local(c.text.title)}`),
+        ),
+        state,
+      ),
       el(
         'p',
         { id: `${id}-text`, className: 'info-text' },
