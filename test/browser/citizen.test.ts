@@ -225,4 +225,43 @@ describe('citizen page in a real browser: consent on the page decides whether a 
     await page.click('#lang');
     await page.getByRole('heading', { name: 'Dit hjem' }).waitFor();
   });
+
+  it('a relative with two powers of attorney chooses the citizen, then sees that citizen only', async () => {
+    const admin = await ApiClient.login(platform.dashboardUrl, TEST_ADMIN.username, TEST_ADMIN.password);
+    await admin.ok('POST', '/api/homes', { id: 'home-b', label: 'Borger B', teamId: 'team-a' });
+    const { user } = await admin.ok<{ user: { id: string } }>('POST', '/api/users', {
+      username: 'datter',
+      password,
+      displayName: 'Datter Dorte',
+      role: 'relative',
+    });
+    for (const home of ['home-a', 'home-b'])
+      await staff.ok('POST', `/api/homes/${home}/powers-of-attorney`, {
+        relativeUserId: user.id,
+        reference: `Fuldmagt ${home}`,
+      });
+    await page.click('#logout');
+    await page.fill('#username', 'datter');
+    await page.fill('#password', password);
+    await page.click('form button[type=submit]');
+    await page.getByRole('heading', { name: 'Vælg borger' }).waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Borger B' }).click();
+    await page.getByRole('heading', { name: 'Borger B' }).waitFor();
+    expect(await page.locator('.lead').innerText()).toContain('Du ser siden for Borger B');
+    // acting under the power of attorney: a yes on the page is recorded on the citizen's behalf
+    await page.locator('#consent-door-alerts').click();
+    await page.waitForFunction(
+      () => document.querySelector<HTMLInputElement>('#consent-door-alerts')?.checked,
+    );
+    const [event] = await platform.consent.history('home-b');
+    expect(event).toMatchObject({
+      actorRole: 'relative',
+      basis: 'power_of_attorney',
+      onBehalfOf: 'citizen:home-b',
+    });
+    expect(platform.consent.allows('home-a', 'door', 'alerts')).toBe(false);
+    await page.getByRole('button', { name: 'Vælg en anden borger' }).click();
+    await page.getByRole('button', { name: 'Borger A' }).waitFor();
+  });
 });
