@@ -2,9 +2,9 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import { forbidden, TryghedError } from '../../../services/runtime/index.ts';
 import type { ErasureRequest } from '../../../services/store/index.ts';
-import type { ReadingPoint } from '../../../services/timeseries/index.ts';
+import type { ReadingPoint, ReadingStore } from '../../../services/timeseries/index.ts';
 import { actorOf } from '../auth.ts';
-import { audit, type DashboardContext, type HomeReadings } from '../context.ts';
+import { audit, type DashboardContext } from '../context.ts';
 import { type CsvValue, toCsv } from '../csv.ts';
 import { parseBody } from '../http-errors.ts';
 import {
@@ -26,7 +26,7 @@ const READINGS_MAX = 2_000_000;
 
 /** Every stored reading of the home, oldest first, read page by page. */
 async function allReadings(
-  readings: HomeReadings,
+  readings: Pick<ReadingStore, 'query'>,
   homeId: string,
   to: number,
 ): Promise<{ points: ReadingPoint[]; truncated: boolean }> {

@@ -104,12 +104,12 @@ export function citizenRoutes(ctx: DashboardContext): Router {
     const home = recordHome(ctx, actor.user, req.params.homeId!);
     if (actor.user.role === 'staff' && !actor.user.teamIds.includes(home.teamId))
       throw forbidden("only staff of the home's team may pass on an erasure request");
-    if (!ctx.readings) throw new TryghedError('unavailable', 'no time-series store is connected');
+    if (!ctx.eraseHomeReadings) throw new TryghedError('unavailable', 'no time-series store is connected');
     const requestedAt = ctx.clock.now();
     let result: 'erased' | 'failed' = 'erased';
     let detail: string | null = null;
     try {
-      await ctx.readings.eraseHome(home.id);
+      await ctx.eraseHomeReadings(home.id);
     } catch (err) {
       result = 'failed';
       detail = 'the time-series store did not answer; please try again later';
