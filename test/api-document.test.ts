@@ -2,10 +2,13 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  type AnyApiRoute,
   defineRoute,
   documentedRoutes,
   mountedApiRoutes,
   mountRoutes,
+  openApiDocument,
+  TextBody,
 } from '../dashboard/server/api/index.ts';
 import type { DashboardContext } from '../dashboard/server/context.ts';
 import { errorHandler } from '../dashboard/server/http-errors.ts';
@@ -186,38 +189,100 @@ describe('the API document and bad input', () => {
 
 describe('the route registry on its own', () => {
   const ctx = { logger: silentLogger() } as unknown as DashboardContext;
-  const serve = async (checkResponses: boolean) => {
+  /** mounts the routes on a fresh express app and answers one GET */
+  const fetchFrom = async (routes: AnyApiRoute[], checkResponses: boolean, path: string) => {
     const app = express();
     app.use(express.json());
-    app.use(
-      mountRoutes(
-        ctx,
-        [
-          defineRoute({
-            method: 'get',
-            path: '/api/leaky',
-            summary: 'returns a field its schema does not declare',
-            tag: 'test',
-            access: 'public',
-            response: { status: 200, description: 'x', schema: z.strictObject({ name: z.string() }) },
-            // a hash slipping out next to what was meant to be sent
-            handle: () => ({ name: 'anna', passwordHash: 'scrypt$…' }) as unknown as { name: string },
-          }),
-        ],
-        { checkResponses },
-      ),
-    );
+    app.use(mountRoutes(ctx, routes, { checkResponses }));
     app.use(errorHandler(silentLogger(), 1024));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as { port: number };
     try {
-      return await fetch(`http://127.0.0.1:${port}/api/leaky`);
+      return await fetch(`http://127.0.0.1:${port}${path}`);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
   };
+  const serve = (checkResponses: boolean) =>
+    fetchFrom(
+      [
+        defineRoute({
+          method: 'get',
+          path: '/api/leaky',
+          summary: 'returns a field its schema does not declare',
+          tag: 'test',
+          access: 'public',
+          response: { status: 200, description: 'x', schema: z.strictObject({ name: z.string() }) },
+          // a hash slipping out next to what was meant to be sent
+          handle: () => ({ name: 'anna', passwordHash: 'scrypt$…' }) as unknown as { name: string },
+        }),
+      ],
+      checkResponses,
+      '/api/leaky',
+    );
+
+  /** a download in JSON or CSV; `as` picks what the handler returns, declared or not */
+  const download = defineRoute({
+    method: 'get',
+    path: '/api/download',
+    summary: 'a table as JSON or CSV',
+    tag: 'test',
+    access: 'public',
+    query: z.strictObject({ as: z.enum(['json', 'csv', 'html', 'bad-csv']).default('json') }),
+    response: {
+      status: 200,
+      description: 'the table',
+      schema: z.strictObject({ rows: z.array(z.string()) }),
+      text: { 'text/csv': z.string().startsWith('name\r\n').meta({ description: 'one column, `name`' }) },
+      headers: { 'Content-Disposition': 'attachment; filename="table.<json|csv>"' },
+    },
+    handle: ({ query, res }) => {
+      res.set('content-disposition', `attachment; filename="table.${query.as}"`);
+      if (query.as === 'csv') return new TextBody('text/csv', 'name\r\nanna\r\n');
+      if (query.as === 'bad-csv') return new TextBody('text/csv', 'anna\r\n');
+      if (query.as === 'html') return new TextBody('text/html', '<p>anna</p>');
+      return { rows: ['anna'] };
+    },
+  });
+
+  it('sends a declared text body as it is, UTF-8, with the headers the handler set', async () => {
+    const csv = await fetchFrom([download], true, '/api/download?as=csv');
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(csv.headers.get('content-disposition')).toBe('attachment; filename="table.csv"');
+    expect(await csv.text()).toBe('name\r\nanna\r\n');
+    const json = await fetchFrom([download], true, '/api/download');
+    expect(json.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await json.json()).toEqual({ rows: ['anna'] });
+  });
+
+  it('never sends a media type the declaration does not list, and checks a text body like JSON', async () => {
+    for (const checkResponses of [true, false]) {
+      const html = await fetchFrom([download], checkResponses, '/api/download?as=html');
+      expect(html.status).toBe(500);
+      expect(await html.text()).not.toContain('anna');
+    }
+    const bad = await fetchFrom([download], true, '/api/download?as=bad-csv');
+    expect(bad.status).toBe(500);
+    expect((await fetchFrom([download], false, '/api/download?as=bad-csv')).status).toBe(200);
+  });
+
+  it('documents each media type of a response, and its declared headers', () => {
+    const doc = openApiDocument([download], { title: 't', version: '1', description: '' });
+    const ok = (
+      doc.paths['/api/download']!.get as {
+        responses: Record<
+          string,
+          { content: Record<string, { schema: unknown }>; headers: Record<string, { description: string }> }
+        >;
+      }
+    ).responses['200']!;
+    expect(Object.keys(ok.content)).toEqual(['application/json', 'text/csv']);
+    expect(ok.content['text/csv']!.schema).toMatchObject({ type: 'string' });
+    expect(ok.headers['Content-Disposition']?.description).toMatch(/attachment/);
+  });
 
   it('with response checking on, a response that does not match the document is a 500, not a leak', async () => {
     const checked = await serve(true);

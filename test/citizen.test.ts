@@ -1,11 +1,14 @@
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Dashboard } from '../dashboard/server/index.ts';
 import type { Platform } from '../platform/start.ts';
 import { PURPOSE_TEXTS, topics, type WireReading } from '../services/domain/index.ts';
 import { ApiClient } from './harness/api.ts';
+import { addUser, startTestDashboard } from './harness/dashboard.ts';
 import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
+import { servicesFixture } from './harness/services.ts';
 
 /** RFC 4180, as a spreadsheet reads it: quoted cells may hold commas, doubled quotes and line breaks. */
 function parseCsv(text: string): string[][] {
@@ -39,6 +42,12 @@ function parseCsv(text: string): string[][] {
 
 const NOTE = 'Fandt hende på gulvet, "ok" efter lidt tid\nRingede til datteren, som kom';
 const PAPER_REFERENCE = '=HYPERLINK("x"), blanket 7';
+
+interface ErrorBody {
+  error: string;
+  message: string;
+  issues?: Array<{ in?: string; path: string; message: string }>;
+}
 
 interface AccessEntry {
   actorRole: string;
@@ -135,8 +144,26 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
   it('staff of the home team record a power of attorney; others may not', async () => {
     const body = { relativeUserId: relativeId, reference: 'Fremtidsfuldmagt 2026-0042' };
     expect((await staffB.request('POST', '/api/homes/home-a/powers-of-attorney', body)).status).toBe(404);
-    expect((await technician.request('POST', '/api/homes/home-a/powers-of-attorney', body)).status).toBe(403);
+    expect(await technician.request('POST', '/api/homes/home-a/powers-of-attorney', body)).toMatchObject({
+      status: 403,
+      body: { error: 'forbidden', message: expect.any(String) },
+    });
     expect((await citizenA.request('POST', '/api/homes/home-a/powers-of-attorney', body)).status).toBe(403);
+    const bad = await staffA.request('POST', '/api/homes/home-a/powers-of-attorney', {
+      relativeUserId: relativeId,
+      reference: '   ',
+      scan: 'fuldmagt.pdf',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: 'bad_request', message: 'the request body is not valid' });
+    expect(
+      ((bad.body as ErrorBody).issues ?? []).map((i) => [i.in, i.path, i.path === 'scan' ? i.message : '']),
+    ).toEqual(
+      expect.arrayContaining([
+        ['body', 'reference', ''],
+        ['body', 'scan', 'unknown field'],
+      ]),
+    );
     expect((await relative.request('GET', '/api/homes/home-a/consent')).status).toBe(404);
     const notARelative = { relativeUserId: staffB.user!.id, reference: 'x' };
     expect((await staffA.request('POST', '/api/homes/home-a/powers-of-attorney', notARelative)).status).toBe(
@@ -312,7 +339,11 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
       '/api/homes/home-b/powers-of-attorney',
       '/api/homes/nope/export',
     ]) {
-      expect((await relative.request('GET', path)).status, path).toBe(404);
+      const res = await relative.request('GET', path);
+      expect(res.status, path).toBe(404);
+      // the same envelope as any other 404: nothing about the home in it
+      expect(res.body, path).toEqual({ error: 'not_found', message: expect.any(String) });
+      expect((res.body as ErrorBody).message, path).not.toMatch(/home-b|Borger B/);
     }
     expect((await relative.request('POST', '/api/homes/home-b/erasure-requests', {})).status).toBe(404);
     expect(
@@ -360,7 +391,13 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
       purpose: 'own_data',
       detail: 'json',
     });
-    expect((await citizenA.request('GET', '/api/homes/home-a/export?format=xml')).status).toBe(400);
+    const xml = await citizenA.request('GET', '/api/homes/home-a/export?format=xml');
+    expect(xml.status).toBe(400);
+    expect(xml.body).toMatchObject({
+      error: 'bad_request',
+      message: 'the query is not valid',
+      issues: [{ in: 'query', path: 'format' }],
+    });
   });
 
   it('exports the same as CSV that a spreadsheet reads back exactly: commas, quotes and line breaks escaped', async () => {
@@ -402,7 +439,19 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
     });
     expect((await storedSeqs('home-a')).length).toBeGreaterThan(0);
 
-    expect((await technician.request('POST', '/api/homes/home-a/erasure-requests', {})).status).toBe(403);
+    expect(await technician.request('POST', '/api/homes/home-a/erasure-requests', {})).toMatchObject({
+      status: 403,
+      body: { error: 'forbidden' },
+    });
+    // nothing but an empty body is a request: a scope the platform does not offer is refused, not ignored
+    const wider = await citizenA.request('POST', '/api/homes/home-a/erasure-requests', {
+      scope: 'everything',
+    });
+    expect(wider.status).toBe(400);
+    expect(wider.body).toMatchObject({
+      error: 'bad_request',
+      issues: [{ in: 'body', path: 'scope', message: 'unknown field' }],
+    });
     expect((await staffB.request('POST', '/api/homes/home-a/erasure-requests', {})).status).toBe(404);
     const { request } = await citizenA.ok<{ request: Record<string, unknown> }>(
       'POST',
@@ -464,6 +513,9 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
     expect((await relative.request('DELETE', `/api/homes/home-a/powers-of-attorney/${powerId}`)).status).toBe(
       403,
     );
+    const notAnId = await staffA.request('DELETE', '/api/homes/home-a/powers-of-attorney/1e3');
+    expect(notAnId.status).toBe(400);
+    expect(notAnId.body).toMatchObject({ error: 'bad_request', issues: [{ in: 'path', path: 'id' }] });
     expect((await staffA.request('DELETE', `/api/homes/home-a/powers-of-attorney/${powerId}`)).status).toBe(
       204,
     );
@@ -487,5 +539,91 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
       actorName: 'Sosu Anna',
     });
     expect(entries.find((e) => e.actorRole === 'relative')?.actorName).toBe('Datter Dorte');
+  });
+});
+
+describe('the citizen side when the time-series store is missing or fails, and in the API document', () => {
+  const password = 'password-123';
+  let f: Awaited<ReturnType<typeof servicesFixture>>;
+  let dashboard: Dashboard;
+  let citizen: ApiClient;
+  let erasures = 0;
+
+  beforeAll(async () => {
+    f = await servicesFixture(Date.now());
+    await f.home('home-a', ['fall']);
+    await addUser(f, 'astrid', 'citizen', password, { homeId: 'home-a' });
+    // no reading store at all, and an erasure that fails as InfluxDB being down would
+    dashboard = await startTestDashboard(f, {
+      eraseHomeReadings: async () => {
+        erasures++;
+        throw new Error('connect ECONNREFUSED 127.0.0.1:8086');
+      },
+    });
+    citizen = await ApiClient.login(dashboard.url, 'astrid', password);
+  });
+  afterAll(async () => {
+    await dashboard?.close();
+    await f?.close();
+  });
+
+  it('the export says the store is unavailable, in the error envelope, and is not an attachment', async () => {
+    for (const format of ['json', 'csv']) {
+      const res = await fetch(`${dashboard.url}/api/homes/home-a/export?format=${format}`, {
+        headers: { cookie: citizen.sessionCookie },
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('content-disposition')).toBeNull();
+      expect(await res.json()).toEqual({ error: 'unavailable', message: expect.any(String) });
+    }
+  });
+
+  it('a failed erasure is a 503 that names no internals, and is recorded as failed', async () => {
+    const res = await citizen.request('POST', '/api/homes/home-a/erasure-requests');
+    expect(erasures).toBe(1);
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ error: 'unavailable', message: expect.any(String) });
+    expect(JSON.stringify(res.body)).not.toMatch(/ECONNREFUSED|8086/);
+    const { requests } = await citizen.ok<{ requests: Array<Record<string, unknown>> }>(
+      'GET',
+      '/api/homes/home-a/erasure-requests',
+    );
+    expect(requests).toMatchObject([{ result: 'failed', requesterRole: 'citizen', scope: 'readings' }]);
+    expect(String(requests[0]!.detail)).not.toMatch(/ECONNREFUSED|8086/);
+  });
+
+  it('the API document lists the citizen routes, with the export as JSON or CSV', async () => {
+    const doc = (await (await fetch(`${dashboard.url}/api/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    };
+    for (const [path, method] of [
+      ['/api/homes/{homeId}/overview', 'get'],
+      ['/api/homes/{homeId}/alerts', 'get'],
+      ['/api/homes/{homeId}/access-log', 'get'],
+      ['/api/homes/{homeId}/export', 'get'],
+      ['/api/homes/{homeId}/erasure-requests', 'get'],
+      ['/api/homes/{homeId}/erasure-requests', 'post'],
+      ['/api/homes/{homeId}/powers-of-attorney', 'get'],
+      ['/api/homes/{homeId}/powers-of-attorney', 'post'],
+      ['/api/homes/{homeId}/powers-of-attorney/{id}', 'delete'],
+    ] as const)
+      expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    const exp = doc.paths['/api/homes/{homeId}/export']!.get as {
+      'x-access': string[];
+      parameters: Array<{ name: string; in: string; schema: { enum?: string[] } }>;
+      responses: Record<
+        string,
+        { content?: Record<string, { schema: { type?: string } }>; headers?: Record<string, unknown> }
+      >;
+    };
+    expect(exp['x-access']).toEqual(['citizen', 'relative', 'admin']);
+    expect(exp.parameters.find((p) => p.name === 'format')).toMatchObject({
+      in: 'query',
+      schema: { enum: ['json', 'csv'] },
+    });
+    expect(Object.keys(exp.responses['200']!.content!)).toEqual(['application/json', 'text/csv']);
+    expect(exp.responses['200']!.content!['text/csv']!.schema.type).toBe('string');
+    expect(exp.responses['200']!.headers).toHaveProperty('Content-Disposition');
+    expect(Object.keys(exp.responses)).toEqual(expect.arrayContaining(['403', '404', '503']));
   });
 });

@@ -90,7 +90,7 @@ const API_INFO = {
   title: 'Tryghed dashboard API',
   version: '1',
   description:
-    "The people's edge of Tryghed: alerts, homes, consent, provisioning and sessions. Errors are `{ error, message, issues? }`.",
+    "The people's edge of Tryghed: alerts, homes, consent, provisioning, sessions, and the citizen's own side (what is measured and why, who looked, export, erasure, powers of attorney). Errors are `{ error, message, issues? }`.",
 };
 
 export class DashboardStartError extends Error {

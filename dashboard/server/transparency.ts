@@ -2,6 +2,7 @@ import type { Alert, ConsentEvent, LegalBasis, Outcome } from '../../services/do
 import { forbidden, notFound } from '../../services/runtime/index.ts';
 import type { AuditEntry, Home, User } from '../../services/store/index.ts';
 import { canSeeAlert, canSeeHome } from './access.ts';
+import type { Access } from './api/route.ts';
 import type { DashboardContext } from './context.ts';
 
 /**
@@ -25,6 +26,11 @@ export function purposeOf(user: User): string {
       return 'administration';
   }
 }
+
+/** Who may call the routes of a citizen's record; `recordHome` then decides per home. */
+export const RECORD_ROLES = ['citizen', 'relative', 'staff', 'admin'] as const satisfies Access;
+/** Who may call the access log and the export; `accessLogHome` then decides per home. */
+export const OWN_DATA_ROLES = ['citizen', 'relative', 'admin'] as const satisfies Access;
 
 /**
  * The citizen's record (consent, alerts, erasures): the citizen, their relatives, the home's staff

@@ -5,8 +5,10 @@ export {
   type ApiRoute,
   defineRoute,
   fieldIssues,
+  type MediaType,
   type MountOptions,
   mountRoutes,
   routeKey,
+  TextBody,
 } from './route.ts';
 export * as apiSchemas from './schemas.ts';

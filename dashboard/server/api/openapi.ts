@@ -91,15 +91,21 @@ export function openApiDocument(routes: readonly AnyApiRoute[], info: DocumentIn
     const path = openApiPath(route.path);
     paths[path] ??= {};
     const item = paths[path];
+    const headers: Record<string, JsonSchema> = {};
+    if (route.response.status === 302 || route.response.status === 303)
+      headers.Location = { schema: { type: 'string' }, description: 'where to go next' };
+    for (const [name, description] of Object.entries(route.response.headers ?? {}))
+      headers[name] = { schema: { type: 'string' }, description };
+    const content: Record<string, JsonSchema> = {};
+    if (route.response.schema)
+      content['application/json'] = { schema: jsonSchema(route.response.schema, 'output') };
+    for (const [mediaType, schema] of Object.entries(route.response.text ?? {}) as [string, z.ZodType][])
+      content[mediaType] = { schema: jsonSchema(schema, 'output') };
     const responses: Record<string, JsonSchema> = {
       [String(route.response.status)]: {
         description: route.response.description,
-        ...(route.response.status === 302 || route.response.status === 303
-          ? { headers: { Location: { schema: { type: 'string' }, description: 'where to go next' } } }
-          : {}),
-        ...(route.response.schema
-          ? { content: { 'application/json': { schema: jsonSchema(route.response.schema, 'output') } } }
-          : {}),
+        ...(Object.keys(headers).length ? { headers } : {}),
+        ...(Object.keys(content).length ? { content } : {}),
       },
     };
     for (const code of errorsOf(route)) {

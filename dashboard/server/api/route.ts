@@ -24,6 +24,20 @@ export interface RouteInput<P, Q, B> {
 type Parsed<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
 type Returned<S> = S extends z.ZodType ? z.input<S> : undefined;
 
+/** A media type such as `text/csv`, without parameters. */
+export type MediaType = `${string}/${string}`;
+
+/**
+ * A body sent as text instead of JSON (a CSV download): what a handler returns when the route's
+ * declaration lists `response.text[mediaType]`. It goes out as UTF-8; one not declared is a 500.
+ */
+export class TextBody {
+  constructor(
+    readonly mediaType: MediaType,
+    readonly text: string,
+  ) {}
+}
+
 /**
  * One API endpoint, declared once: the same declaration mounts it on express, validates what comes
  * in, checks what goes out (when asked) and becomes its part of the OpenAPI document.
@@ -51,13 +65,20 @@ export interface ApiRoute<
     description: string;
     /** the JSON body; absent for 204 and redirects */
     schema?: R;
+    /**
+     * bodies the route may send as text instead, by media type (`text/csv`), each a string schema
+     * whose description says what is in it; the handler returns a `TextBody` for these
+     */
+    text?: Readonly<Record<MediaType, z.ZodType<string>>>;
+    /** response headers a client may rely on, by name, with what they hold (`Content-Disposition`) */
+    headers?: Readonly<Record<string, string>>;
   };
   /** error codes this route answers with besides those implied by its access and inputs */
   errors?: readonly ErrorCode[];
   // Method syntax on purpose: routes with different schemas must fit in one list (bivariant check).
   handle(
     input: RouteInput<Parsed<P>, Parsed<Q>, Parsed<B>>,
-  ): Promise<Returned<R> | undefined> | Returned<R> | undefined;
+  ): Promise<Returned<R> | TextBody | undefined> | Returned<R> | TextBody | undefined;
 }
 
 /** Infers a route's schema types from its declaration. */
@@ -162,21 +183,40 @@ async function serve(
     res,
   });
   if (res.headersSent) return;
+  if (out instanceof TextBody) {
+    const schema = route.response.text?.[out.mediaType];
+    // A media type the document does not list is never sent; its content is checked as JSON is.
+    const issues = !schema
+      ? [{ in: 'body' as const, path: '(body)', message: `${out.mediaType} is not declared` }]
+      : options.checkResponses
+        ? checkedIssues(schema, out.text)
+        : [];
+    if (issues.length > 0) mismatch(ctx, route, issues);
+    res.status(route.response.status).type(`${out.mediaType}; charset=utf-8`).send(out.text);
+    return;
+  }
   if (route.response.status === 204 || !route.response.schema) {
     res.status(route.response.status).end();
     return;
   }
   if (options.checkResponses) {
-    const checked = route.response.schema.safeParse(out);
-    if (!checked.success) {
-      ctx.logger.error(
-        { route: routeKey(route.method, route.path), issues: fieldIssues(checked.error.issues, 'body') },
-        'a response does not match its declared schema',
-      );
-      throw new TryghedError('internal', 'the response does not match the API document');
-    }
+    const issues = checkedIssues(route.response.schema, out);
+    if (issues.length > 0) mismatch(ctx, route, issues);
   }
   res.status(route.response.status).json(out);
+}
+
+function checkedIssues(schema: z.ZodType, value: unknown): FieldIssue[] {
+  const checked = schema.safeParse(value);
+  return checked.success ? [] : fieldIssues(checked.error.issues, 'body');
+}
+
+function mismatch(ctx: DashboardContext, route: AnyApiRoute, issues: FieldIssue[]): never {
+  ctx.logger.error(
+    { route: routeKey(route.method, route.path), issues },
+    'a response does not match its declared schema',
+  );
+  throw new TryghedError('internal', 'the response does not match the API document');
 }
 
 /** zod issues as `{ path: 'field.sub', message }`, one per unknown key so each is named. */

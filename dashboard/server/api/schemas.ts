@@ -9,6 +9,7 @@ import {
   ConsentAction,
   ConsentCategory,
   type ConsentEvent,
+  type InformationText,
   LegalBasis,
   type LegalBasisRef,
   type NotificationAttempt,
@@ -18,7 +19,8 @@ import {
   SensorKind,
   Severity,
 } from '../../../services/domain/index.ts';
-import { USER_ROLES } from '../../../services/store/index.ts';
+import { type ErasureRequest, USER_ROLES } from '../../../services/store/index.ts';
+import type { AccessLogEntry, CitizenAlert, ConsentHistoryEntry } from '../transparency.ts';
 
 /**
  * What the API sends, as zod schemas: the OpenAPI document's response schemas, and what tests
@@ -201,6 +203,132 @@ export const StatisticsView = z.strictObject({
 
 export const SessionView = z.strictObject({ user: PublicUser, csrfToken: z.string() });
 
+// The citizen's side: what a citizen or their relative is shown about their own home.
+
+const Localised = z.strictObject({ da: z.string(), en: z.string() });
+const CategoryTextView = z.strictObject({ title: Localised, body: Localised });
+export const InformationTextView = z.strictObject({
+  version: z.string().meta({ description: 'recorded with a consent change made with this text in view' }),
+  title: Localised,
+  body: Localised,
+});
+const SensorOfCategory = z.strictObject({ deviceId: z.string(), kind: SensorKind, name: Localised });
+
+export const ConsentHistoryEntryView = z.strictObject({
+  id: z.number().int(),
+  at: epochMs,
+  category: ConsentCategory,
+  purpose: Purpose,
+  action: ConsentAction,
+  actorRole: z.string(),
+  actorName: z
+    .string()
+    .nullable()
+    .meta({ description: 'only the citizen and their own relatives are named; others by role' }),
+  onBehalfOfCitizen: z.boolean().meta({ description: 'someone else made the change for the citizen' }),
+  channel: z.enum(CONSENT_CHANNELS),
+  basis: LegalBasis.nullable(),
+  reference: z.string().nullable(),
+  reviewDue: z.string().nullable(),
+  textVersion: z.string(),
+});
+
+export const OverviewView = z.strictObject({
+  home: z.strictObject({ id: z.string(), label: z.string(), timezone: z.string() }),
+  retentionDays: z.number().int().nullable().meta({ description: 'how long readings are kept' }),
+  categories: z.array(
+    z.strictObject({
+      category: ConsentCategory,
+      text: CategoryTextView,
+      sensors: z.array(SensorOfCategory),
+      purposes: z.array(
+        z.strictObject({
+          purpose: Purpose,
+          granted: z.boolean(),
+          basis: LegalBasis.nullable(),
+          text: InformationTextView,
+        }),
+      ),
+    }),
+  ),
+  technical: z.strictObject({ text: CategoryTextView, sensors: z.array(SensorOfCategory) }),
+  consentHistory: z.array(ConsentHistoryEntryView),
+});
+
+export const CitizenAlertView = z.strictObject({
+  id: z.string(),
+  rule: RuleKind,
+  category: ReadingCategory,
+  severity: Severity,
+  state: AlertState,
+  openedAt: epochMs,
+  repeats: z.number().int(),
+  acknowledgedAt: epochMs.nullable(),
+  resolvedAt: epochMs.nullable(),
+  outcome: Outcome.nullable(),
+  note: z.string().nullable().meta({ description: 'the professional note; it is about the citizen' }),
+  handledBy: z
+    .string()
+    .nullable()
+    .meta({ description: 'the care staff member who resolved it (or acknowledged it, while open)' }),
+  legalBasis: LegalBasis.nullable(),
+});
+
+export const AccessLogEntryView = z.strictObject({
+  id: z.number().int(),
+  at: epochMs,
+  actorRole: z.string(),
+  actorName: z.string().nullable().meta({
+    description: "care staff and the citizen's own relatives by name; technicians and administrators by role",
+  }),
+  action: z.string(),
+  purpose: z.string(),
+  detail: z.string().nullable(),
+});
+
+export const ErasureRequestView = z.strictObject({
+  id: z.number().int(),
+  homeId: z.string(),
+  requestedBy: z.string(),
+  requesterRole: z.string(),
+  onBehalfOf: z.string().nullable(),
+  scope: z.literal('readings'),
+  requestedAt: epochMs,
+  completedAt: epochMs,
+  result: z.enum(['erased', 'failed']),
+  detail: z.string().nullable(),
+});
+
+export const PowerOfAttorneyView = z.strictObject({
+  id: z.number().int(),
+  relative: z.strictObject({ id: z.string(), displayName: z.string().nullable() }),
+  reference: z.string(),
+  verifiedAt: epochMs,
+  revokedAt: epochMs.nullable(),
+});
+
+export const HomeExportView = z.strictObject({
+  exportedAt: z.iso.datetime(),
+  home: z.strictObject({ id: z.string(), timezone: z.string() }),
+  consent: z.strictObject({ scope: ConsentScopeView, history: z.array(ConsentHistoryEntryView) }),
+  alerts: z.array(CitizenAlertView),
+  accessLog: z.array(AccessLogEntryView),
+  erasureRequests: z.array(ErasureRequestView),
+  readings: z.array(
+    z.strictObject({
+      time: z.iso.datetime(),
+      deviceId: z.string(),
+      kind: SensorKind,
+      category: ReadingCategory,
+      value: z.number(),
+      seq: z.number().int(),
+    }),
+  ),
+  readingsTruncated: z
+    .boolean()
+    .meta({ description: 'true when there were more readings than one export holds' }),
+});
+
 // Compile-time: each domain type still fits the schema that documents it. A field added to the
 // domain type without the schema, or a type changed, breaks the build here rather than the document.
 type Fits<S extends z.ZodType, T> = [T] extends [z.input<S>] ? true : never;
@@ -211,5 +339,10 @@ const _fits: [
   Fits<typeof NotificationView, NotificationAttempt>,
   Fits<typeof ReviewDueView, ReviewDue & { homeLabel: string }>,
   Fits<typeof StatisticsView, StatisticsReport>,
-] = [true, true, true, true, true, true];
+  Fits<typeof InformationTextView, InformationText>,
+  Fits<typeof ConsentHistoryEntryView, ConsentHistoryEntry>,
+  Fits<typeof CitizenAlertView, CitizenAlert>,
+  Fits<typeof AccessLogEntryView, AccessLogEntry>,
+  Fits<typeof ErasureRequestView, ErasureRequest>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
 void _fits;

@@ -1,12 +1,12 @@
-import express, { type Router } from 'express';
 import { z } from 'zod';
+import { HomeId } from '../../../services/domain/index.ts';
 import { forbidden, TryghedError } from '../../../services/runtime/index.ts';
 import type { ErasureRequest } from '../../../services/store/index.ts';
 import type { ReadingPoint, ReadingStore } from '../../../services/timeseries/index.ts';
-import { actorOf } from '../auth.ts';
-import { audit, type DashboardContext } from '../context.ts';
+import { type AnyApiRoute, defineRoute, TextBody } from '../api/route.ts';
+import { HomeExportView } from '../api/schemas.ts';
+import type { DashboardContext } from '../context.ts';
 import { type CsvValue, toCsv } from '../csv.ts';
-import { parseBody } from '../http-errors.ts';
 import {
   type AccessLogEntry,
   accessLog,
@@ -14,11 +14,18 @@ import {
   type ConsentHistoryEntry,
   consentHistory,
   homeAlerts,
+  OWN_DATA_ROLES,
   purposeOf,
   recordHome,
 } from '../transparency.ts';
 
-const ExportQuery = z.object({ format: z.enum(['json', 'csv']).default('json') }).strict();
+const ExportParams = z.object({ homeId: HomeId });
+const ExportQuery = z.strictObject({
+  format: z
+    .enum(['json', 'csv'])
+    .default('json')
+    .meta({ description: 'json (application/json) or csv (text/csv); default json' }),
+});
 
 const READINGS_PAGE = 10_000;
 /** a home with a few sensors keeps far fewer in a year; past this the export says it was cut */
@@ -48,7 +55,8 @@ async function allReadings(
   }
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 const CSV_HEADER = [
   'section',
@@ -108,7 +116,7 @@ function csvRows(data: {
       state: a.state,
       outcome: a.outcome,
       note: a.note,
-      detail: `severity ${a.severity}; repeats ${a.repeats}; resolved ${iso(a.resolvedAt) ?? '-'}`,
+      detail: `severity ${a.severity}; repeats ${a.repeats}; resolved ${isoOrNull(a.resolvedAt) ?? '-'}`,
     });
   for (const e of data.accessLog)
     rows.push({
@@ -143,70 +151,96 @@ function csvRows(data: {
   return rows;
 }
 
+const CSV_DESCRIPTION =
+  'RFC 4180: UTF-8 with a byte-order mark, CRLF line ends. One table; the `section` column says what a ' +
+  'row is (consent, alert, access, erasure, reading) and the other columns are filled as they apply: ' +
+  `${CSV_HEADER.join(', ')}. Times are ISO 8601 UTC. A cell a spreadsheet would run as a formula ` +
+  '(starting with =, +, -, @, tab or CR) is kept as text with a leading apostrophe.';
+
 /**
  * GET /api/homes/:homeId/export?format=json|csv: everything the platform holds about the home, for
  * the citizen to keep (GDPR art. 15 and 20). For the citizen, their relatives and administrators
  * (a request on paper); staff help in person, not by downloading a citizen's file.
  */
-export function exportRoutes(ctx: DashboardContext): Router {
-  const router = express.Router();
-
-  router.get('/api/homes/:homeId/export', async (req, res) => {
-    const { format } = parseBody(ExportQuery, req.query);
-    const actor = actorOf(res);
-    const home = recordHome(ctx, actor.user, req.params.homeId!);
-    if (actor.user.role === 'staff') throw forbidden('the export is for the citizen and their relatives');
-    if (!ctx.readings) throw new TryghedError('unavailable', 'no time-series store is connected');
-    const now = ctx.clock.now();
-    // Recorded first, so the export's own access log shows this export.
-    await ctx.store.audit.append({
-      at: now,
-      actorId: actor.user.id,
-      actorRole: actor.user.role,
-      action: 'export.download',
-      homeId: home.id,
-      purpose: purposeOf(actor.user),
-      detail: format,
-    });
-    const [consent, alerts, log, erasures, readings] = await Promise.all([
-      consentHistory(ctx, home.id),
-      homeAlerts(ctx, actor.user, home.id),
-      accessLog(ctx, home.id, 100_000),
-      ctx.store.erasures.listByHome(home.id),
-      allReadings(ctx.readings, home.id, now),
-    ]);
-    const stamp = new Date(now).toISOString().slice(0, 10);
-    res.set('cache-control', 'no-store');
-    // home ids are [A-Za-z0-9_-] (HomeId), so the name needs no further escaping
-    res.set('content-disposition', `attachment; filename="tryghed-${home.id}-${stamp}.${format}"`);
-    if (format === 'csv') {
-      const rows = csvRows({ consent, alerts, accessLog: log, erasures, readings: readings.points });
-      res.type('text/csv; charset=utf-8').send(
-        toCsv(
-          CSV_HEADER,
-          rows.map((r) => CSV_HEADER.map((c) => r[c])),
-        ),
-      );
-      return;
-    }
-    res.json({
-      exportedAt: iso(now),
-      home: { id: home.id, timezone: home.timezone },
-      consent: { scope: ctx.consent.scope(home.id), history: consent },
-      alerts,
-      accessLog: log,
-      erasureRequests: erasures,
-      readings: readings.points.map((p) => ({
-        time: iso(p.ts),
-        deviceId: p.deviceId,
-        kind: p.kind,
-        category: p.category,
-        value: p.value,
-        seq: p.seq,
-      })),
-      readingsTruncated: readings.truncated,
-    });
-  });
-
-  return router;
+export function exportRoutes(ctx: DashboardContext): AnyApiRoute[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/homes/:homeId/export',
+      summary: 'Everything held about the home, as JSON or CSV, to keep (GDPR art. 15 and 20)',
+      description:
+        'Consent and its history, care alerts with outcome and note, who looked, erasure requests and ' +
+        'every stored reading. For the citizen, their relatives and administrators; the download is ' +
+        'itself recorded in the access log first.',
+      tag: 'citizen',
+      access: OWN_DATA_ROLES,
+      params: ExportParams,
+      query: ExportQuery,
+      response: {
+        status: 200,
+        description: 'the export, as an attachment: JSON, or CSV with `format=csv`',
+        schema: HomeExportView,
+        text: { 'text/csv': z.string().meta({ description: CSV_DESCRIPTION }) },
+        headers: {
+          'Content-Disposition': 'attachment; filename="tryghed-<home id>-<YYYY-MM-DD>.<json|csv>"',
+        },
+      },
+      errors: ['not_found', 'unavailable'],
+      handle: async ({ params, query, actor, res }) => {
+        const { format } = query;
+        const home = recordHome(ctx, actor.user, params.homeId);
+        if (actor.user.role === 'staff') throw forbidden('the export is for the citizen and their relatives');
+        if (!ctx.readings) throw new TryghedError('unavailable', 'no time-series store is connected');
+        const now = ctx.clock.now();
+        // Recorded first, so the export's own access log shows this export.
+        await ctx.store.audit.append({
+          at: now,
+          actorId: actor.user.id,
+          actorRole: actor.user.role,
+          action: 'export.download',
+          homeId: home.id,
+          purpose: purposeOf(actor.user),
+          detail: format,
+        });
+        const [consent, alerts, log, erasures, readings] = await Promise.all([
+          consentHistory(ctx, home.id),
+          homeAlerts(ctx, actor.user, home.id),
+          accessLog(ctx, home.id, 100_000),
+          ctx.store.erasures.listByHome(home.id),
+          allReadings(ctx.readings, home.id, now),
+        ]);
+        const stamp = iso(now).slice(0, 10);
+        res.set('cache-control', 'no-store');
+        // home ids are [A-Za-z0-9_-] (HomeId), so the name needs no further escaping
+        res.set('content-disposition', `attachment; filename="tryghed-${home.id}-${stamp}.${format}"`);
+        if (format === 'csv') {
+          const rows = csvRows({ consent, alerts, accessLog: log, erasures, readings: readings.points });
+          return new TextBody(
+            'text/csv',
+            toCsv(
+              CSV_HEADER,
+              rows.map((r) => CSV_HEADER.map((c) => r[c])),
+            ),
+          );
+        }
+        return {
+          exportedAt: iso(now),
+          home: { id: home.id, timezone: home.timezone },
+          consent: { scope: ctx.consent.scope(home.id), history: consent },
+          alerts,
+          accessLog: log,
+          erasureRequests: erasures,
+          readings: readings.points.map((p) => ({
+            time: iso(p.ts),
+            deviceId: p.deviceId,
+            kind: p.kind,
+            category: p.category,
+            value: p.value,
+            seq: p.seq,
+          })),
+          readingsTruncated: readings.truncated,
+        };
+      },
+    }),
+  ];
 }

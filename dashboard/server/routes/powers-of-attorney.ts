@@ -1,12 +1,20 @@
-import express, { type Router } from 'express';
 import { z } from 'zod';
-import type { PowerOfAttorney } from '../../../services/domain/index.ts';
-import { forbidden, notFound } from '../../../services/runtime/index.ts';
+import { HomeId, type PowerOfAttorney } from '../../../services/domain/index.ts';
+import { forbidden } from '../../../services/runtime/index.ts';
 import type { Home, User } from '../../../services/store/index.ts';
-import { actorOf } from '../auth.ts';
+import { type AnyApiRoute, defineRoute } from '../api/route.ts';
+import { PowerOfAttorneyView } from '../api/schemas.ts';
 import { audit, type DashboardContext } from '../context.ts';
-import { parseBody } from '../http-errors.ts';
-import { recordHome } from '../transparency.ts';
+import { RECORD_ROLES, recordHome } from '../transparency.ts';
+
+const HomeParams = z.object({ homeId: HomeId });
+const PowerParams = z.object({
+  homeId: HomeId,
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,14}$/, 'the id of a power of attorney, a positive whole number')
+    .transform(Number),
+});
 
 const NewPowerOfAttorney = z
   .object({
@@ -25,9 +33,7 @@ function mayRecord(user: User, home: Home): boolean {
  * Powers of attorney ("fremtidsfuldmagt"): staff record one after seeing the verified document;
  * from then on the relative sees and acts for that citizen only. Revoked, never deleted.
  */
-export function powerOfAttorneyRoutes(ctx: DashboardContext): Router {
-  const router = express.Router();
-
+export function powerOfAttorneyRoutes(ctx: DashboardContext): AnyApiRoute[] {
   const view = async (p: PowerOfAttorney) => ({
     id: p.id,
     relative: {
@@ -39,44 +45,77 @@ export function powerOfAttorneyRoutes(ctx: DashboardContext): Router {
     revokedAt: p.revokedAt,
   });
 
-  router.get('/api/homes/:homeId/powers-of-attorney', async (req, res) => {
-    const actor = actorOf(res);
-    const home = recordHome(ctx, actor.user, req.params.homeId!);
-    audit(ctx, actor, 'power_of_attorney.list', home.id, 'power_of_attorney');
-    let powers = await ctx.registry.powersOfAttorney(home.id);
-    // a relative sees their own, not who else holds one
-    if (actor.user.role === 'relative') powers = powers.filter((p) => p.relativeUserId === actor.user.id);
-    res.json({ powersOfAttorney: await Promise.all(powers.map(view)) });
-  });
-
-  router.post('/api/homes/:homeId/powers-of-attorney', async (req, res) => {
-    const body = parseBody(NewPowerOfAttorney, req.body);
-    const actor = actorOf(res);
-    const home = recordHome(ctx, actor.user, req.params.homeId!);
-    if (!mayRecord(actor.user, home))
-      throw forbidden("only staff of the home's team record a power of attorney");
-    const p = await ctx.registry.grantPowerOfAttorney({
-      relativeUserId: body.relativeUserId,
-      homeId: home.id,
-      verifiedBy: actor.user.id,
-      reference: body.reference,
-      at: ctx.clock.now(),
-    });
-    audit(ctx, actor, 'power_of_attorney.grant', home.id, 'power_of_attorney', `#${p.id}`);
-    res.status(201).json({ powerOfAttorney: await view(p) });
-  });
-
-  router.delete('/api/homes/:homeId/powers-of-attorney/:id', async (req, res) => {
-    const actor = actorOf(res);
-    const home = recordHome(ctx, actor.user, req.params.homeId!);
-    if (!mayRecord(actor.user, home))
-      throw forbidden("only staff of the home's team revoke a power of attorney");
-    const id = Number(req.params.id);
-    if (!Number.isSafeInteger(id) || id <= 0) throw notFound('power of attorney');
-    await ctx.registry.revokePowerOfAttorney(home.id, id, actor.user.id, ctx.clock.now());
-    audit(ctx, actor, 'power_of_attorney.revoke', home.id, 'power_of_attorney', `#${id}`);
-    res.status(204).end();
-  });
-
-  return router;
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/homes/:homeId/powers-of-attorney',
+      summary: "The home's powers of attorney, revoked ones included; a relative sees only their own",
+      tag: 'citizen',
+      access: RECORD_ROLES,
+      params: HomeParams,
+      response: {
+        status: 200,
+        description: 'the powers of attorney',
+        schema: z.strictObject({ powersOfAttorney: z.array(PowerOfAttorneyView) }),
+      },
+      errors: ['not_found'],
+      handle: async ({ params, actor }) => {
+        const home = recordHome(ctx, actor.user, params.homeId);
+        audit(ctx, actor, 'power_of_attorney.list', home.id, 'power_of_attorney');
+        let powers = await ctx.registry.powersOfAttorney(home.id);
+        // a relative sees their own, not who else holds one
+        if (actor.user.role === 'relative') powers = powers.filter((p) => p.relativeUserId === actor.user.id);
+        return { powersOfAttorney: await Promise.all(powers.map(view)) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/homes/:homeId/powers-of-attorney',
+      summary: 'Record a verified power of attorney for a relative',
+      description:
+        "Staff of the home's team, having seen the document, and administrators. Only its reference is kept, no scan.",
+      tag: 'citizen',
+      access: ['staff', 'admin'],
+      params: HomeParams,
+      body: NewPowerOfAttorney,
+      response: {
+        status: 201,
+        description: 'the power of attorney',
+        schema: z.strictObject({ powerOfAttorney: PowerOfAttorneyView }),
+      },
+      errors: ['not_found', 'conflict'],
+      handle: async ({ params, body, actor }) => {
+        const home = recordHome(ctx, actor.user, params.homeId);
+        if (!mayRecord(actor.user, home))
+          throw forbidden("only staff of the home's team record a power of attorney");
+        const p = await ctx.registry.grantPowerOfAttorney({
+          relativeUserId: body.relativeUserId,
+          homeId: home.id,
+          verifiedBy: actor.user.id,
+          reference: body.reference,
+          at: ctx.clock.now(),
+        });
+        audit(ctx, actor, 'power_of_attorney.grant', home.id, 'power_of_attorney', `#${p.id}`);
+        return { powerOfAttorney: await view(p) };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/api/homes/:homeId/powers-of-attorney/:id',
+      summary: 'Revoke a power of attorney; it stays on record as revoked',
+      tag: 'citizen',
+      access: ['staff', 'admin'],
+      params: PowerParams,
+      response: { status: 204, description: 'revoked' },
+      errors: ['not_found'],
+      handle: async ({ params, actor }) => {
+        const home = recordHome(ctx, actor.user, params.homeId);
+        if (!mayRecord(actor.user, home))
+          throw forbidden("only staff of the home's team revoke a power of attorney");
+        await ctx.registry.revokePowerOfAttorney(home.id, params.id, actor.user.id, ctx.clock.now());
+        audit(ctx, actor, 'power_of_attorney.revoke', home.id, 'power_of_attorney', `#${params.id}`);
+        return undefined;
+      },
+    }),
+  ];
 }
