@@ -73,6 +73,20 @@ describe('the API document and bad input', () => {
     expect(props.reference).toBeDefined();
   });
 
+  it('carries the descriptions given with the schemas', async () => {
+    const doc = (await (await fetch(`${url}/api/openapi.json`)).json()) as Document & {
+      components: { schemas: { Error: { properties: Record<string, { description?: string }> } } };
+    };
+    expect(doc.components.schemas.Error.properties.error?.description).toMatch(/stable code/);
+    const alerts = doc.paths['/api/alerts']!.get as unknown as {
+      parameters: Array<{ name: string; description?: string; schema: Record<string, unknown> }>;
+    };
+    const state = alerts.parameters.find((p) => p.name === 'state')!;
+    expect(state.description).toMatch(/comma-separated/);
+    // a parameter's description is told once, beside it, not again inside its schema
+    expect(state.schema.description).toBeUndefined();
+  });
+
   it('lists exactly the routes express serves under /api: the document cannot drift', async () => {
     const doc = (await (await fetch(`${url}/api/openapi.json`)).json()) as Document;
     const mounted = dashboard.mountedApiRoutes();

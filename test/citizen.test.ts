@@ -613,7 +613,10 @@ describe('the citizen side when the time-series store is missing or fails, and i
       parameters: Array<{ name: string; in: string; schema: { enum?: string[] } }>;
       responses: Record<
         string,
-        { content?: Record<string, { schema: { type?: string } }>; headers?: Record<string, unknown> }
+        {
+          content?: Record<string, { schema: { type?: string; description?: string } }>;
+          headers?: Record<string, unknown>;
+        }
       >;
     };
     expect(exp['x-access']).toEqual(['citizen', 'relative', 'admin']);
@@ -622,7 +625,12 @@ describe('the citizen side when the time-series store is missing or fails, and i
       schema: { enum: ['json', 'csv'] },
     });
     expect(Object.keys(exp.responses['200']!.content!)).toEqual(['application/json', 'text/csv']);
-    expect(exp.responses['200']!.content!['text/csv']!.schema.type).toBe('string');
+    const csv = exp.responses['200']!.content!['text/csv']!.schema;
+    expect(csv.type).toBe('string');
+    // what a CSV holds is told in the document: the columns, and how formula-like cells are kept
+    expect(csv.description).toMatch(/RFC 4180/);
+    expect(csv.description).toContain('section, time, actor_role, actor_name, action');
+    expect(csv.description).toMatch(/apostrophe/);
     expect(exp.responses['200']!.headers).toHaveProperty('Content-Disposition');
     expect(Object.keys(exp.responses)).toEqual(expect.arrayContaining(['403', '404', '503']));
   });

@@ -8,7 +8,8 @@ type JsonSchema = Record<string, unknown>;
 
 /**
  * zod → JSON Schema 2020-12, which is what OpenAPI 3.1 schema objects are. An empty registry keeps
- * schemas inline (no `$defs` pointing into a document that does not have them).
+ * schemas inline (no `$defs` pointing into a document that does not have them); the metadata given
+ * with `.meta()` (descriptions, examples) is copied in by hand, all but an `id`, which would do that.
  */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
@@ -17,6 +18,10 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
     metadata: z.registry(),
     reused: 'inline',
     unrepresentable: 'any',
+    override: ({ zodSchema, jsonSchema }) => {
+      const { id: _id, ...meta } = z.globalRegistry.get(zodSchema) ?? {};
+      Object.assign(jsonSchema, meta);
+    },
   }) as JsonSchema;
   return rest;
 }
