@@ -308,7 +308,7 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
     expect(find('staff', 'home.read')).toMatchObject({ actorName: 'Sosu Anna', purpose: 'care' });
     expect(find('staff', 'alerts.list')).toMatchObject({ actorName: 'Sosu Anna', purpose: 'care' });
     expect(find('staff', 'alert.resolve')).toMatchObject({ actorName: 'Sosu Anna' });
-    expect(find('technician', 'home.read')).toMatchObject({ actorName: null, purpose: 'technical' });
+    expect(find('technician', 'home.read')).toMatchObject({ actorName: null, purpose: 'maintenance' });
     expect(find('relative', 'home.overview')).toMatchObject({
       actorName: 'Datter Dorte',
       purpose: 'power_of_attorney',
@@ -361,6 +361,20 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
   });
 
   it('exports everything as JSON, with a file name, and records the export', async () => {
+    // a technician's test reading is kept like any other (emergency history is consented), and the
+    // export says it is one: it is not from the citizen's life
+    const { reading: testReading } = await technician.ok<{ reading: { seq: number } }>(
+      'POST',
+      '/api/devices/fall-a/test-reading',
+      { kind: 'fall', value: 0 },
+    );
+    await eventually(
+      async () =>
+        (await platform.readings.query({ homeId: 'home-a', from: 0, to: Date.now() + 60_000 })).some(
+          (p) => p.test && p.seq === testReading.seq,
+        ),
+      { what: 'the test reading in InfluxDB' },
+    );
     const res = await fetch(`${platform.dashboardUrl}/api/homes/home-a/export?format=json`, {
       headers: { cookie: citizenA.sessionCookie },
     });
@@ -373,7 +387,14 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
       consent: { scope: { emergency: { alerts: boolean } }; history: unknown[] };
       alerts: Array<{ note: string; outcome: string }>;
       accessLog: AccessEntry[];
-      readings: Array<{ deviceId: string; kind: string; value: number; time: string }>;
+      readings: Array<{
+        deviceId: string;
+        kind: string;
+        value: number;
+        time: string;
+        seq: number;
+        test: boolean;
+      }>;
       erasureRequests: unknown[];
       readingsTruncated: boolean;
     };
@@ -383,7 +404,10 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
     expect(body.alerts).toMatchObject([{ note: NOTE, outcome: 'real_incident' }]);
     expect(body.accessLog.some((e) => e.actorName === 'Sosu Anna')).toBe(true);
     expect(body.readings.length).toBeGreaterThan(0);
-    expect(body.readings[0]).toMatchObject({ deviceId: 'fall-a', kind: 'fall', value: 1 });
+    expect(body.readings[0]).toMatchObject({ deviceId: 'fall-a', kind: 'fall', value: 1, test: false });
+    expect(body.readings.filter((r) => r.test)).toMatchObject([
+      { deviceId: 'fall-a', kind: 'fall', value: 0, seq: testReading.seq },
+    ]);
     expect(body.readingsTruncated).toBe(false);
     const audit = await platform.store.audit.listByHome('home-a');
     expect(audit.find((e) => e.action === 'export.download')).toMatchObject({
@@ -426,6 +450,9 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
     expect(readings.length).toBeGreaterThan(0);
     expect(readings[0]![col('kind')]).toBe('fall');
     expect(readings[0]![col('value')]).toBe('1');
+    expect(
+      readings.filter((r) => r[col('detail')]!.includes('test reading')).map((r) => r[col('value')]),
+    ).toEqual(['0']);
     expect(rows.some((r) => r[col('section')] === 'access' && r[col('actor_role')] === 'technician')).toBe(
       true,
     );

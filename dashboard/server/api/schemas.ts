@@ -322,6 +322,7 @@ export const HomeExportView = z.strictObject({
       category: ReadingCategory,
       value: z.number(),
       seq: z.number().int(),
+      test: z.boolean().meta({ description: "a technician's test reading, not from the citizen's life" }),
     }),
   ),
   readingsTruncated: z

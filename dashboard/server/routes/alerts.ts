@@ -59,7 +59,7 @@ export function alertRoutes(ctx: DashboardContext): AnyApiRoute[] {
         const visible = alerts.filter((a) => canSeeAlert(actor.user, a, ctx.registry));
         // A list of alerts is a read of each home's data in it: one audit entry per home shown.
         for (const homeId of new Set(visible.map((a) => a.homeId)))
-          audit(ctx, actor, 'alerts.list', homeId, purposeOf(actor.user));
+          audit(ctx, actor, 'alerts.list', homeId, purposeOf(actor.user.role));
         return { alerts: visible.map(withLabel) };
       },
     }),
@@ -79,7 +79,7 @@ export function alertRoutes(ctx: DashboardContext): AnyApiRoute[] {
       handle: async ({ params, actor }) => {
         const alert = await ctx.alerts.get(params.id);
         if (!alert || !canSeeAlert(actor.user, alert, ctx.registry)) throw notFound('alert');
-        audit(ctx, actor, 'alert.read', alert.homeId, purposeOf(actor.user), alert.id);
+        audit(ctx, actor, 'alert.read', alert.homeId, purposeOf(actor.user.role), alert.id);
         return { alert: withLabel(alert), notifications: await ctx.alerts.notifications(alert.id) };
       },
     }),

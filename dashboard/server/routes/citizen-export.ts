@@ -146,7 +146,7 @@ function csvRows(data: {
       device: p.deviceId,
       kind: p.kind,
       value: p.value,
-      detail: `seq ${p.seq}`,
+      detail: p.test ? `seq ${p.seq}; a technician's test reading` : `seq ${p.seq}`,
     });
   return rows;
 }
@@ -199,7 +199,7 @@ export function exportRoutes(ctx: DashboardContext): AnyApiRoute[] {
           actorRole: actor.user.role,
           action: 'export.download',
           homeId: home.id,
-          purpose: purposeOf(actor.user),
+          purpose: purposeOf(actor.user.role),
           detail: format,
         });
         const [consent, alerts, log, erasures, readings] = await Promise.all([
@@ -237,6 +237,7 @@ export function exportRoutes(ctx: DashboardContext): AnyApiRoute[] {
             category: p.category,
             value: p.value,
             seq: p.seq,
+            test: p.test === true,
           })),
           readingsTruncated: readings.truncated,
         };

@@ -50,7 +50,7 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
       errors: ['not_found'],
       handle: async ({ params, actor }) => {
         const home = recordHome(ctx, actor.user, params.homeId);
-        audit(ctx, actor, 'home.overview', home.id, purposeOf(actor.user));
+        audit(ctx, actor, 'home.overview', home.id, purposeOf(actor.user.role));
         const devices = ctx.registry.devicesOfHome(home.id);
         const sensorsOf = (category: string) =>
           devices.flatMap((d) =>
@@ -93,7 +93,7 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
       errors: ['not_found'],
       handle: async ({ params, actor }) => {
         const home = recordHome(ctx, actor.user, params.homeId);
-        audit(ctx, actor, 'alerts.read', home.id, purposeOf(actor.user));
+        audit(ctx, actor, 'alerts.read', home.id, purposeOf(actor.user.role));
         return { alerts: await homeAlerts(ctx, actor.user, home.id) };
       },
     }),
@@ -121,7 +121,7 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
           actorRole: actor.user.role,
           action: 'access_log.read',
           homeId: home.id,
-          purpose: purposeOf(actor.user),
+          purpose: purposeOf(actor.user.role),
           detail: null,
         });
         return { entries: await accessLog(ctx, home.id) };
@@ -142,7 +142,7 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
       errors: ['not_found'],
       handle: async ({ params, actor }) => {
         const home = recordHome(ctx, actor.user, params.homeId);
-        audit(ctx, actor, 'erasure.list', home.id, purposeOf(actor.user));
+        audit(ctx, actor, 'erasure.list', home.id, purposeOf(actor.user.role));
         return { requests: await ctx.store.erasures.listByHome(home.id) };
       },
     }),
@@ -193,7 +193,7 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
           result,
           detail,
         });
-        audit(ctx, actor, 'erasure.request', home.id, purposeOf(actor.user), `readings: ${result}`);
+        audit(ctx, actor, 'erasure.request', home.id, purposeOf(actor.user.role), `readings: ${result}`);
         if (result === 'failed') throw new TryghedError('unavailable', detail ?? 'erasure failed');
         return { request };
       },

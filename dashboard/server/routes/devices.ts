@@ -2,12 +2,12 @@ import { z } from 'zod';
 import { categoryOf, HomeId, SensorKind, topics } from '../../../services/domain/index.ts';
 import type { RejectReason } from '../../../services/ingest/index.ts';
 import { notFound, TryghedError } from '../../../services/runtime/index.ts';
-import type { UserRole } from '../../../services/store/index.ts';
 import { canSeeHome } from '../access.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { DeviceView, HomeSummary } from '../api/schemas.ts';
 import { audit, type DashboardContext } from '../context.ts';
 import { deviceStatuses } from '../device-status.ts';
+import { purposeOf } from '../transparency.ts';
 
 const epochMs = z.number().int().meta({ description: 'epoch milliseconds' });
 const HomeParams = z.object({ homeId: HomeId });
@@ -56,11 +56,6 @@ const REFUSAL: Partial<Record<RejectReason, (kind: SensorKind) => TryghedError>>
       issues: [{ in: 'body', path: 'value', message: 'schema' }],
     }),
 };
-
-/** Why someone reads a home's devices or readings: the audit log records it. */
-export function purposeOf(role: UserRole): string {
-  return role === 'technician' ? 'maintenance' : role === 'admin' ? 'administration' : 'care';
-}
 
 /**
  * Devices as technicians manage them: connectivity, test marks, report intervals, and test readings

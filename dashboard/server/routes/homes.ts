@@ -74,7 +74,7 @@ export function homeRoutes(ctx: DashboardContext): AnyApiRoute[] {
       errors: ['not_found'],
       handle: ({ params, actor }) => {
         const home = visible(params.homeId, actor);
-        audit(ctx, actor, 'home.read', home.id, purposeOf(actor.user));
+        audit(ctx, actor, 'home.read', home.id, purposeOf(actor.user.role));
         const devices = ctx.registry.devicesOfHome(home.id).map((d) => ({
           id: d.id,
           role: d.role,

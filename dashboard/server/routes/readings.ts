@@ -5,7 +5,7 @@ import type { ReadingPoint } from '../../../services/timeseries/index.ts';
 import { canSeeHome } from '../access.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { audit, type DashboardContext } from '../context.ts';
-import { purposeOf } from './devices.ts';
+import { purposeOf } from '../transparency.ts';
 
 const RANGES = { '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
 const epochMs = z.number().int().meta({ description: 'epoch milliseconds' });
