@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Registry } from '../services/registry/index.ts';
 import { hashSecret, type Logger, newSecret } from '../services/runtime/index.ts';
 import type { Store, UserRole } from '../services/store/index.ts';
 import type { Config } from './config.ts';
@@ -51,13 +52,42 @@ export const DEMO_USERS: Array<{
   },
   { username: 'tekniker', displayName: 'Tekniker', role: 'technician', teamIds: [], homeId: null },
   { username: 'borger', displayName: 'Borger i demo-1', role: 'citizen', teamIds: [], homeId: 'demo-1' },
+  // a relative: acts for the citizen of demo-1 under a power of attorney recorded below
+  {
+    username: 'paaroerende',
+    displayName: 'Pårørende til demo-1',
+    role: 'relative',
+    teamIds: [],
+    homeId: null,
+  },
 ];
 
-export async function ensureDemoUsers(store: Store): Promise<void> {
+/** The demo relative's power of attorney, as staff would record it after seeing the document. */
+const DEMO_ATTORNEY = {
+  username: 'paaroerende',
+  homeId: 'demo-1',
+  reference: 'Demo-fuldmagt (ikke et rigtigt dokument)',
+};
+
+export async function ensureDemoUsers(store: Store, registry: Registry, now: number): Promise<void> {
   const hash = await hashSecret(DEMO_PASSWORD, 'password');
   for (const user of DEMO_USERS) {
     if (await store.users.byUsername(user.username)) continue;
     if (user.homeId && !(await store.homes.get(user.homeId))) continue;
     await store.users.create({ id: randomUUID(), passwordHash: hash, ...user });
+  }
+  const relative = await store.users.byUsername(DEMO_ATTORNEY.username);
+  if (
+    relative &&
+    registry.home(DEMO_ATTORNEY.homeId) &&
+    !registry.hasPowerOfAttorney(relative.id, DEMO_ATTORNEY.homeId)
+  ) {
+    await registry.grantPowerOfAttorney({
+      relativeUserId: relative.id,
+      homeId: DEMO_ATTORNEY.homeId,
+      verifiedBy: 'demo',
+      reference: DEMO_ATTORNEY.reference,
+      at: now,
+    });
   }
 }

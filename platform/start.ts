@@ -246,7 +246,7 @@ export async function startPlatform(
         homes: config.demoHomes,
       });
       closers.push(() => demo.stop());
-      await ensureDemoUsers(store);
+      await ensureDemoUsers(store, registry, clock.now());
     }
 
     return {

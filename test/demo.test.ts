@@ -48,4 +48,11 @@ describe('demo mode', () => {
     expect(nord.alerts().every((m) => m.alert?.homeId === 'demo-1')).toBe(true);
     expect(syd.alerts().every((m) => m.alert?.homeId === 'demo-2')).toBe(true);
   }, 30_000);
+
+  it('the demo relative acts for the citizen of demo-1 only, under a recorded power of attorney', async () => {
+    const relative = await ApiClient.login(platform.dashboardUrl, 'paaroerende', DEMO_PASSWORD);
+    const { homes } = await relative.ok<{ homes: Array<{ id: string }> }>('GET', '/api/homes');
+    expect(homes.map((h) => h.id)).toEqual(['demo-1']);
+    expect((await relative.request('GET', '/api/homes/demo-2/consent')).status).toBe(404);
+  });
 });
