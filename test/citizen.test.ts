@@ -164,6 +164,16 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
         ['body', 'scan', 'unknown field'],
       ]),
     );
+    // the relative is named by id or by username, exactly one of them
+    const both = await staffA.request('POST', '/api/homes/home-a/powers-of-attorney', {
+      relativeUserId: relativeId,
+      relativeUsername: 'x',
+      reference: 'x',
+    });
+    expect(both.status).toBe(400);
+    expect(((both.body as ErrorBody).issues ?? []).map((i) => i.path)).toContain('relativeUsername');
+    const neither = await staffA.request('POST', '/api/homes/home-a/powers-of-attorney', { reference: 'x' });
+    expect(neither.status).toBe(400);
     expect((await relative.request('GET', '/api/homes/home-a/consent')).status).toBe(404);
     const notARelative = { relativeUserId: staffB.user!.id, reference: 'x' };
     expect((await staffA.request('POST', '/api/homes/home-a/powers-of-attorney', notARelative)).status).toBe(

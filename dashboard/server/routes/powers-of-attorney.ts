@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HomeId, type PowerOfAttorney } from '../../../services/domain/index.ts';
-import { forbidden } from '../../../services/runtime/index.ts';
+import { forbidden, notFound } from '../../../services/runtime/index.ts';
 import type { Home, User } from '../../../services/store/index.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { PowerOfAttorneyView } from '../api/schemas.ts';
@@ -18,11 +18,17 @@ const PowerParams = z.object({
 
 const NewPowerOfAttorney = z
   .object({
-    relativeUserId: z.string().min(1).max(64),
+    /** the relative's user id, or their username (what staff can read off the relative's login) */
+    relativeUserId: z.string().min(1).max(64).optional(),
+    relativeUsername: z.string().trim().min(1).max(64).optional(),
     /** the document's reference (case number, notary's reference); no scan is kept */
     reference: z.string().trim().min(1).max(200),
   })
-  .strict();
+  .strict()
+  .refine((b) => (b.relativeUserId === undefined) !== (b.relativeUsername === undefined), {
+    message: 'name the relative by relativeUserId or by relativeUsername (one of them)',
+    path: ['relativeUsername'],
+  });
 
 /** Staff of the home's team (who saw the document) and administrators record and revoke. */
 function mayRecord(user: User, home: Home): boolean {
@@ -88,8 +94,11 @@ export function powerOfAttorneyRoutes(ctx: DashboardContext): AnyApiRoute[] {
         const home = recordHome(ctx, actor.user, params.homeId);
         if (!mayRecord(actor.user, home))
           throw forbidden("only staff of the home's team record a power of attorney");
+        const relativeUserId =
+          body.relativeUserId ?? (await ctx.store.users.byUsername(body.relativeUsername!))?.id;
+        if (!relativeUserId) throw notFound(`relative ${body.relativeUsername}`);
         const p = await ctx.registry.grantPowerOfAttorney({
-          relativeUserId: body.relativeUserId,
+          relativeUserId,
           homeId: home.id,
           verifiedBy: actor.user.id,
           reference: body.reference,

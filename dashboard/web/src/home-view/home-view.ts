@@ -1,6 +1,7 @@
 import { ApiError } from '../api.ts';
 import { formatTime } from '../i18n.ts';
 import { type DeviceStatus, getHome, type HomeSummary, homeDevices, homeReadings } from './api.ts';
+import { attorneySection } from './attorneys.ts';
 import { readingsChart } from './chart.ts';
 import { el, pageHeading } from './dom.ts';
 import { SENSOR_KINDS, tx } from './strings.ts';
@@ -115,6 +116,12 @@ export class HomeView {
     this.renderDevices();
     heading.focus();
     void this.loadCharts();
+    // staff of the home's team record relatives' powers of attorney here; others never see it
+    void attorneySection(home.id)
+      .then((section) => {
+        if (section && !this.stopped) this.root.append(section);
+      })
+      .catch(() => undefined);
   }
 
   private renderDevices(): void {

@@ -1,0 +1,147 @@
+import { ApiError, call } from '../api.ts';
+import { currentLang, formatTime } from '../i18n.ts';
+import { el } from './dom.ts';
+
+interface PowerOfAttorney {
+  id: number;
+  relative: { id: string; displayName: string | null };
+  reference: string;
+  verifiedAt: number;
+  revokedAt: number | null;
+}
+
+const TEXTS = {
+  da: {
+    title: 'Pårørende med fuldmagt',
+    intro:
+      'Når du har set en gyldig fuldmagt, kan du registrere den her. Den pårørende kan derefter se og ændre samtykke for denne borger – og kun denne borger. Kun dokumentets reference gemmes.',
+    none: 'Ingen pårørende har fuldmagt for denne borger.',
+    username: 'Den pårørendes brugernavn',
+    reference: 'Fuldmagtens reference (fx journalnummer)',
+    record: 'Registrér fuldmagt',
+    revoke: 'Tilbagekald',
+    revoked: 'tilbagekaldt',
+    since: 'registreret',
+    saved: 'Fuldmagten er registreret.',
+    revokedDone: 'Fuldmagten er tilbagekaldt.',
+    unknown: 'Der findes ingen pårørende med det brugernavn.',
+    exists: 'Den pårørende har allerede fuldmagt for denne borger.',
+    failed: 'Det lykkedes ikke. Prøv igen.',
+  },
+  en: {
+    title: 'Relatives with power of attorney',
+    intro:
+      'Once you have seen a valid power of attorney, record it here. The relative can then see and change consent for this citizen – and this citizen only. Only the document’s reference is kept.',
+    none: 'No relative holds a power of attorney for this citizen.',
+    username: "The relative's username",
+    reference: 'Reference of the power of attorney (e.g. case number)',
+    record: 'Record power of attorney',
+    revoke: 'Revoke',
+    revoked: 'revoked',
+    since: 'recorded',
+    saved: 'The power of attorney is recorded.',
+    revokedDone: 'The power of attorney is revoked.',
+    unknown: 'There is no relative with that username.',
+    exists: 'The relative already holds a power of attorney for this citizen.',
+    failed: 'That did not work. Please try again.',
+  },
+};
+const tt = (key: keyof (typeof TEXTS)['da']) => TEXTS[currentLang()][key];
+
+/**
+ * Staff record a relative's power of attorney after seeing the document, and revoke it; the list
+ * keeps revoked ones, marked. Shown only to those the server lets record (staff of the team, admins).
+ */
+export async function attorneySection(homeId: string): Promise<HTMLElement | null> {
+  const path = `/api/homes/${encodeURIComponent(homeId)}/powers-of-attorney`;
+  let powers: PowerOfAttorney[];
+  try {
+    powers = (await call<{ powersOfAttorney: PowerOfAttorney[] }>('GET', path)).powersOfAttorney;
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return null;
+    throw err;
+  }
+  const section = el('section', { 'aria-labelledby': 'attorneys-title', className: 'panel-section' });
+  const status = el('p', { role: 'status' });
+  const list = el('ul', { className: 'attorneys' });
+  const draw = () => {
+    list.replaceChildren(
+      ...(powers.length === 0
+        ? [el('li', {}, tt('none'))]
+        : powers.map((p) =>
+            el(
+              'li',
+              {},
+              `${p.relative.displayName ?? p.relative.id} – ${p.reference} (${tt('since')} ${formatTime(p.verifiedAt)}${p.revokedAt ? `, ${tt('revoked')} ${formatTime(p.revokedAt)}` : ''}) `,
+              p.revokedAt
+                ? null
+                : el(
+                    'button',
+                    {
+                      type: 'button',
+                      className: 'secondary',
+                      'aria-label': `${tt('revoke')}: ${p.relative.displayName ?? p.relative.id}`,
+                      onclick: async () => {
+                        try {
+                          await call('DELETE', `${path}/${p.id}`);
+                          p.revokedAt = Date.now();
+                          status.textContent = tt('revokedDone');
+                          draw();
+                        } catch {
+                          status.textContent = tt('failed');
+                        }
+                      },
+                    },
+                    tt('revoke'),
+                  ),
+            ),
+          )),
+    );
+  };
+  const username = el('input', {
+    id: 'attorney-username',
+    name: 'username',
+    required: true,
+    autocomplete: 'off',
+  });
+  const reference = el('input', {
+    id: 'attorney-reference',
+    name: 'reference',
+    required: true,
+    maxLength: 200,
+  });
+  const form = el(
+    'form',
+    { className: 'attorney-form', 'aria-label': tt('record') },
+    el('label', { htmlFor: username.id }, tt('username')),
+    username,
+    el('label', { htmlFor: reference.id }, tt('reference')),
+    reference,
+    el('div', { className: 'actions' }, el('button', { type: 'submit' }, tt('record'))),
+  );
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    try {
+      const { powerOfAttorney } = await call<{ powerOfAttorney: PowerOfAttorney }>('POST', path, {
+        relativeUsername: username.value,
+        reference: reference.value,
+      });
+      powers = [...powers, powerOfAttorney];
+      form.reset();
+      status.textContent = tt('saved');
+      draw();
+    } catch (err) {
+      const code = err instanceof ApiError ? err.status : 0;
+      status.textContent = code === 404 ? tt('unknown') : code === 409 ? tt('exists') : tt('failed');
+    }
+  };
+  draw();
+  section.append(
+    el('h3', { id: 'attorneys-title' }, tt('title')),
+    el('p', {}, tt('intro')),
+    list,
+    form,
+    status,
+  );
+  return section;
+}
