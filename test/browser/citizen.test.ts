@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import axe from 'axe-core';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,53 +9,18 @@ import { PURPOSE_TEXTS, topics, type WireReading } from '../../services/domain/i
 import { ApiClient } from '../harness/api.ts';
 import { eventually, tempDir, uniqueDatabase } from '../harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from '../harness/platform.ts';
+import {
+  CHROMIUM_ARGS as ARGS,
+  axeViolations,
+  CHROMIUM_PATH as CHROMIUM,
+  SCREENSHOT_DIR as SCREENSHOTS,
+} from './harness/chromium.ts';
 
 /**
  * The citizen page in Debian's Chromium, on the whole platform: the citizen says yes to emergency
  * alerts on the page and a fall over real MQTT raises an alert; the citizen says no on the page and
  * the same fall raises nothing. Then the page must pass axe-core's WCAG 2.1 AA rules, and fit 320 px.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const SCREENSHOTS = join(process.cwd(), 'test-output', 'screenshots');
-
-async function axeViolations(page: Page): Promise<Array<{ id: string; help: string; nodes: string[] }>> {
-  // The dashboard's Content-Security-Policy refuses inline scripts, so addScriptTag({content}) is
-  // blocked (as it should be). Evaluating over the DevTools protocol is not subject to the page's
-  // CSP, so axe runs in the page while the CSP under test stays exactly as served.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axe.source);
-  return page.evaluate(async (tags) => {
-    const w = window as unknown as {
-      axe: {
-        run(
-          context: Document,
-          options: object,
-        ): Promise<{
-          violations: Array<{ id: string; help: string; nodes: Array<{ target: unknown[] }> }>;
-        }>;
-      };
-    };
-    const result = await w.axe.run(document, {
-      runOnly: { type: 'tag', values: tags },
-      resultTypes: ['violations'],
-    });
-    return result.violations.map((v) => ({
-      id: v.id,
-      help: v.help,
-      nodes: v.nodes.map((n) => n.target.join(' ')),
-    }));
-  }, WCAG_21_AA);
-}
 
 describe('citizen page in a real browser: consent on the page decides whether a fall raises an alert', () => {
   const dir = tempDir();

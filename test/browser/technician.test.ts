@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import axe from 'axe-core';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,44 +8,14 @@ import { topics } from '../../services/domain/index.ts';
 import { ApiClient } from '../harness/api.ts';
 import { tempDir, uniqueDatabase } from '../harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from '../harness/platform.ts';
+import {
+  CHROMIUM_ARGS as ARGS,
+  axeViolations,
+  CHROMIUM_PATH as CHROMIUM,
+  SCREENSHOT_DIR as SCREENSHOTS,
+} from './harness/chromium.ts';
 
-/** Debian's Chromium from `scripts/setup.sh`; a browser is never downloaded. */
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SCREENSHOTS = join(process.cwd(), 'test-output', 'screenshots');
-const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const PASSWORD = 'password-123';
-
-/** WCAG 2.1 AA violations on the page as it is now, readable in a failed assertion. */
-async function axeViolations(page: Page): Promise<string[]> {
-  // The page's CSP refuses inline scripts, so addScriptTag({content}) is blocked, as it should be;
-  // evaluating the source over the DevTools protocol leaves the CSP under test as served.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axe.source);
-  return page.evaluate(async (tags) => {
-    const w = window as unknown as {
-      axe: {
-        run(
-          context: Document,
-          options: object,
-        ): Promise<{ violations: Array<{ id: string; help: string; nodes: Array<{ target: unknown[] }> }> }>;
-      };
-    };
-    const { violations } = await w.axe.run(document, {
-      runOnly: { type: 'tag', values: tags },
-      resultTypes: ['violations'],
-    });
-    return violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-  }, WCAG_21_AA);
-}
 
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });

@@ -1,4 +1,5 @@
 import type { Alert } from './api.ts';
+import { el } from './dom.ts';
 import { formatTime, t } from './i18n.ts';
 
 export const OUTCOMES = ['real_incident', 'false_alarm', 'no_action_needed', 'technical_fault'];
@@ -16,19 +17,7 @@ export interface CardActions {
   draft(id: string): ResolveDraft;
 }
 
-export function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<HTMLElementTagNameMap[K]> & Record<string, unknown> = {},
-  ...children: Array<Node | string>
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k.startsWith('aria-') || k.startsWith('data-')) node.setAttribute(k, String(v));
-    else (node as unknown as Record<string, unknown>)[k] = v;
-  }
-  node.append(...children);
-  return node;
-}
+export { el };
 
 /** What made the alert, in the reader's language, from the evidence's structured fields. */
 function evidenceText(a: Alert): string {

@@ -6,7 +6,8 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 /** Debian's Chromium, installed by `scripts/setup.sh`; the tests never download a browser. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-const ARGS = [
+/** Headless, and quiet: this machine's closed network refuses Chromium's background connections. */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -40,7 +41,7 @@ export class TestBrowser {
     }
     const browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
-      args: ARGS,
+      args: CHROMIUM_ARGS,
       headless: true,
       chromiumSandbox: false,
     });
