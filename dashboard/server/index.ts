@@ -37,6 +37,7 @@ import { homeRoutes } from './routes/homes.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { oversightRoutes } from './routes/oversight.ts';
 import { readingRoutes } from './routes/readings.ts';
+import { ruleSettingsRoutes } from './routes/rule-settings.ts';
 import { statusRoutes } from './routes/status.ts';
 import { SessionStore } from './sessions.ts';
 import { webRoutes } from './web.ts';
@@ -145,6 +146,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...homeRoutes(ctx),
     ...adminRoutes(ctx),
     ...oversightRoutes(ctx),
+    ...ruleSettingsRoutes(ctx),
     ...statusRoutes(ctx),
     ...deviceRoutes(ctx),
     ...readingRoutes(ctx),
