@@ -11,7 +11,7 @@ import { axeViolations, errorsOf, screenshot, TestBrowser } from './harness/chro
  * A care worker records a relative's power of attorney on the home view after seeing the
  * document, and revokes it; the relative's access follows at once.
  */
-describe('recording a power of attorney on the home view', () => {
+describe('the citizen’s routine and powers of attorney on the home view', () => {
   const dir = tempDir();
   let platform: Platform;
   let browser: TestBrowser;
@@ -49,6 +49,35 @@ describe('recording a power of attorney on the home view', () => {
     await browser?.close();
     await platform?.close();
     dir.remove();
+  });
+
+  it('a care worker sets the routine: minutes and daytime periods, saved and used by the platform', async () => {
+    await page.getByRole('heading', { name: 'Borgerens rutine' }).waitFor();
+    await page.getByLabel('Alarm efter så mange minutter uden bevægelse').fill('90');
+    await page.getByRole('button', { name: 'Tilføj dagperiode' }).click();
+    const second = page.getByRole('group', { name: 'Dagperiode 2' });
+    await second.getByLabel('Fra').fill('13:30');
+    await second.getByLabel('Til').fill('21:00');
+    await page.getByRole('group', { name: 'Dagperiode 1' }).getByLabel('Til').fill('12:00');
+    await page.getByRole('button', { name: 'Gem rutine' }).click();
+    await page.getByText('Rutinen er gemt og gælder fra nu.').waitFor();
+    expect(platform.registry.home('home-a')?.settings).toMatchObject({
+      inactivity: {
+        minutes: 90,
+        windows: [
+          { start: '07:00', end: '12:00' },
+          { start: '13:30', end: '21:00' },
+        ],
+      },
+    });
+    // periods that overlap are refused, and the saved routine stays
+    await second.getByLabel('Fra').fill('11:00');
+    await page.getByRole('button', { name: 'Gem rutine' }).click();
+    await page.getByText(/Rutinen blev ikke gemt/).waitFor();
+    expect(platform.registry.home('home-a')?.settings).toMatchObject({
+      inactivity: { windows: [{ start: '07:00' }, { start: '13:30' }] },
+    });
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   it('an unknown username is refused in plain words, and nothing is recorded', async () => {

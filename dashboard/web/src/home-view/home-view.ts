@@ -4,6 +4,7 @@ import { type DeviceStatus, getHome, type HomeSummary, homeDevices, homeReadings
 import { attorneySection } from './attorneys.ts';
 import { readingsChart } from './chart.ts';
 import { el, pageHeading } from './dom.ts';
+import { routineSection } from './routine.ts';
 import { SENSOR_KINDS, tx } from './strings.ts';
 
 /** Kinds not worth a chart: a heartbeat says only "alive", the battery level is in the device list. */
@@ -116,12 +117,13 @@ export class HomeView {
     this.renderDevices();
     heading.focus();
     void this.loadCharts();
-    // staff of the home's team record relatives' powers of attorney here; others never see it
-    void attorneySection(home.id)
-      .then((section) => {
-        if (section && !this.stopped) this.root.append(section);
-      })
-      .catch(() => undefined);
+    // the citizen's routine (rule settings), then relatives' powers of attorney (staff of the team)
+    void Promise.all([
+      routineSection(home.id).catch(() => null),
+      attorneySection(home.id).catch(() => null),
+    ]).then((sections) => {
+      for (const section of sections) if (section && !this.stopped) this.root.append(section);
+    });
   }
 
   private renderDevices(): void {
