@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type Dashboard, startDashboard } from '../dashboard/server/index.ts';
+import type { Dashboard } from '../dashboard/server/index.ts';
 import type { AlertCandidate } from '../services/domain/index.ts';
-import { hashSecret, silentLogger } from '../services/runtime/index.ts';
+import { hashSecret } from '../services/runtime/index.ts';
 import { ApiClient, type LiveClient } from './harness/api.ts';
+import { startTestDashboard } from './harness/dashboard.ts';
 import { eventually } from './harness/index.ts';
 import { servicesFixture } from './harness/services.ts';
 
@@ -59,20 +60,7 @@ describe('dashboard server: sessions, scoping and the live channel', () => {
     await user('bo', 'staff', ['team-b']);
     await user('admin', 'admin', []);
     await user('citizen-a', 'citizen', [], 'home-a');
-    dashboard = await startDashboard({
-      host: '127.0.0.1',
-      port: 0,
-      store: f.store,
-      registry: f.registry,
-      consent: f.consent,
-      alerts: f.alerts,
-      metrics: f.metrics,
-      logger: silentLogger(),
-      clock: f.clock,
-      secureCookies: false,
-      checkResponses: true,
-      readiness: { influxdb: async () => ready },
-    });
+    dashboard = await startTestDashboard(f, { readiness: { influxdb: async () => ready } });
     url = dashboard.url;
   });
   afterAll(async () => {
