@@ -173,6 +173,53 @@ describe('device_offline', () => {
   });
 });
 
+describe('device_offline when many devices fall silent at once (a network or broker outage)', () => {
+  let f: RulesFixture;
+  beforeEach(async () => {
+    f = await rulesFixture(T0);
+    for (const h of ['h1', 'h2', 'h3']) {
+      await f.home(h, ['heartbeat']);
+      await f.registry.updateDevice(`${h}-dev`, { reportIntervalS: 60 });
+      for (const n of [2, 3]) await f.device(`${h}-dev${n}`, h, ['heartbeat'], { reportIntervalS: 60 });
+    }
+  });
+  afterEach(async () => {
+    await f.close();
+  });
+
+  it('one candidate per home naming all its silent devices, not one per device', () => {
+    f.start();
+    f.tickAt(T0 + 150 * SEC);
+    const fired = f.technical.filter((c) => c.rule === 'device_offline');
+    expect(fired.map((c) => c.homeId).sort()).toEqual(['h1', 'h2', 'h3']);
+    expect(fired.find((c) => c.homeId === 'h1')?.evidence).toMatchObject({
+      thresholds: { devices: 3, deviceIds: 'h1-dev, h1-dev2, h1-dev3' },
+    });
+  });
+
+  it('spreads the work over ticks within its budget, and loses no device', () => {
+    f.start({ offlinePerTick: 4 });
+    const seen = new Set<string>();
+    const collect = () => {
+      for (const c of f.technical.splice(0))
+        for (const id of String(c.evidence.thresholds?.deviceIds ?? c.evidence.thresholds?.deviceId).split(
+          ', ',
+        ))
+          seen.add(id);
+    };
+    f.tickAt(T0 + 150 * SEC);
+    collect();
+    // the first tick looked at no more than four devices
+    expect(seen.size).toBe(4);
+    f.tickAt(T0 + 151 * SEC);
+    f.tickAt(T0 + 152 * SEC);
+    collect();
+    expect([...seen].sort()).toEqual(
+      ['h1', 'h2', 'h3'].flatMap((h) => [`${h}-dev`, `${h}-dev2`, `${h}-dev3`]).sort(),
+    );
+  });
+});
+
 describe('low_battery', () => {
   let f: RulesFixture;
   beforeEach(async () => {

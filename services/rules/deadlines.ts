@@ -33,10 +33,18 @@ export class DeadlineQueue<T extends Timed> {
     item.queuedAt = undefined;
   }
 
-  /** the items due at `now`, each taken out of the queue */
-  due(now: number): T[] {
+  /**
+   * The items due at `now`, each taken out of the queue; at most `max` of them, so a burst (a
+   * network outage making every device due at once) is spread over ticks instead of blocking the
+   * process that must also deliver the next fall alert. The rest stay queued, oldest first.
+   */
+  due(now: number, max = Number.POSITIVE_INFINITY): T[] {
     const out: T[] = [];
-    for (let key = this.heap.peekKey(); key !== undefined && key <= now; key = this.heap.peekKey()) {
+    for (
+      let key = this.heap.peekKey();
+      key !== undefined && key <= now && out.length < max;
+      key = this.heap.peekKey()
+    ) {
       const { value } = this.heap.pop()!;
       if (value.queuedAt !== key) continue; // moved earlier and already handed back, or forgotten
       value.queuedAt = undefined;

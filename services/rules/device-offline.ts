@@ -61,9 +61,10 @@ export class DeviceOfflineWatch {
     }
   }
 
-  due(now: number): Firing[] {
+  /** devices found silent at `now`, looking at no more than `max` due timers */
+  due(now: number, max = Number.POSITIVE_INFINITY): Firing[] {
     const fired: Firing[] = [];
-    for (const w of this.queue.due(now)) {
+    for (const w of this.queue.due(now, max)) {
       const device = this.deviceOf(w.deviceId);
       if (!device) {
         this.devices.delete(w.deviceId);
@@ -104,4 +105,47 @@ export class DeviceOfflineWatch {
 
 function limitMs(device: WatchedDevice): number {
   return Math.round(device.reportIntervalS * OFFLINE_AFTER_INTERVALS * 1000);
+}
+
+/** How many device ids a merged alert's evidence names before it only counts the rest. */
+const NAMED_DEVICES = 20;
+
+/**
+ * Devices of one home found silent in the same tick make one candidate, not one each: when the
+ * network or the broker is down every sensor goes quiet at once, and a technician needs one alert
+ * per home naming its devices, not a repeat per sensor. Test and real devices are never merged.
+ */
+export function mergeOfflineByHome(firings: Firing[], isTest: (deviceId: string) => boolean): Firing[] {
+  const groups = new Map<string, Firing[]>();
+  for (const f of firings) {
+    const key = `${f.homeId}\u0000${f.deviceId !== null && isTest(f.deviceId)}`;
+    const group = groups.get(key);
+    if (group) group.push(f);
+    else groups.set(key, [f]);
+  }
+  const out: Firing[] = [];
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    if (group.length === 1) {
+      out.push(first);
+      continue;
+    }
+    const ids = group.map((f) => f.deviceId ?? '?').sort();
+    const named = ids.slice(0, NAMED_DEVICES).join(', ');
+    const more = ids.length > NAMED_DEVICES ? ` and ${ids.length - NAMED_DEVICES} more` : '';
+    out.push({
+      ...first,
+      at: Math.min(...group.map((f) => f.at)),
+      evidence: {
+        readings: [],
+        thresholds: {
+          devices: ids.length,
+          deviceIds: `${named}${more}`,
+          offlineAfterIntervals: OFFLINE_AFTER_INTERVALS,
+        },
+        summary: `Nothing received from ${ids.length} devices in this home (${named}${more}), each past ${OFFLINE_AFTER_INTERVALS} × its report interval`,
+      },
+    });
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ import type { Registry } from '../registry/index.ts';
 import type { Clock, Logger, Metrics } from '../runtime/index.ts';
 import type { Device, Home } from '../store/index.ts';
 import { CoWatch } from './co.ts';
-import { DeviceOfflineWatch } from './device-offline.ts';
+import { DeviceOfflineWatch, mergeOfflineByHome } from './device-offline.ts';
 import { DoorNightWatch } from './door-night.ts';
 import { type Firing, type HomeContext, iso } from './firing.ts';
 import { InactivityWatch } from './inactivity.ts';
@@ -20,6 +20,11 @@ export interface RuleEngineOptions {
   logger: Logger;
   metrics: Metrics;
   onCandidate: (candidate: AlertCandidate) => void;
+  /**
+   * At most this many device-offline timers are looked at per tick (default 5,000): a mass outage
+   * is spread over ticks so the process stays responsive for the next critical alert.
+   */
+  offlinePerTick?: number;
 }
 
 /**
@@ -195,7 +200,9 @@ export class RuleEngine {
     for (const firing of this.temperature.due(now)) this.raise(firing);
     for (const firing of this.doorNight.due(now)) this.raise(firing);
     for (const firing of this.outOfBed.due(now)) this.raise(firing);
-    for (const firing of this.offline.due(now)) this.raise(firing);
+    const silent = this.offline.due(now, this.o.offlinePerTick ?? 5000);
+    for (const firing of mergeOfflineByHome(silent, (id) => this.o.registry.device(id)?.test === true))
+      this.raise(firing);
   }
 
   start(tickIntervalMs: number): void {

@@ -28,8 +28,9 @@ export async function rulesFixture(start = Date.UTC(2026, 0, 5, 8, 0)) {
       if (!engine) throw new Error('call start() first');
       return engine;
     },
-    start(): RuleEngine {
+    start(options: { offlinePerTick?: number } = {}): RuleEngine {
       engine = new RuleEngine({
+        ...options,
         registry: f.registry,
         consent: f.consent,
         clock: f.clock,
