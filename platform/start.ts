@@ -116,6 +116,8 @@ export async function startPlatform(
     rules.start(config.rulesTickMs);
     closers.push(() => rules.stop());
     health.addCheck('rules_lagging', () => rules.tickLagMs() > RULES_LAG_LIMIT_MS);
+    // half the sensors silent at once: the platform cannot hear homes, so their alarms cannot come
+    health.addCheck('devices_silent', () => rules.devicesSilent());
 
     const ingest = new Ingest({
       registry,

@@ -197,6 +197,31 @@ describe('device_offline when many devices fall silent at once (a network or bro
     });
   });
 
+  it('says when half of at least 20 sensors are silent at once (the platform cannot hear homes), and when not', async () => {
+    // nine sensors: too few to judge the platform by
+    let engine = f.start();
+    f.tickAt(T0 + 150 * SEC);
+    expect(engine.devicesSilent()).toBe(false);
+    // twenty-one sensors, all silent: the platform cannot hear its homes
+    for (const h of ['h4', 'h5', 'h6', 'h7']) {
+      await f.home(h, ['heartbeat']);
+      await f.registry.updateDevice(`${h}-dev`, { reportIntervalS: 60 });
+      for (const n of [2, 3]) await f.device(`${h}-dev${n}`, h, ['heartbeat'], { reportIntervalS: 60 });
+    }
+    f.clock.set(T0);
+    engine = f.start();
+    f.tickAt(T0 + 150 * SEC);
+    expect(engine.devicesSilent()).toBe(true);
+    // heard again: while half are still silent it holds, below half it clears
+    const hear = (h: string) => {
+      for (const d of [`${h}-dev`, `${h}-dev2`, `${h}-dev3`]) engine.onReading(f.reading(d, 'heartbeat', 1));
+    };
+    hear('h1');
+    expect(engine.devicesSilent()).toBe(true); // 18 of 21 silent
+    for (const h of ['h2', 'h3', 'h4']) hear(h);
+    expect(engine.devicesSilent()).toBe(false); // 9 of 21 silent
+  });
+
   it('spreads the work over ticks within its budget, and loses no device', () => {
     f.start({ offlinePerTick: 4 });
     const seen = new Set<string>();

@@ -6,8 +6,14 @@ import type { Logger, Metrics } from '../runtime/index.ts';
  * - `readings_not_stored`: writes to InfluxDB keep failing
  * - `broker_down`: the MQTT broker is not accepting devices
  * - `rules_lagging`: the rules' tick runs late, so time-based rules fire late
+ * - `devices_silent`: at least half of all sensors went silent (a network or broker outage)
  */
-export type DegradedReason = 'readings_not_stored' | 'broker_down' | 'rules_lagging' | (string & {});
+export type DegradedReason =
+  | 'readings_not_stored'
+  | 'broker_down'
+  | 'rules_lagging'
+  | 'devices_silent'
+  | (string & {});
 
 /** What other parts need to know about the platform's health. */
 export interface HealthView {

@@ -28,6 +28,10 @@ const DEGRADED: Record<string, { da: string; en: string }> = {
   readings_not_stored: { da: 'målinger gemmes ikke', en: 'readings are not being stored' },
   broker_down: { da: 'sensorforbindelsen (MQTT) er nede', en: 'the sensor connection (MQTT) is down' },
   rules_lagging: { da: 'regelmotoren er forsinket', en: 'the rules engine is lagging' },
+  devices_silent: {
+    da: 'mindst halvdelen af sensorerne er tavse',
+    en: 'at least half of the sensors are silent',
+  },
 };
 
 function duration(ms: number): { da: string; en: string } {

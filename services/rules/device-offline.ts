@@ -35,6 +35,13 @@ interface Heard extends Timed {
 export class DeviceOfflineWatch {
   private readonly devices = new Map<string, Heard>();
   private readonly queue = new DeadlineQueue<Heard>();
+  /** devices in an outage now (raised, not heard since) */
+  private downCount = 0;
+
+  /** how many devices are watched, and how many of them are silent now */
+  silence(): { watched: number; silent: number } {
+    return { watched: this.devices.size, silent: this.downCount };
+  }
 
   constructor(private readonly deviceOf: (deviceId: string) => WatchedDevice | undefined) {}
 
@@ -56,6 +63,7 @@ export class DeviceOfflineWatch {
     w.heard = true;
     if (w.down) {
       w.down = false;
+      this.downCount--;
       const device = this.deviceOf(deviceId);
       if (device) this.queue.ensure(w, w.lastHeard + limitMs(device));
     }
@@ -67,6 +75,7 @@ export class DeviceOfflineWatch {
     for (const w of this.queue.due(now, max)) {
       const device = this.deviceOf(w.deviceId);
       if (!device) {
+        if (w.down) this.downCount--;
         this.devices.delete(w.deviceId);
         continue;
       }
@@ -76,6 +85,7 @@ export class DeviceOfflineWatch {
         continue;
       }
       w.down = true;
+      this.downCount++;
       const offlineAfterS = device.reportIntervalS * OFFLINE_AFTER_INTERVALS;
       fired.push({
         rule: 'device_offline',

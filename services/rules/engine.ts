@@ -220,6 +220,16 @@ export class RuleEngine {
     this.timer.unref();
   }
 
+  /**
+   * Whether a large share of all devices is silent at once (at least half of at least 20 watched):
+   * then the fault is most likely ours or the network's, not the homes' — the platform cannot hear
+   * its sensors, so alerts they would raise cannot come.
+   */
+  devicesSilent(): boolean {
+    const { watched, silent } = this.offline.silence();
+    return watched >= 20 && silent * 2 >= watched;
+  }
+
   /** how late the timer tick is now, in ms (0 when on time or not started); for platform health */
   tickLagMs(): number {
     if (!this.timer) return 0;
