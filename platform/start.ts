@@ -131,6 +131,7 @@ export async function startPlatform(
       maxBufferedPoints: config.ingestMaxBuffered,
     });
     ingest.onReading((reading) => rules.onReading(reading));
+    ingest.onHeard((deviceId, at) => rules.deviceHeard(deviceId, at));
     ingest.start();
     closers.push(() => ingest.stop());
     health.addCheck('readings_not_stored', () => ingest.health().consecutiveFailures >= WRITE_FAILURES_LIMIT);

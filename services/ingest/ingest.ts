@@ -53,6 +53,7 @@ export class Ingest {
   private readonly writer: BatchWriter;
   private readonly resends = new ResendFilter();
   private readonly listeners: Array<(reading: Reading) => void> = [];
+  private readonly heardListeners: Array<(deviceId: string, at: number) => void> = [];
   private readonly clock: Clock;
   private readonly accepted;
   private readonly rejectedCounter;
@@ -88,6 +89,15 @@ export class Ingest {
     }
     if (result.accepted > 0) this.accepted.inc({ result: 'accepted' }, result.accepted);
     return result;
+  }
+
+  /** Every well-formed reading from a known device, before consent and resend checks: it is alive. */
+  onHeard(listener: (deviceId: string, at: number) => void): () => void {
+    this.heardListeners.push(listener);
+    return () => {
+      const i = this.heardListeners.indexOf(listener);
+      if (i >= 0) this.heardListeners.splice(i, 1);
+    };
   }
 
   onReading(listener: (reading: Reading) => void): () => void {
@@ -149,6 +159,9 @@ export class Ingest {
       }
       const reading = toReading(wire.data, homeId, deviceId, receivedAt);
       if (test) reading.test = true;
+      // A well-formed reading from a known device proves it is alive, whatever consent allows and
+      // even when it is a resend: liveness is technical, and never judged by what we sent.
+      if (!test) for (const heard of this.heardListeners) heard(deviceId, receivedAt);
       const store = this.o.consent.allows(homeId, reading.category, 'history');
       if (!store && !this.o.consent.allows(homeId, reading.category, 'alerts')) {
         // Counted by category only: which home or what value must not be recorded anywhere.

@@ -128,6 +128,11 @@ export class RuleEngine {
     });
   }
 
+  /** A device was heard from (any well-formed reading, consented or not): it is not offline. */
+  deviceHeard(deviceId: string, receivedAt: number): void {
+    this.offline.heard(deviceId, Math.min(receivedAt, this.o.clock.now()));
+  }
+
   onReading(reading: Reading): void {
     const home = this.o.registry.home(reading.homeId);
     if (!home || !this.o.registry.device(reading.deviceId)) return;
