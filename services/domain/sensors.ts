@@ -1,50 +1,18 @@
 import { z } from 'zod';
+import {
+  CONSENT_CATEGORIES,
+  type ConsentCategory as ConsentCategoryType,
+  SENSOR_KINDS,
+  type SensorKind as SensorKindType,
+} from './sensor-kinds.ts';
 
-/** Every kind of sensor the platform understands (DOMAIN.md, "Typical monitoring and alert kinds"). */
-export const SENSOR_KINDS = [
-  'alarm_button',
-  'fall',
-  'smoke',
-  'co',
-  'water_leak',
-  'temperature',
-  'motion',
-  'door',
-  'bed',
-  'heartbeat',
-  'battery',
-] as const;
+export { CONSENT_CATEGORIES, categoryOf, type ReadingCategory, SENSOR_KINDS } from './sensor-kinds.ts';
+
 export const SensorKind = z.enum(SENSOR_KINDS);
-export type SensorKind = z.infer<typeof SensorKind>;
+export type SensorKind = SensorKindType;
 
-/** Kinds of monitoring a citizen consents to, one by one. */
-export const CONSENT_CATEGORIES = ['emergency', 'environment', 'activity', 'door', 'sleep'] as const;
 export const ConsentCategory = z.enum(CONSENT_CATEGORIES);
-export type ConsentCategory = z.infer<typeof ConsentCategory>;
-
-/**
- * Technical data (heartbeat, battery) is operational: it needs no consent, is stated openly
- * to the citizen, and only ever reaches technicians.
- */
-export type ReadingCategory = ConsentCategory | 'technical';
-
-const CATEGORY_OF: Record<SensorKind, ReadingCategory> = {
-  alarm_button: 'emergency',
-  fall: 'emergency',
-  smoke: 'environment',
-  co: 'environment',
-  water_leak: 'environment',
-  temperature: 'environment',
-  motion: 'activity',
-  door: 'door',
-  bed: 'sleep',
-  heartbeat: 'technical',
-  battery: 'technical',
-};
-
-export function categoryOf(kind: SensorKind): ReadingCategory {
-  return CATEGORY_OF[kind];
-}
+export type ConsentCategory = ConsentCategoryType;
 
 /** What a reading's value means, per kind; used by the simulator, the UI and the docs. */
 export const SENSOR_VALUE_MEANING: Record<SensorKind, string> = {

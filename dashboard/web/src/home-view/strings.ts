@@ -1,3 +1,4 @@
+import { categoryOf, SENSOR_KINDS, type SensorKind } from '../../../../services/domain/sensor-kinds.ts';
 import { currentLang } from '../i18n.ts';
 
 /** Words of the home view and the technician page: Danish first, English second. */
@@ -119,18 +120,6 @@ const da = {
   failed: 'Det mislykkedes',
   saved: 'Gemt.',
   seeHome: 'Se hjemmets målinger',
-  rule_alarm_button: 'Alarmknap trykket',
-  rule_fall: 'Fald registreret',
-  rule_smoke: 'Røg registreret',
-  rule_co: 'Kulilte registreret',
-  rule_water_leak: 'Vandlæk',
-  rule_temperature_low: 'For koldt',
-  rule_temperature_high: 'For varmt',
-  rule_inactivity: 'Ingen bevægelse i hjemmet',
-  rule_door_night: 'Dør åbnet om natten',
-  rule_out_of_bed: 'Ude af sengen om natten',
-  rule_device_offline: 'Enhed offline',
-  rule_low_battery: 'Lavt batteri',
 };
 type Key = keyof typeof da;
 
@@ -251,18 +240,6 @@ const en: Record<Key, string> = {
   failed: 'It failed',
   saved: 'Saved.',
   seeHome: 'See the home’s readings',
-  rule_alarm_button: 'Alarm button pressed',
-  rule_fall: 'Fall detected',
-  rule_smoke: 'Smoke detected',
-  rule_co: 'Carbon monoxide detected',
-  rule_water_leak: 'Water leak',
-  rule_temperature_low: 'Too cold',
-  rule_temperature_high: 'Too hot',
-  rule_inactivity: 'No movement in the home',
-  rule_door_night: 'Door opened at night',
-  rule_out_of_bed: 'Out of bed at night',
-  rule_device_offline: 'Device offline',
-  rule_low_battery: 'Low battery',
 };
 
 const dictionaries: Record<'da' | 'en', Record<Key, string>> = { da, en };
@@ -291,21 +268,8 @@ export function formatValue(kind: string, value: number): string {
   return UNITS[kind] ? `${n} ${UNITS[kind]}` : n;
 }
 
-const CATEGORY_OF: Record<string, string> = {
-  alarm_button: 'emergency',
-  fall: 'emergency',
-  smoke: 'environment',
-  co: 'environment',
-  water_leak: 'environment',
-  temperature: 'environment',
-  motion: 'activity',
-  door: 'door',
-  bed: 'sleep',
-  heartbeat: 'technical',
-  battery: 'technical',
-};
+/** The consent category of a sensor kind: the platform's own table, shared with the browser. */
+export const categoryOfKind = (kind: string): string =>
+  (SENSOR_KINDS as readonly string[]).includes(kind) ? categoryOf(kind as SensorKind) : 'technical';
 
-/** The consent category of a sensor kind (services/domain/sensors.ts, kept small for the browser). */
-export const categoryOfKind = (kind: string): string => CATEGORY_OF[kind] ?? 'technical';
-
-export const SENSOR_KINDS = Object.keys(CATEGORY_OF);
+export { SENSOR_KINDS };

@@ -1,5 +1,6 @@
 import { el } from '../alert-card.ts';
 import { call } from '../api.ts';
+import { tx } from '../home-view/strings.ts';
 import { t } from '../i18n.ts';
 import { ot } from './texts.ts';
 
@@ -87,7 +88,7 @@ export async function renderOversight(root: HTMLElement): Promise<void> {
           'li',
           { className: r.overdue ? 'overdue' : '' },
           el('strong', {}, r.homeLabel),
-          ` – ${ot(`category_${r.category}`)}, ${ot(`purpose_${r.purpose}`)}${r.reference ? ` (${r.reference})` : ''}. `,
+          ` – ${tx(`category_${r.category}`)}, ${ot(`purpose_${r.purpose}`)}${r.reference ? ` (${r.reference})` : ''}. `,
           `${ot('reviewDue')}: ${r.reviewDue}. `,
           el(
             'span',

@@ -24,11 +24,6 @@ const da = {
   ackP90: 'Kvitteret (90 %)',
   resolveMedian: 'Afsluttet (median)',
   noStats: 'Ingen alarmer i perioden.',
-  category_emergency: 'nødsituationer',
-  category_environment: 'miljø (røg, CO, vand, temperatur)',
-  category_activity: 'aktivitet',
-  category_door: 'dør',
-  category_sleep: 'søvn',
   purpose_alerts: 'alarmer',
   purpose_history: 'historik',
 };
@@ -56,11 +51,6 @@ const en: Record<Key, string> = {
   ackP90: 'Acknowledged (90%)',
   resolveMedian: 'Resolved (median)',
   noStats: 'No alerts in the period.',
-  category_emergency: 'emergencies',
-  category_environment: 'environment (smoke, CO, water, temperature)',
-  category_activity: 'activity',
-  category_door: 'door',
-  category_sleep: 'sleep',
   purpose_alerts: 'alerts',
   purpose_history: 'history',
 };

@@ -10,7 +10,7 @@ import {
 } from '../home-view/api.ts';
 import { el, pageHeading } from '../home-view/dom.ts';
 import { tx } from '../home-view/strings.ts';
-import { formatTime } from '../i18n.ts';
+import { formatTime, t } from '../i18n.ts';
 import { LiveFeed } from '../live.ts';
 import { DeviceCard } from './device-card.ts';
 import { provisionForm } from './provision-form.ts';
@@ -258,13 +258,13 @@ export class TechnicianPage {
         el(
           'li',
           { className: 'test-alert', 'data-alert-id': a.id, 'data-rule': a.rule },
-          el('span', {}, `${tx(`rule_${a.rule}`)} · ${tx('opened')} ${formatTime(a.openedAt)}`),
+          el('span', {}, `${t(`rule_${a.rule}`)} · ${tx('opened')} ${formatTime(a.openedAt)}`),
           el(
             'button',
             {
               type: 'button',
               className: 'secondary',
-              'aria-label': `${tx('clear')}: ${tx(`rule_${a.rule}`)}`,
+              'aria-label': `${tx('clear')}: ${t(`rule_${a.rule}`)}`,
               onclick: async () => {
                 try {
                   await clearTestAlert(a.id);

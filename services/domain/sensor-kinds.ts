@@ -1,0 +1,48 @@
+/**
+ * Sensor kinds and consent categories as plain constants, without zod, so the browser app can
+ * use the very same lists (services/domain/sensors.ts builds the schemas from them).
+ */
+
+/** Every kind of sensor the platform understands (DOMAIN.md, "Typical monitoring and alert kinds"). */
+export const SENSOR_KINDS = [
+  'alarm_button',
+  'fall',
+  'smoke',
+  'co',
+  'water_leak',
+  'temperature',
+  'motion',
+  'door',
+  'bed',
+  'heartbeat',
+  'battery',
+] as const;
+export type SensorKind = (typeof SENSOR_KINDS)[number];
+
+/** Kinds of monitoring a citizen consents to, one by one. */
+export const CONSENT_CATEGORIES = ['emergency', 'environment', 'activity', 'door', 'sleep'] as const;
+export type ConsentCategory = (typeof CONSENT_CATEGORIES)[number];
+
+/**
+ * Technical data (heartbeat, battery) is operational: it needs no consent, is stated openly
+ * to the citizen, and only ever reaches technicians.
+ */
+export type ReadingCategory = ConsentCategory | 'technical';
+
+const CATEGORY_OF: Record<SensorKind, ReadingCategory> = {
+  alarm_button: 'emergency',
+  fall: 'emergency',
+  smoke: 'environment',
+  co: 'environment',
+  water_leak: 'environment',
+  temperature: 'environment',
+  motion: 'activity',
+  door: 'door',
+  bed: 'sleep',
+  heartbeat: 'technical',
+  battery: 'technical',
+};
+
+export function categoryOf(kind: SensorKind): ReadingCategory {
+  return CATEGORY_OF[kind];
+}
