@@ -86,8 +86,11 @@ describe('the alert board works by keyboard alone', () => {
       what: 'focus on the resolve button',
     });
     expect(await focusedKey()).toBe(`res-${fall.id}`);
-    // the acknowledgement is announced to screen readers
-    expect(await page.locator('#announcer').innerText()).toContain('Kvitteret');
+    // the acknowledgement is announced to screen readers once the server's answer is in (the live
+    // event may arrive first and move focus before the request's own answer is read)
+    await eventually(async () => (await page.locator('#announcer').innerText()).includes('Kvitteret'), {
+      what: 'the acknowledgement announced',
+    });
   });
 
   it('Space opens the resolve form; outcome by arrow keys, a note typed, no mouse', async () => {
