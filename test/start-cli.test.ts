@@ -43,6 +43,7 @@ describe('tryghed start refuses to run misconfigured, naming the setting to chan
     ADMIN_PASSWORD: 'admin-password-1',
     HTTP_PORT: '0',
     MQTT_PORT: '0',
+    MQTT_TLS_PORT: '0',
   });
 
   beforeAll(async () => {

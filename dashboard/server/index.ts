@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express from 'express';
 import { z } from 'zod';
 import type { AlertService } from '../../services/alerts/index.ts';
@@ -72,6 +73,8 @@ export interface DashboardOptions {
   ingest?: Pick<Ingest, 'handleMessage'>;
   eraseHomeReadings?: (homeId: string) => Promise<void>;
   retentionDays?: number;
+  /** other WebSocket upgrades on this server, by exact path (MQTT over WebSocket on `MQTT_WS_PATH`) */
+  upgrades?: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
 }
 
 export interface Dashboard {
@@ -214,7 +217,11 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const url = `http://${host}:${port}`;
   ownUrl = url;
   const origins = o.allowedOrigins ?? [url, `http://localhost:${port}`];
-  const live = new LiveChannel(ctx, server, () => origins);
+  const upgrades = new Map(Object.entries(o.upgrades ?? {}));
+  const live = new LiveChannel(ctx, server, () => origins, new Set(upgrades.keys()));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgrades.get(new URL(req.url ?? '/', 'http://localhost').pathname)?.(req, socket, head);
+  });
   o.logger.info({ url }, 'dashboard listening');
 
   return {
