@@ -157,6 +157,7 @@ export async function startPlatform(
 
     // Certificate problems stop start before anything listens, naming the setting.
     const tls = await loadMqttTls(config, logger.child({ part: 'broker' }));
+    const deviceDoors: { webSocketPath: string | null } = { webSocketPath: null };
     let webSocketOrigins: string[] = config.publicUrl ? [new URL(config.publicUrl).origin] : [];
     const broker = await startDeviceBroker({
       host: config.mqttHost,
@@ -240,6 +241,20 @@ export async function startPlatform(
       },
       ...(config.publicUrl ? { allowedOrigins: [new URL(config.publicUrl).origin] } : {}),
       ...(config.mqttWsPath ? { upgrades: { [config.mqttWsPath]: broker.handleWebSocketUpgrade } } : {}),
+      // read per request: the WebSocket path's URL is known only once the dashboard listens
+      deviceConnection: () => ({
+        endpoints: { ...broker.endpoints, webSocketPath: deviceDoors.webSocketPath },
+        tls:
+          tls && broker.endpoints.tls
+            ? {
+                fingerprint256: tls.fingerprint256,
+                caPem: tls.caPem,
+                selfSigned: tls.selfSigned,
+                validTo: tls.validTo.toISOString(),
+                clientCertificates: tls.clientCertificates,
+              }
+            : null,
+      }),
       readiness: {
         store: async () => {
           await store.ping();
@@ -254,6 +269,7 @@ export async function startPlatform(
     const webSocketPath = config.mqttWsPath
       ? `${(config.publicUrl || dashboard.url).replace(/\/$/, '').replace(/^http/, 'ws')}${config.mqttWsPath}`
       : null;
+    deviceDoors.webSocketPath = webSocketPath;
     const mqttTls: MqttTlsInfo | null =
       tls && broker.endpoints.tls
         ? {

@@ -7,8 +7,9 @@ import { WebSocket } from 'ws';
 import { selfSignedPaths } from '../platform/mqtt-tls.ts';
 import type { Platform } from '../platform/start.ts';
 import { topics } from '../services/domain/index.ts';
+import { ApiClient } from './harness/api.ts';
 import { eventually, freePort, tempDir, uniqueDatabase } from './harness/index.ts';
-import { startTestPlatform } from './harness/platform.ts';
+import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
 import { connectOnce, makeClientCa, runMosquitto } from './harness/tls.ts';
 
 /** A home with one battery sensor: battery readings are technical, so they are stored without consent. */
@@ -178,6 +179,42 @@ describe('MQTT over TLS and WebSocket, plain MQTT switched off', () => {
     await device.publishAsync(topics.readings('home-a', 'bat-1'), reading(s), { qos: 1 });
     await device.endAsync();
     await stored(platform, 'bat-1', s);
+  });
+
+  it('technicians read the URLs, fingerprint and CA for pairing a gateway; care staff may not', async () => {
+    const admin = await ApiClient.login(platform.dashboardUrl, TEST_ADMIN.username, TEST_ADMIN.password);
+    await admin.ok('POST', '/api/users', {
+      username: 'tech',
+      password: 'password-123',
+      displayName: 'T',
+      role: 'technician',
+    });
+    await admin.ok('POST', '/api/users', {
+      username: 'staff',
+      password: 'password-123',
+      displayName: 'S',
+      role: 'staff',
+      teamIds: ['team-a'],
+    });
+    const tech = await ApiClient.login(platform.dashboardUrl, 'tech', 'password-123');
+    const connection = await tech.ok<{
+      endpoints: Record<string, string | null>;
+      tls: Record<string, unknown>;
+    }>('GET', '/api/broker/connection');
+    expect(connection.endpoints).toEqual({
+      plain: null,
+      tls: platform.mqttTls?.url,
+      webSocketPath: platform.mqttEndpoints.webSocketPath,
+      webSocket: platform.mqttEndpoints.webSocket,
+    });
+    expect(connection.tls).toMatchObject({
+      fingerprint256: platform.mqttTls?.fingerprint256,
+      caPem: caPem,
+      selfSigned: true,
+      clientCertificates: 'off',
+    });
+    const staff = await ApiClient.login(platform.dashboardUrl, 'staff', 'password-123');
+    expect((await staff.request('GET', '/api/broker/connection')).status).toBe(403);
   });
 
   it('a second start reuses the pair: same fingerprint, so paired gateways keep working', async () => {

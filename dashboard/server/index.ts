@@ -32,6 +32,7 @@ import { type IdentityProvider, LocalAccounts, type OidcSettings, OpenIdConnect 
 import { LiveChannel } from './live.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { brokerRoutes, type DeviceConnection } from './routes/broker.ts';
 import { citizenRoutes } from './routes/citizen.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { homeRoutes } from './routes/homes.ts';
@@ -75,6 +76,8 @@ export interface DashboardOptions {
   retentionDays?: number;
   /** other WebSocket upgrades on this server, by exact path (MQTT over WebSocket on `MQTT_WS_PATH`) */
   upgrades?: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
+  /** the broker's URLs, certificate fingerprint and CA (`GET /api/broker/connection`) */
+  deviceConnection?: () => DeviceConnection;
 }
 
 export interface Dashboard {
@@ -141,6 +144,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...(o.ingest ? { ingest: o.ingest } : {}),
     ...(o.eraseHomeReadings ? { eraseHomeReadings: o.eraseHomeReadings } : {}),
     ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
+    ...(o.deviceConnection ? { deviceConnection: o.deviceConnection } : {}),
   };
   // Every /api route is declared here, once: the declarations mount, validate and document it.
   const routes: AnyApiRoute[] = [
@@ -151,6 +155,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...oversightRoutes(ctx),
     ...ruleSettingsRoutes(ctx),
     ...statusRoutes(ctx),
+    ...brokerRoutes(ctx),
     ...deviceRoutes(ctx),
     ...readingRoutes(ctx),
     ...citizenRoutes(ctx),
