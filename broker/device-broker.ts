@@ -256,6 +256,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
         tls: o.tls ?? null,
         webSocketPort: o.webSocketPort ?? null,
         maxPayloadBytes: o.maxPayloadBytes,
+        metrics: o.metrics,
         ...(o.webSocketOrigins ? { webSocketOrigins: o.webSocketOrigins } : {}),
       },
       log,

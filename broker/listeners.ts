@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import type { Aedes, AuthenticateError, Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import type { Logger } from '../services/runtime/index.ts';
+import type { Logger, Metrics } from '../services/runtime/index.ts';
 
 export class BrokerStartError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -40,6 +40,8 @@ export interface ListenerOptions {
   maxPayloadBytes: number;
   /** browser origins allowed on MQTT over WebSocket besides the broker's own host (devices send none) */
   webSocketOrigins?: () => string[];
+  /** refusals at the door are counted with the broker's (`tryghed_broker_refusals_total`) */
+  metrics: Metrics;
 }
 
 export interface BrokerEndpoints {
@@ -76,6 +78,11 @@ const WS_FRAME_HEADROOM_BYTES = 64 * 1024;
 export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logger): Promise<DeviceListeners> {
   const servers: Array<NetServer | HttpServer> = [];
   const urlHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host;
+  const refusals = o.metrics.counter(
+    'tryghed_broker_refusals_total',
+    'Connections, publishes and subscriptions refused',
+    ['reason'],
+  );
   const closeServers = () =>
     Promise.all(
       servers.map(
@@ -94,7 +101,8 @@ export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logge
     handleProtocols: (offered) =>
       offered.has('mqtt') ? 'mqtt' : offered.has('mqttv3.1') ? 'mqttv3.1' : false,
   });
-  const refuseUpgrade = (socket: Duplex, status: 403 | 404, reason: string) => {
+  const refuseUpgrade = (socket: Duplex, status: 403 | 404, reason: 'websocket_origin') => {
+    refusals.inc({ reason });
     log.info({ reason }, 'MQTT over WebSocket refused');
     socket.end(
       `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
@@ -106,7 +114,7 @@ export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logge
     // page's MQTT client. Devices send no Origin; some libraries send the broker's own.
     const origin = req.headers.origin;
     if (origin && !sameHost(origin, req.headers.host) && !(o.webSocketOrigins?.() ?? []).includes(origin)) {
-      return refuseUpgrade(socket, 403, 'origin');
+      return refuseUpgrade(socket, 403, 'websocket_origin');
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);
@@ -166,7 +174,12 @@ export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logge
     : null;
   if (o.tls && tlsOptions) {
     const server = createTlsServer(tlsOptions, aedes.handle);
-    server.on('tlsClientError', (err) => log.info({ err: err.message }, 'TLS handshake failed'));
+    // a client that does not trust us, a scanner, a missing client certificate: counted, and
+    // logged only at debug, so a flood of bad handshakes cannot flood the log
+    server.on('tlsClientError', (err) => {
+      refusals.inc({ reason: 'tls_handshake' });
+      log.debug({ err: err.message }, 'TLS handshake failed');
+    });
     const port = await listen(server, o.tls.port, 'MQTT_TLS_PORT');
     endpoints.tls = `mqtts://${urlHost}:${port}`;
     log.info({ port, clientCertificates: o.tls.clientCertificates }, 'MQTT broker listening (TLS)');

@@ -111,6 +111,11 @@ describe('MQTT over TLS and WebSocket, plain MQTT switched off', () => {
         rejectUnauthorized: true,
       }),
     ).rejects.toThrow(/self[- ]signed certificate/i);
+    // the refusal happened in the handshake, and is counted
+    await eventually(
+      async () =>
+        (await platform.metrics.value('tryghed_broker_refusals_total', { reason: 'tls_handshake' })) >= 1,
+    );
   });
 
   it('with MQTT_PLAIN_PORT=0 nothing listens on the plain port', async () => {
@@ -155,6 +160,9 @@ describe('MQTT over TLS and WebSocket, plain MQTT switched off', () => {
       });
     const mqttPath = platform.mqttEndpoints.webSocketPath ?? '';
     expect(await status(mqttPath, 'https://evil.example')).toBe(403);
+    expect(
+      await platform.metrics.value('tryghed_broker_refusals_total', { reason: 'websocket_origin' }),
+    ).toBe(1);
     expect(await status(mqttPath, platform.dashboardUrl)).toBe(101);
     // the board's channel is untouched: no session, so 401, not 404
     expect(await status(`${platform.dashboardUrl.replace('http', 'ws')}/live`, platform.dashboardUrl)).toBe(
