@@ -89,3 +89,22 @@ describe('simulator over TLS', () => {
     }
   });
 });
+
+describe('demo homes with plain MQTT off', () => {
+  const dir = tempDir();
+  let platform: Platform;
+  afterAll(async () => {
+    await platform?.close();
+    dir.remove();
+  });
+
+  it('connect over TLS, trusting the platform certificate', async () => {
+    platform = await startTestPlatform({
+      dataDir: dir.path,
+      database: uniqueDatabase('demotls'),
+      env: { MQTT_PLAIN_PORT: '0', DEMO: 'true', DEMO_HOMES: '1' },
+    });
+    expect(platform.mqttUrl).toMatch(/^mqtts:/);
+    await eventually(() => platform.broker.connectedClients() > 0, { what: 'demo devices connected' });
+  });
+});
