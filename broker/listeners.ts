@@ -101,12 +101,10 @@ export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logge
     handleProtocols: (offered) =>
       offered.has('mqtt') ? 'mqtt' : offered.has('mqttv3.1') ? 'mqttv3.1' : false,
   });
-  const refuseUpgrade = (socket: Duplex, status: 403 | 404, reason: 'websocket_origin') => {
-    refusals.inc({ reason });
-    log.info({ reason }, 'MQTT over WebSocket refused');
-    socket.end(
-      `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-    );
+  const refuseOrigin = (socket: Duplex) => {
+    refusals.inc({ reason: 'websocket_origin' });
+    log.info({ reason: 'websocket_origin' }, 'MQTT over WebSocket refused');
+    socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   };
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Credentials travel inside MQTT's CONNECT, never in a cookie, so a foreign page cannot ride a
@@ -114,7 +112,7 @@ export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logge
     // page's MQTT client. Devices send no Origin; some libraries send the broker's own.
     const origin = req.headers.origin;
     if (origin && !sameHost(origin, req.headers.host) && !(o.webSocketOrigins?.() ?? []).includes(origin)) {
-      return refuseUpgrade(socket, 403, 'websocket_origin');
+      return refuseOrigin(socket);
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);
