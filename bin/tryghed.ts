@@ -41,12 +41,24 @@ async function start(args: string[]): Promise<number> {
     logger.debug({ err }, 'start failed');
     return 1;
   }
-  const lines = [
-    '',
-    `  Tryghed is running.`,
-    `  Dashboard:  ${platform.dashboardUrl}`,
-    `  MQTT:       ${platform.mqttUrl}`,
-  ];
+  const lines = ['', `  Tryghed is running.`, `  Dashboard:  ${platform.dashboardUrl}`];
+  const mqtt = platform.mqttEndpoints;
+  if (mqtt.plain)
+    lines.push(
+      `  MQTT:       ${mqtt.plain}  (plain, unencrypted: switch off in production, MQTT_PLAIN_PORT=0)`,
+    );
+  if (mqtt.tls) lines.push(`  MQTT (TLS): ${mqtt.tls}`);
+  if (mqtt.webSocketPath) lines.push(`  MQTT over WebSocket: ${mqtt.webSocketPath}`);
+  if (mqtt.webSocket) lines.push(`  MQTT over WebSocket: ${mqtt.webSocket}`);
+  if (platform.mqttTls) {
+    const t = platform.mqttTls;
+    lines.push(`  TLS certificate SHA-256 fingerprint: ${t.fingerprint256}`);
+    lines.push(
+      t.selfSigned
+        ? `  (self-signed, kept in ${t.certPath}: gateways and simulators trust this file, --ca)`
+        : `  (from MQTT_TLS_CERT, valid until ${t.validTo})`,
+    );
+  }
   if (platform.generatedAdminPassword) {
     lines.push(
       `  First administrator: ${config.adminUsername} / ${platform.generatedAdminPassword}`,

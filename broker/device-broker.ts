@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
 import type { Registry } from '../services/registry/index.ts';
 import {
@@ -9,10 +10,27 @@ import {
   verifySecret,
 } from '../services/runtime/index.ts';
 import { type Identity, mayPublish, mayReceive, maySubscribe } from './acl.ts';
+import {
+  type BrokerEndpoints,
+  BrokerStartError,
+  type CertificateRefusal,
+  guardClientCertificates,
+  openListeners,
+  type TlsListenerOptions,
+} from './listeners.ts';
+
+export { BrokerStartError };
 
 export interface DeviceBrokerOptions {
   host: string;
-  port: number;
+  /** plain MQTT; null: off (production, with TLS on). 0 picks a free port */
+  port: number | null;
+  /** MQTT over TLS (see `broker/listeners.ts`) */
+  tls?: TlsListenerOptions | null;
+  /** MQTT over WebSocket on a port of its own; TLS when `tls` is set */
+  webSocketPort?: number | null;
+  /** browser origins allowed on MQTT over WebSocket besides the broker's own host */
+  webSocketOrigins?: () => string[];
   /** largest payload accepted from a device, in bytes */
   maxPayloadBytes: number;
   registry: Registry;
@@ -33,8 +51,13 @@ export interface DeviceMessage {
 }
 
 export interface DeviceBroker {
+  /** the plain MQTT port, or the TLS port when plain MQTT is off */
   readonly port: number;
+  /** the plain MQTT URL, or the TLS one when plain MQTT is off */
   readonly url: string;
+  readonly endpoints: BrokerEndpoints;
+  /** MQTT over WebSocket on another server's path (the dashboard's `MQTT_WS_PATH`) */
+  handleWebSocketUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   onDeviceMessage(listener: (message: DeviceMessage) => void): () => void;
   publish(
     topic: string,
@@ -49,13 +72,6 @@ export interface DeviceBroker {
   close(): Promise<void>;
 }
 
-export class BrokerStartError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BrokerStartError';
-  }
-}
-
 type Refusal =
   | 'bad_credentials'
   | 'bad_client_id'
@@ -63,7 +79,8 @@ type Refusal =
   | 'retained_reading'
   | 'payload_too_large'
   | 'subscribe_denied'
-  | 'qos2';
+  | 'qos2'
+  | CertificateRefusal;
 
 const authError = (message: string, returnCode: 2 | 4 | 5): AuthenticateError =>
   Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -228,34 +245,34 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     log.info({ err: err.message }, 'connection closed on error');
   });
 
-  const server: Server = createServer(aedes.handle);
+  guardClientCertificates(aedes, o.tls?.clientCertificates ?? 'off', (reason) => refuse(reason, null));
+  let doors: Awaited<ReturnType<typeof openListeners>>;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(o.port, o.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    doors = await openListeners(
+      aedes,
+      {
+        host: o.host,
+        plainPort: o.port,
+        tls: o.tls ?? null,
+        webSocketPort: o.webSocketPort ?? null,
+        maxPayloadBytes: o.maxPayloadBytes,
+        metrics: o.metrics,
+        ...(o.webSocketOrigins ? { webSocketOrigins: o.webSocketOrigins } : {}),
+      },
+      log,
+    );
   } catch (err) {
     await new Promise<void>((r) => aedes.close(() => r()));
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new BrokerStartError(
-      code === 'EADDRINUSE'
-        ? `MQTT port ${o.port} on ${o.host} is taken: set MQTT_PORT to a free port (or stop what uses it)`
-        : `the MQTT broker could not listen on ${o.host}:${o.port} (MQTT_HOST/MQTT_PORT): ${(err as Error).message}`,
-      { cause: err },
-    );
+    throw err;
   }
-  server.on('error', (err) => log.error({ err }, 'MQTT server error'));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : o.port;
-  const host = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
-  log.info({ port }, 'MQTT broker listening');
+  const url = doors.endpoints.plain ?? doors.endpoints.tls ?? doors.endpoints.webSocket ?? '';
+  const port = url ? Number(new URL(url).port) : 0;
 
   return {
     port,
-    url: `mqtt://${host}:${port}`,
+    url,
+    endpoints: doors.endpoints,
+    handleWebSocketUpgrade: doors.handleUpgrade,
     onDeviceMessage(listener) {
       listeners.push(listener);
       return () => {
@@ -280,11 +297,11 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     },
     lastSeen: (deviceId) => lastSeen.get(deviceId),
     connectedClients: () => aedes.connectedClients,
-    running: () => server.listening && !aedes.closed,
+    running: () => doors.listening() && !aedes.closed,
     close: () =>
       new Promise<void>((resolve) => {
         // aedes.close() disconnects every client; then the listening socket can close
-        aedes.close(() => server.close(() => resolve()));
+        aedes.close(() => void doors.close().then(resolve));
       }),
   };
 }

@@ -5,3 +5,4 @@ export {
   type DeviceMessage,
   startDeviceBroker,
 } from './device-broker.ts';
+export type { BrokerEndpoints, ClientCertificateMode, TlsListenerOptions } from './listeners.ts';

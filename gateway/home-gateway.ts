@@ -11,6 +11,8 @@ import { Outbox, type OutboxEntry } from './outbox.ts';
 
 export interface HomeGatewayOptions {
   brokerUrl: string;
+  /** PEM of the CA that signed the broker's certificate (mqtts://, wss://); the server is always verified */
+  ca?: string;
   homeId: string;
   gatewayId: string;
   secret: string;
@@ -57,6 +59,8 @@ export class HomeGateway {
   async start(): Promise<void> {
     const status = topics.status(this.o.homeId, this.o.gatewayId);
     this.client = await mqtt.connectAsync(this.o.brokerUrl, {
+      ...(this.o.ca ? { ca: this.o.ca } : {}),
+      rejectUnauthorized: true,
       clientId: this.o.gatewayId,
       username: this.o.gatewayId,
       password: this.o.secret,

@@ -26,6 +26,45 @@ const seconds = (min: number, max: number, zeroMeansNever = false) =>
     });
 const optionalUrl = z.union([z.literal(''), url]);
 
+/**
+ * A listener's port: `off` switches it off. `0` picks a free port (tests), except where
+ * `zeroIsOff`: `MQTT_PLAIN_PORT=0` switches plain MQTT off, as operators expect from the issue's
+ * wording (a free plain port is still `MQTT_PORT=0`). Empty, where allowed, means "see another setting".
+ */
+const listenerPort = (o: { zeroIsOff?: boolean; emptyAllowed?: boolean } = {}) =>
+  z.string().transform((raw, ctx): number | null | undefined => {
+    if (raw === '' && o.emptyAllowed) return undefined;
+    if (raw === 'off' || (o.zeroIsOff && raw === '0')) return null;
+    const n = Number(raw);
+    if (raw === '' || !Number.isInteger(n) || n < 0 || n > 65535) {
+      ctx.addIssue({
+        code: 'custom',
+        message: o.zeroIsOff
+          ? 'must be off (or 0) or a port 1..65535'
+          : 'must be off or a port 0..65535 (0 picks a free one)',
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+/** `MQTT_WS_PATH`: a path on the dashboard's port, or `off`; never one the dashboard itself uses. */
+const webSocketPath = z.string().transform((raw, ctx): string | null => {
+  if (raw === 'off' || raw === '') return null;
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(raw) || raw === '/') {
+    ctx.addIssue({ code: 'custom', message: 'must be off or a path like /mqtt' });
+    return z.NEVER;
+  }
+  if (raw === '/live' || raw === '/api' || raw.startsWith('/api/')) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'the dashboard uses this path itself; pick another, like /mqtt',
+    });
+    return z.NEVER;
+  }
+  return raw;
+});
+
 /** `TEAM_WEBHOOKS`: a JSON object, team id → URL. */
 const teamWebhooks = z
   .string()
@@ -164,7 +203,60 @@ export const SETTINGS = {
     '127.0.0.1',
     'Address the MQTT broker listens on (0.0.0.0 for homes on the network).',
   ),
-  mqttPort: s('MQTT_PORT', port, '1883', 'MQTT port for devices and gateways (0 picks a free one).'),
+  mqttPort: s(
+    'MQTT_PORT',
+    port,
+    '1883',
+    'Plain MQTT port for devices and gateways (0 picks a free one), unless MQTT_PLAIN_PORT says otherwise.',
+  ),
+  mqttPlainPort: s(
+    'MQTT_PLAIN_PORT',
+    listenerPort({ zeroIsOff: true, emptyAllowed: true }),
+    '',
+    'Plain (unencrypted) MQTT: `0` or `off` switches it off (do so in production), a number is its port; empty means MQTT_PORT.',
+  ),
+  mqttTlsPort: s(
+    'MQTT_TLS_PORT',
+    listenerPort(),
+    '8883',
+    'MQTT over TLS port (0 picks a free one); `off` switches TLS off.',
+  ),
+  mqttTlsCert: s(
+    'MQTT_TLS_CERT',
+    z.string(),
+    '',
+    "PEM file with the broker's certificate (and chain); empty means a self-signed one made on first start under `$DATA_DIR/tls/`.",
+  ),
+  mqttTlsKey: s(
+    'MQTT_TLS_KEY',
+    z.string(),
+    '',
+    "PEM file with that certificate's private key (set both or neither).",
+  ),
+  mqttTlsClientCert: s(
+    'MQTT_TLS_CLIENT_CERT',
+    z.enum(['off', 'optional', 'required'], { message: 'must be off, optional or required' }),
+    'off',
+    'Client certificates: `optional` checks one when presented, `required` refuses every connection without one; its common name must be the device id (the MQTT username).',
+  ),
+  mqttTlsCa: s(
+    'MQTT_TLS_CA',
+    z.string(),
+    '',
+    'PEM file with the CA(s) that issue client certificates; needed when MQTT_TLS_CLIENT_CERT is not off.',
+  ),
+  mqttWsPath: s(
+    'MQTT_WS_PATH',
+    webSocketPath,
+    '/mqtt',
+    "MQTT over WebSocket on this path of the dashboard's port (wss:// behind its HTTPS proxy); `off` switches it off.",
+  ),
+  mqttWsPort: s(
+    'MQTT_WS_PORT',
+    listenerPort(),
+    'off',
+    "MQTT over WebSocket on a port of its own (0 picks a free one), with the broker's TLS certificate when TLS is on; `off` by default.",
+  ),
   mqttMaxPayloadBytes: s(
     'MQTT_MAX_PAYLOAD_BYTES',
     positive(1024 * 1024),
@@ -328,7 +420,14 @@ export const SETTINGS = {
 } as const;
 
 type Settings = typeof SETTINGS;
-export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+type RawConfig = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+/** `mqttPlainPort` is resolved: the plain MQTT port (MQTT_PLAIN_PORT, else MQTT_PORT), or null when off. */
+export type Config = Omit<RawConfig, 'mqttPlainPort' | 'mqttTlsPort' | 'mqttWsPort'> & {
+  mqttPlainPort: number | null;
+  /** null: off (never empty, so never undefined) */
+  mqttTlsPort: number | null;
+  mqttWsPort: number | null;
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: Array<{ env: string; message: string }>) {
@@ -357,7 +456,7 @@ export function loadConfig(
         message: `${parsed.error.issues[0]?.message ?? 'invalid'}${setting.secret ? '' : ` (got "${raw}")`}`,
       });
   }
-  const config = out as Config;
+  const config = out as Omit<Config, 'mqttPlainPort'> & { mqttPlainPort: number | null | undefined };
   if (problems.length === 0 && config.influxApi === 'v2') {
     for (const [env, value] of [
       ['INFLUX_TOKEN', config.influxToken],
@@ -381,8 +480,65 @@ export function loadConfig(
   if (problems.length === 0 && config.oidcIssuer && !config.oidcClientId) {
     problems.push({ env: 'OIDC_CLIENT_ID', message: 'required when OIDC_ISSUER is set' });
   }
+  if (problems.length === 0) problems.push(...mqttListenerProblems(config, { ...env, ...overrides }));
   if (problems.length > 0) throw new ConfigError(problems);
-  return { ...config, sqlitePath: config.sqlitePath || `${config.dataDir}/tryghed.sqlite` };
+  return {
+    ...config,
+    sqlitePath: config.sqlitePath || `${config.dataDir}/tryghed.sqlite`,
+    mqttPlainPort: config.mqttPlainPort === undefined ? config.mqttPort : config.mqttPlainPort,
+  };
+}
+
+/** How the MQTT listener settings fit together; each problem names the variable to change. */
+function mqttListenerProblems(
+  config: Omit<Config, 'mqttPlainPort'> & { mqttPlainPort: number | null | undefined },
+  env: Record<string, string | undefined>,
+): Array<{ env: string; message: string }> {
+  const problems: Array<{ env: string; message: string }> = [];
+  const explicitMqttPort = env.MQTT_PORT?.trim();
+  if (
+    typeof config.mqttPlainPort === 'number' &&
+    explicitMqttPort &&
+    Number(explicitMqttPort) !== config.mqttPlainPort
+  ) {
+    problems.push({
+      env: 'MQTT_PLAIN_PORT',
+      message: `says ${config.mqttPlainPort} but MQTT_PORT says ${explicitMqttPort}: set only one of them`,
+    });
+  }
+  if (Boolean(config.mqttTlsCert) !== Boolean(config.mqttTlsKey)) {
+    problems.push(
+      config.mqttTlsCert
+        ? { env: 'MQTT_TLS_KEY', message: 'required when MQTT_TLS_CERT is set' }
+        : { env: 'MQTT_TLS_CERT', message: 'required when MQTT_TLS_KEY is set' },
+    );
+  }
+  if (config.mqttTlsClientCert !== 'off') {
+    if (config.mqttTlsPort === null) {
+      problems.push({
+        env: 'MQTT_TLS_CLIENT_CERT',
+        message: 'client certificates need TLS on (MQTT_TLS_PORT)',
+      });
+    } else if (!config.mqttTlsCa) {
+      problems.push({
+        env: 'MQTT_TLS_CA',
+        message: `required when MQTT_TLS_CLIENT_CERT=${config.mqttTlsClientCert}`,
+      });
+    }
+  }
+  if (
+    config.mqttPlainPort === null &&
+    config.mqttTlsPort === null &&
+    config.mqttWsPath === null &&
+    config.mqttWsPort === null
+  ) {
+    problems.push({
+      env: 'MQTT_PLAIN_PORT',
+      message:
+        'plain MQTT, MQTT_TLS_PORT, MQTT_WS_PATH and MQTT_WS_PORT are all off: no device could connect',
+    });
+  }
+  return problems;
 }
 
 /** The README's settings table, columns padded as a Markdown formatter would leave them. */

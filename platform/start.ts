@@ -1,4 +1,4 @@
-import { type DeviceBroker, startDeviceBroker } from '../broker/index.ts';
+import { type BrokerEndpoints, type DeviceBroker, startDeviceBroker } from '../broker/index.ts';
 import { type Dashboard, startDashboard } from '../dashboard/server/index.ts';
 import { AlertService } from '../services/alerts/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
@@ -15,13 +15,23 @@ import { localProvisioner, startDemo } from '../simulators/index.ts';
 import { ensureAdmin, ensureDemoUsers } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import type { LocalInfluxd } from './influxd.ts';
+import { loadMqttTls } from './mqtt-tls.ts';
 import { buildNotifiers } from './notifiers.ts';
 import { openReadingsBackend } from './readings-backend.ts';
 
 export interface Platform {
   readonly config: Config;
   readonly dashboardUrl: string;
+  /** the plain MQTT URL, or the TLS one when plain MQTT is off */
   readonly mqttUrl: string;
+  /** every door devices may use; `webSocketPath` is MQTT over WebSocket on the dashboard's port */
+  readonly mqttEndpoints: BrokerEndpoints & { webSocketPath: string | null };
+  /**
+   * MQTT over TLS, for a gateway's pairing bundle: its URL, the PEM it must trust (`caPem`: the
+   * self-signed certificate, or the chain in MQTT_TLS_CERT) and the certificate's SHA-256
+   * fingerprint. Null when TLS is off.
+   */
+  readonly mqttTls: MqttTlsInfo | null;
   readonly store: Store;
   readonly registry: Registry;
   readonly consent: ConsentRegistry;
@@ -39,6 +49,15 @@ export interface Platform {
   /** set once, on the first start on an empty database without ADMIN_PASSWORD */
   readonly generatedAdminPassword: string | null;
   close(): Promise<void>;
+}
+
+export interface MqttTlsInfo {
+  url: string;
+  caPem: string;
+  fingerprint256: string;
+  selfSigned: boolean;
+  certPath: string;
+  validTo: string;
 }
 
 /** The rules' tick may run this late (ms) before the platform counts as degraded. */
@@ -136,9 +155,25 @@ export async function startPlatform(
     closers.push(() => ingest.stop());
     health.addCheck('readings_not_stored', () => ingest.health().consecutiveFailures >= WRITE_FAILURES_LIMIT);
 
+    // Certificate problems stop start before anything listens, naming the setting.
+    const tls = await loadMqttTls(config, logger.child({ part: 'broker' }));
+    const deviceDoors: { webSocketPath: string | null } = { webSocketPath: null };
+    let webSocketOrigins: string[] = config.publicUrl ? [new URL(config.publicUrl).origin] : [];
     const broker = await startDeviceBroker({
       host: config.mqttHost,
-      port: config.mqttPort,
+      port: config.mqttPlainPort,
+      tls:
+        tls && config.mqttTlsPort !== null
+          ? {
+              port: config.mqttTlsPort,
+              cert: tls.cert,
+              key: tls.key,
+              ...(tls.clientCa ? { clientCa: tls.clientCa } : {}),
+              clientCertificates: tls.clientCertificates,
+            }
+          : null,
+      webSocketPort: config.mqttWsPort,
+      webSocketOrigins: () => webSocketOrigins,
       maxPayloadBytes: config.mqttMaxPayloadBytes,
       registry,
       serviceAccounts: [],
@@ -205,6 +240,21 @@ export async function startPlatform(
         await readings.eraseHome(homeId);
       },
       ...(config.publicUrl ? { allowedOrigins: [new URL(config.publicUrl).origin] } : {}),
+      ...(config.mqttWsPath ? { upgrades: { [config.mqttWsPath]: broker.handleWebSocketUpgrade } } : {}),
+      // read per request: the WebSocket path's URL is known only once the dashboard listens
+      deviceConnection: () => ({
+        endpoints: { ...broker.endpoints, webSocketPath: deviceDoors.webSocketPath },
+        tls:
+          tls && broker.endpoints.tls
+            ? {
+                fingerprint256: tls.fingerprint256,
+                caPem: tls.caPem,
+                selfSigned: tls.selfSigned,
+                validTo: tls.validTo.toISOString(),
+                clientCertificates: tls.clientCertificates,
+              }
+            : null,
+      }),
       readiness: {
         store: async () => {
           await store.ping();
@@ -215,9 +265,27 @@ export async function startPlatform(
       },
     });
     closers.push(() => dashboard.close());
+    webSocketOrigins = [...webSocketOrigins, new URL(dashboard.url).origin];
+    const webSocketPath = config.mqttWsPath
+      ? `${(config.publicUrl || dashboard.url).replace(/\/$/, '').replace(/^http/, 'ws')}${config.mqttWsPath}`
+      : null;
+    deviceDoors.webSocketPath = webSocketPath;
+    const mqttTls: MqttTlsInfo | null =
+      tls && broker.endpoints.tls
+        ? {
+            url: broker.endpoints.tls,
+            caPem: tls.caPem,
+            fingerprint256: tls.fingerprint256,
+            selfSigned: tls.selfSigned,
+            certPath: tls.certPath,
+            validTo: tls.validTo.toISOString(),
+          }
+        : null;
+    if (mqttTls) logger.info({ url: mqttTls.url, fingerprint256: mqttTls.fingerprint256 }, 'MQTT over TLS');
 
     // Never silent: unacknowledged alerts climb to the whole team, then out of the dashboard.
     const { notifiers, warnings } = buildNotifiers(config, logger.child({ part: 'notify' }));
+    warnings.push(...(tls?.warnings ?? []));
     for (const warning of warnings) logger.warn(warning);
     const baseUrl = (config.publicUrl || dashboard.url).replace(/\/$/, '');
     const escalation = new EscalationService({
@@ -245,6 +313,7 @@ export async function startPlatform(
       const demo = await startDemo({
         provisioner: localProvisioner({ store, registry, consent }),
         brokerUrl: broker.url,
+        ...(broker.url.startsWith('mqtts:') && tls ? { ca: tls.caPem } : {}),
         logger: logger.child({ part: 'demo' }),
         homes: config.demoHomes,
       });
@@ -256,6 +325,8 @@ export async function startPlatform(
       config,
       dashboardUrl: dashboard.url,
       mqttUrl: broker.url,
+      mqttEndpoints: { ...broker.endpoints, webSocketPath },
+      mqttTls,
       store,
       registry,
       consent,

@@ -42,7 +42,8 @@ fi
 #    influxdb: the time-series store that tests and `npm start` run locally.
 #    mosquitto-clients: a third-party MQTT client for the broker's interoperability tests.
 #    chromium: the real browser the dashboard's browser tests drive.
-declare -A needed=( [influxdb]=influxd )
+#    openssl: makes the broker's self-signed TLS pair on the first start without MQTT_TLS_CERT.
+declare -A needed=( [influxdb]=influxd [openssl]=openssl )
 if [ "$runtime" = 0 ]; then
   needed[mosquitto-clients]=mosquitto_pub
   # the browser tests launch exactly /usr/bin/chromium (Debian's package), not any chromium on PATH

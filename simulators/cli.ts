@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createLogger } from '../services/runtime/index.ts';
@@ -17,7 +18,12 @@ Options:
   --home <id>         the simulated home (default sim-1; created when missing)
   --team <id>         its care team (default team-nord; created when missing)
   --api <url>         the dashboard/API (default http://127.0.0.1:8080)
-  --mqtt <url>        the broker (default mqtt://127.0.0.1:1883)
+  --mqtt <url>        the broker: mqtt://, mqtts:// (TLS), ws:// or wss:// (WebSocket)
+                      (default mqtt://127.0.0.1:1883)
+  --ca <file>         PEM file of the CA that signed the broker's certificate (for mqtts://
+                      and wss://; the platform prints its fingerprint and keeps a self-signed
+                      one in DATA_DIR/tls/mqtt-server.pem); without it, the system's CAs.
+                      The broker's certificate is always verified.
   --user <name>       an administrator or technician (or env TRYGHED_USER; default admin)
   --password <pw>     its password (or env TRYGHED_PASSWORD)
   --via-gateway       send through a simulated home gateway instead of one connection per device
@@ -39,8 +45,9 @@ const Args = z.object({
   api: z.string().url('--api must be a URL').default('http://127.0.0.1:8080'),
   mqtt: z
     .string()
-    .regex(/^mqtts?:\/\/.+/, '--mqtt must be an mqtt:// URL')
+    .regex(/^(mqtts?|wss?):\/\/.+/, '--mqtt must be an mqtt://, mqtts://, ws:// or wss:// URL')
     .default('mqtt://127.0.0.1:1883'),
+  ca: z.string().min(1).optional(),
   user: z.string().min(1).default('admin'),
   password: z.string().min(1, '--password (or TRYGHED_PASSWORD) is required'),
   'via-gateway': z.boolean().default(false),
@@ -61,6 +68,7 @@ export async function runSimulatorCli(argv: string[], env: NodeJS.ProcessEnv = p
         team: { type: 'string' },
         api: { type: 'string' },
         mqtt: { type: 'string' },
+        ca: { type: 'string' },
         user: { type: 'string' },
         password: { type: 'string' },
         'via-gateway': { type: 'boolean' },
@@ -89,6 +97,21 @@ export async function runSimulatorCli(argv: string[], env: NodeJS.ProcessEnv = p
     return 2;
   }
   const a = parsed.data;
+  let ca: string | undefined;
+  if (a.ca) {
+    try {
+      ca = readFileSync(a.ca, 'utf8');
+    } catch (err) {
+      console.error(
+        `--ca: cannot read ${a.ca} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
+      return 2;
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+      console.error(`--ca: ${a.ca} is not a PEM certificate`);
+      return 2;
+    }
+  }
   const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn' });
   const chosen = scenario(a.scenario, a.seed);
   let home: SimulatedHome | null = null;
@@ -100,6 +123,7 @@ export async function runSimulatorCli(argv: string[], env: NodeJS.ProcessEnv = p
       label: `Simulator: ${a.home}`,
       teamId: a.team,
       brokerUrl: a.mqtt,
+      ...(ca ? { ca } : {}),
       provisioner,
       logger,
       viaGateway: a['via-gateway'],

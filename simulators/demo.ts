@@ -19,6 +19,8 @@ const EVENTS = [
 export async function startDemo(o: {
   provisioner: Provisioner;
   brokerUrl: string;
+  /** the CA to verify the broker by, when `brokerUrl` is mqtts:// */
+  ca?: string;
   logger: Logger;
   homes?: number;
   seed?: number;
@@ -35,6 +37,7 @@ export async function startDemo(o: {
         label: `Demo: ${NAMES[(i - 1) % NAMES.length]} (demo-${i})`,
         teamId: i % 2 === 1 ? 'team-nord' : 'team-syd',
         brokerUrl: o.brokerUrl,
+        ...(o.ca ? { ca: o.ca } : {}),
         provisioner: o.provisioner,
         logger: o.logger,
       }),

@@ -5,6 +5,19 @@ import type { Logger } from '../services/runtime/index.ts';
 import { deviceId, HOME_KIT } from './home-kit.ts';
 import type { Provisioner } from './provisioner.ts';
 
+/**
+ * How a simulated device or gateway trusts the broker over mqtts:// or wss://: the CA it was given
+ * (the pairing bundle's, or `--ca`), else the system's CAs. The server is always verified.
+ */
+export interface BrokerTrust {
+  /** PEM of the CA (or self-signed certificate) that signed the broker's certificate */
+  ca?: string;
+}
+const trustOptions = (tls: BrokerTrust) => ({
+  ...(tls.ca ? { ca: tls.ca } : {}),
+  rejectUnauthorized: true,
+});
+
 /** One simulated sensor talking straight to the broker with its own credentials. */
 export class SimulatedDevice {
   private seq = 0;
@@ -16,8 +29,9 @@ export class SimulatedDevice {
     private readonly secret: string,
   ) {}
 
-  async connect(brokerUrl: string): Promise<void> {
+  async connect(brokerUrl: string, tls: BrokerTrust = {}): Promise<void> {
     this.client = await mqtt.connectAsync(brokerUrl, {
+      ...trustOptions(tls),
       clientId: this.id,
       username: this.id,
       password: this.secret,
@@ -52,6 +66,8 @@ export interface SimulatedHomeOptions {
   label: string;
   teamId: string;
   brokerUrl: string;
+  /** the CA to verify the broker by, for mqtts:// and wss:// */
+  ca?: string;
   provisioner: Provisioner;
   logger: Logger;
   /** send through a home gateway instead of one connection per device */
@@ -107,10 +123,13 @@ export class SimulatedHome {
         gatewayId: id,
         secret,
         logger: o.logger,
+        ...(o.ca ? { ca: o.ca } : {}),
       });
       await home.gateway.start();
     } else {
-      await Promise.all([...home.devices.values()].map((d) => d.connect(o.brokerUrl)));
+      await Promise.all(
+        [...home.devices.values()].map((d) => d.connect(o.brokerUrl, o.ca ? { ca: o.ca } : {})),
+      );
     }
     return home;
   }

@@ -103,3 +103,63 @@ describe('config: one schema', () => {
     expect(() => loadConfig({ SMS_GATEWAY_URL: 'https://sms.example/send' })).toThrow(/SMS_FALLBACK_NUMBERS/);
   });
 });
+
+describe('config: MQTT listeners', () => {
+  it('defaults: plain MQTT on MQTT_PORT, TLS on 8883, WebSocket on the dashboard at /mqtt', () => {
+    const c = loadConfig({});
+    expect([c.mqttPlainPort, c.mqttTlsPort, c.mqttTlsClientCert, c.mqttWsPath, c.mqttWsPort]).toEqual([
+      1883,
+      8883,
+      'off',
+      '/mqtt',
+      null,
+    ]);
+    // MQTT_PORT keeps working for existing setups; 0 there still picks a free port
+    expect(loadConfig({ MQTT_PORT: '0' }).mqttPlainPort).toBe(0);
+    expect(loadConfig({ MQTT_PORT: '1884' }).mqttPlainPort).toBe(1884);
+  });
+
+  it('MQTT_PLAIN_PORT=0 or off switches plain MQTT off; a number is its port; off switches TLS and WebSocket off', () => {
+    expect(loadConfig({ MQTT_PLAIN_PORT: '0' }).mqttPlainPort).toBeNull();
+    expect(loadConfig({ MQTT_PLAIN_PORT: 'off', MQTT_PORT: '0' }).mqttPlainPort).toBeNull();
+    expect(loadConfig({ MQTT_PLAIN_PORT: '11883' }).mqttPlainPort).toBe(11883);
+    const off = loadConfig({ MQTT_TLS_PORT: 'off', MQTT_WS_PATH: 'off' });
+    expect([off.mqttTlsPort, off.mqttWsPath]).toEqual([null, null]);
+    expect(loadConfig({ MQTT_TLS_PORT: '0', MQTT_WS_PORT: '0' })).toMatchObject({
+      mqttTlsPort: 0,
+      mqttWsPort: 0,
+    });
+  });
+
+  it('refuses settings that do not fit together, naming the variable', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems.map((p) => `${p.env}: ${p.message}`);
+      }
+    };
+    expect(problems({ MQTT_PLAIN_PORT: '1884', MQTT_PORT: '1885' })).toEqual([
+      'MQTT_PLAIN_PORT: says 1884 but MQTT_PORT says 1885: set only one of them',
+    ]);
+    expect(problems({ MQTT_TLS_CERT: '/etc/tryghed/mqtt.pem' })).toEqual([
+      'MQTT_TLS_KEY: required when MQTT_TLS_CERT is set',
+    ]);
+    expect(problems({ MQTT_TLS_CLIENT_CERT: 'required' })).toEqual([
+      'MQTT_TLS_CA: required when MQTT_TLS_CLIENT_CERT=required',
+    ]);
+    expect(
+      problems({ MQTT_TLS_CLIENT_CERT: 'optional', MQTT_TLS_CA: 'ca.pem', MQTT_TLS_PORT: 'off' }),
+    ).toEqual(['MQTT_TLS_CLIENT_CERT: client certificates need TLS on (MQTT_TLS_PORT)']);
+    expect(problems({ MQTT_PLAIN_PORT: '0', MQTT_TLS_PORT: 'off', MQTT_WS_PATH: 'off' })[0]).toMatch(
+      /^MQTT_PLAIN_PORT: .*all off/,
+    );
+    expect(problems({ MQTT_WS_PATH: '/live' })[0]).toMatch(/^MQTT_WS_PATH: the dashboard uses this path/);
+    expect(problems({ MQTT_WS_PATH: 'mqtt' })[0]).toMatch(/^MQTT_WS_PATH: must be off or a path/);
+    expect(problems({ MQTT_TLS_PORT: '' })[0]).toMatch(/^MQTT_TLS_PORT: must be off or a port/);
+    expect(problems({ MQTT_TLS_CLIENT_CERT: 'yes' })[0]).toMatch(
+      /^MQTT_TLS_CLIENT_CERT: must be off, optional or required/,
+    );
+  });
+});

@@ -218,6 +218,7 @@ describe('escalation on the whole platform', () => {
           ADMIN_PASSWORD: 'admin-password-1',
           HTTP_PORT: '0',
           MQTT_PORT: '0',
+          MQTT_TLS_PORT: '0',
           FALLBACK_WEBHOOK_URL: '',
           SMS_GATEWAY_URL: '',
           SMS_FALLBACK_NUMBERS: '',

@@ -7,6 +7,7 @@ import type { Clock, Logger, Metrics } from '../../services/runtime/index.ts';
 import type { Store, User } from '../../services/store/index.ts';
 import type { ReadingStore } from '../../services/timeseries/index.ts';
 import type { IdentityProvider } from './identity/index.ts';
+import type { DeviceConnection } from './routes/broker.ts';
 import type { SessionStore } from './sessions.ts';
 
 /** What every route needs, handed over once. */
@@ -35,6 +36,8 @@ export interface DashboardContext {
   eraseHomeReadings?: (homeId: string) => Promise<void>;
   /** how long readings are kept, told to the citizen */
   retentionDays?: number;
+  /** the broker's URLs, certificate fingerprint and CA, for technicians pairing gateways */
+  deviceConnection?: () => DeviceConnection;
 }
 
 export interface Actor {

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express from 'express';
 import { z } from 'zod';
 import type { AlertService } from '../../services/alerts/index.ts';
@@ -31,6 +32,7 @@ import { type IdentityProvider, LocalAccounts, type OidcSettings, OpenIdConnect 
 import { LiveChannel } from './live.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { brokerRoutes, type DeviceConnection } from './routes/broker.ts';
 import { citizenRoutes } from './routes/citizen.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { homeRoutes } from './routes/homes.ts';
@@ -72,6 +74,10 @@ export interface DashboardOptions {
   ingest?: Pick<Ingest, 'handleMessage'>;
   eraseHomeReadings?: (homeId: string) => Promise<void>;
   retentionDays?: number;
+  /** other WebSocket upgrades on this server, by exact path (MQTT over WebSocket on `MQTT_WS_PATH`) */
+  upgrades?: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
+  /** the broker's URLs, certificate fingerprint and CA (`GET /api/broker/connection`) */
+  deviceConnection?: () => DeviceConnection;
 }
 
 export interface Dashboard {
@@ -138,6 +144,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...(o.ingest ? { ingest: o.ingest } : {}),
     ...(o.eraseHomeReadings ? { eraseHomeReadings: o.eraseHomeReadings } : {}),
     ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
+    ...(o.deviceConnection ? { deviceConnection: o.deviceConnection } : {}),
   };
   // Every /api route is declared here, once: the declarations mount, validate and document it.
   const routes: AnyApiRoute[] = [
@@ -148,6 +155,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...oversightRoutes(ctx),
     ...ruleSettingsRoutes(ctx),
     ...statusRoutes(ctx),
+    ...brokerRoutes(ctx),
     ...deviceRoutes(ctx),
     ...readingRoutes(ctx),
     ...citizenRoutes(ctx),
@@ -214,7 +222,11 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const url = `http://${host}:${port}`;
   ownUrl = url;
   const origins = o.allowedOrigins ?? [url, `http://localhost:${port}`];
-  const live = new LiveChannel(ctx, server, () => origins);
+  const upgrades = new Map(Object.entries(o.upgrades ?? {}));
+  const live = new LiveChannel(ctx, server, () => origins, new Set(upgrades.keys()));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgrades.get(new URL(req.url ?? '/', 'http://localhost').pathname)?.(req, socket, head);
+  });
   o.logger.info({ url }, 'dashboard listening');
 
   return {

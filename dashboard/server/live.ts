@@ -41,6 +41,8 @@ export class LiveChannel {
     private readonly ctx: DashboardContext,
     server: Server,
     private readonly allowedOrigins: () => string[],
+    /** upgrade paths another handler answers (MQTT over WebSocket) */
+    private readonly otherPaths: ReadonlySet<string> = new Set(),
   ) {
     this.connections = ctx.metrics.gauge(
       'tryghed_dashboard_live_connections',
@@ -84,6 +86,7 @@ export class LiveChannel {
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (this.otherPaths.has(url.pathname)) return;
     if (url.pathname !== '/live') return this.reject(socket, 404, 'not_found');
     const origin = req.headers.origin;
     // Browsers always send Origin on a WebSocket upgrade; a foreign page must not ride the cookie.

@@ -22,6 +22,8 @@ export async function startTestPlatform(options: {
     INFLUX_AUTOSTART: 'false',
     HTTP_PORT: '0',
     MQTT_PORT: '0',
+    // TLS on a free port too, with a self-signed pair made in dataDir (as `npm start` would)
+    MQTT_TLS_PORT: '0',
     ADMIN_USERNAME: TEST_ADMIN.username,
     ADMIN_PASSWORD: TEST_ADMIN.password,
     INGEST_FLUSH_MS: '20',
