@@ -15,7 +15,7 @@ import { localProvisioner, startDemo } from '../simulators/index.ts';
 import { ensureAdmin, ensureDemoUsers } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import type { LocalInfluxd } from './influxd.ts';
-import { buildNotifiers } from './notifiers.ts';
+import { buildNotifiers, fallbackConfigured } from './notifiers.ts';
 import { openReadingsBackend } from './readings-backend.ts';
 
 export interface Platform {
@@ -179,6 +179,7 @@ export async function startPlatform(
       logger: logger.child({ part: 'dashboard' }),
       secureCookies: config.secureCookies || config.publicUrl.startsWith('https:'),
       health,
+      fallback: fallbackConfigured(config),
       sessionIdleMinutes: config.sessionIdleMinutes,
       sessionAbsoluteHours: config.sessionAbsoluteHours,
       ...(config.oidcIssuer

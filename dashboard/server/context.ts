@@ -35,6 +35,8 @@ export interface DashboardContext {
   eraseHomeReadings?: (homeId: string) => Promise<void>;
   /** how long readings are kept, told to the citizen */
   retentionDays?: number;
+  /** whether a fallback outside the dashboard is set up (webhook or SMS); absent means none */
+  fallback?: 'configured' | 'none';
 }
 
 export interface Actor {

@@ -32,6 +32,7 @@ import { LiveChannel } from './live.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { citizenRoutes } from './routes/citizen.ts';
+import { consentNoticeRoutes } from './routes/consent-notices.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { homeRoutes } from './routes/homes.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -72,6 +73,8 @@ export interface DashboardOptions {
   ingest?: Pick<Ingest, 'handleMessage'>;
   eraseHomeReadings?: (homeId: string) => Promise<void>;
   retentionDays?: number;
+  /** whether escalation has a fallback outside the dashboard; the board says so when it has none */
+  fallback?: 'configured' | 'none';
 }
 
 export interface Dashboard {
@@ -138,6 +141,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...(o.ingest ? { ingest: o.ingest } : {}),
     ...(o.eraseHomeReadings ? { eraseHomeReadings: o.eraseHomeReadings } : {}),
     ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
+    ...(o.fallback ? { fallback: o.fallback } : {}),
   };
   // Every /api route is declared here, once: the declarations mount, validate and document it.
   const routes: AnyApiRoute[] = [
@@ -151,6 +155,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...deviceRoutes(ctx),
     ...readingRoutes(ctx),
     ...citizenRoutes(ctx),
+    ...consentNoticeRoutes(ctx),
   ];
   let document: OpenApiDocument | undefined;
   routes.push(

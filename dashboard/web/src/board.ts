@@ -1,5 +1,6 @@
 import { alertCard, alertTitle, cardSignature, el, OUTCOMES, type ResolveDraft } from './alert-card.ts';
 import { type Alert, acknowledge, openAlerts, resolve } from './api.ts';
+import { escalationText } from './delivery.ts';
 import { t } from './i18n.ts';
 import { type ConnectionState, LiveFeed } from './live.ts';
 import { AlertSound } from './sound.ts';
@@ -127,7 +128,7 @@ export class AlertBoard {
       if (alert.severity === 'critical') this.sound.play(alert.id);
     } else if (event === 'escalated') {
       // escalated means nobody has taken it on yet: say so, and sound again (unless muted)
-      this.announcer.textContent = `${t(`escalated_${Math.min(alert.escalationLevel, 2)}`)}: ${alertTitle(alert)}`;
+      this.announcer.textContent = `${escalationText(alert)}: ${alertTitle(alert)}`;
       this.sound.play(alert.id);
     }
     this.render();
