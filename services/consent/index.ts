@@ -208,9 +208,10 @@ export class ConsentRegistry {
   }
 
   /**
-   * The categories whose alerts were given and then withdrawn, and are off now: what care staff
-   * must know will no longer reach them (issue 7 item 12). A category never granted is not in it
-   * (nothing was ever expected from it); `alertsState` tells those apart.
+   * The categories whose alerts are off by an explicit "no" (the latest change was a withdrawal):
+   * what care staff must know will not reach them, and since when (issue 7 item 12). A category
+   * nobody ever answered for is not in it (nothing was ever expected from it); `alertsState` tells
+   * those apart.
    */
   alertsOff(homeId: HomeId): AlertsOff[] {
     const out: AlertsOff[] = [];

@@ -1,4 +1,5 @@
 import { alertCard, alertTitle, cardSignature, el, OUTCOMES, type ResolveDraft } from './alert-card.ts';
+import { AlertsOffNotice } from './alerts-off.ts';
 import { type Alert, acknowledge, openAlerts, resolve } from './api.ts';
 import { escalationText } from './delivery.ts';
 import { t } from './i18n.ts';
@@ -48,6 +49,9 @@ export class AlertBoard {
   private readonly list = el('ul', { className: 'alerts', 'aria-labelledby': 'alerts-title' });
   private readonly empty = el('p', { className: 'empty' }, t('noAlerts'));
   private readonly unlockSound = () => this.sound.unlock();
+  private readonly alertsOff = new AlertsOffNotice((text) => {
+    this.announcer.textContent = text;
+  });
 
   constructor(
     private readonly root: HTMLElement,
@@ -59,7 +63,10 @@ export class AlertBoard {
     this.feed = new LiveFeed({
       onHello: (_seq, resumed) => {
         if (!resumed) void this.load();
+        // consent changes are not replayed on resume: the list is read again on every (re)connect
+        void this.alertsOff.load().catch(() => undefined);
       },
+      onConsent: (home) => this.alertsOff.apply(home),
       onAlert: (event, alert) => this.apply(event, alert),
       onConnection: (state) => this.showConnection(state),
       onPlatform: (degraded) => this.showPlatform(degraded),
@@ -67,7 +74,7 @@ export class AlertBoard {
   }
 
   start(): void {
-    this.root.replaceChildren(this.heading, this.empty, this.list);
+    this.root.replaceChildren(this.heading, this.alertsOff.element, this.empty, this.list);
     this.soundButton.hidden = false;
     this.soundButton.onclick = () => {
       this.sound.setEnabled(!this.sound.enabled);

@@ -1,3 +1,4 @@
+import type { HomeAlertsOff } from './alerts-off.ts';
 import type { Alert } from './api.ts';
 
 /** `connecting` before the first hello, `reconnecting` after any drop until the next hello */
@@ -9,6 +10,8 @@ export interface LiveHandlers {
   onConnection(state: ConnectionState): void;
   /** the platform's degraded reasons (empty when healthy), sent after hello and on every change */
   onPlatform(degraded: string[]): void;
+  /** a home's alerts consent changed: the kinds of alert that are off there now */
+  onConsent?(home: HomeAlertsOff): void;
 }
 
 /**
@@ -54,6 +57,9 @@ export class LiveFeed {
         event?: string;
         alert?: Alert;
         degraded?: string[];
+        homeId?: string;
+        homeLabel?: string;
+        alertsOff?: HomeAlertsOff['alertsOff'];
       };
       if (msg.type === 'hello') {
         // connected means the server took us in (session valid) and is sending, not just a TCP open
@@ -67,6 +73,12 @@ export class LiveFeed {
         this.handlers.onAlert(msg.event ?? '', msg.alert, msg.seq);
       } else if (msg.type === 'platform' && Array.isArray(msg.degraded)) {
         this.handlers.onPlatform(msg.degraded);
+      } else if (msg.type === 'consent' && msg.homeId && Array.isArray(msg.alertsOff)) {
+        this.handlers.onConsent?.({
+          homeId: msg.homeId,
+          homeLabel: msg.homeLabel ?? msg.homeId,
+          alertsOff: msg.alertsOff,
+        });
       }
     };
     let welcomed = false;
