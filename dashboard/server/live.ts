@@ -141,7 +141,13 @@ export class LiveChannel {
     });
     try {
       const lastSeq = await this.ctx.alerts.lastSeq();
-      this.send(client, { type: 'hello', user: publicUser(actor.user), lastSeq });
+      // `fallback: 'none'`: nothing outside the board is set up, and the page must not promise it
+      this.send(client, {
+        type: 'hello',
+        user: publicUser(actor.user),
+        lastSeq,
+        fallback: this.ctx.fallback ?? 'none',
+      });
       // the platform's state comes right after hello, so a page shows a degraded banner at once
       this.send(client, { type: 'platform', degraded: this.ctx.health?.degraded() ?? [] });
       client.upTo = lastSeq;

@@ -65,6 +65,18 @@ describe('the alert card tells the truth about escalation', () => {
       await page.getByRole('button', { name: 'Dansk' }).click();
       expect(errorsOf(page)).toEqual([]);
     });
+
+    it('a degraded platform does not promise a fallback that is not there', async () => {
+      // the broker stops: the platform cannot hear homes, so the board alone cannot be trusted
+      await board.platform.broker.close();
+      board.platform.health.evaluate();
+      const banner = page.locator('#platform-banner');
+      await banner.filter({ hasText: 'Platformen kører nedsat' }).waitFor();
+      expect(await banner.innerText()).toBe(
+        'Platformen kører nedsat: sensorforbindelsen (MQTT) er nede. ' +
+          'Der er ingen nødkanal uden for tavlen sat op — hold øje med tavlen, og ring til vagten ved kritiske alarmer.',
+      );
+    });
   });
 
   describe('a fallback webhook that answers', () => {
@@ -101,6 +113,12 @@ describe('the alert card tells the truth about escalation', () => {
       expect(text).not.toContain('token');
       expect(await card(page, fall.id).locator('.no-fallback').count()).toBe(0);
       await screenshot(page, 'escalation-delivered');
+      // and a degraded platform's banner may say the fallback is told at once
+      await board.platform.broker.close();
+      board.platform.health.evaluate();
+      await page
+        .locator('#platform-banner', { hasText: 'Kritiske alarmer sendes også straks til nødkanalen.' })
+        .waitFor();
     });
   });
 });

@@ -45,6 +45,8 @@ export class AlertBoard {
   private readonly feed: LiveFeed;
   private readonly sound = new AlertSound();
   private resolving: string | null = null;
+  /** whether a fallback outside the board is set up (from the live feed's hello) */
+  private fallback: 'configured' | 'none' = 'none';
   private readonly heading = el('h2', { id: 'alerts-title', tabIndex: -1 }, t('alerts'));
   private readonly list = el('ul', { className: 'alerts', 'aria-labelledby': 'alerts-title' });
   private readonly empty = el('p', { className: 'empty' }, t('noAlerts'));
@@ -61,7 +63,8 @@ export class AlertBoard {
     private readonly banner: HTMLElement,
   ) {
     this.feed = new LiveFeed({
-      onHello: (_seq, resumed) => {
+      onHello: (_seq, resumed, fallback) => {
+        this.fallback = fallback;
         if (!resumed) void this.load();
         // consent changes are not replayed on resume: the list is read again on every (re)connect
         void this.alertsOff.load().catch(() => undefined);
@@ -261,7 +264,9 @@ export class AlertBoard {
     this.banner.textContent =
       degraded.length === 0
         ? ''
-        : `${t('degraded')}: ${degraded.map((r) => t(`degraded_${r}`)).join(', ')}. ${t('degradedFallback')}`;
+        : `${t('degraded')}: ${degraded.map((r) => t(`degraded_${r}`)).join(', ')}. ${t(
+            this.fallback === 'configured' ? 'degradedFallback' : 'degradedNoFallback',
+          )}`;
   }
 
   private renderSoundButton(): void {

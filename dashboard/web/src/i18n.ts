@@ -111,6 +111,8 @@ const da = {
   degraded_rules_lagging: 'regelmotoren er forsinket',
   degraded_devices_silent: 'mindst halvdelen af sensorerne er tavse (netværk eller forbindelse nede)',
   degradedFallback: 'Kritiske alarmer sendes også straks til nødkanalen.',
+  degradedNoFallback:
+    'Der er ingen nødkanal uden for tavlen sat op — hold øje med tavlen, og ring til vagten ved kritiske alarmer.',
   ackDone: 'Kvitteret',
   resolveDone: 'Afsluttet',
   skip: 'Gå til indhold',
@@ -229,6 +231,8 @@ const en: Record<Key, string> = {
   degraded_rules_lagging: 'the rules engine is lagging',
   degraded_devices_silent: 'at least half of the sensors are silent (network or connection down)',
   degradedFallback: 'Critical alerts also go to the fallback channel at once.',
+  degradedNoFallback:
+    'No fallback channel outside the board is set up — keep an eye on the board, and call the person on duty for critical alerts.',
   ackDone: 'Acknowledged',
   resolveDone: 'Resolved',
   skip: 'Skip to content',

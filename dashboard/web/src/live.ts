@@ -5,7 +5,8 @@ import type { Alert } from './api.ts';
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
 
 export interface LiveHandlers {
-  onHello(lastSeq: number, resumed: boolean): void;
+  /** `fallback`: whether anything outside the board is set up to catch escalated alerts */
+  onHello(lastSeq: number, resumed: boolean, fallback: 'configured' | 'none'): void;
   onAlert(event: string, alert: Alert, seq: number): void;
   onConnection(state: ConnectionState): void;
   /** the platform's degraded reasons (empty when healthy), sent after hello and on every change */
@@ -60,6 +61,7 @@ export class LiveFeed {
         homeId?: string;
         homeLabel?: string;
         alertsOff?: HomeAlertsOff['alertsOff'];
+        fallback?: 'configured' | 'none';
       };
       if (msg.type === 'hello') {
         // connected means the server took us in (session valid) and is sending, not just a TCP open
@@ -67,7 +69,11 @@ export class LiveFeed {
         this.handlers.onConnection('connected');
         const resumed = this.lastSeq !== null;
         if (!resumed) this.lastSeq = msg.lastSeq ?? 0;
-        this.handlers.onHello(msg.lastSeq ?? 0, resumed);
+        this.handlers.onHello(
+          msg.lastSeq ?? 0,
+          resumed,
+          msg.fallback === 'configured' ? 'configured' : 'none',
+        );
       } else if (msg.type === 'alert' && msg.alert && msg.seq !== undefined) {
         this.lastSeq = Math.max(this.lastSeq ?? 0, msg.seq);
         this.handlers.onAlert(msg.event ?? '', msg.alert, msg.seq);

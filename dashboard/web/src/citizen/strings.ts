@@ -32,7 +32,8 @@ const da = {
   cancel: 'Fortryd',
   savedGrant: 'Gemt: Ja til {what}.',
   savedWithdraw: 'Gemt: Nej til {what}.',
-  savedAll: 'Gemt: Du har sagt nej til alt.',
+  savedAll:
+    'Gemt: Du har sagt nej til alt. Hjemmeplejen får ingen alarmer fra dit hjem, heller ikke når du trykker på nødkaldet eller falder, og vi gemmer ingen målinger. Hjemmeplejen kan se, at alarmerne er slået fra. Du kan slå det til igen ovenfor.',
   saveFailed: 'Det blev ikke gemt. Prøv igen.',
   alertsWhen_emergency: 'når du trykker på nødkaldet eller falder',
   alertsWhen_environment:
@@ -182,7 +183,8 @@ const en: Record<CitizenKey, string> = {
   cancel: 'Cancel',
   savedGrant: 'Saved: Yes to {what}.',
   savedWithdraw: 'Saved: No to {what}.',
-  savedAll: 'Saved: You said no to everything.',
+  savedAll:
+    'Saved: You said no to everything. Home care gets no alerts from your home, not even when you press the emergency button or fall, and we keep no readings. Home care can see that the alerts are switched off. You can switch them on again above.',
   saveFailed: 'It was not saved. Try again.',
   alertsWhen_emergency: 'when you press the emergency button or fall',
   alertsWhen_environment:
