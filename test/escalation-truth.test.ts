@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
-import type { AlertCandidate, AlertDelivery } from '../services/domain/index.ts';
+import {
+  type AlertCandidate,
+  type AlertDelivery,
+  deliveryChannels,
+  type NotificationAttempt,
+} from '../services/domain/index.ts';
 import { ManualClock } from '../services/runtime/index.ts';
 import { ApiClient, type LiveClient, type LiveMessage } from './harness/api.ts';
 import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
@@ -225,6 +230,53 @@ describe('the board is told what escalation really did', () => {
     const view = await boardView(staff, alert.id);
     expect(view.delivery.channels).toEqual([
       expect.objectContaining({ target: 'fallback', attempts: 2, delivered: false, detail: 'ECONNREFUSED' }),
+    ]);
+  });
+});
+
+describe('deliveryChannels: the recorded attempts folded into what the card says', () => {
+  const attempt = (
+    n: Partial<NotificationAttempt> & Pick<NotificationAttempt, 'attempt' | 'result' | 'at'>,
+  ): NotificationAttempt => ({
+    id: n.at,
+    alertId: 'a',
+    notifier: 'sms',
+    target: 'vagt',
+    level: 2,
+    detail: n.result === 'delivered' ? null : 'HTTP 503',
+    ...n,
+  });
+
+  it('a reminder is a new notice: its own tries count, and an earlier delivery is not carried over', () => {
+    const channels = deliveryChannels([
+      attempt({ at: 1, attempt: 1, result: 'failed' }),
+      attempt({ at: 2, attempt: 2, result: 'delivered' }),
+      attempt({ at: 3, attempt: 1, result: 'failed', detail: 'timeout' }),
+    ]);
+    expect(channels).toEqual([
+      {
+        notifier: 'sms',
+        target: 'vagt',
+        level: 2,
+        notices: 2,
+        attempts: 1,
+        delivered: false,
+        at: 3,
+        detail: 'timeout',
+      },
+    ]);
+  });
+
+  it('one line per notifier, name and level, lowest level first', () => {
+    const channels = deliveryChannels([
+      attempt({ at: 5, attempt: 1, result: 'delivered', notifier: 'webhook', target: 'fallback' }),
+      attempt({ at: 5, attempt: 1, result: 'delivered' }),
+      attempt({ at: 4, attempt: 1, result: 'delivered', notifier: 'webhook', target: 'team:a', level: 1 }),
+    ]);
+    expect(channels.map((c) => [c.level, c.notifier, c.target, c.delivered])).toEqual([
+      [1, 'webhook', 'team:a', true],
+      [2, 'webhook', 'fallback', true],
+      [2, 'sms', 'vagt', true],
     ]);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AlertsOff, AlertsState } from '../../../services/consent/index.ts';
 import { CONSENT_CATEGORIES, CONSENT_CHANNELS, HomeId } from '../../../services/domain/index.ts';
 import { notFound } from '../../../services/runtime/index.ts';
 import { canSeeHome, visibleHomeIds } from '../access.ts';
@@ -30,6 +31,14 @@ const AlertsStateView = z.strictObject({
   actorRole: z.string().nullable(),
   onBehalfOfCitizen: z.boolean(),
 });
+
+// Compile-time: the registry's types still fit the schemas that document them.
+type Fits<S extends z.ZodType, T> = [T] extends [z.input<S>] ? true : never;
+const _fits: [Fits<typeof AlertsOffView, AlertsOff>, Fits<typeof AlertsStateView, AlertsState>] = [
+  true,
+  true,
+];
+void _fits;
 
 /**
  * What care staff must know about consent to alerts (issue 7 item 12): which homes have switched
