@@ -31,6 +31,8 @@ function channelName(c: DeliveryChannel): string {
 function why(detail: string | null): string {
   if (!detail) return t('why_unknown');
   if (detail === 'timeout') return t('why_timeout');
+  if (detail === 'aborted') return t('why_aborted');
+  if (detail === 'notifier_error') return t('why_notifier');
   if (detail.startsWith('HTTP ')) return fill('why_http', { code: detail.slice(5) });
   return fill('why_network', { code: detail });
 }

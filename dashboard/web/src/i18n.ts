@@ -88,6 +88,8 @@ const da = {
   why_http: 'fejl {code}',
   why_network: 'ingen forbindelse: {code}',
   why_unknown: 'ukendt fejl',
+  why_aborted: 'stoppet, da alarmen blev taget',
+  why_notifier: 'fejl i afsendelsen',
   alertsOffTitle: 'Alarmer slået fra',
   alertsOffIntro:
     'Herfra kommer der ingen alarm om det, der er slået fra. Tal med borgeren, hvis I er i tvivl.',
@@ -208,6 +210,8 @@ const en: Record<Key, string> = {
   why_http: 'error {code}',
   why_network: 'no connection: {code}',
   why_unknown: 'unknown error',
+  why_aborted: 'stopped when the alert was taken on',
+  why_notifier: 'the sender failed',
   alertsOffTitle: 'Alerts switched off',
   alertsOffIntro:
     'No alert will come from these homes about what is switched off. Talk to the citizen if in doubt.',
