@@ -11,6 +11,11 @@ import type { Config } from './config.ts';
 
 const MAX_BACKOFF_MS = 30_000;
 
+/** Whether the settings give escalation a way out of the dashboard (the log does not count). */
+export function fallbackConfigured(config: Config): 'configured' | 'none' {
+  return config.fallbackWebhookUrl || config.smsFallbackNumbers.length > 0 ? 'configured' : 'none';
+}
+
 /**
  * The notifiers the settings ask for. Without a fallback webhook or SMS numbers, the fallback is
  * the log, and `warnings` says so: critical alerts then have no way out of the dashboard.
@@ -42,7 +47,7 @@ export function buildNotifiers(
     );
   }
   const warnings: string[] = [];
-  if (fallback.length === 0) {
+  if (fallbackConfigured(config) === 'none') {
     fallback.push(new LogNotifier(logger, 'log'));
     warnings.push(
       'No fallback notifier is configured (FALLBACK_WEBHOOK_URL or SMS_GATEWAY_URL with SMS_FALLBACK_NUMBERS): ' +

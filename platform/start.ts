@@ -16,7 +16,7 @@ import { ensureAdmin, ensureDemoUsers } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import type { LocalInfluxd } from './influxd.ts';
 import { loadMqttTls } from './mqtt-tls.ts';
-import { buildNotifiers } from './notifiers.ts';
+import { buildNotifiers, fallbackConfigured } from './notifiers.ts';
 import { openReadingsBackend } from './readings-backend.ts';
 
 export interface Platform {
@@ -214,6 +214,7 @@ export async function startPlatform(
       logger: logger.child({ part: 'dashboard' }),
       secureCookies: config.secureCookies || config.publicUrl.startsWith('https:'),
       health,
+      fallback: fallbackConfigured(config),
       sessionIdleMinutes: config.sessionIdleMinutes,
       sessionAbsoluteHours: config.sessionAbsoluteHours,
       ...(config.oidcIssuer

@@ -322,4 +322,37 @@ describe('escalation: never silent', () => {
     ]);
     expect(attempts.filter((a) => a.target === 'team:t').map((a) => a.result)).toEqual(['delivered']);
   });
+
+  it('records a notifier that throws as a failed attempt, so the board never shows it as on its way', async () => {
+    watching = new Set();
+    escalation = new EscalationService({
+      alerts: f.alerts,
+      registry: f.registry,
+      clock: f.clock,
+      logger: silentLogger(),
+      metrics: f.metrics,
+      deadlines: { critical: 60 * SECOND, high: null, medium: null, low: null },
+      renotifyMinMs: 60 * SECOND,
+      notifiers: {
+        fallback: [
+          {
+            kind: 'sms',
+            target: 'vagt',
+            send: () => Promise.reject(new Error('gateway client bug')),
+          },
+        ],
+        team: () => [],
+        technician: [],
+      },
+      watchingTeams: () => watching,
+      health,
+      link: (id) => `https://tryghed.example/?alert=${id}`,
+    });
+    await escalation.start();
+    const alert = await raise(candidate('critical'));
+    const attempts = await f.alerts.notifications(alert.id);
+    expect(attempts.map((a) => [a.notifier, a.target, a.level, a.attempt, a.result, a.detail])).toEqual([
+      ['sms', 'vagt', 2, 1, 'failed', 'notifier_error'],
+    ]);
+  });
 });

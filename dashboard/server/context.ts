@@ -38,6 +38,8 @@ export interface DashboardContext {
   retentionDays?: number;
   /** the broker's URLs, certificate fingerprint and CA, for technicians pairing gateways */
   deviceConnection?: () => DeviceConnection;
+  /** whether a fallback outside the dashboard is set up (webhook or SMS); absent means none */
+  fallback?: 'configured' | 'none';
 }
 
 export interface Actor {

@@ -34,6 +34,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { brokerRoutes, type DeviceConnection } from './routes/broker.ts';
 import { citizenRoutes } from './routes/citizen.ts';
+import { consentNoticeRoutes } from './routes/consent-notices.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { homeRoutes } from './routes/homes.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -78,6 +79,8 @@ export interface DashboardOptions {
   upgrades?: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
   /** the broker's URLs, certificate fingerprint and CA (`GET /api/broker/connection`) */
   deviceConnection?: () => DeviceConnection;
+  /** whether escalation has a fallback outside the dashboard; the board says so when it has none */
+  fallback?: 'configured' | 'none';
 }
 
 export interface Dashboard {
@@ -145,6 +148,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...(o.eraseHomeReadings ? { eraseHomeReadings: o.eraseHomeReadings } : {}),
     ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
     ...(o.deviceConnection ? { deviceConnection: o.deviceConnection } : {}),
+    ...(o.fallback ? { fallback: o.fallback } : {}),
   };
   // Every /api route is declared here, once: the declarations mount, validate and document it.
   const routes: AnyApiRoute[] = [
@@ -159,6 +163,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...deviceRoutes(ctx),
     ...readingRoutes(ctx),
     ...citizenRoutes(ctx),
+    ...consentNoticeRoutes(ctx),
   ];
   let document: OpenApiDocument | undefined;
   routes.push(

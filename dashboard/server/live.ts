@@ -1,8 +1,10 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { ConsentChange } from '../../services/consent/index.ts';
 import type { AlertEvent } from '../../services/domain/index.ts';
 import { canSeeAlert, homeFilter } from './access.ts';
+import { type AlertViewModel, alertView } from './alert-view.ts';
 import { actorFromCookie, publicUser } from './auth.ts';
 import type { Actor, DashboardContext } from './context.ts';
 
@@ -20,7 +22,14 @@ interface LiveClient {
    */
   upTo: number;
   /** live events that arrived while the backlog was being sent */
-  pending: AlertEvent[] | null;
+  pending: ViewedEvent[] | null;
+}
+
+/** An alert event with the alert as people see it (label, what was done to reach someone). */
+interface ViewedEvent {
+  seq: number;
+  type: AlertEvent['type'];
+  alert: AlertViewModel;
 }
 
 /**
@@ -36,6 +45,11 @@ export class LiveChannel {
   private readonly unwatchSessions: () => void;
   private readonly connections;
   private readonly refused;
+  /**
+   * Alert events are turned into views (a store read for the delivery lines) one after another,
+   * so they still go out in the order they happened.
+   */
+  private outgoing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: DashboardContext,
@@ -55,9 +69,11 @@ export class LiveChannel {
     server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
     const offAlerts = ctx.alerts.onEvent((event) => this.broadcast(event));
     const offHealth = ctx.health?.onChange((degraded) => this.broadcastPlatform(degraded));
+    const offConsent = ctx.consent.onChange((change) => this.broadcastConsent(change));
     this.unsubscribe = () => {
       offAlerts();
       offHealth?.();
+      offConsent();
     };
     // Logout (or a timeout noticed anywhere) ends the feed at once: no alerts to a session that is over.
     this.unwatchSessions = ctx.sessions.onEnd((sessionId) => {
@@ -128,7 +144,13 @@ export class LiveChannel {
     });
     try {
       const lastSeq = await this.ctx.alerts.lastSeq();
-      this.send(client, { type: 'hello', user: publicUser(actor.user), lastSeq });
+      // `fallback: 'none'`: nothing outside the board is set up, and the page must not promise it
+      this.send(client, {
+        type: 'hello',
+        user: publicUser(actor.user),
+        lastSeq,
+        fallback: this.ctx.fallback ?? 'none',
+      });
       // the platform's state comes right after hello, so a page shows a degraded banner at once
       this.send(client, { type: 'platform', degraded: this.ctx.health?.degraded() ?? [] });
       client.upTo = lastSeq;
@@ -140,7 +162,21 @@ export class LiveChannel {
             ...(homeIds ? { homeIds } : {}),
             limit: BACKLOG_PAGE,
           });
-          for (const event of page) this.deliver(client, event);
+          // one view per alert per page: the delivery lines are the alert's current ones anyway
+          const views = new Map<string, Promise<AlertViewModel>>();
+          for (const event of page) {
+            if (!canSeeAlert(client.actor.user, event.alert, this.ctx.registry)) continue;
+            let view = views.get(event.alert.id);
+            if (!view) {
+              view = alertView(this.ctx, event.alert);
+              views.set(event.alert.id, view);
+            }
+            this.deliver(client, {
+              seq: event.seq,
+              type: event.type,
+              alert: { ...(await view), ...event.alert },
+            });
+          }
           if (page.length > 0) {
             from = page.at(-1)!.seq;
             client.upTo = Math.max(client.upTo, from);
@@ -158,9 +194,42 @@ export class LiveChannel {
   }
 
   private broadcast(event: AlertEvent): void {
+    this.outgoing = this.outgoing
+      .then(async () => {
+        const viewed: ViewedEvent = {
+          seq: event.seq,
+          type: event.type,
+          alert: await alertView(this.ctx, event.alert),
+        };
+        for (const client of this.clients) {
+          if (client.pending) client.pending.push(viewed);
+          else this.deliver(client, viewed);
+        }
+      })
+      .catch((err: unknown) =>
+        this.ctx.logger.error({ err, seq: event.seq }, 'sending an alert event failed'),
+      );
+  }
+
+  /**
+   * A consent change to alerts, to the care staff of the home's team only (issue 7 item 12):
+   * staff must know at once that a kind of alert will no longer come, and since when. The message
+   * carries every category whose alerts are off now, so a page simply replaces what it showed.
+   */
+  private broadcastConsent(change: ConsentChange): void {
+    if (change.event.purpose !== 'alerts') return;
+    const home = this.ctx.registry.home(change.homeId);
+    // a test home raises no care alerts, so there is nothing for staff to miss
+    if (!home || home.test) return;
+    const message = {
+      type: 'consent',
+      homeId: home.id,
+      homeLabel: home.label,
+      alertsOff: this.ctx.consent.alertsOff(home.id),
+    };
     for (const client of this.clients) {
-      if (client.pending) client.pending.push(event);
-      else this.deliver(client, event);
+      const user = client.actor.user;
+      if (user.role === 'staff' && user.teamIds.includes(home.teamId)) this.send(client, message);
     }
   }
 
@@ -169,15 +238,9 @@ export class LiveChannel {
     for (const client of this.clients) this.send(client, { type: 'platform', degraded });
   }
 
-  private deliver(client: LiveClient, event: AlertEvent): void {
+  private deliver(client: LiveClient, event: ViewedEvent): void {
     if (!canSeeAlert(client.actor.user, event.alert, this.ctx.registry)) return;
-    const home = this.ctx.registry.home(event.alert.homeId);
-    this.send(client, {
-      type: 'alert',
-      seq: event.seq,
-      event: event.type,
-      alert: { ...event.alert, homeLabel: home?.label ?? event.alert.homeId },
-    });
+    this.send(client, { type: 'alert', seq: event.seq, event: event.type, alert: event.alert });
   }
 
   private send(client: LiveClient, message: unknown): void {

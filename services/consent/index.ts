@@ -1,4 +1,5 @@
 import {
+  CONSENT_CATEGORIES,
   type ConsentCategory,
   type ConsentChangeRequest,
   type ConsentEvent,
@@ -121,6 +122,28 @@ async function checkStanding(
   }
 }
 
+/** A kind of alert the home has switched off: since when, and who did it. */
+export interface AlertsOff {
+  category: ConsentCategory;
+  /** epoch ms of the withdrawal */
+  since: number;
+  /** the role of whoever recorded it: citizen, relative, staff, admin, system */
+  actorRole: string;
+  /** recorded for the citizen by someone else (a relative, staff from a phone call) */
+  onBehalfOfCitizen: boolean;
+  channel: ConsentEvent['channel'];
+}
+
+/** Whether one category's alerts are on now, and the change that made it so (null: never asked). */
+export interface AlertsState {
+  category: ConsentCategory;
+  on: boolean;
+  /** epoch ms of the latest change, or null when consent was never given or withdrawn */
+  since: number | null;
+  actorRole: string | null;
+  onBehalfOfCitizen: boolean;
+}
+
 export interface ConsentChange {
   homeId: HomeId;
   event: ConsentEvent;
@@ -136,6 +159,8 @@ export class ConsentRegistry {
   private readonly scopes = new Map<HomeId, ConsentScope>();
   /** per home, the grant each allowed category/purpose rests on */
   private readonly grants = new Map<HomeId, Map<string, ConsentEvent>>();
+  /** per home, the latest event per category/purpose: when and by whom it became what it is */
+  private readonly latest = new Map<HomeId, Map<string, ConsentEvent>>();
   private readonly listeners: Array<(change: ConsentChange) => void> = [];
 
   private constructor(
@@ -180,6 +205,48 @@ export class ConsentRegistry {
       if (ref) out[key] = ref;
     }
     return out;
+  }
+
+  /**
+   * The categories whose alerts are off by an explicit "no" (the latest change was a withdrawal):
+   * what care staff must know will not reach them, and since when (issue 7 item 12). A category
+   * nobody ever answered for is not in it (nothing was ever expected from it); `alertsState` tells
+   * those apart.
+   */
+  alertsOff(homeId: HomeId): AlertsOff[] {
+    const out: AlertsOff[] = [];
+    for (const s of this.alertsState(homeId)) {
+      const event = this.latest.get(homeId)?.get(`${s.category}/alerts`);
+      if (s.on || !event || event.action !== 'withdraw') continue;
+      out.push({
+        category: s.category,
+        since: event.at,
+        actorRole: event.actorRole,
+        onBehalfOfCitizen: event.onBehalfOf !== null,
+        channel: event.channel,
+      });
+    }
+    return out;
+  }
+
+  /** Every category's alerts: on or off, and since when. */
+  alertsState(homeId: HomeId): AlertsState[] {
+    const latest = this.latest.get(homeId);
+    return CONSENT_CATEGORIES.map((category) => {
+      const event = latest?.get(`${category}/alerts`);
+      return {
+        category,
+        on: this.allows(homeId, category, 'alerts'),
+        since: event?.at ?? null,
+        actorRole: event?.actorRole ?? null,
+        onBehalfOfCitizen: event ? event.onBehalfOf !== null : false,
+      };
+    });
+  }
+
+  /** When a category's purpose last changed (grant or withdrawal), or null if it never did. */
+  changedAt(homeId: HomeId, category: ConsentCategory, purpose: Purpose): number | null {
+    return this.latest.get(homeId)?.get(`${category}/${purpose}`)?.at ?? null;
   }
 
   /**
@@ -286,5 +353,11 @@ export class ConsentRegistry {
     const key = `${event.category}/${event.purpose}`;
     if (event.action === 'grant') grants.set(key, event);
     else grants.delete(key);
+    let latest = this.latest.get(event.homeId);
+    if (!latest) {
+      latest = new Map();
+      this.latest.set(event.homeId, latest);
+    }
+    latest.set(key, event);
   }
 }

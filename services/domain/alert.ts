@@ -128,3 +128,69 @@ export interface NotificationAttempt {
   result: 'delivered' | 'failed';
   detail: string | null;
 }
+
+/**
+ * One way out of the dashboard as the board shows it: a notifier and its configured name at one
+ * escalation level, with what came of the latest notice sent through it. Built from the recorded
+ * attempts only, so the board says what really happened, never what was meant to happen.
+ */
+export interface DeliveryChannel {
+  /** which notifier: log, webhook, sms */
+  notifier: string;
+  /** its configured name (`fallback`, `team:…`, an SMS recipient's name); never a URL or number */
+  target: string;
+  /** the escalation level that used it (0: technicians, 1: the team, 2: the fallback) */
+  level: number;
+  /** notices sent through it (the first, then reminders) */
+  notices: number;
+  /** tries of the latest notice, retries counted */
+  attempts: number;
+  /** the latest notice got through */
+  delivered: boolean;
+  /** epoch ms of the latest try */
+  at: number;
+  /** the latest try's short reason (`HTTP 500`, `timeout`, `ECONNREFUSED`); null when delivered */
+  detail: string | null;
+}
+
+/** What was really done to reach people outside the board about one alert. */
+export interface AlertDelivery {
+  /**
+   * whether the platform has a fallback outside the dashboard now: `none` when only the log
+   * catches what escalates to level 2
+   */
+  fallback: 'configured' | 'none';
+  channels: DeliveryChannel[];
+}
+
+/** Folds the recorded attempts (oldest first) into one line per notifier, target and level. */
+export function deliveryChannels(attempts: readonly NotificationAttempt[]): DeliveryChannel[] {
+  const byKey = new Map<string, DeliveryChannel>();
+  for (const a of attempts) {
+    const key = `${a.level}\u0000${a.notifier}\u0000${a.target}`;
+    let channel = byKey.get(key);
+    if (!channel) {
+      channel = {
+        notifier: a.notifier,
+        target: a.target,
+        level: a.level,
+        notices: 0,
+        attempts: 0,
+        delivered: false,
+        at: a.at,
+        detail: null,
+      };
+      byKey.set(key, channel);
+    }
+    // attempt 1 starts a new notice (the first one, or a reminder)
+    if (a.attempt === 1 || channel.notices === 0) {
+      channel.notices++;
+      channel.delivered = false;
+    }
+    channel.attempts = a.attempt;
+    channel.at = a.at;
+    channel.delivered = a.result === 'delivered';
+    channel.detail = a.result === 'delivered' ? null : a.detail;
+  }
+  return [...byKey.values()].sort((x, y) => x.level - y.level || x.at - y.at);
+}

@@ -396,16 +396,27 @@ export class EscalationService {
 
   private async sendOne(a: Armed, notifier: Notifier, notice: AlertNotice): Promise<void> {
     a.sending++;
+    let tried = 0;
     try {
       await notifier.send(notice, {
         signal: a.stop.signal,
-        onAttempt: (attempt) => this.record(a.id, notifier, notice.level, attempt),
+        onAttempt: (attempt) => {
+          tried = attempt.attempt;
+          return this.record(a.id, notifier, notice.level, attempt);
+        },
       });
     } catch (err) {
       this.o.logger.error(
         { err, alertId: a.id, notifier: notifier.kind, target: notifier.target },
         'notifier failed',
       );
+      // A notifier that breaks is a notice that did not go out: staff must see that on the board,
+      // not a notice still "on its way" (issue 7 item 11).
+      await this.record(a.id, notifier, notice.level, {
+        attempt: tried + 1,
+        result: 'failed',
+        detail: 'notifier_error',
+      });
     } finally {
       a.sending--;
     }

@@ -3,6 +3,7 @@ import type { StatisticsReport } from '../../../services/alerts/index.ts';
 import type { ReviewDue } from '../../../services/consent/index.ts';
 import {
   type Alert,
+  type AlertDelivery,
   AlertState,
   CONSENT_CATEGORIES,
   CONSENT_CHANNELS,
@@ -102,6 +103,27 @@ export const AlertView = z.strictObject({
   legalBasis: LegalBasisView.nullable(),
   test: z.boolean(),
   escalationLevel: z.number().int(),
+  delivery: z
+    .strictObject({
+      fallback: z.enum(['configured', 'none']).meta({
+        description: '`none`: no fallback outside the dashboard is set up; level 2 only writes to the log',
+      }),
+      channels: z.array(
+        z.strictObject({
+          notifier: z.string().meta({ description: 'log, webhook, sms' }),
+          target: z.string().meta({ description: 'the configured name; never a URL or phone number' }),
+          level: z.number().int(),
+          notices: z.number().int().meta({ description: 'the first notice and reminders' }),
+          attempts: z.number().int().meta({ description: 'tries of the latest notice' }),
+          delivered: z.boolean(),
+          at: epochMs,
+          detail: z.string().nullable(),
+        }),
+      ),
+    })
+    .meta({
+      description: 'what was really done to reach people outside the board, from the recorded attempts',
+    }),
 });
 
 export const NotificationView = z.strictObject({
@@ -245,6 +267,9 @@ export const OverviewView = z.strictObject({
         z.strictObject({
           purpose: Purpose,
           granted: z.boolean(),
+          since: epochMs
+            .nullable()
+            .meta({ description: 'when it was last given or withdrawn; null when it never was' }),
           basis: LegalBasis.nullable(),
           text: InformationTextView,
         }),
@@ -334,7 +359,7 @@ export const HomeExportView = z.strictObject({
 // domain type without the schema, or a type changed, breaks the build here rather than the document.
 type Fits<S extends z.ZodType, T> = [T] extends [z.input<S>] ? true : never;
 const _fits: [
-  Fits<typeof AlertView, Alert & { homeLabel: string }>,
+  Fits<typeof AlertView, Alert & { homeLabel: string; delivery: AlertDelivery }>,
   Fits<typeof ConsentEventView, ConsentEvent>,
   Fits<typeof LegalBasisView, LegalBasisRef>,
   Fits<typeof NotificationView, NotificationAttempt>,

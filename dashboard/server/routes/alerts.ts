@@ -8,6 +8,7 @@ import {
 } from '../../../services/domain/index.ts';
 import { notFound } from '../../../services/runtime/index.ts';
 import { canHandleAlert, canSeeAlert, homeFilter } from '../access.ts';
+import { alertView } from '../alert-view.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { AlertView, NotificationView } from '../api/schemas.ts';
 import { type Actor, audit, type DashboardContext } from '../context.ts';
@@ -22,10 +23,7 @@ const StateList = z
   );
 
 export function alertRoutes(ctx: DashboardContext): AnyApiRoute[] {
-  const withLabel = (alert: Alert) => ({
-    ...alert,
-    homeLabel: ctx.registry.home(alert.homeId)?.label ?? alert.homeId,
-  });
+  const withLabel = (alert: Alert) => alertView(ctx, alert);
   // An alert of another team is "not found", not "forbidden": ids must not reveal that it exists.
   const handled = async (id: string, actor: Actor) => {
     const alert = await ctx.alerts.get(id);
@@ -60,7 +58,7 @@ export function alertRoutes(ctx: DashboardContext): AnyApiRoute[] {
         // A list of alerts is a read of each home's data in it: one audit entry per home shown.
         for (const homeId of new Set(visible.map((a) => a.homeId)))
           audit(ctx, actor, 'alerts.list', homeId, purposeOf(actor.user.role));
-        return { alerts: visible.map(withLabel) };
+        return { alerts: await Promise.all(visible.map(withLabel)) };
       },
     }),
     defineRoute({
@@ -80,7 +78,7 @@ export function alertRoutes(ctx: DashboardContext): AnyApiRoute[] {
         const alert = await ctx.alerts.get(params.id);
         if (!alert || !canSeeAlert(actor.user, alert, ctx.registry)) throw notFound('alert');
         audit(ctx, actor, 'alert.read', alert.homeId, purposeOf(actor.user.role), alert.id);
-        return { alert: withLabel(alert), notifications: await ctx.alerts.notifications(alert.id) };
+        return { alert: await withLabel(alert), notifications: await ctx.alerts.notifications(alert.id) };
       },
     }),
     defineRoute({
@@ -105,7 +103,7 @@ export function alertRoutes(ctx: DashboardContext): AnyApiRoute[] {
           body,
         );
         audit(ctx, actor, 'alert.acknowledge', alert.homeId, 'care', alert.id);
-        return { alert: withLabel(changed) };
+        return { alert: await withLabel(changed) };
       },
     }),
     defineRoute({
@@ -130,7 +128,7 @@ export function alertRoutes(ctx: DashboardContext): AnyApiRoute[] {
           body,
         );
         audit(ctx, actor, 'alert.resolve', alert.homeId, 'care', alert.id);
-        return { alert: withLabel(changed) };
+        return { alert: await withLabel(changed) };
       },
     }),
   ];

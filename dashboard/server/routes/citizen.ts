@@ -69,6 +69,7 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
             purposes: PURPOSES.map((purpose) => ({
               purpose,
               granted: scope[category][purpose],
+              since: ctx.consent.changedAt(home.id, category, purpose),
               basis: ctx.consent.basis(home.id, category, purpose)?.basis ?? null,
               text: PURPOSE_TEXTS[category][purpose],
             })),

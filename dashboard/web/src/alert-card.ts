@@ -1,4 +1,5 @@
 import type { Alert } from './api.ts';
+import { deliveryBlock, escalationText } from './delivery.ts';
 import { el } from './dom.ts';
 import { formatTime, t } from './i18n.ts';
 
@@ -55,6 +56,7 @@ export function cardSignature(a: Alert, resolving: boolean): string {
     a.homeLabel,
     a.note ?? '',
     resolving,
+    JSON.stringify(a.delivery),
   ].join('|');
 }
 
@@ -74,7 +76,7 @@ export function alertCard(a: Alert, resolving: boolean, actions: CardActions): H
       'aria-labelledby': titleId,
     },
     el('h3', { id: titleId }, alertTitle(a)),
-    escalated ? el('p', { className: 'escalation' }, t(`escalated_${Math.min(a.escalationLevel, 2)}`)) : '',
+    escalated ? el('p', { className: 'escalation' }, escalationText(a)) : '',
     el(
       'p',
       { className: 'meta' },
@@ -85,6 +87,7 @@ export function alertCard(a: Alert, resolving: boolean, actions: CardActions): H
     el('p', { className: 'meta' }, evidenceText(a)),
     a.audience === 'technical' ? '' : el('p', { className: 'meta basis' }, basisText(a)),
     a.note ? el('p', { className: 'meta note' }, `${t('noteLabel')}: ${a.note}`) : '',
+    deliveryBlock(a) ?? '',
   );
   const buttons = el('div', { className: 'actions' });
   if (a.state === 'open') {

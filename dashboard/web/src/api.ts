@@ -35,8 +35,22 @@ export interface Alert {
     reference: string | null;
     reviewDue: string | null;
   } | null;
-  /** 0 = the team's screens; 1 = escalated to the whole team; 2 = also sent to the fallback */
+  /** 0 = the team's screens; 1 = escalated to the whole team; 2 = handed to the fallback */
   escalationLevel: number;
+  /** what was really done to reach people outside the board, from the recorded attempts */
+  delivery: { fallback: 'configured' | 'none'; channels: DeliveryChannel[] };
+}
+
+/** One way out of the board that was tried about an alert (services/domain DeliveryChannel). */
+export interface DeliveryChannel {
+  notifier: string;
+  target: string;
+  level: number;
+  notices: number;
+  attempts: number;
+  delivered: boolean;
+  at: number;
+  detail: string | null;
 }
 
 export class ApiError extends Error {

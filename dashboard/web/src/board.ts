@@ -1,5 +1,7 @@
 import { alertCard, alertTitle, cardSignature, el, OUTCOMES, type ResolveDraft } from './alert-card.ts';
+import { AlertsOffNotice } from './alerts-off.ts';
 import { type Alert, acknowledge, openAlerts, resolve } from './api.ts';
+import { escalationText } from './delivery.ts';
 import { t } from './i18n.ts';
 import { type ConnectionState, LiveFeed } from './live.ts';
 import { AlertSound } from './sound.ts';
@@ -43,10 +45,15 @@ export class AlertBoard {
   private readonly feed: LiveFeed;
   private readonly sound = new AlertSound();
   private resolving: string | null = null;
+  /** whether a fallback outside the board is set up (from the live feed's hello) */
+  private fallback: 'configured' | 'none' = 'none';
   private readonly heading = el('h2', { id: 'alerts-title', tabIndex: -1 }, t('alerts'));
   private readonly list = el('ul', { className: 'alerts', 'aria-labelledby': 'alerts-title' });
   private readonly empty = el('p', { className: 'empty' }, t('noAlerts'));
   private readonly unlockSound = () => this.sound.unlock();
+  private readonly alertsOff = new AlertsOffNotice((text) => {
+    this.announcer.textContent = text;
+  });
 
   constructor(
     private readonly root: HTMLElement,
@@ -56,9 +63,13 @@ export class AlertBoard {
     private readonly banner: HTMLElement,
   ) {
     this.feed = new LiveFeed({
-      onHello: (_seq, resumed) => {
+      onHello: (_seq, resumed, fallback) => {
+        this.fallback = fallback;
         if (!resumed) void this.load();
+        // consent changes are not replayed on resume: the list is read again on every (re)connect
+        void this.alertsOff.load().catch(() => undefined);
       },
+      onConsent: (home) => this.alertsOff.apply(home),
       onAlert: (event, alert) => this.apply(event, alert),
       onConnection: (state) => this.showConnection(state),
       onPlatform: (degraded) => this.showPlatform(degraded),
@@ -66,7 +77,7 @@ export class AlertBoard {
   }
 
   start(): void {
-    this.root.replaceChildren(this.heading, this.empty, this.list);
+    this.root.replaceChildren(this.heading, this.alertsOff.element, this.empty, this.list);
     this.soundButton.hidden = false;
     this.soundButton.onclick = () => {
       this.sound.setEnabled(!this.sound.enabled);
@@ -127,7 +138,7 @@ export class AlertBoard {
       if (alert.severity === 'critical') this.sound.play(alert.id);
     } else if (event === 'escalated') {
       // escalated means nobody has taken it on yet: say so, and sound again (unless muted)
-      this.announcer.textContent = `${t(`escalated_${Math.min(alert.escalationLevel, 2)}`)}: ${alertTitle(alert)}`;
+      this.announcer.textContent = `${escalationText(alert)}: ${alertTitle(alert)}`;
       this.sound.play(alert.id);
     }
     this.render();
@@ -253,7 +264,9 @@ export class AlertBoard {
     this.banner.textContent =
       degraded.length === 0
         ? ''
-        : `${t('degraded')}: ${degraded.map((r) => t(`degraded_${r}`)).join(', ')}. ${t('degradedFallback')}`;
+        : `${t('degraded')}: ${degraded.map((r) => t(`degraded_${r}`)).join(', ')}. ${t(
+            this.fallback === 'configured' ? 'degradedFallback' : 'degradedNoFallback',
+          )}`;
   }
 
   private renderSoundButton(): void {

@@ -1,14 +1,18 @@
+import type { HomeAlertsOff } from './alerts-off.ts';
 import type { Alert } from './api.ts';
 
 /** `connecting` before the first hello, `reconnecting` after any drop until the next hello */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
 
 export interface LiveHandlers {
-  onHello(lastSeq: number, resumed: boolean): void;
+  /** `fallback`: whether anything outside the board is set up to catch escalated alerts */
+  onHello(lastSeq: number, resumed: boolean, fallback: 'configured' | 'none'): void;
   onAlert(event: string, alert: Alert, seq: number): void;
   onConnection(state: ConnectionState): void;
   /** the platform's degraded reasons (empty when healthy), sent after hello and on every change */
   onPlatform(degraded: string[]): void;
+  /** a home's alerts consent changed: the kinds of alert that are off there now */
+  onConsent?(home: HomeAlertsOff): void;
 }
 
 /**
@@ -54,6 +58,10 @@ export class LiveFeed {
         event?: string;
         alert?: Alert;
         degraded?: string[];
+        homeId?: string;
+        homeLabel?: string;
+        alertsOff?: HomeAlertsOff['alertsOff'];
+        fallback?: 'configured' | 'none';
       };
       if (msg.type === 'hello') {
         // connected means the server took us in (session valid) and is sending, not just a TCP open
@@ -61,12 +69,22 @@ export class LiveFeed {
         this.handlers.onConnection('connected');
         const resumed = this.lastSeq !== null;
         if (!resumed) this.lastSeq = msg.lastSeq ?? 0;
-        this.handlers.onHello(msg.lastSeq ?? 0, resumed);
+        this.handlers.onHello(
+          msg.lastSeq ?? 0,
+          resumed,
+          msg.fallback === 'configured' ? 'configured' : 'none',
+        );
       } else if (msg.type === 'alert' && msg.alert && msg.seq !== undefined) {
         this.lastSeq = Math.max(this.lastSeq ?? 0, msg.seq);
         this.handlers.onAlert(msg.event ?? '', msg.alert, msg.seq);
       } else if (msg.type === 'platform' && Array.isArray(msg.degraded)) {
         this.handlers.onPlatform(msg.degraded);
+      } else if (msg.type === 'consent' && msg.homeId && Array.isArray(msg.alertsOff)) {
+        this.handlers.onConsent?.({
+          homeId: msg.homeId,
+          homeLabel: msg.homeLabel ?? msg.homeId,
+          alertsOff: msg.alertsOff,
+        });
       }
     };
     let welcomed = false;

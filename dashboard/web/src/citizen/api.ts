@@ -25,6 +25,8 @@ export interface CategoryView {
   purposes: Array<{
     purpose: 'alerts' | 'history';
     granted: boolean;
+    /** when it was last given or withdrawn; null when it never was */
+    since: number | null;
     basis: string | null;
     text: InformationText;
   }>;
@@ -101,4 +103,4 @@ export const exportUrl = (id: string, format: 'json' | 'csv') => `${home(id)}/ex
 export const changeConsent = (
   id: string,
   change: { category: string; purpose: string; action: 'grant' | 'withdraw'; textVersion: string },
-) => call<unknown>('POST', `${home(id)}/consent`, { ...change, channel: 'web' });
+) => call<{ event: { at: number } }>('POST', `${home(id)}/consent`, { ...change, channel: 'web' });

@@ -1,6 +1,6 @@
 import type { CategoryView, Overview } from './api.ts';
 import { confirmInline, el, section } from './dom.ts';
-import { ct, local } from './strings.ts';
+import { ct, local, sinceText } from './strings.ts';
 
 export interface ConsentChange {
   category: string;
@@ -102,6 +102,23 @@ function categoryCard(
         what,
       );
     };
+    // Alerts: what stops if it is switched off, said beside the switch before anyone flips it, and
+    // once off, that it is off and since when (issue 7 item 12). The information text describes
+    // what happens when it is on, so while it is off it is introduced as such.
+    const alerts = p.purpose === 'alerts';
+    const when = ct(`alertsWhen_${c.category}`);
+    const effect = !alerts
+      ? null
+      : el(
+          'p',
+          { id: `${id}-effect`, className: `consent-effect ${p.granted ? 'on' : 'off'}` },
+          p.granted
+            ? ct('alertsOffBefore', { when })
+            : p.since
+              ? ct('alertsIsOffSince', { since: sinceText(p.since), when })
+              : ct('alertsIsOff', { when }),
+        );
+    if (effect) input.setAttribute('aria-describedby', `${id}-effect ${id}-text`);
     return el(
       'div',
       { className: `consent-row ${p.granted ? 'on' : 'off'}` },
@@ -118,9 +135,11 @@ function categoryCard(
         ),
         state,
       ),
+      effect,
       el(
         'p',
         { id: `${id}-text`, className: 'info-text' },
+        alerts && !p.granted ? `${ct('ifSwitchedOn')} ` : '',
         local(p.text.body),
         el(
           'span',

@@ -3,7 +3,9 @@ import * as api from './api.ts';
 import { type ConsentChange, consentSection } from './consent-section.ts';
 import { confirmInline, el, section } from './dom.ts';
 import { accessSection, alertsSection, erasureList, historySection } from './records.ts';
-import { ct, local } from './strings.ts';
+import { ct, local, sinceText } from './strings.ts';
+
+const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /**
  * The citizen's page, and a relative's for the citizen they hold a power of attorney for: what is
@@ -136,11 +138,19 @@ export class CitizenPage {
   private async change(changes: ConsentChange[], what: string): Promise<void> {
     const id = this.homeId!;
     try {
-      for (const change of changes) await api.changeConsent(id, change);
-      const message =
-        changes.length > 1 || what === ''
-          ? ct('savedAll')
-          : ct(changes[0]!.action === 'grant' ? 'savedGrant' : 'savedWithdraw', { what });
+      let at = 0;
+      for (const change of changes) at = (await api.changeConsent(id, change)).event.at;
+      const one = changes.length === 1 && what !== '' ? changes[0]! : null;
+      let message: string;
+      if (!one) message = ct('savedAll');
+      else if (one.purpose === 'alerts')
+        // what stops (or starts), from when, and how to undo it, in so many words
+        message = ct(one.action === 'grant' ? 'savedGrantAlerts' : 'savedWithdrawAlerts', {
+          what: capitalise(what),
+          since: sinceText(at),
+          when: ct(`alertsWhen_${one.category}`),
+        });
+      else message = ct(one.action === 'grant' ? 'savedGrant' : 'savedWithdraw', { what });
       await this.render(message);
     } catch {
       await this.render(ct('saveFailed'));

@@ -32,8 +32,24 @@ const da = {
   cancel: 'Fortryd',
   savedGrant: 'Gemt: Ja til {what}.',
   savedWithdraw: 'Gemt: Nej til {what}.',
-  savedAll: 'Gemt: Du har sagt nej til alt.',
+  savedAll:
+    'Gemt: Du har sagt nej til alt. Hjemmeplejen får ingen alarmer fra dit hjem, heller ikke når du trykker på nødkaldet eller falder, og vi gemmer ingen målinger. Hjemmeplejen kan se, at alarmerne er slået fra. Du kan slå det til igen ovenfor.',
   saveFailed: 'Det blev ikke gemt. Prøv igen.',
+  alertsWhen_emergency: 'når du trykker på nødkaldet eller falder',
+  alertsWhen_environment:
+    'når der er røg, kulilte eller vand på gulvet, eller når det er for koldt eller for varmt',
+  alertsWhen_activity: 'hvis der ikke er bevægelse i dit hjem i lang tid',
+  alertsWhen_door: 'hvis hoveddøren bliver åbnet om natten, og du ikke kommer tilbage',
+  alertsWhen_sleep: 'hvis du står op om natten og ikke kommer i seng igen',
+  alertsOffBefore: 'Hvis du slår dette fra, får hjemmeplejen ikke besked, {when}.',
+  alertsIsOffSince:
+    'Slået fra siden {since}. Hjemmeplejen får ikke besked, {when}. Du kan slå det til igen her.',
+  alertsIsOff: 'Slået fra. Hjemmeplejen får ikke besked, {when}.',
+  ifSwitchedOn: 'Hvis du slår det til:',
+  savedWithdrawAlerts:
+    'Gemt {since}: {what} er slået fra. Hjemmeplejen får ikke besked, {when}. Hjemmeplejen kan se, at det er slået fra. Du kan slå det til igen med samme knap.',
+  savedGrantAlerts: 'Gemt {since}: {what} er slået til. Hjemmeplejen får besked, {when}.',
+  sinceWhen: '{date} kl. {time}',
   alerts: 'Alarmer',
   noAlertsYet: 'Der har ikke været nogen alarmer.',
   handledBy: 'Håndteret af',
@@ -167,8 +183,24 @@ const en: Record<CitizenKey, string> = {
   cancel: 'Cancel',
   savedGrant: 'Saved: Yes to {what}.',
   savedWithdraw: 'Saved: No to {what}.',
-  savedAll: 'Saved: You said no to everything.',
+  savedAll:
+    'Saved: You said no to everything. Home care gets no alerts from your home, not even when you press the emergency button or fall, and we keep no readings. Home care can see that the alerts are switched off. You can switch them on again above.',
   saveFailed: 'It was not saved. Try again.',
+  alertsWhen_emergency: 'when you press the emergency button or fall',
+  alertsWhen_environment:
+    'when there is smoke, carbon monoxide or water on the floor, or when it is too cold or too hot',
+  alertsWhen_activity: 'if there is no movement in your home for a long time',
+  alertsWhen_door: 'if the front door is opened at night and you do not come back',
+  alertsWhen_sleep: 'if you get up at night and do not get back into bed',
+  alertsOffBefore: 'If you switch this off, home care is not told {when}.',
+  alertsIsOffSince:
+    'Switched off since {since}. Home care is not told {when}. You can switch it on again here.',
+  alertsIsOff: 'Switched off. Home care is not told {when}.',
+  ifSwitchedOn: 'If you switch it on:',
+  savedWithdrawAlerts:
+    'Saved {since}: {what} is switched off. Home care is not told {when}. Home care can see that it is switched off. You can switch it on again with the same switch.',
+  savedGrantAlerts: 'Saved {since}: {what} is switched on. Home care is told {when}.',
+  sinceWhen: '{date} at {time}',
   alerts: 'Alerts',
   noAlertsYet: 'There have been no alerts.',
   handledBy: 'Handled by',
@@ -279,6 +311,15 @@ const dictionaries = { da, en };
 export function ct(key: CitizenKey | string, vars: Record<string, string | number> = {}): string {
   const text = dictionaries[currentLang()][key as CitizenKey] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? ''));
+}
+
+/** "28.11. kl. 10.12": a day and a time in Copenhagen */
+export function sinceText(ms: number): string {
+  const locale = currentLang() === 'da' ? 'da-DK' : 'en-GB';
+  const zone = { timeZone: 'Europe/Copenhagen' };
+  const date = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'numeric', ...zone }).format(ms);
+  const time = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', ...zone }).format(ms);
+  return ct('sinceWhen', { date, time });
 }
 
 /** an action in the access log, or the raw code when it has no words yet */

@@ -1,5 +1,6 @@
 import { ApiError } from '../api.ts';
 import { formatTime } from '../i18n.ts';
+import { alertsConsentSection, alertsState, routineIntro } from './alerts-consent.ts';
 import { type DeviceStatus, getHome, type HomeSummary, homeDevices, homeReadings } from './api.ts';
 import { attorneySection } from './attorneys.ts';
 import { readingsChart } from './chart.ts';
@@ -117,13 +118,20 @@ export class HomeView {
     this.renderDevices();
     heading.focus();
     void this.loadCharts();
-    // the citizen's routine (rule settings), then relatives' powers of attorney (staff of the team)
-    void Promise.all([
-      routineSection(home.id).catch(() => null),
-      attorneySection(home.id).catch(() => null),
-    ]).then((sections) => {
-      for (const section of sections) if (section && !this.stopped) this.root.append(section);
-    });
+    // which alerts are on, the citizen's routine (rule settings, worded by that consent), then
+    // relatives' powers of attorney (staff of the team)
+    void alertsState(home.id)
+      .catch(() => null)
+      .then((alerts) =>
+        Promise.all([
+          alerts ? alertsConsentSection(alerts) : null,
+          routineSection(home.id, alerts).catch(() => null),
+          attorneySection(home.id).catch(() => null),
+        ]),
+      )
+      .then((sections) => {
+        for (const section of sections) if (section && !this.stopped) this.root.append(section);
+      });
   }
 
   private renderDevices(): void {
@@ -154,7 +162,17 @@ export class HomeView {
     );
   }
 
+  /** consent may change while the page is open: the alerts section and the routine's words follow */
+  private async refreshAlertsConsent(): Promise<void> {
+    const alerts = await alertsState(this.homeId).catch(() => null);
+    if (!alerts || this.stopped) return;
+    this.root.querySelector('.alerts-consent')?.replaceWith(alertsConsentSection(alerts));
+    const intro = this.root.querySelector('.routine-intro');
+    if (intro) intro.textContent = routineIntro(alerts);
+  }
+
   private async refreshDevices(): Promise<void> {
+    void this.refreshAlertsConsent();
     try {
       const { devices } = await homeDevices(this.homeId);
       if (this.stopped) return;

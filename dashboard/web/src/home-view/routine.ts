@@ -1,5 +1,7 @@
 import { ApiError, call } from '../api.ts';
 import { currentLang } from '../i18n.ts';
+import type { AlertsState } from './alerts-consent.ts';
+import { routineIntro } from './alerts-consent.ts';
 import { el } from './dom.ts';
 
 interface Window {
@@ -15,8 +17,6 @@ interface RuleSettings {
 const TEXTS = {
   da: {
     title: 'Borgerens rutine',
-    intro:
-      'Alarm for manglende bevægelse gælder kun i dagperioderne. Natten bruges til alarmer om hoveddøren og om at være ude af sengen.',
     minutes: 'Alarm efter så mange minutter uden bevægelse',
     window: 'Dagperiode',
     from: 'Fra',
@@ -30,8 +30,6 @@ const TEXTS = {
   },
   en: {
     title: "The citizen's routine",
-    intro:
-      'The no-movement alert applies only in the daytime periods. The night is used for the front door and out-of-bed alerts.',
     minutes: 'Alert after this many minutes without movement',
     window: 'Daytime period',
     from: 'From',
@@ -53,7 +51,10 @@ const timeInput = (id: string, value: string) =>
  * The home's routine as care staff know it: minutes without movement, the daytime periods (up to
  * six) and the night. The server validates it with the rules' own schema and answers by field.
  */
-export async function routineSection(homeId: string): Promise<HTMLElement | null> {
+export async function routineSection(
+  homeId: string,
+  alerts: AlertsState[] | null = null,
+): Promise<HTMLElement | null> {
   const path = `/api/homes/${encodeURIComponent(homeId)}/rule-settings`;
   let settings: RuleSettings;
   try {
@@ -159,7 +160,8 @@ export async function routineSection(homeId: string): Promise<HTMLElement | null
     'section',
     { 'aria-labelledby': 'routine-title', className: 'panel-section' },
     el('h3', { id: 'routine-title' }, tt('title')),
-    el('p', {}, tt('intro')),
+    // the text follows consent: an alert that is off is not described as if it would come
+    el('p', { className: 'routine-intro' }, routineIntro(alerts)),
     form,
   );
 }

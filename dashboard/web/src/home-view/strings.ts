@@ -120,6 +120,19 @@ const da = {
   failed: 'Det mislykkedes',
   saved: 'Gemt.',
   seeHome: 'Se hjemmets målinger',
+  alertsConsentTitle: 'Alarmer til hjemmeplejen',
+  alertsConsentIntro:
+    'Det har borgeren sagt ja og nej til. Er en alarm slået fra, kommer der ingen alarm om den herfra.',
+  alertsOnSince: 'Slået til siden {when}',
+  alertsOn: 'Slået til',
+  alertsOffSince: 'Slået fra siden {when} af {who}',
+  alertsNever: 'Ikke slået til – borgeren har ikke sagt ja',
+  routineActivityOn: 'Alarm for manglende bevægelse gælder kun i dagperioderne.',
+  routineActivityOff: 'Alarm for manglende bevægelse er slået fra.',
+  routineNightBoth: 'Natten bruges til alarmer om hoveddøren og om at være ude af sengen.',
+  routineNightDoor: 'Natten bruges til alarm om hoveddøren; alarm om at være ude af sengen er slået fra.',
+  routineNightSleep: 'Natten bruges til alarm om at være ude af sengen; alarm om hoveddøren er slået fra.',
+  routineNightNone: 'Alarmer om hoveddøren og om at være ude af sengen om natten er slået fra.',
 };
 type Key = keyof typeof da;
 
@@ -240,6 +253,19 @@ const en: Record<Key, string> = {
   failed: 'It failed',
   saved: 'Saved.',
   seeHome: 'See the home’s readings',
+  alertsConsentTitle: 'Alerts to home care',
+  alertsConsentIntro:
+    'What the citizen has said yes and no to. When an alert is switched off, no alert about it comes from here.',
+  alertsOnSince: 'On since {when}',
+  alertsOn: 'On',
+  alertsOffSince: 'Off since {when} by {who}',
+  alertsNever: 'Not on – the citizen has not said yes',
+  routineActivityOn: 'The no-movement alert applies only in the daytime periods.',
+  routineActivityOff: 'The no-movement alert is switched off.',
+  routineNightBoth: 'The night is used for the front door and out-of-bed alerts.',
+  routineNightDoor: 'The night is used for the front door alert; the out-of-bed alert is switched off.',
+  routineNightSleep: 'The night is used for the out-of-bed alert; the front door alert is switched off.',
+  routineNightNone: 'The front door and out-of-bed alerts at night are switched off.',
 };
 
 const dictionaries: Record<'da' | 'en', Record<Key, string>> = { da, en };

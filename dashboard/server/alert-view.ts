@@ -1,0 +1,23 @@
+import { type Alert, type AlertDelivery, deliveryChannels } from '../../services/domain/index.ts';
+import type { DashboardContext } from './context.ts';
+
+/** An alert as people see it: with the home's label and what was really done to reach someone. */
+export type AlertViewModel = Alert & { homeLabel: string; delivery: AlertDelivery };
+
+/**
+ * The board must never claim more than happened (issue 7 item 11): the delivery lines come from
+ * the attempts recorded on the alert (`alert_notifications`), and `fallback` says whether any way
+ * out of the dashboard is set up at all. A store that cannot answer leaves the lines empty rather
+ * than failing the whole view: the alert itself matters more.
+ */
+export async function alertView(ctx: DashboardContext, alert: Alert): Promise<AlertViewModel> {
+  const attempts = await ctx.alerts.notifications(alert.id).catch((err: unknown) => {
+    ctx.logger.error({ err, alertId: alert.id }, 'could not read notification attempts');
+    return [];
+  });
+  return {
+    ...alert,
+    homeLabel: ctx.registry.home(alert.homeId)?.label ?? alert.homeId,
+    delivery: { fallback: ctx.fallback ?? 'none', channels: deliveryChannels(attempts) },
+  };
+}

@@ -1,0 +1,101 @@
+import type { Alert, DeliveryChannel } from './api.ts';
+import { el } from './dom.ts';
+import { currentLang, t } from './i18n.ts';
+
+/** `{name}` placeholders of a catalog string, filled. */
+export function fill(key: string, vars: Record<string, string | number>): string {
+  return t(key).replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? ''));
+}
+
+/** The time of day, as staff say it ("kl. 10.02"). */
+export function clockTime(ms: number): string {
+  return new Intl.DateTimeFormat(currentLang() === 'da' ? 'da-DK' : 'en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: 'Europe/Copenhagen',
+  }).format(ms);
+}
+
+/** Which way out this was, in words a care worker knows: never a URL or a phone number. */
+function channelName(c: DeliveryChannel): string {
+  if (c.notifier === 'sms') return fill('channel_sms', { name: c.target });
+  if (c.notifier === 'webhook') {
+    if (c.target.startsWith('team:')) return t('channel_team');
+    if (c.target === 'technician') return t('channel_technician');
+    if (c.target === 'fallback') return t('channel_fallback');
+  }
+  return c.target;
+}
+
+/** why a try failed, said simply; the code itself stays for whoever follows up */
+function why(detail: string | null): string {
+  if (!detail) return t('why_unknown');
+  if (detail === 'timeout') return t('why_timeout');
+  if (detail === 'aborted') return t('why_aborted');
+  if (detail === 'notifier_error') return t('why_notifier');
+  if (detail.startsWith('HTTP ')) return fill('why_http', { code: detail.slice(5) });
+  return fill('why_network', { code: detail });
+}
+
+/** One line per way out that was tried: what, when, delivered or not. */
+export function deliveryLine(c: DeliveryChannel): string {
+  const time = clockTime(c.at);
+  let line: string;
+  if (c.notifier === 'log') line = fill('deliveryLogOnly', { time });
+  else if (c.delivered)
+    line = fill(c.attempts > 1 ? 'deliveredAfter' : 'delivered', {
+      channel: channelName(c),
+      time,
+      n: c.attempts,
+    });
+  else
+    line = fill(c.attempts > 1 ? 'notDelivered' : 'notDeliveredOnce', {
+      channel: channelName(c),
+      time,
+      n: c.attempts,
+      why: why(c.detail),
+    });
+  return c.notices > 1 ? `${line}${fill('reminders', { n: c.notices - 1 })}` : line;
+}
+
+/** the fallback (level 2) really got nowhere but the log: none is set up */
+function onlyLog(a: Alert): boolean {
+  const level2 = a.delivery.channels.filter((c) => c.level >= 2);
+  if (level2.some((c) => c.notifier !== 'log')) return false;
+  return a.delivery.fallback === 'none' || level2.some((c) => c.notifier === 'log');
+}
+
+/**
+ * The heading of an escalated, unacknowledged alert. Level 2 says what really happened to the
+ * fallback (issue 7 item 11): delivered, tried and not delivered, still on its way, or that there
+ * is none and the alert was only written to the log.
+ */
+export function escalationText(a: Alert): string {
+  if (a.escalationLevel < 2) return t('escalated_1');
+  const level2 = a.delivery.channels.filter((c) => c.level >= 2 && c.notifier !== 'log');
+  if (level2.some((c) => c.delivered)) return t('escalated_2');
+  if (level2.length > 0) return t('escalated_2_failed');
+  if (onlyLog(a)) return t('escalated_2_none');
+  return t('escalated_2_sending');
+}
+
+/** What was done to reach people outside the board, on the card itself; null when nothing was. */
+export function deliveryBlock(a: Alert): HTMLElement | null {
+  const lines = a.delivery.channels.map((c) =>
+    el(
+      'li',
+      { className: c.delivered && c.notifier !== 'log' ? 'delivered' : 'not-delivered' },
+      deliveryLine(c),
+    ),
+  );
+  const warn = a.state === 'open' && a.escalationLevel >= 2 && onlyLog(a);
+  if (lines.length === 0 && !warn) return null;
+  return el(
+    'div',
+    { className: 'delivery' },
+    warn ? el('p', { className: 'no-fallback' }, t('noFallback')) : null,
+    lines.length > 0
+      ? el('ul', { className: 'delivery-lines', 'aria-label': t('deliveryTitle') }, ...lines)
+      : null,
+  );
+}
