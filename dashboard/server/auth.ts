@@ -45,11 +45,11 @@ function cookieOptions(ctx: DashboardContext, req: Request) {
  * A new session, with a new random id, for whoever just proved who they are. Any session the
  * browser brought along is ended first: an id planted before login is worthless after it.
  */
-function startSession(ctx: DashboardContext, req: Request, res: Response, user: User) {
+async function startSession(ctx: DashboardContext, req: Request, res: Response, user: User) {
   const old = readCookie(req.headers.cookie, SESSION_COOKIE);
-  if (old) ctx.sessions.destroy(old);
-  const session = ctx.sessions.create(user.id);
-  res.cookie(SESSION_COOKIE, session.id, cookieOptions(ctx, req));
+  if (old) await ctx.sessions.destroyCookie(old);
+  const { session, cookie } = await ctx.sessions.create(user.id);
+  res.cookie(SESSION_COOKIE, cookie, cookieOptions(ctx, req));
   return session;
 }
 
@@ -122,7 +122,7 @@ export function sessionRoutes(ctx: DashboardContext): AnyApiRoute[] {
             throw new TryghedError('unauthenticated', 'wrong username or password');
           }
           attempts.delete(key);
-          const session = startSession(ctx, req, res, user);
+          const session = await startSession(ctx, req, res, user);
           ctx.logger.info({ userId: user.id, role: user.role, provider: password.id }, 'logged in');
           return { user: publicUser(user), csrfToken: session.csrfToken };
         },
@@ -138,8 +138,8 @@ export function sessionRoutes(ctx: DashboardContext): AnyApiRoute[] {
       tag: 'session',
       access: 'session',
       response: { status: 200, description: 'the current session', schema: SessionView },
-      handle: ({ actor }) => {
-        const session = ctx.sessions.get(actor.sessionId);
+      handle: async ({ actor }) => {
+        const session = await ctx.sessions.peek(actor.sessionId);
         if (!session) throw new TryghedError('unauthenticated', 'please log in');
         return { user: publicUser(actor.user), csrfToken: session.csrfToken };
       },
@@ -152,8 +152,8 @@ export function sessionRoutes(ctx: DashboardContext): AnyApiRoute[] {
       tag: 'session',
       access: 'session',
       response: { status: 204, description: 'logged out' },
-      handle: ({ actor, req, res }) => {
-        ctx.sessions.destroy(actor.sessionId);
+      handle: async ({ actor, req, res }) => {
+        await ctx.sessions.destroy(actor.sessionId);
         res.clearCookie(SESSION_COOKIE, cookieOptions(ctx, req));
         return undefined;
       },
@@ -242,7 +242,7 @@ function redirectLoginRoutes(
             throw new LoginRefused('state', 'no login in progress in this browser, or it took too long');
           }
           const user = await provider.complete(query, login);
-          startSession(ctx, req, res, user);
+          await startSession(ctx, req, res, user);
           ctx.logger.info({ userId: user.id, role: user.role, provider: provider.id }, 'logged in');
           res.redirect(303, '/');
         } catch (err) {
@@ -264,7 +264,7 @@ export async function actorFromCookie(
   ctx: DashboardContext,
   cookieHeader: string | undefined,
 ): Promise<Actor> {
-  const session = ctx.sessions.get(readCookie(cookieHeader, SESSION_COOKIE));
+  const session = await ctx.sessions.fromCookie(readCookie(cookieHeader, SESSION_COOKIE));
   if (!session) throw new TryghedError('unauthenticated', 'please log in');
   const user = await ctx.store.users.get(session.userId);
   if (!user) throw new TryghedError('unauthenticated', 'please log in');

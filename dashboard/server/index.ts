@@ -128,9 +128,11 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     secureCookies: o.secureCookies,
     identity,
     sessions: new SessionStore(
+      o.store.sessions,
       clock,
       (o.sessionIdleMinutes ?? 30) * 60_000,
       (o.sessionAbsoluteHours ?? 12) * 3_600_000,
+      o.logger,
     ),
     ...(o.lastSeen ? { lastSeen: o.lastSeen } : {}),
     ...(o.health ? { health: o.health } : {}),
@@ -190,6 +192,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     throw new DashboardStartError(`API routes mounted without a declaration: ${undeclared.join(', ')}`);
   }
 
+  // sessions that ended while the platform was down are deleted now, not at the first sweep
+  await ctx.sessions.sweep();
   const server: Server = createServer(app);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -227,6 +231,6 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
         live.close();
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      }).then(() => ctx.sessions.close()),
   };
 }

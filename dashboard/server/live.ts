@@ -42,10 +42,11 @@ export class LiveChannel {
     server: Server,
     private readonly allowedOrigins: () => string[],
   ) {
+    // By role, never by team: which team has nobody watching is for escalation, not for a scrape.
     this.connections = ctx.metrics.gauge(
       'tryghed_dashboard_live_connections',
-      'Open /live connections of staff, by team',
-      ['team'],
+      'Open /live connections, by role',
+      ['role'],
     );
     this.refused = ctx.metrics.counter('tryghed_dashboard_live_refused_total', 'Refused /live upgrades', [
       'reason',
@@ -62,7 +63,7 @@ export class LiveChannel {
       for (const c of this.clients)
         if (c.actor.sessionId === sessionId) c.socket.close(4401, 'session ended');
     });
-    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
@@ -181,8 +182,8 @@ export class LiveChannel {
     if (client.socket.readyState === WebSocket.OPEN) client.socket.send(JSON.stringify(message));
   }
 
-  private beat(): void {
-    for (const client of this.clients) {
+  private async beat(): Promise<void> {
+    for (const client of [...this.clients]) {
       if (!client.alive) {
         client.socket.terminate();
         continue;
@@ -190,14 +191,18 @@ export class LiveChannel {
       // An open board is someone watching for alerts, so a live socket keeps its session from idling
       // out (a team screen must not go quiet after 30 minutes without clicks); the absolute
       // timeout still ends it, and `get` closing an expired session closes this socket too.
-      if (!this.ctx.sessions.get(client.actor.sessionId)) continue;
+      try {
+        if (!(await this.ctx.sessions.get(client.actor.sessionId))) continue;
+      } catch (err) {
+        this.ctx.logger.error({ err }, 'checking a live session failed');
+        continue;
+      }
       client.alive = false;
       client.socket.ping();
     }
   }
 
   private count(actor: Actor, delta: number): void {
-    if (actor.user.role !== 'staff') return;
-    for (const team of actor.user.teamIds) this.connections.inc({ team }, delta);
+    this.connections.inc({ role: actor.user.role }, delta);
   }
 }

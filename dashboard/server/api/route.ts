@@ -142,7 +142,7 @@ async function serve(
   if (route.access !== 'public') {
     actor = await actorFromCookie(ctx, req.headers.cookie);
     if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
-      const session = ctx.sessions.get(actor.sessionId);
+      const session = await ctx.sessions.peek(actor.sessionId);
       if (!session || req.get('x-csrf-token') !== session.csrfToken) {
         throw new TryghedError('forbidden', 'missing or wrong CSRF token; reload the page');
       }
