@@ -179,6 +179,7 @@ export async function startPlatform(
       logger: logger.child({ part: 'dashboard' }),
       secureCookies: config.secureCookies || config.publicUrl.startsWith('https:'),
       health,
+      trustProxy: config.trustProxy,
       sessionIdleMinutes: config.sessionIdleMinutes,
       sessionAbsoluteHours: config.sessionAbsoluteHours,
       ...(config.oidcIssuer

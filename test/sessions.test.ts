@@ -139,9 +139,21 @@ describe('sessions: fixation, timeouts on the injected clock, logout, cookie fla
     expect(plain).toMatch(/HttpOnly/);
     expect(plain).toMatch(/SameSite=Strict/);
     expect(plain).not.toMatch(/Secure/);
-    // behind a TLS-terminating proxy on this machine (trust proxy: loopback)
-    const proxied = setCookieHeader(await login({ 'x-forwarded-proto': 'https' }), 'tryghed_session');
-    expect(proxied).toMatch(/Secure/);
+    // X-Forwarded-Proto from a client that is not a configured proxy is not believed
+    const forged = setCookieHeader(await login({ 'x-forwarded-proto': 'https' }), 'tryghed_session');
+    expect(forged).not.toMatch(/Secure/);
+    // behind a TLS-terminating proxy on this machine (TRUST_PROXY=loopback)
+    const behindProxy = await startTestDashboard(f, { trustProxy: ['loopback'] });
+    try {
+      const res = await fetch(`${behindProxy.url}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+        body: JSON.stringify({ username: 'anna', password: PASSWORD }),
+      });
+      expect(setCookieHeader(res, 'tryghed_session')).toMatch(/; Secure/);
+    } finally {
+      await behindProxy.close();
+    }
     const secure = await startTestDashboard(f, { secureCookies: true });
     try {
       const res = await fetch(`${secure.url}/api/session`, {

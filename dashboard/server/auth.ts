@@ -5,16 +5,15 @@ import { TryghedError } from '../../services/runtime/index.ts';
 import type { User } from '../../services/store/index.ts';
 import { type AnyApiRoute, defineRoute } from './api/route.ts';
 import { SessionView } from './api/schemas.ts';
-import type { Actor, DashboardContext } from './context.ts';
+import { type Actor, audit, type DashboardContext } from './context.ts';
 import { LoginRefused, type PendingLogin, type RedirectIdentityProvider } from './identity/index.ts';
+import { LoginLimited, LoginLimiter } from './login-limit.ts';
 import { readCookie } from './sessions.ts';
 
 export const SESSION_COOKIE = 'tryghed_session';
 /** holds only a random handle to a redirect login in flight; the login itself stays on the server */
 const PENDING_COOKIE = 'tryghed_login';
 const PENDING_MS = 10 * 60_000;
-const LOGIN_LIMIT = 10;
-const LOGIN_WINDOW_MS = 5 * 60_000;
 
 const Login = z
   .object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200) })
@@ -55,8 +54,13 @@ async function startSession(ctx: DashboardContext, req: Request, res: Response, 
 
 /** Login, the current session, logout; and the redirect login when one is configured. */
 export function sessionRoutes(ctx: DashboardContext): AnyApiRoute[] {
-  const attempts = new Map<string, number[]>();
+  const limiter = new LoginLimiter(ctx.store.loginLimits, ctx.clock, ctx.logger);
   const failures = ctx.metrics.counter('tryghed_dashboard_login_failures_total', 'Failed logins', ['reason']);
+  const locks = ctx.metrics.counter(
+    'tryghed_dashboard_login_locks_total',
+    'Logins locked after repeated failures, per account or per source address',
+    ['scope'],
+  );
   const password = ctx.identity.find((p) => p.kind === 'password');
   const redirect = ctx.identity.filter((p): p is RedirectIdentityProvider => p.kind === 'redirect');
 
@@ -104,24 +108,35 @@ export function sessionRoutes(ctx: DashboardContext): AnyApiRoute[] {
         response: { status: 200, description: 'logged in', schema: SessionView },
         errors: ['unauthenticated', 'rate_limited'],
         handle: async ({ body, req, res }) => {
-          const key = `${body.username.toLowerCase()}|${req.ip}`;
-          const now = ctx.clock.now();
-          const recent = (attempts.get(key) ?? []).filter((t) => now - t < LOGIN_WINDOW_MS);
-          if (recent.length >= LOGIN_LIMIT) {
+          // req.ip is the connecting address unless it is a proxy named in TRUST_PROXY
+          const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+          let attempt: Awaited<ReturnType<LoginLimiter['admit']>>;
+          try {
+            attempt = await limiter.admit(address, body.username);
+          } catch (err) {
+            if (!(err instanceof LoginLimited)) throw err;
             failures.inc({ reason: 'rate_limited' });
+            const seconds = Math.ceil(err.retryAfterMs / 1000);
+            res.set('retry-after', String(seconds));
             throw new TryghedError(
               'rate_limited',
-              'too many login attempts; wait a few minutes and try again',
+              `too many failed logins; try again in ${seconds} s, log in with the municipality's login, or ask an administrator to unlock the account`,
             );
           }
-          const user = await password.verify(body.username, body.password);
+          let user: User | null;
+          try {
+            user = await password.verify(body.username, body.password);
+          } catch (err) {
+            attempt.abandoned();
+            throw err;
+          }
           if (!user) {
-            recent.push(now);
-            attempts.set(key, recent);
+            const { locked } = await attempt.failed();
+            for (const scope of locked) locks.inc({ scope });
             failures.inc({ reason: 'bad_credentials' });
             throw new TryghedError('unauthenticated', 'wrong username or password');
           }
-          attempts.delete(key);
+          await attempt.succeeded();
           const session = await startSession(ctx, req, res, user);
           ctx.logger.info({ userId: user.id, role: user.role, provider: password.id }, 'logged in');
           return { user: publicUser(user), csrfToken: session.csrfToken };
@@ -160,7 +175,29 @@ export function sessionRoutes(ctx: DashboardContext): AnyApiRoute[] {
     }),
   );
 
-  for (const provider of redirect) routes.push(...redirectLoginRoutes(ctx, provider, failures));
+  routes.push(
+    defineRoute({
+      method: 'delete',
+      path: '/api/users/:username/login-lock',
+      summary: "End an account's login lock",
+      description:
+        'Forgets the failed logins of the account and ends its lock at once (audited). Locks also end by themselves, after at most 15 minutes.',
+      tag: 'session',
+      access: ['admin'],
+      params: z.strictObject({ username: z.string().min(1).max(100) }),
+      response: { status: 204, description: 'the account may log in again' },
+      errors: ['not_found'],
+      handle: async ({ params, actor }) => {
+        const user = await ctx.store.users.byUsername(params.username);
+        if (!user) throw new TryghedError('not_found', 'no such user');
+        await limiter.unlock(user.username);
+        audit(ctx, actor, 'user.login_unlock', null, 'administration', user.id);
+        return undefined;
+      },
+    }),
+  );
+
+  for (const provider of redirect) routes.push(...redirectLoginRoutes(ctx, provider, failures, limiter));
   return routes;
 }
 
@@ -173,6 +210,7 @@ function redirectLoginRoutes(
   ctx: DashboardContext,
   provider: RedirectIdentityProvider,
   failures: ReturnType<DashboardContext['metrics']['counter']>,
+  limiter: LoginLimiter,
 ): AnyApiRoute[] {
   const pending = new Map<string, PendingLogin>();
   const base = `/api/session/${provider.id}`;
@@ -243,6 +281,8 @@ function redirectLoginRoutes(
           }
           const user = await provider.complete(query, login);
           await startSession(ctx, req, res, user);
+          // proven at the municipality's login: a password lock (someone guessing) is no reason to keep them out
+          await limiter.unlock(user.username);
           ctx.logger.info({ userId: user.id, role: user.role, provider: provider.id }, 'logged in');
           res.redirect(303, '/');
         } catch (err) {

@@ -57,6 +57,8 @@ export interface DashboardOptions {
   allowedOrigins?: string[];
   /** always mark cookies Secure (HTTPS public URL); a request that came over HTTPS gets Secure anyway */
   secureCookies: boolean;
+  /** reverse proxies whose X-Forwarded-* headers are believed (express `trust proxy`); default none */
+  trustProxy?: string[];
   /** a session ends after this long without a request (default 30) */
   sessionIdleMinutes?: number;
   /** and this long after login, whatever happens (default 12) */
@@ -176,7 +178,9 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-For is whatever a client writes unless a proxy we know put it there: believing it from
+  // anyone would let a client pick its own address, and with it a fresh login limit per request.
+  app.set('trust proxy', o.trustProxy?.length ? o.trustProxy : false);
   app.use(express.json({ limit: BODY_LIMIT_BYTES }));
   app.use(opsRoutes(ctx, o.readiness));
   app.use(await webRoutes());
