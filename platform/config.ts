@@ -152,6 +152,13 @@ export const SETTINGS = {
     '',
     'Proxies whose X-Forwarded-For/-Proto are believed: addresses, CIDR ranges or loopback, comma separated; empty: none.',
   ),
+  metricsToken: s(
+    'METRICS_TOKEN',
+    z.union([z.literal(''), z.string().min(16, 'at least 16 characters')]),
+    '',
+    'Bearer token Prometheus sends for /metrics (at least 16 characters); empty turns /metrics off.',
+    { secret: true },
+  ),
   sessionIdleMinutes: s(
     'SESSION_IDLE_MINUTES',
     positive(24 * 60),

@@ -180,6 +180,7 @@ export async function startPlatform(
       secureCookies: config.secureCookies || config.publicUrl.startsWith('https:'),
       health,
       trustProxy: config.trustProxy,
+      metricsToken: config.metricsToken,
       sessionIdleMinutes: config.sessionIdleMinutes,
       sessionAbsoluteHours: config.sessionAbsoluteHours,
       ...(config.oidcIssuer

@@ -241,8 +241,10 @@ function redirectLoginRoutes(
         try {
           begun = await provider.begin();
         } catch (err) {
-          ctx.logger.warn({ err, provider: provider.id }, 'starting a login failed');
-          throw new TryghedError('unavailable', 'the login service cannot be reached; try again shortly');
+          // logged once, with this cause, by the error handler
+          throw new TryghedError('unavailable', 'the login service cannot be reached; try again shortly', {
+            cause: err,
+          });
         }
         sweep(ctx.clock.now());
         const handle = randomBytes(24).toString('base64url');

@@ -26,7 +26,8 @@ import {
 } from './api/index.ts';
 import { sessionRoutes } from './auth.ts';
 import type { DashboardContext } from './context.ts';
-import { errorHandler, sendError } from './http-errors.ts';
+import { errorHandler } from './http-errors.ts';
+import { dataHeaders } from './http-headers.ts';
 import { type IdentityProvider, LocalAccounts, type OidcSettings, OpenIdConnect } from './identity/index.ts';
 import { LiveChannel } from './live.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -53,6 +54,8 @@ export interface DashboardOptions {
   logger: Logger;
   clock?: Clock;
   readiness: Record<string, () => Promise<boolean>>;
+  /** bearer token for /metrics (and the checks on /readyz); empty or absent: /metrics is off */
+  metricsToken?: string;
   /** origins allowed to open /live; default: the dashboard's own */
   allowedOrigins?: string[];
   /** always mark cookies Secure (HTTPS public URL); a request that came over HTTPS gets Secure anyway */
@@ -181,11 +184,12 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   // X-Forwarded-For is whatever a client writes unless a proxy we know put it there: believing it from
   // anyone would let a client pick its own address, and with it a fresh login limit per request.
   app.set('trust proxy', o.trustProxy?.length ? o.trustProxy : false);
+  app.use(['/api', '/healthz', '/readyz', '/metrics'], dataHeaders);
   app.use(express.json({ limit: BODY_LIMIT_BYTES }));
-  app.use(opsRoutes(ctx, o.readiness));
+  app.use(opsRoutes(ctx, o.readiness, o.metricsToken ?? ''));
   app.use(await webRoutes());
   app.use(mountRoutes(ctx, routes, { checkResponses: o.checkResponses ?? false }));
-  app.use('/api', (_req, res) => sendError(res, new TryghedError('not_found', 'no such API endpoint')));
+  app.use('/api', (_req, _res, next) => next(new TryghedError('not_found', 'no such API endpoint')));
   app.use(errorHandler(o.logger, BODY_LIMIT_BYTES));
 
   // A route mounted on express without a declaration would be served but undocumented: refuse to start.

@@ -104,6 +104,7 @@ export class LiveChannel {
 
   private reject(socket: Duplex, status: number, reason: string): void {
     this.refused.inc({ reason });
+    this.ctx.logger.info({ status, reason }, 'live connection refused');
     const text =
       { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Error';
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);

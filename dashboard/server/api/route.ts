@@ -191,7 +191,7 @@ async function serve(
       : options.checkResponses
         ? checkedIssues(schema, out.text)
         : [];
-    if (issues.length > 0) mismatch(ctx, route, issues);
+    if (issues.length > 0) mismatch(route, issues);
     res.status(route.response.status).type(`${out.mediaType}; charset=utf-8`).send(out.text);
     return;
   }
@@ -201,7 +201,7 @@ async function serve(
   }
   if (options.checkResponses) {
     const issues = checkedIssues(route.response.schema, out);
-    if (issues.length > 0) mismatch(ctx, route, issues);
+    if (issues.length > 0) mismatch(route, issues);
   }
   res.status(route.response.status).json(out);
 }
@@ -211,12 +211,13 @@ function checkedIssues(schema: z.ZodType, value: unknown): FieldIssue[] {
   return checked.success ? [] : fieldIssues(checked.error.issues, 'body');
 }
 
-function mismatch(ctx: DashboardContext, route: AnyApiRoute, issues: FieldIssue[]): never {
-  ctx.logger.error(
-    { route: routeKey(route.method, route.path), issues },
-    'a response does not match its declared schema',
+/** A response that does not match its declaration: a 500, logged once (by the error handler) with the issues. */
+function mismatch(route: AnyApiRoute, issues: FieldIssue[]): never {
+  const cause = Object.assign(
+    new Error(`a response of ${routeKey(route.method, route.path)} does not match its declared schema`),
+    { issues },
   );
-  throw new TryghedError('internal', 'the response does not match the API document');
+  throw new TryghedError('internal', 'the response does not match the API document', { cause });
 }
 
 /** zod issues as `{ path: 'field.sub', message }`, one per unknown key so each is named. */
