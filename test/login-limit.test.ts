@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PendingLogins } from '../dashboard/server/identity/index.ts';
 import type { Dashboard, DashboardOptions } from '../dashboard/server/index.ts';
 import { addressKey } from '../dashboard/server/login-limit.ts';
+import { ManualClock } from '../services/runtime/index.ts';
 import { ApiClient } from './harness/api.ts';
 import { addUser, startTestDashboard } from './harness/dashboard.ts';
 import { servicesFixture } from './harness/services.ts';
@@ -154,5 +156,29 @@ describe('login cannot be brute-forced around the limit', () => {
     expect(addressKey('::1')).toBe('0:0:0:0::/64');
     expect(addressKey('::ffff:10.1.2.3')).toBe('10.1.2.3');
     expect(addressKey('10.1.2.3')).toBe('10.1.2.3');
+  });
+});
+
+describe('redirect logins in flight are bounded', () => {
+  const login = (startedAt: number) => ({ state: 's', nonce: 'n', codeVerifier: 'v', startedAt });
+
+  it('a flood of starts keeps at most the newest; expired ones go; a handle works once', () => {
+    const clock = new ManualClock(Date.UTC(2026, 2, 2, 9, 0));
+    const pending = new PendingLogins(clock, 10 * MINUTE, 3);
+    const handles = Array.from({ length: 5 }, () => {
+      clock.advance(1000);
+      return pending.add(login(clock.now()));
+    });
+    expect(pending.size).toBe(3);
+    // the two oldest made room
+    expect(pending.take(handles[0])).toBeUndefined();
+    expect(pending.take(handles[1])).toBeUndefined();
+    expect(pending.take(handles[4])).toBeDefined();
+    expect(pending.take(handles[4])).toBeUndefined();
+    // ten minutes on, the rest have expired: taken they are nothing, and a new start sweeps them out
+    clock.advance(10 * MINUTE + 1);
+    expect(pending.take(handles[2])).toBeUndefined();
+    pending.add(login(clock.now()));
+    expect(pending.size).toBe(1);
   });
 });

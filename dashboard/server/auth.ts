@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { TryghedError } from '../../services/runtime/index.ts';
@@ -6,7 +5,7 @@ import type { User } from '../../services/store/index.ts';
 import { type AnyApiRoute, defineRoute } from './api/route.ts';
 import { SessionView } from './api/schemas.ts';
 import { type Actor, audit, type DashboardContext } from './context.ts';
-import { LoginRefused, type PendingLogin, type RedirectIdentityProvider } from './identity/index.ts';
+import { LoginRefused, PendingLogins, type RedirectIdentityProvider } from './identity/index.ts';
 import { LoginLimited, LoginLimiter } from './login-limit.ts';
 import { readCookie } from './sessions.ts';
 
@@ -14,6 +13,8 @@ export const SESSION_COOKIE = 'tryghed_session';
 /** holds only a random handle to a redirect login in flight; the login itself stays on the server */
 const PENDING_COOKIE = 'tryghed_login';
 const PENDING_MS = 10 * 60_000;
+/** logins in flight kept at most; anyone may start one, so a flood must not grow memory */
+const PENDING_MAX = 10_000;
 
 const Login = z
   .object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200) })
@@ -212,7 +213,7 @@ function redirectLoginRoutes(
   failures: ReturnType<DashboardContext['metrics']['counter']>,
   limiter: LoginLimiter,
 ): AnyApiRoute[] {
-  const pending = new Map<string, PendingLogin>();
+  const pending = new PendingLogins(ctx.clock, PENDING_MS, PENDING_MAX);
   const base = `/api/session/${provider.id}`;
   // SameSite=Lax, not Strict: the browser comes back from the provider's site by a top-level GET,
   // and a Strict cookie would not be sent with it. It names a login in flight, nothing more.
@@ -223,9 +224,6 @@ function redirectLoginRoutes(
     path: base,
     maxAge: PENDING_MS,
   });
-  const sweep = (now: number) => {
-    for (const [id, p] of pending) if (now - p.startedAt > PENDING_MS) pending.delete(id);
-  };
 
   return [
     defineRoute({
@@ -246,9 +244,7 @@ function redirectLoginRoutes(
             cause: err,
           });
         }
-        sweep(ctx.clock.now());
-        const handle = randomBytes(24).toString('base64url');
-        pending.set(handle, begun.pending);
+        const handle = pending.add(begun.pending);
         res.cookie(PENDING_COOKIE, handle, pendingCookie(req));
         res.redirect(303, begun.url);
         return undefined;
@@ -273,12 +269,11 @@ function redirectLoginRoutes(
       response: { status: 303, description: 'to the dashboard, logged in or with the reason for refusal' },
       handle: async ({ query, req, res }) => {
         const handle = readCookie(req.headers.cookie, PENDING_COOKIE);
-        const login = handle ? pending.get(handle) : undefined;
         // one try per login: a handle is used up whatever happens next
-        if (handle) pending.delete(handle);
+        const login = pending.take(handle);
         res.clearCookie(PENDING_COOKIE, { ...pendingCookie(req), maxAge: undefined });
         try {
-          if (!login || ctx.clock.now() - login.startedAt > PENDING_MS) {
+          if (!login) {
             throw new LoginRefused('state', 'no login in progress in this browser, or it took too long');
           }
           const user = await provider.complete(query, login);
