@@ -278,6 +278,13 @@ describe('sessions survive a restart of the platform', () => {
       // down for a while: 30 min 15 s after login, 29 min 45 s after the busy session's last request
       clock.advance(29 * MINUTE + 45_000);
       platform = await startTestPlatform({ dataDir: dir.path, database, clock });
+      // the start swept the ended session out of the store, before anyone asked for it
+      const db = new Database(`${dir.path}/tryghed.sqlite`, { readonly: true });
+      const left = db.prepare('SELECT id_hash FROM sessions').all() as Array<{ id_hash: string }>;
+      db.close();
+      const hashOf = (cookie: string) =>
+        createHash('sha256').update(cookie.slice('tryghed_session='.length)).digest('hex');
+      expect(left.map((r) => r.id_hash)).toEqual([hashOf(busy)]);
       const status = (cookie: string) =>
         fetch(`${platform.dashboardUrl}/api/session`, { headers: { cookie } }).then((r) => r.status);
       expect(await status(idle)).toBe(401);

@@ -201,7 +201,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   }
 
   // sessions that ended while the platform was down are deleted now, not at the first sweep
-  await ctx.sessions.sweep();
+  await ctx.sessions.start();
   const server: Server = createServer(app);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -212,6 +212,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       });
     });
   } catch (err) {
+    await ctx.sessions.close();
     const code = (err as NodeJS.ErrnoException).code;
     throw new DashboardStartError(
       code === 'EADDRINUSE'

@@ -35,7 +35,7 @@ export class SessionStore {
   /** activity seen by this process and not yet written: session id → when */
   private readonly unwritten = new Map<string, number>();
   private readonly endListeners = new Set<(id: string) => void>();
-  private readonly sweeper: NodeJS.Timeout;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly repo: SessionRepository,
@@ -43,8 +43,12 @@ export class SessionStore {
     private readonly idleMs: number,
     private readonly absoluteMs: number,
     private readonly logger: Logger,
-  ) {
-    this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
+  ) {}
+
+  /** Deletes what ended while nobody was running, then sweeps every minute until `close`. */
+  async start(): Promise<void> {
+    await this.sweep();
+    this.sweeper ??= setInterval(() => void this.sweep(), SWEEP_MS);
     this.sweeper.unref();
   }
 
