@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response, Router } from 'express';
 import express from 'express';
 import type { z } from 'zod';
@@ -143,7 +144,7 @@ async function serve(
     actor = await actorFromCookie(ctx, req.headers.cookie);
     if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
       const session = await ctx.sessions.peek(actor.sessionId);
-      if (!session || req.get('x-csrf-token') !== session.csrfToken) {
+      if (!session || !sameSecret(req.get('x-csrf-token') ?? '', session.csrfToken)) {
         throw new TryghedError('forbidden', 'missing or wrong CSRF token; reload the page');
       }
     }
@@ -204,6 +205,12 @@ async function serve(
     if (issues.length > 0) mismatch(route, issues);
   }
   res.status(route.response.status).json(out);
+}
+
+/** Compares a secret sent by a client with ours in constant time (over digests, so lengths may differ). */
+function sameSecret(sent: string, ours: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(sent), digest(ours));
 }
 
 function checkedIssues(schema: z.ZodType, value: unknown): FieldIssue[] {
