@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -110,6 +111,31 @@ const phoneNumbers = z.string().transform((raw, ctx) => {
   return out;
 });
 
+/**
+ * `TRUST_PROXY`: reverse proxies whose `X-Forwarded-For`/`-Proto` are believed, as express's
+ * `trust proxy` list: addresses, CIDR ranges, or `loopback`, `linklocal`, `uniquelocal`.
+ */
+const proxyList = z.string().transform((raw, ctx) => {
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
+    const [ip = '', bits, ...rest] = entry.split('/');
+    const family = isIP(ip);
+    const max = family === 6 ? 128 : 32;
+    const prefixOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+    if (family === 0 || !prefixOk || rest.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}" is not an address, a CIDR range (10.0.0.0/8) or loopback/linklocal/uniquelocal`,
+      });
+    }
+  }
+  return entries;
+});
+
 interface Setting<T extends z.ZodType> {
   env: string;
   schema: T;
@@ -158,6 +184,19 @@ export const SETTINGS = {
     bool,
     'false',
     'Always mark session cookies Secure. They are anyway when PUBLIC_URL is https or a request came over HTTPS.',
+  ),
+  trustProxy: s(
+    'TRUST_PROXY',
+    proxyList,
+    '',
+    'Proxies whose X-Forwarded-For/-Proto are believed: addresses, CIDR ranges or loopback, comma separated; empty: none.',
+  ),
+  metricsToken: s(
+    'METRICS_TOKEN',
+    z.union([z.literal(''), z.string().min(16, 'at least 16 characters')]),
+    '',
+    'Bearer token Prometheus sends for /metrics (at least 16 characters); empty turns /metrics off.',
+    { secret: true },
   ),
   sessionIdleMinutes: s(
     'SESSION_IDLE_MINUTES',

@@ -215,6 +215,8 @@ export async function startPlatform(
       secureCookies: config.secureCookies || config.publicUrl.startsWith('https:'),
       health,
       fallback: fallbackConfigured(config),
+      trustProxy: config.trustProxy,
+      metricsToken: config.metricsToken,
       sessionIdleMinutes: config.sessionIdleMinutes,
       sessionAbsoluteHours: config.sessionAbsoluteHours,
       ...(config.oidcIssuer

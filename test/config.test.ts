@@ -54,6 +54,19 @@ describe('config: one schema', () => {
     ).toBe('sub');
   });
 
+  it('TRUST_PROXY: none by default; addresses, CIDR ranges and loopback; anything else named', () => {
+    expect(loadConfig({}).trustProxy).toEqual([]);
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fd00::/8,loopback' }).trustProxy).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      'fd00::/8',
+      'loopback',
+    ]);
+    for (const bad of ['*', 'true', '10.0.0.0/33', 'proxy.example.dk', '10.0.0.1/8/2']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad })).toThrow(/TRUST_PROXY/);
+    }
+  });
+
   it('escalation and notifier settings: defaults, named errors, and no secret quoted back', () => {
     const config = loadConfig({});
     expect([

@@ -60,7 +60,10 @@ describe('dashboard server: sessions, scoping and the live channel', () => {
     await user('bo', 'staff', ['team-b']);
     await user('admin', 'admin', []);
     await user('citizen-a', 'citizen', [], 'home-a');
-    dashboard = await startTestDashboard(f, { readiness: { influxdb: async () => ready } });
+    dashboard = await startTestDashboard(f, {
+      readiness: { influxdb: async () => ready },
+      metricsToken: 'operator-token-0123456789',
+    });
     url = dashboard.url;
   });
   afterAll(async () => {
@@ -276,11 +279,12 @@ describe('dashboard server: sessions, scoping and the live channel', () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     ready = false;
-    const res = await fetch(`${url}/readyz`);
+    const operator = { headers: { authorization: 'Bearer operator-token-0123456789' } };
+    const res = await fetch(`${url}/readyz`, operator);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ checks: { influxdb: false } });
     ready = true;
-    expect(await (await fetch(`${url}/metrics`)).text()).toContain('tryghed_alerts_total');
+    expect(await (await fetch(`${url}/metrics`, operator)).text()).toContain('tryghed_alerts_total');
   });
 
   it('serves the Danish page and its bundled script', async () => {

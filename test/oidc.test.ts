@@ -107,6 +107,28 @@ describe('login with OpenID Connect against a real (minimal) provider', () => {
     expect(me.body.user?.username).toBe('anna.hansen');
   });
 
+  it("someone guessing a person's password locks only the password login: the municipal login works and ends the lock", async () => {
+    const password = () =>
+      fetch(`${url}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'anna.hansen', password: 'not-used-here-1' }),
+      }).then((r) => r.status);
+    for (let i = 0; i < 10; i++) {
+      const wrong = await fetch(`${url}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'anna.hansen', password: `guess-${i}` }),
+      });
+      expect(wrong.status).toBe(401);
+    }
+    expect(await password()).toBe(429);
+    const login = await browserLogin();
+    expect(login.location).toBe('/');
+    expect((await whoAmI(login.session!)).status).toBe(200);
+    expect(await password()).toBe(200);
+  });
+
   it('refuses an ID token signed with a key not in the JWKS', async () => {
     expect(await refusedWith({ ...idp.next, wrongKey: true })).toBe('/?login=refused&reason=id_token');
   });

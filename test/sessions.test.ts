@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Dashboard } from '../dashboard/server/index.ts';
@@ -137,9 +139,21 @@ describe('sessions: fixation, timeouts on the injected clock, logout, cookie fla
     expect(plain).toMatch(/HttpOnly/);
     expect(plain).toMatch(/SameSite=Strict/);
     expect(plain).not.toMatch(/Secure/);
-    // behind a TLS-terminating proxy on this machine (trust proxy: loopback)
-    const proxied = setCookieHeader(await login({ 'x-forwarded-proto': 'https' }), 'tryghed_session');
-    expect(proxied).toMatch(/Secure/);
+    // X-Forwarded-Proto from a client that is not a configured proxy is not believed
+    const forged = setCookieHeader(await login({ 'x-forwarded-proto': 'https' }), 'tryghed_session');
+    expect(forged).not.toMatch(/Secure/);
+    // behind a TLS-terminating proxy on this machine (TRUST_PROXY=loopback)
+    const behindProxy = await startTestDashboard(f, { trustProxy: ['loopback'] });
+    try {
+      const res = await fetch(`${behindProxy.url}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+        body: JSON.stringify({ username: 'anna', password: PASSWORD }),
+      });
+      expect(setCookieHeader(res, 'tryghed_session')).toMatch(/; Secure/);
+    } finally {
+      await behindProxy.close();
+    }
     const secure = await startTestDashboard(f, { secureCookies: true });
     try {
       const res = await fetch(`${secure.url}/api/session`, {
@@ -179,6 +193,102 @@ describe('sessions on the whole platform', () => {
       expect(await status()).toBe(200);
       clock.advance(10 * MINUTE + 1);
       expect(await status()).toBe(401);
+    } finally {
+      await platform.close();
+      dir.remove();
+    }
+  });
+});
+
+describe('sessions survive a restart of the platform', () => {
+  const login = (url: string) =>
+    fetch(`${url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(TEST_ADMIN),
+    });
+
+  it('the same cookie and CSRF token work after a restart, /live opens with it, and the store holds only its hash', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock(Date.now());
+    const database = uniqueDatabase('sessions');
+    let platform = await startTestPlatform({ dataDir: dir.path, database, clock });
+    try {
+      const res = await login(platform.dashboardUrl);
+      expect(res.status).toBe(200);
+      const cookie = cookieOf(res, 'tryghed_session')!;
+      const { csrfToken } = (await res.json()) as { csrfToken: string };
+      await platform.close();
+
+      // the database knows the session only by the SHA-256 of the cookie's value
+      const value = cookie.slice('tryghed_session='.length);
+      const db = new Database(`${dir.path}/tryghed.sqlite`, { readonly: true });
+      const rows = db.prepare('SELECT * FROM sessions').all() as Array<Record<string, unknown>>;
+      db.close();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.id_hash).toBe(createHash('sha256').update(value).digest('hex'));
+      expect(JSON.stringify(rows)).not.toContain(value);
+
+      clock.advance(5 * MINUTE);
+      platform = await startTestPlatform({ dataDir: dir.path, database, clock });
+      const url = platform.dashboardUrl;
+      const me = await fetch(`${url}/api/session`, { headers: { cookie } });
+      expect(me.status).toBe(200);
+      expect(((await me.json()) as { csrfToken: string }).csrfToken).toBe(csrfToken);
+      // a state change with the token from before the restart
+      const team = await fetch(`${url}/api/teams`, {
+        method: 'POST',
+        headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'team-after', name: 'After the restart' }),
+      });
+      expect(team.status).toBe(201);
+      // the board on the wall reconnects to /live with its cookie
+      expect(await upgradeStatus(url, cookie)).toBe(101);
+
+      // logout ends it, and a restart does not bring it back
+      const out = await fetch(`${url}/api/session`, {
+        method: 'DELETE',
+        headers: { cookie, 'x-csrf-token': csrfToken },
+      });
+      expect(out.status).toBe(204);
+      await platform.close();
+      platform = await startTestPlatform({ dataDir: dir.path, database, clock });
+      expect((await fetch(`${platform.dashboardUrl}/api/session`, { headers: { cookie } })).status).toBe(401);
+      expect(await upgradeStatus(platform.dashboardUrl, cookie)).toBe(401);
+    } finally {
+      await platform.close();
+      dir.remove();
+    }
+  });
+
+  it('a session that timed out while the platform was down stays ended; activity not yet written is kept by a clean stop', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock(Date.now());
+    const database = uniqueDatabase('sessions');
+    let platform = await startTestPlatform({ dataDir: dir.path, database, clock });
+    try {
+      const idle = cookieOf(await login(platform.dashboardUrl), 'tryghed_session')!;
+      const busy = cookieOf(await login(platform.dashboardUrl), 'tryghed_session')!;
+      // 30 s after login: activity that is not written to the store at once (writes are throttled)
+      clock.advance(30_000);
+      expect(
+        (await fetch(`${platform.dashboardUrl}/api/session`, { headers: { cookie: busy } })).status,
+      ).toBe(200);
+      await platform.close();
+      // down for a while: 30 min 15 s after login, 29 min 45 s after the busy session's last request
+      clock.advance(29 * MINUTE + 45_000);
+      platform = await startTestPlatform({ dataDir: dir.path, database, clock });
+      // the start swept the ended session out of the store, before anyone asked for it
+      const db = new Database(`${dir.path}/tryghed.sqlite`, { readonly: true });
+      const left = db.prepare('SELECT id_hash FROM sessions').all() as Array<{ id_hash: string }>;
+      db.close();
+      const hashOf = (cookie: string) =>
+        createHash('sha256').update(cookie.slice('tryghed_session='.length)).digest('hex');
+      expect(left.map((r) => r.id_hash)).toEqual([hashOf(busy)]);
+      const status = (cookie: string) =>
+        fetch(`${platform.dashboardUrl}/api/session`, { headers: { cookie } }).then((r) => r.status);
+      expect(await status(idle)).toBe(401);
+      expect(await status(busy)).toBe(200);
     } finally {
       await platform.close();
       dir.remove();

@@ -1,20 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { TryghedError } from '../../services/runtime/index.ts';
 import type { User } from '../../services/store/index.ts';
 import { type AnyApiRoute, defineRoute } from './api/route.ts';
 import { SessionView } from './api/schemas.ts';
-import type { Actor, DashboardContext } from './context.ts';
-import { LoginRefused, type PendingLogin, type RedirectIdentityProvider } from './identity/index.ts';
+import { type Actor, audit, type DashboardContext } from './context.ts';
+import { LoginRefused, PendingLogins, type RedirectIdentityProvider } from './identity/index.ts';
+import { LoginLimited, LoginLimiter } from './login-limit.ts';
 import { readCookie } from './sessions.ts';
 
 export const SESSION_COOKIE = 'tryghed_session';
 /** holds only a random handle to a redirect login in flight; the login itself stays on the server */
 const PENDING_COOKIE = 'tryghed_login';
 const PENDING_MS = 10 * 60_000;
-const LOGIN_LIMIT = 10;
-const LOGIN_WINDOW_MS = 5 * 60_000;
+/** logins in flight kept at most; anyone may start one, so a flood must not grow memory */
+const PENDING_MAX = 10_000;
 
 const Login = z
   .object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200) })
@@ -45,18 +45,23 @@ function cookieOptions(ctx: DashboardContext, req: Request) {
  * A new session, with a new random id, for whoever just proved who they are. Any session the
  * browser brought along is ended first: an id planted before login is worthless after it.
  */
-function startSession(ctx: DashboardContext, req: Request, res: Response, user: User) {
+async function startSession(ctx: DashboardContext, req: Request, res: Response, user: User) {
   const old = readCookie(req.headers.cookie, SESSION_COOKIE);
-  if (old) ctx.sessions.destroy(old);
-  const session = ctx.sessions.create(user.id);
-  res.cookie(SESSION_COOKIE, session.id, cookieOptions(ctx, req));
+  if (old) await ctx.sessions.destroyCookie(old);
+  const { session, cookie } = await ctx.sessions.create(user.id);
+  res.cookie(SESSION_COOKIE, cookie, cookieOptions(ctx, req));
   return session;
 }
 
 /** Login, the current session, logout; and the redirect login when one is configured. */
 export function sessionRoutes(ctx: DashboardContext): AnyApiRoute[] {
-  const attempts = new Map<string, number[]>();
+  const limiter = new LoginLimiter(ctx.store.loginLimits, ctx.clock, ctx.logger);
   const failures = ctx.metrics.counter('tryghed_dashboard_login_failures_total', 'Failed logins', ['reason']);
+  const locks = ctx.metrics.counter(
+    'tryghed_dashboard_login_locks_total',
+    'Logins locked after repeated failures, per account or per source address',
+    ['scope'],
+  );
   const password = ctx.identity.find((p) => p.kind === 'password');
   const redirect = ctx.identity.filter((p): p is RedirectIdentityProvider => p.kind === 'redirect');
 
@@ -104,25 +109,36 @@ export function sessionRoutes(ctx: DashboardContext): AnyApiRoute[] {
         response: { status: 200, description: 'logged in', schema: SessionView },
         errors: ['unauthenticated', 'rate_limited'],
         handle: async ({ body, req, res }) => {
-          const key = `${body.username.toLowerCase()}|${req.ip}`;
-          const now = ctx.clock.now();
-          const recent = (attempts.get(key) ?? []).filter((t) => now - t < LOGIN_WINDOW_MS);
-          if (recent.length >= LOGIN_LIMIT) {
+          // req.ip is the connecting address unless it is a proxy named in TRUST_PROXY
+          const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+          let attempt: Awaited<ReturnType<LoginLimiter['admit']>>;
+          try {
+            attempt = await limiter.admit(address, body.username);
+          } catch (err) {
+            if (!(err instanceof LoginLimited)) throw err;
             failures.inc({ reason: 'rate_limited' });
+            const seconds = Math.ceil(err.retryAfterMs / 1000);
+            res.set('retry-after', String(seconds));
             throw new TryghedError(
               'rate_limited',
-              'too many login attempts; wait a few minutes and try again',
+              `too many failed logins; try again in ${seconds} s, log in with the municipality's login, or ask an administrator to unlock the account`,
             );
           }
-          const user = await password.verify(body.username, body.password);
+          let user: User | null;
+          try {
+            user = await password.verify(body.username, body.password);
+          } catch (err) {
+            attempt.abandoned();
+            throw err;
+          }
           if (!user) {
-            recent.push(now);
-            attempts.set(key, recent);
+            const { locked } = await attempt.failed();
+            for (const scope of locked) locks.inc({ scope });
             failures.inc({ reason: 'bad_credentials' });
             throw new TryghedError('unauthenticated', 'wrong username or password');
           }
-          attempts.delete(key);
-          const session = startSession(ctx, req, res, user);
+          await attempt.succeeded();
+          const session = await startSession(ctx, req, res, user);
           ctx.logger.info({ userId: user.id, role: user.role, provider: password.id }, 'logged in');
           return { user: publicUser(user), csrfToken: session.csrfToken };
         },
@@ -138,8 +154,8 @@ export function sessionRoutes(ctx: DashboardContext): AnyApiRoute[] {
       tag: 'session',
       access: 'session',
       response: { status: 200, description: 'the current session', schema: SessionView },
-      handle: ({ actor }) => {
-        const session = ctx.sessions.get(actor.sessionId);
+      handle: async ({ actor }) => {
+        const session = await ctx.sessions.peek(actor.sessionId);
         if (!session) throw new TryghedError('unauthenticated', 'please log in');
         return { user: publicUser(actor.user), csrfToken: session.csrfToken };
       },
@@ -152,15 +168,37 @@ export function sessionRoutes(ctx: DashboardContext): AnyApiRoute[] {
       tag: 'session',
       access: 'session',
       response: { status: 204, description: 'logged out' },
-      handle: ({ actor, req, res }) => {
-        ctx.sessions.destroy(actor.sessionId);
+      handle: async ({ actor, req, res }) => {
+        await ctx.sessions.destroy(actor.sessionId);
         res.clearCookie(SESSION_COOKIE, cookieOptions(ctx, req));
         return undefined;
       },
     }),
   );
 
-  for (const provider of redirect) routes.push(...redirectLoginRoutes(ctx, provider, failures));
+  routes.push(
+    defineRoute({
+      method: 'delete',
+      path: '/api/users/:username/login-lock',
+      summary: "End an account's login lock",
+      description:
+        'Forgets the failed logins of the account and ends its lock at once (audited). Locks also end by themselves, after at most 15 minutes.',
+      tag: 'session',
+      access: ['admin'],
+      params: z.strictObject({ username: z.string().min(1).max(100) }),
+      response: { status: 204, description: 'the account may log in again' },
+      errors: ['not_found'],
+      handle: async ({ params, actor }) => {
+        const user = await ctx.store.users.byUsername(params.username);
+        if (!user) throw new TryghedError('not_found', 'no such user');
+        await limiter.unlock(user.username);
+        audit(ctx, actor, 'user.login_unlock', null, 'administration', user.id);
+        return undefined;
+      },
+    }),
+  );
+
+  for (const provider of redirect) routes.push(...redirectLoginRoutes(ctx, provider, failures, limiter));
   return routes;
 }
 
@@ -173,8 +211,9 @@ function redirectLoginRoutes(
   ctx: DashboardContext,
   provider: RedirectIdentityProvider,
   failures: ReturnType<DashboardContext['metrics']['counter']>,
+  limiter: LoginLimiter,
 ): AnyApiRoute[] {
-  const pending = new Map<string, PendingLogin>();
+  const pending = new PendingLogins(ctx.clock, PENDING_MS, PENDING_MAX);
   const base = `/api/session/${provider.id}`;
   // SameSite=Lax, not Strict: the browser comes back from the provider's site by a top-level GET,
   // and a Strict cookie would not be sent with it. It names a login in flight, nothing more.
@@ -185,9 +224,6 @@ function redirectLoginRoutes(
     path: base,
     maxAge: PENDING_MS,
   });
-  const sweep = (now: number) => {
-    for (const [id, p] of pending) if (now - p.startedAt > PENDING_MS) pending.delete(id);
-  };
 
   return [
     defineRoute({
@@ -203,12 +239,12 @@ function redirectLoginRoutes(
         try {
           begun = await provider.begin();
         } catch (err) {
-          ctx.logger.warn({ err, provider: provider.id }, 'starting a login failed');
-          throw new TryghedError('unavailable', 'the login service cannot be reached; try again shortly');
+          // logged once, with this cause, by the error handler
+          throw new TryghedError('unavailable', 'the login service cannot be reached; try again shortly', {
+            cause: err,
+          });
         }
-        sweep(ctx.clock.now());
-        const handle = randomBytes(24).toString('base64url');
-        pending.set(handle, begun.pending);
+        const handle = pending.add(begun.pending);
         res.cookie(PENDING_COOKIE, handle, pendingCookie(req));
         res.redirect(303, begun.url);
         return undefined;
@@ -233,16 +269,17 @@ function redirectLoginRoutes(
       response: { status: 303, description: 'to the dashboard, logged in or with the reason for refusal' },
       handle: async ({ query, req, res }) => {
         const handle = readCookie(req.headers.cookie, PENDING_COOKIE);
-        const login = handle ? pending.get(handle) : undefined;
         // one try per login: a handle is used up whatever happens next
-        if (handle) pending.delete(handle);
+        const login = pending.take(handle);
         res.clearCookie(PENDING_COOKIE, { ...pendingCookie(req), maxAge: undefined });
         try {
-          if (!login || ctx.clock.now() - login.startedAt > PENDING_MS) {
+          if (!login) {
             throw new LoginRefused('state', 'no login in progress in this browser, or it took too long');
           }
           const user = await provider.complete(query, login);
-          startSession(ctx, req, res, user);
+          await startSession(ctx, req, res, user);
+          // proven at the municipality's login: a password lock (someone guessing) is no reason to keep them out
+          await limiter.unlock(user.username);
           ctx.logger.info({ userId: user.id, role: user.role, provider: provider.id }, 'logged in');
           res.redirect(303, '/');
         } catch (err) {
@@ -264,7 +301,7 @@ export async function actorFromCookie(
   ctx: DashboardContext,
   cookieHeader: string | undefined,
 ): Promise<Actor> {
-  const session = ctx.sessions.get(readCookie(cookieHeader, SESSION_COOKIE));
+  const session = await ctx.sessions.fromCookie(readCookie(cookieHeader, SESSION_COOKIE));
   if (!session) throw new TryghedError('unauthenticated', 'please log in');
   const user = await ctx.store.users.get(session.userId);
   if (!user) throw new TryghedError('unauthenticated', 'please log in');

@@ -27,7 +27,8 @@ import {
 } from './api/index.ts';
 import { sessionRoutes } from './auth.ts';
 import type { DashboardContext } from './context.ts';
-import { errorHandler, sendError } from './http-errors.ts';
+import { errorHandler } from './http-errors.ts';
+import { dataHeaders } from './http-headers.ts';
 import { type IdentityProvider, LocalAccounts, type OidcSettings, OpenIdConnect } from './identity/index.ts';
 import { LiveChannel } from './live.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -56,10 +57,14 @@ export interface DashboardOptions {
   logger: Logger;
   clock?: Clock;
   readiness: Record<string, () => Promise<boolean>>;
+  /** bearer token for /metrics (and the checks on /readyz); empty or absent: /metrics is off */
+  metricsToken?: string;
   /** origins allowed to open /live; default: the dashboard's own */
   allowedOrigins?: string[];
   /** always mark cookies Secure (HTTPS public URL); a request that came over HTTPS gets Secure anyway */
   secureCookies: boolean;
+  /** reverse proxies whose X-Forwarded-* headers are believed (express `trust proxy`); default none */
+  trustProxy?: string[];
   /** a session ends after this long without a request (default 30) */
   sessionIdleMinutes?: number;
   /** and this long after login, whatever happens (default 12) */
@@ -137,9 +142,11 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     secureCookies: o.secureCookies,
     identity,
     sessions: new SessionStore(
+      o.store.sessions,
       clock,
       (o.sessionIdleMinutes ?? 30) * 60_000,
       (o.sessionAbsoluteHours ?? 12) * 3_600_000,
+      o.logger,
     ),
     ...(o.lastSeen ? { lastSeen: o.lastSeen } : {}),
     ...(o.health ? { health: o.health } : {}),
@@ -187,12 +194,15 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-For is whatever a client writes unless a proxy we know put it there: believing it from
+  // anyone would let a client pick its own address, and with it a fresh login limit per request.
+  app.set('trust proxy', o.trustProxy?.length ? o.trustProxy : false);
+  app.use(['/api', '/healthz', '/readyz', '/metrics'], dataHeaders);
   app.use(express.json({ limit: BODY_LIMIT_BYTES }));
-  app.use(opsRoutes(ctx, o.readiness));
+  app.use(opsRoutes(ctx, o.readiness, o.metricsToken ?? ''));
   app.use(await webRoutes());
   app.use(mountRoutes(ctx, routes, { checkResponses: o.checkResponses ?? false }));
-  app.use('/api', (_req, res) => sendError(res, new TryghedError('not_found', 'no such API endpoint')));
+  app.use('/api', (_req, _res, next) => next(new TryghedError('not_found', 'no such API endpoint')));
   app.use(errorHandler(o.logger, BODY_LIMIT_BYTES));
 
   // A route mounted on express without a declaration would be served but undocumented: refuse to start.
@@ -203,6 +213,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     throw new DashboardStartError(`API routes mounted without a declaration: ${undeclared.join(', ')}`);
   }
 
+  // sessions that ended while the platform was down are deleted now, not at the first sweep
+  await ctx.sessions.start();
   const server: Server = createServer(app);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -213,6 +225,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       });
     });
   } catch (err) {
+    await ctx.sessions.close();
     const code = (err as NodeJS.ErrnoException).code;
     throw new DashboardStartError(
       code === 'EADDRINUSE'
@@ -244,6 +257,6 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
         live.close();
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      }).then(() => ctx.sessions.close()),
   };
 }

@@ -58,10 +58,11 @@ export class LiveChannel {
     /** upgrade paths another handler answers (MQTT over WebSocket) */
     private readonly otherPaths: ReadonlySet<string> = new Set(),
   ) {
+    // By role, never by team: which team has nobody watching is for escalation, not for a scrape.
     this.connections = ctx.metrics.gauge(
       'tryghed_dashboard_live_connections',
-      'Open /live connections of staff, by team',
-      ['team'],
+      'Open /live connections, by role',
+      ['role'],
     );
     this.refused = ctx.metrics.counter('tryghed_dashboard_live_refused_total', 'Refused /live upgrades', [
       'reason',
@@ -80,7 +81,7 @@ export class LiveChannel {
       for (const c of this.clients)
         if (c.actor.sessionId === sessionId) c.socket.close(4401, 'session ended');
     });
-    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
@@ -122,6 +123,7 @@ export class LiveChannel {
 
   private reject(socket: Duplex, status: number, reason: string): void {
     this.refused.inc({ reason });
+    this.ctx.logger.info({ status, reason }, 'live connection refused');
     const text =
       { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Error';
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -247,8 +249,8 @@ export class LiveChannel {
     if (client.socket.readyState === WebSocket.OPEN) client.socket.send(JSON.stringify(message));
   }
 
-  private beat(): void {
-    for (const client of this.clients) {
+  private async beat(): Promise<void> {
+    for (const client of [...this.clients]) {
       if (!client.alive) {
         client.socket.terminate();
         continue;
@@ -256,14 +258,18 @@ export class LiveChannel {
       // An open board is someone watching for alerts, so a live socket keeps its session from idling
       // out (a team screen must not go quiet after 30 minutes without clicks); the absolute
       // timeout still ends it, and `get` closing an expired session closes this socket too.
-      if (!this.ctx.sessions.get(client.actor.sessionId)) continue;
+      try {
+        if (!(await this.ctx.sessions.get(client.actor.sessionId))) continue;
+      } catch (err) {
+        this.ctx.logger.error({ err }, 'checking a live session failed');
+        continue;
+      }
       client.alive = false;
       client.socket.ping();
     }
   }
 
   private count(actor: Actor, delta: number): void {
-    if (actor.user.role !== 'staff') return;
-    for (const team of actor.user.teamIds) this.connections.inc({ team }, delta);
+    this.connections.inc({ role: actor.user.role }, delta);
   }
 }

@@ -1,7 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import type { Clock } from '../../services/runtime/index.ts';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Clock, Logger } from '../../services/runtime/index.ts';
+import type { SessionRepository } from '../../services/store/index.ts';
 
 export interface Session {
+  /** the SHA-256 of the cookie's value: how the server names a session; the value itself is never kept */
   id: string;
   userId: string;
   csrfToken: string;
@@ -10,56 +12,85 @@ export interface Session {
 }
 
 /**
- * Server-side sessions: the cookie carries only a random id. Idle and absolute timeouts; logout
- * deletes the session here, so a copied cookie is worthless afterwards. In memory for now: a
- * restart logs everyone out, which is safe; several dashboard servers need a shared store.
+ * Activity is written to the store at most this often per session: a request does not cost a
+ * write. What is not written yet is kept here, so this process judges the idle timeout exactly;
+ * only a crash can make a session end up to this much early after a restart.
+ */
+const ACTIVITY_WRITE_MS = 60_000;
+/** how often ended sessions are swept out of the store (and their live feeds closed) */
+const SWEEP_MS = 60_000;
+
+/** The session a cookie value names: its SHA-256, hex. */
+export function sessionIdOf(cookieValue: string): string {
+  return createHash('sha256').update(cookieValue).digest('hex');
+}
+
+/**
+ * Server-side sessions, kept in the store so a restart logs nobody out. The cookie carries only a
+ * random 256-bit value; the store keeps its SHA-256, so a copy of the database opens no session.
+ * Idle and absolute timeouts by the injected clock; logout deletes the session, so a copied cookie
+ * is worthless afterwards.
  */
 export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
+  /** activity seen by this process and not yet written: session id → when */
+  private readonly unwritten = new Map<string, number>();
   private readonly endListeners = new Set<(id: string) => void>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
+    private readonly repo: SessionRepository,
     private readonly clock: Clock,
     private readonly idleMs: number,
     private readonly absoluteMs: number,
+    private readonly logger: Logger,
   ) {}
 
-  create(userId: string): Session {
+  /** Deletes what ended while nobody was running, then sweeps every minute until `close`. */
+  async start(): Promise<void> {
+    await this.sweep();
+    this.sweeper ??= setInterval(() => void this.sweep(), SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  /** A new session; `cookie` is the value for the browser, shown nowhere else. */
+  async create(userId: string): Promise<{ session: Session; cookie: string }> {
+    const cookie = randomBytes(32).toString('base64url');
     const now = this.clock.now();
     const session: Session = {
-      id: randomBytes(32).toString('base64url'),
+      id: sessionIdOf(cookie),
       userId,
       csrfToken: randomBytes(24).toString('base64url'),
       createdAt: now,
       lastSeenAt: now,
     };
-    this.sessions.set(session.id, session);
-    this.sweep(now);
-    return session;
+    await this.repo.create({ ...session, idHash: session.id });
+    return { session, cookie };
   }
 
-  /** the live session for this id, touched; undefined if unknown or timed out */
-  get(id: string | undefined): Session | undefined {
-    const session = this.peek(id);
-    if (session) session.lastSeenAt = this.clock.now();
-    return session;
+  /** the live session a cookie value names, touched; undefined if unknown or timed out */
+  async fromCookie(value: string | undefined): Promise<Session | undefined> {
+    return value ? this.load(sessionIdOf(value), true) : undefined;
+  }
+
+  /** the live session with this id, touched; undefined if unknown or timed out */
+  get(id: string): Promise<Session | undefined> {
+    return this.load(id, true);
   }
 
   /** like `get`, without counting as activity (for a check that is not the person doing something) */
-  peek(id: string | undefined): Session | undefined {
-    if (!id) return undefined;
-    const session = this.sessions.get(id);
-    if (!session) return undefined;
-    if (this.expired(session, this.clock.now())) {
-      this.end(id);
-      return undefined;
-    }
-    return session;
+  peek(id: string): Promise<Session | undefined> {
+    return this.load(id, false);
   }
 
-  /** ends a session here (logout): its cookie is worthless from now on */
-  destroy(id: string): void {
-    if (this.sessions.has(id)) this.end(id);
+  /** ends a session (logout): its cookie is worthless from now on */
+  async destroy(id: string): Promise<void> {
+    this.unwritten.delete(id);
+    if (await this.repo.delete(id)) this.ended(id);
+  }
+
+  /** ends the session a cookie value names, if any */
+  destroyCookie(value: string): Promise<void> {
+    return this.destroy(sessionIdOf(value));
   }
 
   /** called with the id of every session that ends, by logout or timeout (e.g. to close its sockets) */
@@ -68,18 +99,62 @@ export class SessionStore {
     return () => this.endListeners.delete(listener);
   }
 
-  private expired(s: Session, now: number): boolean {
-    return now - s.lastSeenAt > this.idleMs || now - s.createdAt > this.absoluteMs;
+  /** Writes the activity not written yet, then deletes every session that has ended. */
+  async sweep(): Promise<void> {
+    try {
+      await this.flush();
+      const now = this.clock.now();
+      for (const id of await this.repo.deleteExpired(now - this.idleMs, now - this.absoluteMs)) {
+        this.unwritten.delete(id);
+        this.ended(id);
+      }
+    } catch (err) {
+      this.logger.error({ err }, 'sweeping ended sessions failed');
+    }
   }
 
-  private end(id: string): void {
-    this.sessions.delete(id);
+  /** Stops the sweeper and writes what activity is not written yet. */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.flush();
+  }
+
+  private async load(id: string, touch: boolean): Promise<Session | undefined> {
+    const row = await this.repo.get(id);
+    if (!row) {
+      this.unwritten.delete(id);
+      return undefined;
+    }
+    const now = this.clock.now();
+    const session: Session = {
+      id,
+      userId: row.userId,
+      csrfToken: row.csrfToken,
+      createdAt: row.createdAt,
+      lastSeenAt: Math.max(row.lastSeenAt, this.unwritten.get(id) ?? 0),
+    };
+    if (now - session.lastSeenAt > this.idleMs || now - session.createdAt > this.absoluteMs) {
+      await this.destroy(id);
+      return undefined;
+    }
+    if (touch) {
+      session.lastSeenAt = now;
+      if (now - row.lastSeenAt >= ACTIVITY_WRITE_MS) {
+        await this.repo.touch(id, now);
+        this.unwritten.delete(id);
+      } else this.unwritten.set(id, now);
+    }
+    return session;
+  }
+
+  private async flush(): Promise<void> {
+    const pending = [...this.unwritten];
+    this.unwritten.clear();
+    for (const [id, at] of pending) await this.repo.touch(id, at);
+  }
+
+  private ended(id: string): void {
     for (const listener of this.endListeners) listener(id);
-  }
-
-  private sweep(now: number): void {
-    if (this.sessions.size % 100 !== 0) return;
-    for (const [id, s] of this.sessions) if (this.expired(s, now)) this.end(id);
   }
 }
 
@@ -87,7 +162,15 @@ export function readCookie(header: string | undefined, name: string): string | u
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const raw = part.slice(eq + 1).trim();
+      // A malformed escape (`%zz`) is a value that names nothing here, not a server error.
+      try {
+        return decodeURIComponent(raw);
+      } catch {
+        return raw;
+      }
+    }
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { sqliteLoginLimits, sqliteSessions } from './sqlite-access.ts';
 import { sqliteErasures } from './sqlite-erasures.ts';
 import { openSqlite } from './sqlite-open.ts';
 import { sqliteDevices, sqliteHomes, sqliteTeams, sqliteUsers } from './sqlite-people.ts';
@@ -27,6 +28,8 @@ export async function openStore(options: { sqlitePath: string }): Promise<Store>
     powersOfAttorney: sqlitePowersOfAttorney(db),
     notifications: sqliteNotifications(db),
     erasures: sqliteErasures(db),
+    sessions: sqliteSessions(db),
+    loginLimits: sqliteLoginLimits(db),
     async ping() {
       db.prepare('SELECT 1').get();
     },

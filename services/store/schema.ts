@@ -173,4 +173,33 @@ export const MIGRATIONS: string[] = [
   CREATE TRIGGER erasure_requests_no_delete BEFORE DELETE ON erasure_requests
     BEGIN SELECT RAISE(ABORT, 'erasure requests are append-only'); END;
   `,
+  `
+  -- Dashboard sessions, so a restart does not log everyone out (a team's board on the wall stays
+  -- on). The cookie's random id is never stored: only its SHA-256, so a copy of the database opens
+  -- no session. Ended sessions are deleted.
+  CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf_token TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_user ON sessions(user_id);
+  -- Failed logins per account and per source address, and the lock they lead to. The key is an
+  -- HMAC (the key below), so neither addresses nor whatever was typed as a username are kept.
+  CREATE TABLE login_limits (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    lock_level INTEGER NOT NULL,
+    locked_until INTEGER NOT NULL,
+    last_failure_at INTEGER NOT NULL
+  );
+  CREATE INDEX login_limits_last_failure ON login_limits(last_failure_at);
+  -- Random keys made once per database, shared by every process that uses it.
+  CREATE TABLE instance_keys (
+    name TEXT PRIMARY KEY,
+    key BLOB NOT NULL
+  );
+  INSERT INTO instance_keys (name, key) VALUES ('login_limits', randomblob(32));
+  `,
 ];

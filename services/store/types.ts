@@ -168,6 +168,51 @@ export interface ErasureRequestRepository {
   listByHome(homeId: string): Promise<ErasureRequest[]>;
 }
 
+/** A dashboard session as stored: the cookie's random id only as its SHA-256 (hex). */
+export interface StoredSession {
+  idHash: string;
+  userId: string;
+  csrfToken: string;
+  createdAt: number;
+  lastSeenAt: number;
+}
+
+export interface SessionRepository {
+  create(session: StoredSession): Promise<void>;
+  get(idHash: string): Promise<StoredSession | null>;
+  /** moves `lastSeenAt` forward, never back */
+  touch(idHash: string, lastSeenAt: number): Promise<void>;
+  /** false when there was no such session */
+  delete(idHash: string): Promise<boolean>;
+  /** deletes every session last seen before `idleBefore` or created before `createdBefore`; their id hashes */
+  deleteExpired(idleBefore: number, createdBefore: number): Promise<string[]>;
+}
+
+/** Failed logins of one key (an account, or a source address) and the lock they led to. */
+export interface LoginLimitState {
+  failures: number;
+  lockLevel: number;
+  /** epoch ms; 0 when never locked */
+  lockedUntil: number;
+  lastFailureAt: number;
+}
+
+/**
+ * Keys are kept only as an HMAC with a random per-database key: no source address, and nothing a
+ * person typed as a username (sometimes their password), is stored.
+ */
+export interface LoginLimitRepository {
+  get(key: string): Promise<LoginLimitState | null>;
+  /** reads, changes and writes one key's state in one transaction; `null` from `change` forgets the key */
+  update(
+    key: string,
+    change: (current: LoginLimitState | null) => LoginLimitState | null,
+  ): Promise<LoginLimitState | null>;
+  delete(key: string): Promise<void>;
+  /** forgets every key whose last failure and lock both ended before `before`; how many */
+  sweep(before: number): Promise<number>;
+}
+
 export interface Store {
   readonly kind: 'sqlite';
   readonly homes: HomeRepository;
@@ -180,6 +225,8 @@ export interface Store {
   readonly powersOfAttorney: PowerOfAttorneyRepository;
   readonly notifications: NotificationRepository;
   readonly erasures: ErasureRequestRepository;
+  readonly sessions: SessionRepository;
+  readonly loginLimits: LoginLimitRepository;
   /** a cheap query, for /readyz */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response, Router } from 'express';
 import express from 'express';
 import type { z } from 'zod';
@@ -142,8 +143,8 @@ async function serve(
   if (route.access !== 'public') {
     actor = await actorFromCookie(ctx, req.headers.cookie);
     if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
-      const session = ctx.sessions.get(actor.sessionId);
-      if (!session || req.get('x-csrf-token') !== session.csrfToken) {
+      const session = await ctx.sessions.peek(actor.sessionId);
+      if (!session || !sameSecret(req.get('x-csrf-token') ?? '', session.csrfToken)) {
         throw new TryghedError('forbidden', 'missing or wrong CSRF token; reload the page');
       }
     }
@@ -191,7 +192,7 @@ async function serve(
       : options.checkResponses
         ? checkedIssues(schema, out.text)
         : [];
-    if (issues.length > 0) mismatch(ctx, route, issues);
+    if (issues.length > 0) mismatch(route, issues);
     res.status(route.response.status).type(`${out.mediaType}; charset=utf-8`).send(out.text);
     return;
   }
@@ -201,9 +202,15 @@ async function serve(
   }
   if (options.checkResponses) {
     const issues = checkedIssues(route.response.schema, out);
-    if (issues.length > 0) mismatch(ctx, route, issues);
+    if (issues.length > 0) mismatch(route, issues);
   }
   res.status(route.response.status).json(out);
+}
+
+/** Compares a secret sent by a client with ours in constant time (over digests, so lengths may differ). */
+function sameSecret(sent: string, ours: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(sent), digest(ours));
 }
 
 function checkedIssues(schema: z.ZodType, value: unknown): FieldIssue[] {
@@ -211,12 +218,13 @@ function checkedIssues(schema: z.ZodType, value: unknown): FieldIssue[] {
   return checked.success ? [] : fieldIssues(checked.error.issues, 'body');
 }
 
-function mismatch(ctx: DashboardContext, route: AnyApiRoute, issues: FieldIssue[]): never {
-  ctx.logger.error(
-    { route: routeKey(route.method, route.path), issues },
-    'a response does not match its declared schema',
+/** A response that does not match its declaration: a 500, logged once (by the error handler) with the issues. */
+function mismatch(route: AnyApiRoute, issues: FieldIssue[]): never {
+  const cause = Object.assign(
+    new Error(`a response of ${routeKey(route.method, route.path)} does not match its declared schema`),
+    { issues },
   );
-  throw new TryghedError('internal', 'the response does not match the API document');
+  throw new TryghedError('internal', 'the response does not match the API document', { cause });
 }
 
 /** zod issues as `{ path: 'field.sub', message }`, one per unknown key so each is named. */

@@ -176,12 +176,13 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
         const requestedAt = ctx.clock.now();
         let result: 'erased' | 'failed' = 'erased';
         let detail: string | null = null;
+        let failure: unknown;
         try {
           await ctx.eraseHomeReadings(home.id);
         } catch (err) {
           result = 'failed';
           detail = 'the time-series store did not answer; please try again later';
-          ctx.logger.error({ err, homeId: home.id }, 'erasing a home failed');
+          failure = err; // logged once, as the cause of the 503, by the error handler
         }
         const request = await ctx.store.erasures.record({
           homeId: home.id,
@@ -195,7 +196,8 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
           detail,
         });
         audit(ctx, actor, 'erasure.request', home.id, purposeOf(actor.user.role), `readings: ${result}`);
-        if (result === 'failed') throw new TryghedError('unavailable', detail ?? 'erasure failed');
+        if (result === 'failed')
+          throw new TryghedError('unavailable', detail ?? 'erasure failed', { cause: failure });
         return { request };
       },
     }),

@@ -23,9 +23,18 @@ const isStaff = (role: string) => ['staff', 'admin'].includes(role);
 const seesHomes = (role: string) => ['staff', 'admin', 'technician'].includes(role);
 const isTechnical = (role: string) => ['technician', 'admin'].includes(role);
 
+/** A malformed escape (`%zz`) in a typed or pasted address is kept as it is, not an exception. */
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 /** `#alarmer`, `#overblik`, `#/homes`, `#/homes/<id>`, `#/technician[/<id>]`; else the role's start page. */
 export function parseRoute(hash: string, role: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodePart);
   if (parts[0] === 'overblik' && isStaff(role)) return { name: 'oversight' };
   if (parts[0] === 'homes' && seesHomes(role))
     return parts[1] ? { name: 'home', homeId: parts[1] } : { name: 'homes' };
