@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -179,6 +181,14 @@ describe('device broker: authentication, ACL and limits on a real aedes', () => 
     await s2.publishAsync(topics.readings('h1', 's2'), reading, { qos: 1 });
     await eventually(() => f.received.length === 1);
     expect(await f.metrics.value('tryghed_broker_client_errors_total')).toBeGreaterThan(0);
+  });
+
+  it('listens with a backlog for a reconnect storm (4096, or what the kernel allows), not 511', async () => {
+    const out = execFileSync('ss', ['-Hltn', `sport = :${f.broker.port}`], { encoding: 'utf8' });
+    const backlog = Number(out.trim().split(/\s+/)[2]);
+    const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    expect(backlog).toBe(Math.min(4096, somaxconn));
+    if (somaxconn > 511) expect(backlog).toBeGreaterThan(511); // Node's default
   });
 
   it('says which setting to change when the port is taken', async () => {
