@@ -34,6 +34,8 @@ interface Failures {
   last: number;
   /** refused until then (ms), or 0 */
   lockedUntil: number;
+  /** a refusal under this lock was already reported (logged) */
+  reported?: boolean;
 }
 
 /** A map that forgets its least recently touched entry beyond `max`, so attackers cannot grow it. */
@@ -80,7 +82,8 @@ export function sourceOf(address: string | undefined): string {
     .join(':')}::/64`;
 }
 
-export type ThrottleVerdict = { allowed: true } | { allowed: false; until: number };
+/** `first`: the first refusal under this lock, the one worth a log line */
+export type ThrottleVerdict = { allowed: true } | { allowed: false; until: number; first: boolean };
 
 /**
  * Slows down and then refuses guessing of device secrets. Failures are counted per (id, address)
@@ -120,12 +123,15 @@ export class AuthThrottle {
     const pair = this.live(this.pairs, pairKey(id, address), now);
     const byAddress = this.live(this.addresses, address, now);
     const byId = this.live(this.ids, id, now);
-    let until = 0;
-    if (pair && pair.lockedUntil > now) until = Math.max(until, pair.lockedUntil);
-    if (byAddress && byAddress.lockedUntil > now) until = Math.max(until, byAddress.lockedUntil);
+    const locks: Failures[] = [];
+    if (pair && pair.lockedUntil > now) locks.push(pair);
+    if (byAddress && byAddress.lockedUntil > now) locks.push(byAddress);
     // the id is under attack: refuse it from addresses that failed for it, not from others
-    if (byId && byId.lockedUntil > now && pair && pair.count > 0) until = Math.max(until, byId.lockedUntil);
-    return until > 0 ? { allowed: false, until } : { allowed: true };
+    if (byId && byId.lockedUntil > now && pair && pair.count > 0) locks.push(byId);
+    if (locks.length === 0) return { allowed: true };
+    const first = locks.some((l) => !l.reported);
+    for (const l of locks) l.reported = true;
+    return { allowed: false, until: Math.max(...locks.map((l) => l.lockedUntil)), first };
   }
 
   /** Counts a failed attempt; returns how long to hold back the answer, in ms. */
@@ -163,6 +169,7 @@ export class AuthThrottle {
       // a lock served: start counting again
       f.count = 0;
       f.lockedUntil = 0;
+      f.reported = false;
     }
     f.count++;
     f.last = now;

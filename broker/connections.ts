@@ -85,10 +85,12 @@ export class DeviceConnections {
     });
   }
 
-  /** who each client is; nobody once its credentials ended */
+  /**
+   * Who each client is. A client whose credentials ended is closed at once, and `isRevoked` keeps
+   * anything it still sends out; what it sent before (and was acknowledged) is still its own.
+   */
   readonly identities = {
-    get: (client: Client): Identity | undefined =>
-      this.revoked.has(client) ? undefined : this.known.get(client),
+    get: (client: Client): Identity | undefined => this.known.get(client),
   };
 
   /** true once the client's credentials ended: refuse what it sends, quietly */
@@ -133,10 +135,17 @@ export class DeviceConnections {
     const source = sourceOf(remoteAddress(client));
     const verdict = this.throttle.check(name, source);
     if (!verdict.allowed) {
-      this.refuse('locked_out', client, {
-        ...this.knownDevice(name),
-        lockedForS: this.secondsUntil(verdict.until),
-      });
+      // counted every time, logged once per lock: a device retrying an old secret every second
+      // must not fill the log
+      if (verdict.first)
+        this.refuse('locked_out', client, {
+          ...this.knownDevice(name),
+          lockedForS: this.secondsUntil(verdict.until),
+        });
+      else {
+        this.refusals.inc({ reason: 'locked_out' });
+        this.refused.add(client);
+      }
       done(authError('too many wrong secrets: try again later', 5), false);
       return;
     }

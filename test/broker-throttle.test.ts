@@ -29,7 +29,8 @@ describe('wrong-secret throttle: bounded, and no lock-out of a real device from 
     const throttle = new AuthThrottle(() => clock.now(), options);
     for (let i = 0; i < 3; i++) throttle.failed('d1', '192.0.2.1');
     const verdict = throttle.check('d1', '192.0.2.1');
-    expect(verdict).toEqual({ allowed: false, until: 60_000 });
+    expect(verdict).toEqual({ allowed: false, until: 60_000, first: true });
+    expect(throttle.check('d1', '192.0.2.1')).toEqual({ allowed: false, until: 60_000, first: false });
     clock.advance(59_999);
     expect(throttle.check('d1', '192.0.2.1').allowed).toBe(false);
     clock.advance(1);
