@@ -106,7 +106,8 @@ export class DeviceConnections {
   /** Counts and logs (one line) a refusal, without secrets, payloads or addresses. */
   refuse(reason: Refusal, client: Client | null, extra: Record<string, unknown> = {}): void {
     this.refusals.inc({ reason });
-    if (client) this.refused.add(client);
+    // every refusal but a subscription's closes the connection (a refused SUBSCRIBE gets 0x80)
+    if (client && reason !== 'subscribe_denied') this.refused.add(client);
     const identity = client ? this.known.get(client) : undefined;
     const who =
       identity?.kind === 'device'
