@@ -56,6 +56,10 @@ class BoundedMap<V> {
   delete(key: string): void {
     this.map.delete(key);
   }
+  /** O(size): for rare administrative acts only */
+  deleteWhere(match: (key: string) => boolean): void {
+    for (const key of [...this.map.keys()]) if (match(key)) this.map.delete(key);
+  }
   get size(): number {
     return this.map.size;
   }
@@ -147,6 +151,15 @@ export class AuthThrottle {
   /** A right secret: that pair's failures are forgiven (not the id's or the address's). */
   succeeded(id: string, address: string): void {
     this.pairs.delete(pairKey(id, address));
+  }
+
+  /**
+   * Forgets an id's failures (not its addresses'): its secret was just rotated, so a device that
+   * was locked out for an old or lost secret can connect with the new one at once.
+   */
+  forgetId(id: string): void {
+    this.ids.delete(id);
+    this.pairs.deleteWhere((key) => key.endsWith(` ${id}`));
   }
 
   /** how many ids, addresses and pairs are remembered (for tests and metrics) */

@@ -75,6 +75,8 @@ export class DeviceConnections {
       ['reason'],
     );
     this.stopListening = o.registry.onDeviceAccessEnd(({ deviceId, reason }) => {
+      // a new secret starts with a clean slate: the device locked out for its old one gets in now
+      if (reason === 'secret_rotated') this.throttle.forgetId(deviceId);
       const client = this.byDevice.get(deviceId);
       this.byDevice.delete(deviceId);
       if (!client || client.closed) return;

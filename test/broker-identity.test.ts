@@ -275,6 +275,20 @@ describe('device broker: a device owns its connection, and its credentials end w
     expect(back.client.connected).toBe(true);
   });
 
+  it('a device locked out for a lost secret gets in at once with the new secret a technician gives it', async () => {
+    f = await brokerFixture({ authThrottle: { pairLimit: 3, firstDelayMs: 1, maxDelayMs: 1 } });
+    for (let i = 0; i < 3; i++)
+      expect(await refusedWith(connect({ clientId: 's1', username: 's1', password: 'lost' }))).toBe(4);
+    expect(await refusedWith(device('s1'))).toBe(5);
+    // another device's lock is not lifted by it
+    for (let i = 0; i < 3; i++)
+      expect(await refusedWith(connect({ clientId: 's2', username: 's2', password: 'lost' }))).toBe(4);
+    const secret = await f.registry.rotateSecret('s1');
+    const back = await connect({ clientId: 's1', username: 's1', password: secret });
+    expect(back.connected).toBe(true);
+    expect(await refusedWith(device('s2'))).toBe(5);
+  });
+
   it('many wrong secrets for one id lock it for the addresses that failed, not for a fresh one; an unknown id is answered alike', async () => {
     const clock = new ManualClock();
     f = await brokerFixture({
