@@ -1,19 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
+import { Aedes, type AedesPublishPacket } from 'aedes';
 import type { Registry } from '../services/registry/index.ts';
-import {
-  type Clock,
-  type Logger,
-  type Metrics,
-  systemClock,
-  verifySecret,
-} from '../services/runtime/index.ts';
-import { type Identity, mayPublish, mayReceive, maySubscribe } from './acl.ts';
+import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
+import { mayPublish, mayReceive, maySubscribe } from './acl.ts';
+import type { AuthThrottleOptions } from './auth-throttle.ts';
+import { DeviceConnections } from './connections.ts';
 import {
   type BrokerEndpoints,
   BrokerStartError,
-  type CertificateRefusal,
   guardClientCertificates,
   openListeners,
   type TlsListenerOptions,
@@ -34,11 +29,18 @@ export interface DeviceBrokerOptions {
   /** largest payload accepted from a device, in bytes */
   maxPayloadBytes: number;
   registry: Registry;
-  /** internal services (a standalone ingest, say): may publish and subscribe under `tryghed/v1/` */
+  /**
+   * internal services (a standalone ingest, say): may publish and subscribe under `tryghed/v1/`.
+   * `secretHash` is made with `registry.hashServiceSecret()` (the server key).
+   */
   serviceAccounts: Array<{ username: string; secretHash: string }>;
   logger: Logger;
   metrics: Metrics;
   clock?: Clock;
+  /** how wrong secrets are slowed down and refused; defaults in `AUTH_THROTTLE_DEFAULTS` */
+  authThrottle?: Partial<AuthThrottleOptions>;
+  /** connections the kernel may queue before we accept them (a reconnect storm); default 4096 */
+  listenBacklog?: number;
 }
 
 export interface DeviceMessage {
@@ -72,19 +74,6 @@ export interface DeviceBroker {
   close(): Promise<void>;
 }
 
-type Refusal =
-  | 'bad_credentials'
-  | 'bad_client_id'
-  | 'publish_denied'
-  | 'retained_reading'
-  | 'payload_too_large'
-  | 'subscribe_denied'
-  | 'qos2'
-  | CertificateRefusal;
-
-const authError = (message: string, returnCode: 2 | 4 | 5): AuthenticateError =>
-  Object.assign(new Error(message), { returnCode }) as AuthenticateError;
-
 /**
  * The devices' edge: aedes in-process, secure by default. Policy lives in aedes' hooks; a bad
  * client only ever closes its own socket; every refusal is counted and logged without secrets or
@@ -93,15 +82,18 @@ const authError = (message: string, returnCode: 2 | 4 | 5): AuthenticateError =>
 export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceBroker> {
   const clock = o.clock ?? systemClock;
   const log = o.logger;
-  const identities = new WeakMap<Client, Identity>();
   const lastSeen = new Map<string, number>();
   const listeners: Array<(m: DeviceMessage) => void> = [];
-  const services = new Map(o.serviceAccounts.map((a) => [a.username, a.secretHash]));
-  const refusals = o.metrics.counter(
-    'tryghed_broker_refusals_total',
-    'Connections, publishes and subscriptions refused',
-    ['reason'],
-  );
+  const connections = new DeviceConnections({
+    registry: o.registry,
+    serviceAccounts: o.serviceAccounts,
+    logger: log,
+    metrics: o.metrics,
+    clock,
+    ...(o.authThrottle ? { authThrottle: o.authThrottle } : {}),
+  });
+  const identities = connections.identities;
+  const refuse = connections.refuse.bind(connections);
   const messages = o.metrics.counter('tryghed_broker_messages_total', 'Device messages accepted', ['type']);
   const connected = o.metrics.gauge('tryghed_broker_connected_clients', 'Connected MQTT clients');
   const clientErrors = o.metrics.counter(
@@ -109,60 +101,24 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     'Client connections closed on error',
   );
 
-  const refuse = (reason: Refusal, client: Client | null, extra: Record<string, unknown> = {}) => {
-    refusals.inc({ reason });
-    const identity = client ? identities.get(client) : undefined;
-    const who =
-      identity?.kind === 'device'
-        ? { deviceId: identity.deviceId }
-        : identity
-          ? { service: identity.username }
-          : {};
-    log.warn({ reason, ...who, ...extra }, 'broker refused');
-  };
-
   const aedes = await Aedes.createBroker({
     // a slow device must not hold a connection slot for ever before it says who it is
     connectTimeout: 10_000,
 
+    preConnect(client, packet, done) {
+      connections.preConnect(client, packet.clientId);
+      done(null, true);
+    },
+
     authenticate(client, username, password, done) {
-      if (!client.id || /[#+/]/.test(client.id)) {
-        refuse('bad_client_id', null);
-        return done(authError('client id may not contain #, + or /', 2), false);
-      }
-      const secret = password?.toString('utf8') ?? '';
-      const name = username ?? '';
-      const device = o.registry.device(name);
-      const serviceHash = services.get(name);
-      const hash = device?.secretHash ?? serviceHash;
-      if (!hash || !secret) {
-        refuse('bad_credentials', null);
-        return done(authError('bad user name or password', 4), false);
-      }
-      verifySecret(secret, hash).then(
-        (ok) => {
-          if (!ok) {
-            refuse('bad_credentials', null);
-            return done(authError('bad user name or password', 4), false);
-          }
-          identities.set(
-            client,
-            device
-              ? { kind: 'device', deviceId: device.id, homeId: device.homeId, role: device.role }
-              : { kind: 'service', username: name },
-          );
-          done(null, true);
-        },
-        (err: unknown) => {
-          log.error({ err }, 'verifying a secret failed');
-          done(authError('server unavailable', 5), false);
-        },
-      );
+      connections.authenticate(client, username, password, done);
     },
 
     authorizePublish(client, packet, done) {
       // client is null only for the platform's own publishes
       if (!client) return done(null);
+      // credentials ended (secret rotated, device removed or moved): nothing more, not even the will
+      if (connections.isRevoked(client)) return done(new Error('credentials ended'));
       const identity = identities.get(client);
       if (!identity) {
         refuse('publish_denied', client);
@@ -172,11 +128,8 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
         refuse('payload_too_large', client, { bytes: packet.payload.length });
         return done(new Error('payload too large'));
       }
-      if (packet.qos === 2) {
-        // Readings are idempotent by seq; QoS 2's extra round trip buys nothing and costs state.
-        refuse('qos2', client);
-        return done(new Error('QoS 2 is not supported; use QoS 1'));
-      }
+      // QoS 2 is accepted: aedes keeps the exactly-once handshake (its inbound window is bounded
+      // by maxInflightInbound), and ingest drops a resent reading by its seq as for QoS 1.
       const verdict = mayPublish(identity, packet.topic, packet.retain, o.registry);
       if (!verdict.ok) {
         refuse(verdict.reason, client);
@@ -231,8 +184,13 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   });
 
   aedes.on('client', () => connected.set(aedes.connectedClients));
-  aedes.on('clientDisconnect', () => connected.set(aedes.connectedClients));
+  aedes.on('clientDisconnect', (client) => {
+    connections.disconnected(client);
+    connected.set(aedes.connectedClients);
+  });
   aedes.on('clientError', (client, err) => {
+    // a refusal closes the connection with an error: it was counted and logged once already
+    if (connections.wasRefused(client)) return;
     clientErrors.inc();
     const identity = identities.get(client);
     log.info(
@@ -240,7 +198,8 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
       'client closed on error',
     );
   });
-  aedes.on('connectionError', (_client, err) => {
+  aedes.on('connectionError', (client, err) => {
+    if (connections.wasRefused(client)) return;
     clientErrors.inc();
     log.info({ err: err.message }, 'connection closed on error');
   });
@@ -257,12 +216,14 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
         webSocketPort: o.webSocketPort ?? null,
         maxPayloadBytes: o.maxPayloadBytes,
         metrics: o.metrics,
+        backlog: o.listenBacklog ?? 4096,
         ...(o.webSocketOrigins ? { webSocketOrigins: o.webSocketOrigins } : {}),
       },
       log,
     );
   } catch (err) {
     await new Promise<void>((r) => aedes.close(() => r()));
+    connections.close();
     throw err;
   }
   const url = doors.endpoints.plain ?? doors.endpoints.tls ?? doors.endpoints.webSocket ?? '';
@@ -301,6 +262,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     close: () =>
       new Promise<void>((resolve) => {
         // aedes.close() disconnects every client; then the listening socket can close
+        connections.close();
         aedes.close(() => void doors.close().then(resolve));
       }),
   };

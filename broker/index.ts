@@ -1,3 +1,4 @@
+export { AUTH_THROTTLE_DEFAULTS, type AuthThrottleOptions } from './auth-throttle.ts';
 export {
   BrokerStartError,
   type DeviceBroker,

@@ -38,6 +38,8 @@ export interface ListenerOptions {
   webSocketPort: number | null;
   /** largest MQTT payload, to bound a WebSocket frame */
   maxPayloadBytes: number;
+  /** connections the kernel may queue before we accept them (a reconnect storm) */
+  backlog?: number;
   /** browser origins allowed on MQTT over WebSocket besides the broker's own host (devices send none) */
   webSocketOrigins?: () => string[];
   /** refusals at the door are counted with the broker's (`tryghed_broker_refusals_total`) */
@@ -126,7 +128,7 @@ export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logge
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, o.host, () => {
+        server.listen({ port, host: o.host, backlog: o.backlog ?? 4096 }, () => {
           server.off('error', reject);
           resolve();
         });

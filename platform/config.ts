@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseDeviceSecretKey } from '../services/runtime/index.ts';
 
 /**
  * The platform's whole configuration, as one schema. Every setting has its environment variable,
@@ -301,6 +302,15 @@ export const SETTINGS = {
     positive(1024 * 1024),
     '65536',
     'Largest MQTT payload accepted from a device, in bytes.',
+  ),
+  deviceSecretKey: s(
+    'DEVICE_SECRET_KEY',
+    z.string().refine((v) => v === '' || parseDeviceSecretKey(v) !== null, {
+      message: 'must be 32 or more random bytes, as hex or base64 (e.g. `openssl rand -base64 32`)',
+    }),
+    '',
+    'Key for device secret hashes (32+ bytes, hex or base64); empty: `$DATA_DIR/device-secret.key`, made at first start.',
+    { secret: true },
   ),
   influxUrl: s('INFLUX_URL', url, 'http://127.0.0.1:8086', 'InfluxDB for readings.'),
   influxApi: s(

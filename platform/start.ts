@@ -8,7 +8,14 @@ import { PlatformHealth } from '../services/health/index.ts';
 import { Ingest } from '../services/ingest/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { RuleEngine } from '../services/rules/index.ts';
-import { type Clock, type Logger, Metrics, systemClock } from '../services/runtime/index.ts';
+import {
+  type Clock,
+  DeviceSecretHasher,
+  type Logger,
+  loadDeviceSecretKey,
+  Metrics,
+  systemClock,
+} from '../services/runtime/index.ts';
 import { openStore, type Store } from '../services/store/index.ts';
 import type { ReadingStore } from '../services/timeseries/index.ts';
 import { localProvisioner, startDemo } from '../simulators/index.ts';
@@ -99,7 +106,11 @@ export async function startPlatform(
   try {
     const store = await openStore({ sqlitePath: config.sqlitePath });
     closers.push(() => store.close());
-    const registry = await Registry.load(store);
+    // Device secrets are checked with a keyed hash; the key is never in the database.
+    const deviceKey = loadDeviceSecretKey({ setting: config.deviceSecretKey, dataDir: config.dataDir });
+    for (const warning of deviceKey.warnings) logger.warn(warning);
+    if (deviceKey.source === 'created') logger.info({ path: deviceKey.path }, 'device secret key created');
+    const registry = await Registry.load(store, { deviceSecrets: new DeviceSecretHasher(deviceKey.key) });
     const consent = await ConsentRegistry.load(store, logger.child({ part: 'consent' }), clock);
 
     const health = new PlatformHealth(logger.child({ part: 'health' }), metrics);

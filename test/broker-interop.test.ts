@@ -59,6 +59,51 @@ describe('device broker with third-party clients (Debian mosquitto-clients)', ()
     expect(f.received[0]?.payload.toString()).toBe(payload);
   });
 
+  it('mosquitto_pub -q 2 completes and is delivered once', async () => {
+    const payload = JSON.stringify({ kind: 'motion', value: 1, ts: 1, seq: 7 });
+    const { code, out } = await run('mosquitto_pub', [
+      ...common(),
+      '-i',
+      's1',
+      '-u',
+      's1',
+      '-P',
+      f.secrets.s1!,
+      '-q',
+      '2',
+      '-t',
+      topics.readings('h1', 's1'),
+      '-m',
+      payload,
+    ]);
+    expect(code, out).toBe(0);
+    await eventually(() => f.received.length === 1);
+    expect(f.received[0]?.payload.toString()).toBe(payload);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(f.received).toHaveLength(1);
+  });
+
+  it('mosquitto_pub with another client id than its device id is refused', async () => {
+    const { code, out } = await run('mosquitto_pub', [
+      ...common(),
+      '-i',
+      's2',
+      '-u',
+      's1',
+      '-P',
+      f.secrets.s1!,
+      '-q',
+      '1',
+      '-t',
+      topics.readings('h1', 's1'),
+      '-m',
+      '{}',
+    ]);
+    expect(code).not.toBe(0);
+    expect(out).toMatch(/identifier rejected/i);
+    expect(f.received).toEqual([]);
+  });
+
   it('mosquitto_pub with a wrong secret is refused', async () => {
     const { code, out } = await run('mosquitto_pub', [
       ...common(),

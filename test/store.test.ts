@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { Registry } from '../services/registry/index.ts';
-import { silentLogger, verifySecret } from '../services/runtime/index.ts';
+import { silentLogger } from '../services/runtime/index.ts';
 import { openStore, type Store } from '../services/store/index.ts';
 import { tempDir } from './harness/index.ts';
 
@@ -25,8 +25,9 @@ describe('store, registry and consent registry on a real SQLite file', () => {
     const { device, secret } = await registry.provisionDevice({ id: 'd1', homeId: 'h1', kinds: ['motion'] });
     const stored = await store.devices.get('d1');
     expect(stored?.secretHash).not.toContain(secret);
-    expect(await verifySecret(secret, device.secretHash)).toBe(true);
-    expect(await verifySecret(`${secret}x`, device.secretHash)).toBe(false);
+    expect(device.secretHash).toMatch(/^hmac-sha256\$/);
+    expect(await registry.checkDeviceSecret('d1', secret)).toMatchObject({ ok: true });
+    expect(await registry.checkDeviceSecret('d1', `${secret}x`)).toMatchObject({ ok: false });
     // a fresh registry sees what the first one wrote
     expect((await Registry.load(store)).device('d1')?.homeId).toBe('h1');
   });

@@ -155,7 +155,7 @@ describe('technician and home view API', () => {
     });
     await expect(
       mqtt.connectAsync(platform.mqttUrl, {
-        clientId: 'env-a-wrong',
+        clientId: 'env-a',
         username: 'env-a',
         password: 'not-the-secret',
         reconnectPeriod: 0,

@@ -1,7 +1,15 @@
 import type { PowerOfAttorney } from '../domain/index.ts';
 import { type DeviceId, type HomeId, HomeId as HomeIdSchema, type SensorKind } from '../domain/index.ts';
-import { conflict, hashSecret, newSecret, notFound } from '../runtime/index.ts';
+import { conflict, DeviceSecretHasher, newSecret, notFound, type SecretCheck } from '../runtime/index.ts';
 import type { Device, DeviceRole, Home, Store } from '../store/index.ts';
+
+/** Why a device's open connections must end now. */
+export type DeviceAccessEnd = { deviceId: DeviceId; reason: 'secret_rotated' | 'removed' | 'moved' };
+
+/** What checking a device's secret found; `device` only when the secret is right. */
+export type DeviceSecretCheck =
+  | { ok: true; device: Device; upgraded: boolean }
+  | { ok: false; reason: 'unknown_device' | 'wrong_secret' | 'other_key' };
 
 /**
  * Homes and devices, cached in memory so the hot path (every reading) looks them up in O(1)
@@ -16,11 +24,20 @@ export class Registry {
   /** relative's user id → the homes they hold an active, verified power of attorney for */
   private readonly attorneyHomes = new Map<string, Set<HomeId>>();
   private readonly deviceListeners: Array<(device: Device) => void> = [];
+  private readonly accessEndListeners: Array<(end: DeviceAccessEnd) => void> = [];
 
-  private constructor(private readonly store: Store) {}
+  private constructor(
+    private readonly store: Store,
+    private readonly secrets: DeviceSecretHasher,
+  ) {}
 
-  static async load(store: Store): Promise<Registry> {
-    const registry = new Registry(store);
+  /**
+   * `deviceSecrets` holds the server key device secrets are hashed with; the platform passes the
+   * one from DEVICE_SECRET_KEY or DATA_DIR. Without it the key lives only as long as this process
+   * (tests and tools), so hashes it made do not verify after a restart.
+   */
+  static async load(store: Store, options: { deviceSecrets?: DeviceSecretHasher } = {}): Promise<Registry> {
+    const registry = new Registry(store, options.deviceSecrets ?? DeviceSecretHasher.ephemeral());
     for (const home of await store.homes.list()) registry.putHome(home);
     for (const device of await store.devices.listAll()) registry.putDevice(device);
     for (const home of registry.homes.values()) {
@@ -75,6 +92,60 @@ export class Registry {
 
   private deviceChanged(device: Device): void {
     for (const listener of this.deviceListeners) listener(device);
+  }
+
+  /**
+   * Hears, right after the change is stored, that a device's credentials no longer hold as they
+   * did: its secret was rotated, or it was removed or moved to another home. The broker closes
+   * the device's open connections on it. Listeners must not throw.
+   */
+  onDeviceAccessEnd(listener: (end: DeviceAccessEnd) => void): () => void {
+    this.accessEndListeners.push(listener);
+    return () => {
+      const i = this.accessEndListeners.indexOf(listener);
+      if (i >= 0) this.accessEndListeners.splice(i, 1);
+    };
+  }
+
+  private accessEnded(end: DeviceAccessEnd): void {
+    for (const listener of this.accessEndListeners) listener(end);
+  }
+
+  /**
+   * Checks a device's secret. An unknown id is checked against a dummy hash, so it takes as long
+   * to refuse as a known one. A right secret stored the old way (scrypt) is re-hashed with the
+   * server key and stored, unless the secret was rotated meanwhile.
+   */
+  async checkDeviceSecret(id: string, secret: string): Promise<DeviceSecretCheck> {
+    const device = this.devices.get(id);
+    const stored = device?.secretHash;
+    const check = await this.secrets.verify(secret, stored);
+    if (!device) return { ok: false, reason: 'unknown_device' };
+    if (check === 'other_key') return { ok: false, reason: 'other_key' };
+    if (check === 'mismatch') return { ok: false, reason: 'wrong_secret' };
+    // Rotated, removed or moved while the hash was being checked: the old secret no longer counts.
+    const now = this.devices.get(id);
+    if (!now || now.secretHash !== stored || now.homeId !== device.homeId)
+      return { ok: false, reason: 'wrong_secret' };
+    if (check === 'match_legacy' && stored) {
+      const secretHash = this.secrets.hash(secret);
+      if (await this.store.devices.replaceSecretHash(id, stored, secretHash)) {
+        const upgraded = { ...now, secretHash };
+        if (this.devices.get(id)?.secretHash === stored) this.devices.set(id, upgraded);
+        return { ok: true, device: upgraded, upgraded: true };
+      }
+    }
+    return { ok: true, device: now, upgraded: false };
+  }
+
+  /** A service account's secret, hashed like a device's, under the same server key. */
+  hashServiceSecret(secret: string): string {
+    return this.secrets.hash(secret);
+  }
+
+  /** Checks a service account's secret; `stored` undefined (unknown account) costs the same. */
+  checkServiceSecret(secret: string, stored: string | undefined): Promise<SecretCheck> {
+    return this.secrets.verify(secret, stored);
   }
 
   /** The homes a relative holds an active power of attorney for. */
@@ -208,7 +279,7 @@ export class Registry {
       homeId: input.homeId,
       role: input.role ?? 'sensor',
       kinds: input.kinds,
-      secretHash: await hashSecret(secret, 'device'),
+      secretHash: this.secrets.hash(secret),
       test: input.test ?? false,
       ...(input.reportIntervalS !== undefined ? { reportIntervalS: input.reportIntervalS } : {}),
     });
@@ -229,14 +300,40 @@ export class Registry {
     return device;
   }
 
-  /** A new secret for a device; the old one stops working at its next connect. */
+  /** A new secret for a device; the old one stops working at once, open connections included. */
   async rotateSecret(id: DeviceId): Promise<string> {
     const device = this.devices.get(id);
     if (!device) throw notFound(`device ${id}`);
     const secret = newSecret();
-    const secretHash = await hashSecret(secret, 'device');
+    const secretHash = this.secrets.hash(secret);
     await this.store.devices.setSecretHash(id, secretHash);
     this.devices.set(id, { ...device, secretHash });
+    this.accessEnded({ deviceId: id, reason: 'secret_rotated' });
     return secret;
+  }
+
+  /** Moves a device to another home; its open connections end, as they spoke for the old home. */
+  async moveDevice(id: DeviceId, homeId: HomeId): Promise<Device> {
+    const device = this.devices.get(id);
+    if (!device) throw notFound(`device ${id}`);
+    if (!this.homes.has(homeId)) throw notFound(`home ${homeId}`);
+    if (device.homeId === homeId) return device;
+    await this.store.devices.setHome(id, homeId);
+    this.devicesByHome.get(device.homeId)?.delete(id);
+    const moved = { ...device, homeId };
+    this.putDevice(moved);
+    this.deviceChanged(moved);
+    this.accessEnded({ deviceId: id, reason: 'moved' });
+    return moved;
+  }
+
+  /** Removes a device; its secret stops working and its open connections end at once. */
+  async removeDevice(id: DeviceId): Promise<void> {
+    const device = this.devices.get(id);
+    if (!device) throw notFound(`device ${id}`);
+    await this.store.devices.remove(id);
+    this.devices.delete(id);
+    this.devicesByHome.get(device.homeId)?.delete(id);
+    this.accessEnded({ deviceId: id, reason: 'removed' });
   }
 }

@@ -4,4 +4,14 @@ export * from './errors.ts';
 export { createLogger, type Logger, silentLogger } from './logger.ts';
 export { Metrics } from './metrics.ts';
 export { MinHeap } from './min-heap.ts';
-export { hashSecret, newSecret, verifySecret } from './secrets.ts';
+export {
+  DEVICE_SECRET_KEY_FILE,
+  DeviceSecretHasher,
+  DeviceSecretKeyError,
+  hashSecret,
+  loadDeviceSecretKey,
+  newSecret,
+  parseDeviceSecretKey,
+  type SecretCheck,
+  verifySecret,
+} from './secrets.ts';

@@ -114,6 +114,19 @@ export function sqliteDevices(db: Db): DeviceRepository {
     async setSecretHash(id, secretHash) {
       db.prepare('UPDATE devices SET secret_hash = ? WHERE id = ?').run(secretHash, id);
     },
+    async replaceSecretHash(id, expected, secretHash) {
+      return (
+        db
+          .prepare('UPDATE devices SET secret_hash = ? WHERE id = ? AND secret_hash = ?')
+          .run(secretHash, id, expected).changes === 1
+      );
+    },
+    async setHome(id, homeId) {
+      db.prepare('UPDATE devices SET home_id = ? WHERE id = ?').run(homeId, id);
+    },
+    async remove(id) {
+      db.prepare('DELETE FROM devices WHERE id = ?').run(id);
+    },
     async update(id, patch) {
       const current = get.get(id) as Row | undefined;
       if (!current) throw new Error(`no device ${id}`);

@@ -105,6 +105,11 @@ export interface DeviceRepository {
   listByHome(homeId: HomeId): Promise<Device[]>;
   listAll(): Promise<Device[]>;
   setSecretHash(id: DeviceId, secretHash: string): Promise<void>;
+  /** sets the hash only if it is still `expected` (a rotation in between wins); true if set */
+  replaceSecretHash(id: DeviceId, expected: string, secretHash: string): Promise<boolean>;
+  /** moves a device to another home */
+  setHome(id: DeviceId, homeId: HomeId): Promise<void>;
+  remove(id: DeviceId): Promise<void>;
   update(id: DeviceId, patch: Partial<Pick<Device, 'test' | 'reportIntervalS'>>): Promise<Device>;
 }
 

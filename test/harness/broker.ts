@@ -1,11 +1,26 @@
-import { type DeviceBroker, type DeviceMessage, startDeviceBroker } from '../../broker/index.ts';
+import {
+  type AuthThrottleOptions,
+  type DeviceBroker,
+  type DeviceMessage,
+  startDeviceBroker,
+} from '../../broker/index.ts';
 import { Registry } from '../../services/registry/index.ts';
-import { hashSecret, Metrics, silentLogger } from '../../services/runtime/index.ts';
+import { type Clock, type Logger, Metrics, silentLogger } from '../../services/runtime/index.ts';
 import { openStore, type Store } from '../../services/store/index.ts';
 import { tempDir } from './index.ts';
 
-/** A real device broker on a free port over a temp SQLite store with two homes. */
-export async function brokerFixture(options: { maxPayloadBytes?: number } = {}) {
+/**
+ * A real device broker on a free port over a temp SQLite store with two homes. Wrong secrets are
+ * answered after 10 ms (doubling to at most 40 ms) unless `authThrottle` says otherwise.
+ */
+export async function brokerFixture(
+  options: {
+    maxPayloadBytes?: number;
+    authThrottle?: Partial<AuthThrottleOptions>;
+    clock?: Clock;
+    logger?: Logger;
+  } = {},
+) {
   const dir = tempDir();
   const store: Store = await openStore({ sqlitePath: `${dir.path}/b.sqlite` });
   await store.teams.create({ id: 't', name: 'T' });
@@ -27,15 +42,18 @@ export async function brokerFixture(options: { maxPayloadBytes?: number } = {}) 
     port: 0,
     maxPayloadBytes: options.maxPayloadBytes ?? 1024,
     registry,
-    serviceAccounts: [{ username: 'svc-ingest', secretHash: await hashSecret('service-secret', 'device') }],
-    logger: silentLogger(),
+    serviceAccounts: [{ username: 'svc-ingest', secretHash: registry.hashServiceSecret('service-secret') }],
+    logger: options.logger ?? silentLogger(),
     metrics,
+    authThrottle: { firstDelayMs: 10, maxDelayMs: 40, ...options.authThrottle },
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const received: DeviceMessage[] = [];
   broker.onDeviceMessage((m) => received.push(m));
   return {
     broker,
     registry,
+    store,
     metrics,
     secrets,
     received,

@@ -131,7 +131,7 @@ export function adminRoutes(ctx: DashboardContext): AnyApiRoute[] {
         return { device: visible, secret };
       },
     }),
-    // A device whose secret was lost gets a new one; the old one stops working at its next connect.
+    // A device whose secret was lost gets a new one; the old one stops working at once (the broker closes its connection).
     defineRoute({
       method: 'post',
       path: '/api/homes/:homeId/devices/:deviceId/secret',

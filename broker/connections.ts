@@ -1,0 +1,269 @@
+import type { AuthenticateError, Client } from 'aedes';
+import type { Registry } from '../services/registry/index.ts';
+import type { Clock, Logger, Metrics } from '../services/runtime/index.ts';
+import type { Identity } from './acl.ts';
+import { AuthThrottle, type AuthThrottleOptions, sourceOf } from './auth-throttle.ts';
+import type { CertificateRefusal } from './listeners.ts';
+
+/** Why the broker said no; the label of `tryghed_broker_refusals_total`. */
+export type Refusal =
+  | 'bad_credentials'
+  | 'locked_out'
+  | 'bad_client_id'
+  | 'client_id_not_own'
+  | 'publish_denied'
+  | 'retained_reading'
+  | 'payload_too_large'
+  | 'subscribe_denied'
+  | CertificateRefusal;
+
+const authError = (message: string, returnCode: 2 | 4 | 5): AuthenticateError =>
+  Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+
+type Done = (error: AuthenticateError | null, success: boolean | null) => void;
+
+export interface DeviceConnectionsOptions {
+  registry: Registry;
+  /** internal services: user name → keyed hash of their secret */
+  serviceAccounts: Array<{ username: string; secretHash: string }>;
+  logger: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  authThrottle?: Partial<AuthThrottleOptions>;
+}
+
+/**
+ * Who is connected as whom. Authenticates connections (secret, client id, throttling of wrong
+ * secrets), keeps each client's identity, holds at most one live connection per device and closes
+ * it when the device's credentials end (secret rotated, device removed or moved).
+ *
+ * The client id rule: a connection's client id is its user name, i.e. the device id (or the
+ * service account's name). So a device can neither displace another device's connection nor
+ * inherit its session, as aedes keys both by client id. An empty client id is accepted only with a
+ * clean session (MQTT 3.1.1 [MQTT-3.1.3-6], [MQTT-3.1.3-8]); the connection is still the device's.
+ */
+export class DeviceConnections {
+  private readonly known = new WeakMap<Client, Identity>();
+  /** the one live connection per device */
+  private readonly byDevice = new Map<string, Client>();
+  /** clients that sent an empty client id (aedes has given them a random one by now) */
+  private readonly emptyIds = new WeakSet<Client>();
+  /** clients whose credentials ended: nothing more of theirs is published, their will included */
+  private readonly revoked = new WeakSet<Client>();
+  /** clients already refused and logged: their close is not logged a second time */
+  private readonly refused = new WeakSet<Client>();
+  private readonly services: Map<string, string>;
+  private readonly throttle: AuthThrottle;
+  private readonly refusals;
+  private readonly upgrades;
+  private readonly closedOnAccessEnd;
+  private readonly stopListening: () => void;
+
+  constructor(private readonly o: DeviceConnectionsOptions) {
+    this.services = new Map(o.serviceAccounts.map((a) => [a.username, a.secretHash]));
+    this.throttle = new AuthThrottle(() => o.clock.now(), o.authThrottle);
+    this.refusals = o.metrics.counter(
+      'tryghed_broker_refusals_total',
+      'Connections, publishes and subscriptions refused',
+      ['reason'],
+    );
+    this.upgrades = o.metrics.counter(
+      'tryghed_broker_secret_hash_upgrades_total',
+      'Device secrets stored the old way (scrypt) re-hashed with the server key on connect',
+    );
+    this.closedOnAccessEnd = o.metrics.counter(
+      'tryghed_broker_closed_credentials_ended_total',
+      "Connections closed because the device's secret was rotated or it was removed or moved",
+      ['reason'],
+    );
+    this.stopListening = o.registry.onDeviceAccessEnd(({ deviceId, reason }) => {
+      // a new secret starts with a clean slate: the device locked out for its old one gets in now
+      if (reason === 'secret_rotated') this.throttle.forgetId(deviceId);
+      const client = this.byDevice.get(deviceId);
+      this.byDevice.delete(deviceId);
+      if (!client || client.closed) return;
+      this.revoked.add(client);
+      this.closedOnAccessEnd.inc({ reason });
+      o.logger.info({ deviceId, reason }, 'device connection closed: its credentials ended');
+      client.close();
+    });
+  }
+
+  /**
+   * Who each client is. A client whose credentials ended is closed at once, and `isRevoked` keeps
+   * anything it still sends out; what it sent before (and was acknowledged) is still its own.
+   */
+  readonly identities = {
+    get: (client: Client): Identity | undefined => this.known.get(client),
+  };
+
+  /** true once the client's credentials ended: refuse what it sends, quietly */
+  isRevoked(client: Client): boolean {
+    return this.revoked.has(client);
+  }
+
+  /** true when this client's error close is the end of a refusal already logged */
+  wasRefused(client: Client): boolean {
+    return this.refused.has(client) || this.revoked.has(client);
+  }
+
+  /** Counts and logs (one line) a refusal, without secrets, payloads or addresses. */
+  refuse(reason: Refusal, client: Client | null, extra: Record<string, unknown> = {}): void {
+    this.refusals.inc({ reason });
+    // every refusal but a subscription's closes the connection (a refused SUBSCRIBE gets 0x80)
+    if (client && reason !== 'subscribe_denied') this.refused.add(client);
+    const identity = client ? this.known.get(client) : undefined;
+    const who =
+      identity?.kind === 'device'
+        ? { deviceId: identity.deviceId }
+        : identity
+          ? { service: identity.username }
+          : {};
+    this.o.logger.warn({ reason, ...who, ...extra }, 'broker refused');
+  }
+
+  /** aedes' preConnect hook: remembers an empty client id before aedes replaces it. */
+  preConnect(client: Client, clientId: string): void {
+    if (clientId === '') this.emptyIds.add(client);
+  }
+
+  /** aedes' authenticate hook. */
+  authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: Done): void {
+    const name = username ?? '';
+    const secret = password?.toString('utf8') ?? '';
+    const early = this.refusedBeforeSecret(client, name, secret);
+    if (early) {
+      this.refuse(early.reason, client, early.extra);
+      done(authError(early.message, early.code), false);
+      return;
+    }
+    const source = sourceOf(remoteAddress(client));
+    const verdict = this.throttle.check(name, source);
+    if (!verdict.allowed) {
+      // counted every time, logged once per lock: a device retrying an old secret every second
+      // must not fill the log
+      if (verdict.first)
+        this.refuse('locked_out', client, {
+          ...this.knownDevice(name),
+          lockedForS: this.secondsUntil(verdict.until),
+        });
+      else {
+        this.refusals.inc({ reason: 'locked_out' });
+        this.refused.add(client);
+      }
+      done(authError('too many wrong secrets: try again later', 5), false);
+      return;
+    }
+    this.check(name, secret).then(
+      (result) => {
+        if (!result.ok) {
+          const delayMs = this.throttle.failed(name, source);
+          this.refuse('bad_credentials', client, {
+            ...this.knownDevice(name),
+            ...(result.cause === 'other_key' ? { cause: 'stored_under_another_server_key' } : {}),
+          });
+          // held back, growing per failure; a timer per waiting connection, unref'd for shutdown
+          setTimeout(() => done(authError('bad user name or password', 4), false), delayMs).unref();
+          return;
+        }
+        this.throttle.succeeded(name, source);
+        this.known.set(client, result.identity);
+        if (result.identity.kind === 'device') this.bind(result.identity.deviceId, client);
+        done(null, true);
+      },
+      (err: unknown) => {
+        this.o.logger.error({ err }, 'checking a secret failed');
+        done(authError('server unavailable', 5), false);
+      },
+    );
+  }
+
+  /** The checks that need no secret: credentials given, and the client id rule. */
+  private refusedBeforeSecret(
+    client: Client,
+    name: string,
+    secret: string,
+  ): { reason: Refusal; code: 2 | 4; message: string; extra?: Record<string, unknown> } | null {
+    const emptyId = this.emptyIds.has(client);
+    if (!name || !secret) return { reason: 'bad_credentials', code: 4, message: 'bad user name or password' };
+    if (emptyId && !client.clean)
+      // [MQTT-3.1.3-8]: a zero-byte client id with CleanSession 0 gets 0x02 and the connection closes
+      return {
+        reason: 'bad_client_id',
+        code: 2,
+        message: 'an empty client id needs a clean session',
+        extra: { cause: 'empty_id_with_session' },
+      };
+    if (emptyId) return null;
+    if (/[#+/]/.test(client.id))
+      return { reason: 'bad_client_id', code: 2, message: 'client id may not contain #, + or /' };
+    // checked before the secret: costs nothing and says nothing about which ids exist
+    if (client.id !== name)
+      return {
+        reason: 'client_id_not_own',
+        code: 2,
+        message: 'the client id must be the device id (the user name)',
+      };
+    return null;
+  }
+
+  /** aedes' clientDisconnect event. */
+  disconnected(client: Client): void {
+    const identity = this.known.get(client);
+    if (identity?.kind === 'device' && this.byDevice.get(identity.deviceId) === client)
+      this.byDevice.delete(identity.deviceId);
+  }
+
+  close(): void {
+    this.stopListening();
+  }
+
+  /**
+   * One live connection per device: a new one replaces the old, as MQTT 3.1.1 does for one
+   * client id ([MQTT-3.1.4-2]). aedes itself closes the old one when the ids are equal; here only
+   * one that had an empty (broker-given) client id is closed, so aedes' own take-over is not raced.
+   */
+  private bind(deviceId: string, client: Client): void {
+    const before = this.byDevice.get(deviceId);
+    this.byDevice.set(deviceId, client);
+    if (!before || before === client || before.closed) return;
+    this.o.logger.info({ deviceId }, 'a new connection of the device replaces its old one');
+    if (before.id !== client.id) before.close();
+  }
+
+  private async check(
+    name: string,
+    secret: string,
+  ): Promise<{ ok: true; identity: Identity } | { ok: false; cause: 'wrong' | 'other_key' }> {
+    const serviceHash = this.o.registry.device(name) ? undefined : this.services.get(name);
+    if (serviceHash !== undefined) {
+      const check = await this.o.registry.checkServiceSecret(secret, serviceHash);
+      if (check === 'match' || check === 'match_legacy')
+        return { ok: true, identity: { kind: 'service', username: name } };
+      return { ok: false, cause: check === 'other_key' ? 'other_key' : 'wrong' };
+    }
+    const check = await this.o.registry.checkDeviceSecret(name, secret);
+    if (!check.ok) return { ok: false, cause: check.reason === 'other_key' ? 'other_key' : 'wrong' };
+    if (check.upgraded) this.upgrades.inc();
+    const d = check.device;
+    return { ok: true, identity: { kind: 'device', deviceId: d.id, homeId: d.homeId, role: d.role } };
+  }
+
+  /** the device id for the log line, only when it is one of ours (never a typed-in guess) */
+  private knownDevice(name: string): { deviceId?: string } {
+    return this.o.registry.device(name) ? { deviceId: name } : {};
+  }
+
+  private secondsUntil(t: number): number {
+    return Math.ceil((t - this.o.clock.now()) / 1000);
+  }
+}
+
+/**
+ * The peer's address: the socket's (a WebSocket's request socket). Never a forwarded header, which
+ * the peer could write itself.
+ */
+function remoteAddress(client: Client): string | undefined {
+  const conn = client.conn as unknown as { remoteAddress?: string };
+  return conn.remoteAddress ?? client.req?.socket?.remoteAddress;
+}
