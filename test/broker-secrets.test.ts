@@ -75,25 +75,17 @@ describe('device secrets: a keyed hash under a server key that never lives in th
     expect(await hasher.verify('older', await hashSecret('old', 'device'))).toBe('mismatch');
   });
 
-  it('is cheap: a thousand checks take far less than scrypt would; an unknown id costs what a known one does', async () => {
+  it('an unknown id is refused through the same keyed check as a wrong secret (cost is measured in npm run bench)', async () => {
+    // Speed is measured beside bare aedes in test/bench/connect.ts, never timed here: a busy machine
+    // makes timing assertions lie. What a test can check is that both refusals take the same path.
     const hasher = DeviceSecretHasher.ephemeral();
     const secret = newSecret();
     const stored = hasher.hash(secret);
-    let known = 0;
-    let unknown = 0;
-    // interleaved, so a busy machine slows both alike
-    for (let i = 0; i < 2000; i++) {
-      let t = performance.now();
-      await hasher.verify('wrong-guess', stored);
-      known += performance.now() - t;
-      t = performance.now();
-      await hasher.verify('wrong-guess', undefined);
-      unknown += performance.now() - t;
-    }
-    // scrypt with N=1024 costs about 1 ms per check, so 2000 checks would take about 2 s
-    expect(known).toBeLessThan(500);
-    expect(unknown / known).toBeGreaterThan(0.33);
-    expect(unknown / known).toBeLessThan(3);
+    expect(await hasher.verify(secret, stored)).toBe('match');
+    expect(await hasher.verify('wrong-guess', stored)).toBe('mismatch');
+    expect(await hasher.verify('wrong-guess', undefined)).toBe('mismatch');
+    // even the right secret of some device is refused when the id is unknown
+    expect(await hasher.verify(secret, undefined)).toBe('mismatch');
   });
 
   it('the platform keeps its key across a restart: a device provisioned before still connects after', async () => {
