@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
 import type { Registry } from '../services/registry/index.ts';
 import {
@@ -229,6 +229,14 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   });
 
   const server: Server = createServer(aedes.handle);
+  // Every accepted socket, so close() can end the ones aedes does not know yet (no CONNECT read,
+  // or authentication under way): server.close() would otherwise wait for them for as long as
+  // they stay open, and a failed start would hang.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -239,6 +247,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     });
   } catch (err) {
     await new Promise<void>((r) => aedes.close(() => r()));
+    for (const socket of sockets) socket.destroy();
     const code = (err as NodeJS.ErrnoException).code;
     throw new BrokerStartError(
       code === 'EADDRINUSE'
@@ -284,7 +293,10 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     close: () =>
       new Promise<void>((resolve) => {
         // aedes.close() disconnects every client; then the listening socket can close
-        aedes.close(() => server.close(() => resolve()));
+        aedes.close(() => {
+          server.close(() => resolve());
+          for (const socket of sockets) socket.destroy();
+        });
       }),
   };
 }
