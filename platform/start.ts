@@ -115,6 +115,7 @@ export async function startPlatform(
       logger: logger.child({ part: 'alerts' }),
       metrics,
     });
+    closers.push(() => alerts.stop()); // repeats counted but not yet written
     const rules = new RuleEngine({
       registry,
       consent,
