@@ -36,6 +36,7 @@ import { deviceRoutes } from './routes/devices.ts';
 import { homeRoutes } from './routes/homes.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { oversightRoutes } from './routes/oversight.ts';
+import { provisioningRoutes } from './routes/provisioning.ts';
 import { readingRoutes } from './routes/readings.ts';
 import { ruleSettingsRoutes } from './routes/rule-settings.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -151,6 +152,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...deviceRoutes(ctx),
     ...readingRoutes(ctx),
     ...citizenRoutes(ctx),
+    ...provisioningRoutes(ctx),
   ];
   let document: OpenApiDocument | undefined;
   routes.push(
@@ -175,6 +177,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // A route that declares a larger body is parsed first, with its own limit; the parser below skips it.
+  for (const r of routes) if (r.bodyLimitBytes) app.use(r.path, express.json({ limit: r.bodyLimitBytes }));
   app.use(express.json({ limit: BODY_LIMIT_BYTES }));
   app.use(opsRoutes(ctx, o.readiness));
   app.use(await webRoutes());
