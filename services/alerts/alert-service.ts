@@ -41,6 +41,8 @@ export class AlertService {
   private readonly repeats;
   private readonly refused;
   private readonly throttle: RepeatThrottle;
+  /** per home+rule: the last row this service wrote for its unresolved alert */
+  private readonly known = new Map<string, Alert>();
 
   constructor(private readonly o: AlertServiceOptions) {
     this.throttle = new RepeatThrottle(o.clock, (pending) => this.writeRepeats(pending));
@@ -53,7 +55,10 @@ export class AlertService {
 
   /** Opens an alert, or counts a repeat on the home's open one for the rule. Null without consent. */
   raise(candidate: AlertCandidate): Promise<Alert | null> {
-    return this.serial(`${candidate.homeId}\u0000${candidate.rule}`, async () => {
+    const key = `${candidate.homeId}\u0000${candidate.rule}`;
+    const held = this.heldRepeat(key, candidate);
+    if (held) return Promise.resolve(held);
+    return this.serial(key, async () => {
       // Checked here too, not only in the rules: no alert is ever raised outside consent.
       if (
         candidate.audience === 'care' &&
@@ -86,6 +91,7 @@ export class AlertService {
         };
         this.emit(await this.o.store.alerts.update(closed, 'resolved'));
         this.throttle.forget(active.id);
+        this.known.delete(key);
         active = null;
       }
       if (active) {
@@ -109,6 +115,7 @@ export class AlertService {
         };
         this.emit(await this.o.store.alerts.update(alert, 'repeated'));
         this.throttle.written(alert.id);
+        this.known.set(key, alert);
         return alert;
       }
       const alert: Alert = {
@@ -138,6 +145,7 @@ export class AlertService {
       };
       const event = await this.o.store.alerts.open(alert);
       this.throttle.written(alert.id);
+      this.known.set(key, alert);
       this.opened.inc({ rule: alert.rule, severity: alert.severity });
       this.o.logger.info(
         { alertId: alert.id, homeId: alert.homeId, rule: alert.rule, severity: alert.severity },
@@ -262,12 +270,40 @@ export class AlertService {
       const [changed, type] = result;
       const event = await this.o.store.alerts.update(changed, type);
       this.throttle.take(alertId);
-      if (changed.state === 'resolved') this.throttle.forget(alertId);
-      else this.throttle.written(alertId);
+      const key = `${changed.homeId}\u0000${changed.rule}`;
+      if (changed.state === 'resolved') {
+        this.throttle.forget(alertId);
+        if (this.known.get(key)?.id === alertId) this.known.delete(key);
+      } else {
+        this.throttle.written(alertId);
+        this.known.set(key, changed);
+      }
       this.o.logger.info({ alertId, homeId: alert.homeId, rule: alert.rule, type }, `alert ${type}`);
       this.emit(event);
       return changed;
     });
+  }
+
+  /**
+   * A plain repeat of an alert this service wrote less than a second ago is only counted: no
+   * database read, no chain, so a button held down costs about what a normal reading does. Anything
+   * else (a reopen, a refusal to count, a change under way for this alert) takes the full path.
+   */
+  private heldRepeat(key: string, candidate: AlertCandidate): Alert | null {
+    if (this.chains.has(key)) return null;
+    const known = this.known.get(key);
+    if (!known || this.throttle.mayWrite(known.id)) return null;
+    if (known.state === 'acknowledged' && candidate.severity === 'critical') return null;
+    if (
+      candidate.audience === 'care' &&
+      !this.o.consent.allows(candidate.homeId, candidate.category, 'alerts')
+    )
+      return null;
+    const home = this.o.registry.home(candidate.homeId);
+    if (!home || known.test !== (candidate.test === true || home.test === true)) return null;
+    this.repeats.inc({ rule: candidate.rule });
+    this.throttle.hold(known.id, key, candidate.at);
+    return this.throttle.fold(known);
   }
 
   /** Writes and broadcasts the repeats held for an alert, in its home and rule's chain. */
@@ -284,6 +320,7 @@ export class AlertService {
       };
       this.emit(await this.o.store.alerts.update(alert, 'repeated'));
       this.throttle.written(alert.id);
+      this.known.set(pending.key, alert);
     }).catch((err: unknown) =>
       this.o.logger.error({ err, alertId: pending.alertId }, 'writing repeats failed'),
     );
