@@ -1,25 +1,26 @@
 /**
- * `npm run bench`: throughput of the hot path, each measured side by side with its baseline in
- * the same process, alternating runs, because these machines are noisy. Prints a table; the
- * ratio column is what to watch.
+ * The "micro" section of `npm run bench`: the hot path in this process, each case beside its
+ * baseline, alternating rounds, without network or storage.
  *
  *   ingest.handleMessage   vs  JSON.parse + zod (the floor: what any validating ingest must pay)
  *   ingest + rules         vs  ingest alone
+ *   resend filter          bytes per device heard (heap and typed arrays, after a GC)
  */
 import { ConsentRegistry } from '../../services/consent/index.ts';
 import { CONSENT_CATEGORIES, topics, WirePayload } from '../../services/domain/index.ts';
-import { Ingest } from '../../services/ingest/index.ts';
+import { Ingest, ResendFilter } from '../../services/ingest/index.ts';
 import { Registry } from '../../services/registry/index.ts';
 import { RuleEngine } from '../../services/rules/index.ts';
 import { ManualClock, Metrics, silentLogger } from '../../services/runtime/index.ts';
 import { openStore } from '../../services/store/index.ts';
 import type { ReadingStore } from '../../services/timeseries/index.ts';
+import { envInt, type Row } from './stats.ts';
 
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 200_000);
+const MESSAGES = envInt('BENCH_MESSAGES', 200_000);
+const FILTER_DEVICES = envInt('BENCH_FILTER_DEVICES', 200_000);
 const DEVICES = 2000;
-const ROUNDS = 5;
-
-async function main() {
+export async function micro(rows: Row[], pairs: number): Promise<void> {
+  const ROUNDS = Math.max(pairs, 3);
   const store = await openStore({ sqlitePath: ':memory:' });
   await store.teams.create({ id: 't', name: 'T' });
   const registry = await Registry.load(store);
@@ -108,24 +109,52 @@ async function main() {
       times[name]!.push(Number(process.hrtime.bigint() - t0) / 1e9);
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const base = MESSAGES / median(times['baseline: JSON.parse + zod']!);
-  const rows = Object.keys(cases).map((name) => {
-    const rate = MESSAGES / median(times[name]!);
-    return {
-      case: name,
-      'msg/s (median)': Math.round(rate).toLocaleString('en'),
-      'vs baseline': `${((rate / base) * 100).toFixed(0)}%`,
-    };
+  const rate = (name: string) => times[name]!.map((t) => MESSAGES / t);
+  const n = `${MESSAGES.toLocaleString('en')} messages, ${DEVICES} devices`;
+  rows.push({
+    section: 'micro',
+    what: `ingest.handleMessage, ${n}`,
+    unit: 'msg/s',
+    higherIsBetter: true,
+    platform: rate('ingest.handleMessage'),
+    peer: rate('baseline: JSON.parse + zod'),
+    peerName: 'JSON.parse + zod',
   });
-  console.log(
-    `\n${MESSAGES.toLocaleString('en')} single-reading messages, ${DEVICES} devices, median of ${ROUNDS} alternating rounds\n`,
-  );
-  console.table(rows);
-  console.log(
-    'Target: 25,000 readings/s for 140,000 homes on 2 cores; the broker forwards ~52k QoS 1 msg/s here.',
-  );
+  rows.push({
+    section: 'micro',
+    what: `ingest + rules, ${n}`,
+    unit: 'msg/s',
+    higherIsBetter: true,
+    platform: rate('ingest + rules'),
+    peer: rate('ingest.handleMessage'),
+    peerName: 'ingest alone',
+  });
   await store.close();
+  rows.push({
+    section: 'memory',
+    what: `resend filter, ${FILTER_DEVICES.toLocaleString('en')} devices heard`,
+    unit: 'bytes/device',
+    higherIsBetter: false,
+    platform: [resendFilterBytesPerDevice()],
+    peer: [],
+    peerName: '',
+  });
 }
 
-await main();
+/** heap and typed-array bytes the resend filter adds per device heard (ids are the registry's) */
+function resendFilterBytesPerDevice(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const deviceIds = Array.from({ length: FILTER_DEVICES }, (_, i) => `device-${i}`);
+  const used = () => {
+    gc?.();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const before = used();
+  const filter = new ResendFilter({ windowMs: 86_400_000, now: () => 1_700_000_000_000 });
+  for (const id of deviceIds)
+    for (let seq = 1; seq <= 3; seq++) filter.seen(id, seq, 1_700_000_000_000 + seq);
+  const bytes = (used() - before) / FILTER_DEVICES;
+  if (filter.stats().devices !== FILTER_DEVICES) throw new Error('resend filter lost devices');
+  return bytes;
+}
