@@ -2,7 +2,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Fleet, FleetDevice, LoadResult } from './fleet-client.ts';
 import type { BareSide, PlatformSide, StaffSockets } from './sides.ts';
-import { envInt, interleaved, median, quantile, type Row, sleep } from './stats.ts';
+import { envInt, interleaved, median, profiled, quantile, type Row, sleep } from './stats.ts';
 
 export interface Bench {
   a: PlatformSide;
@@ -15,7 +15,7 @@ export interface Bench {
 
 export const SIZES = {
   loadDevices: envInt('BENCH_LOAD_DEVICES', 100),
-  readings: envInt('BENCH_READINGS', 40_000),
+  readings: envInt('BENCH_READINGS', 20_000),
   inflight: envInt('BENCH_INFLIGHT', 10),
   alarmHomes: envInt('BENCH_ALARM_HOMES', 10),
   alarms: envInt('BENCH_ALARMS', 100),
@@ -181,14 +181,15 @@ export async function throughput(b: Bench, d: Devices): Promise<number> {
   await interleaved(
     'throughput',
     b.pairs,
-    async () => {
-      const before = await written(b.a);
-      const res = await send(b.a.mqttUrl, d.load.a, true);
-      sent += res.acked;
-      await b.a.platform.ingest.flush();
-      while ((await written(b.a)) < before + res.acked) await sleep(5);
-      r.platform.push(res.acked / ((Date.now() - res.startedAt) / 1000));
-    },
+    (i) =>
+      (i === 0 ? profiled : (task: () => Promise<void>) => task())(async () => {
+        const before = await written(b.a);
+        const res = await send(b.a.mqttUrl, d.load.a, true);
+        sent += res.acked;
+        await b.a.platform.ingest.flush();
+        while ((await written(b.a)) < before + res.acked) await sleep(5);
+        r.platform.push(res.acked / ((Date.now() - res.startedAt) / 1000));
+      }),
     async () => {
       const before = sub.received();
       const res = await send(b.b.mqttUrl, d.load.b, false);
@@ -431,7 +432,9 @@ export async function storm(b: Bench, d: Devices): Promise<void> {
     true,
     peer,
   );
-  const rss = row(b, 'connections', 'RSS per 1,000 connections', 'MiB', false, peer);
+  // Live memory (heap and buffers after a GC), not RSS: both sides share this process, and RSS
+  // only shows what the allocator has not reused since the side before.
+  const mem = row(b, 'connections', 'memory per 1,000 connections (heap + buffers)', 'MiB', false, peer);
   const back = row(
     b,
     'connections',
@@ -446,8 +449,7 @@ export async function storm(b: Bench, d: Devices): Promise<void> {
     auth: boolean,
     restart: () => Promise<void>,
   ) => {
-    gc();
-    const rss0 = process.memoryUsage().rss;
+    const mem0 = heap();
     const c = await b.fleet.send<{ ms: number; failed: number }>({
       cmd: 'connect',
       url: url(),
@@ -455,8 +457,7 @@ export async function storm(b: Bench, d: Devices): Promise<void> {
       concurrency: SIZES.stormConcurrency,
       auth,
     });
-    gc();
-    const rss1 = process.memoryUsage().rss;
+    const mem1 = heap();
     if (c.failed) console.log(`  connections: ${c.failed} devices failed to connect`);
     const reconnected = b.fleet.send<{ lastUpAt: number; missing: number }>({
       cmd: 'awaitReconnect',
@@ -469,10 +470,24 @@ export async function storm(b: Bench, d: Devices): Promise<void> {
     await b.fleet.send({ cmd: 'disconnect' });
     return {
       cps: n / (c.ms / 1000),
-      rss: (((rss1 - rss0) / n) * 1000) / 2 ** 20,
+      mem: (((mem1 - mem0) / n) * 1000) / 2 ** 20,
       back: (r.lastUpAt - t0) / 1000,
     };
   };
+  // warm-up on both sides (code paths compiled, pools and maps grown) before anything is counted
+  for (const [url, devices, auth] of [
+    [b.a.mqttUrl, d.storm.a, true],
+    [b.b.mqttUrl, d.storm.b, false],
+  ] as const) {
+    await b.fleet.send({
+      cmd: 'connect',
+      url,
+      devices: devices.slice(0, 200),
+      concurrency: SIZES.stormConcurrency,
+      auth,
+    });
+    await b.fleet.send({ cmd: 'disconnect' });
+  }
   await interleaved(
     'connections',
     b.pairs,
@@ -484,7 +499,7 @@ export async function storm(b: Bench, d: Devices): Promise<void> {
         () => b.a.restart(),
       );
       cps.platform.push(x.cps);
-      rss.platform.push(x.rss);
+      mem.platform.push(x.mem);
       back.platform.push(x.back);
     },
     async () => {
@@ -495,7 +510,7 @@ export async function storm(b: Bench, d: Devices): Promise<void> {
         () => b.b.restart(),
       );
       cps.peer.push(x.cps);
-      rss.peer.push(x.rss);
+      mem.peer.push(x.mem);
       back.peer.push(x.back);
     },
   );

@@ -83,3 +83,25 @@ export const envInt = (name: string, fallback: number): number => {
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number, got ${v}`);
   return n;
 };
+
+/**
+ * Runs `task` under the V8 CPU profiler when BENCH_PROFILE names a file: the profile then holds
+ * only the platform's half of a pair (summarise it with `profile-summary.ts`).
+ */
+export async function profiled(task: () => Promise<void>): Promise<void> {
+  const file = process.env.BENCH_PROFILE;
+  if (!file) return task();
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    await task();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
