@@ -85,8 +85,17 @@ export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logge
     'Connections, publishes and subscriptions refused',
     ['reason'],
   );
-  const closeServers = () =>
-    Promise.all(
+  // Every accepted socket, so closing can end the ones aedes does not know yet (no CONNECT read, or
+  // authentication under way): server.close() would otherwise wait for them for as long as they stay
+  // open, and a failed start would hang.
+  const sockets = new Set<Duplex>();
+  const track = (server: NetServer | HttpServer) =>
+    server.on('connection', (socket: Duplex) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+  const closeServers = async () => {
+    const closed = Promise.all(
       servers.map(
         (s) =>
           new Promise<void>((resolve) => {
@@ -95,6 +104,9 @@ export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logge
           }),
       ),
     );
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  };
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -125,6 +137,7 @@ export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logge
   };
 
   const listen = async (server: NetServer | HttpServer, port: number, setting: string): Promise<number> => {
+    track(server);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

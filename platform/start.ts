@@ -73,6 +73,20 @@ const RULES_LAG_LIMIT_MS = 5000;
 const WRITE_FAILURES_LIMIT = 3;
 const HEALTH_INTERVAL_MS = 1000;
 const ESCALATION_TICK_MS = 1000;
+/** On a failed start, each opened part gets this long to close before start gives up on it. */
+const START_FAILURE_CLOSE_MS = 1500;
+
+async function closeWithin(close: () => Promise<void> | void, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`a part did not close within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([Promise.resolve().then(close), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Everything in one process: store, registries, InfluxDB (started locally when needed), ingest,
@@ -93,10 +107,10 @@ export async function startPlatform(
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new Metrics();
   const closers: Array<() => Promise<void> | void> = [];
-  const closeAll = async () => {
+  const closeAll = async (deadlineMs?: number) => {
     for (const close of closers.reverse()) {
       try {
-        await close();
+        await (deadlineMs === undefined ? close() : closeWithin(close, deadlineMs));
       } catch (err) {
         logger.warn({ err }, 'error while stopping');
       }
@@ -131,6 +145,7 @@ export async function startPlatform(
       logger: logger.child({ part: 'alerts' }),
       metrics,
     });
+    closers.push(() => alerts.stop()); // repeats counted but not yet written
     const rules = new RuleEngine({
       registry,
       consent,
@@ -358,7 +373,9 @@ export async function startPlatform(
       close: closeAll,
     };
   } catch (err) {
-    await closeAll();
+    // A failed start must end, not hang: each part gets a bounded time to close, and one that
+    // does not is logged and left to the process exit.
+    await closeAll(START_FAILURE_CLOSE_MS);
     throw err;
   }
 }

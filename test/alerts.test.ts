@@ -5,6 +5,7 @@ import type { AlertCandidate, AlertEvent } from '../services/domain/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { Metrics, silentLogger } from '../services/runtime/index.ts';
 import { openStore } from '../services/store/index.ts';
+import { eventually } from './harness/index.ts';
 import { servicesFixture } from './harness/services.ts';
 
 type Fixture = Awaited<ReturnType<typeof servicesFixture>>;
@@ -91,6 +92,7 @@ describe('alert lifecycle on real SQLite', () => {
 
   it('events carry increasing sequence numbers and can be read back from any point', async () => {
     const alert = (await f.alerts.raise(fall()))!;
+    f.clock.advance(1000); // a repeat within a second of the last row is only counted (see below)
     await f.alerts.raise(fall());
     await f.alerts.acknowledge(alert.id, staff);
     const seqs = events.map((e) => e.seq);
@@ -130,5 +132,84 @@ describe('alert lifecycle on real SQLite', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('a stuck alarm button costs little', () => {
+  let f: Fixture;
+  let events: AlertEvent[];
+  const button = (): AlertCandidate => ({
+    homeId: 'h',
+    rule: 'alarm_button',
+    category: 'emergency',
+    severity: 'critical',
+    audience: 'care',
+    at: f.clock.now(),
+    evidence: {
+      readings: [{ deviceId: 'h-dev', kind: 'alarm_button', value: 1, ts: f.clock.now() }],
+      summary: 'Alarm button pressed',
+    },
+  });
+  /** rows written for the alert, read from the store itself */
+  const rows = async (type: AlertEvent['type']) =>
+    (await f.store.alerts.eventsSince(0)).filter((e) => e.type === type).length;
+
+  beforeEach(async () => {
+    f = await servicesFixture();
+    await f.home('h', ['alarm_button']);
+    await f.setConsent('h', 'emergency', 'alerts');
+    events = [];
+    f.alerts.onEvent((e) => events.push(e));
+  });
+  afterEach(async () => {
+    await f.alerts.stop();
+    await f.close();
+  });
+
+  it('1,000 repeats in one second: at most one row and one broadcast, and the count is right', async () => {
+    const alert = (await f.alerts.raise(button()))!;
+    for (let i = 0; i < 1000; i++) {
+      f.clock.advance(0.9); // 1,000 presses inside 900 ms
+      await f.alerts.raise(button());
+    }
+    expect(await rows('repeated')).toBeLessThanOrEqual(1);
+    expect(events.filter((e) => e.type === 'repeated').length).toBeLessThanOrEqual(1);
+    // whoever asks sees every repeat already
+    expect((await f.alerts.get(alert.id))?.repeats).toBe(1000);
+    expect((await f.alerts.list())[0]?.repeats).toBe(1000);
+    // a second later the next press writes them all
+    f.clock.advance(1000);
+    await f.alerts.raise(button());
+    expect(await rows('repeated')).toBeLessThanOrEqual(2);
+    expect((await f.store.alerts.get(alert.id))?.repeats).toBe(1001);
+    expect(events.at(-1)).toMatchObject({ type: 'repeated', alert: { repeats: 1001 } });
+    expect(await f.metrics.value('tryghed_alerts_repeats_total', { rule: 'alarm_button' })).toBe(1001);
+  });
+
+  it('repeats held back are written by the clock without another press, and at stop', async () => {
+    const alert = (await f.alerts.raise(button()))!;
+    for (let i = 0; i < 50; i++) await f.alerts.raise(button());
+    expect((await f.store.alerts.get(alert.id))?.repeats).toBe(0);
+    f.clock.advance(1000);
+    await eventually(async () => (await f.store.alerts.get(alert.id))?.repeats === 50, {
+      what: 'the held repeats written once their second is over',
+    });
+    expect(events.map((e) => e.type)).toEqual(['opened', 'repeated']);
+    // held again, then the service stops (a restart): nothing counted is lost
+    for (let i = 0; i < 7; i++) await f.alerts.raise(button());
+    await f.alerts.stop();
+    expect((await f.store.alerts.get(alert.id))?.repeats).toBe(57);
+  });
+
+  it('a press after acknowledgement reopens the alert at once, never held back', async () => {
+    const alert = (await f.alerts.raise(button()))!;
+    for (let i = 0; i < 10; i++) await f.alerts.raise(button());
+    const acked = await f.alerts.acknowledge(alert.id, { id: 'u-anna', role: 'staff' });
+    expect(acked.repeats).toBe(10); // the held repeats went into the acknowledgement's row
+    // the same millisecond as the acknowledgement's row: still written and broadcast at once
+    const again = await f.alerts.raise(button());
+    expect(again).toMatchObject({ state: 'open', repeats: 11, acknowledgedBy: null });
+    expect(await f.store.alerts.get(alert.id)).toMatchObject({ state: 'open', repeats: 11 });
+    expect(events.at(-1)).toMatchObject({ type: 'repeated', alert: { state: 'open', repeats: 11 } });
   });
 });

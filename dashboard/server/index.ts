@@ -40,6 +40,7 @@ import { deviceRoutes } from './routes/devices.ts';
 import { homeRoutes } from './routes/homes.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { oversightRoutes } from './routes/oversight.ts';
+import { provisioningRoutes } from './routes/provisioning.ts';
 import { readingRoutes } from './routes/readings.ts';
 import { ruleSettingsRoutes } from './routes/rule-settings.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -171,6 +172,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...readingRoutes(ctx),
     ...citizenRoutes(ctx),
     ...consentNoticeRoutes(ctx),
+    ...provisioningRoutes(ctx),
   ];
   let document: OpenApiDocument | undefined;
   routes.push(
@@ -198,6 +200,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   // anyone would let a client pick its own address, and with it a fresh login limit per request.
   app.set('trust proxy', o.trustProxy?.length ? o.trustProxy : false);
   app.use(['/api', '/healthz', '/readyz', '/metrics'], dataHeaders);
+  // A route that declares a larger body is parsed first, with its own limit; the parser below skips it.
+  for (const r of routes) if (r.bodyLimitBytes) app.use(r.path, express.json({ limit: r.bodyLimitBytes }));
   app.use(express.json({ limit: BODY_LIMIT_BYTES }));
   app.use(opsRoutes(ctx, o.readiness, o.metricsToken ?? ''));
   app.use(await webRoutes());

@@ -12,6 +12,7 @@ import type {
 import type { Registry } from '../registry/index.ts';
 import { type Clock, conflict, type Logger, type Metrics, notFound } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
+import { type PendingRepeats, RepeatThrottle } from './repeat-throttle.ts';
 
 export interface AlertActor {
   id: string;
@@ -39,8 +40,12 @@ export class AlertService {
   private readonly opened;
   private readonly repeats;
   private readonly refused;
+  private readonly throttle: RepeatThrottle;
+  /** per home+rule: the last row this service wrote for its unresolved alert */
+  private readonly known = new Map<string, Alert>();
 
   constructor(private readonly o: AlertServiceOptions) {
+    this.throttle = new RepeatThrottle(o.clock, (pending) => this.writeRepeats(pending));
     this.opened = o.metrics.counter('tryghed_alerts_total', 'Alerts opened', ['rule', 'severity']);
     this.repeats = o.metrics.counter('tryghed_alerts_repeats_total', 'Repeats counted on open alerts', [
       'rule',
@@ -50,7 +55,10 @@ export class AlertService {
 
   /** Opens an alert, or counts a repeat on the home's open one for the rule. Null without consent. */
   raise(candidate: AlertCandidate): Promise<Alert | null> {
-    return this.serial(`${candidate.homeId}\u0000${candidate.rule}`, async () => {
+    const key = `${candidate.homeId}\u0000${candidate.rule}`;
+    const held = this.heldRepeat(key, candidate);
+    if (held) return Promise.resolve(held);
+    return this.serial(key, async () => {
       // Checked here too, not only in the rules: no alert is ever raised outside consent.
       if (
         candidate.audience === 'care' &&
@@ -74,7 +82,7 @@ export class AlertService {
           return null;
         }
         const closed: Alert = {
-          ...active,
+          ...this.throttle.fold(active),
           state: 'resolved',
           acknowledgedAt: active.acknowledgedAt ?? candidate.at,
           resolvedAt: candidate.at,
@@ -82,22 +90,32 @@ export class AlertService {
           note: joinNotes(active.note, 'Closed by the platform: a real alert of the same kind was raised.'),
         };
         this.emit(await this.o.store.alerts.update(closed, 'resolved'));
+        this.throttle.forget(active.id);
+        this.known.delete(key);
         active = null;
       }
       if (active) {
         // Pressed again after someone took it on: a critical alert needs a human again, so it is
         // open once more and escalates anew (the earlier acknowledgement stays in its events).
+        // That is never held back; a plain repeat is counted, and written at most once a second.
         const reopen = active.state === 'acknowledged' && candidate.severity === 'critical';
+        this.repeats.inc({ rule: candidate.rule });
+        if (!reopen && !this.throttle.mayWrite(active.id)) {
+          this.throttle.hold(active.id, `${candidate.homeId}\u0000${candidate.rule}`, candidate.at);
+          return this.throttle.fold(active);
+        }
+        const held = this.throttle.take(active.id);
         const alert: Alert = {
           ...active,
-          repeats: active.repeats + 1,
-          lastSeenAt: candidate.at,
+          repeats: active.repeats + (held?.count ?? 0) + 1,
+          lastSeenAt: Math.max(candidate.at, held?.lastSeenAt ?? candidate.at),
           ...(reopen
             ? { state: 'open' as const, acknowledgedBy: null, acknowledgedAt: null, escalationLevel: 0 }
             : {}),
         };
-        this.repeats.inc({ rule: candidate.rule });
         this.emit(await this.o.store.alerts.update(alert, 'repeated'));
+        this.throttle.written(alert.id);
+        this.known.set(key, alert);
         return alert;
       }
       const alert: Alert = {
@@ -126,6 +144,8 @@ export class AlertService {
         escalationLevel: 0,
       };
       const event = await this.o.store.alerts.open(alert);
+      this.throttle.written(alert.id);
+      this.known.set(key, alert);
       this.opened.inc({ rule: alert.rule, severity: alert.severity });
       this.o.logger.info(
         { alertId: alert.id, homeId: alert.homeId, rule: alert.rule, severity: alert.severity },
@@ -197,12 +217,19 @@ export class AlertService {
     });
   }
 
-  get(alertId: string): Promise<Alert | null> {
-    return this.o.store.alerts.get(alertId);
+  /** The alert as it is now: repeats counted but not yet written are included. */
+  async get(alertId: string): Promise<Alert | null> {
+    const alert = await this.o.store.alerts.get(alertId);
+    return alert && this.throttle.fold(alert);
   }
 
-  list(filter?: { homeIds?: string[]; states?: AlertState[]; limit?: number }): Promise<Alert[]> {
-    return this.o.store.alerts.list(filter);
+  async list(filter?: { homeIds?: string[]; states?: AlertState[]; limit?: number }): Promise<Alert[]> {
+    return (await this.o.store.alerts.list(filter)).map((a) => this.throttle.fold(a));
+  }
+
+  /** Writes the repeats counted but not yet written (at stop, so a restart loses none). */
+  stop(): Promise<void> {
+    return this.throttle.flushAll();
   }
 
   eventsSince(seq: number, filter?: { homeIds?: string[]; limit?: number }): Promise<AlertEvent[]> {
@@ -234,16 +261,69 @@ export class AlertService {
     if (!current) throw notFound('alert');
     // the same chain as raise() for this home and rule, so a repeat and an acknowledgement never interleave
     return this.serial(`${current.homeId}\u0000${current.rule}`, async () => {
-      const alert = await this.o.store.alerts.get(alertId);
-      if (!alert) throw notFound('alert');
+      const stored = await this.o.store.alerts.get(alertId);
+      if (!stored) throw notFound('alert');
+      // repeats counted since the last row go into this one
+      const alert = this.throttle.fold(stored);
       const result = next(alert);
       if (!result) return null;
       const [changed, type] = result;
       const event = await this.o.store.alerts.update(changed, type);
+      this.throttle.take(alertId);
+      const key = `${changed.homeId}\u0000${changed.rule}`;
+      if (changed.state === 'resolved') {
+        this.throttle.forget(alertId);
+        if (this.known.get(key)?.id === alertId) this.known.delete(key);
+      } else {
+        this.throttle.written(alertId);
+        this.known.set(key, changed);
+      }
       this.o.logger.info({ alertId, homeId: alert.homeId, rule: alert.rule, type }, `alert ${type}`);
       this.emit(event);
       return changed;
     });
+  }
+
+  /**
+   * A plain repeat of an alert this service wrote less than a second ago is only counted: no
+   * database read, no chain, so a button held down costs about what a normal reading does. Anything
+   * else (a reopen, a refusal to count, a change under way for this alert) takes the full path.
+   */
+  private heldRepeat(key: string, candidate: AlertCandidate): Alert | null {
+    if (this.chains.has(key)) return null;
+    const known = this.known.get(key);
+    if (!known || this.throttle.mayWrite(known.id)) return null;
+    if (known.state === 'acknowledged' && candidate.severity === 'critical') return null;
+    if (
+      candidate.audience === 'care' &&
+      !this.o.consent.allows(candidate.homeId, candidate.category, 'alerts')
+    )
+      return null;
+    const home = this.o.registry.home(candidate.homeId);
+    if (!home || known.test !== (candidate.test === true || home.test === true)) return null;
+    this.repeats.inc({ rule: candidate.rule });
+    this.throttle.hold(known.id, key, candidate.at);
+    return this.throttle.fold(known);
+  }
+
+  /** Writes and broadcasts the repeats held for an alert, in its home and rule's chain. */
+  private writeRepeats(pending: PendingRepeats): Promise<void> {
+    return this.serial(pending.key, async () => {
+      const held = this.throttle.take(pending.alertId);
+      if (!held) return;
+      const stored = await this.o.store.alerts.get(held.alertId);
+      if (!stored || stored.state === 'resolved') return;
+      const alert: Alert = {
+        ...stored,
+        repeats: stored.repeats + held.count,
+        lastSeenAt: Math.max(stored.lastSeenAt, held.lastSeenAt),
+      };
+      this.emit(await this.o.store.alerts.update(alert, 'repeated'));
+      this.throttle.written(alert.id);
+      this.known.set(pending.key, alert);
+    }).catch((err: unknown) =>
+      this.o.logger.error({ err, alertId: pending.alertId }, 'writing repeats failed'),
+    );
   }
 
   private emit(event: AlertEvent): void {

@@ -1,4 +1,6 @@
+export { RESEND_SLOT_BYTES, ResendFilter, type ResendFilterOptions } from './dedup.ts';
 export {
+  DEFAULT_RESEND_WINDOW_MS,
   Ingest,
   type IngestOptions,
   type IngestResult,

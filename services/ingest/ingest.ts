@@ -17,6 +17,12 @@ export type RejectReason =
   | 'no_consent'
   | 'duplicate';
 
+/**
+ * How long a device may be silent before the resend filter forgets it: a resend comes when the
+ * link is back, so this is the longest outage after which a resend is still recognised.
+ */
+export const DEFAULT_RESEND_WINDOW_MS = 24 * 60 * 60 * 1000;
+
 export interface IngestResult {
   accepted: number;
   rejected: RejectReason[];
@@ -38,6 +44,8 @@ export interface IngestOptions {
   flushIntervalMs?: number;
   /** bound on readings held while the store is down; default 200,000 */
   maxBufferedPoints?: number;
+  /** a device silent for longer than this (ms) is forgotten by the resend filter; default 24 h */
+  resendWindowMs?: number;
   clock?: Clock;
   logger: Logger;
   metrics: Metrics;
@@ -51,7 +59,7 @@ export interface IngestOptions {
  */
 export class Ingest {
   private readonly writer: BatchWriter;
-  private readonly resends = new ResendFilter();
+  private readonly resends: ResendFilter;
   private readonly listeners: Array<(reading: Reading) => void> = [];
   private readonly heardListeners: Array<(deviceId: string, at: number) => void> = [];
   private readonly clock: Clock;
@@ -61,6 +69,11 @@ export class Ingest {
 
   constructor(private readonly o: IngestOptions) {
     this.clock = o.clock ?? systemClock;
+    const clock = this.clock;
+    this.resends = new ResendFilter({
+      windowMs: o.resendWindowMs ?? DEFAULT_RESEND_WINDOW_MS,
+      now: () => clock.now(),
+    });
     this.writer = new BatchWriter({
       readings: o.readings,
       batchSize: o.batchSize ?? 5000,
@@ -124,6 +137,11 @@ export class Ingest {
     return this.writer.health();
   }
 
+  /** What the resend filter holds (devices heard within its window, bytes of its slots). */
+  resendFilterStats() {
+    return this.resends.stats();
+  }
+
   private judge(topic: string, payload: Buffer, result: IngestResult, test: boolean): void {
     const parsedTopic = parseDeviceTopic(topic);
     if (parsedTopic?.type !== 'readings') {
@@ -170,7 +188,8 @@ export class Ingest {
       }
       // A test reading is made by the platform, never resent: it skips the resend filter, so it
       // neither collides with nor pushes out the device's own sequence numbers.
-      if (!test && this.resends.seen(deviceId, reading.seq, reading.ts)) {
+      // keyed by the registry's own id string, so the filter holds no copy of it
+      if (!test && this.resends.seen(device.id, reading.seq, reading.ts)) {
         this.reject(result, 'duplicate', '', null);
         continue;
       }

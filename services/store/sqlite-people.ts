@@ -99,6 +99,29 @@ export function sqliteDevices(db: Db): DeviceRepository {
       );
       return { ...device, reportIntervalS: device.reportIntervalS ?? 300, createdAt };
     },
+    async createMany(devices) {
+      const insert = db.prepare(
+        'INSERT INTO devices (id, home_id, role, kinds, secret_hash, test, report_interval_s, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      const now = Date.now();
+      return db.transaction(() =>
+        devices.map((device) => {
+          const createdAt = device.createdAt ?? now;
+          const reportIntervalS = device.reportIntervalS ?? 300;
+          insert.run(
+            device.id,
+            device.homeId,
+            device.role,
+            JSON.stringify(device.kinds),
+            device.secretHash,
+            device.test ? 1 : 0,
+            reportIntervalS,
+            createdAt,
+          );
+          return { ...device, reportIntervalS, createdAt };
+        }),
+      )();
+    },
     async get(id) {
       const r = get.get(id) as Row | undefined;
       return r ? toDevice(r) : null;

@@ -101,6 +101,12 @@ export interface DeviceRepository {
   create(
     device: Omit<Device, 'createdAt' | 'reportIntervalS'> & { createdAt?: number; reportIntervalS?: number },
   ): Promise<Device>;
+  /** Creates all or none, in one transaction. */
+  createMany(
+    devices: ReadonlyArray<
+      Omit<Device, 'createdAt' | 'reportIntervalS'> & { createdAt?: number; reportIntervalS?: number }
+    >,
+  ): Promise<Device[]>;
   get(id: DeviceId): Promise<Device | null>;
   listByHome(homeId: HomeId): Promise<Device[]>;
   listAll(): Promise<Device[]>;

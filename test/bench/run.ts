@@ -1,131 +1,84 @@
 /**
- * `npm run bench`: throughput of the hot path, each measured side by side with its baseline in
- * the same process, alternating runs, because these machines are noisy. Prints a table; the
- * ratio column is what to watch.
+ * `npm run bench`: the whole platform beside its peers, in one run, on this machine.
  *
- *   ingest.handleMessage   vs  JSON.parse + zod (the floor: what any validating ingest must pay)
- *   ingest + rules         vs  ingest alone
+ * Every case runs as interleaved pairs (Tryghed, then its peer; at least 3 pairs), because these
+ * machines are shared and noisy; the table shows the median and min–max of each side and the
+ * ratio of the medians. The load average is printed before each pair. Sizes come from BENCH_*
+ * variables (see `cases.ts`); BENCH_ONLY=micro,throughput,alarms,stuck,storm picks sections.
+ *
+ * The platform is `startPlatform` on a real influxd (started here, as the tests' harness does) and
+ * SQLite in a temp folder; the peer is bare aedes in this same process, without auth or storage,
+ * with a ws relay for the staff sockets. Devices are real mqtt.js clients in a child process
+ * (`fleet.ts`), so each process stays within the open-file limit with 10,000 sockets.
  */
-import { ConsentRegistry } from '../../services/consent/index.ts';
-import { CONSENT_CATEGORIES, topics, WirePayload } from '../../services/domain/index.ts';
-import { Ingest } from '../../services/ingest/index.ts';
-import { Registry } from '../../services/registry/index.ts';
-import { RuleEngine } from '../../services/rules/index.ts';
-import { ManualClock, Metrics, silentLogger } from '../../services/runtime/index.ts';
-import { openStore } from '../../services/store/index.ts';
-import type { ReadingStore } from '../../services/timeseries/index.ts';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startInfluxd } from '../../platform/index.ts';
+import { alarms, type Bench, provisioning, SIZES, storm, stuckButton, throughput } from './cases.ts';
+import { Fleet } from './fleet-client.ts';
+import { micro } from './micro.ts';
+import { BareSide, PlatformSide } from './sides.ts';
+import { envInt, load, median, type Row, table } from './stats.ts';
 
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 200_000);
-const DEVICES = 2000;
-const ROUNDS = 5;
+const pairs = Math.max(3, envInt('BENCH_PAIRS', 3));
+const only = (process.env.BENCH_ONLY ?? 'micro,throughput,alarms,stuck,storm').split(',');
+const want = (s: string) => only.includes(s);
 
-async function main() {
-  const store = await openStore({ sqlitePath: ':memory:' });
-  await store.teams.create({ id: 't', name: 'T' });
-  const registry = await Registry.load(store);
-  const logger = silentLogger();
-  const consent = await ConsentRegistry.load(store, logger);
-  for (let h = 0; h < DEVICES / 2; h++) {
-    await registry.createHome({ id: `h${h}`, label: `h${h}`, teamId: 't' });
-    for (const c of CONSENT_CATEGORIES) {
-      for (const p of ['alerts', 'history'] as const) {
-        await consent.change(
-          `h${h}`,
-          { category: c, purpose: p, action: 'grant', channel: 'system', textVersion: 'b' },
-          { id: 'b', role: 'system' },
-        );
-      }
-    }
-  }
-  // Secrets are hashed at device strength; provisioning 2000 takes a few seconds, once.
-  for (let d = 0; d < DEVICES; d++) {
-    await registry.provisionDevice({
-      id: `d${d}`,
-      homeId: `h${d % (DEVICES / 2)}`,
-      kinds: ['motion', 'temperature'],
-    });
-  }
-  const messages: Array<[string, Buffer]> = [];
-  for (let i = 0; i < MESSAGES; i++) {
-    const d = i % DEVICES;
-    const kind = i % 3 === 0 ? 'temperature' : 'motion';
-    const payload = {
-      kind,
-      value: kind === 'motion' ? 1 : 21.5,
-      ts: 1_700_000_000_000 + i,
-      seq: Math.floor(i / DEVICES),
-    };
-    messages.push([topics.readings(`h${d % (DEVICES / 2)}`, `d${d}`), Buffer.from(JSON.stringify(payload))]);
-  }
-  // A store that keeps nothing: this measures our CPU path; InfluxDB's own rate is measured apart.
-  const discard: ReadingStore = {
-    api: 'v1',
-    ensureReady: async () => {},
-    write: async () => {},
-    query: async () => [],
-    eraseHome: async () => {},
-    ping: async () => true,
-    close: async () => {},
-  };
-  const clock = new ManualClock(1_700_000_000_000);
-  const makeIngest = (withRules: boolean) => {
-    const metrics = new Metrics();
-    const ingest = new Ingest({
-      registry,
-      consent,
-      readings: discard,
-      logger,
-      metrics,
-      clock,
-      maxBufferedPoints: 10_000_000,
-      flushIntervalMs: 60_000,
-    });
-    if (withRules) {
-      const rules = new RuleEngine({ registry, consent, clock, logger, metrics, onCandidate: () => {} });
-      ingest.onReading((r) => rules.onReading(r));
-    }
-    return ingest;
-  };
-
-  const cases: Record<string, () => void> = {
-    'baseline: JSON.parse + zod': () => {
-      for (const [, payload] of messages) WirePayload.safeParse(JSON.parse(payload.toString('utf8')));
-    },
-    'ingest.handleMessage': () => {
-      const ingest = makeIngest(false);
-      for (const [topic, payload] of messages) ingest.handleMessage(topic, payload);
-    },
-    'ingest + rules': () => {
-      const ingest = makeIngest(true);
-      for (const [topic, payload] of messages) ingest.handleMessage(topic, payload);
-    },
-  };
-  const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, run] of Object.entries(cases)) {
-      const t0 = process.hrtime.bigint();
-      run();
-      times[name]!.push(Number(process.hrtime.bigint() - t0) / 1e9);
-    }
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const base = MESSAGES / median(times['baseline: JSON.parse + zod']!);
-  const rows = Object.keys(cases).map((name) => {
-    const rate = MESSAGES / median(times[name]!);
-    return {
-      case: name,
-      'msg/s (median)': Math.round(rate).toLocaleString('en'),
-      'vs baseline': `${((rate / base) * 100).toFixed(0)}%`,
-    };
+async function platformSections(rows: Row[]): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tryghed-bench-'));
+  mkdirSync(join(dir, 'influx'));
+  const influxd = await startInfluxd({ dir: join(dir, 'influx') });
+  const a = await PlatformSide.start({
+    dataDir: join(dir, 'data'),
+    influxUrl: influxd.url,
+    mqttPort: await freePort(),
   });
+  const b = await BareSide.start(await freePort());
+  const fleet = await Fleet.start();
+  const bench: Bench = { a, b, fleet, influxUrl: influxd.url, rows, pairs };
+  try {
+    const devices = await provisioning(bench);
+    const max = want('throughput') ? await throughput(bench, devices) : envInt('BENCH_MAX_RATE', 10_000);
+    if (want('alarms')) await alarms(bench, devices, max);
+    if (want('stuck')) await stuckButton(bench, devices);
+    if (want('storm')) await storm(bench, devices);
+  } finally {
+    await fleet.stop().catch(() => undefined);
+    await a.close().catch(() => undefined);
+    await b.close().catch(() => undefined);
+    await influxd.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
   console.log(
-    `\n${MESSAGES.toLocaleString('en')} single-reading messages, ${DEVICES} devices, median of ${ROUNDS} alternating rounds\n`,
+    `Tryghed bench: node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${pairs} pairs, load average ${load()}`,
   );
-  console.table(rows);
-  console.log(
-    'Target: 25,000 readings/s for 140,000 homes on 2 cores; the broker forwards ~52k QoS 1 msg/s here.',
-  );
-  await store.close();
+  console.log(`sizes: ${JSON.stringify(SIZES)}`);
+  if (!(globalThis as { gc?: unknown }).gc) console.log('(run with --expose-gc for steadier memory figures)');
+  const rows: Row[] = [];
+  if (want('micro')) {
+    console.log('micro');
+    await micro(rows, pairs);
+  }
+  if (only.some((s) => s !== 'micro')) await platformSections(rows);
+  const out = table(rows);
+  console.log(`\n${out}\n`);
+  const stuck = rows.find((r) => r.what.startsWith('CPU per reading'));
+  if (stuck)
+    console.log(
+      `stuck button costs ${(median(stuck.platform) / median(stuck.peer)).toFixed(2)}× a normal reading (target ≤ 2×)`,
+    );
+  const rss = rows.find((r) => r.what.startsWith('RSS per 1,000'));
+  if (rss)
+    console.log(
+      `RSS per connection is ${(median(rss.platform) / median(rss.peer)).toFixed(2)}× bare aedes (target ≤ 1.2×)`,
+    );
+  console.log(`took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, `${out}\n`);
 }
 
 await main();

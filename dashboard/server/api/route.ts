@@ -61,6 +61,8 @@ export interface ApiRoute<
   params?: P;
   query?: Q;
   body?: B;
+  /** a larger JSON body than the default 64 KiB, for this route only (bulk provisioning) */
+  bodyLimitBytes?: number;
   response: {
     status: 200 | 201 | 204 | 302 | 303;
     description: string;

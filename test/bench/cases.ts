@@ -1,0 +1,517 @@
+/** The platform-level cases of `npm run bench`, each run as interleaved pairs (Tryghed, then its peer). */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Fleet, FleetDevice, LoadResult } from './fleet-client.ts';
+import type { BareSide, PlatformSide, StaffSockets } from './sides.ts';
+import { envInt, interleaved, median, profiled, quantile, type Row, sleep } from './stats.ts';
+
+export interface Bench {
+  a: PlatformSide;
+  b: BareSide;
+  fleet: Fleet;
+  influxUrl: string;
+  rows: Row[];
+  pairs: number;
+}
+
+export const SIZES = {
+  loadDevices: envInt('BENCH_LOAD_DEVICES', 100),
+  readings: envInt('BENCH_READINGS', 20_000),
+  inflight: envInt('BENCH_INFLIGHT', 10),
+  alarmHomes: envInt('BENCH_ALARM_HOMES', 10),
+  alarms: envInt('BENCH_ALARMS', 100),
+  staffSockets: envInt('BENCH_STAFF_SOCKETS', 1000),
+  fanoutAlarms: envInt('BENCH_FANOUT_ALARMS', 20),
+  stuckMs: envInt('BENCH_STUCK_MS', 3000),
+  stormDevices: envInt('BENCH_STORM_DEVICES', 10_000),
+  stormConcurrency: envInt('BENCH_STORM_CONCURRENCY', 200),
+  bulkDevices: envInt('BENCH_BULK_DEVICES', 2000),
+  singleDevices: envInt('BENCH_SINGLE_DEVICES', 100),
+};
+
+const gc = () => (globalThis as { gc?: () => void }).gc?.();
+const heap = () => {
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
+const row = (
+  b: Bench,
+  section: string,
+  what: string,
+  unit: string,
+  higherIsBetter: boolean,
+  peerName = '',
+): Row => {
+  const r: Row = { section, what, unit, higherIsBetter, platform: [], peer: [], peerName };
+  b.rows.push(r);
+  return r;
+};
+const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+/** Fleet devices of both sides and the parent's own alarm devices, provisioned on the platform. */
+export interface Devices {
+  load: { a: FleetDevice[]; b: FleetDevice[] };
+  storm: { a: FleetDevice[]; b: FleetDevice[] };
+  alarm: Array<{ id: string; homeId: string; secret: string }>;
+  stuck: { alarm: FleetDevice; motion: FleetDevice };
+}
+
+/** Provisioning: many devices in one request beside one request per device; then the fleet's own. */
+export async function provisioning(b: Bench): Promise<Devices> {
+  const { a } = b;
+  const provHomes = ids('prov-h', 100);
+  await a.homes(provHomes, []);
+  const bulk = row(
+    b,
+    'provisioning',
+    `bulk API, ${SIZES.bulkDevices.toLocaleString('en')} devices a request`,
+    'devices/s',
+    true,
+    'one device a request',
+  );
+  await interleaved(
+    'provisioning',
+    b.pairs,
+    async (i) => {
+      const devices = ids(`prov-b${i}-`, SIZES.bulkDevices).map((id, j) => ({
+        id,
+        homeId: provHomes[j % 100]!,
+        kinds: ['motion'],
+      }));
+      const t0 = performance.now();
+      await a.provision(devices);
+      bulk.platform.push(SIZES.bulkDevices / ((performance.now() - t0) / 1000));
+    },
+    async (i) => {
+      const t0 = performance.now();
+      for (const [j, id] of ids(`prov-s${i}-`, SIZES.singleDevices).entries())
+        await a.admin.ok('POST', `/api/homes/${provHomes[j % 100]}/devices`, { id, kinds: ['motion'] });
+      bulk.peer.push(SIZES.singleDevices / ((performance.now() - t0) / 1000));
+    },
+  );
+
+  // the fleet: storm devices in one bulk request (timed), load, alarm and stuck-button devices
+  const stormHomes = ids('storm-h', Math.ceil(SIZES.stormDevices / 10));
+  await a.homes(stormHomes, []);
+  const heapBefore = heap();
+  const t0 = performance.now();
+  const storm = await a.provision(
+    ids('storm-d', SIZES.stormDevices).map((id, j) => ({
+      id,
+      homeId: stormHomes[Math.floor(j / 10)]!,
+      kinds: ['heartbeat'],
+    })),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  row(
+    b,
+    'provisioning',
+    `${SIZES.stormDevices.toLocaleString('en')} devices in one bulk request`,
+    's',
+    false,
+  ).platform.push(seconds);
+  row(b, 'memory', 'heap per provisioned device (registry, rules)', 'bytes', false).platform.push(
+    (heap() - heapBefore) / SIZES.stormDevices,
+  );
+
+  const loadHomes = ids('load-h', Math.ceil(SIZES.loadDevices / 2));
+  await a.homes(loadHomes, [
+    ['activity', 'history'],
+    ['activity', 'alerts'],
+  ]);
+  const load = await a.provision(
+    ids('load-d', SIZES.loadDevices).map((id, j) => ({ id, homeId: loadHomes[j >> 1]!, kinds: ['motion'] })),
+  );
+  const alarmHomes = ids('alarm-h', SIZES.alarmHomes);
+  await a.homes(alarmHomes, [['emergency', 'alerts']]);
+  const alarm = await a.provision(
+    alarmHomes.map((homeId) => ({ id: `${homeId}-button`, homeId, kinds: ['alarm_button'] })),
+  );
+  await a.homes(
+    ['stuck-h'],
+    [
+      ['emergency', 'alerts'],
+      ['activity', 'history'],
+      ['activity', 'alerts'],
+    ],
+  );
+  const [stuckAlarm, stuckMotion] = await a.provision([
+    { id: 'stuck-button', homeId: 'stuck-h', kinds: ['alarm_button'] },
+    { id: 'stuck-motion', homeId: 'stuck-h', kinds: ['motion'] },
+  ]);
+  await a.addStaff(10); // staff sessions for the ws sockets, 100 sockets a session at most
+  const bare = (d: FleetDevice): FleetDevice => ({ id: d.id, homeId: d.homeId });
+  return {
+    load: { a: load, b: load.map(bare) },
+    storm: { a: storm, b: storm.map(bare) },
+    alarm,
+    stuck: { alarm: stuckAlarm!, motion: stuckMotion! },
+  };
+}
+
+async function written(a: PlatformSide): Promise<number> {
+  return (await a.platform.metrics.value('tryghed_ingest_written_total')) ?? 0;
+}
+
+/** End to end: QoS 1 readings from many devices until stored in InfluxDB, beside bare aedes relaying them. */
+export async function throughput(b: Bench, d: Devices): Promise<number> {
+  const r = row(
+    b,
+    'throughput',
+    `QoS 1 readings, ${SIZES.loadDevices} devices, ${SIZES.readings.toLocaleString('en')} a round, stored in InfluxDB`,
+    'readings/s',
+    true,
+    'bare aedes relaying them',
+  );
+  const sub = await b.b.subscriber();
+  const send = (url: string, devices: FleetDevice[], auth: boolean) =>
+    b.fleet.send<LoadResult>({
+      cmd: 'load',
+      url,
+      devices,
+      auth,
+      total: SIZES.readings,
+      rate: 0,
+      inflight: SIZES.inflight,
+      kind: 'motion',
+      value: 1,
+      maxMs: 120_000,
+    });
+  let sent = 0;
+  await interleaved(
+    'throughput',
+    b.pairs,
+    (i) =>
+      (i === 0 ? profiled : (task: () => Promise<void>) => task())(async () => {
+        const before = await written(b.a);
+        const res = await send(b.a.mqttUrl, d.load.a, true);
+        sent += res.acked;
+        await b.a.platform.ingest.flush();
+        while ((await written(b.a)) < before + res.acked) await sleep(5);
+        r.platform.push(res.acked / ((Date.now() - res.startedAt) / 1000));
+      }),
+    async () => {
+      const before = sub.received();
+      const res = await send(b.b.mqttUrl, d.load.b, false);
+      while (sub.received() < before + res.acked) await sleep(5);
+      r.peer.push(res.acked / ((Date.now() - res.startedAt) / 1000));
+    },
+  );
+  await sub.close();
+  const q = encodeURIComponent(`SELECT count("value") FROM "reading" WHERE "device" =~ /^load-d/`);
+  const answer = (await (await fetch(`${b.influxUrl}/query?db=bench&q=${q}`)).json()) as {
+    results: Array<{ series?: Array<{ values: Array<[string, number]> }> }>;
+  };
+  const stored = answer.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
+  console.log(
+    `  throughput: ${stored.toLocaleString('en')} readings in InfluxDB of ${sent.toLocaleString('en')} acknowledged`,
+  );
+  return median(r.platform);
+}
+
+class AlarmButtons {
+  private readonly seq = new Map<string, number>();
+  private constructor(private readonly clients: Map<string, MqttClient>) {}
+  static async connect(url: string, devices: Array<{ id: string; homeId: string; secret?: string }>) {
+    const clients = new Map<string, MqttClient>();
+    for (const d of devices) {
+      clients.set(
+        d.homeId,
+        await mqtt.connectAsync(url, {
+          clientId: d.id,
+          reconnectPeriod: 0,
+          ...(d.secret ? { username: d.id, password: d.secret } : {}),
+        }),
+      );
+    }
+    return new AlarmButtons(clients);
+  }
+  press(homeId: string, deviceId: string): void {
+    const seq = (this.seq.get(deviceId) ?? 0) + 1;
+    this.seq.set(deviceId, seq);
+    this.clients
+      .get(homeId)!
+      .publish(
+        `tryghed/v1/homes/${homeId}/devices/${deviceId}/readings`,
+        JSON.stringify({ kind: 'alarm_button', value: 1, ts: Date.now(), seq }),
+        { qos: 1 },
+      );
+  }
+  close() {
+    return Promise.all([...this.clients.values()].map((c) => c.endAsync(true)));
+  }
+}
+
+/** presses each alarm in turn; returns the latency to the sockets, ms */
+async function presses(
+  n: number,
+  buttons: AlarmButtons,
+  devices: Array<{ id: string; homeId: string }>,
+  sockets: StaffSockets,
+  after: (homeId: string) => Promise<void>,
+): Promise<number[]> {
+  const out: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const d = devices[k % devices.length]!;
+    const reached = sockets.allReached(d.homeId);
+    const t0 = performance.now();
+    buttons.press(d.homeId, d.id);
+    out.push((await reached) - t0);
+    await after(d.homeId);
+  }
+  return out;
+}
+
+async function resolveOpen(a: PlatformSide, homeId: string): Promise<void> {
+  for (const alert of await a.platform.alerts.list({ homeIds: [homeId], states: ['open', 'acknowledged'] }))
+    await a.platform.alerts.resolve(
+      alert.id,
+      { id: 'bench', role: 'staff' },
+      { outcome: 'false_alarm', note: '' },
+    );
+}
+
+/** Alarm → staff socket under half the platform's measured maximum load; then fan-out to many sockets. */
+export async function alarms(b: Bench, d: Devices, maxRate: number): Promise<void> {
+  const rate = Math.round(maxRate / 2);
+  const peer = 'bare aedes + ws relay';
+  const p = ['p50', 'p95', 'p99'].map((q) =>
+    row(
+      b,
+      'alarm latency',
+      `alarm → staff socket, ${q}, background ${rate.toLocaleString('en')} readings/s`,
+      'ms',
+      false,
+      peer,
+    ),
+  );
+  const aButtons = await AlarmButtons.connect(b.a.mqttUrl, d.alarm);
+  const bButtons = await AlarmButtons.connect(
+    b.b.mqttUrl,
+    d.alarm.map(({ id, homeId }) => ({ id, homeId })),
+  );
+  const under = async (
+    url: string,
+    devices: FleetDevice[],
+    auth: boolean,
+    measure: () => Promise<number[]>,
+  ) => {
+    const background = b.fleet.send<LoadResult>({
+      cmd: 'load',
+      url,
+      devices,
+      auth,
+      total: 0,
+      rate,
+      inflight: 1000,
+      kind: 'motion',
+      value: 1,
+      maxMs: 600_000,
+    });
+    await sleep(500);
+    const lat = await measure();
+    await b.fleet.send({ cmd: 'stopLoad' });
+    const res = await background;
+    return { lat, res };
+  };
+  let aSocket = await b.a.sockets(1);
+  const bSocket = await b.b.relaySockets(1);
+  await interleaved(
+    'alarm latency',
+    b.pairs,
+    async () => {
+      const { lat } = await under(b.a.mqttUrl, d.load.a, true, () =>
+        presses(SIZES.alarms, aButtons, d.alarm, aSocket, (h) => resolveOpen(b.a, h)),
+      );
+      for (const [i, q] of [0.5, 0.95, 0.99].entries()) p[i]!.platform.push(quantile(lat, q));
+    },
+    async () => {
+      const { lat } = await under(b.b.mqttUrl, d.load.b, false, () =>
+        presses(SIZES.alarms, bButtons, d.alarm, bSocket, async () => {}),
+      );
+      for (const [i, q] of [0.5, 0.95, 0.99].entries()) p[i]!.peer.push(quantile(lat, q));
+    },
+  );
+  aSocket.close();
+  bSocket.close();
+
+  const n = SIZES.staffSockets;
+  const f = ['p50', 'p99'].map((q) =>
+    row(b, 'fan-out', `alarm → all ${n.toLocaleString('en')} staff sockets, ${q}`, 'ms', false, peer),
+  );
+  aSocket = await b.a.sockets(n);
+  const bMany = await b.b.relaySockets(n);
+  await interleaved(
+    'fan-out',
+    b.pairs,
+    async () => {
+      const lat = await presses(SIZES.fanoutAlarms, aButtons, d.alarm, aSocket, (h) => resolveOpen(b.a, h));
+      f[0]!.platform.push(quantile(lat, 0.5));
+      f[1]!.platform.push(quantile(lat, 0.99));
+    },
+    async () => {
+      const lat = await presses(SIZES.fanoutAlarms, bButtons, d.alarm, bMany, async () => {});
+      f[0]!.peer.push(quantile(lat, 0.5));
+      f[1]!.peer.push(quantile(lat, 0.99));
+    },
+  );
+  aSocket.close();
+  bMany.close();
+  await aButtons.close();
+  await bButtons.close();
+}
+
+/** One device holding the alarm button down, beside one device sending motion as fast. */
+export async function stuckButton(b: Bench, d: Devices): Promise<void> {
+  const peer = 'one device, normal readings';
+  const rate = row(b, 'stuck button', 'one device, alarm held down', 'readings/s', true, peer);
+  const cpu = row(b, 'stuck button', 'CPU per reading, whole platform process', 'µs', false, peer);
+  const rows = row(b, 'stuck button', 'alert rows written', 'per s', false, peer);
+  const ws = row(b, 'stuck button', 'alert messages to a staff socket', 'per s', false, peer);
+  const socket = await b.a.sockets(1);
+  const one = async (device: FleetDevice, kind: string) => {
+    const seq0 = await b.a.platform.alerts.lastSeq();
+    const ws0 = [...socket.events.values()].reduce((x, y) => x + y, 0);
+    const cpu0 = process.cpuUsage();
+    const res = await b.fleet.send<LoadResult>({
+      cmd: 'load',
+      url: b.a.mqttUrl,
+      devices: [device],
+      auth: true,
+      total: 0,
+      rate: 0,
+      inflight: SIZES.inflight * 5,
+      kind,
+      value: 1,
+      maxMs: SIZES.stuckMs,
+    });
+    const used = process.cpuUsage(cpu0);
+    const s = res.ms / 1000;
+    const written = (await b.a.platform.alerts.eventsSince(seq0, { limit: 1_000_000 })).length;
+    await sleep(1100); // a held repeat is written within a second: count it too
+    const ws1 = [...socket.events.values()].reduce((x, y) => x + y, 0);
+    await resolveOpen(b.a, 'stuck-h');
+    await sleep(200); // its event reaches the socket before the next case counts
+    return {
+      rate: res.acked / s,
+      cpu: (used.user + used.system) / res.acked,
+      rows: written / s,
+      ws: (ws1 - ws0) / s,
+    };
+  };
+  await interleaved(
+    'stuck button',
+    b.pairs,
+    async () => {
+      const x = await one(d.stuck.alarm, 'alarm_button');
+      rate.platform.push(x.rate);
+      cpu.platform.push(x.cpu);
+      rows.platform.push(x.rows);
+      ws.platform.push(x.ws);
+    },
+    async () => {
+      const x = await one(d.stuck.motion, 'motion');
+      rate.peer.push(x.rate);
+      cpu.peer.push(x.cpu);
+      rows.peer.push(x.rows);
+      ws.peer.push(x.ws);
+    },
+  );
+  socket.close();
+}
+
+/** Connects 0 → N, memory per connection, then the whole server restarts and all N come back. */
+export async function storm(b: Bench, d: Devices): Promise<void> {
+  const n = SIZES.stormDevices;
+  const peer = 'bare aedes, no auth';
+  const cps = row(
+    b,
+    'connections',
+    `connects/s, 0 → ${n.toLocaleString('en')} devices`,
+    'connects/s',
+    true,
+    peer,
+  );
+  // Live memory (heap and buffers after a GC), not RSS: both sides share this process, and RSS
+  // only shows what the allocator has not reused since the side before.
+  const mem = row(b, 'connections', 'memory per 1,000 connections (heap + buffers)', 'MiB', false, peer);
+  const back = row(
+    b,
+    'connections',
+    `${n.toLocaleString('en')} devices reconnecting after a restart`,
+    's',
+    false,
+    peer,
+  );
+  const side = async (
+    url: () => string,
+    devices: FleetDevice[],
+    auth: boolean,
+    restart: () => Promise<void>,
+  ) => {
+    const mem0 = heap();
+    const c = await b.fleet.send<{ ms: number; failed: number }>({
+      cmd: 'connect',
+      url: url(),
+      devices,
+      concurrency: SIZES.stormConcurrency,
+      auth,
+    });
+    const mem1 = heap();
+    if (c.failed) console.log(`  connections: ${c.failed} devices failed to connect`);
+    const reconnected = b.fleet.send<{ lastUpAt: number; missing: number }>({
+      cmd: 'awaitReconnect',
+      timeoutMs: 600_000,
+    });
+    const t0 = Date.now();
+    await restart();
+    const r = await reconnected;
+    if (r.missing) console.log(`  connections: ${r.missing} devices did not come back`);
+    await b.fleet.send({ cmd: 'disconnect' });
+    return {
+      cps: n / (c.ms / 1000),
+      mem: (((mem1 - mem0) / n) * 1000) / 2 ** 20,
+      back: (r.lastUpAt - t0) / 1000,
+    };
+  };
+  // warm-up on both sides (code paths compiled, pools and maps grown) before anything is counted
+  for (const [url, devices, auth] of [
+    [b.a.mqttUrl, d.storm.a, true],
+    [b.b.mqttUrl, d.storm.b, false],
+  ] as const) {
+    await b.fleet.send({
+      cmd: 'connect',
+      url,
+      devices: devices.slice(0, 200),
+      concurrency: SIZES.stormConcurrency,
+      auth,
+    });
+    await b.fleet.send({ cmd: 'disconnect' });
+  }
+  await interleaved(
+    'connections',
+    b.pairs,
+    async () => {
+      const x = await side(
+        () => b.a.mqttUrl,
+        d.storm.a,
+        true,
+        () => b.a.restart(),
+      );
+      cps.platform.push(x.cps);
+      mem.platform.push(x.mem);
+      back.platform.push(x.back);
+    },
+    async () => {
+      const x = await side(
+        () => b.b.mqttUrl,
+        d.storm.b,
+        false,
+        () => b.b.restart(),
+      );
+      cps.peer.push(x.cps);
+      mem.peer.push(x.mem);
+      back.peer.push(x.back);
+    },
+  );
+}

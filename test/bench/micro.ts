@@ -1,0 +1,161 @@
+/**
+ * The "micro" section of `npm run bench`: the hot path in this process, each case beside its
+ * baseline, alternating rounds, without network or storage.
+ *
+ *   ingest.handleMessage   vs  JSON.parse + zod (the floor: what any validating ingest must pay)
+ *   ingest + rules         vs  ingest alone
+ *   resend filter          bytes per device heard (heap and typed arrays, after a GC)
+ */
+import { ConsentRegistry } from '../../services/consent/index.ts';
+import { CONSENT_CATEGORIES, topics, WirePayload } from '../../services/domain/index.ts';
+import { Ingest, ResendFilter } from '../../services/ingest/index.ts';
+import { Registry } from '../../services/registry/index.ts';
+import { RuleEngine } from '../../services/rules/index.ts';
+import { ManualClock, Metrics, silentLogger } from '../../services/runtime/index.ts';
+import { openStore } from '../../services/store/index.ts';
+import type { ReadingStore } from '../../services/timeseries/index.ts';
+import { envInt, type Row } from './stats.ts';
+
+const MESSAGES = envInt('BENCH_MESSAGES', 100_000);
+const FILTER_DEVICES = envInt('BENCH_FILTER_DEVICES', 200_000);
+const DEVICES = 2000;
+export async function micro(rows: Row[], pairs: number): Promise<void> {
+  const ROUNDS = Math.max(pairs, 3);
+  // first, while the heap holds nothing else of ours
+  rows.push({
+    section: 'memory',
+    what: `resend filter, ${FILTER_DEVICES.toLocaleString('en')} devices heard`,
+    unit: 'bytes/device',
+    higherIsBetter: false,
+    platform: [resendFilterBytesPerDevice()],
+    peer: [],
+    peerName: '',
+  });
+  const store = await openStore({ sqlitePath: ':memory:' });
+  await store.teams.create({ id: 't', name: 'T' });
+  const registry = await Registry.load(store);
+  const logger = silentLogger();
+  const consent = await ConsentRegistry.load(store, logger);
+  for (let h = 0; h < DEVICES / 2; h++) {
+    await registry.createHome({ id: `h${h}`, label: `h${h}`, teamId: 't' });
+    for (const c of CONSENT_CATEGORIES) {
+      for (const p of ['alerts', 'history'] as const) {
+        await consent.change(
+          `h${h}`,
+          { category: c, purpose: p, action: 'grant', channel: 'system', textVersion: 'b' },
+          { id: 'b', role: 'system' },
+        );
+      }
+    }
+  }
+  // Secrets are hashed at device strength; provisioning 2000 takes a few seconds, once.
+  for (let d = 0; d < DEVICES; d++) {
+    await registry.provisionDevice({
+      id: `d${d}`,
+      homeId: `h${d % (DEVICES / 2)}`,
+      kinds: ['motion', 'temperature'],
+    });
+  }
+  const messages: Array<[string, Buffer]> = [];
+  for (let i = 0; i < MESSAGES; i++) {
+    const d = i % DEVICES;
+    const kind = i % 3 === 0 ? 'temperature' : 'motion';
+    const payload = {
+      kind,
+      value: kind === 'motion' ? 1 : 21.5,
+      ts: 1_700_000_000_000 + i,
+      seq: Math.floor(i / DEVICES),
+    };
+    messages.push([topics.readings(`h${d % (DEVICES / 2)}`, `d${d}`), Buffer.from(JSON.stringify(payload))]);
+  }
+  // A store that keeps nothing: this measures our CPU path; InfluxDB's own rate is measured apart.
+  const discard: ReadingStore = {
+    api: 'v1',
+    ensureReady: async () => {},
+    write: async () => {},
+    query: async () => [],
+    eraseHome: async () => {},
+    ping: async () => true,
+    close: async () => {},
+  };
+  const clock = new ManualClock(1_700_000_000_000);
+  const makeIngest = (withRules: boolean) => {
+    const metrics = new Metrics();
+    const ingest = new Ingest({
+      registry,
+      consent,
+      readings: discard,
+      logger,
+      metrics,
+      clock,
+      maxBufferedPoints: 10_000_000,
+      flushIntervalMs: 60_000,
+    });
+    if (withRules) {
+      const rules = new RuleEngine({ registry, consent, clock, logger, metrics, onCandidate: () => {} });
+      ingest.onReading((r) => rules.onReading(r));
+    }
+    return ingest;
+  };
+
+  const cases: Record<string, () => void> = {
+    'baseline: JSON.parse + zod': () => {
+      for (const [, payload] of messages) WirePayload.safeParse(JSON.parse(payload.toString('utf8')));
+    },
+    'ingest.handleMessage': () => {
+      const ingest = makeIngest(false);
+      for (const [topic, payload] of messages) ingest.handleMessage(topic, payload);
+    },
+    'ingest + rules': () => {
+      const ingest = makeIngest(true);
+      for (const [topic, payload] of messages) ingest.handleMessage(topic, payload);
+    },
+  };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of Object.entries(cases)) {
+      const t0 = process.hrtime.bigint();
+      run();
+      times[name]!.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+  }
+  const rate = (name: string) => times[name]!.map((t) => MESSAGES / t);
+  const n = `${MESSAGES.toLocaleString('en')} messages, ${DEVICES} devices`;
+  rows.push({
+    section: 'micro',
+    what: `ingest.handleMessage, ${n}`,
+    unit: 'msg/s',
+    higherIsBetter: true,
+    platform: rate('ingest.handleMessage'),
+    peer: rate('baseline: JSON.parse + zod'),
+    peerName: 'JSON.parse + zod',
+  });
+  rows.push({
+    section: 'micro',
+    what: `ingest + rules, ${n}`,
+    unit: 'msg/s',
+    higherIsBetter: true,
+    platform: rate('ingest + rules'),
+    peer: rate('ingest.handleMessage'),
+    peerName: 'ingest alone',
+  });
+  await store.close();
+}
+
+/** heap and typed-array bytes the resend filter adds per device heard (ids are the registry's) */
+function resendFilterBytesPerDevice(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const deviceIds = Array.from({ length: FILTER_DEVICES }, (_, i) => `device-${i}`);
+  const used = () => {
+    gc?.();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const before = used();
+  const filter = new ResendFilter({ windowMs: 86_400_000, now: () => 1_700_000_000_000 });
+  for (const id of deviceIds)
+    for (let seq = 1; seq <= 3; seq++) filter.seen(id, seq, 1_700_000_000_000 + seq);
+  const bytes = (used() - before) / FILTER_DEVICES;
+  if (filter.stats().devices !== FILTER_DEVICES) throw new Error('resend filter lost devices');
+  return bytes;
+}
