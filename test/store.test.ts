@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsentRegistry } from '../services/consent/index.ts';
+import { informationText } from '../services/domain/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { silentLogger, verifySecret } from '../services/runtime/index.ts';
 import { openStore, type Store } from '../services/store/index.ts';
@@ -72,7 +73,7 @@ describe('store, registry and consent registry on a real SQLite file', () => {
     expect(consent.allows('h1', 'emergency', 'alerts')).toBe(false);
     expect(consent.allows('h1', 'technical', 'history')).toBe(true);
     const actor = { id: 'u1', role: 'citizen', homeId: 'h1' };
-    const base = { channel: 'web', textVersion: 'v1' } as const;
+    const base = { channel: 'web', textVersion: informationText('emergency', 'alerts').version } as const;
     await consent.change('h1', { ...base, category: 'emergency', purpose: 'alerts', action: 'grant' }, actor);
     expect(consent.allows('h1', 'emergency', 'alerts')).toBe(true);
     expect(consent.allows('h1', 'emergency', 'history')).toBe(false);
@@ -86,7 +87,7 @@ describe('store, registry and consent registry on a real SQLite file', () => {
     expect(reloaded.allows('h1', 'emergency', 'alerts')).toBe(false);
     const history = await reloaded.history('h1');
     expect(history.map((e) => e.action)).toEqual(['grant', 'withdraw']);
-    expect(history[0]).toMatchObject({ actorId: 'u1', channel: 'web', textVersion: 'v1' });
+    expect(history[0]).toMatchObject({ actorId: 'u1', channel: 'web', textVersion: base.textVersion });
   });
 
   it('the database itself refuses to rewrite consent history', async () => {
@@ -95,7 +96,13 @@ describe('store, registry and consent registry on a real SQLite file', () => {
     const consent = await ConsentRegistry.load(store, silentLogger());
     await consent.change(
       'h1',
-      { category: 'door', purpose: 'alerts', action: 'grant', channel: 'web', textVersion: 'v1' },
+      {
+        category: 'door',
+        purpose: 'alerts',
+        action: 'grant',
+        channel: 'web',
+        textVersion: informationText('door', 'alerts').version,
+      },
       { id: 'u1', role: 'citizen', homeId: 'h1' },
     );
     // reach past the repository on purpose: even raw SQL may not edit or delete consent events

@@ -3,9 +3,10 @@ import type { Registry } from '../../services/registry/index.ts';
 import type { User } from '../../services/store/index.ts';
 
 /**
- * Who may see which homes: staff their teams' homes; a citizen their own; technicians and
- * administrators every home (technicians for devices; the audit log records why they looked).
- * a relative the citizens they hold a verified power of attorney for.
+ * Who may see which homes: staff their teams' homes; a citizen their own; a relative the citizens
+ * they hold a verified power of attorney for; technicians and administrators every home
+ * (technicians for its devices only: each route decides what of a home a technician gets, never its
+ * care readings, consent or record; the audit log records why they looked).
  */
 export function visibleHomeIds(user: User, registry: Registry): string[] {
   switch (user.role) {
@@ -66,7 +67,10 @@ export function canSeeAlert(user: User, alert: Alert, registry: Registry): boole
   if (alert.test) return user.role === 'technician' || user.role === 'admin';
   if (user.role === 'citizen' || user.role === 'relative')
     return alert.audience === 'care' && canSeeHome(user, alert.homeId, registry);
-  if (user.role === 'technician') return alert.audience === 'technical';
+  // A technician sees technical alerts and, read-only, a critical alarm raised while they had the
+  // home or device in test mode (it may be their own test; staff handle it). No other care alert.
+  if (user.role === 'technician')
+    return alert.audience === 'technical' || alert.evidence.testMode !== undefined;
   return canHandleAlert(user, alert, registry);
 }
 

@@ -45,6 +45,12 @@ export interface Evidence {
   readings: Array<{ deviceId: string; kind: SensorKind; value: number; ts: number }>;
   thresholds?: Record<string, number | string>;
   summary: string;
+  /**
+   * Raised while a technician had the home or the device in test mode (until then, epoch ms). Only
+   * critical alerts are raised as real ones then: it still reaches care staff, who judge whether it
+   * was the test or the citizen.
+   */
+  testMode?: { until: number };
 }
 
 /** What the rules service hands to the alerts service. */

@@ -206,8 +206,9 @@ export class RuleEngine {
     for (const firing of this.doorNight.due(now)) this.raise(firing);
     for (const firing of this.outOfBed.due(now)) this.raise(firing);
     const silent = this.offline.due(now, this.o.offlinePerTick ?? 5000);
-    for (const firing of mergeOfflineByHome(silent, (id) => this.o.registry.device(id)?.test === true))
-      this.raise(firing);
+    const testing = (id: string) =>
+      this.o.registry.device(id)?.test === true || this.o.registry.deviceTestUntil(id, now) !== null;
+    for (const firing of mergeOfflineByHome(silent, testing)) this.raise(firing);
   }
 
   start(tickIntervalMs: number): void {
@@ -288,10 +289,21 @@ export class RuleEngine {
       this.suppressed.inc({ rule, reason: 'no_consent' });
       return;
     }
+    // Test mode (a technician testing a citizen's home or device, for a limited time) makes what
+    // the tested devices raise a test alert, except a critical one: the citizen may really have
+    // fallen or pressed the button, so it reaches care staff, marked as raised during test mode.
+    // A condition without a device (inactivity) is never a test's doing.
+    const testModeUntil =
+      firing.deviceId !== null ? this.o.registry.deviceTestUntil(firing.deviceId, this.o.clock.now()) : null;
     const test =
       testReading ||
       this.o.registry.home(homeId)?.test === true ||
-      (firing.deviceId !== null && this.o.registry.device(firing.deviceId)?.test === true);
+      (firing.deviceId !== null && this.o.registry.device(firing.deviceId)?.test === true) ||
+      (testModeUntil !== null && firing.severity !== 'critical');
+    const evidence =
+      !test && testModeUntil !== null
+        ? { ...firing.evidence, testMode: { until: testModeUntil } }
+        : firing.evidence;
     this.candidates.inc({ rule });
     this.o.onCandidate({
       homeId,
@@ -300,7 +312,7 @@ export class RuleEngine {
       severity: firing.severity,
       audience: firing.audience,
       at: firing.at,
-      evidence: firing.evidence,
+      evidence,
       ...(test ? { test: true } : {}),
     });
   }

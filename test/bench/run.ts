@@ -7,7 +7,7 @@
  *   ingest + rules         vs  ingest alone
  */
 import { ConsentRegistry } from '../../services/consent/index.ts';
-import { CONSENT_CATEGORIES, topics, WirePayload } from '../../services/domain/index.ts';
+import { CONSENT_CATEGORIES, informationText, topics, WirePayload } from '../../services/domain/index.ts';
 import { Ingest } from '../../services/ingest/index.ts';
 import { Registry } from '../../services/registry/index.ts';
 import { RuleEngine } from '../../services/rules/index.ts';
@@ -31,7 +31,13 @@ async function main() {
       for (const p of ['alerts', 'history'] as const) {
         await consent.change(
           `h${h}`,
-          { category: c, purpose: p, action: 'grant', channel: 'system', textVersion: 'b' },
+          {
+            category: c,
+            purpose: p,
+            action: 'grant',
+            channel: 'system',
+            textVersion: informationText(c, p).version,
+          },
           { id: 'b', role: 'system' },
         );
       }

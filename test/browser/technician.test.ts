@@ -4,7 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../../platform/start.ts';
-import { topics } from '../../services/domain/index.ts';
+import { informationText, topics } from '../../services/domain/index.ts';
 import { ApiClient } from '../harness/api.ts';
 import { tempDir, uniqueDatabase } from '../harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from '../harness/platform.ts';
@@ -100,7 +100,7 @@ describe('technician page and staff home view in Chromium', () => {
         purpose,
         action: 'grant',
         channel: 'web',
-        textVersion: 'v1',
+        textVersion: informationText(category as 'emergency', purpose as 'alerts').version,
       });
     }
   });

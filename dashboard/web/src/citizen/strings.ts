@@ -34,6 +34,8 @@ const da = {
   savedWithdraw: 'Gemt: Nej til {what}.',
   savedAll: 'Gemt: Du har sagt nej til alt.',
   saveFailed: 'Det blev ikke gemt. Prøv igen.',
+  textChanged:
+    'Det blev ikke gemt: teksten er blevet ændret, siden siden blev vist. Læs den nye tekst, og vælg igen.',
   alerts: 'Alarmer',
   noAlertsYet: 'Der har ikke været nogen alarmer.',
   handledBy: 'Håndteret af',
@@ -169,6 +171,8 @@ const en: Record<CitizenKey, string> = {
   savedWithdraw: 'Saved: No to {what}.',
   savedAll: 'Saved: You said no to everything.',
   saveFailed: 'It was not saved. Try again.',
+  textChanged:
+    'It was not saved: the text has changed since the page was shown. Read the new text and choose again.',
   alerts: 'Alerts',
   noAlertsYet: 'There have been no alerts.',
   handledBy: 'Handled by',
