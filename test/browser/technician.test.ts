@@ -262,4 +262,49 @@ describe('technician page and staff home view in Chromium', () => {
       expect(errors).toEqual([]);
     }
   }, 60_000);
+  it("test mode: the technician starts it; the home's care staff see it on the board and the home view; a real fall still reaches them", async () => {
+    const tech = await newPage();
+    await logIn(tech.page, 'tekniker');
+    await tech.page.getByRole('heading', { name: 'Hjem: Fru Jensen, Ahornvej 3' }).waitFor();
+    await tech.page.getByLabel('Minutter (højst 240)').fill('30');
+    await tech.page.getByRole('button', { name: 'Start testtilstand' }).click();
+    await tech.page
+      .locator('#home-test-state')
+      .getByText(/I testtilstand til kl\. \d\d[.:]\d\d/)
+      .waitFor();
+    expect(await axeViolations(tech.page)).toEqual([]);
+
+    const staff = await newPage();
+    await logIn(staff.page, 'sosu-a');
+    const banner = staff.page.locator('#test-mode-banner');
+    await banner
+      .getByText(/Testtilstand: en tekniker tester Fru Jensen, Ahornvej 3 indtil kl\. \d\d[.:]\d\d\./)
+      .waitFor();
+    // a fall over MQTT while the home is in test mode: on the board, marked, for staff to judge
+    await devices[0]!.publishAsync(
+      topics.readings('home-a', 'sensor-1'),
+      JSON.stringify({ kind: 'fall', value: 1, ts: Date.now(), seq: 1000 }),
+      { qos: 1 },
+    );
+    const card = staff.page.locator('li.alert', { hasText: 'Under test' });
+    await card.waitFor({ timeout: 10_000 });
+    await shot(staff.page, 'board-test-mode');
+    expect(await axeViolations(staff.page)).toEqual([]);
+
+    // the home view says it too
+    const home = await newPage();
+    await logIn(home.page, 'sosu-a');
+    await home.page.goto(`${platform.dashboardUrl}/#/homes/home-a`);
+    await home.page
+      .locator('#home-test-mode')
+      .getByText(/Testtilstand: en tekniker tester/)
+      .waitFor();
+    expect(await axeViolations(home.page)).toEqual([]);
+
+    // ended by the technician: gone from the board at once
+    await tech.page.getByRole('button', { name: 'Afslut testtilstand' }).click();
+    await tech.page.locator('#home-test-state').getByText('Ikke i testtilstand.').waitFor();
+    await banner.waitFor({ state: 'hidden' });
+    expect([...tech.errors, ...staff.errors, ...home.errors]).toEqual([]);
+  }, 60_000);
 });

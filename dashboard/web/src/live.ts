@@ -1,4 +1,5 @@
 import type { Alert } from './api.ts';
+import type { TestModeNotice } from './test-mode.ts';
 
 /** `connecting` before the first hello, `reconnecting` after any drop until the next hello */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
@@ -9,6 +10,8 @@ export interface LiveHandlers {
   onConnection(state: ConnectionState): void;
   /** the platform's degraded reasons (empty when healthy), sent after hello and on every change */
   onPlatform(degraded: string[]): void;
+  /** a home's test mode started, changed or ended (sent after hello for every home in test mode) */
+  onTestMode?(notice: TestModeNotice): void;
 }
 
 /**
@@ -67,6 +70,8 @@ export class LiveFeed {
         this.handlers.onAlert(msg.event ?? '', msg.alert, msg.seq);
       } else if (msg.type === 'platform' && Array.isArray(msg.degraded)) {
         this.handlers.onPlatform(msg.degraded);
+      } else if (msg.type === 'test_mode') {
+        this.handlers.onTestMode?.(msg as unknown as TestModeNotice);
       }
     };
     let welcomed = false;

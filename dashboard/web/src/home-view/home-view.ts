@@ -1,5 +1,6 @@
 import { ApiError } from '../api.ts';
 import { formatTime } from '../i18n.ts';
+import { clockTime, testModeLine } from '../test-mode.ts';
 import { type DeviceStatus, getHome, type HomeSummary, homeDevices, homeReadings } from './api.ts';
 import { attorneySection } from './attorneys.ts';
 import { readingsChart } from './chart.ts';
@@ -37,6 +38,13 @@ export class HomeView {
   private devices: DeviceStatus[] = [];
   private readonly deviceList = el('ul', { className: 'devices' });
   private readonly charts = el('div', { className: 'charts' });
+  /** a technician testing the home or some of its devices: said to care staff, in words */
+  private readonly testMode = el('div', {
+    className: 'test-mode-banner',
+    id: 'home-test-mode',
+    role: 'status',
+    hidden: true,
+  });
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
 
@@ -100,6 +108,7 @@ export class HomeView {
       el('p', { className: 'crumb' }, el('a', { href: '#/homes' }, tx('backToHomes'))),
       heading,
       ...(home.test ? [el('p', { className: 'badge test' }, tx('testHome'))] : []),
+      this.testMode,
       el(
         'section',
         { 'aria-labelledby': 'devices-title', className: 'panel-section' },
@@ -126,7 +135,19 @@ export class HomeView {
     });
   }
 
+  private renderTestMode(): void {
+    const home = this.home!;
+    const line = testModeLine({
+      homeLabel: home.label,
+      until: home.testUntil,
+      devices: this.devices.flatMap((d) => (d.testUntil ? [{ id: d.id, until: d.testUntil }] : [])),
+    });
+    this.testMode.hidden = line === null;
+    this.testMode.textContent = line ?? '';
+  }
+
   private renderDevices(): void {
+    this.renderTestMode();
     if (this.devices.length === 0) {
       this.deviceList.replaceChildren(el('li', { className: 'empty' }, tx('noDevices')));
       return;
@@ -136,7 +157,15 @@ export class HomeView {
         el(
           'li',
           { className: 'device', 'data-device-id': d.id },
-          el('h4', {}, d.id, d.test ? el('span', { className: 'badge test' }, tx('testDevice')) : null),
+          el(
+            'h4',
+            {},
+            d.id,
+            d.test ? el('span', { className: 'badge test' }, tx('testDevice')) : null,
+            d.testUntil
+              ? el('span', { className: 'badge test' }, tx('inTestMode', { time: clockTime(d.testUntil) }))
+              : null,
+          ),
           el(
             'dl',
             {},
@@ -156,8 +185,10 @@ export class HomeView {
 
   private async refreshDevices(): Promise<void> {
     try {
-      const { devices } = await homeDevices(this.homeId);
+      // the home too: its test mode may have started, or ended by itself
+      const [{ home }, { devices }] = await Promise.all([getHome(this.homeId), homeDevices(this.homeId)]);
       if (this.stopped) return;
+      this.home = home;
       this.devices = devices;
       this.renderDevices();
     } catch {
