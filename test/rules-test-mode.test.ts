@@ -37,7 +37,7 @@ describe('rules in test mode', () => {
       expect(byRule[rule]?.evidence.testMode, rule).toEqual({ until });
     }
     expect(byRule.water_leak).toMatchObject({ test: true });
-    expect(byRule.water_leak?.evidence.testMode).toBeUndefined();
+    expect(byRule.water_leak?.evidence.testMode).toEqual({ until });
   });
 
   it('no motion for longer than the routine allows is never the test: a real alert', async () => {
@@ -67,6 +67,52 @@ describe('rules in test mode', () => {
     expect(f.got[1]?.test).toBeUndefined();
     f.send('h-dev', 'fall', 1);
     expect(f.got[2]?.evidence.testMode).toBeUndefined();
+  });
+
+  it('when test mode ends, what it made a test alert is handed on as a real one', async () => {
+    await f.registry.setDeviceTestMode('h-dev', T0 + 10 * MIN);
+    f.send('h-dev', 'water_leak', 1);
+    expect(f.got).toHaveLength(1);
+    expect(f.got[0]).toMatchObject({ test: true, evidence: { testMode: { until: T0 + 10 * MIN } } });
+    f.tickAt(T0 + 9 * MIN);
+    expect(f.got).toHaveLength(1);
+    f.tickAt(T0 + 10 * MIN);
+    expect(f.got).toHaveLength(2);
+    expect(f.got[1]).toMatchObject({
+      rule: 'water_leak',
+      handover: true,
+      at: T0 + 10 * MIN,
+      evidence: { testMode: { until: T0 + 10 * MIN } },
+    });
+    expect(f.got[1]?.test).toBeUndefined();
+    // once
+    f.tickAt(T0 + 11 * MIN);
+    expect(f.got).toHaveLength(2);
+  });
+
+  it("the alert service hands on only what is still open: a test alert the technician cleared stays the test's", async () => {
+    await f.registry.setDeviceTestMode('h-dev', T0 + 10 * MIN);
+    f.send('h-dev', 'water_leak', 1);
+    const testAlert = (await f.alerts.raise(f.got[0]!))!;
+    expect(testAlert.test).toBe(true);
+    f.tickAt(T0 + 10 * MIN);
+    const handed = (await f.alerts.raise(f.got[1]!))!;
+    expect(handed).toMatchObject({ test: false, rule: 'water_leak', state: 'open' });
+    expect((await f.alerts.get(testAlert.id))?.state).toBe('resolved');
+    await f.alerts.resolve(handed.id, { id: 's', role: 'staff' }, { outcome: 'false_alarm', note: '' });
+
+    // cleared by the technician before the end: nothing for staff
+    await f.registry.setDeviceTestMode('h-dev', T0 + 20 * MIN);
+    f.send('h-dev', 'water_leak', 1);
+    const second = (await f.alerts.raise(f.got[2]!))!;
+    await f.alerts.resolve(
+      second.id,
+      { id: 't', role: 'technician' },
+      { outcome: 'no_action_needed', note: '' },
+    );
+    f.tickAt(T0 + 20 * MIN);
+    expect(f.got[3]).toMatchObject({ handover: true });
+    expect(await f.alerts.raise(f.got[3]!)).toBeNull();
   });
 
   it("a test device is for test homes: a citizen's home does not take one", async () => {

@@ -444,20 +444,24 @@ describe('technician and home view API', () => {
         false,
       );
 
-      // it ends by itself: five minutes on, the home is no longer in test mode, and a leak is real again
+      // it ends by itself: five minutes on, the home is no longer in test mode, and the leak the
+      // technician left open goes to care staff as a real alert, marked as raised during the test
       clock.advance(5 * 60_000 + 1);
       expect(
         (await staffA.ok<{ home: { testUntil: number | null } }>('GET', '/api/homes/home-a')).home.testUntil,
       ).toBe(null);
-      await publish(clientOf('leak-a'), 'home-a', 'leak-a', 'water_leak', 1);
       const realLeak = await eventually(
         async () =>
-          (await staffA.ok<AlertsBody>('GET', '/api/alerts')).alerts.find(
-            (a) => a.homeId === 'home-a' && a.rule === 'water_leak',
-          ),
-        { what: 'staff to see the water leak after test mode' },
+          (
+            await staffA.ok<{
+              alerts: Array<AlertsBody['alerts'][number] & { evidence: { testMode?: unknown } }>;
+            }>('GET', '/api/alerts')
+          ).alerts.find((a) => a.homeId === 'home-a' && a.rule === 'water_leak'),
+        { what: 'staff to be handed the water leak when test mode ended' },
       );
       expect(realLeak.test).toBe(false);
+      expect(realLeak.evidence.testMode).toEqual({ until });
+      expect((await platform.alerts.get(leak.id))?.state).toBe('resolved');
       for (const id of [fall.id, realLeak.id])
         await staffA.ok('POST', `/api/alerts/${id}/resolve`, { outcome: 'false_alarm', note: '' });
 

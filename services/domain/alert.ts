@@ -65,6 +65,11 @@ export interface AlertCandidate {
   evidence: Evidence;
   /** raised from a test home or device, or a reading marked as test: never pages anyone */
   test?: boolean;
+  /**
+   * Test mode ended with this condition's test alert still open (nobody cleared it): it is handed
+   * to care staff as a real alert, and only if that test alert is still open.
+   */
+  handover?: boolean;
 }
 
 export interface Alert {

@@ -79,6 +79,12 @@ export class RuleEngine {
   private readonly testCo = new CoWatch();
   private readonly testBattery = new LowBatteryWatch();
   private readonly settings = new WeakMap<Home, HomeRuleSettings>();
+  /**
+   * Test alerts raised only because a device was in test mode, per home and rule, until that test
+   * mode ends: then each is handed to care staff unless the technician cleared it (a real leak that
+   * began during a test must not stay a test alert for ever). In memory: a restart forgets them.
+   */
+  private readonly underTest = new Map<string, { deviceId: string; candidate: AlertCandidate }>();
   private timer: NodeJS.Timeout | undefined;
   private tickIntervalMs = 0;
   /** performance.now() of the last timer tick: lag is about this process's timers, not the injected clock */
@@ -206,6 +212,7 @@ export class RuleEngine {
     for (const firing of this.doorNight.due(now)) this.raise(firing);
     for (const firing of this.outOfBed.due(now)) this.raise(firing);
     const silent = this.offline.due(now, this.o.offlinePerTick ?? 5000);
+    if (this.underTest.size > 0) this.handOver(now);
     const testing = (id: string) =>
       this.o.registry.device(id)?.test === true || this.o.registry.deviceTestUntil(id, now) !== null;
     for (const firing of mergeOfflineByHome(silent, testing)) this.raise(firing);
@@ -295,17 +302,15 @@ export class RuleEngine {
     // A condition without a device (inactivity) is never a test's doing.
     const testModeUntil =
       firing.deviceId !== null ? this.o.registry.deviceTestUntil(firing.deviceId, this.o.clock.now()) : null;
-    const test =
-      testReading ||
-      this.o.registry.home(homeId)?.test === true ||
-      (firing.deviceId !== null && this.o.registry.device(firing.deviceId)?.test === true) ||
-      (testModeUntil !== null && firing.severity !== 'critical');
+    const bornTest = this.bornTest(homeId, firing.deviceId);
+    const test = testReading || bornTest || (testModeUntil !== null && firing.severity !== 'critical');
+    // a test alert only because of test mode (not a test reading, not a test home or device)
+    const byTestMode = test && testModeUntil !== null && !testReading && !bornTest;
     const evidence =
-      !test && testModeUntil !== null
+      testModeUntil !== null && (!test || byTestMode)
         ? { ...firing.evidence, testMode: { until: testModeUntil } }
         : firing.evidence;
-    this.candidates.inc({ rule });
-    this.o.onCandidate({
+    const candidate: AlertCandidate = {
       homeId,
       rule,
       category: firing.category,
@@ -314,7 +319,28 @@ export class RuleEngine {
       at: firing.at,
       evidence,
       ...(test ? { test: true } : {}),
-    });
+    };
+    if (byTestMode && firing.deviceId !== null)
+      this.underTest.set(`${homeId}\u0000${rule}`, { deviceId: firing.deviceId, candidate });
+    this.candidates.inc({ rule });
+    this.o.onCandidate(candidate);
+  }
+
+  private bornTest(homeId: string, deviceId: string | null): boolean {
+    return (
+      this.o.registry.home(homeId)?.test === true ||
+      (deviceId !== null && this.o.registry.device(deviceId)?.test === true)
+    );
+  }
+
+  /** Test mode over: what it made a test alert goes to care staff, unless it was cleared meanwhile. */
+  private handOver(now: number): void {
+    for (const [key, { deviceId, candidate }] of this.underTest) {
+      if (this.o.registry.deviceTestUntil(deviceId, now) !== null) continue;
+      this.underTest.delete(key);
+      const { test: _test, ...real } = candidate;
+      this.o.onCandidate({ ...real, at: now, handover: true });
+    }
   }
 
   private settingsOf(home: Home): HomeRuleSettings {
