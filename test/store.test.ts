@@ -116,3 +116,43 @@ describe('store, registry and consent registry on a real SQLite file', () => {
     }
   });
 });
+
+describe('migration to test mode', () => {
+  const dir = tempDir();
+  afterEach(() => dir.remove());
+
+  it("turns a citizen's home or device a technician marked as test for good back into a real one; test homes stay", async () => {
+    const { MIGRATIONS } = await import('../services/store/schema.ts');
+    const at = MIGRATIONS.findIndex((m) => m.includes('test_until'));
+    expect(at).toBeGreaterThan(0);
+    const path = `${dir.path}/old.sqlite`;
+    const Database = (await import('better-sqlite3')).default;
+    const raw = new Database(path);
+    raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+    for (const sql of MIGRATIONS.slice(0, at)) raw.exec(sql);
+    raw.prepare('INSERT INTO schema_version (version) VALUES (?)').run(at);
+    raw.exec(`
+      INSERT INTO teams (id, name) VALUES ('t', 'T');
+      INSERT INTO homes (id, label, team_id, test, created_at) VALUES
+        ('marked', 'Borger', 't', 1, 0), ('sim', 'Simulator', 't', 1, 0), ('plain', 'Borger 2', 't', 0, 0);
+      INSERT INTO devices (id, home_id, role, kinds, secret_hash, test, created_at) VALUES
+        ('pendant', 'plain', 'sensor', '["alarm_button"]', 'x', 1, 0),
+        ('sim-dev', 'sim', 'sensor', '["fall"]', 'x', 1, 0);
+      INSERT INTO audit (at, actor_id, actor_role, action, home_id, purpose, detail) VALUES
+        (1, 'tech', 'technician', 'home.create', 'marked', 'provisioning', NULL),
+        (2, 'tech', 'technician', 'home.update', 'marked', 'provisioning', 'test=true'),
+        (3, 'tech', 'technician', 'home.create', 'sim', 'provisioning', NULL);
+    `);
+    raw.close();
+    const migrated = await openStore({ sqlitePath: path });
+    try {
+      expect((await migrated.homes.get('marked'))?.test).toBe(false);
+      expect((await migrated.homes.get('sim'))?.test).toBe(true);
+      expect(await migrated.homes.get('plain')).toMatchObject({ test: false, testUntil: null });
+      expect((await migrated.devices.get('pendant'))?.test).toBe(false);
+      expect((await migrated.devices.get('sim-dev'))?.test).toBe(true);
+    } finally {
+      await migrated.close();
+    }
+  });
+});
