@@ -507,6 +507,17 @@ describe('technician and home view API', () => {
 
     expect((await tech.request('PATCH', '/api/devices/env-a', {})).status).toBe(400);
     expect((await tech.request('PATCH', '/api/devices/env-a', { test: false, minutes: 5 })).status).toBe(400);
+    // nor is a home made a test home from birth by a technician: that would switch its care off
+    expect(
+      (
+        await tech.request('POST', '/api/homes', {
+          id: 'home-t',
+          label: 'Ny borger',
+          teamId: 'team-a',
+          test: true,
+        })
+      ).status,
+    ).toBe(403);
     const provisioned = await tech.request('POST', '/api/homes/home-a/devices', {
       id: 'spare-a',
       kinds: ['alarm_button'],
