@@ -67,10 +67,10 @@ export function canSeeAlert(user: User, alert: Alert, registry: Registry): boole
   if (alert.test) return user.role === 'technician' || user.role === 'admin';
   if (user.role === 'citizen' || user.role === 'relative')
     return alert.audience === 'care' && canSeeHome(user, alert.homeId, registry);
-  // A technician sees technical alerts and, read-only, a critical alarm raised while they had the
-  // home or device in test mode (it may be their own test; staff handle it). No other care alert.
-  if (user.role === 'technician')
-    return alert.audience === 'technical' || alert.evidence.testMode !== undefined;
+  // A technician sees technical alerts (and test alerts, above), never a care alert: not even a
+  // critical one raised while they had the home in test mode; their device card shows that the
+  // device was heard, and staff handle what it raised.
+  if (user.role === 'technician') return alert.audience === 'technical';
   return canHandleAlert(user, alert, registry);
 }
 

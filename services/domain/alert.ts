@@ -46,9 +46,9 @@ export interface Evidence {
   thresholds?: Record<string, number | string>;
   summary: string;
   /**
-   * Raised while a technician had the home or the device in test mode (until then, epoch ms). Only
-   * critical alerts are raised as real ones then: it still reaches care staff, who judge whether it
-   * was the test or the citizen.
+   * Raised while a technician had the home or the device in test mode (until then, epoch ms). A
+   * critical alert is real all the same and reaches care staff, who judge whether it was the test or
+   * the citizen; another is a test alert then, handed to staff when test mode ends if still open.
    */
   testMode?: { until: number };
 }
