@@ -165,8 +165,8 @@ describe('device_offline', () => {
     expect(offline().map((c) => c.evidence.thresholds?.deviceId)).toEqual(['h-dev']);
   });
 
-  it('a test device raises test candidates', async () => {
-    await f.registry.updateDevice('h-dev', { test: true });
+  it('a device in test mode raises test candidates', async () => {
+    await f.registry.setDeviceTestMode('h-dev', T0 + 60 * MIN);
     f.start();
     f.tickAt(T0 + 150 * SEC);
     expect(offline()[0]?.test).toBe(true);

@@ -238,12 +238,19 @@ export class Registry {
     return { device, secret };
   }
 
-  /** Marks a device as test (or not) or changes its reporting interval. */
+  /** Marks a device of a test home as test (or not) or changes its reporting interval. */
   async updateDevice(
     id: DeviceId,
     patch: Partial<Pick<Device, 'test' | 'reportIntervalS'>>,
   ): Promise<Device> {
-    if (!this.devices.has(id)) throw notFound(`device ${id}`);
+    const current = this.devices.get(id);
+    if (!current) throw notFound(`device ${id}`);
+    if (patch.test && !this.homes.get(current.homeId)?.test)
+      throw new TryghedError(
+        'bad_request',
+        "a device in a citizen's home is not a test device; put it in test mode for a while instead",
+        { issues: [{ in: 'body', path: 'test', message: 'only in a test home' }] },
+      );
     const device = await this.store.devices.update(id, patch);
     this.putDevice(device);
     this.deviceChanged(device);
