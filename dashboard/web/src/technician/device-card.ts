@@ -29,6 +29,8 @@ export class DeviceCard {
   private readonly status = el('dd', { 'data-field': 'status' });
   private readonly lastSeen = el('dd', { 'data-field': 'last-seen' });
   private readonly battery = el('dd', { 'data-field': 'battery' });
+  /** set once the test mode control exists; the constructor's first update comes before it */
+  private showTestMode: () => void = () => undefined;
 
   constructor(
     private device: DeviceStatus,
@@ -61,9 +63,10 @@ export class DeviceCard {
     this.update(device);
   }
 
-  /** new connectivity and battery, without touching what the technician is typing */
+  /** new connectivity, battery and test mode, without touching what the technician is typing */
   update(device: DeviceStatus): void {
     this.device = device;
+    this.showTestMode();
     this.status.replaceChildren(statusBadge(device));
     this.lastSeen.textContent = device.lastSeen ? formatTime(device.lastSeen) : tx('never');
     this.battery.textContent = batteryText(device);
@@ -98,6 +101,7 @@ export class DeviceCard {
         this.on.say(`${tx('failed')}: ${(err as Error).message}`, true);
       }
     };
+    this.showTestMode = show;
     show();
     return el('div', { className: 'actions' }, button, ' ', state);
   }
