@@ -282,8 +282,9 @@ describe('low_battery', () => {
     expect(f.got).toEqual([]);
   });
 
-  it('per-home threshold; a test home raises test candidates', async () => {
-    await f.registry.updateHome('h', { settings: { lowBattery: { percent: 35 } }, test: true });
+  it('per-home threshold; a home in test mode raises test candidates', async () => {
+    await f.registry.updateHome('h', { settings: { lowBattery: { percent: 35 } } });
+    await f.registry.setHomeTestMode('h', T0 + 60 * MIN);
     f.start();
     f.send('h-dev', 'battery', 34);
     expect(low()).toHaveLength(1);

@@ -191,9 +191,10 @@ export class Registry {
     return home;
   }
 
+  /** A home's label, team, time zone or settings. Whether it is a test home is decided at its creation. */
   async updateHome(
     id: HomeId,
-    patch: Partial<Pick<Home, 'label' | 'teamId' | 'timezone' | 'settings' | 'test'>>,
+    patch: Partial<Pick<Home, 'label' | 'teamId' | 'timezone' | 'settings'>>,
   ): Promise<Home> {
     if (!this.homes.has(id)) throw notFound(`home ${id}`);
     const home = await this.store.homes.update(id, patch);
