@@ -37,6 +37,7 @@ describe('technician and home view API', () => {
   let tech: ApiClient;
   let staffA: ApiClient;
   let staffB: ApiClient;
+  let citizenA: ApiClient;
   const devices: MqttClient[] = [];
   const password = 'password-123';
   let seq = 0;
@@ -91,7 +92,8 @@ describe('technician and home view API', () => {
         ...(homeId ? { homeId } : {}),
       });
     }
-    const citizen = await ApiClient.login(url, 'citizen-a', password);
+    citizenA = await ApiClient.login(url, 'citizen-a', password);
+    const citizen = citizenA;
     // environment: alerts and history; emergency: alerts only, no history
     for (const [category, purpose] of [
       ['environment', 'alerts'],
@@ -465,6 +467,23 @@ describe('technician and home view API', () => {
       expect((await platform.alerts.get(leak.id))?.state).toBe('resolved');
       for (const id of [fall.id, realLeak.id])
         await staffA.ok('POST', `/api/alerts/${id}/resolve`, { outcome: 'false_alarm', note: '' });
+
+      // the home's care staff may end it too (staff of another team may not even see the home)
+      await tech.ok('PATCH', '/api/homes/home-a', { test: true });
+      expect((await staffB.request('DELETE', '/api/homes/home-a/test-mode')).status).toBe(404);
+      expect((await citizenA.request('DELETE', '/api/homes/home-a/test-mode')).status).toBe(403);
+      expect((await staffA.request('DELETE', '/api/homes/home-a/test-mode')).status).toBe(204);
+      expect(
+        (await staffA.ok<{ home: { testUntil: number | null } }>('GET', '/api/homes/home-a')).home.testUntil,
+      ).toBe(null);
+      expect(
+        (await platform.store.audit.listByHome('home-a')).some(
+          (e) =>
+            e.action === 'test_mode' &&
+            e.actorId === staffA.user?.id &&
+            e.detail === 'home and devices ended',
+        ),
+      ).toBe(true);
 
       // ended by hand, it is over at once, and recorded too
       await tech.ok('PATCH', '/api/homes/home-a', { test: true });

@@ -301,7 +301,13 @@ describe('technician page and staff home view in Chromium', () => {
       .waitFor();
     expect(await axeViolations(home.page)).toEqual([]);
 
-    // ended by the technician: gone from the board at once
+    // the care worker ends it on the home view: gone from the board at once
+    await home.page.getByRole('button', { name: 'Afslut testtilstand' }).click();
+    await home.page.locator('#home-test-mode').waitFor({ state: 'hidden' });
+    await banner.waitFor({ state: 'hidden' });
+    // and the technician, starting and ending it again, sees it end on their page
+    await tech.page.getByRole('button', { name: 'Start testtilstand' }).click();
+    await banner.getByText(/Testtilstand: en tekniker tester/).waitFor();
     await tech.page.getByRole('button', { name: 'Afslut testtilstand' }).click();
     await tech.page.locator('#home-test-state').getByText('Ikke i testtilstand.').waitFor();
     await banner.waitFor({ state: 'hidden' });

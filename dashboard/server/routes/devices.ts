@@ -190,6 +190,28 @@ export function deviceRoutes(ctx: DashboardContext): AnyApiRoute[] {
         return { device: { ...visible, testUntil: deviceTestUntil(ctx, device) } };
       },
     }),
+    defineRoute({
+      method: 'delete',
+      path: '/api/homes/:homeId/test-mode',
+      summary: "End every test mode in a home now: the home's own and each device's",
+      description:
+        "Care staff of the home's team may end what a technician started, as may technicians and administrators. Recorded in the audit log; what test mode left open as test alerts is handed to care staff.",
+      tag: 'homes',
+      access: ['staff', 'technician', 'admin'],
+      params: HomeParams,
+      response: { status: 204, description: 'ended' },
+      errors: ['not_found'],
+      handle: async ({ params, actor }) => {
+        const home = ctx.registry.home(params.homeId);
+        if (!home || !canSeeHome(actor.user, home.id, ctx.registry)) throw notFound('home');
+        const mode = ctx.registry.testMode(home.id, ctx.clock.now());
+        if (!mode) return undefined;
+        await recordTestMode(actor, home.id, 'home and devices ended');
+        if (mode.until !== null) await ctx.registry.setHomeTestMode(home.id, null);
+        for (const d of mode.devices) await ctx.registry.setDeviceTestMode(d.id, null);
+        return undefined;
+      },
+    }),
     // A test reading takes a device's path (topic, schema, declared kind, consent, storage, rules),
     // marked as test: any alert it raises is a test alert that pages no one.
     defineRoute({

@@ -95,6 +95,9 @@ export const setHomeTest = (id: string, test: boolean, minutes?: number) =>
     test,
     ...(test && minutes ? { minutes } : {}),
   });
+/** ends the home's and every device's test mode now (care staff of the home, technicians) */
+export const endTestMode = (id: string) =>
+  call<undefined>('DELETE', `/api/homes/${encodeURIComponent(id)}/test-mode`);
 export const updateDevice = (
   id: string,
   patch: { test?: boolean; minutes?: number; reportIntervalS?: number },

@@ -1,7 +1,14 @@
 import { ApiError } from '../api.ts';
 import { formatTime } from '../i18n.ts';
 import { clockTime, testModeLine } from '../test-mode.ts';
-import { type DeviceStatus, getHome, type HomeSummary, homeDevices, homeReadings } from './api.ts';
+import {
+  type DeviceStatus,
+  endTestMode,
+  getHome,
+  type HomeSummary,
+  homeDevices,
+  homeReadings,
+} from './api.ts';
 import { attorneySection } from './attorneys.ts';
 import { readingsChart } from './chart.ts';
 import { el, pageHeading } from './dom.ts';
@@ -39,12 +46,18 @@ export class HomeView {
   private readonly deviceList = el('ul', { className: 'devices' });
   private readonly charts = el('div', { className: 'charts' });
   /** a technician testing the home or some of its devices: said to care staff, in words */
-  private readonly testMode = el('div', {
-    className: 'test-mode-banner',
-    id: 'home-test-mode',
-    role: 'status',
-    hidden: true,
-  });
+  private readonly testModeText = el('p', { id: 'home-test-mode', role: 'status' });
+  private readonly testModeEnd = el(
+    'button',
+    { type: 'button', className: 'secondary', onclick: () => void this.endTestMode() },
+    tx('endTestMode'),
+  );
+  private readonly testMode = el(
+    'div',
+    { className: 'test-mode-banner', hidden: true },
+    this.testModeText,
+    this.testModeEnd,
+  );
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
 
@@ -143,7 +156,18 @@ export class HomeView {
       devices: this.devices.flatMap((d) => (d.testUntil ? [{ id: d.id, until: d.testUntil }] : [])),
     });
     this.testMode.hidden = line === null;
-    this.testMode.textContent = line ?? '';
+    this.testModeText.textContent = line ?? '';
+  }
+
+  /** care staff may end what a technician started: real alerts again at once */
+  private async endTestMode(): Promise<void> {
+    try {
+      await endTestMode(this.homeId);
+      await this.refreshDevices();
+      this.testModeText.textContent = tx('testModeOff');
+    } catch {
+      this.testModeText.textContent = tx('loadFailed');
+    }
   }
 
   private renderDevices(): void {
