@@ -1,5 +1,10 @@
 import type { ConsentRegistry } from '../services/consent/index.ts';
-import type { ConsentCategory, Purpose, SensorKind } from '../services/domain/index.ts';
+import {
+  type ConsentCategory,
+  informationText,
+  type Purpose,
+  type SensorKind,
+} from '../services/domain/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import type { Store } from '../services/store/index.ts';
 
@@ -57,7 +62,13 @@ export function localProvisioner(o: {
           if (o.consent.allows(homeId, category, purpose)) continue;
           await o.consent.change(
             homeId,
-            { category, purpose, action: 'grant', channel: 'system', textVersion: 'demo' },
+            {
+              category,
+              purpose,
+              action: 'grant',
+              channel: 'system',
+              textVersion: informationText(category, purpose).version,
+            },
             { id: 'demo', role: 'system' },
           );
         }
@@ -128,7 +139,7 @@ export function restProvisioner(o: { apiUrl: string; username: string; password:
             channel: 'paper',
             basis: 'paper_form',
             reference: 'simulator',
-            textVersion: 'sim-1',
+            textVersion: informationText(category, purpose).version,
           });
         }
       }

@@ -1,7 +1,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { startInfluxd } from '../platform/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
-import { type ConsentCategory, type Purpose, type Reading, topics } from '../services/domain/index.ts';
+import {
+  type ConsentCategory,
+  informationText,
+  type Purpose,
+  type Reading,
+  topics,
+} from '../services/domain/index.ts';
 import { Ingest } from '../services/ingest/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { ManualClock, Metrics, silentLogger } from '../services/runtime/index.ts';
@@ -40,7 +46,7 @@ describe('ingest on real InfluxDB and SQLite', () => {
   const grant = (category: ConsentCategory, purpose: Purpose, action: 'grant' | 'withdraw' = 'grant') =>
     consent.change(
       'h1',
-      { category, purpose, action, channel: 'web', textVersion: 'v1' },
+      { category, purpose, action, channel: 'web', textVersion: informationText(category, purpose).version },
       { id: 'c', role: 'citizen', homeId: 'h1' },
     );
   const rejected = (reason: string) => metrics.value('tryghed_ingest_rejected_total', { reason });

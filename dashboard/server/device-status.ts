@@ -13,6 +13,8 @@ export interface DeviceStatus {
   role: Device['role'];
   kinds: Device['kinds'];
   test: boolean;
+  /** in test mode until then (epoch ms); null when not */
+  testUntil: number | null;
   reportIntervalS: number;
   /** when the broker last received from it (since the platform started), epoch ms */
   lastSeen: number | null;
@@ -42,6 +44,7 @@ export async function deviceStatuses(ctx: DashboardContext, homeId: string): Pro
         role: d.role,
         kinds: d.kinds,
         test: d.test,
+        testUntil: d.testUntil !== null && d.testUntil > now ? d.testUntil : null,
         reportIntervalS: d.reportIntervalS,
         lastSeen: lastSeen ?? null,
         status: connectivity(d, lastSeen, now),

@@ -98,6 +98,7 @@ export function createInfluxV1Store(options: {
       if (q.kinds?.length) where.push(orList('kind', q.kinds, SAFE_WORD));
       if (q.categories?.length) where.push(orList('category', q.categories, SAFE_WORD));
       if (q.deviceIds?.length) where.push(orList('device', q.deviceIds, SAFE_ID));
+      if (q.testOnly) where.push(`"test" = 'true'`);
       const limit = Math.max(1, Math.min(q.limit ?? 10_000, 100_000));
       const rows = await influx.query<{
         time: Date;

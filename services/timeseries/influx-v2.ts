@@ -89,6 +89,7 @@ export function createInfluxV2Store(options: {
       if (q.kinds?.length) filters.push(inList('kind', q.kinds));
       if (q.categories?.length) filters.push(inList('category', q.categories));
       if (q.deviceIds?.length) filters.push(inList('device', q.deviceIds));
+      if (q.testOnly) filters.push(fluxExpression('r.test == "true"'));
       const filter = filters.map((f) => `(${f})`).join(' and ');
       const query = flux`from(bucket: ${options.bucket})
         |> range(start: ${new Date(q.from)}, stop: ${new Date(q.to + 1)})

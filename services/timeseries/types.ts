@@ -23,6 +23,8 @@ export interface ReadingQuery {
   /** epoch ms, inclusive */
   to: number;
   limit?: number;
+  /** only a technician's test readings (tag `test`) */
+  testOnly?: boolean;
   /**
    * 'desc': newest first, so `limit` keeps the newest points (the latest battery level, the most
    * recent part of a chart) rather than the oldest. Default 'asc'.

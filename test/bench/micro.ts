@@ -7,7 +7,7 @@
  *   resend filter          bytes per device heard (heap and typed arrays, after a GC)
  */
 import { ConsentRegistry } from '../../services/consent/index.ts';
-import { CONSENT_CATEGORIES, topics, WirePayload } from '../../services/domain/index.ts';
+import { CONSENT_CATEGORIES, informationText, topics, WirePayload } from '../../services/domain/index.ts';
 import { Ingest, ResendFilter } from '../../services/ingest/index.ts';
 import { Registry } from '../../services/registry/index.ts';
 import { RuleEngine } from '../../services/rules/index.ts';
@@ -42,7 +42,13 @@ export async function micro(rows: Row[], pairs: number): Promise<void> {
       for (const p of ['alerts', 'history'] as const) {
         await consent.change(
           `h${h}`,
-          { category: c, purpose: p, action: 'grant', channel: 'system', textVersion: 'b' },
+          {
+            category: c,
+            purpose: p,
+            action: 'grant',
+            channel: 'system',
+            textVersion: informationText(c, p).version,
+          },
           { id: 'b', role: 'system' },
         );
       }
