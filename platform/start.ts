@@ -1,6 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type DeviceBroker, startDeviceBroker } from '../broker/index.ts';
 import { type Dashboard, startDashboard } from '../dashboard/server/index.ts';
 import { AlertService } from '../services/alerts/index.ts';
+import { ReportedAvailability } from '../services/availability/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { topics } from '../services/domain/index.ts';
 import { EscalationService } from '../services/escalation/index.ts';
@@ -136,6 +139,12 @@ export async function startPlatform(
     closers.push(() => ingest.stop());
     health.addCheck('readings_not_stored', () => ingest.health().consecutiveFailures >= WRITE_FAILURES_LIMIT);
 
+    // What homes report about their devices (a gateway relays zigbee2mqtt's availability).
+    const availability = new ReportedAvailability();
+    const statusRefused = metrics.counter(
+      'tryghed_device_status_refused_total',
+      'Device status messages that were not {"online": true|false}',
+    );
     const broker = await startDeviceBroker({
       host: config.mqttHost,
       port: config.mqttPort,
@@ -152,6 +161,10 @@ export async function startPlatform(
     closers.push(() => health.stop());
     broker.onDeviceMessage((message) => {
       if (message.type === 'readings') ingest.handleMessage(message.topic, message.payload);
+      else if (!availability.record(message.deviceId, message.payload, clock.now())) {
+        statusRefused.inc();
+        logger.warn({ deviceId: message.deviceId }, 'unreadable device status ignored');
+      }
     });
 
     // The home's consent scope, retained on its config topic, so a gateway drops what it may not send.
@@ -196,6 +209,15 @@ export async function startPlatform(
         : {}),
       ...(options.checkResponses ? { checkResponses: true } : {}),
       lastSeen: (deviceId) => broker.lastSeen(deviceId),
+      reportedStatus: (deviceId) => availability.of(deviceId),
+      pairing: {
+        urls: () => (config.mqttPublicUrls.length > 0 ? config.mqttPublicUrls : [broker.url]),
+        // the self-signed certificate the TLS listener keeps under DATA_DIR, when there is one
+        ca: () => readPem(join(config.dataDir, 'tls', 'mqtt-server.pem')),
+        announce: async (homeId) => {
+          await publishConfig(homeId);
+        },
+      },
       readings,
       ingest,
       retentionDays: config.retentionDays,
@@ -276,4 +298,10 @@ export async function startPlatform(
     await closeAll();
     throw err;
   }
+}
+
+function readPem(path: string): string | null {
+  if (!existsSync(path)) return null;
+  const pem = readFileSync(path, 'utf8');
+  return pem.includes('-----BEGIN CERTIFICATE-----') ? pem : null;
 }

@@ -1,11 +1,18 @@
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HomeGateway } from '../gateway/index.ts';
-import { emptyScope, topics, type WireReading } from '../services/domain/index.ts';
+import { type ConsentScope, emptyScope, topics, type WireReading } from '../services/domain/index.ts';
 import { Metrics, silentLogger } from '../services/runtime/index.ts';
-import { eventually, freePort } from './harness/index.ts';
+import { eventually, freePort, tempDir } from './harness/index.ts';
+
+function fullScope(): ConsentScope {
+  const scope = emptyScope();
+  for (const c of Object.keys(scope) as Array<keyof ConsentScope>) scope[c] = { alerts: true, history: true };
+  return scope;
+}
 
 /** A plain aedes with a password check: the gateway's view of any MQTT broker. */
 async function plainBroker(port: number) {
@@ -29,11 +36,25 @@ describe('home gateway on a real aedes', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  const setup = async (options: { outboxLimit?: number } = {}) => {
+  const publishRetained = async (url: string, config: unknown) => {
+    const c = await mqtt.connectAsync(url, {
+      username: 'gw-1',
+      password: 'gw-secret',
+      clientId: `platform-${Math.random()}`,
+    });
+    await c.publishAsync(topics.config('h1'), JSON.stringify(config), { qos: 1, retain: true });
+    await c.endAsync();
+  };
+
+  const setup = async (
+    options: { outboxLimit?: number; outboxPath?: string; scope?: ConsentScope | null } = {},
+  ) => {
+    const { scope = fullScope(), ...gatewayOptions } = options;
     const port = await freePort();
     let broker = await plainBroker(port);
     cleanups.push(() => broker.close());
     const url = `mqtt://127.0.0.1:${port}`;
+    if (scope) await publishRetained(url, { consent: scope, at: 1 });
     const metrics = new Metrics();
     const gateway = new HomeGateway({
       brokerUrl: url,
@@ -42,7 +63,7 @@ describe('home gateway on a real aedes', () => {
       secret: 'gw-secret',
       logger: silentLogger(),
       metrics,
-      ...options,
+      ...gatewayOptions,
     });
     await gateway.start();
     cleanups.push(() => gateway.stop());
@@ -70,22 +91,14 @@ describe('home gateway on a real aedes', () => {
       received,
       url,
       port,
-      async restartBroker(during: () => void) {
+      async restartBroker(during: () => void | Promise<void>) {
         await watcher?.endAsync(true);
         await broker.close();
-        during();
+        await during();
         broker = await plainBroker(port);
         await watch();
       },
-      publishConfig: async (config: unknown) => {
-        const c = await mqtt.connectAsync(url, {
-          username: 'gw-1',
-          password: 'gw-secret',
-          clientId: 'platform',
-        });
-        await c.publishAsync(topics.config('h1'), JSON.stringify(config), { qos: 1, retain: true });
-        await c.endAsync();
-      },
+      publishConfig: (config: unknown) => publishRetained(url, config),
     };
   };
   const r = (seq: number, kind: WireReading['kind'] = 'motion'): WireReading => ({
@@ -125,8 +138,8 @@ describe('home gateway on a real aedes', () => {
     const g = await setup();
     const scope = emptyScope();
     scope.emergency = { alerts: true, history: false };
-    await g.publishConfig({ consent: scope });
-    await new Promise((res) => setTimeout(res, 200));
+    await g.publishConfig({ consent: scope, at: 2 });
+    await eventually(() => g.gateway.consent.allows('activity') === false);
     expect(g.gateway.submit('motion-1', r(1, 'motion'))).toBe(false);
     expect(g.gateway.submit('fall-1', r(2, 'fall'))).toBe(true);
     expect(g.gateway.submit('motion-1', r(3, 'battery'))).toBe(true);
@@ -143,20 +156,100 @@ describe('home gateway on a real aedes', () => {
     expect(await g.metrics.value('tryghed_gateway_refused_total', { reason: 'invalid' })).toBe(1);
   });
 
-  it('bounds its outbox while the link is down: the oldest readings go first', async () => {
+  it('bounds its outbox while the link is down: the oldest routine readings go first, alarms last', async () => {
     const g = await setup({ outboxLimit: 5 });
-    await g.restartBroker(() => {
-      for (let i = 1; i <= 8; i++) g.gateway.submit('motion-1', r(i));
-      expect(g.gateway.pending()).toBeLessThanOrEqual(5);
+    await g.restartBroker(async () => {
+      // once the gateway knows the link is gone, so nothing is in flight
+      await eventually(() => !g.gateway.connected());
+      for (let i = 1; i <= 3; i++) g.gateway.submit('motion-1', r(i));
+      g.gateway.submit('button-1', r(4, 'alarm_button'));
+      for (let i = 5; i <= 9; i++) g.gateway.submit('motion-1', r(i));
+      expect(g.gateway.pending()).toBe(5);
     });
     await eventually(() => g.gateway.pending() === 0, { timeoutMs: 15_000 });
-    // 1 was already handed to the MQTT client when the link went; 2 and 3 waited and made room
-    expect(await g.metrics.value('tryghed_gateway_outbox_dropped_total')).toBe(3);
-    await eventually(() => flat(g.received).some((x) => x.seq === 8), { what: 'the newest reading' });
+    // nine readings, room for five: the four oldest routine ones went, the older alarm stayed
+    expect(await g.metrics.value('tryghed_gateway_outbox_dropped_total', { class: 'routine' })).toBe(4);
+    expect(await g.metrics.value('tryghed_gateway_outbox_dropped_total', { class: 'alarm' })).toBe(0);
+    await eventually(() => flat(g.received).some((x) => x.seq === 9), { what: 'the newest reading' });
     const seqs = flat(g.received).map((x) => x.seq);
-    expect(seqs).toEqual(expect.arrayContaining([4, 5, 6, 7, 8]));
-    expect(seqs).not.toContain(2);
-    expect(seqs).not.toContain(3);
+    expect([...new Set(seqs)].sort((a, b) => a - b)).toEqual([4, 6, 7, 8, 9]);
+    // the alarm went first, ahead of the older routine backlog
+    expect(seqs[0]).toBe(4);
+  });
+
+  it('holds readings until it knows the consent scope of the home, then sends only what is consented', async () => {
+    const g = await setup({ scope: null });
+    expect(g.gateway.submit('motion-1', r(1, 'motion'))).toBe(true);
+    expect(g.gateway.submit('fall-1', r(2, 'fall'))).toBe(true);
+    expect(g.gateway.submit('motion-1', r(3, 'battery'))).toBe(true);
+    // technical data needs no consent; the rest waits for the scope
+    await eventually(() => flat(g.received).length === 1);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(flat(g.received).map((x) => x.kind)).toEqual(['battery']);
+    const scope = emptyScope();
+    scope.emergency = { alerts: true, history: false };
+    await g.publishConfig({ consent: scope, at: 5 });
+    await eventually(() => g.gateway.pending() === 0);
+    expect(flat(g.received).map((x) => x.kind)).toEqual(['battery', 'fall']);
+    expect(await g.metrics.value('tryghed_gateway_consent_dropped_total', { category: 'activity' })).toBe(1);
+  });
+
+  it('drops queued readings whose consent was withdrawn before they could leave', async () => {
+    const g = await setup();
+    await g.restartBroker(async () => {
+      await eventually(() => !g.gateway.connected());
+      g.gateway.submit('motion-1', r(1, 'motion'));
+      g.gateway.submit('door-1', r(2, 'door'));
+    });
+    // the restarted broker lost the retained config; the platform publishes the new scope
+    const scope = fullScope();
+    scope.activity = { alerts: false, history: false };
+    await g.publishConfig({ consent: scope, at: 9 });
+    await eventually(() => g.gateway.pending() === 0, { timeoutMs: 15_000 });
+    await eventually(() => flat(g.received).length >= 1);
+    expect(flat(g.received).map((x) => x.kind)).toEqual(['door']);
+    expect(await g.metrics.value('tryghed_gateway_consent_dropped_total', { category: 'activity' })).toBe(1);
+  });
+
+  it('refuses an invalid or older home config and keeps the last good scope', async () => {
+    const g = await setup();
+    await eventually(() => g.gateway.consent.hasScope);
+    const narrow = emptyScope();
+    await g.publishConfig({ consent: { ...narrow, emergency: { alerts: 'yes' } }, at: 10 });
+    await g.publishConfig({ consent: narrow, at: 0 });
+    await eventually(
+      async () => (await g.metrics.value('tryghed_gateway_config_total', { outcome: 'stale' })) === 1,
+    );
+    expect(await g.metrics.value('tryghed_gateway_config_total', { outcome: 'invalid' })).toBe(1);
+    expect(g.gateway.consent.allows('activity')).toBe(true);
+    expect(g.gateway.submit('motion-1', r(1, 'motion'))).toBe(true);
+  });
+
+  it('keeps what it took across a restart of the gateway itself (the outbox is on disk)', async () => {
+    const dir = tempDir();
+    cleanups.push(async () => dir.remove());
+    const path = join(dir.path, 'outbox.sqlite');
+    const g = await setup({ outboxPath: path });
+    await g.restartBroker(async () => {
+      await eventually(() => !g.gateway.connected());
+      for (let i = 1; i <= 5; i++) g.gateway.submit('motion-1', r(i));
+      await g.gateway.stop();
+    });
+    const again = new HomeGateway({
+      brokerUrl: g.url,
+      homeId: 'h1',
+      gatewayId: 'gw-1',
+      secret: 'gw-secret',
+      logger: silentLogger(),
+      outboxPath: path,
+    });
+    expect(again.pending()).toBe(5);
+    // the scope it last knew is on disk too: it sends before the platform republishes one
+    expect(again.consent.hasScope).toBe(true);
+    await again.start();
+    cleanups.push(() => again.stop());
+    await eventually(() => again.pending() === 0, { timeoutMs: 15_000 });
+    expect([...new Set(flat(g.received).map((x) => x.seq))].sort()).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('a wrong secret makes start() fail clearly', async () => {

@@ -25,7 +25,7 @@ import {
   openApiDocument,
 } from './api/index.ts';
 import { sessionRoutes } from './auth.ts';
-import type { DashboardContext } from './context.ts';
+import type { DashboardContext, GatewayPairingSource } from './context.ts';
 import { errorHandler, sendError } from './http-errors.ts';
 import { type IdentityProvider, LocalAccounts, type OidcSettings, OpenIdConnect } from './identity/index.ts';
 import { LiveChannel } from './live.ts';
@@ -33,6 +33,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { citizenRoutes } from './routes/citizen.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { gatewayPairingRoutes } from './routes/gateway-pairing.ts';
 import { homeRoutes } from './routes/homes.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { oversightRoutes } from './routes/oversight.ts';
@@ -66,6 +67,9 @@ export interface DashboardOptions {
   /** check each JSON response against the API document (tests); a mismatch is a logged 500 */
   checkResponses?: boolean;
   lastSeen?: (deviceId: string) => number | undefined;
+  reportedStatus?: DashboardContext['reportedStatus'];
+  /** what gateways' pairing bundles hold; without it, pairing answers 503 */
+  pairing?: GatewayPairingSource;
   /** the platform's health; staff see its degraded reasons on /api/status and /live */
   health?: HealthView;
   readings?: ReadingStore;
@@ -133,6 +137,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       (o.sessionAbsoluteHours ?? 12) * 3_600_000,
     ),
     ...(o.lastSeen ? { lastSeen: o.lastSeen } : {}),
+    ...(o.reportedStatus ? { reportedStatus: o.reportedStatus } : {}),
+    ...(o.pairing ? { pairing: o.pairing } : {}),
     ...(o.health ? { health: o.health } : {}),
     ...(o.readings ? { readings: o.readings } : {}),
     ...(o.ingest ? { ingest: o.ingest } : {}),
@@ -149,6 +155,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...ruleSettingsRoutes(ctx),
     ...statusRoutes(ctx),
     ...deviceRoutes(ctx),
+    ...gatewayPairingRoutes(ctx),
     ...readingRoutes(ctx),
     ...citizenRoutes(ctx),
   ];
