@@ -61,6 +61,7 @@ export class HomeGateway {
   private readonly outboxRows;
   private readonly linkUp;
   private lastAuthLog = 0;
+  private readonly lastTs = new Map<string, number>();
   /** a valid config arrived on this connection (or we stopped waiting for one) */
   private scopeFresh = false;
   private scopeWait: ReturnType<typeof setTimeout> | null = null;
@@ -150,7 +151,10 @@ export class HomeGateway {
    * Queues a reading made here (the gateway assigns seq and time). Call inside `outbox.transaction`
    * when several must be committed together; false when the home has not consented to its category.
    */
-  queue(deviceId: string, kind: SensorKind, value: number, ts: number): boolean {
+  queue(deviceId: string, kind: SensorKind, value: number, at: number): boolean {
+    // strictly increasing per device: two readings in one millisecond stay two points downstream
+    const ts = Math.max(at, (this.lastTs.get(deviceId) ?? 0) + 1);
+    this.lastTs.set(deviceId, ts);
     const reading: WireReading = { kind, value, ts, seq: 0 };
     if (this.consent.allows(categoryOf(kind)) === false) {
       this.refused.inc({ reason: 'no_consent' });

@@ -36,6 +36,11 @@ type Outcome =
   | 'ignored';
 
 const MEMORY_KEY = 'state:';
+/**
+ * The names from the last bridge/devices, kept on disk: after a restart the local broker delivers
+ * the messages it queued for us before the retained device list, and they must still resolve.
+ */
+const NAMES_KEY = 'bridge:names';
 const INBOUND_KEY = 'inbound:';
 /** at most this many unknown names are remembered for "logged once" */
 const UNKNOWN_LOGGED_MAX = 1000;
@@ -60,6 +65,8 @@ export class Zigbee2mqttSource {
   private readonly localDevices;
   private readonly bridgeUp;
   private bridgeState: 'online' | 'offline' | 'unknown' = 'unknown';
+  private states = 0;
+  private subscribed!: Promise<void>;
 
   constructor(private readonly o: Zigbee2mqttSourceOptions) {
     this.messages = o.metrics.counter(
@@ -84,6 +91,10 @@ export class Zigbee2mqttSource {
   }
 
   async start(): Promise<void> {
+    const saved = this.o.gateway.outbox.getValue(NAMES_KEY);
+    if (saved) {
+      for (const [name, ieee] of JSON.parse(saved) as Array<[string, string]>) this.ieeeOf.set(name, ieee);
+    }
     const client = mqtt.connect(this.o.url, {
       clientId: this.o.clientId,
       ...(this.o.username ? { username: this.o.username } : {}),
@@ -108,15 +119,30 @@ export class Zigbee2mqttSource {
       }
       callback();
     };
+    let markSubscribed: () => void = () => undefined;
+    this.subscribed = new Promise((resolve) => {
+      markSubscribed = resolve;
+    });
     client.on('connect', (connack) => {
       this.o.logger.info({ sessionPresent: connack.sessionPresent }, 'connected to the local broker');
       // Subscribed on every connect: a broker that lost our session must hear it again.
       client.subscribe(`${this.o.baseTopic}/#`, { qos: 1 }, (err) => {
         if (err) this.o.logger.error({ err: err.message }, 'subscribing to zigbee2mqtt failed');
+        else markSubscribed();
       });
     });
     client.on('error', (err) => this.o.logger.warn({ err: err.message }, 'local broker error'));
     client.on('offline', () => this.o.logger.warn('local broker unreachable; retrying'));
+  }
+
+  /** resolves once the first subscription to zigbee2mqtt's topics is in place */
+  ready(): Promise<void> {
+    return this.subscribed;
+  }
+
+  /** state messages of mapped devices taken so far (stored, or found to need nothing) */
+  handledStates(): number {
+    return this.states;
   }
 
   async stop(): Promise<void> {
@@ -168,6 +194,7 @@ export class Zigbee2mqttSource {
         notMapped.push(d.ieee_address);
       }
     }
+    this.o.gateway.outbox.setValue(NAMES_KEY, JSON.stringify([...this.ieeeOf]));
     this.localDevices.set({ mapped: 'yes' }, mapped);
     this.localDevices.set({ mapped: 'no' }, unmapped);
     this.o.logger.info(
@@ -232,6 +259,7 @@ export class Zigbee2mqttSource {
       packet.qos > 0 ? `${packet.messageId}:${createHash('sha1').update(payload).digest('base64')}` : null;
     if (packet.dup && marker && outbox.getValue(inboundKey) === marker) {
       // stored before a restart cut the PUBACK: acknowledged now, not queued twice
+      this.states++;
       this.count('duplicate');
       return;
     }
@@ -265,6 +293,7 @@ export class Zigbee2mqttSource {
         );
       }
     }
+    this.states++;
     if (mapped.readings.length > 0) this.count('forwarded');
     else if (mapped.notes.some((n) => n.note === 'unmappable')) this.count('unmappable');
     else if (mapped.notes.some((n) => n.note === 'self_test')) this.count('self_test');
