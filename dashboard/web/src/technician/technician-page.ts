@@ -157,6 +157,11 @@ export class TechnicianPage {
       }
     };
     this.deviceList.replaceChildren(el('li', { className: 'empty' }, tx('loading')));
+    this.pairing = pairingPanel(home.id, {
+      hasGateway: () => this.gatewayPaired,
+      say: (text, error) => this.say(text, error),
+      changed: () => this.refreshDevices(),
+    });
     this.panel.replaceChildren(
       el(
         'section',
@@ -166,11 +171,7 @@ export class TechnicianPage {
         el('p', {}, el('a', { href: `#/homes/${encodeURIComponent(home.id)}` }, tx('seeHome'))),
       ),
       this.secretSlot,
-      (this.pairing = pairingPanel(home.id, {
-        hasGateway: () => this.gatewayPaired,
-        say: (text, error) => this.say(text, error),
-        changed: () => this.refreshDevices(),
-      })),
+      this.pairing,
       el(
         'section',
         { 'aria-labelledby': 'tech-devices-title', className: 'panel-section' },
