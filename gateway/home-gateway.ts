@@ -28,6 +28,11 @@ export interface HomeGatewayOptions {
    * on refused credentials (the simulator).
    */
   connectInBackground?: boolean;
+  /**
+   * while connected, the gateway's own status is sent again this often (ms), so the platform hears
+   * it even when the home is quiet; default 300 s
+   */
+  heartbeatMs?: number;
 }
 
 /** readings per MQTT message when a backlog is sent (the platform takes up to 500) */
@@ -65,6 +70,7 @@ export class HomeGateway {
   /** a valid config arrived on this connection (or we stopped waiting for one) */
   private scopeFresh = false;
   private scopeWait: ReturnType<typeof setTimeout> | null = null;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly o: HomeGatewayOptions) {
     this.clock = o.clock ?? systemClock;
@@ -132,6 +138,9 @@ export class HomeGateway {
       this.o.logger.warn({ err: err.message }, 'platform connection error');
     });
     if (client.connected) await this.onConnect();
+    this.heartbeat = setInterval(() => {
+      if (this.client?.connected) void this.announce();
+    }, this.o.heartbeatMs ?? 300_000);
   }
 
   /** a reading from a local sensor, with its own seq (the simulator); false when refused */
@@ -194,6 +203,7 @@ export class HomeGateway {
     this.stopped = true;
     this.consent.stop();
     if (this.scopeWait) clearTimeout(this.scopeWait);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     const client = this.client;
     this.client = null;
     if (client) {
@@ -262,18 +272,23 @@ export class HomeGateway {
     } catch (err) {
       this.o.logger.warn({ err: (err as Error).message }, 'subscribing to the home config failed');
     }
-    await client
-      .publishAsync(
-        topics.status(this.o.homeId, this.o.gatewayId),
-        JSON.stringify({ online: true, at: this.clock.now() }),
-        { qos: 1, retain: true },
-      )
-      .catch(() => undefined);
+    await this.announce();
     for (const { key, value } of this.outbox.values(AVAILABILITY_KEY)) {
       const { online, at } = JSON.parse(value) as { online: boolean; at: number };
       void this.publishAvailability(key.slice(AVAILABILITY_KEY.length), online, at);
     }
     void this.pump();
+  }
+
+  /** the gateway's own status, retained: online, and when */
+  private async announce(): Promise<void> {
+    await this.client
+      ?.publishAsync(
+        topics.status(this.o.homeId, this.o.gatewayId),
+        JSON.stringify({ online: true, at: this.clock.now() }),
+        { qos: 1, retain: true },
+      )
+      .catch(() => undefined);
   }
 
   private async publishAvailability(deviceId: string, online: boolean, at: number): Promise<void> {

@@ -45,6 +45,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     outboxLimit: config.outbox.maxRows,
     outboxMaxBytes: config.outbox.maxBytes,
     connectInBackground: true,
+    heartbeatMs: config.heartbeatS * 1000,
   });
   await gateway.start();
   const source = new Zigbee2mqttSource({

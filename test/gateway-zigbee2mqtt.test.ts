@@ -325,11 +325,40 @@ describe('gateway: zigbee2mqtt in a home → the platform', () => {
     expect(presses.length).toBe(1);
   }, 90_000);
 
-  it('stays under 100 MB of memory', () => {
+  it('stays under 100 MB of memory, and idle when the home is quiet', async () => {
     const pid = gateway?.pid;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
     expect(rssKb).toBeGreaterThan(0);
     expect(rssKb).toBeLessThan(100 * 1024);
+    // utime + stime in clock ticks (100 per second): over 3 quiet seconds, at most 0.1 s of CPU
+    const cpuTicks = () => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    };
+    const before = cpuTicks();
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(cpuTicks() - before).toBeLessThanOrEqual(10);
+  });
+
+  it('lists zigbee2mqtt’s devices as a device map for the technician to fill in', async () => {
+    const child = spawn(process.execPath, [bundlePath, '--list-devices', '--config', configPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += String(d);
+    });
+    expect(await new Promise((r) => child.once('exit', r))).toBe(0);
+    const printed = JSON.parse(out.slice(0, out.lastIndexOf('}') + 1)) as {
+      devices: Record<string, unknown>;
+    };
+    // mapped ones as they are, the rest as a skeleton naming the model
+    expect(printed.devices[DEVICES.door.ieee]).toMatchObject({ deviceId: id('door') });
+    expect(printed.devices['0x00178801000000aa']).toMatchObject({
+      _model: 'Philips 9290012573A',
+      _name: 'hall/lamp',
+    });
+    expect(printed.devices['0x00124b00c0ffee00']).toBeUndefined();
   });
 });

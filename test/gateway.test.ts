@@ -1,5 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,7 +50,12 @@ describe('home gateway on a real aedes', () => {
   };
 
   const setup = async (
-    options: { outboxLimit?: number; outboxPath?: string; scope?: ConsentScope | null } = {},
+    options: {
+      outboxLimit?: number;
+      outboxPath?: string;
+      scope?: ConsentScope | null;
+      heartbeatMs?: number;
+    } = {},
   ) => {
     const { scope = fullScope(), ...gatewayOptions } = options;
     const port = await freePort();
@@ -250,6 +258,75 @@ describe('home gateway on a real aedes', () => {
     cleanups.push(() => again.stop());
     await eventually(() => again.pending() === 0, { timeoutMs: 15_000 });
     expect([...new Set(flat(g.received).map((x) => x.seq))].sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('says it is alive while the home is quiet (its retained status, again every heartbeat)', async () => {
+    const g = await setup({ heartbeatMs: 150 });
+    const seen: number[] = [];
+    const sub = await mqtt.connectAsync(g.url, {
+      username: 'gw-1',
+      password: 'gw-secret',
+      clientId: 'status-watch',
+    });
+    cleanups.push(() => sub.endAsync(true));
+    sub.on('message', (_topic, payload) => seen.push((JSON.parse(payload.toString()) as { at: number }).at));
+    await sub.subscribeAsync(topics.status('h1', 'gw-1'), { qos: 1 });
+    await eventually(() => seen.length >= 3, { what: 'three status messages' });
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('over TLS it trusts the CA it was given and verifies the server; without that CA it refuses', async () => {
+    const dir = tempDir();
+    cleanups.push(async () => dir.remove());
+    const key = join(dir.path, 'key.pem');
+    const cert = join(dir.path, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const aedes = await Aedes.createBroker({
+      authenticate: (_c, username, password, done) =>
+        done(null, username === 'gw-1' && password?.toString() === 'gw-secret'),
+    });
+    const server = createTlsServer({ key: readFileSync(key), cert: readFileSync(cert) }, aedes.handle);
+    const port = await freePort();
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => aedes.close(() => server.close(() => r()))));
+    const gateway = (ca?: string) =>
+      new HomeGateway({
+        brokerUrl: `mqtts://127.0.0.1:${port}`,
+        homeId: 'h1',
+        gatewayId: 'gw-1',
+        secret: 'gw-secret',
+        logger: silentLogger(),
+        ...(ca ? { ca } : {}),
+      });
+    const trusted = gateway(readFileSync(cert, 'utf8'));
+    cleanups.push(() => trusted.stop());
+    await trusted.start();
+    expect(trusted.connected()).toBe(true);
+    const untrusted = gateway();
+    cleanups.push(() => untrusted.stop());
+    await expect(untrusted.start()).rejects.toThrow(/self[- ]signed/i);
   });
 
   it('a wrong secret makes start() fail clearly', async () => {
