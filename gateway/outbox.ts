@@ -160,7 +160,7 @@ export class Outbox {
 
   /**
    * What to send next: the oldest alarm alone, or else up to `max` of the oldest routine rows that
-   * are readings of one device (one MQTT message). Alarms go first: they never wait behind a
+   * are readings of one device and one category (one MQTT message). Alarms go first: they never wait behind a
    * backlog; the platform recognises resends by (seq, ts), not by order, so nothing is lost by it.
    * `technicalOnly`: only technical readings (while the consent scope is not known).
    */
@@ -174,8 +174,9 @@ export class Outbox {
     if (!first) return [];
     if (first.type === 'status') return [first];
     const batch: OutboxRow[] = [];
+    // one device and one category per message: consent is judged per batch when it is sent
     for (const row of rows) {
-      if (row.type !== 'reading' || row.topic !== first.topic) break;
+      if (row.type !== 'reading' || row.topic !== first.topic || row.category !== first.category) break;
       batch.push(row);
     }
     return batch;

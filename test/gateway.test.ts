@@ -206,16 +206,18 @@ describe('home gateway on a real aedes', () => {
     const g = await setup();
     await g.restartBroker(async () => {
       await eventually(() => !g.gateway.connected());
-      g.gateway.submit('motion-1', r(1, 'motion'));
-      g.gateway.submit('door-1', r(2, 'door'));
+      // one device, three categories: they would leave as one message if batched by device only
+      g.gateway.submit('door-1', r(1, 'battery'));
+      g.gateway.submit('door-1', r(2, 'motion'));
+      g.gateway.submit('door-1', r(3, 'door'));
     });
     // the restarted broker lost the retained config; the platform publishes the new scope
     const scope = fullScope();
     scope.activity = { alerts: false, history: false };
     await g.publishConfig({ consent: scope, at: 9 });
     await eventually(() => g.gateway.pending() === 0, { timeoutMs: 15_000 });
-    await eventually(() => flat(g.received).length >= 1);
-    expect(flat(g.received).map((x) => x.kind)).toEqual(['door']);
+    await eventually(() => flat(g.received).length >= 2);
+    expect(flat(g.received).map((x) => x.kind)).toEqual(['battery', 'door']);
     expect(await g.metrics.value('tryghed_gateway_consent_dropped_total', { category: 'activity' })).toBe(1);
   });
 
