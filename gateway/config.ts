@@ -165,7 +165,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, file?: string): Gatewa
     for (const issue of parsed.error.issues) {
       const key = issue.path.join('.');
       const envName = ENV_OF.get(key) ?? (issue.path[0] === 'devices' ? 'GATEWAY_DEVICES' : undefined);
-      problems.push(`${key || '(the file)'}${envName ? ` (${envName})` : ''}: ${issue.message}`);
+      const message = /received undefined$/.test(issue.message) ? 'required' : issue.message;
+      problems.push(`${key || '(the file)'}${envName ? ` (${envName})` : ''}: ${message}`);
     }
   }
   if (problems.length > 0 || !parsed.success) throw new GatewayConfigError(problems);

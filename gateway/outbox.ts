@@ -88,6 +88,7 @@ export class Outbox {
         queued_at INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS outbox_by_alarm ON outbox (alarm, id);
+      CREATE INDEX IF NOT EXISTS outbox_by_device ON outbox (device_id, id);
       CREATE TABLE IF NOT EXISTS sequences (device_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
@@ -101,6 +102,9 @@ export class Outbox {
       deleteOne: this.db.prepare('DELETE FROM outbox WHERE id = ?'),
       firstAlarm: this.db.prepare('SELECT * FROM outbox WHERE alarm = 1 ORDER BY id LIMIT 1'),
       firstRoutine: this.db.prepare('SELECT * FROM outbox WHERE alarm = 0 ORDER BY id LIMIT ?'),
+      olderOfDevice: this.db.prepare(
+        'SELECT * FROM outbox WHERE device_id = ? AND id < ? ORDER BY id LIMIT ?',
+      ),
       firstTechnical: this.db.prepare(
         "SELECT * FROM outbox WHERE category = 'technical' ORDER BY id LIMIT ?",
       ),
@@ -159,27 +163,23 @@ export class Outbox {
   }
 
   /**
-   * What to send next: the oldest alarm alone, or else up to `max` of the oldest routine rows that
-   * are readings of one device and one category (one MQTT message). Alarms go first: they never wait behind a
-   * backlog; the platform recognises resends by (seq, ts), not by order, so nothing is lost by it.
+   * What to send next: the oldest alarm (after any earlier readings of its own device), or else up
+   * to `max` of the oldest routine rows that are readings of one device and one category (one MQTT
+   * message). Alarms never wait behind other devices' backlog; each device's readings stay in order.
    * `technicalOnly`: only technical readings (while the consent scope is not known).
    */
   next(max: number, technicalOnly = false): OutboxRow[] {
     const alarm = technicalOnly ? undefined : (this.stmt.firstAlarm.get() as RawRow | undefined);
-    if (alarm) return [toRow(alarm)];
+    if (alarm) {
+      // ahead of other devices' backlog, never ahead of its own device's earlier readings
+      // (a CO level of 0 arriving after the 85 ppm that followed it would say the air is clear)
+      const older = (this.stmt.olderOfDevice.all(alarm.device_id, alarm.id, max) as RawRow[]).map(toRow);
+      return older.length > 0 ? run(older) : [toRow(alarm)];
+    }
     const rows = (
       (technicalOnly ? this.stmt.firstTechnical : this.stmt.firstRoutine).all(max) as RawRow[]
     ).map(toRow);
-    const first = rows[0];
-    if (!first) return [];
-    if (first.type === 'status') return [first];
-    const batch: OutboxRow[] = [];
-    // one device and one category per message: consent is judged per batch when it is sent
-    for (const row of rows) {
-      if (row.type !== 'reading' || row.topic !== first.topic || row.category !== first.category) break;
-      batch.push(row);
-    }
-    return batch;
+    return run(rows);
   }
 
   /** removes rows once the platform acknowledged them (or they may not leave the home) */
@@ -239,6 +239,19 @@ export class Outbox {
     }
     return dropped;
   }
+}
+
+/** the leading rows that go as one message: one device and one category (consent is judged per message) */
+function run(rows: OutboxRow[]): OutboxRow[] {
+  const first = rows[0];
+  if (!first) return [];
+  if (first.type === 'status') return [first];
+  const batch: OutboxRow[] = [];
+  for (const row of rows) {
+    if (row.type !== 'reading' || row.topic !== first.topic || row.category !== first.category) break;
+    batch.push(row);
+  }
+  return batch;
 }
 
 function toRow(r: RawRow): OutboxRow {

@@ -6,8 +6,14 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HomeGateway } from '../gateway/index.ts';
-import { type ConsentScope, emptyScope, topics, type WireReading } from '../services/domain/index.ts';
+import { HomeGateway, isAlarm, Outbox } from '../gateway/index.ts';
+import {
+  type ConsentScope,
+  categoryOf,
+  emptyScope,
+  topics,
+  type WireReading,
+} from '../services/domain/index.ts';
 import { Metrics, silentLogger } from '../services/runtime/index.ts';
 import { eventually, freePort, tempDir } from './harness/index.ts';
 
@@ -349,5 +355,47 @@ describe('home gateway on a real aedes', () => {
       ]),
     ).rejects.toThrow(/Bad username or password/i);
     await gateway.stop();
+  });
+});
+
+describe('the outbox on its own (SQLite)', () => {
+  const reading = (kind: WireReading['kind'], value: number, seq: number): WireReading => ({
+    kind,
+    value,
+    ts: 1_700_000_000_000 + seq,
+    seq,
+  });
+  const add = (outbox: Outbox, deviceId: string, r: WireReading, alarm = isAlarm(r.kind, r.value)) =>
+    outbox.addReading(
+      { topic: topics.readings('h1', deviceId), deviceId, category: categoryOf(r.kind), reading: r, alarm },
+      0,
+    );
+
+  it('an alarm goes ahead of other devices’ backlog but never ahead of its own device’s earlier readings', () => {
+    const outbox = Outbox.open(':memory:', { maxRows: 100, maxBytes: 1_000_000 });
+    add(outbox, 'motion-1', reading('motion', 1, 1));
+    add(outbox, 'co-1', reading('co', 0, 2));
+    add(outbox, 'co-1', reading('co', 85, 3));
+    const order: string[] = [];
+    for (let batch = outbox.next(50); batch.length > 0; batch = outbox.next(50)) {
+      order.push(batch.map((r) => `${r.deviceId}:${(JSON.parse(r.payload) as WireReading).value}`).join(','));
+      outbox.remove(batch.map((r) => r.id));
+    }
+    expect(order).toEqual(['co-1:0', 'co-1:85', 'motion-1:1']);
+    outbox.close();
+  });
+
+  it('bounded by bytes too; when only alarms are left, the oldest alarm goes and is reported as such', () => {
+    const outbox = Outbox.open(':memory:', { maxRows: 2, maxBytes: 1_000_000 });
+    expect(add(outbox, 'b', reading('alarm_button', 1, 1))).toEqual({ routine: 0, alarm: 0 });
+    expect(add(outbox, 'b', reading('alarm_button', 1, 2))).toEqual({ routine: 0, alarm: 0 });
+    expect(add(outbox, 'b', reading('alarm_button', 1, 3))).toEqual({ routine: 0, alarm: 1 });
+    outbox.close();
+    const small = Outbox.open(':memory:', { maxRows: 1000, maxBytes: 300 });
+    let dropped = 0;
+    for (let i = 1; i <= 10; i++) dropped += add(small, 'm', reading('motion', 1, i)).routine;
+    expect(small.sizeBytes).toBeLessThanOrEqual(300);
+    expect(dropped).toBe(10 - small.size);
+    small.close();
   });
 });
