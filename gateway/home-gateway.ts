@@ -37,13 +37,16 @@ export interface HomeGatewayOptions {
 
 /** readings per MQTT message when a backlog is sent (the platform takes up to 500) */
 const BATCH = 50;
-/** kinds whose reading of 1 (or, for CO, any level) is an alarm: first out, last dropped */
-const ALARM_KINDS: ReadonlySet<SensorKind> = new Set(['alarm_button', 'fall', 'smoke', 'co', 'water_leak']);
+/** kinds whose reading of 1 is an alarm: first out, last dropped */
+const ALARM_KINDS: ReadonlySet<SensorKind> = new Set(['alarm_button', 'fall', 'smoke', 'water_leak']);
+/** a CO level is an alarm from the platform's default alarm level (EN 50291's lowest) */
+const CO_ALARM_LEVEL_PPM = 50;
 const AVAILABILITY_KEY = 'availability:';
 /** how long after connecting the gateway waits for the home's config before using the last good scope */
 const SCOPE_WAIT_MS = 3000;
 
 export function isAlarm(kind: SensorKind, value: number | boolean): boolean {
+  if (kind === 'co') return Number(value) >= CO_ALARM_LEVEL_PPM;
   return ALARM_KINDS.has(kind) && Number(value) >= 1;
 }
 
