@@ -217,6 +217,32 @@ describe('gateway: zigbee2mqtt in a home → the platform', () => {
     expect(opened.every((m) => m.alert?.test !== true)).toBe(true);
   });
 
+  it('motion, door, temperature and battery arrive as their readings', async () => {
+    const from = Date.now();
+    await pub('motion', STATE.still);
+    await pub('motion', STATE.motion);
+    await pub('door', STATE.doorOpen);
+    await pub('temperature', STATE.temperature(18.5));
+    const stored = async (deviceId: string, kind: 'motion' | 'door' | 'battery' | 'temperature') =>
+      (
+        await platform.readings.query({
+          homeId: HOME,
+          deviceIds: [deviceId],
+          kinds: [kind],
+          from,
+          to: Date.now() + 1000,
+        })
+      ).map((p) => p.value);
+    await eventually(
+      async () =>
+        (await stored(id('motion'), 'motion')).includes(1) &&
+        (await stored(id('motion'), 'battery')).includes(77) &&
+        (await stored(id('door'), 'door')).includes(1) &&
+        (await stored(id('temperature'), 'temperature')).includes(18.5),
+      { timeoutMs: 10_000, what: 'motion 1, battery 77 %, door open, 18.5 °C in InfluxDB' },
+    );
+  });
+
   it('a category without consent never leaves the home', async () => {
     const before = await metric('tryghed_gateway_consent_dropped_total', 'category="sleep"');
     await pub('bed', STATE.inBed);
