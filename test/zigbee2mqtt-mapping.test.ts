@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayConfigError, loadGatewayConfig } from '../gateway/index.ts';
+import { GatewayConfigError, HomeGateway, loadGatewayConfig, Zigbee2mqttSource } from '../gateway/index.ts';
 import { type DeviceMemory, mapDeviceState } from '../gateway/zigbee2mqtt/mapping.ts';
 import { parseAvailability, parseLocalTopic } from '../gateway/zigbee2mqtt/messages.ts';
 import type { SensorKind } from '../services/domain/index.ts';
+import { Metrics, silentLogger, systemClock } from '../services/runtime/index.ts';
 import { AVAILABILITY, STATE } from './fixtures/zigbee2mqtt.ts';
 
 /** Plays messages through the mapping as the gateway does, keeping the device's memory between them. */
@@ -193,5 +194,49 @@ describe('gateway config', () => {
     expect(config.warnings.join()).toMatch(/unencrypted/);
     expect(config.local.url).toBe('mqtt://127.0.0.1:1883');
     expect(config.local.baseTopic).toBe('zigbee2mqtt');
+  });
+});
+
+describe('zigbee2mqtt source: a redelivery after a cut PUBACK', () => {
+  it('a DUP packet it already stored (same topic, message id and payload) is acknowledged, not queued twice', async () => {
+    const gateway = new HomeGateway({
+      brokerUrl: 'mqtt://127.0.0.1:1',
+      homeId: 'h1',
+      gatewayId: 'h1-gw',
+      secret: 'never-used-here-0123',
+      logger: silentLogger(),
+    });
+    const metrics = new Metrics();
+    const source = new Zigbee2mqttSource({
+      url: 'mqtt://127.0.0.1:1',
+      baseTopic: 'zigbee2mqtt',
+      clientId: 'h1-gw-zigbee2mqtt',
+      devices: { 'hall/alarm_button': { deviceId: 'h1-button', kinds: ['alarm_button'], keys: [] } },
+      gateway,
+      logger: silentLogger(),
+      metrics,
+      clock: systemClock,
+      heartbeatMs: 300_000,
+    });
+    const packet = (payload: unknown, messageId: number, dup: boolean) =>
+      ({
+        cmd: 'publish',
+        topic: 'zigbee2mqtt/hall/alarm_button',
+        payload: Buffer.from(JSON.stringify(payload)),
+        qos: 1,
+        messageId,
+        dup,
+        retain: false,
+      }) as const;
+    // a press is an event: without the check, the redelivery would be a second press
+    source.onPacket(packet(STATE.buttonPress, 7, false));
+    expect(gateway.pending()).toBe(1);
+    source.onPacket(packet(STATE.buttonPress, 7, true));
+    expect(gateway.pending()).toBe(1);
+    expect(await metrics.value('tryghed_gateway_local_messages_total', { outcome: 'duplicate' })).toBe(1);
+    // a DUP with another message id is another press
+    source.onPacket(packet(STATE.buttonPress, 8, true));
+    expect(gateway.pending()).toBe(2);
+    gateway.outbox.close();
   });
 });

@@ -151,7 +151,11 @@ export class Zigbee2mqttSource {
     await client?.endAsync(true);
   }
 
-  private onPacket(packet: IPublishPacket): void {
+  /**
+   * One message from the local broker, taken synchronously (stored when this returns). Called by
+   * mqtt.js before it acknowledges; public so a test can hand it a redelivered (DUP) packet.
+   */
+  onPacket(packet: IPublishPacket): void {
     const topic = parseLocalTopic(this.o.baseTopic, packet.topic);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     switch (topic.type) {
