@@ -14,6 +14,7 @@ describe('gateway pairing', () => {
   const dir = tempDir();
   let platform: Platform;
   let admin: ApiClient;
+  let doorSecret = '';
 
   beforeAll(async () => {
     platform = await startTestPlatform({
@@ -25,7 +26,12 @@ describe('gateway pairing', () => {
     await admin.ok('POST', '/api/teams', { id: 'team-a', name: 'Team A' });
     await admin.ok('POST', '/api/homes', { id: 'home-a', label: 'A', teamId: 'team-a' });
     await admin.ok('POST', '/api/homes', { id: 'home-b', label: 'B', teamId: 'team-a' });
-    await admin.ok('POST', '/api/homes/home-a/devices', { id: 'home-a-door', kinds: ['door'] });
+    doorSecret = (
+      await admin.ok<{ secret: string }>('POST', '/api/homes/home-a/devices', {
+        id: 'home-a-door',
+        kinds: ['door'],
+      })
+    ).secret;
     await admin.ok('POST', '/api/homes/home-b/devices', {
       id: 'home-b-gw',
       kinds: ['heartbeat'],
@@ -102,6 +108,29 @@ describe('gateway pairing', () => {
     expect((await tech.request('POST', '/api/homes/nowhere/gateway-pairing', {})).status).toBe(404);
     const care = await ApiClient.login(platform.dashboardUrl, 'care', 'password-123');
     expect((await care.request('POST', '/api/homes/home-a/gateway-pairing', {})).status).toBe(403);
+  });
+
+  it('a device status that is not {online: true|false} is refused and counted; an offline report shows at once', async () => {
+    const door = await mqtt.connectAsync(platform.mqttUrl, {
+      clientId: 'home-a-door',
+      username: 'home-a-door',
+      password: doorSecret,
+      reconnectPeriod: 0,
+    });
+    await door.publishAsync(topics.status('home-a', 'home-a-door'), '{"online":"maybe"}', { qos: 1 });
+    expect(await platform.metrics.value('tryghed_device_status_refused_total')).toBe(1);
+    const status = async () =>
+      (
+        await admin.ok<{ devices: Array<{ id: string; status: string }> }>('GET', '/api/homes/home-a/devices')
+      ).devices.find((d) => d.id === 'home-a-door')?.status;
+    // it was heard (a message arrived), so online, until it says otherwise
+    expect(await status()).toBe('online');
+    await door.publishAsync(topics.status('home-a', 'home-a-door'), '{"online":false}', {
+      qos: 1,
+      retain: true,
+    });
+    expect(await status()).toBe('offline');
+    await door.endAsync();
   });
 
   it('`tryghed gateway --pair` writes a 0600 config, keeps the device map on re-pairing, and refuses a damaged code', async () => {
