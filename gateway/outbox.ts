@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ReadingCategory, WireReading } from '../services/domain/index.ts';
@@ -66,8 +66,10 @@ export class Outbox {
     path: string,
     private readonly limits: OutboxLimits,
   ) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    // readings about a person's home: readable by the gateway's user only
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.db = new Database(path);
+    if (path !== ':memory:') chmodSync(path, 0o600);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
@@ -260,6 +260,7 @@ describe('home gateway on a real aedes', () => {
       outboxPath: path,
     });
     expect(again.pending()).toBe(5);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
     // the scope it last knew is on disk too: it sends before the platform republishes one
     expect(again.consent.hasScope).toBe(true);
     await again.start();
