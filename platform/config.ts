@@ -312,6 +312,26 @@ export const SETTINGS = {
     'Key for device secret hashes (32+ bytes, hex or base64); empty: `$DATA_DIR/device-secret.key`, made at first start.',
     { secret: true },
   ),
+  mqttPublicUrls: s(
+    'MQTT_PUBLIC_URLS',
+    z
+      .string()
+      .transform((raw) =>
+        raw
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^(mqtts?|wss?):\/\/[^\s/]+/, 'each must be an mqtt://, mqtts://, ws:// or wss:// URL'),
+        ),
+      ),
+    '',
+    'Broker URLs for gateways in homes, best (TLS) first, comma separated; go into pairing bundles. Empty: this broker.',
+  ),
   influxUrl: s('INFLUX_URL', url, 'http://127.0.0.1:8086', 'InfluxDB for readings.'),
   influxApi: s(
     'INFLUX_API',

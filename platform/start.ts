@@ -1,6 +1,7 @@
 import { type BrokerEndpoints, type DeviceBroker, startDeviceBroker } from '../broker/index.ts';
 import { type Dashboard, startDashboard } from '../dashboard/server/index.ts';
 import { AlertService } from '../services/alerts/index.ts';
+import { ReportedAvailability } from '../services/availability/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { topics } from '../services/domain/index.ts';
 import { EscalationService } from '../services/escalation/index.ts';
@@ -185,6 +186,12 @@ export async function startPlatform(
     const tls = await loadMqttTls(config, logger.child({ part: 'broker' }));
     const deviceDoors: { webSocketPath: string | null } = { webSocketPath: null };
     let webSocketOrigins: string[] = config.publicUrl ? [new URL(config.publicUrl).origin] : [];
+    // What homes report about their devices (a gateway relays zigbee2mqtt's availability).
+    const availability = new ReportedAvailability();
+    const statusRefused = metrics.counter(
+      'tryghed_device_status_refused_total',
+      'Device status messages that were not {"online": true|false}',
+    );
     const broker = await startDeviceBroker({
       host: config.mqttHost,
       port: config.mqttPlainPort,
@@ -213,6 +220,10 @@ export async function startPlatform(
     closers.push(() => health.stop());
     broker.onDeviceMessage((message) => {
       if (message.type === 'readings') ingest.handleMessage(message.topic, message.payload);
+      else if (!availability.record(message.deviceId, message.payload, clock.now())) {
+        statusRefused.inc();
+        logger.warn({ deviceId: message.deviceId }, 'unreadable device status ignored');
+      }
     });
 
     // The home's consent scope, retained on its config topic, so a gateway drops what it may not send.
@@ -260,6 +271,20 @@ export async function startPlatform(
         : {}),
       ...(options.checkResponses ? { checkResponses: true } : {}),
       lastSeen: (deviceId) => broker.lastSeen(deviceId),
+      reportedStatus: (deviceId) => availability.of(deviceId),
+      pairing: {
+        // TLS first: a gateway in a home tries the URLs in order, and plain MQTT is for development
+        urls: () =>
+          config.mqttPublicUrls.length > 0
+            ? config.mqttPublicUrls
+            : [broker.endpoints.tls, broker.endpoints.plain].filter((u): u is string => Boolean(u)),
+        // the PEM the gateway must trust: the broker's own certificate chain (self-signed or the
+        // operator's); none when TLS is off
+        ca: () => tls?.caPem ?? null,
+        announce: async (homeId) => {
+          await publishConfig(homeId);
+        },
+      },
       readings,
       ingest,
       retentionDays: config.retentionDays,

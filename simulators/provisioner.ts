@@ -2,6 +2,7 @@ import type { ConsentRegistry } from '../services/consent/index.ts';
 import {
   type ConsentCategory,
   informationText,
+  type PairingBundle,
   type Purpose,
   type SensorKind,
 } from '../services/domain/index.ts';
@@ -32,6 +33,8 @@ export interface Provisioner {
     test?: boolean;
   }): Promise<ProvisionedDevice>;
   grantConsent(homeId: string, categories: ConsentCategory[], purposes: Purpose[]): Promise<void>;
+  /** pairs (or re-keys) the home's gateway through the technician's pairing route */
+  pairGateway?(homeId: string): Promise<PairingBundle>;
 }
 
 /** In the platform's own process (demo mode). Consent is recorded as given by the system, openly. */
@@ -143,6 +146,12 @@ export function restProvisioner(o: { apiUrl: string; username: string; password:
           });
         }
       }
+    },
+    async pairGateway(homeId) {
+      const paired = await post(`/api/homes/${homeId}/gateway-pairing`, {});
+      if (paired.status !== 200)
+        throw new Error(`pairing a gateway for ${homeId} failed: HTTP ${paired.status}`);
+      return paired.body.bundle as PairingBundle;
     },
   };
 }

@@ -14,6 +14,7 @@ import { formatTime, t } from '../i18n.ts';
 import { LiveFeed } from '../live.ts';
 import { clockTime } from '../test-mode.ts';
 import { DeviceCard } from './device-card.ts';
+import { pairingPanel } from './pairing-panel.ts';
 import { provisionForm } from './provision-form.ts';
 import { secretPanel } from './secret-panel.ts';
 
@@ -40,6 +41,9 @@ export class TechnicianPage {
   private readonly feed: LiveFeed;
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
+  /** the home has a gateway device (pairing again re-keys it) */
+  private gatewayPaired = false;
+  private pairing: ReturnType<typeof pairingPanel> | null = null;
 
   constructor(
     private readonly root: HTMLElement,
@@ -134,6 +138,7 @@ export class TechnicianPage {
     history.replaceState(null, '', `#/technician/${encodeURIComponent(home.id)}`);
     this.cards.clear();
     this.testAlerts.clear();
+    this.gatewayPaired = false;
     this.secretSlot.replaceChildren();
     this.renderHome(home);
     void this.refreshDevices();
@@ -142,6 +147,11 @@ export class TechnicianPage {
 
   private renderHome(home: HomeSummary): void {
     this.deviceList.replaceChildren(el('li', { className: 'empty' }, tx('loading')));
+    this.pairing = pairingPanel(home.id, {
+      hasGateway: () => this.gatewayPaired,
+      say: (text, error) => this.say(text, error),
+      changed: () => this.refreshDevices(),
+    });
     this.panel.replaceChildren(
       el(
         'section',
@@ -151,6 +161,7 @@ export class TechnicianPage {
         el('p', {}, el('a', { href: `#/homes/${encodeURIComponent(home.id)}` }, tx('seeHome'))),
       ),
       this.secretSlot,
+      this.pairing,
       el(
         'section',
         { 'aria-labelledby': 'tech-devices-title', className: 'panel-section' },
@@ -248,6 +259,8 @@ export class TechnicianPage {
     try {
       const { devices } = await homeDevices(home.id);
       if (this.stopped || this.home !== home) return;
+      this.gatewayPaired = devices.some((d) => d.role === 'gateway');
+      this.pairing?.refreshPairing();
       const same = devices.length === this.cards.size && devices.every((d) => this.cards.has(d.id));
       if (same) {
         for (const d of devices) this.cards.get(d.id)?.update(d);
