@@ -69,8 +69,10 @@ describe('gateway pairing', () => {
       gatewayId: 'home-a-gw',
       platformUrl: 'mqtts://tryghed.example.dk:8883',
       platformUrls: ['mqtts://tryghed.example.dk:8883', 'mqtt://10.0.0.5:1883'],
-      ca: null,
+      // the broker's own certificate (self-signed here), for the gateway to trust
+      ca: platform.mqttTls?.caPem,
     });
+    expect(bundle.ca).toContain('-----BEGIN CERTIFICATE-----');
     expect(bundle.secret.length).toBeGreaterThanOrEqual(16);
     expect(decodePairing(code)).toEqual(bundle);
     expect(platform.registry.device('home-a-gw')).toMatchObject({ role: 'gateway', homeId: 'home-a' });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePairing } from '../gateway/index.ts';
 import type { Platform } from '../platform/start.ts';
 import { buildGateway } from '../scripts/build-gateway.ts';
-import { CONSENT_CATEGORIES, type PairingBundle } from '../services/domain/index.ts';
+import { CONSENT_CATEGORIES, informationText, type PairingBundle } from '../services/domain/index.ts';
 import { AVAILABILITY, bridgeDevices, DEVICES, STATE } from './fixtures/zigbee2mqtt.ts';
 import { ApiClient, type LiveClient } from './harness/api.ts';
 import { eventually, freePort, tempDir, uniqueDatabase } from './harness/index.ts';
@@ -36,6 +36,7 @@ describe('gateway: zigbee2mqtt in a home → the platform', () => {
   const dir = tempDir('tryghed-gw-');
   const database = uniqueDatabase('gwz2m');
   let mqttPort: number;
+  let mqttTlsPort: number;
   let platform: Platform;
   let mosquitto: Awaited<ReturnType<typeof startMosquitto>>;
   let bundlePath: string;
@@ -51,7 +52,11 @@ describe('gateway: zigbee2mqtt in a home → the platform', () => {
     mosquittoPub(mosquitto.port, z2m(DEVICES[device].friendlyName), JSON.stringify(state));
 
   const startPlatform = async () => {
-    platform = await startTestPlatform({ dataDir: dir.path, database, env: { MQTT_PORT: String(mqttPort) } });
+    platform = await startTestPlatform({
+      dataDir: dir.path,
+      database,
+      env: { MQTT_PORT: String(mqttPort), MQTT_TLS_PORT: String(mqttTlsPort) },
+    });
   };
   const startGateway = () => {
     const child = spawn(process.execPath, [bundlePath, '--config', configPath], {
@@ -102,6 +107,7 @@ describe('gateway: zigbee2mqtt in a home → the platform', () => {
   beforeAll(async () => {
     bundlePath = await buildGateway(resolve('test-output', 'gateway', 'tryghed-gateway.mjs'));
     mqttPort = await freePort();
+    mqttTlsPort = await freePort();
     metricsPort = await freePort();
     mosquitto = await startMosquitto(dir.path);
     await startPlatform();
@@ -127,7 +133,13 @@ describe('gateway: zigbee2mqtt in a home → the platform', () => {
       for (const purpose of ['alerts', 'history'] as const) {
         await platform.consent.change(
           HOME,
-          { category, purpose, action: 'grant', channel: 'system', textVersion: 'test' },
+          {
+            category,
+            purpose,
+            action: 'grant',
+            channel: 'system',
+            textVersion: informationText(category, purpose).version,
+          },
           { id: 'test', role: 'system' },
         );
       }
@@ -139,6 +151,9 @@ describe('gateway: zigbee2mqtt in a home → the platform', () => {
       {},
     );
     expect(decodePairing(pairing.code)).toEqual(pairing.bundle);
+    // the gateway speaks TLS to the platform and trusts exactly the broker's certificate
+    expect(pairing.bundle.platformUrl).toBe(`mqtts://127.0.0.1:${mqttTlsPort}`);
+    expect(pairing.bundle.ca).toBe(platform.mqttTls?.caPem);
     const paired = spawn(process.execPath, [bundlePath, '--pair', pairing.code, '--config', configPath]);
     expect(await new Promise((r) => paired.once('exit', r))).toBe(0);
     const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;

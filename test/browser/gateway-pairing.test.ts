@@ -62,12 +62,19 @@ describe('gateway pairing on the technician page, in Chromium', () => {
     await page.getByRole('button', { name: 'Par gateway' }).click();
     const code = await page.getByLabel('Parringskode', { exact: true }).inputValue();
     const bundle = decodePairing(code);
-    expect(bundle).toMatchObject({ homeId: 'home-p', gatewayId: 'home-p-gw', platformUrl: platform.mqttUrl });
+    // TLS first, with the broker's own certificate to trust
+    expect(bundle).toMatchObject({
+      homeId: 'home-p',
+      gatewayId: 'home-p-gw',
+      platformUrl: platform.mqttTls?.url,
+      ca: platform.mqttTls?.caPem,
+    });
     expect(await axeViolations(page)).toEqual([]);
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'gateway-pairing.png'), fullPage: true });
     const login = (secret: string) =>
       mqtt.connectAsync(bundle.platformUrl, {
+        ...(bundle.ca ? { ca: bundle.ca, rejectUnauthorized: true } : {}),
         clientId: bundle.gatewayId,
         username: bundle.gatewayId,
         password: secret,
