@@ -35,7 +35,12 @@ export interface DeviceMessage {
 export interface DeviceBroker {
   readonly port: number;
   readonly url: string;
-  onDeviceMessage(listener: (message: DeviceMessage) => void): () => void;
+  /**
+   * A listener may return a `Promise<boolean>` saying whether the message is durable: a QoS 1 reading is
+   * acknowledged (PUBACK) only once every such promise says true; on false the device's connection
+   * is closed without PUBACK, so it keeps the reading and sends it again.
+   */
+  onDeviceMessage(listener: (message: DeviceMessage) => unknown): () => void;
   publish(
     topic: string,
     payload: string | Buffer,
@@ -63,7 +68,8 @@ type Refusal =
   | 'retained_reading'
   | 'payload_too_large'
   | 'subscribe_denied'
-  | 'qos2';
+  | 'qos2'
+  | 'not_stored';
 
 const authError = (message: string, returnCode: 2 | 4 | 5): AuthenticateError =>
   Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -78,7 +84,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   const log = o.logger;
   const identities = new WeakMap<Client, Identity>();
   const lastSeen = new Map<string, number>();
-  const listeners: Array<(m: DeviceMessage) => void> = [];
+  const listeners: Array<(m: DeviceMessage) => unknown> = [];
   const services = new Map(o.serviceAccounts.map((a) => [a.username, a.secretHash]));
   const refusals = o.metrics.counter(
     'tryghed_broker_refusals_total',
@@ -184,34 +190,72 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     },
 
     published(packet: AedesPublishPacket, client, done) {
-      if (client) {
-        const identity = identities.get(client);
-        if (identity?.kind === 'device') {
-          const verdict = mayPublish(identity, packet.topic, false, o.registry);
-          if (verdict.ok && verdict.deviceId && verdict.homeId && verdict.type !== 'service') {
-            lastSeen.set(verdict.deviceId, clock.now());
-            messages.inc({ type: verdict.type });
-            const message: DeviceMessage = {
-              type: verdict.type,
-              topic: packet.topic,
-              payload: packet.payload as Buffer,
-              homeId: verdict.homeId,
-              deviceId: verdict.deviceId,
-              clientId: client.id,
-            };
-            for (const listener of listeners) {
-              try {
-                listener(message);
-              } catch (err) {
-                log.error({ err }, 'device message listener failed');
-              }
-            }
-          }
-        }
-      }
+      // readings were handed on before their PUBACK (see `acceptBeforeAck` below)
+      const message = client ? deviceMessage(client, packet.topic, packet.payload as Buffer) : null;
+      if (message && message.type !== 'readings') deliver(message);
       done(null);
     },
   });
+
+  /** a device's own message on its own topics, counted and marked as heard; null for anything else */
+  const deviceMessage = (client: Client, topic: string, payload: Buffer): DeviceMessage | null => {
+    const identity = identities.get(client);
+    if (identity?.kind !== 'device') return null;
+    const verdict = mayPublish(identity, topic, false, o.registry);
+    if (!verdict.ok || !verdict.deviceId || !verdict.homeId || verdict.type === 'service') return null;
+    lastSeen.set(verdict.deviceId, clock.now());
+    messages.inc({ type: verdict.type });
+    return {
+      type: verdict.type,
+      topic,
+      payload,
+      homeId: verdict.homeId,
+      deviceId: verdict.deviceId,
+      clientId: client.id,
+    };
+  };
+
+  /** hands a message to every listener; what they promise about durability, together */
+  const deliver = (message: DeviceMessage): Promise<boolean> | undefined => {
+    const pending: Array<Promise<boolean>> = [];
+    for (const listener of listeners) {
+      try {
+        const durable = listener(message);
+        if (durable instanceof Promise) pending.push(durable as Promise<boolean>);
+      } catch (err) {
+        log.error({ err }, 'device message listener failed');
+      }
+    }
+    if (pending.length === 0) return undefined;
+    return Promise.all(pending).then(
+      (all) => all.every(Boolean),
+      () => false,
+    );
+  };
+
+  // PUBACK means stored. aedes 1.x writes a QoS 1 PUBACK right after `authorizePublish` calls back,
+  // before the publish runs through `published` (lib/handlers/publish.js, enqueuePublish). So an
+  // authorised reading is handed to ingest here, and the authorisation's callback (hence the PUBACK)
+  // waits until ingest says the reading is durable. Rules hear the reading at once; only the ack
+  // waits. aedes reads a client's next packets only after the current ones called back, so a slow
+  // ack holds back that one device, never another. Not durable: the connection is closed without
+  // PUBACK, and the device sends the reading again when it reconnects.
+  const authorize = aedes.authorizePublish;
+  aedes.authorizePublish = (client, packet, done) => {
+    authorize.call(aedes, client, packet, (err) => {
+      if (err || !client) return done(err);
+      const message = deviceMessage(client, packet.topic, packet.payload as Buffer);
+      if (message?.type !== 'readings') return done(null);
+      const durable = deliver(message);
+      // QoS 0 has no acknowledgement to hold back
+      if (!durable || packet.qos === 0) return done(null);
+      durable.then((ok) => {
+        if (ok) return done(null);
+        refusals.inc({ reason: 'not_stored' });
+        done(new Error('the reading could not be stored now; send it again'));
+      });
+    });
+  };
 
   aedes.on('client', () => connected.set(aedes.connectedClients));
   aedes.on('clientDisconnect', () => connected.set(aedes.connectedClients));

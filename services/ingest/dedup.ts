@@ -28,6 +28,13 @@ export class ResendFilter {
     return false;
   }
 
+  /** un-remembers one reading that was not taken after all, so its resend is not called a duplicate */
+  unsee(deviceId: string, seq: number, ts: number): void {
+    const w = this.devices.get(deviceId);
+    const slot = seq % WINDOW;
+    if (w && w.seqs[slot] === seq && w.times[slot] === ts) w.seqs[slot] = -1;
+  }
+
   forget(deviceId: string): void {
     this.devices.delete(deviceId);
   }

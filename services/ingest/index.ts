@@ -5,3 +5,4 @@ export {
   type MessageOrigin,
   type RejectReason,
 } from './ingest.ts';
+export { ReadingSpool, type SpoolOptions } from './spool.ts';

@@ -3,9 +3,10 @@ import { parseDeviceTopic, type Reading, type ReadingCategory, toReading } from 
 import type { Registry } from '../registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../runtime/index.ts';
 import type { ReadingStore } from '../timeseries/index.ts';
-import { BatchWriter } from './batch-writer.ts';
+import { BatchWriter, type DurableTicket, type PendingReading } from './batch-writer.ts';
 import { ResendFilter } from './dedup.ts';
 import { parseWireReading, payloadItems } from './payload.ts';
+import type { ReadingSpool } from './spool.ts';
 
 export type RejectReason =
   | 'wrong_topic'
@@ -20,6 +21,22 @@ export type RejectReason =
 export interface IngestResult {
   accepted: number;
   rejected: RejectReason[];
+  /**
+   * When the message may be acknowledged (PUBACK): true once every reading of it that is to be
+   * stored is durable (fsynced to the spool, or written to InfluxDB when there is no spool), at once
+   * when nothing of it is to be stored; false when one could not be taken (buffer full, spool
+   * failing): then the device must keep it and send it again. Never rejects.
+   */
+  durable: Promise<boolean>;
+}
+
+/** What one message's acknowledgement waits for, gathered while judging it. */
+interface AckPlan {
+  stored: PendingReading[];
+  /** a resend among them: wait for everything taken before */
+  waitForEarlier: boolean;
+  /** a reading to be stored found no room: no acknowledgement */
+  refused: boolean;
 }
 
 /** Where a message came from: a device over the broker (default), or a technician's test. */
@@ -36,8 +53,18 @@ export interface IngestOptions {
   batchSize?: number;
   /** longest a reading waits to be written, ms; default 200 */
   flushIntervalMs?: number;
-  /** bound on readings held while the store is down; default 200,000 */
+  /** bound on readings held (in memory, and in the spool) while the store is down; default 200,000 */
   maxBufferedPoints?: number;
+  /**
+   * The on-disk spool: a reading is acknowledged once it is fsynced there, and what it held at the
+   * last stop or crash is written at `start()`. Without it, a reading is acknowledged once written
+   * to InfluxDB.
+   */
+  spool?: ReadingSpool;
+  /** a device time further ahead of the receive time than this is not believed; default 5 min */
+  maxClockAheadMs?: number;
+  /** a device time older than this is not believed (InfluxDB would not keep it); default 365 days */
+  maxReadingAgeMs?: number;
   clock?: Clock;
   logger: Logger;
   metrics: Metrics;
@@ -58,9 +85,15 @@ export class Ingest {
   private readonly accepted;
   private readonly rejectedCounter;
   private readonly warned = new Set<string>();
+  private readonly clockWrong;
+  private readonly maxAheadMs: number;
+  private readonly maxAgeMs: number;
 
   constructor(private readonly o: IngestOptions) {
     this.clock = o.clock ?? systemClock;
+    this.maxAheadMs = o.maxClockAheadMs ?? 5 * 60_000;
+    this.maxAgeMs = o.maxReadingAgeMs ?? 365 * 86_400_000;
+    const spool = o.spool;
     this.writer = new BatchWriter({
       readings: o.readings,
       batchSize: o.batchSize ?? 5000,
@@ -68,7 +101,14 @@ export class Ingest {
       maxBufferedPoints: o.maxBufferedPoints ?? 200_000,
       logger: o.logger,
       metrics: o.metrics,
+      now: () => this.clock.now(),
+      ...(spool ? { onSettled: (done) => spool.release(done.map((e) => e.segment)) } : {}),
     });
+    this.clockWrong = o.metrics.counter(
+      'tryghed_ingest_device_clock_wrong_total',
+      'Readings whose device time was not believed (stored at the receive time), by direction',
+      ['direction'],
+    );
     this.accepted = o.metrics.counter('tryghed_ingest_readings_total', 'Readings accepted by ingest', [
       'result',
     ]);
@@ -79,16 +119,42 @@ export class Ingest {
   }
 
   handleMessage(topic: string, payload: Buffer, origin: MessageOrigin = {}): IngestResult {
-    const result: IngestResult = { accepted: 0, rejected: [] };
+    const result = { accepted: 0, rejected: [] as RejectReason[] };
+    const ack: AckPlan = { stored: [], waitForEarlier: false, refused: false };
     try {
-      this.judge(topic, payload, result, origin.test === true);
+      this.judge(topic, payload, result, origin.test === true, ack);
     } catch (err) {
       // A bug must not take the broker's message loop down with it; count it loudly.
       this.reject(result, 'schema', '', null);
       this.o.logger.error({ err }, 'unexpected error while judging a message');
     }
     if (result.accepted > 0) this.accepted.inc({ result: 'accepted' }, result.accepted);
-    return result;
+    return { ...result, durable: this.durable(ack) };
+  }
+
+  /** what the PUBACK waits for: the spool's fsync, or (without a spool) InfluxDB's answer */
+  private durable(ack: AckPlan): Promise<boolean> {
+    const spool = this.o.spool;
+    if (ack.refused || spool) {
+      // what was taken is written either way; a refused message is sent again whole, and its
+      // taken readings are then resends
+      for (const entry of ack.stored) this.writer.add(entry);
+      if (ack.refused) return Promise.resolve(false);
+    }
+    if (ack.stored.length === 0 && !ack.waitForEarlier) return Promise.resolve(true);
+    if (spool) return spool.synced();
+    return new Promise<boolean>((resolve) => {
+      const ticket: DurableTicket = {
+        remaining: ack.stored.length + (ack.waitForEarlier ? 1 : 0),
+        resolve,
+      };
+      // a resend waits for its first copy, which is older than anything in this message
+      if (ack.waitForEarlier) this.writer.barrier(ticket);
+      for (const entry of ack.stored) {
+        entry.tickets = [ticket];
+        this.writer.add(entry);
+      }
+    });
   }
 
   /** Every well-formed reading from a known device, before consent and resend checks: it is alive. */
@@ -108,7 +174,12 @@ export class Ingest {
     };
   }
 
+  /** starts writing; what the spool held at the last stop (or crash) goes first */
   start(): void {
+    const recovered = this.o.spool?.takeRecovered() ?? [];
+    for (const entry of recovered) this.writer.add(entry);
+    if (recovered.length > 0)
+      this.o.logger.info({ readings: recovered.length }, 'writing readings kept in the spool');
     this.writer.start();
   }
 
@@ -116,15 +187,43 @@ export class Ingest {
     return this.writer.flush();
   }
 
-  stop(): Promise<void> {
-    return this.writer.stop();
+  /** writes what it can; with a spool, the rest waits there for the next start */
+  async stop(): Promise<void> {
+    const left = await this.writer.stop();
+    if (left.length > 0) {
+      if (this.o.spool)
+        this.o.logger.warn({ readings: left.length }, 'stopping; unwritten readings stay in the spool');
+      else this.o.logger.error({ readings: left.length }, 'stopping with readings never acknowledged');
+    }
+    await this.o.spool?.close();
   }
 
   health() {
-    return this.writer.health();
+    const h = this.writer.health();
+    const spoolFailing = this.o.spool?.failing() ?? false;
+    return {
+      ...h,
+      spooled: this.o.spool?.size() ?? 0,
+      spoolFailing,
+      /** readings are not being made durable: staff must be told */
+      failing: h.failing || spoolFailing,
+    };
   }
 
-  private judge(topic: string, payload: Buffer, result: IngestResult, test: boolean): void {
+  /** Device time is believed inside [received − max age, received + max ahead]; otherwise null. */
+  private clockDirection(ts: number, receivedAt: number): 'ahead' | 'behind' | null {
+    if (ts > receivedAt + this.maxAheadMs) return 'ahead';
+    if (ts < receivedAt - this.maxAgeMs) return 'behind';
+    return null;
+  }
+
+  private judge(
+    topic: string,
+    payload: Buffer,
+    result: { accepted: number; rejected: RejectReason[] },
+    test: boolean,
+    ack: AckPlan,
+  ): void {
     const parsedTopic = parseDeviceTopic(topic);
     if (parsedTopic?.type !== 'readings') {
       this.reject(result, 'wrong_topic', '', null);
@@ -172,10 +271,39 @@ export class Ingest {
       // neither collides with nor pushes out the device's own sequence numbers.
       if (!test && this.resends.seen(deviceId, reading.seq, reading.ts)) {
         this.reject(result, 'duplicate', '', null);
+        // its first copy may not be durable yet (a resend on a new connection): ack after it
+        ack.waitForEarlier = true;
         continue;
       }
+      // A device time we cannot believe: the reading is still taken and judged (the rules go by
+      // the receive time anyway), but stored at the receive time, its device time kept beside it,
+      // so one wrong clock never makes InfluxDB refuse a batch nor puts a point in 1970.
+      const deviceTime = reading.ts;
+      const direction = this.clockDirection(deviceTime, receivedAt);
+      if (direction) {
+        this.clockWrong.inc({ direction });
+        this.warnOnce(
+          `clock_${direction}`,
+          deviceId,
+          { direction },
+          'device clock is wrong; stored at receive time',
+        );
+        reading.deviceTs = deviceTime;
+        reading.ts = receivedAt;
+      }
+      if (store) {
+        if (!this.writer.hasRoom() || ack.refused) {
+          // Not taken: the device keeps it and sends it again (no PUBACK), so it must not be
+          // called a duplicate then. The rules still hear it now: an alarm never waits for storage.
+          this.writer.refuseFull();
+          if (!test) this.resends.unsee(deviceId, reading.seq, deviceTime);
+          ack.refused = true;
+        } else {
+          const segment = this.o.spool ? this.o.spool.append(reading) : -1;
+          ack.stored.push({ reading, segment });
+        }
+      }
       result.accepted++;
-      if (store) this.writer.add(reading);
       for (const listener of this.listeners) {
         try {
           listener(reading);
@@ -187,7 +315,7 @@ export class Ingest {
   }
 
   private reject(
-    result: IngestResult,
+    result: { rejected: RejectReason[] },
     reason: RejectReason,
     category: ReadingCategory | '',
     deviceId: string | null,
@@ -196,13 +324,14 @@ export class Ingest {
     this.rejectedCounter.inc({ reason, category });
     // One log line per device and reason until restart: a misconfigured device sending 10 readings
     // a second must not flood the log. The counter keeps the full count. Never the content.
-    const key = `${reason}:${deviceId ?? ''}`;
+    this.warnOnce(reason, deviceId, { reason, ...(category ? { category } : {}) }, 'reading refused');
+  }
+
+  private warnOnce(what: string, deviceId: string | null, fields: Record<string, unknown>, message: string) {
+    const key = `${what}:${deviceId ?? ''}`;
     if (this.warned.size < 10_000 && !this.warned.has(key)) {
       this.warned.add(key);
-      this.o.logger.warn(
-        { reason, ...(category ? { category } : {}), ...(deviceId ? { deviceId } : {}) },
-        'reading refused',
-      );
+      this.o.logger.warn({ ...fields, ...(deviceId ? { deviceId } : {}) }, message);
     }
   }
 }

@@ -85,7 +85,12 @@ export function createInfluxV1Store(options: {
           // only on test readings, so a device's series stay as they were
           ...(r.test ? { test: 'true' } : {}),
         },
-        fields: { value: r.value, seq: r.seq },
+        // device_ts: the device's own time, only when it was not believed (ts is then the receive time)
+        fields: {
+          value: r.value,
+          seq: r.seq,
+          ...(r.deviceTs !== undefined ? { device_ts: r.deviceTs } : {}),
+        },
         timestamp: pointTimeNs(r.ts, r.seq),
       }));
       try {

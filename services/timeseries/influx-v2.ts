@@ -77,6 +77,8 @@ export function createInfluxV2Store(options: {
           .timestamp(pointTimeNs(r.ts, r.seq));
         // only on test readings, so a device's series stay as they were
         if (r.test) point.tag('test', 'true');
+        // the device's own time, only when it was not believed (ts is then the receive time)
+        if (r.deviceTs !== undefined) point.floatField('device_ts', r.deviceTs);
         writeApi.writePoint(point);
       }
       try {

@@ -1,0 +1,296 @@
+import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { categoryOf, type Reading, SensorKind } from '../domain/index.ts';
+import type { Logger, Metrics } from '../runtime/index.ts';
+
+export interface SpoolOptions {
+  /** a folder of its own (`$DATA_DIR/spool`); created when missing */
+  dir: string;
+  /** a segment file is closed and a new one begun past this size; default 8 MiB */
+  segmentBytes?: number;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export interface SpooledReading {
+  reading: Reading;
+  segment: number;
+}
+
+const SEGMENT = /^(\d{12})\.spool$/;
+const segmentName = (n: number) => `${String(n).padStart(12, '0')}.spool`;
+
+/** one line per reading: a JSON array, so a torn last line never parses */
+function encode(r: Reading): string {
+  return `${JSON.stringify([r.homeId, r.deviceId, r.kind, r.value, r.ts, r.seq, r.receivedAt, r.test ? 1 : 0, r.deviceTs ?? null])}\n`;
+}
+
+function decode(line: string): Reading | null {
+  let a: unknown;
+  try {
+    a = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(a) || a.length !== 9) return null;
+  const [homeId, deviceId, kind, value, ts, seq, receivedAt, test, deviceTs] = a as unknown[];
+  const k = SensorKind.safeParse(kind);
+  if (
+    typeof homeId !== 'string' ||
+    typeof deviceId !== 'string' ||
+    !k.success ||
+    typeof value !== 'number' ||
+    typeof ts !== 'number' ||
+    typeof seq !== 'number' ||
+    typeof receivedAt !== 'number'
+  )
+    return null;
+  const reading: Reading = {
+    homeId,
+    deviceId,
+    kind: k.data,
+    category: categoryOf(k.data),
+    value,
+    ts,
+    seq,
+    receivedAt,
+  };
+  if (test === 1) reading.test = true;
+  if (typeof deviceTs === 'number') reading.deviceTs = deviceTs;
+  return reading;
+}
+
+/**
+ * The durable copy of readings that are not yet in InfluxDB, so a PUBACK can mean "stored" without
+ * waiting for InfluxDB. Append-only segment files under one folder; each append is fsynced with
+ * whatever else arrived meanwhile (group commit: one write and one `fdatasync` in flight at a time,
+ * on libuv's thread pool, never blocking the event loop). A segment is deleted once every reading in
+ * it is confirmed written (`release`). At start, what the segments hold is read back (`open`) and
+ * written again: the point's time is unique per (device, seq), so a reading written twice is one
+ * point. A line that does not parse (a torn last write) is skipped and counted.
+ *
+ * Bounded by the caller, which holds every spooled reading in memory too (`INGEST_MAX_BUFFERED`).
+ */
+export class ReadingSpool {
+  private queue: Array<{ segment: number; lines: string[] }> = [];
+  private appended = 0;
+  private syncedUpTo = 0;
+  private waiters: Array<{ upTo: number; resolve: (ok: boolean) => void }> = [];
+  private syncing: Promise<void> | null = null;
+  private fh: FileHandle | null = null;
+  private fhSegment = -1;
+  private current: number;
+  private currentBytes = 0;
+  private readonly held = new Map<number, number>();
+  /** every segment file that exists, with its size */
+  private readonly files = new Map<number, number>();
+  private readonly segmentBytes: number;
+  private lastSyncFailed = false;
+  private closed = false;
+  private readonly heldGauge;
+  private readonly bytesGauge;
+  private readonly errors;
+
+  private constructor(
+    private readonly o: SpoolOptions,
+    next: number,
+    private recovered: SpooledReading[],
+  ) {
+    this.current = next;
+    this.segmentBytes = o.segmentBytes ?? 8 * 1024 * 1024;
+    this.heldGauge = o.metrics.gauge(
+      'tryghed_ingest_spool_readings',
+      'Readings held in the on-disk spool, not yet confirmed in InfluxDB',
+    );
+    this.bytesGauge = o.metrics.gauge('tryghed_ingest_spool_bytes', 'Bytes in the spool segment files');
+    this.errors = o.metrics.counter(
+      'tryghed_ingest_spool_errors_total',
+      'Spool writes that failed, and spooled lines that could not be read back',
+      ['what'],
+    );
+    for (const r of recovered) this.held.set(r.segment, (this.held.get(r.segment) ?? 0) + 1);
+  }
+
+  static async open(o: SpoolOptions): Promise<ReadingSpool> {
+    await mkdir(o.dir, { recursive: true });
+    const names = (await readdir(o.dir)).filter((n) => SEGMENT.test(n)).sort();
+    const recovered: SpooledReading[] = [];
+    const sizes = new Map<number, number>();
+    let bad = 0;
+    let last = 0;
+    for (const name of names) {
+      const segment = Number(SEGMENT.exec(name)![1]);
+      last = Math.max(last, segment);
+      const text = await readFile(join(o.dir, name), 'utf8');
+      sizes.set(segment, Buffer.byteLength(text));
+      const lines = text.split('\n');
+      // the part after the last newline is a write that never finished: it was never acknowledged
+      lines.pop();
+      for (const line of lines) {
+        const reading = decode(line);
+        if (reading) recovered.push({ reading, segment });
+        else bad++;
+      }
+    }
+    const spool = new ReadingSpool(o, last + 1, recovered);
+    for (const [segment, size] of sizes) spool.files.set(segment, size);
+    if (bad > 0) {
+      spool.errors.inc({ what: 'unreadable_line' }, bad);
+      o.logger.error({ lines: bad }, 'spool lines could not be read back; skipped');
+    }
+    if (recovered.length > 0) o.logger.info({ readings: recovered.length }, 'readings found in the spool');
+    // segments with nothing readable in them can go at once
+    for (const name of names) {
+      const segment = Number(SEGMENT.exec(name)![1]);
+      if (!spool.held.has(segment)) {
+        spool.files.delete(segment);
+        await unlink(join(o.dir, name)).catch(() => {});
+      }
+    }
+    spool.report();
+    return spool;
+  }
+
+  /** what the spool held at start, to be written again; handed out once */
+  takeRecovered(): SpooledReading[] {
+    const r = this.recovered;
+    this.recovered = [];
+    return r;
+  }
+
+  /** readings held (appended, not yet released) */
+  size(): number {
+    let n = 0;
+    for (const v of this.held.values()) n += v;
+    return n;
+  }
+
+  /** true while the last attempt to write the spool failed: acknowledgements are refused */
+  failing(): boolean {
+    return this.lastSyncFailed;
+  }
+
+  /** queues one reading; it is durable once `synced()` says so. Returns its segment. */
+  append(reading: Reading): number {
+    if (this.currentBytes >= this.segmentBytes) {
+      this.current++;
+      this.currentBytes = 0;
+    }
+    const line = encode(reading);
+    const tail = this.queue.at(-1);
+    if (tail?.segment === this.current) tail.lines.push(line);
+    else this.queue.push({ segment: this.current, lines: [line] });
+    this.currentBytes += line.length;
+    this.files.set(this.current, (this.files.get(this.current) ?? 0) + line.length);
+    this.appended++;
+    this.held.set(this.current, (this.held.get(this.current) ?? 0) + 1);
+    return this.current;
+  }
+
+  /** true once everything appended so far is on disk; false if writing it failed */
+  synced(): Promise<boolean> {
+    if (this.syncedUpTo >= this.appended) return Promise.resolve(true);
+    if (this.closed) return Promise.resolve(false);
+    const upTo = this.appended;
+    const p = new Promise<boolean>((resolve) => this.waiters.push({ upTo, resolve }));
+    if (!this.syncing) this.syncing = this.drain().finally(() => (this.syncing = null));
+    return p;
+  }
+
+  /** these readings are in InfluxDB: their spooled copies may go */
+  release(segments: readonly number[]): void {
+    for (const s of segments) {
+      if (s < 0) continue;
+      const n = (this.held.get(s) ?? 1) - 1;
+      if (n > 0) this.held.set(s, n);
+      else this.held.delete(s);
+    }
+    this.deleteDone();
+    this.report();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.syncing) await this.syncing;
+    await this.fh?.close();
+    this.fh = null;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const chunks = this.queue;
+      const upTo = this.appended;
+      this.queue = [];
+      let ok = true;
+      try {
+        for (const chunk of chunks) {
+          const fh = await this.handleFor(chunk.segment);
+          await fh.write(chunk.lines.join(''));
+        }
+        await this.fh?.datasync();
+        if (this.lastSyncFailed) this.o.logger.info('writing the spool works again');
+        this.lastSyncFailed = false;
+      } catch (err) {
+        ok = false;
+        this.errors.inc({ what: 'write' });
+        if (!this.lastSyncFailed) this.o.logger.error({ err }, 'writing the spool failed; not acknowledging');
+        this.lastSyncFailed = true;
+      }
+      if (ok) this.syncedUpTo = upTo;
+      const still: typeof this.waiters = [];
+      for (const w of this.waiters) {
+        if (w.upTo <= upTo) w.resolve(ok);
+        else still.push(w);
+      }
+      this.waiters = still;
+      this.deleteDone();
+      this.report();
+    }
+  }
+
+  /** the file of `segment`, opened for appending; an earlier one is synced and closed first */
+  private async handleFor(segment: number): Promise<FileHandle> {
+    if (this.fh && this.fhSegment === segment) return this.fh;
+    if (this.fh) {
+      await this.fh.datasync();
+      await this.fh.close();
+      this.fh = null;
+    }
+    this.fh = await open(join(this.o.dir, segmentName(segment)), 'a');
+    this.fhSegment = segment;
+    // the new file's name must survive a power cut too
+    const dir = await open(this.o.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    return this.fh;
+  }
+
+  /** deletes closed segments whose readings are all in InfluxDB (never one still being written) */
+  private deleteDone(): void {
+    const writable = this.fh ? this.fhSegment : this.current;
+    for (const segment of [...this.files.keys()]) {
+      if (segment >= writable || this.held.has(segment)) continue;
+      this.forget(segment);
+    }
+  }
+
+  private forget(segment: number): void {
+    this.files.delete(segment);
+    unlink(join(this.o.dir, segmentName(segment))).then(
+      () => {},
+      (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') this.o.logger.warn({ err }, 'deleting a spool segment failed');
+      },
+    );
+  }
+
+  private report(): void {
+    this.heldGauge.set(this.size());
+    let bytes = 0;
+    for (const v of this.files.values()) bytes += v;
+    this.bytesGauge.set(bytes);
+  }
+}
