@@ -32,7 +32,7 @@ export interface BatchWriterOptions {
 
 const MAX_BACKOFF_MS = 5000;
 /** a write still unanswered after this long counts as failing, for health: staff hear within 5 s */
-export const WRITE_STALL_MS = 4000;
+export const WRITE_STALL_MS = 3000;
 
 /**
  * Buffers readings and writes them to the time-series store in batches: at most `batchSize` per
