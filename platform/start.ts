@@ -211,9 +211,10 @@ export async function startPlatform(
       readings,
       ingest,
       retentionDays: config.retentionDays,
-      // Write out what ingest still holds first, so no reading of the home lands after the erasure.
+      // Drop what ingest still holds of the home first (also from the spool), so no reading of the
+      // home lands after the erasure, nor comes back at the next start.
       eraseHomeReadings: async (homeId) => {
-        await ingest.flush();
+        await ingest.eraseHome(homeId);
         await readings.eraseHome(homeId);
       },
       ...(config.publicUrl ? { allowedOrigins: [new URL(config.publicUrl).origin] } : {}),

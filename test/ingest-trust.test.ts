@@ -237,6 +237,45 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
     }
   });
 
+  it('the spooled readings of an erased home do not come back after a crash; the others do', async () => {
+    const spoolDir = tempDir('tryghed-spool-');
+    try {
+      const dead = createInfluxV1Store({
+        url: `http://127.0.0.1:${await freePort()}`,
+        database: 'x',
+        logger: silentLogger(),
+      });
+      const spool = await ReadingSpool.open({
+        dir: spoolDir.path,
+        logger: silentLogger(),
+        metrics: new Metrics(),
+      });
+      const { ingest } = make({ readings: dead, spool, flushIntervalMs: 60_000 });
+      const sent = [
+        ingest.handleMessage(
+          topics.readings('good', 'g6'),
+          msg({ kind: 'temperature', value: 1, ts: T0 - 50_000, seq: 1 }),
+        ),
+        ingest.handleMessage(
+          topics.readings('bad', 'wrong-clock'),
+          msg({ kind: 'temperature', value: 2, ts: T0 - 50_000, seq: 2 }),
+        ),
+      ];
+      expect(await Promise.all(sent.map((r) => r.durable))).toEqual([true, true]);
+      await ingest.eraseHome('good');
+      expect(ingest.health().buffered).toBe(1);
+      // kill -9: nothing stopped; the next start reads the spool
+      const again = await ReadingSpool.open({
+        dir: spoolDir.path,
+        logger: silentLogger(),
+        metrics: new Metrics(),
+      });
+      expect(again.takeRecovered().map((r) => r.reading.homeId)).toEqual(['bad']);
+    } finally {
+      spoolDir.remove();
+    }
+  });
+
   it('a full spool acknowledges nothing more: the device keeps its reading', async () => {
     const spoolDir = tempDir('tryghed-spool-');
     try {

@@ -119,6 +119,20 @@ export class BatchWriter {
     else last.tickets = [ticket];
   }
 
+  /**
+   * Drops what waits for one home (its erasure): after the write in flight, so nothing of it is
+   * written after this returns. Waiting acknowledgements are let go: the citizen decided its fate.
+   */
+  async discardHome(homeId: string): Promise<number> {
+    while (this.writing) await this.writing;
+    const gone = this.buffer.filter((e) => e.reading.homeId === homeId);
+    if (gone.length === 0) return 0;
+    this.buffer = this.buffer.filter((e) => e.reading.homeId !== homeId);
+    this.buffered.set(this.size);
+    this.settle(gone, true);
+    return gone.length;
+  }
+
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => void this.flushDue(), this.o.flushIntervalMs);

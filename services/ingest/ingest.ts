@@ -187,6 +187,15 @@ export class Ingest {
     return this.writer.flush();
   }
 
+  /**
+   * A home's readings are being erased: what still waits to be written is dropped (and will not
+   * come back from the spool after a restart). Call before erasing the home in InfluxDB.
+   */
+  async eraseHome(homeId: string): Promise<void> {
+    await this.o.spool?.recordErasure(homeId, this.clock.now());
+    await this.writer.discardHome(homeId);
+  }
+
   /** writes what it can; with a spool, the rest waits there for the next start */
   async stop(): Promise<void> {
     const left = await this.writer.stop();

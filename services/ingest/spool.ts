@@ -18,6 +18,8 @@ export interface SpooledReading {
 }
 
 const SEGMENT = /^(\d{12})\.spool$/;
+/** homes erased while their readings were spooled: `{"homeId":…,"at":…}` per line */
+const ERASURES = 'erasures.log';
 const segmentName = (n: number) => `${String(n).padStart(12, '0')}.spool`;
 
 /** one line per reading: a JSON array, so a torn last line never parses */
@@ -86,6 +88,8 @@ export class ReadingSpool {
   private readonly files = new Map<number, number>();
   private readonly segmentBytes: number;
   private lastSyncFailed = false;
+  /** segments up to this one may hold lines of an erased home; -1: none */
+  private erasuresCover = -1;
   private closed = false;
   private readonly heldGauge;
   private readonly bytesGauge;
@@ -132,7 +136,23 @@ export class ReadingSpool {
         else bad++;
       }
     }
-    const spool = new ReadingSpool(o, last + 1, recovered);
+    // a home erased while its readings were spooled: those readings must not come back
+    const erasedAt = new Map<string, number>();
+    const erasures = await readFile(join(o.dir, ERASURES), 'utf8').catch(() => '');
+    for (const line of erasures.split('\n')) {
+      try {
+        const e = JSON.parse(line) as { homeId?: unknown; at?: unknown };
+        if (typeof e.homeId === 'string' && typeof e.at === 'number')
+          erasedAt.set(e.homeId, Math.max(e.at, erasedAt.get(e.homeId) ?? 0));
+      } catch {
+        // an empty or torn line
+      }
+    }
+    const kept = recovered.filter((r) => !(r.reading.receivedAt <= (erasedAt.get(r.reading.homeId) ?? -1)));
+    if (kept.length < recovered.length)
+      o.logger.info({ readings: recovered.length - kept.length }, 'spooled readings of erased homes dropped');
+    const spool = new ReadingSpool(o, last + 1, kept);
+    if (erasures.length > 0) spool.erasuresCover = last;
     for (const [segment, size] of sizes) spool.files.set(segment, size);
     if (bad > 0) {
       spool.errors.inc({ what: 'unreadable_line' }, bad);
@@ -209,6 +229,24 @@ export class ReadingSpool {
     this.report();
   }
 
+  /**
+   * Records, durably, that a home's readings received until `at` were erased, so a restart does not
+   * bring back its spooled copies. Kept until no segment from before it is left.
+   */
+  async recordErasure(homeId: string, at: number): Promise<void> {
+    // what comes next goes to a new segment, so the record can go once the older ones have
+    this.erasuresCover = this.current;
+    this.current++;
+    this.currentBytes = 0;
+    const fh = await open(join(this.o.dir, ERASURES), 'a');
+    try {
+      await fh.write(`${JSON.stringify({ homeId, at })}\n`);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     while (this.syncing) await this.syncing;
@@ -274,6 +312,11 @@ export class ReadingSpool {
     for (const segment of [...this.files.keys()]) {
       if (segment >= writable || this.held.has(segment)) continue;
       this.forget(segment);
+    }
+    // no segment from before the last erasure is left: its record is no longer needed
+    if (this.erasuresCover >= 0 && [...this.files.keys()].every((f) => f > this.erasuresCover)) {
+      this.erasuresCover = -1;
+      unlink(join(this.o.dir, ERASURES)).catch(() => {});
     }
   }
 
