@@ -190,9 +190,11 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     },
 
     published(packet: AedesPublishPacket, client, done) {
-      // readings were handed on before their PUBACK (see `acceptBeforeAck` below)
-      const message = client ? deviceMessage(client, packet.topic, packet.payload as Buffer) : null;
-      if (message && message.type !== 'readings') deliver(message);
+      // readings were handed on before their PUBACK (see "PUBACK means stored" below)
+      if (client && !packet.topic.endsWith('/readings')) {
+        const message = deviceMessage(client, packet.topic, packet.payload as Buffer);
+        if (message) deliver(message);
+      }
       done(null);
     },
   });
@@ -227,6 +229,8 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
       }
     }
     if (pending.length === 0) return undefined;
+    // ingest's promise never rejects; the usual case is that one alone
+    if (pending.length === 1) return pending[0]!.catch(() => false);
     return Promise.all(pending).then(
       (all) => all.every(Boolean),
       () => false,
@@ -244,6 +248,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   aedes.authorizePublish = (client, packet, done) => {
     authorize.call(aedes, client, packet, (err) => {
       if (err || !client) return done(err);
+      if (!packet.topic.endsWith('/readings')) return done(null);
       const message = deviceMessage(client, packet.topic, packet.payload as Buffer);
       if (message?.type !== 'readings') return done(null);
       const durable = deliver(message);

@@ -30,6 +30,9 @@ export interface IngestResult {
   durable: Promise<boolean>;
 }
 
+const NOTHING_TO_KEEP = Promise.resolve(true);
+const NOT_DURABLE = Promise.resolve(false);
+
 /** What one message's acknowledgement waits for, gathered while judging it. */
 interface AckPlan {
   stored: PendingReading[];
@@ -139,9 +142,9 @@ export class Ingest {
       // what was taken is written either way; a refused message is sent again whole, and its
       // taken readings are then resends
       for (const entry of ack.stored) this.writer.add(entry);
-      if (ack.refused) return Promise.resolve(false);
+      if (ack.refused) return NOT_DURABLE;
     }
-    if (ack.stored.length === 0 && !ack.waitForEarlier) return Promise.resolve(true);
+    if (ack.stored.length === 0 && !ack.waitForEarlier) return NOTHING_TO_KEEP;
     if (spool) return spool.synced();
     return new Promise<boolean>((resolve) => {
       const ticket: DurableTicket = {

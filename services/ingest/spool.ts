@@ -77,7 +77,8 @@ export class ReadingSpool {
   private queue: Array<{ segment: number; lines: string[] }> = [];
   private appended = 0;
   private syncedUpTo = 0;
-  private waiters: Array<{ upTo: number; resolve: (ok: boolean) => void }> = [];
+  /** told by the next group written: everyone who asked before it began */
+  private nextGroup: { promise: Promise<boolean>; resolve: (ok: boolean) => void } | null = null;
   private syncing: Promise<void> | null = null;
   private fh: FileHandle | null = null;
   private fhSegment = -1;
@@ -211,10 +212,17 @@ export class ReadingSpool {
   synced(): Promise<boolean> {
     if (this.syncedUpTo >= this.appended) return Promise.resolve(true);
     if (this.closed) return Promise.resolve(false);
-    const upTo = this.appended;
-    const p = new Promise<boolean>((resolve) => this.waiters.push({ upTo, resolve }));
+    // one promise per group, shared by every reading in it: an fsync acknowledges thousands
+    if (!this.nextGroup) {
+      let resolve!: (ok: boolean) => void;
+      const promise = new Promise<boolean>((r) => {
+        resolve = r;
+      });
+      this.nextGroup = { promise, resolve };
+    }
+    const { promise } = this.nextGroup;
     if (!this.syncing) this.syncing = this.drain().finally(() => (this.syncing = null));
-    return p;
+    return promise;
   }
 
   /** these readings are in InfluxDB: their spooled copies may go */
@@ -255,10 +263,17 @@ export class ReadingSpool {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 || this.nextGroup) {
       const chunks = this.queue;
       const upTo = this.appended;
+      const group = this.nextGroup;
+      this.nextGroup = null;
       this.queue = [];
+      if (chunks.length === 0) {
+        // asked while the group before was on its way: that group decided it
+        group?.resolve(this.syncedUpTo >= upTo);
+        continue;
+      }
       let ok = true;
       try {
         for (const chunk of chunks) {
@@ -275,12 +290,7 @@ export class ReadingSpool {
         this.lastSyncFailed = true;
       }
       if (ok) this.syncedUpTo = upTo;
-      const still: typeof this.waiters = [];
-      for (const w of this.waiters) {
-        if (w.upTo <= upTo) w.resolve(ok);
-        else still.push(w);
-      }
-      this.waiters = still;
+      group?.resolve(ok);
       this.deleteDone();
       this.report();
     }
