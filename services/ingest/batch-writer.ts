@@ -2,19 +2,16 @@ import type { Reading } from '../domain/index.ts';
 import type { Logger, Metrics } from '../runtime/index.ts';
 import { type ReadingStore, TimeseriesRefusedError } from '../timeseries/index.ts';
 
-/** Told once about the fate of the readings it waits for: true when all are stored (or set aside). */
-export interface DurableTicket {
-  remaining: number;
-  resolve(durable: boolean): void;
-}
+/** Told once whether the readings it waits for are stored (or set aside): false when stopped first. */
+type Waiter = (written: boolean) => void;
 
 /** One reading waiting to be written, with where its durable copy is and who waits for it. */
 export interface PendingReading {
   reading: Reading;
   /** the spool segment holding its durable copy, or -1 when there is no spool */
   segment: number;
-  /** messages whose acknowledgement waits for this reading to be written (no spool only) */
-  tickets?: DurableTicket[];
+  /** acknowledgements that wait for this reading (and all before it) to be written; no spool only */
+  waiters?: Waiter[];
 }
 
 export interface BatchWriterOptions {
@@ -31,6 +28,7 @@ export interface BatchWriterOptions {
 }
 
 const MAX_BACKOFF_MS = 5000;
+const WRITTEN = Promise.resolve(true);
 /** a write still unanswered after this long counts as failing, for health: staff hear within 5 s */
 export const WRITE_STALL_MS = 3000;
 
@@ -48,6 +46,7 @@ export class BatchWriter {
   private inFlight = 0;
   private inFlightSince = 0;
   private inFlightTail: PendingReading | undefined;
+  private nextWait: { promise: Promise<boolean>; resolve: Waiter } | null = null;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | null = null;
   private failures = 0;
@@ -106,17 +105,37 @@ export class BatchWriter {
   }
 
   /**
-   * `ticket` is told once every reading buffered so far is settled: they are written in order, so
-   * it waits on the newest one. Told at once when nothing is waiting.
+   * Resolves once every reading added so far is written or set aside (false if stopped first).
+   * Readings are settled in order, so this waits on the newest one. One promise is shared by every
+   * caller until the next batch is taken, so a message costs no promise of its own.
    */
-  barrier(ticket: DurableTicket): void {
-    const last = this.buffer.at(-1) ?? this.inFlightTail;
-    if (!last) {
-      if (--ticket.remaining === 0) ticket.resolve(true);
-      return;
+  whenWritten(): Promise<boolean> {
+    if (this.buffer.length === 0 && !this.inFlightTail) return WRITTEN;
+    if (this.buffer.length === 0) {
+      // only the write in flight is left: no next batch will take the shared promise to it
+      const tail = this.inFlightTail!;
+      return new Promise<boolean>((resolve) => {
+        tail.waiters = [...(tail.waiters ?? []), resolve];
+      });
     }
-    if (last.tickets) last.tickets.push(ticket);
-    else last.tickets = [ticket];
+    if (!this.nextWait) {
+      let resolve!: Waiter;
+      const promise = new Promise<boolean>((r) => {
+        resolve = r;
+      });
+      this.nextWait = { promise, resolve };
+    }
+    return this.nextWait.promise;
+  }
+
+  /** hands the shared promise to the newest reading, which settles after all the others */
+  private bindWait(): void {
+    if (!this.nextWait) return;
+    const last = this.buffer.at(-1) ?? this.inFlightTail;
+    if (last?.waiters) last.waiters.push(this.nextWait.resolve);
+    else if (last) last.waiters = [this.nextWait.resolve];
+    else this.nextWait.resolve(true);
+    this.nextWait = null;
   }
 
   /**
@@ -125,10 +144,18 @@ export class BatchWriter {
    */
   async discardHome(homeId: string): Promise<number> {
     while (this.writing) await this.writing;
+    this.bindWait();
     const gone = this.buffer.filter((e) => e.reading.homeId === homeId);
     if (gone.length === 0) return 0;
     this.buffer = this.buffer.filter((e) => e.reading.homeId !== homeId);
     this.buffered.set(this.size);
+    // waiters on a dropped reading also wait for the others' readings before it: they move to the
+    // newest reading left (later, never earlier), or are told at once when none is left
+    const moved = gone.flatMap((e) => e.waiters ?? []);
+    for (const e of gone) delete e.waiters;
+    const last = this.buffer.at(-1);
+    if (last) last.waiters = [...(last.waiters ?? []), ...moved];
+    else for (const w of moved) w(true);
     this.settle(gone, true);
     return gone.length;
   }
@@ -155,9 +182,10 @@ export class BatchWriter {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.flush();
+    this.bindWait();
     const left = this.buffer;
     this.buffer = [];
-    for (const entry of left) for (const t of entry.tickets ?? []) t.resolve(false);
+    for (const entry of left) for (const w of entry.waiters ?? []) w(false);
     this.buffered.set(0);
     return left;
   }
@@ -183,6 +211,7 @@ export class BatchWriter {
   }
 
   private writeOne(): Promise<void> {
+    this.bindWait();
     const batch = this.buffer.splice(0, this.o.batchSize);
     this.inFlight = batch.length;
     this.inFlightTail = batch.at(-1);
@@ -256,8 +285,7 @@ export class BatchWriter {
 
   private settle(done: PendingReading[], ok: boolean): void {
     for (const entry of done) {
-      if (!entry.tickets) continue;
-      for (const t of entry.tickets) if (--t.remaining === 0) t.resolve(ok);
+      if (entry.waiters) for (const w of entry.waiters) w(ok);
     }
     this.o.onSettled?.(done);
   }

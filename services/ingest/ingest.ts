@@ -3,7 +3,7 @@ import { parseDeviceTopic, type Reading, type ReadingCategory, toReading } from 
 import type { Registry } from '../registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../runtime/index.ts';
 import type { ReadingStore } from '../timeseries/index.ts';
-import { BatchWriter, type DurableTicket, type PendingReading } from './batch-writer.ts';
+import { BatchWriter, type PendingReading } from './batch-writer.ts';
 import { ResendFilter } from './dedup.ts';
 import { parseWireReading, payloadItems } from './payload.ts';
 import type { ReadingSpool } from './spool.ts';
@@ -137,27 +137,13 @@ export class Ingest {
 
   /** what the PUBACK waits for: the spool's fsync, or (without a spool) InfluxDB's answer */
   private durable(ack: AckPlan): Promise<boolean> {
-    const spool = this.o.spool;
-    if (ack.refused || spool) {
-      // what was taken is written either way; a refused message is sent again whole, and its
-      // taken readings are then resends
-      for (const entry of ack.stored) this.writer.add(entry);
-      if (ack.refused) return NOT_DURABLE;
-    }
+    // what was taken is written either way; a refused message is sent again whole, and its taken
+    // readings are then resends
+    for (const entry of ack.stored) this.writer.add(entry);
+    if (ack.refused) return NOT_DURABLE;
     if (ack.stored.length === 0 && !ack.waitForEarlier) return NOTHING_TO_KEEP;
-    if (spool) return spool.synced();
-    return new Promise<boolean>((resolve) => {
-      const ticket: DurableTicket = {
-        remaining: ack.stored.length + (ack.waitForEarlier ? 1 : 0),
-        resolve,
-      };
-      // a resend waits for its first copy, which is older than anything in this message
-      if (ack.waitForEarlier) this.writer.barrier(ticket);
-      for (const entry of ack.stored) {
-        entry.tickets = [ticket];
-        this.writer.add(entry);
-      }
-    });
+    // a resend waits for its first copy, which was taken before anything of this message
+    return this.o.spool ? this.o.spool.synced() : this.writer.whenWritten();
   }
 
   /** Every well-formed reading from a known device, before consent and resend checks: it is alive. */
