@@ -66,11 +66,17 @@ describe('an InfluxDB outage is said at once', () => {
       homeId: 'home-o',
       kinds: ['temperature'],
     });
-    await platform.consent.change(
-      'home-o',
-      { category: 'environment', purpose: 'history', action: 'grant', channel: 'web', textVersion: 'v1' },
-      { id: 'c', role: 'citizen', homeId: 'home-o' },
-    );
+    const fall = await platform.registry.provisionDevice({ id: 'fall-o', homeId: 'home-o', kinds: ['fall'] });
+    for (const [category, purpose] of [
+      ['environment', 'history'],
+      ['emergency', 'history'],
+      ['emergency', 'alerts'],
+    ] as const)
+      await platform.consent.change(
+        'home-o',
+        { category, purpose, action: 'grant', channel: 'web', textVersion: 'v1' },
+        { id: 'c', role: 'citizen', homeId: 'home-o' },
+      );
     const admin = await ApiClient.login(platform.dashboardUrl, TEST_ADMIN.username, TEST_ADMIN.password);
     expect(await admin.ok('GET', '/api/status')).toEqual({ status: 'ok', degraded: [] });
 
@@ -105,6 +111,29 @@ describe('an InfluxDB outage is said at once', () => {
       const metrics = await (await fetch(`${platform.dashboardUrl}/metrics`)).text();
       expect(metrics).toMatch(/^tryghed_ingest_buffered 1$/m);
       expect(metrics).toMatch(/^tryghed_ingest_spool_readings 1$/m);
+
+      // an alarm does not wait behind the hung InfluxDB: acknowledged and raised at once
+      const sensor = await mqtt.connectAsync(platform.mqttUrl, {
+        clientId: 'fall-o',
+        username: 'fall-o',
+        password: fall.secret,
+        reconnectPeriod: 0,
+      });
+      try {
+        const pressed = Date.now();
+        await sensor.publishAsync(
+          topics.readings('home-o', 'fall-o'),
+          JSON.stringify({ kind: 'fall', value: 1, ts: pressed, seq: 1 }),
+          { qos: 1 },
+        );
+        await eventually(async () => (await platform!.alerts.list({ homeIds: ['home-o'] })).length === 1, {
+          timeoutMs: 2000,
+          what: 'the fall alert',
+        });
+        expect(Date.now() - pressed).toBeLessThan(2000);
+      } finally {
+        await sensor.endAsync(true);
+      }
     } finally {
       await device.endAsync(true);
     }
