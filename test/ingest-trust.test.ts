@@ -276,6 +276,46 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
     }
   });
 
+  it('spool segments are deleted once their readings are in InfluxDB, so the spool stays small', async () => {
+    const spoolDir = tempDir('tryghed-spool-');
+    try {
+      const metrics = new Metrics();
+      // tiny segments: 200 readings make many files
+      const spool = await ReadingSpool.open({
+        dir: spoolDir.path,
+        segmentBytes: 1000,
+        logger: silentLogger(),
+        metrics,
+      });
+      const { ingest } = make({ spool, metrics, flushIntervalMs: 60_000 });
+      const acks = Array.from(
+        { length: 200 },
+        (_, i) =>
+          ingest.handleMessage(
+            topics.readings('good', 'g7'),
+            msg({ kind: 'temperature', value: 1, ts: T0 - 60_000 + i, seq: 2000 + i }),
+          ).durable,
+      );
+      expect((await Promise.all(acks)).every(Boolean)).toBe(true);
+      const files = () => readdirSync(spoolDir.path).filter((n) => n.endsWith('.spool'));
+      expect(files().length).toBeGreaterThan(5);
+      expect(await metrics.value('tryghed_ingest_spool_readings')).toBe(200);
+      await ingest.flush();
+      expect(await metrics.value('tryghed_ingest_spool_readings')).toBe(0);
+      // every segment goes, the one open for appending too: a restart writes nothing twice
+      await eventually(() => files().length === 0, { what: 'written segments to be deleted' });
+      expect(await metrics.value('tryghed_ingest_spool_bytes')).toBe(0);
+      const again = await ReadingSpool.open({
+        dir: spoolDir.path,
+        logger: silentLogger(),
+        metrics: new Metrics(),
+      });
+      expect(again.size()).toBe(0);
+    } finally {
+      spoolDir.remove();
+    }
+  });
+
   it('a full spool acknowledges nothing more: the device keeps its reading', async () => {
     const spoolDir = tempDir('tryghed-spool-');
     try {

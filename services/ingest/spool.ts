@@ -233,8 +233,26 @@ export class ReadingSpool {
       if (n > 0) this.held.set(s, n);
       else this.held.delete(s);
     }
+    this.retireCurrent();
     this.deleteDone();
     this.report();
+  }
+
+  /**
+   * Everything in the segment open for appending is in InfluxDB: close it, so it can be deleted and
+   * a restart does not write it again; the next append begins a new one. Not while a write is on
+   * its way (it would append to the file being retired).
+   */
+  private retireCurrent(betweenWrites = false): void {
+    if ((this.syncing && !betweenWrites) || this.queue.length > 0 || this.closed) return;
+    const segment = this.current;
+    if (this.held.has(segment) || !this.files.has(segment)) return;
+    this.current++;
+    this.currentBytes = 0;
+    const fh = this.fh;
+    this.fh = null;
+    this.fhSegment = -1;
+    fh?.close().catch((err: unknown) => this.o.logger.warn({ err }, 'closing a spool segment failed'));
   }
 
   /**
@@ -291,6 +309,8 @@ export class ReadingSpool {
       }
       if (ok) this.syncedUpTo = upTo;
       group?.resolve(ok);
+      // nothing more to write: what was released meanwhile may let the open segment go
+      if (this.queue.length === 0) this.retireCurrent(true);
       this.deleteDone();
       this.report();
     }
