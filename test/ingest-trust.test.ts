@@ -7,6 +7,7 @@ import { categoryOf, type Reading, topics } from '../services/domain/index.ts';
 import { BatchWriter, type PendingReading } from '../services/ingest/batch-writer.ts';
 import { Ingest, ReadingSpool } from '../services/ingest/index.ts';
 import { Registry } from '../services/registry/index.ts';
+import { RuleEngine } from '../services/rules/index.ts';
 import { ManualClock, Metrics, silentLogger } from '../services/runtime/index.ts';
 import { openStore, type Store } from '../services/store/index.ts';
 import { createInfluxV1Store, type ReadingStore } from '../services/timeseries/index.ts';
@@ -52,6 +53,12 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
     await registry.createHome({ id: 'bad', label: 'B', teamId: 't' });
     await registry.createHome({ id: 'good', label: 'G', teamId: 't' });
     await registry.provisionDevice({ id: 'wrong-clock', homeId: 'bad', kinds: ['temperature'] });
+    await registry.provisionDevice({ id: 'fall-wrong-clock', homeId: 'bad', kinds: ['fall'] });
+    await consent.change(
+      'bad',
+      { category: 'emergency', purpose: 'alerts', action: 'grant', channel: 'web', textVersion: 'v1' },
+      { id: 'c', role: 'citizen', homeId: 'bad' },
+    );
     for (let d = 0; d < GOOD_DEVICES; d++)
       await registry.provisionDevice({ id: `g${d}`, homeId: 'good', kinds: ['temperature', 'motion'] });
     for (const homeId of ['bad', 'good'])
@@ -128,6 +135,32 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
     expect(await metrics.value('tryghed_ingest_device_clock_wrong_total', { direction: 'behind' })).toBe(1);
     expect(await metrics.value('tryghed_ingest_device_clock_wrong_total', { direction: 'ahead' })).toBe(1);
     expect(ingest.health().failing).toBe(false);
+  });
+
+  it('a fall from a device whose clock is far off still raises its alarm', async () => {
+    const { ingest, metrics } = make();
+    const raised: string[] = [];
+    const rules = new RuleEngine({
+      registry,
+      consent,
+      clock,
+      metrics,
+      logger: silentLogger(),
+      onCandidate: (c) => raised.push(`${c.rule}@${c.at}`),
+    });
+    ingest.onReading((r) => rules.onReading(r));
+    for (const [seq, ts] of [
+      [1, 9e15],
+      [2, 1000],
+    ] as const) {
+      const r = ingest.handleMessage(
+        topics.readings('bad', 'fall-wrong-clock'),
+        msg({ kind: 'fall', value: true, ts, seq }),
+      );
+      expect(r.accepted).toBe(1);
+    }
+    // judged at the time it was received, as every rule is
+    expect(raised).toEqual([`fall@${T0}`, `fall@${T0}`]);
   });
 
   it('a batch InfluxDB refuses for one point is split: the good points are written, the bad one set aside and counted', async () => {
