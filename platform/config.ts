@@ -212,6 +212,12 @@ export const SETTINGS = {
     '200000',
     'Readings held while InfluxDB is unreachable; beyond that a reading gets no PUBACK, so the device sends it again.',
   ),
+  ingestMaxBufferedPerDevice: s(
+    'INGEST_MAX_PER_DEVICE',
+    positive(10_000_000),
+    '10000',
+    'The share of INGEST_MAX_BUFFERED one device may hold, so one flooding device cannot fill it for all.',
+  ),
   ingestSpool: s(
     'INGEST_SPOOL',
     bool,

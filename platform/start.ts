@@ -138,6 +138,7 @@ export async function startPlatform(
       batchSize: config.ingestBatchSize,
       flushIntervalMs: config.ingestFlushMs,
       maxBufferedPoints: config.ingestMaxBuffered,
+      maxBufferedPerDevice: config.ingestMaxBufferedPerDevice,
     });
     ingest.onReading((reading) => rules.onReading(reading));
     ingest.onHeard((deviceId, at) => rules.deviceHeard(deviceId, at));

@@ -349,6 +349,42 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
     }
   });
 
+  it('one device flooding while InfluxDB is down fills only its own share: the others are still acknowledged', async () => {
+    const spoolDir = tempDir('tryghed-spool-');
+    try {
+      const dead = createInfluxV1Store({
+        url: `http://127.0.0.1:${await freePort()}`,
+        database: 'x',
+        logger: silentLogger(),
+      });
+      const metrics = new Metrics();
+      const spool = await ReadingSpool.open({ dir: spoolDir.path, logger: silentLogger(), metrics });
+      const { ingest } = make({
+        readings: dead,
+        spool,
+        metrics,
+        maxBufferedPoints: 100,
+        maxBufferedPerDevice: 3,
+        flushIntervalMs: 60_000,
+      });
+      const send = (device: string, seq: number) =>
+        ingest.handleMessage(
+          topics.readings('good', device),
+          msg({ kind: 'temperature', value: 1, ts: T0 - 70_000 + seq, seq }),
+        );
+      const flood = Array.from({ length: 6 }, (_, i) => send('g8', 3000 + i));
+      const other = send('g9', 1);
+      expect(flood.map((r) => r.accepted)).toEqual([1, 1, 1, 1, 1, 1]); // all judged, alarms included
+      // the flooding device keeps what found no room; the other device is acknowledged as usual
+      expect(await Promise.all(flood.map((r) => r.durable))).toEqual([true, true, true, false, false, false]);
+      expect(await other.durable).toBe(true);
+      expect(await metrics.value('tryghed_ingest_dropped_total', { reason: 'device_share_full' })).toBe(3);
+      expect(ingest.health().buffered).toBe(4);
+    } finally {
+      spoolDir.remove();
+    }
+  });
+
   it('a full spool acknowledges nothing more: the device keeps its reading', async () => {
     const spoolDir = tempDir('tryghed-spool-');
     try {

@@ -19,6 +19,8 @@ export interface BatchWriterOptions {
   batchSize: number;
   flushIntervalMs: number;
   maxBufferedPoints: number;
+  /** the share one device may hold of that bound, so one flooding device cannot fill it for all */
+  maxBufferedPerDevice?: number;
   logger: Logger;
   metrics: Metrics;
   /** the time, for judging a hung write; default Date.now */
@@ -47,6 +49,8 @@ export class BatchWriter {
   private inFlightSince = 0;
   private inFlightTail: PendingReading | undefined;
   private nextWait: { promise: Promise<boolean>; resolve: Waiter } | null = null;
+  /** readings held per device, for its share of the bound */
+  private readonly heldBy = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | null = null;
   private failures = 0;
@@ -88,20 +92,28 @@ export class BatchWriter {
     return this.buffer.length + this.inFlight;
   }
 
-  /** false when the bound is reached: a reading must not be taken (nor acknowledged) now */
-  hasRoom(): boolean {
-    return this.size < this.o.maxBufferedPoints;
+  /**
+   * Why a reading of `deviceId` must not be taken (nor acknowledged) now, or null when there is
+   * room: the bound for all, or the device's own share of it.
+   */
+  noRoomFor(deviceId: string): 'buffer_full' | 'device_share_full' | null {
+    if (this.size >= this.o.maxBufferedPoints) return 'buffer_full';
+    const share = this.o.maxBufferedPerDevice;
+    if (share !== undefined && (this.heldBy.get(deviceId) ?? 0) >= share) return 'device_share_full';
+    return null;
   }
 
   add(entry: PendingReading): void {
+    const id = entry.reading.deviceId;
+    this.heldBy.set(id, (this.heldBy.get(id) ?? 0) + 1);
     this.buffer.push(entry);
     this.buffered.set(this.size);
     if (this.buffer.length >= this.o.batchSize && !this.writing) setImmediate(() => void this.flushDue());
   }
 
   /** counts a reading that found no room (the caller does not acknowledge it) */
-  refuseFull(): void {
-    this.dropped.inc({ reason: 'buffer_full' });
+  refuseFull(reason: 'buffer_full' | 'device_share_full'): void {
+    this.dropped.inc({ reason });
   }
 
   /**
@@ -160,6 +172,12 @@ export class BatchWriter {
     return gone.length;
   }
 
+  private release(deviceId: string): void {
+    const n = (this.heldBy.get(deviceId) ?? 1) - 1;
+    if (n > 0) this.heldBy.set(deviceId, n);
+    else this.heldBy.delete(deviceId);
+  }
+
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => void this.flushDue(), this.o.flushIntervalMs);
@@ -185,6 +203,7 @@ export class BatchWriter {
     this.bindWait();
     const left = this.buffer;
     this.buffer = [];
+    this.heldBy.clear();
     for (const entry of left) for (const w of entry.waiters ?? []) w(false);
     this.buffered.set(0);
     return left;
@@ -286,6 +305,7 @@ export class BatchWriter {
   private settle(done: PendingReading[], ok: boolean): void {
     for (const entry of done) {
       if (entry.waiters) for (const w of entry.waiters) w(ok);
+      this.release(entry.reading.deviceId);
     }
     this.o.onSettled?.(done);
   }

@@ -58,6 +58,8 @@ export interface IngestOptions {
   flushIntervalMs?: number;
   /** bound on readings held (in memory, and in the spool) while the store is down; default 200,000 */
   maxBufferedPoints?: number;
+  /** the share of that bound one device may hold; default 10,000 */
+  maxBufferedPerDevice?: number;
   /**
    * The on-disk spool: a reading is acknowledged once it is fsynced there, and what it held at the
    * last stop or crash is written at `start()`. Without it, a reading is acknowledged once written
@@ -102,6 +104,7 @@ export class Ingest {
       batchSize: o.batchSize ?? 5000,
       flushIntervalMs: o.flushIntervalMs ?? 200,
       maxBufferedPoints: o.maxBufferedPoints ?? 200_000,
+      maxBufferedPerDevice: o.maxBufferedPerDevice ?? 10_000,
       logger: o.logger,
       metrics: o.metrics,
       now: () => this.clock.now(),
@@ -290,10 +293,11 @@ export class Ingest {
         reading.ts = receivedAt;
       }
       if (store) {
-        if (!this.writer.hasRoom() || ack.refused) {
+        const noRoom = ack.refused ? 'buffer_full' : this.writer.noRoomFor(deviceId);
+        if (noRoom) {
           // Not taken: the device keeps it and sends it again (no PUBACK), so it must not be
           // called a duplicate then. The rules still hear it now: an alarm never waits for storage.
-          this.writer.refuseFull();
+          this.writer.refuseFull(noRoom);
           if (!test) this.resends.unsee(deviceId, reading.seq, deviceTime);
           ack.refused = true;
         } else {
