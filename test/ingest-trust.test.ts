@@ -385,6 +385,30 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
     }
   });
 
+  it('a spool that cannot be written acknowledges nothing, and is said at once', async () => {
+    const spoolDir = tempDir('tryghed-spool-');
+    const spool = await ReadingSpool.open({
+      dir: spoolDir.path,
+      logger: silentLogger(),
+      metrics: new Metrics(),
+    });
+    const { ingest } = make({ spool });
+    spoolDir.remove(); // the disk is gone from under it
+    const r = ingest.handleMessage(
+      topics.readings('good', 'g10'),
+      msg({ kind: 'temperature', value: 1, ts: T0 - 80_000, seq: 1 }),
+    );
+    expect(r.accepted).toBe(1);
+    expect(await r.durable).toBe(false);
+    expect(ingest.health()).toMatchObject({ spoolFailing: true, failing: true });
+    // sent again, it is judged afresh, not called a duplicate of what was never acknowledged
+    const again = ingest.handleMessage(
+      topics.readings('good', 'g10'),
+      msg({ kind: 'temperature', value: 1, ts: T0 - 80_000, seq: 1 }),
+    );
+    expect(again.rejected).toEqual([]);
+  });
+
   it('a full spool acknowledges nothing more: the device keeps its reading', async () => {
     const spoolDir = tempDir('tryghed-spool-');
     try {

@@ -110,6 +110,11 @@ export class Ingest {
       now: () => this.clock.now(),
       ...(spool ? { onSettled: (done) => spool.release(done.map((e) => e.segment)) } : {}),
     });
+    // a reading the spool failed to keep got no PUBACK: its resend must not be called a duplicate
+    if (spool)
+      spool.onLost = (lost) => {
+        for (const r of lost) if (!r.test) this.resends.unsee(r.deviceId, r.seq, r.deviceTs ?? r.ts);
+      };
     this.clockWrong = o.metrics.counter(
       'tryghed_ingest_device_clock_wrong_total',
       'Readings whose device time was not believed (stored at the receive time), by direction',

@@ -74,7 +74,9 @@ function decode(line: string): Reading | null {
  * Bounded by the caller, which holds every spooled reading in memory too (`INGEST_MAX_BUFFERED`).
  */
 export class ReadingSpool {
-  private queue: Array<{ segment: number; lines: string[] }> = [];
+  private queue: Array<{ segment: number; lines: string[]; readings: Reading[] }> = [];
+  /** told of readings whose write failed: they were never acknowledged */
+  onLost: ((readings: readonly Reading[]) => void) | null = null;
   private appended = 0;
   private syncedUpTo = 0;
   /** told by the next group written: everyone who asked before it began */
@@ -199,8 +201,10 @@ export class ReadingSpool {
     }
     const line = encode(reading);
     const tail = this.queue.at(-1);
-    if (tail?.segment === this.current) tail.lines.push(line);
-    else this.queue.push({ segment: this.current, lines: [line] });
+    if (tail?.segment === this.current) {
+      tail.lines.push(line);
+      tail.readings.push(reading);
+    } else this.queue.push({ segment: this.current, lines: [line], readings: [reading] });
     this.currentBytes += line.length;
     this.files.set(this.current, (this.files.get(this.current) ?? 0) + line.length);
     this.appended++;
@@ -304,6 +308,7 @@ export class ReadingSpool {
       } catch (err) {
         ok = false;
         this.errors.inc({ what: 'write' });
+        for (const chunk of chunks) this.onLost?.(chunk.readings);
         if (!this.lastSyncFailed) this.o.logger.error({ err }, 'writing the spool failed; not acknowledging');
         this.lastSyncFailed = true;
       }
