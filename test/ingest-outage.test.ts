@@ -57,7 +57,8 @@ describe('an InfluxDB outage is said at once', () => {
     platform = await startTestPlatform({
       dataDir: dir.path,
       database: uniqueDatabase('outage'),
-      env: { INFLUX_URL: link.url },
+      // one reading per device may wait for InfluxDB, so the second finds no room
+      env: { INFLUX_URL: link.url, INGEST_MAX_PER_DEVICE: '1' },
     });
     await platform.store.teams.create({ id: 'team-o', name: 'O' });
     await platform.registry.createHome({ id: 'home-o', label: 'O', teamId: 'team-o' });
@@ -134,6 +135,24 @@ describe('an InfluxDB outage is said at once', () => {
       } finally {
         await sensor.endAsync(true);
       }
+
+      // no room for the device's next reading: no PUBACK, its connection is closed, it keeps the reading
+      const closed = new Promise<void>((r) => device.once('close', () => r()));
+      let acked = false;
+      device.publish(
+        topics.readings('home-o', 'temp-o'),
+        JSON.stringify({ kind: 'temperature', value: 22, ts: Date.now(), seq: 2 }),
+        { qos: 1 },
+        (err) => {
+          if (!err) acked = true;
+        },
+      );
+      await closed;
+      expect(acked).toBe(false);
+      expect(await platform.metrics.value('tryghed_broker_refusals_total', { reason: 'not_stored' })).toBe(1);
+      expect(
+        await platform.metrics.value('tryghed_ingest_dropped_total', { reason: 'device_share_full' }),
+      ).toBe(1);
     } finally {
       await device.endAsync(true);
     }
