@@ -91,6 +91,7 @@ export class ReadingSpool {
   private readonly files = new Map<number, number>();
   private readonly segmentBytes: number;
   private lastSyncFailed = false;
+  private tornTail = false;
   /** segments up to this one may hold lines of an erased home; -1: none */
   private erasuresCover = -1;
   private closed = false;
@@ -134,6 +135,7 @@ export class ReadingSpool {
       // the part after the last newline is a write that never finished: it was never acknowledged
       lines.pop();
       for (const line of lines) {
+        if (line === '') continue; // the end of a torn write (see drain)
         const reading = decode(line);
         if (reading) recovered.push({ reading, segment });
         else bad++;
@@ -300,7 +302,10 @@ export class ReadingSpool {
       try {
         for (const chunk of chunks) {
           const fh = await this.handleFor(chunk.segment);
-          await fh.write(chunk.lines.join(''));
+          // after a failed write the file may end in half a line: end it, so the next line is whole
+          const text = chunk.lines.join('');
+          await fh.write(this.tornTail ? `\n${text}` : text);
+          this.tornTail = false;
         }
         await this.fh?.datasync();
         if (this.lastSyncFailed) this.o.logger.info('writing the spool works again');
@@ -308,6 +313,7 @@ export class ReadingSpool {
       } catch (err) {
         ok = false;
         this.errors.inc({ what: 'write' });
+        this.tornTail = true;
         for (const chunk of chunks) this.onLost?.(chunk.readings);
         if (!this.lastSyncFailed) this.o.logger.error({ err }, 'writing the spool failed; not acknowledging');
         this.lastSyncFailed = true;
