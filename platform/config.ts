@@ -371,7 +371,25 @@ export const SETTINGS = {
     'INGEST_MAX_BUFFERED',
     positive(10_000_000),
     '200000',
-    'Readings held in memory while InfluxDB is unreachable; beyond that they are refused and counted.',
+    'Readings held while InfluxDB is unreachable; beyond that a reading gets no PUBACK, so the device sends it again.',
+  ),
+  ingestMaxBufferedPerDevice: s(
+    'INGEST_MAX_PER_DEVICE',
+    positive(10_000_000),
+    '10000',
+    'The share of INGEST_MAX_BUFFERED one device may hold, so one flooding device cannot fill it for all.',
+  ),
+  ingestSpool: s(
+    'INGEST_SPOOL',
+    bool,
+    'true',
+    'Spool readings to `$DATA_DIR/spool` (fsynced, replayed at start), PUBACK then; false: PUBACK once in InfluxDB.',
+  ),
+  ingestMaxClockAheadS: s(
+    'INGEST_MAX_CLOCK_AHEAD_S',
+    positive(86_400 * 366),
+    '300',
+    'Device time further ahead than this, or older than RETENTION_DAYS, is not believed: stored at the receive time.',
   ),
   rulesTickMs: s(
     'RULES_TICK_MS',
