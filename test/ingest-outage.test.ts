@@ -2,7 +2,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
-import { topics } from '../services/domain/index.ts';
+import { informationText, topics } from '../services/domain/index.ts';
 import { ApiClient } from './harness/api.ts';
 import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
@@ -42,6 +42,10 @@ async function cuttableLink(target: string): Promise<{ url: string; cut(): void;
   };
 }
 
+// the operator's token: /readyz names its failing check and /metrics answers only with it
+const OPS_TOKEN = 'ops-token-for-the-outage-test';
+const opsAuth = { authorization: `Bearer ${OPS_TOKEN}` };
+
 describe('an InfluxDB outage is said at once', () => {
   const dir = tempDir();
   let platform: Platform | undefined;
@@ -58,7 +62,7 @@ describe('an InfluxDB outage is said at once', () => {
       dataDir: dir.path,
       database: uniqueDatabase('outage'),
       // one reading per device may wait for InfluxDB, so the second finds no room
-      env: { INFLUX_URL: link.url, INGEST_MAX_PER_DEVICE: '1' },
+      env: { INFLUX_URL: link.url, INGEST_MAX_PER_DEVICE: '1', METRICS_TOKEN: OPS_TOKEN },
     });
     await platform.store.teams.create({ id: 'team-o', name: 'O' });
     await platform.registry.createHome({ id: 'home-o', label: 'O', teamId: 'team-o' });
@@ -75,7 +79,13 @@ describe('an InfluxDB outage is said at once', () => {
     ] as const)
       await platform.consent.change(
         'home-o',
-        { category, purpose, action: 'grant', channel: 'web', textVersion: 'v1' },
+        {
+          category,
+          purpose,
+          action: 'grant',
+          channel: 'web',
+          textVersion: informationText(category, purpose).version,
+        },
         { id: 'c', role: 'citizen', homeId: 'home-o' },
       );
     const admin = await ApiClient.login(platform.dashboardUrl, TEST_ADMIN.username, TEST_ADMIN.password);
@@ -105,11 +115,11 @@ describe('an InfluxDB outage is said at once', () => {
       );
       const toldAfter = Date.now() - t;
       expect(toldAfter).toBeLessThan(5000);
-      const ready = await fetch(`${platform.dashboardUrl}/readyz`);
+      const ready = await fetch(`${platform.dashboardUrl}/readyz`, { headers: opsAuth });
       expect(ready.status).toBe(503);
       expect(((await ready.json()) as { checks: Record<string, boolean> }).checks.ingest).toBe(false);
       // the reading is in the write that hangs: it is not "0 buffered"
-      const metrics = await (await fetch(`${platform.dashboardUrl}/metrics`)).text();
+      const metrics = await (await fetch(`${platform.dashboardUrl}/metrics`, { headers: opsAuth })).text();
       expect(metrics).toMatch(/^tryghed_ingest_buffered 1$/m);
       expect(metrics).toMatch(/^tryghed_ingest_spool_readings 1$/m);
 

@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConsentRegistry } from '../services/consent/index.ts';
-import { categoryOf, type Reading, topics } from '../services/domain/index.ts';
+import { categoryOf, informationText, type Reading, topics } from '../services/domain/index.ts';
 import { BatchWriter, type PendingReading } from '../services/ingest/batch-writer.ts';
 import { Ingest, ReadingSpool } from '../services/ingest/index.ts';
 import { Registry } from '../services/registry/index.ts';
@@ -56,7 +56,13 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
     await registry.provisionDevice({ id: 'fall-wrong-clock', homeId: 'bad', kinds: ['fall'] });
     await consent.change(
       'bad',
-      { category: 'emergency', purpose: 'alerts', action: 'grant', channel: 'web', textVersion: 'v1' },
+      {
+        category: 'emergency',
+        purpose: 'alerts',
+        action: 'grant',
+        channel: 'web',
+        textVersion: informationText('emergency', 'alerts').version,
+      },
       { id: 'c', role: 'citizen', homeId: 'bad' },
     );
     for (let d = 0; d < GOOD_DEVICES; d++)
@@ -65,7 +71,13 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
       for (const category of ['environment', 'activity'] as const)
         await consent.change(
           homeId,
-          { category, purpose: 'history', action: 'grant', channel: 'web', textVersion: 'v1' },
+          {
+            category,
+            purpose: 'history',
+            action: 'grant',
+            channel: 'web',
+            textVersion: informationText(category, 'history').version,
+          },
           { id: 'c', role: 'citizen', homeId },
         );
     readings = createInfluxV1Store({

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ConsentRegistry } from '../services/consent/index.ts';
-import { topics } from '../services/domain/index.ts';
+import { informationText, topics } from '../services/domain/index.ts';
 import { Registry } from '../services/registry/index.ts';
-import { silentLogger } from '../services/runtime/index.ts';
+import { DeviceSecretHasher, loadDeviceSecretKey, silentLogger } from '../services/runtime/index.ts';
 import { openStore } from '../services/store/index.ts';
 import { createInfluxV1Store } from '../services/timeseries/index.ts';
 import { eventually, freePort, tempDir, uniqueDatabase } from './harness/index.ts';
@@ -53,7 +53,9 @@ describe('PUBACK means stored: kill -9 during a stream of QoS 1 readings', () =>
     // provision in the platform's own SQLite file, as a technician would have done before
     const store = await openStore({ sqlitePath: `${dir.path}/tryghed.sqlite` });
     await store.teams.create({ id: 'team-k', name: 'K' });
-    const registry = await Registry.load(store);
+    // under the key the platform will find in DATA_DIR, as its own provisioning would hash them
+    const deviceKey = loadDeviceSecretKey({ setting: '', dataDir: dir.path });
+    const registry = await Registry.load(store, { deviceSecrets: new DeviceSecretHasher(deviceKey.key) });
     await registry.createHome({ id: HOME, label: 'K', teamId: 'team-k' });
     const secrets: string[] = [];
     for (let d = 0; d < DEVICES; d++) {
@@ -67,7 +69,13 @@ describe('PUBACK means stored: kill -9 during a stream of QoS 1 readings', () =>
     const consent = await ConsentRegistry.load(store, silentLogger());
     await consent.change(
       HOME,
-      { category: 'environment', purpose: 'history', action: 'grant', channel: 'web', textVersion: 'v1' },
+      {
+        category: 'environment',
+        purpose: 'history',
+        action: 'grant',
+        channel: 'web',
+        textVersion: informationText('environment', 'history').version,
+      },
       { id: 'c', role: 'citizen', homeId: HOME },
     );
     await store.close();
