@@ -204,16 +204,22 @@ export interface AccessLogEntry {
 
 /**
  * Who read or changed the home's data, newest first, from the append-only audit log. The citizen's
- * own reads are left out: they are recorded, but the citizen knows they looked.
+ * own reads and changes are left out: they are recorded, but the citizen knows what they did, and
+ * they are not "someone looking". The same holds for whoever is asking (`viewerId`): a relative
+ * is not shown their own visits. A relative's reads stay visible to the citizen (and to other
+ * relatives): they act under a power of attorney, and the citizen has a right to see it used.
+ * Reads are already coalesced when recorded (`read-log.ts`), so a polling page is one line per
+ * 15 minutes. The export (`viewerId` absent) leaves out only the citizen's own entries.
  */
 export async function accessLog(
   ctx: DashboardContext,
   homeId: string,
   limit = 500,
+  viewerId?: string,
 ): Promise<AccessLogEntry[]> {
   const names = new NameBook(ctx, homeId);
   const entries: AuditEntry[] = (await ctx.store.audit.listByHome(homeId, limit)).filter(
-    (e) => e.actorRole !== 'citizen',
+    (e) => e.actorRole !== 'citizen' && e.actorId !== viewerId,
   );
   return Promise.all(
     entries.map(async (e) => ({
