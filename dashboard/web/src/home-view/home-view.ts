@@ -1,5 +1,6 @@
 import { ApiError } from '../api.ts';
 import { formatTime } from '../i18n.ts';
+import { alertHistorySection } from './alert-history.ts';
 import { alertsConsentSection, alertsState, routineIntro } from './alerts-consent.ts';
 import { type DeviceStatus, getHome, type HomeSummary, homeDevices, homeReadings } from './api.ts';
 import { attorneySection } from './attorneys.ts';
@@ -125,6 +126,7 @@ export class HomeView {
       .then((alerts) =>
         Promise.all([
           alerts ? alertsConsentSection(alerts) : null,
+          alertHistorySection(home.id).catch(() => null),
           routineSection(home.id, alerts).catch(() => null),
           attorneySection(home.id).catch(() => null),
         ]),
