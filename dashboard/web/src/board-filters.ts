@@ -20,6 +20,9 @@ export class BoardSummary {
         .filter(([, n]) => n > 0)
         .map(([s, n]) => tb(`count_${s}`, { n }));
       text = `${tb('summaryOpen', { n: open.length })}: ${counts.join(' · ')}`;
+      // how many nobody has taken on yet, once someone has taken one on
+      const waiting = open.filter((a) => a.state === 'open').length;
+      if (waiting < open.length) text += ` (${tb('summaryWaiting', { n: waiting })})`;
       if (shown !== open.length) text += ` – ${tb('summaryShown', { shown, total: open.length })}`;
     }
     if (this.element.textContent !== text) this.element.textContent = text;

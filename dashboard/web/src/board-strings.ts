@@ -4,6 +4,7 @@ import { currentLang } from './i18n.ts';
 const da = {
   summaryOpen: '{n} åbne',
   summaryNone: 'Ingen åbne alarmer',
+  summaryWaiting: '{n} ikke kvitteret',
   summaryShown: 'viser {shown} af {total}',
   count_critical: '{n} kritiske',
   count_high: '{n} høje',
@@ -45,6 +46,7 @@ const da = {
 const en: typeof da = {
   summaryOpen: '{n} open',
   summaryNone: 'No open alerts',
+  summaryWaiting: '{n} not acknowledged',
   summaryShown: 'showing {shown} of {total}',
   count_critical: '{n} critical',
   count_high: '{n} high',
