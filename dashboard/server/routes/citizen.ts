@@ -13,6 +13,7 @@ import { forbidden, TryghedError } from '../../../services/runtime/index.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { AccessLogEntryView, CitizenAlertView, ErasureRequestView, OverviewView } from '../api/schemas.ts';
 import { audit, type DashboardContext } from '../context.ts';
+import { readCoalescerFor } from '../read-log.ts';
 import {
   accessLog,
   accessLogHome,
@@ -115,16 +116,21 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
       errors: ['not_found'],
       handle: async ({ params, actor }) => {
         const home = accessLogHome(ctx, actor.user, params.homeId);
-        // Recorded before it is read, so a relative's look is itself in what the citizen sees.
-        await ctx.store.audit.append({
-          at: ctx.clock.now(),
-          actorId: actor.user.id,
-          actorRole: actor.user.role,
-          action: 'access_log.read',
-          homeId: home.id,
-          purpose: purposeOf(actor.user.role),
-          detail: null,
-        });
+        // Recorded before it is read, so a relative's look is itself in what the citizen sees;
+        // once per 15 minutes per person, like every read (read-log.ts).
+        const at = ctx.clock.now();
+        const purpose = purposeOf(actor.user.role);
+        const read = { actorId: actor.user.id, homeId: home.id, purpose, action: 'access_log.read' };
+        if (readCoalescerFor(ctx.store.audit).shouldRecord(read, at))
+          await ctx.store.audit.append({
+            at,
+            actorId: actor.user.id,
+            actorRole: actor.user.role,
+            action: 'access_log.read',
+            homeId: home.id,
+            purpose,
+            detail: null,
+          });
         return { entries: await accessLog(ctx, home.id, 500, actor.user.id) };
       },
     }),
