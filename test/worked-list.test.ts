@@ -134,6 +134,18 @@ describe('alerts as a worked list; the access log says who looked', () => {
     const { alerts } = await anna.ok<{ alerts: AlertBody[] }>('GET', '/api/homes/home-a/alerts');
     expect(alerts.length).toBeGreaterThanOrEqual(2);
     expect(alerts.find((a) => a.note === 'Helped up')).toMatchObject({ outcome: 'real_incident' });
+    // a page at a time, newest first, nothing twice
+    const first = await anna.ok<{ alerts: AlertBody[]; next: string | null }>(
+      'GET',
+      '/api/homes/home-a/alerts?limit=1',
+    );
+    expect(first.alerts).toHaveLength(1);
+    const second = await anna.ok<{ alerts: AlertBody[]; next: string | null }>(
+      'GET',
+      `/api/homes/home-a/alerts?limit=1&before=${encodeURIComponent(first.next!)}`,
+    );
+    expect(second.alerts.map((a) => a.id)).toEqual([alerts[1]!.id]);
+    expect(first.alerts.map((a) => a.id)).toEqual([alerts[0]!.id]);
     expect((await bo.request('GET', '/api/homes/home-a/alerts')).status).toBe(404);
     expect((await tech.request('GET', '/api/homes/home-a/alerts')).status).toBe(403);
     const entries = await auditOf('home-a');

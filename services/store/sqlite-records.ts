@@ -191,6 +191,18 @@ export function sqliteAlerts(db: Db): AlertRepository {
       p.push(filter.limit);
       return (db.prepare(sql).all(...p) as Row[]).map(toAlert);
     },
+    async listCareOfHome(filter) {
+      const p: unknown[] = [filter.homeId];
+      let sql = "SELECT * FROM alerts WHERE home_id = ? AND audience = 'care'";
+      if (!filter.includeTest) sql += ' AND test = 0';
+      if (filter.before) {
+        sql += ' AND (opened_at < ? OR (opened_at = ? AND id < ?))';
+        p.push(filter.before.openedAt, filter.before.openedAt, filter.before.id);
+      }
+      sql += ' ORDER BY opened_at DESC, id DESC LIMIT ?';
+      p.push(filter.limit);
+      return (db.prepare(sql).all(...p) as Row[]).map(toAlert);
+    },
     async lastEventSeq() {
       const r = db.prepare('SELECT MAX(seq) AS seq FROM alert_events').get() as { seq: number | null };
       return r.seq ?? 0;

@@ -155,6 +155,17 @@ export interface AlertRepository {
   openedBetween(from: number, to: number, options?: { includeTest?: boolean }): Promise<Alert[]>;
   /** resolved alerts, most recently resolved first, one page at a time (issue 11: a list of resolved alerts) */
   listResolved(filter: ResolvedAlertFilter): Promise<Alert[]>;
+  /** one home's care alerts, newest first, one page at a time (the home's alert history) */
+  listCareOfHome(filter: HomeAlertFilter): Promise<Alert[]>;
+}
+
+export interface HomeAlertFilter {
+  homeId: string;
+  /** test alerts too (administrators); care staff, citizens and relatives never see them */
+  includeTest: boolean;
+  /** the last alert of the previous page: its openedAt and id */
+  before?: { openedAt: number; id: string };
+  limit: number;
 }
 
 /** A page of resolved alerts: resolved at or after `since`, strictly before the `before` cursor. */

@@ -18,7 +18,7 @@ import {
   accessLog,
   accessLogHome,
   consentHistory,
-  homeAlerts,
+  homeAlertPage,
   OWN_DATA_ROLES,
   purposeOf,
   RECORD_ROLES,
@@ -84,19 +84,34 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
       method: 'get',
       path: '/api/homes/:homeId/alerts',
       summary: "The home's care alerts, newest first, with outcome, note and who handled them",
+      description:
+        "The home's alert history: for the citizen, their relatives, the home's team and administrators. A page at a time with `limit` and the previous page's `next` as `before`.",
       tag: 'citizen',
       access: RECORD_ROLES,
       params: HomeParams,
+      query: z.strictObject({
+        limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
+        before: z
+          .string()
+          .max(200)
+          .regex(/^\d{1,15}_[\w-]{1,100}$/, 'the `next` value of the previous page')
+          .optional(),
+      }),
       response: {
         status: 200,
-        description: 'the alerts',
-        schema: z.strictObject({ alerts: z.array(CitizenAlertView) }),
+        description: '`next` is the cursor for the following page, null on the last',
+        schema: z.strictObject({ alerts: z.array(CitizenAlertView), next: z.string().nullable() }),
       },
       errors: ['not_found'],
-      handle: async ({ params, actor }) => {
+      handle: async ({ params, query, actor }) => {
         const home = recordHome(ctx, actor.user, params.homeId);
         audit(ctx, actor, 'alerts.read', home.id, purposeOf(actor.user.role));
-        return { alerts: await homeAlerts(ctx, actor.user, home.id) };
+        let before: { openedAt: number; id: string } | undefined;
+        if (query.before) {
+          const at = query.before.indexOf('_');
+          before = { openedAt: Number(query.before.slice(0, at)), id: query.before.slice(at + 1) };
+        }
+        return homeAlertPage(ctx, actor.user, home.id, { limit: query.limit, ...(before ? { before } : {}) });
       },
     }),
     defineRoute({

@@ -22,32 +22,43 @@ const PAGE = 10;
 /**
  * The home's alert history (issue 11 point 2): every care alert, newest first, with when it was
  * raised, acknowledged and resolved, the outcome, the note and who handled it, so whoever comes
- * next knows what happened last time. Ten at a time; the read is audited on the server.
+ * next knows what happened last time. Ten at a time from the server; each read is audited there.
  */
 export async function alertHistorySection(homeId: string): Promise<HTMLElement> {
-  const { alerts } = await call<{ alerts: HistoryAlert[] }>(
-    'GET',
-    `/api/homes/${encodeURIComponent(homeId)}/alerts`,
-  );
   const list = el('ul', { className: 'alert-history-list', 'aria-labelledby': 'alert-history-title' });
-  const more = el('button', { type: 'button', className: 'secondary' }, tb('historyMore'));
-  let shown = 0;
-  const showMore = () => {
-    const next = alerts.slice(shown, shown + PAGE);
-    list.append(...next.map(historyItem));
-    shown += next.length;
-    more.hidden = shown >= alerts.length;
-    // focus goes to the first of the newly shown, so a keyboard user reads on from there
-    if (next.length > 0 && shown > PAGE) list.children[shown - next.length]?.querySelector('h4')?.focus();
+  const more = el('button', { type: 'button', className: 'secondary', hidden: true }, tb('historyMore'));
+  const status = el('p', { className: 'empty', role: 'status' });
+  let next: string | null = null;
+  const load = async () => {
+    const params = new URLSearchParams({ limit: String(PAGE) });
+    if (next) params.set('before', next);
+    const page = await call<{ alerts: HistoryAlert[]; next: string | null }>(
+      'GET',
+      `/api/homes/${encodeURIComponent(homeId)}/alerts?${params}`,
+    );
+    const first = list.children.length;
+    list.append(...page.alerts.map(historyItem));
+    next = page.next;
+    more.hidden = !next;
+    status.textContent = list.children.length === 0 ? tb('historyNone') : '';
+    return first;
   };
-  more.onclick = showMore;
-  showMore();
+  more.onclick = () => {
+    // focus goes to the first of the older ones, so a keyboard user reads on from there
+    void load()
+      .then((first) => list.children[first]?.querySelector('h4')?.focus())
+      .catch(() => {
+        status.textContent = tb('loadFailed');
+      });
+  };
+  await load();
   return el(
     'section',
     { 'aria-labelledby': 'alert-history-title', className: 'panel-section alert-history' },
     el('h3', { id: 'alert-history-title' }, tb('historyTitle')),
-    alerts.length === 0 ? el('p', { className: 'empty' }, tb('historyNone')) : list,
-    alerts.length > PAGE ? more : '',
+    status,
+    list,
+    more,
   );
 }
 
