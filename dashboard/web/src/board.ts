@@ -156,6 +156,9 @@ export class AlertBoard {
       // escalated means nobody has taken it on yet: say so, and sound again (unless muted)
       this.announcer.textContent = `${escalationText(alert)}: ${alertTitle(alert)}`;
       this.sound.play(alert.id);
+    } else if (event === 'resolved') {
+      // a colleague resolved it: an open "recently resolved" list shows it too
+      this.resolved.changed();
     }
     this.render();
   }
