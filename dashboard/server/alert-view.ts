@@ -29,14 +29,34 @@ export async function alertView(ctx: DashboardContext, alert: Alert): Promise<Al
   const home = ctx.registry.home(alert.homeId);
   const teamId = home?.teamId ?? '';
   const [team, acknowledger] = await Promise.all([
-    teamId ? ctx.store.teams.get(teamId).catch(() => null) : null,
+    teamId ? teamName(ctx, teamId) : null,
     alert.acknowledgedBy ? ctx.store.users.get(alert.acknowledgedBy).catch(() => null) : null,
   ]);
   return {
     ...alert,
     homeLabel: home?.label ?? alert.homeId,
     delivery: { fallback: ctx.fallback ?? 'none', channels: deliveryChannels(attempts) },
-    team: { id: teamId, name: team?.name ?? teamId },
+    team: { id: teamId, name: team ?? teamId },
     acknowledgedByName: acknowledger?.displayName ?? null,
   };
+}
+
+/**
+ * Team names, read once per dashboard: a list of thousands of alerts (a technician's board in an
+ * outage) must not read the same few teams thousands of times. Teams are created, never renamed;
+ * a team not found is asked again next time.
+ */
+const teamNames = new WeakMap<DashboardContext, Map<string, string>>();
+
+async function teamName(ctx: DashboardContext, teamId: string): Promise<string | null> {
+  let names = teamNames.get(ctx);
+  if (!names) {
+    names = new Map();
+    teamNames.set(ctx, names);
+  }
+  const known = names.get(teamId);
+  if (known !== undefined) return known;
+  const team = await ctx.store.teams.get(teamId).catch(() => null);
+  if (team) names.set(teamId, team.name);
+  return team?.name ?? null;
 }
