@@ -174,6 +174,30 @@ export interface AlertRepository {
   lastEventSeq(): Promise<number>;
   /** alerts opened in [from, to), for statistics; test alerts left out unless asked for */
   openedBetween(from: number, to: number, options?: { includeTest?: boolean }): Promise<Alert[]>;
+  /** resolved alerts, most recently resolved first, one page at a time (issue 11: a list of resolved alerts) */
+  listResolved(filter: ResolvedAlertFilter): Promise<Alert[]>;
+  /** one home's care alerts, newest first, one page at a time (the home's alert history) */
+  listCareOfHome(filter: HomeAlertFilter): Promise<Alert[]>;
+}
+
+export interface HomeAlertFilter {
+  homeId: string;
+  /** test alerts too (administrators); care staff, citizens and relatives never see them */
+  includeTest: boolean;
+  /** the last alert of the previous page: its openedAt and id */
+  before?: { openedAt: number; id: string };
+  limit: number;
+}
+
+/** A page of resolved alerts: resolved at or after `since`, strictly before the `before` cursor. */
+export interface ResolvedAlertFilter {
+  homeIds?: string[];
+  since: number;
+  /** the last alert of the previous page: its resolvedAt and id */
+  before?: { resolvedAt: number; id: string };
+  /** `care`: care alerts that are not tests; `technical`: technical alerts and test alerts; absent: all */
+  audience?: 'care' | 'technical';
+  limit: number;
 }
 
 export interface PowerOfAttorneyRepository {

@@ -29,6 +29,12 @@ export interface Alert {
   };
   acknowledgedBy: string | null;
   acknowledgedAt: number | null;
+  /** who said "I'm on it", by name; only those who may handle the alert get it */
+  acknowledgedByName?: string | null;
+  /** the home's team */
+  team?: { id: string; name: string };
+  resolvedAt?: number | null;
+  outcome?: string | null;
   note?: string | null;
   /** what allowed this alert to be raised; null for technical alerts */
   legalBasis?: {

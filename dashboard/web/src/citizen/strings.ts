@@ -62,7 +62,8 @@ const da = {
   onCitizenBehalf: 'på borgerens vegne',
   reference: 'Reference',
   accessTitle: 'Hvem har set dine oplysninger',
-  accessIntro: 'Her står, hvem der har set eller ændret oplysninger om dit hjem, hvornår og hvorfor.',
+  accessIntro:
+    'Her står, hvem der har set eller ændret oplysninger om dit hjem, hvornår og hvorfor. Den samme person, der ser det samme, står her én gang pr. 15 minutter. Dine egne besøg står her ikke.',
   noAccess: 'Ingen har set dine oplysninger endnu.',
   purpose: 'Formål',
   exportTitle: 'Hent dine oplysninger',
@@ -218,7 +219,8 @@ const en: Record<CitizenKey, string> = {
   onCitizenBehalf: "on the citizen's behalf",
   reference: 'Reference',
   accessTitle: 'Who has seen your information',
-  accessIntro: 'This shows who has seen or changed information about your home, when and why.',
+  accessIntro:
+    'This shows who has seen or changed information about your home, when and why. The same person seeing the same thing is listed once per 15 minutes. Your own visits are not listed.',
   noAccess: 'Nobody has seen your information yet.',
   purpose: 'Purpose',
   exportTitle: 'Get your information',

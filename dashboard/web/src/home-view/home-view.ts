@@ -1,6 +1,7 @@
 import { ApiError } from '../api.ts';
 import { formatTime } from '../i18n.ts';
 import { clockTime, testModeLine } from '../test-mode.ts';
+import { alertHistorySection } from './alert-history.ts';
 import { alertsConsentSection, alertsState, routineIntro } from './alerts-consent.ts';
 import {
   type DeviceStatus,
@@ -147,6 +148,7 @@ export class HomeView {
       .then((alerts) =>
         Promise.all([
           alerts ? alertsConsentSection(alerts) : null,
+          alertHistorySection(home.id).catch(() => null),
           routineSection(home.id, alerts).catch(() => null),
           attorneySection(home.id).catch(() => null),
         ]),
