@@ -3,5 +3,6 @@ export * from './consent.ts';
 export * from './ids.ts';
 export * from './information-texts.ts';
 export * from './reading.ts';
+export * from './responder-card.ts';
 export * from './sensors.ts';
 export * from './topics.ts';

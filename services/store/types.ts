@@ -7,6 +7,7 @@ import type {
   HomeId,
   NotificationAttempt,
   PowerOfAttorney,
+  ResponderCard,
   SensorKind,
 } from '../domain/index.ts';
 
@@ -224,6 +225,15 @@ export interface LoginLimitRepository {
   sweep(before: number): Promise<number>;
 }
 
+/** Responder's cards, one per home (personal data: never leaves this store but through the API). */
+export interface ResponderCardRepository {
+  get(homeId: HomeId): Promise<ResponderCard | null>;
+  /** creates or replaces the home's card */
+  save(card: ResponderCard): Promise<ResponderCard>;
+  /** removes phone numbers, contacts, key box and notes, keeps the address; false when there is no card */
+  eraseDetails(homeId: HomeId, at: number): Promise<boolean>;
+}
+
 export interface Store {
   readonly kind: 'sqlite';
   readonly homes: HomeRepository;
@@ -238,6 +248,7 @@ export interface Store {
   readonly erasures: ErasureRequestRepository;
   readonly sessions: SessionRepository;
   readonly loginLimits: LoginLimitRepository;
+  readonly responderCards: ResponderCardRepository;
   /** a cheap query, for /readyz */
   ping(): Promise<void>;
   close(): Promise<void>;
