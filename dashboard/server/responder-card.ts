@@ -74,13 +74,9 @@ export const ResponderCardView = z.strictObject({
       contacts: z.array(Contact).optional(),
       updatedAt: z.number().int(),
       updatedByRole: z.string(),
-      detailsErasedAt: z
-        .number()
-        .int()
-        .nullable()
-        .meta({
-          description: 'when an erasure request removed phones, key box and notes; the address stays',
-        }),
+      detailsErasedAt: z.number().int().nullable().meta({
+        description: 'when an erasure request removed phones, key box and notes; the address stays',
+      }),
     })
     .nullable()
     .meta({ description: 'null when no card has been made yet' }),
