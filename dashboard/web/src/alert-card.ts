@@ -2,6 +2,7 @@ import type { Alert } from './api.ts';
 import { deliveryBlock, escalationText } from './delivery.ts';
 import { el } from './dom.ts';
 import { formatTime, t } from './i18n.ts';
+import { rt } from './responder-card/strings.ts';
 
 export const OUTCOMES = ['real_incident', 'false_alarm', 'no_action_needed', 'technical_fault'];
 
@@ -119,6 +120,20 @@ export function alertCard(a: Alert, resolving: boolean, actions: CardActions): H
       t('resolve'),
     ),
   );
+  // one tap to the home's responder's card: the address, the key box, the numbers to call
+  if (a.audience !== 'technical')
+    buttons.append(
+      el(
+        'a',
+        {
+          className: 'button-link card-link',
+          href: `#/homes/${encodeURIComponent(a.homeId)}/card`,
+          'data-focus-key': `card-${a.id}`,
+          'aria-describedby': titleId,
+        },
+        rt('openCard'),
+      ),
+    );
   item.append(buttons);
   if (resolving) item.append(resolveForm(a, actions));
   return item;

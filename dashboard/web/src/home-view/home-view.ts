@@ -1,5 +1,7 @@
 import { ApiError } from '../api.ts';
 import { formatTime } from '../i18n.ts';
+import { responderCardSection } from '../responder-card/card-section.ts';
+import { staffConsentSection } from '../responder-card/staff-consent.ts';
 import { alertsConsentSection, alertsState, routineIntro } from './alerts-consent.ts';
 import { type DeviceStatus, getHome, type HomeSummary, homeDevices, homeReadings } from './api.ts';
 import { attorneySection } from './attorneys.ts';
@@ -79,6 +81,13 @@ export class HomeView {
   private render(): void {
     const home = this.home!;
     const heading = pageHeading(home.label, 'page-title');
+    // the responder's card first: with an alert on, the address and the numbers matter most
+    const cardSlot = el('div', { className: 'card-slot' });
+    void responderCardSection(home.id, { level: 'h3' })
+      .catch(() => null)
+      .then((section) => {
+        if (section && !this.stopped) cardSlot.replaceWith(section);
+      });
     const rangeButtons = (['24h', '7d'] as const).map((r) =>
       el(
         'button',
@@ -101,6 +110,7 @@ export class HomeView {
       el('p', { className: 'crumb' }, el('a', { href: '#/homes' }, tx('backToHomes'))),
       heading,
       ...(home.test ? [el('p', { className: 'badge test' }, tx('testHome'))] : []),
+      cardSlot,
       el(
         'section',
         { 'aria-labelledby': 'devices-title', className: 'panel-section' },
@@ -127,6 +137,7 @@ export class HomeView {
           alerts ? alertsConsentSection(alerts) : null,
           routineSection(home.id, alerts).catch(() => null),
           attorneySection(home.id).catch(() => null),
+          staffConsentSection(home.id, () => void this.refreshAlertsConsent()).catch(() => null),
         ]),
       )
       .then((sections) => {
