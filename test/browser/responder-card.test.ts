@@ -52,6 +52,13 @@ describe("the responder's card and staff-recorded consent in the browser", () =>
     board = await BoardPlatform.start({ homes: { a: ['Fru Hansen'] } });
     await board.admin.ok('PUT', '/api/homes/a-1/responder-card', CARD);
     fall = await board.raise('a-1', 'fall');
+    await board.admin.ok('POST', '/api/users', {
+      username: 'borger-a1',
+      password: STAFF_PASSWORD,
+      displayName: 'Fru Hansen',
+      role: 'citizen',
+      homeId: 'a-1',
+    });
     // a phone in a care worker's hand
     page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await logIn(page, board.url, TEAMS.a.staff, STAFF_PASSWORD);
@@ -200,5 +207,34 @@ describe("the responder's card and staff-recorded consent in the browser", () =>
       .waitFor();
     await screenshot(page, 'staff-consent-refused');
     expect(errorsOf(page)).toEqual([]);
+  });
+
+  it('the citizen sees and edits their own card on a narrow phone, and sees that staff looked at it', async () => {
+    const own = await browser.newPage({ viewport: { width: 320, height: 800 } });
+    await own.goto(board.url);
+    await own.getByLabel('Brugernavn').fill('borger-a1');
+    await own.getByLabel('Adgangskode').fill(STAFF_PASSWORD);
+    await own.getByLabel('Adgangskode').press('Enter');
+    await own.getByRole('heading', { name: 'Beredskabskort' }).waitFor();
+    await own.getByRole('link', { name: /Ring til Dorte Hansen/ }).waitFor();
+    // staff's reads of the card are in the citizen's list of who looked
+    await own
+      .locator('#access-list')
+      .getByText(`${TEAMS.a.displayName} så beredskabskortet`)
+      .first()
+      .waitFor();
+    await own.locator('#access-list').getByText('så nøgleboks-koden').first().waitFor();
+
+    await own.getByRole('button', { name: 'Ret kortet' }).click();
+    await own.getByLabel('Borgerens telefon').fill('+45 20 30 40 50');
+    expect(await axeViolations(own)).toEqual([]);
+    await own.getByRole('button', { name: 'Gem kortet' }).click();
+    await own.getByRole('status').filter({ hasText: 'Beredskabskortet er gemt.' }).waitFor();
+    expect(await own.locator('a[href="tel:+4520304050"]').count()).toBe(1);
+    const { scrollWidth, innerWidth } = await horizontalOverflow(own);
+    expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+    expect(await axeViolations(own)).toEqual([]);
+    await screenshot(own, 'responder-card-citizen');
+    expect(errorsOf(own)).toEqual([]);
   });
 });
