@@ -195,6 +195,22 @@ describe("the responder's card: who sees and edits it, audit, export and erasure
       expect(e.detail).not.toMatch(/\d{4}|Hund|Dorte/);
   });
 
+  it('a save from a stale form is refused with 409 and overwrites nothing', async () => {
+    const read = await staffA.ok<CardView & { card: { updatedAt: number } }>('GET', path);
+    const stamp = read.card.updatedAt;
+    // the system clock: let it move on, so the next save gets a stamp of its own
+    await new Promise((r) => setTimeout(r, 5));
+    await citizenA.ok('PUT', path, { ...CARD, citizenPhone: '+45 11 22 33 44', expectedUpdatedAt: stamp });
+    const stale = await staffA.request('PUT', path, {
+      ...CARD,
+      citizenPhone: '99999999',
+      expectedUpdatedAt: stamp,
+    });
+    expect(stale.status).toBe(409);
+    expect((await staffA.request('PUT', path, { ...CARD, expectedUpdatedAt: null })).status).toBe(409);
+    expect((await staffA.ok<CardView>('GET', path)).card?.citizenPhone).toBe('+4511223344');
+  });
+
   it('a relative reads and edits only with a recorded power of attorney, and not after it is revoked', async () => {
     expect((await relative.request('GET', path)).status).toBe(404);
     expect((await relative.request('PUT', path, CARD)).status).toBe(404);

@@ -90,6 +90,11 @@ export const ResponderCardInput = z.strictObject({
   /** a dog, stairs, a door code, "ring on the neighbour's door" */
   accessNotes: optionalText(1000),
   citizenPhone: PhoneNumber.nullable(),
+  /**
+   * `updatedAt` of the card the form was filled from (null: there was none): a card changed by
+   * someone else in the meantime is refused with 409 instead of being overwritten. Absent: no check.
+   */
+  expectedUpdatedAt: z.number().int().nullable().optional(),
   contacts: z
     .array(ResponderContactInput)
     .max(MAX_CONTACTS)

@@ -41,23 +41,30 @@ export function sqliteResponderCards(db: Db): ResponderCardRepository {
       const r = select.get(homeId) as Row | undefined;
       return r ? toCard(r) : null;
     },
-    async save(c) {
-      upsert.run(
-        c.homeId,
-        JSON.stringify(c.addressLines),
-        c.postcode,
-        c.city,
-        c.keyBoxLocation,
-        c.keyBoxCode,
-        c.accessNotes,
-        c.citizenPhone,
-        JSON.stringify([...c.contacts].sort((a, b) => a.priority - b.priority)),
-        c.updatedAt,
-        c.updatedBy,
-        c.updatedByRole,
-        c.detailsErasedAt,
-      );
-      return (await this.get(c.homeId))!;
+    async save(c, expectedUpdatedAt) {
+      const write = db.transaction(() => {
+        if (expectedUpdatedAt !== undefined) {
+          const current = select.get(c.homeId) as Row | undefined;
+          if (((current?.updated_at as number | undefined) ?? null) !== expectedUpdatedAt) return false;
+        }
+        upsert.run(
+          c.homeId,
+          JSON.stringify(c.addressLines),
+          c.postcode,
+          c.city,
+          c.keyBoxLocation,
+          c.keyBoxCode,
+          c.accessNotes,
+          c.citizenPhone,
+          JSON.stringify([...c.contacts].sort((a, b) => a.priority - b.priority)),
+          c.updatedAt,
+          c.updatedBy,
+          c.updatedByRole,
+          c.detailsErasedAt,
+        );
+        return true;
+      });
+      return write() ? this.get(c.homeId) : null;
     },
     async eraseDetails(homeId, at) {
       return erase.run(at, homeId).changes > 0;

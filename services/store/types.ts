@@ -228,8 +228,11 @@ export interface LoginLimitRepository {
 /** Responder's cards, one per home (personal data: never leaves this store but through the API). */
 export interface ResponderCardRepository {
   get(homeId: HomeId): Promise<ResponderCard | null>;
-  /** creates or replaces the home's card */
-  save(card: ResponderCard): Promise<ResponderCard>;
+  /**
+   * creates or replaces the home's card; with `expectedUpdatedAt` (null: no card yet) only if the
+   * stored card is still that one, else null and nothing is written (checked and written in one transaction)
+   */
+  save(card: ResponderCard, expectedUpdatedAt?: number | null): Promise<ResponderCard | null>;
   /** removes phone numbers, contacts, key box and notes, keeps the address; false when there is no card */
   eraseDetails(homeId: HomeId, at: number): Promise<boolean>;
 }

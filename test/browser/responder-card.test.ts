@@ -123,6 +123,16 @@ describe("the responder's card and staff-recorded consent in the browser", () =>
     await page.getByRole('heading', { name: 'Beredskabskort', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Ret kortet' }).click();
     const form = page.getByRole('form', { name: 'Ret beredskabskortet' });
+    // someone else saves while this form is open: the older form does not overwrite it
+    await board.admin.ok('PUT', '/api/homes/a-1/responder-card', {
+      ...CARD,
+      accessNotes: 'Hunden er flyttet.',
+    });
+    await form.getByRole('button', { name: 'Gem kortet' }).click();
+    await form.getByText(/en anden har ændret det, mens du rettede/).waitFor();
+    await form.getByRole('button', { name: 'Fortryd' }).click();
+    await page.getByText('Hunden er flyttet.').waitFor();
+    await page.getByRole('button', { name: 'Ret kortet' }).click();
     await form.getByRole('button', { name: 'Tilføj kontakt' }).click();
     const third = form.getByRole('group', { name: 'Kontakt 3' });
     await third.getByLabel('Navn').fill('Egen læge');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HomeId, ResponderCardInput } from '../../../services/domain/index.ts';
-import { forbidden } from '../../../services/runtime/index.ts';
+import { forbidden, TryghedError } from '../../../services/runtime/index.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { audit, type DashboardContext } from '../context.ts';
 import {
@@ -59,27 +59,36 @@ export function responderCardRoutes(ctx: DashboardContext): AnyApiRoute[] {
       params: HomeParams,
       body: ResponderCardInput,
       response: { status: 200, description: 'the card as saved', schema: ResponderCardView },
-      errors: ['not_found'],
+      errors: ['not_found', 'conflict'],
       handle: async ({ params, body, actor }) => {
         const home = editableCardHome(ctx, actor.user, params.homeId);
         const before = await ctx.store.responderCards.get(home.id);
         const keyBoxCode =
           body.entry.keyBoxCode === undefined ? (before?.keyBoxCode ?? null) : body.entry.keyBoxCode;
-        const saved = await ctx.store.responderCards.save({
-          homeId: home.id,
-          addressLines: body.address.lines,
-          postcode: body.address.postcode,
-          city: body.address.city,
-          keyBoxLocation: body.entry.keyBoxLocation,
-          keyBoxCode,
-          accessNotes: body.accessNotes,
-          citizenPhone: body.citizenPhone,
-          contacts: body.contacts,
-          updatedAt: ctx.clock.now(),
-          updatedBy: actor.user.id,
-          updatedByRole: actor.user.role,
-          detailsErasedAt: null,
-        });
+        const saved = await ctx.store.responderCards.save(
+          {
+            homeId: home.id,
+            addressLines: body.address.lines,
+            postcode: body.address.postcode,
+            city: body.address.city,
+            keyBoxLocation: body.entry.keyBoxLocation,
+            keyBoxCode,
+            accessNotes: body.accessNotes,
+            citizenPhone: body.citizenPhone,
+            contacts: body.contacts,
+            // strictly later than the card it replaces, so a stale form's stamp never matches a newer card
+            updatedAt: Math.max(ctx.clock.now(), (before?.updatedAt ?? 0) + 1),
+            updatedBy: actor.user.id,
+            updatedByRole: actor.user.role,
+            detailsErasedAt: null,
+          },
+          body.expectedUpdatedAt,
+        );
+        if (!saved)
+          throw new TryghedError(
+            'conflict',
+            'the card was changed by someone else since it was read; read it again and redo the change',
+          );
         // which parts changed, by name only: the audit log and the citizen's view say what was touched
         const changed = [
           JSON.stringify([before?.addressLines, before?.postcode, before?.city]) !==

@@ -33,6 +33,8 @@ export interface CardInput {
   accessNotes: string | null;
   citizenPhone: string | null;
   contacts: Contact[];
+  /** the card the form was filled from; a change by someone else meanwhile is refused (409) */
+  expectedUpdatedAt?: number | null;
 }
 
 const path = (homeId: string) => `/api/homes/${encodeURIComponent(homeId)}/responder-card`;

@@ -8,13 +8,14 @@ const MAX_CONTACTS = 6;
 export interface CardFormActions {
   save(input: CardInput): Promise<CardView>;
   saved(view: CardView): void;
-  cancel(): void;
+  cancel(): void | Promise<void>;
 }
 
 let formSeq = 0;
 
 /** Why the server refused the card, in the reader's words, from the fields it named. */
 function refusal(err: unknown): string {
+  if (err instanceof ApiError && err.status === 409) return rt('conflict');
   if (!(err instanceof ApiError) || err.status !== 400) return rt('saveFailed');
   const issues = err.issues;
   const reasons = new Set(
@@ -146,7 +147,11 @@ export function cardForm(view: CardView, actions: CardFormActions): HTMLFormElem
       'div',
       { className: 'actions' },
       el('button', { type: 'submit' }, rt('save')),
-      el('button', { type: 'button', className: 'secondary', onclick: () => actions.cancel() }, rt('cancel')),
+      el(
+        'button',
+        { type: 'button', className: 'secondary', onclick: () => void actions.cancel() },
+        rt('cancel'),
+      ),
     ),
   );
   removeCode.id = `${id}-removeCode`;
@@ -165,6 +170,7 @@ export function cardForm(view: CardView, actions: CardFormActions): HTMLFormElem
         city: city.value.trim(),
       },
       entry,
+      expectedUpdatedAt: c?.updatedAt ?? null,
       accessNotes: text(notes.value),
       citizenPhone: text(citizenPhone.value),
       contacts: contactRows

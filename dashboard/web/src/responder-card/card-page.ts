@@ -1,5 +1,6 @@
 import { el } from '../dom.ts';
 import { pageHeading } from '../home-view/dom.ts';
+import { tx } from '../home-view/strings.ts';
 import { responderCardSection } from './card-section.ts';
 import { rt } from './strings.ts';
 
@@ -31,7 +32,7 @@ export class ResponderCardPage {
       .then((section) => {
         if (this.stopped) return;
         if (!section) {
-          body.replaceChildren(el('p', { className: 'error', role: 'alert' }, rt('none')));
+          body.replaceChildren(el('p', { className: 'error', role: 'alert' }, tx('homeNotFound')));
           return;
         }
         const label = section.dataset.homeLabel;

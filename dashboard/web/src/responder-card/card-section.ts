@@ -113,10 +113,11 @@ export async function responderCardSection(
             draw(rt('saved'));
             (section.querySelector('.card-status') as HTMLElement | null)?.focus();
           },
-          cancel: () => {
-            form.replaceWith(button);
-            button.setAttribute('aria-expanded', 'false');
-            button.focus();
+          cancel: async () => {
+            // read again: someone may have changed the card meanwhile (a refused save says so)
+            view = await getCard(homeId).catch(() => view);
+            draw();
+            (section.querySelector('.actions button') as HTMLButtonElement | null)?.focus();
           },
         });
         button.replaceWith(form);

@@ -61,6 +61,8 @@ const da = {
   cancel: 'Fortryd',
   saved: 'Beredskabskortet er gemt.',
   saveFailed: 'Kortet blev ikke gemt. Prøv igen.',
+  conflict:
+    'Kortet blev ikke gemt: en anden har ændret det, mens du rettede. Fortryd, se det nye kort, og ret igen.',
   invalid: 'Kortet blev ikke gemt:',
   bad_phone: 'et telefonnummer er ikke gyldigt (8 cifre, eller + og landekode)',
   bad_postcode: 'postnummeret skal være 4 cifre',
@@ -165,6 +167,8 @@ const en: Record<Key, string> = {
   cancel: 'Cancel',
   saved: "The responder's card is saved.",
   saveFailed: 'The card was not saved. Please try again.',
+  conflict:
+    'The card was not saved: someone else changed it while you were editing. Cancel, look at the new card and edit again.',
   invalid: 'The card was not saved:',
   bad_phone: 'a phone number is not valid (8 digits, or + and the country code)',
   bad_postcode: 'the postcode must be 4 digits',
