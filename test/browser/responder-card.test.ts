@@ -116,6 +116,12 @@ describe("the responder's card and staff-recorded consent in the browser", () =>
     const open = await horizontalOverflow(narrow);
     expect(open.scrollWidth).toBeLessThanOrEqual(open.innerWidth);
     await screenshot(narrow, 'responder-card-320');
+    // in English too, with the same calls
+    await narrow.getByRole('button', { name: 'English' }).click();
+    await narrow.getByRole('heading', { name: "Responder's card: Fru Hansen" }).waitFor();
+    await narrow.getByRole('link', { name: /Call the citizen/ }).waitFor();
+    expect(await axeViolations(narrow)).toEqual([]);
+    expect(errorsOf(narrow)).toEqual([]);
   });
 
   it('staff edit the card on the home view: a wrong number is refused in words, a right one becomes a call', async () => {
