@@ -214,14 +214,26 @@ describe("the responder's card and staff-recorded consent in the browser", () =>
       reviewDue: review,
     });
 
-    // the citizen's own consent is not something staff can record from a paper form
+    // the citizen's own consent, given by phone: a reference does not belong to it, and says so
+    await section.getByLabel('Hvad drejer det sig om?').selectOption('environment');
+    await section.getByLabel('I telefonen').check();
     await section.getByLabel('Borgerens eget samtykke').check();
     await section.getByLabel('Blankettens nummer eller sagens reference').fill('Blanket 2026-119');
     await section.getByRole('button', { name: 'Registrér' }).click();
     await status
-      .filter({ hasText: /Ikke registreret: borgerens eget samtykke kan kun registreres/ })
+      .filter({ hasText: /Ikke registreret: en reference hører kun til en underskrevet blanket/ })
       .waitFor();
     await screenshot(page, 'staff-consent-refused');
+    await section.getByLabel('Blankettens nummer eller sagens reference').fill('');
+    await section.getByRole('button', { name: 'Registrér' }).click();
+    await status.filter({ hasText: /^Registreret: Ja/ }).waitFor();
+    expect((await events()).at(-1)).toMatchObject({
+      category: 'environment',
+      actorRole: 'staff',
+      channel: 'phone',
+      basis: 'own_consent',
+      reference: null,
+    });
     expect(errorsOf(page)).toEqual([]);
   });
 

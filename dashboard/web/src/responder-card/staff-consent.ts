@@ -12,8 +12,12 @@ type Purpose = 'alerts' | 'history';
 function reason(err: unknown): string {
   if (!(err instanceof ApiError)) return rt('reason_other');
   if (err.status === 403) return rt('reason_forbidden');
-  const path = err.issues[0]?.path ?? '';
+  const issue = err.issues[0];
+  const path = issue?.path ?? '';
+  if (path === 'textVersion') return rt('reason_text');
   if (path === 'channel') return rt('reason_channel');
+  if (path === 'reference' && /belongs only/.test(issue?.message ?? '')) return rt('reason_referenceNotHere');
+  if (path === 'reference' && /paper consent/.test(issue?.message ?? '')) return rt('reason_paperReference');
   if (path === 'reference') return rt('reason_reference');
   if (path === 'reviewDue') return rt('reason_reviewDue');
   if (path === 'basis') return rt('reason_basis');

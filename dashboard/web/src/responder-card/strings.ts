@@ -100,6 +100,11 @@ const da = {
   reason_channel:
     'borgerens eget samtykke kan kun registreres som givet i telefonen eller ved et personligt møde. Er det en underskrevet blanket, så vælg “Underskrevet blanket”.',
   reason_reference: 'skriv blankettens nummer eller sagens reference.',
+  reason_referenceNotHere:
+    'en reference hører kun til en underskrevet blanket eller en afgørelse efter § 128 a. Er samtykket givet i telefonen eller ved et møde, så lad feltet stå tomt.',
+  reason_paperReference:
+    'det, der er givet på papir, skal have blankettens nummer. Er det givet i telefonen eller ved et møde, så vælg det under “Hvordan fik du det at vide?”.',
+  reason_text: 'oplysningsteksten er ændret. Genindlæs siden, og vis borgeren den nye tekst.',
   reason_reviewDue: 'en afgørelse efter § 128 a skal have en revurderingsdato, der ligger i fremtiden.',
   reason_basis: 'vælg grundlaget for samtykket.',
   reason_forbidden: 'kun personale i borgerens team kan registrere samtykke for borgeren.',
@@ -205,6 +210,11 @@ const en: Record<Key, string> = {
   reason_channel:
     "the citizen's own consent can only be recorded as given by phone or in person. For a signed form, choose “A signed form”.",
   reason_reference: "write the form's number or the case reference.",
+  reason_referenceNotHere:
+    'a reference belongs only to a signed form or a § 128 a decision. For consent given by phone or in person, leave it empty.',
+  reason_paperReference:
+    'what was given on paper needs the form’s number. If it was given by phone or in person, choose that under “How did you learn of it?”.',
+  reason_text: 'the information text has changed. Reload the page and show the citizen the new text.',
   reason_reviewDue: 'a decision under § 128 a needs a review date in the future.',
   reason_basis: 'choose the basis of the consent.',
   reason_forbidden: "only staff of the citizen's team may record consent for the citizen.",
