@@ -7,6 +7,7 @@ import type {
   HomeId,
   NotificationAttempt,
   PowerOfAttorney,
+  ResponderCard,
   SensorKind,
 } from '../domain/index.ts';
 
@@ -269,6 +270,18 @@ export interface LoginLimitRepository {
   sweep(before: number): Promise<number>;
 }
 
+/** Responder's cards, one per home (personal data: never leaves this store but through the API). */
+export interface ResponderCardRepository {
+  get(homeId: HomeId): Promise<ResponderCard | null>;
+  /**
+   * creates or replaces the home's card; with `expectedUpdatedAt` (null: no card yet) only if the
+   * stored card is still that one, else null and nothing is written (checked and written in one transaction)
+   */
+  save(card: ResponderCard, expectedUpdatedAt?: number | null): Promise<ResponderCard | null>;
+  /** removes phone numbers, contacts, key box and notes, keeps the address; false when there is no card */
+  eraseDetails(homeId: HomeId, at: number): Promise<boolean>;
+}
+
 export interface Store {
   readonly kind: 'sqlite';
   readonly homes: HomeRepository;
@@ -283,6 +296,7 @@ export interface Store {
   readonly erasures: ErasureRequestRepository;
   readonly sessions: SessionRepository;
   readonly loginLimits: LoginLimitRepository;
+  readonly responderCards: ResponderCardRepository;
   /** a cheap query, for /readyz */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -21,6 +21,7 @@ import {
   Severity,
 } from '../../../services/domain/index.ts';
 import { type ErasureRequest, USER_ROLES } from '../../../services/store/index.ts';
+import { ResponderCardExport } from '../responder-card.ts';
 import type { AccessLogEntry, CitizenAlert, ConsentHistoryEntry } from '../transparency.ts';
 
 /**
@@ -348,6 +349,7 @@ export const PowerOfAttorneyView = z.strictObject({
 export const HomeExportView = z.strictObject({
   exportedAt: z.iso.datetime(),
   home: z.strictObject({ id: z.string(), timezone: z.string() }),
+  responderCard: ResponderCardExport.nullable().meta({ description: "the responder's card; null when none" }),
   consent: z.strictObject({ scope: ConsentScopeView, history: z.array(ConsentHistoryEntryView) }),
   alerts: z.array(CitizenAlertView),
   accessLog: z.array(AccessLogEntryView),

@@ -14,6 +14,7 @@ import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { AccessLogEntryView, CitizenAlertView, ErasureRequestView, OverviewView } from '../api/schemas.ts';
 import { audit, type DashboardContext } from '../context.ts';
 import { readCoalescerFor } from '../read-log.ts';
+import { eraseCardDetails } from '../responder-card.ts';
 import {
   accessLog,
   accessLogHome,
@@ -177,7 +178,7 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
       path: '/api/homes/:homeId/erasure-requests',
       summary: "Erase the home's stored readings now, and record the request",
       description:
-        "Carried out at once against the time-series store (what ingest still holds is written out first). Alerts and their notes are the municipality's care record and stay. A failed erasure is recorded too, and answered with 503.",
+        "Carried out at once against the time-series store (what ingest still holds is written out first). Alerts and their notes are the municipality's care record and stay. The responder's card loses its phone numbers, contacts, key box and notes; its address stays while the home is served. A failed erasure is recorded too, and answered with 503.",
       tag: 'citizen',
       access: RECORD_ROLES,
       params: HomeParams,
@@ -195,6 +196,8 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (!ctx.eraseHomeReadings)
           throw new TryghedError('unavailable', 'no time-series store is connected');
         const requestedAt = ctx.clock.now();
+        // the responder's card: phones, contacts, key box and notes go, the address stays (docs/architecture.md)
+        await eraseCardDetails(ctx, actor, home.id);
         let result: 'erased' | 'failed' = 'erased';
         let detail: string | null = null;
         let failure: unknown;

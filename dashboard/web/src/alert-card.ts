@@ -3,6 +3,7 @@ import { NOTE_MAX, tb } from './board-strings.ts';
 import { deliveryBlock, escalationText } from './delivery.ts';
 import { el } from './dom.ts';
 import { formatTime, t } from './i18n.ts';
+import { rt } from './responder-card/strings.ts';
 import { clockTime, testText } from './test-mode.ts';
 
 export const OUTCOMES = ['real_incident', 'false_alarm', 'no_action_needed', 'technical_fault'];
@@ -138,6 +139,20 @@ export function alertCard(
       t('resolve'),
     ),
   );
+  // one tap to the home's responder's card: the address, the key box, the numbers to call
+  if (a.audience !== 'technical')
+    buttons.append(
+      el(
+        'a',
+        {
+          className: 'button-link card-link',
+          href: `#/homes/${encodeURIComponent(a.homeId)}/card`,
+          'data-focus-key': `card-${a.id}`,
+          'aria-describedby': titleId,
+        },
+        rt('openCard'),
+      ),
+    );
   item.append(buttons);
   if (resolving) item.append(resolveForm(a, actions));
   return item;

@@ -1,5 +1,7 @@
 import { ApiError } from '../api.ts';
 import { formatTime } from '../i18n.ts';
+import { responderCardSection } from '../responder-card/card-section.ts';
+import { staffConsentSection } from '../responder-card/staff-consent.ts';
 import { clockTime, testModeLine } from '../test-mode.ts';
 import { alertHistorySection } from './alert-history.ts';
 import { alertsConsentSection, alertsState, routineIntro } from './alerts-consent.ts';
@@ -101,6 +103,13 @@ export class HomeView {
   private render(): void {
     const home = this.home!;
     const heading = pageHeading(home.label, 'page-title');
+    // the responder's card first: with an alert on, the address and the numbers matter most
+    const cardSlot = el('div', { className: 'card-slot' });
+    void responderCardSection(home.id, { level: 'h3' })
+      .catch(() => null)
+      .then((section) => {
+        if (section && !this.stopped) cardSlot.replaceWith(section);
+      });
     const rangeButtons = (['24h', '7d'] as const).map((r) =>
       el(
         'button',
@@ -124,6 +133,7 @@ export class HomeView {
       heading,
       ...(home.test ? [el('p', { className: 'badge test' }, tx('testHome'))] : []),
       this.testMode,
+      cardSlot,
       el(
         'section',
         { 'aria-labelledby': 'devices-title', className: 'panel-section' },
@@ -151,6 +161,7 @@ export class HomeView {
           alertHistorySection(home.id).catch(() => null),
           routineSection(home.id, alerts).catch(() => null),
           attorneySection(home.id).catch(() => null),
+          staffConsentSection(home.id, () => void this.refreshAlertsConsent()).catch(() => null),
         ]),
       )
       .then((sections) => {
