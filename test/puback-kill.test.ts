@@ -89,6 +89,8 @@ describe('PUBACK means stored: kill -9 during a stream of QoS 1 readings', () =>
       INFLUX_AUTOSTART: 'false',
       HTTP_PORT: '0',
       MQTT_PORT: String(mqttPort),
+      // never a fixed port: TLS's default 8883 may be taken by another test or program
+      MQTT_TLS_PORT: '0',
       ADMIN_PASSWORD: 'admin-password-1',
     };
     const first = await startChild(env);

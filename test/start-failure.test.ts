@@ -67,6 +67,8 @@ describe('a failed start closes what it opened', () => {
       INFLUX_AUTOSTART: 'false',
       ADMIN_USERNAME: 'admin',
       ADMIN_PASSWORD: 'admin-password-1',
+      // never a fixed port: TLS's default 8883 may be taken
+      MQTT_TLS_PORT: '0',
       ...env,
     });
   }

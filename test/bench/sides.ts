@@ -33,6 +33,8 @@ export class PlatformSide {
       INFLUX_AUTOSTART: 'false',
       HTTP_PORT: '0',
       MQTT_PORT: String(o.mqttPort),
+      // the bench compares plain MQTT with bare aedes; no TLS door on a fixed port
+      MQTT_TLS_PORT: 'off',
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
     });
