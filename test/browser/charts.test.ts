@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../../platform/start.ts';
@@ -6,7 +7,7 @@ import { ApiClient } from '../harness/api.ts';
 import { tempDir, uniqueDatabase } from '../harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from '../harness/platform.ts';
 import { horizontalOverflow } from './harness/board-page.ts';
-import { axeViolations, errorsOf, screenshot, TestBrowser } from './harness/chromium.ts';
+import { axeViolations, errorsOf, SCREENSHOT_DIR, screenshot, TestBrowser } from './harness/chromium.ts';
 
 const PASSWORD = 'password-123';
 const HOUR = 3_600_000;
@@ -184,6 +185,9 @@ describe('charts people can read', () => {
       const overflow = await horizontalOverflow(page);
       expect(overflow.scrollWidth).toBeLessThanOrEqual(overflow.innerWidth);
       await screenshot(page, `charts-24h-${width}`);
+      await page
+        .locator('.charts')
+        .screenshot({ path: join(SCREENSHOT_DIR, `charts-section-24h-${width}.png`) });
       expect(await axeViolations(page)).toEqual([]);
 
       // 7 days: eight local days, ticks at day starts on the temperature axis
@@ -200,6 +204,9 @@ describe('charts people can read', () => {
       expect(await labelTrouble(page)).toEqual([]);
       expect((await horizontalOverflow(page)).scrollWidth).toBeLessThanOrEqual(width);
       await screenshot(page, `charts-30d-${width}`);
+      await page
+        .locator('.charts')
+        .screenshot({ path: join(SCREENSHOT_DIR, `charts-section-30d-${width}.png`) });
 
       // a chosen period: the wrong way round is said in words; three whole days are three rows
       await page.getByRole('radio', { name: 'Vælg periode' }).check();

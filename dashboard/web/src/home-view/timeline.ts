@@ -96,7 +96,9 @@ function deviceTimeline(
     for (const ts of d.events) {
       const cx = x(minuteOfDay(ts, tz));
       if (testAt.has(ts))
-        chart.append(svg('circle', { cx, cy: y + ROW / 2 - 1, r: 5, stroke: '#0b5cad', class: 'test-point event-test' }));
+        chart.append(
+          svg('circle', { cx, cy: y + ROW / 2 - 1, r: 5, stroke: '#0b5cad', class: 'test-point event-test' }),
+        );
       else if (!lasting)
         chart.append(svg('rect', { x: cx - 1, y: y + 3, width: 2, height: ROW - 7, class: 'event' }));
     }
