@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ResponderCard } from '../services/domain/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import { hashSecret, type Logger, newSecret } from '../services/runtime/index.ts';
 import type { Store, UserRole } from '../services/store/index.ts';
@@ -69,7 +70,28 @@ const DEMO_ATTORNEY = {
   reference: 'Demo-fuldmagt (ikke et rigtigt dokument)',
 };
 
+/**
+ * The demo citizen's responder's card: a made-up address, and numbers starting with 0, which no
+ * Danish number does, so a tap on a demo `tel:` link never rings a real person.
+ */
+const DEMO_CARD: Omit<ResponderCard, 'updatedAt'> = {
+  homeId: 'demo-1',
+  addressLines: ['Demovej 1, st. tv.'],
+  postcode: '2750',
+  city: 'Ballerup',
+  keyBoxLocation: 'Til venstre for hoveddøren (demo)',
+  keyBoxCode: '0000',
+  accessNotes: 'Demo: en venlig hund, ingen elevator.',
+  citizenPhone: '+4501234567',
+  contacts: [{ name: 'Pårørende (demo)', relation: 'datter', phone: '+4501234568', priority: 1 }],
+  updatedBy: 'demo',
+  updatedByRole: 'admin',
+  detailsErasedAt: null,
+};
+
 export async function ensureDemoUsers(store: Store, registry: Registry, now: number): Promise<void> {
+  if (registry.home(DEMO_CARD.homeId) && !(await store.responderCards.get(DEMO_CARD.homeId)))
+    await store.responderCards.save({ ...DEMO_CARD, updatedAt: now });
   const hash = await hashSecret(DEMO_PASSWORD, 'password');
   for (const user of DEMO_USERS) {
     if (await store.users.byUsername(user.username)) continue;

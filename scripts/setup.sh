@@ -41,11 +41,14 @@ fi
 # 3. System packages: Debian package name → the program that proves it is there.
 #    influxdb: the time-series store that tests and `npm start` run locally.
 #    mosquitto-clients: a third-party MQTT client for the broker's interoperability tests.
+#    mosquitto: a home's local broker for the gateway's zigbee2mqtt tests.
 #    chromium: the real browser the dashboard's browser tests drive.
 #    openssl: makes the broker's self-signed TLS pair on the first start without MQTT_TLS_CERT.
 declare -A needed=( [influxdb]=influxd [openssl]=openssl )
 if [ "$runtime" = 0 ]; then
   needed[mosquitto-clients]=mosquitto_pub
+  # the home's local broker (the one zigbee2mqtt publishes to) in the gateway tests
+  needed[mosquitto]=/usr/sbin/mosquitto
   # the browser tests launch exactly /usr/bin/chromium (Debian's package), not any chromium on PATH
   needed[chromium]=/usr/bin/chromium
 fi

@@ -55,4 +55,15 @@ describe('demo mode', () => {
     expect(homes.map((h) => h.id)).toEqual(['demo-1']);
     expect((await relative.request('GET', '/api/homes/demo-2/consent')).status).toBe(404);
   });
+
+  it("demo-1 has a responder's card whose numbers ring nobody real", async () => {
+    const staff = await ApiClient.login(platform.dashboardUrl, 'sosu-nord', DEMO_PASSWORD);
+    const { card } = await staff.ok<{ card: { citizenPhone: string; contacts: Array<{ phone: string }> } }>(
+      'GET',
+      '/api/homes/demo-1/responder-card',
+    );
+    // no Danish number starts with 0
+    for (const phone of [card.citizenPhone, ...card.contacts.map((c) => c.phone)])
+      expect(phone).toMatch(/^\+450/);
+  });
 });

@@ -2,7 +2,18 @@ import { type Alert, type AlertDelivery, deliveryChannels } from '../../services
 import type { DashboardContext } from './context.ts';
 
 /** An alert as people see it: with the home's label and what was really done to reach someone. */
-export type AlertViewModel = Alert & { homeLabel: string; delivery: AlertDelivery };
+export type AlertViewModel = Alert & {
+  homeLabel: string;
+  delivery: AlertDelivery;
+  /** the home's team, so a worker in several teams sees whose alert it is */
+  team: { id: string; name: string };
+  /**
+   * who said "I'm on it", by display name. Alert views go only to those who may handle the alert
+   * (its team, administrators; technicians for technical ones), never to citizens, and nothing
+   * counts or ranks them per person.
+   */
+  acknowledgedByName: string | null;
+};
 
 /**
  * The board must never claim more than happened (issue 7 item 11): the delivery lines come from
@@ -15,9 +26,37 @@ export async function alertView(ctx: DashboardContext, alert: Alert): Promise<Al
     ctx.logger.error({ err, alertId: alert.id }, 'could not read notification attempts');
     return [];
   });
+  const home = ctx.registry.home(alert.homeId);
+  const teamId = home?.teamId ?? '';
+  const [team, acknowledger] = await Promise.all([
+    teamId ? teamName(ctx, teamId) : null,
+    alert.acknowledgedBy ? ctx.store.users.get(alert.acknowledgedBy).catch(() => null) : null,
+  ]);
   return {
     ...alert,
-    homeLabel: ctx.registry.home(alert.homeId)?.label ?? alert.homeId,
+    homeLabel: home?.label ?? alert.homeId,
     delivery: { fallback: ctx.fallback ?? 'none', channels: deliveryChannels(attempts) },
+    team: { id: teamId, name: team ?? teamId },
+    acknowledgedByName: acknowledger?.displayName ?? null,
   };
+}
+
+/**
+ * Team names, read once per dashboard: a list of thousands of alerts (a technician's board in an
+ * outage) must not read the same few teams thousands of times. Teams are created, never renamed;
+ * a team not found is asked again next time.
+ */
+const teamNames = new WeakMap<DashboardContext, Map<string, string>>();
+
+async function teamName(ctx: DashboardContext, teamId: string): Promise<string | null> {
+  let names = teamNames.get(ctx);
+  if (!names) {
+    names = new Map();
+    teamNames.set(ctx, names);
+  }
+  const known = names.get(teamId);
+  if (known !== undefined) return known;
+  const team = await ctx.store.teams.get(teamId).catch(() => null);
+  if (team) names.set(teamId, team.name);
+  return team?.name ?? null;
 }

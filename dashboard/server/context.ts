@@ -7,6 +7,7 @@ import type { Clock, Logger, Metrics } from '../../services/runtime/index.ts';
 import type { Store, User } from '../../services/store/index.ts';
 import type { ReadingStore } from '../../services/timeseries/index.ts';
 import type { IdentityProvider } from './identity/index.ts';
+import { isRead, readCoalescerFor } from './read-log.ts';
 import type { DeviceConnection } from './routes/broker.ts';
 import type { SessionStore } from './sessions.ts';
 
@@ -70,9 +71,16 @@ export function audit(
   purpose: string,
   detail: string | null = null,
 ): void {
+  const at = ctx.clock.now();
+  // a read already recorded for this person, home and purpose in the last 15 minutes is not written again
+  if (
+    isRead(action) &&
+    !readCoalescerFor(ctx.store.audit).shouldRecord({ actorId: actor.user.id, homeId, purpose, action }, at)
+  )
+    return;
   ctx.store.audit
     .append({
-      at: ctx.clock.now(),
+      at,
       actorId: actor.user.id,
       actorRole: actor.user.role,
       action,

@@ -43,6 +43,8 @@ import { opsRoutes } from './routes/ops.ts';
 import { oversightRoutes } from './routes/oversight.ts';
 import { provisioningRoutes } from './routes/provisioning.ts';
 import { readingRoutes } from './routes/readings.ts';
+import { resolvedAlertRoutes } from './routes/resolved-alerts.ts';
+import { responderCardRoutes } from './routes/responder-card.ts';
 import { ruleSettingsRoutes } from './routes/rule-settings.ts';
 import { statusRoutes } from './routes/status.ts';
 import { SessionStore } from './sessions.ts';
@@ -168,6 +170,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const routes: AnyApiRoute[] = [
     ...sessionRoutes(ctx),
     ...alertRoutes(ctx),
+    ...resolvedAlertRoutes(ctx),
     ...homeRoutes(ctx),
     ...adminRoutes(ctx),
     ...oversightRoutes(ctx),
@@ -180,6 +183,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...citizenRoutes(ctx),
     ...consentNoticeRoutes(ctx),
     ...provisioningRoutes(ctx),
+    ...responderCardRoutes(ctx),
   ];
   let document: OpenApiDocument | undefined;
   routes.push(

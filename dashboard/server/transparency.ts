@@ -165,30 +165,50 @@ export interface CitizenAlert {
 
 /** The home's care alerts this user may see, newest first. */
 export async function homeAlerts(ctx: DashboardContext, user: User, homeId: string): Promise<CitizenAlert[]> {
+  return (await homeAlertPage(ctx, user, homeId, { limit: 10_000 })).alerts;
+}
+
+/**
+ * One page of the home's care alerts this user may see, newest first (the home's alert history),
+ * and the cursor (`openedAt_id`) of the next page, null on the last.
+ */
+export async function homeAlertPage(
+  ctx: DashboardContext,
+  user: User,
+  homeId: string,
+  page: { limit: number; before?: { openedAt: number; id: string } },
+): Promise<{ alerts: CitizenAlert[]; next: string | null }> {
   const names = new NameBook(ctx, homeId);
-  const alerts = (await ctx.alerts.list({ homeIds: [homeId], limit: 10_000 })).filter(
-    (a) => a.audience === 'care' && canSeeAlert(user, a, ctx.registry),
-  );
-  return Promise.all(
-    alerts.map(async (a) => {
-      const handler = a.resolvedBy ?? a.acknowledgedBy;
-      return {
-        id: a.id,
-        rule: a.rule,
-        category: a.category,
-        severity: a.severity,
-        state: a.state,
-        openedAt: a.openedAt,
-        repeats: a.repeats,
-        acknowledgedAt: a.acknowledgedAt,
-        resolvedAt: a.resolvedAt,
-        outcome: a.outcome,
-        note: a.note,
-        handledBy: handler ? await names.ownPeopleAndStaff(handler, 'staff') : null,
-        legalBasis: a.legalBasis?.basis ?? null,
-      };
-    }),
-  );
+  const rows = await ctx.alerts.listCareOfHome({
+    homeId,
+    includeTest: user.role === 'admin',
+    limit: page.limit,
+    ...(page.before ? { before: page.before } : {}),
+  });
+  // the query keeps to care alerts (and no tests but for administrators); the usual check on top
+  const alerts = rows.filter((a) => canSeeAlert(user, a, ctx.registry));
+  const last = rows.at(-1);
+  const next = rows.length === page.limit && last ? `${last.openedAt}_${last.id}` : null;
+  return { alerts: await Promise.all(alerts.map((a) => toCitizenAlert(names, a))), next };
+}
+
+async function toCitizenAlert(names: NameBook, a: Alert): Promise<CitizenAlert> {
+  const handler = a.resolvedBy ?? a.acknowledgedBy;
+  return {
+    id: a.id,
+    rule: a.rule,
+    category: a.category,
+    severity: a.severity,
+    state: a.state,
+    openedAt: a.openedAt,
+    repeats: a.repeats,
+    acknowledgedAt: a.acknowledgedAt,
+    resolvedAt: a.resolvedAt,
+    outcome: a.outcome,
+    note: a.note,
+    handledBy: handler ? await names.ownPeopleAndStaff(handler, 'staff') : null,
+    legalBasis: a.legalBasis?.basis ?? null,
+  };
 }
 
 export interface AccessLogEntry {
@@ -204,16 +224,22 @@ export interface AccessLogEntry {
 
 /**
  * Who read or changed the home's data, newest first, from the append-only audit log. The citizen's
- * own reads are left out: they are recorded, but the citizen knows they looked.
+ * own reads and changes are left out: they are recorded, but the citizen knows what they did, and
+ * they are not "someone looking". The same holds for whoever is asking (`viewerId`): a relative
+ * is not shown their own visits. A relative's reads stay visible to the citizen (and to other
+ * relatives): they act under a power of attorney, and the citizen has a right to see it used.
+ * Reads are already coalesced when recorded (`read-log.ts`), so a polling page is one line per
+ * 15 minutes. The export (`viewerId` absent) leaves out only the citizen's own entries.
  */
 export async function accessLog(
   ctx: DashboardContext,
   homeId: string,
   limit = 500,
+  viewerId?: string,
 ): Promise<AccessLogEntry[]> {
   const names = new NameBook(ctx, homeId);
   const entries: AuditEntry[] = (await ctx.store.audit.listByHome(homeId, limit)).filter(
-    (e) => e.actorRole !== 'citizen',
+    (e) => e.actorRole !== 'citizen' && e.actorId !== viewerId,
   );
   return Promise.all(
     entries.map(async (e) => ({

@@ -11,7 +11,7 @@ import type {
 } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { type Clock, conflict, type Logger, type Metrics, notFound } from '../runtime/index.ts';
-import type { Store } from '../store/index.ts';
+import type { HomeAlertFilter, ResolvedAlertFilter, Store } from '../store/index.ts';
 import { type PendingRepeats, RepeatThrottle } from './repeat-throttle.ts';
 
 export interface AlertActor {
@@ -231,6 +231,16 @@ export class AlertService {
 
   async list(filter?: { homeIds?: string[]; states?: AlertState[]; limit?: number }): Promise<Alert[]> {
     return (await this.o.store.alerts.list(filter)).map((a) => this.throttle.fold(a));
+  }
+
+  /** resolved alerts, most recently resolved first, a page at a time */
+  listResolved(filter: ResolvedAlertFilter): Promise<Alert[]> {
+    return this.o.store.alerts.listResolved(filter);
+  }
+
+  /** one home's care alerts, newest first, a page at a time (repeats not yet written included) */
+  async listCareOfHome(filter: HomeAlertFilter): Promise<Alert[]> {
+    return (await this.o.store.alerts.listCareOfHome(filter)).map((a) => this.throttle.fold(a));
   }
 
   /** Writes the repeats counted but not yet written (at stop, so a restart loses none). */

@@ -4,5 +4,6 @@ export * from './ids.ts';
 export * from './information-texts.ts';
 export * from './pairing.ts';
 export * from './reading.ts';
+export * from './responder-card.ts';
 export * from './sensors.ts';
 export * from './topics.ts';

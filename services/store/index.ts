@@ -9,6 +9,7 @@ import {
   sqliteNotifications,
   sqlitePowersOfAttorney,
 } from './sqlite-records.ts';
+import { sqliteResponderCards } from './sqlite-responder-cards.ts';
 import type { Store } from './types.ts';
 
 export * from './types.ts';
@@ -30,6 +31,7 @@ export async function openStore(options: { sqlitePath: string }): Promise<Store>
     erasures: sqliteErasures(db),
     sessions: sqliteSessions(db),
     loginLimits: sqliteLoginLimits(db),
+    responderCards: sqliteResponderCards(db),
     async ping() {
       db.prepare('SELECT 1').get();
     },

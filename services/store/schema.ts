@@ -216,4 +216,25 @@ export const MIGRATIONS: string[] = [
   -- A test device in a citizen's home is no longer a thing: such a device is tested in test mode.
   UPDATE devices SET test = 0 WHERE test = 1 AND home_id IN (SELECT id FROM homes WHERE test = 0);
   `,
+  `
+  -- The responder's card of a home: address, how to get in, who to call. Personal data, kept here
+  -- only (never in InfluxDB or logs). One row per home; contacts as a JSON list, sorted by priority.
+  -- An erasure request removes the phone numbers, key box and notes and keeps the address
+  -- (details_erased_at says when).
+  CREATE TABLE responder_cards (
+    home_id TEXT PRIMARY KEY REFERENCES homes(id),
+    address_lines TEXT NOT NULL,
+    postcode TEXT NOT NULL,
+    city TEXT NOT NULL,
+    key_box_location TEXT,
+    key_box_code TEXT,
+    access_notes TEXT,
+    citizen_phone TEXT,
+    contacts TEXT NOT NULL DEFAULT '[]',
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_by_role TEXT NOT NULL,
+    details_erased_at INTEGER
+  );
+  `,
 ];

@@ -177,6 +177,32 @@ export function sqliteAlerts(db: Db): AlertRepository {
       const sql = `SELECT * FROM alerts WHERE opened_at >= ? AND opened_at < ?${options.includeTest ? '' : ' AND test = 0'} ORDER BY opened_at`;
       return (db.prepare(sql).all(from, to) as Row[]).map(toAlert);
     },
+    async listResolved(filter) {
+      const p: unknown[] = [filter.since];
+      let sql = "SELECT * FROM alerts WHERE state = 'resolved' AND resolved_at >= ?";
+      sql += inClause('home_id', filter.homeIds, p);
+      if (filter.audience === 'care') sql += " AND audience = 'care' AND test = 0";
+      if (filter.audience === 'technical') sql += " AND (audience = 'technical' OR test = 1)";
+      if (filter.before) {
+        sql += ' AND (resolved_at < ? OR (resolved_at = ? AND id < ?))';
+        p.push(filter.before.resolvedAt, filter.before.resolvedAt, filter.before.id);
+      }
+      sql += ' ORDER BY resolved_at DESC, id DESC LIMIT ?';
+      p.push(filter.limit);
+      return (db.prepare(sql).all(...p) as Row[]).map(toAlert);
+    },
+    async listCareOfHome(filter) {
+      const p: unknown[] = [filter.homeId];
+      let sql = "SELECT * FROM alerts WHERE home_id = ? AND audience = 'care'";
+      if (!filter.includeTest) sql += ' AND test = 0';
+      if (filter.before) {
+        sql += ' AND (opened_at < ? OR (opened_at = ? AND id < ?))';
+        p.push(filter.before.openedAt, filter.before.openedAt, filter.before.id);
+      }
+      sql += ' ORDER BY opened_at DESC, id DESC LIMIT ?';
+      p.push(filter.limit);
+      return (db.prepare(sql).all(...p) as Row[]).map(toAlert);
+    },
     async lastEventSeq() {
       const r = db.prepare('SELECT MAX(seq) AS seq FROM alert_events').get() as { seq: number | null };
       return r.seq ?? 0;

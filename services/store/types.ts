@@ -7,6 +7,7 @@ import type {
   HomeId,
   NotificationAttempt,
   PowerOfAttorney,
+  ResponderCard,
   SensorKind,
 } from '../domain/index.ts';
 
@@ -174,6 +175,30 @@ export interface AlertRepository {
   lastEventSeq(): Promise<number>;
   /** alerts opened in [from, to), for statistics; test alerts left out unless asked for */
   openedBetween(from: number, to: number, options?: { includeTest?: boolean }): Promise<Alert[]>;
+  /** resolved alerts, most recently resolved first, one page at a time (issue 11: a list of resolved alerts) */
+  listResolved(filter: ResolvedAlertFilter): Promise<Alert[]>;
+  /** one home's care alerts, newest first, one page at a time (the home's alert history) */
+  listCareOfHome(filter: HomeAlertFilter): Promise<Alert[]>;
+}
+
+export interface HomeAlertFilter {
+  homeId: string;
+  /** test alerts too (administrators); care staff, citizens and relatives never see them */
+  includeTest: boolean;
+  /** the last alert of the previous page: its openedAt and id */
+  before?: { openedAt: number; id: string };
+  limit: number;
+}
+
+/** A page of resolved alerts: resolved at or after `since`, strictly before the `before` cursor. */
+export interface ResolvedAlertFilter {
+  homeIds?: string[];
+  since: number;
+  /** the last alert of the previous page: its resolvedAt and id */
+  before?: { resolvedAt: number; id: string };
+  /** `care`: care alerts that are not tests; `technical`: technical alerts and test alerts; absent: all */
+  audience?: 'care' | 'technical';
+  limit: number;
 }
 
 export interface PowerOfAttorneyRepository {
@@ -245,6 +270,18 @@ export interface LoginLimitRepository {
   sweep(before: number): Promise<number>;
 }
 
+/** Responder's cards, one per home (personal data: never leaves this store but through the API). */
+export interface ResponderCardRepository {
+  get(homeId: HomeId): Promise<ResponderCard | null>;
+  /**
+   * creates or replaces the home's card; with `expectedUpdatedAt` (null: no card yet) only if the
+   * stored card is still that one, else null and nothing is written (checked and written in one transaction)
+   */
+  save(card: ResponderCard, expectedUpdatedAt?: number | null): Promise<ResponderCard | null>;
+  /** removes phone numbers, contacts, key box and notes, keeps the address; false when there is no card */
+  eraseDetails(homeId: HomeId, at: number): Promise<boolean>;
+}
+
 export interface Store {
   readonly kind: 'sqlite';
   readonly homes: HomeRepository;
@@ -259,6 +296,7 @@ export interface Store {
   readonly erasures: ErasureRequestRepository;
   readonly sessions: SessionRepository;
   readonly loginLimits: LoginLimitRepository;
+  readonly responderCards: ResponderCardRepository;
   /** a cheap query, for /readyz */
   ping(): Promise<void>;
   close(): Promise<void>;

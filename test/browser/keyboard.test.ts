@@ -55,8 +55,9 @@ describe('the alert board works by keyboard alone', () => {
 
   it('tabs to the acknowledge button; focus stays on it through live updates, visibly', async () => {
     const presses = await tabTo(page, `ack-${fall.id}`);
-    // skip link, then the header's sound, language and log-out buttons, then the first alert
-    expect(presses).toBeLessThanOrEqual(6);
+    // skip link, then the header's sound, language and log-out buttons, the board's two filters
+    // (home, kind of alert), then the first alert
+    expect(presses).toBeLessThanOrEqual(8);
     expect(await focusedKey()).toBe(`ack-${fall.id}`);
     await screenshot(page, 'keyboard-focus-ack');
 
@@ -99,7 +100,9 @@ describe('the alert board works by keyboard alone', () => {
       what: 'focus in the outcome field',
     });
     expect(await focusedKey()).toBe(`outcome-${fall.id}`);
-    // the options in order: real incident, false alarm, …; one step down is "false alarm"
+    // nothing is preselected; the options in order: choose …, real incident, false alarm, …
+    expect(await page.locator(`#outcome-${fall.id}`).inputValue()).toBe('');
+    await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
     expect(await page.locator(`#outcome-${fall.id}`).inputValue()).toBe('false_alarm');
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { freePort } from '../../platform/index.ts';
@@ -18,8 +18,14 @@ export async function startMosquitto(
     conf,
     `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 10000\n`,
   );
-  const child: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Debian puts the broker in /usr/sbin, which a non-root PATH often lacks
+  const binary = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
+  const child: ChildProcess = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
+  // a missing broker must fail loudly, naming what to install, not time out as "no answer"
+  child.on('error', (err) => {
+    stderr += `cannot start ${binary}: ${err.message}; install Debian's mosquitto (npm run setup)`;
+  });
   child.stderr?.on('data', (d) => {
     stderr += String(d);
   });

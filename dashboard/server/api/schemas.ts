@@ -21,6 +21,7 @@ import {
   Severity,
 } from '../../../services/domain/index.ts';
 import { type ErasureRequest, USER_ROLES } from '../../../services/store/index.ts';
+import { ResponderCardExport } from '../responder-card.ts';
 import type { AccessLogEntry, CitizenAlert, ConsentHistoryEntry } from '../transparency.ts';
 
 /**
@@ -107,6 +108,10 @@ export const AlertView = z.strictObject({
   legalBasis: LegalBasisView.nullable(),
   test: z.boolean(),
   escalationLevel: z.number().int(),
+  team: z.strictObject({ id: z.string(), name: z.string() }).meta({ description: "the home's team" }),
+  acknowledgedByName: z.string().nullable().meta({
+    description: 'who said "I\'m on it", by display name; sent only to those who may handle the alert',
+  }),
   delivery: z
     .strictObject({
       fallback: z.enum(['configured', 'none']).meta({
@@ -344,6 +349,7 @@ export const PowerOfAttorneyView = z.strictObject({
 export const HomeExportView = z.strictObject({
   exportedAt: z.iso.datetime(),
   home: z.strictObject({ id: z.string(), timezone: z.string() }),
+  responderCard: ResponderCardExport.nullable().meta({ description: "the responder's card; null when none" }),
   consent: z.strictObject({ scope: ConsentScopeView, history: z.array(ConsentHistoryEntryView) }),
   alerts: z.array(CitizenAlertView),
   accessLog: z.array(AccessLogEntryView),
@@ -368,7 +374,15 @@ export const HomeExportView = z.strictObject({
 // domain type without the schema, or a type changed, breaks the build here rather than the document.
 type Fits<S extends z.ZodType, T> = [T] extends [z.input<S>] ? true : never;
 const _fits: [
-  Fits<typeof AlertView, Alert & { homeLabel: string; delivery: AlertDelivery }>,
+  Fits<
+    typeof AlertView,
+    Alert & {
+      homeLabel: string;
+      delivery: AlertDelivery;
+      team: { id: string; name: string };
+      acknowledgedByName: string | null;
+    }
+  >,
   Fits<typeof ConsentEventView, ConsentEvent>,
   Fits<typeof LegalBasisView, LegalBasisRef>,
   Fits<typeof NotificationView, NotificationAttempt>,

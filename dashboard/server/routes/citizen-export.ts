@@ -7,6 +7,7 @@ import { type AnyApiRoute, defineRoute, TextBody } from '../api/route.ts';
 import { HomeExportView } from '../api/schemas.ts';
 import type { DashboardContext } from '../context.ts';
 import { type CsvValue, toCsv } from '../csv.ts';
+import { cardCsvRows, cardExport } from '../responder-card.ts';
 import {
   type AccessLogEntry,
   accessLog,
@@ -153,7 +154,7 @@ function csvRows(data: {
 
 const CSV_DESCRIPTION =
   'RFC 4180: UTF-8 with a byte-order mark, CRLF line ends. One table; the `section` column says what a ' +
-  'row is (consent, alert, access, erasure, reading) and the other columns are filled as they apply: ' +
+  'row is (responder_card, consent, alert, access, erasure, reading) and the other columns are filled as they apply: ' +
   `${CSV_HEADER.join(', ')}. Times are ISO 8601 UTC. A cell a spreadsheet would run as a formula ` +
   '(starting with =, +, -, @, tab or CR) is kept as text with a leading apostrophe.';
 
@@ -169,7 +170,7 @@ export function exportRoutes(ctx: DashboardContext): AnyApiRoute[] {
       path: '/api/homes/:homeId/export',
       summary: 'Everything held about the home, as JSON or CSV, to keep (GDPR art. 15 and 20)',
       description:
-        'Consent and its history, care alerts with outcome and note, who looked, erasure requests and ' +
+        "The responder's card (the key-box code included), consent and its history, care alerts with outcome and note, who looked, erasure requests and " +
         'every stored reading. For the citizen, their relatives and administrators; the download is ' +
         'itself recorded in the access log first.',
       tag: 'citizen',
@@ -202,7 +203,8 @@ export function exportRoutes(ctx: DashboardContext): AnyApiRoute[] {
           purpose: purposeOf(actor.user.role),
           detail: format,
         });
-        const [consent, alerts, log, erasures, readings] = await Promise.all([
+        const [card, consent, alerts, log, erasures, readings] = await Promise.all([
+          ctx.store.responderCards.get(home.id),
           consentHistory(ctx, home.id),
           homeAlerts(ctx, actor.user, home.id),
           accessLog(ctx, home.id, 100_000),
@@ -214,7 +216,10 @@ export function exportRoutes(ctx: DashboardContext): AnyApiRoute[] {
         // home ids are [A-Za-z0-9_-] (HomeId), so the name needs no further escaping
         res.set('content-disposition', `attachment; filename="tryghed-${home.id}-${stamp}.${format}"`);
         if (format === 'csv') {
-          const rows = csvRows({ consent, alerts, accessLog: log, erasures, readings: readings.points });
+          const rows = [
+            ...(card ? cardCsvRows(card) : []),
+            ...csvRows({ consent, alerts, accessLog: log, erasures, readings: readings.points }),
+          ];
           return new TextBody(
             'text/csv',
             toCsv(
@@ -226,6 +231,7 @@ export function exportRoutes(ctx: DashboardContext): AnyApiRoute[] {
         return {
           exportedAt: iso(now),
           home: { id: home.id, timezone: home.timezone },
+          responderCard: card ? cardExport(card) : null,
           consent: { scope: ctx.consent.scope(home.id), history: consent },
           alerts,
           accessLog: log,

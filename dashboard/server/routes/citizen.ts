@@ -13,11 +13,13 @@ import { forbidden, TryghedError } from '../../../services/runtime/index.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { AccessLogEntryView, CitizenAlertView, ErasureRequestView, OverviewView } from '../api/schemas.ts';
 import { audit, type DashboardContext } from '../context.ts';
+import { readCoalescerFor } from '../read-log.ts';
+import { eraseCardDetails } from '../responder-card.ts';
 import {
   accessLog,
   accessLogHome,
   consentHistory,
-  homeAlerts,
+  homeAlertPage,
   OWN_DATA_ROLES,
   purposeOf,
   RECORD_ROLES,
@@ -83,19 +85,34 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
       method: 'get',
       path: '/api/homes/:homeId/alerts',
       summary: "The home's care alerts, newest first, with outcome, note and who handled them",
+      description:
+        "The home's alert history: for the citizen, their relatives, the home's team and administrators. A page at a time with `limit` and the previous page's `next` as `before`.",
       tag: 'citizen',
       access: RECORD_ROLES,
       params: HomeParams,
+      query: z.strictObject({
+        limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
+        before: z
+          .string()
+          .max(200)
+          .regex(/^\d{1,15}_[\w-]{1,100}$/, 'the `next` value of the previous page')
+          .optional(),
+      }),
       response: {
         status: 200,
-        description: 'the alerts',
-        schema: z.strictObject({ alerts: z.array(CitizenAlertView) }),
+        description: '`next` is the cursor for the following page, null on the last',
+        schema: z.strictObject({ alerts: z.array(CitizenAlertView), next: z.string().nullable() }),
       },
       errors: ['not_found'],
-      handle: async ({ params, actor }) => {
+      handle: async ({ params, query, actor }) => {
         const home = recordHome(ctx, actor.user, params.homeId);
         audit(ctx, actor, 'alerts.read', home.id, purposeOf(actor.user.role));
-        return { alerts: await homeAlerts(ctx, actor.user, home.id) };
+        let before: { openedAt: number; id: string } | undefined;
+        if (query.before) {
+          const at = query.before.indexOf('_');
+          before = { openedAt: Number(query.before.slice(0, at)), id: query.before.slice(at + 1) };
+        }
+        return homeAlertPage(ctx, actor.user, home.id, { limit: query.limit, ...(before ? { before } : {}) });
       },
     }),
     defineRoute({
@@ -103,7 +120,7 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
       path: '/api/homes/:homeId/access-log',
       summary: "Who read or changed the home's data, with role and purpose, newest first",
       description:
-        "For the citizen, their relatives and administrators; not staff, so colleagues cannot watch each other. The citizen's own reads are recorded but not shown back.",
+        "For the citizen, their relatives and administrators; not staff, so colleagues cannot watch each other. The citizen's own reads are recorded but not shown back, nor the asking person's own; reads are recorded once per person, home, purpose and kind of read per 15 minutes.",
       tag: 'citizen',
       access: OWN_DATA_ROLES,
       params: HomeParams,
@@ -115,17 +132,22 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
       errors: ['not_found'],
       handle: async ({ params, actor }) => {
         const home = accessLogHome(ctx, actor.user, params.homeId);
-        // Recorded before it is read, so a relative's look is itself in what the citizen sees.
-        await ctx.store.audit.append({
-          at: ctx.clock.now(),
-          actorId: actor.user.id,
-          actorRole: actor.user.role,
-          action: 'access_log.read',
-          homeId: home.id,
-          purpose: purposeOf(actor.user.role),
-          detail: null,
-        });
-        return { entries: await accessLog(ctx, home.id) };
+        // Recorded before it is read, so a relative's look is itself in what the citizen sees;
+        // once per 15 minutes per person, like every read (read-log.ts).
+        const at = ctx.clock.now();
+        const purpose = purposeOf(actor.user.role);
+        const read = { actorId: actor.user.id, homeId: home.id, purpose, action: 'access_log.read' };
+        if (readCoalescerFor(ctx.store.audit).shouldRecord(read, at))
+          await ctx.store.audit.append({
+            at,
+            actorId: actor.user.id,
+            actorRole: actor.user.role,
+            action: 'access_log.read',
+            homeId: home.id,
+            purpose,
+            detail: null,
+          });
+        return { entries: await accessLog(ctx, home.id, 500, actor.user.id) };
       },
     }),
     defineRoute({
@@ -156,7 +178,7 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
       path: '/api/homes/:homeId/erasure-requests',
       summary: "Erase the home's stored readings now, and record the request",
       description:
-        "Carried out at once against the time-series store (what ingest still holds is written out first). Alerts and their notes are the municipality's care record and stay. A failed erasure is recorded too, and answered with 503.",
+        "Carried out at once against the time-series store (what ingest still holds is written out first). Alerts and their notes are the municipality's care record and stay. The responder's card loses its phone numbers, contacts, key box and notes; its address stays while the home is served. A failed erasure is recorded too, and answered with 503.",
       tag: 'citizen',
       access: RECORD_ROLES,
       params: HomeParams,
@@ -174,6 +196,8 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (!ctx.eraseHomeReadings)
           throw new TryghedError('unavailable', 'no time-series store is connected');
         const requestedAt = ctx.clock.now();
+        // the responder's card: phones, contacts, key box and notes go, the address stays (docs/architecture.md)
+        await eraseCardDetails(ctx, actor, home.id);
         let result: 'erased' | 'failed' = 'erased';
         let detail: string | null = null;
         let failure: unknown;

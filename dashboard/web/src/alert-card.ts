@@ -1,7 +1,9 @@
 import type { Alert } from './api.ts';
+import { NOTE_MAX, tb } from './board-strings.ts';
 import { deliveryBlock, escalationText } from './delivery.ts';
 import { el } from './dom.ts';
 import { formatTime, t } from './i18n.ts';
+import { rt } from './responder-card/strings.ts';
 import { clockTime, testText } from './test-mode.ts';
 
 export const OUTCOMES = ['real_incident', 'false_alarm', 'no_action_needed', 'technical_fault'];
@@ -46,8 +48,11 @@ export const alertTitle = (a: Alert) => `${t(`rule_${a.rule}`)} – ${a.homeLabe
  * Everything a card shows; when it is unchanged the card's element is kept as it is, so a live
  * update elsewhere on the board never touches the card someone is working in.
  */
-export function cardSignature(a: Alert, resolving: boolean): string {
+export function cardSignature(a: Alert, resolving: boolean, showTeam = false): string {
   return [
+    showTeam ? (a.team?.name ?? '') : '',
+    a.acknowledgedByName ?? '',
+    a.acknowledgedAt ?? '',
     a.state,
     a.severity,
     a.repeats,
@@ -65,7 +70,12 @@ export function cardSignature(a: Alert, resolving: boolean): string {
  * One alert: what, where, how serious (in words as well as colour), and the next step. Every
  * control carries a `data-focus-key` so the board can give focus back after it re-renders.
  */
-export function alertCard(a: Alert, resolving: boolean, actions: CardActions): HTMLLIElement {
+export function alertCard(
+  a: Alert,
+  resolving: boolean,
+  actions: CardActions,
+  showTeam = false,
+): HTMLLIElement {
   const titleId = `title-${a.id}`;
   // escalated and still not taken on: every team member's board shows it prominently
   const escalated = a.state === 'open' && a.escalationLevel > 0;
@@ -85,6 +95,8 @@ export function alertCard(a: Alert, resolving: boolean, actions: CardActions): H
       ` ${t(`state_${a.state}`)} · ${t('opened')} ${formatTime(a.openedAt)}`,
       a.repeats > 0 ? ` · ${t('repeats')} ${a.repeats} ${t(a.repeats === 1 ? 'time' : 'times')}` : '',
     ),
+    showTeam && a.team ? el('p', { className: 'meta team' }, `${tb('team')}: ${a.team.name}`) : '',
+    onItLine(a),
     el('p', { className: 'meta' }, evidenceText(a)),
     a.evidence.testMode
       ? el(
@@ -127,9 +139,43 @@ export function alertCard(a: Alert, resolving: boolean, actions: CardActions): H
       t('resolve'),
     ),
   );
+  // one tap to the home's responder's card: the address, the key box, the numbers to call
+  if (a.audience !== 'technical')
+    buttons.append(
+      el(
+        'a',
+        {
+          className: 'button-link card-link',
+          href: `#/homes/${encodeURIComponent(a.homeId)}/card`,
+          'data-focus-key': `card-${a.id}`,
+          'aria-describedby': titleId,
+        },
+        rt('openCard'),
+      ),
+    );
   item.append(buttons);
   if (resolving) item.append(resolveForm(a, actions));
   return item;
+}
+
+/** who said "I'm on it": the card goes only to the alert's own team, so this is their colleague */
+function onItLine(a: Alert): HTMLElement | '' {
+  if (a.state !== 'acknowledged' || a.acknowledgedAt === null) return '';
+  const when = formatTime(a.acknowledgedAt);
+  return el(
+    'p',
+    { className: 'meta on-it' },
+    a.acknowledgedByName ? tb('onIt', { name: a.acknowledgedByName, when }) : tb('onItUnknown', { when }),
+  );
+}
+
+/** "1.988 tegn tilbage (højst 2.000)", or how many too many: said before the server refuses */
+function noteRoom(length: number): string {
+  const left = NOTE_MAX - length;
+  const max = NOTE_MAX.toLocaleString('da-DK');
+  return left >= 0
+    ? tb('noteLeft', { n: left.toLocaleString('da-DK'), max })
+    : tb('noteOver', { n: (-left).toLocaleString('da-DK'), max });
 }
 
 function resolveForm(a: Alert, actions: CardActions): HTMLFormElement {
@@ -140,30 +186,60 @@ function resolveForm(a: Alert, actions: CardActions): HTMLFormElement {
     required: true,
     'data-focus-key': `outcome-${a.id}`,
   });
+  // a first, empty choice: nothing is preselected, the worker chooses (issue 11)
+  select.append(el('option', { value: '' }, tb('chooseOutcome')));
   for (const o of OUTCOMES) select.append(el('option', { value: o }, t(`outcome_${o}`)));
   select.value = draft.outcome;
+  const outcomeError = el('p', {
+    id: `outcome-error-${a.id}`,
+    className: 'error',
+    role: 'alert',
+    hidden: true,
+  });
+  const room = el('p', { id: `note-room-${a.id}`, className: 'note-room' }, noteRoom(draft.note.length));
+  // no maxLength: the browser would cut a pasted note silently; the counter says it, the save refuses
   const note = el('textarea', {
     id: `note-${a.id}`,
     name: 'note',
     rows: 2,
-    maxLength: 2000,
+    'aria-describedby': room.id,
     'data-focus-key': `note-${a.id}`,
   });
   note.value = draft.note;
+  const showRoom = () => {
+    room.textContent = noteRoom(note.value.length);
+    room.classList.toggle('over', note.value.length > NOTE_MAX);
+    if (note.value.length > NOTE_MAX) note.setAttribute('aria-invalid', 'true');
+    else note.removeAttribute('aria-invalid');
+  };
+  showRoom();
   // the draft lives outside the element, so a card rebuilt by a live update keeps what was typed
   select.onchange = () => {
     draft.outcome = select.value;
+    if (select.value) {
+      outcomeError.hidden = true;
+      select.removeAttribute('aria-invalid');
+    }
   };
   note.oninput = () => {
     draft.note = note.value;
+    showRoom();
   };
   const form = el(
     'form',
-    { className: 'resolve-form', id: `resolve-${a.id}`, 'aria-label': `${t('resolve')}: ${alertTitle(a)}` },
+    {
+      className: 'resolve-form',
+      id: `resolve-${a.id}`,
+      'aria-label': `${t('resolve')}: ${alertTitle(a)}`,
+      // our own messages, in the page's language, instead of the browser's bubble
+      noValidate: true,
+    },
     el('label', { htmlFor: select.id }, t('outcome')),
     select,
+    outcomeError,
     el('label', { htmlFor: note.id }, t('note')),
     note,
+    room,
     el(
       'div',
       { className: 'actions' },
@@ -182,6 +258,19 @@ function resolveForm(a: Alert, actions: CardActions): HTMLFormElement {
   );
   form.onsubmit = (e) => {
     e.preventDefault();
+    if (!select.value) {
+      outcomeError.textContent = tb('outcomeMissing');
+      outcomeError.hidden = false;
+      select.setAttribute('aria-invalid', 'true');
+      select.setAttribute('aria-describedby', outcomeError.id);
+      select.focus();
+      return;
+    }
+    if (note.value.length > NOTE_MAX) {
+      room.textContent = `${tb('noteTooLong', { max: NOTE_MAX.toLocaleString('da-DK') })} ${noteRoom(note.value.length)}`;
+      note.focus();
+      return;
+    }
     actions.submitResolve(a.id, { outcome: select.value, note: note.value });
   };
   form.onkeydown = (e) => {

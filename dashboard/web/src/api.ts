@@ -29,6 +29,12 @@ export interface Alert {
   };
   acknowledgedBy: string | null;
   acknowledgedAt: number | null;
+  /** who said "I'm on it", by name; only those who may handle the alert get it */
+  acknowledgedByName?: string | null;
+  /** the home's team */
+  team?: { id: string; name: string };
+  resolvedAt?: number | null;
+  outcome?: string | null;
   note?: string | null;
   /** what allowed this alert to be raised; null for technical alerts */
   legalBasis?: {
@@ -59,6 +65,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** the fields a 400 named, with the server's reason (English, for mapping to the page's words) */
+    readonly issues: Array<{ path: string; message: string }> = [],
   ) {
     super(message);
   }
@@ -74,8 +82,12 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (res.status === 204) return undefined as T;
-  const data = (await res.json().catch(() => ({}))) as { error?: string; message?: string } & T;
-  if (!res.ok) throw new ApiError(res.status, data.message ?? res.statusText);
+  const data = (await res.json().catch(() => ({}))) as {
+    error?: string;
+    message?: string;
+    issues?: Array<{ path: string; message: string }>;
+  } & T;
+  if (!res.ok) throw new ApiError(res.status, data.message ?? res.statusText, data.issues ?? []);
   return data;
 }
 

@@ -1,9 +1,12 @@
-import { alertCard, alertTitle, cardSignature, el, OUTCOMES, type ResolveDraft } from './alert-card.ts';
+import { alertCard, alertTitle, cardSignature, el, type ResolveDraft } from './alert-card.ts';
 import { AlertsOffNotice } from './alerts-off.ts';
 import { type Alert, acknowledge, openAlerts, resolve } from './api.ts';
+import { BoardFilters, BoardSummary } from './board-filters.ts';
+import { tb } from './board-strings.ts';
 import { escalationText } from './delivery.ts';
 import { t } from './i18n.ts';
 import { type ConnectionState, LiveFeed } from './live.ts';
+import { ResolvedList } from './resolved-list.ts';
 import { AlertSound } from './sound.ts';
 import { TestModeBanner } from './test-mode.ts';
 
@@ -51,6 +54,9 @@ export class AlertBoard {
   private readonly heading = el('h2', { id: 'alerts-title', tabIndex: -1 }, t('alerts'));
   private readonly list = el('ul', { className: 'alerts', 'aria-labelledby': 'alerts-title' });
   private readonly empty = el('p', { className: 'empty' }, t('noAlerts'));
+  private readonly summary = new BoardSummary();
+  private readonly filters = new BoardFilters(() => this.render());
+  private readonly resolved = new ResolvedList();
   private readonly unlockSound = () => this.sound.unlock();
   private readonly alertsOff = new AlertsOffNotice((text) => {
     this.announcer.textContent = text;
@@ -64,6 +70,8 @@ export class AlertBoard {
     private readonly soundButton: HTMLButtonElement,
     private readonly announcer: HTMLElement,
     private readonly banner: HTMLElement,
+    /** the worker's teams: with more than one (or none: an administrator), each card names its team */
+    private readonly teamIds: readonly string[] = [],
   ) {
     this.feed = new LiveFeed({
       onHello: (_seq, resumed, fallback) => {
@@ -85,8 +93,11 @@ export class AlertBoard {
       this.heading,
       this.testMode.node,
       this.alertsOff.element,
+      this.summary.element,
+      this.filters.element,
       this.empty,
       this.list,
+      this.resolved.element,
     );
     this.soundButton.hidden = false;
     this.soundButton.onclick = () => {
@@ -151,15 +162,23 @@ export class AlertBoard {
       // escalated means nobody has taken it on yet: say so, and sound again (unless muted)
       this.announcer.textContent = `${escalationText(alert)}: ${alertTitle(alert)}`;
       this.sound.play(alert.id);
+    } else if (event === 'resolved') {
+      // a colleague resolved it: an open "recently resolved" list shows it too
+      this.resolved.changed();
     }
     this.render();
   }
 
   private render(): void {
-    const visible = [...this.alerts.values()]
+    // severity first, then the oldest first: who has waited longest is seen first
+    const open = [...this.alerts.values()]
       .filter((a) => a.state !== 'resolved')
       .sort((a, b) => RANK[a.severity]! - RANK[b.severity]! || a.openedAt - b.openedAt);
+    this.filters.update(open);
+    const visible = open.filter((a) => this.filters.matches(a));
+    this.summary.update(open, visible.length);
     this.empty.hidden = visible.length > 0;
+    this.empty.textContent = open.length > 0 ? tb('filteredEmpty') : t('noAlerts');
     const mark = this.focusMark();
 
     const shown = new Set(visible.map((a) => a.id));
@@ -167,10 +186,10 @@ export class AlertBoard {
     for (const id of this.drafts.keys()) if (!shown.has(id)) this.drafts.delete(id);
     if (this.resolving && !shown.has(this.resolving)) this.resolving = null;
     const nodes = visible.map((a) => {
-      const signature = cardSignature(a, this.resolving === a.id);
+      const signature = cardSignature(a, this.resolving === a.id, this.showTeam);
       const cached = this.cards.get(a.id);
       if (cached && cached.signature === signature) return cached.node;
-      const node = alertCard(a, this.resolving === a.id, this);
+      const node = alertCard(a, this.resolving === a.id, this, this.showTeam);
       this.cards.set(a.id, { node, signature });
       return node;
     });
@@ -182,6 +201,10 @@ export class AlertBoard {
     });
     while (this.list.children.length > nodes.length) this.list.lastElementChild!.remove();
     if (mark) this.restoreFocus(mark);
+  }
+
+  private get showTeam(): boolean {
+    return this.teamIds.length !== 1;
   }
 
   private focusMark(): FocusMark | null {
@@ -222,7 +245,8 @@ export class AlertBoard {
   draft(id: string): ResolveDraft {
     let draft = this.drafts.get(id);
     if (!draft) {
-      draft = { outcome: OUTCOMES[0]!, note: '' };
+      // nothing preselected: the outcome is a choice the worker makes, never a default
+      draft = { outcome: '', note: '' };
       this.drafts.set(id, draft);
     }
     return draft;
@@ -252,6 +276,7 @@ export class AlertBoard {
     try {
       const { alert } = await action();
       if (alert.state === 'resolved' && this.resolving === id) this.resolving = null;
+      if (alert.state === 'resolved') this.resolved.changed();
       this.merge(alert);
       this.render();
       this.announcer.textContent = `${t(done)}: ${alertTitle(alert)}`;

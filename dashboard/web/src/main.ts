@@ -118,6 +118,7 @@ function renderStaff(view: 'board' | 'oversight'): void {
     $<HTMLButtonElement>('sound'),
     $('announcer'),
     $('platform-banner'),
+    user?.teamIds ?? [],
   );
   board.start();
 }

@@ -3,6 +3,7 @@ import { el } from './home-view/dom.ts';
 import { HomeList } from './home-view/home-list.ts';
 import { HomeView } from './home-view/home-view.ts';
 import { tx } from './home-view/strings.ts';
+import { ResponderCardPage } from './responder-card/card-page.ts';
 import { TechnicianPage } from './technician/technician-page.ts';
 
 /** A page of the app: it draws itself into `main` on start and lets go of timers and sockets on stop. */
@@ -16,6 +17,7 @@ type Route =
   | { name: 'oversight' }
   | { name: 'homes' }
   | { name: 'home'; homeId: string }
+  | { name: 'card'; homeId: string }
   | { name: 'technician'; homeId: string | null };
 
 const isStaff = (role: string) => ['staff', 'admin'].includes(role);
@@ -36,6 +38,9 @@ function decodePart(part: string): string {
 export function parseRoute(hash: string, role: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodePart);
   if (parts[0] === 'overblik' && isStaff(role)) return { name: 'oversight' };
+  // the responder's card, one tap from an alert (`#/homes/<id>/card`)
+  if (parts[0] === 'homes' && parts[1] && parts[2] === 'card' && seesHomes(role))
+    return { name: 'card', homeId: parts[1] };
   if (parts[0] === 'homes' && seesHomes(role))
     return parts[1] ? { name: 'home', homeId: parts[1] } : { name: 'homes' };
   if (parts[0] === 'technician' && isTechnical(role)) return { name: 'technician', homeId: parts[1] ?? null };
@@ -51,6 +56,8 @@ export function pageFor(route: Route, main: HTMLElement): Page | null {
       return new HomeList(main);
     case 'home':
       return new HomeView(main, route.homeId);
+    case 'card':
+      return new ResponderCardPage(main, route.homeId);
     case 'technician':
       return new TechnicianPage(main, route.homeId);
     default:
@@ -68,7 +75,11 @@ export function renderNav(user: User | null, route: Route | null): void {
     links.push(['#overblik', tx('navOversight'), route.name === 'oversight']);
   }
   if (seesHomes(user.role))
-    links.push(['#/homes', tx('navHomes'), route.name === 'homes' || route.name === 'home']);
+    links.push([
+      '#/homes',
+      tx('navHomes'),
+      route.name === 'homes' || route.name === 'home' || route.name === 'card',
+    ]);
   if (isTechnical(user.role)) links.push(['#/technician', tx('navTechnician'), route.name === 'technician']);
   if (user.role === 'technician') links.push(['#alarmer', tx('navAlerts'), route.name === 'alerts']);
   if (links.length < 2) return;

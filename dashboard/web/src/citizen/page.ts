@@ -1,4 +1,6 @@
 import { ApiError, type User } from '../api.ts';
+import { responderCardSection } from '../responder-card/card-section.ts';
+import { rt } from '../responder-card/strings.ts';
 import * as api from './api.ts';
 import { type ConsentChange, consentSection } from './consent-section.ts';
 import { confirmInline, el, section } from './dom.ts';
@@ -126,6 +128,7 @@ export class CitizenPage {
         switcher,
         this.status,
         consentSection(o, (changes, what) => this.change(changes, what)),
+        this.cardSlot(o.home.id),
         alertsSection(alerts),
         historySection(o.consentHistory, role, titles),
         accessSection(access, role),
@@ -165,6 +168,17 @@ export class CitizenPage {
     (focus ?? this.status).focus?.();
   }
 
+  /** the responder's card, filled in when it has loaded (issue 11 point 1) */
+  private cardSlot(id: string): HTMLElement {
+    const slot = el('div', { className: 'card-slot' });
+    void responderCardSection(id, { level: 'h2', citizen: this.user.role === 'citizen' })
+      .catch(() => null)
+      .then((card) => {
+        if (card) slot.replaceWith(card);
+      });
+    return slot;
+  }
+
   private exportSection(id: string): HTMLElement {
     const link = (format: 'json' | 'csv', label: string) =>
       el('a', { className: 'button-link', href: api.exportUrl(id, format), download: '' }, label);
@@ -192,6 +206,7 @@ export class CitizenPage {
       ct('erasureTitle'),
       el('p', {}, ct('erasureIntro')),
       el('p', {}, ct('erasureNote')),
+      el('p', {}, rt('erasureCard')),
       host,
       erasureList(requests, this.user.role),
     );

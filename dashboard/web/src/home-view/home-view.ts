@@ -1,6 +1,9 @@
 import { ApiError } from '../api.ts';
 import { formatTime } from '../i18n.ts';
+import { responderCardSection } from '../responder-card/card-section.ts';
+import { staffConsentSection } from '../responder-card/staff-consent.ts';
 import { clockTime, testModeLine } from '../test-mode.ts';
+import { alertHistorySection } from './alert-history.ts';
 import { alertsConsentSection, alertsState, routineIntro } from './alerts-consent.ts';
 import {
   type DeviceStatus,
@@ -102,11 +105,19 @@ export class HomeView {
   private render(): void {
     const home = this.home!;
     const heading = pageHeading(home.label, 'page-title');
+    // the responder's card first: with an alert on, the address and the numbers matter most
+    const cardSlot = el('div', { className: 'card-slot' });
+    void responderCardSection(home.id, { level: 'h3' })
+      .catch(() => null)
+      .then((section) => {
+        if (section && !this.stopped) cardSlot.replaceWith(section);
+      });
     this.root.replaceChildren(
       el('p', { className: 'crumb' }, el('a', { href: '#/homes' }, tx('backToHomes'))),
       heading,
       ...(home.test ? [el('p', { className: 'badge test' }, tx('testHome'))] : []),
       this.testMode,
+      cardSlot,
       el(
         'section',
         { 'aria-labelledby': 'devices-title', className: 'panel-section' },
@@ -131,8 +142,10 @@ export class HomeView {
       .then((alerts) =>
         Promise.all([
           alerts ? alertsConsentSection(alerts) : null,
+          alertHistorySection(home.id).catch(() => null),
           routineSection(home.id, alerts).catch(() => null),
           attorneySection(home.id).catch(() => null),
+          staffConsentSection(home.id, () => void this.refreshAlertsConsent()).catch(() => null),
         ]),
       )
       .then((sections) => {
