@@ -239,10 +239,10 @@ describe('technician page and staff home view in Chromium', () => {
         .waitFor();
       expect(await fall.getByRole('img').count()).toBe(0);
 
-      await page.getByRole('button', { name: 'Sidste 7 dage' }).click();
+      await page.getByRole('radio', { name: '7 dage' }).check();
       await expect
-        .poll(() => page.getByRole('button', { name: 'Sidste 7 dage' }).getAttribute('aria-pressed'))
-        .toBe('true');
+        .poll(() => temperature.getByRole('img').getAttribute('aria-label'))
+        .toMatch(/sidste 7 dage/);
       await temperature.getByRole('img').waitFor();
 
       expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);

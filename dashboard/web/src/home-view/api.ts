@@ -36,12 +36,17 @@ export interface Series {
 export interface ReadingsAnswer {
   kind: string;
   category: string;
-  range: '24h' | '7d';
+  range: Period['range'];
+  /** the home's time zone: day boundaries and clock times in it */
+  timezone: string;
   from: number;
   to: number;
   truncated: boolean;
   series: Series[];
 }
+
+/** A chart's period: the last 24 hours, 7 or 30 days, or whole local days chosen (YYYY-MM-DD, inclusive). */
+export type Period = { range: '24h' | '7d' | '30d' } | { range: 'custom'; from: string; to: string };
 
 /** Readings, or why there are none: the citizen's missing history consent is an answer, not an error. */
 export type ReadingsResult =
@@ -69,12 +74,8 @@ export const homeDevices = (id: string) =>
   call<{ devices: DeviceStatus[]; at: number }>('GET', `/api/homes/${encodeURIComponent(id)}/devices`);
 
 /** GET needs no CSRF token, so this reads the error body itself to tell a missing consent apart. */
-export async function homeReadings(
-  homeId: string,
-  kind: string,
-  range: '24h' | '7d',
-): Promise<ReadingsResult> {
-  const q = new URLSearchParams({ kind, range });
+export async function homeReadings(homeId: string, kind: string, period: Period): Promise<ReadingsResult> {
+  const q = new URLSearchParams({ kind, ...period });
   const res = await fetch(`/api/homes/${encodeURIComponent(homeId)}/readings?${q}`, {
     credentials: 'same-origin',
   });

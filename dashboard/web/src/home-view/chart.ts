@@ -1,30 +1,52 @@
 import { formatTime } from '../i18n.ts';
 import type { ReadingsAnswer, Series } from './api.ts';
+import { dayMonth, labelWidth } from './chart-format.ts';
+import { timeTicks, valueScale } from './chart-scale.ts';
 import { el, svg } from './dom.ts';
 import { formatValue, isBinaryKind, tx } from './strings.ts';
+import { eventTimeline } from './timeline.ts';
 
-const H = 220;
-const PAD = { left: 70, right: 12, top: 12, bottom: 34 };
+const H = 230;
+const PAD = { right: 26, top: 14, bottom: 36 };
 /** Line colours with at least 4.5:1 against white, so lines read as well as text. */
 const COLOURS = ['#0b5cad', '#9a4a00', '#1e6b32', '#6b2c91', '#a0153e'];
+/** The least span of the value axis, so 0.1 °C of noise is not stretched to the full height. */
+const MIN_SPAN: Record<string, number> = { temperature: 2, battery: 10, co: 10 };
+
+/** The period in words: "sidste 7 dage", or "1.11–20.11" for a chosen one. */
+export function periodName(r: ReadingsAnswer): string {
+  if (r.range !== 'custom') return tx(`range_${r.range}`).toLowerCase();
+  return `${dayMonth(r.from, r.timezone)}–${dayMonth(r.to - 1, r.timezone)}`;
+}
 
 /**
- * One kind's readings as an inline SVG chart, with its text alternative: the chart's accessible
- * name sums each line up, and a table beside it gives count, lowest, highest and latest per device.
+ * One kind's readings: an on/off kind as a timeline of days, a number kind as a line with its unit
+ * on the axis. Either comes with its text alternative.
  */
 export function readingsChart(r: ReadingsAnswer, id: string, width: number): HTMLElement {
+  const rangeName = periodName(r);
+  if (isBinaryKind(r.kind)) return eventTimeline(r, id, width, rangeName);
+  return numberChart(r, id, width, rangeName);
+}
+
+/**
+ * A number kind as an inline SVG chart, with its text alternative: the chart's accessible name
+ * sums each line up, and a table beside it gives count, lowest, highest and latest per device.
+ */
+function numberChart(r: ReadingsAnswer, id: string, width: number, rangeName: string): HTMLElement {
   // drawn at the width it is shown at, so its labels keep their size on a phone
   const W = Math.round(Math.max(260, Math.min(1000, width)));
   const kindName = tx(`kind_${r.kind}`);
-  const rangeName = tx(`range_${r.range}`).toLowerCase();
-  const binary = isBinaryKind(r.kind);
-  let lo = binary ? 0 : Math.min(...r.series.map((s) => s.summary.min));
-  let hi = binary ? 1 : Math.max(...r.series.map((s) => s.summary.max));
-  if (hi - lo < 1e-9) {
-    lo -= 1;
-    hi += 1;
-  }
-  const x = (ts: number) => PAD.left + ((ts - r.from) / (r.to - r.from)) * (W - PAD.left - PAD.right);
+  const scale = valueScale(
+    Math.min(...r.series.map((s) => s.summary.min)),
+    Math.max(...r.series.map((s) => s.summary.max)),
+    MIN_SPAN[r.kind] ?? 1,
+  );
+  const lo = scale.lo;
+  const hi = scale.hi;
+  const valueLabels = scale.ticks.map((v) => formatValue(r.kind, v));
+  const left = Math.max(...valueLabels.map(labelWidth)) + 12;
+  const x = (ts: number) => left + ((ts - r.from) / (r.to - r.from)) * (W - left - PAD.right);
   const y = (v: number) => PAD.top + (1 - (v - lo) / (hi - lo)) * (H - PAD.top - PAD.bottom);
 
   const label = r.series
@@ -46,23 +68,28 @@ export function readingsChart(r: ReadingsAnswer, id: string, width: number): HTM
     class: 'chart',
     focusable: 'false',
   });
-  // axes and the two value labels (lowest and highest of the scale)
   chart.append(
-    svg('line', { x1: PAD.left, y1: PAD.top, x2: PAD.left, y2: H - PAD.bottom, class: 'axis' }),
-    svg('line', { x1: PAD.left, y1: H - PAD.bottom, x2: W - PAD.right, y2: H - PAD.bottom, class: 'axis' }),
-    svg(
-      'text',
-      { x: PAD.left - 6, y: y(hi) + 5, 'text-anchor': 'end', class: 'tick' },
-      formatValue(r.kind, hi),
-    ),
-    svg('text', { x: PAD.left - 6, y: y(lo), 'text-anchor': 'end', class: 'tick' }, formatValue(r.kind, lo)),
-    svg('text', { x: PAD.left, y: H - 10, class: 'tick' }, formatTime(r.from)),
-    svg('text', { x: W - PAD.right, y: H - 10, 'text-anchor': 'end', class: 'tick' }, formatTime(r.to)),
+    svg('line', { x1: left, y1: PAD.top, x2: left, y2: H - PAD.bottom, class: 'axis' }),
+    svg('line', { x1: left, y1: H - PAD.bottom, x2: W - PAD.right, y2: H - PAD.bottom, class: 'axis' }),
   );
+  // the value axis: round values with their unit, a faint line across at each
+  scale.ticks.forEach((v, i) => {
+    chart.append(
+      svg('line', { x1: left, y1: y(v), x2: W - PAD.right, y2: y(v), class: 'grid' }),
+      svg('text', { x: left - 6, y: y(v) + 5, 'text-anchor': 'end', class: 'tick' }, valueLabels[i]!),
+    );
+  });
+  // the time axis: local clock times or days, as many as fit without touching
+  for (const t of timeTicks(r.from, r.to, r.timezone, W - left - PAD.right)) {
+    chart.append(
+      svg('line', { x1: x(t.at), y1: H - PAD.bottom, x2: x(t.at), y2: H - PAD.bottom + 5, class: 'axis' }),
+      svg('text', { x: x(t.at), y: H - 12, 'text-anchor': 'middle', class: 'tick' }, t.text),
+    );
+  }
   let anyTest = false;
   r.series.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length]!;
-    chart.append(svg('path', { d: pathOf(s, x, y, binary), stroke: colour, class: 'line' }));
+    chart.append(svg('path', { d: pathOf(s, x, y), stroke: colour, class: 'line' }));
     for (const p of s.points) {
       if (!p.test) continue;
       anyTest = true;
@@ -138,14 +165,13 @@ export function readingsChart(r: ReadingsAnswer, id: string, width: number): HTM
   );
 }
 
-/** A line through the points; a step line for on/off kinds, which hold their value until the next. */
-function pathOf(s: Series, x: (ts: number) => number, y: (v: number) => number, step: boolean): string {
+/** A line through the points. */
+function pathOf(s: Series, x: (ts: number) => number, y: (v: number) => number): string {
   const parts: string[] = [];
   s.points.forEach((p, i) => {
     const px = x(p.ts).toFixed(1);
     const py = y(p.value).toFixed(1);
     if (i === 0) parts.push(`M${px} ${py}`);
-    else if (step) parts.push(`H${px} V${py}`);
     else parts.push(`L${px} ${py}`);
   });
   // a single reading is still visible: a short tick

@@ -16,6 +16,7 @@ import {
 import { attorneySection } from './attorneys.ts';
 import { readingsChart } from './chart.ts';
 import { el, pageHeading } from './dom.ts';
+import { PeriodPicker } from './period-picker.ts';
 import { routineSection } from './routine.ts';
 import { SENSOR_KINDS, tx } from './strings.ts';
 
@@ -44,7 +45,8 @@ export function batteryText(d: DeviceStatus): string {
  * the categories the citizen has allowed a history of; for the others the page says why not.
  */
 export class HomeView {
-  private range: '24h' | '7d' = '24h';
+  /** the charts' period: 24 h, 7 or 30 days, or days chosen */
+  private readonly period = new PeriodPicker(() => void this.loadCharts());
   private home: HomeSummary | null = null;
   private devices: DeviceStatus[] = [];
   private readonly deviceList = el('ul', { className: 'devices' });
@@ -110,24 +112,6 @@ export class HomeView {
       .then((section) => {
         if (section && !this.stopped) cardSlot.replaceWith(section);
       });
-    const rangeButtons = (['24h', '7d'] as const).map((r) =>
-      el(
-        'button',
-        {
-          type: 'button',
-          className: 'secondary',
-          'aria-pressed': String(this.range === r),
-          onclick: () => {
-            if (this.range === r) return;
-            this.range = r;
-            for (const b of rangeButtons) b.setAttribute('aria-pressed', String(b.dataset.range === r));
-            void this.loadCharts();
-          },
-          'data-range': r,
-        },
-        tx(`range_${r}`),
-      ),
-    );
     this.root.replaceChildren(
       el('p', { className: 'crumb' }, el('a', { href: '#/homes' }, tx('backToHomes'))),
       heading,
@@ -144,7 +128,7 @@ export class HomeView {
         'section',
         { 'aria-labelledby': 'readings-title', className: 'panel-section' },
         el('h3', { id: 'readings-title' }, tx('readingsTitle')),
-        el('div', { className: 'actions', role: 'group', 'aria-label': tx('range') }, ...rangeButtons),
+        this.period.element,
         this.charts,
       ),
     );
@@ -256,12 +240,12 @@ export class HomeView {
     const kinds = SENSOR_KINDS.filter(
       (k) => !NO_CHART.has(k) && this.devices.some((d) => d.kinds.includes(k)),
     );
-    const range = this.range;
+    const period = this.period.value;
     this.charts.setAttribute('aria-busy', 'true');
     const sections = await Promise.all(
       kinds.map(async (kind) => {
         const titleId = `chart-${kind}-title`;
-        const result = await homeReadings(this.homeId, kind, range).catch(
+        const result = await homeReadings(this.homeId, kind, period).catch(
           (err: unknown) => ({ ok: false, reason: 'failed', message: String(err) }) as const,
         );
         let body: HTMLElement;
@@ -283,7 +267,7 @@ export class HomeView {
         );
       }),
     );
-    if (this.stopped || range !== this.range) return;
+    if (this.stopped || period !== this.period.value) return;
     this.charts.replaceChildren(...sections);
     this.charts.removeAttribute('aria-busy');
   }
