@@ -182,6 +182,7 @@ export class Ingest {
     test: boolean,
     ack: AckPlan,
   ): AckPlan {
+    const outer = this.judging;
     this.judging = true;
     try {
       this.judge(homeId, deviceId, payload, result, test, ack);
@@ -190,7 +191,7 @@ export class Ingest {
       this.reject(result, 'schema', '', null);
       this.o.logger.error({ err }, 'unexpected error while judging a message');
     } finally {
-      this.judging = false;
+      this.judging = outer;
     }
     if (result.accepted > 0) this.acceptedCount.inc(result.accepted);
     return ack;
