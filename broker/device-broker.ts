@@ -135,12 +135,31 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
       }
       // QoS 2 is accepted: aedes keeps the exactly-once handshake (its inbound window is bounded
       // by maxInflightInbound), and ingest drops a resent reading by its seq as for QoS 1.
+      // The topic is parsed here, once: the message handed on carries its home and device.
       const verdict = mayPublish(identity, packet.topic, packet.retain, o.registry);
       if (!verdict.ok) {
         refuse(verdict.reason, client);
         return done(new Error('not authorised to publish here'));
       }
-      done(null);
+      if (identity.kind !== 'device' || verdict.type !== 'readings') return done(null);
+      // PUBACK means stored. aedes 1.x writes a QoS 1 PUBACK right after `authorizePublish` calls
+      // back, before the publish runs through `published` (lib/handlers/publish.js, enqueuePublish).
+      // So an authorised reading is handed to ingest here, and this callback (hence the PUBACK)
+      // waits until ingest says the reading is durable. Rules hear the reading at once; only the ack
+      // waits. aedes reads a client's next packets only after the current ones called back, so a
+      // slow ack holds back that one device, never another. Not durable: the connection is closed
+      // without PUBACK, and the device sends the reading again when it reconnects.
+      const durable = deliver(
+        heard(client, 'readings', packet.topic, packet.payload as Buffer, verdict.homeId!, verdict.deviceId!),
+      );
+      // QoS 0 has no acknowledgement to hold back
+      if (!durable || packet.qos === 0) return done(null);
+      const settle = (ok: boolean) => {
+        if (ok) return done(null);
+        refuse('not_stored', client);
+        done(new Error('the reading could not be stored now; send it again'));
+      };
+      durable.then(settle, () => settle(false));
     },
 
     authorizeSubscribe(client, subscription, done) {
@@ -162,7 +181,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
       // readings were handed on before their PUBACK (see "PUBACK means stored" below)
       if (client && !packet.topic.endsWith('/readings')) {
         const message = deviceMessage(client, packet.topic, packet.payload as Buffer);
-        if (message) deliver(message);
+        if (message) deliver(message)?.catch(() => undefined);
       }
       done(null);
     },
@@ -174,20 +193,41 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     if (identity?.kind !== 'device') return null;
     const verdict = mayPublish(identity, topic, false, o.registry);
     if (!verdict.ok || !verdict.deviceId || !verdict.homeId || verdict.type === 'service') return null;
-    lastSeen.set(verdict.deviceId, clock.now());
-    messages.inc({ type: verdict.type });
-    return {
-      type: verdict.type,
-      topic,
-      payload,
-      homeId: verdict.homeId,
-      deviceId: verdict.deviceId,
-      clientId: client.id,
-    };
+    return heard(client, verdict.type, topic, payload, verdict.homeId, verdict.deviceId);
   };
 
-  /** hands a message to every listener; what they promise about durability, together */
+  // bound once, not looked up by its labels per message
+  const counted = {
+    readings: messages.labels({ type: 'readings' }),
+    status: messages.labels({ type: 'status' }),
+  };
+  /** counts a device's message, marks the device as heard, and makes the message handed on */
+  const heard = (
+    client: Client,
+    type: 'readings' | 'status',
+    topic: string,
+    payload: Buffer,
+    homeId: string,
+    deviceId: string,
+  ): DeviceMessage => {
+    lastSeen.set(deviceId, clock.now());
+    counted[type].inc();
+    return { type, topic, payload, homeId, deviceId, clientId: client.id };
+  };
+
+  /** hands a message to every listener; what they promise about durability, together (may reject: not durable) */
   const deliver = (message: DeviceMessage): Promise<boolean> | undefined => {
+    // the usual case, the platform's one listener: no array, no Promise.all
+    if (listeners.length === 1) {
+      try {
+        const durable = listeners[0]!(message);
+        // a rejection is taken as "not durable" by the caller
+        return durable instanceof Promise ? (durable as Promise<boolean>) : undefined;
+      } catch (err) {
+        log.error({ err }, 'device message listener failed');
+        return undefined;
+      }
+    }
     const pending: Array<Promise<boolean>> = [];
     for (const listener of listeners) {
       try {
@@ -204,31 +244,6 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
       (all) => all.every(Boolean),
       () => false,
     );
-  };
-
-  // PUBACK means stored. aedes 1.x writes a QoS 1 PUBACK right after `authorizePublish` calls back,
-  // before the publish runs through `published` (lib/handlers/publish.js, enqueuePublish). So an
-  // authorised reading is handed to ingest here, and the authorisation's callback (hence the PUBACK)
-  // waits until ingest says the reading is durable. Rules hear the reading at once; only the ack
-  // waits. aedes reads a client's next packets only after the current ones called back, so a slow
-  // ack holds back that one device, never another. Not durable: the connection is closed without
-  // PUBACK, and the device sends the reading again when it reconnects.
-  const authorize = aedes.authorizePublish;
-  aedes.authorizePublish = (client, packet, done) => {
-    authorize.call(aedes, client, packet, (err) => {
-      if (err || !client) return done(err);
-      if (!packet.topic.endsWith('/readings')) return done(null);
-      const message = deviceMessage(client, packet.topic, packet.payload as Buffer);
-      if (message?.type !== 'readings') return done(null);
-      const durable = deliver(message);
-      // QoS 0 has no acknowledgement to hold back
-      if (!durable || packet.qos === 0) return done(null);
-      durable.then((ok) => {
-        if (ok) return done(null);
-        refuse('not_stored', client);
-        done(new Error('the reading could not be stored now; send it again'));
-      });
-    });
   };
 
   aedes.on('client', () => connected.set(aedes.connectedClients));

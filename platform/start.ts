@@ -231,7 +231,8 @@ export async function startPlatform(
     closers.push(() => health.stop());
     broker.onDeviceMessage((message) => {
       // the PUBACK waits for this: see broker/device-broker.ts
-      if (message.type === 'readings') return ingest.handleMessage(message.topic, message.payload).durable;
+      if (message.type === 'readings')
+        return ingest.handleReadings(message.homeId, message.deviceId, message.payload);
       if (!availability.record(message.deviceId, message.payload, clock.now())) {
         statusRefused.inc();
         logger.warn({ deviceId: message.deviceId }, 'unreadable device status ignored');

@@ -1,46 +1,11 @@
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
 import { informationText, topics } from '../services/domain/index.ts';
 import { ApiClient } from './harness/api.ts';
 import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
+import { cuttableLink, type InfluxLink } from './harness/influx-link.ts';
 import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
-
-/**
- * A TCP hop in front of the real InfluxDB that can be cut: then connections are accepted and never
- * answered, as in a network partition or a frozen InfluxDB.
- */
-async function cuttableLink(target: string): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
-  const { hostname, port } = new URL(target);
-  const sockets = new Set<Socket>();
-  let cut = false;
-  const server: Server = createServer((client) => {
-    sockets.add(client);
-    client.on('close', () => sockets.delete(client));
-    client.on('error', () => {});
-    if (cut) return; // accepted, never answered
-    const upstream = createConnection(Number(port), hostname);
-    sockets.add(upstream);
-    upstream.on('close', () => sockets.delete(upstream));
-    upstream.on('error', () => client.destroy());
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    cut() {
-      cut = true;
-      // open keep-alive connections go too, so the next write meets the cut link
-      for (const s of sockets) s.destroy();
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
 
 // the operator's token: /readyz names its failing check and /metrics answers only with it
 const OPS_TOKEN = 'ops-token-for-the-outage-test';
@@ -49,7 +14,7 @@ const opsAuth = { authorization: `Bearer ${OPS_TOKEN}` };
 describe('an InfluxDB outage is said at once', () => {
   const dir = tempDir();
   let platform: Platform | undefined;
-  let link: Awaited<ReturnType<typeof cuttableLink>> | undefined;
+  let link: InfluxLink | undefined;
   afterAll(async () => {
     await link?.close(); // first, so the platform's hung write fails and it can stop
     await platform?.close();

@@ -211,6 +211,31 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
     await writer.stop();
   });
 
+  it("the broker's path (no result object per message): a reading listener handing two messages back in loses none", async () => {
+    const { ingest } = make();
+    const inner: Array<Promise<boolean>> = [];
+    ingest.onReading((r) => {
+      if (r.deviceId !== 'g10' || r.seq !== 1) return;
+      for (const id of ['g11', 'g12'])
+        inner.push(
+          ingest.handleReadings('good', id, msg({ kind: 'temperature', value: 3, ts: T0 - 7000, seq: 1 })),
+        );
+    });
+    const outer = ingest.handleReadings(
+      'good',
+      'g10',
+      msg([1, 2].map((seq) => ({ kind: 'temperature', value: seq, ts: T0 - 7000 + seq, seq }))),
+    );
+    expect(await Promise.all([outer, ...inner])).toEqual([true, true, true]);
+    const back = await readings.query({
+      homeId: 'good',
+      deviceIds: ['g10', 'g11', 'g12'],
+      from: T0 - 8000,
+      to: T0,
+    });
+    expect(back.map((p) => `${p.deviceId}:${p.seq}`).sort()).toEqual(['g10:1', 'g10:2', 'g11:1', 'g12:1']);
+  });
+
   it('ten readings of one device with one device time and ten seqs are ten points', async () => {
     const { ingest } = make();
     const burst = Array.from({ length: 10 }, (_, i) => ({

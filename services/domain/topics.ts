@@ -18,19 +18,29 @@ export type DeviceTopic =
   | { type: 'readings'; homeId: HomeId; deviceId: DeviceId }
   | { type: 'status'; homeId: HomeId; deviceId: DeviceId };
 
+const HOMES = `${TOPIC_ROOT}/homes/`;
+const DEVICES = '/devices/';
+
 /**
- * Parses a device topic without regular-expression backtracking or allocation beyond one split:
- * this runs once per message on the hot path.
+ * Parses a device topic, `tryghed/v1/homes/{homeId}/devices/{deviceId}/{readings|status}`, with
+ * `indexOf` and two slices (the ids): no split array, no regular-expression backtracking. It runs
+ * once per message on the hot path (in the broker's publish check).
  */
 export function parseDeviceTopic(topic: string): DeviceTopic | null {
-  if (!topic.startsWith(`${TOPIC_ROOT}/homes/`)) return null;
-  const parts = topic.slice(TOPIC_ROOT.length + 1).split('/');
-  // homes/{homeId}/devices/{deviceId}/{type}
-  if (parts.length !== 5 || parts[2] !== 'devices') return null;
-  const homeId = parts[1]!;
-  const deviceId = parts[3]!;
-  const type = parts[4];
+  if (!topic.startsWith(HOMES)) return null;
+  const homeEnd = topic.indexOf('/', HOMES.length);
+  if (homeEnd < 0 || !topic.startsWith(DEVICES, homeEnd)) return null;
+  const deviceStart = homeEnd + DEVICES.length;
+  const deviceEnd = topic.indexOf('/', deviceStart);
+  if (deviceEnd < 0) return null;
+  // the rest is exactly the type: no further level
+  const typeLength = topic.length - deviceEnd - 1;
+  let type: 'readings' | 'status';
+  if (typeLength === 8 && topic.endsWith('readings')) type = 'readings';
+  else if (typeLength === 6 && topic.endsWith('status')) type = 'status';
+  else return null;
+  const homeId = topic.slice(HOMES.length, homeEnd);
+  const deviceId = topic.slice(deviceStart, deviceEnd);
   if (!ID_PATTERN.test(homeId) || !ID_PATTERN.test(deviceId)) return null;
-  if (type !== 'readings' && type !== 'status') return null;
   return { type, homeId, deviceId };
 }

@@ -107,7 +107,8 @@ export class BatchWriter {
     const id = entry.reading.deviceId;
     this.heldBy.set(id, (this.heldBy.get(id) ?? 0) + 1);
     this.buffer.push(entry);
-    this.buffered.set(this.size);
+    // the buffered gauge is set when a write begins and ends, not per reading (a gauge's set
+    // allocates in prom-client): it lags by at most the flush interval
     if (this.buffer.length >= this.o.batchSize && !this.writing) setImmediate(() => void this.flushDue());
   }
 
@@ -222,6 +223,8 @@ export class BatchWriter {
   }
 
   private async flushDue(): Promise<void> {
+    // once a flush interval, also while a write hangs or waits for its retry
+    this.buffered.set(this.size);
     if (this.writing || this.buffer.length === 0 || Date.now() < this.retryAt) return;
     await this.writeOne();
     // more than one batch waiting: keep going without waiting for the timer
@@ -235,6 +238,7 @@ export class BatchWriter {
     this.inFlight = batch.length;
     this.inFlightTail = batch.at(-1);
     this.inFlightSince = this.now();
+    this.buffered.set(this.size);
     this.writing = this.writeSplitting(batch)
       .then((unwritten) => {
         if (unwritten.length > 0) {

@@ -1,5 +1,5 @@
 import type { ConsentRegistry } from '../consent/index.ts';
-import { parseDeviceTopic, type Reading, type ReadingCategory, toReading } from '../domain/index.ts';
+import { parseDeviceTopic, type Reading, type ReadingCategory, topics, toReading } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../runtime/index.ts';
 import type { ReadingStore } from '../timeseries/index.ts';
@@ -95,7 +95,7 @@ export class Ingest {
   private readonly listeners: Array<(reading: Reading) => void> = [];
   private readonly heardListeners: Array<(deviceId: string, at: number) => void> = [];
   private readonly clock: Clock;
-  private readonly accepted;
+  private readonly acceptedCount;
   private readonly rejectedCounter;
   private readonly warned = new Set<string>();
   private readonly clockWrong;
@@ -133,9 +133,9 @@ export class Ingest {
       'Readings whose device time was not believed (stored at the receive time), by direction',
       ['direction'],
     );
-    this.accepted = o.metrics.counter('tryghed_ingest_readings_total', 'Readings accepted by ingest', [
-      'result',
-    ]);
+    this.acceptedCount = o.metrics
+      .counter('tryghed_ingest_readings_total', 'Readings accepted by ingest', ['result'])
+      .labels({ result: 'accepted' });
     this.rejectedCounter = o.metrics.counter('tryghed_ingest_rejected_total', 'Readings refused by ingest', [
       'reason',
       'category',
@@ -145,15 +145,56 @@ export class Ingest {
   handleMessage(topic: string, payload: Buffer, origin: MessageOrigin = {}): IngestResult {
     const result = { accepted: 0, rejected: [] as RejectReason[] };
     const ack: AckPlan = { stored: [], waitForEarlier: false, refused: false };
+    const parsed = parseDeviceTopic(topic);
+    if (parsed?.type !== 'readings') this.reject(result, 'wrong_topic', '', null);
+    else this.judgeSafely(parsed.homeId, parsed.deviceId, payload, result, origin.test === true, ack);
+    return { ...result, durable: this.durable(ack) };
+  }
+
+  /**
+   * The broker's path: a device's readings message whose topic the broker already parsed and
+   * checked (home and device from it). The same judging as `handleMessage`, without a result object
+   * per message; resolves to whether the message may be acknowledged (see `IngestResult.durable`).
+   */
+  handleReadings(homeId: string, deviceId: string, payload: Buffer): Promise<boolean> {
+    // judging is synchronous, so one scratch result and plan serve every message; a listener that
+    // hands a message back in while one is judged gets fresh ones
+    if (this.judging) return this.handleMessage(topics.readings(homeId, deviceId), payload).durable;
+    const result = this.scratchResult;
+    const ack = this.scratchAck;
+    result.accepted = 0;
+    result.rejected.length = 0;
+    ack.stored.length = 0;
+    ack.waitForEarlier = false;
+    ack.refused = false;
+    return this.durable(this.judgeSafely(homeId, deviceId, payload, result, false, ack));
+  }
+
+  private judging = false;
+  private readonly scratchResult = { accepted: 0, rejected: [] as RejectReason[] };
+  private readonly scratchAck: AckPlan = { stored: [], waitForEarlier: false, refused: false };
+
+  private judgeSafely(
+    homeId: string,
+    deviceId: string,
+    payload: Buffer,
+    result: { accepted: number; rejected: RejectReason[] },
+    test: boolean,
+    ack: AckPlan,
+  ): AckPlan {
+    const outer = this.judging;
+    this.judging = true;
     try {
-      this.judge(topic, payload, result, origin.test === true, ack);
+      this.judge(homeId, deviceId, payload, result, test, ack);
     } catch (err) {
       // A bug must not take the broker's message loop down with it; count it loudly.
       this.reject(result, 'schema', '', null);
       this.o.logger.error({ err }, 'unexpected error while judging a message');
+    } finally {
+      this.judging = outer;
     }
-    if (result.accepted > 0) this.accepted.inc({ result: 'accepted' }, result.accepted);
-    return { ...result, durable: this.durable(ack) };
+    if (result.accepted > 0) this.acceptedCount.inc(result.accepted);
+    return ack;
   }
 
   /** what the PUBACK waits for: the spool's fsync, or (without a spool) InfluxDB's answer */
@@ -242,18 +283,13 @@ export class Ingest {
   }
 
   private judge(
-    topic: string,
+    homeId: string,
+    deviceId: string,
     payload: Buffer,
     result: { accepted: number; rejected: RejectReason[] },
     test: boolean,
     ack: AckPlan,
   ): void {
-    const parsedTopic = parseDeviceTopic(topic);
-    if (parsedTopic?.type !== 'readings') {
-      this.reject(result, 'wrong_topic', '', null);
-      return;
-    }
-    const { homeId, deviceId } = parsedTopic;
     const split = payloadItems(payload);
     if (!split.ok) {
       this.reject(result, split.reason, '', deviceId);

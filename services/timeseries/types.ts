@@ -77,7 +77,11 @@ export const isPointRefusal = (status: number | undefined): boolean =>
  * Queries read at ms precision, so charts and the export see the millisecond.
  */
 export function pointTimeNs(ts: number, seq: number): string {
-  return (BigInt(Math.trunc(ts)) * 1_000_000n + BigInt(seq % 1_000_000)).toString();
+  const ms = Math.trunc(ts);
+  // the usual case (a time after 1970, a whole seq) without a BigInt per point
+  if (ms >= 1 && Number.isSafeInteger(ms) && Number.isInteger(seq) && seq >= 0)
+    return `${ms}${String(seq % 1_000_000).padStart(6, '0')}`;
+  return (BigInt(ms) * 1_000_000n + BigInt(seq % 1_000_000)).toString();
 }
 
 export class TimeseriesUnavailableError extends Error {
