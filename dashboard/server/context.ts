@@ -6,8 +6,8 @@ import type { Registry } from '../../services/registry/index.ts';
 import type { Clock, Logger, Metrics } from '../../services/runtime/index.ts';
 import type { Store, User } from '../../services/store/index.ts';
 import type { ReadingStore } from '../../services/timeseries/index.ts';
+import type { DeviceConnection } from './device-connection.ts';
 import type { IdentityProvider } from './identity/index.ts';
-import type { DeviceConnection } from './routes/broker.ts';
 import type { SessionStore } from './sessions.ts';
 
 /** What every route needs, handed over once. */

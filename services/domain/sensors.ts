@@ -4,9 +4,9 @@ import {
   type ConsentCategory as ConsentCategoryType,
   SENSOR_KINDS,
   type SensorKind as SensorKindType,
-} from './sensor-kinds.ts';
+} from './shared/sensor-kinds.ts';
 
-export { CONSENT_CATEGORIES, categoryOf, type ReadingCategory, SENSOR_KINDS } from './sensor-kinds.ts';
+export { CONSENT_CATEGORIES, categoryOf, type ReadingCategory, SENSOR_KINDS } from './shared/sensor-kinds.ts';
 
 export const SensorKind = z.enum(SENSOR_KINDS);
 export type SensorKind = SensorKindType;

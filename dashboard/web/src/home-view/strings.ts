@@ -1,4 +1,8 @@
-import { categoryOf, SENSOR_KINDS, type SensorKind } from '../../../../services/domain/sensor-kinds.ts';
+import {
+  categoryOf,
+  SENSOR_KINDS,
+  type SensorKind,
+} from '../../../../services/domain/shared/sensor-kinds.ts';
 import { currentLang } from '../i18n.ts';
 
 /** Words of the home view and the technician page: Danish first, English second. */
