@@ -160,7 +160,3 @@ export const SENSOR_NAMES: Record<SensorKind, LocalisedText> = {
   heartbeat: { da: 'Driftssignal', en: 'Heartbeat' },
   battery: { da: 'Batteri', en: 'Battery' },
 };
-
-export function informationText(category: ConsentCategory, purpose: Purpose): InformationText {
-  return PURPOSE_TEXTS[category][purpose];
-}
