@@ -1,18 +1,20 @@
 #!/usr/bin/env -S npx tsx
-import { DEMO_PASSWORD, DEMO_USERS } from '../platform/bootstrap.ts';
-import { ConfigError, loadConfig } from '../platform/config.ts';
-import { startPlatform } from '../platform/start.ts';
-import { createLogger } from '../services/runtime/index.ts';
-import { runSimulatorCli } from '../simulators/index.ts';
+// Each command loads only its own parts: the gateway runs on a small box in a home and must not
+// carry the platform (express, aedes, InfluxDB clients) in memory.
 
 const USAGE = `Tryghed: consent-first home safety
 
   tryghed start [--demo]      the whole platform in one process (npm start)
   tryghed simulate [options]  simulated sensors against a running platform (npm run simulate -- --help)
+  tryghed gateway [options]   the home gateway: zigbee2mqtt in a home → the platform (npm run gateway -- --help)
 
 Settings come from environment variables; see the table in README.md.`;
 
 async function start(args: string[]): Promise<number> {
+  const { DEMO_PASSWORD, DEMO_USERS } = await import('../platform/bootstrap.ts');
+  const { ConfigError, loadConfig } = await import('../platform/config.ts');
+  const { startPlatform } = await import('../platform/start.ts');
+  const { createLogger } = await import('../services/runtime/index.ts');
   const overrides: Record<string, string> = {};
   for (const arg of args) {
     if (arg === '--demo') overrides.DEMO = 'true';
@@ -92,7 +94,9 @@ async function main(argv: string[]): Promise<number> {
     case 'start':
       return start(rest);
     case 'simulate':
-      return runSimulatorCli(rest);
+      return (await import('../simulators/index.ts')).runSimulatorCli(rest);
+    case 'gateway':
+      return (await import('../gateway/run.ts')).runGatewayCli(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -15,6 +15,7 @@ export type Refusal =
   | 'retained_reading'
   | 'payload_too_large'
   | 'subscribe_denied'
+  | 'not_stored'
   | CertificateRefusal;
 
 const authError = (message: string, returnCode: 2 | 4 | 5): AuthenticateError =>

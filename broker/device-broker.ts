@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Aedes, type AedesPublishPacket } from 'aedes';
+import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Registry } from '../services/registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
 import { mayPublish, mayReceive, maySubscribe } from './acl.ts';
@@ -57,7 +57,12 @@ export interface DeviceBroker {
   readonly endpoints: BrokerEndpoints;
   /** MQTT over WebSocket on another server's path (the dashboard's `MQTT_WS_PATH`) */
   handleWebSocketUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  onDeviceMessage(listener: (message: DeviceMessage) => void): () => void;
+  /**
+   * A listener may return a `Promise<boolean>` saying whether the message is durable: a QoS 1 reading is
+   * acknowledged (PUBACK) only once every such promise says true; on false the device's connection
+   * is closed without PUBACK, so it keeps the reading and sends it again.
+   */
+  onDeviceMessage(listener: (message: DeviceMessage) => unknown): () => void;
   publish(
     topic: string,
     payload: string | Buffer,
@@ -80,7 +85,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   const clock = o.clock ?? systemClock;
   const log = o.logger;
   const lastSeen = new Map<string, number>();
-  const listeners: Array<(m: DeviceMessage) => void> = [];
+  const listeners: Array<(m: DeviceMessage) => unknown> = [];
   const connections = new DeviceConnections({
     registry: o.registry,
     serviceAccounts: o.serviceAccounts,
@@ -151,34 +156,77 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     },
 
     published(packet: AedesPublishPacket, client, done) {
-      if (client) {
-        const identity = identities.get(client);
-        if (identity?.kind === 'device') {
-          const verdict = mayPublish(identity, packet.topic, false, o.registry);
-          if (verdict.ok && verdict.deviceId && verdict.homeId && verdict.type !== 'service') {
-            lastSeen.set(verdict.deviceId, clock.now());
-            messages.inc({ type: verdict.type });
-            const message: DeviceMessage = {
-              type: verdict.type,
-              topic: packet.topic,
-              payload: packet.payload as Buffer,
-              homeId: verdict.homeId,
-              deviceId: verdict.deviceId,
-              clientId: client.id,
-            };
-            for (const listener of listeners) {
-              try {
-                listener(message);
-              } catch (err) {
-                log.error({ err }, 'device message listener failed');
-              }
-            }
-          }
-        }
+      // readings were handed on before their PUBACK (see "PUBACK means stored" below)
+      if (client && !packet.topic.endsWith('/readings')) {
+        const message = deviceMessage(client, packet.topic, packet.payload as Buffer);
+        if (message) deliver(message);
       }
       done(null);
     },
   });
+
+  /** a device's own message on its own topics, counted and marked as heard; null for anything else */
+  const deviceMessage = (client: Client, topic: string, payload: Buffer): DeviceMessage | null => {
+    const identity = identities.get(client);
+    if (identity?.kind !== 'device') return null;
+    const verdict = mayPublish(identity, topic, false, o.registry);
+    if (!verdict.ok || !verdict.deviceId || !verdict.homeId || verdict.type === 'service') return null;
+    lastSeen.set(verdict.deviceId, clock.now());
+    messages.inc({ type: verdict.type });
+    return {
+      type: verdict.type,
+      topic,
+      payload,
+      homeId: verdict.homeId,
+      deviceId: verdict.deviceId,
+      clientId: client.id,
+    };
+  };
+
+  /** hands a message to every listener; what they promise about durability, together */
+  const deliver = (message: DeviceMessage): Promise<boolean> | undefined => {
+    const pending: Array<Promise<boolean>> = [];
+    for (const listener of listeners) {
+      try {
+        const durable = listener(message);
+        if (durable instanceof Promise) pending.push(durable as Promise<boolean>);
+      } catch (err) {
+        log.error({ err }, 'device message listener failed');
+      }
+    }
+    if (pending.length === 0) return undefined;
+    // ingest's promise never rejects; the usual case is that one alone
+    if (pending.length === 1) return pending[0]!.catch(() => false);
+    return Promise.all(pending).then(
+      (all) => all.every(Boolean),
+      () => false,
+    );
+  };
+
+  // PUBACK means stored. aedes 1.x writes a QoS 1 PUBACK right after `authorizePublish` calls back,
+  // before the publish runs through `published` (lib/handlers/publish.js, enqueuePublish). So an
+  // authorised reading is handed to ingest here, and the authorisation's callback (hence the PUBACK)
+  // waits until ingest says the reading is durable. Rules hear the reading at once; only the ack
+  // waits. aedes reads a client's next packets only after the current ones called back, so a slow
+  // ack holds back that one device, never another. Not durable: the connection is closed without
+  // PUBACK, and the device sends the reading again when it reconnects.
+  const authorize = aedes.authorizePublish;
+  aedes.authorizePublish = (client, packet, done) => {
+    authorize.call(aedes, client, packet, (err) => {
+      if (err || !client) return done(err);
+      if (!packet.topic.endsWith('/readings')) return done(null);
+      const message = deviceMessage(client, packet.topic, packet.payload as Buffer);
+      if (message?.type !== 'readings') return done(null);
+      const durable = deliver(message);
+      // QoS 0 has no acknowledgement to hold back
+      if (!durable || packet.qos === 0) return done(null);
+      durable.then((ok) => {
+        if (ok) return done(null);
+        refuse('not_stored', client);
+        done(new Error('the reading could not be stored now; send it again'));
+      });
+    });
+  };
 
   aedes.on('client', () => connected.set(aedes.connectedClients));
   aedes.on('clientDisconnect', (client) => {

@@ -312,6 +312,26 @@ export const SETTINGS = {
     'Key for device secret hashes (32+ bytes, hex or base64); empty: `$DATA_DIR/device-secret.key`, made at first start.',
     { secret: true },
   ),
+  mqttPublicUrls: s(
+    'MQTT_PUBLIC_URLS',
+    z
+      .string()
+      .transform((raw) =>
+        raw
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^(mqtts?|wss?):\/\/[^\s/]+/, 'each must be an mqtt://, mqtts://, ws:// or wss:// URL'),
+        ),
+      ),
+    '',
+    'Broker URLs for gateways in homes, best (TLS) first, comma separated; go into pairing bundles. Empty: this broker.',
+  ),
   influxUrl: s('INFLUX_URL', url, 'http://127.0.0.1:8086', 'InfluxDB for readings.'),
   influxApi: s(
     'INFLUX_API',
@@ -351,7 +371,25 @@ export const SETTINGS = {
     'INGEST_MAX_BUFFERED',
     positive(10_000_000),
     '200000',
-    'Readings held in memory while InfluxDB is unreachable; beyond that they are refused and counted.',
+    'Readings held while InfluxDB is unreachable; beyond that a reading gets no PUBACK, so the device sends it again.',
+  ),
+  ingestMaxBufferedPerDevice: s(
+    'INGEST_MAX_PER_DEVICE',
+    positive(10_000_000),
+    '10000',
+    'The share of INGEST_MAX_BUFFERED one device may hold, so one flooding device cannot fill it for all.',
+  ),
+  ingestSpool: s(
+    'INGEST_SPOOL',
+    bool,
+    'true',
+    'Spool readings to `$DATA_DIR/spool` (fsynced, replayed at start), PUBACK then; false: PUBACK once in InfluxDB.',
+  ),
+  ingestMaxClockAheadS: s(
+    'INGEST_MAX_CLOCK_AHEAD_S',
+    positive(86_400 * 366),
+    '300',
+    'Device time further ahead than this, or older than RETENTION_DAYS, is not believed: stored at the receive time.',
   ),
   rulesTickMs: s(
     'RULES_TICK_MS',

@@ -1,11 +1,12 @@
 import { type BrokerEndpoints, type DeviceBroker, startDeviceBroker } from '../broker/index.ts';
 import { type Dashboard, startDashboard } from '../dashboard/server/index.ts';
 import { AlertService } from '../services/alerts/index.ts';
+import { ReportedAvailability } from '../services/availability/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { topics } from '../services/domain/index.ts';
 import { EscalationService } from '../services/escalation/index.ts';
 import { PlatformHealth } from '../services/health/index.ts';
-import { Ingest } from '../services/ingest/index.ts';
+import { Ingest, ReadingSpool } from '../services/ingest/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { RuleEngine } from '../services/rules/index.ts';
 import {
@@ -69,8 +70,6 @@ export interface MqttTlsInfo {
 
 /** The rules' tick may run this late (ms) before the platform counts as degraded. */
 const RULES_LAG_LIMIT_MS = 5000;
-/** InfluxDB writes may fail this many times in a row before the platform counts as degraded. */
-const WRITE_FAILURES_LIMIT = 3;
 const HEALTH_INTERVAL_MS = 1000;
 const ESCALATION_TICK_MS = 1000;
 /** On a failed start, each opened part gets this long to close before start gives up on it. */
@@ -164,7 +163,18 @@ export async function startPlatform(
     // half the sensors silent at once: the platform cannot hear homes, so their alarms cannot come
     health.addCheck('devices_silent', () => rules.devicesSilent());
 
+    // readings acknowledged but not yet in InfluxDB: written first, before any device is heard
+    const spool = config.ingestSpool
+      ? await ReadingSpool.open({
+          dir: `${config.dataDir}/spool`,
+          logger: logger.child({ part: 'spool' }),
+          metrics,
+        })
+      : undefined;
     const ingest = new Ingest({
+      ...(spool ? { spool } : {}),
+      maxClockAheadMs: config.ingestMaxClockAheadS * 1000,
+      maxReadingAgeMs: config.retentionDays * 86_400_000,
       registry,
       consent,
       readings,
@@ -174,17 +184,25 @@ export async function startPlatform(
       batchSize: config.ingestBatchSize,
       flushIntervalMs: config.ingestFlushMs,
       maxBufferedPoints: config.ingestMaxBuffered,
+      maxBufferedPerDevice: config.ingestMaxBufferedPerDevice,
     });
     ingest.onReading((reading) => rules.onReading(reading));
     ingest.onHeard((deviceId, at) => rules.deviceHeard(deviceId, at));
     ingest.start();
     closers.push(() => ingest.stop());
-    health.addCheck('readings_not_stored', () => ingest.health().consecutiveFailures >= WRITE_FAILURES_LIMIT);
+    // said at the first failed (or hung) write, not after a streak: staff must know within seconds
+    health.addCheck('readings_not_stored', () => ingest.health().failing);
 
     // Certificate problems stop start before anything listens, naming the setting.
     const tls = await loadMqttTls(config, logger.child({ part: 'broker' }));
     const deviceDoors: { webSocketPath: string | null } = { webSocketPath: null };
     let webSocketOrigins: string[] = config.publicUrl ? [new URL(config.publicUrl).origin] : [];
+    // What homes report about their devices (a gateway relays zigbee2mqtt's availability).
+    const availability = new ReportedAvailability();
+    const statusRefused = metrics.counter(
+      'tryghed_device_status_refused_total',
+      'Device status messages that were not {"online": true|false}',
+    );
     const broker = await startDeviceBroker({
       host: config.mqttHost,
       port: config.mqttPlainPort,
@@ -212,7 +230,13 @@ export async function startPlatform(
     health.start(HEALTH_INTERVAL_MS);
     closers.push(() => health.stop());
     broker.onDeviceMessage((message) => {
-      if (message.type === 'readings') ingest.handleMessage(message.topic, message.payload);
+      // the PUBACK waits for this: see broker/device-broker.ts
+      if (message.type === 'readings') return ingest.handleMessage(message.topic, message.payload).durable;
+      if (!availability.record(message.deviceId, message.payload, clock.now())) {
+        statusRefused.inc();
+        logger.warn({ deviceId: message.deviceId }, 'unreadable device status ignored');
+      }
+      return undefined;
     });
 
     // The home's consent scope, retained on its config topic, so a gateway drops what it may not send.
@@ -260,12 +284,27 @@ export async function startPlatform(
         : {}),
       ...(options.checkResponses ? { checkResponses: true } : {}),
       lastSeen: (deviceId) => broker.lastSeen(deviceId),
+      reportedStatus: (deviceId) => availability.of(deviceId),
+      pairing: {
+        // TLS first: a gateway in a home tries the URLs in order, and plain MQTT is for development
+        urls: () =>
+          config.mqttPublicUrls.length > 0
+            ? config.mqttPublicUrls
+            : [broker.endpoints.tls, broker.endpoints.plain].filter((u): u is string => Boolean(u)),
+        // the PEM the gateway must trust: the broker's own certificate chain (self-signed or the
+        // operator's); none when TLS is off
+        ca: () => tls?.caPem ?? null,
+        announce: async (homeId) => {
+          await publishConfig(homeId);
+        },
+      },
       readings,
       ingest,
       retentionDays: config.retentionDays,
-      // Write out what ingest still holds first, so no reading of the home lands after the erasure.
+      // Drop what ingest still holds of the home first (also from the spool), so no reading of the
+      // home lands after the erasure, nor comes back at the next start.
       eraseHomeReadings: async (homeId) => {
-        await ingest.flush();
+        await ingest.eraseHome(homeId);
         await readings.eraseHome(homeId);
       },
       ...(config.publicUrl ? { allowedOrigins: [new URL(config.publicUrl).origin] } : {}),
@@ -290,7 +329,7 @@ export async function startPlatform(
           return true;
         },
         influxdb: () => readings.ping(),
-        ingest: async () => ingest.health().consecutiveFailures < 3,
+        ingest: async () => !ingest.health().failing,
       },
     });
     closers.push(() => dashboard.close());

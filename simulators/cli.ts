@@ -27,6 +27,9 @@ Options:
   --user <name>       an administrator or technician (or env TRYGHED_USER; default admin)
   --password <pw>     its password (or env TRYGHED_PASSWORD)
   --via-gateway       send through a simulated home gateway instead of one connection per device
+  --via-zigbee2mqtt <url>
+                      publish zigbee2mqtt-shaped messages on this local broker (the home's
+                      mosquitto), read by a home gateway paired through the platform
   --live              the home is NOT a test home: its alerts page staff like real ones
                       (for a drill); without it, everything sent is test data that never
                       pages staff or notifiers and is left out of statistics
@@ -51,6 +54,10 @@ const Args = z.object({
   user: z.string().min(1).default('admin'),
   password: z.string().min(1, '--password (or TRYGHED_PASSWORD) is required'),
   'via-gateway': z.boolean().default(false),
+  'via-zigbee2mqtt': z
+    .string()
+    .regex(/^mqtts?:\/\/.+/, '--via-zigbee2mqtt must be the local broker as mqtt://host:port')
+    .optional(),
   live: z.boolean().default(false),
   seed: z.coerce.number().int('--seed must be a whole number').default(1),
   speed: z.coerce.number().positive('--speed must be positive').max(100_000).default(60),
@@ -72,6 +79,7 @@ export async function runSimulatorCli(argv: string[], env: NodeJS.ProcessEnv = p
         user: { type: 'string' },
         password: { type: 'string' },
         'via-gateway': { type: 'boolean' },
+        'via-zigbee2mqtt': { type: 'string' },
         live: { type: 'boolean' },
         seed: { type: 'string' },
         speed: { type: 'string' },
@@ -127,6 +135,7 @@ export async function runSimulatorCli(argv: string[], env: NodeJS.ProcessEnv = p
       provisioner,
       logger,
       viaGateway: a['via-gateway'],
+      ...(a['via-zigbee2mqtt'] ? { viaZigbee2mqtt: { localUrl: a['via-zigbee2mqtt'] } } : {}),
       test: !a.live,
       ...(chosen.settings ? { settings: chosen.settings } : {}),
     });

@@ -1,5 +1,11 @@
 import type { ConsentRegistry } from '../services/consent/index.ts';
-import type { ConsentCategory, Purpose, SensorKind } from '../services/domain/index.ts';
+import {
+  type ConsentCategory,
+  informationText,
+  type PairingBundle,
+  type Purpose,
+  type SensorKind,
+} from '../services/domain/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import type { Store } from '../services/store/index.ts';
 
@@ -27,6 +33,8 @@ export interface Provisioner {
     test?: boolean;
   }): Promise<ProvisionedDevice>;
   grantConsent(homeId: string, categories: ConsentCategory[], purposes: Purpose[]): Promise<void>;
+  /** pairs (or re-keys) the home's gateway through the technician's pairing route */
+  pairGateway?(homeId: string): Promise<PairingBundle>;
 }
 
 /** In the platform's own process (demo mode). Consent is recorded as given by the system, openly. */
@@ -57,7 +65,13 @@ export function localProvisioner(o: {
           if (o.consent.allows(homeId, category, purpose)) continue;
           await o.consent.change(
             homeId,
-            { category, purpose, action: 'grant', channel: 'system', textVersion: 'demo' },
+            {
+              category,
+              purpose,
+              action: 'grant',
+              channel: 'system',
+              textVersion: informationText(category, purpose).version,
+            },
             { id: 'demo', role: 'system' },
           );
         }
@@ -128,10 +142,16 @@ export function restProvisioner(o: { apiUrl: string; username: string; password:
             channel: 'paper',
             basis: 'paper_form',
             reference: 'simulator',
-            textVersion: 'sim-1',
+            textVersion: informationText(category, purpose).version,
           });
         }
       }
+    },
+    async pairGateway(homeId) {
+      const paired = await post(`/api/homes/${homeId}/gateway-pairing`, {});
+      if (paired.status !== 200)
+        throw new Error(`pairing a gateway for ${homeId} failed: HTTP ${paired.status}`);
+      return paired.body.bundle as PairingBundle;
     },
   };
 }

@@ -4,6 +4,7 @@ import { CONSENT_CATEGORIES, type SensorKind, topics, type WireReading } from '.
 import type { Logger } from '../services/runtime/index.ts';
 import { deviceId, HOME_KIT } from './home-kit.ts';
 import type { Provisioner } from './provisioner.ts';
+import { Zigbee2mqttHome } from './zigbee2mqtt-home.ts';
 
 /**
  * How a simulated device or gateway trusts the broker over mqtts:// or wss://: the CA it was given
@@ -72,6 +73,11 @@ export interface SimulatedHomeOptions {
   logger: Logger;
   /** send through a home gateway instead of one connection per device */
   viaGateway?: boolean;
+  /**
+   * send zigbee2mqtt-shaped messages to this local broker (the home's mosquitto), read by a home
+   * gateway paired through the platform: the whole path of a real installation
+   */
+  viaZigbee2mqtt?: { localUrl: string };
   /** mark the home and devices as test (they never page staff once the rules issue lands) */
   test?: boolean;
   settings?: Record<string, unknown>;
@@ -83,6 +89,7 @@ export interface SimulatedHomeOptions {
 export class SimulatedHome {
   private readonly devices = new Map<string, SimulatedDevice>();
   private gateway: HomeGateway | null = null;
+  private zigbee2mqtt: Zigbee2mqttHome | null = null;
   private gatewaySeq = new Map<string, number>();
 
   private constructor(private readonly o: SimulatedHomeOptions) {}
@@ -108,7 +115,21 @@ export class SimulatedHome {
       });
       home.devices.set(kit.suffix, new SimulatedDevice(o.homeId, id, secret));
     }
-    if (o.viaGateway) {
+    if (o.viaZigbee2mqtt) {
+      if (!p.pairGateway) throw new Error('this provisioner cannot pair a gateway');
+      const bundle = await p.pairGateway(o.homeId);
+      home.zigbee2mqtt = await Zigbee2mqttHome.start({
+        localUrl: o.viaZigbee2mqtt.localUrl,
+        platformUrl: o.brokerUrl,
+        bundle,
+        devices: HOME_KIT.map((k) => ({
+          suffix: k.suffix,
+          deviceId: deviceId(o.homeId, k.suffix),
+          kinds: k.kinds,
+        })),
+        logger: o.logger,
+      });
+    } else if (o.viaGateway) {
       const id = deviceId(o.homeId, 'gw');
       const { secret } = await p.provisionDevice({
         id,
@@ -141,6 +162,11 @@ export class SimulatedHome {
   async send(suffix: string, kind: SensorKind, value: number, ts?: number): Promise<void> {
     const device = this.devices.get(suffix);
     if (!device) throw new Error(`no simulated device "${suffix}" in ${this.o.homeId}`);
+    if (this.zigbee2mqtt) {
+      // the gateway stamps time and sequence, as it does for real zigbee2mqtt devices
+      await this.zigbee2mqtt.send(suffix, kind, value);
+      return;
+    }
     if (this.gateway) {
       const seq = (this.gatewaySeq.get(suffix) ?? 0) + 1;
       this.gatewaySeq.set(suffix, seq);
@@ -152,6 +178,7 @@ export class SimulatedHome {
 
   /** waits until the gateway's outbox is empty (direct devices send synchronously) */
   async drain(timeoutMs = 10_000): Promise<void> {
+    await this.zigbee2mqtt?.drain(timeoutMs);
     const deadline = Date.now() + timeoutMs;
     while (this.gateway && this.gateway.pending() > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
@@ -159,6 +186,7 @@ export class SimulatedHome {
   }
 
   async stop(): Promise<void> {
+    await this.zigbee2mqtt?.stop();
     await this.gateway?.stop();
     await Promise.all([...this.devices.values()].map((d) => d.close()));
   }

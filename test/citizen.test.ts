@@ -3,7 +3,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Dashboard } from '../dashboard/server/index.ts';
 import type { Platform } from '../platform/start.ts';
-import { PURPOSE_TEXTS, topics, type WireReading } from '../services/domain/index.ts';
+import { type ConsentCategory, PURPOSE_TEXTS, topics, type WireReading } from '../services/domain/index.ts';
 import { ApiClient } from './harness/api.ts';
 import { addUser, startTestDashboard } from './harness/dashboard.ts';
 import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
@@ -91,7 +91,12 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
   };
   const storedSeqs = async (homeId: string) =>
     (await platform.readings.query({ homeId, from: 0, to: Date.now() + 60_000 })).map((p) => p.seq);
-  const grant = (client: ApiClient, homeId: string, category: string, purpose: 'alerts' | 'history') =>
+  const grant = (
+    client: ApiClient,
+    homeId: string,
+    category: ConsentCategory,
+    purpose: 'alerts' | 'history',
+  ) =>
     client.ok<{ event: { textVersion: string; basis: string; onBehalfOf: string | null } }>(
       'POST',
       `/api/homes/${homeId}/consent`,
@@ -100,7 +105,7 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
         purpose,
         action: 'grant',
         channel: 'web',
-        textVersion: PURPOSE_TEXTS.emergency[purpose].version,
+        textVersion: PURPOSE_TEXTS[category][purpose].version,
       },
     );
 
@@ -224,7 +229,7 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
     expect(alertsText.text.body.da).toBe(PURPOSE_TEXTS.emergency.alerts.body.da);
 
     const own = await grant(citizenA, 'home-a', 'emergency', 'alerts');
-    expect(own.event).toMatchObject({ textVersion: 'emergency-alerts-2026-1', basis: 'own_consent' });
+    expect(own.event).toMatchObject({ textVersion: 'emergency-alerts-2026-2', basis: 'own_consent' });
     const byRelative = await grant(relative, 'home-a', 'emergency', 'history');
     expect(byRelative.event).toMatchObject({ basis: 'power_of_attorney', onBehalfOf: 'citizen:home-a' });
     await staffA.ok('POST', '/api/homes/home-a/consent', {
@@ -254,7 +259,7 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
         onBehalfOfCitizen: false,
         channel: 'web',
         basis: 'own_consent',
-        textVersion: 'emergency-alerts-2026-1',
+        textVersion: 'emergency-alerts-2026-2',
       }),
       expect.objectContaining({
         actorRole: 'relative',

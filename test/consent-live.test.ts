@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
+import { informationText } from '../services/domain/index.ts';
 import { ManualClock } from '../services/runtime/index.ts';
 import { ApiClient, type LiveClient } from './harness/api.ts';
 import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
@@ -57,13 +58,13 @@ describe('switching alerts off is told to the home’s team, and only to it', ()
     citizen = await ApiClient.login(platform.dashboardUrl, 'ellen', password);
     staffA = await ApiClient.login(platform.dashboardUrl, 'staff-a', password);
     staffB = await ApiClient.login(platform.dashboardUrl, 'staff-b', password);
-    for (const purpose of ['alerts', 'history'])
+    for (const purpose of ['alerts', 'history'] as const)
       await citizen.ok('POST', '/api/homes/demo-1/consent', {
         category: 'emergency',
         purpose,
         action: 'grant',
         channel: 'web',
-        textVersion: 'v1',
+        textVersion: informationText('emergency', purpose).version,
       });
     liveA = staffA.live();
     liveB = staffB.live();
@@ -89,7 +90,7 @@ describe('switching alerts off is told to the home’s team, and only to it', ()
       purpose: 'alerts',
       action: 'withdraw',
       channel: 'web',
-      textVersion: 'v1',
+      textVersion: informationText('emergency', 'alerts').version,
     });
     const expected = {
       type: 'consent',
@@ -113,7 +114,7 @@ describe('switching alerts off is told to the home’s team, and only to it', ()
       purpose: 'alerts',
       action: 'withdraw',
       channel: 'phone',
-      textVersion: 'v1',
+      textVersion: informationText('door', 'alerts').version,
     });
     await eventually(() => consentMessages(liveB).length > 0, { what: 'B’s own consent message' });
     expect(consentMessages(liveB).map((m) => m.homeId)).toEqual(['demo-2']);
@@ -164,14 +165,14 @@ describe('switching alerts off is told to the home’s team, and only to it', ()
       purpose: 'history',
       action: 'withdraw',
       channel: 'web',
-      textVersion: 'v1',
+      textVersion: informationText('emergency', 'history').version,
     });
     await citizen.ok('POST', '/api/homes/demo-1/consent', {
       category: 'emergency',
       purpose: 'alerts',
       action: 'grant',
       channel: 'web',
-      textVersion: 'v1',
+      textVersion: informationText('emergency', 'alerts').version,
     });
     await eventually(() => consentMessages(liveA).length > before);
     expect(consentMessages(liveA).slice(before)).toEqual([

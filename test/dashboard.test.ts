@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Dashboard } from '../dashboard/server/index.ts';
-import type { AlertCandidate } from '../services/domain/index.ts';
+import { type AlertCandidate, informationText } from '../services/domain/index.ts';
 import { hashSecret } from '../services/runtime/index.ts';
 import { ApiClient, type LiveClient } from './harness/api.ts';
 import { startTestDashboard } from './harness/dashboard.ts';
@@ -238,12 +238,16 @@ describe('dashboard server: sessions, scoping and the live channel', () => {
       purpose: 'history',
       action: 'grant',
       channel: 'web',
-      textVersion: 'v2',
+      textVersion: informationText('sleep', 'history').version,
     };
     const { event } = await citizen.ok<{
       event: { actorId: string; actorRole: string; textVersion: string };
     }>('POST', '/api/homes/home-a/consent', body);
-    expect(event).toMatchObject({ actorId: citizen.user?.id, actorRole: 'citizen', textVersion: 'v2' });
+    expect(event).toMatchObject({
+      actorId: citizen.user?.id,
+      actorRole: 'citizen',
+      textVersion: 'sleep-history-2026-1',
+    });
     expect(f.consent.allows('home-a', 'sleep', 'history')).toBe(true);
     expect((await citizen.request('POST', '/api/homes/home-b/consent', body)).status).toBe(404);
     const audit = await f.store.audit.listByHome('home-a');

@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
-import { topics, type WireReading } from '../services/domain/index.ts';
+import { informationText, topics, type WireReading } from '../services/domain/index.ts';
 import { ApiClient, type LiveClient } from './harness/api.ts';
 import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
@@ -77,7 +77,7 @@ describe('end to end: a fall reaches the right care worker, and consent decides'
         purpose,
         action: 'grant',
         channel: 'web',
-        textVersion: 'v1',
+        textVersion: informationText('emergency', purpose as 'alerts').version,
       });
     }
     staffA = await ApiClient.login(url, 'staff-a', password);
@@ -162,7 +162,7 @@ describe('end to end: a fall reaches the right care worker, and consent decides'
         purpose,
         action: 'withdraw',
         channel: 'web',
-        textVersion: 'v1',
+        textVersion: informationText('emergency', purpose as 'alerts').version,
       });
     }
     const before = await platform.alerts.lastSeq();

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
-import { type AlertCandidate, topics, type WireReading } from '../services/domain/index.ts';
+import { type AlertCandidate, informationText, topics, type WireReading } from '../services/domain/index.ts';
 import { ManualClock } from '../services/runtime/index.ts';
 import { ApiClient, type LiveClient } from './harness/api.ts';
 import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
@@ -17,7 +17,13 @@ async function homeWithFallSensor(platform: Platform, homeId = 'home-a') {
   for (const category of ['emergency', 'activity'] as const) {
     await platform.consent.change(
       homeId,
-      { category, purpose: 'alerts', action: 'grant', channel: 'web', textVersion: 'v1' },
+      {
+        category,
+        purpose: 'alerts',
+        action: 'grant',
+        channel: 'web',
+        textVersion: informationText(category, 'alerts').version,
+      },
       { id: 'citizen', role: 'citizen', homeId },
     );
   }

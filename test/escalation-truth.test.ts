@@ -4,6 +4,7 @@ import {
   type AlertCandidate,
   type AlertDelivery,
   deliveryChannels,
+  informationText,
   type NotificationAttempt,
 } from '../services/domain/index.ts';
 import { ManualClock } from '../services/runtime/index.ts';
@@ -51,7 +52,13 @@ describe('the board is told what escalation really did', () => {
     await platform.registry.createHome({ id: 'home-a', label: 'Ellen, Skovvej 1', teamId: 'team-a' });
     await platform.consent.change(
       'home-a',
-      { category: 'emergency', purpose: 'alerts', action: 'grant', channel: 'web', textVersion: 'v1' },
+      {
+        category: 'emergency',
+        purpose: 'alerts',
+        action: 'grant',
+        channel: 'web',
+        textVersion: informationText('emergency', 'alerts').version,
+      },
       { id: 'citizen', role: 'citizen', homeId: 'home-a' },
     );
     const admin = await ApiClient.login(platform.dashboardUrl, TEST_ADMIN.username, TEST_ADMIN.password);

@@ -1,11 +1,27 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HomeGateway } from '../gateway/index.ts';
-import { emptyScope, topics, type WireReading } from '../services/domain/index.ts';
+import { HomeGateway, isAlarm, Outbox } from '../gateway/index.ts';
+import {
+  type ConsentScope,
+  categoryOf,
+  emptyScope,
+  topics,
+  type WireReading,
+} from '../services/domain/index.ts';
 import { Metrics, silentLogger } from '../services/runtime/index.ts';
-import { eventually, freePort } from './harness/index.ts';
+import { eventually, freePort, tempDir } from './harness/index.ts';
+
+function fullScope(): ConsentScope {
+  const scope = emptyScope();
+  for (const c of Object.keys(scope) as Array<keyof ConsentScope>) scope[c] = { alerts: true, history: true };
+  return scope;
+}
 
 /** A plain aedes with a password check: the gateway's view of any MQTT broker. */
 async function plainBroker(port: number) {
@@ -29,11 +45,30 @@ describe('home gateway on a real aedes', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  const setup = async (options: { outboxLimit?: number } = {}) => {
+  const publishRetained = async (url: string, config: unknown) => {
+    const c = await mqtt.connectAsync(url, {
+      username: 'gw-1',
+      password: 'gw-secret',
+      clientId: `platform-${Math.random()}`,
+    });
+    await c.publishAsync(topics.config('h1'), JSON.stringify(config), { qos: 1, retain: true });
+    await c.endAsync();
+  };
+
+  const setup = async (
+    options: {
+      outboxLimit?: number;
+      outboxPath?: string;
+      scope?: ConsentScope | null;
+      heartbeatMs?: number;
+    } = {},
+  ) => {
+    const { scope = fullScope(), ...gatewayOptions } = options;
     const port = await freePort();
     let broker = await plainBroker(port);
     cleanups.push(() => broker.close());
     const url = `mqtt://127.0.0.1:${port}`;
+    if (scope) await publishRetained(url, { consent: scope, at: 1 });
     const metrics = new Metrics();
     const gateway = new HomeGateway({
       brokerUrl: url,
@@ -42,7 +77,7 @@ describe('home gateway on a real aedes', () => {
       secret: 'gw-secret',
       logger: silentLogger(),
       metrics,
-      ...options,
+      ...gatewayOptions,
     });
     await gateway.start();
     cleanups.push(() => gateway.stop());
@@ -70,22 +105,14 @@ describe('home gateway on a real aedes', () => {
       received,
       url,
       port,
-      async restartBroker(during: () => void) {
+      async restartBroker(during: () => void | Promise<void>) {
         await watcher?.endAsync(true);
         await broker.close();
-        during();
+        await during();
         broker = await plainBroker(port);
         await watch();
       },
-      publishConfig: async (config: unknown) => {
-        const c = await mqtt.connectAsync(url, {
-          username: 'gw-1',
-          password: 'gw-secret',
-          clientId: 'platform',
-        });
-        await c.publishAsync(topics.config('h1'), JSON.stringify(config), { qos: 1, retain: true });
-        await c.endAsync();
-      },
+      publishConfig: (config: unknown) => publishRetained(url, config),
     };
   };
   const r = (seq: number, kind: WireReading['kind'] = 'motion'): WireReading => ({
@@ -125,8 +152,8 @@ describe('home gateway on a real aedes', () => {
     const g = await setup();
     const scope = emptyScope();
     scope.emergency = { alerts: true, history: false };
-    await g.publishConfig({ consent: scope });
-    await new Promise((res) => setTimeout(res, 200));
+    await g.publishConfig({ consent: scope, at: 2 });
+    await eventually(() => g.gateway.consent.allows('activity') === false);
     expect(g.gateway.submit('motion-1', r(1, 'motion'))).toBe(false);
     expect(g.gateway.submit('fall-1', r(2, 'fall'))).toBe(true);
     expect(g.gateway.submit('motion-1', r(3, 'battery'))).toBe(true);
@@ -143,20 +170,172 @@ describe('home gateway on a real aedes', () => {
     expect(await g.metrics.value('tryghed_gateway_refused_total', { reason: 'invalid' })).toBe(1);
   });
 
-  it('bounds its outbox while the link is down: the oldest readings go first', async () => {
+  it('bounds its outbox while the link is down: the oldest routine readings go first, alarms last', async () => {
     const g = await setup({ outboxLimit: 5 });
-    await g.restartBroker(() => {
-      for (let i = 1; i <= 8; i++) g.gateway.submit('motion-1', r(i));
-      expect(g.gateway.pending()).toBeLessThanOrEqual(5);
+    await g.restartBroker(async () => {
+      // once the gateway knows the link is gone, so nothing is in flight
+      await eventually(() => !g.gateway.connected());
+      for (let i = 1; i <= 3; i++) g.gateway.submit('motion-1', r(i));
+      g.gateway.submit('button-1', r(4, 'alarm_button'));
+      for (let i = 5; i <= 9; i++) g.gateway.submit('motion-1', r(i));
+      expect(g.gateway.pending()).toBe(5);
     });
     await eventually(() => g.gateway.pending() === 0, { timeoutMs: 15_000 });
-    // 1 was already handed to the MQTT client when the link went; 2 and 3 waited and made room
-    expect(await g.metrics.value('tryghed_gateway_outbox_dropped_total')).toBe(3);
-    await eventually(() => flat(g.received).some((x) => x.seq === 8), { what: 'the newest reading' });
+    // nine readings, room for five: the four oldest routine ones went, the older alarm stayed
+    expect(await g.metrics.value('tryghed_gateway_outbox_dropped_total', { class: 'routine' })).toBe(4);
+    expect(await g.metrics.value('tryghed_gateway_outbox_dropped_total', { class: 'alarm' })).toBe(0);
+    await eventually(() => flat(g.received).some((x) => x.seq === 9), { what: 'the newest reading' });
     const seqs = flat(g.received).map((x) => x.seq);
-    expect(seqs).toEqual(expect.arrayContaining([4, 5, 6, 7, 8]));
-    expect(seqs).not.toContain(2);
-    expect(seqs).not.toContain(3);
+    expect([...new Set(seqs)].sort((a, b) => a - b)).toEqual([4, 6, 7, 8, 9]);
+    // the alarm went first, ahead of the older routine backlog
+    expect(seqs[0]).toBe(4);
+  });
+
+  it('holds readings until it knows the consent scope of the home, then sends only what is consented', async () => {
+    const g = await setup({ scope: null });
+    expect(g.gateway.submit('motion-1', r(1, 'motion'))).toBe(true);
+    expect(g.gateway.submit('fall-1', r(2, 'fall'))).toBe(true);
+    expect(g.gateway.submit('motion-1', r(3, 'battery'))).toBe(true);
+    // technical data needs no consent; the rest waits for the scope
+    await eventually(() => flat(g.received).length === 1);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(flat(g.received).map((x) => x.kind)).toEqual(['battery']);
+    const scope = emptyScope();
+    scope.emergency = { alerts: true, history: false };
+    await g.publishConfig({ consent: scope, at: 5 });
+    await eventually(() => g.gateway.pending() === 0);
+    expect(flat(g.received).map((x) => x.kind)).toEqual(['battery', 'fall']);
+    expect(await g.metrics.value('tryghed_gateway_consent_dropped_total', { category: 'activity' })).toBe(1);
+  });
+
+  it('drops queued readings whose consent was withdrawn before they could leave', async () => {
+    const g = await setup();
+    await g.restartBroker(async () => {
+      await eventually(() => !g.gateway.connected());
+      // one device, three categories: they would leave as one message if batched by device only
+      g.gateway.submit('door-1', r(1, 'battery'));
+      g.gateway.submit('door-1', r(2, 'motion'));
+      g.gateway.submit('door-1', r(3, 'door'));
+    });
+    // the restarted broker lost the retained config; the platform publishes the new scope
+    const scope = fullScope();
+    scope.activity = { alerts: false, history: false };
+    await g.publishConfig({ consent: scope, at: 9 });
+    await eventually(() => g.gateway.pending() === 0, { timeoutMs: 15_000 });
+    await eventually(() => flat(g.received).length >= 2);
+    expect(flat(g.received).map((x) => x.kind)).toEqual(['battery', 'door']);
+    expect(await g.metrics.value('tryghed_gateway_consent_dropped_total', { category: 'activity' })).toBe(1);
+  });
+
+  it('refuses an invalid or older home config and keeps the last good scope', async () => {
+    const g = await setup();
+    await eventually(() => g.gateway.consent.hasScope);
+    const narrow = emptyScope();
+    await g.publishConfig({ consent: { ...narrow, emergency: { alerts: 'yes' } }, at: 10 });
+    await g.publishConfig({ consent: narrow, at: 0 });
+    await eventually(
+      async () => (await g.metrics.value('tryghed_gateway_config_total', { outcome: 'stale' })) === 1,
+    );
+    expect(await g.metrics.value('tryghed_gateway_config_total', { outcome: 'invalid' })).toBe(1);
+    expect(g.gateway.consent.allows('activity')).toBe(true);
+    expect(g.gateway.submit('motion-1', r(1, 'motion'))).toBe(true);
+  });
+
+  it('keeps what it took across a restart of the gateway itself (the outbox is on disk)', async () => {
+    const dir = tempDir();
+    cleanups.push(async () => dir.remove());
+    const path = join(dir.path, 'outbox.sqlite');
+    const g = await setup({ outboxPath: path });
+    await g.restartBroker(async () => {
+      await eventually(() => !g.gateway.connected());
+      for (let i = 1; i <= 5; i++) g.gateway.submit('motion-1', r(i));
+      await g.gateway.stop();
+    });
+    const again = new HomeGateway({
+      brokerUrl: g.url,
+      homeId: 'h1',
+      gatewayId: 'gw-1',
+      secret: 'gw-secret',
+      logger: silentLogger(),
+      outboxPath: path,
+    });
+    expect(again.pending()).toBe(5);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    // the scope it last knew is on disk too: it sends before the platform republishes one
+    expect(again.consent.hasScope).toBe(true);
+    await again.start();
+    cleanups.push(() => again.stop());
+    await eventually(() => again.pending() === 0, { timeoutMs: 15_000 });
+    expect([...new Set(flat(g.received).map((x) => x.seq))].sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('says it is alive while the home is quiet (its retained status, again every heartbeat)', async () => {
+    const g = await setup({ heartbeatMs: 150 });
+    const seen: number[] = [];
+    const sub = await mqtt.connectAsync(g.url, {
+      username: 'gw-1',
+      password: 'gw-secret',
+      clientId: 'status-watch',
+    });
+    cleanups.push(() => sub.endAsync(true));
+    sub.on('message', (_topic, payload) => seen.push((JSON.parse(payload.toString()) as { at: number }).at));
+    await sub.subscribeAsync(topics.status('h1', 'gw-1'), { qos: 1 });
+    await eventually(() => seen.length >= 3, { what: 'three status messages' });
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('over TLS it trusts the CA it was given and verifies the server; without that CA it refuses', async () => {
+    const dir = tempDir();
+    cleanups.push(async () => dir.remove());
+    const key = join(dir.path, 'key.pem');
+    const cert = join(dir.path, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const aedes = await Aedes.createBroker({
+      authenticate: (_c, username, password, done) =>
+        done(null, username === 'gw-1' && password?.toString() === 'gw-secret'),
+    });
+    const server = createTlsServer({ key: readFileSync(key), cert: readFileSync(cert) }, aedes.handle);
+    const port = await freePort();
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => aedes.close(() => server.close(() => r()))));
+    const gateway = (ca?: string) =>
+      new HomeGateway({
+        brokerUrl: `mqtts://127.0.0.1:${port}`,
+        homeId: 'h1',
+        gatewayId: 'gw-1',
+        secret: 'gw-secret',
+        logger: silentLogger(),
+        ...(ca ? { ca } : {}),
+      });
+    const trusted = gateway(readFileSync(cert, 'utf8'));
+    cleanups.push(() => trusted.stop());
+    await trusted.start();
+    expect(trusted.connected()).toBe(true);
+    const untrusted = gateway();
+    cleanups.push(() => untrusted.stop());
+    await expect(untrusted.start()).rejects.toThrow(/self[- ]signed/i);
   });
 
   it('a wrong secret makes start() fail clearly', async () => {
@@ -177,5 +356,47 @@ describe('home gateway on a real aedes', () => {
       ]),
     ).rejects.toThrow(/Bad username or password/i);
     await gateway.stop();
+  });
+});
+
+describe('the outbox on its own (SQLite)', () => {
+  const reading = (kind: WireReading['kind'], value: number, seq: number): WireReading => ({
+    kind,
+    value,
+    ts: 1_700_000_000_000 + seq,
+    seq,
+  });
+  const add = (outbox: Outbox, deviceId: string, r: WireReading, alarm = isAlarm(r.kind, r.value)) =>
+    outbox.addReading(
+      { topic: topics.readings('h1', deviceId), deviceId, category: categoryOf(r.kind), reading: r, alarm },
+      0,
+    );
+
+  it('an alarm goes ahead of other devices’ backlog but never ahead of its own device’s earlier readings', () => {
+    const outbox = Outbox.open(':memory:', { maxRows: 100, maxBytes: 1_000_000 });
+    add(outbox, 'motion-1', reading('motion', 1, 1));
+    add(outbox, 'co-1', reading('co', 0, 2));
+    add(outbox, 'co-1', reading('co', 85, 3));
+    const order: string[] = [];
+    for (let batch = outbox.next(50); batch.length > 0; batch = outbox.next(50)) {
+      order.push(batch.map((r) => `${r.deviceId}:${(JSON.parse(r.payload) as WireReading).value}`).join(','));
+      outbox.remove(batch.map((r) => r.id));
+    }
+    expect(order).toEqual(['co-1:0', 'co-1:85', 'motion-1:1']);
+    outbox.close();
+  });
+
+  it('bounded by bytes too; when only alarms are left, the oldest alarm goes and is reported as such', () => {
+    const outbox = Outbox.open(':memory:', { maxRows: 2, maxBytes: 1_000_000 });
+    expect(add(outbox, 'b', reading('alarm_button', 1, 1))).toEqual({ routine: 0, alarm: 0 });
+    expect(add(outbox, 'b', reading('alarm_button', 1, 2))).toEqual({ routine: 0, alarm: 0 });
+    expect(add(outbox, 'b', reading('alarm_button', 1, 3))).toEqual({ routine: 0, alarm: 1 });
+    outbox.close();
+    const small = Outbox.open(':memory:', { maxRows: 1000, maxBytes: 300 });
+    let dropped = 0;
+    for (let i = 1; i <= 10; i++) dropped += add(small, 'm', reading('motion', 1, i)).routine;
+    expect(small.sizeBytes).toBeLessThanOrEqual(300);
+    expect(dropped).toBe(10 - small.size);
+    small.close();
   });
 });

@@ -1,7 +1,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { startInfluxd } from '../platform/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
-import { type ConsentCategory, type Purpose, type Reading, topics } from '../services/domain/index.ts';
+import {
+  type ConsentCategory,
+  informationText,
+  type Purpose,
+  type Reading,
+  topics,
+} from '../services/domain/index.ts';
 import { Ingest } from '../services/ingest/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { ManualClock, Metrics, silentLogger } from '../services/runtime/index.ts';
@@ -40,7 +46,7 @@ describe('ingest on real InfluxDB and SQLite', () => {
   const grant = (category: ConsentCategory, purpose: Purpose, action: 'grant' | 'withdraw' = 'grant') =>
     consent.change(
       'h1',
-      { category, purpose, action, channel: 'web', textVersion: 'v1' },
+      { category, purpose, action, channel: 'web', textVersion: informationText(category, purpose).version },
       { id: 'c', role: 'citizen', homeId: 'h1' },
     );
   const rejected = (reason: string) => metrics.value('tryghed_ingest_rejected_total', { reason });
@@ -99,7 +105,7 @@ describe('ingest on real InfluxDB and SQLite', () => {
       topics.readings('h1', 'm1'),
       msg({ kind: 'motion', value: true, ts: T0, seq: 1 }),
     );
-    expect(result).toEqual({ accepted: 1, rejected: [] });
+    expect(result).toMatchObject({ accepted: 1, rejected: [] });
     expect(seen[0]).toMatchObject({
       homeId: 'h1',
       deviceId: 'm1',
@@ -108,7 +114,8 @@ describe('ingest on real InfluxDB and SQLite', () => {
       value: 1,
       ts: T0,
     });
-    await ingest.flush();
+    // without a spool, the acknowledgement waits until InfluxDB has it
+    expect(await result.durable).toBe(true);
     const points = await readings.query({ homeId: 'h1', from: T0, to: T0 });
     expect(points).toEqual([expect.objectContaining({ deviceId: 'm1', kind: 'motion', value: 1, seq: 1 })]);
   });
@@ -145,7 +152,7 @@ describe('ingest on real InfluxDB and SQLite', () => {
       t,
       msg([{ kind: 'battery', value: 80, ts: T0 + 5, seq: 50 }, { kind: 'motion' }]),
     );
-    expect(mixed).toEqual({ accepted: 1, rejected: ['schema'] });
+    expect(mixed).toMatchObject({ accepted: 1, rejected: ['schema'] });
   });
 
   it('survives garbage without throwing', () => {
@@ -293,7 +300,7 @@ describe('ingest on real InfluxDB and SQLite', () => {
     }
   });
 
-  it('bounds memory while InfluxDB is down: beyond the limit, readings are counted, still passed on', async () => {
+  it('bounds memory while InfluxDB is down: beyond the limit, readings are not acknowledged, still passed on', async () => {
     await grant('activity', 'history');
     const dead = createInfluxV1Store({
       url: `http://127.0.0.1:${await freePort()}`,
@@ -302,10 +309,20 @@ describe('ingest on real InfluxDB and SQLite', () => {
     });
     make(dead, { maxBufferedPoints: 5, flushIntervalMs: 60_000 });
     const t = topics.readings('h1', 'm1');
+    const acks: Array<Promise<boolean>> = [];
     for (let i = 0; i < 8; i++)
-      ingest.handleMessage(t, msg({ kind: 'motion', value: 1, ts: T0 + 300_000 + i, seq: 9000 + i }));
+      acks.push(
+        ingest.handleMessage(t, msg({ kind: 'motion', value: 1, ts: T0 + 300_000 + i, seq: 9000 + i }))
+          .durable,
+      );
     expect(seen).toHaveLength(8); // alerts must still reach people when storage is down
+    // the three without room get no PUBACK: the device keeps them and sends them again
+    expect(await Promise.all(acks.slice(5))).toEqual([false, false, false]);
     expect(ingest.health().buffered).toBe(5);
     expect(await metrics.value('tryghed_ingest_dropped_total', { reason: 'buffer_full' })).toBe(3);
+    // ... and when sent again they are not taken for resends (still no room: still no PUBACK)
+    const again = ingest.handleMessage(t, msg({ kind: 'motion', value: 1, ts: T0 + 300_007, seq: 9007 }));
+    expect(again.rejected).toEqual([]);
+    expect(await again.durable).toBe(false);
   });
 });

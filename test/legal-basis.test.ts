@@ -1,7 +1,14 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
-import { type LegalBasisRef, topics, type WireReading } from '../services/domain/index.ts';
+import {
+  type ConsentCategory,
+  informationText,
+  type LegalBasisRef,
+  type Purpose,
+  topics,
+  type WireReading,
+} from '../services/domain/index.ts';
 import { ManualClock } from '../services/runtime/index.ts';
 import { ApiClient } from './harness/api.ts';
 import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
@@ -46,7 +53,8 @@ describe('legal basis of monitoring', () => {
   let device: MqttClient;
   let relativeId: string;
   const password = 'password-123';
-  const grant = { action: 'grant', textVersion: 'info-2026-1' } as const;
+  const grant = { action: 'grant' } as const;
+  const shown = (category: ConsentCategory, purpose: Purpose) => informationText(category, purpose).version;
 
   beforeAll(async () => {
     platform = await startTestPlatform({ dataDir: dir.path, database, clock });
@@ -99,12 +107,14 @@ describe('legal basis of monitoring', () => {
       ...grant,
       category: 'emergency',
       purpose: 'alerts',
+      textVersion: shown('emergency', 'alerts'),
     });
     expect(event).toMatchObject({ basis: 'own_consent', channel: 'web', actorRole: 'citizen' });
     const other = await citizen.request('POST', '/api/homes/home-b/consent', {
       ...grant,
       category: 'emergency',
       purpose: 'alerts',
+      textVersion: shown('emergency', 'alerts'),
     });
     expect(other.status).toBe(404);
     // a citizen cannot pass their own grant off as something else
@@ -112,6 +122,7 @@ describe('legal basis of monitoring', () => {
       ...grant,
       category: 'door',
       purpose: 'alerts',
+      textVersion: shown('door', 'alerts'),
       basis: 'municipal_decision',
       reference: 'x',
       reviewDue: isoDate(clock.now() + 100 * DAY),
@@ -121,7 +132,12 @@ describe('legal basis of monitoring', () => {
   });
 
   it('a relative acts only under a verified power of attorney, for that citizen only', async () => {
-    const body = { ...grant, category: 'environment', purpose: 'alerts' };
+    const body = {
+      ...grant,
+      category: 'environment',
+      purpose: 'alerts',
+      textVersion: shown('environment', 'alerts'),
+    };
     expect((await relative.request('POST', '/api/homes/home-a/consent', body)).status).toBe(404);
 
     const poa = await platform.registry.grantPowerOfAttorney({
@@ -151,7 +167,12 @@ describe('legal basis of monitoring', () => {
   });
 
   it('a paper form, recorded by staff of the home’s team, needs its reference', async () => {
-    const body = { ...grant, category: 'activity', purpose: 'alerts' };
+    const body = {
+      ...grant,
+      category: 'activity',
+      purpose: 'alerts',
+      textVersion: shown('activity', 'alerts'),
+    };
     const unnamed = (await staffA.request('POST', '/api/homes/home-a/consent', body)) as {
       status: number;
       body: ErrorBody;
@@ -185,6 +206,7 @@ describe('legal basis of monitoring', () => {
       ...grant,
       category: 'door',
       purpose: 'alerts',
+      textVersion: shown('door', 'alerts'),
       basis: 'municipal_decision',
       reference: 'Sag 2026-128a-7',
     };
@@ -242,10 +264,120 @@ describe('legal basis of monitoring', () => {
     expect(alert.legalBasis).toMatchObject<Partial<LegalBasisRef>>({
       basis: 'own_consent',
       eventId: granting?.id,
-      textVersion: 'info-2026-1',
+      textVersion: shown('emergency', 'alerts'),
     });
     // and staff see it in the alert itself
     const seen = await staffA.ok<{ alert: { legalBasis: LegalBasisRef } }>('GET', `/api/alerts/${alert.id}`);
     expect(seen.alert.legalBasis.basis).toBe('own_consent');
+  });
+  it('records cannot be forged: who acts and for whom come from the session, the text version from the platform', async () => {
+    citizen = await ApiClient.login(platform.dashboardUrl, 'citizen-a', password);
+    relative = await ApiClient.login(platform.dashboardUrl, 'relative-r', password);
+    const sleep = {
+      action: 'grant',
+      category: 'sleep',
+      purpose: 'alerts',
+      textVersion: shown('sleep', 'alerts'),
+    };
+    const before = await platform.consent.history('home-b');
+
+    // a citizen naming another citizen as the one they act for: refused, nothing recorded anywhere
+    const posing = (await citizen.request('POST', '/api/homes/home-a/consent', {
+      ...sleep,
+      onBehalfOf: 'citizen:home-b',
+    })) as { status: number; body: ErrorBody };
+    expect(posing.status).toBe(400);
+    expect(posing.body.issues?.map((i) => i.path)).toContain('onBehalfOf');
+    expect(
+      (await citizen.request('POST', '/api/homes/home-b/consent', { ...sleep, onBehalfOf: 'citizen:home-b' }))
+        .status,
+    ).toBe(400);
+    expect(await platform.consent.history('home-b')).toEqual(before);
+    expect(platform.consent.allows('home-a', 'sleep', 'alerts')).toBe(false);
+
+    // a reference is not the citizen's to give on their own consent
+    const referenced = (await citizen.request('POST', '/api/homes/home-a/consent', {
+      ...sleep,
+      reference: 'Blanket 1',
+    })) as { status: number; body: ErrorBody };
+    expect(referenced.status).toBe(400);
+    expect(referenced.body.issues?.map((i) => i.path)).toContain('reference');
+    // and on a paper form it is a reference, not a line break or a hidden right-to-left override
+    for (const reference of ['Blanket\n7', 'Blanket \u202e7', '<b>7</b>']) {
+      const paper = await staffA.request('POST', '/api/homes/home-a/consent', {
+        ...sleep,
+        basis: 'paper_form',
+        channel: 'paper',
+        reference,
+      });
+      expect(paper.status, reference).toBe(400);
+    }
+
+    // a text version the platform never showed, or one of another kind of monitoring: refused
+    for (const textVersion of ['v1', shown('door', 'alerts')]) {
+      const bogus = (await citizen.request('POST', '/api/homes/home-a/consent', {
+        ...sleep,
+        textVersion,
+      })) as { status: number; body: ErrorBody };
+      expect(bogus.status, textVersion).toBe(400);
+      expect(bogus.body.issues?.map((i) => i.path)).toEqual(['textVersion']);
+    }
+    expect(platform.consent.allows('home-a', 'sleep', 'alerts')).toBe(false);
+
+    // a grant made with a text the platform has since changed: refused, with the current text to show
+    const outdated = (await citizen.request('POST', '/api/homes/home-a/consent', {
+      action: 'withdraw',
+      category: 'emergency',
+      purpose: 'alerts',
+      textVersion: 'emergency-alerts-2026-1',
+    })) as { status: number; body: ErrorBody };
+    // (a withdrawal is never held up by a text change: it is recorded with the version shown)
+    expect(outdated.status).toBe(200);
+    expect(platform.consent.allows('home-a', 'emergency', 'alerts')).toBe(false);
+    const stale = (await citizen.request('POST', '/api/homes/home-a/consent', {
+      action: 'grant',
+      category: 'emergency',
+      purpose: 'alerts',
+      textVersion: 'emergency-alerts-2026-1',
+    })) as { status: number; body: ErrorBody & { detail?: Record<string, string> } };
+    expect(stale.status).toBe(409);
+    expect(stale.body.detail).toMatchObject({
+      reason: 'outdated_text_version',
+      currentVersion: informationText('emergency', 'alerts').version,
+      currentTextDa: informationText('emergency', 'alerts').body.da,
+      currentTextEn: informationText('emergency', 'alerts').body.en,
+    });
+    expect(platform.consent.allows('home-a', 'emergency', 'alerts')).toBe(false);
+    // shown the current text, the citizen decides again
+    await citizen.ok('POST', '/api/homes/home-a/consent', {
+      action: 'grant',
+      category: 'emergency',
+      purpose: 'alerts',
+      textVersion: stale.body.detail?.currentVersion,
+    });
+    expect(platform.consent.allows('home-a', 'emergency', 'alerts')).toBe(true);
+
+    // the relative acts for the citizen their recorded power of attorney names, and only as such
+    await platform.registry.grantPowerOfAttorney({
+      relativeUserId: relativeId,
+      homeId: 'home-a',
+      verifiedBy: 'staff-a',
+      reference: 'Fuldmagt j.nr. 2026-18',
+      at: clock.now(),
+    });
+    const { event } = await relative.ok<EventBody>('POST', '/api/homes/home-a/consent', sleep);
+    expect(event).toMatchObject({
+      actorRole: 'relative',
+      onBehalfOf: 'citizen:home-a',
+      basis: 'power_of_attorney',
+    });
+    expect(
+      (
+        await relative.request('POST', '/api/homes/home-a/consent', {
+          ...sleep,
+          onBehalfOf: 'citizen:home-b',
+        })
+      ).status,
+    ).toBe(400);
   });
 });

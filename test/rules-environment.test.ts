@@ -42,9 +42,9 @@ describe('environment rules: water leak, CO, temperature', () => {
       expect(f.got[0]?.evidence.summary).toMatch(/^Water detected at 2026-01-05T08:00:00.000Z$/);
     });
 
-    it('a test device raises test candidates', async () => {
+    it('a device in test mode raises test candidates', async () => {
       await f.home('h', ['water_leak']);
-      await f.registry.updateDevice('h-dev', { test: true });
+      await f.registry.setDeviceTestMode('h-dev', T0 + 60 * MIN);
       await f.setConsent('h', 'environment', 'alerts');
       f.start();
       f.send('h-dev', 'water_leak', 1);
@@ -107,10 +107,11 @@ describe('environment rules: water leak, CO, temperature', () => {
       expect(f.of('co')).toHaveLength(2);
     });
 
-    it('a test device raises test candidates', async () => {
-      await f.registry.updateDevice('h-dev', { test: true });
+    it('a device in test mode still raises a real CO alarm (critical), marked as during test mode', async () => {
+      await f.registry.setDeviceTestMode('h-dev', T0 + 60 * MIN);
       f.send('h-dev', 'co', 60);
-      expect(f.got[0]).toMatchObject({ rule: 'co', test: true });
+      expect(f.got[0]).toMatchObject({ rule: 'co', evidence: { testMode: { until: T0 + 60 * MIN } } });
+      expect(f.got[0]?.test).toBeUndefined();
     });
 
     it('per-home threshold; withdrawn consent stops it', async () => {
@@ -239,23 +240,28 @@ describe('environment rules: water leak, CO, temperature', () => {
       ).toBe(1);
     });
 
-    it('a test home or a test device raises test candidates', async () => {
-      await f.registry.updateHome('h', { test: true });
+    it('a home or a device in test mode raises test candidates', async () => {
+      await f.registry.setHomeTestMode('h', T0 + 4 * 60 * MIN);
       f.start();
       f.send('h-dev', 'temperature', 12);
       f.tickAt(T0 + 30 * MIN);
       expect(f.got[0]).toMatchObject({ rule: 'temperature_low', test: true });
-      await f.registry.updateHome('h', { test: false });
+      await f.registry.setHomeTestMode('h', null);
       await f.device('h-t2', 'h', ['temperature']);
       f.send('h-t2', 'temperature', 40);
       f.tickAt(T0 + 60 * MIN);
-      expect(f.got[1]).toMatchObject({ rule: 'temperature_high' });
-      expect(f.got[1]?.test).toBeUndefined();
-      await f.registry.updateDevice('h-t2', { test: true });
+      // test mode over: the cold spell it made a test alert is handed on, and the heat is real
+      expect(f.got.slice(1)).toHaveLength(2);
+      expect(f.got.slice(1)).toContainEqual(
+        expect.objectContaining({ rule: 'temperature_low', handover: true }),
+      );
+      const heat = f.got.slice(1).find((c) => c.rule === 'temperature_high');
+      expect(heat?.test).toBeUndefined();
+      await f.registry.setDeviceTestMode('h-t2', T0 + 120 * MIN);
       f.send('h-t2', 'temperature', 20); // ends the hot spell
       f.send('h-t2', 'temperature', 40);
       f.tickAt(T0 + 90 * MIN);
-      expect(f.got[2]).toMatchObject({ rule: 'temperature_high', test: true });
+      expect(f.got[3]).toMatchObject({ rule: 'temperature_high', test: true });
     });
   });
 });

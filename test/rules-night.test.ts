@@ -193,8 +193,8 @@ describe('door_night', () => {
     expect(doorNight()[0]?.evidence.thresholds?.motionRequired).toBe('no');
   });
 
-  it('a test device raises test candidates', async () => {
-    await f.registry.updateDevice('h-dev', { test: true });
+  it('a device in test mode raises test candidates', async () => {
+    await f.registry.setDeviceTestMode('h-dev', WINTER_NIGHT + 4 * 60 * MIN);
     openAndWait(WINTER_NIGHT);
     expect(doorNight()[0]?.test).toBe(true);
   });
@@ -323,15 +323,17 @@ describe('out_of_bed', () => {
     expect(upAndWait(WINTER_NIGHT + 60 * MIN)).toEqual({ before: 0, after: 1 });
   });
 
-  it('a test home or test device raises test candidates', async () => {
-    await f.registry.updateHome('h', { test: true });
+  it('a home or a device in test mode raises test candidates', async () => {
+    await f.registry.setHomeTestMode('h', WINTER_NIGHT + 4 * 60 * MIN);
     upAndWait(WINTER_NIGHT);
     expect(outOfBed()[0]?.test).toBe(true);
-    await f.registry.updateHome('h', { test: false });
+    await f.registry.setHomeTestMode('h', null);
     upAndWait(WINTER_NIGHT + 60 * MIN);
-    expect(outOfBed()[1]?.test).toBeUndefined();
-    await f.registry.updateDevice('h-dev', { test: true });
+    // test mode over: what it made a test alert is handed on; then a real one
+    expect(outOfBed()[1]).toMatchObject({ handover: true });
+    expect(outOfBed()[2]?.test).toBeUndefined();
+    await f.registry.setDeviceTestMode('h-dev', WINTER_NIGHT + 4 * 60 * MIN);
     upAndWait(WINTER_NIGHT + 120 * MIN);
-    expect(outOfBed()[2]?.test).toBe(true);
+    expect(outOfBed()[3]?.test).toBe(true);
   });
 });

@@ -165,8 +165,8 @@ describe('device_offline', () => {
     expect(offline().map((c) => c.evidence.thresholds?.deviceId)).toEqual(['h-dev']);
   });
 
-  it('a test device raises test candidates', async () => {
-    await f.registry.updateDevice('h-dev', { test: true });
+  it('a device in test mode raises test candidates', async () => {
+    await f.registry.setDeviceTestMode('h-dev', T0 + 60 * MIN);
     f.start();
     f.tickAt(T0 + 150 * SEC);
     expect(offline()[0]?.test).toBe(true);
@@ -282,8 +282,9 @@ describe('low_battery', () => {
     expect(f.got).toEqual([]);
   });
 
-  it('per-home threshold; a test home raises test candidates', async () => {
-    await f.registry.updateHome('h', { settings: { lowBattery: { percent: 35 } }, test: true });
+  it('per-home threshold; a home in test mode raises test candidates', async () => {
+    await f.registry.updateHome('h', { settings: { lowBattery: { percent: 35 } } });
+    await f.registry.setHomeTestMode('h', T0 + 60 * MIN);
     f.start();
     f.send('h-dev', 'battery', 34);
     expect(low()).toHaveLength(1);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
 import { type outcomeStatistics, quantile } from '../services/alerts/index.ts';
 import type { AlertCandidate, Outcome, RuleKind } from '../services/domain/index.ts';
+import { informationText } from '../services/domain/index.ts';
 import { ManualClock } from '../services/runtime/index.ts';
 import { ApiClient } from './harness/api.ts';
 import { tempDir, uniqueDatabase } from './harness/index.ts';
@@ -85,7 +86,7 @@ describe('outcome statistics', () => {
             purpose: 'alerts',
             action: 'grant',
             channel: 'system',
-            textVersion: 'v1',
+            textVersion: informationText(category as 'emergency', 'alerts').version,
           },
           { id: 'system', role: 'system' },
         );

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsentRegistry } from '../services/consent/index.ts';
+import { informationText } from '../services/domain/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { silentLogger, TryghedError } from '../services/runtime/index.ts';
 import { openStore, type Store } from '../services/store/index.ts';
@@ -87,7 +88,7 @@ describe('store, registry and consent registry on a real SQLite file', () => {
     expect(consent.allows('h1', 'emergency', 'alerts')).toBe(false);
     expect(consent.allows('h1', 'technical', 'history')).toBe(true);
     const actor = { id: 'u1', role: 'citizen', homeId: 'h1' };
-    const base = { channel: 'web', textVersion: 'v1' } as const;
+    const base = { channel: 'web', textVersion: informationText('emergency', 'alerts').version } as const;
     await consent.change('h1', { ...base, category: 'emergency', purpose: 'alerts', action: 'grant' }, actor);
     expect(consent.allows('h1', 'emergency', 'alerts')).toBe(true);
     expect(consent.allows('h1', 'emergency', 'history')).toBe(false);
@@ -101,7 +102,7 @@ describe('store, registry and consent registry on a real SQLite file', () => {
     expect(reloaded.allows('h1', 'emergency', 'alerts')).toBe(false);
     const history = await reloaded.history('h1');
     expect(history.map((e) => e.action)).toEqual(['grant', 'withdraw']);
-    expect(history[0]).toMatchObject({ actorId: 'u1', channel: 'web', textVersion: 'v1' });
+    expect(history[0]).toMatchObject({ actorId: 'u1', channel: 'web', textVersion: base.textVersion });
   });
 
   it('the database itself refuses to rewrite consent history', async () => {
@@ -110,7 +111,13 @@ describe('store, registry and consent registry on a real SQLite file', () => {
     const consent = await ConsentRegistry.load(store, silentLogger());
     await consent.change(
       'h1',
-      { category: 'door', purpose: 'alerts', action: 'grant', channel: 'web', textVersion: 'v1' },
+      {
+        category: 'door',
+        purpose: 'alerts',
+        action: 'grant',
+        channel: 'web',
+        textVersion: informationText('door', 'alerts').version,
+      },
       { id: 'u1', role: 'citizen', homeId: 'h1' },
     );
     // reach past the repository on purpose: even raw SQL may not edit or delete consent events
@@ -121,6 +128,46 @@ describe('store, registry and consent registry on a real SQLite file', () => {
       expect(() => raw.prepare('DELETE FROM consent_events').run()).toThrow(/append-only/);
     } finally {
       raw.close();
+    }
+  });
+});
+
+describe('migration to test mode', () => {
+  const dir = tempDir();
+  afterEach(() => dir.remove());
+
+  it("turns a citizen's home or device a technician marked as test for good back into a real one; test homes stay", async () => {
+    const { MIGRATIONS } = await import('../services/store/schema.ts');
+    const at = MIGRATIONS.findIndex((m) => m.includes('test_until'));
+    expect(at).toBeGreaterThan(0);
+    const path = `${dir.path}/old.sqlite`;
+    const Database = (await import('better-sqlite3')).default;
+    const raw = new Database(path);
+    raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+    for (const sql of MIGRATIONS.slice(0, at)) raw.exec(sql);
+    raw.prepare('INSERT INTO schema_version (version) VALUES (?)').run(at);
+    raw.exec(`
+      INSERT INTO teams (id, name) VALUES ('t', 'T');
+      INSERT INTO homes (id, label, team_id, test, created_at) VALUES
+        ('marked', 'Borger', 't', 1, 0), ('sim', 'Simulator', 't', 1, 0), ('plain', 'Borger 2', 't', 0, 0);
+      INSERT INTO devices (id, home_id, role, kinds, secret_hash, test, created_at) VALUES
+        ('pendant', 'plain', 'sensor', '["alarm_button"]', 'x', 1, 0),
+        ('sim-dev', 'sim', 'sensor', '["fall"]', 'x', 1, 0);
+      INSERT INTO audit (at, actor_id, actor_role, action, home_id, purpose, detail) VALUES
+        (1, 'tech', 'technician', 'home.create', 'marked', 'provisioning', NULL),
+        (2, 'tech', 'technician', 'home.update', 'marked', 'provisioning', 'test=true'),
+        (3, 'tech', 'technician', 'home.create', 'sim', 'provisioning', NULL);
+    `);
+    raw.close();
+    const migrated = await openStore({ sqlitePath: path });
+    try {
+      expect((await migrated.homes.get('marked'))?.test).toBe(false);
+      expect((await migrated.homes.get('sim'))?.test).toBe(true);
+      expect(await migrated.homes.get('plain')).toMatchObject({ test: false, testUntil: null });
+      expect((await migrated.devices.get('pendant'))?.test).toBe(false);
+      expect((await migrated.devices.get('sim-dev'))?.test).toBe(true);
+    } finally {
+      await migrated.close();
     }
   });
 });

@@ -1,9 +1,9 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
-import { topics, type WireReading } from '../services/domain/index.ts';
+import { informationText, topics, type WireReading } from '../services/domain/index.ts';
 import { ManualClock } from '../services/runtime/index.ts';
-import { ApiClient } from './harness/api.ts';
+import { ApiClient, LiveClient } from './harness/api.ts';
 import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
 
@@ -15,6 +15,7 @@ interface DeviceStatusBody {
     reportIntervalS: number;
     battery: { value: number; ts: number } | null;
     test: boolean;
+    testUntil: number | null;
   }>;
 }
 interface AlertsBody {
@@ -36,6 +37,7 @@ describe('technician and home view API', () => {
   let tech: ApiClient;
   let staffA: ApiClient;
   let staffB: ApiClient;
+  let citizenA: ApiClient;
   const devices: MqttClient[] = [];
   const password = 'password-123';
   let seq = 0;
@@ -90,7 +92,8 @@ describe('technician and home view API', () => {
         ...(homeId ? { homeId } : {}),
       });
     }
-    const citizen = await ApiClient.login(url, 'citizen-a', password);
+    citizenA = await ApiClient.login(url, 'citizen-a', password);
+    const citizen = citizenA;
     // environment: alerts and history; emergency: alerts only, no history
     for (const [category, purpose] of [
       ['environment', 'alerts'],
@@ -102,7 +105,7 @@ describe('technician and home view API', () => {
         purpose,
         action: 'grant',
         channel: 'web',
-        textVersion: 'v1',
+        textVersion: informationText(category as 'emergency', purpose as 'alerts').version,
       });
     }
     tech = await ApiClient.login(url, 'tech', password);
@@ -364,41 +367,207 @@ describe('technician and home view API', () => {
     await staffA.ok('POST', `/api/alerts/${real.id}/resolve`, { outcome: 'false_alarm', note: '' });
   });
 
-  it('marking a home as test makes alerts of its real devices test alerts', async () => {
-    const patched = await tech.ok<{ home: { test: boolean } }>('PATCH', '/api/homes/home-a', { test: true });
-    expect(patched.home.test).toBe(true);
-    await publish(devices[0]!, 'home-a', 'env-a', 'smoke', 1);
-    const alert = await eventually(
-      async () =>
-        (await tech.ok<AlertsBody>('GET', '/api/alerts')).alerts.find(
-          (a) => a.homeId === 'home-a' && a.rule === 'smoke',
+  it("test mode of a citizen's home: time-limited, audited, shown to its staff; a real fall still reaches them", async () => {
+    const clientOf = (id: string) => devices.find((d) => d.options.clientId === id)!;
+    const board = new LiveClient(platform.dashboardUrl, staffA.sessionCookie);
+    const otherBoard = new LiveClient(platform.dashboardUrl, staffB.sessionCookie);
+    await Promise.all([board.opened, otherBoard.opened]);
+    try {
+      // bounded: at most four hours, and only technicians and administrators start it
+      for (const minutes of [0, 241, 1.5])
+        expect((await tech.request('PATCH', '/api/homes/home-a', { test: true, minutes })).status).toBe(400);
+      expect((await staffA.request('PATCH', '/api/homes/home-a', { test: true })).status).toBe(403);
+
+      const startedAt = clock.now();
+      const { home } = await tech.ok<{ home: { test: boolean; testUntil: number | null } }>(
+        'PATCH',
+        '/api/homes/home-a',
+        { test: true, minutes: 5 },
+      );
+      const until = startedAt + 5 * 60_000;
+      // a citizen's home in test mode is still a citizen's home
+      expect(home).toMatchObject({ test: false, testUntil: until });
+
+      // recorded in the audit log: who, when, until when
+      const audit = await platform.store.audit.listByHome('home-a');
+      expect(audit).toContainEqual(
+        expect.objectContaining({
+          action: 'test_mode',
+          actorId: tech.user?.id,
+          actorRole: 'technician',
+          at: startedAt,
+          detail: `home until ${new Date(until).toISOString()}`,
+        }),
+      );
+      // the home's care staff are told, on the home view and live on the board; no one else's staff
+      expect(
+        (await staffA.ok<{ home: { testUntil: number } }>('GET', '/api/homes/home-a')).home.testUntil,
+      ).toBe(until);
+      await eventually(
+        () =>
+          board.messages.some((m) => m.type === 'test_mode' && m.homeId === 'home-a' && m.until === until),
+        { what: 'the board to be told of the test mode' },
+      );
+      expect(otherBoard.messages.some((m) => m.type === 'test_mode')).toBe(false);
+
+      // a fall over MQTT during test mode: a real alert on the care staff's board, marked as raised during it
+      await publish(clientOf('env-a'), 'home-a', 'env-a', 'fall', 1);
+      const fall = await eventually(
+        async () =>
+          (
+            await staffA.ok<{
+              alerts: Array<AlertsBody['alerts'][number] & { evidence: { testMode?: unknown } }>;
+            }>('GET', '/api/alerts')
+          ).alerts.find((a) => a.homeId === 'home-a' && a.rule === 'fall' && a.state === 'open'),
+        { what: 'care staff to see the fall raised during test mode' },
+      );
+      expect(fall.test).toBe(false);
+      expect(fall.evidence.testMode).toEqual({ until });
+      await eventually(() => board.alerts().some((m) => (m.alert as { id: string }).id === fall.id), {
+        what: 'the fall on the live board',
+      });
+      // the technician does not see it (a care alert), let alone handle it; the device was heard
+      expect((await tech.ok<AlertsBody>('GET', '/api/alerts')).alerts.some((a) => a.id === fall.id)).toBe(
+        false,
+      );
+      expect((await tech.request('GET', `/api/alerts/${fall.id}`)).status).toBe(404);
+      expect((await statusOf(tech, 'home-a', 'env-a'))?.status).toBe('online');
+
+      // what is not critical is the test's: a water leak is a test alert, for the technician only
+      await publish(clientOf('leak-a'), 'home-a', 'leak-a', 'water_leak', 1);
+      const leak = await eventually(
+        async () =>
+          (await tech.ok<AlertsBody>('GET', '/api/alerts')).alerts.find(
+            (a) => a.homeId === 'home-a' && a.rule === 'water_leak',
+          ),
+        { what: 'the test water leak alert' },
+      );
+      expect(leak.test).toBe(true);
+      expect((await staffA.ok<AlertsBody>('GET', '/api/alerts')).alerts.some((a) => a.id === leak.id)).toBe(
+        false,
+      );
+
+      // it ends by itself: five minutes on, the home is no longer in test mode, and the leak the
+      // technician left open goes to care staff as a real alert, marked as raised during the test
+      clock.advance(5 * 60_000 + 1);
+      expect(
+        (await staffA.ok<{ home: { testUntil: number | null } }>('GET', '/api/homes/home-a')).home.testUntil,
+      ).toBe(null);
+      const realLeak = await eventually(
+        async () =>
+          (
+            await staffA.ok<{
+              alerts: Array<AlertsBody['alerts'][number] & { evidence: { testMode?: unknown } }>;
+            }>('GET', '/api/alerts')
+          ).alerts.find((a) => a.homeId === 'home-a' && a.rule === 'water_leak'),
+        { what: 'staff to be handed the water leak when test mode ended' },
+      );
+      expect(realLeak.test).toBe(false);
+      expect(realLeak.evidence.testMode).toEqual({ until });
+      expect((await platform.alerts.get(leak.id))?.state).toBe('resolved');
+      for (const id of [fall.id, realLeak.id])
+        await staffA.ok('POST', `/api/alerts/${id}/resolve`, { outcome: 'false_alarm', note: '' });
+
+      // the home's care staff may end it too (staff of another team may not even see the home)
+      await tech.ok('PATCH', '/api/homes/home-a', { test: true });
+      expect((await staffB.request('DELETE', '/api/homes/home-a/test-mode')).status).toBe(404);
+      expect((await citizenA.request('DELETE', '/api/homes/home-a/test-mode')).status).toBe(403);
+      expect((await staffA.request('DELETE', '/api/homes/home-a/test-mode')).status).toBe(204);
+      expect(
+        (await staffA.ok<{ home: { testUntil: number | null } }>('GET', '/api/homes/home-a')).home.testUntil,
+      ).toBe(null);
+      expect(
+        (await platform.store.audit.listByHome('home-a')).some(
+          (e) =>
+            e.action === 'test_mode' &&
+            e.actorId === staffA.user?.id &&
+            e.detail === 'home and devices ended',
         ),
-      { what: 'the smoke alert of the test home' },
-    );
-    expect(alert.test).toBe(true);
-    expect((await staffA.ok<AlertsBody>('GET', '/api/alerts')).alerts.some((a) => a.id === alert.id)).toBe(
-      false,
-    );
-    await tech.ok('PATCH', '/api/homes/home-a', { test: false });
-    await tech.ok('POST', `/api/alerts/${alert.id}/resolve`, { outcome: 'no_action_needed', note: '' });
-    expect((await staffA.request('PATCH', '/api/homes/home-a', { test: false })).status).toBe(403);
+      ).toBe(true);
+
+      // ended by hand, it is over at once, and recorded too
+      await tech.ok('PATCH', '/api/homes/home-a', { test: true });
+      await tech.ok('PATCH', '/api/homes/home-a', { test: false });
+      expect(
+        (await staffA.ok<{ home: { testUntil: number | null } }>('GET', '/api/homes/home-a')).home.testUntil,
+      ).toBe(null);
+      await eventually(
+        () => board.messages.some((m) => m.type === 'test_mode' && m.homeId === 'home-a' && m.until === null),
+        { what: 'the board to be told it ended' },
+      );
+      expect((await platform.store.audit.listByHome('home-a')).some((e) => e.detail === 'home ended')).toBe(
+        true,
+      );
+    } finally {
+      await Promise.all([board.close(), otherBoard.close()]);
+    }
   });
 
-  it('marking a device as test makes its alerts test alerts in a real home', async () => {
-    const res = await tech.ok<{ device: { test: boolean } }>('PATCH', '/api/devices/env-a', { test: true });
-    expect(res.device.test).toBe(true);
-    await publish(devices[0]!, 'home-a', 'env-a', 'smoke', 1);
+  it("test mode of one device: a smoke alarm from it still reaches staff; a citizen's device is never a test device for good", async () => {
+    const res = await tech.ok<{ device: { test: boolean; testUntil: number | null } }>(
+      'PATCH',
+      '/api/devices/env-a',
+      { test: true, minutes: 10 },
+    );
+    expect(res.device).toMatchObject({ test: false, testUntil: clock.now() + 10 * 60_000 });
+    const listed = await statusOf(staffA, 'home-a', 'env-a');
+    expect(listed?.testUntil).toBe(res.device.testUntil);
+    await publish(devices.find((d) => d.options.clientId === 'env-a')!, 'home-a', 'env-a', 'smoke', 1);
     const alert = await eventually(
       async () =>
-        (await tech.ok<AlertsBody>('GET', '/api/alerts')).alerts.find(
-          (a) => a.homeId === 'home-a' && a.rule === 'smoke',
+        (await staffA.ok<AlertsBody>('GET', '/api/alerts')).alerts.find(
+          (a) => a.homeId === 'home-a' && a.rule === 'smoke' && a.state === 'open',
         ),
-      { what: 'the smoke alert of the test device' },
+      { what: 'staff to see the smoke alarm of the device in test mode' },
     );
-    expect(alert.test).toBe(true);
-    expect((await staffA.ok<AlertsBody>('GET', '/api/alerts')).alerts.some((a) => a.id === alert.id)).toBe(
-      false,
-    );
+    expect(alert.test).toBe(false);
+    await staffA.ok('POST', `/api/alerts/${alert.id}/resolve`, { outcome: 'false_alarm', note: '' });
+    await tech.ok('PATCH', '/api/devices/env-a', { test: false });
+    expect((await statusOf(staffA, 'home-a', 'env-a'))?.testUntil).toBe(null);
+
     expect((await tech.request('PATCH', '/api/devices/env-a', {})).status).toBe(400);
+    expect((await tech.request('PATCH', '/api/devices/env-a', { test: false, minutes: 5 })).status).toBe(400);
+    // nor is a home made a test home from birth by a technician: that would switch its care off
+    expect(
+      (
+        await tech.request('POST', '/api/homes', {
+          id: 'home-t',
+          label: 'Ny borger',
+          teamId: 'team-a',
+          test: true,
+        })
+      ).status,
+    ).toBe(403);
+    const provisioned = await tech.request('POST', '/api/homes/home-a/devices', {
+      id: 'spare-a',
+      kinds: ['alarm_button'],
+      test: true,
+    });
+    expect(provisioned.status).toBe(400);
+  });
+
+  it("a technician sees technical data and their tests, never the citizen's care readings, consent or routine", async () => {
+    type Body = { series: Array<{ points: Array<{ value: number; test?: true }> }> };
+    // staff see the temperature history; the technician only the test readings among it (none here)
+    const staffSees = await staffA.ok<Body>('GET', '/api/homes/home-a/readings?kind=temperature&range=24h');
+    expect(staffSees.series[0]!.points.length).toBeGreaterThan(0);
+    expect(
+      (await tech.ok<Body>('GET', '/api/homes/home-a/readings?kind=temperature&range=24h')).series,
+    ).toEqual([]);
+    // the smoke test reading sent earlier is the technician's own: it is there, marked
+    const smoke = await tech.ok<Body>('GET', '/api/homes/home-a/readings?kind=smoke&range=24h');
+    const points = smoke.series.flatMap((s) => s.points);
+    expect(points.length).toBeGreaterThan(0);
+    expect(points.every((p) => p.test === true)).toBe(true);
+    // technical data in full
+    const battery = await tech.ok<Body>('GET', '/api/homes/home-a/readings?kind=battery&range=24h');
+    expect(battery.series.flatMap((s) => s.points).some((p) => p.value === 87)).toBe(true);
+    // the citizen's consent and routine are not a technician's business
+    expect((await tech.request('GET', '/api/homes/home-a/consent')).status).toBe(403);
+    expect((await tech.request('GET', '/api/homes/home-a/rule-settings')).status).toBe(403);
+    expect(
+      (await tech.request('PUT', '/api/homes/home-a/rule-settings', { inactivity: { minutes: 1440 } }))
+        .status,
+    ).toBe(403);
   });
 });

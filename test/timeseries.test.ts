@@ -59,6 +59,19 @@ describe('InfluxDB v1 adapter on a real influxd 1.6', () => {
     expect(activity.map((p) => p.kind)).toEqual(['motion']);
   });
 
+  it('keeps readings of one device with the same device time apart: each is its own point', async () => {
+    // ten readings stamped in the same millisecond, told apart only by seq (a burst, a coarse clock)
+    const burst = Array.from({ length: 10 }, (_, i) => ({
+      ...reading('h3', 'd3', 'motion', i % 2, 0),
+      seq: 100 + i,
+    }));
+    await store.write(burst);
+    // a resend of the same reading overwrites its own point instead of adding one
+    await store.write([burst[3]!]);
+    const back = await store.query({ homeId: 'h3', from: T0, to: T0 });
+    expect(back.map((p) => [p.seq, p.value, p.ts])).toEqual(burst.map((r) => [r.seq, r.value, T0]));
+  });
+
   it('erases one home and leaves the others', async () => {
     await store.eraseHome('h1');
     expect(await store.query({ homeId: 'h1', from: T0, to: T0 + 10_000 })).toEqual([]);

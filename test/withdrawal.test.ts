@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
-import { type ConsentScope, topics, type WireReading } from '../services/domain/index.ts';
+import { type ConsentScope, informationText, topics, type WireReading } from '../services/domain/index.ts';
 import { ApiClient } from './harness/api.ts';
 import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
@@ -29,7 +29,12 @@ describe('withdrawing consent on the real pipeline', () => {
     return reading;
   };
   const consent = (category: string, purpose: string, action: 'grant' | 'withdraw') =>
-    citizen.ok('POST', '/api/homes/home-w/consent', { category, purpose, action, textVersion: 'v1' });
+    citizen.ok('POST', '/api/homes/home-w/consent', {
+      category,
+      purpose,
+      action,
+      textVersion: informationText(category as 'emergency', purpose as 'alerts').version,
+    });
   const stored = async (sinceTs: number) => {
     await platform.ingest.flush();
     return platform.readings.query({ homeId: 'home-w', from: sinceTs - 1, to: Date.now() + 1000 });

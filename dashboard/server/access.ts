@@ -6,9 +6,10 @@ import type { User, UserRole } from '../../services/store/index.ts';
 export type Access = 'public' | 'session' | readonly [UserRole, ...UserRole[]];
 
 /**
- * Who may see which homes: staff their teams' homes; a citizen their own; technicians and
- * administrators every home (technicians for devices; the audit log records why they looked).
- * a relative the citizens they hold a verified power of attorney for.
+ * Who may see which homes: staff their teams' homes; a citizen their own; a relative the citizens
+ * they hold a verified power of attorney for; technicians and administrators every home
+ * (technicians for its devices only: each route decides what of a home a technician gets, never its
+ * care readings, consent or record; the audit log records why they looked).
  */
 export function visibleHomeIds(user: User, registry: Registry): string[] {
   switch (user.role) {
@@ -69,6 +70,9 @@ export function canSeeAlert(user: User, alert: Alert, registry: Registry): boole
   if (alert.test) return user.role === 'technician' || user.role === 'admin';
   if (user.role === 'citizen' || user.role === 'relative')
     return alert.audience === 'care' && canSeeHome(user, alert.homeId, registry);
+  // A technician sees technical alerts (and test alerts, above), never a care alert: not even a
+  // critical one raised while they had the home in test mode; their device card shows that the
+  // device was heard, and staff handle what it raised.
   if (user.role === 'technician') return alert.audience === 'technical';
   return canHandleAlert(user, alert, registry);
 }

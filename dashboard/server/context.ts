@@ -10,6 +10,16 @@ import type { DeviceConnection } from './device-connection.ts';
 import type { IdentityProvider } from './identity/index.ts';
 import type { SessionStore } from './sessions.ts';
 
+/** The platform's side of a gateway's pairing bundle. */
+export interface GatewayPairingSource {
+  /** the URLs a home's gateway may use, best (TLS) first */
+  urls(): string[];
+  /** PEM of the CA a gateway must trust to verify the platform; null without TLS or with a public CA */
+  ca(): string | null;
+  /** (re)publishes the home's retained config, so a newly paired gateway learns its scope at once */
+  announce(homeId: string): Promise<void>;
+}
+
 /** What every route needs, handed over once. */
 export interface DashboardContext {
   store: Store;
@@ -28,6 +38,10 @@ export interface DashboardContext {
   health?: HealthView;
   /** when a device was last heard from, if the broker knows */
   lastSeen?: (deviceId: string) => number | undefined;
+  /** the latest status a device (or its gateway) reported on its status topic */
+  reportedStatus?: (deviceId: string) => { online: boolean; receivedAt: number } | undefined;
+  /** what a gateway's pairing bundle holds about the platform; absent, pairing answers 503 */
+  pairing?: GatewayPairingSource;
   /** InfluxDB: charts and battery levels, and the citizen's export; without it those endpoints answer 503 */
   readings?: ReadingStore;
   /** the real ingest path, for a technician's test readings */

@@ -13,6 +13,8 @@ export interface DeviceStatus {
   role: Device['role'];
   kinds: Device['kinds'];
   test: boolean;
+  /** in test mode until then (epoch ms); null when not */
+  testUntil: number | null;
   reportIntervalS: number;
   /** when the broker last received from it (since the platform started), epoch ms */
   lastSeen: number | null;
@@ -23,9 +25,17 @@ export interface DeviceStatus {
 
 /**
  * Online means a message was *received* from the device within 2.5 report intervals; our own
- * sends (or a technician's test reading) prove nothing about the link.
+ * sends (or a technician's test reading) prove nothing about the link. A report that the device is
+ * offline (its gateway relays zigbee2mqtt's availability; a last will) counts until something newer
+ * is received from it.
  */
-export function connectivity(device: Device, lastSeen: number | undefined, now: number): Connectivity {
+export function connectivity(
+  device: Device,
+  lastSeen: number | undefined,
+  now: number,
+  reported?: { online: boolean; receivedAt: number },
+): Connectivity {
+  if (reported && !reported.online && reported.receivedAt >= (lastSeen ?? 0)) return 'offline';
   if (lastSeen === undefined) return 'never_seen';
   return now - lastSeen <= device.reportIntervalS * 1000 * OFFLINE_AFTER_INTERVALS ? 'online' : 'offline';
 }
@@ -42,9 +52,10 @@ export async function deviceStatuses(ctx: DashboardContext, homeId: string): Pro
         role: d.role,
         kinds: d.kinds,
         test: d.test,
+        testUntil: d.testUntil !== null && d.testUntil > now ? d.testUntil : null,
         reportIntervalS: d.reportIntervalS,
         lastSeen: lastSeen ?? null,
-        status: connectivity(d, lastSeen, now),
+        status: connectivity(d, lastSeen, now, ctx.reportedStatus?.(d.id)),
         battery: d.kinds.includes('battery') ? await latestBattery(ctx, homeId, d.id, now) : null,
       };
     }),

@@ -27,7 +27,7 @@ import {
   openApiDocument,
 } from './api/index.ts';
 import { sessionRoutes } from './auth.ts';
-import type { DashboardContext } from './context.ts';
+import type { DashboardContext, GatewayPairingSource } from './context.ts';
 import { errorHandler } from './http-errors.ts';
 import { dataHeaders } from './http-headers.ts';
 import { type IdentityProvider, LocalAccounts, type OidcSettings, OpenIdConnect } from './identity/index.ts';
@@ -38,6 +38,7 @@ import { brokerRoutes, type DeviceConnection } from './routes/broker.ts';
 import { citizenRoutes } from './routes/citizen.ts';
 import { consentNoticeRoutes } from './routes/consent-notices.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { gatewayPairingRoutes } from './routes/gateway-pairing.ts';
 import { homeRoutes } from './routes/homes.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { oversightRoutes } from './routes/oversight.ts';
@@ -76,6 +77,9 @@ export interface DashboardOptions {
   /** check each JSON response against the API document (tests); a mismatch is a logged 500 */
   checkResponses?: boolean;
   lastSeen?: (deviceId: string) => number | undefined;
+  reportedStatus?: DashboardContext['reportedStatus'];
+  /** what gateways' pairing bundles hold; without it, pairing answers 503 */
+  pairing?: GatewayPairingSource;
   /** the platform's health; staff see its degraded reasons on /api/status and /live */
   health?: HealthView;
   readings?: ReadingStore;
@@ -144,6 +148,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       o.logger,
     ),
     ...(o.lastSeen ? { lastSeen: o.lastSeen } : {}),
+    ...(o.reportedStatus ? { reportedStatus: o.reportedStatus } : {}),
+    ...(o.pairing ? { pairing: o.pairing } : {}),
     ...(o.health ? { health: o.health } : {}),
     ...(o.readings ? { readings: o.readings } : {}),
     ...(o.ingest ? { ingest: o.ingest } : {}),
@@ -163,6 +169,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...statusRoutes(ctx),
     ...brokerRoutes(ctx),
     ...deviceRoutes(ctx),
+    ...gatewayPairingRoutes(ctx),
     ...readingRoutes(ctx),
     ...citizenRoutes(ctx),
     ...consentNoticeRoutes(ctx),

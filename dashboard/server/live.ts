@@ -7,6 +7,7 @@ import { canSeeAlert, homeFilter } from './access.ts';
 import { type AlertViewModel, alertView } from './alert-view.ts';
 import { actorFromCookie, publicUser } from './auth.ts';
 import type { Actor, DashboardContext } from './context.ts';
+import { seesTestMode, testModeNotice, visibleTestModes } from './test-mode.ts';
 
 const HEARTBEAT_MS = 30_000;
 const BACKLOG_PAGE = 1000;
@@ -71,10 +72,12 @@ export class LiveChannel {
     const offAlerts = ctx.alerts.onEvent((event) => this.broadcast(event));
     const offHealth = ctx.health?.onChange((degraded) => this.broadcastPlatform(degraded));
     const offConsent = ctx.consent.onChange((change) => this.broadcastConsent(change));
+    const offTestMode = ctx.registry.onTestModeChange((homeId) => this.broadcastTestMode(homeId));
     this.unsubscribe = () => {
       offAlerts();
       offHealth?.();
       offConsent();
+      offTestMode();
     };
     // Logout (or a timeout noticed anywhere) ends the feed at once: no alerts to a session that is over.
     this.unwatchSessions = ctx.sessions.onEnd((sessionId) => {
@@ -155,6 +158,8 @@ export class LiveChannel {
       });
       // the platform's state comes right after hello, so a page shows a degraded banner at once
       this.send(client, { type: 'platform', degraded: this.ctx.health?.degraded() ?? [] });
+      // homes a technician is testing now, so the board says so from the start
+      for (const notice of visibleTestModes(this.ctx, actor.user)) this.send(client, notice);
       client.upTo = lastSeq;
       if (since !== null && since < lastSeq) {
         const homeIds = homeFilter(actor.user, this.ctx.registry);
@@ -238,6 +243,13 @@ export class LiveChannel {
   /** `{type:'platform', degraded:[…]}` to everyone connected, whenever the reasons change */
   private broadcastPlatform(degraded: string[]): void {
     for (const client of this.clients) this.send(client, { type: 'platform', degraded });
+  }
+
+  /** `{type:'test_mode', homeId, until, devices}` to those told of the home's test mode, on every start or end */
+  private broadcastTestMode(homeId: string): void {
+    const notice = testModeNotice(this.ctx, homeId);
+    for (const client of this.clients)
+      if (seesTestMode(client.actor.user, homeId, this.ctx)) this.send(client, notice);
   }
 
   private deliver(client: LiveClient, event: ViewedEvent): void {

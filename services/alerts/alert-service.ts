@@ -73,6 +73,12 @@ export class AlertService {
       }
       const test = candidate.test === true || this.o.registry.home(candidate.homeId)?.test === true;
       let active = await this.o.store.alerts.findActive(candidate.homeId, candidate.rule);
+      // A hand-over after test mode: only what the technician left open goes on to staff; a test
+      // alert they cleared was the test's.
+      if (candidate.handover && !(active?.test && active.evidence.testMode)) {
+        this.refused.inc({ reason: 'nothing_to_hand_over' });
+        return null;
+      }
       if (active && active.test !== test) {
         // One open alert per home and rule, so a test and a real alert must never share one: a test
         // must not add repeats to a real alert, and a real condition must never be swallowed by an

@@ -6,11 +6,13 @@ import {
   type ConsentScope,
   emptyScope,
   type HomeId,
+  informationText,
   type LegalBasis,
   type LegalBasisRef,
   legalBasisOf,
   type Purpose,
   type ReadingCategory,
+  textVersionStatus,
 } from '../domain/index.ts';
 import { type Clock, forbidden, type Logger, notFound, systemClock, TryghedError } from '../runtime/index.ts';
 import type { Home, Store } from '../store/index.ts';
@@ -142,6 +144,44 @@ export interface AlertsState {
   since: number | null;
   actorRole: string | null;
   onBehalfOfCitizen: boolean;
+}
+
+/**
+ * The text a change was made with in view must be one the platform showed for that category and
+ * purpose. A grant needs the current one: agreeing to words that have since changed is not informed
+ * consent, so it is refused with the current text, to be shown and decided on again. A withdrawal is
+ * never held up by a text change (GDPR art. 7(3): as easy as giving), so an earlier version is
+ * accepted there and recorded as it was shown; a version never shown is refused for both.
+ */
+function checkTextVersion(request: ConsentChangeRequest): void {
+  const status = textVersionStatus(request.category, request.purpose, request.textVersion);
+  if (status === 'current') return;
+  const current = informationText(request.category, request.purpose);
+  if (status === 'outdated' && request.action === 'withdraw') return;
+  if (status === 'outdated')
+    throw new TryghedError(
+      'conflict',
+      'the information text has changed since it was shown; show the current one and ask again',
+      {
+        issues: [{ path: 'textVersion', message: 'outdated' }],
+        detail: {
+          reason: 'outdated_text_version',
+          currentVersion: current.version,
+          currentTitleDa: current.title.da,
+          currentTitleEn: current.title.en,
+          currentTextDa: current.body.da,
+          currentTextEn: current.body.en,
+        },
+      },
+    );
+  throw new TryghedError(
+    'bad_request',
+    `not a version of the information text for ${request.category}/${request.purpose}`,
+    {
+      issues: [{ path: 'textVersion', message: 'unknown' }],
+      detail: { reason: 'unknown_text_version', currentVersion: current.version },
+    },
+  );
 }
 
 export interface ConsentChange {
@@ -287,6 +327,13 @@ export class ConsentRegistry {
     const home = await this.store.homes.get(homeId);
     if (!home) throw notFound(`home ${homeId}`);
     const standing = await checkStanding(this.store, home, request, actor);
+    checkTextVersion(request);
+    const referenced =
+      standing.basis === 'paper_form' ||
+      standing.basis === 'municipal_decision' ||
+      standing.channel === 'paper';
+    if (request.reference !== undefined && !referenced)
+      throw badRequest('a reference belongs only to a paper form or a § 128 a decision', 'reference');
     if (standing.basis === 'municipal_decision') {
       const today = localDate(this.clock.now(), home.timezone);
       if (!request.reviewDue || request.reviewDue <= today)
@@ -299,10 +346,10 @@ export class ConsentRegistry {
       action: request.action,
       actorId: actor.id,
       actorRole: actor.role,
-      onBehalfOf: request.onBehalfOf ?? standing.onBehalfOf,
+      onBehalfOf: standing.onBehalfOf,
       channel: standing.channel,
       textVersion: request.textVersion,
-      reference: request.reference ?? null,
+      reference: referenced ? (request.reference ?? null) : null,
       basis: standing.basis,
       reviewDue: standing.basis === 'municipal_decision' ? (request.reviewDue ?? null) : null,
       at: this.clock.now(),

@@ -44,6 +44,12 @@ export interface Evidence {
   readings: Array<{ deviceId: string; kind: SensorKind; value: number; ts: number }>;
   thresholds?: Record<string, number | string>;
   summary: string;
+  /**
+   * Raised while a technician had the home or the device in test mode (until then, epoch ms). A
+   * critical alert is real all the same and reaches care staff, who judge whether it was the test or
+   * the citizen; another is a test alert then, handed to staff when test mode ends if still open.
+   */
+  testMode?: { until: number };
 }
 
 /** What the rules service hands to the alerts service. */
@@ -58,6 +64,11 @@ export interface AlertCandidate {
   evidence: Evidence;
   /** raised from a test home or device, or a reading marked as test: never pages anyone */
   test?: boolean;
+  /**
+   * Test mode ended with this condition's test alert still open (nobody cleared it): it is handed
+   * to care staff as a real alert, and only if that test alert is still open.
+   */
+  handover?: boolean;
 }
 
 export interface Alert {

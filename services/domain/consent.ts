@@ -29,6 +29,19 @@ export type LegalBasis = z.infer<typeof LegalBasis>;
 
 const ISO_DATE = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
 
+/**
+ * A paper form's number or a case reference, as written on the document: printable characters only.
+ * No control or invisible formatting characters (line breaks, NUL, bidirectional overrides that make
+ * a reference read as another) and no angle brackets: it is shown to the citizen and staff, and
+ * exported (the CSV export defuses formula-like cells on its own).
+ */
+export const Reference = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[^\p{C}<>]+$/u, 'printable characters, without < or >');
+
 export const ConsentAction = z.enum(['grant', 'withdraw']);
 export type ConsentAction = z.infer<typeof ConsentAction>;
 
@@ -43,14 +56,25 @@ export const ConsentChangeRequest = z
     basis: LegalBasis.optional(),
     /** for a § 128 a decision: when it must be reviewed (YYYY-MM-DD) */
     reviewDue: ISO_DATE.optional(),
-    /** the version of the plain-language information text that was shown */
+    /** the version of the plain-language information text that was shown; checked against the texts */
     textVersion: z.string().min(1).max(40),
-    /** set when a relative or staff member acts for the citizen: the citizen's person id */
-    onBehalfOf: z.string().min(1).max(64).optional(),
-    /** paper form number or case reference, required for a paper form and a § 128 a decision */
-    reference: z.string().min(1).max(200).optional(),
+    // No `onBehalfOf` and no actor: who acts, and for whom, is derived on the server from the
+    // session and the recorded powers of attorney. A body naming either is refused (strict).
+    /** paper form number or case reference: only for a paper form (or a withdrawal on paper) and a § 128 a decision */
+    reference: Reference.optional(),
   })
   .strict()
+  .refine(
+    (r) =>
+      r.reference === undefined ||
+      r.basis === 'paper_form' ||
+      r.basis === 'municipal_decision' ||
+      (r.action === 'withdraw' && r.channel === 'paper'),
+    {
+      message: 'a reference belongs only to a paper form or a § 128 a decision',
+      path: ['reference'],
+    },
+  )
   .refine((r) => r.channel !== 'paper' || r.reference !== undefined, {
     message: 'a paper consent needs the form reference',
     path: ['reference'],

@@ -78,9 +78,9 @@ const history = (version: string, da: string, en: string): InformationText => ({
 export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationText>> = {
   emergency: {
     alerts: alerts(
-      'emergency-alerts-2026-1',
-      'Trykker du på alarmknappen, eller mærker sensoren et fald, får hjemmeplejen besked med det samme. De ringer eller kommer.',
-      'If you press the alarm button, or the sensor notices a fall, home care is told at once. They call or come.',
+      'emergency-alerts-2026-2',
+      'Trykker du på alarmknappen, eller mærker sensoren et fald, får hjemmeplejen besked med det samme. De ringer eller kommer. Det gælder også, mens en tekniker tester dine apparater.',
+      'If you press the alarm button, or the sensor notices a fall, home care is told at once. They call or come. This also holds while a technician is testing your devices.',
     ),
     history: history(
       'emergency-history-2026-1',
@@ -160,3 +160,29 @@ export const SENSOR_NAMES: Record<SensorKind, LocalisedText> = {
   heartbeat: { da: 'Driftssignal', en: 'Heartbeat' },
   battery: { da: 'Batteri', en: 'Battery' },
 };
+
+export function informationText(category: ConsentCategory, purpose: Purpose): InformationText {
+  return PURPOSE_TEXTS[category][purpose];
+}
+
+/**
+ * Versions the platform once showed and has since replaced, per category and purpose. A change made
+ * with one of them in view is told the text has changed (and given the current one); a version that
+ * was never shown is refused outright. Add the old version here whenever a text gets a new one.
+ */
+const RETIRED_TEXT_VERSIONS: ReadonlyArray<readonly [ConsentCategory, Purpose, string]> = [
+  // 2026-2 adds that an alarm reaches home care also while a technician tests the devices
+  ['emergency', 'alerts', 'emergency-alerts-2026-1'],
+];
+
+/** Whether a text version is the one shown now, one shown before, or one never shown at all. */
+export function textVersionStatus(
+  category: ConsentCategory,
+  purpose: Purpose,
+  version: string,
+): 'current' | 'outdated' | 'unknown' {
+  if (PURPOSE_TEXTS[category][purpose].version === version) return 'current';
+  return RETIRED_TEXT_VERSIONS.some(([c, p, v]) => c === category && p === purpose && v === version)
+    ? 'outdated'
+    : 'unknown';
+}

@@ -41,6 +41,11 @@ export interface Reading {
   /** platform time when received, epoch ms */
   receivedAt: number;
   /**
+   * The device's own time, kept only when ingest did not believe it (too far ahead of the receive
+   * time, or older than the retention period): `ts` is then the receive time. See docs/architecture.md.
+   */
+  deviceTs?: number;
+  /**
    * Injected by a technician to test a home (never sent by a device): stored and evaluated like any
    * reading, but an alert it raises is a test alert that pages no one. Absent on device readings.
    */

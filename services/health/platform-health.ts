@@ -3,7 +3,7 @@ import type { Logger, Metrics } from '../runtime/index.ts';
 /**
  * Why the platform may be degraded. Codes, so the dashboard and the notifiers can say them in
  * Danish and English:
- * - `readings_not_stored`: writes to InfluxDB keep failing
+ * - `readings_not_stored`: the last write to InfluxDB failed or hangs, or the spool cannot be written
  * - `broker_down`: the MQTT broker is not accepting devices
  * - `rules_lagging`: the rules' tick runs late, so time-based rules fire late
  * - `devices_silent`: at least half of all sensors went silent (a network or broker outage)

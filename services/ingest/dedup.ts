@@ -78,7 +78,13 @@ export class ResendFilter {
       return false;
     }
     if (seq === max) {
-      if (ts === maxTs) return true;
+      if (ts === maxTs) {
+        const i = base + (seq % WINDOW);
+        if (this.fingerprints[i] === fp) return true;
+        // un-seen after its write failed: taken again, and remembered again
+        this.fingerprints[i] = fp;
+        return false;
+      }
       this.start(slot, seq, ts); // the same seq at another time: counted again from here
       return false;
     }
@@ -92,6 +98,16 @@ export class ResendFilter {
     if (this.fingerprints[i] === fp) return true;
     this.fingerprints[i] = fp;
     return false;
+  }
+
+  /** un-remembers one reading that was not taken after all, so its resend is not called a duplicate */
+  unsee(deviceId: string, seq: number, ts: number): void {
+    const slot = this.slots.get(deviceId);
+    if (slot === undefined) return;
+    const max = this.highest[slot * 2]!;
+    if (seq > max || max - seq >= WINDOW) return;
+    const i = slot * WINDOW + (seq % WINDOW);
+    if (this.fingerprints[i] === fingerprint(ts)) this.fingerprints[i] = 0;
   }
 
   forget(deviceId: string): void {

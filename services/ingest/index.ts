@@ -7,3 +7,4 @@ export {
   type MessageOrigin,
   type RejectReason,
 } from './ingest.ts';
+export { ReadingSpool, type SpoolOptions } from './spool.ts';

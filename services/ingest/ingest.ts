@@ -3,9 +3,10 @@ import { parseDeviceTopic, type Reading, type ReadingCategory, toReading } from 
 import type { Registry } from '../registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../runtime/index.ts';
 import type { ReadingStore } from '../timeseries/index.ts';
-import { BatchWriter } from './batch-writer.ts';
+import { BatchWriter, type PendingReading } from './batch-writer.ts';
 import { ResendFilter } from './dedup.ts';
 import { parseWireReading, payloadItems } from './payload.ts';
+import type { ReadingSpool } from './spool.ts';
 
 export type RejectReason =
   | 'wrong_topic'
@@ -26,6 +27,25 @@ export const DEFAULT_RESEND_WINDOW_MS = 24 * 60 * 60 * 1000;
 export interface IngestResult {
   accepted: number;
   rejected: RejectReason[];
+  /**
+   * When the message may be acknowledged (PUBACK): true once every reading of it that is to be
+   * stored is durable (fsynced to the spool, or written to InfluxDB when there is no spool), at once
+   * when nothing of it is to be stored; false when one could not be taken (buffer full, spool
+   * failing): then the device must keep it and send it again. Never rejects.
+   */
+  durable: Promise<boolean>;
+}
+
+const NOTHING_TO_KEEP = Promise.resolve(true);
+const NOT_DURABLE = Promise.resolve(false);
+
+/** What one message's acknowledgement waits for, gathered while judging it. */
+interface AckPlan {
+  stored: PendingReading[];
+  /** a resend among them: wait for everything taken before */
+  waitForEarlier: boolean;
+  /** a reading to be stored found no room: no acknowledgement */
+  refused: boolean;
 }
 
 /** Where a message came from: a device over the broker (default), or a technician's test. */
@@ -42,10 +62,22 @@ export interface IngestOptions {
   batchSize?: number;
   /** longest a reading waits to be written, ms; default 200 */
   flushIntervalMs?: number;
-  /** bound on readings held while the store is down; default 200,000 */
+  /** bound on readings held (in memory, and in the spool) while the store is down; default 200,000 */
   maxBufferedPoints?: number;
   /** a device silent for longer than this (ms) is forgotten by the resend filter; default 24 h */
   resendWindowMs?: number;
+  /** the share of that bound one device may hold; default 10,000 */
+  maxBufferedPerDevice?: number;
+  /**
+   * The on-disk spool: a reading is acknowledged once it is fsynced there, and what it held at the
+   * last stop or crash is written at `start()`. Without it, a reading is acknowledged once written
+   * to InfluxDB.
+   */
+  spool?: ReadingSpool;
+  /** a device time further ahead of the receive time than this is not believed; default 5 min */
+  maxClockAheadMs?: number;
+  /** a device time older than this is not believed (InfluxDB would not keep it); default 365 days */
+  maxReadingAgeMs?: number;
   clock?: Clock;
   logger: Logger;
   metrics: Metrics;
@@ -66,6 +98,9 @@ export class Ingest {
   private readonly accepted;
   private readonly rejectedCounter;
   private readonly warned = new Set<string>();
+  private readonly clockWrong;
+  private readonly maxAheadMs: number;
+  private readonly maxAgeMs: number;
 
   constructor(private readonly o: IngestOptions) {
     this.clock = o.clock ?? systemClock;
@@ -74,14 +109,30 @@ export class Ingest {
       windowMs: o.resendWindowMs ?? DEFAULT_RESEND_WINDOW_MS,
       now: () => clock.now(),
     });
+    this.maxAheadMs = o.maxClockAheadMs ?? 5 * 60_000;
+    this.maxAgeMs = o.maxReadingAgeMs ?? 365 * 86_400_000;
+    const spool = o.spool;
     this.writer = new BatchWriter({
       readings: o.readings,
       batchSize: o.batchSize ?? 5000,
       flushIntervalMs: o.flushIntervalMs ?? 200,
       maxBufferedPoints: o.maxBufferedPoints ?? 200_000,
+      maxBufferedPerDevice: o.maxBufferedPerDevice ?? 10_000,
       logger: o.logger,
       metrics: o.metrics,
+      now: () => this.clock.now(),
+      ...(spool ? { onSettled: (done) => spool.release(done.map((e) => e.segment)) } : {}),
     });
+    // a reading the spool failed to keep got no PUBACK: its resend must not be called a duplicate
+    if (spool)
+      spool.onLost = (lost) => {
+        for (const r of lost) if (!r.test) this.resends.unsee(r.deviceId, r.seq, r.deviceTs ?? r.ts);
+      };
+    this.clockWrong = o.metrics.counter(
+      'tryghed_ingest_device_clock_wrong_total',
+      'Readings whose device time was not believed (stored at the receive time), by direction',
+      ['direction'],
+    );
     this.accepted = o.metrics.counter('tryghed_ingest_readings_total', 'Readings accepted by ingest', [
       'result',
     ]);
@@ -92,16 +143,28 @@ export class Ingest {
   }
 
   handleMessage(topic: string, payload: Buffer, origin: MessageOrigin = {}): IngestResult {
-    const result: IngestResult = { accepted: 0, rejected: [] };
+    const result = { accepted: 0, rejected: [] as RejectReason[] };
+    const ack: AckPlan = { stored: [], waitForEarlier: false, refused: false };
     try {
-      this.judge(topic, payload, result, origin.test === true);
+      this.judge(topic, payload, result, origin.test === true, ack);
     } catch (err) {
       // A bug must not take the broker's message loop down with it; count it loudly.
       this.reject(result, 'schema', '', null);
       this.o.logger.error({ err }, 'unexpected error while judging a message');
     }
     if (result.accepted > 0) this.accepted.inc({ result: 'accepted' }, result.accepted);
-    return result;
+    return { ...result, durable: this.durable(ack) };
+  }
+
+  /** what the PUBACK waits for: the spool's fsync, or (without a spool) InfluxDB's answer */
+  private durable(ack: AckPlan): Promise<boolean> {
+    // what was taken is written either way; a refused message is sent again whole, and its taken
+    // readings are then resends
+    for (const entry of ack.stored) this.writer.add(entry);
+    if (ack.refused) return NOT_DURABLE;
+    if (ack.stored.length === 0 && !ack.waitForEarlier) return NOTHING_TO_KEEP;
+    // a resend waits for its first copy, which was taken before anything of this message
+    return this.o.spool ? this.o.spool.synced() : this.writer.whenWritten();
   }
 
   /** Every well-formed reading from a known device, before consent and resend checks: it is alive. */
@@ -121,7 +184,12 @@ export class Ingest {
     };
   }
 
+  /** starts writing; what the spool held at the last stop (or crash) goes first */
   start(): void {
+    const recovered = this.o.spool?.takeRecovered() ?? [];
+    for (const entry of recovered) this.writer.add(entry);
+    if (recovered.length > 0)
+      this.o.logger.info({ readings: recovered.length }, 'writing readings kept in the spool');
     this.writer.start();
   }
 
@@ -129,12 +197,36 @@ export class Ingest {
     return this.writer.flush();
   }
 
-  stop(): Promise<void> {
-    return this.writer.stop();
+  /**
+   * A home's readings are being erased: what still waits to be written is dropped (and will not
+   * come back from the spool after a restart). Call before erasing the home in InfluxDB.
+   */
+  async eraseHome(homeId: string): Promise<void> {
+    await this.o.spool?.recordErasure(homeId, this.clock.now());
+    await this.writer.discardHome(homeId);
+  }
+
+  /** writes what it can; with a spool, the rest waits there for the next start */
+  async stop(): Promise<void> {
+    const left = await this.writer.stop();
+    if (left.length > 0) {
+      if (this.o.spool)
+        this.o.logger.warn({ readings: left.length }, 'stopping; unwritten readings stay in the spool');
+      else this.o.logger.error({ readings: left.length }, 'stopping with readings never acknowledged');
+    }
+    await this.o.spool?.close();
   }
 
   health() {
-    return this.writer.health();
+    const h = this.writer.health();
+    const spoolFailing = this.o.spool?.failing() ?? false;
+    return {
+      ...h,
+      spooled: this.o.spool?.size() ?? 0,
+      spoolFailing,
+      /** readings are not being made durable: staff must be told */
+      failing: h.failing || spoolFailing,
+    };
   }
 
   /** What the resend filter holds (devices heard within its window, bytes of its slots). */
@@ -142,7 +234,20 @@ export class Ingest {
     return this.resends.stats();
   }
 
-  private judge(topic: string, payload: Buffer, result: IngestResult, test: boolean): void {
+  /** Device time is believed inside [received − max age, received + max ahead]; otherwise null. */
+  private clockDirection(ts: number, receivedAt: number): 'ahead' | 'behind' | null {
+    if (ts > receivedAt + this.maxAheadMs) return 'ahead';
+    if (ts < receivedAt - this.maxAgeMs) return 'behind';
+    return null;
+  }
+
+  private judge(
+    topic: string,
+    payload: Buffer,
+    result: { accepted: number; rejected: RejectReason[] },
+    test: boolean,
+    ack: AckPlan,
+  ): void {
     const parsedTopic = parseDeviceTopic(topic);
     if (parsedTopic?.type !== 'readings') {
       this.reject(result, 'wrong_topic', '', null);
@@ -191,10 +296,40 @@ export class Ingest {
       // keyed by the registry's own id string, so the filter holds no copy of it
       if (!test && this.resends.seen(device.id, reading.seq, reading.ts)) {
         this.reject(result, 'duplicate', '', null);
+        // its first copy may not be durable yet (a resend on a new connection): ack after it
+        ack.waitForEarlier = true;
         continue;
       }
+      // A device time we cannot believe: the reading is still taken and judged (the rules go by
+      // the receive time anyway), but stored at the receive time, its device time kept beside it,
+      // so one wrong clock never makes InfluxDB refuse a batch nor puts a point in 1970.
+      const deviceTime = reading.ts;
+      const direction = this.clockDirection(deviceTime, receivedAt);
+      if (direction) {
+        this.clockWrong.inc({ direction });
+        this.warnOnce(
+          `clock_${direction}`,
+          deviceId,
+          { direction },
+          'device clock is wrong; stored at receive time',
+        );
+        reading.deviceTs = deviceTime;
+        reading.ts = receivedAt;
+      }
+      if (store) {
+        const noRoom = ack.refused ? 'buffer_full' : this.writer.noRoomFor(deviceId);
+        if (noRoom) {
+          // Not taken: the device keeps it and sends it again (no PUBACK), so it must not be
+          // called a duplicate then. The rules still hear it now: an alarm never waits for storage.
+          this.writer.refuseFull(noRoom);
+          if (!test) this.resends.unsee(deviceId, reading.seq, deviceTime);
+          ack.refused = true;
+        } else {
+          const segment = this.o.spool ? this.o.spool.append(reading) : -1;
+          ack.stored.push({ reading, segment });
+        }
+      }
       result.accepted++;
-      if (store) this.writer.add(reading);
       for (const listener of this.listeners) {
         try {
           listener(reading);
@@ -206,7 +341,7 @@ export class Ingest {
   }
 
   private reject(
-    result: IngestResult,
+    result: { rejected: RejectReason[] },
     reason: RejectReason,
     category: ReadingCategory | '',
     deviceId: string | null,
@@ -215,13 +350,14 @@ export class Ingest {
     this.rejectedCounter.inc({ reason, category });
     // One log line per device and reason until restart: a misconfigured device sending 10 readings
     // a second must not flood the log. The counter keeps the full count. Never the content.
-    const key = `${reason}:${deviceId ?? ''}`;
+    this.warnOnce(reason, deviceId, { reason, ...(category ? { category } : {}) }, 'reading refused');
+  }
+
+  private warnOnce(what: string, deviceId: string | null, fields: Record<string, unknown>, message: string) {
+    const key = `${what}:${deviceId ?? ''}`;
     if (this.warned.size < 10_000 && !this.warned.has(key)) {
       this.warned.add(key);
-      this.o.logger.warn(
-        { reason, ...(category ? { category } : {}), ...(deviceId ? { deviceId } : {}) },
-        'reading refused',
-      );
+      this.o.logger.warn({ ...fields, ...(deviceId ? { deviceId } : {}) }, message);
     }
   }
 }

@@ -29,6 +29,13 @@ export interface NewDeviceInput {
   reportIntervalS?: number;
 }
 
+/** What is in test mode in a home: the home itself until `until`, and devices each until theirs. */
+export interface TestMode {
+  homeId: HomeId;
+  until: number | null;
+  devices: Array<{ id: DeviceId; until: number }>;
+}
+
 /**
  * Homes and devices, cached in memory so the hot path (every reading) looks them up in O(1)
  * without touching the database. All changes go through here, so the cache stays true.
@@ -43,6 +50,9 @@ export class Registry {
   private readonly attorneyHomes = new Map<string, Set<HomeId>>();
   private readonly deviceListeners: Array<(device: Device) => void> = [];
   private readonly accessEndListeners: Array<(end: DeviceAccessEnd) => void> = [];
+  /** homes whose own test mode or a device's was set; entries past their end are dropped lazily */
+  private readonly testModeHomeIds = new Set<HomeId>();
+  private readonly testModeListeners: Array<(homeId: HomeId) => void> = [];
 
   private constructor(
     private readonly store: Store,
@@ -66,6 +76,7 @@ export class Registry {
   }
 
   private putHome(home: Home): void {
+    if (home.testUntil !== null) this.testModeHomeIds.add(home.id);
     const before = this.homes.get(home.id);
     if (before && before.teamId !== home.teamId) this.homesByTeam.get(before.teamId)?.delete(home.id);
     this.homes.set(home.id, home);
@@ -78,6 +89,7 @@ export class Registry {
   }
 
   private putDevice(device: Device): void {
+    if (device.testUntil !== null) this.testModeHomeIds.add(device.homeId);
     this.devices.set(device.id, device);
     let set = this.devicesByHome.get(device.homeId);
     if (!set) {
@@ -268,9 +280,10 @@ export class Registry {
     return home;
   }
 
+  /** A home's label, team, time zone or settings. Whether it is a test home is decided at its creation. */
   async updateHome(
     id: HomeId,
-    patch: Partial<Pick<Home, 'label' | 'teamId' | 'timezone' | 'settings' | 'test'>>,
+    patch: Partial<Pick<Home, 'label' | 'teamId' | 'timezone' | 'settings'>>,
   ): Promise<Home> {
     if (!this.homes.has(id)) throw notFound(`home ${id}`);
     const home = await this.store.homes.update(id, patch);
@@ -289,8 +302,17 @@ export class Registry {
     reportIntervalS?: number;
   }): Promise<{ device: Device; secret: string }> {
     HomeIdSchema.parse(input.id);
-    if (!this.homes.has(input.homeId)) throw notFound(`home ${input.homeId}`);
+    const home = this.homes.get(input.homeId);
+    if (!home) throw notFound(`home ${input.homeId}`);
     if (this.devices.has(input.id)) throw conflict(`device ${input.id} exists`);
+    // A test device in a citizen's home would make its alerts test alerts for good: a citizen's
+    // device is tested in test mode instead, which ends by itself and which staff see.
+    if (input.test && !home.test)
+      throw new TryghedError(
+        'bad_request',
+        "a device in a citizen's home is not a test device; put it in test mode for a while instead",
+        { issues: [{ in: 'body', path: 'test', message: 'only in a test home' }] },
+      );
     const secret = newSecret();
     const device = await this.store.devices.create({
       id: input.id,
@@ -321,8 +343,10 @@ export class Registry {
         issues.push({ path: `${i}.id`, message: 'not a valid id' });
       else if (this.devices.has(input.id) || ids.has(input.id))
         issues.push({ path: `${i}.id`, message: `device ${input.id} exists` });
-      if (!this.homes.has(input.homeId))
-        issues.push({ path: `${i}.homeId`, message: `no home ${input.homeId}` });
+      const home = this.homes.get(input.homeId);
+      if (!home) issues.push({ path: `${i}.homeId`, message: `no home ${input.homeId}` });
+      // as for one device: a citizen's device is tested in test mode, never marked test for good
+      else if (input.test && !home.test) issues.push({ path: `${i}.test`, message: 'only in a test home' });
       ids.add(input.id);
     });
     if (issues.length > 0) {
@@ -361,16 +385,93 @@ export class Registry {
     return devices.map((device, i) => ({ device, secret: secrets[i]! }));
   }
 
-  /** Marks a device as test (or not) or changes its reporting interval. */
+  /** Marks a device of a test home as test (or not) or changes its reporting interval. */
   async updateDevice(
     id: DeviceId,
     patch: Partial<Pick<Device, 'test' | 'reportIntervalS'>>,
   ): Promise<Device> {
-    if (!this.devices.has(id)) throw notFound(`device ${id}`);
+    const current = this.devices.get(id);
+    if (!current) throw notFound(`device ${id}`);
+    if (patch.test && !this.homes.get(current.homeId)?.test)
+      throw new TryghedError(
+        'bad_request',
+        "a device in a citizen's home is not a test device; put it in test mode for a while instead",
+        { issues: [{ in: 'body', path: 'test', message: 'only in a test home' }] },
+      );
     const device = await this.store.devices.update(id, patch);
     this.putDevice(device);
     this.deviceChanged(device);
     return device;
+  }
+
+  /**
+   * Test mode: a technician tests a citizen's home (or one device of it) until `until`; it ends by
+   * itself, judged against the caller's clock, with nothing to switch off. Null ends it now. A home
+   * that is test from birth needs none. Listeners (the staff boards) hear of every change.
+   */
+  async setHomeTestMode(id: HomeId, until: number | null): Promise<Home> {
+    if (!this.homes.has(id)) throw notFound(`home ${id}`);
+    const home = await this.store.homes.update(id, { testUntil: until });
+    this.putHome(home);
+    this.testModeChanged(id);
+    return home;
+  }
+
+  async setDeviceTestMode(id: DeviceId, until: number | null): Promise<Device> {
+    if (!this.devices.has(id)) throw notFound(`device ${id}`);
+    const device = await this.store.devices.update(id, { testUntil: until });
+    this.putDevice(device);
+    this.deviceChanged(device);
+    this.testModeChanged(device.homeId);
+    return device;
+  }
+
+  /** Until when the home itself is in test mode at `now`; null when it is not. */
+  homeTestUntil(homeId: HomeId, now: number): number | null {
+    const until = this.homes.get(homeId)?.testUntil ?? null;
+    return until !== null && until > now ? until : null;
+  }
+
+  /** Until when a device is in test mode at `now`, its own or its home's (the later); null when not. */
+  deviceTestUntil(deviceId: DeviceId, now: number): number | null {
+    const device = this.devices.get(deviceId);
+    if (!device) return null;
+    const own = device.testUntil !== null && device.testUntil > now ? device.testUntil : null;
+    const home = this.homeTestUntil(device.homeId, now);
+    return own === null ? home : home === null ? own : Math.max(own, home);
+  }
+
+  /** The home's test mode at `now`: its own, and each device's; null when nothing is in test mode. */
+  testMode(homeId: HomeId, now: number): TestMode | null {
+    const until = this.homeTestUntil(homeId, now);
+    const devices = this.devicesOfHome(homeId)
+      .filter((d) => d.testUntil !== null && d.testUntil > now)
+      .map((d) => ({ id: d.id, until: d.testUntil as number }));
+    return until === null && devices.length === 0 ? null : { homeId, until, devices };
+  }
+
+  /** Every home with something in test mode at `now`; O(homes ever put in test mode since start). */
+  homesInTestMode(now: number): TestMode[] {
+    const out: TestMode[] = [];
+    for (const id of this.testModeHomeIds) {
+      const mode = this.testMode(id, now);
+      if (mode) out.push(mode);
+      else this.testModeHomeIds.delete(id);
+    }
+    return out;
+  }
+
+  /** Hears of every start or end of test mode set by hand (not of one running out). Must not throw. */
+  onTestModeChange(listener: (homeId: HomeId) => void): () => void {
+    this.testModeListeners.push(listener);
+    return () => {
+      const i = this.testModeListeners.indexOf(listener);
+      if (i >= 0) this.testModeListeners.splice(i, 1);
+    };
+  }
+
+  private testModeChanged(homeId: HomeId): void {
+    for (const listener of this.testModeListeners) listener(homeId);
   }
 
   /** A new secret for a device; the old one stops working at once, open connections included. */

@@ -79,6 +79,12 @@ export class RuleEngine {
   private readonly testCo = new CoWatch();
   private readonly testBattery = new LowBatteryWatch();
   private readonly settings = new WeakMap<Home, HomeRuleSettings>();
+  /**
+   * Test alerts raised only because a device was in test mode, per home and rule, until that test
+   * mode ends: then each is handed to care staff unless the technician cleared it (a real leak that
+   * began during a test must not stay a test alert for ever). In memory: a restart forgets them.
+   */
+  private readonly underTest = new Map<string, { deviceId: string; candidate: AlertCandidate }>();
   private timer: NodeJS.Timeout | undefined;
   private tickIntervalMs = 0;
   /** performance.now() of the last timer tick: lag is about this process's timers, not the injected clock */
@@ -206,8 +212,10 @@ export class RuleEngine {
     for (const firing of this.doorNight.due(now)) this.raise(firing);
     for (const firing of this.outOfBed.due(now)) this.raise(firing);
     const silent = this.offline.due(now, this.o.offlinePerTick ?? 5000);
-    for (const firing of mergeOfflineByHome(silent, (id) => this.o.registry.device(id)?.test === true))
-      this.raise(firing);
+    if (this.underTest.size > 0) this.handOver(now);
+    const testing = (id: string) =>
+      this.o.registry.device(id)?.test === true || this.o.registry.deviceTestUntil(id, now) !== null;
+    for (const firing of mergeOfflineByHome(silent, testing)) this.raise(firing);
   }
 
   start(tickIntervalMs: number): void {
@@ -288,21 +296,51 @@ export class RuleEngine {
       this.suppressed.inc({ rule, reason: 'no_consent' });
       return;
     }
-    const test =
-      testReading ||
-      this.o.registry.home(homeId)?.test === true ||
-      (firing.deviceId !== null && this.o.registry.device(firing.deviceId)?.test === true);
-    this.candidates.inc({ rule });
-    this.o.onCandidate({
+    // Test mode (a technician testing a citizen's home or device, for a limited time) makes what
+    // the tested devices raise a test alert, except a critical one: the citizen may really have
+    // fallen or pressed the button, so it reaches care staff, marked as raised during test mode.
+    // A condition without a device (inactivity) is never a test's doing.
+    const testModeUntil =
+      firing.deviceId !== null ? this.o.registry.deviceTestUntil(firing.deviceId, this.o.clock.now()) : null;
+    const bornTest = this.bornTest(homeId, firing.deviceId);
+    const test = testReading || bornTest || (testModeUntil !== null && firing.severity !== 'critical');
+    // a test alert only because of test mode (not a test reading, not a test home or device)
+    const byTestMode = test && testModeUntil !== null && !testReading && !bornTest;
+    const evidence =
+      testModeUntil !== null && (!test || byTestMode)
+        ? { ...firing.evidence, testMode: { until: testModeUntil } }
+        : firing.evidence;
+    const candidate: AlertCandidate = {
       homeId,
       rule,
       category: firing.category,
       severity: firing.severity,
       audience: firing.audience,
       at: firing.at,
-      evidence: firing.evidence,
+      evidence,
       ...(test ? { test: true } : {}),
-    });
+    };
+    if (byTestMode && firing.deviceId !== null)
+      this.underTest.set(`${homeId}\u0000${rule}`, { deviceId: firing.deviceId, candidate });
+    this.candidates.inc({ rule });
+    this.o.onCandidate(candidate);
+  }
+
+  private bornTest(homeId: string, deviceId: string | null): boolean {
+    return (
+      this.o.registry.home(homeId)?.test === true ||
+      (deviceId !== null && this.o.registry.device(deviceId)?.test === true)
+    );
+  }
+
+  /** Test mode over: what it made a test alert goes to care staff, unless it was cleared meanwhile. */
+  private handOver(now: number): void {
+    for (const [key, { deviceId, candidate }] of this.underTest) {
+      if (this.o.registry.deviceTestUntil(deviceId, now) !== null) continue;
+      this.underTest.delete(key);
+      const { test: _test, ...real } = candidate;
+      this.o.onCandidate({ ...real, at: now, handover: true });
+    }
   }
 
   private settingsOf(home: Home): HomeRuleSettings {

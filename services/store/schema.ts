@@ -202,4 +202,18 @@ export const MIGRATIONS: string[] = [
   );
   INSERT INTO instance_keys (name, key) VALUES ('login_limits', randomblob(32));
   `,
+  `
+  -- Test mode of a citizen's home or device: a technician tests it until then (epoch ms); it ends by
+  -- itself. A home or device that is test from birth (the simulator's) keeps \`test\`.
+  ALTER TABLE homes ADD COLUMN test_until INTEGER;
+  ALTER TABLE devices ADD COLUMN test_until INTEGER;
+  -- A citizen's home a technician once marked as test without an end is a citizen's home again: its
+  -- last test mark in the audit log was a technician's 'test=true', not its creation.
+  UPDATE homes SET test = 0 WHERE test = 1 AND (
+    SELECT detail FROM audit WHERE audit.home_id = homes.id AND action = 'home.update'
+      AND detail IN ('test=true', 'test=false') ORDER BY id DESC LIMIT 1
+  ) = 'test=true';
+  -- A test device in a citizen's home is no longer a thing: such a device is tested in test mode.
+  UPDATE devices SET test = 0 WHERE test = 1 AND home_id IN (SELECT id FROM homes WHERE test = 0);
+  `,
 ];

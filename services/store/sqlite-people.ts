@@ -20,6 +20,7 @@ const toHome = (r: Row): Home => ({
   timezone: r.timezone as string,
   settings: JSON.parse(r.settings as string) as Record<string, unknown>,
   test: r.test === 1,
+  testUntil: (r.test_until as number | null) ?? null,
   createdAt: r.created_at as number,
 });
 
@@ -30,6 +31,7 @@ const toDevice = (r: Row): Device => ({
   kinds: JSON.parse(r.kinds as string) as Device['kinds'],
   secretHash: r.secret_hash as string,
   test: r.test === 1,
+  testUntil: (r.test_until as number | null) ?? null,
   reportIntervalS: (r.report_interval_s as number) ?? 300,
   createdAt: r.created_at as number,
 });
@@ -40,7 +42,7 @@ export function sqliteHomes(db: Db): HomeRepository {
     async create(home) {
       const createdAt = home.createdAt ?? Date.now();
       db.prepare(
-        'INSERT INTO homes (id, label, team_id, timezone, settings, test, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO homes (id, label, team_id, timezone, settings, test, test_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ).run(
         home.id,
         home.label,
@@ -48,9 +50,10 @@ export function sqliteHomes(db: Db): HomeRepository {
         home.timezone,
         JSON.stringify(home.settings),
         home.test ? 1 : 0,
+        home.testUntil ?? null,
         createdAt,
       );
-      return { ...home, createdAt };
+      return { ...home, testUntil: home.testUntil ?? null, createdAt };
     },
     async get(id) {
       const r = get.get(id) as Row | undefined;
@@ -73,8 +76,16 @@ export function sqliteHomes(db: Db): HomeRepository {
       if (!current) throw notFound(`home ${id}`);
       const next = { ...current, ...patch };
       db.prepare(
-        'UPDATE homes SET label = ?, team_id = ?, timezone = ?, settings = ?, test = ? WHERE id = ?',
-      ).run(next.label, next.teamId, next.timezone, JSON.stringify(next.settings), next.test ? 1 : 0, id);
+        'UPDATE homes SET label = ?, team_id = ?, timezone = ?, settings = ?, test = ?, test_until = ? WHERE id = ?',
+      ).run(
+        next.label,
+        next.teamId,
+        next.timezone,
+        JSON.stringify(next.settings),
+        next.test ? 1 : 0,
+        next.testUntil,
+        id,
+      );
       return next;
     },
   };
@@ -87,7 +98,7 @@ export function sqliteDevices(db: Db): DeviceRepository {
     async create(device) {
       const createdAt = device.createdAt ?? Date.now();
       db.prepare(
-        'INSERT INTO devices (id, home_id, role, kinds, secret_hash, test, report_interval_s, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO devices (id, home_id, role, kinds, secret_hash, test, test_until, report_interval_s, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ).run(
         device.id,
         device.homeId,
@@ -95,10 +106,16 @@ export function sqliteDevices(db: Db): DeviceRepository {
         JSON.stringify(device.kinds),
         device.secretHash,
         device.test ? 1 : 0,
+        device.testUntil ?? null,
         device.reportIntervalS ?? 300,
         createdAt,
       );
-      return { ...device, reportIntervalS: device.reportIntervalS ?? 300, createdAt };
+      return {
+        ...device,
+        testUntil: device.testUntil ?? null,
+        reportIntervalS: device.reportIntervalS ?? 300,
+        createdAt,
+      };
     },
     async createMany(devices) {
       const insert = db.prepare(
@@ -119,7 +136,7 @@ export function sqliteDevices(db: Db): DeviceRepository {
             reportIntervalS,
             createdAt,
           );
-          return { ...device, reportIntervalS, createdAt };
+          return { ...device, testUntil: null, reportIntervalS, createdAt };
         }),
       )();
     },
@@ -155,8 +172,9 @@ export function sqliteDevices(db: Db): DeviceRepository {
       const current = get.get(id) as Row | undefined;
       if (!current) throw notFound(`device ${id}`);
       const next = { ...toDevice(current), ...patch };
-      db.prepare('UPDATE devices SET test = ?, report_interval_s = ? WHERE id = ?').run(
+      db.prepare('UPDATE devices SET test = ?, test_until = ?, report_interval_s = ? WHERE id = ?').run(
         next.test ? 1 : 0,
+        next.testUntil,
         next.reportIntervalS,
         id,
       );

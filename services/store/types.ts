@@ -23,7 +23,13 @@ export interface Home {
   timezone: string;
   /** per-home rule settings, validated by the rules service */
   settings: Record<string, unknown>;
+  /** a test home from birth (the simulator's, a demo's): never a citizen's, its alerts page no one */
   test: boolean;
+  /**
+   * a citizen's home in test mode until then (epoch ms): a technician is testing it. Care staff see
+   * it; it ends by itself; critical alarms still reach staff. Null when not in test mode.
+   */
+  testUntil: number | null;
   createdAt: number;
 }
 
@@ -37,7 +43,10 @@ export interface Device {
   /** the sensor kinds this device may report */
   kinds: SensorKind[];
   secretHash: string;
+  /** a test device from birth; only in a test home (a citizen's device is tested in test mode) */
   test: boolean;
+  /** in test mode until then (epoch ms), as a home can be; null when not */
+  testUntil: number | null;
   /** how often the device reports, in seconds; offline means nothing received for 2.5 x this */
   reportIntervalS: number;
   createdAt: number;
@@ -88,23 +97,32 @@ export interface ErasureRequest {
 }
 
 export interface HomeRepository {
-  create(home: Omit<Home, 'createdAt'> & { createdAt?: number }): Promise<Home>;
+  create(
+    home: Omit<Home, 'createdAt' | 'testUntil'> & { createdAt?: number; testUntil?: number | null },
+  ): Promise<Home>;
   get(id: HomeId): Promise<Home | null>;
   list(filter?: { teamIds?: string[] }): Promise<Home[]>;
   update(
     id: HomeId,
-    patch: Partial<Pick<Home, 'label' | 'teamId' | 'timezone' | 'settings' | 'test'>>,
+    patch: Partial<Pick<Home, 'label' | 'teamId' | 'timezone' | 'settings' | 'test' | 'testUntil'>>,
   ): Promise<Home>;
 }
 
 export interface DeviceRepository {
   create(
-    device: Omit<Device, 'createdAt' | 'reportIntervalS'> & { createdAt?: number; reportIntervalS?: number },
+    device: Omit<Device, 'createdAt' | 'reportIntervalS' | 'testUntil'> & {
+      createdAt?: number;
+      reportIntervalS?: number;
+      testUntil?: number | null;
+    },
   ): Promise<Device>;
   /** Creates all or none, in one transaction. */
   createMany(
     devices: ReadonlyArray<
-      Omit<Device, 'createdAt' | 'reportIntervalS'> & { createdAt?: number; reportIntervalS?: number }
+      Omit<Device, 'createdAt' | 'reportIntervalS' | 'testUntil'> & {
+        createdAt?: number;
+        reportIntervalS?: number;
+      }
     >,
   ): Promise<Device[]>;
   get(id: DeviceId): Promise<Device | null>;
@@ -116,7 +134,10 @@ export interface DeviceRepository {
   /** moves a device to another home */
   setHome(id: DeviceId, homeId: HomeId): Promise<void>;
   remove(id: DeviceId): Promise<void>;
-  update(id: DeviceId, patch: Partial<Pick<Device, 'test' | 'reportIntervalS'>>): Promise<Device>;
+  update(
+    id: DeviceId,
+    patch: Partial<Pick<Device, 'test' | 'testUntil' | 'reportIntervalS'>>,
+  ): Promise<Device>;
 }
 
 export interface UserRepository {

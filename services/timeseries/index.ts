@@ -4,5 +4,6 @@ export {
   type ReadingPoint,
   type ReadingQuery,
   type ReadingStore,
+  TimeseriesRefusedError,
   TimeseriesUnavailableError,
 } from './types.ts';

@@ -2,12 +2,15 @@ import { InfluxDB, type IPoint } from 'influx';
 import type { Reading, ReadingCategory, SensorKind } from '../domain/index.ts';
 import type { Logger } from '../runtime/index.ts';
 import {
+  isPointRefusal,
   MEASUREMENT,
+  pointTimeNs,
   type ReadingPoint,
   type ReadingQuery,
   type ReadingStore,
   SAFE_ID,
   SAFE_WORD,
+  TimeseriesRefusedError,
   TimeseriesUnavailableError,
 } from './types.ts';
 
@@ -82,10 +85,23 @@ export function createInfluxV1Store(options: {
           // only on test readings, so a device's series stay as they were
           ...(r.test ? { test: 'true' } : {}),
         },
-        fields: { value: r.value, seq: r.seq },
-        timestamp: r.ts,
+        // device_ts: the device's own time, only when it was not believed (ts is then the receive time)
+        fields: {
+          value: r.value,
+          seq: r.seq,
+          ...(r.deviceTs !== undefined ? { device_ts: r.deviceTs } : {}),
+        },
+        timestamp: pointTimeNs(r.ts, r.seq),
       }));
-      await influx.writePoints(points, { precision: 'ms' });
+      try {
+        await influx.writePoints(points, { precision: 'n' });
+      } catch (err) {
+        const status = (err as { res?: { statusCode?: number } }).res?.statusCode;
+        if (isPointRefusal(status)) {
+          throw new TimeseriesRefusedError((err as Error).message, status as number, { cause: err });
+        }
+        throw err;
+      }
     },
 
     async query(q: ReadingQuery) {
@@ -93,11 +109,13 @@ export function createInfluxV1Store(options: {
       const where = [
         `"home" = '${q.homeId}'`,
         `time >= ${Math.floor(q.from)}ms`,
-        `time <= ${Math.floor(q.to)}ms`,
+        // `to` is inclusive to the millisecond: a point's nanoseconds (its seq) sit inside it
+        `time < ${Math.floor(q.to) + 1}ms`,
       ];
       if (q.kinds?.length) where.push(orList('kind', q.kinds, SAFE_WORD));
       if (q.categories?.length) where.push(orList('category', q.categories, SAFE_WORD));
       if (q.deviceIds?.length) where.push(orList('device', q.deviceIds, SAFE_ID));
+      if (q.testOnly) where.push(`"test" = 'true'`);
       const limit = Math.max(1, Math.min(q.limit ?? 10_000, 100_000));
       const rows = await influx.query<{
         time: Date;

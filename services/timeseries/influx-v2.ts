@@ -2,11 +2,14 @@ import { flux, fluxExpression, fluxString, InfluxDB, Point, setLogger } from '@i
 import type { ReadingCategory, SensorKind } from '../domain/index.ts';
 import type { Logger } from '../runtime/index.ts';
 import {
+  isPointRefusal,
   MEASUREMENT,
+  pointTimeNs,
   type ReadingPoint,
   type ReadingQuery,
   type ReadingStore,
   SAFE_ID,
+  TimeseriesRefusedError,
   TimeseriesUnavailableError,
 } from './types.ts';
 
@@ -58,7 +61,7 @@ export function createInfluxV2Store(options: {
     async write(readings) {
       if (readings.length === 0) return;
       // Retries are ingest's job (it keeps the points); the client must not retry behind our back.
-      const writeApi = client.getWriteApi(options.org, options.bucket, 'ms', {
+      const writeApi = client.getWriteApi(options.org, options.bucket, 'ns', {
         batchSize: readings.length + 1,
         maxRetries: 0,
         flushInterval: 0,
@@ -71,12 +74,22 @@ export function createInfluxV2Store(options: {
           .tag('category', r.category)
           .floatField('value', r.value)
           .intField('seq', r.seq)
-          .timestamp(r.ts);
+          .timestamp(pointTimeNs(r.ts, r.seq));
         // only on test readings, so a device's series stay as they were
         if (r.test) point.tag('test', 'true');
+        // the device's own time, only when it was not believed (ts is then the receive time)
+        if (r.deviceTs !== undefined) point.floatField('device_ts', r.deviceTs);
         writeApi.writePoint(point);
       }
-      await writeApi.close();
+      try {
+        await writeApi.close();
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if (isPointRefusal(status)) {
+          throw new TimeseriesRefusedError((err as Error).message, status as number, { cause: err });
+        }
+        throw err;
+      }
     },
 
     async query(q: ReadingQuery) {
@@ -89,6 +102,7 @@ export function createInfluxV2Store(options: {
       if (q.kinds?.length) filters.push(inList('kind', q.kinds));
       if (q.categories?.length) filters.push(inList('category', q.categories));
       if (q.deviceIds?.length) filters.push(inList('device', q.deviceIds));
+      if (q.testOnly) filters.push(fluxExpression('r.test == "true"'));
       const filter = filters.map((f) => `(${f})`).join(' and ');
       const query = flux`from(bucket: ${options.bucket})
         |> range(start: ${new Date(q.from)}, stop: ${new Date(q.to + 1)})

@@ -23,6 +23,8 @@ export interface ReadingQuery {
   /** epoch ms, inclusive */
   to: number;
   limit?: number;
+  /** only a technician's test readings (tag `test`) */
+  testOnly?: boolean;
   /**
    * 'desc': newest first, so `limit` keeps the newest points (the latest battery level, the most
    * recent part of a chart) rather than the oldest. Default 'asc'.
@@ -43,6 +45,39 @@ export interface ReadingStore {
   eraseHome(homeId: string): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * The store refused the points themselves (HTTP 400, 413, 422: a time it cannot keep, a value it
+ * cannot parse, a batch too large). Sending the same points again will not help; ingest splits the
+ * batch to find and set aside the points at fault. Anything else (5xx, network, 401/403/404: the
+ * store or its settings, not the points) is worth retrying.
+ */
+export class TimeseriesRefusedError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TimeseriesRefusedError';
+  }
+}
+
+/** the HTTP statuses that mean "these points", not "this store" */
+export const isPointRefusal = (status: number | undefined): boolean =>
+  status === 400 || status === 413 || status === 422;
+
+/**
+ * Each reading is its own point. InfluxDB keeps one point per series and timestamp, so two readings
+ * of one device with the same millisecond (a device that stamps coarsely, or a burst) would overwrite
+ * each other. The point's time is the reading's time in ms, with the reading's `seq` (mod 1e6) as
+ * the nanoseconds below it: unique per (device, seq) within a millisecond, no new tag, so series
+ * cardinality stays flat, and a resend of the same reading overwrites its own point (exactly once).
+ * Queries read at ms precision, so charts and the export see the millisecond.
+ */
+export function pointTimeNs(ts: number, seq: number): string {
+  return (BigInt(Math.trunc(ts)) * 1_000_000n + BigInt(seq % 1_000_000)).toString();
 }
 
 export class TimeseriesUnavailableError extends Error {

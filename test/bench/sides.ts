@@ -11,6 +11,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { loadConfig } from '../../platform/config.ts';
 import { type Platform, startPlatform } from '../../platform/start.ts';
 import type { ConsentCategory, Purpose } from '../../services/domain/index.ts';
+import { informationText } from '../../services/domain/index.ts';
 import { silentLogger } from '../../services/runtime/index.ts';
 import { ApiClient } from '../harness/api.ts';
 
@@ -69,7 +70,13 @@ export class PlatformSide {
       for (const [category, purpose] of consent) {
         await this.platform.consent.change(
           id,
-          { category, purpose, action: 'grant', channel: 'system', textVersion: 'bench' },
+          {
+            category,
+            purpose,
+            action: 'grant',
+            channel: 'system',
+            textVersion: informationText(category, purpose).version,
+          },
           { id: 'bench', role: 'system' },
         );
       }

@@ -190,6 +190,40 @@ describe('citizen page in a real browser: consent on the page decides whether a 
     await page.getByRole('heading', { name: 'Dit hjem' }).waitFor();
   });
 
+  it('a yes given with a text that has since changed is not saved: the page shows the current text to decide on', async () => {
+    // the page on screen still holds the earlier text: its request carries the retired version
+    let rewritten = 0;
+    await page.route('**/api/homes/home-a/consent', async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}') as Record<string, unknown>;
+      if (body.category === 'emergency' && body.purpose === 'alerts' && rewritten++ === 0)
+        return route.continue({
+          postData: JSON.stringify({ ...body, textVersion: 'emergency-alerts-2026-1' }),
+        });
+      return route.continue();
+    });
+    try {
+      expect(await page.isChecked('#consent-emergency-alerts')).toBe(false);
+      await page.locator('#consent-emergency-alerts').click();
+      await page
+        .locator('#citizen-status')
+        .getByText('Det blev ikke gemt: teksten er blevet ændret')
+        .waitFor();
+      expect(rewritten).toBe(1);
+      expect(platform.consent.allows('home-a', 'emergency', 'alerts')).toBe(false);
+      // the switch is back at no, with the current text beside it; a yes now is saved with it
+      await expect.poll(() => page.isChecked('#consent-emergency-alerts')).toBe(false);
+      await page
+        .locator('#consent-emergency-alerts-text')
+        .getByText(PURPOSE_TEXTS.emergency.alerts.body.da)
+        .waitFor();
+      await flip('consent-emergency-alerts', true);
+      const [last] = (await platform.consent.history('home-a')).slice(-1);
+      expect(last).toMatchObject({ action: 'grant', textVersion: PURPOSE_TEXTS.emergency.alerts.version });
+    } finally {
+      await page.unroute('**/api/homes/home-a/consent');
+    }
+  });
+
   it('a relative with two powers of attorney chooses the citizen, then sees that citizen only', async () => {
     const admin = await ApiClient.login(platform.dashboardUrl, TEST_ADMIN.username, TEST_ADMIN.password);
     await admin.ok('POST', '/api/homes', { id: 'home-b', label: 'Borger B', teamId: 'team-a' });

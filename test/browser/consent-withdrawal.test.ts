@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../../platform/start.ts';
+import { informationText } from '../../services/domain/index.ts';
 import { ManualClock } from '../../services/runtime/index.ts';
 import { ApiClient } from '../harness/api.ts';
 import { tempDir, uniqueDatabase } from '../harness/index.ts';
@@ -58,7 +59,7 @@ describe('switching emergency alerts off is never silent', () => {
       purpose: 'alerts',
       action: 'grant',
       channel: 'web',
-      textVersion: 'v1',
+      textVersion: informationText('emergency', 'alerts').version,
     });
     boardA = await browser.newPage();
     boardB = await browser.newPage();

@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../../platform/start.ts';
+import { informationText } from '../../services/domain/index.ts';
 import { ManualClock } from '../../services/runtime/index.ts';
 import { ApiClient } from '../harness/api.ts';
 import { tempDir, uniqueDatabase } from '../harness/index.ts';
@@ -48,7 +49,7 @@ describe('the staff overview page', () => {
       basis: 'municipal_decision',
       reference: 'Sag 2026-128a-9',
       reviewDue: new Date(clock.now() + DAY).toISOString().slice(0, 10),
-      textVersion: 'v1',
+      textVersion: informationText('door', 'alerts').version,
     });
     await staff.ok('POST', '/api/homes/home-a/consent', {
       category: 'emergency',
@@ -56,7 +57,7 @@ describe('the staff overview page', () => {
       action: 'grant',
       basis: 'paper_form',
       reference: 'Blanket 7',
-      textVersion: 'v1',
+      textVersion: informationText('emergency', 'alerts').version,
     });
     // two falls handled: acknowledged after 30 s and 90 s; one was a false alarm
     for (const [ackS, outcome] of [

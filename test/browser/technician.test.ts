@@ -4,7 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../../platform/start.ts';
-import { topics } from '../../services/domain/index.ts';
+import { informationText, topics } from '../../services/domain/index.ts';
 import { ApiClient } from '../harness/api.ts';
 import { tempDir, uniqueDatabase } from '../harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from '../harness/platform.ts';
@@ -100,7 +100,7 @@ describe('technician page and staff home view in Chromium', () => {
         purpose,
         action: 'grant',
         channel: 'web',
-        textVersion: 'v1',
+        textVersion: informationText(category as 'emergency', purpose as 'alerts').version,
       });
     }
   });
@@ -261,5 +261,56 @@ describe('technician page and staff home view in Chromium', () => {
       }
       expect(errors).toEqual([]);
     }
+  }, 60_000);
+  it("test mode: the technician starts it; the home's care staff see it on the board and the home view; a real fall still reaches them", async () => {
+    const tech = await newPage();
+    await logIn(tech.page, 'tekniker');
+    await tech.page.getByRole('heading', { name: 'Hjem: Fru Jensen, Ahornvej 3' }).waitFor();
+    await tech.page.getByLabel('Minutter (højst 240)').fill('30');
+    await tech.page.getByRole('button', { name: 'Start testtilstand' }).click();
+    await tech.page
+      .locator('#home-test-state')
+      .getByText(/I testtilstand til kl\. \d\d[.:]\d\d/)
+      .waitFor();
+    expect(await axeViolations(tech.page)).toEqual([]);
+
+    const staff = await newPage();
+    await logIn(staff.page, 'sosu-a');
+    const banner = staff.page.locator('#test-mode-banner');
+    await banner
+      .getByText(/Testtilstand: en tekniker tester Fru Jensen, Ahornvej 3 indtil kl\. \d\d[.:]\d\d\./)
+      .waitFor();
+    // a fall over MQTT while the home is in test mode: on the board, marked, for staff to judge
+    await devices[0]!.publishAsync(
+      topics.readings('home-a', 'sensor-1'),
+      JSON.stringify({ kind: 'fall', value: 1, ts: Date.now(), seq: 1000 }),
+      { qos: 1 },
+    );
+    const card = staff.page.locator('li.alert', { hasText: 'Under test' });
+    await card.waitFor({ timeout: 10_000 });
+    await shot(staff.page, 'board-test-mode');
+    expect(await axeViolations(staff.page)).toEqual([]);
+
+    // the home view says it too
+    const home = await newPage();
+    await logIn(home.page, 'sosu-a');
+    await home.page.goto(`${platform.dashboardUrl}/#/homes/home-a`);
+    await home.page
+      .locator('#home-test-mode')
+      .getByText(/Testtilstand: en tekniker tester/)
+      .waitFor();
+    expect(await axeViolations(home.page)).toEqual([]);
+
+    // the care worker ends it on the home view: gone from the board at once
+    await home.page.getByRole('button', { name: 'Afslut testtilstand' }).click();
+    await home.page.locator('#home-test-mode').waitFor({ state: 'hidden' });
+    await banner.waitFor({ state: 'hidden' });
+    // and the technician, starting and ending it again, sees it end on their page
+    await tech.page.getByRole('button', { name: 'Start testtilstand' }).click();
+    await banner.getByText(/Testtilstand: en tekniker tester/).waitFor();
+    await tech.page.getByRole('button', { name: 'Afslut testtilstand' }).click();
+    await tech.page.locator('#home-test-state').getByText('Ikke i testtilstand.').waitFor();
+    await banner.waitFor({ state: 'hidden' });
+    expect([...tech.errors, ...staff.errors, ...home.errors]).toEqual([]);
   }, 60_000);
 });

@@ -71,6 +71,9 @@ export interface LiveMessage {
   alert?: { id: string; homeId: string; rule: string; state: string; repeats: number; test?: boolean };
   /** on `platform` messages: why the platform is degraded (empty when healthy) */
   degraded?: string[];
+  /** on `test_mode` messages: the home, and until when it is in test mode (null: it ended) */
+  homeId?: string;
+  until?: number | null;
 }
 
 /** Collects every message of the ws `/live` channel. */

@@ -1,7 +1,7 @@
 import { AlertService } from '../../services/alerts/index.ts';
 import { ConsentRegistry } from '../../services/consent/index.ts';
 import type { ConsentCategory, Purpose, Reading, SensorKind } from '../../services/domain/index.ts';
-import { categoryOf } from '../../services/domain/index.ts';
+import { categoryOf, informationText } from '../../services/domain/index.ts';
 import { Registry } from '../../services/registry/index.ts';
 import { ManualClock, Metrics, silentLogger } from '../../services/runtime/index.ts';
 import { openStore } from '../../services/store/index.ts';
@@ -45,7 +45,13 @@ export async function servicesFixture(start = Date.UTC(2026, 0, 5, 9, 0)) {
     ) {
       return consent.change(
         homeId,
-        { category, purpose, action, channel: 'web', textVersion: 'v1' },
+        {
+          category,
+          purpose,
+          action,
+          channel: 'web',
+          textVersion: informationText(category, purpose).version,
+        },
         { id: 'c', role: 'citizen', homeId },
       );
     },

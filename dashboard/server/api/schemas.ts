@@ -93,6 +93,10 @@ export const AlertView = z.strictObject({
     ),
     thresholds: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
     summary: z.string(),
+    testMode: z
+      .strictObject({ until: epochMs })
+      .optional()
+      .meta({ description: 'raised while a technician had the home or device in test mode, until then' }),
   }),
   acknowledgedBy: z.string().nullable(),
   acknowledgedAt: epochMs.nullable(),
@@ -145,7 +149,10 @@ export const HomeSummary = z.strictObject({
   label: z.string(),
   teamId: z.string(),
   timezone: z.string(),
-  test: z.boolean(),
+  test: z.boolean().meta({ description: 'a test home from birth (simulator, demo): never a citizen' }),
+  testUntil: epochMs
+    .nullable()
+    .meta({ description: 'a technician has the home in test mode until then; null when not' }),
 });
 
 export const HomeView = HomeSummary.extend({
@@ -158,6 +165,7 @@ export const DeviceSummary = z.strictObject({
   role: z.enum(['sensor', 'gateway']),
   kinds: z.array(SensorKind),
   test: z.boolean(),
+  testUntil: epochMs.nullable().meta({ description: 'in test mode until then; null when not' }),
   lastSeen: epochMs.nullable(),
 });
 
@@ -167,6 +175,7 @@ export const DeviceView = z.strictObject({
   role: z.enum(['sensor', 'gateway']),
   kinds: z.array(SensorKind),
   test: z.boolean(),
+  testUntil: epochMs.nullable().meta({ description: 'in test mode until then; null when not' }),
   reportIntervalS: z.number(),
   createdAt: epochMs,
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { HomeId, SensorKind } from '../../../services/domain/index.ts';
 import { parseHomeRuleSettings } from '../../../services/rules/index.ts';
-import { conflict, hashSecret, notFound, TryghedError } from '../../../services/runtime/index.ts';
+import { conflict, forbidden, hashSecret, notFound, TryghedError } from '../../../services/runtime/index.ts';
 import { USER_ROLES } from '../../../services/store/index.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { DeviceView, HomeView, PublicUser, TeamView } from '../api/schemas.ts';
@@ -87,12 +87,17 @@ export function adminRoutes(ctx: DashboardContext): AnyApiRoute[] {
       method: 'post',
       path: '/api/homes',
       summary: 'Create a home',
+      description: 'A test home (`test: true`, never a citizen’s) only by an administrator.',
       tag: 'provisioning',
       access: ['admin', 'technician'],
       body: NewHome,
       response: { status: 201, description: 'the home', schema: z.strictObject({ home: HomeView }) },
-      errors: ['conflict'],
+      errors: ['conflict', 'forbidden'],
       handle: async ({ body, actor }) => {
+        // A test home never pages care staff. Were a technician to create a citizen's home as one,
+        // that citizen's care would be off from the start: technicians test in test mode instead.
+        if (body.test && actor.user.role !== 'admin')
+          throw forbidden('only an administrator creates a test home; test a citizen’s home in test mode');
         if (body.settings) {
           const parsed = parseHomeRuleSettings(body.settings);
           if (!parsed.ok) {

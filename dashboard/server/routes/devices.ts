@@ -5,22 +5,48 @@ import { notFound, TryghedError } from '../../../services/runtime/index.ts';
 import { canSeeHome } from '../access.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { DeviceView, HomeSummary } from '../api/schemas.ts';
-import { audit, type DashboardContext } from '../context.ts';
+import { type Actor, audit, type DashboardContext } from '../context.ts';
 import { deviceStatuses } from '../device-status.ts';
+import {
+  deviceTestUntil,
+  homeSummary,
+  TEST_MODE_DEFAULT_MINUTES,
+  TEST_MODE_MAX_MINUTES,
+} from '../test-mode.ts';
 import { purposeOf } from '../transparency.ts';
+
+const iso = (t: number) => new Date(t).toISOString();
 
 const epochMs = z.number().int().meta({ description: 'epoch milliseconds' });
 const HomeParams = z.object({ homeId: HomeId });
 const DeviceParams = z.object({ deviceId: HomeId });
-const HomePatch = z.object({ test: z.boolean() }).strict();
+const TestMinutes = z
+  .number()
+  .int()
+  .min(1)
+  .max(TEST_MODE_MAX_MINUTES)
+  .meta({ description: `how long test mode lasts, in minutes (default ${TEST_MODE_DEFAULT_MINUTES})` });
+/** `test: true` starts test mode for `minutes`, `test: false` ends it. */
+const HomePatch = z
+  .object({ test: z.boolean(), minutes: TestMinutes.optional() })
+  .strict()
+  .refine((p) => p.test || p.minutes === undefined, {
+    message: 'minutes only with test: true',
+    path: ['minutes'],
+  });
 const DevicePatch = z
   .object({
     test: z.boolean().optional(),
+    minutes: TestMinutes.optional(),
     /** seconds between a device's regular reports; 10 s to one day */
     reportIntervalS: z.number().int().min(10).max(86_400).optional(),
   })
   .strict()
-  .refine((p) => p.test !== undefined || p.reportIntervalS !== undefined, 'give test or reportIntervalS');
+  .refine((p) => p.test !== undefined || p.reportIntervalS !== undefined, 'give test or reportIntervalS')
+  .refine((p) => p.test === true || p.minutes === undefined, {
+    message: 'minutes only with test: true',
+    path: ['minutes'],
+  });
 /** Only kind and value: time and sequence number are the platform's. */
 const TestReading = z
   .object({ kind: SensorKind, value: z.union([z.number().finite(), z.boolean()]) })
@@ -31,6 +57,7 @@ const DeviceStatusView = z.strictObject({
   role: z.enum(['sensor', 'gateway']),
   kinds: z.array(SensorKind),
   test: z.boolean(),
+  testUntil: epochMs.nullable().meta({ description: 'in test mode until then; null when not' }),
   reportIntervalS: z.number(),
   lastSeen: epochMs.nullable().meta({ description: 'when the broker last received from it, since start' }),
   status: z
@@ -63,6 +90,20 @@ const REFUSAL: Partial<Record<RejectReason, (kind: SensorKind) => TryghedError>>
  */
 export function deviceRoutes(ctx: DashboardContext): AnyApiRoute[] {
   let testSeq = 0;
+  /**
+   * Test mode is recorded before it starts, and awaited: a test mode the audit log does not know of
+   * never begins. The citizen sees it in who looked at their data.
+   */
+  const recordTestMode = (actor: Actor, homeId: string, detail: string) =>
+    ctx.store.audit.append({
+      at: ctx.clock.now(),
+      actorId: actor.user.id,
+      actorRole: actor.user.role,
+      action: 'test_mode',
+      homeId,
+      purpose: 'maintenance',
+      detail,
+    });
 
   return [
     defineRoute({
@@ -89,25 +130,38 @@ export function deviceRoutes(ctx: DashboardContext): AnyApiRoute[] {
     defineRoute({
       method: 'patch',
       path: '/api/homes/:homeId',
-      summary: 'Mark a home as test (its alerts never page staff) or not',
+      summary: "Put a citizen's home into test mode for a while, or end it",
+      description:
+        `Test mode lasts \`minutes\` (default ${TEST_MODE_DEFAULT_MINUTES}, at most ${TEST_MODE_MAX_MINUTES}) and ends by itself. ` +
+        "While it lasts, what the home's devices raise is a test alert, except a critical alarm, which reaches care staff marked as raised during test mode. " +
+        "The home's care staff see it on the home view and the board; it is recorded in the audit log. A test home from birth needs none (409 on `test: false`).",
       tag: 'provisioning',
       access: ['admin', 'technician'],
       params: HomeParams,
       body: HomePatch,
       response: { status: 200, description: 'the home', schema: z.strictObject({ home: HomeSummary }) },
-      errors: ['not_found'],
+      errors: ['not_found', 'conflict'],
       handle: async ({ params, body, actor }) => {
-        if (!ctx.registry.home(params.homeId)) throw notFound('home');
-        const home = await ctx.registry.updateHome(params.homeId, { test: body.test });
-        audit(ctx, actor, 'home.update', home.id, 'provisioning', `test=${body.test}`);
-        const { id, label, teamId, timezone, test } = home;
-        return { home: { id, label, teamId, timezone, test } };
+        const found = ctx.registry.home(params.homeId);
+        if (!found) throw notFound('home');
+        if (found.test) {
+          if (!body.test)
+            throw new TryghedError('conflict', 'a test home is a test home from birth, never a citizen’s');
+          return { home: homeSummary(ctx, found) };
+        }
+        const until = body.test
+          ? ctx.clock.now() + (body.minutes ?? TEST_MODE_DEFAULT_MINUTES) * 60_000
+          : null;
+        await recordTestMode(actor, found.id, `home ${until === null ? 'ended' : `until ${iso(until)}`}`);
+        const home = await ctx.registry.setHomeTestMode(found.id, until);
+        return { home: homeSummary(ctx, home) };
       },
     }),
     defineRoute({
       method: 'patch',
       path: '/api/devices/:deviceId',
-      summary: 'Mark a device as test or not, or change its report interval',
+      summary: 'Put a device into test mode for a while (or end it), or change its report interval',
+      description: `Test mode as for a home: \`minutes\` (default ${TEST_MODE_DEFAULT_MINUTES}, at most ${TEST_MODE_MAX_MINUTES}), ends by itself, shown to care staff, audited; critical alarms still reach them.`,
       tag: 'provisioning',
       access: ['admin', 'technician'],
       params: DeviceParams,
@@ -115,14 +169,47 @@ export function deviceRoutes(ctx: DashboardContext): AnyApiRoute[] {
       response: { status: 200, description: 'the device', schema: z.strictObject({ device: DeviceView }) },
       errors: ['not_found'],
       handle: async ({ params, body, actor }) => {
-        if (!ctx.registry.device(params.deviceId)) throw notFound('device');
-        const device = await ctx.registry.updateDevice(params.deviceId, {
-          ...(body.test !== undefined ? { test: body.test } : {}),
-          ...(body.reportIntervalS !== undefined ? { reportIntervalS: body.reportIntervalS } : {}),
-        });
-        audit(ctx, actor, 'device.update', device.homeId, 'provisioning', device.id);
+        let device = ctx.registry.device(params.deviceId);
+        if (!device) throw notFound('device');
+        if (body.test !== undefined) {
+          const until = body.test
+            ? ctx.clock.now() + (body.minutes ?? TEST_MODE_DEFAULT_MINUTES) * 60_000
+            : null;
+          await recordTestMode(
+            actor,
+            device.homeId,
+            `device ${device.id} ${until === null ? 'ended' : `until ${iso(until)}`}`,
+          );
+          device = await ctx.registry.setDeviceTestMode(device.id, until);
+        }
+        if (body.reportIntervalS !== undefined) {
+          device = await ctx.registry.updateDevice(device.id, { reportIntervalS: body.reportIntervalS });
+          audit(ctx, actor, 'device.update', device.homeId, 'provisioning', device.id);
+        }
         const { secretHash: _hidden, ...visible } = device;
-        return { device: visible };
+        return { device: { ...visible, testUntil: deviceTestUntil(ctx, device) } };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/api/homes/:homeId/test-mode',
+      summary: "End every test mode in a home now: the home's own and each device's",
+      description:
+        "Care staff of the home's team may end what a technician started, as may technicians and administrators. Recorded in the audit log; what test mode left open as test alerts is handed to care staff.",
+      tag: 'homes',
+      access: ['staff', 'technician', 'admin'],
+      params: HomeParams,
+      response: { status: 204, description: 'ended' },
+      errors: ['not_found'],
+      handle: async ({ params, actor }) => {
+        const home = ctx.registry.home(params.homeId);
+        if (!home || !canSeeHome(actor.user, home.id, ctx.registry)) throw notFound('home');
+        const mode = ctx.registry.testMode(home.id, ctx.clock.now());
+        if (!mode) return undefined;
+        await recordTestMode(actor, home.id, 'home and devices ended');
+        if (mode.until !== null) await ctx.registry.setHomeTestMode(home.id, null);
+        for (const d of mode.devices) await ctx.registry.setDeviceTestMode(d.id, null);
+        return undefined;
       },
     }),
     // A test reading takes a device's path (topic, schema, declared kind, consent, storage, rules),

@@ -11,7 +11,8 @@ import {
   LegalBasisView,
 } from '../api/schemas.ts';
 import { type Actor, audit, type DashboardContext } from '../context.ts';
-import { purposeOf } from '../transparency.ts';
+import { deviceTestUntil, homeSummary } from '../test-mode.ts';
+import { purposeOf, RECORD_ROLES } from '../transparency.ts';
 
 const HomeParams = z.object({ homeId: HomeId });
 
@@ -47,16 +48,7 @@ export function homeRoutes(ctx: DashboardContext): AnyApiRoute[] {
           .filter((h) => !q || h.id.toLowerCase().includes(q) || h.label.toLowerCase().includes(q))
           .sort((a, b) => a.label.localeCompare(b.label, 'da'));
         const homes = matches.slice(0, query.limit);
-        return {
-          total: matches.length,
-          homes: homes.map(({ id, label, teamId, timezone, test }) => ({
-            id,
-            label,
-            teamId,
-            timezone,
-            test,
-          })),
-        };
+        return { total: matches.length, homes: homes.map((h) => homeSummary(ctx, h)) };
       },
     }),
     defineRoute({
@@ -80,26 +72,20 @@ export function homeRoutes(ctx: DashboardContext): AnyApiRoute[] {
           role: d.role,
           kinds: d.kinds,
           test: d.test,
+          testUntil: deviceTestUntil(ctx, d),
           lastSeen: ctx.lastSeen?.(d.id) ?? null,
         }));
-        return {
-          home: {
-            id: home.id,
-            label: home.label,
-            teamId: home.teamId,
-            timezone: home.timezone,
-            test: home.test,
-          },
-          devices,
-        };
+        return { home: homeSummary(ctx, home), devices };
       },
     }),
     defineRoute({
       method: 'get',
       path: '/api/homes/:homeId/consent',
       summary: "A home's consent: the scope now, the legal bases in force, every change",
+      description:
+        "Not for technicians (403): they look after devices, not the citizen's choices; a test reading's answer says whether it was stored and judged.",
       tag: 'consent',
-      access: 'session',
+      access: RECORD_ROLES,
       params: HomeParams,
       response: {
         status: 200,
@@ -126,7 +112,9 @@ export function homeRoutes(ctx: DashboardContext): AnyApiRoute[] {
       path: '/api/homes/:homeId/consent',
       summary: 'Give or withdraw consent for a kind of monitoring',
       description:
-        'The actor is the logged-in person, never the body. Takes effect before the answer is sent.',
+        'Who acts and on whose behalf come from the session and the recorded powers of attorney, never the body. ' +
+        '`textVersion` must be the version of the information text shown now (GET overview); a version never shown is a 400, ' +
+        'a grant with an earlier one a 409 whose `detail` holds the current text. Takes effect before the answer is sent.',
       tag: 'consent',
       access: 'session',
       params: HomeParams,
@@ -136,7 +124,7 @@ export function homeRoutes(ctx: DashboardContext): AnyApiRoute[] {
         description: 'the scope after the change, and the recorded event',
         schema: z.strictObject({ scope: ConsentScopeView, event: ConsentEventView }),
       },
-      errors: ['not_found'],
+      errors: ['not_found', 'forbidden', 'conflict'],
       handle: async ({ params, body, actor }) => {
         const home = visible(params.homeId, actor);
         if (!canChangeConsent(actor.user, home.id, ctx.registry))

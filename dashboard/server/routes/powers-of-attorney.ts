@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HomeId, type PowerOfAttorney } from '../../../services/domain/index.ts';
+import { HomeId, type PowerOfAttorney, Reference } from '../../../services/domain/index.ts';
 import { forbidden, notFound } from '../../../services/runtime/index.ts';
 import type { Home, User } from '../../../services/store/index.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
@@ -22,7 +22,7 @@ const NewPowerOfAttorney = z
     relativeUserId: z.string().min(1).max(64).optional(),
     relativeUsername: z.string().trim().min(1).max(64).optional(),
     /** the document's reference (case number, notary's reference); no scan is kept */
-    reference: z.string().trim().min(1).max(200),
+    reference: Reference,
   })
   .strict()
   .refine((b) => (b.relativeUserId === undefined) !== (b.relativeUsername === undefined), {

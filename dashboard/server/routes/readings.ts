@@ -43,7 +43,8 @@ export function readingRoutes(ctx: DashboardContext): AnyApiRoute[] {
       path: '/api/homes/:homeId/readings',
       summary: "A home's recent readings of one kind, for charts",
       description:
-        'Only for a category with history consent; otherwise 403 no_history_consent with `detail.category`. Audited with its purpose.',
+        'Only for a category with history consent; otherwise 403 no_history_consent with `detail.category`. ' +
+        'A technician gets technical kinds (battery, heartbeat) in full and of other kinds only the test readings technicians sent. Audited with its purpose.',
       tag: 'readings',
       access: ['staff', 'technician', 'admin'],
       params: z.object({ homeId: HomeId }),
@@ -77,6 +78,9 @@ export function readingRoutes(ctx: DashboardContext): AnyApiRoute[] {
           );
         }
         if (!ctx.readings) throw new TryghedError('unavailable', 'readings are not available here');
+        // A technician sees technical data (battery, heartbeat) and their tests, never the
+        // citizen's life: of a care kind only the test readings a technician sent.
+        const testOnly = actor.user.role === 'technician' && category !== 'technical';
         const to = ctx.clock.now();
         const from = to - RANGES[range];
         let points: ReadingPoint[];
@@ -89,6 +93,7 @@ export function readingRoutes(ctx: DashboardContext): AnyApiRoute[] {
               to,
               order: 'desc',
               limit: MAX_POINTS,
+              ...(testOnly ? { testOnly } : {}),
             })
           ).reverse();
         } catch (err) {

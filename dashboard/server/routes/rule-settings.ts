@@ -5,6 +5,7 @@ import { notFound, TryghedError } from '../../../services/runtime/index.ts';
 import { canSeeHome } from '../access.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { audit, type DashboardContext } from '../context.ts';
+import { purposeOf } from '../transparency.ts';
 
 const HomeParams = z.object({ homeId: HomeId });
 const SettingsView = z.strictObject({
@@ -14,8 +15,11 @@ const SettingsView = z.strictObject({
 
 /**
  * A home's rule settings (daytime windows, night window, thresholds, minutes): read and changed by
- * staff of the home's team (they know the routine), technicians and administrators. Validated by
- * the rules' own zod schema, so a bad value is refused with the field and the reason.
+ * staff of the home's team (they know the routine) and administrators. Not technicians: the settings
+ * describe the citizen's day and decide when care is called, so a technician who could change them
+ * could switch care off (a 24-hour inactivity limit, a night window of one minute). They set a new
+ * home's settings when they provision it. Validated by the rules' own zod schema, so a bad value is
+ * refused with the field and the reason.
  */
 export function ruleSettingsRoutes(ctx: DashboardContext): AnyApiRoute[] {
   const home = (homeId: string, user: Parameters<typeof canSeeHome>[0]) => {
@@ -29,14 +33,14 @@ export function ruleSettingsRoutes(ctx: DashboardContext): AnyApiRoute[] {
       path: '/api/homes/:homeId/rule-settings',
       summary: "The home's rule settings, defaults filled in",
       tag: 'homes',
-      access: ['staff', 'technician', 'admin'],
+      access: ['staff', 'admin'],
       params: HomeParams,
       response: { status: 200, description: 'the settings in force', schema: SettingsView },
       errors: ['not_found'],
       handle: ({ params, actor }) => {
         const h = home(params.homeId, actor.user);
         const parsed = parseHomeRuleSettings(h.settings);
-        audit(ctx, actor, 'rule_settings.read', h.id, actor.user.role === 'staff' ? 'care' : 'maintenance');
+        audit(ctx, actor, 'rule_settings.read', h.id, purposeOf(actor.user.role));
         return {
           settings: (parsed.ok ? parsed.settings : HomeRuleSettings.parse({})) as Record<string, unknown>,
         };
@@ -47,7 +51,7 @@ export function ruleSettingsRoutes(ctx: DashboardContext): AnyApiRoute[] {
       path: '/api/homes/:homeId/rule-settings',
       summary: "Replace the home's rule settings; what is left out takes its default",
       tag: 'homes',
-      access: ['staff', 'technician', 'admin'],
+      access: ['staff', 'admin'],
       params: HomeParams,
       body: z.record(z.string(), z.unknown()),
       response: { status: 200, description: 'the settings in force', schema: SettingsView },
@@ -60,7 +64,7 @@ export function ruleSettingsRoutes(ctx: DashboardContext): AnyApiRoute[] {
             issues: parsed.issues.map((i) => ({ path: i.path || '(body)', message: i.message })),
           });
         await ctx.registry.updateHome(h.id, { settings: body });
-        audit(ctx, actor, 'rule_settings.update', h.id, actor.user.role === 'staff' ? 'care' : 'maintenance');
+        audit(ctx, actor, 'rule_settings.update', h.id, purposeOf(actor.user.role));
         return { settings: parsed.settings as Record<string, unknown> };
       },
     }),

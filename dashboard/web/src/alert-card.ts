@@ -2,6 +2,7 @@ import type { Alert } from './api.ts';
 import { deliveryBlock, escalationText } from './delivery.ts';
 import { el } from './dom.ts';
 import { formatTime, t } from './i18n.ts';
+import { clockTime, testText } from './test-mode.ts';
 
 export const OUTCOMES = ['real_incident', 'false_alarm', 'no_action_needed', 'technical_fault'];
 
@@ -85,6 +86,13 @@ export function alertCard(a: Alert, resolving: boolean, actions: CardActions): H
       a.repeats > 0 ? ` · ${t('repeats')} ${a.repeats} ${t(a.repeats === 1 ? 'time' : 'times')}` : '',
     ),
     el('p', { className: 'meta' }, evidenceText(a)),
+    a.evidence.testMode
+      ? el(
+          'p',
+          { className: 'meta during-test' },
+          testText('card', { time: clockTime(a.evidence.testMode.until) }),
+        )
+      : '',
     a.audience === 'technical' ? '' : el('p', { className: 'meta basis' }, basisText(a)),
     a.note ? el('p', { className: 'meta note' }, `${t('noteLabel')}: ${a.note}`) : '',
     deliveryBlock(a) ?? '',

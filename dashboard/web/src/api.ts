@@ -24,6 +24,8 @@ export interface Alert {
     summary: string;
     readings?: Array<{ deviceId: string; kind: string; value: number; ts: number }>;
     thresholds?: Record<string, string | number>;
+    /** raised while a technician had the home or device in test mode, until then */
+    testMode?: { until: number };
   };
   acknowledgedBy: string | null;
   acknowledgedAt: number | null;

@@ -5,6 +5,7 @@ import { escalationText } from './delivery.ts';
 import { t } from './i18n.ts';
 import { type ConnectionState, LiveFeed } from './live.ts';
 import { AlertSound } from './sound.ts';
+import { TestModeBanner } from './test-mode.ts';
 
 const RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 const STATE_RANK: Record<string, number> = { open: 0, acknowledged: 1, resolved: 2 };
@@ -54,6 +55,8 @@ export class AlertBoard {
   private readonly alertsOff = new AlertsOffNotice((text) => {
     this.announcer.textContent = text;
   });
+  /** homes of the team a technician is testing now */
+  private readonly testMode = new TestModeBanner();
 
   constructor(
     private readonly root: HTMLElement,
@@ -73,11 +76,18 @@ export class AlertBoard {
       onAlert: (event, alert) => this.apply(event, alert),
       onConnection: (state) => this.showConnection(state),
       onPlatform: (degraded) => this.showPlatform(degraded),
+      onTestMode: (notice) => this.testMode.apply(notice),
     });
   }
 
   start(): void {
-    this.root.replaceChildren(this.heading, this.alertsOff.element, this.empty, this.list);
+    this.root.replaceChildren(
+      this.heading,
+      this.testMode.node,
+      this.alertsOff.element,
+      this.empty,
+      this.list,
+    );
     this.soundButton.hidden = false;
     this.soundButton.onclick = () => {
       this.sound.setEnabled(!this.sound.enabled);
@@ -96,6 +106,7 @@ export class AlertBoard {
     document.removeEventListener('keydown', this.unlockSound);
     document.removeEventListener('pointerdown', this.unlockSound);
     this.feed.stop();
+    this.testMode.stop();
     this.showPlatform([]);
   }
 

@@ -1,5 +1,6 @@
 import type { HomeAlertsOff } from './alerts-off.ts';
 import type { Alert } from './api.ts';
+import type { TestModeNotice } from './test-mode.ts';
 
 /** `connecting` before the first hello, `reconnecting` after any drop until the next hello */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
@@ -13,6 +14,8 @@ export interface LiveHandlers {
   onPlatform(degraded: string[]): void;
   /** a home's alerts consent changed: the kinds of alert that are off there now */
   onConsent?(home: HomeAlertsOff): void;
+  /** a home's test mode started, changed or ended (sent after hello for every home in test mode) */
+  onTestMode?(notice: TestModeNotice): void;
 }
 
 /**
@@ -85,6 +88,8 @@ export class LiveFeed {
           homeLabel: msg.homeLabel ?? msg.homeId,
           alertsOff: msg.alertsOff,
         });
+      } else if (msg.type === 'test_mode') {
+        this.handlers.onTestMode?.(msg as unknown as TestModeNotice);
       }
     };
     let welcomed = false;

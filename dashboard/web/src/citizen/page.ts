@@ -1,4 +1,4 @@
-import type { User } from '../api.ts';
+import { ApiError, type User } from '../api.ts';
 import * as api from './api.ts';
 import { type ConsentChange, consentSection } from './consent-section.ts';
 import { confirmInline, el, section } from './dom.ts';
@@ -152,8 +152,10 @@ export class CitizenPage {
         });
       else message = ct(one.action === 'grant' ? 'savedGrant' : 'savedWithdraw', { what });
       await this.render(message);
-    } catch {
-      await this.render(ct('saveFailed'));
+    } catch (err) {
+      // 409: the information text changed after the page showed it. Nothing was saved; the page
+      // loads again with the current text, and the person decides on that one.
+      await this.render(ct(err instanceof ApiError && err.status === 409 ? 'textChanged' : 'saveFailed'));
     }
     // keep the keyboard where the person was
     const focus =

@@ -6,7 +6,10 @@ export interface HomeSummary {
   label: string;
   teamId: string;
   timezone: string;
+  /** a test home from birth (simulator, demo) */
   test: boolean;
+  /** a technician has this citizen's home in test mode until then; null when not */
+  testUntil: number | null;
 }
 
 export type Connectivity = 'online' | 'offline' | 'never_seen';
@@ -16,6 +19,8 @@ export interface DeviceStatus {
   role: 'sensor' | 'gateway';
   kinds: string[];
   test: boolean;
+  /** in test mode until then; null when not */
+  testUntil: number | null;
   reportIntervalS: number;
   lastSeen: number | null;
   status: Connectivity;
@@ -84,10 +89,19 @@ export async function homeReadings(
   return { ok: false, reason: 'failed', message: body.message ?? res.statusText };
 }
 
-export const setHomeTest = (id: string, test: boolean) =>
-  call<{ home: HomeSummary }>('PATCH', `/api/homes/${encodeURIComponent(id)}`, { test });
-export const updateDevice = (id: string, patch: { test?: boolean; reportIntervalS?: number }) =>
-  call<{ device: DeviceStatus }>('PATCH', `/api/devices/${encodeURIComponent(id)}`, patch);
+/** starts test mode for `minutes` (the server's default when left out), or ends it */
+export const setHomeTest = (id: string, test: boolean, minutes?: number) =>
+  call<{ home: HomeSummary }>('PATCH', `/api/homes/${encodeURIComponent(id)}`, {
+    test,
+    ...(test && minutes ? { minutes } : {}),
+  });
+/** ends the home's and every device's test mode now (care staff of the home, technicians) */
+export const endTestMode = (id: string) =>
+  call<undefined>('DELETE', `/api/homes/${encodeURIComponent(id)}/test-mode`);
+export const updateDevice = (
+  id: string,
+  patch: { test?: boolean; minutes?: number; reportIntervalS?: number },
+) => call<{ device: DeviceStatus }>('PATCH', `/api/devices/${encodeURIComponent(id)}`, patch);
 export const provisionDevice = (
   homeId: string,
   device: { id: string; kinds: string[]; role: string; reportIntervalS: number; test: boolean },

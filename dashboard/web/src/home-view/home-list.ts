@@ -1,3 +1,4 @@
+import { clockTime } from '../test-mode.ts';
 import { type HomeSummary, listHomes } from './api.ts';
 import { el, pageHeading } from './dom.ts';
 import { tx } from './strings.ts';
@@ -59,6 +60,9 @@ export class HomeList {
           {},
           el('a', { href: `#/homes/${encodeURIComponent(h.id)}` }, h.label),
           h.test ? el('span', { className: 'badge test' }, tx('testHome')) : null,
+          h.testUntil
+            ? el('span', { className: 'badge test' }, tx('inTestMode', { time: clockTime(h.testUntil) }))
+            : null,
         ),
       ),
     );

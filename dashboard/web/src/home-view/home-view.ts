@@ -1,7 +1,15 @@
 import { ApiError } from '../api.ts';
 import { formatTime } from '../i18n.ts';
+import { clockTime, testModeLine } from '../test-mode.ts';
 import { alertsConsentSection, alertsState, routineIntro } from './alerts-consent.ts';
-import { type DeviceStatus, getHome, type HomeSummary, homeDevices, homeReadings } from './api.ts';
+import {
+  type DeviceStatus,
+  endTestMode,
+  getHome,
+  type HomeSummary,
+  homeDevices,
+  homeReadings,
+} from './api.ts';
 import { attorneySection } from './attorneys.ts';
 import { readingsChart } from './chart.ts';
 import { el, pageHeading } from './dom.ts';
@@ -38,6 +46,19 @@ export class HomeView {
   private devices: DeviceStatus[] = [];
   private readonly deviceList = el('ul', { className: 'devices' });
   private readonly charts = el('div', { className: 'charts' });
+  /** a technician testing the home or some of its devices: said to care staff, in words */
+  private readonly testModeText = el('p', { id: 'home-test-mode', role: 'status' });
+  private readonly testModeEnd = el(
+    'button',
+    { type: 'button', className: 'secondary', onclick: () => void this.endTestMode() },
+    tx('endTestMode'),
+  );
+  private readonly testMode = el(
+    'div',
+    { className: 'test-mode-banner', hidden: true },
+    this.testModeText,
+    this.testModeEnd,
+  );
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
 
@@ -101,6 +122,7 @@ export class HomeView {
       el('p', { className: 'crumb' }, el('a', { href: '#/homes' }, tx('backToHomes'))),
       heading,
       ...(home.test ? [el('p', { className: 'badge test' }, tx('testHome'))] : []),
+      this.testMode,
       el(
         'section',
         { 'aria-labelledby': 'devices-title', className: 'panel-section' },
@@ -134,7 +156,30 @@ export class HomeView {
       });
   }
 
+  private renderTestMode(): void {
+    const home = this.home!;
+    const line = testModeLine({
+      homeLabel: home.label,
+      until: home.testUntil,
+      devices: this.devices.flatMap((d) => (d.testUntil ? [{ id: d.id, until: d.testUntil }] : [])),
+    });
+    this.testMode.hidden = line === null;
+    this.testModeText.textContent = line ?? '';
+  }
+
+  /** care staff may end what a technician started: real alerts again at once */
+  private async endTestMode(): Promise<void> {
+    try {
+      await endTestMode(this.homeId);
+      await this.refreshDevices();
+      this.testModeText.textContent = tx('testModeOff');
+    } catch {
+      this.testModeText.textContent = tx('loadFailed');
+    }
+  }
+
   private renderDevices(): void {
+    this.renderTestMode();
     if (this.devices.length === 0) {
       this.deviceList.replaceChildren(el('li', { className: 'empty' }, tx('noDevices')));
       return;
@@ -144,7 +189,15 @@ export class HomeView {
         el(
           'li',
           { className: 'device', 'data-device-id': d.id },
-          el('h4', {}, d.id, d.test ? el('span', { className: 'badge test' }, tx('testDevice')) : null),
+          el(
+            'h4',
+            {},
+            d.id,
+            d.test ? el('span', { className: 'badge test' }, tx('testDevice')) : null,
+            d.testUntil
+              ? el('span', { className: 'badge test' }, tx('inTestMode', { time: clockTime(d.testUntil) }))
+              : null,
+          ),
           el(
             'dl',
             {},
@@ -174,8 +227,10 @@ export class HomeView {
   private async refreshDevices(): Promise<void> {
     void this.refreshAlertsConsent();
     try {
-      const { devices } = await homeDevices(this.homeId);
+      // the home too: its test mode may have started, or ended by itself
+      const [{ home }, { devices }] = await Promise.all([getHome(this.homeId), homeDevices(this.homeId)]);
       if (this.stopped) return;
+      this.home = home;
       this.devices = devices;
       this.renderDevices();
     } catch {

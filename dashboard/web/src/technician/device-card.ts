@@ -3,6 +3,7 @@ import { el } from '../home-view/dom.ts';
 import { batteryText, statusBadge } from '../home-view/home-view.ts';
 import { formatValue, tx } from '../home-view/strings.ts';
 import { formatTime } from '../i18n.ts';
+import { clockTime } from '../test-mode.ts';
 
 export interface DeviceCardHandlers {
   /** a message for the page's status line */
@@ -12,6 +13,9 @@ export interface DeviceCardHandlers {
   /** a test reading went in: alerts may follow */
   testSent(): void;
 }
+
+/** How long a device's test mode lasts when started from its card. */
+const TEST_MINUTES = 60;
 
 /** A sensible value to start a test reading with, per kind. */
 const DEFAULT_VALUE: Record<string, number> = { temperature: 21, co: 0, battery: 80 };
@@ -25,6 +29,8 @@ export class DeviceCard {
   private readonly status = el('dd', { 'data-field': 'status' });
   private readonly lastSeen = el('dd', { 'data-field': 'last-seen' });
   private readonly battery = el('dd', { 'data-field': 'battery' });
+  /** set once the test mode control exists; the constructor's first update comes before it */
+  private showTestMode: () => void = () => undefined;
 
   constructor(
     private device: DeviceStatus,
@@ -57,27 +63,47 @@ export class DeviceCard {
     this.update(device);
   }
 
-  /** new connectivity and battery, without touching what the technician is typing */
+  /** new connectivity, battery and test mode, without touching what the technician is typing */
   update(device: DeviceStatus): void {
     this.device = device;
+    this.showTestMode();
     this.status.replaceChildren(statusBadge(device));
     this.lastSeen.textContent = device.lastSeen ? formatTime(device.lastSeen) : tx('never');
     this.battery.textContent = batteryText(device);
   }
 
+  /** Test mode of this device for an hour (ended by itself, or by hand); care staff see it. */
   private testToggle(): HTMLElement {
-    const id = `device-test-${this.device.id}`;
-    const box = el('input', { type: 'checkbox', id, checked: this.device.test });
-    box.onchange = async () => {
+    const state = el('span', { 'data-field': 'test-mode' });
+    const button = el('button', {
+      type: 'button',
+      className: 'secondary',
+      id: `device-test-${this.device.id}`,
+    });
+    const show = () => {
+      const until = this.device.testUntil;
+      const on = until !== null && until > Date.now();
+      state.textContent = on ? tx('testModeOn', { time: clockTime(until!) }) : '';
+      button.textContent = on ? tx('endTestMode') : tx('deviceTestMode', { minutes: TEST_MINUTES });
+      button.dataset.on = String(on);
+    };
+    button.onclick = async () => {
+      const start = button.dataset.on !== 'true';
       try {
-        await updateDevice(this.device.id, { test: box.checked });
+        const { device } = await updateDevice(this.device.id, {
+          test: start,
+          ...(start ? { minutes: TEST_MINUTES } : {}),
+        });
+        this.device = { ...this.device, testUntil: device.testUntil };
+        show();
         this.on.say(tx('saved'));
       } catch (err) {
-        box.checked = !box.checked;
         this.on.say(`${tx('failed')}: ${(err as Error).message}`, true);
       }
     };
-    return el('div', { className: 'check' }, box, el('label', { htmlFor: id }, tx('markDeviceTest')));
+    this.showTestMode = show;
+    show();
+    return el('div', { className: 'actions' }, button, ' ', state);
   }
 
   private intervalForm(): HTMLFormElement {

@@ -5,6 +5,7 @@ import { SENSOR_KINDS, tx } from '../home-view/strings.ts';
 /** The form that provisions a device in a home; its secret goes to `onProvisioned`, once. */
 export function provisionForm(
   homeId: string,
+  testHome: boolean,
   onProvisioned: (deviceId: string, secret: string) => void,
 ): HTMLElement {
   const id = el('input', {
@@ -52,7 +53,10 @@ export function provisionForm(
     role,
     el('label', { htmlFor: interval.id }, tx('reportIntervalS')),
     interval,
-    el('div', { className: 'check' }, test, el('label', { htmlFor: test.id }, tx('provisionAsTest'))),
+    // only a test home has test devices; a citizen's device is tested in test mode instead
+    testHome
+      ? el('div', { className: 'check' }, test, el('label', { htmlFor: test.id }, tx('provisionAsTest')))
+      : null,
     error,
     el('button', { type: 'submit' }, tx('provision')),
   );
@@ -71,7 +75,7 @@ export function provisionForm(
         kinds,
         role: role.value,
         reportIntervalS: Number(interval.value),
-        test: test.checked,
+        test: testHome && test.checked,
       });
       form.reset();
       onProvisioned(res.device.id, res.secret);

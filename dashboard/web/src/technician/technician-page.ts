@@ -12,7 +12,9 @@ import { el, pageHeading } from '../home-view/dom.ts';
 import { tx } from '../home-view/strings.ts';
 import { formatTime, t } from '../i18n.ts';
 import { LiveFeed } from '../live.ts';
+import { clockTime } from '../test-mode.ts';
 import { DeviceCard } from './device-card.ts';
+import { pairingPanel } from './pairing-panel.ts';
 import { provisionForm } from './provision-form.ts';
 import { secretPanel } from './secret-panel.ts';
 
@@ -39,6 +41,9 @@ export class TechnicianPage {
   private readonly feed: LiveFeed;
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
+  /** the home has a gateway device (pairing again re-keys it) */
+  private gatewayPaired = false;
+  private pairing: ReturnType<typeof pairingPanel> | null = null;
 
   constructor(
     private readonly root: HTMLElement,
@@ -133,6 +138,7 @@ export class TechnicianPage {
     history.replaceState(null, '', `#/technician/${encodeURIComponent(home.id)}`);
     this.cards.clear();
     this.testAlerts.clear();
+    this.gatewayPaired = false;
     this.secretSlot.replaceChildren();
     this.renderHome(home);
     void this.refreshDevices();
@@ -140,27 +146,22 @@ export class TechnicianPage {
   }
 
   private renderHome(home: HomeSummary): void {
-    const testBox = el('input', { type: 'checkbox', id: 'home-test', checked: home.test });
-    testBox.onchange = async () => {
-      try {
-        const res = await setHomeTest(home.id, testBox.checked);
-        home.test = res.home.test;
-        this.say(tx('saved'));
-      } catch (err) {
-        testBox.checked = !testBox.checked;
-        this.say(`${tx('failed')}: ${(err as Error).message}`, true);
-      }
-    };
     this.deviceList.replaceChildren(el('li', { className: 'empty' }, tx('loading')));
+    this.pairing = pairingPanel(home.id, {
+      hasGateway: () => this.gatewayPaired,
+      say: (text, error) => this.say(text, error),
+      changed: () => this.refreshDevices(),
+    });
     this.panel.replaceChildren(
       el(
         'section',
         { 'aria-labelledby': 'tech-home-title', className: 'panel-section' },
         el('h3', { id: 'tech-home-title' }, `${tx('home')}: ${home.label}`),
-        el('div', { className: 'check' }, testBox, el('label', { htmlFor: testBox.id }, tx('markHomeTest'))),
+        home.test ? el('p', {}, tx('testHomeBorn')) : this.testModeControl(home),
         el('p', {}, el('a', { href: `#/homes/${encodeURIComponent(home.id)}` }, tx('seeHome'))),
       ),
       this.secretSlot,
+      this.pairing,
       el(
         'section',
         { 'aria-labelledby': 'tech-devices-title', className: 'panel-section' },
@@ -176,7 +177,7 @@ export class TechnicianPage {
       el(
         'section',
         { className: 'panel-section' },
-        provisionForm(home.id, (deviceId, secret) => {
+        provisionForm(home.id, home.test, (deviceId, secret) => {
           this.say(tx('provisioned', { id: deviceId }));
           this.showSecret(deviceId, secret);
           void this.refreshDevices();
@@ -184,6 +185,66 @@ export class TechnicianPage {
       ),
     );
     this.renderTestAlerts();
+  }
+
+  /**
+   * Test mode of a citizen's home: for a number of minutes, ended by itself or by hand. The home's
+   * care staff see it; critical alarms still reach them.
+   */
+  private testModeControl(home: HomeSummary): HTMLElement {
+    const state = el('p', { id: 'home-test-state', role: 'status' });
+    const minutes = el('input', {
+      id: 'home-test-minutes',
+      type: 'number',
+      min: '1',
+      max: '240',
+      step: '1',
+      value: '60',
+      required: true,
+      inputMode: 'numeric',
+    });
+    const end = el(
+      'button',
+      { type: 'button', className: 'secondary', id: 'home-test-end' },
+      tx('endTestMode'),
+    );
+    const show = () => {
+      const on = home.testUntil !== null && home.testUntil > Date.now();
+      state.textContent = on ? tx('testModeOn', { time: clockTime(home.testUntil!) }) : tx('testModeOff');
+      end.hidden = !on;
+    };
+    const set = async (test: boolean) => {
+      try {
+        const res = await setHomeTest(home.id, test, test ? Number(minutes.value) : undefined);
+        home.testUntil = res.home.testUntil;
+        show();
+        this.say(tx('saved'));
+      } catch (err) {
+        this.say(`${tx('failed')}: ${(err as Error).message}`, true);
+      }
+    };
+    const form = el(
+      'form',
+      { className: 'inline-form', 'aria-labelledby': 'home-test-title' },
+      el('label', { htmlFor: minutes.id }, tx('testModeMinutes')),
+      minutes,
+      el('button', { type: 'submit' }, tx('startTestMode')),
+    );
+    form.onsubmit = (e) => {
+      e.preventDefault();
+      void set(true);
+    };
+    end.onclick = () => void set(false);
+    show();
+    return el(
+      'div',
+      { className: 'test-mode-control' },
+      el('h4', { id: 'home-test-title' }, tx('testModeTitle')),
+      el('p', { className: 'hint' }, tx('testModeIntro')),
+      state,
+      form,
+      end,
+    );
   }
 
   private showSecret(deviceId: string, secret: string): void {
@@ -198,6 +259,8 @@ export class TechnicianPage {
     try {
       const { devices } = await homeDevices(home.id);
       if (this.stopped || this.home !== home) return;
+      this.gatewayPaired = devices.some((d) => d.role === 'gateway');
+      this.pairing?.refreshPairing();
       const same = devices.length === this.cards.size && devices.every((d) => this.cards.has(d.id));
       if (same) {
         for (const d of devices) this.cards.get(d.id)?.update(d);

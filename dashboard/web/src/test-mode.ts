@@ -1,0 +1,108 @@
+import { el } from './dom.ts';
+import { currentLang } from './i18n.ts';
+
+/**
+ * Test mode as care staff see it: a technician is testing a citizen's home (or some of its devices)
+ * until a time, after which it ends by itself. Critical alarms (fall, alarm button, smoke, carbon
+ * monoxide) still reach staff, marked; other alerts from the tested devices are the test's.
+ */
+const TEXT = {
+  da: {
+    home: 'Testtilstand: en tekniker tester {home} indtil kl. {time}.',
+    devices: 'Testtilstand: en tekniker tester enheder i {home} ({devices}) indtil kl. {time}.',
+    rule: 'Alarmer fra fald, alarmknap, røg og kulilte kommer stadig til jer, mærket "under test". Andre alarmer fra de testede enheder er testalarmer indtil da.',
+    card: 'Under test: alarmen kom, mens en tekniker testede hjemmet (testtilstand til kl. {time}). Det kan være testen – eller borgeren. Vurder selv.',
+    thisHome: 'hjemmet',
+  },
+  en: {
+    home: 'Test mode: a technician is testing {home} until {time}.',
+    devices: 'Test mode: a technician is testing devices in {home} ({devices}) until {time}.',
+    rule: 'Alarms from falls, the alarm button, smoke and carbon monoxide still reach you, marked "during test". Other alerts from the tested devices are test alerts until then.',
+    card: 'During test: the alarm came while a technician was testing the home (test mode until {time}). It may be the test – or the citizen. Judge for yourself.',
+    thisHome: 'the home',
+  },
+} as const;
+
+type Key = keyof (typeof TEXT)['da'];
+
+export function testText(key: Key, vars: Record<string, string> = {}): string {
+  return TEXT[currentLang()][key].replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? '');
+}
+
+/** HH:MM in the municipality's time zone */
+export function clockTime(ms: number): string {
+  return new Intl.DateTimeFormat(currentLang() === 'da' ? 'da-DK' : 'en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: 'Europe/Copenhagen',
+  }).format(ms);
+}
+
+/** What `/live` says of one home's test mode: `until` null and no devices once it is over. */
+export interface TestModeNotice {
+  homeId: string;
+  homeLabel: string;
+  until: number | null;
+  devices: Array<{ id: string; until: number }>;
+}
+
+/** One sentence (and the rule) for a home in test mode, or null when nothing is in test mode now. */
+export function testModeLine(n: Omit<TestModeNotice, 'homeId'>, now = Date.now()): string | null {
+  const devices = n.devices.filter((d) => d.until > now);
+  const home = n.until !== null && n.until > now ? n.until : null;
+  if (home === null && devices.length === 0) return null;
+  const label = n.homeLabel || testText('thisHome');
+  const line =
+    home !== null
+      ? testText('home', { home: label, time: clockTime(Math.max(home, ...devices.map((d) => d.until))) })
+      : testText('devices', {
+          home: label,
+          devices: devices.map((d) => d.id).join(', '),
+          time: clockTime(Math.max(...devices.map((d) => d.until))),
+        });
+  return `${line} ${testText('rule')}`;
+}
+
+/**
+ * The board's list of homes in test mode, kept from `/live` notices. Each line goes away by itself
+ * when its time is up, as test mode does on the server.
+ */
+export class TestModeBanner {
+  private readonly list = el('ul', {});
+  /** a status region: a test mode starting or ending is said to a screen reader too */
+  readonly node = el(
+    'div',
+    { className: 'test-mode-banner', id: 'test-mode-banner', role: 'status', hidden: true },
+    this.list,
+  );
+  private readonly homes = new Map<string, TestModeNotice>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  apply(notice: TestModeNotice): void {
+    this.homes.set(notice.homeId, notice);
+    this.render();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private render(): void {
+    clearTimeout(this.timer);
+    const now = Date.now();
+    const items: HTMLLIElement[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const [homeId, n] of this.homes) {
+      const line = testModeLine(n, now);
+      if (!line) {
+        this.homes.delete(homeId);
+        continue;
+      }
+      items.push(el('li', { 'data-home-id': homeId }, line));
+      for (const u of [n.until ?? 0, ...n.devices.map((d) => d.until)]) if (u > now) next = Math.min(next, u);
+    }
+    this.list.replaceChildren(...items);
+    this.node.hidden = items.length === 0;
+    if (Number.isFinite(next)) this.timer = setTimeout(() => this.render(), Math.max(1000, next - now + 500));
+  }
+}
