@@ -24,8 +24,13 @@ export default defineConfig({
       ],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
-      // The floor: the whole suite's coverage when it was set, less a small margin; raise it as it rises.
-      thresholds: {},
+      // a timed-out test must not hide the report
+      reportOnFailure: true,
+      // The floor, so coverage can only rise. Set from 14 unit and service test files (51.0 % statements,
+      // 41.3 % branches, 51.4 % functions, 53.5 % lines on 28 Nov 2026) less a point: a lower bound of
+      // what the whole suite covers. Raise it to the whole suite's level (less a point) from the
+      // summary `npm test` prints.
+      thresholds: { statements: 50, branches: 40, functions: 50, lines: 52 },
     },
   },
 });
