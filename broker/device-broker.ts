@@ -8,13 +8,10 @@ import type { AuthThrottleOptions } from './auth-throttle.ts';
 import { DeviceConnections } from './connections.ts';
 import {
   type BrokerEndpoints,
-  BrokerStartError,
   guardClientCertificates,
   openListeners,
   type TlsListenerOptions,
 } from './listeners.ts';
-
-export { BrokerStartError };
 
 export interface DeviceBrokerOptions {
   host: string;

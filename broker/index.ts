@@ -1,6 +1,5 @@
 export { AUTH_THROTTLE_DEFAULTS, type AuthThrottleOptions } from './auth-throttle.ts';
 export {
-  BrokerStartError,
   type DeviceBroker,
   type DeviceBrokerOptions,
   type DeviceMessage,

@@ -5,14 +5,7 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import type { Aedes, AuthenticateError, Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import type { Logger, Metrics } from '../services/runtime/index.ts';
-
-export class BrokerStartError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BrokerStartError';
-  }
-}
+import { type Logger, type Metrics, StartError } from '../services/runtime/index.ts';
 
 /** `off`: no client certificates; `optional`: one, if presented, must be valid and name the device; `required`: every client needs one. */
 export type ClientCertificateMode = 'off' | 'optional' | 'required';
@@ -149,11 +142,11 @@ export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logge
     } catch (err) {
       await closeServers();
       const code = (err as NodeJS.ErrnoException).code;
-      throw new BrokerStartError(
+      throw new StartError(
         code === 'EADDRINUSE'
           ? `MQTT port ${port} on ${o.host} is taken: set ${setting} to a free port (or stop what uses it)`
           : `the MQTT broker could not listen on ${o.host}:${port} (MQTT_HOST/${setting}): ${(err as Error).message}`,
-        { cause: err },
+        { setting, cause: err },
       );
     }
     servers.push(server);

@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ClientCertificateMode } from '../broker/index.ts';
-import type { Logger } from '../services/runtime/index.ts';
+import { type Logger, StartError } from '../services/runtime/index.ts';
 import type { Config } from './config.ts';
 
 /** What the broker's TLS listener serves, and what a gateway must trust to verify it. */
@@ -24,13 +24,6 @@ export interface MqttTlsMaterial {
   warnings: string[];
 }
 
-export class TlsSetupError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TlsSetupError';
-  }
-}
-
 /** Where `npm start` keeps the self-signed pair it made, under DATA_DIR. */
 export const selfSignedPaths = (dataDir: string) => ({
   dir: join(dataDir, 'tls'),
@@ -47,7 +40,7 @@ const readSetting = (setting: string, path: string): string => {
     return readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new TlsSetupError(
+    throw new StartError(
       code === 'ENOENT'
         ? `${setting}: no file at ${resolve(path)}`
         : `${setting}: cannot read ${resolve(path)} (${code ?? (err as Error).message})`,
@@ -79,7 +72,7 @@ export async function loadMqttTls(config: Config, logger: Logger): Promise<MqttT
       await makeSelfSigned(paths, subjectAltNames(config));
       logger.info({ certPath: resolve(paths.cert) }, 'made a self-signed MQTT TLS certificate');
     } else if (!existsSync(paths.key)) {
-      throw new TlsSetupError(
+      throw new StartError(
         `MQTT_TLS_KEY: the self-signed certificate ${resolve(paths.cert)} is there but its key ${resolve(paths.key)} is gone; ` +
           'delete the certificate to make a new pair (gateways must then be paired again), or set MQTT_TLS_CERT and MQTT_TLS_KEY',
       );
@@ -93,13 +86,13 @@ export async function loadMqttTls(config: Config, logger: Logger): Promise<MqttT
   try {
     x509 = new X509Certificate(cert);
   } catch (err) {
-    throw new TlsSetupError(`${certSetting}: ${resolve(certPath)} is not a PEM certificate`, { cause: err });
+    throw new StartError(`${certSetting}: ${resolve(certPath)} is not a PEM certificate`, { cause: err });
   }
   let matches: boolean;
   try {
     matches = x509.checkPrivateKey(createPrivateKey(key));
   } catch (err) {
-    throw new TlsSetupError(
+    throw new StartError(
       `${keySetting}: ${resolve(keyPath)} is not a PEM private key (or it has a passphrase)`,
       {
         cause: err,
@@ -107,7 +100,7 @@ export async function loadMqttTls(config: Config, logger: Logger): Promise<MqttT
     );
   }
   if (!matches) {
-    throw new TlsSetupError(
+    throw new StartError(
       `${keySetting}: ${resolve(keyPath)} is not the key of the certificate in ${resolve(certPath)}`,
     );
   }
@@ -139,7 +132,7 @@ export async function loadMqttTls(config: Config, logger: Logger): Promise<MqttT
     try {
       new X509Certificate(clientCa);
     } catch (err) {
-      throw new TlsSetupError(`MQTT_TLS_CA: ${resolve(config.mqttTlsCa)} is not a PEM certificate`, {
+      throw new StartError(`MQTT_TLS_CA: ${resolve(config.mqttTlsCa)} is not a PEM certificate`, {
         cause: err,
       });
     }
@@ -210,7 +203,7 @@ async function makeSelfSigned(paths: ReturnType<typeof selfSignedPaths>, altName
           if (!err) return done();
           const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
           fail(
-            new TlsSetupError(
+            new StartError(
               missing
                 ? 'MQTT_TLS_CERT/MQTT_TLS_KEY: not set, and there is no `openssl` program to make a self-signed pair; ' +
                     'install openssl (Debian: apt-get install openssl), set MQTT_TLS_CERT and MQTT_TLS_KEY, or switch TLS off with MQTT_TLS_PORT=off'

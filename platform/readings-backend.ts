@@ -1,15 +1,8 @@
 import { join, resolve } from 'node:path';
-import type { Logger } from '../services/runtime/index.ts';
+import { type Logger, StartError } from '../services/runtime/index.ts';
 import { createInfluxV1Store, createInfluxV2Store, type ReadingStore } from '../services/timeseries/index.ts';
 import type { Config } from './config.ts';
 import { influxdInstalled, type LocalInfluxd, startInfluxd } from './influxd.ts';
-
-export class StartError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StartError';
-  }
-}
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -37,6 +30,7 @@ export async function openReadingsBackend(
       throw new StartError(
         `No InfluxDB answers at INFLUX_URL=${config.influxUrl}. Start one there, or set INFLUX_URL to a running InfluxDB` +
           (local ? ' (or INFLUX_AUTOSTART=true to start a local influxd).' : '.'),
+        { setting: 'INFLUX_URL' },
       );
     }
     if (!influxdInstalled(config.influxdBinary)) {

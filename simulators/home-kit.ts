@@ -11,6 +11,4 @@ export const HOME_KIT: Array<{ suffix: string; kinds: SensorKind[] }> = [
   { suffix: 'leak', kinds: ['water_leak', 'battery', 'heartbeat'] },
 ];
 
-export type DeviceSuffix = (typeof HOME_KIT)[number]['suffix'];
-
 export const deviceId = (homeId: string, suffix: string) => `${homeId}-${suffix}`;

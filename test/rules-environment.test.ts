@@ -167,6 +167,10 @@ describe('environment rules: water leak, CO, temperature', () => {
       f.send('h-dev', 'temperature', 16.5); // back inside by the hysteresis
       f.tickUntil(T0 + 180 * MIN, MIN);
       expect(f.got).toEqual([]);
+      // positive control: the same dip held for the whole duration fires
+      f.send('h-dev', 'temperature', 15);
+      f.tickAt(T0 + 210 * MIN);
+      expect(f.got.map((c) => c.rule)).toEqual(['temperature_low']);
     });
 
     it('a reading hovering at the threshold gives one alert, not fifty (hysteresis)', async () => {

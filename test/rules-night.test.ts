@@ -71,6 +71,8 @@ describe('door_night', () => {
     f.send('h-motion', 'motion', 1);
     f.tickUntil(WINTER_NIGHT + 60 * MIN, MIN);
     expect(doorNight()).toEqual([]);
+    // positive control: the same door, opened again the same night and left open, fires
+    expect(openAndWait(WINTER_NIGHT + 60 * MIN)).toEqual({ before: 0, after: 1 });
   });
 
   it('closed but no motion inside after closing (someone left): fires, naming both readings', () => {
@@ -171,6 +173,10 @@ describe('door_night', () => {
     expect(
       await f.metrics.value('tryghed_rules_suppressed_total', { rule: 'door_night', reason: 'no_consent' }),
     ).toBe(1);
+    // positive control: granted again, the same opening fires
+    await f.setConsent('h', 'door', 'alerts');
+    f.send('h-dev', 'door', 0);
+    expect(openAndWait(WINTER_NIGHT + 60 * MIN)).toEqual({ before: 0, after: 1 });
   });
 
   it('without activity alerts consent, motion is not asked for: closing the door is enough', async () => {
@@ -206,6 +212,10 @@ describe('door_night in a home without a motion sensor', () => {
       f.send('h-dev', 'door', 0);
       f.tickAt(WINTER_NIGHT + 30 * MIN);
       expect(f.of('door_night')).toEqual([]);
+      // positive control: the same door left open fires
+      f.send('h-dev', 'door', 1);
+      f.tickAt(WINTER_NIGHT + 40 * MIN);
+      expect(f.of('door_night')).toHaveLength(1);
     } finally {
       await f.close();
     }
@@ -308,6 +318,9 @@ describe('out_of_bed', () => {
   it('sleep alerts consent withdrawn: not raised', async () => {
     await f.setConsent('h', 'sleep', 'alerts', 'withdraw');
     expect(upAndWait(WINTER_NIGHT)).toEqual({ before: 0, after: 0 });
+    // positive control: granted again, getting up the same night fires
+    await f.setConsent('h', 'sleep', 'alerts');
+    expect(upAndWait(WINTER_NIGHT + 60 * MIN)).toEqual({ before: 0, after: 1 });
   });
 
   it('a home or a device in test mode raises test candidates', async () => {

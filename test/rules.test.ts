@@ -77,6 +77,9 @@ describe('rule engine with an injected clock', () => {
     engine.onReading({ ...f.reading('h', 'fall', 1), homeId: 'nowhere' });
     engine.onReading({ ...f.reading('h', 'fall', 1), deviceId: 'ghost' });
     expect(got).toEqual([]);
+    // positive control: the same reading from the real home and device fires
+    engine.onReading(f.reading('h', 'fall', 1));
+    expect(got.map((c) => c.rule)).toEqual(['fall']);
   });
 
   describe('inactivity', () => {
@@ -161,6 +164,12 @@ describe('rule engine with an injected clock', () => {
       f.clock.advance(31 * MIN);
       engine.tick();
       expect(got).toEqual([]);
+      // positive control: granted again, the same silence fires
+      await f.setConsent('h', 'activity', 'alerts');
+      engine.onReading(f.reading('h', 'motion', 1));
+      f.clock.advance(30 * MIN);
+      engine.tick();
+      expect(got.map((c) => c.rule)).toEqual(['inactivity']);
     });
 
     it('homes without a motion sensor are not watched', async () => {

@@ -104,8 +104,11 @@ describe('sessions: fixation, timeouts on the injected clock, logout, cookie fla
     }
   });
 
-  it('logout ends the session on the server: the old cookie fails for REST and for the /live upgrade', async () => {
+  it('logout ends the session on the server: the old cookie fails for REST and for the /live upgrade; the same person elsewhere stays logged in', async () => {
     const anna = await ApiClient.login(url, 'anna', PASSWORD);
+    // the same person on a second device: a session of its own, with a new id
+    const elsewhere = await ApiClient.login(url, 'anna', PASSWORD);
+    expect(elsewhere.sessionCookie).not.toBe(anna.sessionCookie);
     const cookie = anna.sessionCookie;
     expect(await upgradeStatus(url, cookie)).toBe(101);
     const res = await fetch(`${url}/api/session`, {
@@ -122,6 +125,7 @@ describe('sessions: fixation, timeouts on the injected clock, logout, cookie fla
     expect(await whoAmI(cookie)).toBe(401);
     expect((await anna.request('GET', '/api/alerts')).status).toBe(401);
     expect(await upgradeStatus(url, cookie)).toBe(401);
+    expect((await elsewhere.request('GET', '/api/alerts')).status).toBe(200);
   });
 
   it('logout closes the live feed that session had open', async () => {

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../platform/config.ts';
 import { startPlatform } from '../platform/start.ts';
-import { Metrics } from '../services/runtime/index.ts';
+import { Metrics, StartError } from '../services/runtime/index.ts';
 import { freePort, tempDir, uniqueDatabase } from './harness/index.ts';
 
 /** true when something accepts a TCP connection on the port */
@@ -101,6 +101,7 @@ describe('a failed start closes what it opened', () => {
         done();
       },
     });
+    let failure: unknown;
     const outcome = await startPlatform(
       config({ HTTP_PORT: String(takenPort), MQTT_PORT: String(mqttPort) }),
       {
@@ -109,9 +110,15 @@ describe('a failed start closes what it opened', () => {
       },
     ).then(
       () => 'started',
-      (err: Error) => err.message,
+      (err: Error) => {
+        failure = err;
+        return err.message;
+      },
     );
     expect(outcome).toContain('HTTP_PORT');
+    // one start-error type for every part, naming the setting to change
+    expect(failure).toBeInstanceOf(StartError);
+    expect((failure as StartError).setting).toBe('HTTP_PORT');
     // not a speed check: a hang bound (before the fix, start waited on the open sockets)
     expect(Date.now() - brokerUpAt).toBeLessThan(5000);
     expect(sockets).toHaveLength(1);

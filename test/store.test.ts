@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { informationText } from '../services/domain/index.ts';
 import { Registry } from '../services/registry/index.ts';
-import { silentLogger } from '../services/runtime/index.ts';
+import { silentLogger, TryghedError } from '../services/runtime/index.ts';
 import { openStore, type Store } from '../services/store/index.ts';
 import { tempDir } from './harness/index.ts';
 
@@ -60,6 +60,20 @@ describe('store, registry and consent registry on a real SQLite file', () => {
       ['d1', 300],
       ['d2', 60],
     ]);
+  });
+
+  it('answers an update of a home or device that is not there with a typed not-found error', async () => {
+    const registry = await Registry.load(store);
+    await registry.createHome({ id: 'h1', label: 'Home 1', teamId: 'team-a' });
+    // positive control: the same update of a home that is there goes through
+    await store.homes.update('h1', { label: 'Home one' });
+    expect((await store.homes.get('h1'))?.label).toBe('Home one');
+    const missingHome = await store.homes.update('h-gone', { label: 'x' }).catch((e: unknown) => e);
+    expect(missingHome).toBeInstanceOf(TryghedError);
+    expect(missingHome).toMatchObject({ code: 'not_found', status: 404, message: 'home h-gone not found' });
+    const missingDevice = await store.devices.update('d-gone', { test: true }).catch((e: unknown) => e);
+    expect(missingDevice).toBeInstanceOf(TryghedError);
+    expect(missingDevice).toMatchObject({ code: 'not_found', message: 'device d-gone not found' });
   });
 
   it('refuses a home id that could break a topic', async () => {

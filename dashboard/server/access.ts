@@ -1,6 +1,9 @@
 import type { Alert } from '../../services/domain/index.ts';
 import type { Registry } from '../../services/registry/index.ts';
-import type { User } from '../../services/store/index.ts';
+import type { User, UserRole } from '../../services/store/index.ts';
+
+/** Who may call a route: anyone, anyone logged in, or the listed roles. */
+export type Access = 'public' | 'session' | readonly [UserRole, ...UserRole[]];
 
 /**
  * Who may see which homes: staff their teams' homes; a citizen their own; a relative the citizens

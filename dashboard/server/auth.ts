@@ -4,12 +4,14 @@ import { TryghedError } from '../../services/runtime/index.ts';
 import type { User } from '../../services/store/index.ts';
 import { type AnyApiRoute, defineRoute } from './api/route.ts';
 import { SessionView } from './api/schemas.ts';
-import { type Actor, audit, type DashboardContext } from './context.ts';
+import { audit, type DashboardContext } from './context.ts';
 import { LoginRefused, PendingLogins, type RedirectIdentityProvider } from './identity/index.ts';
 import { LoginLimited, LoginLimiter } from './login-limit.ts';
+import { SESSION_COOKIE } from './session-check.ts';
 import { readCookie } from './sessions.ts';
 
-export const SESSION_COOKIE = 'tryghed_session';
+export { actorFromCookie, SESSION_COOKIE } from './session-check.ts';
+
 /** holds only a random handle to a redirect login in flight; the login itself stays on the server */
 const PENDING_COOKIE = 'tryghed_login';
 const PENDING_MS = 10 * 60_000;
@@ -294,16 +296,4 @@ function redirectLoginRoutes(
       },
     }),
   ];
-}
-
-/** The logged-in person behind a cookie header; 401 without a live session. */
-export async function actorFromCookie(
-  ctx: DashboardContext,
-  cookieHeader: string | undefined,
-): Promise<Actor> {
-  const session = await ctx.sessions.fromCookie(readCookie(cookieHeader, SESSION_COOKIE));
-  if (!session) throw new TryghedError('unauthenticated', 'please log in');
-  const user = await ctx.store.users.get(session.userId);
-  if (!user) throw new TryghedError('unauthenticated', 'please log in');
-  return { user, sessionId: session.id };
 }

@@ -6,9 +6,9 @@ import type { Registry } from '../../services/registry/index.ts';
 import type { Clock, Logger, Metrics } from '../../services/runtime/index.ts';
 import type { Store, User } from '../../services/store/index.ts';
 import type { ReadingStore } from '../../services/timeseries/index.ts';
+import type { DeviceConnection } from './device-connection.ts';
 import type { IdentityProvider } from './identity/index.ts';
 import { isRead, readCoalescerFor } from './read-log.ts';
-import type { DeviceConnection } from './routes/broker.ts';
 import type { SessionStore } from './sessions.ts';
 
 /** The platform's side of a gateway's pairing bundle. */

@@ -11,6 +11,7 @@ import {
   type Clock,
   type Logger,
   type Metrics,
+  StartError,
   systemClock,
   TryghedError,
 } from '../../services/runtime/index.ts';
@@ -115,13 +116,6 @@ const API_INFO = {
     "The people's edge of Tryghed: alerts, homes, consent, provisioning, sessions, and the citizen's own side (what is measured and why, who looked, export, erasure, powers of attorney). Errors are `{ error, message, issues? }`.",
 };
 
-export class DashboardStartError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DashboardStartError';
-  }
-}
-
 /** The people's edge: REST API, ws /live and the web app, on one HTTP server. */
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const clock = o.clock ?? systemClock;
@@ -225,7 +219,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     (r) => !documentedRoutes(openApiDocument(routes, API_INFO)).includes(r),
   );
   if (undeclared.length > 0) {
-    throw new DashboardStartError(`API routes mounted without a declaration: ${undeclared.join(', ')}`);
+    throw new StartError(`API routes mounted without a declaration: ${undeclared.join(', ')}`);
   }
 
   // sessions that ended while the platform was down are deleted now, not at the first sweep
@@ -242,11 +236,11 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   } catch (err) {
     await ctx.sessions.close();
     const code = (err as NodeJS.ErrnoException).code;
-    throw new DashboardStartError(
+    throw new StartError(
       code === 'EADDRINUSE'
         ? `dashboard port ${o.port} on ${o.host} is taken: set HTTP_PORT to a free port (or stop what uses it)`
         : `the dashboard could not listen on ${o.host}:${o.port} (HTTP_HOST/HTTP_PORT): ${(err as Error).message}`,
-      { cause: err },
+      { setting: 'HTTP_PORT', cause: err },
     );
   }
   const address = server.address();

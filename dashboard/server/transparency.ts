@@ -1,8 +1,7 @@
 import type { Alert, ConsentEvent, LegalBasis, Outcome } from '../../services/domain/index.ts';
 import { forbidden, notFound } from '../../services/runtime/index.ts';
 import type { AuditEntry, Home, User, UserRole } from '../../services/store/index.ts';
-import { canSeeAlert, canSeeHome } from './access.ts';
-import type { Access } from './api/route.ts';
+import { type Access, canSeeAlert, canSeeHome } from './access.ts';
 import type { DashboardContext } from './context.ts';
 
 /**

@@ -1,13 +1,69 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 import { build } from 'esbuild';
 import express, { type Router } from 'express';
 
 const WEB = fileURLToPath(new URL('../web/', import.meta.url));
 
+/** Hashed assets never change under their name: a browser keeps them a year without asking again. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+type Encoding = 'br' | 'gzip' | 'identity';
+
+/** One file of the app, with its compressed forms made once when the server starts. */
+interface Asset {
+  readonly type: string;
+  readonly cacheControl: string;
+  readonly bodies: Readonly<Record<Encoding, Buffer>>;
+}
+
+function asset(type: string, text: string, cacheControl: string): Asset {
+  const raw = Buffer.from(text, 'utf8');
+  return {
+    type,
+    cacheControl,
+    bodies: {
+      identity: raw,
+      gzip: gzipSync(raw, { level: 9 }),
+      br: brotliCompressSync(raw, {
+        params: {
+          [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
+          [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length,
+          [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+        },
+      }),
+    },
+  };
+}
+
+/**
+ * The encoding to answer with, from an Accept-Encoding header: brotli before gzip, and a coding
+ * with `q=0` is refused. Without the header (or with neither) the plain file.
+ */
+export function chooseEncoding(header: string | undefined): Encoding {
+  const accepted = new Set<string>();
+  for (const part of (header ?? '').split(',')) {
+    const [name = '', ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    if (name && !(q && Number(q.slice(2)) === 0)) accepted.add(name);
+  }
+  if (accepted.has('br')) return 'br';
+  if (accepted.has('gzip') || accepted.has('*')) return 'gzip';
+  return 'identity';
+}
+
+/** A short hash of the content, for the file name: a new build is a new name. */
+const contentHash = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 16);
+
 /**
  * The browser app, bundled in memory by esbuild when the server starts: no build step for anyone
- * who runs `npm start`, and the page is always the code that is checked in.
+ * who runs `npm start`, and the page is always the code that is checked in. The script is
+ * minified, without a source map, and its name carries a hash of its content
+ * (`/app.<hash>.js`, `/styles.<hash>.css`), so it is cached for a year and a new version is a new
+ * name; `index.html`, which names them, is asked for again every time (`no-cache`). Each file is
+ * compressed once at start (brotli and gzip) and sent as the browser accepts.
  */
 export async function webRoutes(): Promise<Router> {
   const result = await build({
@@ -16,7 +72,8 @@ export async function webRoutes(): Promise<Router> {
     format: 'esm',
     target: 'es2022',
     minify: true,
-    sourcemap: 'inline',
+    sourcemap: false,
+    legalComments: 'none',
     write: false,
     logLevel: 'silent',
   });
@@ -30,27 +87,36 @@ export async function webRoutes(): Promise<Router> {
   const css = [`${WEB}styles.css`, ...parts.map((f) => `${WEB}styles/${f}`)]
     .map((file) => readFileSync(file, 'utf8'))
     .join('\n');
-  const html = readFileSync(`${WEB}index.html`, 'utf8');
+  const jsPath = `/app.${contentHash(js)}.js`;
+  const cssPath = `/styles.${contentHash(css)}.css`;
+  const html = readFileSync(`${WEB}index.html`, 'utf8')
+    .replace('href="/styles.css"', `href="${cssPath}"`)
+    .replace('src="/app.js"', `src="${jsPath}"`);
+  if (!html.includes(jsPath) || !html.includes(cssPath)) {
+    throw new Error('dashboard/web/index.html must link /styles.css and /app.js');
+  }
+  const page = asset('text/html; charset=utf-8', html, 'no-cache');
+  const assets = new Map<string, Asset>([
+    [jsPath, asset('text/javascript; charset=utf-8', js, IMMUTABLE)],
+    [cssPath, asset('text/css; charset=utf-8', css, IMMUTABLE)],
+    ['/', page],
+    ['/index.html', page],
+  ]);
   const router = express.Router();
-  const security = (res: express.Response) => {
+  router.get([...assets.keys()], (req, res) => {
+    const file = assets.get(req.path)!;
+    const encoding = chooseEncoding(req.headers['accept-encoding']);
     res.set(
       'content-security-policy',
       "default-src 'self'; img-src 'self' data:; media-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
     );
     res.set('x-content-type-options', 'nosniff');
     res.set('referrer-policy', 'no-referrer');
-  };
-  router.get('/app.js', (_req, res) => {
-    security(res);
-    res.type('text/javascript').send(js);
-  });
-  router.get('/styles.css', (_req, res) => {
-    security(res);
-    res.type('text/css').send(css);
-  });
-  router.get(['/', '/index.html'], (_req, res) => {
-    security(res);
-    res.type('text/html').send(html);
+    res.set('cache-control', file.cacheControl);
+    res.set('vary', 'Accept-Encoding');
+    res.set('content-type', file.type);
+    if (encoding !== 'identity') res.set('content-encoding', encoding);
+    res.send(file.bodies[encoding]);
   });
   return router;
 }

@@ -6,7 +6,6 @@ import type { ReadingCategory, SensorKind } from './sensors.ts';
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export const Severity = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof Severity>;
-export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 /**
  * Every rule the platform runs. `device_offline` and `low_battery` are technical: they reach

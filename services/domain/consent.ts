@@ -164,11 +164,3 @@ export function emptyScope(): ConsentScope {
   for (const c of CONSENT_CATEGORIES) scope[c] = { alerts: false, history: false };
   return scope;
 }
-
-export function scopeFromEvents(
-  events: Iterable<Pick<ConsentEvent, 'category' | 'purpose' | 'action'>>,
-): ConsentScope {
-  const scope = emptyScope();
-  for (const e of events) scope[e.category][e.purpose] = e.action === 'grant';
-  return scope;
-}

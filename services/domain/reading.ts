@@ -52,12 +52,6 @@ export interface Reading {
   test?: true;
 }
 
-export function wireReadings(payload: WirePayload): WireReading[] {
-  if (Array.isArray(payload)) return payload;
-  if ('readings' in payload) return payload.readings;
-  return [payload];
-}
-
 export function toReading(
   wire: WireReading,
   homeId: HomeId,

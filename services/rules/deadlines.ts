@@ -1,4 +1,4 @@
-import { MinHeap } from './min-heap.ts';
+import { MinHeap } from '../runtime/index.ts';
 
 /** Something a rule may need to look at again at a given time. */
 export interface Timed {

@@ -1,4 +1,4 @@
-import { MinHeap } from './min-heap.ts';
+import { MinHeap } from '../runtime/index.ts';
 import type { HomeRuleSettings } from './settings.ts';
 import { addDays, localDate, minutesOf, zonedInstant } from './zoned-time.ts';
 

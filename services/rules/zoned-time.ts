@@ -77,9 +77,11 @@ const instants = new Map<string, number>();
 
 function computeZonedInstant(date: LocalDate, minutesOfDay: number, timeZone: string): number {
   const naive = Date.UTC(date.year, date.month - 1, date.day, 0, minutesOfDay);
-  // The offsets in force half a day before and after: they differ only on a change night.
-  const before = offsetMs(naive - 12 * 3_600_000, timeZone);
-  const after = offsetMs(naive + 12 * 3_600_000, timeZone);
+  // The offsets in force a day before and after: they differ only on a change night. A day, not
+  // half of one: offsets reach +14 h (Chatham +13:45 changes at 14:00 UTC), so the change can lie
+  // more than 12 h from the naive instant (found by test/properties.test.ts).
+  const before = offsetMs(naive - 24 * 3_600_000, timeZone);
+  const after = offsetMs(naive + 24 * 3_600_000, timeZone);
   const shows = (instant: number) => offsetMs(instant, timeZone) === naive - instant;
   const valid = [naive - before, naive - after].filter(shows);
   if (valid.length > 0) return Math.min(...valid);

@@ -59,3 +59,18 @@ export class TryghedError extends Error {
 export const notFound = (what: string) => new TryghedError('not_found', `${what} not found`);
 export const forbidden = (why = 'not allowed') => new TryghedError('forbidden', why);
 export const conflict = (why: string) => new TryghedError('conflict', why);
+
+/**
+ * The platform could not start: a port is taken, InfluxDB does not answer, a certificate does not
+ * fit its key. The message says what to change; `setting`, when one is to blame, names it
+ * (e.g. `HTTP_PORT`), so a caller can point at it without parsing the message. One type for every
+ * part (broker, dashboard, readings, TLS), printed plainly by `tryghed start`.
+ */
+export class StartError extends Error {
+  readonly setting: string | undefined;
+  constructor(message: string, options: { setting?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'StartError';
+    this.setting = options.setting;
+  }
+}

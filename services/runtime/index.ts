@@ -1,4 +1,3 @@
-export { EventBus } from './bus.ts';
 export { type Clock, ManualClock, systemClock } from './clock.ts';
 export * from './errors.ts';
 export { createLogger, type Logger, silentLogger } from './logger.ts';

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { StartError } from '../runtime/index.ts';
 import { MIGRATIONS } from './schema.ts';
 
 export type Db = Database.Database;
@@ -25,7 +26,7 @@ function migrate(db: Db): void {
   let version = row?.version ?? 0;
   if (!row) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
   if (version > MIGRATIONS.length) {
-    throw new Error(
+    throw new StartError(
       `database schema version ${version} is newer than this program knows (${MIGRATIONS.length}); upgrade Tryghed`,
     );
   }

@@ -1,3 +1,4 @@
+import { notFound } from '../runtime/index.ts';
 import type { Db } from './sqlite-open.ts';
 import type {
   Device,
@@ -72,7 +73,7 @@ export function sqliteHomes(db: Db): HomeRepository {
     },
     async update(id, patch) {
       const current = await repo.get(id);
-      if (!current) throw new Error(`home ${id} not found`);
+      if (!current) throw notFound(`home ${id}`);
       const next = { ...current, ...patch };
       db.prepare(
         'UPDATE homes SET label = ?, team_id = ?, timezone = ?, settings = ?, test = ?, test_until = ? WHERE id = ?',
@@ -169,7 +170,7 @@ export function sqliteDevices(db: Db): DeviceRepository {
     },
     async update(id, patch) {
       const current = get.get(id) as Row | undefined;
-      if (!current) throw new Error(`no device ${id}`);
+      if (!current) throw notFound(`device ${id}`);
       const next = { ...toDevice(current), ...patch };
       db.prepare('UPDATE devices SET test = ?, test_until = ?, report_interval_s = ? WHERE id = ?').run(
         next.test ? 1 : 0,

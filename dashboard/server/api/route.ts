@@ -3,15 +3,15 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import express from 'express';
 import type { z } from 'zod';
 import { type ErrorCode, type FieldIssue, TryghedError } from '../../../services/runtime/index.ts';
-import type { UserRole } from '../../../services/store/index.ts';
-import { actorFromCookie } from '../auth.ts';
+import type { Access } from '../access.ts';
 import type { Actor, DashboardContext } from '../context.ts';
+import { actorFromCookie } from '../session-check.ts';
+
+export type { Access };
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** Who may call a route: anyone, anyone logged in, or the listed roles. */
-export type Access = 'public' | 'session' | readonly [UserRole, ...UserRole[]];
-
 export interface RouteInput<P, Q, B> {
   params: P;
   query: Q;

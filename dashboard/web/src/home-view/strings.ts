@@ -1,4 +1,4 @@
-import { categoryOf, SENSOR_KINDS, type SensorKind } from '../../../../services/domain/sensor-kinds.ts';
+import { SENSOR_KINDS } from '../../../../services/domain/shared/sensor-kinds.ts';
 import { currentLang } from '../i18n.ts';
 
 /** Words of the home view and the technician page: Danish first, English second. */
@@ -369,9 +369,5 @@ export function formatValue(kind: string, value: number): string {
   }).format(value);
   return UNITS[kind] ? `${n} ${UNITS[kind]}` : n;
 }
-
-/** The consent category of a sensor kind: the platform's own table, shared with the browser. */
-export const categoryOfKind = (kind: string): string =>
-  (SENSOR_KINDS as readonly string[]).includes(kind) ? categoryOf(kind as SensorKind) : 'technical';
 
 export { SENSOR_KINDS };

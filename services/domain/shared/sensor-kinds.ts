@@ -1,6 +1,8 @@
 /**
  * Sensor kinds and consent categories as plain constants, without zod, so the browser app can
  * use the very same lists (services/domain/sensors.ts builds the schemas from them).
+ * `services/domain/shared/` is the one folder outside dashboard/web the browser bundle may import:
+ * no zod, no package, nothing of ours outside this folder (test/arrows.test.ts checks it).
  */
 
 /** Every kind of sensor the platform understands (DOMAIN.md, "Typical monitoring and alert kinds"). */

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import {
+  type ArrowRule,
+  findCycles,
+  forbiddenEdges,
+  type ImportGraph,
+  readImportGraph,
+} from './harness/import-graph.ts';
+
+/**
+ * The allowed arrows between the project's parts (docs/architecture.md, "Which part may import
+ * which"), checked on every test run instead of hoped for.
+ */
+const ROOT = join(import.meta.dirname, '..');
+const FOLDERS = ['bin', 'platform', 'services', 'broker', 'gateway', 'dashboard', 'simulators', 'scripts'];
+const EDGES = /^(broker|dashboard|gateway|platform|simulators|bin|scripts)\//;
+const SHARED = 'services/domain/shared/';
+
+const RULES: ArrowRule[] = [
+  {
+    name: 'a service imports an edge',
+    from: (f) => f.startsWith('services/'),
+    forbidden: (t) => EDGES.test(t),
+  },
+  {
+    name: 'the domain imports something of ours outside itself',
+    from: (f) => f.startsWith('services/domain/'),
+    forbidden: (t) => !t.startsWith('services/domain/'),
+  },
+  {
+    name: 'the shared folder imports outside itself',
+    from: (f) => f.startsWith(SHARED),
+    forbidden: (t) => !t.startsWith(SHARED),
+  },
+  {
+    name: 'the browser bundle imports outside dashboard/web and the shared folder',
+    from: (f) => f.startsWith('dashboard/web/'),
+    forbidden: (t) => !t.startsWith('dashboard/web/') && !t.startsWith(SHARED),
+  },
+];
+
+describe('the import graph', () => {
+  const graph = readImportGraph(ROOT, FOLDERS);
+
+  it('is read from the whole source (a sanity check that the reader sees the real edges)', () => {
+    expect(graph.size).toBeGreaterThan(100);
+    expect(graph.get('services/domain/sensors.ts')).toContain('services/domain/shared/sensor-kinds.ts');
+    expect(graph.get('dashboard/web/src/home-view/strings.ts')).toContain(
+      'services/domain/shared/sensor-kinds.ts',
+    );
+  });
+
+  it('has no import cycle', () => {
+    expect(findCycles(graph).map((c) => c.join(' -> '))).toEqual([]);
+  });
+
+  it('follows the allowed arrows', () => {
+    expect(forbiddenEdges(graph, RULES)).toEqual([]);
+  });
+
+  it('keeps the shared folder free of packages (no zod in the browser bundle through it)', () => {
+    const packages: string[] = [];
+    for (const file of graph.keys()) {
+      if (!file.startsWith(SHARED)) continue;
+      const info = ts.preProcessFile(readFileSync(join(ROOT, file), 'utf8'), true, true);
+      for (const ref of info.importedFiles)
+        if (!ref.fileName.startsWith('.')) packages.push(`${file}: ${ref.fileName}`);
+    }
+    expect(packages).toEqual([]);
+  });
+});
+
+describe('the checker itself (positive controls: it can fail)', () => {
+  it('finds a cycle and reports its path', () => {
+    const graph: ImportGraph = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts']],
+      ['d.ts', ['a.ts']],
+    ]);
+    expect(findCycles(graph)).toEqual([['a.ts', 'b.ts', 'c.ts', 'a.ts']]);
+    expect(
+      findCycles(
+        new Map([
+          ['a.ts', ['b.ts']],
+          ['b.ts', []],
+        ]),
+      ),
+    ).toEqual([]);
+  });
+
+  it('finds a service importing an edge and the browser importing server code', () => {
+    const graph: ImportGraph = new Map([
+      ['services/rules/engine.ts', ['dashboard/server/context.ts', 'services/domain/index.ts']],
+      ['services/domain/alert.ts', ['services/runtime/index.ts']],
+      [
+        'dashboard/web/src/app.ts',
+        ['services/domain/sensors.ts', `${SHARED}sensor-kinds.ts`, 'dashboard/web/src/i18n.ts'],
+      ],
+    ]);
+    expect(forbiddenEdges(graph, RULES)).toEqual([
+      'a service imports an edge: services/rules/engine.ts -> dashboard/server/context.ts',
+      'the browser bundle imports outside dashboard/web and the shared folder: dashboard/web/src/app.ts -> services/domain/sensors.ts',
+      'the domain imports something of ours outside itself: services/domain/alert.ts -> services/runtime/index.ts',
+    ]);
+  });
+
+  it('reads type-only and re-export imports as edges too', () => {
+    const text =
+      "import type { A } from './a.ts';\nexport { B } from './b.ts';\nconst c = await import('./c.ts');\n";
+    const names = ts.preProcessFile(text, true, true).importedFiles.map((r) => r.fileName);
+    expect(names).toEqual(['./a.ts', './b.ts', './c.ts']);
+  });
+});
