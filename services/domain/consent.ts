@@ -5,9 +5,10 @@ import {
   type ConsentCategory,
   ConsentCategory as ConsentCategorySchema,
 } from './sensors.ts';
+import { PURPOSES } from './shared/sensor-kinds.ts';
 
 /** What consent is for: `alerts` lets staff get alerts; `history` lets readings be stored and shown as trends. */
-export const PURPOSES = ['alerts', 'history'] as const;
+export { PURPOSES };
 export const Purpose = z.enum(PURPOSES);
 export type Purpose = z.infer<typeof Purpose>;
 

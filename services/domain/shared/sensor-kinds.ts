@@ -21,6 +21,10 @@ export const SENSOR_KINDS = [
 ] as const;
 export type SensorKind = (typeof SENSOR_KINDS)[number];
 
+/** What consent to a category is for: staff get alerts; readings are kept and shown as history. */
+export const PURPOSES = ['alerts', 'history'] as const;
+export type Purpose = (typeof PURPOSES)[number];
+
 /** Kinds of monitoring a citizen consents to, one by one. */
 export const CONSENT_CATEGORIES = ['emergency', 'environment', 'activity', 'door', 'sleep'] as const;
 export type ConsentCategory = (typeof CONSENT_CATEGORIES)[number];

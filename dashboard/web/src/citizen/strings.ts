@@ -2,7 +2,7 @@ import { currentLang } from '../i18n.ts';
 
 /**
  * The citizen page's words: plain Danish first, short sentences, no jargon; English second. The
- * information texts themselves come from the server (services/domain/information-texts.ts).
+ * information texts themselves come from the server (services/domain/shared/information-texts.ts).
  */
 const da = {
   yourHome: 'Dit hjem',

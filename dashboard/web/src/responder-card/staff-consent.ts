@@ -1,4 +1,4 @@
-import { CATEGORY_TEXTS, PURPOSE_TEXTS } from '../../../../services/domain/information-texts.ts';
+import { CATEGORY_TEXTS, PURPOSE_TEXTS } from '../../../../services/domain/shared/information-texts.ts';
 import { ApiError, call } from '../api.ts';
 import { el } from '../dom.ts';
 import { alertsState } from '../home-view/alerts-consent.ts';

@@ -1,5 +1,4 @@
-import type { Purpose } from './consent.ts';
-import type { ConsentCategory, SensorKind } from './sensors.ts';
+import type { ConsentCategory, Purpose, SensorKind } from './sensor-kinds.ts';
 
 /**
  * The plain-language information a citizen (or their relative) reads before saying yes or no,
