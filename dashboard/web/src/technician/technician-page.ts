@@ -249,7 +249,9 @@ export class TechnicianPage {
 
   private showSecret(deviceId: string, secret: string): void {
     this.secretSlot.replaceChildren(
-      secretPanel(deviceId, secret, () => document.getElementById('tech-devices-title')?.focus()),
+      secretPanel(this.home?.id ?? '', deviceId, secret, () =>
+        document.getElementById('tech-devices-title')?.focus(),
+      ),
     );
   }
 
@@ -272,7 +274,6 @@ export class TechnicianPage {
         const card =
           this.cards.get(d.id) ??
           new DeviceCard(d, home.id, {
-            say: (text, error) => this.say(text, error),
             secret: (id, secret) => this.showSecret(id, secret),
             testSent: () => setTimeout(() => void this.loadTestAlerts(), 500),
           });
