@@ -156,7 +156,7 @@ const da = {
   bulkIntro:
     'Én enhed pr. linje: id;hjem;målinger (adskilt af komma eller mellemrum), evt. rolle. Komma eller semikolon som skilletegn.',
   bulkFile: 'CSV-fil',
-  bulkSend: 'Opret enhederne',
+  bulkSend: 'Opret fra filen',
   bulkParsed: '{n} enheder læst fra filen.',
   bulkBad: 'Linje {line}: {reason}',
   bulkDone: '{n} enheder oprettet. Hent hemmelighederne nu; de vises ikke igen.',
@@ -336,7 +336,7 @@ const en: Record<Key, string> = {
   bulkIntro:
     'One device per line: id;home;kinds (separated by commas or spaces), optionally role. Comma or semicolon as separator.',
   bulkFile: 'CSV file',
-  bulkSend: 'Provision the devices',
+  bulkSend: 'Provision from the file',
   bulkParsed: '{n} devices read from the file.',
   bulkBad: 'Line {line}: {reason}',
   bulkDone: '{n} devices provisioned. Download the secrets now; they are not shown again.',
