@@ -158,6 +158,10 @@ describe("the technician's day in Chromium", () => {
     await card.getByLabel('Værdi').fill('1');
     await send.click();
     await feedback.getByText(/Der blev rejst en testalarm/).waitFor();
+    // the test alert is marked "Test" in the page's list
+    const testAlert = page.locator('li.test-alert[data-rule="smoke"]');
+    await testAlert.waitFor({ timeout: 10_000 });
+    expect(await testAlert.locator('[data-test-mark]').innerText()).toBe('Test');
 
     // a new secret: the panel shows the broker URL, topic and username, each with a copy button
     await card.getByRole('button', { name: 'Ny hemmelighed' }).click();

@@ -344,6 +344,8 @@ export class TechnicianPage {
         el(
           'li',
           { className: 'test-alert', 'data-alert-id': a.id, 'data-rule': a.rule },
+          el('span', { className: 'badge test', 'data-test-mark': '' }, 'Test'),
+          ' ',
           el('span', {}, `${t(`rule_${a.rule}`)} · ${tx('opened')} ${formatTime(a.openedAt)}`),
           el(
             'button',
