@@ -1,5 +1,5 @@
 import { type BrokerEndpoints, type DeviceBroker, startDeviceBroker } from '../broker/index.ts';
-import { type Dashboard, startDashboard } from '../dashboard/server/index.ts';
+import { BatteryLevels, type Dashboard, startDashboard } from '../dashboard/server/index.ts';
 import { AlertService } from '../services/alerts/index.ts';
 import { ReportedAvailability } from '../services/availability/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
@@ -187,6 +187,8 @@ export async function startPlatform(
       maxBufferedPerDevice: config.ingestMaxBufferedPerDevice,
     });
     ingest.onReading((reading) => rules.onReading(reading));
+    const batteryLevels = new BatteryLevels();
+    ingest.onReading((reading) => batteryLevels.record(reading));
     ingest.onHeard((deviceId, at) => rules.deviceHeard(deviceId, at));
     ingest.start();
     closers.push(() => ingest.stop());
@@ -285,6 +287,7 @@ export async function startPlatform(
         : {}),
       ...(options.checkResponses ? { checkResponses: true } : {}),
       lastSeen: (deviceId) => broker.lastSeen(deviceId),
+      latestBattery: (deviceId) => batteryLevels.of(deviceId),
       reportedStatus: (deviceId) => availability.of(deviceId),
       pairing: {
         // TLS first: a gateway in a home tries the URLs in order, and plain MQTT is for development

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { createLogger } from '../services/runtime/index.ts';
 import { restProvisioner } from './provisioner.ts';
 import { playScenario } from './run.ts';
-import { SCENARIO_NAMES, scenario } from './scenarios.ts';
+import { SCENARIO_NAMES, type Scenario, scenario } from './scenarios.ts';
 import { SimulatedHome } from './simulated-home.ts';
 
 export const SIMULATOR_USAGE = `Simulated sensors against a running Tryghed.
@@ -17,14 +17,17 @@ Options:
   --scenario <name>   what happens in the home (required)
   --home <id>         the simulated home (default sim-1; created when missing)
   --team <id>         its care team (default team-nord; created when missing)
-  --api <url>         the dashboard/API (default http://127.0.0.1:8080)
+  --api <url>         the dashboard/API (or env TRYGHED_API; default http://127.0.0.1:8080,
+                      the platform's HTTP_PORT)
   --mqtt <url>        the broker: mqtt://, mqtts:// (TLS), ws:// or wss:// (WebSocket)
-                      (default mqtt://127.0.0.1:1883)
+                      (or env TRYGHED_MQTT; default mqtt://127.0.0.1:1883, MQTT_PORT)
   --ca <file>         PEM file of the CA that signed the broker's certificate (for mqtts://
                       and wss://; the platform prints its fingerprint and keeps a self-signed
                       one in DATA_DIR/tls/mqtt-server.pem); without it, the system's CAs.
                       The broker's certificate is always verified.
-  --user <name>       an administrator or technician (or env TRYGHED_USER; default admin)
+  --user <name>       an administrator (or env TRYGHED_USER; default admin). A technician
+                      is refused: the simulator creates a team and a home and records the
+                      citizen's consent, which only an administrator may do
   --password <pw>     its password (or env TRYGHED_PASSWORD)
   --via-gateway       send through a simulated home gateway instead of one connection per device
   --via-zigbee2mqtt <url>
@@ -34,7 +37,8 @@ Options:
                       (for a drill); without it, everything sent is test data that never
                       pages staff or notifiers and is left out of statistics
   --seed <n>          seed for the routine scenario (default 1)
-  --speed <n>         virtual-time speed-up for routine (default 60: a minute per second)
+  --speed <n>         virtual-time speed-up for routine (default 60: a minute per second,
+                      so a day takes 24 minutes; a line per simulated hour shows progress)
   --help              this text
 `;
 
@@ -97,6 +101,8 @@ export async function runSimulatorCli(argv: string[], env: NodeJS.ProcessEnv = p
   }
   const parsed = Args.safeParse({
     ...values,
+    api: values.api ?? env.TRYGHED_API,
+    mqtt: values.mqtt ?? env.TRYGHED_MQTT,
     user: values.user ?? env.TRYGHED_USER,
     password: values.password ?? env.TRYGHED_PASSWORD ?? '',
   });
@@ -142,7 +148,8 @@ export async function runSimulatorCli(argv: string[], env: NodeJS.ProcessEnv = p
     console.log(
       `${chosen.name}: ${chosen.description} (home ${a.home}${a.live ? ', LIVE: staff are paged' : ', test home: nobody is paged'})`,
     );
-    const sent = await playScenario(home, chosen, { speed: a.scenario === 'routine' ? a.speed : 1 });
+    const speed = a.scenario === 'routine' ? a.speed : 1;
+    const sent = await playScenario(home, chosen, { speed, onProgress: progressPrinter(chosen) });
     console.log(`sent ${sent} readings`);
     return 0;
   } catch (err) {
@@ -151,4 +158,25 @@ export async function runSimulatorCli(argv: string[], env: NodeJS.ProcessEnv = p
   } finally {
     await home?.stop();
   }
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * A line per simulated hour for a scenario longer than a minute of real time at speed 1 (routine),
+ * so a 24-minute run is seen to be working.
+ */
+function progressPrinter(chosen: Scenario): ((sent: number, total: number, at: number) => void) | undefined {
+  const last = chosen.steps.at(-1)?.at ?? 0;
+  if (last < HOUR) return undefined;
+  let shownHour = -1;
+  return (sent, total, at) => {
+    const hour = Math.floor(at / HOUR);
+    if (hour === shownHour && sent !== total) return;
+    shownHour = hour;
+    const pct = Math.round((sent / total) * 100);
+    console.log(
+      `${chosen.name}: ${String(hour).padStart(2, '0')}:00 of ${Math.ceil(last / HOUR)}:00 simulated, ${sent}/${total} readings sent (${pct} %)`,
+    );
+  };
 }

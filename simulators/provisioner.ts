@@ -8,6 +8,7 @@ import {
 } from '../services/domain/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import type { Store } from '../services/store/index.ts';
+import { PlatformUnreachable } from './unreachable.ts';
 
 export interface ProvisionedDevice {
   id: string;
@@ -80,11 +81,22 @@ export function localProvisioner(o: {
   };
 }
 
-/** Against a running platform, logged in as an administrator or technician. */
+/**
+ * Against a running platform, logged in as an administrator: creating a team and recording consent
+ * are an administrator's (a technician is refused both).
+ */
 export function restProvisioner(o: { apiUrl: string; username: string; password: string }): Provisioner {
   let session: { cookie: string; csrf: string } | null = null;
+  // fetch says only "fetch failed" when nothing answers: name the URL and the setting instead
+  const reach = async (url: string, init: RequestInit): Promise<Response> => {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      throw new PlatformUnreachable('api', o.apiUrl, err);
+    }
+  };
   const login = async () => {
-    const res = await fetch(`${o.apiUrl}/api/session`, {
+    const res = await reach(`${o.apiUrl}/api/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: o.username, password: o.password }),
@@ -102,12 +114,16 @@ export function restProvisioner(o: { apiUrl: string; username: string; password:
     body: unknown,
   ): Promise<{ status: number; body: Record<string, unknown> }> => {
     const s = session ?? (await login());
-    const res = await fetch(`${o.apiUrl}${path}`, {
+    const res = await reach(`${o.apiUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf },
       body: JSON.stringify(body),
     });
     const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    if (res.status === 403)
+      throw new Error(
+        `${o.username} may not POST ${path} (HTTP 403): the simulator creates a team, a home, devices and the citizen's consent, which needs an administrator (--user)`,
+      );
     if (res.status >= 400 && res.status !== 409) {
       const message = typeof json.message === 'string' ? json.message : '';
       throw new Error(`POST ${path} failed: HTTP ${res.status} ${message}`);

@@ -8,7 +8,13 @@ import type { SimulatedHome } from './simulated-home.ts';
 export async function playScenario(
   home: SimulatedHome,
   scenario: Scenario,
-  options: { speed?: number; start?: number; signal?: AbortSignal } = {},
+  options: {
+    speed?: number;
+    start?: number;
+    signal?: AbortSignal;
+    /** after each reading sent: how many so far, of how many, and the virtual time reached (ms from start) */
+    onProgress?: (sent: number, total: number, virtualMs: number) => void;
+  } = {},
 ): Promise<number> {
   const speed = options.speed ?? 1;
   const start = options.start ?? Date.now();
@@ -20,6 +26,7 @@ export async function playScenario(
     if (options.signal?.aborted) break;
     await home.send(step.device, step.kind, step.value, start + step.at);
     sent++;
+    options.onProgress?.(sent, scenario.steps.length, step.at);
   }
   await home.drain();
   return sent;

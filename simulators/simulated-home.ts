@@ -4,6 +4,7 @@ import { CONSENT_CATEGORIES, type SensorKind, topics, type WireReading } from '.
 import type { Logger } from '../services/runtime/index.ts';
 import { deviceId, HOME_KIT } from './home-kit.ts';
 import type { Provisioner } from './provisioner.ts';
+import { PlatformUnreachable } from './unreachable.ts';
 import { Zigbee2mqttHome } from './zigbee2mqtt-home.ts';
 
 /**
@@ -31,15 +32,19 @@ export class SimulatedDevice {
   ) {}
 
   async connect(brokerUrl: string, tls: BrokerTrust = {}): Promise<void> {
-    this.client = await mqtt.connectAsync(brokerUrl, {
-      ...trustOptions(tls),
-      clientId: this.id,
-      username: this.id,
-      password: this.secret,
-      protocolVersion: 4,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-    });
+    try {
+      this.client = await mqtt.connectAsync(brokerUrl, {
+        ...trustOptions(tls),
+        clientId: this.id,
+        username: this.id,
+        password: this.secret,
+        protocolVersion: 4,
+        reconnectPeriod: 1000,
+        connectTimeout: 10_000,
+      });
+    } catch (err) {
+      throw new PlatformUnreachable('broker', brokerUrl, err);
+    }
   }
 
   /** the next reading with this device's own increasing sequence number and clock */

@@ -155,6 +155,31 @@ describe('ingest on real InfluxDB and SQLite', () => {
     expect(mixed).toMatchObject({ accepted: 1, rejected: ['schema'] });
   });
 
+  it('refuses a value its kind cannot carry (battery 250 % or -3 %, motion 2), counted, not stored', async () => {
+    make();
+    const t = topics.readings('h1', 'm1');
+    for (const bad of [
+      { kind: 'battery', value: 250, ts: T0, seq: 1 },
+      { kind: 'battery', value: -3, ts: T0, seq: 2 },
+      { kind: 'motion', value: 2, ts: T0, seq: 3 },
+      { kind: 'motion', value: 0.5, ts: T0, seq: 4 },
+    ]) {
+      expect(ingest.handleMessage(t, msg(bad)).rejected, JSON.stringify(bad)).toEqual(['out_of_range']);
+    }
+    expect(await rejected('out_of_range')).toBe(4);
+    // the good reading beside a bad one is kept; the edges of the range are good
+    const mixed = ingest.handleMessage(
+      t,
+      msg([
+        { kind: 'battery', value: 0, ts: T0 + 1, seq: 5 },
+        { kind: 'battery', value: 101, ts: T0 + 2, seq: 6 },
+        { kind: 'battery', value: 100, ts: T0 + 3, seq: 7 },
+      ]),
+    );
+    expect(mixed).toMatchObject({ accepted: 2, rejected: ['out_of_range'] });
+    expect(seen.map((r) => r.value)).toEqual([0, 100]);
+  });
+
   it('survives garbage without throwing', () => {
     make();
     const t = topics.readings('h1', 'm1');

@@ -344,6 +344,55 @@ describe('technician and home view API', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('a test reading says what it did: the alert it raised, or why it raised nothing', async () => {
+    type Outcome = {
+      outcome: { reason: string; alert: { id: string; test: boolean } | null; message: string };
+    };
+    // a heartbeat raises nothing on its own: only its absence does, over time
+    await tech.ok('POST', '/api/homes/home-a/devices', { id: 'hb-a', kinds: ['heartbeat'] });
+    const alive = await tech.ok<Outcome>('POST', '/api/devices/hb-a/test-reading', {
+      kind: 'heartbeat',
+      value: 1,
+    });
+    expect(alive.outcome).toMatchObject({ reason: 'needs_time', alert: null });
+    const clear = await tech.ok<Outcome>('POST', '/api/devices/env-a/test-reading', {
+      kind: 'smoke',
+      value: 0,
+    });
+    expect(clear.outcome).toMatchObject({ reason: 'value_normal', alert: null });
+    const fall = await tech.ok<Outcome>('POST', '/api/devices/env-a/test-reading', {
+      kind: 'fall',
+      value: 1,
+    });
+    expect(fall.outcome).toMatchObject({ reason: 'raised', alert: { test: true } });
+    const listed = (await tech.ok<AlertsBody>('GET', '/api/alerts')).alerts.find(
+      (a) => a.id === fall.outcome.alert?.id,
+    );
+    expect(listed).toMatchObject({ rule: 'fall', test: true });
+    await tech.ok('POST', `/api/alerts/${fall.outcome.alert?.id}/resolve`, {
+      outcome: 'no_action_needed',
+      note: 'test',
+    });
+  });
+
+  it('a test reading outside its kind’s range is refused with the range: battery 250 % and -3 %', async () => {
+    for (const value of [250, -3]) {
+      const res = await tech.request('POST', '/api/devices/env-a/test-reading', { kind: 'battery', value });
+      expect(res).toMatchObject({
+        status: 400,
+        body: { error: 'bad_request', issues: [{ path: 'value', message: 'out_of_range' }] },
+      });
+      expect((res.body as { message: string }).message).toContain('0–100');
+    }
+    const hot = await tech.request('POST', '/api/devices/env-a/test-reading', { kind: 'smoke', value: 2 });
+    expect(hot.status).toBe(400);
+    const fine = await tech.request('POST', '/api/devices/env-a/test-reading', {
+      kind: 'battery',
+      value: 100,
+    });
+    expect(fine.status).toBe(200);
+  });
+
   it('a real alert is never swallowed by an open test alert of the same kind', async () => {
     await tech.ok('POST', '/api/devices/env-a/test-reading', { kind: 'fall', value: 1 });
     const testAlert = await eventually(

@@ -39,6 +39,8 @@ export interface DashboardContext {
   health?: HealthView;
   /** when a device was last heard from, if the broker knows */
   lastSeen?: (deviceId: string) => number | undefined;
+  /** the latest battery level a device reported since start (dashboard/server/battery-levels.ts) */
+  latestBattery?: (deviceId: string) => { value: number; ts: number } | undefined;
   /** the latest status a device (or its gateway) reported on its status topic */
   reportedStatus?: (deviceId: string) => { online: boolean; receivedAt: number } | undefined;
   /** what a gateway's pairing bundle holds about the platform; absent, pairing answers 503 */

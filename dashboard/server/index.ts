@@ -37,6 +37,7 @@ import { alertRoutes } from './routes/alerts.ts';
 import { brokerRoutes, type DeviceConnection } from './routes/broker.ts';
 import { citizenRoutes } from './routes/citizen.ts';
 import { consentNoticeRoutes } from './routes/consent-notices.ts';
+import { deviceAttentionRoutes } from './routes/device-attention.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { gatewayPairingRoutes } from './routes/gateway-pairing.ts';
 import { homeRoutes } from './routes/homes.ts';
@@ -50,6 +51,8 @@ import { ruleSettingsRoutes } from './routes/rule-settings.ts';
 import { statusRoutes } from './routes/status.ts';
 import { SessionStore } from './sessions.ts';
 import { webRoutes } from './web.ts';
+
+export { BatteryLevels } from './battery-levels.ts';
 
 export interface DashboardOptions {
   host: string;
@@ -79,6 +82,7 @@ export interface DashboardOptions {
   /** check each JSON response against the API document (tests); a mismatch is a logged 500 */
   checkResponses?: boolean;
   lastSeen?: (deviceId: string) => number | undefined;
+  latestBattery?: DashboardContext['latestBattery'];
   reportedStatus?: DashboardContext['reportedStatus'];
   /** what gateways' pairing bundles hold; without it, pairing answers 503 */
   pairing?: GatewayPairingSource;
@@ -150,6 +154,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       o.logger,
     ),
     ...(o.lastSeen ? { lastSeen: o.lastSeen } : {}),
+    ...(o.latestBattery ? { latestBattery: o.latestBattery } : {}),
     ...(o.reportedStatus ? { reportedStatus: o.reportedStatus } : {}),
     ...(o.pairing ? { pairing: o.pairing } : {}),
     ...(o.health ? { health: o.health } : {}),
@@ -172,6 +177,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...statusRoutes(ctx),
     ...brokerRoutes(ctx),
     ...deviceRoutes(ctx),
+    ...deviceAttentionRoutes(ctx),
     ...gatewayPairingRoutes(ctx),
     ...readingRoutes(ctx),
     ...citizenRoutes(ctx),

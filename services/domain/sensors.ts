@@ -6,7 +6,15 @@ import {
   type SensorKind as SensorKindType,
 } from './shared/sensor-kinds.ts';
 
-export { CONSENT_CATEGORIES, categoryOf, type ReadingCategory, SENSOR_KINDS } from './shared/sensor-kinds.ts';
+export {
+  CONSENT_CATEGORIES,
+  categoryOf,
+  type ReadingCategory,
+  SENSOR_KINDS,
+  VALUE_RANGES,
+  type ValueRange,
+  valueInRange,
+} from './shared/sensor-kinds.ts';
 
 export const SensorKind = z.enum(SENSOR_KINDS);
 export type SensorKind = SensorKindType;

@@ -1,5 +1,12 @@
 import type { ConsentRegistry } from '../consent/index.ts';
-import { parseDeviceTopic, type Reading, type ReadingCategory, topics, toReading } from '../domain/index.ts';
+import {
+  parseDeviceTopic,
+  type Reading,
+  type ReadingCategory,
+  topics,
+  toReading,
+  valueInRange,
+} from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../runtime/index.ts';
 import type { ReadingStore } from '../timeseries/index.ts';
@@ -15,6 +22,7 @@ export type RejectReason =
   | 'unknown_device'
   | 'device_not_in_home'
   | 'kind_not_declared'
+  | 'out_of_range'
   | 'no_consent'
   | 'duplicate';
 
@@ -321,6 +329,12 @@ export class Ingest {
       // A well-formed reading from a known device proves it is alive, whatever consent allows and
       // even when it is a resend: liveness is technical, and never judged by what we sent.
       if (!test) for (const heard of this.heardListeners) heard(deviceId, receivedAt);
+      // A value no device of this kind can report (battery 250 %, door 2) is a broken device:
+      // believed, it would raise or hide alerts. Refused and counted by kind's category, never logged.
+      if (!valueInRange(wire.data.kind, wire.data.value)) {
+        this.reject(result, 'out_of_range', reading.category, deviceId);
+        continue;
+      }
       const store = this.o.consent.allows(homeId, reading.category, 'history');
       if (!store && !this.o.consent.allows(homeId, reading.category, 'alerts')) {
         // Counted by category only: which home or what value must not be recorded anywhere.

@@ -135,7 +135,7 @@ describe('technician page and staff home view in Chromium', () => {
     await shot(page, 'technician-secret-once');
     expect(await axeViolations(page)).toEqual([]);
     // the copy button puts it on the clipboard (or says to copy by hand)
-    await panel.getByRole('button', { name: 'Kopiér' }).click();
+    await panel.getByRole('button', { name: 'Kopiér', exact: true }).click();
     await panel.getByText(/Kopieret\.|Kunne ikke kopiere/).waitFor();
 
     // the secret from the page is what the broker accepts: a real device connects and reports

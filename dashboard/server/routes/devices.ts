@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { categoryOf, HomeId, SensorKind, topics } from '../../../services/domain/index.ts';
+import { categoryOf, HomeId, SensorKind, topics, VALUE_RANGES } from '../../../services/domain/index.ts';
 import type { RejectReason } from '../../../services/ingest/index.ts';
 import { notFound, TryghedError } from '../../../services/runtime/index.ts';
 import { canSeeHome } from '../access.ts';
@@ -13,6 +13,7 @@ import {
   TEST_MODE_DEFAULT_MINUTES,
   TEST_MODE_MAX_MINUTES,
 } from '../test-mode.ts';
+import { observeTestReading, TestReadingOutcome } from '../test-reading-outcome.ts';
 import { purposeOf } from '../transparency.ts';
 
 const iso = (t: number) => new Date(t).toISOString();
@@ -78,6 +79,15 @@ const REFUSAL: Partial<Record<RejectReason, (kind: SensorKind) => TryghedError>>
       `the citizen has consented neither to alerts nor to history for ${categoryOf(kind)}; the reading was dropped, as a device's would be`,
       { issues: [{ in: 'body', path: 'kind', message: 'no_consent' }] },
     ),
+  out_of_range: (kind) => {
+    const range = VALUE_RANGES[kind];
+    const allowed = range
+      ? `${range.min}–${range.max} ${range.unit}${range.integer ? ', whole numbers' : ''}`
+      : 'a finite number';
+    return new TryghedError('bad_request', `a ${kind} reading must be ${allowed}`, {
+      issues: [{ in: 'body', path: 'value', message: 'out_of_range' }],
+    });
+  },
   schema: () =>
     new TryghedError('bad_request', 'not a valid reading', {
       issues: [{ in: 'body', path: 'value', message: 'schema' }],
@@ -239,22 +249,29 @@ export function deviceRoutes(ctx: DashboardContext): AnyApiRoute[] {
           }),
           stored: z.boolean().meta({ description: 'kept in InfluxDB (history consent, or technical)' }),
           evaluated: z.boolean().meta({ description: 'judged by the alert rules (alerts consent)' }),
+          outcome: TestReadingOutcome,
         }),
       },
       errors: ['not_found', 'conflict', 'unavailable'],
-      handle: ({ params, body, actor }) => {
+      handle: async ({ params, body, actor }) => {
         const device = ctx.registry.device(params.deviceId);
         if (!device) throw notFound('device');
-        if (!ctx.ingest) throw new TryghedError('unavailable', 'test readings are not available here');
+        const ingest = ctx.ingest;
+        if (!ingest) throw new TryghedError('unavailable', 'test readings are not available here');
         const reading = { kind: body.kind, value: body.value, ts: ctx.clock.now(), seq: ++testSeq };
-        const result = ctx.ingest.handleMessage(
-          topics.readings(device.homeId, device.id),
-          Buffer.from(JSON.stringify(reading)),
-          { test: true },
-        );
+        let result: ReturnType<typeof ingest.handleMessage> | undefined;
+        const numeric = typeof body.value === 'boolean' ? (body.value ? 1 : 0) : body.value;
+        const outcome = await observeTestReading(ctx, device.homeId, body.kind, numeric, () => {
+          result = ingest.handleMessage(
+            topics.readings(device.homeId, device.id),
+            Buffer.from(JSON.stringify(reading)),
+            { test: true },
+          );
+          return result.accepted > 0;
+        });
         audit(ctx, actor, 'device.test_reading', device.homeId, 'maintenance', `${device.id}/${body.kind}`);
-        const reason = result.rejected[0];
-        if (result.accepted === 0) {
+        const reason = result?.rejected[0];
+        if (!result || result.accepted === 0) {
           throw (
             (reason && REFUSAL[reason]?.(body.kind)) ??
             new TryghedError('conflict', `the reading was refused: ${reason ?? 'unknown'}`)
@@ -265,6 +282,7 @@ export function deviceRoutes(ctx: DashboardContext): AnyApiRoute[] {
           reading: { deviceId: device.id, homeId: device.homeId, ...reading, test: true as const },
           stored: ctx.consent.allows(device.homeId, category, 'history'),
           evaluated: ctx.consent.allows(device.homeId, category, 'alerts'),
+          outcome,
         };
       },
     }),

@@ -91,6 +91,8 @@ export function alertCard(
     el(
       'p',
       { className: 'meta' },
+      a.test ? el('span', { className: 'badge test', 'data-test-mark': '' }, 'Test') : '',
+      a.test ? ' ' : '',
       el('span', { className: `badge ${a.severity}` }, t(`severity_${a.severity}`)),
       ` ${t(`state_${a.state}`)} · ${t('opened')} ${formatTime(a.openedAt)}`,
       a.repeats > 0 ? ` · ${t('repeats')} ${a.repeats} ${t(a.repeats === 1 ? 'time' : 'times')}` : '',

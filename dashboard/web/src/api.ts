@@ -45,6 +45,8 @@ export interface Alert {
   } | null;
   /** 0 = the team's screens; 1 = escalated to the whole team; 2 = handed to the fallback */
   escalationLevel: number;
+  /** a test alert (a technician's test reading, a test home or device): pages no one */
+  test?: boolean;
   /** what was really done to reach people outside the board, from the recorded attempts */
   delivery: { fallback: 'configured' | 'none'; channels: DeliveryChannel[] };
 }

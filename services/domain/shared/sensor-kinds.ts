@@ -52,3 +52,41 @@ const CATEGORY_OF: Record<SensorKind, ReadingCategory> = {
 export function categoryOf(kind: SensorKind): ReadingCategory {
   return CATEGORY_OF[kind];
 }
+
+/**
+ * The values a reading of each kind may carry (inclusive). A value outside is refused at ingest and
+ * at the technician's test-reading route (`out_of_range`): a battery at 250 % or a door "2" is a
+ * broken device, and believing it would raise or hide alerts. `integer` kinds are states (0/1).
+ * Temperature follows the range common indoor sensors measure; CO the range of home CO alarms.
+ */
+export interface ValueRange {
+  min: number;
+  max: number;
+  integer: boolean;
+  unit: string;
+}
+const STATE: ValueRange = { min: 0, max: 1, integer: true, unit: '0/1' };
+export const VALUE_RANGES: Record<SensorKind, ValueRange | null> = {
+  alarm_button: STATE,
+  fall: STATE,
+  smoke: STATE,
+  co: { min: 0, max: 10_000, integer: false, unit: 'ppm' },
+  water_leak: STATE,
+  temperature: { min: -40, max: 85, integer: false, unit: '°C' },
+  motion: STATE,
+  door: STATE,
+  bed: STATE,
+  /** any finite value: only its arrival matters */
+  heartbeat: null,
+  battery: { min: 0, max: 100, integer: false, unit: '%' },
+};
+
+/** Whether `value` (booleans as 1/0) is one a device of this kind can truly report. */
+export function valueInRange(kind: SensorKind, value: number | boolean): boolean {
+  const range = VALUE_RANGES[kind];
+  const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  if (!Number.isFinite(v)) return false;
+  if (!range) return true;
+  if (range.integer && !Number.isInteger(v)) return false;
+  return v >= range.min && v <= range.max;
+}

@@ -117,8 +117,13 @@ export const rotateSecret = (homeId: string, deviceId: string) =>
     'POST',
     `/api/homes/${encodeURIComponent(homeId)}/devices/${encodeURIComponent(deviceId)}/secret`,
   );
+export interface TestReadingOutcome {
+  reason: string;
+  alert: { id: string; rule: string; test: boolean } | null;
+  message: string;
+}
 export const sendTestReading = (deviceId: string, kind: string, value: number) =>
-  call<{ stored: boolean; evaluated: boolean }>(
+  call<{ stored: boolean; evaluated: boolean; outcome: TestReadingOutcome }>(
     'POST',
     `/api/devices/${encodeURIComponent(deviceId)}/test-reading`,
     { kind, value },

@@ -2,12 +2,25 @@ import { type DeviceStatus, rotateSecret, sendTestReading, updateDevice } from '
 import { el } from '../home-view/dom.ts';
 import { batteryText, statusBadge } from '../home-view/home-view.ts';
 import { formatValue, tx } from '../home-view/strings.ts';
-import { formatTime } from '../i18n.ts';
+import { formatTime, t } from '../i18n.ts';
 import { clockTime } from '../test-mode.ts';
 
+/**
+ * A status line beside the control that was used: a technician's feedback appears where they are
+ * looking (a page-top line is thousands of pixels away on a long page), read out by screen readers.
+ */
+function feedbackLine(id: string): { element: HTMLElement; say(text: string, error?: boolean): void } {
+  const element = el('p', { className: 'feedback', id, role: 'status', 'aria-live': 'polite' });
+  return {
+    element,
+    say(text, error = false) {
+      element.textContent = text;
+      element.classList.toggle('error', error);
+    },
+  };
+}
+
 export interface DeviceCardHandlers {
-  /** a message for the page's status line */
-  say(text: string, error?: boolean): void;
   /** a new secret to show once */
   secret(deviceId: string, secret: string): void;
   /** a test reading went in: alerts may follow */
@@ -80,6 +93,7 @@ export class DeviceCard {
       className: 'secondary',
       id: `device-test-${this.device.id}`,
     });
+    const feedback = feedbackLine(`device-test-feedback-${this.device.id}`);
     const show = () => {
       const until = this.device.testUntil;
       const on = until !== null && until > Date.now();
@@ -96,14 +110,14 @@ export class DeviceCard {
         });
         this.device = { ...this.device, testUntil: device.testUntil };
         show();
-        this.on.say(tx('saved'));
+        feedback.say(tx('saved'));
       } catch (err) {
-        this.on.say(`${tx('failed')}: ${(err as Error).message}`, true);
+        feedback.say(`${tx('failed')}: ${(err as Error).message}`, true);
       }
     };
     this.showTestMode = show;
     show();
-    return el('div', { className: 'actions' }, button, ' ', state);
+    return el('div', { className: 'actions' }, button, ' ', state, feedback.element);
   }
 
   private intervalForm(): HTMLFormElement {
@@ -118,21 +132,23 @@ export class DeviceCard {
       inputMode: 'numeric',
       value: String(this.device.reportIntervalS),
     });
+    const feedback = feedbackLine(`device-interval-feedback-${this.device.id}`);
     const form = el(
       'form',
       { className: 'inline-form' },
       el('label', { htmlFor: id }, tx('reportIntervalS')),
       input,
       el('button', { type: 'submit', className: 'secondary' }, tx('saveInterval')),
+      feedback.element,
     );
     form.onsubmit = async (e) => {
       e.preventDefault();
       try {
         const { device } = await updateDevice(this.device.id, { reportIntervalS: Number(input.value) });
-        this.on.say(tx('saved'));
+        feedback.say(tx('saved'));
         this.update({ ...this.device, reportIntervalS: device.reportIntervalS });
       } catch (err) {
-        this.on.say(`${tx('failed')}: ${(err as Error).message}`, true);
+        feedback.say(`${tx('failed')}: ${(err as Error).message}`, true);
       }
     };
     return form;
@@ -155,6 +171,8 @@ export class DeviceCard {
     };
     kind.onchange = setDefault;
     setDefault();
+    const feedback = feedbackLine(`test-feedback-${this.device.id}`);
+    const send = el('button', { type: 'submit' }, tx('sendTest'));
     const form = el(
       'form',
       { className: 'inline-form test-reading' },
@@ -162,19 +180,29 @@ export class DeviceCard {
       kind,
       el('label', { htmlFor: valueId }, tx('testValue')),
       value,
-      el('button', { type: 'submit' }, tx('sendTest')),
+      send,
+      feedback.element,
     );
     form.onsubmit = async (e) => {
       e.preventDefault();
       const v = Number(value.value);
+      send.disabled = true;
+      feedback.say(tx('loading'));
       try {
         const res = await sendTestReading(this.device.id, kind.value, v);
-        this.on.say(
-          `${tx('testSent', { kind: tx(`kind_${kind.value}`), value: formatValue(kind.value, v) })} ${tx(res.stored ? 'testStored' : 'testNotStored')}`,
+        const rule = res.outcome.alert ? t(`rule_${res.outcome.alert.rule}`) : '';
+        feedback.say(
+          [
+            tx('testSent', { kind: tx(`kind_${kind.value}`), value: formatValue(kind.value, v) }),
+            tx(`outcome_${res.outcome.reason}`, { rule }),
+            tx(res.stored ? 'testStored' : 'testNotStored'),
+          ].join(' '),
         );
         this.on.testSent();
       } catch (err) {
-        this.on.say(`${tx('failed')}: ${(err as Error).message}`, true);
+        feedback.say(`${tx('failed')}: ${(err as Error).message}`, true);
+      } finally {
+        send.disabled = false;
       }
     };
     return form;
@@ -182,6 +210,7 @@ export class DeviceCard {
 
   private rotateControl(): HTMLElement {
     const host = el('div', { className: 'actions' });
+    const feedback = feedbackLine(`rotate-feedback-${this.device.id}`);
     const ask = el('button', { type: 'button', className: 'secondary' }, tx('rotateSecret'));
     ask.onclick = () => {
       const yes = el('button', { type: 'button', className: 'danger' }, tx('yes'));
@@ -198,12 +227,12 @@ export class DeviceCard {
           const { secret } = await rotateSecret(this.homeId, this.device.id);
           this.on.secret(this.device.id, secret);
         } catch (err) {
-          this.on.say(`${tx('failed')}: ${(err as Error).message}`, true);
+          feedback.say(`${tx('failed')}: ${(err as Error).message}`, true);
         }
       };
       no.focus();
     };
     host.append(ask);
-    return host;
+    return el('div', {}, host, feedback.element);
   }
 }

@@ -1,11 +1,19 @@
 import { el } from '../home-view/dom.ts';
 import { tx } from '../home-view/strings.ts';
+import { brokerConnection, brokerUrls, readingsTopic } from './broker-connection.ts';
 
 /**
  * A device secret, shown this once (the server keeps only its hash): a copy button, a warning that
  * it will not be shown again, and a button to put it away. Focus moves to it so nobody misses it.
+ * Beside it, everything else the device needs: the broker's URL(s), its topic and its username
+ * (= client id = device id), each with a copy button.
  */
-export function secretPanel(deviceId: string, secret: string, onDone: () => void): HTMLElement {
+export function secretPanel(
+  homeId: string,
+  deviceId: string,
+  secret: string,
+  onDone: () => void,
+): HTMLElement {
   const value = el('input', {
     id: 'secret-value',
     readOnly: true,
@@ -23,6 +31,7 @@ export function secretPanel(deviceId: string, secret: string, onDone: () => void
     el('p', { className: 'warning', id: 'secret-warning' }, tx('secretWarning')),
     el('label', { htmlFor: value.id }, tx('secretLabel')),
     value,
+    connectionDetails(homeId, deviceId),
     el(
       'div',
       { className: 'actions' },
@@ -67,6 +76,101 @@ async function copy(input: HTMLInputElement): Promise<boolean> {
       return document.execCommand('copy');
     } catch {
       return false;
+    }
+  }
+}
+
+/** Broker URL(s), topic and username, each copyable; the URLs come from the platform as started. */
+function connectionDetails(homeId: string, deviceId: string): HTMLElement {
+  const list = el('dl', { className: 'connection-details' });
+  const row = (key: string, label: string, text: string) => {
+    const id = `connect-${key}`;
+    const status = el('span', { className: 'muted', role: 'status' });
+    const code = el('code', { id }, text);
+    list.append(
+      el('dt', {}, label),
+      el(
+        'dd',
+        {},
+        code,
+        ' ',
+        el(
+          'button',
+          {
+            type: 'button',
+            className: 'secondary copy',
+            'aria-label': tx('copyWhat', { what: label }),
+            'aria-describedby': id,
+            onclick: () =>
+              void copyText(text).then((ok) => (status.textContent = tx(ok ? 'copied' : 'copyFailed'))),
+          },
+          tx('copy'),
+        ),
+        ' ',
+        status,
+      ),
+    );
+  };
+  const urls = el('div', { className: 'broker-urls' }, tx('loading'));
+  list.append(el('dt', {}, tx('brokerUrls')), el('dd', {}, urls));
+  row('topic', tx('topicLabel'), readingsTopic(homeId, deviceId));
+  row('username', tx('usernameLabel'), deviceId);
+  void brokerConnection().then(
+    (c) => {
+      const found = brokerUrls(c, location.origin);
+      urls.replaceChildren();
+      found.forEach((url, i) => {
+        const key = `url-${i}`;
+        const status = el('span', { className: 'muted', role: 'status' });
+        urls.append(
+          el(
+            'div',
+            {},
+            el('code', { id: `connect-${key}`, 'data-broker-url': url }, url),
+            ' ',
+            el(
+              'button',
+              {
+                type: 'button',
+                className: 'secondary copy',
+                'aria-label': tx('copyWhat', { what: url }),
+                onclick: () =>
+                  void copyText(url).then((ok) => (status.textContent = tx(ok ? 'copied' : 'copyFailed'))),
+              },
+              tx('copy'),
+            ),
+            ' ',
+            status,
+          ),
+        );
+      });
+      if (c.tls)
+        urls.append(
+          el('p', { className: 'hint' }, `${tx('caFingerprint')}: `, el('code', {}, c.tls.fingerprint256)),
+        );
+    },
+    () => {
+      urls.textContent = tx('brokerUnknown');
+    },
+  );
+  return el('section', { 'aria-label': tx('connectTitle') }, el('h4', {}, tx('connectTitle')), list);
+}
+
+/** navigator.clipboard, or (no permission, not a secure context) the old copy command. */
+async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = el('textarea', { value: text, readOnly: true, className: 'visually-hidden' });
+    document.body.append(area);
+    area.select();
+    try {
+      return document.execCommand('copy');
+    } catch {
+      return false;
+    } finally {
+      area.remove();
     }
   }
 }

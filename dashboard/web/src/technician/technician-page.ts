@@ -13,6 +13,8 @@ import { tx } from '../home-view/strings.ts';
 import { formatTime, t } from '../i18n.ts';
 import { LiveFeed } from '../live.ts';
 import { clockTime } from '../test-mode.ts';
+import { attentionList } from './attention-list.ts';
+import { bulkProvisionForm } from './bulk-provision.ts';
 import { DeviceCard } from './device-card.ts';
 import { pairingPanel } from './pairing-panel.ts';
 import { provisionForm } from './provision-form.ts';
@@ -70,9 +72,11 @@ export class TechnicianPage {
     };
     this.picker.onchange = () => this.choose(this.picker.value);
     const heading = pageHeading(tx('techTitle'), 'page-title');
+    this.attention = attentionList((homeId) => void this.openHome(homeId));
     this.root.replaceChildren(
       heading,
       el('p', {}, tx('techIntro')),
+      this.attention.element,
       el(
         'div',
         { className: 'home-picker' },
@@ -83,8 +87,17 @@ export class TechnicianPage {
       ),
       this.status,
       this.panel,
+      el(
+        'section',
+        { className: 'panel-section' },
+        bulkProvisionForm(() => {
+          this.attention?.refresh();
+          void this.refreshDevices();
+        }),
+      ),
     );
     heading.focus();
+    this.attention.refresh();
     void this.search('').then(() => {
       const first = this.initialHomeId ?? this.homes[0]?.id;
       if (first && !this.stopped) this.choose(first);
@@ -100,6 +113,15 @@ export class TechnicianPage {
   }
 
   private searches = 0;
+  private attention: ReturnType<typeof attentionList> | null = null;
+
+  /** from the overview: the home may not be among the ones listed, so it is looked up first */
+  private async openHome(homeId: string): Promise<void> {
+    if (!this.homes.some((h) => h.id === homeId)) await this.search(homeId);
+    this.choose(homeId);
+    document.getElementById('tech-home-title')?.setAttribute('tabindex', '-1');
+    document.getElementById('tech-home-title')?.focus();
+  }
 
   private async search(query: string): Promise<void> {
     const asked = ++this.searches;
@@ -249,7 +271,9 @@ export class TechnicianPage {
 
   private showSecret(deviceId: string, secret: string): void {
     this.secretSlot.replaceChildren(
-      secretPanel(deviceId, secret, () => document.getElementById('tech-devices-title')?.focus()),
+      secretPanel(this.home?.id ?? '', deviceId, secret, () =>
+        document.getElementById('tech-devices-title')?.focus(),
+      ),
     );
   }
 
@@ -272,7 +296,6 @@ export class TechnicianPage {
         const card =
           this.cards.get(d.id) ??
           new DeviceCard(d, home.id, {
-            say: (text, error) => this.say(text, error),
             secret: (id, secret) => this.showSecret(id, secret),
             testSent: () => setTimeout(() => void this.loadTestAlerts(), 500),
           });
@@ -321,6 +344,8 @@ export class TechnicianPage {
         el(
           'li',
           { className: 'test-alert', 'data-alert-id': a.id, 'data-rule': a.rule },
+          el('span', { className: 'badge test', 'data-test-mark': '' }, 'Test'),
+          ' ',
           el('span', {}, `${t(`rule_${a.rule}`)} · ${tx('opened')} ${formatTime(a.openedAt)}`),
           el(
             'button',

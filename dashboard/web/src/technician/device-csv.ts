@@ -1,0 +1,65 @@
+import { SENSOR_KINDS } from '../../../../services/domain/shared/sensor-kinds.ts';
+
+/** One row of a bulk provisioning file, as `POST /api/provisioning/devices` takes it. */
+export interface CsvDevice {
+  id: string;
+  homeId: string;
+  kinds: string[];
+  role?: 'sensor' | 'gateway';
+  reportIntervalS?: number;
+}
+
+export type CsvResult = { ok: true; devices: CsvDevice[] } | { ok: false; line: number; reason: string };
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const KINDS = new Set<string>(SENSOR_KINDS);
+
+/**
+ * Reads a device list: one device per line, `id;home;kinds[;role[;reportIntervalS]]`. The separator
+ * is `;` (as Danish spreadsheets write CSV) or `,`; kinds are separated by spaces, `|` or (with `;`
+ * as separator) commas. A first line starting with `id` is a header; empty lines and `#` comments
+ * are skipped. The first bad line is named, so nothing half-right is sent.
+ */
+export function parseDeviceCsv(text: string): CsvResult {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const first = lines.find((l) => l.trim() && !l.trim().startsWith('#')) ?? '';
+  const sep = first.includes(';') ? ';' : ',';
+  const devices: CsvDevice[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.trim();
+    if (!raw || raw.startsWith('#')) continue;
+    const cells = raw.split(sep).map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
+    if (devices.length === 0 && /^(id|enhed|device)/i.test(cells[0] ?? '')) continue; // header
+    const [id = '', homeId = '', kindCell = '', role = '', interval = ''] = cells;
+    const line = i + 1;
+    if (!ID.test(id)) return { ok: false, line, reason: `id "${id}"` };
+    if (!ID.test(homeId)) return { ok: false, line, reason: `home "${homeId}"` };
+    const kinds = kindCell.split(sep === ';' ? /[\s|,]+/ : /[\s|]+/).filter(Boolean);
+    if (kinds.length === 0) return { ok: false, line, reason: 'no kinds' };
+    const unknown = kinds.find((k) => !KINDS.has(k));
+    if (unknown) return { ok: false, line, reason: `kind "${unknown}"` };
+    if (role && role !== 'sensor' && role !== 'gateway') return { ok: false, line, reason: `role "${role}"` };
+    const seconds = interval ? Number(interval) : undefined;
+    if (seconds !== undefined && !(Number.isInteger(seconds) && seconds >= 10 && seconds <= 86_400))
+      return { ok: false, line, reason: `report interval "${interval}"` };
+    devices.push({
+      id,
+      homeId,
+      kinds: [...new Set(kinds)],
+      ...(role ? { role: role as 'sensor' | 'gateway' } : {}),
+      ...(seconds !== undefined ? { reportIntervalS: seconds } : {}),
+    });
+  }
+  if (devices.length === 0) return { ok: false, line: 1, reason: 'no devices' };
+  return { ok: true, devices };
+}
+
+/** The secrets file handed to the technician once: `;`-separated, with a header. */
+export function secretsCsv(
+  rows: ReadonlyArray<{ id: string; homeId: string; secret: string }>,
+  topicOf: (homeId: string, id: string) => string,
+): string {
+  const lines = ['device_id;home_id;username;secret;topic'];
+  for (const r of rows) lines.push([r.id, r.homeId, r.id, r.secret, topicOf(r.homeId, r.id)].join(';'));
+  return `${lines.join('\r\n')}\r\n`;
+}
