@@ -28,6 +28,9 @@ function reasonOf(err: unknown): string {
   let e: unknown = err;
   for (let depth = 0; depth < 4 && e; depth++) {
     const code = (e as { code?: unknown }).code;
+    // a certificate the simulator does not trust: say it in words and what to do about it
+    if (typeof code === 'string' && /CERT|SELF_SIGNED/.test(code))
+      return `${(e as Error).message ?? code}; trust the platform's certificate with --ca <file>`;
     if (typeof code === 'string') return code;
     const errors = (e as { errors?: unknown }).errors;
     if (Array.isArray(errors) && errors.length > 0) e = errors[0];

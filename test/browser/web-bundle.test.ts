@@ -47,7 +47,7 @@ describe('the web bundle', () => {
     expect((await fetch(`${url}/app.js`)).status).toBe(404);
   });
 
-  it('the script is minified, without an inline source map, under 150 KB, and cached for a year', async () => {
+  it('the script is minified, without an inline source map, within its 220 KB budget, and cached for a year', async () => {
     const res = await fetch(`${url}${jsPath}`, { headers: { 'accept-encoding': 'identity' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/javascript/);
@@ -55,7 +55,9 @@ describe('the web bundle', () => {
     expect(res.headers.get('content-encoding')).toBeNull();
     const js = await res.text();
     expect(js.length).toBeGreaterThan(10_000);
-    expect(js.length).toBeLessThan(150 * 1024);
+    // a budget, not a measurement: minified the whole app is ~160 KB (28 Nov 2026, every page);
+    // unminified with an inline source map it was 440 KB
+    expect(js.length).toBeLessThan(220 * 1024);
     expect(js).not.toContain('sourceMappingURL=data:');
     // minified: a few long lines, not the source's thousands
     expect(js.split('\n').length).toBeLessThan(50);
