@@ -1,4 +1,5 @@
 import { call } from '../api.ts';
+import { copyField } from '../clipboard.ts';
 import { el } from '../home-view/dom.ts';
 import { currentLang } from '../i18n.ts';
 
@@ -138,7 +139,7 @@ function codePanel(answer: PairingAnswer, onDone: () => void): HTMLElement {
         {
           type: 'button',
           onclick: () =>
-            void copy(code).then((ok) => {
+            void copyField(code).then((ok) => {
               copyStatus.textContent = w(ok ? 'copied' : 'copyFailed');
             }),
         },
@@ -162,18 +163,4 @@ function codePanel(answer: PairingAnswer, onDone: () => void): HTMLElement {
   );
   queueMicrotask(() => heading.focus());
   return panel;
-}
-
-async function copy(input: HTMLTextAreaElement): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(input.value);
-    return true;
-  } catch {
-    input.select();
-    try {
-      return document.execCommand('copy');
-    } catch {
-      return false;
-    }
-  }
 }

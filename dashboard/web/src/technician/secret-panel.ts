@@ -1,3 +1,4 @@
+import { copyField, copyText } from '../clipboard.ts';
 import { el } from '../home-view/dom.ts';
 import { tx } from '../home-view/strings.ts';
 import { brokerConnection, brokerUrls, readingsTopic } from './broker-connection.ts';
@@ -40,7 +41,7 @@ export function secretPanel(
         {
           type: 'button',
           onclick: () =>
-            void copy(value).then((ok) => (copyStatus.textContent = tx(ok ? 'copied' : 'copyFailed'))),
+            void copyField(value).then((ok) => (copyStatus.textContent = tx(ok ? 'copied' : 'copyFailed'))),
         },
         tx('copy'),
       ),
@@ -63,21 +64,6 @@ export function secretPanel(
   value.setAttribute('aria-describedby', 'secret-warning');
   queueMicrotask(() => heading.focus());
   return panel;
-}
-
-async function copy(input: HTMLInputElement): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(input.value);
-    return true;
-  } catch {
-    // no clipboard permission (or not a secure context): select it so the person can copy by hand
-    input.select();
-    try {
-      return document.execCommand('copy');
-    } catch {
-      return false;
-    }
-  }
 }
 
 /** Broker URL(s), topic and username, each copyable; the URLs come from the platform as started. */
@@ -154,23 +140,4 @@ function connectionDetails(homeId: string, deviceId: string): HTMLElement {
     },
   );
   return el('section', { 'aria-label': tx('connectTitle') }, el('h4', {}, tx('connectTitle')), list);
-}
-
-/** navigator.clipboard, or (no permission, not a secure context) the old copy command. */
-async function copyText(text: string): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    const area = el('textarea', { value: text, readOnly: true, className: 'visually-hidden' });
-    document.body.append(area);
-    area.select();
-    try {
-      return document.execCommand('copy');
-    } catch {
-      return false;
-    } finally {
-      area.remove();
-    }
-  }
 }
