@@ -6,6 +6,7 @@ import { type ErrorCode, type FieldIssue, TryghedError } from '../../../services
 import type { UserRole } from '../../../services/store/index.ts';
 import { actorFromCookie } from '../auth.ts';
 import type { Actor, DashboardContext } from '../context.ts';
+import { allowedBeforePasswordChange, passwordChangeRequired } from '../password-change.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -144,6 +145,7 @@ async function serve(
   let actor: Actor | undefined;
   if (route.access !== 'public') {
     actor = await actorFromCookie(ctx, req.headers.cookie);
+    if (actor.user.mustChangePassword && !allowedBeforePasswordChange(route)) throw passwordChangeRequired();
     if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
       const session = await ctx.sessions.peek(actor.sessionId);
       if (!session || !sameSecret(req.get('x-csrf-token') ?? '', session.csrfToken)) {
