@@ -144,6 +144,27 @@ describe('administration: users, teams, homes, password reset, settings in force
     expect(log.filter((e) => e.action === 'user.update')).toHaveLength(1);
   });
 
+  it('a new account may have to choose its own password at the first login', async () => {
+    await admin.ok('POST', '/api/users', {
+      username: 'ny',
+      password: PASSWORD,
+      displayName: 'Ny',
+      role: 'staff',
+      teamIds: ['t'],
+      mustChangePassword: true,
+    });
+    const ny = await ApiClient.login(url, 'ny', PASSWORD);
+    expect(ny.user).toMatchObject({ mustChangePassword: true });
+    expect((await ny.request('GET', '/api/alerts')).body).toMatchObject({
+      error: 'password_change_required',
+    });
+    await ny.ok('POST', '/api/session/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'my-own-password',
+    });
+    expect((await ny.request('GET', '/api/alerts')).status).toBe(200);
+  });
+
   it('the last administrator keeps the role', async () => {
     const me = await f.store.users.byUsername('admin');
     const res = await admin.request('PATCH', `/api/users/${me!.id}`, { role: 'staff' });

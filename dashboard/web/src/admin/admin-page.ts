@@ -214,6 +214,7 @@ export class AdminPage {
       el('input', { type: 'password', autocomplete: 'new-password', required: true, minLength: 8 }),
       'password',
     );
+    const mustChange = el('input', { type: 'checkbox', checked: true, id: 'adm-new-user-must-change' });
     const message = messageLine();
     const form = el(
       'form',
@@ -225,6 +226,12 @@ export class AdminPage {
       teams.set,
       home.row,
       password.row,
+      el(
+        'div',
+        { className: 'check' },
+        mustChange,
+        el('label', { htmlFor: mustChange.id }, ta('mustChangeFirst')),
+      ),
       message.node,
       el('button', { type: 'submit' }, ta('create')),
     );
@@ -238,6 +245,7 @@ export class AdminPage {
           role: role.input.value,
           teamIds: teams.value(),
           password: password.input.value,
+          mustChangePassword: mustChange.checked,
           ...(homeId ? { homeId } : {}),
         });
         await this.refresh();
