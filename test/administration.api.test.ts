@@ -165,6 +165,29 @@ describe('administration: users, teams, homes, password reset, settings in force
     expect((await ny.request('GET', '/api/alerts')).status).toBe(200);
   });
 
+  it('a session cannot guess its own password: wrong current passwords lock like wrong logins', async () => {
+    const anna = await ApiClient.login(url, 'anna', PASSWORD);
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await anna.request('POST', '/api/session/password', {
+        currentPassword: `guess-${i}`,
+        newPassword: 'a-new-password-1',
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(400));
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    // locked means locked: the right one too, and the password is unchanged
+    const right = await anna.request('POST', '/api/session/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'a-new-password-1',
+    });
+    expect(right.status).toBe(429);
+    // once the lock ends, the old password still logs in: nothing was changed
+    f.clock.advance(60_000);
+    await ApiClient.login(url, 'anna', PASSWORD);
+  });
+
   it('the last administrator keeps the role', async () => {
     const me = await f.store.users.byUsername('admin');
     const res = await admin.request('PATCH', `/api/users/${me!.id}`, { role: 'staff' });

@@ -13,6 +13,7 @@ import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { HomeView, PublicUser, TeamView } from '../api/schemas.ts';
 import { publicUser } from '../auth.ts';
 import { audit, type DashboardContext } from '../context.ts';
+import { LoginLimited, LoginLimiter } from '../login-limit.ts';
 import { SettingsInForce } from '../settings-in-force.ts';
 
 const PURPOSE = 'administration';
@@ -55,6 +56,8 @@ function temporaryPassword(): string {
  * audited (purpose `administration`), with which fields changed, never their values.
  */
 export function administrationRoutes(ctx: DashboardContext): AnyApiRoute[] {
+  // a wrong current password counts like a wrong login: a stolen session cannot guess the password
+  const limiter = new LoginLimiter(ctx.store.loginLimits, ctx.clock, ctx.logger);
   const findUser = async (id: string) => {
     const user = await ctx.store.users.get(id);
     if (!user) throw notFound('user');
@@ -153,10 +156,30 @@ export function administrationRoutes(ctx: DashboardContext): AnyApiRoute[] {
       access: 'session',
       body: z.strictObject({ currentPassword: z.string().min(1).max(200), newPassword: Password }),
       response: { status: 204, description: 'changed' },
-      handle: async ({ body, actor }) => {
+      errors: ['rate_limited'],
+      handle: async ({ body, actor, req, res }) => {
         const user = await findUser(actor.user.id);
-        if (!(await verifySecret(body.currentPassword, user.passwordHash)))
+        let attempt: Awaited<ReturnType<LoginLimiter['admit']>>;
+        try {
+          attempt = await limiter.admit(req.ip ?? req.socket.remoteAddress ?? 'unknown', user.username);
+        } catch (err) {
+          if (!(err instanceof LoginLimited)) throw err;
+          const seconds = Math.ceil(err.retryAfterMs / 1000);
+          res.set('retry-after', String(seconds));
+          throw new TryghedError('rate_limited', `too many wrong passwords; try again in ${seconds} s`);
+        }
+        let right: boolean;
+        try {
+          right = await verifySecret(body.currentPassword, user.passwordHash);
+        } catch (err) {
+          attempt.abandoned();
+          throw err;
+        }
+        if (!right) {
+          await attempt.failed();
           throw badField('the current password is wrong', 'currentPassword', 'not your current password');
+        }
+        await attempt.succeeded();
         if (body.newPassword === body.currentPassword)
           throw badField('choose a new password', 'newPassword', 'must differ from the current one');
         await ctx.store.users.update(user.id, {
