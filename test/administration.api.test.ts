@@ -198,6 +198,9 @@ describe('administration: users, teams, homes, password reset, settings in force
   it('after a reset the login only lets the person change the password; then everything works again', async () => {
     const anna = (await f.store.users.byUsername('anna'))!;
     const before = await ApiClient.login(url, 'anna', PASSWORD);
+    const beforeLive = before.live();
+    await beforeLive.opened;
+    const closed = new Promise<number>((resolve) => beforeLive.socket.once('close', (code) => resolve(code)));
     const { temporaryPassword } = await admin.ok<{ temporaryPassword: string }>(
       'POST',
       `/api/users/${anna.id}/password-reset`,
@@ -206,10 +209,9 @@ describe('administration: users, teams, homes, password reset, settings in force
     expect(temporaryPassword).toMatch(/^[\w-]{16}$/);
     // the old password is gone
     await expect(ApiClient.login(url, 'anna', PASSWORD)).rejects.toThrow(/401/);
-    // a session from before the reset is limited too
-    const old = await before.request('GET', '/api/alerts');
-    expect(old.status).toBe(403);
-    expect(old.body).toMatchObject({ error: 'password_change_required' });
+    // a session from before the reset is ended, and its live feed closed
+    expect((await before.request('GET', '/api/alerts')).status).toBe(401);
+    expect(await closed).toBe(4401);
 
     const limited = await ApiClient.login(url, 'anna', temporaryPassword);
     expect(limited.user).toMatchObject({ mustChangePassword: true });

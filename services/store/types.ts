@@ -259,6 +259,8 @@ export interface SessionRepository {
   delete(idHash: string): Promise<boolean>;
   /** deletes every session last seen before `idleBefore` or created before `createdBefore`; their id hashes */
   deleteExpired(idleBefore: number, createdBefore: number): Promise<string[]>;
+  /** deletes every session of a user (a password reset); their id hashes */
+  deleteOfUser(userId: string): Promise<string[]>;
 }
 
 /** Failed logins of one key (an account, or a source address) and the lock they led to. */

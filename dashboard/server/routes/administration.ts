@@ -143,6 +143,8 @@ export function administrationRoutes(ctx: DashboardContext): AnyApiRoute[] {
           passwordHash: await hashSecret(password, 'password'),
           mustChangePassword: true,
         });
+        // whoever is logged in as them now (perhaps the reason for the reset) is logged out everywhere
+        await ctx.sessions.destroyOfUser(user.id);
         audit(ctx, actor, 'user.password_reset', null, PURPOSE, user.id);
         return { temporaryPassword: password };
       },
