@@ -188,6 +188,16 @@ describe('administration: users, teams, homes, password reset, settings in force
     await ApiClient.login(url, 'anna', PASSWORD);
   });
 
+  it("a changed role ends the person's sessions: a demoted administrator loses the rights at once", async () => {
+    const other = await addUser(f, 'admin2', 'admin', PASSWORD);
+    const second = await ApiClient.login(url, 'admin2', PASSWORD);
+    expect((await second.request('GET', '/api/users')).status).toBe(200);
+    await admin.ok('PATCH', `/api/users/${other.id}`, { role: 'staff', teamIds: ['t'] });
+    expect((await second.request('GET', '/api/users')).status).toBe(401);
+    const again = await ApiClient.login(url, 'admin2', PASSWORD);
+    expect((await again.request('GET', '/api/users')).status).toBe(403);
+  });
+
   it('the last administrator keeps the role', async () => {
     const me = await f.store.users.byUsername('admin');
     const res = await admin.request('PATCH', `/api/users/${me!.id}`, { role: 'staff' });

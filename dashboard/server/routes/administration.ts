@@ -89,7 +89,7 @@ export function administrationRoutes(ctx: DashboardContext): AnyApiRoute[] {
       path: '/api/users/:userId',
       summary: "Change a user's name, role, teams or home",
       description:
-        '`teamIds` replaces the memberships. A citizen needs a home. The last administrator keeps the role (409). Takes effect at the next request.',
+        '`teamIds` replaces the memberships. A citizen needs a home. The last administrator keeps the role (409). Takes effect at the next request; a changed role logs the person out everywhere.',
       tag: 'administration',
       access: ['admin'],
       params: UserParams,
@@ -116,6 +116,8 @@ export function administrationRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (body.teamIds !== undefined) patch.teamIds = body.teamIds;
         if (body.homeId !== undefined) patch.homeId = body.homeId;
         const updated = await ctx.store.users.update(user.id, patch);
+        // a new role is a new set of rights: open sessions and live feeds of the old one end now
+        if (updated.role !== user.role) await ctx.sessions.destroyOfUser(user.id);
         audit(ctx, actor, 'user.update', null, PURPOSE, `${user.id} ${changed(user, updated)}`);
         return { user: publicUser(updated) };
       },
