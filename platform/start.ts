@@ -26,6 +26,7 @@ import type { LocalInfluxd } from './influxd.ts';
 import { loadMqttTls } from './mqtt-tls.ts';
 import { buildNotifiers, fallbackConfigured } from './notifiers.ts';
 import { openReadingsBackend } from './readings-backend.ts';
+import { settingsInForce } from './settings-in-force.ts';
 
 export interface Platform {
   readonly config: Config;
@@ -268,6 +269,7 @@ export async function startPlatform(
       secureCookies: config.secureCookies || config.publicUrl.startsWith('https:'),
       health,
       fallback: fallbackConfigured(config),
+      settingsInForce: settingsInForce(config),
       trustProxy: config.trustProxy,
       metricsToken: config.metricsToken,
       sessionIdleMinutes: config.sessionIdleMinutes,

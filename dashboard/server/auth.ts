@@ -30,6 +30,7 @@ export function publicUser(user: User) {
     role: user.role,
     teamIds: user.teamIds,
     homeId: user.homeId,
+    mustChangePassword: user.mustChangePassword,
   };
 }
 

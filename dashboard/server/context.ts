@@ -10,6 +10,7 @@ import type { DeviceConnection } from './device-connection.ts';
 import type { IdentityProvider } from './identity/index.ts';
 import { isRead, readCoalescerFor } from './read-log.ts';
 import type { SessionStore } from './sessions.ts';
+import type { SettingsInForceSource } from './settings-in-force.ts';
 
 /** The platform's side of a gateway's pairing bundle. */
 export interface GatewayPairingSource {
@@ -57,6 +58,8 @@ export interface DashboardContext {
   deviceConnection?: () => DeviceConnection;
   /** whether a fallback outside the dashboard is set up (webhook or SMS); absent means none */
   fallback?: 'configured' | 'none';
+  /** the escalation and notifier settings in force, shown to administrators; absent, that view answers 503 */
+  settingsInForce?: SettingsInForceSource;
 }
 
 export interface Actor {

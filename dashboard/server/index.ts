@@ -33,6 +33,7 @@ import { dataHeaders } from './http-headers.ts';
 import { type IdentityProvider, LocalAccounts, type OidcSettings, OpenIdConnect } from './identity/index.ts';
 import { LiveChannel } from './live.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { administrationRoutes } from './routes/administration.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { brokerRoutes, type DeviceConnection } from './routes/broker.ts';
 import { citizenRoutes } from './routes/citizen.ts';
@@ -50,6 +51,7 @@ import { responderCardRoutes } from './routes/responder-card.ts';
 import { ruleSettingsRoutes } from './routes/rule-settings.ts';
 import { statusRoutes } from './routes/status.ts';
 import { SessionStore } from './sessions.ts';
+import type { SettingsInForceSource } from './settings-in-force.ts';
 import { webRoutes } from './web.ts';
 
 export { BatteryLevels } from './battery-levels.ts';
@@ -98,6 +100,8 @@ export interface DashboardOptions {
   deviceConnection?: () => DeviceConnection;
   /** whether escalation has a fallback outside the dashboard; the board says so when it has none */
   fallback?: 'configured' | 'none';
+  /** the escalation and notifier settings in force, for the administration page */
+  settingsInForce?: SettingsInForceSource;
 }
 
 export interface Dashboard {
@@ -164,6 +168,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
     ...(o.deviceConnection ? { deviceConnection: o.deviceConnection } : {}),
     ...(o.fallback ? { fallback: o.fallback } : {}),
+    ...(o.settingsInForce ? { settingsInForce: o.settingsInForce } : {}),
   };
   // Every /api route is declared here, once: the declarations mount, validate and document it.
   const routes: AnyApiRoute[] = [
@@ -172,6 +177,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...resolvedAlertRoutes(ctx),
     ...homeRoutes(ctx),
     ...adminRoutes(ctx),
+    ...administrationRoutes(ctx),
     ...oversightRoutes(ctx),
     ...ruleSettingsRoutes(ctx),
     ...statusRoutes(ctx),

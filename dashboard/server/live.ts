@@ -117,6 +117,7 @@ export class LiveChannel {
     } catch {
       return this.reject(socket, 401, 'session');
     }
+    if (actor.user.mustChangePassword) return this.reject(socket, 403, 'password_change_required');
     const sinceRaw = url.searchParams.get('since');
     const since = sinceRaw === null ? null : Number(sinceRaw);
     if (since !== null && (!Number.isSafeInteger(since) || since < 0))

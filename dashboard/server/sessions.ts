@@ -88,6 +88,14 @@ export class SessionStore {
     if (await this.repo.delete(id)) this.ended(id);
   }
 
+  /** ends every session of a person (a password reset): logged out everywhere, sockets closed */
+  async destroyOfUser(userId: string): Promise<void> {
+    for (const id of await this.repo.deleteOfUser(userId)) {
+      this.unwritten.delete(id);
+      this.ended(id);
+    }
+  }
+
   /** ends the session a cookie value names, if any */
   destroyCookie(value: string): Promise<void> {
     return this.destroy(sessionIdOf(value));

@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'bad_request'
   | 'unauthenticated'
   | 'forbidden'
+  | 'password_change_required'
   | 'not_found'
   | 'conflict'
   | 'no_history_consent'
@@ -19,6 +20,8 @@ const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
   unauthenticated: 401,
   forbidden: 403,
+  // an administrator reset the password: the session may only change it (and log out) until then
+  password_change_required: 403,
   not_found: 404,
   conflict: 409,
   // a refusal the person can act on: the citizen has not consented to keeping this history

@@ -237,4 +237,9 @@ export const MIGRATIONS: string[] = [
     details_erased_at INTEGER
   );
   `,
+  `
+  -- An administrator reset this account's password: until its owner picks a new one, a login only
+  -- lets them change it.
+  ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

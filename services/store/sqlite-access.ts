@@ -39,6 +39,11 @@ export function sqliteSessions(db: Db): SessionRepository {
     async deleteExpired(idleBefore, createdBefore) {
       return (expired.all(idleBefore, createdBefore) as Row[]).map((r) => r.id_hash as string);
     },
+    async deleteOfUser(userId) {
+      return (
+        db.prepare('DELETE FROM sessions WHERE user_id = ? RETURNING id_hash').all(userId) as Row[]
+      ).map((r) => r.id_hash as string);
+    },
   };
 }
 

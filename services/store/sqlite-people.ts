@@ -194,18 +194,52 @@ export function sqliteUsers(db: Db): UserRepository {
     homeId: (r.home_id as string | null) ?? null,
     teamIds: (teamsOf.all(r.id) as Array<{ team_id: string }>).map((t) => t.team_id),
     createdAt: r.created_at as number,
+    mustChangePassword: r.must_change_password === 1,
   });
   return {
     async create(user) {
       const createdAt = user.createdAt ?? Date.now();
+      const mustChangePassword = user.mustChangePassword ?? false;
       db.transaction(() => {
         db.prepare(
-          'INSERT INTO users (id, username, display_name, role, password_hash, home_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        ).run(user.id, user.username, user.displayName, user.role, user.passwordHash, user.homeId, createdAt);
+          'INSERT INTO users (id, username, display_name, role, password_hash, home_id, created_at, must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        ).run(
+          user.id,
+          user.username,
+          user.displayName,
+          user.role,
+          user.passwordHash,
+          user.homeId,
+          createdAt,
+          mustChangePassword ? 1 : 0,
+        );
         const member = db.prepare('INSERT INTO team_members (user_id, team_id) VALUES (?, ?)');
         for (const teamId of user.teamIds) member.run(user.id, teamId);
       })();
-      return { ...user, createdAt };
+      return { ...user, createdAt, mustChangePassword };
+    },
+    async update(id, patch) {
+      const r = db.prepare('SELECT * FROM users WHERE id = ?').get(id) as Row | undefined;
+      if (!r) throw new Error(`no user ${id}`);
+      const next = { ...toUser(r), ...patch };
+      db.transaction(() => {
+        db.prepare(
+          'UPDATE users SET display_name = ?, role = ?, password_hash = ?, home_id = ?, must_change_password = ? WHERE id = ?',
+        ).run(
+          next.displayName,
+          next.role,
+          next.passwordHash,
+          next.homeId,
+          next.mustChangePassword ? 1 : 0,
+          id,
+        );
+        if (patch.teamIds) {
+          db.prepare('DELETE FROM team_members WHERE user_id = ?').run(id);
+          const member = db.prepare('INSERT INTO team_members (user_id, team_id) VALUES (?, ?)');
+          for (const teamId of new Set(patch.teamIds)) member.run(id, teamId);
+        }
+      })();
+      return { ...next, teamIds: patch.teamIds ? [...new Set(patch.teamIds)].sort() : next.teamIds };
     },
     async get(id) {
       const r = db.prepare('SELECT * FROM users WHERE id = ?').get(id) as Row | undefined;
@@ -232,6 +266,11 @@ export function sqliteTeams(db: Db): TeamRepository {
     },
     async list() {
       return db.prepare('SELECT id, name FROM teams ORDER BY id').all() as Team[];
+    },
+    async rename(id, name) {
+      if (db.prepare('UPDATE teams SET name = ? WHERE id = ?').run(name, id).changes === 0)
+        throw new Error(`no team ${id}`);
+      return { id, name };
     },
   };
 }

@@ -66,6 +66,8 @@ export interface User {
   homeId: string | null;
   teamIds: string[];
   createdAt: number;
+  /** an administrator reset the password: a login only lets them change it until they do */
+  mustChangePassword: boolean;
 }
 
 export interface AuditEntry {
@@ -142,16 +144,30 @@ export interface DeviceRepository {
 }
 
 export interface UserRepository {
-  create(user: Omit<User, 'createdAt'> & { createdAt?: number }): Promise<User>;
+  create(
+    user: Omit<User, 'createdAt' | 'mustChangePassword'> & {
+      createdAt?: number;
+      mustChangePassword?: boolean;
+    },
+  ): Promise<User>;
   get(id: string): Promise<User | null>;
   byUsername(username: string): Promise<User | null>;
   list(): Promise<User[]>;
+  /** changes what is given; `teamIds` replaces the memberships; throws when there is no such user */
+  update(
+    id: string,
+    patch: Partial<
+      Pick<User, 'displayName' | 'role' | 'homeId' | 'teamIds' | 'passwordHash' | 'mustChangePassword'>
+    >,
+  ): Promise<User>;
 }
 
 export interface TeamRepository {
   create(team: Team): Promise<Team>;
   get(id: string): Promise<Team | null>;
   list(): Promise<Team[]>;
+  /** throws when there is no such team */
+  rename(id: string, name: string): Promise<Team>;
 }
 
 export interface ConsentEventRepository {
@@ -243,6 +259,8 @@ export interface SessionRepository {
   delete(idHash: string): Promise<boolean>;
   /** deletes every session last seen before `idleBefore` or created before `createdBefore`; their id hashes */
   deleteExpired(idleBefore: number, createdBefore: number): Promise<string[]>;
+  /** deletes every session of a user (a password reset); their id hashes */
+  deleteOfUser(userId: string): Promise<string[]>;
 }
 
 /** Failed logins of one key (an account, or a source address) and the lock they led to. */

@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import { z } from 'zod';
 import type { ErrorCode } from '../../../services/runtime/index.ts';
+import { allowedBeforePasswordChange } from '../password-change.ts';
 import { type AnyApiRoute, openApiPath, routeKey } from './route.ts';
 import { ErrorBody } from './schemas.ts';
 
@@ -30,6 +31,10 @@ const ERROR_TEXT: Record<ErrorCode, [number, string]> = {
   bad_request: [400, 'The request is not valid; `issues` names each field and why.'],
   unauthenticated: [401, 'Not logged in, or the session has ended.'],
   forbidden: [403, 'Missing CSRF token, or the role may not do this.'],
+  password_change_required: [
+    403,
+    'An administrator reset the password: change it (`POST /api/session/password`) before anything else.',
+  ],
   not_found: [404, 'Not found, or not visible to this person.'],
   conflict: [409, 'Conflicts with the current state.'],
   no_history_consent: [
@@ -49,6 +54,7 @@ function errorsOf(route: AnyApiRoute): ErrorCode[] {
   if (route.params || route.query || route.body) codes.add('bad_request');
   if (route.body) codes.add('payload_too_large');
   if (route.access !== 'public') codes.add('unauthenticated');
+  if (route.access !== 'public' && !allowedBeforePasswordChange(route)) codes.add('password_change_required');
   if (route.access !== 'public' && (route.access !== 'session' || route.method !== 'get'))
     codes.add('forbidden');
   return [...codes].sort((a, b) => ERROR_TEXT[a][0] - ERROR_TEXT[b][0]);

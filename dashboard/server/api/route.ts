@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { type ErrorCode, type FieldIssue, TryghedError } from '../../../services/runtime/index.ts';
 import type { Access } from '../access.ts';
 import type { Actor, DashboardContext } from '../context.ts';
+import { allowedBeforePasswordChange, passwordChangeRequired } from '../password-change.ts';
 import { actorFromCookie } from '../session-check.ts';
 
 export type { Access };
@@ -144,6 +145,7 @@ async function serve(
   let actor: Actor | undefined;
   if (route.access !== 'public') {
     actor = await actorFromCookie(ctx, req.headers.cookie);
+    if (actor.user.mustChangePassword && !allowedBeforePasswordChange(route)) throw passwordChangeRequired();
     if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
       const session = await ctx.sessions.peek(actor.sessionId);
       if (!session || !sameSecret(req.get('x-csrf-token') ?? '', session.csrfToken)) {

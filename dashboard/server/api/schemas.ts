@@ -63,6 +63,9 @@ export const PublicUser = z.strictObject({
   role: z.enum(USER_ROLES),
   teamIds: z.array(z.string()),
   homeId: z.string().nullable(),
+  mustChangePassword: z
+    .boolean()
+    .meta({ description: 'an administrator reset the password: only changing it is allowed until then' }),
 });
 
 export const LegalBasisView = z.strictObject({

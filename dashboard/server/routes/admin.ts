@@ -48,6 +48,8 @@ const NewUser = z
     role: z.enum(USER_ROLES),
     teamIds: z.array(z.string()).optional(),
     homeId: z.string().optional(),
+    /** the person must choose their own password at their first login */
+    mustChangePassword: z.boolean().optional(),
   })
   .strict();
 
@@ -194,6 +196,7 @@ export function adminRoutes(ctx: DashboardContext): AnyApiRoute[] {
           passwordHash: await hashSecret(body.password, 'password'),
           homeId: body.homeId ?? null,
           teamIds: body.teamIds ?? [],
+          mustChangePassword: body.mustChangePassword ?? false,
         });
         audit(ctx, actor, 'user.create', user.homeId, 'provisioning', user.id);
         return { user: publicUser(user) };

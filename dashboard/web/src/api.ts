@@ -6,6 +6,8 @@ export interface User {
   role: string;
   teamIds: string[];
   homeId: string | null;
+  /** an administrator reset the password: choosing a new one comes first */
+  mustChangePassword?: boolean;
 }
 
 export interface Alert {

@@ -1,3 +1,4 @@
+import { renderPasswordChange } from './admin/password-change.ts';
 import {
   ApiError,
   currentSession,
@@ -79,6 +80,14 @@ function renderApp(): void {
   board = null;
   page?.stop();
   page = null;
+  if (user.mustChangePassword) {
+    renderNav(null, null);
+    renderPasswordChange(main, () => {
+      if (user) user.mustChangePassword = false;
+      renderApp();
+    });
+    return;
+  }
   const route = parseRoute(location.hash, user.role);
   renderNav(user, route);
   page = pageFor(route, main);

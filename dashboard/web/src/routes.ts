@@ -1,3 +1,5 @@
+import { AdminPage } from './admin/admin-page.ts';
+import { ta } from './admin/strings.ts';
 import type { User } from './api.ts';
 import { el } from './home-view/dom.ts';
 import { HomeList } from './home-view/home-list.ts';
@@ -18,7 +20,8 @@ type Route =
   | { name: 'homes' }
   | { name: 'home'; homeId: string }
   | { name: 'card'; homeId: string }
-  | { name: 'technician'; homeId: string | null };
+  | { name: 'technician'; homeId: string | null }
+  | { name: 'admin' };
 
 const isStaff = (role: string) => ['staff', 'admin'].includes(role);
 
@@ -43,6 +46,7 @@ export function parseRoute(hash: string, role: string): Route {
     return { name: 'card', homeId: parts[1] };
   if (parts[0] === 'homes' && seesHomes(role))
     return parts[1] ? { name: 'home', homeId: parts[1] } : { name: 'homes' };
+  if (parts[0] === 'admin' && role === 'admin') return { name: 'admin' };
   if (parts[0] === 'technician' && isTechnical(role)) return { name: 'technician', homeId: parts[1] ?? null };
   // technicians have an alert board too: technical alerts (device offline, low battery) and test alerts
   if (parts[0] === 'alarmer' && role === 'technician') return { name: 'alerts' };
@@ -60,6 +64,8 @@ export function pageFor(route: Route, main: HTMLElement): Page | null {
       return new ResponderCardPage(main, route.homeId);
     case 'technician':
       return new TechnicianPage(main, route.homeId);
+    case 'admin':
+      return new AdminPage(main);
     default:
       return null;
   }
@@ -81,6 +87,7 @@ export function renderNav(user: User | null, route: Route | null): void {
       route.name === 'homes' || route.name === 'home' || route.name === 'card',
     ]);
   if (isTechnical(user.role)) links.push(['#/technician', tx('navTechnician'), route.name === 'technician']);
+  if (user.role === 'admin') links.push(['#/admin', ta('navAdmin'), route.name === 'admin']);
   if (user.role === 'technician') links.push(['#alarmer', tx('navAlerts'), route.name === 'alerts']);
   if (links.length < 2) return;
   const nav = el(

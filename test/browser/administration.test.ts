@@ -1,0 +1,101 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Platform } from '../../platform/start.ts';
+import { ApiClient } from '../harness/api.ts';
+import { tempDir, uniqueDatabase } from '../harness/index.ts';
+import { startTestPlatform, TEST_ADMIN } from '../harness/platform.ts';
+import { horizontalOverflow } from './harness/board-page.ts';
+import { axeViolations, errorsOf, screenshot, TestBrowser } from './harness/chromium.ts';
+
+const logIn = async (page: Page, url: string, username: string, password: string) => {
+  await page.goto(url);
+  await page.getByLabel('Brugernavn').fill(username);
+  await page.getByLabel('Adgangskode', { exact: true }).fill(password);
+  await page.getByLabel('Adgangskode', { exact: true }).press('Enter');
+  await page.getByRole('button', { name: /Log ud/ }).waitFor();
+};
+
+/**
+ * A Monday morning on a phone (320 px): the administrator sets up a new team and a care worker in
+ * it, resets the care worker's password; the care worker logs in with it and must choose a new one
+ * before anything else.
+ */
+describe('administration in the browser', () => {
+  const dir = tempDir();
+  let platform: Platform;
+  let browser: TestBrowser;
+  let admin: Page;
+
+  beforeAll(async () => {
+    platform = await startTestPlatform({ dataDir: dir.path, database: uniqueDatabase('admin') });
+    browser = await TestBrowser.launch();
+    admin = await browser.newPage({ viewport: { width: 320, height: 800 } });
+    await logIn(admin, platform.dashboardUrl, TEST_ADMIN.username, TEST_ADMIN.password);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.close();
+    dir.remove();
+  });
+
+  it('creates a team and a staff user in it, resets the password; the user must change it at login', async () => {
+    await admin.getByRole('link', { name: 'Administration' }).click();
+    await admin.getByRole('heading', { name: 'Administration', level: 2 }).waitFor();
+    await admin.getByRole('heading', { name: 'Indstillinger i brug' }).waitFor();
+
+    const newTeam = admin.getByRole('form', { name: 'Nyt team' });
+    await newTeam.getByLabel('Teamets id').fill('team-vest');
+    await newTeam.getByLabel('Teamets navn').fill('Hjemmepleje Vest');
+    await newTeam.getByRole('button', { name: 'Opret' }).click();
+    await admin.getByLabel('Teamets navn (team-vest)').waitFor();
+
+    const newUser = admin.getByRole('form', { name: 'Ny bruger' });
+    await newUser.getByLabel('Brugernavn').fill('sosu-vest');
+    await newUser.getByLabel('Navn', { exact: true }).fill('Vera Vest');
+    await newUser.getByLabel('Rolle').selectOption('staff');
+    await newUser.getByLabel('Hjemmepleje Vest (team-vest)').check();
+    // here it is the reset, not the first login, that makes her choose a new password
+    await newUser.getByLabel(/Skal vælge sin egen adgangskode/).uncheck();
+    // too short a password is refused in words, on the field
+    await newUser.getByLabel(/Første adgangskode/).fill('kort');
+    await newUser.getByRole('button', { name: 'Opret' }).click();
+    await expect
+      .poll(() => newUser.getByRole('alert').innerText())
+      .toMatch(/Første adgangskode.*at least 8 characters/);
+    await newUser.getByLabel(/Første adgangskode/).fill('start-password-1');
+    await newUser.getByRole('button', { name: 'Opret' }).click();
+    const vera = admin.getByRole('listitem').filter({ hasText: '(sosu-vest)' });
+    await vera.waitFor();
+    expect(await vera.innerText()).toContain('Hjemmepleje Vest');
+
+    await vera.getByRole('button', { name: 'Nulstil adgangskode: sosu-vest' }).click();
+    const shown = await vera.getByRole('status').filter({ hasText: 'Midlertidig adgangskode' }).innerText();
+    const temporary = /: ([\w-]{16}) /.exec(shown)?.[1];
+    expect(temporary, shown).toBeTruthy();
+
+    expect(await axeViolations(admin)).toEqual([]);
+    const { scrollWidth, innerWidth } = await horizontalOverflow(admin);
+    expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+    await screenshot(admin, 'administration-320');
+
+    // the care worker, on another device
+    const worker = await browser.newPage({ viewport: { width: 320, height: 800 } });
+    await logIn(worker, platform.dashboardUrl, 'sosu-vest', temporary!);
+    await worker.getByRole('heading', { name: 'Vælg en ny adgangskode' }).waitFor();
+    expect(await worker.locator('#alerts, .alerts').count()).toBe(0);
+    expect(await axeViolations(worker)).toEqual([]);
+    await worker.getByLabel('Nuværende (midlertidig) adgangskode').fill(temporary!);
+    await worker.getByLabel(/^Ny adgangskode/).fill('veras-own-pass-1');
+    await worker.getByLabel('Gentag den nye adgangskode').fill('veras-own-pass-2');
+    await worker.getByRole('button', { name: 'Skift adgangskode' }).click();
+    await worker.getByRole('alert').filter({ hasText: 'ikke ens' }).waitFor();
+    await worker.getByLabel('Gentag den nye adgangskode').fill('veras-own-pass-1');
+    await worker.getByRole('button', { name: 'Skift adgangskode' }).click();
+    // now the board
+    await worker.locator('#connection', { hasText: /^Forbundet$/ }).waitFor({ timeout: 10_000 });
+    // and the new password is the one that works
+    await ApiClient.login(platform.dashboardUrl, 'sosu-vest', 'veras-own-pass-1');
+    expect(errorsOf(admin)).toEqual([]);
+    expect(errorsOf(worker)).toEqual([]);
+  });
+});
