@@ -165,6 +165,20 @@ describe('device_offline', () => {
     expect(offline().map((c) => c.evidence.thresholds?.deviceId)).toEqual(['h-dev']);
   });
 
+  it('a removed device that was offline is forgotten: its id provisioned again is watched afresh', async () => {
+    f.start();
+    f.tickAt(T0 + 150 * SEC);
+    expect(offline()).toHaveLength(1);
+    await f.registry.removeDevice('h-dev');
+    // the same id provisioned again (a replaced sensor) is a new device, never heard: watched from now
+    f.clock.set(T0 + 200 * SEC);
+    await f.device('h-dev', 'h', ['heartbeat'], { reportIntervalS: 60 });
+    f.tickAt(T0 + 350 * SEC - 1);
+    expect(offline()).toHaveLength(1);
+    f.tickAt(T0 + 350 * SEC);
+    expect(offline()).toHaveLength(2);
+  });
+
   it('a device in test mode raises test candidates', async () => {
     await f.registry.setDeviceTestMode('h-dev', T0 + 60 * MIN);
     f.start();
@@ -220,6 +234,21 @@ describe('device_offline when many devices fall silent at once (a network or bro
     expect(engine.devicesSilent()).toBe(true); // 18 of 21 silent
     for (const h of ['h2', 'h3', 'h4']) hear(h);
     expect(engine.devicesSilent()).toBe(false); // 9 of 21 silent
+  });
+
+  it('a silent device that is removed no longer counts: neither as watched nor as silent', async () => {
+    for (const h of ['h4', 'h5', 'h6', 'h7']) {
+      await f.home(h, ['heartbeat']);
+      await f.registry.updateDevice(`${h}-dev`, { reportIntervalS: 60 });
+      for (const n of [2, 3]) await f.device(`${h}-dev${n}`, h, ['heartbeat'], { reportIntervalS: 60 });
+    }
+    const engine = f.start();
+    f.tickAt(T0 + 150 * SEC);
+    expect(engine.devicesSilent()).toBe(true); // 21 of 21
+    // two silent sensors taken away: 19 left, too few to judge the platform by
+    await f.registry.removeDevice('h7-dev2');
+    await f.registry.removeDevice('h7-dev3');
+    expect(engine.devicesSilent()).toBe(false);
   });
 
   it('spreads the work over ticks within its budget, and loses no device', () => {

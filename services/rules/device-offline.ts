@@ -55,6 +55,19 @@ export class DeviceOfflineWatch {
     if (!w.down) this.queue.ensure(w, w.lastHeard + limitMs(device));
   }
 
+  /**
+   * stops watching a removed device at once: a device already down would otherwise stay counted as
+   * silent for good (it has no timer left to find it gone), and come back unwatched if its id is
+   * provisioned again
+   */
+  forget(deviceId: string): void {
+    const w = this.devices.get(deviceId);
+    if (!w) return;
+    if (w.down) this.downCount--;
+    this.queue.forget(w);
+    this.devices.delete(deviceId);
+  }
+
   /** anything received from the device at `at` (platform time) */
   heard(deviceId: string, at: number): void {
     const w = this.devices.get(deviceId);

@@ -90,6 +90,7 @@ export class RuleEngine {
   /** performance.now() of the last timer tick: lag is about this process's timers, not the injected clock */
   private lastTickAt = 0;
   private readonly unsubscribe: () => void;
+  private readonly unsubscribeRemoved: () => void;
   private readonly candidates;
   private readonly suppressed;
 
@@ -131,6 +132,10 @@ export class RuleEngine {
       } catch (err) {
         o.logger.error({ err, deviceId: device.id }, 'could not watch a device');
       }
+    });
+    // a removed device is forgotten at once, not only when its timer comes due
+    this.unsubscribeRemoved = o.registry.onDeviceAccessEnd(({ deviceId, reason }) => {
+      if (reason === 'removed') this.offline.forget(deviceId);
     });
   }
 
@@ -254,6 +259,7 @@ export class RuleEngine {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.unsubscribe();
+    this.unsubscribeRemoved();
   }
 
   private watchDevice(device: Device, since: number): void {

@@ -222,6 +222,58 @@ export function deviceRoutes(ctx: DashboardContext): AnyApiRoute[] {
         return undefined;
       },
     }),
+    // Removing a device ends its secret and closes its open connections at once (the registry tells
+    // the broker). The rules' offline watch drops a device the registry no longer knows, so a removed
+    // device never raises device_offline. Its alerts already raised stay for a technician to resolve.
+    defineRoute({
+      method: 'delete',
+      path: '/api/devices/:deviceId',
+      summary: 'Remove a device: its secret stops working and its open connections close at once',
+      description:
+        'Recorded in the audit log of its home. Alerts it already raised stay open until resolved.',
+      tag: 'provisioning',
+      access: ['admin', 'technician'],
+      params: DeviceParams,
+      response: { status: 204, description: 'removed' },
+      errors: ['not_found'],
+      handle: async ({ params, actor }) => {
+        const device = ctx.registry.device(params.deviceId);
+        if (!device) throw notFound('device');
+        await ctx.registry.removeDevice(device.id);
+        audit(ctx, actor, 'device.remove', device.homeId, 'provisioning', device.id);
+        return undefined;
+      },
+    }),
+    // Administrators only: a move makes one citizen's sensor report into another citizen's home, so
+    // a mistake sends one person's readings (and alerts) to the other's care staff. That is a
+    // decision about whose data it is, not field work; a technician removes and provisions instead.
+    // The device keeps its secret: it reconnects with it and may then publish for its new home only.
+    defineRoute({
+      method: 'post',
+      path: '/api/devices/:deviceId/move',
+      summary: 'Move a device to another home; its open connections close at once',
+      description:
+        'The device keeps its secret and, once reconnected, speaks for the new home only. Recorded in the audit log of both homes. A gateway is not moved (409): it publishes for the sensors of its home.',
+      tag: 'provisioning',
+      access: ['admin'],
+      params: DeviceParams,
+      body: z.strictObject({ homeId: HomeId }),
+      response: { status: 200, description: 'the device', schema: z.strictObject({ device: DeviceView }) },
+      errors: ['not_found', 'conflict'],
+      handle: async ({ params, body, actor }) => {
+        const device = ctx.registry.device(params.deviceId);
+        if (!device) throw notFound('device');
+        if (!ctx.registry.home(body.homeId)) throw notFound('home');
+        if (device.role === 'gateway')
+          throw new TryghedError('conflict', 'a gateway is not moved: remove it and pair a new one');
+        if (device.homeId === body.homeId) throw new TryghedError('conflict', 'the device is already there');
+        const moved = await ctx.registry.moveDevice(device.id, body.homeId);
+        audit(ctx, actor, 'device.move', device.homeId, 'provisioning', `${device.id} moved out`);
+        audit(ctx, actor, 'device.move', moved.homeId, 'provisioning', `${device.id} moved in`);
+        const { secretHash: _hidden, ...visible } = moved;
+        return { device: { ...visible, testUntil: deviceTestUntil(ctx, moved) } };
+      },
+    }),
     // A test reading takes a device's path (topic, schema, declared kind, consent, storage, rules),
     // marked as test: any alert it raises is a test alert that pages no one.
     defineRoute({
