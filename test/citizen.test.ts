@@ -465,6 +465,8 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
     expect(alert[col('udfald')]).toBe('reel hændelse');
     expect(alert[col('kategori')]).toBe('Nødsituationer');
     expect(alert[col('navn')]).toBe('Sosu Anna');
+    // the resolved time in the detail is local to the home too, not ISO UTC
+    expect(alert[col('detaljer')]).toMatch(/resolved \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     // a cell a spreadsheet would run as a formula is kept as text
     const paper = rows.find((r) => r[col('afsnit')] === 'samtykke' && r[col('kanal')] === 'paper')!;
     expect(paper[col('reference')]).toBe(`'${PAPER_REFERENCE}`);

@@ -62,7 +62,6 @@ async function allReadings(
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 const CSV_HEADER = [
   'section',
@@ -148,13 +147,16 @@ function csvTable(rows: CsvRow[], lang: 'da' | 'en', timeZone: string): string {
   );
 }
 
-function csvRows(data: {
-  consent: ConsentHistoryEntry[];
-  alerts: CitizenAlert[];
-  accessLog: AccessLogEntry[];
-  erasures: ErasureRequest[];
-  readings: ReadingPoint[];
-}): CsvRow[] {
+function csvRows(
+  timeZone: string,
+  data: {
+    consent: ConsentHistoryEntry[];
+    alerts: CitizenAlert[];
+    accessLog: AccessLogEntry[];
+    erasures: ErasureRequest[];
+    readings: ReadingPoint[];
+  },
+): CsvRow[] {
   const rows: CsvRow[] = [];
   for (const e of data.consent)
     rows.push({
@@ -183,7 +185,7 @@ function csvRows(data: {
       state: a.state,
       outcome: a.outcome,
       note: a.note,
-      detail: `severity ${a.severity}; repeats ${a.repeats}; resolved ${isoOrNull(a.resolvedAt) ?? '-'}`,
+      detail: `severity ${a.severity}; repeats ${a.repeats}; resolved ${a.resolvedAt === null ? '-' : csvTime(a.resolvedAt, timeZone)}`,
     });
   for (const e of data.accessLog)
     rows.push({
@@ -287,7 +289,13 @@ export function exportRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (format === 'csv') {
           const rows = [
             ...(card ? cardCsvRows(card) : []),
-            ...csvRows({ consent, alerts, accessLog: log, erasures, readings: readings.points }),
+            ...csvRows(home.timezone, {
+              consent,
+              alerts,
+              accessLog: log,
+              erasures,
+              readings: readings.points,
+            }),
           ];
           return new TextBody('text/csv', csvTable(rows, lang, home.timezone));
         }
