@@ -10,7 +10,7 @@ import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
 import { servicesFixture } from './harness/services.ts';
 
-/** RFC 4180, as a spreadsheet reads it: quoted cells may hold commas, doubled quotes and line breaks. */
+/** RFC 4180 with `;`, as a Danish spreadsheet reads it: quoted cells may hold `;`, doubled quotes and line breaks. */
 function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
@@ -25,7 +25,7 @@ function parseCsv(text: string): string[][] {
       } else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') {
+    else if (c === ';') {
       row.push(cell);
       cell = '';
     } else if (c === '\r' && text[i + 1] === '\n') {
@@ -40,7 +40,7 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-const NOTE = 'Fandt hende på gulvet, "ok" efter lidt tid\nRingede til datteren, som kom';
+const NOTE = 'Fandt hende på gulvet; "ok" efter lidt tid\nRingede til datteren, som kom';
 const PAPER_REFERENCE = '=HYPERLINK("x"), blanket 7';
 
 interface ErrorBody {
@@ -439,38 +439,69 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
     });
   });
 
-  it('exports the same as CSV that a spreadsheet reads back exactly: commas, quotes and line breaks escaped', async () => {
+  it('exports the same as CSV that a Danish spreadsheet reads back exactly: `;`, quotes and line breaks escaped, Danish columns and values', async () => {
     const res = await fetch(`${platform.dashboardUrl}/api/homes/home-a/export?format=csv`, {
       headers: { cookie: relative.sessionCookie },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv; charset=utf-8/);
-    expect(res.headers.get('content-disposition')).toMatch(/filename="tryghed-home-a-[\d-]+\.csv"/);
+    expect(res.headers.get('content-disposition')).toMatch(/filename="tryghed-home-a-\d{4}-\d\d-\d\d\.csv"/);
+    const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await res.arrayBuffer());
+    expect(text.startsWith('\uFEFF')).toBe(true);
+    expect(text.slice(1).split('\r\n')[0]).toMatch(
+      /^afsnit;tid \(Europe\/Copenhagen\);rolle;navn;handling;kategori;formål;/,
+    );
+    const [header, ...rows] = parseCsv(text.slice(1));
+    expect(header?.slice(0, 5)).toEqual(['afsnit', 'tid (Europe/Copenhagen)', 'rolle', 'navn', 'handling']);
+    const col = (name: string) => header!.indexOf(name);
+    expect(rows.every((r) => r.length === header!.length)).toBe(true);
+    // local time as a Danish spreadsheet takes it for a date and time
+    expect(
+      rows.every((r) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(r[col('tid (Europe/Copenhagen)')]!)),
+    ).toBe(true);
+    const alert = rows.find((r) => r[col('afsnit')] === 'alarm')!;
+    // the note holds `;`, a quote and a line break: quoted, and read back whole
+    expect(alert[col('note')]).toBe(NOTE);
+    expect(alert[col('udfald')]).toBe('reel hændelse');
+    expect(alert[col('kategori')]).toBe('Nødsituationer');
+    expect(alert[col('navn')]).toBe('Sosu Anna');
+    // the resolved time in the detail is local to the home too, not ISO UTC
+    expect(alert[col('detaljer')]).toMatch(/resolved \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    // a cell a spreadsheet would run as a formula is kept as text
+    const paper = rows.find((r) => r[col('afsnit')] === 'samtykke' && r[col('kanal')] === 'paper')!;
+    expect(paper[col('reference')]).toBe(`'${PAPER_REFERENCE}`);
+    const consentRows = rows.filter((r) => r[col('afsnit')] === 'samtykke');
+    expect(consentRows.map((r) => r[col('navn')])).toEqual(['Astrid', 'Datter Dorte', '']);
+    const readings = rows.filter((r) => r[col('afsnit')] === 'måling');
+    expect(readings.length).toBeGreaterThan(0);
+    expect(readings[0]![col('type')]).toBe('Faldsensor');
+    expect(readings[0]![col('værdi')]).toBe('1');
+    expect(
+      readings.filter((r) => r[col('detaljer')]!.includes('test reading')).map((r) => r[col('værdi')]),
+    ).toEqual(['0']);
+    expect(rows.some((r) => r[col('afsnit')] === 'adgang' && r[col('rolle')] === 'technician')).toBe(true);
+  });
+
+  it('exports the CSV with English columns and values on lang=en, still `;` and a byte-order mark', async () => {
+    const res = await fetch(`${platform.dashboardUrl}/api/homes/home-a/export?format=csv&lang=en`, {
+      headers: { cookie: relative.sessionCookie },
+    });
+    expect(res.status).toBe(200);
     const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await res.arrayBuffer());
     expect(text.startsWith('\uFEFF')).toBe(true);
     const [header, ...rows] = parseCsv(text.slice(1));
-    expect(header?.slice(0, 5)).toEqual(['section', 'time', 'actor_role', 'actor_name', 'action']);
+    expect(header?.slice(0, 5)).toEqual([
+      'section',
+      'time (Europe/Copenhagen)',
+      'actor_role',
+      'actor_name',
+      'action',
+    ]);
     const col = (name: string) => header!.indexOf(name);
-    expect(rows.every((r) => r.length === header!.length)).toBe(true);
     const alert = rows.find((r) => r[col('section')] === 'alert')!;
     expect(alert[col('note')]).toBe(NOTE);
     expect(alert[col('outcome')]).toBe('real_incident');
-    expect(alert[col('actor_name')]).toBe('Sosu Anna');
-    // a cell a spreadsheet would run as a formula is kept as text
-    const paper = rows.find((r) => r[col('section')] === 'consent' && r[col('channel')] === 'paper')!;
-    expect(paper[col('reference')]).toBe(`'${PAPER_REFERENCE}`);
-    const consentRows = rows.filter((r) => r[col('section')] === 'consent');
-    expect(consentRows.map((r) => r[col('actor_name')])).toEqual(['Astrid', 'Datter Dorte', '']);
-    const readings = rows.filter((r) => r[col('section')] === 'reading');
-    expect(readings.length).toBeGreaterThan(0);
-    expect(readings[0]![col('kind')]).toBe('fall');
-    expect(readings[0]![col('value')]).toBe('1');
-    expect(
-      readings.filter((r) => r[col('detail')]!.includes('test reading')).map((r) => r[col('value')]),
-    ).toEqual(['0']);
-    expect(rows.some((r) => r[col('section')] === 'access' && r[col('actor_role')] === 'technician')).toBe(
-      true,
-    );
+    expect(rows.find((r) => r[col('section')] === 'reading')![col('kind')]).toBe('fall');
   });
 
   it('erases the home’s readings in InfluxDB on request, leaves other homes alone, and records it', async () => {
@@ -666,12 +697,18 @@ describe('the citizen side when the time-series store is missing or fails, and i
       in: 'query',
       schema: { enum: ['json', 'csv'] },
     });
+    expect(exp.parameters.find((p) => p.name === 'lang')).toMatchObject({
+      in: 'query',
+      schema: { enum: ['da', 'en'] },
+    });
     expect(Object.keys(exp.responses['200']!.content!)).toEqual(['application/json', 'text/csv']);
     const csv = exp.responses['200']!.content!['text/csv']!.schema;
     expect(csv.type).toBe('string');
     // what a CSV holds is told in the document: the columns, and how formula-like cells are kept
-    expect(csv.description).toMatch(/RFC 4180/);
+    expect(csv.description).toMatch(/RFC 4180 with `;`/);
+    expect(csv.description).toMatch(/decimal comma/);
     expect(csv.description).toContain('section, time, actor_role, actor_name, action');
+    expect(csv.description).toContain('afsnit, tid, rolle, navn, handling');
     expect(csv.description).toMatch(/apostrophe/);
     expect(exp.responses['200']!.headers).toHaveProperty('Content-Disposition');
     expect(Object.keys(exp.responses)).toEqual(expect.arrayContaining(['403', '404', '503']));

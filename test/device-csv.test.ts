@@ -36,8 +36,10 @@ describe('device CSV for bulk provisioning', () => {
     expect(parseDeviceCsv('id;home;kinds\n')).toMatchObject({ ok: false, reason: 'no devices' });
   });
 
-  it('writes the secrets file with a header, one device per line', () => {
+  it('writes the secrets file as Danish spreadsheets read it: byte-order mark, Danish header, `;`, CRLF', () => {
     const csv = secretsCsv([{ id: 'd-1', homeId: 'h', secret: 's3cr3t' }], (h, d) => `t/${h}/${d}`);
-    expect(csv).toBe('device_id;home_id;username;secret;topic\r\nd-1;h;d-1;s3cr3t;t/h/d-1\r\n');
+    expect(csv).toBe('\uFEFFenhed;hjem;brugernavn;hemmelighed;emne\r\nd-1;h;d-1;s3cr3t;t/h/d-1\r\n');
+    // the file reads back as a device list's header line would (the parser skips the mark and `enhed`)
+    expect(parseDeviceCsv(`${csv.split('\r\n')[0]}\nd-1;h;smoke\n`)).toMatchObject({ ok: true });
   });
 });

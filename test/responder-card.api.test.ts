@@ -249,7 +249,7 @@ describe("the responder's card: who sees and edits it, audit, export and erasure
       headers: { cookie: citizenA.sessionCookie },
     });
     const csv = await res.text();
-    expect(csv).toContain('responder_card');
+    expect(csv).toContain('beredskabskort');
     expect(csv).toContain('1. Nabo Jens (nabo): +4587654321');
     expect(csv).toContain('key_box_code');
   });

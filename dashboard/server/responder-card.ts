@@ -147,7 +147,7 @@ export function cardExport(card: ResponderCard): z.input<typeof ResponderCardExp
 
 /** The card as CSV rows of the export: `action` names the field, `detail` holds its text. */
 export function cardCsvRows(card: ResponderCard): Array<Record<string, CsvValue>> {
-  const time = new Date(card.updatedAt).toISOString();
+  const time = card.updatedAt;
   const row = (action: string, detail: string | null) => ({
     section: 'responder_card',
     time,

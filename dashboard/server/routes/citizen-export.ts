@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { HomeId } from '../../../services/domain/index.ts';
+import { CATEGORY_TEXTS, SENSOR_NAMES } from '../../../services/domain/shared/information-texts.ts';
 import { forbidden, TryghedError } from '../../../services/runtime/index.ts';
 import type { ErasureRequest } from '../../../services/store/index.ts';
 import type { ReadingPoint, ReadingStore } from '../../../services/timeseries/index.ts';
 import { type AnyApiRoute, defineRoute, TextBody } from '../api/route.ts';
 import { HomeExportView } from '../api/schemas.ts';
 import type { DashboardContext } from '../context.ts';
-import { type CsvValue, toCsv } from '../csv.ts';
+import { type CsvValue, csvTime, toCsv } from '../csv.ts';
 import { cardCsvRows, cardExport } from '../responder-card.ts';
 import {
   type AccessLogEntry,
@@ -26,6 +27,10 @@ const ExportQuery = z.strictObject({
     .enum(['json', 'csv'])
     .default('json')
     .meta({ description: 'json (application/json) or csv (text/csv); default json' }),
+  lang: z
+    .enum(['da', 'en'])
+    .default('da')
+    .meta({ description: "the CSV's column names and fixed values: da (default) or en" }),
 });
 
 const READINGS_PAGE = 10_000;
@@ -57,7 +62,6 @@ async function allReadings(
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 const CSV_HEADER = [
   'section',
@@ -80,20 +84,84 @@ const CSV_HEADER = [
   'note',
   'detail',
 ] as const;
-type CsvRow = Partial<Record<(typeof CSV_HEADER)[number], CsvValue>>;
+type CsvColumn = (typeof CSV_HEADER)[number];
+type CsvRow = Partial<Record<CsvColumn, CsvValue>>;
 
-function csvRows(data: {
-  consent: ConsentHistoryEntry[];
-  alerts: CitizenAlert[];
-  accessLog: AccessLogEntry[];
-  erasures: ErasureRequest[];
-  readings: ReadingPoint[];
-}): CsvRow[] {
+/** The Danish column names; English (`lang=en`) uses the keys. `tid` is local to the home. */
+const CSV_HEADER_DA: Record<CsvColumn, string> = {
+  section: 'afsnit',
+  time: 'tid',
+  actor_role: 'rolle',
+  actor_name: 'navn',
+  action: 'handling',
+  category: 'kategori',
+  purpose: 'formål',
+  channel: 'kanal',
+  legal_basis: 'retsgrundlag',
+  on_behalf_of_citizen: 'på_borgerens_vegne',
+  text_version: 'tekstversion',
+  reference: 'reference',
+  device: 'enhed',
+  kind: 'type',
+  value: 'værdi',
+  state: 'status',
+  outcome: 'udfald',
+  note: 'note',
+  detail: 'detaljer',
+};
+
+/** Fixed values a Danish reader should not have to decode; anything not listed stays as stored. */
+const VALUES_DA: Partial<Record<CsvColumn, Record<string, string>>> = {
+  section: {
+    responder_card: 'beredskabskort',
+    consent: 'samtykke',
+    alert: 'alarm',
+    access: 'adgang',
+    erasure: 'sletning',
+    reading: 'måling',
+  },
+  on_behalf_of_citizen: { yes: 'ja', no: 'nej' },
+  category: Object.fromEntries(Object.entries(CATEGORY_TEXTS).map(([k, t]) => [k, t.title.da])),
+  kind: Object.fromEntries(Object.entries(SENSOR_NAMES).map(([k, t]) => [k, t.da])),
+  outcome: {
+    real_incident: 'reel hændelse',
+    false_alarm: 'falsk alarm',
+    no_action_needed: 'ingen handling nødvendig',
+    technical_fault: 'teknisk fejl',
+  },
+};
+
+/** The CSV table in the asked language, times as local `YYYY-MM-DD HH:MM:SS` in the home's zone. */
+function csvTable(rows: CsvRow[], lang: 'da' | 'en', timeZone: string): string {
+  const timeName = `${lang === 'da' ? CSV_HEADER_DA.time : 'time'} (${timeZone})`;
+  const header = CSV_HEADER.map((c) => (c === 'time' ? timeName : lang === 'da' ? CSV_HEADER_DA[c] : c));
+  const cell = (r: CsvRow, c: CsvColumn): CsvValue => {
+    const v = r[c];
+    if (c === 'time' && typeof v === 'number') return csvTime(v, timeZone);
+    if (lang === 'da' && typeof v === 'string') return VALUES_DA[c]?.[v] ?? v;
+    return v;
+  };
+  return toCsv(
+    header,
+    rows.map((r) => CSV_HEADER.map((c) => cell(r, c))),
+  );
+}
+
+function csvRows(
+  timeZone: string,
+  data: {
+    consent: ConsentHistoryEntry[];
+    alerts: CitizenAlert[];
+    accessLog: AccessLogEntry[];
+    erasures: ErasureRequest[];
+    readings: ReadingPoint[];
+  },
+): CsvRow[] {
   const rows: CsvRow[] = [];
   for (const e of data.consent)
     rows.push({
       section: 'consent',
-      time: iso(e.at),
+      time: e.at,
       actor_role: e.actorRole,
       actor_name: e.actorName,
       action: e.action,
@@ -109,7 +177,7 @@ function csvRows(data: {
   for (const a of data.alerts)
     rows.push({
       section: 'alert',
-      time: iso(a.openedAt),
+      time: a.openedAt,
       actor_name: a.handledBy,
       action: a.rule,
       category: a.category,
@@ -117,12 +185,12 @@ function csvRows(data: {
       state: a.state,
       outcome: a.outcome,
       note: a.note,
-      detail: `severity ${a.severity}; repeats ${a.repeats}; resolved ${isoOrNull(a.resolvedAt) ?? '-'}`,
+      detail: `severity ${a.severity}; repeats ${a.repeats}; resolved ${a.resolvedAt === null ? '-' : csvTime(a.resolvedAt, timeZone)}`,
     });
   for (const e of data.accessLog)
     rows.push({
       section: 'access',
-      time: iso(e.at),
+      time: e.at,
       actor_role: e.actorRole,
       actor_name: e.actorName,
       action: e.action,
@@ -132,7 +200,7 @@ function csvRows(data: {
   for (const e of data.erasures)
     rows.push({
       section: 'erasure',
-      time: iso(e.requestedAt),
+      time: e.requestedAt,
       actor_role: e.requesterRole,
       action: `erase ${e.scope}`,
       on_behalf_of_citizen: e.onBehalfOf ? 'yes' : 'no',
@@ -142,7 +210,7 @@ function csvRows(data: {
   for (const p of data.readings)
     rows.push({
       section: 'reading',
-      time: iso(p.ts),
+      time: p.ts,
       category: p.category,
       device: p.deviceId,
       kind: p.kind,
@@ -153,10 +221,13 @@ function csvRows(data: {
 }
 
 const CSV_DESCRIPTION =
-  'RFC 4180: UTF-8 with a byte-order mark, CRLF line ends. One table; the `section` column says what a ' +
+  'As Danish spreadsheets read it (RFC 4180 with `;`): UTF-8 with a byte-order mark, `;` between cells, CRLF ' +
+  'line ends, numbers with a decimal comma (21,5). One table; the `section` column says what a ' +
   'row is (responder_card, consent, alert, access, erasure, reading) and the other columns are filled as they apply: ' +
-  `${CSV_HEADER.join(', ')}. Times are ISO 8601 UTC. A cell a spreadsheet would run as a formula ` +
-  '(starting with =, +, -, @, tab or CR) is kept as text with a leading apostrophe.';
+  `${CSV_HEADER.join(', ')} with \`lang=en\`; in Danish (the default) ${CSV_HEADER.map((c) => CSV_HEADER_DA[c]).join(', ')}, ` +
+  'and sections, kinds, categories, outcomes and yes/no in Danish too. Times are local ' +
+  "`YYYY-MM-DD HH:MM:SS` in the home's time zone, which the time column names, e.g. `tid (Europe/Copenhagen)`. " +
+  'A cell a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) is kept as text with a leading apostrophe.';
 
 /**
  * GET /api/homes/:homeId/export?format=json|csv: everything the platform holds about the home, for
@@ -188,7 +259,7 @@ export function exportRoutes(ctx: DashboardContext): AnyApiRoute[] {
       },
       errors: ['not_found', 'unavailable'],
       handle: async ({ params, query, actor, res }) => {
-        const { format } = query;
+        const { format, lang } = query;
         const home = recordHome(ctx, actor.user, params.homeId);
         if (actor.user.role === 'staff') throw forbidden('the export is for the citizen and their relatives');
         if (!ctx.readings) throw new TryghedError('unavailable', 'no time-series store is connected');
@@ -211,22 +282,22 @@ export function exportRoutes(ctx: DashboardContext): AnyApiRoute[] {
           ctx.store.erasures.listByHome(home.id),
           allReadings(ctx.readings, home.id, now),
         ]);
-        const stamp = iso(now).slice(0, 10);
+        const stamp = csvTime(now, home.timezone).slice(0, 10); // the home's date, as the citizen sees it
         res.set('cache-control', 'no-store');
         // home ids are [A-Za-z0-9_-] (HomeId), so the name needs no further escaping
         res.set('content-disposition', `attachment; filename="tryghed-${home.id}-${stamp}.${format}"`);
         if (format === 'csv') {
           const rows = [
             ...(card ? cardCsvRows(card) : []),
-            ...csvRows({ consent, alerts, accessLog: log, erasures, readings: readings.points }),
+            ...csvRows(home.timezone, {
+              consent,
+              alerts,
+              accessLog: log,
+              erasures,
+              readings: readings.points,
+            }),
           ];
-          return new TextBody(
-            'text/csv',
-            toCsv(
-              CSV_HEADER,
-              rows.map((r) => CSV_HEADER.map((c) => r[c])),
-            ),
-          );
+          return new TextBody('text/csv', csvTable(rows, lang, home.timezone));
         }
         return {
           exportedAt: iso(now),

@@ -54,12 +54,17 @@ export function parseDeviceCsv(text: string): CsvResult {
   return { ok: true, devices };
 }
 
-/** The secrets file handed to the technician once: `;`-separated, with a header. */
+/**
+ * The secrets file handed to the technician once, as Danish spreadsheets read it: a byte-order mark,
+ * a Danish header, `;` between cells, CRLF line ends. Every cell is server-made (ids match `ID`,
+ * secrets and topics hold no `;`, quote or line break), so none needs quoting, and none gets the
+ * formula guard's apostrophe, which would corrupt a secret copied from the raw file.
+ */
 export function secretsCsv(
   rows: ReadonlyArray<{ id: string; homeId: string; secret: string }>,
   topicOf: (homeId: string, id: string) => string,
 ): string {
-  const lines = ['device_id;home_id;username;secret;topic'];
+  const lines = ['enhed;hjem;brugernavn;hemmelighed;emne'];
   for (const r of rows) lines.push([r.id, r.homeId, r.id, r.secret, topicOf(r.homeId, r.id)].join(';'));
-  return `${lines.join('\r\n')}\r\n`;
+  return `\uFEFF${lines.join('\r\n')}\r\n`;
 }
