@@ -167,6 +167,21 @@ export const SETTINGS = {
     'Folder for the SQLite file and a locally started influxd.',
   ),
   sqlitePath: s('SQLITE_PATH', z.string(), '', 'SQLite file; empty means `$DATA_DIR/tryghed.sqlite`.'),
+  databaseUrl: s(
+    'DATABASE_URL',
+    z.union([
+      z.literal(''),
+      z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a URL like postgres://user:pass@host:5432/db'),
+    ]),
+    '',
+    'PostgreSQL for the store, like postgres://user:pass@host:5432/tryghed; empty: SQLite at SQLITE_PATH.',
+  ),
+  redisUrl: s(
+    'REDIS_URL',
+    z.union([z.literal(''), z.string().regex(/^rediss?:\/\/\S+$/, 'must be a URL like redis://host:6379')]),
+    '',
+    'Redis shared by several broker and dashboard processes, like redis://host:6379; empty: one process, state in this process.',
+  ),
   httpHost: s(
     'HTTP_HOST',
     z.string().min(1),
