@@ -241,6 +241,30 @@ describe('home gateway on a real aedes', () => {
     expect(g.gateway.submit('motion-1', r(1, 'motion'))).toBe(true);
   });
 
+  it('refuses a retained config with an empty consent scope: submit() keeps working, the last good scope holds', async () => {
+    // issue 8: `{"consent":{}}` as the retained config once made submit() throw
+    const first = await setup({ scope: null });
+    await first.publishConfig({ consent: {} });
+    await eventually(
+      async () => (await first.metrics.value('tryghed_gateway_config_total', { outcome: 'invalid' })) === 1,
+    );
+    expect(first.gateway.consent.hasScope).toBe(false);
+    expect(() => first.gateway.submit('motion-1', r(1, 'motion'))).not.toThrow();
+    expect(first.gateway.pending()).toBe(1);
+
+    const g = await setup();
+    await eventually(() => g.gateway.consent.hasScope);
+    await g.publishConfig({ consent: {}, at: 5 });
+    await g.publishConfig({ consent: { emergency: null }, at: 6 });
+    await g.publishConfig({ consent: { ...emptyScope(), sleep: {} }, at: 7 });
+    await eventually(
+      async () => (await g.metrics.value('tryghed_gateway_config_total', { outcome: 'invalid' })) === 3,
+    );
+    expect(g.gateway.consent.allows('activity')).toBe(true);
+    expect(g.gateway.submit('motion-1', r(2, 'motion'))).toBe(true);
+    await eventually(() => flat(g.received).some((x) => x.seq === 2));
+  });
+
   it('keeps what it took across a restart of the gateway itself (the outbox is on disk)', async () => {
     const dir = tempDir();
     cleanups.push(async () => dir.remove());
