@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { ResponderCard } from '../services/domain/index.ts';
+import type { ResponderCard, UserRole } from '../services/domain/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import { hashSecret, type Logger, newSecret } from '../services/runtime/index.ts';
-import type { Store, UserRole } from '../services/store/index.ts';
+import type { Store } from '../services/store/index.ts';
 import type { Config } from './config.ts';
 
 /**

@@ -1,6 +1,5 @@
-import type { Alert } from '../../services/domain/index.ts';
+import type { Alert, User, UserRole } from '../../services/domain/index.ts';
 import type { Registry } from '../../services/registry/index.ts';
-import type { User, UserRole } from '../../services/store/index.ts';
 
 /** Who may call a route: anyone, anyone logged in, or the listed roles. */
 export type Access = 'public' | 'session' | readonly [UserRole, ...UserRole[]];

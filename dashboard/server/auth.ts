@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import type { User } from '../../services/domain/index.ts';
 import { TryghedError } from '../../services/runtime/index.ts';
-import type { User } from '../../services/store/index.ts';
 import { type AnyApiRoute, defineRoute } from './api/route.ts';
 import { SessionView } from './api/schemas.ts';
 import { audit, type DashboardContext } from './context.ts';

@@ -1,10 +1,11 @@
 import type { AlertService } from '../../services/alerts/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
+import type { User } from '../../services/domain/index.ts';
 import type { HealthView } from '../../services/health/index.ts';
 import type { Ingest } from '../../services/ingest/index.ts';
 import type { Registry } from '../../services/registry/index.ts';
 import type { Clock, Logger, Metrics } from '../../services/runtime/index.ts';
-import type { Store, User } from '../../services/store/index.ts';
+import type { Store } from '../../services/store/index.ts';
 import type { ReadingStore } from '../../services/timeseries/index.ts';
 import type { DeviceConnection } from './device-connection.ts';
 import type { IdentityProvider } from './identity/index.ts';

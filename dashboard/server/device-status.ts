@@ -1,4 +1,4 @@
-import type { Device } from '../../services/store/index.ts';
+import type { Device } from '../../services/domain/index.ts';
 import type { DashboardContext } from './context.ts';
 
 /** How many report intervals may pass without a message before a device counts as offline. */

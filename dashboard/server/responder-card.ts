@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { ResponderCard } from '../../services/domain/index.ts';
+import type { Home, ResponderCard, User } from '../../services/domain/index.ts';
 import { forbidden, notFound } from '../../services/runtime/index.ts';
-import type { Home, User } from '../../services/store/index.ts';
 import { canSeeHome } from './access.ts';
 import type { Actor, DashboardContext } from './context.ts';
 import type { CsvValue } from './csv.ts';

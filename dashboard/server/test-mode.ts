@@ -1,5 +1,5 @@
+import type { Device, Home, User } from '../../services/domain/index.ts';
 import type { TestMode } from '../../services/registry/index.ts';
-import type { Device, Home, User } from '../../services/store/index.ts';
 import { canSeeHome } from './access.ts';
 import type { DashboardContext } from './context.ts';
 

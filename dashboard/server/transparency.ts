@@ -1,6 +1,14 @@
-import type { Alert, ConsentEvent, LegalBasis, Outcome } from '../../services/domain/index.ts';
+import type {
+  Alert,
+  AuditEntry,
+  ConsentEvent,
+  Home,
+  LegalBasis,
+  Outcome,
+  User,
+  UserRole,
+} from '../../services/domain/index.ts';
 import { forbidden, notFound } from '../../services/runtime/index.ts';
-import type { AuditEntry, Home, User, UserRole } from '../../services/store/index.ts';
 import { type Access, canSeeAlert, canSeeHome } from './access.ts';
 import type { DashboardContext } from './context.ts';
 

@@ -5,6 +5,7 @@ import {
   type ConsentEvent,
   type ConsentScope,
   emptyScope,
+  type Home,
   type HomeId,
   informationText,
   type LegalBasis,
@@ -15,7 +16,7 @@ import {
   textVersionStatus,
 } from '../domain/index.ts';
 import { type Clock, forbidden, type Logger, notFound, systemClock, TryghedError } from '../runtime/index.ts';
-import type { Home, Store } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 
 /**
  * Who is changing consent. `system` is the platform itself (demo homes, the simulator's test

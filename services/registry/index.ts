@@ -1,4 +1,4 @@
-import type { PowerOfAttorney } from '../domain/index.ts';
+import type { Device, DeviceRole, Home, PowerOfAttorney } from '../domain/index.ts';
 import { type DeviceId, type HomeId, HomeId as HomeIdSchema, type SensorKind } from '../domain/index.ts';
 import {
   conflict,
@@ -9,7 +9,7 @@ import {
   type SecretCheck,
   TryghedError,
 } from '../runtime/index.ts';
-import type { Device, DeviceRole, Home, Store } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 
 /** Why a device's open connections must end now. */
 export type DeviceAccessEnd = { deviceId: DeviceId; reason: 'secret_rotated' | 'removed' | 'moved' };

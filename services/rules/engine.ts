@@ -1,8 +1,15 @@
 import type { ConsentRegistry } from '../consent/index.ts';
-import type { AlertCandidate, Reading, RuleKind, SensorKind, Severity } from '../domain/index.ts';
+import type {
+  AlertCandidate,
+  Device,
+  Home,
+  Reading,
+  RuleKind,
+  SensorKind,
+  Severity,
+} from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Clock, Logger, Metrics } from '../runtime/index.ts';
-import type { Device, Home } from '../store/index.ts';
 import { CoWatch } from './co.ts';
 import { DeviceOfflineWatch, mergeOfflineByHome } from './device-offline.ts';
 import { DoorNightWatch } from './door-night.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type DashboardOptions, startDashboard } from '../../dashboard/server/index.ts';
+import type { UserRole } from '../../services/domain/index.ts';
 import { hashSecret, silentLogger } from '../../services/runtime/index.ts';
-import type { UserRole } from '../../services/store/index.ts';
 import type { servicesFixture } from './services.ts';
 
 type Fixture = Awaited<ReturnType<typeof servicesFixture>>;

@@ -10,6 +10,7 @@ import {
   ConsentAction,
   ConsentCategory,
   type ConsentEvent,
+  type ErasureRequest,
   type InformationText,
   LegalBasis,
   type LegalBasisRef,
@@ -19,8 +20,8 @@ import {
   RuleKind,
   SensorKind,
   Severity,
+  USER_ROLES,
 } from '../../../services/domain/index.ts';
-import { type ErasureRequest, USER_ROLES } from '../../../services/store/index.ts';
 import { ResponderCardExport } from '../responder-card.ts';
 import type { AccessLogEntry, CitizenAlert, ConsentHistoryEntry } from '../transparency.ts';
 

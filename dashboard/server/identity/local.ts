@@ -1,5 +1,6 @@
+import type { User } from '../../../services/domain/index.ts';
 import { verifySecret } from '../../../services/runtime/index.ts';
-import type { Store, User } from '../../../services/store/index.ts';
+import type { Store } from '../../../services/store/index.ts';
 import type { PasswordIdentityProvider } from './types.ts';
 
 /** Same work for an unknown user as for a wrong password, so timing does not reveal who exists. */

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
+import type { User } from '../../../services/domain/index.ts';
 import type { Clock } from '../../../services/runtime/index.ts';
-import type { Store, User } from '../../../services/store/index.ts';
+import type { Store } from '../../../services/store/index.ts';
 import { LoginRefused, type PendingLogin, type RedirectIdentityProvider } from './types.ts';
 
 export interface OidcSettings {

@@ -1,4 +1,4 @@
-import type { User } from '../../../services/store/index.ts';
+import type { User } from '../../../services/domain/index.ts';
 
 /**
  * How a person proves who they are. Every provider ends at an existing user account: a provider

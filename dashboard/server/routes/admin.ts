@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { HomeId, SensorKind } from '../../../services/domain/index.ts';
+import { HomeId, SensorKind, USER_ROLES } from '../../../services/domain/index.ts';
 import { parseHomeRuleSettings } from '../../../services/rules/index.ts';
 import { conflict, forbidden, hashSecret, notFound, TryghedError } from '../../../services/runtime/index.ts';
-import { USER_ROLES } from '../../../services/store/index.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { DeviceView, HomeView, PublicUser, TeamView } from '../api/schemas.ts';
 import { publicUser } from '../auth.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { HomeId } from '../../../services/domain/index.ts';
+import { HomeId, USER_ROLES, type User } from '../../../services/domain/index.ts';
 import {
   conflict,
   hashSecret,
@@ -8,7 +8,6 @@ import {
   TryghedError,
   verifySecret,
 } from '../../../services/runtime/index.ts';
-import { USER_ROLES, type User } from '../../../services/store/index.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { HomeView, PublicUser, TeamView } from '../api/schemas.ts';
 import { publicUser } from '../auth.ts';

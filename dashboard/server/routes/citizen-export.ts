@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { HomeId } from '../../../services/domain/index.ts';
+import { type ErasureRequest, HomeId } from '../../../services/domain/index.ts';
 import { CATEGORY_TEXTS, SENSOR_NAMES } from '../../../services/domain/shared/information-texts.ts';
 import { forbidden, TryghedError } from '../../../services/runtime/index.ts';
-import type { ErasureRequest } from '../../../services/store/index.ts';
 import type { ReadingPoint, ReadingStore } from '../../../services/timeseries/index.ts';
 import { type AnyApiRoute, defineRoute, TextBody } from '../api/route.ts';
 import { HomeExportView } from '../api/schemas.ts';

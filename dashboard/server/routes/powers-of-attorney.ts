@@ -1,7 +1,12 @@
 import { z } from 'zod';
-import { HomeId, type PowerOfAttorney, Reference } from '../../../services/domain/index.ts';
+import {
+  type Home,
+  HomeId,
+  type PowerOfAttorney,
+  Reference,
+  type User,
+} from '../../../services/domain/index.ts';
 import { forbidden, notFound } from '../../../services/runtime/index.ts';
-import type { Home, User } from '../../../services/store/index.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { PowerOfAttorneyView } from '../api/schemas.ts';
 import { audit, type DashboardContext } from '../context.ts';
