@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ResponderCard, UserRole } from '../services/domain/index.ts';
+import type { People } from '../services/people/index.ts';
 import type { Registry } from '../services/registry/index.ts';
+import type { ResponderCards } from '../services/responder-cards/index.ts';
 import { hashSecret, type Logger, newSecret } from '../services/runtime/index.ts';
-import type { Store } from '../services/store/index.ts';
 import type { Config } from './config.ts';
 
 /**
@@ -10,11 +11,11 @@ import type { Config } from './config.ts';
  * ADMIN_USERNAME/ADMIN_PASSWORD, or generates a password and prints it once: an operator must
  * never find a platform nobody can log in to, nor one with a well-known password.
  */
-export async function ensureAdmin(store: Store, config: Config, logger: Logger): Promise<string | null> {
-  const users = await store.users.list();
+export async function ensureAdmin(people: People, config: Config, logger: Logger): Promise<string | null> {
+  const users = await people.allUsers();
   if (users.some((u) => u.role === 'admin')) return null;
   const password = config.adminPassword || newSecret();
-  await store.users.create({
+  await people.createUser({
     id: randomUUID(),
     username: config.adminUsername,
     displayName: 'Administrator',
@@ -89,16 +90,21 @@ const DEMO_CARD: Omit<ResponderCard, 'updatedAt'> = {
   detailsErasedAt: null,
 };
 
-export async function ensureDemoUsers(store: Store, registry: Registry, now: number): Promise<void> {
-  if (registry.home(DEMO_CARD.homeId) && !(await store.responderCards.get(DEMO_CARD.homeId)))
-    await store.responderCards.save({ ...DEMO_CARD, updatedAt: now });
+export async function ensureDemoUsers(
+  owners: { people: People; responderCards: ResponderCards },
+  registry: Registry,
+  now: number,
+): Promise<void> {
+  const { people, responderCards } = owners;
+  if (registry.home(DEMO_CARD.homeId) && !(await responderCards.get(DEMO_CARD.homeId)))
+    await responderCards.save({ ...DEMO_CARD, updatedAt: now });
   const hash = await hashSecret(DEMO_PASSWORD, 'password');
   for (const user of DEMO_USERS) {
-    if (await store.users.byUsername(user.username)) continue;
-    if (user.homeId && !(await store.homes.get(user.homeId))) continue;
-    await store.users.create({ id: randomUUID(), passwordHash: hash, ...user });
+    if (await people.userByUsername(user.username)) continue;
+    if (user.homeId && !(await registry.findHome(user.homeId))) continue;
+    await people.createUser({ id: randomUUID(), passwordHash: hash, ...user });
   }
-  const relative = await store.users.byUsername(DEMO_ATTORNEY.username);
+  const relative = await people.userByUsername(DEMO_ATTORNEY.username);
   if (
     relative &&
     registry.home(DEMO_ATTORNEY.homeId) &&

@@ -7,7 +7,9 @@ import { topics } from '../services/domain/index.ts';
 import { EscalationService } from '../services/escalation/index.ts';
 import { PlatformHealth } from '../services/health/index.ts';
 import { Ingest, ReadingSpool } from '../services/ingest/index.ts';
+import { People } from '../services/people/index.ts';
 import { Registry } from '../services/registry/index.ts';
+import { ResponderCards } from '../services/responder-cards/index.ts';
 import { RuleEngine } from '../services/rules/index.ts';
 import {
   type Clock,
@@ -125,7 +127,8 @@ export async function startPlatform(
     for (const warning of deviceKey.warnings) logger.warn(warning);
     if (deviceKey.source === 'created') logger.info({ path: deviceKey.path }, 'device secret key created');
     const registry = await Registry.load(store, { deviceSecrets: new DeviceSecretHasher(deviceKey.key) });
-    const consent = await ConsentRegistry.load(store, logger.child({ part: 'consent' }), clock);
+    const people = new People(store);
+    const consent = await ConsentRegistry.load(store, registry, logger.child({ part: 'consent' }), clock);
 
     const health = new PlatformHealth(logger.child({ part: 'health' }), metrics);
 
@@ -254,7 +257,7 @@ export async function startPlatform(
     consent.onChange((change) => void publishConfig(change.homeId));
     for (const home of registry.allHomes()) await publishConfig(home.id);
 
-    const generatedAdminPassword = await ensureAdmin(store, config, logger);
+    const generatedAdminPassword = await ensureAdmin(people, config, logger);
 
     const dashboard = await startDashboard({
       host: config.httpHost,
@@ -385,14 +388,14 @@ export async function startPlatform(
 
     if (config.demo) {
       const demo = await startDemo({
-        provisioner: localProvisioner({ store, registry, consent }),
+        provisioner: localProvisioner({ people, registry, consent }),
         brokerUrl: broker.url,
         ...(broker.url.startsWith('mqtts:') && tls ? { ca: tls.caPem } : {}),
         logger: logger.child({ part: 'demo' }),
         homes: config.demoHomes,
       });
       closers.push(() => demo.stop());
-      await ensureDemoUsers(store, registry, clock.now());
+      await ensureDemoUsers({ people, responderCards: new ResponderCards(store) }, registry, clock.now());
     }
 
     return {

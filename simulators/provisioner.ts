@@ -6,8 +6,8 @@ import {
   type Purpose,
   type SensorKind,
 } from '../services/domain/index.ts';
+import type { People } from '../services/people/index.ts';
 import type { Registry } from '../services/registry/index.ts';
-import type { Store } from '../services/store/index.ts';
 import { PlatformUnreachable } from './unreachable.ts';
 
 export interface ProvisionedDevice {
@@ -40,13 +40,13 @@ export interface Provisioner {
 
 /** In the platform's own process (demo mode). Consent is recorded as given by the system, openly. */
 export function localProvisioner(o: {
-  store: Store;
+  people: People;
   registry: Registry;
   consent: ConsentRegistry;
 }): Provisioner {
   return {
     async ensureTeam(id, name) {
-      if (!(await o.store.teams.get(id))) await o.store.teams.create({ id, name });
+      await o.people.ensureTeam({ id, name });
     },
     async ensureHome(home) {
       if (o.registry.home(home.id)) {

@@ -117,7 +117,7 @@ describe('alert lifecycle on real SQLite', () => {
     const store = await openStore({ sqlitePath: f.path });
     try {
       const registry = await Registry.load(store);
-      const consent = await ConsentRegistry.load(store, silentLogger());
+      const consent = await ConsentRegistry.load(store, registry, silentLogger());
       const again = new AlertService({
         store,
         consent,

@@ -9,6 +9,7 @@ import {
   type ImportGraph,
   readImportGraph,
 } from './harness/import-graph.ts';
+import { type OwnershipRules, ownershipViolations, storeRepositories } from './harness/ownership.ts';
 
 /**
  * The allowed arrows between the project's parts (docs/architecture.md, "Which part may import
@@ -42,6 +43,42 @@ const RULES: ArrowRule[] = [
   },
 ];
 
+/**
+ * Each service owns its tables (docs/architecture.md, "Who owns which table"): a repository is
+ * used only inside `services/store` and its owner. The dashboard's session and login-limit parts own
+ * theirs; `dashboard/server/index.ts` builds them (and the services it hands the dashboard) from the store.
+ */
+const OWNERSHIP: OwnershipRules = {
+  owners: {
+    homes: ['services/registry/'],
+    devices: ['services/registry/'],
+    powersOfAttorney: ['services/registry/'],
+    users: ['services/people/'],
+    teams: ['services/people/'],
+    consent: ['services/consent/'],
+    alerts: ['services/alerts/'],
+    notifications: ['services/alerts/'],
+    audit: ['services/audit/'],
+    erasures: ['services/erasure/'],
+    responderCards: ['services/responder-cards/'],
+    sessions: ['dashboard/server/sessions.ts', 'dashboard/server/index.ts'],
+    loginLimits: ['dashboard/server/login-limit.ts', 'dashboard/server/index.ts'],
+  },
+  entityTypes: new Set([
+    'Home',
+    'Device',
+    'DeviceRole',
+    'User',
+    'UserRole',
+    'USER_ROLES',
+    'Team',
+    'AuditEntry',
+    'ErasureRequest',
+  ]),
+  // the composition roots open the store and hand it to the owners
+  storeHolders: ['platform/', 'bin/', 'scripts/', 'dashboard/server/index.ts'],
+};
+
 describe('the import graph', () => {
   const graph = readImportGraph(ROOT, FOLDERS);
 
@@ -70,6 +107,55 @@ describe('the import graph', () => {
         if (!ref.fileName.startsWith('.')) packages.push(`${file}: ${ref.fileName}`);
     }
     expect(packages).toEqual([]);
+  });
+});
+
+describe('table ownership', () => {
+  const graph = readImportGraph(ROOT, FOLDERS);
+  const repositories = storeRepositories(readFileSync(join(ROOT, 'services/store/types.ts'), 'utf8'));
+
+  it('gives every repository of the store an owner', () => {
+    expect(repositories.size).toBeGreaterThanOrEqual(13);
+    expect([...repositories.keys()].sort()).toEqual(Object.keys(OWNERSHIP.owners).sort());
+  });
+
+  it('lets no file outside services/store and the owner touch a table', () => {
+    const found: string[] = [];
+    for (const file of graph.keys())
+      found.push(
+        ...ownershipViolations(file, readFileSync(join(ROOT, file), 'utf8'), repositories, OWNERSHIP),
+      );
+    expect(found).toEqual([]);
+  });
+
+  it('finds a table used past its owner, a repository or entity type imported from the store (positive control)', () => {
+    const offending = [
+      "import type { AuditRepository, Home } from '../../../services/store/index.ts';",
+      "import type { Store } from '../../../services/store/index.ts';",
+      'export async function f(ctx: { store: Store }, store: Store) {',
+      '  await ctx.store.alerts.openedBetween(0, 1);',
+      '  const { users, teams: t } = store;',
+      '  return this.store.audit;',
+      '}',
+    ].join('\n');
+    expect(
+      ownershipViolations('dashboard/server/routes/oversight.ts', offending, repositories, OWNERSHIP),
+    ).toEqual([
+      'dashboard/server/routes/oversight.ts:1: imports AuditRepository (owned by services/audit/)',
+      'dashboard/server/routes/oversight.ts:1: imports Home from the store (it lives in services/domain)',
+      'dashboard/server/routes/oversight.ts:2: holds the whole Store (only its owners and the composition roots may)',
+      'dashboard/server/routes/oversight.ts:4: ctx.store.alerts reads the alerts table (owned by services/alerts/)',
+      'dashboard/server/routes/oversight.ts:5: takes users out of the store (owned by services/people/)',
+      'dashboard/server/routes/oversight.ts:5: takes teams out of the store (owned by services/people/)',
+      'dashboard/server/routes/oversight.ts:6: this.store.audit reads the audit table (owned by services/audit/)',
+    ]);
+    // the owner itself may, and so may the store
+    const own =
+      "import type { Store } from '../store/index.ts';\nconst x = (store: Store) => store.users.list();";
+    expect(ownershipViolations('services/people/index.ts', own, repositories, OWNERSHIP)).toEqual([]);
+    expect(ownershipViolations('services/registry/index.ts', own, repositories, OWNERSHIP)).toEqual([
+      'services/registry/index.ts:2: store.users reads the users table (owned by services/people/)',
+    ]);
   });
 });
 

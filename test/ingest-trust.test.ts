@@ -49,7 +49,7 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
     store = await openStore({ sqlitePath: `${dir.path}/s.sqlite` });
     await store.teams.create({ id: 't', name: 'T' });
     registry = await Registry.load(store);
-    consent = await ConsentRegistry.load(store, silentLogger());
+    consent = await ConsentRegistry.load(store, registry, silentLogger());
     await registry.createHome({ id: 'bad', label: 'B', teamId: 't' });
     await registry.createHome({ id: 'good', label: 'G', teamId: 't' });
     await registry.provisionDevice({ id: 'wrong-clock', homeId: 'bad', kinds: ['temperature'] });

@@ -59,7 +59,7 @@ describe('ingest on real InfluxDB and SQLite', () => {
     await registry.createHome({ id: 'h2', label: 'H2', teamId: 't' });
     await registry.provisionDevice({ id: 'm1', homeId: 'h1', kinds: ['motion', 'battery'] });
     await registry.provisionDevice({ id: 'f1', homeId: 'h1', kinds: ['fall'] });
-    consent = await ConsentRegistry.load(store, silentLogger());
+    consent = await ConsentRegistry.load(store, registry, silentLogger());
     readings = createInfluxV1Store({
       url: inject('influxUrl'),
       database: uniqueDatabase('ingest'),

@@ -66,7 +66,7 @@ describe('PUBACK means stored: kill -9 during a stream of QoS 1 readings', () =>
       });
       secrets.push(secret);
     }
-    const consent = await ConsentRegistry.load(store, silentLogger());
+    const consent = await ConsentRegistry.load(store, registry, silentLogger());
     await consent.change(
       HOME,
       {

@@ -84,7 +84,7 @@ describe('store, registry and consent registry on a real SQLite file', () => {
   it('derives consent from append-only events; withdrawal wins and survives a reload', async () => {
     const registry = await Registry.load(store);
     await registry.createHome({ id: 'h1', label: 'Home 1', teamId: 'team-a' });
-    const consent = await ConsentRegistry.load(store, silentLogger());
+    const consent = await ConsentRegistry.load(store, registry, silentLogger());
     expect(consent.allows('h1', 'emergency', 'alerts')).toBe(false);
     expect(consent.allows('h1', 'technical', 'history')).toBe(true);
     const actor = { id: 'u1', role: 'citizen', homeId: 'h1' };
@@ -98,7 +98,7 @@ describe('store, registry and consent registry on a real SQLite file', () => {
       actor,
     );
     expect(consent.allows('h1', 'emergency', 'alerts')).toBe(false);
-    const reloaded = await ConsentRegistry.load(store, silentLogger());
+    const reloaded = await ConsentRegistry.load(store, registry, silentLogger());
     expect(reloaded.allows('h1', 'emergency', 'alerts')).toBe(false);
     const history = await reloaded.history('h1');
     expect(history.map((e) => e.action)).toEqual(['grant', 'withdraw']);
@@ -108,7 +108,7 @@ describe('store, registry and consent registry on a real SQLite file', () => {
   it('the database itself refuses to rewrite consent history', async () => {
     const registry = await Registry.load(store);
     await registry.createHome({ id: 'h1', label: 'Home 1', teamId: 'team-a' });
-    const consent = await ConsentRegistry.load(store, silentLogger());
+    const consent = await ConsentRegistry.load(store, registry, silentLogger());
     await consent.change(
       'h1',
       {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dashboard } from '../dashboard/server/index.ts';
-import { READ_COALESCE_MS, ReadCoalescer } from '../dashboard/server/read-log.ts';
+import { READ_COALESCE_MS, ReadCoalescer } from '../services/audit/index.ts';
 import type { AlertCandidate } from '../services/domain/index.ts';
 import { ApiClient } from './harness/api.ts';
 import { addUser, startTestDashboard } from './harness/dashboard.ts';

@@ -30,7 +30,7 @@ export async function alertView(ctx: DashboardContext, alert: Alert): Promise<Al
   const teamId = home?.teamId ?? '';
   const [team, acknowledger] = await Promise.all([
     teamId ? teamName(ctx, teamId) : null,
-    alert.acknowledgedBy ? ctx.store.users.get(alert.acknowledgedBy).catch(() => null) : null,
+    alert.acknowledgedBy ? ctx.people.user(alert.acknowledgedBy).catch(() => null) : null,
   ]);
   return {
     ...alert,
@@ -56,7 +56,7 @@ async function teamName(ctx: DashboardContext, teamId: string): Promise<string |
   }
   const known = names.get(teamId);
   if (known !== undefined) return known;
-  const team = await ctx.store.teams.get(teamId).catch(() => null);
+  const team = await ctx.people.team(teamId).catch(() => null);
   if (team) names.set(teamId, team.name);
   return team?.name ?? null;
 }

@@ -6,7 +6,7 @@ import { type AnyApiRoute, defineRoute } from './api/route.ts';
 import { SessionView } from './api/schemas.ts';
 import { audit, type DashboardContext } from './context.ts';
 import { LoginRefused, PendingLogins, type RedirectIdentityProvider } from './identity/index.ts';
-import { LoginLimited, LoginLimiter } from './login-limit.ts';
+import { LoginLimited, type LoginLimiter } from './login-limit.ts';
 import { SESSION_COOKIE } from './session-check.ts';
 import { readCookie } from './sessions.ts';
 
@@ -58,7 +58,7 @@ async function startSession(ctx: DashboardContext, req: Request, res: Response, 
 
 /** Login, the current session, logout; and the redirect login when one is configured. */
 export function sessionRoutes(ctx: DashboardContext): AnyApiRoute[] {
-  const limiter = new LoginLimiter(ctx.store.loginLimits, ctx.clock, ctx.logger);
+  const limiter = ctx.loginLimiter;
   const failures = ctx.metrics.counter('tryghed_dashboard_login_failures_total', 'Failed logins', ['reason']);
   const locks = ctx.metrics.counter(
     'tryghed_dashboard_login_locks_total',
@@ -192,7 +192,7 @@ export function sessionRoutes(ctx: DashboardContext): AnyApiRoute[] {
       response: { status: 204, description: 'the account may log in again' },
       errors: ['not_found'],
       handle: async ({ params, actor }) => {
-        const user = await ctx.store.users.byUsername(params.username);
+        const user = await ctx.people.userByUsername(params.username);
         if (!user) throw new TryghedError('not_found', 'no such user');
         await limiter.unlock(user.username);
         audit(ctx, actor, 'user.login_unlock', null, 'administration', user.id);

@@ -1,15 +1,18 @@
 import type { AlertService } from '../../services/alerts/index.ts';
+import { type AuditLog, isRead } from '../../services/audit/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
 import type { User } from '../../services/domain/index.ts';
+import type { ErasureLog } from '../../services/erasure/index.ts';
 import type { HealthView } from '../../services/health/index.ts';
 import type { Ingest } from '../../services/ingest/index.ts';
+import type { People } from '../../services/people/index.ts';
 import type { Registry } from '../../services/registry/index.ts';
+import type { ResponderCards } from '../../services/responder-cards/index.ts';
 import type { Clock, Logger, Metrics } from '../../services/runtime/index.ts';
-import type { Store } from '../../services/store/index.ts';
 import type { ReadingStore } from '../../services/timeseries/index.ts';
 import type { DeviceConnection } from './device-connection.ts';
 import type { IdentityProvider } from './identity/index.ts';
-import { isRead, readCoalescerFor } from './read-log.ts';
+import type { LoginLimiter } from './login-limit.ts';
 import type { SessionStore } from './sessions.ts';
 import type { SettingsInForceSource } from './settings-in-force.ts';
 
@@ -25,7 +28,15 @@ export interface GatewayPairingSource {
 
 /** What every route needs, handed over once. */
 export interface DashboardContext {
-  store: Store;
+  /** users and teams; the dashboard never touches the store's tables itself (docs/architecture.md) */
+  people: People;
+  /** the audit log, and the access log the citizen reads from it */
+  auditLog: AuditLog;
+  /** the record of erasure requests */
+  erasures: ErasureLog;
+  responderCards: ResponderCards;
+  /** password guessing limits, one per dashboard, shared by login and password change */
+  loginLimiter: LoginLimiter;
   registry: Registry;
   consent: ConsentRegistry;
   alerts: AlertService;
@@ -81,10 +92,10 @@ export function audit(
   // a read already recorded for this person, home and purpose in the last 15 minutes is not written again
   if (
     isRead(action) &&
-    !readCoalescerFor(ctx.store.audit).shouldRecord({ actorId: actor.user.id, homeId, purpose, action }, at)
+    !ctx.auditLog.shouldRecordRead({ actorId: actor.user.id, homeId, purpose, action }, at)
   )
     return;
-  ctx.store.audit
+  ctx.auditLog
     .append({
       at,
       actorId: actor.user.id,

@@ -3,10 +3,14 @@ import type { Duplex } from 'node:stream';
 import express from 'express';
 import { z } from 'zod';
 import type { AlertService } from '../../services/alerts/index.ts';
+import { AuditLog } from '../../services/audit/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
+import { ErasureLog } from '../../services/erasure/index.ts';
 import type { HealthView } from '../../services/health/index.ts';
 import type { Ingest } from '../../services/ingest/index.ts';
+import { People } from '../../services/people/index.ts';
 import type { Registry } from '../../services/registry/index.ts';
+import { ResponderCards } from '../../services/responder-cards/index.ts';
 import {
   type Clock,
   type Logger,
@@ -32,6 +36,7 @@ import { errorHandler } from './http-errors.ts';
 import { dataHeaders } from './http-headers.ts';
 import { type IdentityProvider, LocalAccounts, type OidcSettings, OpenIdConnect } from './identity/index.ts';
 import { LiveChannel } from './live.ts';
+import { LoginLimiter } from './login-limit.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { administrationRoutes } from './routes/administration.ts';
 import { alertRoutes } from './routes/alerts.ts';
@@ -59,6 +64,10 @@ export { BatteryLevels } from './battery-levels.ts';
 export interface DashboardOptions {
   host: string;
   port: number;
+  /**
+   * handed to the owners the dashboard builds (people, audit log, erasures, responder's cards,
+   * sessions, login limits); no route sees it
+   */
   store: Store;
   registry: Registry;
   consent: ConsentRegistry;
@@ -129,19 +138,24 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const clock = o.clock ?? systemClock;
   // known once the server listens; only read when a login is started
   let ownUrl = '';
-  const identity: IdentityProvider[] = [new LocalAccounts(o.store)];
+  const people = new People(o.store);
+  const identity: IdentityProvider[] = [new LocalAccounts(people)];
   if (o.oidc) {
     const { redirectUrl, ...oidc } = o.oidc;
     identity.push(
       new OpenIdConnect(
         { ...oidc, redirectUrl: () => redirectUrl || `${ownUrl}/api/session/oidc/callback` },
-        o.store,
+        people,
         clock,
       ),
     );
   }
   const ctx: DashboardContext = {
-    store: o.store,
+    people,
+    auditLog: new AuditLog(o.store),
+    erasures: new ErasureLog(o.store),
+    responderCards: new ResponderCards(o.store),
+    loginLimiter: new LoginLimiter(o.store.loginLimits, clock, o.logger),
     registry: o.registry,
     consent: o.consent,
     alerts: o.alerts,

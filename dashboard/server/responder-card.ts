@@ -169,8 +169,8 @@ export function cardCsvRows(card: ResponderCard): Array<Record<string, CsvValue>
  * stays while the home is served, since a responder cannot come without it. Audited.
  */
 export async function eraseCardDetails(ctx: DashboardContext, actor: Actor, homeId: string): Promise<void> {
-  if (await ctx.store.responderCards.eraseDetails(homeId, ctx.clock.now()))
-    await ctx.store.audit.append({
+  if (await ctx.responderCards.eraseDetails(homeId, ctx.clock.now()))
+    await ctx.auditLog.append({
       at: ctx.clock.now(),
       actorId: actor.user.id,
       actorRole: actor.user.role,

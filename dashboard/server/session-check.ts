@@ -16,7 +16,7 @@ export async function actorFromCookie(
 ): Promise<Actor> {
   const session = await ctx.sessions.fromCookie(readCookie(cookieHeader, SESSION_COOKIE));
   if (!session) throw new TryghedError('unauthenticated', 'please log in');
-  const user = await ctx.store.users.get(session.userId);
+  const user = await ctx.people.user(session.userId);
   if (!user) throw new TryghedError('unauthenticated', 'please log in');
   return { user, sessionId: session.id };
 }

@@ -105,7 +105,7 @@ export async function observeTestReading(
       ? { reason: 'raised', alert, message: `test alert raised (${rule})` }
       : { reason: 'repeated', alert, message: `counted as a repeat on the open alert (${rule})` };
   }
-  const active = await ctx.store.alerts.findActive(homeId, rule);
+  const active = await ctx.alerts.findActive(homeId, rule);
   if (active && !active.test)
     return {
       reason: 'real_alert_open',

@@ -77,7 +77,7 @@ export class NameBook {
   private user(id: string): Promise<User | null> {
     let u = this.users.get(id);
     if (!u) {
-      u = this.ctx.store.users.get(id);
+      u = this.ctx.people.user(id);
       this.users.set(id, u);
     }
     return u;
@@ -245,7 +245,7 @@ export async function accessLog(
   viewerId?: string,
 ): Promise<AccessLogEntry[]> {
   const names = new NameBook(ctx, homeId);
-  const entries: AuditEntry[] = (await ctx.store.audit.listByHome(homeId, limit)).filter(
+  const entries: AuditEntry[] = (await ctx.auditLog.ofHome(homeId, limit)).filter(
     (e) => e.actorRole !== 'citizen' && e.actorId !== viewerId,
   );
   return Promise.all(

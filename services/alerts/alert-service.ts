@@ -20,7 +20,8 @@ export interface AlertActor {
 }
 
 export interface AlertServiceOptions {
-  store: Store;
+  /** the alerts and notification attempts are this service's tables: nothing else touches them */
+  store: Pick<Store, 'alerts' | 'notifications'>;
   consent: ConsentRegistry;
   registry: Registry;
   clock: Clock;
@@ -236,6 +237,16 @@ export class AlertService {
   /** resolved alerts, most recently resolved first, a page at a time */
   listResolved(filter: ResolvedAlertFilter): Promise<Alert[]> {
     return this.o.store.alerts.listResolved(filter);
+  }
+
+  /** alerts opened in [from, to), as stored, for statistics; test alerts left out */
+  openedBetween(from: number, to: number): Promise<Alert[]> {
+    return this.o.store.alerts.openedBetween(from, to);
+  }
+
+  /** the open or acknowledged alert of a home for a rule, as stored, if any */
+  findActive(homeId: string, rule: string): Promise<Alert | null> {
+    return this.o.store.alerts.findActive(homeId, rule);
   }
 
   /** one home's care alerts, newest first, a page at a time (repeats not yet written included) */

@@ -15,8 +15,12 @@ import {
   type ReadingCategory,
   textVersionStatus,
 } from '../domain/index.ts';
+import type { Registry } from '../registry/index.ts';
 import { type Clock, forbidden, type Logger, notFound, systemClock, TryghedError } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
+
+/** What consent asks of the registry, the owner of homes and powers of attorney. */
+export type ConsentPlaces = Pick<Registry, 'findHome' | 'activePowersOfAttorney'>;
 
 /**
  * Who is changing consent. `system` is the platform itself (demo homes, the simulator's test
@@ -59,7 +63,7 @@ const badRequest = (message: string, path: string) =>
  * here, not only in the API, so no path into the registry can record a basis its actor lacks.
  */
 async function checkStanding(
-  store: Store,
+  places: ConsentPlaces,
   home: Home,
   request: ConsentChangeRequest,
   actor: ConsentActor,
@@ -80,7 +84,7 @@ async function checkStanding(
       return { basis: grant ? 'own_consent' : null, onBehalfOf: null, channel: 'web' };
     }
     case 'relative': {
-      const powers = await store.powersOfAttorney.activeForRelative(actor.id);
+      const powers = await places.activePowersOfAttorney(actor.id);
       if (!powers.some((p) => p.homeId === home.id))
         throw forbidden('a relative needs a verified power of attorney for this citizen');
       if (grant && request.basis && request.basis !== 'power_of_attorney')
@@ -205,13 +209,23 @@ export class ConsentRegistry {
   private readonly listeners: Array<(change: ConsentChange) => void> = [];
 
   private constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'consent'>,
+    private readonly places: ConsentPlaces,
     private readonly logger: Logger,
     private readonly clock: Clock,
   ) {}
 
-  static async load(store: Store, logger: Logger, clock: Clock = systemClock): Promise<ConsentRegistry> {
-    const registry = new ConsentRegistry(store, logger, clock);
+  /**
+   * `store` gives the consent events, this registry's own table; homes and powers of attorney are
+   * the registry's (`places`), asked through its interface.
+   */
+  static async load(
+    store: Pick<Store, 'consent'>,
+    places: ConsentPlaces,
+    logger: Logger,
+    clock: Clock = systemClock,
+  ): Promise<ConsentRegistry> {
+    const registry = new ConsentRegistry(store, places, logger, clock);
     for (const e of await store.consent.listAll()) registry.apply(e);
     return registry;
   }
@@ -325,9 +339,9 @@ export class ConsentRegistry {
    * next reading is judged by it; listeners (the home's config topic, the dashboard) hear at once.
    */
   async change(homeId: HomeId, request: ConsentChangeRequest, actor: ConsentActor): Promise<ConsentChange> {
-    const home = await this.store.homes.get(homeId);
+    const home = await this.places.findHome(homeId);
     if (!home) throw notFound(`home ${homeId}`);
-    const standing = await checkStanding(this.store, home, request, actor);
+    const standing = await checkStanding(this.places, home, request, actor);
     checkTextVersion(request);
     const referenced =
       standing.basis === 'paper_form' ||

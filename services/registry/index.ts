@@ -1,5 +1,6 @@
 import type { Device, DeviceRole, Home, PowerOfAttorney } from '../domain/index.ts';
 import { type DeviceId, type HomeId, HomeId as HomeIdSchema, type SensorKind } from '../domain/index.ts';
+import { People } from '../people/index.ts';
 import {
   conflict,
   DeviceSecretHasher,
@@ -41,6 +42,12 @@ export interface TestMode {
  * without touching the database. All changes go through here, so the cache stays true.
  * (Several processes sharing one database will need change notifications; see docs/architecture.md.)
  */
+/**
+ * The registry owns homes, devices and powers of attorney; it reads users and teams through
+ * `services/people`, built on the same store.
+ */
+export type RegistryTables = Pick<Store, 'homes' | 'devices' | 'powersOfAttorney' | 'users' | 'teams'>;
+
 export class Registry {
   private readonly homes = new Map<HomeId, Home>();
   private readonly devices = new Map<DeviceId, Device>();
@@ -54,17 +61,25 @@ export class Registry {
   private readonly testModeHomeIds = new Set<HomeId>();
   private readonly testModeListeners: Array<(homeId: HomeId) => void> = [];
 
+  /** users and teams are not the registry's tables: it asks their owner */
+  private readonly people: People;
+
   private constructor(
-    private readonly store: Store,
+    private readonly store: RegistryTables,
     private readonly secrets: DeviceSecretHasher,
-  ) {}
+  ) {
+    this.people = new People(store);
+  }
 
   /**
    * `deviceSecrets` holds the server key device secrets are hashed with; the platform passes the
    * one from DEVICE_SECRET_KEY or DATA_DIR. Without it the key lives only as long as this process
    * (tests and tools), so hashes it made do not verify after a restart.
    */
-  static async load(store: Store, options: { deviceSecrets?: DeviceSecretHasher } = {}): Promise<Registry> {
+  static async load(
+    store: RegistryTables,
+    options: { deviceSecrets?: DeviceSecretHasher } = {},
+  ): Promise<Registry> {
     const registry = new Registry(store, options.deviceSecrets ?? DeviceSecretHasher.ephemeral());
     for (const home of await store.homes.list()) registry.putHome(home);
     for (const device of await store.devices.listAll()) registry.putDevice(device);
@@ -199,7 +214,7 @@ export class Registry {
     at: number;
   }): Promise<PowerOfAttorney> {
     if (!this.homes.has(input.homeId)) throw notFound(`home ${input.homeId}`);
-    const user = await this.store.users.get(input.relativeUserId);
+    const user = await this.people.user(input.relativeUserId);
     if (user?.role !== 'relative') throw notFound(`relative ${input.relativeUserId}`);
     if (this.hasPowerOfAttorney(input.relativeUserId, input.homeId))
       throw conflict('this relative already holds a power of attorney for this home');
@@ -223,6 +238,16 @@ export class Registry {
 
   powersOfAttorney(homeId: HomeId): Promise<PowerOfAttorney[]> {
     return this.store.powersOfAttorney.listByHome(homeId);
+  }
+
+  /** the home as stored now (not the copy in memory): what a consent change is judged against */
+  findHome(id: HomeId): Promise<Home | null> {
+    return this.store.homes.get(id);
+  }
+
+  /** the powers of attorney a relative holds now, as stored */
+  activePowersOfAttorney(userId: string): Promise<PowerOfAttorney[]> {
+    return this.store.powersOfAttorney.activeForRelative(userId);
   }
 
   home(id: HomeId): Home | undefined {
@@ -267,7 +292,7 @@ export class Registry {
   }): Promise<Home> {
     HomeIdSchema.parse(input.id);
     if (this.homes.has(input.id)) throw conflict(`home ${input.id} exists`);
-    if (!(await this.store.teams.get(input.teamId))) throw notFound(`team ${input.teamId}`);
+    if (!(await this.people.team(input.teamId))) throw notFound(`team ${input.teamId}`);
     const home = await this.store.homes.create({
       id: input.id,
       label: input.label,

@@ -45,7 +45,7 @@ export async function micro(rows: Row[], pairs: number): Promise<void> {
   await store.teams.create({ id: 't', name: 'T' });
   const registry = await Registry.load(store);
   const logger = silentLogger();
-  const consent = await ConsentRegistry.load(store, logger);
+  const consent = await ConsentRegistry.load(store, registry, logger);
   for (let h = 0; h < DEVICES / 2; h++) {
     await registry.createHome({ id: `h${h}`, label: `h${h}`, teamId: 't' });
     for (const c of CONSENT_CATEGORIES) {

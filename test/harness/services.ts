@@ -15,7 +15,7 @@ export async function servicesFixture(start = Date.UTC(2026, 0, 5, 9, 0)) {
   await store.teams.create({ id: 't', name: 'T' });
   const registry = await Registry.load(store);
   const clock = new ManualClock(start);
-  const consent = await ConsentRegistry.load(store, silentLogger(), clock);
+  const consent = await ConsentRegistry.load(store, registry, silentLogger(), clock);
   const metrics = new Metrics();
   const alerts = new AlertService({ store, consent, registry, clock, logger: silentLogger(), metrics });
   let seq = 0;

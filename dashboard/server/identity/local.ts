@@ -1,6 +1,6 @@
 import type { User } from '../../../services/domain/index.ts';
+import type { People } from '../../../services/people/index.ts';
 import { verifySecret } from '../../../services/runtime/index.ts';
-import type { Store } from '../../../services/store/index.ts';
 import type { PasswordIdentityProvider } from './types.ts';
 
 /** Same work for an unknown user as for a wrong password, so timing does not reveal who exists. */
@@ -11,10 +11,10 @@ export class LocalAccounts implements PasswordIdentityProvider {
   readonly kind = 'password';
   readonly id = 'local';
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly people: People) {}
 
   async verify(username: string, password: string): Promise<User | null> {
-    const user = await this.store.users.byUsername(username);
+    const user = await this.people.userByUsername(username);
     const ok = await verifySecret(password, user?.passwordHash ?? DUMMY_HASH);
     return user && ok ? user : null;
   }

@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { User } from '../../../services/domain/index.ts';
+import type { People } from '../../../services/people/index.ts';
 import type { Clock } from '../../../services/runtime/index.ts';
-import type { Store } from '../../../services/store/index.ts';
 import { LoginRefused, type PendingLogin, type RedirectIdentityProvider } from './types.ts';
 
 export interface OidcSettings {
@@ -53,7 +53,7 @@ export class OpenIdConnect implements RedirectIdentityProvider {
 
   constructor(
     private readonly settings: OidcSettings,
-    private readonly store: Store,
+    private readonly people: People,
     private readonly clock: Clock,
   ) {}
 
@@ -120,7 +120,7 @@ export class OpenIdConnect implements RedirectIdentityProvider {
     if (typeof value !== 'string' || value === '') {
       throw new LoginRefused('no_claim', `the ID token has no ${this.settings.userClaim} claim`);
     }
-    const user = await this.store.users.byUsername(value);
+    const user = await this.people.userByUsername(value);
     if (!user) throw new LoginRefused('unknown_user', 'no account here for this person');
     return user;
   }

@@ -65,8 +65,8 @@ export function adminRoutes(ctx: DashboardContext): AnyApiRoute[] {
       response: { status: 201, description: 'the team', schema: z.strictObject({ team: TeamView }) },
       errors: ['conflict'],
       handle: async ({ body, actor }) => {
-        if (await ctx.store.teams.get(body.id)) throw conflict(`team ${body.id} exists`);
-        const team = await ctx.store.teams.create(body);
+        if (await ctx.people.team(body.id)) throw conflict(`team ${body.id} exists`);
+        const team = await ctx.people.createTeam(body);
         audit(ctx, actor, 'team.create', null, 'provisioning', team.id);
         return { team };
       },
@@ -82,7 +82,7 @@ export function adminRoutes(ctx: DashboardContext): AnyApiRoute[] {
         description: 'the teams',
         schema: z.strictObject({ teams: z.array(TeamView) }),
       },
-      handle: async () => ({ teams: await ctx.store.teams.list() }),
+      handle: async () => ({ teams: await ctx.people.allTeams() }),
     }),
     defineRoute({
       method: 'post',
@@ -169,9 +169,9 @@ export function adminRoutes(ctx: DashboardContext): AnyApiRoute[] {
       response: { status: 201, description: 'the user', schema: z.strictObject({ user: PublicUser }) },
       errors: ['conflict'],
       handle: async ({ body, actor }) => {
-        if (await ctx.store.users.byUsername(body.username)) throw conflict(`user ${body.username} exists`);
+        if (await ctx.people.userByUsername(body.username)) throw conflict(`user ${body.username} exists`);
         for (const teamId of body.teamIds ?? []) {
-          if (!(await ctx.store.teams.get(teamId))) {
+          if (!(await ctx.people.team(teamId))) {
             throw new TryghedError('bad_request', 'unknown team', {
               issues: [{ in: 'body', path: 'teamIds', message: `no team ${teamId}` }],
             });
@@ -187,7 +187,7 @@ export function adminRoutes(ctx: DashboardContext): AnyApiRoute[] {
             issues: [{ in: 'body', path: 'homeId', message: 'required for a citizen' }],
           });
         }
-        const user = await ctx.store.users.create({
+        const user = await ctx.people.createUser({
           id: randomUUID(),
           username: body.username,
           displayName: body.displayName,

@@ -12,7 +12,7 @@ import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { HomeView, PublicUser, TeamView } from '../api/schemas.ts';
 import { publicUser } from '../auth.ts';
 import { audit, type DashboardContext } from '../context.ts';
-import { LoginLimited, LoginLimiter } from '../login-limit.ts';
+import { LoginLimited, type LoginLimiter } from '../login-limit.ts';
 import { SettingsInForce } from '../settings-in-force.ts';
 
 const PURPOSE = 'administration';
@@ -56,16 +56,15 @@ function temporaryPassword(): string {
  */
 export function administrationRoutes(ctx: DashboardContext): AnyApiRoute[] {
   // a wrong current password counts like a wrong login: a stolen session cannot guess the password
-  const limiter = new LoginLimiter(ctx.store.loginLimits, ctx.clock, ctx.logger);
+  const limiter = ctx.loginLimiter;
   const findUser = async (id: string) => {
-    const user = await ctx.store.users.get(id);
+    const user = await ctx.people.user(id);
     if (!user) throw notFound('user');
     return user;
   };
   const checkTeams = async (teamIds: readonly string[]) => {
     for (const teamId of teamIds) {
-      if (!(await ctx.store.teams.get(teamId)))
-        throw badField('unknown team', 'teamIds', `no team ${teamId}`);
+      if (!(await ctx.people.team(teamId))) throw badField('unknown team', 'teamIds', `no team ${teamId}`);
     }
   };
 
@@ -81,7 +80,7 @@ export function administrationRoutes(ctx: DashboardContext): AnyApiRoute[] {
         description: 'the accounts, by username',
         schema: z.strictObject({ users: z.array(PublicUser) }),
       },
-      handle: async () => ({ users: (await ctx.store.users.list()).map(publicUser) }),
+      handle: async () => ({ users: (await ctx.people.allUsers()).map(publicUser) }),
     }),
     defineRoute({
       method: 'patch',
@@ -105,16 +104,16 @@ export function administrationRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (role === 'citizen' && !homeId)
           throw badField('a citizen needs a home', 'homeId', 'required for a citizen');
         if (user.role === 'admin' && role !== 'admin') {
-          const admins = (await ctx.store.users.list()).filter((u) => u.role === 'admin');
+          const admins = (await ctx.people.allUsers()).filter((u) => u.role === 'admin');
           if (admins.length <= 1)
             throw conflict('the last administrator keeps the role; make another one first');
         }
-        const patch: Parameters<typeof ctx.store.users.update>[1] = {};
+        const patch: Parameters<typeof ctx.people.updateUser>[1] = {};
         if (body.displayName !== undefined) patch.displayName = body.displayName;
         if (body.role !== undefined) patch.role = body.role;
         if (body.teamIds !== undefined) patch.teamIds = body.teamIds;
         if (body.homeId !== undefined) patch.homeId = body.homeId;
-        const updated = await ctx.store.users.update(user.id, patch);
+        const updated = await ctx.people.updateUser(user.id, patch);
         // a new role is a new set of rights: open sessions and live feeds of the old one end now
         if (updated.role !== user.role) await ctx.sessions.destroyOfUser(user.id);
         audit(ctx, actor, 'user.update', null, PURPOSE, `${user.id} ${changed(user, updated)}`);
@@ -140,7 +139,7 @@ export function administrationRoutes(ctx: DashboardContext): AnyApiRoute[] {
       handle: async ({ params, body, actor }) => {
         const user = await findUser(params.userId);
         const password = body.password ?? temporaryPassword();
-        await ctx.store.users.update(user.id, {
+        await ctx.people.updateUser(user.id, {
           passwordHash: await hashSecret(password, 'password'),
           mustChangePassword: true,
         });
@@ -185,7 +184,7 @@ export function administrationRoutes(ctx: DashboardContext): AnyApiRoute[] {
         await attempt.succeeded();
         if (body.newPassword === body.currentPassword)
           throw badField('choose a new password', 'newPassword', 'must differ from the current one');
-        await ctx.store.users.update(user.id, {
+        await ctx.people.updateUser(user.id, {
           passwordHash: await hashSecret(body.newPassword, 'password'),
           mustChangePassword: false,
         });
@@ -204,8 +203,8 @@ export function administrationRoutes(ctx: DashboardContext): AnyApiRoute[] {
       response: { status: 200, description: 'the team', schema: z.strictObject({ team: TeamView }) },
       errors: ['not_found'],
       handle: async ({ params, body, actor }) => {
-        if (!(await ctx.store.teams.get(params.teamId))) throw notFound('team');
-        const team = await ctx.store.teams.rename(params.teamId, body.name);
+        if (!(await ctx.people.team(params.teamId))) throw notFound('team');
+        const team = await ctx.people.renameTeam(params.teamId, body.name);
         audit(ctx, actor, 'team.update', null, PURPOSE, `${team.id} name`);
         return { team };
       },
@@ -254,7 +253,7 @@ export function administrationRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (!source)
           throw new TryghedError('unavailable', 'the settings in force are not known to this dashboard');
         const withHook = new Set(source.teamWebhookIds);
-        const teamIds = new Set([...(await ctx.store.teams.list()).map((t) => t.id), ...withHook]);
+        const teamIds = new Set([...(await ctx.people.allTeams()).map((t) => t.id), ...withHook]);
         return {
           settings: {
             escalation: source.escalation,

@@ -264,7 +264,7 @@ export function exportRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (!ctx.readings) throw new TryghedError('unavailable', 'no time-series store is connected');
         const now = ctx.clock.now();
         // Recorded first, so the export's own access log shows this export.
-        await ctx.store.audit.append({
+        await ctx.auditLog.append({
           at: now,
           actorId: actor.user.id,
           actorRole: actor.user.role,
@@ -274,11 +274,11 @@ export function exportRoutes(ctx: DashboardContext): AnyApiRoute[] {
           detail: format,
         });
         const [card, consent, alerts, log, erasures, readings] = await Promise.all([
-          ctx.store.responderCards.get(home.id),
+          ctx.responderCards.get(home.id),
           consentHistory(ctx, home.id),
           homeAlerts(ctx, actor.user, home.id),
           accessLog(ctx, home.id, 100_000),
-          ctx.store.erasures.listByHome(home.id),
+          ctx.erasures.ofHome(home.id),
           allReadings(ctx.readings, home.id, now),
         ]);
         const stamp = csvTime(now, home.timezone).slice(0, 10); // the home's date, as the citizen sees it

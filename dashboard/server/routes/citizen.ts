@@ -13,7 +13,6 @@ import { forbidden, TryghedError } from '../../../services/runtime/index.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { AccessLogEntryView, CitizenAlertView, ErasureRequestView, OverviewView } from '../api/schemas.ts';
 import { audit, type DashboardContext } from '../context.ts';
-import { readCoalescerFor } from '../read-log.ts';
 import { eraseCardDetails } from '../responder-card.ts';
 import {
   accessLog,
@@ -137,8 +136,8 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
         const at = ctx.clock.now();
         const purpose = purposeOf(actor.user.role);
         const read = { actorId: actor.user.id, homeId: home.id, purpose, action: 'access_log.read' };
-        if (readCoalescerFor(ctx.store.audit).shouldRecord(read, at))
-          await ctx.store.audit.append({
+        if (ctx.auditLog.shouldRecordRead(read, at))
+          await ctx.auditLog.append({
             at,
             actorId: actor.user.id,
             actorRole: actor.user.role,
@@ -166,7 +165,7 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
       handle: async ({ params, actor }) => {
         const home = recordHome(ctx, actor.user, params.homeId);
         audit(ctx, actor, 'erasure.list', home.id, purposeOf(actor.user.role));
-        return { requests: await ctx.store.erasures.listByHome(home.id) };
+        return { requests: await ctx.erasures.ofHome(home.id) };
       },
     }),
     /**
@@ -208,7 +207,7 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
           detail = 'the time-series store did not answer; please try again later';
           failure = err; // logged once, as the cause of the 503, by the error handler
         }
-        const request = await ctx.store.erasures.record({
+        const request = await ctx.erasures.record({
           homeId: home.id,
           requestedBy: actor.user.id,
           requesterRole: actor.user.role,

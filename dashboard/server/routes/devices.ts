@@ -105,7 +105,7 @@ export function deviceRoutes(ctx: DashboardContext): AnyApiRoute[] {
    * never begins. The citizen sees it in who looked at their data.
    */
   const recordTestMode = (actor: Actor, homeId: string, detail: string) =>
-    ctx.store.audit.append({
+    ctx.auditLog.append({
       at: ctx.clock.now(),
       actorId: actor.user.id,
       actorRole: actor.user.role,

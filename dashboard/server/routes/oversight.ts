@@ -53,7 +53,7 @@ export function oversightRoutes(ctx: DashboardContext): AnyApiRoute[] {
         const from = query.from ? Date.parse(`${query.from}T00:00:00Z`) : to - 30 * DAY;
         const scope = homeFilter(actor.user, ctx.registry);
         const homes = scope ? new Set(scope) : null;
-        const alerts = (await ctx.store.alerts.openedBetween(from, to)).filter(
+        const alerts = (await ctx.alerts.openedBetween(from, to)).filter(
           (a) => a.audience === 'care' && (!homes || homes.has(a.homeId)),
         );
         audit(ctx, actor, 'statistics.read', null, 'quality');

@@ -49,7 +49,7 @@ export function powerOfAttorneyRoutes(ctx: DashboardContext): AnyApiRoute[] {
     id: p.id,
     relative: {
       id: p.relativeUserId,
-      displayName: (await ctx.store.users.get(p.relativeUserId))?.displayName ?? null,
+      displayName: (await ctx.people.user(p.relativeUserId))?.displayName ?? null,
     },
     reference: p.reference,
     verifiedAt: p.verifiedAt,
@@ -100,7 +100,7 @@ export function powerOfAttorneyRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (!mayRecord(actor.user, home))
           throw forbidden("only staff of the home's team record a power of attorney");
         const relativeUserId =
-          body.relativeUserId ?? (await ctx.store.users.byUsername(body.relativeUsername!))?.id;
+          body.relativeUserId ?? (await ctx.people.userByUsername(body.relativeUsername!))?.id;
         if (!relativeUserId) throw notFound(`relative ${body.relativeUsername}`);
         const p = await ctx.registry.grantPowerOfAttorney({
           relativeUserId,

@@ -44,7 +44,7 @@ export function responderCardRoutes(ctx: DashboardContext): AnyApiRoute[] {
           purposeOf(actor.user.role),
           scope === 'address' ? 'address' : null,
         );
-        return cardView(home, await ctx.store.responderCards.get(home.id), scope, actor.user);
+        return cardView(home, await ctx.responderCards.get(home.id), scope, actor.user);
       },
     }),
     defineRoute({
@@ -62,10 +62,10 @@ export function responderCardRoutes(ctx: DashboardContext): AnyApiRoute[] {
       errors: ['not_found', 'conflict'],
       handle: async ({ params, body, actor }) => {
         const home = editableCardHome(ctx, actor.user, params.homeId);
-        const before = await ctx.store.responderCards.get(home.id);
+        const before = await ctx.responderCards.get(home.id);
         const keyBoxCode =
           body.entry.keyBoxCode === undefined ? (before?.keyBoxCode ?? null) : body.entry.keyBoxCode;
-        const saved = await ctx.store.responderCards.save(
+        const saved = await ctx.responderCards.save(
           {
             homeId: home.id,
             addressLines: body.address.lines,
@@ -131,7 +131,7 @@ export function responderCardRoutes(ctx: DashboardContext): AnyApiRoute[] {
         const { home } = cardHome(ctx, actor.user, params.homeId);
         if (!mayRevealKeyBoxCode(actor.user))
           throw forbidden('the key-box code is for those who may have to open the door');
-        await ctx.store.audit.append({
+        await ctx.auditLog.append({
           at: ctx.clock.now(),
           actorId: actor.user.id,
           actorRole: actor.user.role,
@@ -140,7 +140,7 @@ export function responderCardRoutes(ctx: DashboardContext): AnyApiRoute[] {
           purpose: purposeOf(actor.user.role),
           detail: null,
         });
-        const card = await ctx.store.responderCards.get(home.id);
+        const card = await ctx.responderCards.get(home.id);
         return { keyBoxCode: card?.keyBoxCode ?? null };
       },
     }),
