@@ -1,22 +1,29 @@
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { informationText } from '../services/domain/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { silentLogger, TryghedError } from '../services/runtime/index.ts';
-import { openStore, type Store } from '../services/store/index.ts';
+import { openStore, type Store, type StoreLocation } from '../services/store/index.ts';
+import { LEGACY_SQLITE_MIGRATIONS } from './fixtures/legacy-sqlite-schema.ts';
 import { tempDir } from './harness/index.ts';
+import { ENGINES, storeLocation } from './harness/store.ts';
 
-describe('store, registry and consent registry on a real SQLite file', () => {
+describe.each(ENGINES)('store, registry and consent registry on a real %s database', (engine) => {
   let dir: ReturnType<typeof tempDir>;
   let store: Store;
+  let location: StoreLocation;
+  let drop: () => Promise<void>;
 
   beforeEach(async () => {
     dir = tempDir();
-    store = await openStore({ sqlitePath: `${dir.path}/t.sqlite` });
+    ({ location, drop } = await storeLocation(engine, dir.path, 't'));
+    store = await openStore(location);
     await store.teams.create({ id: 'team-a', name: 'Team A' });
   });
   afterEach(async () => {
     await store.close();
+    await drop();
     dir.remove();
   });
 
@@ -121,14 +128,31 @@ describe('store, registry and consent registry on a real SQLite file', () => {
       { id: 'u1', role: 'citizen', homeId: 'h1' },
     );
     // reach past the repository on purpose: even raw SQL may not edit or delete consent events
-    const Database = (await import('better-sqlite3')).default;
-    const raw = new Database(`${dir.path}/t.sqlite`);
-    try {
-      expect(() => raw.prepare("UPDATE consent_events SET action = 'withdraw'").run()).toThrow(/append-only/);
-      expect(() => raw.prepare('DELETE FROM consent_events').run()).toThrow(/append-only/);
-    } finally {
-      raw.close();
+    if ('sqlitePath' in location) {
+      const Database = (await import('better-sqlite3')).default;
+      const raw = new Database(location.sqlitePath);
+      try {
+        expect(() => raw.prepare("UPDATE consent_events SET action = 'withdraw'").run()).toThrow(
+          /append-only/,
+        );
+        expect(() => raw.prepare('DELETE FROM consent_events').run()).toThrow(/append-only/);
+      } finally {
+        raw.close();
+      }
+    } else {
+      const raw = new pg.Client({ connectionString: location.databaseUrl });
+      await raw.connect();
+      try {
+        await expect(raw.query("UPDATE consent_events SET action = 'withdraw'")).rejects.toThrow(
+          /append-only/,
+        );
+        await expect(raw.query('DELETE FROM consent_events')).rejects.toThrow(/append-only/);
+        await expect(raw.query('TRUNCATE consent_events CASCADE')).rejects.toThrow(/append-only/);
+      } finally {
+        await raw.end();
+      }
     }
+    expect((await store.consent.listByHome('h1')).map((e) => e.action)).toEqual(['grant']);
   });
 });
 
@@ -137,7 +161,7 @@ describe('migration to test mode', () => {
   afterEach(() => dir.remove());
 
   it("turns a citizen's home or device a technician marked as test for good back into a real one; test homes stay", async () => {
-    const { MIGRATIONS } = await import('../services/store/schema.ts');
+    const MIGRATIONS = LEGACY_SQLITE_MIGRATIONS;
     const at = MIGRATIONS.findIndex((m) => m.includes('test_until'));
     expect(at).toBeGreaterThan(0);
     const path = `${dir.path}/old.sqlite`;

@@ -32,8 +32,10 @@ export async function alertView(ctx: DashboardContext, alert: Alert): Promise<Al
     teamId ? teamName(ctx, teamId) : null,
     alert.acknowledgedBy ? ctx.people.user(alert.acknowledgedBy).catch(() => null) : null,
   ]);
+  // the row version is the store's business, not the board's
+  const { version: _version, ...shown } = alert;
   return {
-    ...alert,
+    ...shown,
     homeLabel: home?.label ?? alert.homeId,
     delivery: { fallback: ctx.fallback ?? 'none', channels: deliveryChannels(attempts) },
     team: { id: teamId, name: team ?? teamId },

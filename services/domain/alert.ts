@@ -96,6 +96,11 @@ export interface Alert {
   test: boolean;
   /** 0 = the team's screens; 1 = escalated to the whole team; 2 = handed to the fallback notifier */
   escalationLevel: number;
+  /**
+   * The stored row's version, set on an alert read from the store (never shown to people). An update
+   * of a copy names it, and is refused as a conflict when another process changed the alert since.
+   */
+  version?: number;
 }
 
 export const AcknowledgeRequest = z

@@ -1,42 +1,49 @@
-import { sqliteLoginLimits, sqliteSessions } from './sqlite-access.ts';
-import { sqliteErasures } from './sqlite-erasures.ts';
-import { openSqlite } from './sqlite-open.ts';
-import { sqliteDevices, sqliteHomes, sqliteTeams, sqliteUsers } from './sqlite-people.ts';
-import {
-  sqliteAlerts,
-  sqliteAudit,
-  sqliteConsent,
-  sqliteNotifications,
-  sqlitePowersOfAttorney,
-} from './sqlite-records.ts';
-import { sqliteResponderCards } from './sqlite-responder-cards.ts';
+import { sql } from 'kysely';
+import { loginLimits, sessions } from './access.ts';
+import { erasures } from './erasures.ts';
+import { type OpenedDatabase, openDatabase, type StoreLocation } from './open.ts';
+import { devices, homes, teams, users } from './people.ts';
+import { alerts, audit, consent, notifications, powersOfAttorney } from './records.ts';
+import { responderCards } from './responder-cards.ts';
 import type { Store } from './types.ts';
 
+export { type CopyReport, copyStore } from './copy.ts';
+export type { StoreLocation } from './open.ts';
+export { SCHEMA_VERSION } from './schema.ts';
 export * from './types.ts';
 
-/** Opens the relational store. Today: a SQLite file (`:memory:` for a throwaway one). */
-export async function openStore(options: { sqlitePath: string }): Promise<Store> {
-  const db = openSqlite(options.sqlitePath);
+/**
+ * Opens the relational store: PostgreSQL when given a URL (`DATABASE_URL`), else a SQLite file
+ * (`:memory:` for a throwaway one). The same repositories and migrations run on both.
+ */
+export async function openStore(location: StoreLocation): Promise<Store> {
+  return storeOn(await openDatabase(location));
+}
+
+async function storeOn({ db, engine }: OpenedDatabase): Promise<Store> {
+  let closed = false;
   return {
-    kind: 'sqlite',
-    homes: sqliteHomes(db),
-    devices: sqliteDevices(db),
-    users: sqliteUsers(db),
-    teams: sqliteTeams(db),
-    consent: sqliteConsent(db),
-    alerts: sqliteAlerts(db),
-    audit: sqliteAudit(db),
-    powersOfAttorney: sqlitePowersOfAttorney(db),
-    notifications: sqliteNotifications(db),
-    erasures: sqliteErasures(db),
-    sessions: sqliteSessions(db),
-    loginLimits: sqliteLoginLimits(db),
-    responderCards: sqliteResponderCards(db),
+    kind: engine,
+    homes: homes(db),
+    devices: devices(db),
+    users: users(db),
+    teams: teams(db),
+    consent: consent(db),
+    alerts: alerts(db, engine),
+    audit: audit(db),
+    powersOfAttorney: powersOfAttorney(db),
+    notifications: notifications(db),
+    erasures: erasures(db),
+    sessions: sessions(db),
+    loginLimits: await loginLimits(db, engine),
+    responderCards: responderCards(db),
     async ping() {
-      db.prepare('SELECT 1').get();
+      await sql`SELECT 1`.execute(db);
     },
     async close() {
-      if (db.open) db.close();
+      if (closed) return;
+      closed = true;
+      await db.destroy();
     },
   };
 }

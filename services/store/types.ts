@@ -235,7 +235,8 @@ export interface ResponderCardRepository {
 }
 
 export interface Store {
-  readonly kind: 'sqlite';
+  /** which engine holds the data: the embedded SQLite file, or PostgreSQL (`DATABASE_URL`) */
+  readonly kind: 'sqlite' | 'postgres';
   readonly homes: HomeRepository;
   readonly devices: DeviceRepository;
   readonly users: UserRepository;

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { type LocalInfluxd, startInfluxd } from '../../platform/index.ts';
+import { type LocalPostgres, startPostgres } from './postgres.ts';
 
 let influxd: LocalInfluxd | undefined;
 let dir: string | undefined;
+let postgres: LocalPostgres | undefined;
 
 /**
  * One real influxd for the whole run, in a temp folder on a free port. Each test file uses its own
@@ -16,6 +18,9 @@ export async function setup(project: TestProject): Promise<void> {
   dir = mkdtempSync(join(tmpdir(), 'tryghed-influxd-'));
   influxd = await startInfluxd({ dir });
   project.provide('influxUrl', influxd.url);
+  // One real PostgreSQL for the run too; each store suite makes its own database on it.
+  postgres = await startPostgres();
+  project.provide('postgresUrl', postgres.adminUrl);
   project.provide('influxV2', {
     url: process.env.INFLUX_V2_URL ?? '',
     token: process.env.INFLUX_V2_TOKEN ?? '',
@@ -26,12 +31,15 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await influxd?.stop();
+  await postgres?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     influxUrl: string;
+    /** the test PostgreSQL server's `postgres` database: make a database of your own from it */
+    postgresUrl: string;
     influxV2: { url: string; token: string; org: string; bucket: string };
   }
 }

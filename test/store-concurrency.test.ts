@@ -1,0 +1,204 @@
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { AlertService } from '../services/alerts/index.ts';
+import { ConsentRegistry } from '../services/consent/index.ts';
+import { type Alert, informationText } from '../services/domain/index.ts';
+import { Registry } from '../services/registry/index.ts';
+import { ManualClock, Metrics, silentLogger, TryghedError } from '../services/runtime/index.ts';
+import { openStore, SCHEMA_VERSION, type Store } from '../services/store/index.ts';
+import { createPostgresDatabase } from './harness/postgres.ts';
+
+/**
+ * Several platform processes share one PostgreSQL: each has its own store (its own pool). What
+ * one process changes, another must not overwrite, and no in-process lock can see across them.
+ * (SQLite is the one-process store: these races cannot happen there.)
+ */
+describe('two stores on one PostgreSQL', () => {
+  let url: string;
+  let drop: () => Promise<void>;
+  let a: Store;
+  let b: Store;
+
+  beforeEach(async () => {
+    ({ url, drop } = await createPostgresDatabase(inject('postgresUrl'), 'race'));
+    // both start at once on an empty database: the migrations run once, one process after the other
+    [a, b] = await Promise.all([openStore({ databaseUrl: url }), openStore({ databaseUrl: url })]);
+    await a.teams.create({ id: 't', name: 'T' });
+  });
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+    await drop();
+  });
+
+  it('migrate once when they start together', async () => {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT version FROM schema_version');
+      expect(rows).toEqual([{ version: SCHEMA_VERSION }]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("racing the same alert's acknowledgement: exactly one wins, the other gets a typed conflict", async () => {
+    await a.homes.create({
+      id: 'h',
+      label: 'H',
+      teamId: 't',
+      timezone: 'Europe/Copenhagen',
+      settings: {},
+      test: false,
+    });
+    for (let round = 0; round < 10; round++) {
+      const id = `alert-${round}`;
+      const open: Alert = {
+        id,
+        homeId: 'h',
+        rule: 'fall',
+        category: 'emergency',
+        severity: 'critical',
+        audience: 'care',
+        state: 'open',
+        openedAt: round,
+        lastSeenAt: round,
+        repeats: 0,
+        evidence: { readings: [], summary: 'Fall' },
+        acknowledgedBy: null,
+        acknowledgedAt: null,
+        resolvedBy: null,
+        resolvedAt: null,
+        outcome: null,
+        note: null,
+        legalBasis: null,
+        test: false,
+        escalationLevel: 0,
+      };
+      await a.alerts.open(open);
+      const [seenByA, seenByB] = await Promise.all([a.alerts.get(id), b.alerts.get(id)]);
+      const results = await Promise.allSettled([
+        a.alerts.update(
+          { ...seenByA!, state: 'acknowledged', acknowledgedBy: 'anna', acknowledgedAt: 1 },
+          'acknowledged',
+        ),
+        b.alerts.update(
+          { ...seenByB!, state: 'acknowledged', acknowledgedBy: 'bo', acknowledgedAt: 1 },
+          'acknowledged',
+        ),
+      ]);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]!.reason).toBeInstanceOf(TryghedError);
+      expect(lost[0]!.reason).toMatchObject({ code: 'conflict', status: 409 });
+      const winner = (won[0] as PromiseFulfilledResult<{ alert: Alert }>).value.alert.acknowledgedBy;
+      expect((await b.alerts.get(id))?.acknowledgedBy).toBe(winner);
+      const events = (await a.alerts.eventsSince(0)).filter((e) => e.alert.id === id);
+      expect(events.map((e) => e.type)).toEqual(['opened', 'acknowledged']);
+      await a.alerts.update({ ...(await a.alerts.get(id))!, state: 'resolved', resolvedAt: 2 }, 'resolved');
+    }
+  });
+
+  it('two alert services, one per process: one acknowledgement wins, the other is told it lost', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 5, 9));
+    const service = async (store: Store) => {
+      const registry = await Registry.load(store);
+      const consent = await ConsentRegistry.load(store, silentLogger(), clock);
+      return {
+        registry,
+        consent,
+        alerts: new AlertService({
+          store,
+          consent,
+          registry,
+          clock,
+          logger: silentLogger(),
+          metrics: new Metrics(),
+        }),
+      };
+    };
+    const first = await service(a);
+    await first.registry.createHome({ id: 'h', label: 'H', teamId: 't' });
+    await first.consent.change(
+      'h',
+      {
+        category: 'emergency',
+        purpose: 'alerts',
+        action: 'grant',
+        channel: 'web',
+        textVersion: informationText('emergency', 'alerts').version,
+      },
+      { id: 'c', role: 'citizen', homeId: 'h' },
+    );
+    const second = await service(b);
+    const alert = await first.alerts.raise({
+      homeId: 'h',
+      rule: 'fall',
+      category: 'emergency',
+      severity: 'critical',
+      audience: 'care',
+      at: clock.now(),
+      evidence: { readings: [], summary: 'Fall' },
+    });
+    expect(alert).not.toBeNull();
+    const results = await Promise.allSettled([
+      first.alerts.acknowledge(alert!.id, { id: 'anna', role: 'staff' }),
+      second.alerts.acknowledge(alert!.id, { id: 'bo', role: 'staff' }),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(lost?.reason).toMatchObject({ code: 'conflict' });
+    expect((await a.alerts.eventsSince(0)).map((e) => e.type)).toEqual(['opened', 'acknowledged']);
+  });
+
+  it('count every failed login when both processes count one account at once', async () => {
+    const bump = (store: Store) =>
+      store.loginLimits.update('anna', (c) => ({
+        failures: (c?.failures ?? 0) + 1,
+        lockLevel: 0,
+        lockedUntil: 0,
+        lastFailureAt: 1,
+      }));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => bump(i % 2 ? a : b)));
+    expect((await a.loginLimits.get('anna'))?.failures).toBe(20);
+  });
+
+  it('open one alert per home and rule when both raise it at once', async () => {
+    await a.homes.create({
+      id: 'h',
+      label: 'H',
+      teamId: 't',
+      timezone: 'Europe/Copenhagen',
+      settings: {},
+      test: false,
+    });
+    const alert = (id: string): Alert => ({
+      id,
+      homeId: 'h',
+      rule: 'smoke',
+      category: 'emergency',
+      severity: 'critical',
+      audience: 'care',
+      state: 'open',
+      openedAt: 1,
+      lastSeenAt: 1,
+      repeats: 0,
+      evidence: { readings: [], summary: 'Smoke' },
+      acknowledgedBy: null,
+      acknowledgedAt: null,
+      resolvedBy: null,
+      resolvedAt: null,
+      outcome: null,
+      note: null,
+      legalBasis: null,
+      test: false,
+      escalationLevel: 0,
+    });
+    const results = await Promise.allSettled([a.alerts.open(alert('x')), b.alerts.open(alert('y'))]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'conflict' } });
+    expect(await a.alerts.list()).toHaveLength(1);
+  });
+});
