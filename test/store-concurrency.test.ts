@@ -105,7 +105,7 @@ describe('two stores on one PostgreSQL', () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 5, 9));
     const service = async (store: Store) => {
       const registry = await Registry.load(store);
-      const consent = await ConsentRegistry.load(store, silentLogger(), clock);
+      const consent = await ConsentRegistry.load(store, registry, silentLogger(), clock);
       return {
         registry,
         consent,
