@@ -1,6 +1,6 @@
 import type { AuthenticateError, Client } from 'aedes';
 import type { Registry } from '../services/registry/index.ts';
-import type { Clock, Logger, Metrics } from '../services/runtime/index.ts';
+import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
 import type { Identity } from './acl.ts';
 import { AuthThrottle, type AuthThrottleOptions, sourceOf } from './auth-throttle.ts';
 import type { CertificateRefusal } from './listeners.ts';
@@ -163,8 +163,11 @@ export class DeviceConnections {
             ...this.knownDevice(name),
             ...(result.cause === 'other_key' ? { cause: 'stored_under_another_server_key' } : {}),
           });
-          // held back, growing per failure; a timer per waiting connection, unref'd for shutdown
-          setTimeout(() => done(authError('bad user name or password', 4), false), delayMs).unref();
+          // held back, growing per failure; a timer per waiting connection, unref'd for shutdown. Real
+          // time, not the injected clock: it paces a client on the wire (the lock-out is by the clock)
+          systemClock
+            .setTimeout(() => done(authError('bad user name or password', 4), false), delayMs)
+            .unref();
           return;
         }
         this.throttle.succeeded(name, source);

@@ -5,7 +5,7 @@ import {
   type ConsentScope,
   type ReadingCategory,
 } from '../services/domain/index.ts';
-import type { Logger, Metrics } from '../services/runtime/index.ts';
+import { type Clock, type Logger, type Metrics, systemClock, type Timer } from '../services/runtime/index.ts';
 
 const Grant = z.strictObject({ alerts: z.boolean(), history: z.boolean() });
 
@@ -43,7 +43,7 @@ const SUMMARY_EVERY_MS = 60_000;
 export class ConsentFilter {
   private known: KnownScope | null = null;
   private readonly pendingLog = new Map<ReadingCategory, number>();
-  private summaryTimer: ReturnType<typeof setTimeout> | null = null;
+  private summaryTimer: Timer | null = null;
   private readonly droppedTotal;
   private readonly configs;
 
@@ -51,6 +51,7 @@ export class ConsentFilter {
     private readonly memory: ScopeMemory,
     private readonly logger: Logger,
     metrics: Metrics,
+    private readonly clock: Clock = systemClock,
   ) {
     this.droppedTotal = metrics.counter(
       'tryghed_gateway_consent_dropped_total',
@@ -117,14 +118,13 @@ export class ConsentFilter {
     this.pendingLog.set(category, (this.pendingLog.get(category) ?? 0) + 1);
     if (!this.summaryTimer) {
       this.logger.info({ category }, 'reading kept in the home: no consent for its category');
-      this.summaryTimer = setTimeout(() => this.summarise(), SUMMARY_EVERY_MS);
       // a quiet home must not be kept awake by a log timer
-      this.summaryTimer.unref();
+      this.summaryTimer = this.clock.setTimeout(() => this.summarise(), SUMMARY_EVERY_MS).unref();
     }
   }
 
   stop(): void {
-    if (this.summaryTimer) clearTimeout(this.summaryTimer);
+    this.summaryTimer?.cancel();
     this.summaryTimer = null;
   }
 

@@ -1,6 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { categoryOf, type SensorKind, topics, WireReading } from '../services/domain/index.ts';
-import { type Clock, type Logger, Metrics, systemClock } from '../services/runtime/index.ts';
+import { type Clock, type Logger, Metrics, systemClock, type Timer } from '../services/runtime/index.ts';
 import { ConsentFilter } from './consent-filter.ts';
 import { type Dropped, Outbox, type OutboxRow } from './outbox.ts';
 
@@ -72,8 +72,8 @@ export class HomeGateway {
   private readonly lastTs = new Map<string, number>();
   /** a valid config arrived on this connection (or we stopped waiting for one) */
   private scopeFresh = false;
-  private scopeWait: ReturnType<typeof setTimeout> | null = null;
-  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private scopeWait: Timer | null = null;
+  private heartbeat: Timer | null = null;
 
   constructor(private readonly o: HomeGatewayOptions) {
     this.clock = o.clock ?? systemClock;
@@ -82,7 +82,7 @@ export class HomeGateway {
       maxBytes: o.outboxMaxBytes ?? 50 * 1024 * 1024,
     });
     const metrics = o.metrics ?? new Metrics();
-    this.consent = new ConsentFilter(this.outbox, o.logger, metrics);
+    this.consent = new ConsentFilter(this.outbox, o.logger, metrics, this.clock);
     this.refused = metrics.counter('tryghed_gateway_refused_total', 'Local readings not forwarded', [
       'reason',
     ]);
@@ -141,7 +141,7 @@ export class HomeGateway {
       this.o.logger.warn({ err: err.message }, 'platform connection error');
     });
     if (client.connected) await this.onConnect();
-    this.heartbeat = setInterval(() => {
+    this.heartbeat = this.clock.setInterval(() => {
       if (this.client?.connected) void this.announce();
     }, this.o.heartbeatMs ?? 300_000);
   }
@@ -205,8 +205,8 @@ export class HomeGateway {
   async stop(): Promise<void> {
     this.stopped = true;
     this.consent.stop();
-    if (this.scopeWait) clearTimeout(this.scopeWait);
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.scopeWait?.cancel();
+    this.heartbeat?.cancel();
     const client = this.client;
     this.client = null;
     if (client) {
@@ -260,8 +260,9 @@ export class HomeGateway {
     this.o.logger.info({ homeId: this.o.homeId }, 'connected to the platform');
     // The platform sends the retained scope right after the subscription: wait for it (briefly) so
     // a withdrawal made during an outage is known before anything queued goes out.
-    if (this.scopeWait) clearTimeout(this.scopeWait);
-    this.scopeWait = setTimeout(() => {
+    // real time, not the gateway's clock: this waits for a message over the network
+    this.scopeWait?.cancel();
+    this.scopeWait = systemClock.setTimeout(() => {
       this.scopeWait = null;
       if (!this.scopeFresh) {
         this.o.logger.warn('no home config from the platform; the last good consent scope applies');

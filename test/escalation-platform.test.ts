@@ -131,6 +131,8 @@ describe('escalation on the whole platform', () => {
 
     const step = async (platform: Platform, ms: number) => {
       clock.set(t0 + ms);
+      // the tick the jump fired first, then one at the time reached
+      await platform.escalation.idle();
       await platform.escalation.tick();
       await platform.escalation.idle();
     };

@@ -96,6 +96,8 @@ describe('the board is told what escalation really did', () => {
 
   const step = async (platform: Platform, clock: ManualClock, ms: number) => {
     clock.advance(ms);
+    // the ticks the clock fired on the way first, then one at the time reached
+    await platform.escalation.idle();
     await platform.escalation.tick();
     await platform.escalation.idle();
   };

@@ -49,7 +49,7 @@ describe('escalation: never silent', () => {
     await escalation.idle();
   };
 
-  const start = async (options: { renotifyMinMs?: number } = {}) => {
+  const start = async (options: { renotifyMinMs?: number; tickIntervalMs?: number } = {}) => {
     escalation = new EscalationService({
       alerts: f.alerts,
       registry: f.registry,
@@ -74,7 +74,7 @@ describe('escalation: never silent', () => {
       health,
       link: (id) => `https://tryghed.example/?alert=${id}`,
     });
-    await escalation.start();
+    await escalation.start(options.tickIntervalMs);
   };
 
   const raise = async (c: AlertCandidate) => {
@@ -101,6 +101,22 @@ describe('escalation: never silent', () => {
     await escalation?.stop();
     await Promise.all([fallback.close(), team.close(), technician.close()]);
     await f.close();
+  });
+
+  it('its own tick runs on the injected clock: time passing escalates without anyone calling tick()', async () => {
+    await start({ tickIntervalMs: 1000 });
+    const alert = await raise(candidate('critical'));
+    await f.clock.advanceAsync(59_000);
+    await escalation.idle();
+    expect(team.received).toHaveLength(0);
+    await f.clock.advanceAsync(1_000);
+    await escalation.idle();
+    expect((await f.alerts.get(alert.id))?.escalationLevel).toBe(1);
+    expect(team.received.map((r) => r.body.level)).toEqual([1]);
+    // stopped, its timer is gone from the clock
+    const timers = f.clock.pending;
+    await escalation.stop();
+    expect(f.clock.pending).toBe(timers - 1);
   });
 
   it('goes to the whole team at the deadline and to the fallback a deadline later, not before', async () => {

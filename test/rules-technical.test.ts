@@ -55,6 +55,28 @@ describe('device_offline', () => {
     expect(f.got).toEqual([]); // nothing for care staff
   });
 
+  it('the engine ticks on its clock: moving the clock fires device_offline at the first tick past the deadline, and the tick is never late', () => {
+    const engine = f.start();
+    const timers = f.clock.pending;
+    engine.start(1000);
+    expect(f.clock.pending).toBe(timers + 1);
+    try {
+      f.clock.advance(149 * SEC);
+      expect(offline()).toEqual([]);
+      expect(engine.tickLagMs()).toBe(0);
+      f.clock.advance(1 * SEC);
+      expect(offline()).toHaveLength(1);
+      // raised at the tick's own time: the clock read while the timer ran
+      expect(offline()[0]?.at).toBe(T0 + 150 * SEC);
+      f.clock.advance(60 * SEC);
+      expect(engine.tickLagMs()).toBe(0);
+    } finally {
+      engine.stop();
+    }
+    // stopped: its timer is gone from the clock
+    expect(f.clock.pending).toBe(timers);
+  });
+
   it('with a one-second tick, a deadline between ticks is caught by the next tick', async () => {
     await f.registry.updateDevice('h-dev', { reportIntervalS: 61 }); // 152.5 s
     f.start();

@@ -138,6 +138,24 @@ describe('sessions: fixation, timeouts on the injected clock, logout, cookie fla
     await eventually(() => !dashboard.watchingTeams().has('t'), { what: 'the team no longer watching' });
   });
 
+  it('the sweep runs on the injected clock: an idle session ends, and its live feed closes, without any request', async () => {
+    const anna = await ApiClient.login(url, 'anna', PASSWORD);
+    const live = anna.live();
+    await live.opened;
+    let code = 0;
+    live.socket.once('close', (c) => {
+      code = c;
+    });
+    // sweeps run every minute of clock time; within the idle timeout they end nothing
+    await f.clock.advanceAsync(29 * MINUTE);
+    expect(code).toBe(0);
+    expect(dashboard.watchingTeams().has('t')).toBe(true);
+    // the first sweep after 30 idle minutes ends it: nobody made a request
+    await f.clock.advanceAsync(2 * MINUTE);
+    await eventually(() => code === 4401, { what: 'the live feed closed by the sweep' });
+    expect(await whoAmI(anna.sessionCookie)).toBe(401);
+  });
+
   it('cookies are httpOnly and SameSite=Strict; Secure over HTTPS or when configured', async () => {
     const plain = setCookieHeader(await login(), 'tryghed_session');
     expect(plain).toMatch(/HttpOnly/);

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ConsentChange } from '../../services/consent/index.ts';
 import type { AlertEvent } from '../../services/domain/index.ts';
+import { systemClock, type Timer } from '../../services/runtime/index.ts';
 import { canSeeAlert, homeFilter } from './access.ts';
 import { type AlertViewModel, alertView } from './alert-view.ts';
 import { actorFromCookie, publicUser } from './auth.ts';
@@ -41,7 +42,7 @@ interface ViewedEvent {
 export class LiveChannel {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   private readonly clients = new Set<LiveClient>();
-  private readonly heartbeat: NodeJS.Timeout;
+  private readonly heartbeat: Timer;
   private readonly unsubscribe: () => void;
   private readonly unwatchSessions: () => void;
   private readonly connections;
@@ -84,8 +85,8 @@ export class LiveChannel {
       for (const c of this.clients)
         if (c.actor.sessionId === sessionId) c.socket.close(4401, 'session ended');
     });
-    this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
-    this.heartbeat.unref();
+    // real time, not the injected clock: the ping finds dead sockets, a matter of the network
+    this.heartbeat = systemClock.setInterval(() => void this.beat(), HEARTBEAT_MS).unref();
   }
 
   /** teams with at least one member watching right now */
@@ -97,7 +98,7 @@ export class LiveChannel {
   }
 
   close(): void {
-    clearInterval(this.heartbeat);
+    this.heartbeat.cancel();
     this.unsubscribe();
     this.unwatchSessions();
     for (const c of this.clients) c.socket.terminate();

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Clock, Logger } from '../../services/runtime/index.ts';
+import type { Clock, Logger, Timer } from '../../services/runtime/index.ts';
 import type { SessionRepository } from '../../services/store/index.ts';
 
 export interface Session {
@@ -35,7 +35,7 @@ export class SessionStore {
   /** activity seen by this process and not yet written: session id → when */
   private readonly unwritten = new Map<string, number>();
   private readonly endListeners = new Set<(id: string) => void>();
-  private sweeper: NodeJS.Timeout | undefined;
+  private sweeper: Timer | undefined;
 
   constructor(
     private readonly repo: SessionRepository,
@@ -48,8 +48,7 @@ export class SessionStore {
   /** Deletes what ended while nobody was running, then sweeps every minute until `close`. */
   async start(): Promise<void> {
     await this.sweep();
-    this.sweeper ??= setInterval(() => void this.sweep(), SWEEP_MS);
-    this.sweeper.unref();
+    this.sweeper ??= this.clock.setInterval(() => void this.sweep(), SWEEP_MS).unref();
   }
 
   /** A new session; `cookie` is the value for the browser, shown nowhere else. */
@@ -123,7 +122,8 @@ export class SessionStore {
 
   /** Stops the sweeper and writes what activity is not written yet. */
   async close(): Promise<void> {
-    clearInterval(this.sweeper);
+    this.sweeper?.cancel();
+    this.sweeper = undefined;
     await this.flush();
   }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type AlertEvent, categoryOf, type SensorKind } from '../../services/domain/index.ts';
+import { systemClock } from '../../services/runtime/index.ts';
 import type { DashboardContext } from './context.ts';
 
 /**
@@ -92,8 +93,8 @@ export async function observeTestReading(
     if (!seen)
       await new Promise<void>((resolve) => {
         wake = resolve;
-        const timer = setTimeout(resolve, WAIT_MS);
-        timer.unref?.();
+        // real time: how long the technician waits for the reading to go through ingest and rules
+        systemClock.setTimeout(resolve, WAIT_MS).unref();
       });
   } finally {
     off();

@@ -1,5 +1,5 @@
 import type { Alert } from '../domain/index.ts';
-import type { Clock } from '../runtime/index.ts';
+import type { Clock, Timer } from '../runtime/index.ts';
 
 /** Repeats of one open alert counted in memory and not yet written. */
 export interface PendingRepeats {
@@ -20,13 +20,13 @@ const SWEEP_ABOVE = 10_000;
  * sends thousands of readings a second, and each used to cost a database row and a broadcast to
  * every board. Repeats are counted here and written (and broadcast) at most once a second per
  * alert; what is not written yet is lost only on a crash, so the count is right to within that
- * second after a restart. Time is the injected clock; a real timer only looks at it again.
+ * second after a restart. Time and the timer that looks at it again are the injected clock's.
  */
 export class RepeatThrottle {
   private readonly pending = new Map<string, PendingRepeats>();
   /** clock time of the last row written for an alert */
   private readonly lastWritten = new Map<string, number>();
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
 
   constructor(
     private readonly clock: Clock,
@@ -84,22 +84,21 @@ export class RepeatThrottle {
 
   /** Writes everything still pending (at stop). */
   async flushAll(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     await Promise.all([...this.pending.values()].map((p) => this.flush(p)));
   }
 
   private schedule(): void {
     if (this.timer) return;
-    // The delay is only when to look at the clock again; whether a repeat is due is the clock's word.
+    // The delay is when to look at the clock again; whether a repeat is due is the clock's word.
     let soonest = REPEAT_WRITE_INTERVAL_MS;
     const now = this.clock.now();
     for (const p of this.pending.values()) {
       const last = this.lastWritten.get(p.alertId) ?? now;
       soonest = Math.min(soonest, Math.max(0, last + REPEAT_WRITE_INTERVAL_MS - now));
     }
-    this.timer = setTimeout(() => this.due(), Math.max(soonest, 20));
-    this.timer.unref();
+    this.timer = this.clock.setTimeout(() => this.due(), Math.max(soonest, 20)).unref();
   }
 
   private due(): void {

@@ -3,7 +3,7 @@ import type { Alert, AlertEvent, Severity } from '../domain/index.ts';
 import type { HealthView } from '../health/index.ts';
 import type { AlertNotice, DeliveryAttempt, NoticeReason, Notifier } from '../notify/index.ts';
 import type { Registry } from '../registry/index.ts';
-import { type Clock, type Logger, type Metrics, MinHeap } from '../runtime/index.ts';
+import { type Clock, type Logger, type Metrics, MinHeap, type Timer } from '../runtime/index.ts';
 
 /** Who is told at each level. */
 export interface EscalationNotifiers {
@@ -79,7 +79,7 @@ export class EscalationService {
   private readonly criticalBelowFallback = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly unsubscribe: Array<() => void> = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private ticking: Promise<void> | null = null;
   private stopped = false;
   /** aborts sends that belong to no armed alert (technical notices) when we stop */
@@ -120,10 +120,11 @@ export class EscalationService {
     }
     if (open.length > 0) this.o.logger.info({ alerts: open.length }, 're-armed open alerts');
     if (tickIntervalMs) {
-      this.timer = setInterval(() => {
-        this.tick().catch((err: unknown) => this.o.logger.error({ err }, 'escalation tick failed'));
-      }, tickIntervalMs);
-      this.timer.unref();
+      this.timer = this.o.clock
+        .setInterval(() => {
+          this.tick().catch((err: unknown) => this.o.logger.error({ err }, 'escalation tick failed'));
+        }, tickIntervalMs)
+        .unref();
     }
   }
 
@@ -151,7 +152,7 @@ export class EscalationService {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     for (const off of this.unsubscribe.splice(0)) off();
     this.stopping.abort();

@@ -1,4 +1,4 @@
-import type { Logger, Metrics } from '../runtime/index.ts';
+import { type Clock, type Logger, type Metrics, systemClock, type Timer } from '../runtime/index.ts';
 
 /**
  * Why the platform may be degraded. Codes, so the dashboard and the notifiers can say them in
@@ -32,12 +32,14 @@ export class PlatformHealth implements HealthView {
   private readonly checks = new Map<string, () => boolean>();
   private current: string[] = [];
   private readonly listeners: Array<(degraded: string[]) => void> = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private readonly gauge;
 
   constructor(
     private readonly logger: Logger,
     metrics: Metrics,
+    /** polls on real time in the platform: it watches I/O (see docs/architecture.md, "Time") */
+    private readonly clock: Clock = systemClock,
   ) {
     this.gauge = metrics.gauge('tryghed_platform_degraded', 'Whether the platform is degraded, by reason', [
       'reason',
@@ -96,12 +98,11 @@ export class PlatformHealth implements HealthView {
   start(intervalMs: number): void {
     if (this.timer) return;
     this.evaluate();
-    this.timer = setInterval(() => this.evaluate(), intervalMs);
-    this.timer.unref();
+    this.timer = this.clock.setInterval(() => this.evaluate(), intervalMs).unref();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 }

@@ -1,5 +1,5 @@
 import type { Reading } from '../domain/index.ts';
-import type { Logger, Metrics } from '../runtime/index.ts';
+import { type Clock, type Logger, type Metrics, systemClock, type Timer } from '../runtime/index.ts';
 import { type ReadingStore, TimeseriesRefusedError } from '../timeseries/index.ts';
 
 /** Told once whether the readings it waits for are stored (or set aside): false when stopped first. */
@@ -23,8 +23,11 @@ export interface BatchWriterOptions {
   maxBufferedPerDevice?: number;
   logger: Logger;
   metrics: Metrics;
-  /** the time, for judging a hung write; default Date.now */
-  now?: () => number;
+  /**
+   * paces the flushes and retries and judges a hung write; default the system clock. These guard
+   * real I/O, so the platform keeps them on real time (see docs/architecture.md, "Time").
+   */
+  clock?: Clock;
   /** every reading that was written or set aside, so its spooled copy can go */
   onSettled?: (done: readonly PendingReading[]) => void;
 }
@@ -51,7 +54,7 @@ export class BatchWriter {
   private nextWait: { promise: Promise<boolean>; resolve: Waiter } | null = null;
   /** readings held per device, for its share of the bound */
   private readonly heldBy = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private writing: Promise<void> | null = null;
   private failures = 0;
   private lastError: string | null = null;
@@ -62,10 +65,10 @@ export class BatchWriter {
   private readonly buffered;
   private readonly duration;
 
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(private readonly o: BatchWriterOptions) {
-    this.now = o.now ?? Date.now;
+    this.clock = o.clock ?? systemClock;
     this.written = o.metrics.counter(
       'tryghed_ingest_written_total',
       'Readings written to the time-series store',
@@ -181,8 +184,7 @@ export class BatchWriter {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.flushDue(), this.o.flushIntervalMs);
-    this.timer.unref();
+    this.timer = this.clock.setInterval(() => void this.flushDue(), this.o.flushIntervalMs).unref();
   }
 
   /** writes what is buffered now, trying once more even if a retry is not yet due */
@@ -198,7 +200,7 @@ export class BatchWriter {
 
   /** what could not be written stays with whoever holds its durable copy (the spool); never acknowledged otherwise */
   async stop(): Promise<PendingReading[]> {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     await this.flush();
     this.bindWait();
@@ -211,7 +213,7 @@ export class BatchWriter {
   }
 
   health() {
-    const stalled = this.inFlight > 0 && this.now() - this.inFlightSince > WRITE_STALL_MS;
+    const stalled = this.inFlight > 0 && this.clock.now() - this.inFlightSince > WRITE_STALL_MS;
     return {
       buffered: this.size,
       lastWriteOk: this.failures === 0,
@@ -225,7 +227,7 @@ export class BatchWriter {
   private async flushDue(): Promise<void> {
     // once a flush interval, also while a write hangs or waits for its retry
     this.buffered.set(this.size);
-    if (this.writing || this.buffer.length === 0 || Date.now() < this.retryAt) return;
+    if (this.writing || this.buffer.length === 0 || this.clock.now() < this.retryAt) return;
     await this.writeOne();
     // more than one batch waiting: keep going without waiting for the timer
     if (this.failures === 0 && this.buffer.length >= this.o.batchSize)
@@ -237,7 +239,7 @@ export class BatchWriter {
     const batch = this.buffer.splice(0, this.o.batchSize);
     this.inFlight = batch.length;
     this.inFlightTail = batch.at(-1);
-    this.inFlightSince = this.now();
+    this.inFlightSince = this.clock.now();
     this.buffered.set(this.size);
     this.writing = this.writeSplitting(batch)
       .then((unwritten) => {
@@ -288,7 +290,7 @@ export class BatchWriter {
   private failed(err: unknown): void {
     this.failures++;
     this.lastError = (err as Error).message;
-    this.retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(this.failures, 10));
+    this.retryAt = this.clock.now() + Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(this.failures, 10));
     if (this.failures === 1) {
       this.o.logger.error({ err: this.lastError, buffered: this.size }, 'writing readings failed; retrying');
     }

@@ -86,7 +86,13 @@ export interface IngestOptions {
   maxClockAheadMs?: number;
   /** a device time older than this is not believed (InfluxDB would not keep it); default 365 days */
   maxReadingAgeMs?: number;
+  /** receive times, the resend window: the platform's (injected) time */
   clock?: Clock;
+  /**
+   * paces the writes to the time-series store (flushes, retries) and judges a hung one; real time
+   * by default, also when `clock` is a test's, since it measures InfluxDB, not the citizen's day
+   */
+  ioClock?: Clock;
   logger: Logger;
   metrics: Metrics;
 }
@@ -128,7 +134,8 @@ export class Ingest {
       maxBufferedPerDevice: o.maxBufferedPerDevice ?? 10_000,
       logger: o.logger,
       metrics: o.metrics,
-      now: () => this.clock.now(),
+      // flushing, retrying and judging a hung write pace real I/O: real time, even under a test's clock
+      clock: o.ioClock ?? systemClock,
       ...(spool ? { onSettled: (done) => spool.release(done.map((e) => e.segment)) } : {}),
     });
     // a reading the spool failed to keep got no PUBACK: its resend must not be called a duplicate

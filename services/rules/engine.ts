@@ -9,7 +9,7 @@ import type {
   Severity,
 } from '../domain/index.ts';
 import type { Registry } from '../registry/index.ts';
-import type { Clock, Logger, Metrics } from '../runtime/index.ts';
+import type { Clock, Logger, Metrics, Timer } from '../runtime/index.ts';
 import { CoWatch } from './co.ts';
 import { DeviceOfflineWatch, mergeOfflineByHome } from './device-offline.ts';
 import { DoorNightWatch } from './door-night.ts';
@@ -92,9 +92,9 @@ export class RuleEngine {
    * began during a test must not stay a test alert for ever). In memory: a restart forgets them.
    */
   private readonly underTest = new Map<string, { deviceId: string; candidate: AlertCandidate }>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private tickIntervalMs = 0;
-  /** performance.now() of the last timer tick: lag is about this process's timers, not the injected clock */
+  /** clock time of the last tick: the tick runs on the injected clock, so its lag is judged by it too */
   private lastTickAt = 0;
   private readonly unsubscribe: () => void;
   private readonly unsubscribeRemoved: () => void;
@@ -233,16 +233,17 @@ export class RuleEngine {
   start(tickIntervalMs: number): void {
     if (this.timer) return;
     this.tickIntervalMs = tickIntervalMs;
-    this.lastTickAt = performance.now();
-    this.timer = setInterval(() => {
-      this.lastTickAt = performance.now();
-      try {
-        this.tick();
-      } catch (err) {
-        this.o.logger.error({ err }, 'rule tick failed');
-      }
-    }, tickIntervalMs);
-    this.timer.unref();
+    this.lastTickAt = this.o.clock.now();
+    this.timer = this.o.clock
+      .setInterval(() => {
+        this.lastTickAt = this.o.clock.now();
+        try {
+          this.tick();
+        } catch (err) {
+          this.o.logger.error({ err }, 'rule tick failed');
+        }
+      }, tickIntervalMs)
+      .unref();
   }
 
   /**
@@ -258,12 +259,12 @@ export class RuleEngine {
   /** how late the timer tick is now, in ms (0 when on time or not started); for platform health */
   tickLagMs(): number {
     if (!this.timer) return 0;
-    return Math.max(0, performance.now() - this.lastTickAt - this.tickIntervalMs);
+    return Math.max(0, this.o.clock.now() - this.lastTickAt - this.tickIntervalMs);
   }
 
   /** Stops the timer and stops hearing of new devices; the engine is not started again after. */
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     this.unsubscribe();
     this.unsubscribeRemoved();

@@ -1,4 +1,4 @@
-export { type Clock, ManualClock, systemClock } from './clock.ts';
+export { type Clock, ManualClock, systemClock, type Timer } from './clock.ts';
 export * from './errors.ts';
 export { createLogger, type Logger, silentLogger } from './logger.ts';
 export { Metrics } from './metrics.ts';
