@@ -1,5 +1,5 @@
 import type { AuthenticateError, Client } from 'aedes';
-import type { Registry } from '../services/registry/index.ts';
+import type { DeviceAccessEnd, Registry } from '../services/registry/index.ts';
 import type { Clock, Logger, Metrics } from '../services/runtime/index.ts';
 import type { Identity } from './acl.ts';
 import { AuthThrottle, type AuthThrottleOptions, sourceOf } from './auth-throttle.ts';
@@ -77,17 +77,37 @@ export class DeviceConnections {
       "Connections closed because the device's secret was rotated or it was removed or moved",
       ['reason'],
     );
-    this.stopListening = o.registry.onDeviceAccessEnd(({ deviceId, reason }) => {
-      // a new secret starts with a clean slate: the device locked out for its old one gets in now
-      if (reason === 'secret_rotated') this.throttle.forgetId(deviceId);
-      const client = this.byDevice.get(deviceId);
-      this.byDevice.delete(deviceId);
-      if (!client || client.closed) return;
-      this.revoked.add(client);
-      this.closedOnAccessEnd.inc({ reason });
-      o.logger.info({ deviceId, reason }, 'device connection closed: its credentials ended');
-      client.close();
-    });
+    this.stopListening = o.registry.onDeviceAccessEnd((end) => this.accessEnded(end));
+  }
+
+  /**
+   * The device's credentials ended (secret rotated, device removed or moved), here or, in a
+   * cluster, on another broker: its connection to this broker, if any, is closed at once.
+   */
+  accessEnded({ deviceId, reason }: DeviceAccessEnd): void {
+    // a new secret starts with a clean slate: the device locked out for its old one gets in now
+    if (reason === 'secret_rotated') this.throttle.forgetId(deviceId);
+    const client = this.byDevice.get(deviceId);
+    this.byDevice.delete(deviceId);
+    if (!client || client.closed) return;
+    this.revoked.add(client);
+    this.closedOnAccessEnd.inc({ reason });
+    this.o.logger.info({ deviceId, reason }, 'device connection closed: its credentials ended');
+    client.close();
+  }
+
+  /**
+   * In a cluster: the device connected to another broker. One live connection per device holds
+   * across brokers: the one here is closed. aedes closes it itself when the client ids are equal
+   * (its `$SYS/+/new/clients` notice); here only one with another (broker-given) client id is
+   * closed, so aedes' own take-over is not raced.
+   */
+  connectedElsewhere(deviceId: string, clientId: string): void {
+    const client = this.byDevice.get(deviceId);
+    if (!client || client.closed || client.id === clientId) return;
+    this.byDevice.delete(deviceId);
+    this.o.logger.info({ deviceId }, 'a connection of the device to another broker replaces this one');
+    client.close();
   }
 
   /**

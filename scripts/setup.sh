@@ -44,6 +44,7 @@ fi
 #    mosquitto: a home's local broker for the gateway's zigbee2mqtt tests.
 #    chromium: the real browser the dashboard's browser tests drive.
 #    openssl: makes the broker's self-signed TLS pair on the first start without MQTT_TLS_CERT.
+#    redis-server: the shared Redis that the clustered-broker tests start (REDIS_URL in production).
 declare -A needed=( [influxdb]=influxd [openssl]=openssl )
 if [ "$runtime" = 0 ]; then
   needed[mosquitto-clients]=mosquitto_pub
@@ -51,6 +52,8 @@ if [ "$runtime" = 0 ]; then
   needed[mosquitto]=/usr/sbin/mosquitto
   # the browser tests launch exactly /usr/bin/chromium (Debian's package), not any chromium on PATH
   needed[chromium]=/usr/bin/chromium
+  # several brokers sharing sessions, subscriptions and retained messages (test/harness/redis.ts)
+  needed[redis-server]=redis-server
 fi
 missing=()
 for pkg in "${!needed[@]}"; do
