@@ -84,12 +84,12 @@ export async function openBrokerCluster(o: BrokerClusterOptions): Promise<Broker
   const retryStrategy = (times: number) => Math.min(times * 100, 2000);
   const base: RedisOptions = { retryStrategy, connectionName: 'tryghed-broker', lazyConnect: true };
   const connections = {
-    // subscriptions: queued while down and subscribed again on reconnect (ioredis' default)
-    sub: new RedisClient(o.redisUrl, { ...base, maxRetriesPerRequest: null }),
+    // subscribing: fails fast while down (a closing client must not wait on its unsubscribe);
+    // what was subscribed is subscribed again on reconnect (by ioredis, and by `resubscribe`)
+    sub: new RedisClient(o.redisUrl, { ...base, enableOfflineQueue: false }),
     // relaying: fails fast while down, so a message is delivered locally instead of waiting
-    pub: new RedisClient(o.redisUrl, { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
-    // sessions, retained messages, wills: wait for Redis rather than lose a write or fail a session
-    // (aedes-persistence-redis does not await every command, so a rejected one would be unhandled)
+    pub: new RedisClient(o.redisUrl, { ...base, enableOfflineQueue: false }),
+    // sessions, retained messages, wills: wait for Redis rather than lose a write
     state: new RedisClient(o.redisUrl, { ...base, maxRetriesPerRequest: null }),
   };
   const all = Object.values(connections);
@@ -159,9 +159,51 @@ export async function openBrokerCluster(o: BrokerClusterOptions): Promise<Broker
     relay(packet, (err) => (err ? deliverLocally(packet, cb) : cb?.()));
   };
 
+  /**
+   * A subscription asked for while Redis was down failed (fast, see `sub`); ioredis subscribes
+   * again only to what succeeded. So every channel this broker's queue listens on is asked for
+   * again (Redis takes a repeated SUBSCRIBE as a no-op).
+   */
+  const resubscribe = () => {
+    const wanted = Object.keys((mq as unknown as { _topics: Record<string, number> })._topics);
+    for (const channel of wanted) {
+      const asked = channel.includes('*')
+        ? connections.sub.psubscribe(channel)
+        : connections.sub.subscribe(channel);
+      asked.catch((err: unknown) => log.warn({ err }, 'subscribing again after the outage failed'));
+    }
+  };
+  restored.push(resubscribe);
+
+  /** ends a connection now: QUIT when Redis answers, else at once */
+  const end = async (c: Redis) => {
+    if (c.status === 'end') return;
+    if (c.status === 'ready') {
+      try {
+        await withTimeout(c.quit(), 1000);
+        return;
+      } catch {
+        // fall through
+      }
+    }
+    c.disconnect();
+  };
+  // aedes.close() ends the queue; mqemitter-redis' own close waits for an 'end' that a
+  // connection already ended never sends, and leaves QUIT's rejection unhandled while Redis is down
+  const closeQueue = (mq as unknown as { _close: (cb: () => void) => void })._close.bind(mq);
+  (mq as unknown as { close: (cb?: () => void) => void }).close = (cb) => {
+    closing = true;
+    (mq as unknown as { closing: boolean }).closing = true;
+    void Promise.all([end(connections.sub), end(connections.pub)]).then(() =>
+      closeQueue(cb ?? (() => undefined)),
+    );
+  };
+
   return {
     mq,
-    persistence: redisPersistence({ conn: connections.state }),
+    // aedes-persistence-redis does not await every command it sends (a will's list, say): such a
+    // command failing at shutdown, with Redis down, must not be an unhandled rejection
+    persistence: redisPersistence({ conn: handledRejections(connections.state) }),
     connected,
     onRestored(listener) {
       restored.push(listener);
@@ -172,19 +214,28 @@ export async function openBrokerCluster(o: BrokerClusterOptions): Promise<Broker
     },
     async close() {
       closing = true;
-      // aedes.close() quit `sub` and `pub` through mq.close(); these are what is left
-      await Promise.all(
-        all.map(async (c) => {
-          if (c.status === 'end') return;
-          try {
-            await withTimeout(c.quit(), 1000);
-          } catch {
-            c.disconnect();
-          }
-        }),
-      );
+      // aedes.close() ended `sub` and `pub` through mq.close(); `state` is what is left
+      await Promise.all(all.map(end));
     },
   };
+}
+
+/**
+ * The connection, with a do-nothing handler added to every command's promise: the caller still
+ * sees the rejection when it awaits, and one it does not await is no longer unhandled.
+ */
+function handledRejections(conn: Redis): Redis {
+  return new Proxy(conn, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (result instanceof Promise) result.catch(() => undefined);
+        return result;
+      };
+    },
+  });
 }
 
 /** host:port/db of a Redis URL, without user or password, for logs and errors */

@@ -16,9 +16,10 @@ export type Refusal =
   | 'payload_too_large'
   | 'subscribe_denied'
   | 'not_stored'
+  | 'shared_state_down'
   | CertificateRefusal;
 
-const authError = (message: string, returnCode: 2 | 4 | 5): AuthenticateError =>
+const authError = (message: string, returnCode: 2 | 3 | 4 | 5): AuthenticateError =>
   Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 
 type Done = (error: AuthenticateError | null, success: boolean | null) => void;
@@ -197,6 +198,18 @@ export class DeviceConnections {
         done(authError('server unavailable', 5), false);
       },
     );
+  }
+
+  /**
+   * In a cluster whose Redis is down, a session cannot be made or restored: the connection is
+   * refused at once with CONNACK 3 (server unavailable), so the device backs off and tries again
+   * (another broker, perhaps) instead of waiting while its connection's work piles up here.
+   * Counted, not logged one by one: the outage itself is logged once (`broker/cluster.ts`).
+   */
+  unavailable(client: Client, done: Done): void {
+    this.refusals.inc({ reason: 'shared_state_down' });
+    this.refused.add(client);
+    done(authError('server unavailable: try again later', 3), false);
   }
 
   /** The checks that need no secret: credentials given, and the client id rule. */

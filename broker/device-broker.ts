@@ -131,6 +131,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     },
 
     authenticate(client, username, password, done) {
+      if (cluster && !cluster.connected()) return connections.unavailable(client, done);
       connections.authenticate(client, username, password, done);
     },
 

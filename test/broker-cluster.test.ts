@@ -39,7 +39,10 @@ async function twoBrokers(redis: LocalRedis) {
       port: 0,
       maxPayloadBytes: 1024,
       registry,
-      serviceAccounts: [{ username: 'svc', secretHash: registry.hashServiceSecret(SERVICE_SECRET) }],
+      serviceAccounts: ['svc', 'svc2'].map((username) => ({
+        username,
+        secretHash: registry.hashServiceSecret(SERVICE_SECRET),
+      })),
       logger: silentLogger(),
       metrics,
       redisUrl: redis.url,
@@ -99,8 +102,9 @@ describe('clustered broker: two brokers share routing, retained messages and ses
     });
   const device = (broker: DeviceBroker, id: string, extra: IClientOptions = {}) =>
     connect(broker, { clientId: id, username: id, password: f!.secrets[id], ...extra });
-  const service = (broker: DeviceBroker) =>
-    connect(broker, { clientId: 'svc', username: 'svc', password: SERVICE_SECRET });
+  /** an internal service's connection; one name is one connection, as for a device */
+  const service = (broker: DeviceBroker, name = 'svc') =>
+    connect(broker, { clientId: name, username: name, password: SERVICE_SECRET });
   const messagesOf = (client: MqttClient) => {
     const got: Array<{ topic: string; payload: string }> = [];
     client.on('message', (topic, payload) => got.push({ topic, payload: payload.toString() }));
@@ -218,10 +222,16 @@ describe('clustered broker: two brokers share routing, retained messages and ses
     const listenerOnA = await service(f.a.broker);
     await listenerOnA.subscribeAsync(topics.readings('h1', '+'), { qos: 1 });
     const local = messagesOf(listenerOnA);
+    const listenerOnB = await service(f.b.broker, 'svc2');
+    const relayed = messagesOf(listenerOnB);
     expect(f.a.broker.sharedStateUp()).toBe(true);
 
     await redis.kill();
-    await eventually(() => !f!.a.broker.sharedStateUp(), { what: 'Redis seen down' });
+    await eventually(() => !f!.a.broker.sharedStateUp() && !f!.b.broker.sharedStateUp(), {
+      what: 'Redis seen down',
+    });
+    // subscribed during the outage: must hold once Redis is back
+    await listenerOnB.subscribeAsync(topics.readings('h1', '+'), { qos: 1 });
     // PUBACK: publishAsync resolves only on it
     await sensor.publishAsync(topics.readings('h1', 's1'), reading(2), { qos: 1 });
     await sensor.publishAsync(topics.readings('h1', 's1'), reading(3), { qos: 1 });
@@ -230,6 +240,13 @@ describe('clustered broker: two brokers share routing, retained messages and ses
     await eventually(() => local.length === 2, { what: 'local delivery without Redis' });
     expect(await f.a.metrics.value('tryghed_broker_cluster_relay_failed_total')).toBeGreaterThanOrEqual(2);
     expect(await f.a.metrics.value('tryghed_broker_cluster_redis_up')).toBe(0);
+    // a new connection cannot get a session now: told so at once (CONNACK 3), not kept waiting
+    const refused = await device(f.a.broker, 'g1').then(
+      () => 'connected',
+      (err: { code?: number }) => err.code,
+    );
+    expect(refused).toBe(3);
+    expect(await f.a.metrics.value('tryghed_broker_refusals_total', { reason: 'shared_state_down' })).toBe(1);
 
     await redis.restart();
     await eventually(() => f!.a.broker.sharedStateUp() && f!.b.broker.sharedStateUp(), {
@@ -237,12 +254,34 @@ describe('clustered broker: two brokers share routing, retained messages and ses
       what: 'Redis seen up again',
     });
     expect(restored).toEqual(['a']);
-    // routing between brokers works again
-    const listenerOnB = await service(f.b.broker);
-    await listenerOnB.subscribeAsync(topics.readings('h1', '+'), { qos: 1 });
-    const relayed = messagesOf(listenerOnB);
-    await sensor.publishAsync(topics.readings('h1', 's1'), reading(4), { qos: 1 });
-    await eventually(() => relayed.length === 1, { what: 'relayed again after Redis came back' });
+    // routing between brokers works again, for the subscription made during the outage too
+    expect(relayed).toEqual([]);
+    await eventually(
+      async () => {
+        await sensor.publishAsync(topics.readings('h1', 's1'), reading(4), { qos: 1 });
+        return relayed.length > 0;
+      },
+      { intervalMs: 100, what: 'relayed again after Redis came back' },
+    );
+  });
+
+  it('a broker closes (a shutdown, a restart) while Redis is down', async () => {
+    f = await twoBrokers(redis);
+    await device(f.a.broker, 'g1', {
+      clean: false,
+      will: {
+        topic: topics.status('h1', 'g1'),
+        payload: Buffer.from('{"online":false}'),
+        qos: 1,
+        retain: true,
+      },
+    });
+    await redis.kill();
+    await eventually(() => !f!.a.broker.sharedStateUp(), { what: 'Redis seen down' });
+    const closing = f.close().then(() => 'closed');
+    f = undefined;
+    const outcome = await Promise.race([closing, new Promise((r) => setTimeout(() => r('hangs'), 5000))]);
+    expect(outcome).toBe('closed');
   });
 });
 
