@@ -1,5 +1,5 @@
 import type { AuthenticateError, Client } from 'aedes';
-import type { Registry } from '../services/registry/index.ts';
+import type { DeviceAccessEnd, Registry } from '../services/registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
 import type { Identity } from './acl.ts';
 import { AuthThrottle, type AuthThrottleOptions, sourceOf } from './auth-throttle.ts';
@@ -16,9 +16,10 @@ export type Refusal =
   | 'payload_too_large'
   | 'subscribe_denied'
   | 'not_stored'
+  | 'shared_state_down'
   | CertificateRefusal;
 
-const authError = (message: string, returnCode: 2 | 4 | 5): AuthenticateError =>
+const authError = (message: string, returnCode: 2 | 3 | 4 | 5): AuthenticateError =>
   Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 
 type Done = (error: AuthenticateError | null, success: boolean | null) => void;
@@ -77,17 +78,37 @@ export class DeviceConnections {
       "Connections closed because the device's secret was rotated or it was removed or moved",
       ['reason'],
     );
-    this.stopListening = o.registry.onDeviceAccessEnd(({ deviceId, reason }) => {
-      // a new secret starts with a clean slate: the device locked out for its old one gets in now
-      if (reason === 'secret_rotated') this.throttle.forgetId(deviceId);
-      const client = this.byDevice.get(deviceId);
-      this.byDevice.delete(deviceId);
-      if (!client || client.closed) return;
-      this.revoked.add(client);
-      this.closedOnAccessEnd.inc({ reason });
-      o.logger.info({ deviceId, reason }, 'device connection closed: its credentials ended');
-      client.close();
-    });
+    this.stopListening = o.registry.onDeviceAccessEnd((end) => this.accessEnded(end));
+  }
+
+  /**
+   * The device's credentials ended (secret rotated, device removed or moved), here or, in a
+   * cluster, on another broker: its connection to this broker, if any, is closed at once.
+   */
+  accessEnded({ deviceId, reason }: DeviceAccessEnd): void {
+    // a new secret starts with a clean slate: the device locked out for its old one gets in now
+    if (reason === 'secret_rotated') this.throttle.forgetId(deviceId);
+    const client = this.byDevice.get(deviceId);
+    this.byDevice.delete(deviceId);
+    if (!client || client.closed) return;
+    this.revoked.add(client);
+    this.closedOnAccessEnd.inc({ reason });
+    this.o.logger.info({ deviceId, reason }, 'device connection closed: its credentials ended');
+    client.close();
+  }
+
+  /**
+   * In a cluster: the device connected to another broker. One live connection per device holds
+   * across brokers: the one here is closed. aedes closes it itself when the client ids are equal
+   * (its `$SYS/+/new/clients` notice); here only one with another (broker-given) client id is
+   * closed, so aedes' own take-over is not raced.
+   */
+  connectedElsewhere(deviceId: string, clientId: string): void {
+    const client = this.byDevice.get(deviceId);
+    if (!client || client.closed || client.id === clientId) return;
+    this.byDevice.delete(deviceId);
+    this.o.logger.info({ deviceId }, 'a connection of the device to another broker replaces this one');
+    client.close();
   }
 
   /**
@@ -180,6 +201,18 @@ export class DeviceConnections {
         done(authError('server unavailable', 5), false);
       },
     );
+  }
+
+  /**
+   * In a cluster whose Redis is down, a session cannot be made or restored: the connection is
+   * refused at once with CONNACK 3 (server unavailable), so the device backs off and tries again
+   * (another broker, perhaps) instead of waiting while its connection's work piles up here.
+   * Counted, not logged one by one: the outage itself is logged once (`broker/cluster.ts`).
+   */
+  unavailable(client: Client, done: Done): void {
+    this.refusals.inc({ reason: 'shared_state_down' });
+    this.refused.add(client);
+    done(authError('server unavailable: try again later', 3), false);
   }
 
   /** The checks that need no secret: credentials given, and the client id rule. */

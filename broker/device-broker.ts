@@ -1,10 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import { z } from 'zod';
+import { DeviceId } from '../services/domain/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
 import { mayPublish, mayReceive, maySubscribe } from './acl.ts';
 import type { AuthThrottleOptions } from './auth-throttle.ts';
+import { type BrokerCluster, openBrokerCluster } from './cluster.ts';
 import { DeviceConnections } from './connections.ts';
 import {
   type BrokerEndpoints,
@@ -38,6 +41,12 @@ export interface DeviceBrokerOptions {
   authThrottle?: Partial<AuthThrottleOptions>;
   /** connections the kernel may queue before we accept them (a reconnect storm); default 4096 */
   listenBacklog?: number;
+  /**
+   * Redis shared with other broker processes (REDIS_URL): subscriptions, retained messages and
+   * sessions are shared, so a device may connect to any of them (see `broker/cluster.ts`).
+   * Empty or absent: this broker alone, everything in memory.
+   */
+  redisUrl?: string;
 }
 
 export interface DeviceMessage {
@@ -73,6 +82,10 @@ export interface DeviceBroker {
   connectedClients(): number;
   /** false once the listening socket or aedes has closed: devices cannot reach us */
   running(): boolean;
+  /** clustered (REDIS_URL): whether the Redis the brokers share answers; always true alone */
+  sharedStateUp(): boolean;
+  /** clustered: called each time Redis is back after an outage (what waited may need saying again) */
+  onSharedStateRestored(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -103,9 +116,14 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     'Client connections closed on error',
   );
 
+  const cluster: BrokerCluster | null = o.redisUrl
+    ? await openBrokerCluster({ redisUrl: o.redisUrl, logger: log, metrics: o.metrics })
+    : null;
+
   const aedes = await Aedes.createBroker({
     // a slow device must not hold a connection slot for ever before it says who it is
     connectTimeout: 10_000,
+    ...(cluster ? { mq: cluster.mq, persistence: cluster.persistence } : {}),
 
     preConnect(client, packet, done) {
       connections.preConnect(client, packet.clientId);
@@ -113,6 +131,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     },
 
     authenticate(client, username, password, done) {
+      if (cluster && !cluster.connected()) return connections.unavailable(client, done);
       connections.authenticate(client, username, password, done);
     },
 
@@ -244,6 +263,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   };
 
   aedes.on('client', () => connected.set(aedes.connectedClients));
+  const stopNotices = cluster ? clusterNotices(aedes, connections, o.registry, log) : () => undefined;
   aedes.on('clientDisconnect', (client) => {
     connections.disconnected(client);
     connected.set(aedes.connectedClients);
@@ -282,8 +302,10 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
       log,
     );
   } catch (err) {
+    stopNotices();
     await new Promise<void>((r) => aedes.close(() => r()));
     connections.close();
+    await cluster?.close();
     throw err;
   }
   const url = doors.endpoints.plain ?? doors.endpoints.tls ?? doors.endpoints.webSocket ?? '';
@@ -319,11 +341,104 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     lastSeen: (deviceId) => lastSeen.get(deviceId),
     connectedClients: () => aedes.connectedClients,
     running: () => doors.listening() && !aedes.closed,
+    sharedStateUp: () => cluster?.connected() ?? true,
+    onSharedStateRestored: (listener) => cluster?.onRestored(listener) ?? (() => undefined),
     close: () =>
       new Promise<void>((resolve) => {
         // aedes.close() disconnects every client; then the listening socket can close
+        stopNotices();
         connections.close();
-        aedes.close(() => void doors.close().then(resolve));
+        aedes.close(
+          () =>
+            void doors
+              .close()
+              .then(() => cluster?.close())
+              .then(resolve),
+        );
       }),
+  };
+}
+
+/** notices between the brokers of a cluster, on aedes' own queue (hence through Redis) */
+const NOTICE = {
+  connected: (brokerId: string) => `$SYS/${brokerId}/tryghed/device-connected`,
+  accessEnded: (brokerId: string) => `$SYS/${brokerId}/tryghed/device-access-ended`,
+};
+const ConnectedNotice = z.object({ deviceId: DeviceId, clientId: z.string().min(1).max(256) });
+const AccessEndedNotice = z.object({
+  deviceId: DeviceId,
+  reason: z.enum(['secret_rotated', 'removed', 'moved']),
+});
+
+/**
+ * What one broker must tell the others so the device rules hold across the cluster: a device's
+ * new connection replaces its connection to another broker (one live connection per device), and
+ * a device whose credentials ended on one broker's process is closed on every broker. Clients
+ * cannot send or see these: `$SYS` is outside what any identity may publish or subscribe to
+ * (`acl.ts`). Returns what stops listening.
+ */
+function clusterNotices(
+  aedes: Aedes,
+  connections: DeviceConnections,
+  registry: Registry,
+  log: DeviceBrokerOptions['logger'],
+): () => void {
+  const notify = (topic: string, body: object) =>
+    aedes.publish(
+      {
+        cmd: 'publish',
+        topic,
+        payload: Buffer.from(JSON.stringify(body)),
+        qos: 0,
+        retain: false,
+        dup: false,
+      },
+      (err) => {
+        if (err) log.warn({ err, topic }, 'cluster notice not sent');
+      },
+    );
+  const onClient = (client: Client) => {
+    const identity = connections.identities.get(client);
+    if (identity?.kind === 'device')
+      notify(NOTICE.connected(aedes.id), { deviceId: identity.deviceId, clientId: client.id });
+  };
+  aedes.on('client', onClient);
+  const stopAccess = registry.onDeviceAccessEnd((end) => notify(NOTICE.accessEnded(aedes.id), end));
+
+  /** a notice from another broker, parsed; null for our own or an unreadable one */
+  const fromOthers = <T>(schema: z.ZodType<T>, packet: { topic: string; payload: unknown }): T | null => {
+    if (packet.topic.split('/')[1] === aedes.id) return null;
+    try {
+      const parsed = schema.safeParse(JSON.parse(String(packet.payload)));
+      if (parsed.success) return parsed.data;
+    } catch {
+      // fall through
+    }
+    log.warn({ topic: packet.topic }, 'unreadable cluster notice ignored');
+    return null;
+  };
+  type Listener = (packet: { topic: string; payload: unknown }, done: () => void) => void;
+  const onConnected: Listener = (packet, done) => {
+    const notice = fromOthers(ConnectedNotice, packet);
+    if (notice) connections.connectedElsewhere(notice.deviceId, notice.clientId);
+    done();
+  };
+  const onAccessEnded: Listener = (packet, done) => {
+    const notice = fromOthers(AccessEndedNotice, packet);
+    if (notice) connections.accessEnded(notice);
+    done();
+  };
+  const mq = (aedes as unknown as { mq: unknown }).mq as {
+    on(topic: string, listener: Listener): void;
+    removeListener(topic: string, listener: Listener): void;
+  };
+  mq.on(NOTICE.connected('+'), onConnected);
+  mq.on(NOTICE.accessEnded('+'), onAccessEnded);
+  return () => {
+    aedes.off('client', onClient);
+    stopAccess();
+    if (aedes.closed) return;
+    mq.removeListener(NOTICE.connected('+'), onConnected);
+    mq.removeListener(NOTICE.accessEnded('+'), onAccessEnded);
   };
 }

@@ -180,7 +180,9 @@ export const SETTINGS = {
     'REDIS_URL',
     z.union([z.literal(''), z.string().regex(/^rediss?:\/\/\S+$/, 'must be a URL like redis://host:6379')]),
     '',
-    'Redis shared by several broker and dashboard processes, like redis://host:6379; empty: one process, state in this process.',
+    'Redis shared by several broker processes (routing, retained messages, sessions), like redis://host:6379; empty: one broker, state in this process.',
+    // may carry a password (redis://:password@host:6379): never echoed in an error
+    { secret: true },
   ),
   httpHost: s(
     'HTTP_HOST',

@@ -230,9 +230,14 @@ export async function startPlatform(
       logger: logger.child({ part: 'broker' }),
       metrics,
       clock,
+      // several broker processes share sessions, subscriptions and retained messages (REDIS_URL)
+      ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
     });
     closers.push(() => broker.close());
     health.addCheck('broker_down', () => !broker.running());
+    // clustered: without Redis, devices stay connected to this broker but new sessions wait and
+    // what is published here reaches only this broker's clients (see broker/cluster.ts)
+    if (config.redisUrl) health.addCheck('broker_cluster_down', () => !broker.sharedStateUp());
     health.start(HEALTH_INTERVAL_MS);
     closers.push(() => health.stop());
     broker.onDeviceMessage((message) => {
@@ -256,6 +261,10 @@ export async function startPlatform(
         .catch((err: unknown) => logger.warn({ err, homeId }, 'publishing home config failed'));
     consent.onChange((change) => void publishConfig(change.homeId));
     for (const home of registry.allHomes()) await publishConfig(home.id);
+    // a consent change during a Redis outage reached only this broker's gateways: say it again to all
+    broker.onSharedStateRestored(() => {
+      for (const home of registry.allHomes()) void publishConfig(home.id);
+    });
 
     const generatedAdminPassword = await ensureAdmin(people, config, logger);
 
@@ -339,6 +348,7 @@ export async function startPlatform(
         },
         influxdb: () => readings.ping(),
         ingest: async () => !ingest.health().failing,
+        ...(config.redisUrl ? { redis: async () => broker.sharedStateUp() } : {}),
       },
     });
     closers.push(() => dashboard.close());

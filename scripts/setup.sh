@@ -44,6 +44,7 @@ fi
 #    mosquitto: a home's local broker for the gateway's zigbee2mqtt tests.
 #    chromium: the real browser the dashboard's browser tests drive.
 #    openssl: makes the broker's self-signed TLS pair on the first start without MQTT_TLS_CERT.
+#    redis-server: the shared Redis that the clustered-broker tests start (REDIS_URL in production).
 declare -A needed=( [influxdb]=influxd [openssl]=openssl )
 if [ "$runtime" = 0 ]; then
   needed[mosquitto-clients]=mosquitto_pub
@@ -54,6 +55,8 @@ if [ "$runtime" = 0 ]; then
   # PostgreSQL: the store's tests run on it as on SQLite (the harness starts its own server); any
   # version Debian ships, so the proof is a glob (see have below)
   needed[postgresql]='/usr/lib/postgresql/*/bin/postgres'
+  # several brokers sharing sessions, subscriptions and retained messages (test/harness/redis.ts)
+  needed[redis-server]=redis-server
 fi
 # a program is there: on PATH, or (a glob) some file matches
 have() { command -v "$1" >/dev/null 2>&1 || compgen -G "$1" >/dev/null 2>&1; }

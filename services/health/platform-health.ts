@@ -7,12 +7,14 @@ import { type Clock, type Logger, type Metrics, systemClock, type Timer } from '
  * - `broker_down`: the MQTT broker is not accepting devices
  * - `rules_lagging`: the rules' tick runs late, so time-based rules fire late
  * - `devices_silent`: at least half of all sensors went silent (a network or broker outage)
+ * - `broker_cluster_down`: the Redis that several brokers share (REDIS_URL) does not answer
  */
 export type DegradedReason =
   | 'readings_not_stored'
   | 'broker_down'
   | 'rules_lagging'
   | 'devices_silent'
+  | 'broker_cluster_down'
   | (string & {});
 
 /** What other parts need to know about the platform's health. */

@@ -32,6 +32,10 @@ const DEGRADED: Record<string, { da: string; en: string }> = {
     da: 'mindst halvdelen af sensorerne er tavse',
     en: 'at least half of the sensors are silent',
   },
+  broker_cluster_down: {
+    da: 'forbindelsen mellem sensorbrokerne (Redis) er nede',
+    en: 'the link between the sensor brokers (Redis) is down',
+  },
 };
 
 function duration(ms: number): { da: string; en: string } {

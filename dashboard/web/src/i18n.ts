@@ -112,6 +112,7 @@ const da = {
   degraded_broker_down: 'sensorforbindelsen (MQTT) er nede',
   degraded_rules_lagging: 'regelmotoren er forsinket',
   degraded_devices_silent: 'mindst halvdelen af sensorerne er tavse (netværk eller forbindelse nede)',
+  degraded_broker_cluster_down: 'forbindelsen mellem sensorbrokerne (Redis) er nede',
   degradedFallback: 'Kritiske alarmer sendes også straks til nødkanalen.',
   degradedNoFallback:
     'Der er ingen nødkanal uden for tavlen sat op — hold øje med tavlen, og ring til vagten ved kritiske alarmer.',
@@ -234,6 +235,7 @@ const en: Record<Key, string> = {
   degraded_broker_down: 'the sensor connection (MQTT) is down',
   degraded_rules_lagging: 'the rules engine is lagging',
   degraded_devices_silent: 'at least half of the sensors are silent (network or connection down)',
+  degraded_broker_cluster_down: 'the link between the sensor brokers (Redis) is down',
   degradedFallback: 'Critical alerts also go to the fallback channel at once.',
   degradedNoFallback:
     'No fallback channel outside the board is set up — keep an eye on the board, and call the person on duty for critical alerts.',
