@@ -43,6 +43,7 @@ fi
 #    mosquitto-clients: a third-party MQTT client for the broker's interoperability tests.
 #    mosquitto: a home's local broker for the gateway's zigbee2mqtt tests.
 #    chromium: the real browser the dashboard's browser tests drive.
+#    haproxy: the load balancer of docker-compose.yml, whose config the deployment tests check and run.
 #    openssl: makes the broker's self-signed TLS pair on the first start without MQTT_TLS_CERT.
 declare -A needed=( [influxdb]=influxd [openssl]=openssl )
 if [ "$runtime" = 0 ]; then
@@ -51,6 +52,8 @@ if [ "$runtime" = 0 ]; then
   needed[mosquitto]=/usr/sbin/mosquitto
   # the browser tests launch exactly /usr/bin/chromium (Debian's package), not any chromium on PATH
   needed[chromium]=/usr/bin/chromium
+  # deploy/haproxy/haproxy.cfg is checked (haproxy -c) and run in front of two platforms in the tests
+  needed[haproxy]=/usr/sbin/haproxy
 fi
 missing=()
 for pkg in "${!needed[@]}"; do
