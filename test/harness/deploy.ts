@@ -162,8 +162,8 @@ export function haproxyCheck(file: string): { status: number; output: string } {
 /**
  * haproxy.cfg for one machine: each frontend binds 127.0.0.1 on a port of `frontendPorts` (by the
  * port it binds in Docker); each replica `platform-N` becomes the loopback address `replicas[name]`,
- * and the ports the replicas listen on (in `server` lines and `check port`) become `replicaPorts`.
- * Everything else (checks, fallbacks, timeouts, headers) stays as written.
+ * and the ports the replicas listen on (in `server` lines and `check port`) become `replicaPorts`;
+ * `maxconn`, when given, is lowered to what this machine's file limit allows. Everything else (checks, fallbacks, timeouts, headers) stays as written.
  */
 export function haproxyForOneMachine(
   text: string,
@@ -171,6 +171,8 @@ export function haproxyForOneMachine(
     frontendPorts: Record<number, number>;
     replicas: Record<string, string>;
     replicaPorts: Record<number, number>;
+    /** `maxconn` needs twice as many file descriptors; this machine may allow fewer than Docker */
+    maxconn?: number;
   },
 ): string {
   const port = (map: Record<number, number>, p: string) => {
@@ -181,6 +183,8 @@ export function haproxyForOneMachine(
   return text
     .split('\n')
     .map((line) => {
+      if (o.maxconn !== undefined && /^\s*maxconn\s+\d+\s*$/.test(line))
+        return line.replace(/\d+/, String(o.maxconn));
       if (/^\s*bind\s/.test(line))
         return line.replace(/\S*:(\d+)/, (_m, p: string) => `127.0.0.1:${port(o.frontendPorts, p)}`);
       if (/^\s*(server|default-server)\s/.test(line)) {
