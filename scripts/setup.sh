@@ -43,6 +43,7 @@ fi
 #    mosquitto-clients: a third-party MQTT client for the broker's interoperability tests.
 #    mosquitto: a home's local broker for the gateway's zigbee2mqtt tests.
 #    chromium: the real browser the dashboard's browser tests drive.
+#    haproxy: the load balancer of docker-compose.yml, whose config the deployment tests check and run.
 #    openssl: makes the broker's self-signed TLS pair on the first start without MQTT_TLS_CERT.
 #    redis-server: the shared Redis that the clustered-broker tests start (REDIS_URL in production).
 declare -A needed=( [influxdb]=influxd [openssl]=openssl )
@@ -57,6 +58,8 @@ if [ "$runtime" = 0 ]; then
   needed[postgresql]='/usr/lib/postgresql/*/bin/postgres'
   # several brokers sharing sessions, subscriptions and retained messages (test/harness/redis.ts)
   needed[redis-server]=redis-server
+  # deploy/haproxy/haproxy.cfg is checked (haproxy -c) and run in front of two platforms in the tests
+  needed[haproxy]=/usr/sbin/haproxy
 fi
 # a program is there: on PATH, or (a glob) some file matches
 have() { command -v "$1" >/dev/null 2>&1 || compgen -G "$1" >/dev/null 2>&1; }

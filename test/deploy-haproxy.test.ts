@@ -1,0 +1,258 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { type LocalInfluxd, startInfluxd } from '../platform/index.ts';
+import { ConsentRegistry } from '../services/consent/index.ts';
+import { informationText, topics } from '../services/domain/index.ts';
+import { Registry } from '../services/registry/index.ts';
+import { DeviceSecretHasher, loadDeviceSecretKey, silentLogger } from '../services/runtime/index.ts';
+import { openStore } from '../services/store/index.ts';
+import { HAPROXY_BINARY, HAPROXY_CFG, haproxyForOneMachine } from './harness/deploy.ts';
+import { eventually, freePort, tempDir, uniqueDatabase } from './harness/index.ts';
+
+/**
+ * deploy/haproxy/haproxy.cfg at work on one machine: Debian's HAProxy in front of two real platform
+ * processes (`tryghed start`), the replicas on the loopback addresses 127.0.0.2 and 127.0.0.3 in
+ * place of Docker's `platform-1`/`platform-2`; only addresses and ports are rewritten.
+ * Replica 2's own influxd is stopped, so it is alive but not ready; replica 1 is then killed -9.
+ */
+const HOME = 'home-lb';
+const DEVICES = ['lb-plain', 'lb-tls', 'lb-ws'] as const;
+const ADMIN_PASSWORD = 'admin-password-1';
+
+/** `tryghed start` as a child process; resolves once it says it is running. */
+function startReplica(env: Record<string, string>): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/tryghed.ts', 'start'], {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`platform did not start:\n${out}`)), 60_000);
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('Tryghed is running')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`platform exited (${code}):\n${out}`));
+    });
+  });
+}
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: await res.text() };
+}
+
+function publishQos1(client: MqttClient, device: string, seq: number): Promise<void> {
+  const payload = JSON.stringify({ kind: 'temperature', value: 21, ts: Date.now(), seq });
+  return new Promise((resolve, reject) =>
+    client.publish(topics.readings(HOME, device), payload, { qos: 1 }, (err) =>
+      err ? reject(err) : resolve(),
+    ),
+  );
+}
+
+describe('HAProxy in front of two platform replicas', () => {
+  const dirs = [tempDir('tryghed-lb-1-'), tempDir('tryghed-lb-2-')];
+  const influxDir = tempDir('tryghed-lb-influxd-');
+  const children: ChildProcess[] = [];
+  const clients: MqttClient[] = [];
+  let ownInfluxd: LocalInfluxd | undefined;
+  afterAll(async () => {
+    for (const c of clients) c.end(true);
+    for (const child of children)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await ownInfluxd?.stop();
+    for (const d of [...dirs, influxDir]) d.remove();
+  });
+
+  it('sends devices and staff only to the ready replica, falls back to the alive one, and survives kill -9', async () => {
+    // One home, three devices with consent, under one DEVICE_SECRET_KEY, in replica 1's SQLite file;
+    // replica 2 gets a copy (in Docker both share PostgreSQL). Both must know the same key.
+    const deviceSecretKey = randomBytes(32).toString('base64');
+    const store = await openStore({ sqlitePath: join(dirs[0]!.path, 'tryghed.sqlite') });
+    await store.teams.create({ id: 'team-lb', name: 'LB' });
+    const { key } = loadDeviceSecretKey({ setting: deviceSecretKey, dataDir: dirs[0]!.path });
+    const registry = await Registry.load(store, { deviceSecrets: new DeviceSecretHasher(key) });
+    await registry.createHome({ id: HOME, label: 'LB', teamId: 'team-lb' });
+    const secrets: Record<string, string> = {};
+    for (const id of DEVICES) {
+      secrets[id] = (await registry.provisionDevice({ id, homeId: HOME, kinds: ['temperature'] })).secret;
+    }
+    const consent = await ConsentRegistry.load(store, silentLogger());
+    await consent.change(
+      HOME,
+      {
+        category: 'environment',
+        purpose: 'history',
+        action: 'grant',
+        channel: 'web',
+        textVersion: informationText('environment', 'history').version,
+      },
+      { id: 'c', role: 'citizen', homeId: HOME },
+    );
+    await store.close();
+    copyFileSync(join(dirs[0]!.path, 'tryghed.sqlite'), join(dirs[1]!.path, 'tryghed.sqlite'));
+
+    // Docker's ports, mapped to free ones: replicas share theirs on two loopback addresses
+    const [httpPort, mqttPort, tlsPort, lbHttp, lbMqtt, lbTls] = await Promise.all(
+      Array.from({ length: 6 }, () => freePort()),
+    );
+    const lb = `http://127.0.0.1:${lbHttp}`;
+    ownInfluxd = await startInfluxd({ dir: influxDir.path });
+    const replicaEnv = (i: 0 | 1, address: string, influxUrl: string) => ({
+      DATA_DIR: dirs[i]!.path,
+      INFLUX_URL: influxUrl,
+      INFLUX_DATABASE: uniqueDatabase('lb'),
+      INFLUX_AUTOSTART: 'false',
+      HTTP_HOST: address,
+      HTTP_PORT: String(httpPort),
+      MQTT_HOST: address,
+      MQTT_PORT: String(mqttPort),
+      MQTT_TLS_PORT: String(tlsPort),
+      DEVICE_SECRET_KEY: deviceSecretKey,
+      ADMIN_PASSWORD,
+      // HAProxy connects from 127.0.0.1; staff open the proxy's address
+      TRUST_PROXY: '127.0.0.1',
+      PUBLIC_URL: lb,
+    });
+    const started = await Promise.all([
+      startReplica(replicaEnv(0, '127.0.0.2', inject('influxUrl'))),
+      startReplica(replicaEnv(1, '127.0.0.3', ownInfluxd.url)),
+    ]);
+    children.push(...started);
+    const [replica1, replica2] = started as [ChildProcess, ChildProcess];
+
+    const dir = tempDir('tryghed-lb-haproxy-');
+    dirs.push(dir);
+    const cfg = join(dir.path, 'haproxy.cfg');
+    writeFileSync(
+      cfg,
+      haproxyForOneMachine(readFileSync(HAPROXY_CFG, 'utf8'), {
+        frontendPorts: { 8080: lbHttp!, 1883: lbMqtt!, 8883: lbTls! },
+        replicas: { 'platform-1': '127.0.0.2', 'platform-2': '127.0.0.3' },
+        replicaPorts: { 8080: httpPort!, 1883: mqttPort!, 8883: tlsPort! },
+        maxconn: 2000,
+      }),
+    );
+    let haproxyOut = '';
+    const haproxy = spawn(HAPROXY_BINARY, ['-f', cfg, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(haproxy);
+    const spawnError = new Promise<never>((_, reject) =>
+      haproxy.on('error', (err) =>
+        reject(
+          new Error(
+            `cannot run ${HAPROXY_BINARY} (${err.message}): install Debian's haproxy (npm run setup)`,
+          ),
+        ),
+      ),
+    );
+    haproxy.stdout?.on('data', (b: Buffer) => (haproxyOut += b.toString()));
+    haproxy.stderr?.on('data', (b: Buffer) => (haproxyOut += b.toString()));
+    await Promise.race([
+      spawnError,
+      eventually(async () => (await get(`${lb}/healthz`)).status === 200, {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+        what: 'HAProxy answering',
+      }),
+    ]).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\n${haproxyOut}`);
+    });
+
+    // replica 2 loses its InfluxDB: alive (/healthz) but not ready (/readyz 503)
+    await ownInfluxd.stop();
+    ownInfluxd = undefined;
+    await eventually(async () => (await get(`http://127.0.0.3:${httpPort}/readyz`)).status === 503, {
+      timeoutMs: 15_000,
+      what: 'replica 2 not ready',
+    });
+    expect((await get(`http://127.0.0.3:${httpPort}/healthz`)).status).toBe(200);
+    // HAProxy's checks find that out: every request goes to replica 1, none to replica 2
+    await eventually(
+      async () => {
+        for (let i = 0; i < 8; i++) if ((await get(`${lb}/readyz`)).status !== 200) return false;
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'only the ready replica answering through HAProxy' },
+    );
+
+    // What a client says about its own scheme is not passed on: the platform believes
+    // X-Forwarded-Proto from HAProxy (TRUST_PROXY), so HAProxy must write it itself. A client on
+    // plain HTTP claiming https gets no Secure cookie through HAProxy; straight from a trusted
+    // address the same claim is believed, so the check is not empty.
+    const login = (base: string) =>
+      fetch(`${base}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+        body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+        signal: AbortSignal.timeout(5000),
+      });
+    const viaProxy = await login(lb);
+    expect(viaProxy.status).toBe(200);
+    expect(viaProxy.headers.get('set-cookie') ?? '').not.toMatch(/;\s*secure/i);
+    const direct = await login(`http://127.0.0.2:${httpPort}`);
+    expect(direct.status).toBe(200);
+    expect(direct.headers.get('set-cookie') ?? '').toMatch(/;\s*secure/i);
+
+    // devices through HAProxy: plain MQTT, MQTT over TLS (passed through: replica 1's own
+    // certificate verifies) and MQTT over WebSocket on the dashboard's /mqtt (an upgrade in HTTP mode)
+    const connect = (url: string, id: string, extra: mqtt.IClientOptions = {}) => {
+      const client = mqtt.connect(url, {
+        clientId: id,
+        username: id,
+        password: secrets[id]!,
+        clean: false,
+        reconnectPeriod: 300,
+        connectTimeout: 5000,
+        ...extra,
+      });
+      client.on('error', () => {});
+      clients.push(client);
+      return client;
+    };
+    const plain = connect(`mqtt://127.0.0.1:${lbMqtt}`, 'lb-plain');
+    let plainConnects = 0;
+    plain.on('connect', () => plainConnects++);
+    const tls = connect(`mqtts://127.0.0.1:${lbTls}`, 'lb-tls', {
+      ca: readFileSync(join(dirs[0]!.path, 'tls', 'mqtt-server.pem')),
+    });
+    const ws = connect(`ws://127.0.0.1:${lbHttp}/mqtt`, 'lb-ws');
+    await eventually(() => plainConnects === 1 && tls.connected && ws.connected, {
+      timeoutMs: 15_000,
+      what: 'three devices connected through HAProxy',
+    });
+    await publishQos1(plain, 'lb-plain', 1);
+    await publishQos1(tls, 'lb-tls', 1);
+    await publishQos1(ws, 'lb-ws', 1);
+
+    // replica 1 dies. No replica is ready now; HAProxy falls back to the one that is alive, so
+    // staff get the platform's own "degraded" answer (not HAProxy's "no server") ...
+    replica1.kill('SIGKILL');
+    await eventually(
+      async () => {
+        const r = await get(`${lb}/readyz`);
+        return r.status === 503 && (JSON.parse(r.body) as { status?: string }).status === 'degraded';
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: "replica 2's own readiness answer through HAProxy" },
+    );
+    expect((await get(`${lb}/healthz`)).status).toBe(200);
+    // ... and the device reconnects by itself and its reading is acknowledged (spooled on replica 2)
+    await eventually(() => plainConnects >= 2 && plain.connected, {
+      timeoutMs: 30_000,
+      what: 'the device reconnected through HAProxy',
+    });
+    await publishQos1(plain, 'lb-plain', 2);
+    expect(replica2.exitCode).toBeNull();
+  }, 150_000);
+});
