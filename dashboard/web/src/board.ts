@@ -269,7 +269,11 @@ export class AlertBoard {
     void this.act(id, () => resolve(id, draft.outcome, draft.note), 'resolveDone');
   }
 
-  private async act(id: string, action: () => Promise<{ alert: Alert }>, done: string): Promise<void> {
+  private async act(
+    id: string,
+    action: () => Promise<{ alert: Alert }>,
+    done: 'ackDone' | 'resolveDone',
+  ): Promise<void> {
     // a second key press while the first request is on its way is not a second action
     if (this.busy.has(id)) return;
     this.busy.add(id);
@@ -291,7 +295,7 @@ export class AlertBoard {
   private showConnection(state: ConnectionState): void {
     this.connection.hidden = false;
     this.connection.className = `connection ${state}`;
-    this.connection.textContent = t(`connection_${state}`);
+    this.connection.textContent = t.of('connection_', state);
   }
 
   /** a banner while the platform is degraded: the board alone cannot be trusted then */
@@ -300,7 +304,7 @@ export class AlertBoard {
     this.banner.textContent =
       degraded.length === 0
         ? ''
-        : `${t('degraded')}: ${degraded.map((r) => t(`degraded_${r}`)).join(', ')}. ${t(
+        : `${t('degraded')}: ${degraded.map((r) => t.of('degraded_', r)).join(', ')}. ${t(
             this.fallback === 'configured' ? 'degradedFallback' : 'degradedNoFallback',
           )}`;
   }

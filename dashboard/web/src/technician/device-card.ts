@@ -64,9 +64,9 @@ export class DeviceCard {
         el('dt', {}, tx('battery')),
         this.battery,
         el('dt', {}, tx('measures')),
-        el('dd', {}, device.kinds.map((k) => tx(`kind_${k}`)).join(', ')),
+        el('dd', {}, device.kinds.map((k) => tx.of('kind_', k)).join(', ')),
         el('dt', {}, tx('role')),
-        el('dd', {}, tx(`role_${device.role}`)),
+        el('dd', {}, tx.of('role_', device.role)),
       ),
       this.testToggle(),
       this.intervalForm(),
@@ -158,7 +158,7 @@ export class DeviceCard {
     const kindId = `test-kind-${this.device.id}`;
     const valueId = `test-value-${this.device.id}`;
     const kind = el('select', { id: kindId });
-    for (const k of this.device.kinds) kind.append(el('option', { value: k }, tx(`kind_${k}`)));
+    for (const k of this.device.kinds) kind.append(el('option', { value: k }, tx.of('kind_', k)));
     const value = el('input', {
       id: valueId,
       type: 'number',
@@ -190,11 +190,11 @@ export class DeviceCard {
       feedback.say(tx('loading'));
       try {
         const res = await sendTestReading(this.device.id, kind.value, v);
-        const rule = res.outcome.alert ? t(`rule_${res.outcome.alert.rule}`) : '';
+        const rule = res.outcome.alert ? t.of('rule_', res.outcome.alert.rule) : '';
         feedback.say(
           [
-            tx('testSent', { kind: tx(`kind_${kind.value}`), value: formatValue(kind.value, v) }),
-            tx(`outcome_${res.outcome.reason}`, { rule }),
+            tx('testSent', { kind: tx.of('kind_', kind.value), value: formatValue(kind.value, v) }),
+            tx.of('outcome_', res.outcome.reason, { rule }),
             tx(res.stored ? 'testStored' : 'testNotStored'),
           ].join(' '),
         );

@@ -346,13 +346,13 @@ export class TechnicianPage {
           { className: 'test-alert', 'data-alert-id': a.id, 'data-rule': a.rule },
           el('span', { className: 'badge test', 'data-test-mark': '' }, 'Test'),
           ' ',
-          el('span', {}, `${t(`rule_${a.rule}`)} · ${tx('opened')} ${formatTime(a.openedAt)}`),
+          el('span', {}, `${t.of('rule_', a.rule)} · ${tx('opened')} ${formatTime(a.openedAt)}`),
           el(
             'button',
             {
               type: 'button',
               className: 'secondary',
-              'aria-label': `${tx('clear')}: ${t(`rule_${a.rule}`)}`,
+              'aria-label': `${tx('clear')}: ${t.of('rule_', a.rule)}`,
               onclick: async () => {
                 try {
                   await clearTestAlert(a.id);
