@@ -66,7 +66,7 @@ export function adminRoutes(ctx: DashboardContext): AnyApiRoute[] {
       response: { status: 201, description: 'the team', schema: z.strictObject({ team: TeamView }) },
       errors: ['conflict'],
       handle: async ({ body, actor }) => {
-        if (await ctx.store.teams.get(body.id)) throw conflict(`team ${body.id} exists`);
+        if (await ctx.store.teams.get(body.id)) throw conflict(`team ${body.id} exists`, 'team_exists');
         const team = await ctx.store.teams.create(body);
         audit(ctx, actor, 'team.create', null, 'provisioning', team.id);
         return { team };
@@ -170,7 +170,8 @@ export function adminRoutes(ctx: DashboardContext): AnyApiRoute[] {
       response: { status: 201, description: 'the user', schema: z.strictObject({ user: PublicUser }) },
       errors: ['conflict'],
       handle: async ({ body, actor }) => {
-        if (await ctx.store.users.byUsername(body.username)) throw conflict(`user ${body.username} exists`);
+        if (await ctx.store.users.byUsername(body.username))
+          throw conflict(`user ${body.username} exists`, 'user_exists');
         for (const teamId of body.teamIds ?? []) {
           if (!(await ctx.store.teams.get(teamId))) {
             throw new TryghedError('bad_request', 'unknown team', {

@@ -108,7 +108,10 @@ export function administrationRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (user.role === 'admin' && role !== 'admin') {
           const admins = (await ctx.store.users.list()).filter((u) => u.role === 'admin');
           if (admins.length <= 1)
-            throw conflict('the last administrator keeps the role; make another one first');
+            throw conflict(
+              'the last administrator keeps the role; make another one first',
+              'last_administrator',
+            );
         }
         const patch: Parameters<typeof ctx.store.users.update>[1] = {};
         if (body.displayName !== undefined) patch.displayName = body.displayName;

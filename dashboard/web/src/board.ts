@@ -4,6 +4,7 @@ import { type Alert, acknowledge, openAlerts, resolve } from './api.ts';
 import { BoardFilters, BoardSummary } from './board-filters.ts';
 import { tb } from './board-strings.ts';
 import { escalationText } from './delivery.ts';
+import { errorText } from './errors.ts';
 import { t } from './i18n.ts';
 import { type ConnectionState, LiveFeed } from './live.ts';
 import { ResolvedList } from './resolved-list.ts';
@@ -285,7 +286,7 @@ export class AlertBoard {
       this.render();
       this.announcer.textContent = `${t(done)}: ${alertTitle(alert)}`;
     } catch (err) {
-      this.announcer.textContent = `${t('failed')}: ${(err as Error).message}`;
+      this.announcer.textContent = `${t('failed')}: ${errorText(err)}`;
     } finally {
       this.busy.delete(id);
     }

@@ -1,4 +1,5 @@
 import { ApiError, call } from '../api.ts';
+import { errorText } from '../errors.ts';
 import { section } from '../messages/index.ts';
 import type { AlertsState } from './alerts-consent.ts';
 import { routineIntro } from './alerts-consent.ts';
@@ -125,7 +126,7 @@ export async function routineSection(
       settings = (await call<{ settings: RuleSettings }>('PUT', path, next)).settings;
       status.textContent = tt('saved');
     } catch (err) {
-      status.textContent = `${tt('failed')}: ${err instanceof Error ? err.message : ''}`;
+      status.textContent = `${tt('failed')}: ${errorText(err)}`;
     }
   };
   draw();

@@ -44,6 +44,8 @@ export const da = {
   reason_kind_not_reported: 'Enheden måler ikke den slags.',
   reason_value_out_of_range: 'Værdien ligger uden for det tilladte område for den slags måling.',
   reason_reading_refused: 'Målingen blev afvist af platformen.',
+  reason_no_consent:
+    'Borgeren har hverken sagt ja til alarmer eller historik for den slags måling, så målingen blev kasseret.',
   reason_wrong_login: 'Forkert brugernavn eller adgangskode.',
   reason_key_box_code: 'Nøgleboksens kode er kun for dem, der kan få brug for at åbne døren.',
   issues: 'Tjek felterne: {fields}',
@@ -56,6 +58,9 @@ export const da = {
   issue_invalid_value: 'er ikke en af de tilladte værdier',
   issue_unknown_field: 'kendes ikke',
   issue_custom: 'kan ikke bruges',
+  issue_device_exists: 'enheden findes allerede',
+  issue_home_not_found: 'hjemmet findes ikke',
+  issue_test_home_only: 'kun i et testhjem',
 };
 
 export const en: Translation<typeof da> = {
@@ -96,6 +101,8 @@ export const en: Translation<typeof da> = {
   reason_kind_not_reported: 'The device does not measure that kind.',
   reason_value_out_of_range: 'The value is outside the allowed range for that kind of reading.',
   reason_reading_refused: 'The platform refused the reading.',
+  reason_no_consent:
+    'The citizen has consented neither to alerts nor to history for that kind of reading, so it was dropped.',
   reason_wrong_login: 'Wrong username or password.',
   reason_key_box_code: 'The key-box code is for those who may have to open the door.',
   issues: 'Check the fields: {fields}',
@@ -108,4 +115,7 @@ export const en: Translation<typeof da> = {
   issue_invalid_value: 'is not one of the allowed values',
   issue_unknown_field: 'is not known',
   issue_custom: 'cannot be used',
+  issue_device_exists: 'the device already exists',
+  issue_home_not_found: 'the home does not exist',
+  issue_test_home_only: 'only in a test home',
 };

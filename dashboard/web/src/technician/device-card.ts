@@ -1,3 +1,4 @@
+import { errorText } from '../errors.ts';
 import { type DeviceStatus, rotateSecret, sendTestReading, updateDevice } from '../home-view/api.ts';
 import { el } from '../home-view/dom.ts';
 import { batteryText, statusBadge } from '../home-view/home-view.ts';
@@ -112,7 +113,7 @@ export class DeviceCard {
         show();
         feedback.say(tx('saved'));
       } catch (err) {
-        feedback.say(`${tx('failed')}: ${(err as Error).message}`, true);
+        feedback.say(`${tx('failed')}: ${errorText(err)}`, true);
       }
     };
     this.showTestMode = show;
@@ -148,7 +149,7 @@ export class DeviceCard {
         feedback.say(tx('saved'));
         this.update({ ...this.device, reportIntervalS: device.reportIntervalS });
       } catch (err) {
-        feedback.say(`${tx('failed')}: ${(err as Error).message}`, true);
+        feedback.say(`${tx('failed')}: ${errorText(err)}`, true);
       }
     };
     return form;
@@ -200,7 +201,7 @@ export class DeviceCard {
         );
         this.on.testSent();
       } catch (err) {
-        feedback.say(`${tx('failed')}: ${(err as Error).message}`, true);
+        feedback.say(`${tx('failed')}: ${errorText(err)}`, true);
       } finally {
         send.disabled = false;
       }
@@ -227,7 +228,7 @@ export class DeviceCard {
           const { secret } = await rotateSecret(this.homeId, this.device.id);
           this.on.secret(this.device.id, secret);
         } catch (err) {
-          feedback.say(`${tx('failed')}: ${(err as Error).message}`, true);
+          feedback.say(`${tx('failed')}: ${errorText(err)}`, true);
         }
       };
       no.focus();

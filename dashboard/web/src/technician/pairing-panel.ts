@@ -1,5 +1,6 @@
 import { call } from '../api.ts';
 import { copyField } from '../clipboard.ts';
+import { errorText } from '../errors.ts';
 import { el } from '../home-view/dom.ts';
 import { section } from '../messages/index.ts';
 
@@ -53,7 +54,7 @@ export function pairingPanel(
       slot.replaceChildren(codePanel(answer, () => button.focus()));
       await o.changed();
     } catch (err) {
-      o.say(`${w('failed')}: ${(err as Error).message}`, true);
+      o.say(`${w('failed')}: ${errorText(err)}`, true);
     } finally {
       button.disabled = false;
       refresh();

@@ -1,3 +1,4 @@
+import { errorText } from '../errors.ts';
 import { provisionDevice } from '../home-view/api.ts';
 import { el } from '../home-view/dom.ts';
 import { SENSOR_KINDS, tx } from '../home-view/strings.ts';
@@ -80,7 +81,7 @@ export function provisionForm(
       form.reset();
       onProvisioned(res.device.id, res.secret);
     } catch (err) {
-      error.textContent = `${tx('failed')}: ${(err as Error).message}`;
+      error.textContent = `${tx('failed')}: ${errorText(err)}`;
     }
   };
   return form;

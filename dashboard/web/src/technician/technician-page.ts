@@ -1,4 +1,5 @@
 import type { Alert } from '../api.ts';
+import { errorText } from '../errors.ts';
 import {
   clearTestAlert,
   type HomeSummary,
@@ -242,7 +243,7 @@ export class TechnicianPage {
         show();
         this.say(tx('saved'));
       } catch (err) {
-        this.say(`${tx('failed')}: ${(err as Error).message}`, true);
+        this.say(`${tx('failed')}: ${errorText(err)}`, true);
       }
     };
     const form = el(
@@ -361,7 +362,7 @@ export class TechnicianPage {
                   this.say(tx('cleared'));
                   document.getElementById('tech-alerts-title')?.focus();
                 } catch (err) {
-                  this.say(`${tx('failed')}: ${(err as Error).message}`, true);
+                  this.say(`${tx('failed')}: ${errorText(err)}`, true);
                 }
               },
             },
