@@ -28,12 +28,17 @@ describe('device CSV for bulk provisioning', () => {
     expect(parseDeviceCsv('id;home;kinds\nd-1;home-1;smoke\nd-2;home-1;laser\n')).toEqual({
       ok: false,
       line: 3,
-      reason: 'kind "laser"',
+      problem: 'kind',
+      value: 'laser',
     });
     expect(parseDeviceCsv('d 1;home-1;smoke')).toMatchObject({ ok: false, line: 1 });
-    expect(parseDeviceCsv('d-1;home-1;smoke;boss')).toMatchObject({ ok: false, reason: 'role "boss"' });
+    expect(parseDeviceCsv('d-1;home-1;smoke;boss')).toMatchObject({
+      ok: false,
+      problem: 'role',
+      value: 'boss',
+    });
     expect(parseDeviceCsv('d-1;home-1;smoke;;5')).toMatchObject({ ok: false });
-    expect(parseDeviceCsv('id;home;kinds\n')).toMatchObject({ ok: false, reason: 'no devices' });
+    expect(parseDeviceCsv('id;home;kinds\n')).toMatchObject({ ok: false, problem: 'noDevices' });
   });
 
   it('writes the secrets file as Danish spreadsheets read it: byte-order mark, Danish header, `;`, CRLF', () => {

@@ -4,7 +4,9 @@ import { type Logger, TryghedError } from '../../services/runtime/index.ts';
 import { fieldIssues } from './api/route.ts';
 
 /**
- * One error envelope for the whole API: `{ error: code, message, issues? }`. `issues` names each
+ * One error envelope for the whole API: `{ error: code, reason?, message, issues? }`. `error` and
+ * `reason` are stable codes the web app words in Danish (dashboard/web/src/messages/errors.ts);
+ * `message` is English, for API users and logs. `issues` names each
  * field and why (`{ path: 'settings.nightStart', message }`); a 400 always has it.
  */
 export function sendError(res: Response, err: TryghedError): void {
@@ -13,7 +15,8 @@ export function sendError(res: Response, err: TryghedError): void {
       ? { issues: err.issues.length ? err.issues : [{ path: '(request)', message: err.message }] }
       : {};
   const detail = Object.keys(err.detail).length > 0 ? { detail: err.detail } : {};
-  res.status(err.status).json({ error: err.code, message: err.message, ...issues, ...detail });
+  const reason = err.reason ? { reason: err.reason } : {};
+  res.status(err.status).json({ error: err.code, ...reason, message: err.message, ...issues, ...detail });
 }
 
 /** What express's body parser (body-parser) throws, as far as we read it. */

@@ -166,7 +166,8 @@ export class AlertService {
   /** Takes the alert on. A note written here is kept and never asked for again at resolve. */
   acknowledge(alertId: string, actor: AlertActor, request: AcknowledgeRequest = {}): Promise<Alert> {
     return this.change(alertId, (alert) => {
-      if (alert.state !== 'open') throw conflict(`the alert is already ${alert.state}`);
+      if (alert.state !== 'open')
+        throw conflict(`the alert is already ${alert.state}`, 'alert_already_handled');
       const now = this.o.clock.now();
       return [
         {
@@ -204,7 +205,8 @@ export class AlertService {
 
   resolve(alertId: string, actor: AlertActor, request: ResolveRequest): Promise<Alert> {
     return this.change(alertId, (alert) => {
-      if (alert.state === 'resolved') throw conflict('the alert is already resolved');
+      if (alert.state === 'resolved')
+        throw conflict('the alert is already resolved', 'alert_already_handled');
       const now = this.o.clock.now();
       return [
         {

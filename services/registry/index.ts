@@ -217,7 +217,10 @@ export class Registry {
     const user = await this.people.user(input.relativeUserId);
     if (user?.role !== 'relative') throw notFound(`relative ${input.relativeUserId}`);
     if (this.hasPowerOfAttorney(input.relativeUserId, input.homeId))
-      throw conflict('this relative already holds a power of attorney for this home');
+      throw conflict(
+        'this relative already holds a power of attorney for this home',
+        'power_of_attorney_exists',
+      );
     const p = await this.store.powersOfAttorney.add({
       relativeUserId: input.relativeUserId,
       homeId: input.homeId,
@@ -291,7 +294,7 @@ export class Registry {
     test?: boolean;
   }): Promise<Home> {
     HomeIdSchema.parse(input.id);
-    if (this.homes.has(input.id)) throw conflict(`home ${input.id} exists`);
+    if (this.homes.has(input.id)) throw conflict(`home ${input.id} exists`, 'home_exists');
     if (!(await this.people.team(input.teamId))) throw notFound(`team ${input.teamId}`);
     const home = await this.store.homes.create({
       id: input.id,
@@ -329,14 +332,14 @@ export class Registry {
     HomeIdSchema.parse(input.id);
     const home = this.homes.get(input.homeId);
     if (!home) throw notFound(`home ${input.homeId}`);
-    if (this.devices.has(input.id)) throw conflict(`device ${input.id} exists`);
+    if (this.devices.has(input.id)) throw conflict(`device ${input.id} exists`, 'device_exists');
     // A test device in a citizen's home would make its alerts test alerts for good: a citizen's
     // device is tested in test mode instead, which ends by itself and which staff see.
     if (input.test && !home.test)
       throw new TryghedError(
         'bad_request',
         "a device in a citizen's home is not a test device; put it in test mode for a while instead",
-        { issues: [{ in: 'body', path: 'test', message: 'only in a test home' }] },
+        { issues: [{ in: 'body', path: 'test', message: 'only in a test home', code: 'test_home_only' }] },
       );
     const secret = newSecret();
     const device = await this.store.devices.create({
@@ -365,13 +368,15 @@ export class Registry {
     const ids = new Set<DeviceId>();
     inputs.forEach((input, i) => {
       if (!HomeIdSchema.safeParse(input.id).success)
-        issues.push({ path: `${i}.id`, message: 'not a valid id' });
+        issues.push({ path: `${i}.id`, message: 'not a valid id', code: 'invalid_format' });
       else if (this.devices.has(input.id) || ids.has(input.id))
-        issues.push({ path: `${i}.id`, message: `device ${input.id} exists` });
+        issues.push({ path: `${i}.id`, message: `device ${input.id} exists`, code: 'device_exists' });
       const home = this.homes.get(input.homeId);
-      if (!home) issues.push({ path: `${i}.homeId`, message: `no home ${input.homeId}` });
+      if (!home)
+        issues.push({ path: `${i}.homeId`, message: `no home ${input.homeId}`, code: 'home_not_found' });
       // as for one device: a citizen's device is tested in test mode, never marked test for good
-      else if (input.test && !home.test) issues.push({ path: `${i}.test`, message: 'only in a test home' });
+      else if (input.test && !home.test)
+        issues.push({ path: `${i}.test`, message: 'only in a test home', code: 'test_home_only' });
       ids.add(input.id);
     });
     if (issues.length > 0) {
@@ -421,7 +426,7 @@ export class Registry {
       throw new TryghedError(
         'bad_request',
         "a device in a citizen's home is not a test device; put it in test mode for a while instead",
-        { issues: [{ in: 'body', path: 'test', message: 'only in a test home' }] },
+        { issues: [{ in: 'body', path: 'test', message: 'only in a test home', code: 'test_home_only' }] },
       );
     const device = await this.store.devices.update(id, patch);
     this.putDevice(device);

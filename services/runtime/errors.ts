@@ -37,6 +37,8 @@ export interface FieldIssue {
   /** dotted path inside the part, e.g. `settings.nightStart`; `(body)` for the whole body */
   path: string;
   message: string;
+  /** a stable code for why (zod's issue code: `too_small`, `invalid_format` …; `unknown_field`), for clients to word */
+  code?: string;
   /** which part of an HTTP request the field is in, when it came from one */
   in?: 'body' | 'query' | 'path';
 }
@@ -46,22 +48,37 @@ export class TryghedError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options: { cause?: unknown; issues?: FieldIssue[]; detail?: Record<string, string> } = {},
+    options: {
+      cause?: unknown;
+      issues?: FieldIssue[];
+      detail?: Record<string, string>;
+      reason?: string;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'TryghedError';
     this.status = STATUS[code];
     this.issues = options.issues ?? [];
     this.detail = options.detail ?? {};
+    this.reason = options.reason;
   }
+  /**
+   * a stable, more precise code than `code` (`device_exists`, `last_administrator` …), sent as
+   * `reason`: the web app words it from its message catalog; the English `message` is for API users and logs
+   */
+  readonly reason: string | undefined;
   readonly issues: FieldIssue[];
   /** facts a client acts on, sent as `detail` (e.g. `category` with no_history_consent); never personal data */
   readonly detail: Record<string, string>;
 }
 
-export const notFound = (what: string) => new TryghedError('not_found', `${what} not found`);
-export const forbidden = (why = 'not allowed') => new TryghedError('forbidden', why);
-export const conflict = (why: string) => new TryghedError('conflict', why);
+/** `what` starts with the kind of thing (`home`, `device d-1`): `home_not_found` is the reason */
+export const notFound = (what: string) =>
+  new TryghedError('not_found', `${what} not found`, { reason: `${what.split(' ')[0]}_not_found` });
+export const forbidden = (why = 'not allowed', reason?: string) =>
+  new TryghedError('forbidden', why, reason ? { reason } : {});
+export const conflict = (why: string, reason?: string) =>
+  new TryghedError('conflict', why, reason ? { reason } : {});
 
 /**
  * The platform could not start: a port is taken, InfluxDB does not answer, a certificate does not

@@ -149,11 +149,13 @@ async function serve(
     if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
       const session = await ctx.sessions.peek(actor.sessionId);
       if (!session || !sameSecret(req.get('x-csrf-token') ?? '', session.csrfToken)) {
-        throw new TryghedError('forbidden', 'missing or wrong CSRF token; reload the page');
+        throw new TryghedError('forbidden', 'missing or wrong CSRF token; reload the page', {
+          reason: 'csrf',
+        });
       }
     }
     if (route.access !== 'session' && !route.access.includes(actor.user.role)) {
-      throw new TryghedError('forbidden', 'your role may not do this');
+      throw new TryghedError('forbidden', 'your role may not do this', { reason: 'role' });
     }
   }
 
@@ -240,7 +242,12 @@ export function fieldIssues(
   const join = (path: readonly PropertyKey[]) => path.map(String).join('.') || root;
   return issues.flatMap((i): FieldIssue[] =>
     i.code === 'unrecognized_keys'
-      ? i.keys.map((key) => ({ in: where, path: join([...i.path, key]), message: 'unknown field' }))
-      : [{ in: where, path: join(i.path), message: i.message }],
+      ? i.keys.map((key) => ({
+          in: where,
+          path: join([...i.path, key]),
+          message: 'unknown field',
+          code: 'unknown_field',
+        }))
+      : [{ in: where, path: join(i.path), message: i.message, code: i.code }],
   );
 }

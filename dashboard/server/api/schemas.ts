@@ -36,6 +36,9 @@ export const ErrorBody = z.strictObject({
   error: z
     .string()
     .meta({ description: 'a stable code: bad_request, unauthenticated, forbidden, not_found, …' }),
+  reason: z.string().optional().meta({
+    description: 'a stable, more precise code: device_exists, last_administrator, home_not_found, …',
+  }),
   message: z.string().meta({ description: 'for developers and logs; the web app shows its own Danish text' }),
   issues: z
     .array(
@@ -44,6 +47,10 @@ export const ErrorBody = z.strictObject({
           .string()
           .meta({ description: 'the field, dotted: `settings.nightStart`; `(body)` for the whole body' }),
         message: z.string(),
+        code: z
+          .string()
+          .optional()
+          .meta({ description: 'why, as a stable code: too_small, invalid_format, …' }),
         in: z.enum(['body', 'query', 'path']).optional(),
       }),
     )

@@ -65,7 +65,7 @@ export function adminRoutes(ctx: DashboardContext): AnyApiRoute[] {
       response: { status: 201, description: 'the team', schema: z.strictObject({ team: TeamView }) },
       errors: ['conflict'],
       handle: async ({ body, actor }) => {
-        if (await ctx.people.team(body.id)) throw conflict(`team ${body.id} exists`);
+        if (await ctx.people.team(body.id)) throw conflict(`team ${body.id} exists`, 'team_exists');
         const team = await ctx.people.createTeam(body);
         audit(ctx, actor, 'team.create', null, 'provisioning', team.id);
         return { team };
@@ -169,7 +169,7 @@ export function adminRoutes(ctx: DashboardContext): AnyApiRoute[] {
       response: { status: 201, description: 'the user', schema: z.strictObject({ user: PublicUser }) },
       errors: ['conflict'],
       handle: async ({ body, actor }) => {
-        if (await ctx.people.userByUsername(body.username)) throw conflict(`user ${body.username} exists`);
+        if (await ctx.people.userByUsername(body.username)) throw conflict(`user ${body.username} exists`, 'user_exists');
         for (const teamId of body.teamIds ?? []) {
           if (!(await ctx.people.team(teamId))) {
             throw new TryghedError('bad_request', 'unknown team', {

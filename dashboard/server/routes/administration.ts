@@ -106,7 +106,10 @@ export function administrationRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (user.role === 'admin' && role !== 'admin') {
           const admins = (await ctx.people.allUsers()).filter((u) => u.role === 'admin');
           if (admins.length <= 1)
-            throw conflict('the last administrator keeps the role; make another one first');
+            throw conflict(
+              'the last administrator keeps the role; make another one first',
+              'last_administrator',
+            );
         }
         const patch: Parameters<typeof ctx.people.updateUser>[1] = {};
         if (body.displayName !== undefined) patch.displayName = body.displayName;

@@ -71,13 +71,14 @@ const DeviceStatusView = z.strictObject({
 const REFUSAL: Partial<Record<RejectReason, (kind: SensorKind) => TryghedError>> = {
   kind_not_declared: (kind) =>
     new TryghedError('bad_request', `the device does not report ${kind}`, {
+      reason: 'kind_not_reported',
       issues: [{ in: 'body', path: 'kind', message: 'kind_not_declared' }],
     }),
   no_consent: (kind) =>
     new TryghedError(
       'conflict',
       `the citizen has consented neither to alerts nor to history for ${categoryOf(kind)}; the reading was dropped, as a device's would be`,
-      { issues: [{ in: 'body', path: 'kind', message: 'no_consent' }] },
+      { reason: 'no_consent', issues: [{ in: 'body', path: 'kind', message: 'no_consent' }] },
     ),
   out_of_range: (kind) => {
     const range = VALUE_RANGES[kind];
@@ -85,6 +86,7 @@ const REFUSAL: Partial<Record<RejectReason, (kind: SensorKind) => TryghedError>>
       ? `${range.min}–${range.max} ${range.unit}${range.integer ? ', whole numbers' : ''}`
       : 'a finite number';
     return new TryghedError('bad_request', `a ${kind} reading must be ${allowed}`, {
+      reason: 'value_out_of_range',
       issues: [{ in: 'body', path: 'value', message: 'out_of_range' }],
     });
   },
@@ -156,7 +158,9 @@ export function deviceRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (!found) throw notFound('home');
         if (found.test) {
           if (!body.test)
-            throw new TryghedError('conflict', 'a test home is a test home from birth, never a citizen’s');
+            throw new TryghedError('conflict', 'a test home is a test home from birth, never a citizen’s', {
+              reason: 'test_home_from_birth',
+            });
           return { home: homeSummary(ctx, found) };
         }
         const until = body.test
@@ -265,8 +269,13 @@ export function deviceRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (!device) throw notFound('device');
         if (!ctx.registry.home(body.homeId)) throw notFound('home');
         if (device.role === 'gateway')
-          throw new TryghedError('conflict', 'a gateway is not moved: remove it and pair a new one');
-        if (device.homeId === body.homeId) throw new TryghedError('conflict', 'the device is already there');
+          throw new TryghedError('conflict', 'a gateway is not moved: remove it and pair a new one', {
+            reason: 'gateway_not_moved',
+          });
+        if (device.homeId === body.homeId)
+          throw new TryghedError('conflict', 'the device is already there', {
+            reason: 'device_already_there',
+          });
         const moved = await ctx.registry.moveDevice(device.id, body.homeId);
         audit(ctx, actor, 'device.move', device.homeId, 'provisioning', `${device.id} moved out`);
         audit(ctx, actor, 'device.move', moved.homeId, 'provisioning', `${device.id} moved in`);
@@ -326,7 +335,9 @@ export function deviceRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (!result || result.accepted === 0) {
           throw (
             (reason && REFUSAL[reason]?.(body.kind)) ??
-            new TryghedError('conflict', `the reading was refused: ${reason ?? 'unknown'}`)
+            new TryghedError('conflict', `the reading was refused: ${reason ?? 'unknown'}`, {
+              reason: 'reading_refused',
+            })
           );
         }
         const category = categoryOf(body.kind);

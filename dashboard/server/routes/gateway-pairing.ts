@@ -53,7 +53,7 @@ export function gatewayPairingRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (existing) {
           // never hand out the credentials of a sensor, or of another home's gateway
           if (existing.homeId !== home.id || existing.role !== 'gateway') {
-            throw conflict(`device ${gatewayId} exists and is not this home's gateway`);
+            throw conflict(`device ${gatewayId} exists and is not this home's gateway`, 'gateway_id_taken');
           }
           secret = await ctx.registry.rotateSecret(gatewayId);
         } else {

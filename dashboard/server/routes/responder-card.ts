@@ -130,7 +130,7 @@ export function responderCardRoutes(ctx: DashboardContext): AnyApiRoute[] {
       handle: async ({ params, actor }) => {
         const { home } = cardHome(ctx, actor.user, params.homeId);
         if (!mayRevealKeyBoxCode(actor.user))
-          throw forbidden('the key-box code is for those who may have to open the door');
+          throw forbidden('the key-box code is for those who may have to open the door', 'key_box_code');
         await ctx.auditLog.append({
           at: ctx.clock.now(),
           actorId: actor.user.id,

@@ -39,10 +39,10 @@ function basisText(a: Alert): string {
   const b = a.legalBasis;
   if (!b) return `${t('basis')}: ${t('basisNone')}`;
   const ref = b.reference ? ` (${b.reference})` : '';
-  return `${t('basis')}: ${t(`basis_${b.basis}`)}${ref}`;
+  return `${t('basis')}: ${t.of('basis_', b.basis)}${ref}`;
 }
 
-export const alertTitle = (a: Alert) => `${t(`rule_${a.rule}`)} – ${a.homeLabel}`;
+export const alertTitle = (a: Alert) => `${t.of('rule_', a.rule)} – ${a.homeLabel}`;
 
 /**
  * Everything a card shows; when it is unchanged the card's element is kept as it is, so a live
@@ -93,8 +93,8 @@ export function alertCard(
       { className: 'meta' },
       a.test ? el('span', { className: 'badge test', 'data-test-mark': '' }, 'Test') : '',
       a.test ? ' ' : '',
-      el('span', { className: `badge ${a.severity}` }, t(`severity_${a.severity}`)),
-      ` ${t(`state_${a.state}`)} · ${t('opened')} ${formatTime(a.openedAt)}`,
+      el('span', { className: `badge ${a.severity}` }, t.of('severity_', a.severity)),
+      ` ${t.of('state_', a.state)} · ${t('opened')} ${formatTime(a.openedAt)}`,
       a.repeats > 0 ? ` · ${t('repeats')} ${a.repeats} ${t(a.repeats === 1 ? 'time' : 'times')}` : '',
     ),
     showTeam && a.team ? el('p', { className: 'meta team' }, `${tb('team')}: ${a.team.name}`) : '',
@@ -190,7 +190,7 @@ function resolveForm(a: Alert, actions: CardActions): HTMLFormElement {
   });
   // a first, empty choice: nothing is preselected, the worker chooses (issue 11)
   select.append(el('option', { value: '' }, tb('chooseOutcome')));
-  for (const o of OUTCOMES) select.append(el('option', { value: o }, t(`outcome_${o}`)));
+  for (const o of OUTCOMES) select.append(el('option', { value: o }, t.of('outcome_', o)));
   select.value = draft.outcome;
   const outcomeError = el('p', {
     id: `outcome-error-${a.id}`,

@@ -32,16 +32,14 @@ export function sinceText(ms: number): string {
 
 /** who switched it off, in plain words */
 export function offBy(o: { actorRole: string | null; onBehalfOfCitizen: boolean }): string {
-  const key = `offBy_${o.actorRole ?? 'system'}`;
-  const text = t(key);
-  return text === key ? (o.actorRole ?? '') : text;
+  return t.of('offBy_', o.actorRole ?? 'system');
 }
 
 /** "Ellen (demo-1): alarm ved nødkald og fald er slået fra siden 28.11. kl. 10.12 af borgeren" */
 export function offLine(homeLabel: string, o: AlertsOff): string {
   return fill('alertsOffLine', {
     home: homeLabel,
-    what: t(`offWhat_${o.category}`),
+    what: t.of('offWhat_', o.category),
     when: sinceText(o.since),
     who: offBy(o),
   });

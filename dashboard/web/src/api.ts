@@ -69,8 +69,11 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    /** the fields a 400 named, with the server's reason (English, for mapping to the page's words) */
-    readonly issues: Array<{ path: string; message: string }> = [],
+    /** the fields a 400 named, with the server's reason (English) and its stable code */
+    readonly issues: Array<{ path: string; message: string; code?: string }> = [],
+    /** the server's stable codes (`error`, and the more precise `reason`): errors.ts words them */
+    readonly code = `http_${status}`,
+    readonly reason?: string,
   ) {
     super(message);
   }
@@ -88,10 +91,18 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   if (res.status === 204) return undefined as T;
   const data = (await res.json().catch(() => ({}))) as {
     error?: string;
+    reason?: string;
     message?: string;
-    issues?: Array<{ path: string; message: string }>;
+    issues?: Array<{ path: string; message: string; code?: string }>;
   } & T;
-  if (!res.ok) throw new ApiError(res.status, data.message ?? res.statusText, data.issues ?? []);
+  if (!res.ok)
+    throw new ApiError(
+      res.status,
+      data.message ?? res.statusText,
+      data.issues ?? [],
+      data.error,
+      data.reason,
+    );
   return data;
 }
 

@@ -18,7 +18,7 @@ export class BoardSummary {
     if (open.length > 0) {
       const counts = SEVERITIES.map((s) => [s, open.filter((a) => a.severity === s).length] as const)
         .filter(([, n]) => n > 0)
-        .map(([s, n]) => tb(`count_${s}`, { n }));
+        .map(([s, n]) => tb.of('count_', s, { n }));
       text = `${tb('summaryOpen', { n: open.length })}: ${counts.join(' · ')}`;
       // how many nobody has taken on yet, once someone has taken one on
       const waiting = open.filter((a) => a.state === 'open').length;
@@ -60,7 +60,7 @@ export class BoardFilters {
   /** options from the open alerts: homes by label, kinds by their name */
   update(open: readonly Alert[]): void {
     const homes = new Map(open.map((a) => [a.homeId, a.homeLabel]));
-    const kinds = new Map(open.map((a) => [a.rule, t(`rule_${a.rule}`)]));
+    const kinds = new Map(open.map((a) => [a.rule, t.of('rule_', a.rule)]));
     sync(this.home, homes);
     sync(this.kind, kinds);
   }

@@ -4,6 +4,7 @@ import { type Alert, acknowledge, openAlerts, resolve } from './api.ts';
 import { BoardFilters, BoardSummary } from './board-filters.ts';
 import { tb } from './board-strings.ts';
 import { escalationText } from './delivery.ts';
+import { errorText } from './errors.ts';
 import { t } from './i18n.ts';
 import { type ConnectionState, LiveFeed } from './live.ts';
 import { ResolvedList } from './resolved-list.ts';
@@ -269,7 +270,11 @@ export class AlertBoard {
     void this.act(id, () => resolve(id, draft.outcome, draft.note), 'resolveDone');
   }
 
-  private async act(id: string, action: () => Promise<{ alert: Alert }>, done: string): Promise<void> {
+  private async act(
+    id: string,
+    action: () => Promise<{ alert: Alert }>,
+    done: 'ackDone' | 'resolveDone',
+  ): Promise<void> {
     // a second key press while the first request is on its way is not a second action
     if (this.busy.has(id)) return;
     this.busy.add(id);
@@ -281,7 +286,7 @@ export class AlertBoard {
       this.render();
       this.announcer.textContent = `${t(done)}: ${alertTitle(alert)}`;
     } catch (err) {
-      this.announcer.textContent = `${t('failed')}: ${(err as Error).message}`;
+      this.announcer.textContent = `${t('failed')}: ${errorText(err)}`;
     } finally {
       this.busy.delete(id);
     }
@@ -291,7 +296,7 @@ export class AlertBoard {
   private showConnection(state: ConnectionState): void {
     this.connection.hidden = false;
     this.connection.className = `connection ${state}`;
-    this.connection.textContent = t(`connection_${state}`);
+    this.connection.textContent = t.of('connection_', state);
   }
 
   /** a banner while the platform is degraded: the board alone cannot be trusted then */
@@ -300,7 +305,7 @@ export class AlertBoard {
     this.banner.textContent =
       degraded.length === 0
         ? ''
-        : `${t('degraded')}: ${degraded.map((r) => t(`degraded_${r}`)).join(', ')}. ${t(
+        : `${t('degraded')}: ${degraded.map((r) => t.of('degraded_', r)).join(', ')}. ${t(
             this.fallback === 'configured' ? 'degradedFallback' : 'degradedNoFallback',
           )}`;
   }

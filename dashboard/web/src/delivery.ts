@@ -1,10 +1,11 @@
 import type { Alert, DeliveryChannel } from './api.ts';
 import { el } from './dom.ts';
 import { currentLang, t } from './i18n.ts';
+import type { MessageKey } from './messages/index.ts';
 
 /** `{name}` placeholders of a catalog string, filled. */
-export function fill(key: string, vars: Record<string, string | number>): string {
-  return t(key).replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? ''));
+export function fill(key: MessageKey<'common'>, vars: Record<string, string | number>): string {
+  return t(key, vars);
 }
 
 /** The time of day, as staff say it ("kl. 10.02"). */

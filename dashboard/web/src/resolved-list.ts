@@ -29,7 +29,8 @@ export class ResolvedList {
   readonly element: HTMLElement;
 
   constructor() {
-    for (const p of ['24h', '7d'] as const) this.period.append(el('option', { value: p }, tb(`period_${p}`)));
+    for (const p of ['24h', '7d'] as const)
+      this.period.append(el('option', { value: p }, tb.of('period_', p)));
     this.details = el(
       'details',
       {},
@@ -82,15 +83,15 @@ function resolvedItem(a: Alert): HTMLLIElement {
   return el(
     'li',
     { className: `resolved-item ${a.severity}`, 'data-alert-id': a.id },
-    el('h3', {}, `${t(`rule_${a.rule}`)} – ${a.homeLabel}`),
+    el('h3', {}, `${t.of('rule_', a.rule)} – ${a.homeLabel}`),
     el(
       'p',
       { className: 'meta' },
-      `${t(`severity_${a.severity}`)} · ${tb('raisedAt')} ${formatTime(a.openedAt)}`,
+      `${t.of('severity_', a.severity)} · ${tb('raisedAt')} ${formatTime(a.openedAt)}`,
       a.acknowledgedAt ? ` · ${tb('acknowledgedAt')} ${formatTime(a.acknowledgedAt)}` : '',
       a.resolvedAt ? ` · ${tb('resolvedAt')} ${formatTime(a.resolvedAt)}` : '',
     ),
-    el('p', { className: 'meta' }, `${tb('outcomeLabel')}: ${a.outcome ? t(`outcome_${a.outcome}`) : '–'}`),
+    el('p', { className: 'meta' }, `${tb('outcomeLabel')}: ${a.outcome ? t.of('outcome_', a.outcome) : '–'}`),
     el('p', { className: 'meta note' }, a.note ? `${tb('noteLabel')}: ${a.note}` : tb('noNote')),
   );
 }

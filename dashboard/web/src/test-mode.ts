@@ -1,33 +1,14 @@
 import { el } from './dom.ts';
 import { currentLang } from './i18n.ts';
+import { section } from './messages/index.ts';
 
 /**
  * Test mode as care staff see it: a technician is testing a citizen's home (or some of its devices)
  * until a time, after which it ends by itself. Critical alarms (fall, alarm button, smoke, carbon
  * monoxide) still reach staff, marked; other alerts from the tested devices are the test's.
  */
-const TEXT = {
-  da: {
-    home: 'Testtilstand: en tekniker tester {home} indtil kl. {time}.',
-    devices: 'Testtilstand: en tekniker tester enheder i {home} ({devices}) indtil kl. {time}.',
-    rule: 'Alarmer fra fald, alarmknap, røg og kulilte kommer stadig til jer, mærket "under test". Andre alarmer fra de testede enheder er testalarmer indtil da.',
-    card: 'Under test: alarmen kom, mens en tekniker testede hjemmet (testtilstand til kl. {time}). Det kan være testen – eller borgeren. Vurder selv.',
-    thisHome: 'hjemmet',
-  },
-  en: {
-    home: 'Test mode: a technician is testing {home} until {time}.',
-    devices: 'Test mode: a technician is testing devices in {home} ({devices}) until {time}.',
-    rule: 'Alarms from falls, the alarm button, smoke and carbon monoxide still reach you, marked "during test". Other alerts from the tested devices are test alerts until then.',
-    card: 'During test: the alarm came while a technician was testing the home (test mode until {time}). It may be the test – or the citizen. Judge for yourself.',
-    thisHome: 'the home',
-  },
-} as const;
-
-type Key = keyof (typeof TEXT)['da'];
-
-export function testText(key: Key, vars: Record<string, string> = {}): string {
-  return TEXT[currentLang()][key].replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? '');
-}
+/** Words of test mode (the catalog's `testMode` section). */
+export const testText = section('testMode');
 
 /** HH:MM in the municipality's time zone */
 export function clockTime(ms: number): string {

@@ -132,7 +132,7 @@ export class AdminPage {
       };
       item.replaceChildren(
         el('strong', {}, user.displayName),
-        ` (${user.username}) – ${ta(`role_${user.role}`)}`,
+        ` (${user.username}) – ${ta.of('role_', user.role)}`,
         user.teamIds.length ? ` – ${this.teamNames(user.teamIds)}` : '',
         user.homeId ? ` – ${user.homeId}` : '',
         user.mustChangePassword ? el('span', { className: 'badge' }, ` ${ta('mustChange')}`) : '',
@@ -149,7 +149,7 @@ export class AdminPage {
       const role = field(
         ta('role'),
         select(
-          ROLES.map((r) => [r, ta(`role_${r}`)]),
+          ROLES.map((r) => [r, ta.of('role_', r)]),
           user.role,
         ),
         'role',
@@ -202,7 +202,7 @@ export class AdminPage {
     const role = field(
       ta('role'),
       select(
-        ROLES.map((r) => [r, ta(`role_${r}`)]),
+        ROLES.map((r) => [r, ta.of('role_', r)]),
         'staff',
       ),
       'role',
@@ -476,7 +476,7 @@ export class AdminPage {
         el(
           'dl',
           {},
-          ...SEVERITIES.flatMap((sev) => row(ta(`severity_${sev}`), seconds(s.escalation.deadlineS[sev]))),
+          ...SEVERITIES.flatMap((sev) => row(ta.of('severity_', sev), seconds(s.escalation.deadlineS[sev]))),
           ...row(ta('renotify'), seconds(s.escalation.renotifyMinS)),
         ),
         el('h4', {}, ta('notifiers')),

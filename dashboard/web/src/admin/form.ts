@@ -1,5 +1,5 @@
-import { ApiError } from '../api.ts';
 import { el } from '../dom.ts';
+import { errorText as wordsForError } from '../errors.ts';
 import { ta } from './strings.ts';
 
 let seq = 0;
@@ -52,14 +52,9 @@ export function teamBoxes(
   return { set, value: () => boxes.filter((b) => b.box.checked).map((b) => b.box.value) };
 }
 
-/** What went wrong, in words: the field names and the server's reasons for a 400. */
+/** What went wrong, in the catalog's words (errors.ts), with a 400's fields named as the form names them. */
 export function errorText(err: unknown, labels: Record<string, string> = {}): string {
-  if (!(err instanceof ApiError)) return ta('failed');
-  if (err.status === 409)
-    return /administrator/.test(err.message) ? ta('lastAdmin') : `${ta('exists')} (${err.message})`;
-  if (err.status === 400 && err.issues.length > 0)
-    return `${ta('invalid')} ${err.issues.map((i) => `${labels[i.path.split('.')[0]!] ?? i.path}: ${i.message}`).join('; ')}`;
-  return `${ta('failed')} (${err.message})`;
+  return wordsForError(err, labels);
 }
 
 /** A message line read out by screen readers: `role=alert` for errors, `status` for success. */

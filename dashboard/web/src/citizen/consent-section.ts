@@ -106,7 +106,7 @@ function categoryCard(
     // once off, that it is off and since when (issue 7 item 12). The information text describes
     // what happens when it is on, so while it is off it is introduced as such.
     const alerts = p.purpose === 'alerts';
-    const when = ct(`alertsWhen_${c.category}`);
+    const when = ct.of('alertsWhen_', c.category);
     const effect = !alerts
       ? null
       : el(
@@ -145,7 +145,7 @@ function categoryCard(
           'span',
           { className: 'muted small' },
           ` ${ct('textVersion')}: ${p.text.version}.`,
-          p.granted && p.basis ? ` ${ct('givenBy')}: ${ct(`basis_${p.basis}`)}.` : '',
+          p.granted && p.basis ? ` ${ct('givenBy')}: ${ct.of('basis_', p.basis)}.` : '',
         ),
       ),
     );

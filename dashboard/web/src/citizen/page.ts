@@ -151,7 +151,7 @@ export class CitizenPage {
         message = ct(one.action === 'grant' ? 'savedGrantAlerts' : 'savedWithdrawAlerts', {
           what: capitalise(what),
           since: sinceText(at),
-          when: ct(`alertsWhen_${one.category}`),
+          when: ct.of('alertsWhen_', one.category),
         });
       else message = ct(one.action === 'grant' ? 'savedGrant' : 'savedWithdraw', { what });
       await this.render(message);

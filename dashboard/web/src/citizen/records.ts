@@ -12,7 +12,7 @@ function list(id: string, empty: string, items: HTMLElement[]): HTMLElement {
 /** "Dig", a relative's name, or a role; names only where the server sent them. */
 export function who(role: string, name: string | null, viewerRole: string): string {
   if (role === 'citizen') return viewerRole === 'citizen' ? ct('you') : ct('the_citizen');
-  const label = ct(`role_${role}`);
+  const label = ct.of('role_', role);
   return name ? `${label}: ${name}` : label;
 }
 
@@ -21,9 +21,9 @@ export function alertsSection(alerts: CitizenAlert[]): HTMLElement {
     el(
       'li',
       { className: `record alert-record ${a.state}` },
-      el('h3', {}, ct(`rule_${a.rule}`)),
-      el('p', { className: 'meta' }, `${formatTime(a.openedAt)} · ${ct(`state_${a.state}`)}`),
-      a.outcome ? el('p', {}, el('strong', {}, ct(`outcome_${a.outcome}`))) : null,
+      el('h3', {}, ct.of('rule_', a.rule)),
+      el('p', { className: 'meta' }, `${formatTime(a.openedAt)} · ${ct.of('state_', a.state)}`),
+      a.outcome ? el('p', {}, el('strong', {}, ct.of('outcome_', a.outcome))) : null,
       a.handledBy ? el('p', {}, `${ct('handledBy')}: ${a.handledBy}`) : null,
       a.note ? el('p', { className: 'note' }, `${ct('noteFromStaff')}: ${a.note}`) : null,
     ),
@@ -37,7 +37,7 @@ export function historySection(
   categoryTitles: Record<string, string>,
 ): HTMLElement {
   const items = [...entries].reverse().map((e) => {
-    const what = `${ct(`purpose_${e.purpose}`)} (${(categoryTitles[e.category] ?? e.category).toLowerCase()})`;
+    const what = `${ct.of('purpose_', e.purpose)} (${(categoryTitles[e.category] ?? e.category).toLowerCase()})`;
     const behalf = e.onBehalfOfCitizen
       ? ` ${viewerRole === 'citizen' ? ct('onYourBehalf') : ct('onCitizenBehalf')}`
       : '';
@@ -48,15 +48,15 @@ export function historySection(
         'p',
         {},
         el('strong', {}, who(e.actorRole, e.actorName, viewerRole)),
-        ` ${ct(`action_${e.action}`)} ${what}${behalf}.`,
+        ` ${ct.of('action_', e.action)} ${what}${behalf}.`,
       ),
       el(
         'p',
         { className: 'meta' },
         [
           formatTime(e.at),
-          ct(`channel_${e.channel}`),
-          e.basis ? `${ct('givenBy')}: ${ct(`basis_${e.basis}`)}` : null,
+          ct.of('channel_', e.channel),
+          e.basis ? `${ct('givenBy')}: ${ct.of('basis_', e.basis)}` : null,
           e.reference ? `${ct('reference')}: ${e.reference}` : null,
           `${ct('textVersion')}: ${e.textVersion}`,
         ]
@@ -74,7 +74,7 @@ export function accessSection(entries: AccessEntry[], viewerRole: string): HTMLE
       'li',
       { className: 'record' },
       el('p', {}, el('strong', {}, who(e.actorRole, e.actorName, viewerRole)), ` ${didWhat(e.action)}.`),
-      el('p', { className: 'meta' }, `${formatTime(e.at)} · ${ct('purpose')}: ${ct(`why_${e.purpose}`)}`),
+      el('p', { className: 'meta' }, `${formatTime(e.at)} · ${ct('purpose')}: ${ct.of('why_', e.purpose)}`),
     ),
   );
   return section(

@@ -66,18 +66,18 @@ function historyItem(a: HistoryAlert): HTMLLIElement {
   const times = [
     `${tb('raisedAt')} ${formatTime(a.openedAt)}`,
     a.acknowledgedAt ? `${tb('acknowledgedAt')} ${formatTime(a.acknowledgedAt)}` : '',
-    a.resolvedAt ? `${tb('resolvedAt')} ${formatTime(a.resolvedAt)}` : t(`state_${a.state}`),
+    a.resolvedAt ? `${tb('resolvedAt')} ${formatTime(a.resolvedAt)}` : t.of('state_', a.state),
   ].filter(Boolean);
   return el(
     'li',
     { className: 'alert-history-item', 'data-alert-id': a.id },
-    el('h4', { tabIndex: -1 }, `${t(`rule_${a.rule}`)} · ${t(`severity_${a.severity}`)}`),
+    el('h4', { tabIndex: -1 }, `${t.of('rule_', a.rule)} · ${t.of('severity_', a.severity)}`),
     el('p', { className: 'meta' }, times.join(' · ')),
     a.state === 'resolved'
       ? el(
           'p',
           { className: 'meta' },
-          `${tb('outcomeLabel')}: ${a.outcome ? t(`outcome_${a.outcome}`) : '–'}`,
+          `${tb('outcomeLabel')}: ${a.outcome ? t.of('outcome_', a.outcome) : '–'}`,
         )
       : '',
     el('p', { className: 'meta note' }, a.note ? `${tb('noteLabel')}: ${a.note}` : tb('noNote')),

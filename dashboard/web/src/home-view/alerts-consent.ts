@@ -43,7 +43,7 @@ export function alertsConsentSection(states: AlertsState[]): HTMLElement {
       'dl',
       {},
       ...states.flatMap((s) => [
-        el('dt', {}, tx(`category_${s.category}`)),
+        el('dt', {}, tx.of('category_', s.category)),
         el('dd', { className: s.on ? 'on' : 'off', 'data-category': s.category }, stateText(s)),
       ]),
     ),

@@ -15,7 +15,7 @@ const MIN_SPAN: Record<string, number> = { temperature: 2, battery: 10, co: 10 }
 
 /** The period in words: "sidste 7 dage", or "1.11–20.11" for a chosen one. */
 export function periodName(r: ReadingsAnswer): string {
-  if (r.range !== 'custom') return tx(`range_${r.range}`).toLowerCase();
+  if (r.range !== 'custom') return tx.of('range_', r.range).toLowerCase();
   return `${dayMonth(r.from, r.timezone)}–${dayMonth(r.to - 1, r.timezone)}`;
 }
 
@@ -36,7 +36,7 @@ export function readingsChart(r: ReadingsAnswer, id: string, width: number): HTM
 function numberChart(r: ReadingsAnswer, id: string, width: number, rangeName: string): HTMLElement {
   // drawn at the width it is shown at, so its labels keep their size on a phone
   const W = Math.round(Math.max(260, Math.min(1000, width)));
-  const kindName = tx(`kind_${r.kind}`);
+  const kindName = tx.of('kind_', r.kind);
   const scale = valueScale(
     Math.min(...r.series.map((s) => s.summary.min)),
     Math.max(...r.series.map((s) => s.summary.max)),
@@ -120,7 +120,7 @@ function numberChart(r: ReadingsAnswer, id: string, width: number, rangeName: st
       el(
         'tr',
         {},
-        ...['device', 'count', 'min', 'max', 'last'].map((k) => el('th', { scope: 'col' }, tx(k))),
+        ...(['device', 'count', 'min', 'max', 'last'] as const).map((k) => el('th', { scope: 'col' }, tx(k))),
       ),
     ),
     el(

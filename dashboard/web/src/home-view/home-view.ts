@@ -31,7 +31,7 @@ export function statusBadge(d: DeviceStatus): HTMLElement {
     'span',
     { className: `status ${d.status}` },
     el('span', { 'aria-hidden': 'true' }, `${symbol} `),
-    tx(`status_${d.status}`),
+    tx.of('status_', d.status),
   );
 }
 
@@ -205,7 +205,7 @@ export class HomeView {
             el('dt', {}, tx('battery')),
             el('dd', {}, batteryText(d)),
             el('dt', {}, tx('measures')),
-            el('dd', {}, d.kinds.map((k) => tx(`kind_${k}`)).join(', ')),
+            el('dd', {}, d.kinds.map((k) => tx.of('kind_', k)).join(', ')),
           ),
         ),
       ),
@@ -256,13 +256,13 @@ export class HomeView {
           body = el(
             'p',
             { className: 'notice no-consent', 'data-kind': kind },
-            tx('noHistoryConsent', { category: tx(`category_${result.category}`) }),
+            tx('noHistoryConsent', { category: tx.of('category_', result.category) }),
           );
         else body = el('p', { className: 'error' }, tx('loadFailed'));
         return el(
           'section',
           { className: 'kind-readings', 'aria-labelledby': titleId, 'data-kind': kind },
-          el('h4', { id: titleId }, tx(`kind_${kind}`)),
+          el('h4', { id: titleId }, tx.of('kind_', kind)),
           body,
         );
       }),

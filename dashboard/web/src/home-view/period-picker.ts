@@ -62,7 +62,7 @@ export class PeriodPicker {
         'label',
         { className: 'period-choice', htmlFor: `period-${choice}` },
         input,
-        ` ${tx(`period_${choice}`)}`,
+        ` ${tx.of('period_', choice)}`,
       );
     });
     this.element = el(

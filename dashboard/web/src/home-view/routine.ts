@@ -1,5 +1,6 @@
 import { ApiError, call } from '../api.ts';
-import { currentLang } from '../i18n.ts';
+import { errorText } from '../errors.ts';
+import { section } from '../messages/index.ts';
 import type { AlertsState } from './alerts-consent.ts';
 import { routineIntro } from './alerts-consent.ts';
 import { el } from './dom.ts';
@@ -14,35 +15,8 @@ interface RuleSettings {
   [other: string]: unknown;
 }
 
-const TEXTS = {
-  da: {
-    title: 'Borgerens rutine',
-    minutes: 'Alarm efter så mange minutter uden bevægelse',
-    window: 'Dagperiode',
-    from: 'Fra',
-    to: 'Til',
-    add: 'Tilføj dagperiode',
-    remove: 'Fjern dagperiode',
-    night: 'Nat',
-    save: 'Gem rutine',
-    saved: 'Rutinen er gemt og gælder fra nu.',
-    failed: 'Rutinen blev ikke gemt',
-  },
-  en: {
-    title: "The citizen's routine",
-    minutes: 'Alert after this many minutes without movement',
-    window: 'Daytime period',
-    from: 'From',
-    to: 'To',
-    add: 'Add a daytime period',
-    remove: 'Remove daytime period',
-    night: 'Night',
-    save: 'Save routine',
-    saved: 'The routine is saved and applies from now.',
-    failed: 'The routine was not saved',
-  },
-};
-const tt = (key: keyof (typeof TEXTS)['da']) => TEXTS[currentLang()][key];
+/** Words of this part (the catalog's `routine` section). */
+const tt = section('routine');
 
 const timeInput = (id: string, value: string) =>
   el('input', { id, type: 'time', value, required: true, step: '60' });
@@ -152,7 +126,7 @@ export async function routineSection(
       settings = (await call<{ settings: RuleSettings }>('PUT', path, next)).settings;
       status.textContent = tt('saved');
     } catch (err) {
-      status.textContent = `${tt('failed')}: ${err instanceof Error ? err.message : ''}`;
+      status.textContent = `${tt('failed')}: ${errorText(err)}`;
     }
   };
   draw();

@@ -1,3 +1,4 @@
+import { hasMessage } from '../messages/index.ts';
 import type { ReadingsAnswer, Series } from './api.ts';
 import { clock, duration, labelWidth, longDay, shortDay } from './chart-format.ts';
 import { el, svg } from './dom.ts';
@@ -18,7 +19,7 @@ export function eventTimeline(r: ReadingsAnswer, id: string, width: number, rang
   const tz = r.timezone;
   const W = Math.round(Math.max(260, Math.min(1000, width)));
   const lasting = LASTING.has(r.kind);
-  const kindName = tx(`kind_${r.kind}`);
+  const kindName = tx.of('kind_', r.kind);
   const parts = r.series.map((s) => deviceTimeline(r, s, W, lasting, kindName, rangeName, tz));
   let anyTest = false;
   for (const s of r.series) if (s.points.some((p) => p.test)) anyTest = true;
@@ -54,7 +55,7 @@ function deviceTimeline(
     device: s.deviceId,
     range: rangeName,
     count: total,
-    noun: tx(`events_${r.kind}`),
+    noun: tx.of('events_', r.kind),
     days: days.length,
     duration: duration(onMs),
   });
@@ -123,16 +124,18 @@ function dayTable(
   tz: string,
 ): HTMLElement {
   const caption = tx('dayTableCaption', { kind: kindName, device: deviceId, range: rangeName });
-  const heads = ['day', `count_${kind}`, 'first', 'lastEvent', ...(lasting ? [`onTotal_${kind}`] : [])];
+  const heads = [
+    tx('day'),
+    hasMessage('home', `count_${kind}`) ? tx.of('count_', kind) : tx('count'),
+    tx('first'),
+    tx('lastEvent'),
+    ...(lasting ? [hasMessage('home', `onTotal_${kind}`) ? tx.of('onTotal_', kind) : tx('count')] : []),
+  ];
   const table = el(
     'table',
     { className: 'summary days' },
     el('caption', {}, caption),
-    el(
-      'thead',
-      {},
-      el('tr', {}, ...heads.map((k) => el('th', { scope: 'col' }, tx(k) === k ? tx('count') : tx(k)))),
-    ),
+    el('thead', {}, el('tr', {}, ...heads.map((h) => el('th', { scope: 'col' }, h)))),
     el(
       'tbody',
       {},

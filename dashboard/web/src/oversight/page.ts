@@ -88,7 +88,7 @@ export async function renderOversight(root: HTMLElement): Promise<void> {
           'li',
           { className: r.overdue ? 'overdue' : '' },
           el('strong', {}, r.homeLabel),
-          ` – ${tx(`category_${r.category}`)}, ${ot(`purpose_${r.purpose}`)}${r.reference ? ` (${r.reference})` : ''}. `,
+          ` – ${tx.of('category_', r.category)}, ${ot.of('purpose_', r.purpose)}${r.reference ? ` (${r.reference})` : ''}. `,
           `${ot('reviewDue')}: ${r.reviewDue}. `,
           el(
             'span',
@@ -108,7 +108,7 @@ export async function renderOversight(root: HTMLElement): Promise<void> {
     outcomeTable(
       ot('byRule'),
       ot('rule'),
-      Object.entries(report.byRule).map(([rule, o]) => [t(`rule_${rule}`), o]),
+      Object.entries(report.byRule).map(([rule, o]) => [t.of('rule_', rule), o]),
     ),
     outcomeTable(ot('byTeam'), ot('team'), Object.entries(report.byTeam)),
   );

@@ -94,7 +94,7 @@ export async function responderCardSection(
           { className: 'muted' },
           rt('updated', {
             when: formatTime(c.updatedAt),
-            who: rt(`role_${c.updatedByRole}` as 'role_staff'),
+            who: rt.of('role_', c.updatedByRole),
           }),
         ),
       );

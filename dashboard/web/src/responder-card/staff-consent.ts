@@ -61,16 +61,14 @@ export async function staffConsentSection(
   const purpose = el(
     'select',
     { id: 'staff-consent-purpose', name: 'purpose' },
-    ...(['alerts', 'history'] as const).map((p) => el('option', { value: p }, rt(`purpose_${p}`))),
+    ...(['alerts', 'history'] as const).map((p) => el('option', { value: p }, rt.of('purpose_', p))),
   );
-  const action = radios('action', rt('action'), ['grant', 'withdraw'], (v) =>
-    rt(`action_${v}` as 'action_grant'),
-  );
+  const action = radios('action', rt('action'), ['grant', 'withdraw'], (v) => rt.of('action_', v));
   const channel = radios('channel', rt('channel'), ['paper', 'phone', 'in_person'], (v) =>
-    rt(`channel_${v}` as 'channel_paper'),
+    rt.of('channel_', v),
   );
   const basis = radios('basis', rt('basis'), ['paper_form', 'own_consent', 'municipal_decision'], (v) =>
-    rt(`basis_${v}` as 'basis_paper_form'),
+    rt.of('basis_', v),
   );
   const reference = el('input', { id: 'staff-consent-reference', name: 'reference', maxLength: 200 });
   const reviewDue = el('input', { id: 'staff-consent-review', name: 'reviewDue', type: 'date' });
@@ -125,7 +123,7 @@ export async function staffConsentSection(
       await call('POST', `/api/homes/${encodeURIComponent(homeId)}/consent`, body);
       status.textContent = rt('recorded', {
         action: rt(grant ? 'action_grant' : 'action_withdraw').split(' ')[0]!,
-        what: `${rt(`purpose_${purpose.value as Purpose}`).toLowerCase()} (${CATEGORY_TEXTS[category.value as Category].title[lang].toLowerCase()})`,
+        what: `${rt.of('purpose_', purpose.value as Purpose).toLowerCase()} (${CATEGORY_TEXTS[category.value as Category].title[lang].toLowerCase()})`,
       });
       reference.value = '';
       reviewDue.value = '';

@@ -27,11 +27,11 @@ const PAGE = 50;
 export function attentionList(open: (homeId: string) => void): { element: HTMLElement; refresh(): void } {
   const sort = el('select', { id: 'attention-sort' });
   for (const key of ['lastSeen', 'battery', 'home'])
-    sort.append(el('option', { value: key }, tx(`sort_${key}`)));
+    sort.append(el('option', { value: key }, tx.of('sort_', key)));
   const problem = el('select', { id: 'attention-problem' });
   problem.append(el('option', { value: '' }, '—'));
   for (const key of ['offline', 'never_seen', 'low_battery'])
-    problem.append(el('option', { value: key }, tx(`problem_${key}`)));
+    problem.append(el('option', { value: key }, tx.of('problem_', key)));
   const count = el('p', { id: 'attention-count', role: 'status' });
   const body = el('tbody');
   const more = el('button', { type: 'button', className: 'secondary', id: 'attention-more' }, tx('showMore'));
@@ -58,7 +58,7 @@ export function attentionList(open: (homeId: string) => void): { element: HTMLEl
         ),
       ),
       el('td', {}, d.deviceId, d.test ? ` (${tx('testDevice')})` : ''),
-      el('td', {}, d.problems.map((p) => tx(`problem_${p}`)).join(', ')),
+      el('td', {}, d.problems.map((p) => tx.of('problem_', p)).join(', ')),
       el('td', {}, d.lastSeen ? formatTime(d.lastSeen) : tx('never')),
       el('td', {}, d.battery ? `${Math.round(d.battery.value)} %` : '–'),
     );

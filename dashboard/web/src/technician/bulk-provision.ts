@@ -1,4 +1,5 @@
 import { call } from '../api.ts';
+import { errorText } from '../errors.ts';
 import { el } from '../home-view/dom.ts';
 import { tx } from '../home-view/strings.ts';
 import { readingsTopic } from './broker-connection.ts';
@@ -48,7 +49,11 @@ export function bulkProvisionForm(onDone: () => void): HTMLElement {
     const chosen = file.files?.[0];
     if (!chosen) return say(tx('bulkFile'), true);
     const parsed = parseDeviceCsv(await chosen.text());
-    if (!parsed.ok) return say(tx('bulkBad', { line: parsed.line, reason: parsed.reason }), true);
+    if (!parsed.ok)
+      return say(
+        tx('bulkBad', { line: parsed.line, reason: tx(`csvBad_${parsed.problem}`, { value: parsed.value }) }),
+        true,
+      );
     send.disabled = true;
     say(tx('bulkParsed', { n: parsed.devices.length }));
     try {
@@ -83,7 +88,7 @@ export function bulkProvisionForm(onDone: () => void): HTMLElement {
       link.focus();
       onDone();
     } catch (err) {
-      say(`${tx('failed')}: ${(err as Error).message}`, true);
+      say(`${tx('failed')}: ${errorText(err)}`, true);
     } finally {
       send.disabled = false;
     }

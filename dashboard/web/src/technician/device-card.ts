@@ -1,3 +1,4 @@
+import { errorText } from '../errors.ts';
 import { type DeviceStatus, rotateSecret, sendTestReading, updateDevice } from '../home-view/api.ts';
 import { el } from '../home-view/dom.ts';
 import { batteryText, statusBadge } from '../home-view/home-view.ts';
@@ -64,9 +65,9 @@ export class DeviceCard {
         el('dt', {}, tx('battery')),
         this.battery,
         el('dt', {}, tx('measures')),
-        el('dd', {}, device.kinds.map((k) => tx(`kind_${k}`)).join(', ')),
+        el('dd', {}, device.kinds.map((k) => tx.of('kind_', k)).join(', ')),
         el('dt', {}, tx('role')),
-        el('dd', {}, tx(`role_${device.role}`)),
+        el('dd', {}, tx.of('role_', device.role)),
       ),
       this.testToggle(),
       this.intervalForm(),
@@ -112,7 +113,7 @@ export class DeviceCard {
         show();
         feedback.say(tx('saved'));
       } catch (err) {
-        feedback.say(`${tx('failed')}: ${(err as Error).message}`, true);
+        feedback.say(`${tx('failed')}: ${errorText(err)}`, true);
       }
     };
     this.showTestMode = show;
@@ -148,7 +149,7 @@ export class DeviceCard {
         feedback.say(tx('saved'));
         this.update({ ...this.device, reportIntervalS: device.reportIntervalS });
       } catch (err) {
-        feedback.say(`${tx('failed')}: ${(err as Error).message}`, true);
+        feedback.say(`${tx('failed')}: ${errorText(err)}`, true);
       }
     };
     return form;
@@ -158,7 +159,7 @@ export class DeviceCard {
     const kindId = `test-kind-${this.device.id}`;
     const valueId = `test-value-${this.device.id}`;
     const kind = el('select', { id: kindId });
-    for (const k of this.device.kinds) kind.append(el('option', { value: k }, tx(`kind_${k}`)));
+    for (const k of this.device.kinds) kind.append(el('option', { value: k }, tx.of('kind_', k)));
     const value = el('input', {
       id: valueId,
       type: 'number',
@@ -190,17 +191,17 @@ export class DeviceCard {
       feedback.say(tx('loading'));
       try {
         const res = await sendTestReading(this.device.id, kind.value, v);
-        const rule = res.outcome.alert ? t(`rule_${res.outcome.alert.rule}`) : '';
+        const rule = res.outcome.alert ? t.of('rule_', res.outcome.alert.rule) : '';
         feedback.say(
           [
-            tx('testSent', { kind: tx(`kind_${kind.value}`), value: formatValue(kind.value, v) }),
-            tx(`outcome_${res.outcome.reason}`, { rule }),
+            tx('testSent', { kind: tx.of('kind_', kind.value), value: formatValue(kind.value, v) }),
+            tx.of('outcome_', res.outcome.reason, { rule }),
             tx(res.stored ? 'testStored' : 'testNotStored'),
           ].join(' '),
         );
         this.on.testSent();
       } catch (err) {
-        feedback.say(`${tx('failed')}: ${(err as Error).message}`, true);
+        feedback.say(`${tx('failed')}: ${errorText(err)}`, true);
       } finally {
         send.disabled = false;
       }
@@ -227,7 +228,7 @@ export class DeviceCard {
           const { secret } = await rotateSecret(this.homeId, this.device.id);
           this.on.secret(this.device.id, secret);
         } catch (err) {
-          feedback.say(`${tx('failed')}: ${(err as Error).message}`, true);
+          feedback.say(`${tx('failed')}: ${errorText(err)}`, true);
         }
       };
       no.focus();

@@ -9,7 +9,12 @@ export interface CsvDevice {
   reportIntervalS?: number;
 }
 
-export type CsvResult = { ok: true; devices: CsvDevice[] } | { ok: false; line: number; reason: string };
+/** what is wrong with a line, as a code the page words from the catalog (`csvBad_<problem>`) */
+export type CsvProblem = 'id' | 'home' | 'noKinds' | 'kind' | 'role' | 'interval' | 'noDevices';
+
+export type CsvResult =
+  | { ok: true; devices: CsvDevice[] }
+  | { ok: false; line: number; problem: CsvProblem; value: string };
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const KINDS = new Set<string>(SENSOR_KINDS);
@@ -32,16 +37,17 @@ export function parseDeviceCsv(text: string): CsvResult {
     if (devices.length === 0 && /^(id|enhed|device)/i.test(cells[0] ?? '')) continue; // header
     const [id = '', homeId = '', kindCell = '', role = '', interval = ''] = cells;
     const line = i + 1;
-    if (!ID.test(id)) return { ok: false, line, reason: `id "${id}"` };
-    if (!ID.test(homeId)) return { ok: false, line, reason: `home "${homeId}"` };
+    if (!ID.test(id)) return { ok: false, line, problem: 'id', value: id };
+    if (!ID.test(homeId)) return { ok: false, line, problem: 'home', value: homeId };
     const kinds = kindCell.split(sep === ';' ? /[\s|,]+/ : /[\s|]+/).filter(Boolean);
-    if (kinds.length === 0) return { ok: false, line, reason: 'no kinds' };
+    if (kinds.length === 0) return { ok: false, line, problem: 'noKinds', value: '' };
     const unknown = kinds.find((k) => !KINDS.has(k));
-    if (unknown) return { ok: false, line, reason: `kind "${unknown}"` };
-    if (role && role !== 'sensor' && role !== 'gateway') return { ok: false, line, reason: `role "${role}"` };
+    if (unknown) return { ok: false, line, problem: 'kind', value: unknown };
+    if (role && role !== 'sensor' && role !== 'gateway')
+      return { ok: false, line, problem: 'role', value: role };
     const seconds = interval ? Number(interval) : undefined;
     if (seconds !== undefined && !(Number.isInteger(seconds) && seconds >= 10 && seconds <= 86_400))
-      return { ok: false, line, reason: `report interval "${interval}"` };
+      return { ok: false, line, problem: 'interval', value: interval };
     devices.push({
       id,
       homeId,
@@ -50,7 +56,7 @@ export function parseDeviceCsv(text: string): CsvResult {
       ...(seconds !== undefined ? { reportIntervalS: seconds } : {}),
     });
   }
-  if (devices.length === 0) return { ok: false, line: 1, reason: 'no devices' };
+  if (devices.length === 0) return { ok: false, line: 1, problem: 'noDevices', value: '' };
   return { ok: true, devices };
 }
 

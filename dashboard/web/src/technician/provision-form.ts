@@ -1,3 +1,4 @@
+import { errorText } from '../errors.ts';
 import { provisionDevice } from '../home-view/api.ts';
 import { el } from '../home-view/dom.ts';
 import { SENSOR_KINDS, tx } from '../home-view/strings.ts';
@@ -20,7 +21,7 @@ export function provisionForm(
   id.setAttribute('aria-describedby', 'new-device-id-hint');
   const boxes = SENSOR_KINDS.map((k) => el('input', { type: 'checkbox', id: `new-kind-${k}`, value: k }));
   const role = el('select', { id: 'new-device-role' });
-  for (const r of ['sensor', 'gateway']) role.append(el('option', { value: r }, tx(`role_${r}`)));
+  for (const r of ['sensor', 'gateway']) role.append(el('option', { value: r }, tx.of('role_', r)));
   const interval = el('input', {
     id: 'new-device-interval',
     type: 'number',
@@ -46,7 +47,7 @@ export function provisionForm(
       { className: 'kinds' },
       el('legend', {}, tx('kinds')),
       ...boxes.map((b) =>
-        el('div', { className: 'check' }, b, el('label', { htmlFor: b.id }, tx(`kind_${b.value}`))),
+        el('div', { className: 'check' }, b, el('label', { htmlFor: b.id }, tx.of('kind_', b.value))),
       ),
     ),
     el('label', { htmlFor: role.id }, tx('role')),
@@ -80,7 +81,7 @@ export function provisionForm(
       form.reset();
       onProvisioned(res.device.id, res.secret);
     } catch (err) {
-      error.textContent = `${tx('failed')}: ${(err as Error).message}`;
+      error.textContent = `${tx('failed')}: ${errorText(err)}`;
     }
   };
   return form;

@@ -1,4 +1,5 @@
 import type { Alert } from '../api.ts';
+import { errorText } from '../errors.ts';
 import {
   clearTestAlert,
   type HomeSummary,
@@ -242,7 +243,7 @@ export class TechnicianPage {
         show();
         this.say(tx('saved'));
       } catch (err) {
-        this.say(`${tx('failed')}: ${(err as Error).message}`, true);
+        this.say(`${tx('failed')}: ${errorText(err)}`, true);
       }
     };
     const form = el(
@@ -346,13 +347,13 @@ export class TechnicianPage {
           { className: 'test-alert', 'data-alert-id': a.id, 'data-rule': a.rule },
           el('span', { className: 'badge test', 'data-test-mark': '' }, 'Test'),
           ' ',
-          el('span', {}, `${t(`rule_${a.rule}`)} · ${tx('opened')} ${formatTime(a.openedAt)}`),
+          el('span', {}, `${t.of('rule_', a.rule)} · ${tx('opened')} ${formatTime(a.openedAt)}`),
           el(
             'button',
             {
               type: 'button',
               className: 'secondary',
-              'aria-label': `${tx('clear')}: ${t(`rule_${a.rule}`)}`,
+              'aria-label': `${tx('clear')}: ${t.of('rule_', a.rule)}`,
               onclick: async () => {
                 try {
                   await clearTestAlert(a.id);
@@ -361,7 +362,7 @@ export class TechnicianPage {
                   this.say(tx('cleared'));
                   document.getElementById('tech-alerts-title')?.focus();
                 } catch (err) {
-                  this.say(`${tx('failed')}: ${(err as Error).message}`, true);
+                  this.say(`${tx('failed')}: ${errorText(err)}`, true);
                 }
               },
             },

@@ -1,0 +1,30 @@
+import type { Translation } from './translation.ts';
+
+/** The home's daily routine (the inactivity rule's settings). */
+export const da = {
+  title: 'Borgerens rutine',
+  minutes: 'Alarm efter så mange minutter uden bevægelse',
+  window: 'Dagperiode',
+  from: 'Fra',
+  to: 'Til',
+  add: 'Tilføj dagperiode',
+  remove: 'Fjern dagperiode',
+  night: 'Nat',
+  save: 'Gem rutine',
+  saved: 'Rutinen er gemt og gælder fra nu.',
+  failed: 'Rutinen blev ikke gemt',
+};
+
+export const en: Translation<typeof da> = {
+  title: "The citizen's routine",
+  minutes: 'Alert after this many minutes without movement',
+  window: 'Daytime period',
+  from: 'From',
+  to: 'To',
+  add: 'Add a daytime period',
+  remove: 'Remove daytime period',
+  night: 'Night',
+  save: 'Save routine',
+  saved: 'The routine is saved and applies from now.',
+  failed: 'The routine was not saved',
+};
