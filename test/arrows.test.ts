@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { webBuildOptions } from '../dashboard/server/web.ts';
 import {
   type ArrowRule,
   findCycles,
   forbiddenEdges,
   type ImportGraph,
   readImportGraph,
+  readPackageImports,
 } from './harness/import-graph.ts';
 import { type OwnershipRules, ownershipViolations, storeRepositories } from './harness/ownership.ts';
 
@@ -78,6 +81,22 @@ const OWNERSHIP: OwnershipRules = {
   // the composition roots open the store and hand it to the owners
   storeHolders: ['platform/', 'bin/', 'scripts/', 'dashboard/server/index.ts'],
 };
+ * The npm packages the browser bundle may import: Preact and its signals (a few KB), nothing else.
+ * zod, pino, node: built-ins or a server package would each make the bundle large or not run at all.
+ */
+const BROWSER_PACKAGES = ['preact', 'preact/hooks', 'preact/jsx-runtime', '@preact/signals'];
+/** where in node_modules those packages (and what they import) live */
+const BROWSER_PACKAGE_DIRS = /^node_modules\/(preact|@preact\/signals|@preact\/signals-core)\//;
+
+/** Browser files importing a package outside the allowed list, as "file: package". */
+function foreignBrowserPackages(imports: Map<string, string[]>): string[] {
+  const found: string[] = [];
+  for (const [file, names] of imports) {
+    if (!file.startsWith('dashboard/web/')) continue;
+    for (const name of names) if (!BROWSER_PACKAGES.includes(name)) found.push(`${file}: ${name}`);
+  }
+  return found.sort();
+}
 
 describe('the import graph', () => {
   const graph = readImportGraph(ROOT, FOLDERS);
@@ -96,6 +115,22 @@ describe('the import graph', () => {
 
   it('follows the allowed arrows', () => {
     expect(forbiddenEdges(graph, RULES)).toEqual([]);
+  });
+
+  it('lets the browser code import no package but Preact and its signals', () => {
+    const imports = readPackageImports(ROOT, ['dashboard/web']);
+    expect(imports.size).toBeGreaterThan(30);
+    expect(foreignBrowserPackages(imports)).toEqual([]);
+  });
+
+  it('bundles only dashboard/web, the shared folder and Preact (what esbuild really read)', async () => {
+    const result = await build({ ...webBuildOptions, minify: false, metafile: true });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((i) => i.startsWith('dashboard/web/src/'))).toBe(true);
+    const foreign = inputs.filter(
+      (i) => !i.startsWith('dashboard/web/') && !i.startsWith(SHARED) && !BROWSER_PACKAGE_DIRS.test(i),
+    );
+    expect(foreign).toEqual([]);
   });
 
   it('keeps the shared folder free of packages (no zod in the browser bundle through it)', () => {
@@ -191,6 +226,18 @@ describe('the checker itself (positive controls: it can fail)', () => {
       'a service imports an edge: services/rules/engine.ts -> dashboard/server/context.ts',
       'the browser bundle imports outside dashboard/web and the shared folder: dashboard/web/src/app.ts -> services/domain/sensors.ts',
       'the domain imports something of ours outside itself: services/domain/alert.ts -> services/runtime/index.ts',
+    ]);
+  });
+
+  it('finds a browser file importing a package outside the allowed list', () => {
+    const imports = new Map([
+      ['dashboard/web/src/a.tsx', ['preact', 'preact/hooks', 'zod']],
+      ['dashboard/web/src/b.ts', ['node:fs']],
+      ['services/domain/x.ts', ['zod']],
+    ]);
+    expect(foreignBrowserPackages(imports)).toEqual([
+      'dashboard/web/src/a.tsx: zod',
+      'dashboard/web/src/b.ts: node:fs',
     ]);
   });
 

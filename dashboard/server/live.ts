@@ -8,6 +8,7 @@ import { canSeeAlert, homeFilter } from './access.ts';
 import { type AlertViewModel, alertView } from './alert-view.ts';
 import { actorFromCookie, publicUser } from './auth.ts';
 import type { Actor, DashboardContext } from './context.ts';
+import { type LiveMessage, LiveQuery } from './live-schema.ts';
 import { seesTestMode, testModeNotice, visibleTestModes } from './test-mode.ts';
 
 const HEARTBEAT_MS = 30_000;
@@ -119,10 +120,10 @@ export class LiveChannel {
       return this.reject(socket, 401, 'session');
     }
     if (actor.user.mustChangePassword) return this.reject(socket, 403, 'password_change_required');
-    const sinceRaw = url.searchParams.get('since');
-    const since = sinceRaw === null ? null : Number(sinceRaw);
-    if (since !== null && (!Number.isSafeInteger(since) || since < 0))
-      return this.reject(socket, 400, 'since');
+    // what the browser sends (the shared LiveConnectQuery), checked like any other input
+    const query = LiveQuery.safeParse(Object.fromEntries(url.searchParams));
+    if (!query.success) return this.reject(socket, 400, 'since');
+    const since = query.data.since ?? null;
     this.wss.handleUpgrade(req, socket, head, (ws) => void this.accept(ws, actor, since));
   }
 
@@ -230,7 +231,7 @@ export class LiveChannel {
     const home = this.ctx.registry.home(change.homeId);
     // a test home raises no care alerts, so there is nothing for staff to miss
     if (!home || home.test) return;
-    const message = {
+    const message: LiveMessage = {
       type: 'consent',
       homeId: home.id,
       homeLabel: home.label,
@@ -259,7 +260,7 @@ export class LiveChannel {
     this.send(client, { type: 'alert', seq: event.seq, event: event.type, alert: event.alert });
   }
 
-  private send(client: LiveClient, message: unknown): void {
+  private send(client: LiveClient, message: LiveMessage): void {
     if (client.socket.readyState === WebSocket.OPEN) client.socket.send(JSON.stringify(message));
   }
 

@@ -1,4 +1,5 @@
 import type { Device, Home, User } from '../../services/domain/index.ts';
+import type { LiveTestMode } from '../../services/domain/shared/live-messages.ts';
 import type { TestMode } from '../../services/registry/index.ts';
 import { canSeeHome } from './access.ts';
 import type { DashboardContext } from './context.ts';
@@ -25,13 +26,7 @@ export function deviceTestUntil(ctx: DashboardContext, device: Device): number |
 }
 
 /** What a board is told about a home's test mode: `until` null and no devices once it is over. */
-export interface TestModeNotice {
-  type: 'test_mode';
-  homeId: string;
-  homeLabel: string;
-  until: number | null;
-  devices: Array<{ id: string; until: number }>;
-}
+export type TestModeNotice = LiveTestMode;
 
 export function testModeNotice(ctx: DashboardContext, homeId: string): TestModeNotice {
   const mode = ctx.registry.testMode(homeId, ctx.clock.now());

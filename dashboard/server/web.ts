@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import express, { type Router } from 'express';
 
 const WEB = fileURLToPath(new URL('../web/', import.meta.url));
@@ -58,6 +58,25 @@ export function chooseEncoding(header: string | undefined): Encoding {
 const contentHash = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 16);
 
 /**
+ * How the browser app is bundled: one ES module from `src/main.ts`, TSX through Preact's automatic
+ * JSX runtime (`jsxImportSource: 'preact'`, as in dashboard/web/tsconfig.json), minified.
+ */
+export const webBuildOptions = {
+  entryPoints: [`${WEB}src/main.ts`],
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  tsconfig: `${WEB}tsconfig.json`,
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  write: false,
+  logLevel: 'silent',
+} as const satisfies BuildOptions;
+
+/**
  * The browser app, bundled in memory by esbuild when the server starts: no build step for anyone
  * who runs `npm start`, and the page is always the code that is checked in. The script is
  * minified, without a source map, and its name carries a hash of its content
@@ -66,17 +85,7 @@ const contentHash = (text: string) => createHash('sha256').update(text).digest('
  * compressed once at start (brotli and gzip) and sent as the browser accepts.
  */
 export async function webRoutes(): Promise<Router> {
-  const result = await build({
-    entryPoints: [`${WEB}src/main.ts`],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    minify: true,
-    sourcemap: false,
-    legalComments: 'none',
-    write: false,
-    logLevel: 'silent',
-  });
+  const result = await build(webBuildOptions);
   const js = result.outputFiles[0]!.text;
   // the base sheet, then one sheet per part of the app (styles/*.css, in name order)
   const parts = existsSync(`${WEB}styles`)

@@ -14,35 +14,53 @@ function sourceFiles(root: string, dir: string, out: string[]): void {
     if (SKIP.has(name) || name.startsWith('.')) continue;
     const path = join(dir, name);
     if (statSync(path).isDirectory()) sourceFiles(root, path, out);
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(relative(root, path));
+    else if (/\.tsx?$/.test(name) && !name.endsWith('.d.ts')) out.push(relative(root, path));
   }
 }
 
-/** Reads every .ts file under the given top folders of `root` and resolves its relative imports. */
-export function readImportGraph(root: string, folders: readonly string[]): ImportGraph {
+function filesUnder(root: string, folders: readonly string[]): string[] {
   const files: string[] = [];
   for (const folder of folders) {
     const dir = join(root, folder);
     if (existsSync(dir)) sourceFiles(root, dir, files);
   }
+  return files;
+}
+
+/** Reads every .ts/.tsx file under the given top folders of `root` and resolves its relative imports. */
+export function readImportGraph(root: string, folders: readonly string[]): ImportGraph {
   const graph: ImportGraph = new Map();
-  for (const file of files) {
+  for (const file of filesUnder(root, folders)) {
     const text = readFileSync(join(root, file), 'utf8');
     const info = ts.preProcessFile(text, true, true);
     const targets: string[] = [];
     for (const ref of info.importedFiles) {
       const spec = ref.fileName;
-      if (!spec.startsWith('.')) continue; // a package or node: built-in
+      if (!spec.startsWith('.')) continue; // a package or node: built-in (see readPackageImports)
       const target = relative(root, resolve(root, dirname(file), spec));
-      targets.push(target.endsWith('.ts') ? target : resolveBare(root, target));
+      targets.push(/\.tsx?$/.test(target) ? target : resolveBare(root, target));
     }
     graph.set(file, [...new Set(targets)]);
   }
   return graph;
 }
 
+/**
+ * The packages (and `node:` built-ins) each file imports, by the name it imports: `preact/hooks`,
+ * `zod`, `node:fs`. The relative imports are the graph's; these are everything else.
+ */
+export function readPackageImports(root: string, folders: readonly string[]): Map<string, string[]> {
+  const imports = new Map<string, string[]>();
+  for (const file of filesUnder(root, folders)) {
+    const info = ts.preProcessFile(readFileSync(join(root, file), 'utf8'), true, true);
+    const names = info.importedFiles.map((r) => r.fileName).filter((n) => !n.startsWith('.'));
+    imports.set(file, [...new Set(names)]);
+  }
+  return imports;
+}
+
 function resolveBare(root: string, target: string): string {
-  for (const candidate of [`${target}.ts`, join(target, 'index.ts')]) {
+  for (const candidate of [`${target}.ts`, `${target}.tsx`, join(target, 'index.ts')]) {
     if (existsSync(join(root, candidate))) return candidate;
   }
   return target;

@@ -1,4 +1,4 @@
-import type { Alert } from './api.ts';
+import type { Alert, Outcome } from './api.ts';
 import { NOTE_MAX, tb } from './board-strings.ts';
 import { deliveryBlock, escalationText } from './delivery.ts';
 import { el } from './dom.ts';
@@ -6,7 +6,12 @@ import { formatTime, t } from './i18n.ts';
 import { rt } from './responder-card/strings.ts';
 import { clockTime, testText } from './test-mode.ts';
 
-export const OUTCOMES = ['real_incident', 'false_alarm', 'no_action_needed', 'technical_fault'];
+export const OUTCOMES: readonly Outcome[] = [
+  'real_incident',
+  'false_alarm',
+  'no_action_needed',
+  'technical_fault',
+];
 
 /** What a person has typed into a resolve form but not saved yet; it survives a re-render. */
 export interface ResolveDraft {

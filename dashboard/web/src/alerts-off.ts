@@ -1,16 +1,12 @@
-import { ApiError, call } from './api.ts';
+import type { LiveAlertsOff } from '../../../services/domain/shared/live-messages.ts';
+import { api } from './api/client.ts';
+import { ApiError } from './api.ts';
 import { clockTime, fill } from './delivery.ts';
 import { el } from './dom.ts';
 import { currentLang, t } from './i18n.ts';
 
-/** A kind of alert a home has switched off (services/consent AlertsOff). */
-export interface AlertsOff {
-  category: string;
-  since: number;
-  actorRole: string;
-  onBehalfOfCitizen: boolean;
-  channel: string;
-}
+/** A kind of alert a home has switched off (services/consent AlertsOff, as /live sends it). */
+export type AlertsOff = LiveAlertsOff;
 
 export interface HomeAlertsOff {
   homeId: string;
@@ -18,7 +14,7 @@ export interface HomeAlertsOff {
   alertsOff: AlertsOff[];
 }
 
-export const alertsOffList = () => call<{ homes: HomeAlertsOff[] }>('GET', '/api/consent/alerts-off');
+export const alertsOffList = (): Promise<{ homes: HomeAlertsOff[] }> => api('get', '/api/consent/alerts-off');
 
 /** "28.11. kl. 10.12": the day and the time, in Copenhagen */
 export function sinceText(ms: number): string {

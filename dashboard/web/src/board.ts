@@ -1,4 +1,4 @@
-import { alertCard, alertTitle, cardSignature, el, type ResolveDraft } from './alert-card.ts';
+import { alertCard, alertTitle, cardSignature, el, OUTCOMES, type ResolveDraft } from './alert-card.ts';
 import { AlertsOffNotice } from './alerts-off.ts';
 import { type Alert, acknowledge, openAlerts, resolve } from './api.ts';
 import { BoardFilters, BoardSummary } from './board-filters.ts';
@@ -267,7 +267,9 @@ export class AlertBoard {
   }
 
   submitResolve(id: string, draft: ResolveDraft): void {
-    void this.act(id, () => resolve(id, draft.outcome, draft.note), 'resolveDone');
+    // the form lets no empty choice through; anything else is not an outcome the server knows
+    const outcome = OUTCOMES.find((o) => o === draft.outcome);
+    if (outcome) void this.act(id, () => resolve(id, outcome, draft.note), 'resolveDone');
   }
 
   private async act(

@@ -1,6 +1,35 @@
+import {
+  type LiveAlertEvent,
+  type LiveMessageType,
+  type LiveServerMessage,
+  liveQueryString,
+} from '../../../services/domain/shared/live-messages.ts';
 import type { HomeAlertsOff } from './alerts-off.ts';
 import type { Alert } from './api.ts';
 import type { TestModeNotice } from './test-mode.ts';
+
+/** a message of /live as the board reads it: the shared types, with the API's alert */
+export type LiveMessage = LiveServerMessage<Alert>;
+
+const TYPES: readonly LiveMessageType[] = ['hello', 'alert', 'platform', 'consent', 'test_mode'];
+
+/**
+ * A message from the server, or null for anything that is not one (the server sends only these;
+ * a proxy's or a newer server's other frames are skipped, not guessed at).
+ */
+export function parseLiveMessage(text: string): LiveMessage | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || !('type' in value)) return null;
+  const type = TYPES.find((t) => t === value.type);
+  if (!type) return null;
+  // the server builds each message as LiveServerMessage (dashboard/server/live.ts): its own word
+  return value as LiveMessage;
+}
 
 /** `connecting` before the first hello, `reconnecting` after any drop until the next hello */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
@@ -8,7 +37,7 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
 export interface LiveHandlers {
   /** `fallback`: whether anything outside the board is set up to catch escalated alerts */
   onHello(lastSeq: number, resumed: boolean, fallback: 'configured' | 'none'): void;
-  onAlert(event: string, alert: Alert, seq: number): void;
+  onAlert(event: LiveAlertEvent, alert: Alert, seq: number): void;
   onConnection(state: ConnectionState): void;
   /** the platform's degraded reasons (empty when healthy), sent after hello and on every change */
   onPlatform(degraded: string[]): void;
@@ -50,46 +79,39 @@ export class LiveFeed {
   private connect(): void {
     if (this.stopped) return;
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-    const since = this.lastSeq === null ? '' : `?since=${this.lastSeq}`;
-    const socket = new WebSocket(`${proto}://${location.host}/live${since}`);
+    const query = liveQueryString(this.lastSeq === null ? {} : { since: this.lastSeq });
+    const socket = new WebSocket(`${proto}://${location.host}/live${query}`);
     this.socket = socket;
     socket.onmessage = (e) => {
-      const msg = JSON.parse(String(e.data)) as {
-        type: string;
-        lastSeq?: number;
-        seq?: number;
-        event?: string;
-        alert?: Alert;
-        degraded?: string[];
-        homeId?: string;
-        homeLabel?: string;
-        alertsOff?: HomeAlertsOff['alertsOff'];
-        fallback?: 'configured' | 'none';
-      };
-      if (msg.type === 'hello') {
-        // connected means the server took us in (session valid) and is sending, not just a TCP open
-        this.retry = 0;
-        this.handlers.onConnection('connected');
-        const resumed = this.lastSeq !== null;
-        if (!resumed) this.lastSeq = msg.lastSeq ?? 0;
-        this.handlers.onHello(
-          msg.lastSeq ?? 0,
-          resumed,
-          msg.fallback === 'configured' ? 'configured' : 'none',
-        );
-      } else if (msg.type === 'alert' && msg.alert && msg.seq !== undefined) {
-        this.lastSeq = Math.max(this.lastSeq ?? 0, msg.seq);
-        this.handlers.onAlert(msg.event ?? '', msg.alert, msg.seq);
-      } else if (msg.type === 'platform' && Array.isArray(msg.degraded)) {
-        this.handlers.onPlatform(msg.degraded);
-      } else if (msg.type === 'consent' && msg.homeId && Array.isArray(msg.alertsOff)) {
-        this.handlers.onConsent?.({
-          homeId: msg.homeId,
-          homeLabel: msg.homeLabel ?? msg.homeId,
-          alertsOff: msg.alertsOff,
-        });
-      } else if (msg.type === 'test_mode') {
-        this.handlers.onTestMode?.(msg as unknown as TestModeNotice);
+      const msg = parseLiveMessage(String(e.data));
+      if (!msg) return;
+      switch (msg.type) {
+        case 'hello': {
+          // connected means the server took us in (session valid) and is sending, not just a TCP open
+          this.retry = 0;
+          this.handlers.onConnection('connected');
+          const resumed = this.lastSeq !== null;
+          if (!resumed) this.lastSeq = msg.lastSeq;
+          this.handlers.onHello(msg.lastSeq, resumed, msg.fallback);
+          break;
+        }
+        case 'alert':
+          this.lastSeq = Math.max(this.lastSeq ?? 0, msg.seq);
+          this.handlers.onAlert(msg.event, msg.alert, msg.seq);
+          break;
+        case 'platform':
+          this.handlers.onPlatform(msg.degraded);
+          break;
+        case 'consent':
+          this.handlers.onConsent?.({
+            homeId: msg.homeId,
+            homeLabel: msg.homeLabel,
+            alertsOff: msg.alertsOff,
+          });
+          break;
+        case 'test_mode':
+          this.handlers.onTestMode?.(msg);
+          break;
       }
     };
     let welcomed = false;

@@ -1,3 +1,4 @@
+import type { LiveTestMode } from '../../../services/domain/shared/live-messages.ts';
 import { el } from './dom.ts';
 import { currentLang } from './i18n.ts';
 import { section } from './messages/index.ts';
@@ -20,12 +21,8 @@ export function clockTime(ms: number): string {
 }
 
 /** What `/live` says of one home's test mode: `until` null and no devices once it is over. */
-export interface TestModeNotice {
-  homeId: string;
-  homeLabel: string;
-  until: number | null;
-  devices: Array<{ id: string; until: number }>;
-}
+/** a home's test mode as /live tells it (services/domain/shared/live-messages.ts) */
+export type TestModeNotice = Omit<LiveTestMode, 'type'>;
 
 /** One sentence (and the rule) for a home in test mode, or null when nothing is in test mode now. */
 export function testModeLine(n: Omit<TestModeNotice, 'homeId'>, now = Date.now()): string | null {

@@ -7,6 +7,7 @@ import {
   createUser,
   listTeams,
   listUsers,
+  type Role,
   renameTeam,
   resetPassword,
   searchHomes,
@@ -20,6 +21,9 @@ import { ta } from './strings.ts';
 
 const ROLES = ['staff', 'admin', 'technician', 'citizen', 'relative'] as const;
 const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+
+/** the chosen role; the select offers only these, so anything else is the default's */
+const roleOf = (value: string): Role => ROLES.find((r) => r === value) ?? 'staff';
 const SHOWN_HOMES = 50;
 const TIMEZONES = ['Europe/Copenhagen', 'Atlantic/Faroe', 'America/Nuuk', 'UTC'];
 
@@ -174,7 +178,7 @@ export class AdminPage {
         try {
           const { user: saved } = await updateUser(user.id, {
             displayName: name.input.value,
-            role: role.input.value,
+            role: roleOf(role.input.value),
             teamIds: teams.value(),
             homeId: homeId || null,
           });
@@ -242,7 +246,7 @@ export class AdminPage {
         await createUser({
           username: username.input.value.trim(),
           displayName: name.input.value.trim(),
-          role: role.input.value,
+          role: roleOf(role.input.value),
           teamIds: teams.value(),
           password: password.input.value,
           mustChangePassword: mustChange.checked,
