@@ -36,7 +36,7 @@ export async function servedApiDocument(): Promise<OpenAPI3> {
   const store = await openStore({ sqlitePath: join(dir, 'store.sqlite') });
   try {
     const registry = await Registry.load(store);
-    const consent = await ConsentRegistry.load(store, logger, systemClock);
+    const consent = await ConsentRegistry.load(store, registry, logger, systemClock);
     const metrics = new Metrics();
     const alerts = new AlertService({ store, consent, registry, clock: systemClock, logger, metrics });
     const dashboard = await startDashboard({

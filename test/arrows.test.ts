@@ -81,6 +81,8 @@ const OWNERSHIP: OwnershipRules = {
   // the composition roots open the store and hand it to the owners
   storeHolders: ['platform/', 'bin/', 'scripts/', 'dashboard/server/index.ts'],
 };
+
+/**
  * The npm packages the browser bundle may import: Preact and its signals (a few KB), nothing else.
  * zod, pino, node: built-ins or a server package would each make the bundle large or not run at all.
  */

@@ -89,7 +89,7 @@ describe('HAProxy in front of two platform replicas', () => {
     for (const id of DEVICES) {
       secrets[id] = (await registry.provisionDevice({ id, homeId: HOME, kinds: ['temperature'] })).secret;
     }
-    const consent = await ConsentRegistry.load(store, silentLogger());
+    const consent = await ConsentRegistry.load(store, registry, silentLogger());
     await consent.change(
       HOME,
       {

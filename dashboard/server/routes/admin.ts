@@ -169,7 +169,8 @@ export function adminRoutes(ctx: DashboardContext): AnyApiRoute[] {
       response: { status: 201, description: 'the user', schema: z.strictObject({ user: PublicUser }) },
       errors: ['conflict'],
       handle: async ({ body, actor }) => {
-        if (await ctx.people.userByUsername(body.username)) throw conflict(`user ${body.username} exists`, 'user_exists');
+        if (await ctx.people.userByUsername(body.username))
+          throw conflict(`user ${body.username} exists`, 'user_exists');
         for (const teamId of body.teamIds ?? []) {
           if (!(await ctx.people.team(teamId))) {
             throw new TryghedError('bad_request', 'unknown team', {
