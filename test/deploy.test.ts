@@ -117,6 +117,10 @@ describe('docker-compose.yml', () => {
     expect(new URL(config.influxUrl).hostname).toBe('influxdb');
     expect(config.influxApi).toBe('v2');
     expect(config.influxAutostart).toBe(false);
+    // production switches plain MQTT off from .env alone (see deploy/example.env)
+    const production = environmentOf(readCompose({ ...env, MQTT_PLAIN_PORT: '0' }).services['platform-1']!);
+    expect(loadConfig(production).mqttPlainPort).toBeNull();
+    expect(config.mqttPlainPort).toBe(1883);
     // one device secret key for all: a device's secret must work on whichever replica it lands on
     expect(one!.DEVICE_SECRET_KEY).toBe(env.DEVICE_SECRET_KEY);
     // listening for HAProxy, not only on the container's loopback
