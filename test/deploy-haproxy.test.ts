@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +10,13 @@ import { informationText, topics } from '../services/domain/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { DeviceSecretHasher, loadDeviceSecretKey, silentLogger } from '../services/runtime/index.ts';
 import { openStore } from '../services/store/index.ts';
-import { HAPROXY_BINARY, HAPROXY_CFG, haproxyForOneMachine } from './harness/deploy.ts';
+import {
+  filledExampleEnv,
+  HAPROXY_BINARY,
+  HAPROXY_CFG,
+  haproxyForOneMachine,
+  readCompose,
+} from './harness/deploy.ts';
 import { eventually, freePort, tempDir, uniqueDatabase } from './harness/index.ts';
 
 /**
@@ -178,6 +184,17 @@ describe('HAProxy in front of two platform replicas', () => {
       what: 'replica 2 not ready',
     });
     expect((await get(`http://127.0.0.3:${httpPort}/healthz`)).status).toBe(200);
+    // docker-compose.yml's own health check command says the same of each replica
+    const healthcheck = [readCompose(filledExampleEnv()).services['platform-1']!.healthcheck!.test].flat();
+    expect(healthcheck.slice(0, 2)).toEqual(['CMD', 'node']);
+    const dockerHealth = (address: string) =>
+      spawnSync(
+        process.execPath,
+        healthcheck.slice(2).map((arg) => arg.replace('127.0.0.1:8080', `${address}:${httpPort}`)),
+        { timeout: 15_000 },
+      ).status;
+    expect(dockerHealth('127.0.0.2')).toBe(0);
+    expect(dockerHealth('127.0.0.3')).toBe(1);
     // HAProxy's checks find that out: every request goes to replica 1, none to replica 2
     await eventually(
       async () => {

@@ -1,14 +1,18 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, SETTINGS } from '../platform/config.ts';
+import { loadMqttTls } from '../platform/index.ts';
+import { silentLogger } from '../services/runtime/index.ts';
 import {
   COMPOSE_FILE,
   type ComposeFile,
   dependsOn,
   environmentOf,
+  filledExampleEnv,
   HAPROXY_CFG,
   haproxyCheck,
   MissingVariable,
@@ -18,6 +22,7 @@ import {
   readHaproxy,
   variablesIn,
 } from './harness/deploy.ts';
+import { tempDir } from './harness/index.ts';
 
 /**
  * docker-compose.yml and deploy/haproxy/haproxy.cfg, checked without Docker: what `docker compose
@@ -27,23 +32,6 @@ import {
  */
 const REPLICAS = ['platform-1', 'platform-2'];
 const KNOWN_VARIABLES = new Set(Object.values(SETTINGS).map((s) => s.env));
-
-/** deploy/example.env with every secret filled in, as an operator would */
-function filledEnv(): Record<string, string> {
-  const env = readEnvFile();
-  const secret = () => randomBytes(24).toString('hex');
-  return {
-    ...env,
-    POSTGRES_PASSWORD: secret(),
-    REDIS_PASSWORD: secret(),
-    INFLUX_ADMIN_PASSWORD: secret(),
-    INFLUX_TOKEN: secret(),
-    DEVICE_SECRET_KEY: randomBytes(32).toString('base64'),
-    ADMIN_PASSWORD: secret(),
-    GRAFANA_ADMIN_PASSWORD: secret(),
-    METRICS_TOKEN: secret(),
-  };
-}
 
 const imageVersion = (image: string | undefined, name: string): string | null => {
   const m = new RegExp(`^${name}:(\\d+(?:\\.\\d+)*)`).exec(image ?? '');
@@ -59,7 +47,7 @@ const atLeast = (version: string | null, min: number[]) => {
 };
 
 describe('docker-compose.yml', () => {
-  const env = filledEnv();
+  const env = filledExampleEnv();
   const compose: ComposeFile = readCompose(env);
   const services = compose.services;
 
@@ -129,6 +117,10 @@ describe('docker-compose.yml', () => {
     expect(new URL(config.influxUrl).hostname).toBe('influxdb');
     expect(config.influxApi).toBe('v2');
     expect(config.influxAutostart).toBe(false);
+    // production switches plain MQTT off from .env alone (see deploy/example.env)
+    const production = environmentOf(readCompose({ ...env, MQTT_PLAIN_PORT: '0' }).services['platform-1']!);
+    expect(loadConfig(production).mqttPlainPort).toBeNull();
+    expect(config.mqttPlainPort).toBe(1883);
     // one device secret key for all: a device's secret must work on whichever replica it lands on
     expect(one!.DEVICE_SECRET_KEY).toBe(env.DEVICE_SECRET_KEY);
     // listening for HAProxy, not only on the container's loopback
@@ -195,6 +187,39 @@ describe('docker-compose.yml', () => {
     }
     for (const name of ['postgres', 'redis', 'influxdb'])
       expect(mounts(name).length, name).toBeGreaterThan(0);
+  });
+
+  it("makes one TLS pair the platform accepts, naming TRYGHED_HOST, and never replaces it (the mqtt-tls job's own command)", async () => {
+    const job = services['mqtt-tls']!;
+    expect(job.command).toHaveLength(1);
+    const volume = (job.volumes ?? [])[0]!.split(':')[1]!;
+    const dir = tempDir('tryghed-compose-tls-');
+    try {
+      // the command as the container's shell gets it, with the volume at a temp folder
+      const script = String((job.command as string[])[0]).replaceAll(volume, dir.path);
+      const run = () =>
+        execFileSync('sh', ['-c', script], { env: { ...process.env, ...environmentOf(job) }, stdio: 'pipe' });
+      run();
+      const cert = new X509Certificate(readFileSync(join(dir.path, 'mqtt-server.pem')));
+      expect(cert.checkHost(environmentOf(job).TRYGHED_HOST!)).toBeTruthy();
+      expect(statSync(join(dir.path, 'mqtt-server.key')).mode & 0o077).toBe(0);
+      // a replica's settings, pointed at the pair: the platform's own checks accept it
+      const e = environmentOf(services['platform-1']!);
+      const config = loadConfig({
+        ...e,
+        MQTT_TLS_CERT: e.MQTT_TLS_CERT!.replace(volume, dir.path),
+        MQTT_TLS_KEY: e.MQTT_TLS_KEY!.replace(volume, dir.path),
+      });
+      const tls = await loadMqttTls(config, silentLogger());
+      expect(tls?.fingerprint256).toBe(cert.fingerprint256);
+      // the next `up` keeps it: gateways are paired with its fingerprint
+      run();
+      expect(new X509Certificate(readFileSync(join(dir.path, 'mqtt-server.pem'))).fingerprint256).toBe(
+        cert.fingerprint256,
+      );
+    } finally {
+      dir.remove();
+    }
   });
 
   it('publishes ports only on HAProxy (and Grafana): the replicas and the stores are reachable only inside', () => {

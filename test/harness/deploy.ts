@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -80,6 +81,23 @@ export function readEnvFile(path = EXAMPLE_ENV_FILE): Record<string, string> {
     if (m) out[m[1]!] = m[2]!;
   }
   return out;
+}
+
+/** deploy/example.env with every secret filled in, fresh, as an operator would */
+export function filledExampleEnv(): Record<string, string> {
+  const secret = () => randomBytes(24).toString('hex');
+  return {
+    ...readEnvFile(),
+    POSTGRES_PASSWORD: secret(),
+    REDIS_PASSWORD: secret(),
+    INFLUX_ADMIN_PASSWORD: secret(),
+    INFLUX_TOKEN: secret(),
+    DEVICE_SECRET_KEY: randomBytes(32).toString('base64'),
+    ADMIN_PASSWORD: secret(),
+    GRAFANA_ADMIN_PASSWORD: secret(),
+    METRICS_TOKEN: secret(),
+    TRYGHED_HOST: 'tryghed.kommune.example',
+  };
 }
 
 function interpolateAll(node: unknown, env: Record<string, string>): unknown {
