@@ -1,4 +1,5 @@
 import type { AuthenticateError, Client } from 'aedes';
+import type { PlatformBus } from '../services/events/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import type { Clock, Logger, Metrics } from '../services/runtime/index.ts';
 import type { Identity } from './acl.ts';
@@ -30,6 +31,8 @@ export interface DeviceConnectionsOptions {
   logger: Logger;
   metrics: Metrics;
   clock: Clock;
+  /** `start()` listens here for `device/access-ended` */
+  events: PlatformBus;
   authThrottle?: Partial<AuthThrottleOptions>;
 }
 
@@ -58,7 +61,7 @@ export class DeviceConnections {
   private readonly refusals;
   private readonly upgrades;
   private readonly closedOnAccessEnd;
-  private readonly stopListening: () => void;
+  private stopListening: (() => void) | undefined;
 
   constructor(private readonly o: DeviceConnectionsOptions) {
     this.services = new Map(o.serviceAccounts.map((a) => [a.username, a.secretHash]));
@@ -77,7 +80,12 @@ export class DeviceConnections {
       "Connections closed because the device's secret was rotated or it was removed or moved",
       ['reason'],
     );
-    this.stopListening = o.registry.onDeviceAccessEnd(({ deviceId, reason }) => {
+  }
+
+  /** Listens for credentials that end (secret rotated, device removed or moved) until `close()`. */
+  start(): void {
+    const { o } = this;
+    this.stopListening ??= o.events.on('device/access-ended', ({ deviceId, reason }) => {
       // a new secret starts with a clean slate: the device locked out for its old one gets in now
       if (reason === 'secret_rotated') this.throttle.forgetId(deviceId);
       const client = this.byDevice.get(deviceId);
@@ -216,7 +224,8 @@ export class DeviceConnections {
   }
 
   close(): void {
-    this.stopListening();
+    this.stopListening?.();
+    this.stopListening = undefined;
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import type { PlatformBus } from '../services/events/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
 import { mayPublish, mayReceive, maySubscribe } from './acl.ts';
@@ -26,6 +27,8 @@ export interface DeviceBrokerOptions {
   /** largest payload accepted from a device, in bytes */
   maxPayloadBytes: number;
   registry: Registry;
+  /** the platform's bus: a device whose credentials end (`device/access-ended`) is disconnected */
+  events: PlatformBus;
   /**
    * internal services (a standalone ingest, say): may publish and subscribe under `tryghed/v1/`.
    * `secretHash` is made with `registry.hashServiceSecret()` (the server key).
@@ -92,8 +95,11 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     logger: log,
     metrics: o.metrics,
     clock,
+    events: o.events,
     ...(o.authThrottle ? { authThrottle: o.authThrottle } : {}),
   });
+  // undone by connections.close() on every way out (a failed listen, close())
+  connections.start();
   const identities = connections.identities;
   const refuse = connections.refuse.bind(connections);
   const messages = o.metrics.counter('tryghed_broker_messages_total', 'Device messages accepted', ['type']);

@@ -1,5 +1,6 @@
 import type { AlertService } from '../../services/alerts/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
+import type { PlatformBus } from '../../services/events/index.ts';
 import type { HealthView } from '../../services/health/index.ts';
 import type { Ingest } from '../../services/ingest/index.ts';
 import type { Registry } from '../../services/registry/index.ts';
@@ -31,6 +32,8 @@ export interface DashboardContext {
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
+  /** the platform's bus: alert, consent, health, test-mode and session events */
+  events: PlatformBus;
   sessions: SessionStore;
   /** the ways to log in, in the order the login page offers them */
   identity: IdentityProvider[];

@@ -14,6 +14,7 @@ import {
   type ReadingCategory,
   textVersionStatus,
 } from '../domain/index.ts';
+import { type ConsentChange, createPlatformBus, type PlatformBus } from '../events/index.ts';
 import { type Clock, forbidden, type Logger, notFound, systemClock, TryghedError } from '../runtime/index.ts';
 import type { Home, Store } from '../store/index.ts';
 
@@ -184,11 +185,8 @@ function checkTextVersion(request: ConsentChangeRequest): void {
   );
 }
 
-export interface ConsentChange {
-  homeId: HomeId;
-  event: ConsentEvent;
-  scope: ConsentScope;
-}
+/** A grant or withdrawal with the home's scope after it; heard by others as `consent/changed`. */
+export type { ConsentChange } from '../events/index.ts';
 
 /**
  * The consent registry: the only place consent lives. Changes are append-only events in the store;
@@ -201,16 +199,22 @@ export class ConsentRegistry {
   private readonly grants = new Map<HomeId, Map<string, ConsentEvent>>();
   /** per home, the latest event per category/purpose: when and by whom it became what it is */
   private readonly latest = new Map<HomeId, Map<string, ConsentEvent>>();
-  private readonly listeners: Array<(change: ConsentChange) => void> = [];
 
   private constructor(
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly clock: Clock,
+    private readonly events: PlatformBus,
   ) {}
 
-  static async load(store: Store, logger: Logger, clock: Clock = systemClock): Promise<ConsentRegistry> {
-    const registry = new ConsentRegistry(store, logger, clock);
+  /** Loads every consent event; each later change goes out on `events` as `consent/changed`. */
+  static async load(
+    store: Store,
+    logger: Logger,
+    clock: Clock = systemClock,
+    events: PlatformBus = createPlatformBus({ logger }),
+  ): Promise<ConsentRegistry> {
+    const registry = new ConsentRegistry(store, logger, clock, events);
     for (const e of await store.consent.listAll()) registry.apply(e);
     return registry;
   }
@@ -367,22 +371,8 @@ export class ConsentRegistry {
       },
       'consent changed',
     );
-    for (const listener of this.listeners) {
-      try {
-        listener(change);
-      } catch (err) {
-        this.logger.error({ err }, 'consent listener failed');
-      }
-    }
+    this.events.emit('consent/changed', change);
     return change;
-  }
-
-  onChange(listener: (change: ConsentChange) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
   }
 
   private apply(event: ConsentEvent): void {
