@@ -11,6 +11,7 @@ import {
 } from '../services/events/index.ts';
 import { PlatformHealth } from '../services/health/index.ts';
 import { Ingest } from '../services/ingest/index.ts';
+import { RuleEngine } from '../services/rules/index.ts';
 import { Metrics, silentLogger } from '../services/runtime/index.ts';
 import { createInfluxV1Store } from '../services/timeseries/index.ts';
 import { uniqueDatabase } from './harness/index.ts';
@@ -197,6 +198,63 @@ describe('every platform event, as the parts really emit it, is plain JSON', () 
     ]);
     expect(seen.get('health/changed')).toEqual([{ degraded: ['readings_not_stored'] }, { degraded: [] }]);
     expect(seen.get('session/ended')).toEqual([{ sessionId: session.id }]);
+  });
+});
+
+describe('one broken part never silences the alarm', () => {
+  let f: Awaited<ReturnType<typeof servicesFixture>>;
+  beforeEach(async () => {
+    f = await servicesFixture();
+  });
+  afterEach(() => f.close());
+
+  it('a reading listener that throws, subscribed before the rules, does not keep a fall from the rules', async () => {
+    await f.home('h', ['fall']);
+    await f.setConsent('h', 'emergency', 'alerts');
+    // first in line on the reading path, and broken
+    f.events.on('reading/accepted', () => {
+      throw new Error('a broken part');
+    });
+    const raised: string[] = [];
+    const rules = new RuleEngine({
+      registry: f.registry,
+      consent: f.consent,
+      clock: f.clock,
+      logger: silentLogger(),
+      metrics: f.metrics,
+      events: f.events,
+      onCandidate: (c) => raised.push(c.rule),
+    });
+    rules.start();
+    const readings = createInfluxV1Store({
+      url: inject('influxUrl'),
+      database: uniqueDatabase('events'),
+      logger: silentLogger(),
+    });
+    const ingest = new Ingest({
+      registry: f.registry,
+      consent: f.consent,
+      readings,
+      clock: f.clock,
+      logger: silentLogger(),
+      metrics: f.metrics,
+      events: f.events,
+    });
+    try {
+      const message = (seq: number) =>
+        Buffer.from(JSON.stringify({ kind: 'fall', value: true, ts: f.clock.now(), seq }));
+      expect(ingest.handleMessage(topics.readings('h', 'h-dev'), message(1)).accepted).toBe(1);
+      expect(ingest.handleMessage(topics.readings('h', 'h-dev'), message(2)).accepted).toBe(1);
+      // both readings reached the rules in the same call, past the broken listener
+      expect(raised).toEqual(['fall', 'fall']);
+      expect(
+        await f.metrics.value('tryghed_event_listener_failures_total', { event: 'reading/accepted' }),
+      ).toBe(2);
+    } finally {
+      rules.stop();
+      await ingest.stop();
+      await readings.close();
+    }
   });
 });
 
