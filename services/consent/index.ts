@@ -185,9 +185,6 @@ function checkTextVersion(request: ConsentChangeRequest): void {
   );
 }
 
-/** A grant or withdrawal with the home's scope after it; heard by others as `consent/changed`. */
-export type { ConsentChange } from '../events/index.ts';
-
 /**
  * The consent registry: the only place consent lives. Changes are append-only events in the store;
  * the current scope per home is derived from them and kept in memory, so `allows()` costs one

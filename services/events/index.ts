@@ -1,4 +1,4 @@
-export { EventBus, type EventBusOptions, type EventListener, type EventMap, type JsonSafe } from './bus.ts';
+export { EventBus } from './bus.ts';
 export {
   type ConsentChange,
   createPlatformBus,

@@ -13,9 +13,6 @@ import {
 } from '../runtime/index.ts';
 import type { Device, DeviceRole, Home, Store } from '../store/index.ts';
 
-/** Why a device's open connections must end now; heard by others as `device/access-ended`. */
-export type { DeviceAccessEnd } from '../events/index.ts';
-
 /** What checking a device's secret found; `device` only when the secret is right. */
 export type DeviceSecretCheck =
   | { ok: true; device: Device; upgraded: boolean }
