@@ -1,5 +1,6 @@
 import type { AuthenticateError, Client } from 'aedes';
-import type { DeviceAccessEnd, Registry } from '../services/registry/index.ts';
+import type { DeviceAccessEnd, PlatformBus } from '../services/events/index.ts';
+import type { Registry } from '../services/registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
 import type { Identity } from './acl.ts';
 import { AuthThrottle, type AuthThrottleOptions, sourceOf } from './auth-throttle.ts';
@@ -31,6 +32,8 @@ export interface DeviceConnectionsOptions {
   logger: Logger;
   metrics: Metrics;
   clock: Clock;
+  /** `start()` listens here for `device/access-ended` */
+  events: PlatformBus;
   authThrottle?: Partial<AuthThrottleOptions>;
 }
 
@@ -59,7 +62,7 @@ export class DeviceConnections {
   private readonly refusals;
   private readonly upgrades;
   private readonly closedOnAccessEnd;
-  private readonly stopListening: () => void;
+  private stopListening: (() => void) | undefined;
 
   constructor(private readonly o: DeviceConnectionsOptions) {
     this.services = new Map(o.serviceAccounts.map((a) => [a.username, a.secretHash]));
@@ -78,7 +81,11 @@ export class DeviceConnections {
       "Connections closed because the device's secret was rotated or it was removed or moved",
       ['reason'],
     );
-    this.stopListening = o.registry.onDeviceAccessEnd((end) => this.accessEnded(end));
+  }
+
+  /** Listens for credentials that end (secret rotated, device removed or moved) until `close()`. */
+  start(): void {
+    this.stopListening ??= this.o.events.on('device/access-ended', (end) => this.accessEnded(end));
   }
 
   /**
@@ -252,7 +259,8 @@ export class DeviceConnections {
   }
 
   close(): void {
-    this.stopListening();
+    this.stopListening?.();
+    this.stopListening = undefined;
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { z } from 'zod';
 import { DeviceId } from '../services/domain/index.ts';
+import type { PlatformBus } from '../services/events/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
 import { mayPublish, mayReceive, maySubscribe } from './acl.ts';
@@ -29,6 +30,8 @@ export interface DeviceBrokerOptions {
   /** largest payload accepted from a device, in bytes */
   maxPayloadBytes: number;
   registry: Registry;
+  /** the platform's bus: a device whose credentials end (`device/access-ended`) is disconnected */
+  events: PlatformBus;
   /**
    * internal services (a standalone ingest, say): may publish and subscribe under `tryghed/v1/`.
    * `secretHash` is made with `registry.hashServiceSecret()` (the server key).
@@ -105,8 +108,11 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     logger: log,
     metrics: o.metrics,
     clock,
+    events: o.events,
     ...(o.authThrottle ? { authThrottle: o.authThrottle } : {}),
   });
+  // undone by connections.close() on every way out (a failed listen, close())
+  connections.start();
   const identities = connections.identities;
   const refuse = connections.refuse.bind(connections);
   const messages = o.metrics.counter('tryghed_broker_messages_total', 'Device messages accepted', ['type']);
@@ -263,7 +269,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   };
 
   aedes.on('client', () => connected.set(aedes.connectedClients));
-  const stopNotices = cluster ? clusterNotices(aedes, connections, o.registry, log) : () => undefined;
+  const stopNotices = cluster ? clusterNotices(aedes, connections, o.events, log) : () => undefined;
   aedes.on('clientDisconnect', (client) => {
     connections.disconnected(client);
     connected.set(aedes.connectedClients);
@@ -380,7 +386,7 @@ const AccessEndedNotice = z.object({
 function clusterNotices(
   aedes: Aedes,
   connections: DeviceConnections,
-  registry: Registry,
+  events: PlatformBus,
   log: DeviceBrokerOptions['logger'],
 ): () => void {
   const notify = (topic: string, body: object) =>
@@ -403,7 +409,7 @@ function clusterNotices(
       notify(NOTICE.connected(aedes.id), { deviceId: identity.deviceId, clientId: client.id });
   };
   aedes.on('client', onClient);
-  const stopAccess = registry.onDeviceAccessEnd((end) => notify(NOTICE.accessEnded(aedes.id), end));
+  const stopAccess = events.on('device/access-ended', (end) => notify(NOTICE.accessEnded(aedes.id), end));
 
   /** a notice from another broker, parsed; null for our own or an unreadable one */
   const fromOthers = <T>(schema: z.ZodType<T>, packet: { topic: string; payload: unknown }): T | null => {

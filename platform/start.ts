@@ -5,6 +5,7 @@ import { ReportedAvailability } from '../services/availability/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { topics } from '../services/domain/index.ts';
 import { EscalationService } from '../services/escalation/index.ts';
+import { createPlatformBus, type PlatformBus } from '../services/events/index.ts';
 import { PlatformHealth } from '../services/health/index.ts';
 import { Ingest, ReadingSpool } from '../services/ingest/index.ts';
 import { People } from '../services/people/index.ts';
@@ -53,6 +54,8 @@ export interface Platform {
   readonly broker: DeviceBroker;
   readonly dashboard: Dashboard;
   readonly metrics: Metrics;
+  /** the one bus the parts talk over (services/events) */
+  readonly events: PlatformBus;
   readonly health: PlatformHealth;
   readonly escalation: EscalationService;
   /** things an operator must know at start (say, no fallback notifier configured) */
@@ -108,36 +111,53 @@ export async function startPlatform(
   const { logger } = options;
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new Metrics();
-  const closers: Array<() => Promise<void> | void> = [];
+  // Each part that started, with what stops it: stopped in reverse order, outside-in.
+  const closers: Array<{ part: string; close: () => Promise<void> | void }> = [];
+  const started = (part: string, close: () => Promise<void> | void) => {
+    closers.push({ part, close });
+    logger.debug({ started: part }, 'part started');
+  };
   const closeAll = async (deadlineMs?: number) => {
-    for (const close of closers.reverse()) {
+    for (const { part, close } of closers.splice(0).reverse()) {
       try {
         await (deadlineMs === undefined ? close() : closeWithin(close, deadlineMs));
+        logger.debug({ stopped: part }, 'part stopped');
       } catch (err) {
-        logger.warn({ err }, 'error while stopping');
+        logger.warn({ err, part }, 'error while stopping');
       }
     }
   };
+  // The parts talk over one bus: a failing listener is logged and counted, the others still hear.
+  const events = createPlatformBus({ logger: logger.child({ part: 'events' }), metrics });
 
   try {
     const store = await openStore({ sqlitePath: config.sqlitePath });
-    closers.push(() => store.close());
+    started('store', () => store.close());
     // Device secrets are checked with a keyed hash; the key is never in the database.
     const deviceKey = loadDeviceSecretKey({ setting: config.deviceSecretKey, dataDir: config.dataDir });
     for (const warning of deviceKey.warnings) logger.warn(warning);
     if (deviceKey.source === 'created') logger.info({ path: deviceKey.path }, 'device secret key created');
-    const registry = await Registry.load(store, { deviceSecrets: new DeviceSecretHasher(deviceKey.key) });
+    const registry = await Registry.load(store, {
+      deviceSecrets: new DeviceSecretHasher(deviceKey.key),
+      events,
+    });
     const people = new People(store);
-    const consent = await ConsentRegistry.load(store, registry, logger.child({ part: 'consent' }), clock);
+    const consent = await ConsentRegistry.load(
+      store,
+      registry,
+      logger.child({ part: 'consent' }),
+      clock,
+      events,
+    );
 
-    const health = new PlatformHealth(logger.child({ part: 'health' }), metrics);
+    const health = new PlatformHealth(logger.child({ part: 'health' }), metrics, events);
 
     const backend: { readings: ReadingStore; influxd: LocalInfluxd | null } = await openReadingsBackend(
       config,
       logger.child({ part: 'timeseries' }),
     );
-    if (backend.influxd) closers.push(() => backend.influxd?.stop());
-    closers.push(() => backend.readings.close());
+    if (backend.influxd) started('influxd', () => backend.influxd?.stop());
+    started('readings', () => backend.readings.close());
     const { readings } = backend;
 
     const alerts = new AlertService({
@@ -147,22 +167,25 @@ export async function startPlatform(
       clock,
       logger: logger.child({ part: 'alerts' }),
       metrics,
+      events,
     });
-    closers.push(() => alerts.stop()); // repeats counted but not yet written
+    started('alerts', () => alerts.stop()); // repeats counted but not yet written
     const rules = new RuleEngine({
       registry,
       consent,
       clock,
       metrics,
       logger: logger.child({ part: 'rules' }),
+      events,
       onCandidate: (candidate) => {
         alerts
           .raise(candidate)
           .catch((err: unknown) => logger.error({ err, rule: candidate.rule }, 'raising an alert failed'));
       },
     });
+    // hears readings (first, before anything else: the alarm path) and devices from the bus
     rules.start(config.rulesTickMs);
-    closers.push(() => rules.stop());
+    started('rules', () => rules.stop());
     health.addCheck('rules_lagging', () => rules.tickLagMs() > RULES_LAG_LIMIT_MS);
     // half the sensors silent at once: the platform cannot hear homes, so their alarms cannot come
     health.addCheck('devices_silent', () => rules.devicesSilent());
@@ -185,17 +208,19 @@ export async function startPlatform(
       clock,
       metrics,
       logger: logger.child({ part: 'ingest' }),
+      events,
       batchSize: config.ingestBatchSize,
       flushIntervalMs: config.ingestFlushMs,
       maxBufferedPoints: config.ingestMaxBuffered,
       maxBufferedPerDevice: config.ingestMaxBufferedPerDevice,
     });
-    ingest.onReading((reading) => rules.onReading(reading));
     const batteryLevels = new BatteryLevels();
-    ingest.onReading((reading) => batteryLevels.record(reading));
-    ingest.onHeard((deviceId, at) => rules.deviceHeard(deviceId, at));
+    started(
+      'battery-levels',
+      events.on('reading/accepted', (reading) => batteryLevels.record(reading)),
+    );
     ingest.start();
-    closers.push(() => ingest.stop());
+    started('ingest', () => ingest.stop());
     // said at the first failed (or hung) write, not after a streak: staff must know within seconds
     health.addCheck('readings_not_stored', () => ingest.health().failing);
 
@@ -226,6 +251,7 @@ export async function startPlatform(
       webSocketOrigins: () => webSocketOrigins,
       maxPayloadBytes: config.mqttMaxPayloadBytes,
       registry,
+      events,
       serviceAccounts: [],
       logger: logger.child({ part: 'broker' }),
       metrics,
@@ -233,13 +259,13 @@ export async function startPlatform(
       // several broker processes share sessions, subscriptions and retained messages (REDIS_URL)
       ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
     });
-    closers.push(() => broker.close());
+    started('broker', () => broker.close());
     health.addCheck('broker_down', () => !broker.running());
     // clustered: without Redis, devices stay connected to this broker but new sessions wait and
     // what is published here reaches only this broker's clients (see broker/cluster.ts)
     if (config.redisUrl) health.addCheck('broker_cluster_down', () => !broker.sharedStateUp());
     health.start(HEALTH_INTERVAL_MS);
-    closers.push(() => health.stop());
+    started('health', () => health.stop());
     broker.onDeviceMessage((message) => {
       // the PUBACK waits for this: see broker/device-broker.ts
       if (message.type === 'readings')
@@ -259,7 +285,10 @@ export async function startPlatform(
           qos: 1,
         })
         .catch((err: unknown) => logger.warn({ err, homeId }, 'publishing home config failed'));
-    consent.onChange((change) => void publishConfig(change.homeId));
+    started(
+      'home-config',
+      events.on('consent/changed', (change) => void publishConfig(change.homeId)),
+    );
     for (const home of registry.allHomes()) await publishConfig(home.id);
     // a consent change during a Redis outage reached only this broker's gateways: say it again to all
     broker.onSharedStateRestored(() => {
@@ -275,6 +304,7 @@ export async function startPlatform(
       registry,
       consent,
       alerts,
+      events,
       metrics,
       clock,
       logger: logger.child({ part: 'dashboard' }),
@@ -351,7 +381,7 @@ export async function startPlatform(
         ...(config.redisUrl ? { redis: async () => broker.sharedStateUp() } : {}),
       },
     });
-    closers.push(() => dashboard.close());
+    started('dashboard', () => dashboard.close());
     webSocketOrigins = [...webSocketOrigins, new URL(dashboard.url).origin];
     const webSocketPath = config.mqttWsPath
       ? `${(config.publicUrl || dashboard.url).replace(/\/$/, '').replace(/^http/, 'ws')}${config.mqttWsPath}`
@@ -391,10 +421,11 @@ export async function startPlatform(
       notifiers,
       watchingTeams: () => dashboard.watchingTeams(),
       health,
+      events,
       link: (alertId) => `${baseUrl}/?alert=${encodeURIComponent(alertId)}`,
     });
     await escalation.start(ESCALATION_TICK_MS);
-    closers.push(() => escalation.stop());
+    started('escalation', () => escalation.stop());
 
     if (config.demo) {
       const demo = await startDemo({
@@ -404,7 +435,7 @@ export async function startPlatform(
         logger: logger.child({ part: 'demo' }),
         homes: config.demoHomes,
       });
-      closers.push(() => demo.stop());
+      started('demo', () => demo.stop());
       await ensureDemoUsers({ people, responderCards: new ResponderCards(store) }, registry, clock.now());
     }
 
@@ -424,6 +455,7 @@ export async function startPlatform(
       broker,
       dashboard,
       metrics,
+      events,
       health,
       escalation,
       warnings,

@@ -15,6 +15,7 @@ import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import { startDashboard } from '../dashboard/server/index.ts';
 import { AlertService } from '../services/alerts/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
+import { createPlatformBus } from '../services/events/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { Metrics, silentLogger, systemClock } from '../services/runtime/index.ts';
 import { openStore } from '../services/store/index.ts';
@@ -35,10 +36,19 @@ export async function servedApiDocument(): Promise<OpenAPI3> {
   const logger = silentLogger();
   const store = await openStore({ sqlitePath: join(dir, 'store.sqlite') });
   try {
-    const registry = await Registry.load(store);
-    const consent = await ConsentRegistry.load(store, registry, logger, systemClock);
     const metrics = new Metrics();
-    const alerts = new AlertService({ store, consent, registry, clock: systemClock, logger, metrics });
+    const events = createPlatformBus({ logger, metrics });
+    const registry = await Registry.load(store, { events });
+    const consent = await ConsentRegistry.load(store, registry, logger, systemClock, events);
+    const alerts = new AlertService({
+      store,
+      consent,
+      registry,
+      clock: systemClock,
+      logger,
+      metrics,
+      events,
+    });
     const dashboard = await startDashboard({
       host: '127.0.0.1',
       port: 0,
@@ -46,6 +56,7 @@ export async function servedApiDocument(): Promise<OpenAPI3> {
       registry,
       consent,
       alerts,
+      events,
       metrics,
       logger,
       secureCookies: false,

@@ -32,7 +32,7 @@ describe('alert lifecycle on real SQLite', () => {
     await f.home('h', ['fall']);
     await f.setConsent('h', 'emergency', 'alerts');
     events = [];
-    f.alerts.onEvent((e) => events.push(e));
+    f.events.on('alert/changed', (e) => events.push(e));
   });
   afterEach(() => f.close());
 
@@ -125,6 +125,7 @@ describe('alert lifecycle on real SQLite', () => {
         clock: f.clock,
         logger: silentLogger(),
         metrics: new Metrics(),
+        events: f.events,
       });
       expect(await again.get(alert.id)).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'u-anna' });
       // and dedup still holds after the restart
@@ -159,7 +160,7 @@ describe('a stuck alarm button costs little', () => {
     await f.home('h', ['alarm_button']);
     await f.setConsent('h', 'emergency', 'alerts');
     events = [];
-    f.alerts.onEvent((e) => events.push(e));
+    f.events.on('alert/changed', (e) => events.push(e));
   });
   afterEach(async () => {
     await f.alerts.stop();

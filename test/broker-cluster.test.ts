@@ -3,6 +3,7 @@ import { type IClientOptions, MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DeviceBroker, type DeviceMessage, startDeviceBroker } from '../broker/index.ts';
 import { topics } from '../services/domain/index.ts';
+import { createPlatformBus, type PlatformBus } from '../services/events/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { DeviceSecretHasher, Metrics, silentLogger } from '../services/runtime/index.ts';
 import { openStore, type Store } from '../services/store/index.ts';
@@ -23,7 +24,8 @@ async function twoBrokers(redis: LocalRedis) {
   await store.teams.create({ id: 't', name: 'T' });
   // one server key, as every process of a deployment has (SECRET_KEY)
   const deviceSecrets = DeviceSecretHasher.ephemeral();
-  const first = await Registry.load(store, { deviceSecrets });
+  const firstEvents = createPlatformBus({ logger: silentLogger() });
+  const first = await Registry.load(store, { deviceSecrets, events: firstEvents });
   await first.createHome({ id: 'h1', label: 'H1', teamId: 't' });
   const secrets: Record<string, string> = {};
   for (const [id, role] of [
@@ -32,13 +34,14 @@ async function twoBrokers(redis: LocalRedis) {
   ] as const) {
     secrets[id] = (await first.provisionDevice({ id, homeId: 'h1', role, kinds: ['motion'] })).secret;
   }
-  const start = async (registry: Registry) => {
+  const start = async (registry: Registry, events: PlatformBus) => {
     const metrics = new Metrics();
     const broker = await startDeviceBroker({
       host: '127.0.0.1',
       port: 0,
       maxPayloadBytes: 1024,
       registry,
+      events,
       serviceAccounts: ['svc', 'svc2'].map((username) => ({
         username,
         secretHash: registry.hashServiceSecret(SERVICE_SECRET),
@@ -51,8 +54,9 @@ async function twoBrokers(redis: LocalRedis) {
     broker.onDeviceMessage((m) => received.push(m));
     return { broker, registry, metrics, received };
   };
-  const a = await start(first);
-  const b = await start(await Registry.load(store, { deviceSecrets }));
+  const a = await start(first, firstEvents);
+  const secondEvents = createPlatformBus({ logger: silentLogger() });
+  const b = await start(await Registry.load(store, { deviceSecrets, events: secondEvents }), secondEvents);
   return {
     a,
     b,
@@ -299,6 +303,7 @@ describe('clustered broker: start', () => {
           port: 0,
           maxPayloadBytes: 1024,
           registry,
+          events: createPlatformBus({ logger: silentLogger() }),
           serviceAccounts: [],
           logger: silentLogger(),
           metrics: new Metrics(),

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDeviceBroker } from '../broker/index.ts';
 import { topics } from '../services/domain/index.ts';
+import { createPlatformBus } from '../services/events/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import {
   DeviceSecretHasher,
@@ -348,13 +349,15 @@ describe('device broker: a device owns its connection, and its credentials end w
     await setup.provisionDevice({ id: 'old', homeId: 'h1', kinds: ['motion'] });
     // as an earlier version stored it
     await store.devices.setSecretHash('old', await hashSecret('the-old-secret', 'device'));
-    const registry = await Registry.load(store, { deviceSecrets });
+    const events = createPlatformBus({ logger: silentLogger() });
+    const registry = await Registry.load(store, { deviceSecrets, events });
     const metrics = new Metrics();
     const broker = await startDeviceBroker({
       host: '127.0.0.1',
       port: 0,
       maxPayloadBytes: 1024,
       registry,
+      events,
       serviceAccounts: [],
       logger: silentLogger(),
       metrics,

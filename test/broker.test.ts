@@ -202,6 +202,7 @@ describe('device broker: authentication, ACL and limits on a real aedes', () => 
           port,
           maxPayloadBytes: 10,
           registry: f.registry,
+          events: f.events,
           serviceAccounts: [],
           logger: silentLogger(),
           metrics: new Metrics(),

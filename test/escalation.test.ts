@@ -52,6 +52,7 @@ describe('escalation: never silent', () => {
   const start = async (options: { renotifyMinMs?: number; tickIntervalMs?: number } = {}) => {
     escalation = new EscalationService({
       alerts: f.alerts,
+      events: f.events,
       registry: f.registry,
       clock: f.clock,
       logger: silentLogger(),
@@ -92,7 +93,7 @@ describe('escalation: never silent', () => {
     [fallback, team, technician] = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
     watching = new Set(['t']);
     degraded = false;
-    health = new PlatformHealth(silentLogger(), f.metrics);
+    health = new PlatformHealth(silentLogger(), f.metrics, f.events);
     health.addCheck('readings_not_stored', () => degraded);
     health.evaluate();
   });
@@ -343,6 +344,7 @@ describe('escalation: never silent', () => {
     watching = new Set();
     escalation = new EscalationService({
       alerts: f.alerts,
+      events: f.events,
       registry: f.registry,
       clock: f.clock,
       logger: silentLogger(),

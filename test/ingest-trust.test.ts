@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { categoryOf, informationText, type Reading, topics } from '../services/domain/index.ts';
+import { createPlatformBus } from '../services/events/index.ts';
 import { BatchWriter, type PendingReading } from '../services/ingest/batch-writer.ts';
 import { Ingest, ReadingSpool } from '../services/ingest/index.ts';
 import { Registry } from '../services/registry/index.ts';
@@ -100,6 +101,7 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
 
   const make = (extra: Partial<ConstructorParameters<typeof Ingest>[0]> = {}) => {
     const metrics = new Metrics();
+    const events = createPlatformBus({ logger: silentLogger(), metrics });
     const ingest = new Ingest({
       registry,
       consent,
@@ -107,12 +109,13 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
       clock,
       logger: silentLogger(),
       metrics,
+      events,
       flushIntervalMs: 10,
       ...extra,
     });
     ingest.start();
     opened.push(ingest);
-    return { ingest, metrics };
+    return { ingest, metrics, events };
   };
 
   it('a device with a wrong clock (ts 1000, ts 9e15) among 2,000 good readings: all 2,000 are stored', async () => {
@@ -153,7 +156,7 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
   });
 
   it('a fall from a device whose clock is far off still raises its alarm', async () => {
-    const { ingest, metrics } = make();
+    const { ingest, metrics, events } = make();
     const raised: string[] = [];
     const rules = new RuleEngine({
       registry,
@@ -161,9 +164,12 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
       clock,
       metrics,
       logger: silentLogger(),
+      events,
       onCandidate: (c) => raised.push(`${c.rule}@${c.at}`),
     });
-    ingest.onReading((r) => rules.onReading(r));
+    // listens for accepted readings on the bus, as in the platform
+    rules.start();
+    opened.push({ stop: async () => rules.stop() });
     for (const [seq, ts] of [
       [1, 9e15],
       [2, 1000],
@@ -215,9 +221,9 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
   });
 
   it("the broker's path (no result object per message): a reading listener handing two messages back in loses none", async () => {
-    const { ingest } = make();
+    const { ingest, events } = make();
     const inner: Array<Promise<boolean>> = [];
-    ingest.onReading((r) => {
+    events.on('reading/accepted', (r) => {
       if (r.deviceId !== 'g10' || r.seq !== 1) return;
       for (const id of ['g11', 'g12'])
         inner.push(

@@ -8,6 +8,7 @@ import {
   type Reading,
   topics,
 } from '../services/domain/index.ts';
+import { createPlatformBus } from '../services/events/index.ts';
 import { Ingest } from '../services/ingest/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { ManualClock, Metrics, silentLogger } from '../services/runtime/index.ts';
@@ -83,6 +84,7 @@ describe('ingest on real InfluxDB and SQLite', () => {
     rs: ReadingStore = readings,
     extra: Partial<ConstructorParameters<typeof Ingest>[0]> = {},
   ) => {
+    const events = createPlatformBus({ logger: silentLogger(), metrics });
     ingest = new Ingest({
       registry,
       consent,
@@ -90,10 +92,11 @@ describe('ingest on real InfluxDB and SQLite', () => {
       clock,
       logger: silentLogger(),
       metrics,
+      events,
       flushIntervalMs: 10,
       ...extra,
     });
-    ingest.onReading((r) => seen.push(r));
+    events.on('reading/accepted', (r) => seen.push(r));
     ingest.start();
     return ingest;
   };

@@ -177,6 +177,7 @@ describe('SMS gateway adapter through escalation', () => {
     const retry: RetryPolicy = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, timeoutMs: 2000 };
     const escalation = new EscalationService({
       alerts: f.alerts,
+      events: f.events,
       registry: f.registry,
       clock: f.clock,
       logger: logger.child({ part: 'escalation' }),
@@ -198,7 +199,7 @@ describe('SMS gateway adapter through escalation', () => {
         technician: [],
       },
       watchingTeams: () => new Set(),
-      health: new PlatformHealth(silentLogger(), f.metrics),
+      health: new PlatformHealth(silentLogger(), f.metrics, f.events),
       link: (id) => `https://tryghed.example/?alert=${id}`,
     });
     try {

@@ -18,12 +18,14 @@ describe('rule engine with an injected clock', () => {
       clock: f.clock,
       logger: silentLogger(),
       metrics: f.metrics,
+      events: f.events,
       // Technical candidates (device_offline for these silent test devices) have their own tests in
       // rules-technical.test.ts; here only what reaches care staff.
       onCandidate: (c) => {
         if (c.audience === 'care') got.push(c);
       },
     });
+    engine.start();
     return engine;
   };
 

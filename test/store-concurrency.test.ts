@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { AlertService } from '../services/alerts/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { type Alert, informationText } from '../services/domain/index.ts';
+import { createPlatformBus } from '../services/events/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { ManualClock, Metrics, silentLogger, TryghedError } from '../services/runtime/index.ts';
 import { openStore, SCHEMA_VERSION, type Store } from '../services/store/index.ts';
@@ -104,8 +105,9 @@ describe('two stores on one PostgreSQL', () => {
   it('two alert services, one per process: one acknowledgement wins, the other is told it lost', async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 5, 9));
     const service = async (store: Store) => {
-      const registry = await Registry.load(store);
-      const consent = await ConsentRegistry.load(store, registry, silentLogger(), clock);
+      const events = createPlatformBus({ logger: silentLogger() });
+      const registry = await Registry.load(store, { events });
+      const consent = await ConsentRegistry.load(store, registry, silentLogger(), clock, events);
       return {
         registry,
         consent,
@@ -116,6 +118,7 @@ describe('two stores on one PostgreSQL', () => {
           clock,
           logger: silentLogger(),
           metrics: new Metrics(),
+          events,
         }),
       };
     };

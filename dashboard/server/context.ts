@@ -3,6 +3,7 @@ import { type AuditLog, isRead } from '../../services/audit/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
 import type { User } from '../../services/domain/index.ts';
 import type { ErasureLog } from '../../services/erasure/index.ts';
+import type { PlatformBus } from '../../services/events/index.ts';
 import type { HealthView } from '../../services/health/index.ts';
 import type { Ingest } from '../../services/ingest/index.ts';
 import type { People } from '../../services/people/index.ts';
@@ -43,6 +44,8 @@ export interface DashboardContext {
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
+  /** the platform's bus: alert, consent, health, test-mode and session events */
+  events: PlatformBus;
   sessions: SessionStore;
   /** the ways to log in, in the order the login page offers them */
   identity: IdentityProvider[];

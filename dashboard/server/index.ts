@@ -6,6 +6,7 @@ import type { AlertService } from '../../services/alerts/index.ts';
 import { AuditLog } from '../../services/audit/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
 import { ErasureLog } from '../../services/erasure/index.ts';
+import type { PlatformBus } from '../../services/events/index.ts';
 import type { HealthView } from '../../services/health/index.ts';
 import type { Ingest } from '../../services/ingest/index.ts';
 import { People } from '../../services/people/index.ts';
@@ -72,6 +73,8 @@ export interface DashboardOptions {
   registry: Registry;
   consent: ConsentRegistry;
   alerts: AlertService;
+  /** the platform's bus: /live listens on it, sessions that end are said on it */
+  events: PlatformBus;
   metrics: Metrics;
   logger: Logger;
   clock?: Clock;
@@ -159,6 +162,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     registry: o.registry,
     consent: o.consent,
     alerts: o.alerts,
+    events: o.events,
     metrics: o.metrics,
     logger: o.logger,
     clock,
@@ -170,6 +174,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       (o.sessionIdleMinutes ?? 30) * 60_000,
       (o.sessionAbsoluteHours ?? 12) * 3_600_000,
       o.logger,
+      o.events,
     ),
     ...(o.lastSeen ? { lastSeen: o.lastSeen } : {}),
     ...(o.latestBattery ? { latestBattery: o.latestBattery } : {}),
@@ -277,6 +282,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const origins = o.allowedOrigins ?? [url, `http://localhost:${port}`];
   const upgrades = new Map(Object.entries(o.upgrades ?? {}));
   const live = new LiveChannel(ctx, server, () => origins, new Set(upgrades.keys()));
+  live.start();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     upgrades.get(new URL(req.url ?? '/', 'http://localhost').pathname)?.(req, socket, head);
   });
@@ -289,7 +295,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     mountedApiRoutes: () => mountedApiRoutes(app),
     close: () =>
       new Promise<void>((resolve) => {
-        live.close();
+        live.stop();
         server.closeAllConnections();
         server.close(() => resolve());
       }).then(() => ctx.sessions.close()),

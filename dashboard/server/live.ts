@@ -1,8 +1,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { ConsentChange } from '../../services/consent/index.ts';
 import type { AlertEvent } from '../../services/domain/index.ts';
+import type { ConsentChange } from '../../services/events/index.ts';
 import { systemClock, type Timer } from '../../services/runtime/index.ts';
 import { canSeeAlert, homeFilter } from './access.ts';
 import { type AlertViewModel, alertView } from './alert-view.ts';
@@ -43,9 +43,8 @@ interface ViewedEvent {
 export class LiveChannel {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   private readonly clients = new Set<LiveClient>();
-  private readonly heartbeat: Timer;
-  private readonly unsubscribe: () => void;
-  private readonly unwatchSessions: () => void;
+  /** what `start()` set up, each undone by `stop()` in reverse order */
+  private readonly started: Array<() => void> = [];
   private readonly connections;
   private readonly refused;
   /**
@@ -56,7 +55,7 @@ export class LiveChannel {
 
   constructor(
     private readonly ctx: DashboardContext,
-    server: Server,
+    private readonly server: Server,
     private readonly allowedOrigins: () => string[],
     /** upgrade paths another handler answers (MQTT over WebSocket) */
     private readonly otherPaths: ReadonlySet<string> = new Set(),
@@ -70,24 +69,30 @@ export class LiveChannel {
     this.refused = ctx.metrics.counter('tryghed_dashboard_live_refused_total', 'Refused /live upgrades', [
       'reason',
     ]);
-    server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
-    const offAlerts = ctx.alerts.onEvent((event) => this.broadcast(event));
-    const offHealth = ctx.health?.onChange((degraded) => this.broadcastPlatform(degraded));
-    const offConsent = ctx.consent.onChange((change) => this.broadcastConsent(change));
-    const offTestMode = ctx.registry.onTestModeChange((homeId) => this.broadcastTestMode(homeId));
-    this.unsubscribe = () => {
-      offAlerts();
-      offHealth?.();
-      offConsent();
-      offTestMode();
-    };
-    // Logout (or a timeout noticed anywhere) ends the feed at once: no alerts to a session that is over.
-    this.unwatchSessions = ctx.sessions.onEnd((sessionId) => {
-      for (const c of this.clients)
-        if (c.actor.sessionId === sessionId) c.socket.close(4401, 'session ended');
-    });
+  }
+
+  /** Answers `/live` upgrades on the server, listens on the bus and pings clients, until `stop()`. */
+  start(): void {
+    if (this.started.length > 0) return;
+    const { events } = this.ctx;
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      void this.upgrade(req, socket, head);
+    this.server.on('upgrade', onUpgrade);
+    this.started.push(
+      () => this.server.off('upgrade', onUpgrade),
+      events.on('alert/changed', (event) => this.broadcast(event)),
+      events.on('health/changed', ({ degraded }) => this.broadcastPlatform(degraded)),
+      events.on('consent/changed', (change) => this.broadcastConsent(change)),
+      events.on('test-mode/changed', ({ homeId }) => this.broadcastTestMode(homeId)),
+      // Logout (or a timeout noticed anywhere) ends the feed at once: no alerts to a session that is over.
+      events.on('session/ended', ({ sessionId }) => {
+        for (const c of this.clients)
+          if (c.actor.sessionId === sessionId) c.socket.close(4401, 'session ended');
+      }),
+    );
     // real time, not the injected clock: the ping finds dead sockets, a matter of the network
-    this.heartbeat = systemClock.setInterval(() => void this.beat(), HEARTBEAT_MS).unref();
+    const heartbeat = systemClock.setInterval(() => void this.beat(), HEARTBEAT_MS).unref();
+    this.started.push(() => heartbeat.cancel());
   }
 
   /** teams with at least one member watching right now */
@@ -98,10 +103,9 @@ export class LiveChannel {
     return teams;
   }
 
-  close(): void {
-    this.heartbeat.cancel();
-    this.unsubscribe();
-    this.unwatchSessions();
+  /** Undoes `start()` in reverse order, then ends every open feed. */
+  stop(): void {
+    for (const undo of this.started.splice(0).reverse()) undo();
     for (const c of this.clients) c.socket.terminate();
     this.wss.close();
   }

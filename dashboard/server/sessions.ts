@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { PlatformBus } from '../../services/events/index.ts';
 import type { Clock, Logger, Timer } from '../../services/runtime/index.ts';
 import type { SessionRepository } from '../../services/store/index.ts';
 
@@ -34,7 +35,6 @@ export function sessionIdOf(cookieValue: string): string {
 export class SessionStore {
   /** activity seen by this process and not yet written: session id → when */
   private readonly unwritten = new Map<string, number>();
-  private readonly endListeners = new Set<(id: string) => void>();
   private sweeper: Timer | undefined;
 
   constructor(
@@ -43,6 +43,8 @@ export class SessionStore {
     private readonly idleMs: number,
     private readonly absoluteMs: number,
     private readonly logger: Logger,
+    /** every session that ends, by logout or timeout, goes out as `session/ended` (its sockets close) */
+    private readonly events: PlatformBus,
   ) {}
 
   /** Deletes what ended while nobody was running, then sweeps every minute until `close`. */
@@ -98,12 +100,6 @@ export class SessionStore {
   /** ends the session a cookie value names, if any */
   destroyCookie(value: string): Promise<void> {
     return this.destroy(sessionIdOf(value));
-  }
-
-  /** called with the id of every session that ends, by logout or timeout (e.g. to close its sockets) */
-  onEnd(listener: (id: string) => void): () => void {
-    this.endListeners.add(listener);
-    return () => this.endListeners.delete(listener);
   }
 
   /** Writes the activity not written yet, then deletes every session that has ended. */
@@ -162,7 +158,7 @@ export class SessionStore {
   }
 
   private ended(id: string): void {
-    for (const listener of this.endListeners) listener(id);
+    this.events.emit('session/ended', { sessionId: id });
   }
 }
 

@@ -82,7 +82,7 @@ export async function observeTestReading(
   }
   let seen: AlertEvent | null = null;
   let wake: (() => void) | null = null;
-  const off = ctx.alerts.onEvent((event) => {
+  const off = ctx.events.on('alert/changed', (event) => {
     if (event.alert.homeId !== homeId || event.alert.rule !== rule) return;
     if (event.type !== 'opened' && event.type !== 'repeated') return;
     seen = event;

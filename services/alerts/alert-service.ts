@@ -9,6 +9,7 @@ import type {
   NotificationAttempt,
   ResolveRequest,
 } from '../domain/index.ts';
+import type { PlatformBus } from '../events/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { type Clock, conflict, type Logger, type Metrics, notFound } from '../runtime/index.ts';
 import type { HomeAlertFilter, ResolvedAlertFilter, Store } from '../store/index.ts';
@@ -27,6 +28,8 @@ export interface AlertServiceOptions {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
+  /** every change goes out as `alert/changed` */
+  events: PlatformBus;
 }
 
 /**
@@ -35,7 +38,6 @@ export interface AlertServiceOptions {
  * it, so a dashboard that reconnects can ask for what it missed.
  */
 export class AlertService {
-  private readonly listeners: Array<(event: AlertEvent) => void> = [];
   /** per home+rule (and per alert id) chains, so concurrent changes never race */
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly opened;
@@ -269,14 +271,6 @@ export class AlertService {
     return this.o.store.alerts.lastEventSeq();
   }
 
-  onEvent(listener: (event: AlertEvent) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
-  }
-
   private async change(alertId: string, next: (alert: Alert) => [Alert, AlertEvent['type']]): Promise<Alert>;
   private async change(
     alertId: string,
@@ -356,13 +350,7 @@ export class AlertService {
   }
 
   private emit(event: AlertEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.o.logger.error({ err }, 'alert listener failed');
-      }
-    }
+    this.o.events.emit('alert/changed', event);
   }
 
   private serial<T>(key: string, task: () => Promise<T>): Promise<T> {

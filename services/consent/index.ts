@@ -15,6 +15,7 @@ import {
   type ReadingCategory,
   textVersionStatus,
 } from '../domain/index.ts';
+import { type ConsentChange, createPlatformBus, type PlatformBus } from '../events/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { type Clock, forbidden, type Logger, notFound, systemClock, TryghedError } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
@@ -189,12 +190,6 @@ function checkTextVersion(request: ConsentChangeRequest): void {
   );
 }
 
-export interface ConsentChange {
-  homeId: HomeId;
-  event: ConsentEvent;
-  scope: ConsentScope;
-}
-
 /**
  * The consent registry: the only place consent lives. Changes are append-only events in the store;
  * the current scope per home is derived from them and kept in memory, so `allows()` costs one
@@ -206,26 +201,28 @@ export class ConsentRegistry {
   private readonly grants = new Map<HomeId, Map<string, ConsentEvent>>();
   /** per home, the latest event per category/purpose: when and by whom it became what it is */
   private readonly latest = new Map<HomeId, Map<string, ConsentEvent>>();
-  private readonly listeners: Array<(change: ConsentChange) => void> = [];
 
   private constructor(
     private readonly store: Pick<Store, 'consent'>,
     private readonly places: ConsentPlaces,
     private readonly logger: Logger,
     private readonly clock: Clock,
+    private readonly events: PlatformBus,
   ) {}
 
   /**
    * `store` gives the consent events, this registry's own table; homes and powers of attorney are
-   * the registry's (`places`), asked through its interface.
+   * the registry's (`places`), asked through its interface. Each later change goes out on `events`
+   * as `consent/changed`.
    */
   static async load(
     store: Pick<Store, 'consent'>,
     places: ConsentPlaces,
     logger: Logger,
     clock: Clock = systemClock,
+    events: PlatformBus = createPlatformBus({ logger }),
   ): Promise<ConsentRegistry> {
-    const registry = new ConsentRegistry(store, places, logger, clock);
+    const registry = new ConsentRegistry(store, places, logger, clock, events);
     for (const e of await store.consent.listAll()) registry.apply(e);
     return registry;
   }
@@ -382,22 +379,8 @@ export class ConsentRegistry {
       },
       'consent changed',
     );
-    for (const listener of this.listeners) {
-      try {
-        listener(change);
-      } catch (err) {
-        this.logger.error({ err }, 'consent listener failed');
-      }
-    }
+    this.events.emit('consent/changed', change);
     return change;
-  }
-
-  onChange(listener: (change: ConsentChange) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
   }
 
   private apply(event: ConsentEvent): void {

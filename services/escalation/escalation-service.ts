@@ -1,5 +1,6 @@
 import type { AlertService } from '../alerts/index.ts';
 import type { Alert, AlertEvent, Severity } from '../domain/index.ts';
+import type { PlatformBus } from '../events/index.ts';
 import type { HealthView } from '../health/index.ts';
 import type { AlertNotice, DeliveryAttempt, NoticeReason, Notifier } from '../notify/index.ts';
 import type { Registry } from '../registry/index.ts';
@@ -29,6 +30,8 @@ export interface EscalationOptions {
   /** teams with at least one staff member on the dashboard now */
   watchingTeams: () => Set<string>;
   health: HealthView;
+  /** `start()` listens here for `alert/changed` and `health/changed` */
+  events: PlatformBus;
   /** the alert on the dashboard */
   link: (alertId: string) => string;
   /**
@@ -107,9 +110,9 @@ export class EscalationService {
    * survives a restart. Listening first means an alert opened meanwhile is not missed.
    */
   async start(tickIntervalMs?: number): Promise<void> {
-    this.unsubscribe.push(this.o.alerts.onEvent((event) => this.onAlertEvent(event)));
     this.unsubscribe.push(
-      this.o.health.onChange((degraded) => {
+      this.o.events.on('alert/changed', (event) => this.onAlertEvent(event)),
+      this.o.events.on('health/changed', ({ degraded }) => {
         if (degraded.length > 0) this.track(this.fallbackCritical({ kind: 'degraded', reasons: degraded }));
       }),
     );
@@ -154,7 +157,7 @@ export class EscalationService {
     this.stopped = true;
     this.timer?.cancel();
     this.timer = undefined;
-    for (const off of this.unsubscribe.splice(0)) off();
+    for (const off of this.unsubscribe.splice(0).reverse()) off();
     this.stopping.abort();
     for (const a of this.armed.values()) a.stop.abort();
     await this.idle();

@@ -1,3 +1,4 @@
+import type { PlatformBus } from '../events/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock, type Timer } from '../runtime/index.ts';
 
 /**
@@ -21,25 +22,23 @@ export type DegradedReason =
 export interface HealthView {
   /** the reasons the platform is degraded now, sorted; empty when healthy */
   degraded(): string[];
-  /** called with the new reasons whenever they change */
-  onChange(listener: (degraded: string[]) => void): () => void;
 }
 
 /**
  * Collects degradation signals from the parts that know them (ingest, broker, rules), each a
- * cheap synchronous check polled on a timer, and tells listeners when the set changes. A check
+ * cheap synchronous check polled on a timer, and says `health/changed` when the set changes. A check
  * that throws counts as degraded: a health check that cannot answer is not good news.
  */
 export class PlatformHealth implements HealthView {
   private readonly checks = new Map<string, () => boolean>();
   private current: string[] = [];
-  private readonly listeners: Array<(degraded: string[]) => void> = [];
   private timer: Timer | undefined;
   private readonly gauge;
 
   constructor(
     private readonly logger: Logger,
     metrics: Metrics,
+    private readonly events: PlatformBus,
     /** polls on real time in the platform: it watches I/O (see docs/architecture.md, "Time") */
     private readonly clock: Clock = systemClock,
   ) {
@@ -58,7 +57,7 @@ export class PlatformHealth implements HealthView {
     return [...this.current];
   }
 
-  /** runs every check now; listeners hear of a change before this returns */
+  /** runs every check now; `health/changed` is heard before this returns */
   evaluate(): string[] {
     const next: string[] = [];
     for (const [reason, check] of this.checks) {
@@ -78,23 +77,9 @@ export class PlatformHealth implements HealthView {
       this.current = next;
       if (next.length > 0) this.logger.error({ degraded: next, before }, 'platform degraded');
       else this.logger.info({ before }, 'platform healthy again');
-      for (const listener of [...this.listeners]) {
-        try {
-          listener([...next]);
-        } catch (err) {
-          this.logger.error({ err }, 'health listener failed');
-        }
-      }
+      this.events.emit('health/changed', { degraded: [...next] });
     }
     return this.degraded();
-  }
-
-  onChange(listener: (degraded: string[]) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
   }
 
   start(intervalMs: number): void {

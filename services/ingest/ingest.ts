@@ -1,12 +1,6 @@
 import type { ConsentRegistry } from '../consent/index.ts';
-import {
-  parseDeviceTopic,
-  type Reading,
-  type ReadingCategory,
-  topics,
-  toReading,
-  valueInRange,
-} from '../domain/index.ts';
+import { parseDeviceTopic, type ReadingCategory, topics, toReading, valueInRange } from '../domain/index.ts';
+import type { PlatformBus } from '../events/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../runtime/index.ts';
 import type { ReadingStore } from '../timeseries/index.ts';
@@ -95,6 +89,8 @@ export interface IngestOptions {
   ioClock?: Clock;
   logger: Logger;
   metrics: Metrics;
+  /** `device/heard` and `reading/accepted` go out here, synchronously, as each reading is judged */
+  events: PlatformBus;
 }
 
 /**
@@ -106,8 +102,6 @@ export interface IngestOptions {
 export class Ingest {
   private readonly writer: BatchWriter;
   private readonly resends: ResendFilter;
-  private readonly listeners: Array<(reading: Reading) => void> = [];
-  private readonly heardListeners: Array<(deviceId: string, at: number) => void> = [];
   private readonly clock: Clock;
   private readonly acceptedCount;
   private readonly rejectedCounter;
@@ -223,23 +217,6 @@ export class Ingest {
     return this.o.spool ? this.o.spool.synced() : this.writer.whenWritten();
   }
 
-  /** Every well-formed reading from a known device, before consent and resend checks: it is alive. */
-  onHeard(listener: (deviceId: string, at: number) => void): () => void {
-    this.heardListeners.push(listener);
-    return () => {
-      const i = this.heardListeners.indexOf(listener);
-      if (i >= 0) this.heardListeners.splice(i, 1);
-    };
-  }
-
-  onReading(listener: (reading: Reading) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
-  }
-
   /** starts writing; what the spool held at the last stop (or crash) goes first */
   start(): void {
     const recovered = this.o.spool?.takeRecovered() ?? [];
@@ -335,7 +312,8 @@ export class Ingest {
       if (test) reading.test = true;
       // A well-formed reading from a known device proves it is alive, whatever consent allows and
       // even when it is a resend: liveness is technical, and never judged by what we sent.
-      if (!test) for (const heard of this.heardListeners) heard(deviceId, receivedAt);
+      // (`device/heard`: every well-formed reading from a known device, before consent and resends)
+      if (!test) this.o.events.emit('device/heard', { deviceId, at: receivedAt });
       // A value no device of this kind can report (battery 250 %, door 2) is a broken device:
       // believed, it would raise or hide alerts. Refused and counted by kind's category, never logged.
       if (!valueInRange(wire.data.kind, wire.data.value)) {
@@ -387,13 +365,8 @@ export class Ingest {
         }
       }
       result.accepted++;
-      for (const listener of this.listeners) {
-        try {
-          listener(reading);
-        } catch (err) {
-          this.o.logger.error({ err, deviceId }, 'reading listener failed');
-        }
-      }
+      // a listener that fails is logged and counted by the bus; the next reading is judged all the same
+      this.o.events.emit('reading/accepted', reading);
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Device, DeviceRole, Home, PowerOfAttorney } from '../domain/index.ts';
 import { type DeviceId, type HomeId, HomeId as HomeIdSchema, type SensorKind } from '../domain/index.ts';
+import { createPlatformBus, type DeviceAccessEnd, deviceFacts, type PlatformBus } from '../events/index.ts';
 import { People } from '../people/index.ts';
 import {
   conflict,
@@ -8,12 +9,10 @@ import {
   newSecret,
   notFound,
   type SecretCheck,
+  silentLogger,
   TryghedError,
 } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
-
-/** Why a device's open connections must end now. */
-export type DeviceAccessEnd = { deviceId: DeviceId; reason: 'secret_rotated' | 'removed' | 'moved' };
 
 /** What checking a device's secret found; `device` only when the secret is right. */
 export type DeviceSecretCheck =
@@ -55,11 +54,8 @@ export class Registry {
   private readonly homesByTeam = new Map<string, Set<HomeId>>();
   /** relative's user id → the homes they hold an active, verified power of attorney for */
   private readonly attorneyHomes = new Map<string, Set<HomeId>>();
-  private readonly deviceListeners: Array<(device: Device) => void> = [];
-  private readonly accessEndListeners: Array<(end: DeviceAccessEnd) => void> = [];
   /** homes whose own test mode or a device's was set; entries past their end are dropped lazily */
   private readonly testModeHomeIds = new Set<HomeId>();
-  private readonly testModeListeners: Array<(homeId: HomeId) => void> = [];
 
   /** users and teams are not the registry's tables: it asks their owner */
   private readonly people: People;
@@ -67,6 +63,7 @@ export class Registry {
   private constructor(
     private readonly store: RegistryTables,
     private readonly secrets: DeviceSecretHasher,
+    private readonly events: PlatformBus,
   ) {
     this.people = new People(store);
   }
@@ -74,13 +71,19 @@ export class Registry {
   /**
    * `deviceSecrets` holds the server key device secrets are hashed with; the platform passes the
    * one from DEVICE_SECRET_KEY or DATA_DIR. Without it the key lives only as long as this process
-   * (tests and tools), so hashes it made do not verify after a restart.
+   * (tests and tools), so hashes it made do not verify after a restart. Changes go out on `events`
+   * (`device/changed`, `device/access-ended`, `test-mode/changed`); the platform passes its one bus,
+   * a tool that only reads needs none.
    */
   static async load(
     store: RegistryTables,
-    options: { deviceSecrets?: DeviceSecretHasher } = {},
+    options: { deviceSecrets?: DeviceSecretHasher; events?: PlatformBus } = {},
   ): Promise<Registry> {
-    const registry = new Registry(store, options.deviceSecrets ?? DeviceSecretHasher.ephemeral());
+    const registry = new Registry(
+      store,
+      options.deviceSecrets ?? DeviceSecretHasher.ephemeral(),
+      options.events ?? createPlatformBus({ logger: silentLogger() }),
+    );
     for (const home of await store.homes.list()) registry.putHome(home);
     for (const device of await store.devices.listAll()) registry.putDevice(device);
     for (const home of registry.homes.values()) {
@@ -124,36 +127,21 @@ export class Registry {
   }
 
   /**
-   * Hears of every device provisioned or changed after loading, so a part with per-device state
-   * (the rules' offline watch) knows of it without scanning. Listeners must not throw.
+   * Every device provisioned or changed after loading is told as `device/changed` (without its
+   * secret's hash), so a part with per-device state (the rules' offline watch) knows of it without
+   * scanning.
    */
-  onDeviceChange(listener: (device: Device) => void): () => void {
-    this.deviceListeners.push(listener);
-    return () => {
-      const i = this.deviceListeners.indexOf(listener);
-      if (i >= 0) this.deviceListeners.splice(i, 1);
-    };
-  }
-
   private deviceChanged(device: Device): void {
-    for (const listener of this.deviceListeners) listener(device);
+    this.events.emit('device/changed', deviceFacts(device));
   }
 
   /**
-   * Hears, right after the change is stored, that a device's credentials no longer hold as they
-   * did: its secret was rotated, or it was removed or moved to another home. The broker closes
-   * the device's open connections on it. Listeners must not throw.
+   * Right after the change is stored, `device/access-ended`: a device's credentials no longer hold
+   * as they did (its secret was rotated, or it was removed or moved to another home). The broker
+   * closes the device's open connections on it.
    */
-  onDeviceAccessEnd(listener: (end: DeviceAccessEnd) => void): () => void {
-    this.accessEndListeners.push(listener);
-    return () => {
-      const i = this.accessEndListeners.indexOf(listener);
-      if (i >= 0) this.accessEndListeners.splice(i, 1);
-    };
-  }
-
   private accessEnded(end: DeviceAccessEnd): void {
-    for (const listener of this.accessEndListeners) listener(end);
+    this.events.emit('device/access-ended', end);
   }
 
   /**
@@ -491,17 +479,9 @@ export class Registry {
     return out;
   }
 
-  /** Hears of every start or end of test mode set by hand (not of one running out). Must not throw. */
-  onTestModeChange(listener: (homeId: HomeId) => void): () => void {
-    this.testModeListeners.push(listener);
-    return () => {
-      const i = this.testModeListeners.indexOf(listener);
-      if (i >= 0) this.testModeListeners.splice(i, 1);
-    };
-  }
-
+  /** `test-mode/changed` on every start or end of test mode set by hand (not of one running out) */
   private testModeChanged(homeId: HomeId): void {
-    for (const listener of this.testModeListeners) listener(homeId);
+    this.events.emit('test-mode/changed', { homeId });
   }
 
   /** A new secret for a device; the old one stops working at once, open connections included. */

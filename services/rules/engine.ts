@@ -8,6 +8,7 @@ import type {
   SensorKind,
   Severity,
 } from '../domain/index.ts';
+import type { DeviceFacts, PlatformBus } from '../events/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Clock, Logger, Metrics, Timer } from '../runtime/index.ts';
 import { CoWatch } from './co.ts';
@@ -26,6 +27,8 @@ export interface RuleEngineOptions {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
+  /** `start()` listens here for readings, devices heard, and devices changed or removed */
+  events: PlatformBus;
   onCandidate: (candidate: AlertCandidate) => void;
   /**
    * At most this many device-offline timers are looked at per tick (default 5,000): a mass outage
@@ -72,7 +75,7 @@ const DEFAULTS = (parseHomeRuleSettings({}) as { ok: true; settings: HomeRuleSet
  * rules (device_offline, low_battery) need no consent and reach technicians only.
  *
  * Work per reading is O(1) map look-ups; every timer sits in a min-heap, so a tick touches only
- * what is due. Nothing scans all homes or devices except once at construction.
+ * what is due. Nothing scans all homes or devices except once at `start()`.
  */
 export class RuleEngine {
   private readonly inactivity: InactivityWatch;
@@ -96,8 +99,9 @@ export class RuleEngine {
   private tickIntervalMs = 0;
   /** clock time of the last tick: the tick runs on the injected clock, so its lag is judged by it too */
   private lastTickAt = 0;
-  private readonly unsubscribe: () => void;
-  private readonly unsubscribeRemoved: () => void;
+  private started = false;
+  /** what `start()` subscribed to, undone by `stop()` in reverse order */
+  private readonly unsubscribe: Array<() => void> = [];
   private readonly candidates;
   private readonly suppressed;
 
@@ -124,26 +128,6 @@ export class RuleEngine {
       'Rule firings not raised, by reason',
       ['rule', 'reason'],
     );
-    // Watch every home that has a motion sensor, and every sensor, from now, so a restart does not
-    // make anyone "inactive since forever", and a home or device silent since the start is still
-    // noticed. Gateways are left out: they publish for their sensors, which are watched themselves.
-    const now = o.clock.now();
-    for (const home of o.registry.allHomes()) {
-      if (o.registry.devicesOfHome(home.id).some((d) => d.kinds.includes('motion')))
-        this.inactivity.motion(home.id, now);
-    }
-    for (const device of o.registry.allDevices()) this.watchDevice(device, now);
-    this.unsubscribe = o.registry.onDeviceChange((device) => {
-      try {
-        this.watchDevice(device, o.clock.now());
-      } catch (err) {
-        o.logger.error({ err, deviceId: device.id }, 'could not watch a device');
-      }
-    });
-    // a removed device is forgotten at once, not only when its timer comes due
-    this.unsubscribeRemoved = o.registry.onDeviceAccessEnd(({ deviceId, reason }) => {
-      if (reason === 'removed') this.offline.forget(deviceId);
-    });
   }
 
   /** A device was heard from (any well-formed reading, consented or not): it is not offline. */
@@ -230,8 +214,39 @@ export class RuleEngine {
     for (const firing of mergeOfflineByHome(silent, testing)) this.raise(firing);
   }
 
-  start(tickIntervalMs: number): void {
-    if (this.timer) return;
+  /**
+   * Begins watching what exists now and listening on the bus (readings, devices heard, devices
+   * changed or removed); with `tickIntervalMs`, ticks on a timer too (tests tick by hand).
+   */
+  start(tickIntervalMs?: number): void {
+    if (this.started) return;
+    this.started = true;
+    const { registry, clock, events, logger } = this.o;
+    // Watch every home that has a motion sensor, and every sensor, from now, so a restart does not
+    // make anyone "inactive since forever", and a home or device silent since the start is still
+    // noticed. Gateways are left out: they publish for their sensors, which are watched themselves.
+    const now = clock.now();
+    for (const home of registry.allHomes()) {
+      if (registry.devicesOfHome(home.id).some((d) => d.kinds.includes('motion')))
+        this.inactivity.motion(home.id, now);
+    }
+    for (const device of registry.allDevices()) this.watchDevice(device, now);
+    this.unsubscribe.push(
+      events.on('device/changed', (device) => {
+        try {
+          this.watchDevice(device, clock.now());
+        } catch (err) {
+          logger.error({ err, deviceId: device.id }, 'could not watch a device');
+        }
+      }),
+      // a removed device is forgotten at once, not only when its timer comes due
+      events.on('device/access-ended', ({ deviceId, reason }) => {
+        if (reason === 'removed') this.offline.forget(deviceId);
+      }),
+      events.on('device/heard', ({ deviceId, at }) => this.deviceHeard(deviceId, at)),
+      events.on('reading/accepted', (reading) => this.onReading(reading)),
+    );
+    if (tickIntervalMs === undefined) return;
     this.tickIntervalMs = tickIntervalMs;
     this.lastTickAt = this.o.clock.now();
     this.timer = this.o.clock
@@ -262,15 +277,14 @@ export class RuleEngine {
     return Math.max(0, this.o.clock.now() - this.lastTickAt - this.tickIntervalMs);
   }
 
-  /** Stops the timer and stops hearing of new devices; the engine is not started again after. */
+  /** Stops the timer, then leaves the bus (reverse order of `start`); not started again after. */
   stop(): void {
     this.timer?.cancel();
     this.timer = undefined;
-    this.unsubscribe();
-    this.unsubscribeRemoved();
+    for (const off of this.unsubscribe.splice(0).reverse()) off();
   }
 
-  private watchDevice(device: Device, since: number): void {
+  private watchDevice(device: DeviceFacts, since: number): void {
     if (device.role === 'sensor') this.offline.watch(device, since);
   }
 

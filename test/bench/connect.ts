@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { startDeviceBroker } from '../../broker/index.ts';
+import { createPlatformBus } from '../../services/events/index.ts';
 import { Registry } from '../../services/registry/index.ts';
 import { Metrics, silentLogger } from '../../services/runtime/index.ts';
 import { openStore } from '../../services/store/index.ts';
@@ -39,7 +40,8 @@ async function connectRate(url: string, secrets: readonly string[]): Promise<num
 async function main() {
   const store = await openStore({ sqlitePath: ':memory:' });
   await store.teams.create({ id: 't', name: 'T' });
-  const registry = await Registry.load(store);
+  const events = createPlatformBus({ logger: silentLogger() });
+  const registry = await Registry.load(store, { events });
   await registry.createHome({ id: 'h', label: 'h', teamId: 't' });
   const secrets: string[] = [];
   for (let i = 0; i < CONNECTS; i++)
@@ -49,6 +51,7 @@ async function main() {
     port: 0,
     maxPayloadBytes: 65536,
     registry,
+    events,
     serviceAccounts: [],
     logger: silentLogger(),
     metrics: new Metrics(),

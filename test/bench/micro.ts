@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConsentRegistry } from '../../services/consent/index.ts';
 import { CONSENT_CATEGORIES, informationText, topics, WirePayload } from '../../services/domain/index.ts';
+import { createPlatformBus } from '../../services/events/index.ts';
 import { Ingest, ReadingSpool, ResendFilter } from '../../services/ingest/index.ts';
 import { Registry } from '../../services/registry/index.ts';
 import { RuleEngine } from '../../services/rules/index.ts';
@@ -97,19 +98,30 @@ export async function micro(rows: Row[], pairs: number): Promise<void> {
   const clock = new ManualClock(1_700_000_000_000);
   const makeIngest = (withRules: boolean) => {
     const metrics = new Metrics();
+    const events = createPlatformBus({ logger, metrics });
     const ingest = new Ingest({
       registry,
       consent,
       readings: discard,
       logger,
       metrics,
+      events,
       clock,
       maxBufferedPoints: 10_000_000,
       flushIntervalMs: 60_000,
     });
     if (withRules) {
-      const rules = new RuleEngine({ registry, consent, clock, logger, metrics, onCandidate: () => {} });
-      ingest.onReading((r) => rules.onReading(r));
+      const rules = new RuleEngine({
+        registry,
+        consent,
+        clock,
+        logger,
+        metrics,
+        events,
+        onCandidate: () => {},
+      });
+      // hears accepted readings on the bus, as in the platform
+      rules.start();
     }
     return ingest;
   };
@@ -138,6 +150,7 @@ export async function micro(rows: Row[], pairs: number): Promise<void> {
         readings: discard,
         logger,
         metrics,
+        events: createPlatformBus({ logger, metrics }),
         clock,
         ...(spool ? { spool } : {}),
         maxBufferedPoints: 10_000_000,

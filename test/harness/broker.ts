@@ -4,6 +4,7 @@ import {
   type DeviceMessage,
   startDeviceBroker,
 } from '../../broker/index.ts';
+import { createPlatformBus } from '../../services/events/index.ts';
 import { Registry } from '../../services/registry/index.ts';
 import { type Clock, type Logger, Metrics, silentLogger } from '../../services/runtime/index.ts';
 import { openStore, type Store } from '../../services/store/index.ts';
@@ -24,7 +25,10 @@ export async function brokerFixture(
   const dir = tempDir();
   const store: Store = await openStore({ sqlitePath: `${dir.path}/b.sqlite` });
   await store.teams.create({ id: 't', name: 'T' });
-  const registry = await Registry.load(store);
+  const metrics = new Metrics();
+  // the registry says on the bus when a device's credentials end; the broker closes its connection
+  const events = createPlatformBus({ logger: silentLogger(), metrics });
+  const registry = await Registry.load(store, { events });
   await registry.createHome({ id: 'h1', label: 'H1', teamId: 't' });
   await registry.createHome({ id: 'h2', label: 'H2', teamId: 't' });
   const secrets: Record<string, string> = {};
@@ -36,12 +40,12 @@ export async function brokerFixture(
   ] as const) {
     secrets[id] = (await registry.provisionDevice({ id, homeId, role, kinds: ['motion'] })).secret;
   }
-  const metrics = new Metrics();
   const broker: DeviceBroker = await startDeviceBroker({
     host: '127.0.0.1',
     port: 0,
     maxPayloadBytes: options.maxPayloadBytes ?? 1024,
     registry,
+    events,
     serviceAccounts: [{ username: 'svc-ingest', secretHash: registry.hashServiceSecret('service-secret') }],
     logger: options.logger ?? silentLogger(),
     metrics,
@@ -53,6 +57,7 @@ export async function brokerFixture(
   return {
     broker,
     registry,
+    events,
     store,
     metrics,
     secrets,

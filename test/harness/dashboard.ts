@@ -15,6 +15,7 @@ export function startTestDashboard(f: Fixture, options: Partial<DashboardOptions
     registry: f.registry,
     consent: f.consent,
     alerts: f.alerts,
+    events: f.events,
     metrics: f.metrics,
     logger: silentLogger(),
     clock: f.clock,

@@ -1,7 +1,7 @@
 import { inject } from 'vitest';
 import { loadConfig } from '../../platform/config.ts';
 import { type Platform, startPlatform } from '../../platform/start.ts';
-import { type Clock, Metrics, silentLogger } from '../../services/runtime/index.ts';
+import { type Clock, type Logger, Metrics, silentLogger } from '../../services/runtime/index.ts';
 
 export const TEST_ADMIN = { username: 'admin', password: 'admin-password-1' };
 
@@ -14,6 +14,7 @@ export async function startTestPlatform(options: {
   database: string;
   env?: Record<string, string>;
   clock?: Clock;
+  logger?: Logger;
 }): Promise<Platform> {
   const config = loadConfig({
     DATA_DIR: options.dataDir,
@@ -31,7 +32,7 @@ export async function startTestPlatform(options: {
     ...options.env,
   });
   return startPlatform(config, {
-    logger: silentLogger(),
+    logger: options.logger ?? silentLogger(),
     metrics: new Metrics(),
     checkResponses: true,
     ...(options.clock ? { clock: options.clock } : {}),

@@ -36,8 +36,11 @@ export async function rulesFixture(start = Date.UTC(2026, 0, 5, 8, 0)) {
         clock: f.clock,
         logger: silentLogger(),
         metrics: f.metrics,
+        events: f.events,
         onCandidate: (c) => (c.audience === 'care' ? got : technical).push(c),
       });
+      // watches what exists now and listens on the bus; the tests tick by hand
+      engine.start();
       return engine;
     },
     /** another device in an existing home */

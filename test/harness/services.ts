@@ -2,22 +2,32 @@ import { AlertService } from '../../services/alerts/index.ts';
 import { ConsentRegistry } from '../../services/consent/index.ts';
 import type { ConsentCategory, Purpose, Reading, SensorKind } from '../../services/domain/index.ts';
 import { categoryOf, informationText } from '../../services/domain/index.ts';
+import { createPlatformBus } from '../../services/events/index.ts';
 import { Registry } from '../../services/registry/index.ts';
 import { ManualClock, Metrics, silentLogger } from '../../services/runtime/index.ts';
 import { openStore } from '../../services/store/index.ts';
 import { tempDir } from './index.ts';
 
-/** Store, registry, consent and alerts on a temp SQLite file, with a manual clock. */
+/** Store, registry, consent and alerts on a temp SQLite file, with a manual clock and one event bus. */
 export async function servicesFixture(start = Date.UTC(2026, 0, 5, 9, 0)) {
   const dir = tempDir();
   const path = `${dir.path}/s.sqlite`;
   const store = await openStore({ sqlitePath: path });
   await store.teams.create({ id: 't', name: 'T' });
-  const registry = await Registry.load(store);
-  const clock = new ManualClock(start);
-  const consent = await ConsentRegistry.load(store, registry, silentLogger(), clock);
   const metrics = new Metrics();
-  const alerts = new AlertService({ store, consent, registry, clock, logger: silentLogger(), metrics });
+  const events = createPlatformBus({ logger: silentLogger(), metrics });
+  const registry = await Registry.load(store, { events });
+  const clock = new ManualClock(start);
+  const consent = await ConsentRegistry.load(store, registry, silentLogger(), clock, events);
+  const alerts = new AlertService({
+    store,
+    consent,
+    registry,
+    clock,
+    logger: silentLogger(),
+    metrics,
+    events,
+  });
   let seq = 0;
   return {
     dir,
@@ -27,6 +37,7 @@ export async function servicesFixture(start = Date.UTC(2026, 0, 5, 9, 0)) {
     clock,
     consent,
     metrics,
+    events,
     alerts,
     async home(
       id: string,

@@ -1,0 +1,70 @@
+import type { AlertEvent, ConsentEvent, ConsentScope, DeviceId, HomeId, Reading } from '../domain/index.ts';
+import type { Logger, Metrics } from '../runtime/index.ts';
+import type { Device } from '../store/index.ts';
+import { EventBus } from './bus.ts';
+
+/** A grant or withdrawal, with the home's whole scope after it. */
+export interface ConsentChange {
+  homeId: HomeId;
+  event: ConsentEvent;
+  scope: ConsentScope;
+}
+
+/** Why a device's open connections must end now. */
+export type DeviceAccessEnd = { deviceId: DeviceId; reason: 'secret_rotated' | 'removed' | 'moved' };
+
+/** A device as other parts hear of it: never its secret's hash, which stays with the registry. */
+export type DeviceFacts = Omit<Device, 'secretHash'>;
+
+/**
+ * Every in-process event between parts, by name. A name is `part/what-happened` (a topic, once the
+ * parts run in several processes); a payload is plain JSON. Who emits what:
+ */
+export interface PlatformEvents {
+  /** ingest: a reading passed every check (consent to store it or to alert on it included); the rules hear it */
+  'reading/accepted': Reading;
+  /** ingest: a well-formed reading from a known device, before consent and resend checks: it is alive */
+  'device/heard': { deviceId: DeviceId; at: number };
+  /** alerts: an alert changed, written to the store with this sequence number before anyone hears */
+  'alert/changed': AlertEvent;
+  /** consent: a grant or withdrawal, in force before anyone hears */
+  'consent/changed': ConsentChange;
+  /** health: the reasons the platform is degraded changed (empty: healthy again) */
+  'health/changed': { degraded: string[] };
+  /** registry: a device was provisioned or changed after loading */
+  'device/changed': DeviceFacts;
+  /** registry: a device's credentials no longer hold (secret rotated, removed, moved) */
+  'device/access-ended': DeviceAccessEnd;
+  /** registry: a home's or a device's test mode was set or ended by hand (not one running out) */
+  'test-mode/changed': { homeId: HomeId };
+  /** dashboard: a session ended (logout, timeout, password reset) */
+  'session/ended': { sessionId: string };
+}
+
+export type PlatformEventName = keyof PlatformEvents;
+
+/** Every event name, for code that must go over them all (and the round-trip test). */
+export const PLATFORM_EVENT_NAMES = [
+  'reading/accepted',
+  'device/heard',
+  'alert/changed',
+  'consent/changed',
+  'health/changed',
+  'device/changed',
+  'device/access-ended',
+  'test-mode/changed',
+  'session/ended',
+] as const satisfies readonly PlatformEventName[];
+
+/** The platform's one bus: made once by whoever starts the parts, handed to each. */
+export type PlatformBus = EventBus<PlatformEvents>;
+
+export function createPlatformBus(o: { logger: Logger; metrics?: Metrics }): PlatformBus {
+  return new EventBus<PlatformEvents>(o);
+}
+
+/** The part of a device other parts may hear of. */
+export function deviceFacts(device: Device): DeviceFacts {
+  const { secretHash: _secret, ...facts } = device;
+  return facts;
+}
