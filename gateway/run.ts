@@ -206,7 +206,28 @@ async function listDevices(config: GatewayConfig): Promise<number> {
       console.error(`no device list on ${config.local.baseTopic}/bridge/devices: is zigbee2mqtt running?`);
       return 1;
     }
-    const devices = BridgeDevices.parse(JSON.parse(payload.toString('utf8')));
+    // zigbee2mqtt's retained message is input like any other: a damaged one is named, not a stack trace
+    let raw: unknown;
+    try {
+      raw = JSON.parse(payload.toString('utf8'));
+    } catch {
+      raw = undefined;
+    }
+    const parsed = BridgeDevices.safeParse(raw);
+    if (!parsed.success) {
+      const where =
+        raw === undefined
+          ? 'not JSON'
+          : parsed.error.issues
+              .map((i) => i.path.join('.') || i.message)
+              .slice(0, 5)
+              .join(', ');
+      console.error(
+        `the device list on ${config.local.baseTopic}/bridge/devices is not zigbee2mqtt's device list (${where}); is zigbee2mqtt's base topic ${config.local.baseTopic}?`,
+      );
+      return 1;
+    }
+    const devices = parsed.data;
     const map: Record<string, unknown> = {};
     for (const d of devices) {
       if (d.type === 'Coordinator') continue;

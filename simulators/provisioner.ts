@@ -1,8 +1,9 @@
+import { z } from 'zod';
 import type { ConsentRegistry } from '../services/consent/index.ts';
 import {
   type ConsentCategory,
   informationText,
-  type PairingBundle,
+  PairingBundle,
   type Purpose,
   type SensorKind,
 } from '../services/domain/index.ts';
@@ -85,7 +86,21 @@ export function localProvisioner(o: {
  * Against a running platform, logged in as an administrator: creating a team and recording consent
  * are an administrator's (a technician is refused both).
  */
+/** What the simulator needs from the platform's answers; anything else is a clear error, not a cast. */
+const LoginAnswer = z.object({ csrfToken: z.string().min(1) });
+const SecretAnswer = z.object({ secret: z.string().min(1) });
+const PairingAnswer = z.object({ bundle: PairingBundle });
+
 export function restProvisioner(o: { apiUrl: string; username: string; password: string }): Provisioner {
+  /** the answer's body checked against what the simulator needs, or an error naming the URL and the route */
+  const expect = <T>(schema: z.ZodType<T>, body: unknown, what: string): T => {
+    const parsed = schema.safeParse(body);
+    if (parsed.success) return parsed.data;
+    const issues = parsed.error.issues.map((i) => i.path.join('.') || i.message).join(', ');
+    throw new Error(
+      `${o.apiUrl} answered ${what} without what a Tryghed platform sends (${issues}); check --api`,
+    );
+  };
   let session: { cookie: string; csrf: string } | null = null;
   // fetch says only "fetch failed" when nothing answers: name the URL and the setting instead
   const reach = async (url: string, init: RequestInit): Promise<Response> => {
@@ -105,7 +120,7 @@ export function restProvisioner(o: { apiUrl: string; username: string; password:
       throw new Error(
         `logging in to ${o.apiUrl} as ${o.username} failed (HTTP ${res.status}); check --user/--password`,
       );
-    const body = (await res.json()) as { csrfToken: string };
+    const body = expect(LoginAnswer, await res.json().catch(() => null), 'POST /api/session');
     session = { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '', csrf: body.csrfToken };
     return session;
   };
@@ -119,7 +134,11 @@ export function restProvisioner(o: { apiUrl: string; username: string; password:
       headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf },
       body: JSON.stringify(body),
     });
-    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    const answer: unknown = await res.json().catch(() => ({}));
+    const json: Record<string, unknown> =
+      typeof answer === 'object' && answer !== null && !Array.isArray(answer)
+        ? (answer as Record<string, unknown>)
+        : {};
     if (res.status === 403)
       throw new Error(
         `${o.username} may not POST ${path} (HTTP 403): the simulator creates a team, a home, devices and the citizen's consent, which needs an administrator (--user)`,
@@ -144,9 +163,12 @@ export function restProvisioner(o: { apiUrl: string; username: string; password:
         role: d.role,
         test: d.test,
       });
-      if (created.status === 201) return { id: d.id, secret: String(created.body.secret) };
-      const rotated = await post(`/api/homes/${d.homeId}/devices/${d.id}/secret`, {});
-      return { id: d.id, secret: String(rotated.body.secret) };
+      const devices = `POST /api/homes/${d.homeId}/devices`;
+      if (created.status === 201)
+        return { id: d.id, secret: expect(SecretAnswer, created.body, devices).secret };
+      const path = `/api/homes/${d.homeId}/devices/${d.id}/secret`;
+      const rotated = await post(path, {});
+      return { id: d.id, secret: expect(SecretAnswer, rotated.body, `POST ${path}`).secret };
     },
     async grantConsent(homeId, categories, purposes) {
       for (const category of categories) {
@@ -167,7 +189,7 @@ export function restProvisioner(o: { apiUrl: string; username: string; password:
       const paired = await post(`/api/homes/${homeId}/gateway-pairing`, {});
       if (paired.status !== 200)
         throw new Error(`pairing a gateway for ${homeId} failed: HTTP ${paired.status}`);
-      return paired.body.bundle as PairingBundle;
+      return expect(PairingAnswer, paired.body, `POST /api/homes/${homeId}/gateway-pairing`).bundle;
     },
   };
 }

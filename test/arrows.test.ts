@@ -172,6 +172,7 @@ describe('table ownership', () => {
       'export async function f(ctx: { store: Store }, store: Store) {',
       '  await ctx.store.alerts.openedBetween(0, 1);',
       '  const { users, teams: t } = store;',
+      "  const h: Store['homes'] | null = null;",
       '  return this.store.audit;',
       '}',
     ].join('\n');
@@ -184,7 +185,8 @@ describe('table ownership', () => {
       'dashboard/server/routes/oversight.ts:4: ctx.store.alerts reads the alerts table (owned by services/alerts/)',
       'dashboard/server/routes/oversight.ts:5: takes users out of the store (owned by services/people/)',
       'dashboard/server/routes/oversight.ts:5: takes teams out of the store (owned by services/people/)',
-      'dashboard/server/routes/oversight.ts:6: this.store.audit reads the audit table (owned by services/audit/)',
+      "dashboard/server/routes/oversight.ts:6: types a repository as Store['homes'] (owned by services/registry/)",
+      'dashboard/server/routes/oversight.ts:7: this.store.audit reads the audit table (owned by services/audit/)',
     ]);
     // the owner itself may, and so may the store
     const own =

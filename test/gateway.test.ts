@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
-import { HomeGateway, isAlarm, Outbox } from '../gateway/index.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { HomeGateway, isAlarm, Outbox, runGatewayCli } from '../gateway/index.ts';
 import {
   type ConsentScope,
   categoryOf,
@@ -434,5 +434,54 @@ describe('the outbox on its own (SQLite)', () => {
     expect(small.sizeBytes).toBeLessThanOrEqual(300);
     expect(dropped).toBe(10 - small.size);
     small.close();
+  });
+});
+
+describe("the gateway's --list-devices reads zigbee2mqtt's retained device list as input (issue 8 pt 6)", () => {
+  it('a damaged device list is named and exits 1, no stack trace; a good one is listed', async () => {
+    const aedes = await Aedes.createBroker();
+    const server: Server = createServer(aedes.handle);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const dir = tempDir();
+    const out = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const file = join(dir.path, 'tryghed-gateway.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          platform: {
+            url: 'mqtt://127.0.0.1:1',
+            homeId: 'h1',
+            gatewayId: 'gw-1',
+            secret: 'a-long-enough-secret-1',
+          },
+          local: { url },
+          dataDir: dir.path,
+        }),
+      );
+      const publish = async (payload: string) => {
+        const c = await mqtt.connectAsync(url, { clientId: `z2m-${Math.random()}` });
+        await c.publishAsync('zigbee2mqtt/bridge/devices', payload, { qos: 1, retain: true });
+        await c.endAsync();
+      };
+      for (const damaged of ['{"devices":', '{"not":"a list"}', '[{"ieee_address":7}]']) {
+        await publish(damaged);
+        err.mockClear();
+        expect(await runGatewayCli(['--list-devices', '--config', file], {})).toBe(1);
+        expect(err.mock.calls.flat().join('\n')).toContain('zigbee2mqtt/bridge/devices is not');
+      }
+      await publish(
+        JSON.stringify([{ ieee_address: '0x00178801000000aa', type: 'Router', friendly_name: 'hall/lamp' }]),
+      );
+      expect(await runGatewayCli(['--list-devices', '--config', file], {})).toBe(0);
+      expect(out.mock.calls.flat().join('\n')).toContain('0x00178801000000aa');
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+      await new Promise<void>((r) => aedes.close(() => server.close(() => r())));
+      dir.remove();
+    }
   });
 });

@@ -1,6 +1,8 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Platform } from '../platform/start.ts';
-import { runSimulatorCli, SIMULATOR_USAGE } from '../simulators/index.ts';
+import { restProvisioner, runSimulatorCli, SIMULATOR_USAGE } from '../simulators/index.ts';
 import { ApiClient } from './harness/api.ts';
 import { freePort, tempDir, uniqueDatabase } from './harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
@@ -101,5 +103,74 @@ describe('simulator: what it says when it cannot work', () => {
       expect(lines.length).toBeGreaterThan(10);
       expect(lines.at(-1)).toContain('(100 %)');
     });
+  });
+});
+
+describe("simulator: a platform's answers are checked, not cast (issue 8 pt 6)", () => {
+  /** an HTTP server at the API URL that answers every request from `answers` (path → status, body) */
+  const lyingPlatform = async (answers: Record<string, [number, string]>) => {
+    const server = createServer((req, res) => {
+      const [status, body] = answers[req.url ?? ''] ?? [404, '{}'];
+      res.writeHead(status, { 'content-type': 'application/json', 'set-cookie': 'tryghed_session=x' });
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () => new Promise<void>((r) => server.close(() => r())),
+    };
+  };
+  const login: Record<string, [number, string]> = { '/api/session': [200, '{"csrfToken":"t"}'] };
+
+  it('a login answer that is not JSON or has no CSRF token: an error naming the URL and the route', async () => {
+    for (const body of ['<html>a proxy page</html>', '{}', '{"csrfToken":7}']) {
+      const platform = await lyingPlatform({ '/api/session': [200, body] });
+      try {
+        const provisioner = restProvisioner({ apiUrl: platform.url, username: 'a', password: 'b' });
+        const err = await provisioner.ensureTeam('t', 'T').then(
+          () => null,
+          (e: unknown) => e as Error,
+        );
+        expect(err?.message).toContain(platform.url);
+        expect(err?.message).toContain('POST /api/session');
+        expect(err?.message).toContain('--api');
+      } finally {
+        await platform.close();
+      }
+    }
+  });
+
+  it('a device created without a secret is an error, never the secret "undefined"', async () => {
+    const platform = await lyingPlatform({
+      ...login,
+      '/api/homes/h1/devices': [201, '{"id":"d1"}'],
+    });
+    try {
+      const provisioner = restProvisioner({ apiUrl: platform.url, username: 'a', password: 'b' });
+      await expect(
+        provisioner.provisionDevice({ id: 'd1', homeId: 'h1', kinds: ['motion'] }),
+      ).rejects.toThrow(/POST \/api\/homes\/h1\/devices without what a Tryghed platform sends \(secret\)/);
+    } finally {
+      await platform.close();
+    }
+  });
+
+  it('a rotated secret missing, or a damaged pairing bundle, is an error too', async () => {
+    const platform = await lyingPlatform({
+      ...login,
+      '/api/homes/h1/devices': [409, '{"error":"conflict"}'],
+      '/api/homes/h1/devices/d1/secret': [200, '[]'],
+      '/api/homes/h1/gateway-pairing': [200, '{"bundle":{"homeId":"h1"}}'],
+    });
+    try {
+      const provisioner = restProvisioner({ apiUrl: platform.url, username: 'a', password: 'b' });
+      await expect(
+        provisioner.provisionDevice({ id: 'd1', homeId: 'h1', kinds: ['motion'] }),
+      ).rejects.toThrow(/devices\/d1\/secret without/);
+      await expect(provisioner.pairGateway?.('h1')).rejects.toThrow(/gateway-pairing without .*bundle\./);
+    } finally {
+      await platform.close();
+    }
   });
 });

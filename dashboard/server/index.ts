@@ -66,10 +66,14 @@ export interface DashboardOptions {
   host: string;
   port: number;
   /**
-   * handed to the owners the dashboard builds (people, audit log, erasures, responder's cards,
-   * sessions, login limits); no route sees it
+   * the tables of the owners the dashboard builds (people, audit log, erasures, responder's cards,
+   * sessions, login limits); no route sees them. Alerts, homes, devices and consent come through
+   * their services below.
    */
-  store: Store;
+  store: Pick<
+    Store,
+    'users' | 'teams' | 'audit' | 'erasures' | 'responderCards' | 'sessions' | 'loginLimits'
+  >;
   registry: Registry;
   consent: ConsentRegistry;
   alerts: AlertService;

@@ -235,7 +235,7 @@ export interface AccessLogEntry {
  * they are not "someone looking". The same holds for whoever is asking (`viewerId`): a relative
  * is not shown their own visits. A relative's reads stay visible to the citizen (and to other
  * relatives): they act under a power of attorney, and the citizen has a right to see it used.
- * Reads are already coalesced when recorded (`read-log.ts`), so a polling page is one line per
+ * Reads are already coalesced when recorded (`services/audit/read-log.ts`), so a polling page is one line per
  * 15 minutes. The export (`viewerId` absent) leaves out only the citizen's own entries.
  */
 export async function accessLog(

@@ -1,5 +1,13 @@
-import type { Device, DeviceRole, Home, PowerOfAttorney } from '../domain/index.ts';
-import { type DeviceId, type HomeId, HomeId as HomeIdSchema, type SensorKind } from '../domain/index.ts';
+import {
+  type Device,
+  type DeviceId,
+  type DeviceRole,
+  type Home,
+  type HomeId,
+  HomeId as HomeIdSchema,
+  type PowerOfAttorney,
+  type SensorKind,
+} from '../domain/index.ts';
 import { createPlatformBus, type DeviceAccessEnd, deviceFacts, type PlatformBus } from '../events/index.ts';
 import { People } from '../people/index.ts';
 import {
@@ -37,16 +45,16 @@ export interface TestMode {
 }
 
 /**
- * Homes and devices, cached in memory so the hot path (every reading) looks them up in O(1)
- * without touching the database. All changes go through here, so the cache stays true.
- * (Several processes sharing one database will need change notifications; see docs/architecture.md.)
- */
-/**
  * The registry owns homes, devices and powers of attorney; it reads users and teams through
  * `services/people`, built on the same store.
  */
 export type RegistryTables = Pick<Store, 'homes' | 'devices' | 'powersOfAttorney' | 'users' | 'teams'>;
 
+/**
+ * Homes and devices, cached in memory so the hot path (every reading) looks them up in O(1)
+ * without touching the database. All changes go through here, so the cache stays true.
+ * (Several processes sharing one database will need change notifications; see docs/architecture.md.)
+ */
 export class Registry {
   private readonly homes = new Map<HomeId, Home>();
   private readonly devices = new Map<DeviceId, Device>();

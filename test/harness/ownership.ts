@@ -45,7 +45,8 @@ export function storeRepositories(typesSource: string): Map<string, string> {
 
 /**
  * Every place in one file that breaks the ownership rules, as "file:line: what". Finds a
- * repository read off a store (`ctx.store.users`, `const { alerts } = store`), a repository
+ * repository read off a store (`ctx.store.users`, `const { alerts } = store`) or typed as
+ * `Store['alerts']`, a repository
  * interface or an entity type imported from the store, and the whole `Store` held outside its holders.
  */
 export function ownershipViolations(
@@ -69,6 +70,15 @@ export function ownershipViolations(
     if (ts.isPropertyAccessExpression(node) && repositories.has(node.name.text)) {
       if (STORE_EXPRESSION.test(node.expression.getText(source)))
         useOf(node.name.text, node, `${node.getText(source)} reads the ${node.name.text} table`);
+    }
+    if (
+      ts.isIndexedAccessTypeNode(node) &&
+      node.objectType.getText(source) === 'Store' &&
+      ts.isLiteralTypeNode(node.indexType) &&
+      ts.isStringLiteral(node.indexType.literal) &&
+      repositories.has(node.indexType.literal.text)
+    ) {
+      useOf(node.indexType.literal.text, node, `types a repository as ${node.getText(source)}`);
     }
     if (
       ts.isVariableDeclaration(node) &&

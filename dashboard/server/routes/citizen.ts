@@ -132,7 +132,7 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
       handle: async ({ params, actor }) => {
         const home = accessLogHome(ctx, actor.user, params.homeId);
         // Recorded before it is read, so a relative's look is itself in what the citizen sees;
-        // once per 15 minutes per person, like every read (read-log.ts).
+        // once per 15 minutes per person, like every read (services/audit/read-log.ts).
         const at = ctx.clock.now();
         const purpose = purposeOf(actor.user.role);
         const read = { actorId: actor.user.id, homeId: home.id, purpose, action: 'access_log.read' };
