@@ -1,6 +1,13 @@
-import type { AlertEvent, ConsentEvent, ConsentScope, DeviceId, HomeId, Reading } from '../domain/index.ts';
+import type {
+  AlertEvent,
+  ConsentEvent,
+  ConsentScope,
+  Device,
+  DeviceId,
+  HomeId,
+  Reading,
+} from '../domain/index.ts';
 import type { Logger, Metrics } from '../runtime/index.ts';
-import type { Device } from '../store/index.ts';
 import { EventBus } from './bus.ts';
 
 /** A grant or withdrawal, with the home's whole scope after it. */
