@@ -227,16 +227,15 @@ export class RuleEngine {
     if (this.timer) return;
     this.tickIntervalMs = tickIntervalMs;
     this.lastTickAt = this.o.clock.now();
-    this.timer = this.o.clock
-      .setInterval(() => {
-        this.lastTickAt = this.o.clock.now();
-        try {
-          this.tick();
-        } catch (err) {
-          this.o.logger.error({ err }, 'rule tick failed');
-        }
-      }, tickIntervalMs)
-      .unref();
+    this.timer = this.o.clock.setInterval(() => {
+      this.lastTickAt = this.o.clock.now();
+      try {
+        this.tick();
+      } catch (err) {
+        this.o.logger.error({ err }, 'rule tick failed');
+      }
+    }, tickIntervalMs);
+    this.timer.unref();
   }
 
   /**
