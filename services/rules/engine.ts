@@ -87,7 +87,7 @@ export class RuleEngine {
   private readonly underTest = new Map<string, { deviceId: string; candidate: AlertCandidate }>();
   private timer: Timer | undefined;
   private tickIntervalMs = 0;
-  /** clock time of the last tick: the tick runs on the injected clock, so its lag is judged by it too */
+  /** the clock's monotonic time of the last tick: the tick runs on the injected clock, so its lag is judged by it */
   private lastTickAt = 0;
   private readonly unsubscribe: () => void;
   private readonly unsubscribeRemoved: () => void;
@@ -226,9 +226,9 @@ export class RuleEngine {
   start(tickIntervalMs: number): void {
     if (this.timer) return;
     this.tickIntervalMs = tickIntervalMs;
-    this.lastTickAt = this.o.clock.now();
+    this.lastTickAt = this.o.clock.monotonic();
     this.timer = this.o.clock.setInterval(() => {
-      this.lastTickAt = this.o.clock.now();
+      this.lastTickAt = this.o.clock.monotonic();
       try {
         this.tick();
       } catch (err) {
@@ -251,7 +251,7 @@ export class RuleEngine {
   /** how late the timer tick is now, in ms (0 when on time or not started); for platform health */
   tickLagMs(): number {
     if (!this.timer) return 0;
-    return Math.max(0, this.o.clock.now() - this.lastTickAt - this.tickIntervalMs);
+    return Math.max(0, this.o.clock.monotonic() - this.lastTickAt - this.tickIntervalMs);
   }
 
   /** Stops the timer and stops hearing of new devices; the engine is not started again after. */
