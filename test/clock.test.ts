@@ -107,6 +107,7 @@ describe('ManualClock schedules', () => {
     // moving back fires nothing
     clock.set(new Date(5000));
     expect(clock.now()).toBe(5000);
+    expect(clock.monotonic()).toBe(5000);
     expect(at).toHaveLength(2);
   });
 
@@ -184,6 +185,7 @@ describe('ManualClock schedules', () => {
 describe('systemClock schedules on Node timers', () => {
   it('a timeout fires, a cancelled one does not, an interval repeats until cancelled', async () => {
     const fired: string[] = [];
+    const began = systemClock.monotonic();
     systemClock.setTimeout(() => fired.push('timeout'), 5).unref();
     systemClock.setTimeout(() => fired.push('cancelled'), 5).cancel();
     let n = 0;
@@ -193,5 +195,6 @@ describe('systemClock schedules on Node timers', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(fired).toEqual(['timeout']);
     expect(n).toBe(3);
+    expect(systemClock.monotonic() - began).toBeGreaterThanOrEqual(50);
   });
 });

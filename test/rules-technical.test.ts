@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RuleEngine } from '../services/rules/index.ts';
+import { silentLogger, systemClock } from '../services/runtime/index.ts';
 import { MIN, type RulesFixture, rulesFixture, SEC } from './harness/rules.ts';
 
 // Monday 5 January 2026, 09:00 in Copenhagen
@@ -75,6 +77,28 @@ describe('device_offline', () => {
     }
     // stopped: its timer is gone from the clock
     expect(f.clock.pending).toBe(timers);
+  });
+
+  it('on the system clock, a tick held up by a busy event loop counts as late (for rules_lagging)', async () => {
+    const engine = new RuleEngine({
+      registry: f.registry,
+      consent: f.consent,
+      clock: systemClock,
+      logger: silentLogger(),
+      metrics: f.metrics,
+      onCandidate: () => undefined,
+    });
+    engine.start(20);
+    try {
+      await new Promise((r) => setTimeout(r, 40)); // a tick or more has run
+      const until = performance.now() + 150;
+      while (performance.now() < until) {
+        // the event loop is blocked: no tick can run
+      }
+      expect(engine.tickLagMs()).toBeGreaterThanOrEqual(100);
+    } finally {
+      engine.stop();
+    }
   });
 
   it('with a one-second tick, a deadline between ticks is caught by the next tick', async () => {

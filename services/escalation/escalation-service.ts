@@ -123,11 +123,10 @@ export class EscalationService {
     }
     if (open.length > 0) this.o.logger.info({ alerts: open.length }, 're-armed open alerts');
     if (tickIntervalMs) {
-      this.timer = this.o.clock
-        .setInterval(() => {
-          this.tick().catch((err: unknown) => this.o.logger.error({ err }, 'escalation tick failed'));
-        }, tickIntervalMs)
-        .unref();
+      this.timer = this.o.clock.setInterval(() => {
+        this.tick().catch((err: unknown) => this.o.logger.error({ err }, 'escalation tick failed'));
+      }, tickIntervalMs);
+      this.timer.unref();
     }
   }
 

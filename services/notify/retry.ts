@@ -1,3 +1,4 @@
+import { systemClock } from '../runtime/index.ts';
 import type { DeliveryAttempt, DeliveryResult, SendOptions } from './types.ts';
 
 /** How hard an HTTP notifier tries. */
@@ -25,13 +26,14 @@ export interface RetryDeps {
   random: () => number;
 }
 
+/** Real time: the waits between HTTP attempts pace a remote server, not the citizen's day. */
 export const realRetryDeps: RetryDeps = {
   sleep: (ms, signal) =>
     new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();
-      const timer = setTimeout(done, ms);
+      const timer = systemClock.setTimeout(done, ms);
       function done() {
-        clearTimeout(timer);
+        timer.cancel();
         signal?.removeEventListener('abort', done);
         resolve();
       }

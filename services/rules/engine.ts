@@ -97,7 +97,7 @@ export class RuleEngine {
   private readonly underTest = new Map<string, { deviceId: string; candidate: AlertCandidate }>();
   private timer: Timer | undefined;
   private tickIntervalMs = 0;
-  /** clock time of the last tick: the tick runs on the injected clock, so its lag is judged by it too */
+  /** the clock's monotonic time of the last tick: the tick runs on the injected clock, so its lag is judged by it */
   private lastTickAt = 0;
   private started = false;
   /** what `start()` subscribed to, undone by `stop()` in reverse order */
@@ -248,17 +248,16 @@ export class RuleEngine {
     );
     if (tickIntervalMs === undefined) return;
     this.tickIntervalMs = tickIntervalMs;
-    this.lastTickAt = this.o.clock.now();
-    this.timer = this.o.clock
-      .setInterval(() => {
-        this.lastTickAt = this.o.clock.now();
-        try {
-          this.tick();
-        } catch (err) {
-          this.o.logger.error({ err }, 'rule tick failed');
-        }
-      }, tickIntervalMs)
-      .unref();
+    this.lastTickAt = this.o.clock.monotonic();
+    this.timer = this.o.clock.setInterval(() => {
+      this.lastTickAt = this.o.clock.monotonic();
+      try {
+        this.tick();
+      } catch (err) {
+        this.o.logger.error({ err }, 'rule tick failed');
+      }
+    }, tickIntervalMs);
+    this.timer.unref();
   }
 
   /**
@@ -274,7 +273,7 @@ export class RuleEngine {
   /** how late the timer tick is now, in ms (0 when on time or not started); for platform health */
   tickLagMs(): number {
     if (!this.timer) return 0;
-    return Math.max(0, this.o.clock.now() - this.lastTickAt - this.tickIntervalMs);
+    return Math.max(0, this.o.clock.monotonic() - this.lastTickAt - this.tickIntervalMs);
   }
 
   /** Stops the timer, then leaves the bus (reverse order of `start`); not started again after. */

@@ -13,6 +13,11 @@ export interface Timer {
  */
 export interface Clock {
   now(): number;
+  /**
+   * ms on a scale that never jumps, for how late a timer of this clock runs: the system clock's is
+   * `performance.now()` (a wall-clock step must not look like a late tick); a ManualClock's is its time
+   */
+  monotonic(): number;
   /** calls `fn` once, `ms` from now */
   setTimeout(fn: () => void, ms: number): Timer;
   /** calls `fn` every `ms` from now on, until cancelled */
@@ -33,6 +38,7 @@ function nodeTimer(handle: NodeJS.Timeout, clear: (h: NodeJS.Timeout) => void): 
 /** Real time and Node's timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (fn, ms) => nodeTimer(setTimeout(fn, ms), clearTimeout),
   setInterval: (fn, ms) => nodeTimer(setInterval(fn, ms), clearInterval),
 };
@@ -71,6 +77,10 @@ export class ManualClock implements Clock {
   constructor(private t: number = Date.UTC(2026, 0, 5, 9, 0, 0)) {}
 
   now(): number {
+    return this.t;
+  }
+
+  monotonic(): number {
     return this.t;
   }
 
