@@ -192,11 +192,36 @@ describe('clustered broker: two brokers share routing, retained messages and ses
     const onB = await device(f.b.broker, 's1');
     const onBClosed = closed(onB);
     // the secret is rotated through A's process (its registry); B's registry hears nothing of it
-    await f.a.registry.rotateSecret('s1');
+    const newSecret = await f.a.registry.rotateSecret('s1');
     await eventually(() => onBClosed.closed, { what: "the device's connection to B closed" });
     expect(
       await f.b.metrics.value('tryghed_broker_closed_credentials_ended_total', { reason: 'secret_rotated' }),
     ).toBe(1);
+    // and the old secret no longer opens B either; the new one does
+    const withOld = await device(f.b.broker, 's1').then(
+      () => 'connected',
+      (err: { code?: number }) => err.code,
+    );
+    expect(withOld).toBe(4);
+    await device(f.b.broker, 's1', { password: newSecret });
+  });
+
+  it("a device provisioned in A's process can connect to B at once; one removed there is refused by B", async () => {
+    f = await twoBrokers(redis);
+    const { secret } = await f.a.registry.provisionDevice({ id: 's9', homeId: 'h1', kinds: ['motion'] });
+    const fresh = await eventually(
+      () => connect(f!.b.broker, { clientId: 's9', username: 's9', password: secret }).catch(() => undefined),
+      { what: 'the new device connected to B' },
+    );
+    const freshClosed = closed(fresh);
+    await f.a.registry.removeDevice('s9');
+    await eventually(() => freshClosed.closed, { what: 'the removed device closed on B' });
+    expect(f.b.registry.device('s9')).toBeUndefined();
+    const again = await connect(f.b.broker, { clientId: 's9', username: 's9', password: secret }).then(
+      () => 'connected',
+      (err: { code?: number }) => err.code,
+    );
+    expect(again).toBe(4);
   });
 
   it('a reading is handed to ingest once, by the broker it was published to, never by the broker it is relayed to', async () => {
