@@ -125,7 +125,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     ...(cluster ? { mq: cluster.mq, persistence: cluster.persistence } : {}),
 
     preConnect(client, packet, done) {
-      connections.preConnect(client, packet.clientId);
+      connections.preConnect(client, packet.clientId, packet.will);
       done(null, true);
     },
 
@@ -262,6 +262,9 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   };
 
   aedes.on('client', () => connected.set(aedes.connectedClients));
+  // aedes reports here what fails outside any one client (publishing orphaned wills, queueing for
+  // offline sessions): logged, never a crash of the platform
+  (aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) => log.error({ err }, 'broker error'));
   const stopNotices = cluster ? clusterNotices(aedes, connections, o.registry, log) : () => undefined;
   aedes.on('clientDisconnect', (client) => {
     connections.disconnected(client);

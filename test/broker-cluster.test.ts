@@ -80,6 +80,7 @@ describe('clustered broker: two brokers share routing, retained messages and ses
     await f?.close();
     f = undefined;
     if (!(await redis.ping())) await redis.restart();
+    await redis.flush();
   });
 
   /** a real mqtt.js client on one broker; nothing checked on the client side */
@@ -222,6 +223,33 @@ describe('clustered broker: two brokers share routing, retained messages and ses
       (err: { code?: number }) => err.code,
     );
     expect(again).toBe(4);
+  });
+
+  it('a will the device may not publish is refused at CONNECT: another broker would publish it unchecked', async () => {
+    f = await twoBrokers(redis);
+    // a sensor's will aimed at its home's config (retained): what its gateway trusts as consent
+    const refused = await device(f.a.broker, 's1', {
+      will: {
+        topic: topics.config('h1'),
+        payload: Buffer.from('{"consent":"forged"}'),
+        qos: 1,
+        retain: true,
+      },
+    }).then(
+      () => 'connected',
+      (err: { code?: number }) => err.code,
+    );
+    expect(refused).toBe(5);
+    expect(await f.a.metrics.value('tryghed_broker_refusals_total', { reason: 'will_denied' })).toBe(1);
+    // its own status as a will is fine
+    await device(f.a.broker, 's1', {
+      will: {
+        topic: topics.status('h1', 's1'),
+        payload: Buffer.from('{"online":false}'),
+        qos: 1,
+        retain: true,
+      },
+    });
   });
 
   it('a reading is handed to ingest once, by the broker it was published to, never by the broker it is relayed to', async () => {
