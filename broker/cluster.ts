@@ -63,9 +63,10 @@ export interface BrokerCluster {
  *   in `tryghed_broker_cluster_relay_failed_total`); only other brokers miss it;
  * - readings of connected devices are still handed to ingest and acknowledged when stored, since
  *   that happens before aedes routes the message (see `device-broker.ts`);
- * - what needs the shared state waits for Redis instead of failing (the persistence connection
- *   queues its commands and retries for ever): a device connecting during the outage waits (and
- *   times out, and tries again), a retained message is stored when Redis is back.
+ * - a new connection is refused at once (CONNACK 3, in `device-broker.ts`): no session can be made
+ *   or restored; the device tries again later;
+ * - writes to the shared state wait for Redis instead of failing (the persistence connection
+ *   queues its commands and retries for ever): a retained message is stored when Redis is back.
  * `connected()` says false the whole time: the platform reports it as degraded
  * (`broker_cluster_down`) and not ready on `/readyz`.
  */
@@ -103,7 +104,9 @@ export async function openBrokerCluster(o: BrokerClusterOptions): Promise<Broker
     up.set(ok ? 1 : 0);
     if (!ok && !wasDown) {
       wasDown = true;
-      log.error('Redis shared by the brokers is unreachable: routing between brokers and new sessions wait');
+      log.error(
+        'Redis shared by the brokers is unreachable: new connections are refused, messages stay on this broker',
+      );
     } else if (ok && wasDown) {
       wasDown = false;
       log.info('Redis shared by the brokers answers again');

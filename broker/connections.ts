@@ -2,7 +2,7 @@ import type { AuthenticateError, Client } from 'aedes';
 import type { DeviceAccessEnd, PlatformBus } from '../services/events/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
-import type { Identity } from './acl.ts';
+import { type Identity, mayPublish } from './acl.ts';
 import { AuthThrottle, type AuthThrottleOptions, sourceOf } from './auth-throttle.ts';
 import type { CertificateRefusal } from './listeners.ts';
 
@@ -18,6 +18,7 @@ export type Refusal =
   | 'subscribe_denied'
   | 'not_stored'
   | 'shared_state_down'
+  | 'will_denied'
   | CertificateRefusal;
 
 const authError = (message: string, returnCode: 2 | 3 | 4 | 5): AuthenticateError =>
@@ -53,6 +54,8 @@ export class DeviceConnections {
   private readonly byDevice = new Map<string, Client>();
   /** clients that sent an empty client id (aedes has given them a random one by now) */
   private readonly emptyIds = new WeakSet<Client>();
+  /** the will each client's CONNECT carried, checked once we know who it is */
+  private readonly wills = new WeakMap<Client, { topic: string; retain: boolean }>();
   /** clients whose credentials ended: nothing more of theirs is published, their will included */
   private readonly revoked = new WeakSet<Client>();
   /** clients already refused and logged: their close is not logged a second time */
@@ -151,9 +154,10 @@ export class DeviceConnections {
     this.o.logger.warn({ reason, ...who, ...extra }, 'broker refused');
   }
 
-  /** aedes' preConnect hook: remembers an empty client id before aedes replaces it. */
-  preConnect(client: Client, clientId: string): void {
+  /** aedes' preConnect hook: remembers an empty client id before aedes replaces it, and the will. */
+  preConnect(client: Client, clientId: string, will?: { topic: string; retain?: boolean } | null): void {
     if (clientId === '') this.emptyIds.add(client);
+    if (will) this.wills.set(client, { topic: will.topic, retain: Boolean(will.retain) });
   }
 
   /** aedes' authenticate hook. */
@@ -199,6 +203,15 @@ export class DeviceConnections {
           return;
         }
         this.throttle.succeeded(name, source);
+        // A will is published when the connection dies, by whichever broker of a cluster finds it
+        // orphaned, with no connection left to check it against: so it is checked now, as any
+        // publish of this identity would be, and a will it may not publish refuses the CONNECT.
+        const will = this.wills.get(client);
+        if (will && !mayPublish(result.identity, will.topic, will.retain, this.o.registry).ok) {
+          this.refuse('will_denied', client, this.knownDevice(name));
+          done(authError('not authorised to publish the will there', 5), false);
+          return;
+        }
         this.known.set(client, result.identity);
         if (result.identity.kind === 'device') this.bind(result.identity.deviceId, client);
         done(null, true);

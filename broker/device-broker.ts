@@ -1,14 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
-import { z } from 'zod';
-import { DeviceId } from '../services/domain/index.ts';
 import type { PlatformBus } from '../services/events/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
 import { mayPublish, mayReceive, maySubscribe } from './acl.ts';
 import type { AuthThrottleOptions } from './auth-throttle.ts';
 import { type BrokerCluster, openBrokerCluster } from './cluster.ts';
+import { clusterNotices } from './cluster-notices.ts';
 import { DeviceConnections } from './connections.ts';
 import {
   type BrokerEndpoints,
@@ -132,7 +131,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     ...(cluster ? { mq: cluster.mq, persistence: cluster.persistence } : {}),
 
     preConnect(client, packet, done) {
-      connections.preConnect(client, packet.clientId);
+      connections.preConnect(client, packet.clientId, packet.will);
       done(null, true);
     },
 
@@ -269,7 +268,12 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   };
 
   aedes.on('client', () => connected.set(aedes.connectedClients));
-  const stopNotices = cluster ? clusterNotices(aedes, connections, o.events, log) : () => undefined;
+  // aedes reports here what fails outside any one client (publishing orphaned wills, queueing for
+  // offline sessions): logged, never a crash of the platform
+  (aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) => log.error({ err }, 'broker error'));
+  const stopNotices = cluster
+    ? clusterNotices(aedes, connections, o.registry, o.events, log)
+    : () => undefined;
   aedes.on('clientDisconnect', (client) => {
     connections.disconnected(client);
     connected.set(aedes.connectedClients);
@@ -362,89 +366,5 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
               .then(resolve),
         );
       }),
-  };
-}
-
-/** notices between the brokers of a cluster, on aedes' own queue (hence through Redis) */
-const NOTICE = {
-  connected: (brokerId: string) => `$SYS/${brokerId}/tryghed/device-connected`,
-  accessEnded: (brokerId: string) => `$SYS/${brokerId}/tryghed/device-access-ended`,
-};
-const ConnectedNotice = z.object({ deviceId: DeviceId, clientId: z.string().min(1).max(256) });
-const AccessEndedNotice = z.object({
-  deviceId: DeviceId,
-  reason: z.enum(['secret_rotated', 'removed', 'moved']),
-});
-
-/**
- * What one broker must tell the others so the device rules hold across the cluster: a device's
- * new connection replaces its connection to another broker (one live connection per device), and
- * a device whose credentials ended on one broker's process is closed on every broker. Clients
- * cannot send or see these: `$SYS` is outside what any identity may publish or subscribe to
- * (`acl.ts`). Returns what stops listening.
- */
-function clusterNotices(
-  aedes: Aedes,
-  connections: DeviceConnections,
-  events: PlatformBus,
-  log: DeviceBrokerOptions['logger'],
-): () => void {
-  const notify = (topic: string, body: object) =>
-    aedes.publish(
-      {
-        cmd: 'publish',
-        topic,
-        payload: Buffer.from(JSON.stringify(body)),
-        qos: 0,
-        retain: false,
-        dup: false,
-      },
-      (err) => {
-        if (err) log.warn({ err, topic }, 'cluster notice not sent');
-      },
-    );
-  const onClient = (client: Client) => {
-    const identity = connections.identities.get(client);
-    if (identity?.kind === 'device')
-      notify(NOTICE.connected(aedes.id), { deviceId: identity.deviceId, clientId: client.id });
-  };
-  aedes.on('client', onClient);
-  const stopAccess = events.on('device/access-ended', (end) => notify(NOTICE.accessEnded(aedes.id), end));
-
-  /** a notice from another broker, parsed; null for our own or an unreadable one */
-  const fromOthers = <T>(schema: z.ZodType<T>, packet: { topic: string; payload: unknown }): T | null => {
-    if (packet.topic.split('/')[1] === aedes.id) return null;
-    try {
-      const parsed = schema.safeParse(JSON.parse(String(packet.payload)));
-      if (parsed.success) return parsed.data;
-    } catch {
-      // fall through
-    }
-    log.warn({ topic: packet.topic }, 'unreadable cluster notice ignored');
-    return null;
-  };
-  type Listener = (packet: { topic: string; payload: unknown }, done: () => void) => void;
-  const onConnected: Listener = (packet, done) => {
-    const notice = fromOthers(ConnectedNotice, packet);
-    if (notice) connections.connectedElsewhere(notice.deviceId, notice.clientId);
-    done();
-  };
-  const onAccessEnded: Listener = (packet, done) => {
-    const notice = fromOthers(AccessEndedNotice, packet);
-    if (notice) connections.accessEnded(notice);
-    done();
-  };
-  const mq = (aedes as unknown as { mq: unknown }).mq as {
-    on(topic: string, listener: Listener): void;
-    removeListener(topic: string, listener: Listener): void;
-  };
-  mq.on(NOTICE.connected('+'), onConnected);
-  mq.on(NOTICE.accessEnded('+'), onAccessEnded);
-  return () => {
-    aedes.off('client', onClient);
-    stopAccess();
-    if (aedes.closed) return;
-    mq.removeListener(NOTICE.connected('+'), onConnected);
-    mq.removeListener(NOTICE.accessEnded('+'), onAccessEnded);
   };
 }

@@ -19,6 +19,7 @@ describe('two platforms with REDIS_URL: a device may connect to either', () => {
   let a: Platform;
   let b: Platform;
   let secret: string;
+  let gatewaySecret: string;
   const database = uniqueDatabase('cluster');
 
   beforeAll(async () => {
@@ -33,6 +34,12 @@ describe('two platforms with REDIS_URL: a device may connect to either', () => {
     await a.store.teams.create({ id: 't', name: 'T' });
     await a.registry.createHome({ id: 'h1', label: 'H1', teamId: 't' });
     ({ secret } = await a.registry.provisionDevice({ id: 'bat-1', homeId: 'h1', kinds: ['battery'] }));
+    ({ secret: gatewaySecret } = await a.registry.provisionDevice({
+      id: 'gw-1',
+      homeId: 'h1',
+      role: 'gateway',
+      kinds: ['battery'],
+    }));
     // started after provisioning: its registry loads the device from the shared store
     b = await startTestPlatform({ dataDir: dirs[1]!.path, database, env });
   });
@@ -78,6 +85,17 @@ describe('two platforms with REDIS_URL: a device may connect to either', () => {
   });
 
   it('when Redis dies the platform says so (degraded, not ready), and recovers when it is back', async () => {
+    // the home's gateway on B: what A said to the home during the outage reached only A's clients
+    const gateway = await mqtt.connectAsync(b.mqttUrl, {
+      clientId: 'gw-1',
+      username: 'gw-1',
+      password: gatewaySecret,
+      reconnectPeriod: 0,
+    });
+    const configs: string[] = [];
+    gateway.on('message', (_topic, payload) => configs.push(payload.toString()));
+    await gateway.subscribeAsync(topics.config('h1'), { qos: 1 });
+    await eventually(() => configs.length > 0, { what: 'the retained config' });
     expect((await readyz(a)).status).toBe(200);
     expect((await readyz(a)).body.checks).toMatchObject({ redis: true });
     await redis.kill();
@@ -87,11 +105,15 @@ describe('two platforms with REDIS_URL: a device may connect to either', () => {
     const down = await readyz(a);
     expect(down.status).toBe(503);
     expect(down.body.checks).toMatchObject({ redis: false, store: true });
+    const before = configs.length;
     await redis.restart();
     await eventually(() => !a.health.evaluate().includes('broker_cluster_down'), {
       timeoutMs: 10_000,
       what: 'healthy again',
     });
     expect((await readyz(a)).status).toBe(200);
+    // every home's config is said again once Redis is back, so the gateway has the current one
+    await eventually(() => configs.length > before, { what: 'the config said again after the outage' });
+    await gateway.endAsync();
   });
 });

@@ -84,6 +84,7 @@ describe('clustered broker: two brokers share routing, retained messages and ses
     await f?.close();
     f = undefined;
     if (!(await redis.ping())) await redis.restart();
+    await redis.flush();
   });
 
   /** a real mqtt.js client on one broker; nothing checked on the client side */
@@ -196,11 +197,63 @@ describe('clustered broker: two brokers share routing, retained messages and ses
     const onB = await device(f.b.broker, 's1');
     const onBClosed = closed(onB);
     // the secret is rotated through A's process (its registry); B's registry hears nothing of it
-    await f.a.registry.rotateSecret('s1');
+    const newSecret = await f.a.registry.rotateSecret('s1');
     await eventually(() => onBClosed.closed, { what: "the device's connection to B closed" });
     expect(
       await f.b.metrics.value('tryghed_broker_closed_credentials_ended_total', { reason: 'secret_rotated' }),
     ).toBe(1);
+    // and the old secret no longer opens B either; the new one does
+    const withOld = await device(f.b.broker, 's1').then(
+      () => 'connected',
+      (err: { code?: number }) => err.code,
+    );
+    expect(withOld).toBe(4);
+    await device(f.b.broker, 's1', { password: newSecret });
+  });
+
+  it("a device provisioned in A's process can connect to B at once; one removed there is refused by B", async () => {
+    f = await twoBrokers(redis);
+    const { secret } = await f.a.registry.provisionDevice({ id: 's9', homeId: 'h1', kinds: ['motion'] });
+    const fresh = await eventually(
+      () => connect(f!.b.broker, { clientId: 's9', username: 's9', password: secret }).catch(() => undefined),
+      { what: 'the new device connected to B' },
+    );
+    const freshClosed = closed(fresh);
+    await f.a.registry.removeDevice('s9');
+    await eventually(() => freshClosed.closed, { what: 'the removed device closed on B' });
+    expect(f.b.registry.device('s9')).toBeUndefined();
+    const again = await connect(f.b.broker, { clientId: 's9', username: 's9', password: secret }).then(
+      () => 'connected',
+      (err: { code?: number }) => err.code,
+    );
+    expect(again).toBe(4);
+  });
+
+  it('a will the device may not publish is refused at CONNECT: another broker would publish it unchecked', async () => {
+    f = await twoBrokers(redis);
+    // a sensor's will aimed at its home's config (retained): what its gateway trusts as consent
+    const refused = await device(f.a.broker, 's1', {
+      will: {
+        topic: topics.config('h1'),
+        payload: Buffer.from('{"consent":"forged"}'),
+        qos: 1,
+        retain: true,
+      },
+    }).then(
+      () => 'connected',
+      (err: { code?: number }) => err.code,
+    );
+    expect(refused).toBe(5);
+    expect(await f.a.metrics.value('tryghed_broker_refusals_total', { reason: 'will_denied' })).toBe(1);
+    // its own status as a will is fine
+    await device(f.a.broker, 's1', {
+      will: {
+        topic: topics.status('h1', 's1'),
+        payload: Buffer.from('{"online":false}'),
+        qos: 1,
+        retain: true,
+      },
+    });
   });
 
   it('a reading is handed to ingest once, by the broker it was published to, never by the broker it is relayed to', async () => {
@@ -297,19 +350,23 @@ describe('clustered broker: start', () => {
       const registry = await Registry.load(store);
       const { freePort } = await import('./harness/index.ts');
       const port = await freePort();
-      await expect(
-        startDeviceBroker({
-          host: '127.0.0.1',
-          port: 0,
-          maxPayloadBytes: 1024,
-          registry,
-          events: createPlatformBus({ logger: silentLogger() }),
-          serviceAccounts: [],
-          logger: silentLogger(),
-          metrics: new Metrics(),
-          redisUrl: `redis://:hunter2@127.0.0.1:${port}`,
-        }),
-      ).rejects.toThrow(/REDIS_URL/);
+      const failed = await startDeviceBroker({
+        host: '127.0.0.1',
+        port: 0,
+        maxPayloadBytes: 1024,
+        registry,
+        events: createPlatformBus({ logger: silentLogger() }),
+        serviceAccounts: [],
+        logger: silentLogger(),
+        metrics: new Metrics(),
+        redisUrl: `redis://:hunter2@127.0.0.1:${port}`,
+      }).then(
+        () => new Error('started'),
+        (err: Error) => err,
+      );
+      expect(failed.message).toMatch(/REDIS_URL/);
+      // the URL's password never goes into a message or a log
+      expect(failed.message).not.toContain('hunter2');
     } finally {
       await store.close();
       dir.remove();

@@ -86,6 +86,7 @@ describe('device_offline', () => {
       clock: systemClock,
       logger: silentLogger(),
       metrics: f.metrics,
+      events: f.events,
       onCandidate: () => undefined,
     });
     engine.start(20);

@@ -492,6 +492,25 @@ export class Registry {
     this.events.emit('test-mode/changed', { homeId });
   }
 
+  /**
+   * Another process changed this device (provisioned it, gave it a new secret, moved or removed
+   * it; told through the broker cluster): reads it again from the store, so this process agrees.
+   * `device/changed` listeners hear a device that still exists; nothing is said of one that is gone
+   * (the process that removed it said so to its own parts).
+   */
+  async reloadDevice(id: DeviceId): Promise<Device | null> {
+    const fresh = await this.store.devices.get(id);
+    const before = this.devices.get(id);
+    if (before) this.devicesByHome.get(before.homeId)?.delete(id);
+    if (!fresh) {
+      this.devices.delete(id);
+      return null;
+    }
+    this.putDevice(fresh);
+    this.deviceChanged(fresh);
+    return fresh;
+  }
+
   /** A new secret for a device; the old one stops working at once, open connections included. */
   async rotateSecret(id: DeviceId): Promise<string> {
     const device = this.devices.get(id);

@@ -11,6 +11,8 @@ export interface LocalRedis {
   readonly port: number;
   /** answers PING now */
   ping(): Promise<boolean>;
+  /** forgets everything (FLUSHALL): one test's sessions and retained messages are not the next one's */
+  flush(): Promise<void>;
   /** kill -9: Redis dies as in a power cut (the append-only file stays) */
   kill(): Promise<void>;
   /** starts it again on the same port and data (after `kill`) */
@@ -100,6 +102,9 @@ export async function startRedis(): Promise<LocalRedis> {
     url: `redis://127.0.0.1:${port}`,
     port,
     ping: () => ping(port),
+    async flush() {
+      if (!(await send(port, 'FLUSHALL', '+OK'))) throw new Error('FLUSHALL failed');
+    },
     kill: () => stop('SIGKILL'),
     restart: launch,
     async close() {
@@ -110,7 +115,10 @@ export async function startRedis(): Promise<LocalRedis> {
 }
 
 /** One PING over a raw socket: true on +PONG. */
-function ping(port: number): Promise<boolean> {
+const ping = (port: number) => send(port, 'PING', '+PONG');
+
+/** One inline command over a raw socket: true when the answer starts with `expected`. */
+function send(port: number, command: string, expected: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     const done = (ok: boolean) => {
@@ -119,7 +127,7 @@ function ping(port: number): Promise<boolean> {
     };
     socket.setTimeout(1000, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (d) => done(String(d).startsWith('+PONG')));
+    socket.once('connect', () => socket.write(`${command}\r\n`));
+    socket.once('data', (d) => done(String(d).startsWith(expected)));
   });
 }
