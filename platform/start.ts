@@ -118,7 +118,11 @@ export async function startPlatform(
   };
 
   try {
-    const store = await openStore({ sqlitePath: config.sqlitePath });
+    // PostgreSQL when DATABASE_URL is set (several processes share it); else the embedded SQLite file
+    const store = await openStore(
+      config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: config.sqlitePath },
+    );
+    logger.info({ store: store.kind }, 'store open');
     closers.push(() => store.close());
     // Device secrets are checked with a keyed hash; the key is never in the database.
     const deviceKey = loadDeviceSecretKey({ setting: config.deviceSecretKey, dataDir: config.dataDir });

@@ -25,7 +25,13 @@ export async function openDatabase(location: StoreLocation): Promise<OpenedDatab
     await migrate(opened);
   } catch (err) {
     await opened.db.destroy().catch(() => undefined);
-    throw err;
+    if (err instanceof StartError || !('databaseUrl' in location)) throw err;
+    // name the setting and the server, never the password
+    const url = new URL(location.databaseUrl);
+    throw new StartError(
+      `cannot open the store in PostgreSQL at ${url.host}${url.pathname} (DATABASE_URL): ${(err as Error).message}`,
+      { setting: 'DATABASE_URL', cause: err },
+    );
   }
   return opened;
 }
