@@ -57,6 +57,23 @@ describe('the platform on PostgreSQL (DATABASE_URL)', () => {
     }
   });
 
+  it('warns when a SQLite store is left behind unused', async () => {
+    const { openStore } = await import('../services/store/index.ts');
+    await (await openStore({ sqlitePath: `${dir.path}/tryghed.sqlite` })).close();
+    const platform = await startTestPlatform({
+      dataDir: dir.path,
+      database: uniqueDatabase('pgplatform'),
+      env: { DATABASE_URL: url },
+    });
+    try {
+      expect(platform.warnings.join('\n')).toMatch(
+        /tryghed\.sqlite is not used; copy it first with tryghed migrate-store/,
+      );
+    } finally {
+      await platform.close();
+    }
+  });
+
   it('does not start without its PostgreSQL, and says which setting to check without the password', async () => {
     const port = await freePort();
     const failed = await startTestPlatform({
