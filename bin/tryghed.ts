@@ -7,6 +7,8 @@ const USAGE = `Tryghed: consent-first home safety
   tryghed start [--demo]      the whole platform in one process (npm start)
   tryghed simulate [options]  simulated sensors against a running platform (npm run simulate -- --help)
   tryghed gateway [options]   the home gateway: zigbee2mqtt in a home → the platform (npm run gateway -- --help)
+  tryghed migrate-store --from <sqlite file> --to <postgres URL>
+                              copy an embedded SQLite store into a new, empty PostgreSQL database
 
 Settings come from environment variables; see the table in README.md.`;
 
@@ -88,6 +90,53 @@ async function start(args: string[]): Promise<number> {
   return 0;
 }
 
+/** Copies a SQLite store into an empty PostgreSQL database (docs/store.md). Stop the platform first. */
+async function migrateStore(args: string[]): Promise<number> {
+  const { existsSync } = await import('node:fs');
+  const options: Record<string, string> = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const [flag, value] = [args[i]!, args[i + 1]];
+    if ((flag !== '--from' && flag !== '--to') || !value) {
+      console.error(`migrate-store: unknown option or missing value: ${flag}\n\n${USAGE}`);
+      return 2;
+    }
+    options[flag.slice(2)] = value;
+  }
+  const { from, to } = options;
+  if (!from || !to) {
+    console.error(`migrate-store needs --from <sqlite file> and --to <postgres URL>\n\n${USAGE}`);
+    return 2;
+  }
+  if (!/^postgres(ql)?:\/\/\S+$/.test(to)) {
+    console.error('migrate-store: --to must be a URL like postgres://user:pass@host:5432/db');
+    return 2;
+  }
+  // opening a missing file would make a new, empty store: say so instead
+  if (!existsSync(from)) {
+    console.error(`migrate-store: no such file ${from}`);
+    return 1;
+  }
+  const { copyStore } = await import('../services/store/index.ts');
+  const target = new URL(to);
+  const where = `${target.host}${target.pathname}`;
+  try {
+    const report = await copyStore({ sqlitePath: from }, { databaseUrl: to });
+    const width = Math.max(...report.tables.map((t) => t.table.length));
+    const total = report.tables.reduce((n, t) => n + t.rows, 0);
+    console.log(
+      [
+        `Copied ${total} rows from ${from} to PostgreSQL at ${where}; every table's count checked:`,
+        ...report.tables.map((t) => `  ${t.table.padEnd(width)}  ${t.rows}`),
+        'Start Tryghed with DATABASE_URL set to this database.',
+      ].join('\n'),
+    );
+    return 0;
+  } catch (err) {
+    console.error(`migrate-store: nothing was copied: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -97,6 +146,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('../simulators/index.ts')).runSimulatorCli(rest);
     case 'gateway':
       return (await import('../gateway/run.ts')).runGatewayCli(rest);
+    case 'migrate-store':
+      return migrateStore(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { type BrokerEndpoints, type DeviceBroker, startDeviceBroker } from '../broker/index.ts';
 import { BatteryLevels, type Dashboard, startDashboard } from '../dashboard/server/index.ts';
 import { AlertService } from '../services/alerts/index.ts';
@@ -131,7 +132,11 @@ export async function startPlatform(
   const events = createPlatformBus({ logger: logger.child({ part: 'events' }), metrics });
 
   try {
-    const store = await openStore({ sqlitePath: config.sqlitePath });
+    // PostgreSQL when DATABASE_URL is set (several processes share it); else the embedded SQLite file
+    const store = await openStore(
+      config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: config.sqlitePath },
+    );
+    logger.info({ store: store.kind }, 'store open');
     started('store', () => store.close());
     // Device secrets are checked with a keyed hash; the key is never in the database.
     const deviceKey = loadDeviceSecretKey({ setting: config.deviceSecretKey, dataDir: config.dataDir });
@@ -403,6 +408,11 @@ export async function startPlatform(
     // Never silent: unacknowledged alerts climb to the whole team, then out of the dashboard.
     const { notifiers, warnings } = buildNotifiers(config, logger.child({ part: 'notify' }));
     warnings.push(...(tls?.warnings ?? []));
+    // an embedded store left behind when moving to PostgreSQL: its data is not what this platform uses
+    if (config.databaseUrl && existsSync(config.sqlitePath))
+      warnings.push(
+        `DATABASE_URL is set, so ${config.sqlitePath} is not used; copy it first with tryghed migrate-store (docs/store.md)`,
+      );
     for (const warning of warnings) logger.warn(warning);
     const baseUrl = (config.publicUrl || dashboard.url).replace(/\/$/, '');
     const escalation = new EscalationService({

@@ -7,10 +7,11 @@ import { Metrics, silentLogger } from '../services/runtime/index.ts';
 import { openStore } from '../services/store/index.ts';
 import { eventually } from './harness/index.ts';
 import { servicesFixture } from './harness/services.ts';
+import { ENGINES } from './harness/store.ts';
 
 type Fixture = Awaited<ReturnType<typeof servicesFixture>>;
 
-describe('alert lifecycle on real SQLite', () => {
+describe.each(ENGINES)('alert lifecycle on real %s', (engine) => {
   let f: Fixture;
   let events: AlertEvent[];
   const fall = (homeId = 'h'): AlertCandidate => ({
@@ -28,7 +29,7 @@ describe('alert lifecycle on real SQLite', () => {
   const staff = { id: 'u-anna', role: 'staff' };
 
   beforeEach(async () => {
-    f = await servicesFixture();
+    f = await servicesFixture(undefined, { engine });
     await f.home('h', ['fall']);
     await f.setConsent('h', 'emergency', 'alerts');
     events = [];
@@ -114,7 +115,7 @@ describe('alert lifecycle on real SQLite', () => {
     const alert = (await f.alerts.raise(fall()))!;
     await f.alerts.acknowledge(alert.id, staff);
     await f.store.close();
-    const store = await openStore({ sqlitePath: f.path });
+    const store = await openStore(f.location);
     try {
       const registry = await Registry.load(store);
       const consent = await ConsentRegistry.load(store, registry, silentLogger());

@@ -6,6 +6,7 @@ import { type RetryPolicy, WebhookNotifier } from '../services/notify/index.ts';
 import { silentLogger } from '../services/runtime/index.ts';
 import { type Receiver, startReceiver } from './harness/receiver.ts';
 import { servicesFixture } from './harness/services.ts';
+import { ENGINES } from './harness/store.ts';
 
 type Fixture = Awaited<ReturnType<typeof servicesFixture>>;
 
@@ -17,7 +18,7 @@ const staff = { id: 'u-anna', role: 'staff' };
  * Escalation on real SQLite with a manual clock, telling real HTTP receivers: one for the team's
  * webhook (level 1), one for the fallback (level 2), one for technicians.
  */
-describe('escalation: never silent', () => {
+describe.each(ENGINES)('escalation: never silent (%s)', (engine) => {
   let f: Fixture;
   let fallback: Receiver;
   let team: Receiver;
@@ -85,7 +86,7 @@ describe('escalation: never silent', () => {
   };
 
   beforeEach(async () => {
-    f = await servicesFixture();
+    f = await servicesFixture(undefined, { engine });
     await f.registry.createHome({ id: 'h', label: 'Fru Jensen, Vestergade 3', teamId: 't' });
     await f.setConsent('h', 'emergency', 'alerts');
     await f.setConsent('h', 'activity', 'alerts');

@@ -156,6 +156,74 @@ describe('two stores on one PostgreSQL', () => {
     expect((await a.alerts.eventsSince(0)).map((e) => e.type)).toEqual(['opened', 'acknowledged']);
   });
 
+  it('a board resuming from the last event it saw misses none, while both processes write', async () => {
+    await a.homes.create({
+      id: 'h',
+      label: 'H',
+      teamId: 't',
+      timezone: 'Europe/Copenhagen',
+      settings: {},
+      test: false,
+    });
+    const rules = ['fall', 'smoke', 'co', 'water_leak', 'door_night', 'out_of_bed'] as const;
+    const alertFor = (rule: (typeof rules)[number]): Alert => ({
+      id: rule,
+      homeId: 'h',
+      rule,
+      category: 'emergency',
+      severity: 'critical',
+      audience: 'care',
+      state: 'open',
+      openedAt: 1,
+      lastSeenAt: 1,
+      repeats: 0,
+      evidence: { readings: [], summary: rule },
+      acknowledgedBy: null,
+      acknowledgedAt: null,
+      resolvedBy: null,
+      resolvedAt: null,
+      outcome: null,
+      note: null,
+      legalBasis: null,
+      test: false,
+      escalationLevel: 0,
+    });
+    for (const rule of rules) await a.alerts.open(alertFor(rule));
+    let writing = true;
+    const seen: number[] = [];
+    // the board: asks for what came after the last event it saw, over and over
+    const board = (async () => {
+      let last = await b.alerts.lastEventSeq();
+      seen.push(...Array.from({ length: last }, (_, i) => i + 1));
+      while (writing) {
+        for (const e of await b.alerts.eventsSince(last)) {
+          seen.push(e.seq);
+          last = e.seq;
+        }
+      }
+      for (const e of await b.alerts.eventsSince(last)) seen.push(e.seq);
+    })();
+    // each process counts repeats on every alert, many writes in flight at once
+    const writer = (store: Store) =>
+      Promise.all(
+        rules.map(async (rule) => {
+          for (let i = 0; i < 15; i++) {
+            const current = (await store.alerts.get(rule))!;
+            await store.alerts
+              .update({ ...current, repeats: current.repeats + 1 }, 'repeated')
+              .catch((e: unknown) => {
+                if ((e as TryghedError).code !== 'conflict') throw e;
+              });
+          }
+        }),
+      );
+    await Promise.all([writer(a), writer(b)]);
+    writing = false;
+    await board;
+    const all = (await a.alerts.eventsSince(0, { limit: 10_000 })).map((e) => e.seq);
+    expect(seen).toEqual(all);
+  });
+
   it('count every failed login when both processes count one account at once', async () => {
     const bump = (store: Store) =>
       store.loginLimits.update('anna', (c) => ({

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../services/domain/index.ts';
-import { TryghedError } from '../services/runtime/index.ts';
+import { StartError, TryghedError } from '../services/runtime/index.ts';
 import { openStore, type Store, type StoreLocation } from '../services/store/index.ts';
 import { tempDir } from './harness/index.ts';
 import { ENGINES, storeLocation } from './harness/store.ts';
@@ -89,6 +89,18 @@ describe.each(ENGINES)('the store on %s', (engine) => {
     });
     expect(consent.id).toBe(1);
     expect((await store.consent.listAll())[0]).toEqual(consent);
+  });
+
+  it('refuses to start on a database a newer Tryghed has migrated', async () => {
+    await store.close();
+    const { sql } = await import('kysely');
+    const { openDatabase } = await import('../services/store/open.ts');
+    const { db } = await openDatabase(location);
+    await sql`UPDATE schema_version SET version = 999`.execute(db);
+    await db.destroy();
+    const refused = await openStore(location).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StartError);
+    expect((refused as Error).message).toMatch(/schema version 999 is newer/);
   });
 
   it('answers the alert queries the board, history and statistics ask alike', async () => {

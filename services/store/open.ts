@@ -25,9 +25,23 @@ export async function openDatabase(location: StoreLocation): Promise<OpenedDatab
     await migrate(opened);
   } catch (err) {
     await opened.db.destroy().catch(() => undefined);
-    throw err;
+    if (err instanceof StartError || !('databaseUrl' in location)) throw err;
+    throw new StartError(
+      `cannot open the store in PostgreSQL at ${serverOf(location.databaseUrl)} (DATABASE_URL): ${(err as Error).message}`,
+      { setting: 'DATABASE_URL', cause: err },
+    );
   }
   return opened;
+}
+
+/** host, port and database of a PostgreSQL URL: what a message may name (never the password) */
+export function serverOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.host}${u.pathname}`;
+  } catch {
+    return 'the server in DATABASE_URL';
+  }
 }
 
 function openSqlite(path: string): OpenedDatabase {

@@ -19,7 +19,11 @@ export async function setup(project: TestProject): Promise<void> {
   influxd = await startInfluxd({ dir });
   project.provide('influxUrl', influxd.url);
   // One real PostgreSQL for the run too; each store suite makes its own database on it.
-  postgres = await startPostgres();
+  postgres = await startPostgres().catch(async (err: unknown) => {
+    // fail the run, and leave no influxd behind
+    await teardown();
+    throw err;
+  });
   project.provide('postgresUrl', postgres.adminUrl);
   project.provide('influxV2', {
     url: process.env.INFLUX_V2_URL ?? '',

@@ -7,12 +7,20 @@ import { Registry } from '../../services/registry/index.ts';
 import { ManualClock, Metrics, silentLogger } from '../../services/runtime/index.ts';
 import { openStore } from '../../services/store/index.ts';
 import { tempDir } from './index.ts';
+import { storeLocation, type TestEngine } from './store.ts';
 
-/** Store, registry, consent and alerts on a temp SQLite file, with a manual clock and one event bus. */
-export async function servicesFixture(start = Date.UTC(2026, 0, 5, 9, 0)) {
+/**
+ * Store, registry, consent and alerts on a temp SQLite file (or a fresh PostgreSQL database), with
+ * a manual clock and one event bus. `location` opens the same store again.
+ */
+export async function servicesFixture(
+  start = Date.UTC(2026, 0, 5, 9, 0),
+  options: { engine?: TestEngine } = {},
+) {
   const dir = tempDir();
   const path = `${dir.path}/s.sqlite`;
-  const store = await openStore({ sqlitePath: path });
+  const { location, drop } = await storeLocation(options.engine ?? 'sqlite', dir.path, 's');
+  const store = await openStore(location);
   await store.teams.create({ id: 't', name: 'T' });
   const metrics = new Metrics();
   const events = createPlatformBus({ logger: silentLogger(), metrics });
@@ -32,6 +40,7 @@ export async function servicesFixture(start = Date.UTC(2026, 0, 5, 9, 0)) {
   return {
     dir,
     path,
+    location,
     store,
     registry,
     clock,
@@ -81,6 +90,7 @@ export async function servicesFixture(start = Date.UTC(2026, 0, 5, 9, 0)) {
     },
     async close() {
       await store.close();
+      await drop();
       dir.remove();
     },
   };
