@@ -357,7 +357,11 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
       const res = await relative.request('GET', path);
       expect(res.status, path).toBe(404);
       // the same envelope as any other 404: nothing about the home in it
-      expect(res.body, path).toEqual({ error: 'not_found', reason: 'home_not_found', message: expect.any(String) });
+      expect(res.body, path).toEqual({
+        error: 'not_found',
+        reason: 'home_not_found',
+        message: expect.any(String),
+      });
       expect((res.body as ErrorBody).message, path).not.toMatch(/home-b|Borger B/);
     }
     expect((await relative.request('POST', '/api/homes/home-b/erasure-requests', {})).status).toBe(404);

@@ -245,6 +245,9 @@ export const StatisticsView = z.strictObject({
   total: OutcomeStats,
   byRule: z.partialRecord(RuleKind, OutcomeStats),
   byTeam: z.record(z.string(), OutcomeStats),
+  teamNames: z
+    .record(z.string(), z.string())
+    .meta({ description: "each team id in byTeam with the team's name, which is what people are shown" }),
 });
 
 export const SessionView = z.strictObject({ user: PublicUser, csrfToken: z.string() });
@@ -397,7 +400,7 @@ const _fits: [
   Fits<typeof LegalBasisView, LegalBasisRef>,
   Fits<typeof NotificationView, NotificationAttempt>,
   Fits<typeof ReviewDueView, ReviewDue & { homeLabel: string }>,
-  Fits<typeof StatisticsView, StatisticsReport>,
+  Fits<typeof StatisticsView, StatisticsReport & { teamNames: Record<string, string> }>,
   Fits<typeof InformationTextView, InformationText>,
   Fits<typeof ConsentHistoryEntryView, ConsentHistoryEntry>,
   Fits<typeof CitizenAlertView, CitizenAlert>,
