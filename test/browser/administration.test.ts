@@ -59,9 +59,7 @@ describe('administration in the browser', () => {
     // too short a password is refused in words, on the field
     await newUser.getByLabel(/Første adgangskode/).fill('kort');
     await newUser.getByRole('button', { name: 'Opret' }).click();
-    await expect
-      .poll(() => newUser.getByRole('alert').innerText())
-      .toMatch(/Første adgangskode.*for kort/);
+    await expect.poll(() => newUser.getByRole('alert').innerText()).toMatch(/Første adgangskode.*for kort/);
     await newUser.getByLabel(/Første adgangskode/).fill('start-password-1');
     await newUser.getByRole('button', { name: 'Opret' }).click();
     const vera = admin.getByRole('listitem').filter({ hasText: '(sosu-vest)' });

@@ -74,6 +74,8 @@ export class ApiError extends Error {
     /** the server's stable codes (`error`, and the more precise `reason`): errors.ts words them */
     readonly code = `http_${status}`,
     readonly reason?: string,
+    /** facts the words may name (`min`, `max` …), never personal data */
+    readonly detail: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -92,6 +94,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   const data = (await res.json().catch(() => ({}))) as {
     error?: string;
     reason?: string;
+    detail?: Record<string, string>;
     message?: string;
     issues?: Array<{ path: string; message: string; code?: string }>;
   } & T;
@@ -102,6 +105,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
       data.issues ?? [],
       data.error,
       data.reason,
+      data.detail ?? {},
     );
   return data;
 }
