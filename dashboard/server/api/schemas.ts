@@ -324,6 +324,7 @@ export const CitizenAlertView = z.strictObject({
     .nullable()
     .meta({ description: 'the care staff member who resolved it (or acknowledged it, while open)' }),
   legalBasis: LegalBasis.nullable(),
+  test: z.boolean().meta({ description: 'a test alert (shown to administrators only), marked "Test"' }),
 });
 
 export const AccessLogEntryView = z.strictObject({

@@ -103,7 +103,7 @@ export function alertCard(
     el(
       'p',
       { className: 'meta' },
-      a.test ? el('span', { className: 'badge test', 'data-test-mark': '' }, 'Test') : '',
+      a.test ? el('span', { className: 'badge test', 'data-test-mark': '' }, t('testMark')) : '',
       a.test ? ' ' : '',
       el('span', { className: `badge ${a.severity}` }, t.of('severity_', a.severity)),
       ` ${t.of('state_', a.state)} · ${t('opened')} ${formatTime(a.openedAt)}`,

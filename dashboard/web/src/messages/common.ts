@@ -120,6 +120,7 @@ export const da = {
   skip: 'Gå til indhold',
   otherLang: 'English',
   unknownValue: 'ukendt ({value})',
+  testMark: 'Test',
   offlineSince: 'Intet hørt fra enheden {device} siden {when} (grænsen er {minutes} min uden målinger)',
   offlineNever:
     'Intet hørt fra enheden {device}, siden overvågningen begyndte (grænsen er {minutes} min uden målinger)',
@@ -246,6 +247,7 @@ export const en: Translation<typeof da> = {
   skip: 'Skip to content',
   otherLang: 'Dansk',
   unknownValue: 'unknown ({value})',
+  testMark: 'Test',
   offlineSince:
     'Nothing heard from device {device} since {when} (the limit is {minutes} min without readings)',
   offlineNever:
