@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalog } from '../../dashboard/web/src/messages/catalog.ts';
 import type { Platform } from '../../platform/start.ts';
-import { informationText } from '../../services/domain/shared/information-texts.ts';
+import { informationText, PURPOSE_TEXTS } from '../../services/domain/shared/information-texts.ts';
 import { ApiClient } from '../harness/api.ts';
 import { tempDir, uniqueDatabase } from '../harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from '../harness/platform.ts';
@@ -40,7 +40,13 @@ describe('every page in Danish shows Danish words and names, never English or id
   let platform: Platform;
   let browser: TestBrowser;
   const english = englishOnlyFragments();
-  const ids: string[] = [HOME.id, TEAM.id];
+  // information text versions are shown by title and date, never by their id
+  const ids: string[] = [
+    HOME.id,
+    TEAM.id,
+    'emergency-alerts-2026-1',
+    ...Object.values(PURPOSE_TEXTS).flatMap((texts) => Object.values(texts).map((t) => t.version)),
+  ];
 
   const open = async (user: string, hash: string): Promise<Page> => {
     const page = await browser.newPage({ viewport: { width: 1024, height: 800 } });

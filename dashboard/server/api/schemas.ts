@@ -258,6 +258,9 @@ const Localised = z.strictObject({ da: z.string(), en: z.string() });
 const CategoryTextView = z.strictObject({ title: Localised, body: Localised });
 export const InformationTextView = z.strictObject({
   version: z.string().meta({ description: 'recorded with a consent change made with this text in view' }),
+  issued: z
+    .string()
+    .meta({ description: 'the day this version was first shown (YYYY-MM-DD); shown with the title' }),
   title: Localised,
   body: Localised,
 });

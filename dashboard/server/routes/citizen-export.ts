@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { HomeId } from '../../../services/domain/index.ts';
-import { CATEGORY_TEXTS, SENSOR_NAMES } from '../../../services/domain/shared/information-texts.ts';
+import {
+  CATEGORY_TEXTS,
+  SENSOR_NAMES,
+  textVersionLabel,
+} from '../../../services/domain/shared/information-texts.ts';
 import { forbidden, TryghedError } from '../../../services/runtime/index.ts';
 import type { ErasureRequest } from '../../../services/store/index.ts';
 import type { ReadingPoint, ReadingStore } from '../../../services/timeseries/index.ts';
@@ -177,6 +181,15 @@ function csvTable(rows: CsvRow[], lang: 'da' | 'en', timeZone: string): string {
   );
 }
 
+/** a text version as the citizen was shown it: title and day ("Nødsituationer – Alarm til hjemmeplejen, 23.11.2026") */
+function danishTextVersion(version: string | null): string | null {
+  if (!version) return version;
+  const label = textVersionLabel(version);
+  if (!label) return version;
+  const [y, m, d] = label.issued.split('-');
+  return `${label.title.da}, ${Number(d)}.${Number(m)}.${y}`;
+}
+
 function csvRows(
   lang: 'da' | 'en',
   timeZone: string,
@@ -201,7 +214,7 @@ function csvRows(
       channel: e.channel,
       legal_basis: e.basis,
       on_behalf_of_citizen: e.onBehalfOfCitizen ? 'yes' : 'no',
-      text_version: e.textVersion,
+      text_version: lang === 'da' ? danishTextVersion(e.textVersion) : e.textVersion,
       reference: e.reference,
       detail: e.reviewDue
         ? lang === 'da'

@@ -121,6 +121,8 @@ export const da = {
   otherLang: 'English',
   unknownValue: 'ukendt ({value})',
   testMark: 'Test',
+  textVersion: '{title}, {date}',
+  textUnknown: 'en tekst, platformen ikke kender',
   offlineSince: 'Intet hørt fra enheden {device} siden {when} (grænsen er {minutes} min uden målinger)',
   offlineNever:
     'Intet hørt fra enheden {device}, siden overvågningen begyndte (grænsen er {minutes} min uden målinger)',
@@ -248,6 +250,8 @@ export const en: Translation<typeof da> = {
   otherLang: 'Dansk',
   unknownValue: 'unknown ({value})',
   testMark: 'Test',
+  textVersion: '{title}, {date}',
+  textUnknown: 'a text the platform does not know',
   offlineSince:
     'Nothing heard from device {device} since {when} (the limit is {minutes} min without readings)',
   offlineNever:
