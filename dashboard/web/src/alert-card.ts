@@ -28,15 +28,27 @@ export interface CardActions {
 
 export { el };
 
-/** What made the alert, in the reader's language, from the evidence's structured fields. */
-function evidenceText(a: Alert): string {
+/**
+ * What made the alert, in the reader's language, from the evidence's structured fields. The
+ * server's `summary` is English, for logs and API users: it is never shown.
+ */
+export function evidenceText(a: Alert): string {
   const th = a.evidence.thresholds;
   if (th && typeof th.since === 'number') {
     return `${t('noMotionSince')} ${formatTime(th.since)} (${t('limit')} ${th.minutes} min, ${t('window')} ${th.window})`;
   }
+  if (a.rule === 'device_offline' && th) {
+    if (typeof th.devices === 'number')
+      return t('offlineMany', { n: th.devices, devices: String(th.deviceIds) });
+    const heard = typeof th.lastHeard === 'string' ? Date.parse(th.lastHeard) : Number.NaN;
+    const limit = Math.round(Number(th.offlineAfterS) / 60);
+    return Number.isNaN(heard)
+      ? t('offlineNever', { device: String(th.deviceId), minutes: limit })
+      : t('offlineSince', { device: String(th.deviceId), when: formatTime(heard), minutes: limit });
+  }
   const r = a.evidence.readings?.[0];
   if (r) return `${t('sensor')} ${r.deviceId} · ${formatTime(r.ts)}`;
-  return a.evidence.summary;
+  return `${t('opened')} ${formatTime(a.openedAt)}`;
 }
 
 /** Under which legal basis the alert was raised, said plainly (care alerts only). */
@@ -96,7 +108,7 @@ export function alertCard(
     el(
       'p',
       { className: 'meta' },
-      a.test ? el('span', { className: 'badge test', 'data-test-mark': '' }, 'Test') : '',
+      a.test ? el('span', { className: 'badge test', 'data-test-mark': '' }, t('testMark')) : '',
       a.test ? ' ' : '',
       el('span', { className: `badge ${a.severity}` }, t.of('severity_', a.severity)),
       ` ${t.of('state_', a.state)} · ${t('opened')} ${formatTime(a.openedAt)}`,

@@ -83,7 +83,13 @@ function resolvedItem(a: Alert): HTMLLIElement {
   return el(
     'li',
     { className: `resolved-item ${a.severity}`, 'data-alert-id': a.id },
-    el('h3', {}, `${t.of('rule_', a.rule)} – ${a.homeLabel}`),
+    el(
+      'h3',
+      {},
+      a.test ? el('span', { className: 'badge test', 'data-test-mark': '' }, t('testMark')) : '',
+      a.test ? ' ' : '',
+      `${t.of('rule_', a.rule)} – ${a.homeLabel}`,
+    ),
     el(
       'p',
       { className: 'meta' },

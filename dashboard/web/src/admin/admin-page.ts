@@ -138,7 +138,8 @@ export class AdminPage {
         el('strong', {}, user.displayName),
         ` (${user.username}) – ${ta.of('role_', user.role)}`,
         user.teamIds.length ? ` – ${this.teamNames(user.teamIds)}` : '',
-        user.homeId ? ` – ${user.homeId}` : '',
+        user.homeId ? ` – ${ta('homeOfUser')} ` : '',
+        user.homeId ? el('code', {}, user.homeId) : '',
         user.mustChangePassword ? el('span', { className: 'badge' }, ` ${ta('mustChange')}`) : '',
         el('div', { className: 'actions' }, edit, reset),
         message.node,
@@ -271,7 +272,7 @@ export class AdminPage {
       { className: 'admin-list' },
       ...this.teams.map((team) => {
         const name = field(
-          `${ta('teamName')} (${team.id})`,
+          `${ta('teamName')}: ${team.name}`,
           el('input', { value: team.name, required: true }),
           'name',
         );
@@ -412,7 +413,8 @@ export class AdminPage {
       const teamName = this.teams.find((t) => t.id === home.teamId)?.name ?? home.teamId;
       item.replaceChildren(
         el('strong', {}, home.label),
-        ` (${home.id}) – ${teamName} – ${home.timezone}`,
+        ` – ${teamName} – ${home.timezone} – ${ta('idLabel')} `,
+        el('code', {}, home.id),
         el('div', { className: 'actions' }, edit),
         message.node,
       );

@@ -65,6 +65,8 @@ export class ApiError extends Error {
     /** the server's stable codes (`error`, and the more precise `reason`): errors.ts words them */
     readonly code = `http_${status}`,
     readonly reason?: string,
+    /** facts the words may name (`min`, `max` …), never personal data */
+    readonly detail: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
@@ -102,6 +104,7 @@ export async function send(method: string, url: string, body?: unknown): Promise
       error.issues ?? [],
       error.error ?? `http_${res.status}`,
       error.reason,
+      error.detail ?? {},
     );
   }
   return data;

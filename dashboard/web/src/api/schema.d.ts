@@ -2703,6 +2703,8 @@ export interface operations {
                             severity: "critical" | "high" | "medium" | "low";
                             /** @enum {string} */
                             state: "open" | "acknowledged" | "resolved";
+                            /** @description a test alert (shown to administrators only), marked "Test" */
+                            test: boolean;
                         }[];
                         next: string | null;
                     };
@@ -3606,6 +3608,8 @@ export interface operations {
                             severity: "critical" | "high" | "medium" | "low";
                             /** @enum {string} */
                             state: "open" | "acknowledged" | "resolved";
+                            /** @description a test alert (shown to administrators only), marked "Test" */
+                            test: boolean;
                         }[];
                         consent: {
                             history: {
@@ -3888,6 +3892,8 @@ export interface operations {
                                         da: string;
                                         en: string;
                                     };
+                                    /** @description the day this version was first shown (YYYY-MM-DD); shown with the title */
+                                    issued: string;
                                     title: {
                                         da: string;
                                         en: string;
@@ -5407,6 +5413,10 @@ export interface operations {
                         };
                         /** @description epoch milliseconds */
                         from: number;
+                        /** @description each team id in byTeam with the team's name, which is what people are shown */
+                        teamNames: {
+                            [key: string]: string;
+                        };
                         /** @description epoch milliseconds */
                         to: number;
                         total: {

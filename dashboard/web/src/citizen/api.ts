@@ -8,6 +8,8 @@ export interface Localised {
 
 export interface InformationText {
   version: string;
+  /** the day this version was first shown (YYYY-MM-DD) */
+  issued: string;
   title: Localised;
   body: Localised;
 }

@@ -1,3 +1,4 @@
+import { textVersionText } from '../text-version.ts';
 import type { CategoryView, Overview } from './api.ts';
 import { confirmInline, el, section } from './dom.ts';
 import { ct, local, sinceText } from './strings.ts';
@@ -144,7 +145,7 @@ function categoryCard(
         el(
           'span',
           { className: 'muted small' },
-          ` ${ct('textVersion')}: ${p.text.version}.`,
+          ` ${ct('textVersion')}: ${textVersionText(p.text.version)}.`,
           p.granted && p.basis ? ` ${ct('givenBy')}: ${ct.of('basis_', p.basis)}.` : '',
         ),
       ),

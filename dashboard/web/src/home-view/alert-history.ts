@@ -15,6 +15,8 @@ interface HistoryAlert {
   outcome: string | null;
   note: string | null;
   handledBy: string | null;
+  /** a test alert (administrators only): marked "Test" */
+  test?: boolean;
 }
 
 const PAGE = 10;
@@ -71,7 +73,13 @@ function historyItem(a: HistoryAlert): HTMLLIElement {
   return el(
     'li',
     { className: 'alert-history-item', 'data-alert-id': a.id },
-    el('h4', { tabIndex: -1 }, `${t.of('rule_', a.rule)} · ${t.of('severity_', a.severity)}`),
+    el(
+      'h4',
+      { tabIndex: -1 },
+      a.test ? el('span', { className: 'badge test', 'data-test-mark': '' }, t('testMark')) : '',
+      a.test ? ' ' : '',
+      `${t.of('rule_', a.rule)} · ${t.of('severity_', a.severity)}`,
+    ),
     el('p', { className: 'meta' }, times.join(' · ')),
     a.state === 'resolved'
       ? el(

@@ -28,6 +28,8 @@ interface Outcome {
 interface Report {
   byRule: Record<string, Outcome>;
   byTeam: Record<string, Outcome>;
+  /** the name of each team in byTeam: people see names, never ids */
+  teamNames: Record<string, string>;
 }
 
 const seconds = (s: number | null) => {
@@ -110,7 +112,11 @@ export async function renderOversight(root: HTMLElement): Promise<void> {
       ot('rule'),
       Object.entries(report.byRule).map(([rule, o]) => [t.of('rule_', rule), o]),
     ),
-    outcomeTable(ot('byTeam'), ot('team'), Object.entries(report.byTeam)),
+    outcomeTable(
+      ot('byTeam'),
+      ot('team'),
+      Object.entries(report.byTeam).map(([team, o]) => [report.teamNames[team] ?? team, o]),
+    ),
   );
   root.replaceChildren(el('h2', {}, ot('title')), reviewSection, statsSection);
 }

@@ -3,6 +3,7 @@ import { ApiError, call } from '../api.ts';
 import { el } from '../dom.ts';
 import { alertsState } from '../home-view/alerts-consent.ts';
 import { currentLang } from '../i18n.ts';
+import { textVersionText } from '../text-version.ts';
 import { rt } from './strings.ts';
 
 type Category = keyof typeof CATEGORY_TEXTS;
@@ -78,7 +79,7 @@ export async function staffConsentSection(
   const drawText = () => {
     const t = text();
     textBox.replaceChildren(
-      el('p', { className: 'muted' }, rt('textShown', { version: t.version })),
+      el('p', { className: 'muted' }, rt('textShown', { version: textVersionText(t.version) })),
       el('p', {}, el('strong', {}, t.title[lang])),
       el('p', {}, t.body[lang]),
     );
