@@ -1,12 +1,12 @@
 import { alertCard, alertTitle, cardSignature, el, OUTCOMES, type ResolveDraft } from './alert-card.ts';
 import { AlertsOffNotice } from './alerts-off.ts';
 import { type Alert, acknowledge, openAlerts, resolve } from './api.ts';
-import { BoardFilters, BoardSummary } from './board-filters.ts';
+import { BoardFilters, BoardSummary } from './board-filters.tsx';
 import { tb } from './board-strings.ts';
 import { escalationText } from './delivery.ts';
 import { t } from './i18n.ts';
 import { type ConnectionState, LiveFeed } from './live.ts';
-import { ResolvedList } from './resolved-list.ts';
+import { ResolvedList } from './resolved-list.tsx';
 import { AlertSound } from './sound.ts';
 import { TestModeBanner } from './test-mode.ts';
 
