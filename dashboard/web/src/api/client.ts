@@ -62,6 +62,9 @@ export class ApiError extends Error {
     message: string,
     /** the fields a 400 named, with the server's reason (English, for mapping to the page's words) */
     readonly issues: Array<{ path: string; message: string }> = [],
+    /** the stable code (`no_history_consent`, `conflict`, …) and its facts, when the server sent them */
+    readonly code: string = '',
+    readonly detail: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
@@ -93,7 +96,13 @@ export async function send(method: string, url: string, body?: unknown): Promise
   const data: unknown = await res.json().catch(() => ({}));
   if (!res.ok) {
     const error = isErrorBody(data) ? data : {};
-    throw new ApiError(res.status, error.message ?? res.statusText, error.issues ?? []);
+    throw new ApiError(
+      res.status,
+      error.message ?? res.statusText,
+      error.issues ?? [],
+      error.error ?? '',
+      error.detail ?? {},
+    );
   }
   return data;
 }
