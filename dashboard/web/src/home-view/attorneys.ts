@@ -54,7 +54,6 @@ const tt = (key: keyof (typeof TEXTS)['da']) => TEXTS[currentLang()][key];
  * keeps revoked ones, marked. Shown only to those the server lets record (staff of the team, admins).
  */
 export async function attorneySection(homeId: string): Promise<HTMLElement | null> {
-  const path = `/api/homes/${encodeURIComponent(homeId)}/powers-of-attorney`;
   let powers: PowerOfAttorney[];
   try {
     const answer: { powersOfAttorney: PowerOfAttorney[] } = await api(
