@@ -131,6 +131,17 @@ describe('administration in the browser', () => {
       (await api.ok<{ users: Array<{ username: string; displayName: string }> }>('GET', '/api/users')).users,
     ).toContainEqual(expect.objectContaining({ username: 'sosu-vest', displayName: 'Vera Vestergaard' }));
 
+    // a new home in the team, from the form
+    const newHome = admin.getByRole('form', { name: 'Nyt hjem' });
+    await newHome.getByLabel('Hjemmets id').fill('vest-2');
+    await newHome.getByLabel('Navn på hjemmet').fill('Hr. Lund, Vestergade 9');
+    await newHome.getByLabel('Team').selectOption('team-vest');
+    await newHome.getByRole('button', { name: 'Opret' }).click();
+    await newHome.getByRole('status').filter({ hasText: 'Oprettet.' }).waitFor();
+    expect((await api.ok<{ home: { teamId: string } }>('GET', '/api/homes/vest-2')).home.teamId).toBe(
+      'team-vest',
+    );
+
     // a home, found by the server's search: the list is keyed, so its item keeps its message
     await admin.getByLabel('Søg efter hjem (id eller navn)').fill('Vestergade');
     const home = admin.getByRole('listitem').filter({ hasText: '(vest-1)' });

@@ -757,7 +757,9 @@ function NewHomeForm({ teams, onCreated }: { teams: readonly Team[]; onCreated()
   const submit = async (e: Event) => {
     e.preventDefault();
     try {
-      await createHome({ id: id.trim(), label: label.trim(), teamId, timezone });
+      // the select shows the first team while none was chosen (there may have been none at first)
+      const team = teams.some((t) => t.id === teamId) ? teamId : (teams[0]?.id ?? '');
+      await createHome({ id: id.trim(), label: label.trim(), teamId: team, timezone });
       setId('');
       setLabel('');
       setMessage({ kind: 'ok', text: ta('created') });
