@@ -1,5 +1,5 @@
 /** The session and the board's calls, and the API types the pages share (from `api/schema.d.ts`). */
-import { type ApiResponse, api, send, setCsrfToken } from './api/client.ts';
+import { type ApiResponse, api, setCsrfToken } from './api/client.ts';
 
 export { ApiError } from './api/client.ts';
 
@@ -11,14 +11,6 @@ export type Alert = ApiResponse<'/api/alerts', 'get'>['alerts'][number];
 
 /** One way out of the board that was tried about an alert (services/domain DeliveryChannel). */
 export type DeliveryChannel = Alert['delivery']['channels'][number];
-
-/**
- * An untyped request, left for the routine settings only (their response is declared as an open
- * record): the caller names the answer's type. Everything else calls `api(method, path, …)`.
- */
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  return (await send(method, path, body)) as T;
-}
 
 export async function currentSession(): Promise<User | null> {
   try {

@@ -1,4 +1,5 @@
-import { ApiError, call } from '../api.ts';
+import { type ApiResponse, api } from '../api/client.ts';
+import { ApiError } from '../api.ts';
 import { currentLang } from '../i18n.ts';
 import type { AlertsState } from './alerts-consent.ts';
 import { routineIntro } from './alerts-consent.ts';
@@ -8,11 +9,8 @@ interface Window {
   start: string;
   end: string;
 }
-interface RuleSettings {
-  inactivity: { minutes: number; windows: Window[] };
-  night: Window;
-  [other: string]: unknown;
-}
+/** the home's rule settings in force, defaults filled in (services/rules HomeRuleSettings) */
+type RuleSettings = ApiResponse<'/api/homes/{homeId}/rule-settings', 'get'>['settings'];
 
 const TEXTS = {
   da: {
@@ -55,10 +53,9 @@ export async function routineSection(
   homeId: string,
   alerts: AlertsState[] | null = null,
 ): Promise<HTMLElement | null> {
-  const path = `/api/homes/${encodeURIComponent(homeId)}/rule-settings`;
   let settings: RuleSettings;
   try {
-    settings = (await call<{ settings: RuleSettings }>('GET', path)).settings;
+    settings = (await api('get', '/api/homes/{homeId}/rule-settings', { path: { homeId } })).settings;
   } catch (err) {
     if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return null;
     throw err;
@@ -149,7 +146,8 @@ export async function routineSection(
       night: { start: nightFrom.value, end: nightTo.value },
     };
     try {
-      settings = (await call<{ settings: RuleSettings }>('PUT', path, next)).settings;
+      settings = (await api('put', '/api/homes/{homeId}/rule-settings', { path: { homeId }, body: next }))
+        .settings;
       status.textContent = tt('saved');
     } catch (err) {
       status.textContent = `${tt('failed')}: ${err instanceof Error ? err.message : ''}`;
