@@ -96,4 +96,62 @@ describe('administration in the browser', () => {
     expect(errorsOf(admin)).toEqual([]);
     expect(errorsOf(worker)).toEqual([]);
   });
+
+  it('edits a user and a home by keyboard alone; Escape closes a form and focus goes back to its button', async () => {
+    const api = await ApiClient.login(platform.dashboardUrl, TEST_ADMIN.username, TEST_ADMIN.password);
+    await api.ok('POST', '/api/homes', {
+      id: 'vest-1',
+      label: 'Fru Holm, Vestergade 2',
+      teamId: 'team-vest',
+    });
+    const focused = () =>
+      admin.evaluate(() => {
+        const a = document.activeElement;
+        return { label: a?.getAttribute('aria-label') ?? '', name: a?.getAttribute('name') ?? '' };
+      });
+
+    // a user: Enter opens the form with focus in it, Escape closes it and gives focus back
+    const vera = admin.getByRole('listitem').filter({ hasText: '(sosu-vest)' });
+    await vera.getByRole('button', { name: 'Redigér: sosu-vest' }).focus();
+    await admin.keyboard.press('Enter');
+    await expect.poll(focused).toEqual({ label: '', name: 'displayName' });
+    await admin.keyboard.press('Escape');
+    await expect.poll(focused).toEqual({ label: 'Redigér: sosu-vest', name: '' });
+    await admin.keyboard.press('Enter');
+    await expect.poll(async () => (await focused()).name).toBe('displayName');
+    await admin.keyboard.press('ControlOrMeta+a');
+    await admin.keyboard.type('Vera Vestergaard');
+    await admin.keyboard.press('Enter');
+    await vera.getByRole('status').filter({ hasText: 'Gemt.' }).waitFor();
+    expect(await vera.innerText()).toContain('Vera Vestergaard');
+    await expect.poll(focused).toEqual({ label: 'Redigér: sosu-vest', name: '' });
+    expect(
+      (await api.ok<{ users: Array<{ username: string; displayName: string }> }>('GET', '/api/users')).users,
+    ).toContainEqual(expect.objectContaining({ username: 'sosu-vest', displayName: 'Vera Vestergaard' }));
+
+    // a new home in the team, from the form
+    const newHome = admin.getByRole('form', { name: 'Nyt hjem' });
+    await newHome.getByLabel('Hjemmets id').fill('vest-2');
+    await newHome.getByLabel('Navn på hjemmet').fill('Hr. Lund, Vestergade 9');
+    await newHome.getByLabel('Team').selectOption('team-vest');
+    await newHome.getByRole('button', { name: 'Opret' }).click();
+    await newHome.getByRole('status').filter({ hasText: 'Oprettet.' }).waitFor();
+    expect((await api.ok<{ home: { teamId: string } }>('GET', '/api/homes/vest-2')).home.teamId).toBe(
+      'team-vest',
+    );
+
+    // a home, found by the server's search: the list is keyed, so its item keeps its message
+    await admin.getByLabel('Søg efter hjem (id eller navn)').fill('Vestergade');
+    const home = admin.getByRole('listitem').filter({ hasText: '(vest-1)' });
+    await home.getByRole('button', { name: 'Redigér: Fru Holm, Vestergade 2' }).focus();
+    await admin.keyboard.press('Enter');
+    await expect.poll(async () => (await focused()).name).toBe('label');
+    await admin.keyboard.press('ControlOrMeta+a');
+    await admin.keyboard.type('Fru Holm, Vestergade 4');
+    await admin.keyboard.press('Enter');
+    await home.getByRole('status').filter({ hasText: 'Gemt.' }).waitFor();
+    await expect.poll(focused).toEqual({ label: 'Redigér: Fru Holm, Vestergade 4', name: '' });
+    expect(await axeViolations(admin)).toEqual([]);
+    expect(errorsOf(admin)).toEqual([]);
+  });
 });

@@ -83,11 +83,8 @@ function isErrorBody(value: unknown): value is Partial<ErrorBody> {
   return typeof value === 'object' && value !== null;
 }
 
-/**
- * A request by URL, answered with the parsed JSON (or undefined for 204). Typed callers use `api`;
- * this is its transport, and what a page not yet moved to `api` still calls.
- */
-export async function send(method: string, url: string, body?: unknown): Promise<unknown> {
+/** A request by URL, answered with the parsed JSON (or undefined for 204): the transport of `api`. */
+async function send(method: string, url: string, body?: unknown): Promise<unknown> {
   const res = await fetch(url, {
     method: method.toUpperCase(),
     credentials: 'same-origin',

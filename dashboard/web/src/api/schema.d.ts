@@ -4660,7 +4660,62 @@ export interface operations {
                 content: {
                     "application/json": {
                         settings: {
-                            [key: string]: unknown;
+                            co: {
+                                /** @default 10 */
+                                hysteresisPpm: number;
+                                /** @default 50 */
+                                ppm: number;
+                                /** @default 15 */
+                                refireMinutes: number;
+                            };
+                            doorNight: {
+                                /** @default 10 */
+                                minutes: number;
+                            };
+                            inactivity: {
+                                /** @default 120 */
+                                minutes: number;
+                                /**
+                                 * @default [
+                                 *       {
+                                 *         "start": "07:00",
+                                 *         "end": "22:00"
+                                 *       }
+                                 *     ]
+                                 */
+                                windows: {
+                                    end: string;
+                                    start: string;
+                                }[];
+                            };
+                            lowBattery: {
+                                /** @default 20 */
+                                percent: number;
+                            };
+                            /**
+                             * @default {
+                             *       "start": "23:00",
+                             *       "end": "06:00"
+                             *     }
+                             */
+                            night: {
+                                end: string;
+                                start: string;
+                            };
+                            outOfBed: {
+                                /** @default 30 */
+                                minutes: number;
+                            };
+                            temperature: {
+                                /** @default 28 */
+                                highC: number;
+                                /** @default 0.5 */
+                                hysteresisC: number;
+                                /** @default 16 */
+                                lowC: number;
+                                /** @default 30 */
+                                minutes: number;
+                            };
                         };
                     };
                 };
@@ -4728,7 +4783,62 @@ export interface operations {
                 content: {
                     "application/json": {
                         settings: {
-                            [key: string]: unknown;
+                            co: {
+                                /** @default 10 */
+                                hysteresisPpm: number;
+                                /** @default 50 */
+                                ppm: number;
+                                /** @default 15 */
+                                refireMinutes: number;
+                            };
+                            doorNight: {
+                                /** @default 10 */
+                                minutes: number;
+                            };
+                            inactivity: {
+                                /** @default 120 */
+                                minutes: number;
+                                /**
+                                 * @default [
+                                 *       {
+                                 *         "start": "07:00",
+                                 *         "end": "22:00"
+                                 *       }
+                                 *     ]
+                                 */
+                                windows: {
+                                    end: string;
+                                    start: string;
+                                }[];
+                            };
+                            lowBattery: {
+                                /** @default 20 */
+                                percent: number;
+                            };
+                            /**
+                             * @default {
+                             *       "start": "23:00",
+                             *       "end": "06:00"
+                             *     }
+                             */
+                            night: {
+                                end: string;
+                                start: string;
+                            };
+                            outOfBed: {
+                                /** @default 30 */
+                                minutes: number;
+                            };
+                            temperature: {
+                                /** @default 28 */
+                                highC: number;
+                                /** @default 0.5 */
+                                hysteresisC: number;
+                                /** @default 16 */
+                                lowC: number;
+                                /** @default 30 */
+                                minutes: number;
+                            };
                         };
                     };
                 };

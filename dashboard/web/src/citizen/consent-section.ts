@@ -1,10 +1,11 @@
+import type { ConsentCategory } from '../../../../services/domain/shared/sensor-kinds.ts';
 import { textVersionText } from '../text-version.ts';
 import type { CategoryView, Overview } from './api.ts';
 import { confirmInline, el, section } from './dom.ts';
 import { ct, local, sinceText } from './strings.ts';
 
 export interface ConsentChange {
-  category: string;
+  category: ConsentCategory;
   purpose: 'alerts' | 'history';
   action: 'grant' | 'withdraw';
   textVersion: string;

@@ -1,5 +1,7 @@
-import { ApiError, call } from '../api.ts';
+import { type ApiResponse, api } from '../api/client.ts';
+import { ApiError } from '../api.ts';
 import { errorText } from '../errors.ts';
+import { currentLang } from '../i18n.ts';
 import { section } from '../messages/index.ts';
 import type { AlertsState } from './alerts-consent.ts';
 import { routineIntro } from './alerts-consent.ts';
@@ -10,11 +12,8 @@ interface Window {
   start: string;
   end: string;
 }
-interface RuleSettings {
-  inactivity: { minutes: number; windows: Window[] };
-  night: Window;
-  [other: string]: unknown;
-}
+/** the home's rule settings in force, defaults filled in (services/rules HomeRuleSettings) */
+type RuleSettings = ApiResponse<'/api/homes/{homeId}/rule-settings', 'get'>['settings'];
 
 /** Words of this part (the catalog's `routine` section). */
 const tt = section('routine');
@@ -27,10 +26,9 @@ export async function routineSection(
   homeId: string,
   alerts: AlertsState[] | null = null,
 ): Promise<HTMLElement | null> {
-  const path = `/api/homes/${encodeURIComponent(homeId)}/rule-settings`;
   let settings: RuleSettings;
   try {
-    settings = (await call<{ settings: RuleSettings }>('GET', path)).settings;
+    settings = (await api('get', '/api/homes/{homeId}/rule-settings', { path: { homeId } })).settings;
   } catch (err) {
     if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return null;
     throw err;
@@ -125,7 +123,8 @@ export async function routineSection(
       night: { start: nightFrom.input.value, end: nightTo.input.value },
     };
     try {
-      settings = (await call<{ settings: RuleSettings }>('PUT', path, next)).settings;
+      settings = (await api('put', '/api/homes/{homeId}/rule-settings', { path: { homeId }, body: next }))
+        .settings;
       status.textContent = tt('saved');
     } catch (err) {
       status.textContent = `${tt('failed')}: ${errorText(err)}`;

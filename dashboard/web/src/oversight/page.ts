@@ -1,5 +1,5 @@
 import { el } from '../alert-card.ts';
-import { call } from '../api.ts';
+import { api } from '../api/client.ts';
 import { tx } from '../home-view/strings.ts';
 import { t } from '../i18n.ts';
 import { ot } from './texts.ts';
@@ -72,10 +72,11 @@ function outcomeTable(caption: string, firstColumn: string, rows: Array<[string,
  * words), and outcome statistics per alert kind and per team — never per employee.
  */
 export async function renderOversight(root: HTMLElement): Promise<void> {
-  const [{ reviews }, report] = await Promise.all([
-    call<{ reviews: Review[] }>('GET', '/api/consent/reviews'),
-    call<Report>('GET', '/api/statistics'),
-  ]);
+  const asked: [Promise<{ reviews: Review[] }>, Promise<Report>] = [
+    api('get', '/api/consent/reviews'),
+    api('get', '/api/statistics'),
+  ];
+  const [{ reviews }, report] = await Promise.all(asked);
   const reviewSection = el(
     'section',
     { 'aria-labelledby': 'reviews-title' },
