@@ -347,6 +347,23 @@ describe('MQTT listeners behind a PROXY-protocol proxy (real sockets)', () => {
     expect(seen.at(-1)).toBe('203.0.113.8');
   });
 
+  it('property: a valid header with any address from a peer that is not the proxy never names the client', async () => {
+    const { seen, port } = await open();
+    await fc.assert(
+      fc.asyncProperty(fc.ipV4(), fc.boolean(), async (address, textual) => {
+        const header = textual
+          ? Buffer.from(`PROXY TCP4 ${address} 127.0.0.1 1000 1883\r\n`)
+          : v2({ command: 'proxy', family: 'IPv4', source: address, sourcePort: 1000 });
+        const socket = dial(port, '127.0.0.9');
+        const answer = firstAnswer(socket);
+        socket.write(Buffer.concat([header, connectPacket('forger')]));
+        expect((await answer).closed).toBe(true);
+      }),
+      { numRuns: 30 },
+    );
+    expect(seen).toEqual([]);
+  });
+
   it('slowloris: a header that never completes is closed after the header timeout', async () => {
     const { refusals, port } = await open({ headerTimeoutMs: 200 });
     const socket = dial(port);
