@@ -182,8 +182,11 @@ export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logge
   const proxyProtocol = (o.proxyProtocolFrom ?? []).length > 0;
   const refuseProxied = (socket: Socket, reason: ProxyHeaderRefusal, why: string, listener: string) => {
     refusals.inc({ reason });
-    // one line, without addresses: the peer is our proxy or someone forging its header
-    log.warn({ reason, why, listener }, 'MQTT connection refused: PROXY protocol');
+    // one line, without addresses. From our proxy it is a misconfiguration (warn); a forger's
+    // header is only counted and logged at debug, so a flood of them cannot flood the log
+    if (reason === 'proxy_header_untrusted') log.debug({ reason, why, listener }, 'MQTT connection refused');
+    else
+      log.warn({ reason, why, listener }, 'MQTT connection from the trusted proxy refused: PROXY protocol');
     socket.destroy();
   };
   const behindProxy =
