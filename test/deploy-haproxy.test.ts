@@ -258,8 +258,28 @@ describe('HAProxy in front of two platform replicas', () => {
     await publishQos1(tls, 'lb-tls', 1);
     await publishQos1(ws, 'lb-ws', 1);
 
-    // Each device is seen with its own address through HAProxy (its PROXY protocol header), so the
-    // guard against guessed secrets locks the guesser's address, not HAProxy's: 60 wrong secrets
+    // replica 1 dies. No replica is ready now; HAProxy falls back to the one that is alive, so
+    // staff get the platform's own "degraded" answer (not HAProxy's "no server") ...
+    replica1.kill('SIGKILL');
+    await eventually(
+      async () => {
+        const r = await get(`${lb}/readyz`);
+        return r.status === 503 && (JSON.parse(r.body) as { status?: string }).status === 'degraded';
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: "replica 2's own readiness answer through HAProxy" },
+    );
+    expect((await get(`${lb}/healthz`)).status).toBe(200);
+    // ... and the device reconnects by itself and its reading is acknowledged (spooled on replica 2)
+    await eventually(() => plainConnects >= 2 && plain.connected, {
+      timeoutMs: 30_000,
+      what: 'the device reconnected through HAProxy',
+    });
+    await publishQos1(plain, 'lb-plain', 2);
+    expect(replica2.exitCode).toBeNull();
+
+    // Only replica 2 is left, so every connection below reaches the same broker (HAProxy's
+    // redispatch covers a try at the dead one). Each device is seen there with its own address
+    // through HAProxy (its PROXY protocol header), so the guard against guessed secrets locks the guesser's address, not HAProxy's: 60 wrong secrets
     // from 127.0.0.50 (over plain MQTT) lock 127.0.0.50, and a device with its right secret from
     // 127.0.0.60 (over TLS) still gets in. Without the header both would be 127.0.0.1.
     const attempt = (
@@ -285,7 +305,8 @@ describe('HAProxy in front of two platform replicas', () => {
             : mqtt.connect(`mqtts://127.0.0.1:${lbTls}`, {
                 ...options,
                 localAddress,
-                ca: readFileSync(join(dirs[0]!.path, 'tls', 'mqtt-server.pem')),
+                // replica 2's own self-signed certificate (in Docker every replica shares one)
+                ca: readFileSync(join(dirs[1]!.path, 'tls', 'mqtt-server.pem')),
               } as mqtt.IClientOptions);
         clients.push(client);
         client.on('error', () => {});
@@ -304,24 +325,5 @@ describe('HAProxy in front of two platform replicas', () => {
     // ... another address is not, on either MQTT port
     expect(await attempt('lb-good', secrets['lb-good']!, '127.0.0.60', 'tls')).toBe('connected');
     expect(await attempt('lb-good', secrets['lb-good']!, '127.0.0.61', 'plain')).toBe('connected');
-
-    // replica 1 dies. No replica is ready now; HAProxy falls back to the one that is alive, so
-    // staff get the platform's own "degraded" answer (not HAProxy's "no server") ...
-    replica1.kill('SIGKILL');
-    await eventually(
-      async () => {
-        const r = await get(`${lb}/readyz`);
-        return r.status === 503 && (JSON.parse(r.body) as { status?: string }).status === 'degraded';
-      },
-      { timeoutMs: 30_000, intervalMs: 250, what: "replica 2's own readiness answer through HAProxy" },
-    );
-    expect((await get(`${lb}/healthz`)).status).toBe(200);
-    // ... and the device reconnects by itself and its reading is acknowledged (spooled on replica 2)
-    await eventually(() => plainConnects >= 2 && plain.connected, {
-      timeoutMs: 30_000,
-      what: 'the device reconnected through HAProxy',
-    });
-    await publishQos1(plain, 'lb-plain', 2);
-    expect(replica2.exitCode).toBeNull();
   }, 150_000);
 });
