@@ -4,7 +4,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { Aedes } from 'aedes';
 import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type DeviceListeners, openListeners } from '../broker/listeners.ts';
 import { MAX_HEADER_BYTES, parseProxyHeader, proxyMatcher } from '../broker/proxy-protocol.ts';
 import { type Logger, Metrics, silentLogger } from '../services/runtime/index.ts';
@@ -181,6 +181,7 @@ describe('MQTT listeners behind a PROXY-protocol proxy (real sockets)', () => {
   let aedes: Aedes | undefined;
   const sockets: Socket[] = [];
   const dir = tempDir('tryghed-proxy-');
+  afterAll(() => dir.remove());
   afterEach(async () => {
     for (const s of sockets) s.destroy();
     await doors?.close();
