@@ -255,6 +255,8 @@ export async function startPlatform(
           : null,
       webSocketPort: config.mqttWsPort,
       webSocketOrigins: () => webSocketOrigins,
+      // the real client address from HAProxy's PROXY protocol header (send-proxy-v2)
+      proxyProtocolFrom: config.mqttProxyProtocolFrom,
       maxPayloadBytes: config.mqttMaxPayloadBytes,
       registry,
       events,
