@@ -324,7 +324,13 @@ export async function alarms(b: Bench, d: Devices, maxRate: number): Promise<voi
     await sleep(500);
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
+    const cpu0 = process.cpuUsage();
+    const w0 = performance.now();
     const lat = await measure();
+    const cpu = process.cpuUsage(cpu0);
+    console.log(
+      `  process CPU while pressing: ${(((cpu.user + cpu.system) / 1000 / (performance.now() - w0)) * 100).toFixed(0)}% of a core (${auth ? 'Tryghed' : 'bare aedes'})`,
+    );
     loop.disable();
     await b.fleet.send({ cmd: 'stopLoad' });
     const res = await background;
