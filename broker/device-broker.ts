@@ -220,10 +220,10 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     return heard(client, verdict.type, topic, payload, verdict.homeId, verdict.deviceId);
   };
 
-  // bound once, not looked up by its labels per message
+  // bound once, and counted as plain additions: no label hashing per message
   const counted = {
-    readings: messages.labels({ type: 'readings' }),
-    status: messages.labels({ type: 'status' }),
+    readings: o.metrics.tally(messages, { type: 'readings' }),
+    status: o.metrics.tally(messages, { type: 'status' }),
   };
   /** counts a device's message, marks the device as heard, and makes the message handed on */
   const heard = (
