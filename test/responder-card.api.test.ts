@@ -251,7 +251,7 @@ describe("the responder's card: who sees and edits it, audit, export and erasure
     const csv = await res.text();
     expect(csv).toContain('beredskabskort');
     expect(csv).toContain('1. Nabo Jens (nabo): +4587654321');
-    expect(csv).toContain('key_box_code');
+    expect(csv).toContain('nøgleboks-kode;;;;;;;;;;;;;;4711'); // the code's row, named in Danish
   });
 
   it('an erasure request removes phones, contacts, key box and notes; the address stays, and staff see when', async () => {

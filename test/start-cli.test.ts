@@ -161,5 +161,5 @@ describe('tryghed start makes a self-signed TLS pair once and prints its fingerp
     expect(first).toContain('switch off in production, MQTT_PLAIN_PORT=0');
     const second = await runUntilUp(env);
     expect(second).toContain(`TLS certificate SHA-256 fingerprint: ${fingerprint}`);
-  });
+  }, 75_000); // two whole starts, each allowed 30 s by runUntilUp
 });

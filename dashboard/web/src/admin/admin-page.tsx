@@ -173,7 +173,7 @@ function TeamBoxes({
                   )
                 }
               />
-              <label for={`${id}-${team.id}`}>{`${team.name} (${team.id})`}</label>
+              <label for={`${id}-${team.id}`}>{team.name}</label>
             </div>
           ))}
     </fieldset>
