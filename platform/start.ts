@@ -182,6 +182,8 @@ export async function startPlatform(
       metrics,
       logger: logger.child({ part: 'rules' }),
       events,
+      // rule state outlives the process: written after each tick, loaded here before start
+      store,
       onCandidate: (candidate) => {
         alerts
           .raise(candidate)
@@ -189,8 +191,12 @@ export async function startPlatform(
       },
     });
     // hears readings (first, before anything else: the alarm path) and devices from the bus
+    await rules.restore();
     rules.start(config.rulesTickMs);
-    started('rules', () => rules.stop());
+    started('rules', async () => {
+      rules.stop();
+      await rules.saveState();
+    });
     health.addCheck('rules_lagging', () => rules.tickLagMs() > RULES_LAG_LIMIT_MS);
     // half the sensors silent at once: the platform cannot hear homes, so their alarms cannot come
     health.addCheck('devices_silent', () => rules.devicesSilent());
