@@ -422,6 +422,7 @@ export async function startPlatform(
     for (const warning of warnings) logger.warn(warning);
     const baseUrl = (config.publicUrl || dashboard.url).replace(/\/$/, '');
     const escalation = new EscalationService({
+      store,
       alerts,
       registry,
       clock,
