@@ -224,12 +224,14 @@ export async function startPlatform(
       flushIntervalMs: config.ingestFlushMs,
       maxBufferedPoints: config.ingestMaxBuffered,
       maxBufferedPerDevice: config.ingestMaxBufferedPerDevice,
+      store,
     });
     const batteryLevels = new BatteryLevels();
     started(
       'battery-levels',
       events.on('reading/accepted', (reading) => batteryLevels.record(reading)),
     );
+    await ingest.restore();
     ingest.start();
     started('ingest', () => ingest.stop());
     // said at the first failed (or hung) write, not after a streak: staff must know within seconds

@@ -5,6 +5,7 @@ import {
   informationText,
   type ReadingCategory,
   type SensorKind,
+  topics,
 } from '../services/domain/index.ts';
 import { ManualClock } from '../services/runtime/index.ts';
 import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
@@ -233,6 +234,35 @@ describe('rule state and escalation survive a restart', () => {
     const raised = await f.alerts('device_offline');
     expect(raised).toHaveLength(1);
     expect(raised[0]!.openedAt).toBe(DAY + limit);
+  });
+
+  it('resend filter: a reading taken before the restart and sent again after it is a duplicate, not counted twice', async () => {
+    const f = await setup(DAY);
+    const p = await f.start();
+    await home(p, [{ id: 'button-a', kinds: ['alarm_button'] }], ['emergency']);
+    const topic = topics.readings('home-a', 'button-a');
+    const pressed = Buffer.from(JSON.stringify({ kind: 'alarm_button', value: 1, ts: DAY, seq: 7 }));
+    expect(p.ingest.handleMessage(topic, pressed)).toMatchObject({ accepted: 1, rejected: [] });
+    // the window is written within a second, not only at a clean stop
+    await f.pass(1000);
+    await eventually(async () =>
+      (await p.store.resendWindows.heardSince(0)).some((w) => w.deviceId === 'button-a'),
+    );
+    const [alert] = await f.alerts('alarm_button');
+    expect(alert).toBeDefined();
+    await f.stop();
+
+    const again = await f.start();
+    // the same reading again (its PUBACK was lost in the restart): known, not a second press
+    expect(again.ingest.handleMessage(topic, pressed)).toMatchObject({
+      accepted: 0,
+      rejected: ['duplicate'],
+    });
+    await f.pass(2000);
+    expect((await f.alerts('alarm_button'))[0]!.repeats).toBe(0);
+    // a new press is still a press
+    const next = Buffer.from(JSON.stringify({ kind: 'alarm_button', value: 1, ts: DAY + 5000, seq: 8 }));
+    expect(again.ingest.handleMessage(topic, next)).toMatchObject({ accepted: 1 });
   });
 
   for (const engine of ['sqlite', 'postgres'] as const) {
