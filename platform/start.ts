@@ -183,6 +183,8 @@ export async function startPlatform(
       metrics,
       logger: logger.child({ part: 'rules' }),
       events,
+      // rule state outlives the process: written after each tick, loaded here before start
+      store,
       onCandidate: (candidate) => {
         alerts
           .raise(candidate)
@@ -190,8 +192,12 @@ export async function startPlatform(
       },
     });
     // hears readings (first, before anything else: the alarm path) and devices from the bus
+    await rules.restore();
     rules.start(config.rulesTickMs);
-    started('rules', () => rules.stop());
+    started('rules', async () => {
+      rules.stop();
+      await rules.saveState();
+    });
     health.addCheck('rules_lagging', () => rules.tickLagMs() > RULES_LAG_LIMIT_MS);
     // half the sensors silent at once: the platform cannot hear homes, so their alarms cannot come
     health.addCheck('devices_silent', () => rules.devicesSilent());
@@ -219,12 +225,14 @@ export async function startPlatform(
       flushIntervalMs: config.ingestFlushMs,
       maxBufferedPoints: config.ingestMaxBuffered,
       maxBufferedPerDevice: config.ingestMaxBufferedPerDevice,
+      store,
     });
     const batteryLevels = new BatteryLevels();
     started(
       'battery-levels',
       events.on('reading/accepted', (reading) => batteryLevels.record(reading)),
     );
+    await ingest.restore();
     ingest.start();
     started('ingest', () => ingest.stop());
     // said at the first failed (or hung) write, not after a streak: staff must know within seconds
@@ -419,6 +427,7 @@ export async function startPlatform(
     for (const warning of warnings) logger.warn(warning);
     const baseUrl = (config.publicUrl || dashboard.url).replace(/\/$/, '');
     const escalation = new EscalationService({
+      store,
       alerts,
       registry,
       clock,

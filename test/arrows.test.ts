@@ -66,6 +66,9 @@ const OWNERSHIP: OwnershipRules = {
     responderCards: ['services/responder-cards/'],
     sessions: ['dashboard/server/sessions.ts', 'dashboard/server/index.ts'],
     loginLimits: ['dashboard/server/login-limit.ts', 'dashboard/server/index.ts'],
+    ruleState: ['services/rules/'],
+    escalationDeadlines: ['services/escalation/'],
+    resendWindows: ['services/ingest/'],
   },
   entityTypes: new Set([
     'Home',

@@ -256,6 +256,12 @@ async function fill(store: Store): Promise<void> {
     updatedByRole: 'staff',
     detailsErasedAt: null,
   });
+  await store.ruleState.save(
+    [{ rule: 'low_battery', key: 'd1', homeId: 'h1', state: '{"low":true}', updatedAt: 1 }],
+    [],
+  );
+  await store.escalationDeadlines.put({ alertId: 'a1', dueAt: 5, level: 1, reminders: 0, updatedAt: 1 });
+  await store.resendWindows.save([{ deviceId: 'd1', state: 'AAAA', heardAt: 1 }], 0);
 }
 
 describe('moving a SQLite store to PostgreSQL (tryghed migrate-store)', () => {

@@ -16,6 +16,21 @@ export interface EscalationNotifiers {
   technician: Notifier[];
 }
 
+/** When an alert next escalates, as kept in the store (its `escalationDeadlines`, owned here). */
+export interface StoredDeadline {
+  alertId: string;
+  dueAt: number;
+  level: number;
+  reminders: number;
+  updatedAt: number;
+}
+
+export interface EscalationDeadlineStore {
+  all(): Promise<StoredDeadline[]>;
+  put(deadline: StoredDeadline): Promise<void>;
+  delete(alertId: string): Promise<void>;
+}
+
 export interface EscalationOptions {
   alerts: AlertService;
   registry: Registry;
@@ -39,6 +54,12 @@ export interface EscalationOptions {
    * counts: the browsers need a moment to reconnect (they retry within 10 s).
    */
   reconnectGraceMs?: number;
+  /**
+   * The store, where each armed alert's next deadline is kept (written when it is set, which is
+   * when an alert opens or climbs, never per reading), so a restart or another process carries on
+   * from it. Without it, deadlines are worked out again from the alert and its notices.
+   */
+  store?: { readonly escalationDeadlines: EscalationDeadlineStore };
 }
 
 /** An open, unacknowledged alert we are watching the clock for. */
@@ -60,6 +81,8 @@ interface Armed {
   readonly stop: AbortController;
   /** "nobody watching" is not judged before this (clock ms) */
   watchFrom: number;
+  /** when it is due next (clock ms) */
+  dueAt: number;
 }
 
 const DEFAULT_RECONNECT_GRACE_MS = 15_000;
@@ -116,12 +139,19 @@ export class EscalationService {
         if (degraded.length > 0) this.track(this.fallbackCritical({ kind: 'degraded', reasons: degraded }));
       }),
     );
+    const kept = new Map((await this.loadDeadlines()).map((d) => [d.alertId, d]));
     const open = await this.o.alerts.list({ states: ['open'], limit: REARM_PAGE });
     const graceUntil = this.o.clock.now() + (this.o.reconnectGraceMs ?? DEFAULT_RECONNECT_GRACE_MS);
     for (const alert of open) {
-      if (!this.armed.has(alert.id)) await this.rearm(alert, graceUntil);
+      if (!this.armed.has(alert.id)) await this.rearm(alert, graceUntil, kept.get(alert.id));
+      kept.delete(alert.id);
     }
+    // deadlines of alerts taken on (or gone) while we were down
+    for (const id of kept.keys()) this.forgetDeadline(id);
     if (open.length > 0) this.o.logger.info({ alerts: open.length }, 're-armed open alerts');
+    // A deadline that passed while the platform was down escalates now, not a tick later and
+    // never silently; a critical alert still waits out the reconnect grace for "nobody watching".
+    await this.tick();
     if (tickIntervalMs) {
       this.timer = this.o.clock.setInterval(() => {
         this.tick().catch((err: unknown) => this.o.logger.error({ err }, 'escalation tick failed'));
@@ -199,6 +229,7 @@ export class EscalationService {
     const a = this.arm(alert, 0, 0);
     if (!a) return;
     this.schedule(a, alert.openedAt + a.deadline);
+    this.keepDeadline(a);
     if (a.severity === 'critical') {
       const degraded = this.o.health.degraded();
       if (degraded.length > 0) await this.toFallback(a, { kind: 'degraded', reasons: degraded });
@@ -206,11 +237,20 @@ export class EscalationService {
     }
   }
 
-  /** After a restart: the deadline counts from the opening, or from the last notice at its level. */
-  private async rearm(alert: Alert, graceUntil: number): Promise<void> {
+  /**
+   * After a restart: the deadline kept in the store, else it counts from the opening, or from the
+   * last notice at its level. The level is always the alert's own (the deadline is kept only after
+   * the alert's level is stored, so a crash between the two escalates again rather than never).
+   */
+  private async rearm(alert: Alert, graceUntil: number, kept?: StoredDeadline): Promise<void> {
     if (alert.test || alert.audience !== 'care') return;
     const a = this.arm(alert, alert.escalationLevel, graceUntil);
     if (!a) return;
+    if (kept && kept.level === a.level) {
+      a.reminders = kept.reminders;
+      this.schedule(a, kept.dueAt);
+      return;
+    }
     let due = alert.openedAt + a.deadline * (a.level + 1);
     if (a.level >= 1) {
       const attempts = await this.o.alerts.notifications(alert.id).catch(() => []);
@@ -243,6 +283,7 @@ export class EscalationService {
       level,
       deadline,
       version: 0,
+      dueAt: 0,
       reminders: 0,
       sending: 0,
       stop: new AbortController(),
@@ -257,10 +298,12 @@ export class EscalationService {
     this.criticalBelowFallback.delete(id);
     a.stop.abort();
     this.armedGauge.set(this.armed.size);
+    this.forgetDeadline(id);
     if (a.level > 0) this.o.logger.info({ alertId: id, level: a.level, why }, 'escalation stopped');
   }
 
   private schedule(a: Armed, at: number): void {
+    a.dueAt = at;
     a.version++;
     this.heap.push(at, { id: a.id, version: a.version });
   }
@@ -302,6 +345,7 @@ export class EscalationService {
       this.schedule(a, now + this.interval(a));
       this.remind(a);
     }
+    this.keepDeadline(a);
   }
 
   /** Straight to the fallback; reminders follow every interval from now. */
@@ -309,6 +353,38 @@ export class EscalationService {
     if (a.level >= 2) return;
     this.schedule(a, this.o.clock.now() + this.interval(a));
     await this.raise(a, 2, reason);
+    this.keepDeadline(a);
+  }
+
+  private async loadDeadlines(): Promise<StoredDeadline[]> {
+    const store = this.o.store?.escalationDeadlines;
+    if (!store) return [];
+    try {
+      return await store.all();
+    } catch (err) {
+      // worked out from the alerts instead: a little later maybe, never lost
+      this.o.logger.error({ err }, 'could not load escalation deadlines; working them out from the alerts');
+      return [];
+    }
+  }
+
+  /** Keeps an armed alert's next deadline in the store (after its level is stored). */
+  private keepDeadline(a: Armed): void {
+    const store = this.o.store?.escalationDeadlines;
+    if (!store || !this.armed.has(a.id)) return;
+    const row = {
+      alertId: a.id,
+      dueAt: a.dueAt,
+      level: a.level,
+      reminders: a.reminders,
+      updatedAt: this.o.clock.now(),
+    };
+    this.track(store.put(row));
+  }
+
+  private forgetDeadline(alertId: string): void {
+    const store = this.o.store?.escalationDeadlines;
+    if (store) this.track(store.delete(alertId));
   }
 
   private async fallbackCritical(reason: NoticeReason): Promise<void> {

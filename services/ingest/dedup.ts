@@ -21,6 +21,8 @@ const WINDOW = 64;
 /** bytes held per device slot: WINDOW fingerprints, highest seq and its time, last heard */
 export const RESEND_SLOT_BYTES = WINDOW + 2 * 8 + 4;
 const INITIAL_SLOTS = 1024;
+/** bytes of a window as kept in the store: the fingerprints, then highest seq and its time */
+const KEPT_BYTES = WINDOW + 16;
 /** map entries looked at per call while an eviction sweep is under way */
 const SWEEP_STEP = 64;
 
@@ -44,6 +46,8 @@ export class ResendFilter {
   private heard = new Uint32Array(0);
   private readonly epoch: number;
   private sweep: IterableIterator<[string, number]> | null = null;
+  /** devices whose window changed since `takeChanged()` (for keeping them in the store) */
+  private readonly changed = new Set<string>();
   private nextSweepAt: number;
 
   constructor(private readonly o: ResendFilterOptions) {
@@ -61,9 +65,12 @@ export class ResendFilter {
       this.slots.set(deviceId, slot);
       this.start(slot, seq, ts);
       this.touch(slot, now);
+      this.changed.add(deviceId);
       return false;
     }
     this.touch(slot, now);
+    // marked whatever the outcome: one set entry per device, however many readings it sends
+    this.changed.add(deviceId);
     const fp = fingerprint(ts);
     const base = slot * WINDOW;
     const max = this.highest[slot * 2]!;
@@ -107,7 +114,47 @@ export class ResendFilter {
     const max = this.highest[slot * 2]!;
     if (seq > max || max - seq >= WINDOW) return;
     const i = slot * WINDOW + (seq % WINDOW);
-    if (this.fingerprints[i] === fingerprint(ts)) this.fingerprints[i] = 0;
+    if (this.fingerprints[i] === fingerprint(ts)) {
+      this.fingerprints[i] = 0;
+      this.changed.add(deviceId);
+    }
+  }
+
+  /**
+   * The windows changed since the last call, each as its bytes (base64) and when the device was
+   * last heard; the set of changed devices is emptied. O(changed devices).
+   */
+  takeChanged(): Array<{ deviceId: string; state: string; heardAt: number }> {
+    const out: Array<{ deviceId: string; state: string; heardAt: number }> = [];
+    for (const deviceId of this.changed) {
+      const slot = this.slots.get(deviceId);
+      if (slot === undefined) continue;
+      const bytes = Buffer.alloc(KEPT_BYTES);
+      bytes.set(this.fingerprints.subarray(slot * WINDOW, (slot + 1) * WINDOW), 0);
+      bytes.writeDoubleLE(this.highest[slot * 2]!, WINDOW);
+      bytes.writeDoubleLE(this.highest[slot * 2 + 1]!, WINDOW + 8);
+      out.push({ deviceId, state: bytes.toString('base64'), heardAt: this.epoch + this.heard[slot]! * 1000 });
+    }
+    this.changed.clear();
+    return out;
+  }
+
+  /** marks windows as changed again (their save failed) */
+  markChanged(deviceIds: Iterable<string>): void {
+    for (const id of deviceIds) this.changed.add(id);
+  }
+
+  /** takes back a window kept by `takeChanged()`; false (and nothing taken) when it is not one */
+  restore(deviceId: string, state: string, heardAt: number): boolean {
+    const bytes = Buffer.from(state, 'base64');
+    if (bytes.length !== KEPT_BYTES || this.slots.has(deviceId)) return false;
+    const slot = this.allocate();
+    this.slots.set(deviceId, slot);
+    this.fingerprints.set(bytes.subarray(0, WINDOW), slot * WINDOW);
+    this.highest[slot * 2] = bytes.readDoubleLE(WINDOW);
+    this.highest[slot * 2 + 1] = bytes.readDoubleLE(WINDOW + 8);
+    this.touch(slot, Math.max(this.epoch, heardAt));
+    return true;
   }
 
   forget(deviceId: string): void {

@@ -7,6 +7,7 @@ import type { ReadingStore } from '../timeseries/index.ts';
 import { BatchWriter, type PendingReading } from './batch-writer.ts';
 import { ResendFilter } from './dedup.ts';
 import { parseWireReading, payloadItems } from './payload.ts';
+import { ResendKeeper, type ResendWindowStore } from './resend-keeper.ts';
 import type { ReadingSpool } from './spool.ts';
 
 export type RejectReason =
@@ -91,7 +92,15 @@ export interface IngestOptions {
   metrics: Metrics;
   /** `device/heard` and `reading/accepted` go out here, synchronously, as each reading is judged */
   events: PlatformBus;
+  /**
+   * The store, where the resend filter's windows are kept (its `resendWindows`, owned by ingest):
+   * loaded by `restore()`, changed ones written every second. Without it, they live in memory.
+   */
+  store?: { readonly resendWindows: ResendWindowStore };
 }
+
+/** how often the resend filter's changed windows are written to the store, ms */
+const RESEND_SAVE_MS = 1000;
 
 /**
  * From an MQTT message to stored, consent-checked readings. Each reading in a message is judged
@@ -102,6 +111,7 @@ export interface IngestOptions {
 export class Ingest {
   private readonly writer: BatchWriter;
   private readonly resends: ResendFilter;
+  private readonly keeper: ResendKeeper | undefined;
   private readonly clock: Clock;
   private readonly acceptedCount;
   private readonly rejectedCounter;
@@ -117,6 +127,15 @@ export class Ingest {
       windowMs: o.resendWindowMs ?? DEFAULT_RESEND_WINDOW_MS,
       now: () => clock.now(),
     });
+    if (o.store)
+      this.keeper = new ResendKeeper({
+        filter: this.resends,
+        store: o.store.resendWindows,
+        clock,
+        logger: o.logger,
+        windowMs: o.resendWindowMs ?? DEFAULT_RESEND_WINDOW_MS,
+        everyMs: RESEND_SAVE_MS,
+      });
     this.maxAheadMs = o.maxClockAheadMs ?? 5 * 60_000;
     this.maxAgeMs = o.maxReadingAgeMs ?? 365 * 86_400_000;
     const spool = o.spool;
@@ -218,8 +237,14 @@ export class Ingest {
     return this.o.spool ? this.o.spool.synced() : this.writer.whenWritten();
   }
 
+  /** Loads the resend filter's windows kept in the store (before `start()`). */
+  async restore(): Promise<void> {
+    await this.keeper?.restore();
+  }
+
   /** starts writing; what the spool held at the last stop (or crash) goes first */
   start(): void {
+    this.keeper?.start();
     const recovered = this.o.spool?.takeRecovered() ?? [];
     for (const entry of recovered) this.writer.add(entry);
     if (recovered.length > 0)
@@ -242,6 +267,7 @@ export class Ingest {
 
   /** writes what it can; with a spool, the rest waits there for the next start */
   async stop(): Promise<void> {
+    await this.keeper?.stop();
     const left = await this.writer.stop();
     if (left.length > 0) {
       if (this.o.spool)

@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { Reading } from '../domain/index.ts';
 import type { Firing } from './firing.ts';
 import { iso } from './firing.ts';
+import { noChange, type PersistedRule } from './persist.ts';
 import type { HomeRuleSettings } from './settings.ts';
 
 const MIN = 60_000;
@@ -12,19 +14,38 @@ const MIN = 60_000;
  * is still there). A sensor flapping around the threshold therefore gives one alert. State exists
  * only while a device's level is high.
  */
-export class CoWatch {
+export class CoWatch implements PersistedRule {
+  readonly rule = 'co';
+  changed = noChange;
   private readonly lastRaised = new Map<string, number>();
+  private readonly homes = new Map<string, string>();
+
+  snapshot(deviceId: string) {
+    const lastRaised = this.lastRaised.get(deviceId);
+    const homeId = this.homes.get(deviceId);
+    return lastRaised === undefined || homeId === undefined ? null : { homeId, state: { lastRaised } };
+  }
+
+  restore(deviceId: string, homeId: string, state: unknown): void {
+    const { lastRaised } = z.object({ lastRaised: z.number() }).parse(state);
+    this.lastRaised.set(deviceId, lastRaised);
+    this.homes.set(deviceId, homeId);
+  }
 
   reading(reading: Reading, at: number, settings: HomeRuleSettings['co']): Firing | null {
     const v = reading.value;
     const last = this.lastRaised.get(reading.deviceId);
     if (last !== undefined && v < settings.ppm - settings.hysteresisPpm) {
       this.lastRaised.delete(reading.deviceId);
+      this.homes.delete(reading.deviceId);
+      this.changed(reading.deviceId);
       return null;
     }
     if (v < settings.ppm) return null;
     if (last !== undefined && at - last < settings.refireMinutes * MIN) return null;
     this.lastRaised.set(reading.deviceId, at);
+    this.homes.set(reading.deviceId, reading.homeId);
+    this.changed(reading.deviceId);
     return {
       rule: 'co',
       homeId: reading.homeId,

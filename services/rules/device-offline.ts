@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import { DeadlineQueue, type Timed } from './deadlines.ts';
 import type { Firing } from './firing.ts';
 import { iso } from './firing.ts';
+import { noChange, type PersistedRule } from './persist.ts';
 
 /** A device is offline when nothing was received from it for this many report intervals. */
 export const OFFLINE_AFTER_INTERVALS = 2.5;
@@ -20,7 +22,11 @@ interface Heard extends Timed {
   heard: boolean;
   /** raised for the current outage; cleared by the next reading */
   down: boolean;
+  /** the last time heard that was handed to the store (kept only when it moved far enough) */
+  savedHeard: number;
 }
+
+const HeardState = z.object({ lastHeard: z.number(), heard: z.boolean(), down: z.boolean() });
 
 /**
  * device_offline: nothing *received* from a device (any accepted reading, heartbeats included) for
@@ -32,7 +38,9 @@ interface Heard extends Timed {
  * due, is either pushed to the device's new deadline or fires. Devices never heard count from when
  * watching began.
  */
-export class DeviceOfflineWatch {
+export class DeviceOfflineWatch implements PersistedRule {
+  readonly rule = 'device_offline';
+  changed = noChange;
   private readonly devices = new Map<string, Heard>();
   private readonly queue = new DeadlineQueue<Heard>();
   /** devices in an outage now (raised, not heard since) */
@@ -45,12 +53,41 @@ export class DeviceOfflineWatch {
 
   constructor(private readonly deviceOf: (deviceId: string) => WatchedDevice | undefined) {}
 
+  snapshot(deviceId: string) {
+    const w = this.devices.get(deviceId);
+    const device = this.deviceOf(deviceId);
+    if (!w || !device) return null;
+    w.savedHeard = w.lastHeard;
+    return { homeId: device.homeId, state: { lastHeard: w.lastHeard, heard: w.heard, down: w.down } };
+  }
+
+  restore(deviceId: string, _homeId: string, state: unknown): void {
+    const s = HeardState.parse(state);
+    if (!this.deviceOf(deviceId)) {
+      this.changed(deviceId); // removed meanwhile: its row goes with the next save
+      return;
+    }
+    const prior = this.devices.get(deviceId);
+    if (prior) this.forget(deviceId);
+    const w: Heard = { deviceId, ...s, savedHeard: s.lastHeard };
+    this.devices.set(deviceId, w);
+    if (w.down) this.downCount++;
+    const device = this.deviceOf(deviceId);
+    if (device && !w.down) this.queue.ensure(w, w.lastHeard + limitMs(device));
+  }
+
+  /** whether a device is watched (restored or begun) */
+  watching(deviceId: string): boolean {
+    return this.devices.has(deviceId);
+  }
+
   /** starts watching a device from `since`, or reschedules it after its interval changed */
   watch(device: WatchedDevice, since: number): void {
     let w = this.devices.get(device.id);
     if (!w) {
-      w = { deviceId: device.id, lastHeard: since, heard: false, down: false };
+      w = { deviceId: device.id, lastHeard: since, heard: false, down: false, savedHeard: since };
       this.devices.set(device.id, w);
+      this.changed(device.id);
     }
     if (!w.down) this.queue.ensure(w, w.lastHeard + limitMs(device));
   }
@@ -66,6 +103,7 @@ export class DeviceOfflineWatch {
     if (w.down) this.downCount--;
     this.queue.forget(w);
     this.devices.delete(deviceId);
+    this.changed(deviceId);
   }
 
   /** anything received from the device at `at` (platform time) */
@@ -73,13 +111,30 @@ export class DeviceOfflineWatch {
     const w = this.devices.get(deviceId);
     if (!w) return;
     if (at > w.lastHeard) w.lastHeard = at;
+    const first = !w.heard;
     w.heard = true;
     if (w.down) {
       w.down = false;
       this.downCount--;
+      this.changed(deviceId);
       const device = this.deviceOf(deviceId);
       if (device) this.queue.ensure(w, w.lastHeard + limitMs(device));
+      return;
     }
+    // Kept in the store only when it moved a quarter of the limit since last kept: a restart then
+    // counts from at most that much earlier, and a device keeping its interval (a reading every
+    // 1/2.5 of the limit) is heard again well before the restored deadline. One row per device per
+    // quarter limit, not one per reading.
+    if (first) this.changed(deviceId);
+    else if (w.lastHeard - w.savedHeard >= this.quarterLimit(deviceId)) {
+      w.savedHeard = w.lastHeard; // set now, so the next readings do not mark it again before the flush
+      this.changed(deviceId);
+    }
+  }
+
+  private quarterLimit(deviceId: string): number {
+    const device = this.deviceOf(deviceId);
+    return device ? limitMs(device) / 4 : 0;
   }
 
   /** devices found silent at `now`, looking at no more than `max` due timers */
@@ -90,6 +145,7 @@ export class DeviceOfflineWatch {
       if (!device) {
         if (w.down) this.downCount--;
         this.devices.delete(w.deviceId);
+        this.changed(w.deviceId);
         continue;
       }
       const deadline = w.lastHeard + limitMs(device);
@@ -99,6 +155,7 @@ export class DeviceOfflineWatch {
       }
       w.down = true;
       this.downCount++;
+      this.changed(w.deviceId);
       const offlineAfterS = device.reportIntervalS * OFFLINE_AFTER_INTERVALS;
       fired.push({
         rule: 'device_offline',

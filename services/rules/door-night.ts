@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import type { Reading } from '../domain/index.ts';
 import { DeadlineQueue, type Timed } from './deadlines.ts';
 import type { EvidenceReading, Firing, HomeContext } from './firing.ts';
 import { iso } from './firing.ts';
+import { evidenceReading, noChange, type PersistedRule } from './persist.ts';
 import { inLocalWindow } from './zoned-time.ts';
 
 const MIN = 60_000;
@@ -35,7 +37,19 @@ const evidence = (r: Reading): EvidenceReading => ({
  * the window are ordinary life and ignored; closing and motion always count. State exists only for
  * doors opened at night, so memory and work follow the night's openings, not the number of homes.
  */
-export class DoorNightWatch {
+const EpisodeState = z.object({
+  openedAt: z.number(),
+  opened: evidenceReading,
+  closedAt: z.number().nullable(),
+  closed: evidenceReading.nullable(),
+  motionAt: z.number().nullable(),
+  motion: evidenceReading.nullable(),
+  fired: z.boolean(),
+});
+
+export class DoorNightWatch implements PersistedRule {
+  readonly rule = 'door_night';
+  changed = noChange;
   private readonly byDevice = new Map<string, DoorEpisode>();
   private readonly byHome = new Map<string, Set<DoorEpisode>>();
   private readonly queue = new DeadlineQueue<DoorEpisode>();
@@ -44,6 +58,31 @@ export class DoorNightWatch {
     private readonly home: HomeContext,
     private readonly needsMotion: (homeId: string) => boolean,
   ) {}
+
+  snapshot(deviceId: string) {
+    const e = this.byDevice.get(deviceId);
+    if (!e) return null;
+    const { deviceId: _d, homeId, queuedAt: _q, ...state } = e;
+    return { homeId, state };
+  }
+
+  restore(deviceId: string, homeId: string, state: unknown): void {
+    const episode: DoorEpisode = { deviceId, homeId, ...EpisodeState.parse(state) };
+    this.add(episode);
+    const home = this.home(homeId);
+    if (!episode.fired && home)
+      this.queue.ensure(episode, episode.openedAt + home.settings.doorNight.minutes * MIN);
+  }
+
+  private add(episode: DoorEpisode): void {
+    this.byDevice.set(episode.deviceId, episode);
+    let set = this.byHome.get(episode.homeId);
+    if (!set) {
+      set = new Set();
+      this.byHome.set(episode.homeId, set);
+    }
+    set.add(episode);
+  }
 
   /** a door reading (1 = open, 0 = closed) seen at `at` (platform time) */
   door(reading: Reading, at: number): void {
@@ -64,13 +103,8 @@ export class DoorNightWatch {
         motion: null,
         fired: false,
       };
-      this.byDevice.set(next.deviceId, next);
-      let set = this.byHome.get(next.homeId);
-      if (!set) {
-        set = new Set();
-        this.byHome.set(next.homeId, set);
-      }
-      set.add(next);
+      this.add(next);
+      this.changed(next.deviceId);
       this.queue.ensure(next, at + home.settings.doorNight.minutes * MIN);
       return;
     }
@@ -81,6 +115,7 @@ export class DoorNightWatch {
     }
     episode.closedAt = at;
     episode.closed = evidence(reading);
+    this.changed(episode.deviceId);
   }
 
   /** motion inside the home at `at`: counts for doors of the home that have closed by then */
@@ -92,6 +127,7 @@ export class DoorNightWatch {
       if (at < episode.closedAt) continue;
       episode.motionAt = at;
       episode.motion = evidence(reading);
+      this.changed(episode.deviceId);
     }
   }
 
@@ -138,13 +174,17 @@ export class DoorNightWatch {
         },
       });
       if (closed) this.remove(episode);
-      else episode.fired = true;
+      else {
+        episode.fired = true;
+        this.changed(episode.deviceId);
+      }
     }
     return fired;
   }
 
   private remove(episode: DoorEpisode): void {
     this.queue.forget(episode);
+    this.changed(episode.deviceId);
     if (this.byDevice.get(episode.deviceId) === episode) this.byDevice.delete(episode.deviceId);
     const set = this.byHome.get(episode.homeId);
     set?.delete(episode);

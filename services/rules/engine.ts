@@ -18,6 +18,7 @@ import { type Firing, type HomeContext, iso } from './firing.ts';
 import { InactivityWatch } from './inactivity.ts';
 import { LowBatteryWatch } from './low-battery.ts';
 import { OutOfBedWatch } from './out-of-bed.ts';
+import type { PersistedRule, RuleStateStore } from './persist.ts';
 import { type HomeRuleSettings, parseHomeRuleSettings } from './settings.ts';
 import { TemperatureWatch } from './temperature.ts';
 
@@ -35,6 +36,12 @@ export interface RuleEngineOptions {
    * is spread over ticks so the process stays responsive for the next critical alert.
    */
   offlinePerTick?: number;
+  /**
+   * The store, where rule state is kept across a restart (its `ruleState`, which the rules own).
+   * Changes are written together after each tick, never one write per reading; `restore()` loads
+   * it before `start()`. Without it, rule state lives in memory only.
+   */
+  store?: { readonly ruleState: RuleStateStore };
 }
 
 /**
@@ -104,6 +111,11 @@ export class RuleEngine {
   private readonly unsubscribe: Array<() => void> = [];
   private readonly candidates;
   private readonly suppressed;
+  /** the rules whose state is kept, by the name their rows carry */
+  private readonly persisted = new Map<string, PersistedRule>();
+  /** "rule\0key" of state changed since the last save */
+  private dirty = new Set<string>();
+  private saving: Promise<void> | null = null;
 
   constructor(private readonly o: RuleEngineOptions) {
     const homeContext: HomeContext = (homeId) => {
@@ -118,6 +130,20 @@ export class RuleEngine {
     this.doorNight = new DoorNightWatch(homeContext, (homeId) => this.motionCounts(homeId));
     this.outOfBed = new OutOfBedWatch(homeContext);
     this.offline = new DeviceOfflineWatch((id) => o.registry.device(id));
+    if (o.store) {
+      for (const rule of [
+        this.inactivity,
+        this.temperature,
+        this.doorNight,
+        this.outOfBed,
+        this.offline,
+        this.co,
+        this.battery,
+      ] as PersistedRule[]) {
+        this.persisted.set(rule.rule, rule);
+        rule.changed = (key) => this.dirty.add(`${rule.rule}\u0000${key}`);
+      }
+    }
     this.candidates = o.metrics.counter(
       'tryghed_rules_candidates_total',
       'Alert candidates raised by rules',
@@ -212,6 +238,73 @@ export class RuleEngine {
     const testing = (id: string) =>
       this.o.registry.device(id)?.test === true || this.o.registry.deviceTestUntil(id, now) !== null;
     for (const firing of mergeOfflineByHome(silent, testing)) this.raise(firing);
+    if (this.dirty.size > 0 && !this.saving) void this.saveState();
+  }
+
+  /**
+   * Loads the rule state kept in the store (call before `start()`): a door open at night, a spell
+   * under way, a battery already reported, each home's inactivity clock, each device's last heard
+   * time go on from where they were. Reads every row once, in pages: O(rows), about one row per
+   * watched device and home plus one per condition under way. Returns how many rows were taken.
+   */
+  async restore(): Promise<number> {
+    const { logger } = this.o;
+    const state = this.o.store?.ruleState;
+    if (!state) return 0;
+    let taken = 0;
+    let bad = 0;
+    for await (const page of state.all()) {
+      for (const row of page) {
+        const rule = this.persisted.get(row.rule);
+        try {
+          if (!rule) throw new Error('unknown rule');
+          rule.restore(row.key, row.homeId, JSON.parse(row.state));
+          taken++;
+        } catch (err) {
+          bad++;
+          // a row this version cannot read is dropped (with the next save), not trusted
+          if (rule) this.dirty.add(`${row.rule}\u0000${row.key}`);
+          logger.error({ err, rule: row.rule }, 'rule state not restored');
+        }
+      }
+    }
+    logger.info({ rows: taken, bad }, 'rule state restored');
+    return taken;
+  }
+
+  /**
+   * Writes what changed since the last save, in one transaction; one save at a time. A failed save
+   * keeps its keys for the next one.
+   */
+  async saveState(): Promise<void> {
+    const state = this.o.store?.ruleState;
+    if (!state) return;
+    while (this.saving) await this.saving;
+    if (this.dirty.size === 0) return;
+    const keys = this.dirty;
+    this.dirty = new Set();
+    const now = this.o.clock.now();
+    const put: Parameters<RuleStateStore['save']>[0] = [];
+    const remove: Parameters<RuleStateStore['save']>[1] = [];
+    for (const entry of keys) {
+      const cut = entry.indexOf('\u0000');
+      const name = entry.slice(0, cut);
+      const key = entry.slice(cut + 1);
+      const snap = this.persisted.get(name)?.snapshot(key);
+      if (snap)
+        put.push({ rule: name, key, homeId: snap.homeId, state: JSON.stringify(snap.state), updatedAt: now });
+      else remove.push({ rule: name, key });
+    }
+    this.saving = state
+      .save(put, remove)
+      .catch((err: unknown) => {
+        for (const k of keys) this.dirty.add(k);
+        this.o.logger.error({ err, rows: keys.size }, 'could not save rule state; kept for the next try');
+      })
+      .finally(() => {
+        this.saving = null;
+      });
+    await this.saving;
   }
 
   /**
@@ -227,7 +320,10 @@ export class RuleEngine {
     // noticed. Gateways are left out: they publish for their sensors, which are watched themselves.
     const now = clock.now();
     for (const home of registry.allHomes()) {
-      if (registry.devicesOfHome(home.id).some((d) => d.kinds.includes('motion')))
+      if (
+        !this.inactivity.watching(home.id) &&
+        registry.devicesOfHome(home.id).some((d) => d.kinds.includes('motion'))
+      )
         this.inactivity.motion(home.id, now);
     }
     for (const device of registry.allDevices()) this.watchDevice(device, now);

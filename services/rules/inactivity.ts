@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { MinHeap } from '../runtime/index.ts';
+import { noChange, type PersistedRule } from './persist.ts';
 import type { HomeRuleSettings } from './settings.ts';
 import { addDays, localDate, minutesOf, zonedInstant } from './zoned-time.ts';
 
@@ -49,7 +51,9 @@ export function nextDue(
  * home has at most one heap entry: when an entry comes due but motion has moved the time, it is
  * pushed again at the new time. Memory: O(watched homes); a tick: O(due homes × log n).
  */
-export class InactivityWatch {
+export class InactivityWatch implements PersistedRule {
+  readonly rule = 'inactivity';
+  changed = noChange;
   private readonly homes = new Map<string, HomeWatch>();
   private readonly heap = new MinHeap<string>();
 
@@ -63,6 +67,18 @@ export class InactivityWatch {
     return this.homes.has(homeId);
   }
 
+  snapshot(homeId: string) {
+    const w = this.homes.get(homeId);
+    return w ? { homeId, state: { since: w.since, armed: w.armed } } : null;
+  }
+
+  restore(homeId: string, _homeId: string, state: unknown): void {
+    const { since, armed } = z.object({ since: z.number(), armed: z.boolean() }).parse(state);
+    const watch: HomeWatch = { since, armed, queued: false };
+    this.homes.set(homeId, watch);
+    if (armed) this.schedule(homeId, watch);
+  }
+
   /** motion seen (or watching begins) at `at` */
   motion(homeId: string, at: number): void {
     let watch = this.homes.get(homeId);
@@ -74,6 +90,7 @@ export class InactivityWatch {
     }
     watch.since = at;
     watch.armed = true;
+    this.changed(homeId);
     if (!watch.queued) this.schedule(homeId, watch);
   }
 
@@ -96,6 +113,7 @@ export class InactivityWatch {
         continue;
       }
       watch.armed = false;
+      this.changed(homeId);
       fired.push({ homeId, since: watch.since, due: next.due, window: next.window });
     }
     return fired;

@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import type { Reading } from '../domain/index.ts';
 import { DeadlineQueue, type Timed } from './deadlines.ts';
 import type { EvidenceReading, Firing, HomeContext } from './firing.ts';
 import { iso } from './firing.ts';
+import { evidenceReading, noChange, type PersistedRule } from './persist.ts';
 import { inLocalWindow } from './zoned-time.ts';
 
 const MIN = 60_000;
@@ -20,11 +22,28 @@ interface OutOfBed extends Timed {
  * is not back in bed (1) within N minutes: a fall risk. Getting up outside the window is ignored.
  * State exists only while someone is out of bed after getting up at night.
  */
-export class OutOfBedWatch {
+const OutOfBedState = z.object({ since: z.number(), reading: evidenceReading, fired: z.boolean() });
+
+export class OutOfBedWatch implements PersistedRule {
+  readonly rule = 'out_of_bed';
+  changed = noChange;
   private readonly byDevice = new Map<string, OutOfBed>();
   private readonly queue = new DeadlineQueue<OutOfBed>();
 
   constructor(private readonly home: HomeContext) {}
+
+  snapshot(deviceId: string) {
+    const o = this.byDevice.get(deviceId);
+    return o ? { homeId: o.homeId, state: { since: o.since, reading: o.reading, fired: o.fired } } : null;
+  }
+
+  restore(deviceId: string, homeId: string, state: unknown): void {
+    const s = OutOfBedState.parse(state);
+    const out: OutOfBed = { deviceId, homeId, ...s };
+    this.byDevice.set(deviceId, out);
+    const home = this.home(homeId);
+    if (!s.fired && home) this.queue.ensure(out, s.since + home.settings.outOfBed.minutes * MIN);
+  }
 
   /** a bed reading (1 = in bed, 0 = out of bed) seen at `at` (platform time) */
   bed(reading: Reading, at: number): void {
@@ -33,6 +52,7 @@ export class OutOfBedWatch {
       if (current) {
         this.queue.forget(current);
         this.byDevice.delete(reading.deviceId);
+        this.changed(reading.deviceId);
       }
       return;
     }
@@ -47,6 +67,7 @@ export class OutOfBedWatch {
       fired: false,
     };
     this.byDevice.set(next.deviceId, next);
+    this.changed(next.deviceId);
     this.queue.ensure(next, at + home.settings.outOfBed.minutes * MIN);
   }
 
@@ -57,6 +78,7 @@ export class OutOfBedWatch {
       const home = this.home(out.homeId);
       if (!home) {
         this.byDevice.delete(out.deviceId);
+        this.changed(out.deviceId);
         continue;
       }
       const { minutes } = home.settings.outOfBed;
@@ -66,6 +88,7 @@ export class OutOfBedWatch {
         continue;
       }
       out.fired = true;
+      this.changed(out.deviceId);
       fired.push({
         rule: 'out_of_bed',
         homeId: out.homeId,

@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import type { Reading } from '../domain/index.ts';
 import { DeadlineQueue, type Timed } from './deadlines.ts';
 import type { EvidenceReading, Firing, HomeContext } from './firing.ts';
 import { iso } from './firing.ts';
+import { evidenceReading, noChange, type PersistedRule } from './persist.ts';
 
 const MIN = 60_000;
 
@@ -29,11 +31,38 @@ const evidence = (r: Reading): EvidenceReading => ({
  * only at a reading `hysteresisC` back inside it, so a sensor hovering at 16.0 °C gives one alert
  * (and repeated dips shorter than `minutes` give none). State exists only during a spell.
  */
-export class TemperatureWatch {
+const SpellState = z.object({
+  side: z.enum(['low', 'high']),
+  since: z.number(),
+  first: evidenceReading,
+  last: evidenceReading,
+  fired: z.boolean(),
+});
+
+export class TemperatureWatch implements PersistedRule {
+  readonly rule = 'temperature';
+  changed = noChange;
   private readonly spells = new Map<string, Spell>();
   private readonly queue = new DeadlineQueue<Spell>();
 
   constructor(private readonly home: HomeContext) {}
+
+  snapshot(deviceId: string) {
+    const s = this.spells.get(deviceId);
+    if (!s) return null;
+    return {
+      homeId: s.homeId,
+      state: { side: s.side, since: s.since, first: s.first, last: s.last, fired: s.fired },
+    };
+  }
+
+  restore(deviceId: string, homeId: string, state: unknown): void {
+    const s = SpellState.parse(state);
+    const spell: Spell = { deviceId, homeId, ...s };
+    this.spells.set(deviceId, spell);
+    const home = this.home(homeId);
+    if (!s.fired && home) this.queue.ensure(spell, s.since + home.settings.temperature.minutes * MIN);
+  }
 
   reading(reading: Reading, at: number): void {
     const home = this.home(reading.homeId);
@@ -49,6 +78,7 @@ export class TemperatureWatch {
       }
       this.queue.forget(spell);
       this.spells.delete(reading.deviceId);
+      this.changed(reading.deviceId);
     }
     const side = v < t.lowC ? 'low' : v > t.highC ? 'high' : null;
     if (!side) return;
@@ -62,6 +92,7 @@ export class TemperatureWatch {
       fired: false,
     };
     this.spells.set(next.deviceId, next);
+    this.changed(next.deviceId);
     this.queue.ensure(next, at + t.minutes * MIN);
   }
 
@@ -72,6 +103,7 @@ export class TemperatureWatch {
       const home = this.home(spell.homeId);
       if (!home) {
         this.spells.delete(spell.deviceId);
+        this.changed(spell.deviceId);
         continue;
       }
       const t = home.settings.temperature;
@@ -81,6 +113,7 @@ export class TemperatureWatch {
         continue;
       }
       spell.fired = true;
+      this.changed(spell.deviceId);
       const low = spell.side === 'low';
       const limit = low ? t.lowC : t.highC;
       const readings = spell.last === spell.first ? [spell.first] : [spell.first, spell.last];

@@ -86,6 +86,12 @@ function keyOrder(table: (typeof DATA_TABLES)[number]): string {
       return 'name';
     case 'responder_cards':
       return 'home_id';
+    case 'rule_state':
+      return 'rule, key';
+    case 'escalation_deadlines':
+      return 'alert_id';
+    case 'resend_windows':
+      return 'device_id';
     default:
       return 'id';
   }

@@ -6,6 +6,7 @@ import { type OpenedDatabase, openDatabase, type StoreLocation } from './open.ts
 import { devices, homes, teams, users } from './people.ts';
 import { alerts, audit, consent, notifications, powersOfAttorney } from './records.ts';
 import { responderCards } from './responder-cards.ts';
+import { escalationDeadlines, resendWindows, ruleState } from './runtime-state.ts';
 import type { Store } from './types.ts';
 
 export { type CopyReport, copyStore } from './copy.ts';
@@ -39,6 +40,9 @@ async function storeOn({ db, engine }: OpenedDatabase, clock: Clock): Promise<St
     sessions: sessions(db),
     loginLimits: await loginLimits(db, engine),
     responderCards: responderCards(db),
+    ruleState: ruleState(db),
+    escalationDeadlines: escalationDeadlines(db),
+    resendWindows: resendWindows(db),
     async ping() {
       await sql`SELECT 1`.execute(db);
     },

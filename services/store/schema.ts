@@ -311,6 +311,35 @@ export function migrations(engine: Engine): Step[][] {
       // cannot overwrite each other; the later one is told it lost (a conflict) instead.
       'ALTER TABLE alerts ADD COLUMN version INTEGER NOT NULL DEFAULT 0',
     ],
+    [
+      // What the rules are in the middle of (a door open at night, a cold spell, a battery already
+      // reported low, a home's inactivity clock, ...), one row per rule and key (a device or a home),
+      // written when it changes, so a restart or another process carries on where it was.
+      `CREATE TABLE rule_state (
+        rule TEXT NOT NULL,
+        key TEXT NOT NULL,
+        home_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        updated_at ${t.epoch} NOT NULL,
+        PRIMARY KEY (rule, key)
+      )`,
+      'CREATE INDEX rule_state_home ON rule_state(home_id)',
+      // When an open, unacknowledged alert next escalates (or reminds the fallback), and at which level.
+      `CREATE TABLE escalation_deadlines (
+        alert_id TEXT PRIMARY KEY,
+        due_at ${t.epoch} NOT NULL,
+        level INTEGER NOT NULL,
+        reminders INTEGER NOT NULL,
+        updated_at ${t.epoch} NOT NULL
+      )`,
+      // The resend filter's window per device heard lately (base64 of its fixed-size slot).
+      `CREATE TABLE resend_windows (
+        device_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        heard_at ${t.epoch} NOT NULL
+      )`,
+      'CREATE INDEX resend_windows_heard ON resend_windows(heard_at)',
+    ],
   ];
 }
 

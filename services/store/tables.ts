@@ -161,6 +161,15 @@ export interface Tables {
     updated_by_role: string;
     details_erased_at: number | null;
   };
+  rule_state: { rule: string; key: string; home_id: string; state: string; updated_at: number };
+  escalation_deadlines: {
+    alert_id: string;
+    due_at: number;
+    level: number;
+    reminders: number;
+    updated_at: number;
+  };
+  resend_windows: { device_id: string; state: string; heard_at: number };
 }
 
 /** Every table that holds data, parents before children (the order a copy inserts them in). */
@@ -181,6 +190,9 @@ export const DATA_TABLES = [
   'login_limits',
   'instance_keys',
   'responder_cards',
+  'rule_state',
+  'escalation_deadlines',
+  'resend_windows',
 ] as const satisfies ReadonlyArray<keyof Tables>;
 
 /** Tables whose id a sequence hands out, and that id column (reset after a copy). */

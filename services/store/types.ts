@@ -234,6 +234,55 @@ export interface ResponderCardRepository {
   eraseDetails(homeId: HomeId, at: number): Promise<boolean>;
 }
 
+/** One piece of a rule's state: what the rule is in the middle of for one device or home. */
+export interface RuleStateRow {
+  rule: string;
+  /** a device id or a home id, as the rule keys its state */
+  key: string;
+  homeId: HomeId;
+  /** the rule's own JSON */
+  state: string;
+  updatedAt: number;
+}
+
+/** Rule state, kept so a restart carries on (owned by `services/rules`). */
+export interface RuleStateRepository {
+  /** every row, in pages of `pageSize` (keyed order), for loading at start */
+  all(pageSize?: number): AsyncIterable<RuleStateRow[]>;
+  /** writes the changed rows and removes the ended ones, in one transaction */
+  save(put: RuleStateRow[], remove: Array<{ rule: string; key: string }>): Promise<void>;
+}
+
+/** When an alert next escalates (owned by `services/escalation`). */
+export interface EscalationDeadline {
+  alertId: string;
+  dueAt: number;
+  level: number;
+  reminders: number;
+  updatedAt: number;
+}
+
+export interface EscalationDeadlineRepository {
+  all(): Promise<EscalationDeadline[]>;
+  put(deadline: EscalationDeadline): Promise<void>;
+  delete(alertId: string): Promise<void>;
+}
+
+/** The resend filter's window of one device (owned by `services/ingest`). */
+export interface ResendWindowRow {
+  deviceId: DeviceId;
+  /** base64 of the filter's slot */
+  state: string;
+  heardAt: number;
+}
+
+export interface ResendWindowRepository {
+  /** the windows of devices heard at or after `since` */
+  heardSince(since: number): Promise<ResendWindowRow[]>;
+  /** writes the changed windows and forgets those heard before `forgetBefore`, in one transaction */
+  save(put: ResendWindowRow[], forgetBefore: number): Promise<void>;
+}
+
 export interface Store {
   /** which engine holds the data: the embedded SQLite file, or PostgreSQL (`DATABASE_URL`) */
   readonly kind: 'sqlite' | 'postgres';
@@ -250,6 +299,9 @@ export interface Store {
   readonly sessions: SessionRepository;
   readonly loginLimits: LoginLimitRepository;
   readonly responderCards: ResponderCardRepository;
+  readonly ruleState: RuleStateRepository;
+  readonly escalationDeadlines: EscalationDeadlineRepository;
+  readonly resendWindows: ResendWindowRepository;
   /** a cheap query, for /readyz */
   ping(): Promise<void>;
   close(): Promise<void>;
