@@ -307,7 +307,13 @@ export async function clusterSections(ctx: ClusterContext): Promise<void> {
       const barePort = await freePort();
       const bare = await startBareProcess(barePort);
       stops.push(() => bare.stop());
-      await throughput(ctx, { a, b, s, redis, influxUrl: influxd.url, cluster, single, bare, barePort });
+      // a third member of the cluster, loaded alone: what REDIS_URL costs one process per reading
+      mkdirSync(join(dir, 'c'));
+      const c = await PlatformProcess.start(
+        await processEnv(clusterEnv, { DATA_DIR: join(dir, 'c'), REDIS_URL: redis.url }),
+      );
+      stops.push(() => c.proc.stop());
+      await throughput(ctx, { a, b, c, s, redis, influxUrl: influxd.url, cluster, single, bare, barePort });
     }
     if (ctx.want('failover')) await failover(ctx, { a, b, s, cluster, single, storeName });
   } finally {
@@ -317,11 +323,14 @@ export async function clusterSections(ctx: ClusterContext): Promise<void> {
   }
 }
 
-/** CPU seconds redis-server has used (INFO cpu) */
-async function redisCpuSeconds(conn: Redis): Promise<number> {
-  const info = await conn.info('cpu');
+/** CPU seconds redis-server has used and commands it has run (INFO) */
+async function redisUsage(conn: Redis): Promise<{ cpu: number; commands: number }> {
+  const info = await conn.info();
   const get = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? 0);
-  return get('used_cpu_sys') + get('used_cpu_user');
+  return {
+    cpu: get('used_cpu_sys') + get('used_cpu_user'),
+    commands: get('total_commands_processed'),
+  };
 }
 
 async function storedCount(influxUrl: string, db: string): Promise<number> {
@@ -338,6 +347,7 @@ async function throughput(
   o: {
     a: PlatformProcess;
     b: PlatformProcess;
+    c: PlatformProcess;
     s: PlatformProcess;
     redis: LocalRedis;
     influxUrl: string;
@@ -378,7 +388,26 @@ async function throughput(
     false,
     'bare aedes relay process',
   );
+  const platformsOnly = row(
+    'CPU per reading: both platform processes, without redis-server',
+    'µs',
+    false,
+    'one platform process',
+  );
+  const oneShared = row(
+    'CPU per reading: one platform process with REDIS_URL (the others idle) + redis-server',
+    'µs',
+    false,
+    'one platform process',
+  );
+  const oneSharedRate = row(
+    'one platform process with REDIS_URL, the same readings',
+    'readings/s',
+    true,
+    'one platform process',
+  );
   const redisShare = row('CPU per reading: redis-server alone, in the cluster', 'µs', false, '');
+  const redisCommands = row('Redis commands per reading, in the cluster', 'commands', false, '');
   const redisConn = new Redis(o.redis.url);
   const bareUrl = `mqtt://127.0.0.1:${o.barePort}`;
   const bareSub = await mqtt.connectAsync(bareUrl, { clientId: 'bench-relay', reconnectPeriod: 0 });
@@ -412,7 +441,7 @@ async function throughput(
   ) => {
     const before = await count();
     const cpu0 = processes.map((p) => p.cpuSeconds());
-    const redis0 = withRedis ? await redisCpuSeconds(redisConn) : 0;
+    const redis0 = withRedis ? await redisUsage(redisConn) : { cpu: 0, commands: 0 };
     const res = await send(urls, list, auth);
     const deadline = Date.now() + 120_000;
     while ((await count()) < before + res.acked) {
@@ -421,12 +450,16 @@ async function throughput(
     }
     const end = Date.now();
     const used = processes.reduce((sum, p, i) => sum + p.cpuSeconds() - cpu0[i]!, 0);
-    const redisUsed = withRedis ? (await redisCpuSeconds(redisConn)) - redis0 : 0;
+    const redis1 = withRedis ? await redisUsage(redisConn) : { cpu: 0, commands: 0 };
+    const redisUsed = redis1.cpu - redis0.cpu;
     if (res.failed) console.log(`  cluster: ${res.failed} readings got no PUBACK`);
     return {
       rate: res.acked / ((end - res.startedAt) / 1000),
       cpu: ((used + redisUsed) / res.acked) * 1e6,
       redis: (redisUsed / res.acked) * 1e6,
+      platforms: (used / res.acked) * 1e6,
+      // the INFO itself is one command
+      commands: Math.max(0, redis1.commands - redis0.commands - 1) / res.acked,
     };
   };
   const bareDevices = o.single.load.map(({ id, homeId }) => ({ id, homeId }));
@@ -448,6 +481,8 @@ async function throughput(
         cpu.platform.push(x.cpu);
         cpuBare.platform.push(x.cpu);
         redisShare.platform.push(x.redis);
+        platformsOnly.platform.push(x.platforms);
+        redisCommands.platform.push(x.commands);
       },
       async () => {
         const x = await round(
@@ -460,6 +495,19 @@ async function throughput(
         );
         rate.peer.push(x.rate);
         cpu.peer.push(x.cpu);
+        platformsOnly.peer.push(x.cpu);
+        oneShared.peer.push(x.cpu);
+        oneSharedRate.peer.push(x.rate);
+        const z = await round(
+          [o.c.mqttUrl],
+          o.cluster.load,
+          true,
+          [o.c.proc],
+          () => storedCount(o.influxUrl, 'bench_cluster'),
+          true,
+        );
+        oneShared.platform.push(z.cpu);
+        oneSharedRate.platform.push(z.rate);
         const y = await round([bareUrl], bareDevices, false, [o.bare], async () => relayed, false);
         rateBare.peer.push(y.rate);
         cpuBare.peer.push(y.cpu);
