@@ -43,6 +43,9 @@ export interface DeviceBrokerOptions {
   authThrottle?: Partial<AuthThrottleOptions>;
   /** connections the kernel may queue before we accept them (a reconnect storm); default 4096 */
   listenBacklog?: number;
+  /** TCP proxies whose PROXY protocol header names the client (see `broker/proxy-protocol.ts`) */
+  proxyProtocolFrom?: readonly string[];
+  proxyHeaderTimeoutMs?: number;
   /**
    * Redis shared with other broker processes (REDIS_URL): subscriptions, retained messages and
    * sessions are shared, so a device may connect to any of them (see `broker/cluster.ts`).
@@ -217,10 +220,10 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     return heard(client, verdict.type, topic, payload, verdict.homeId, verdict.deviceId);
   };
 
-  // bound once, not looked up by its labels per message
+  // bound once, and counted as plain additions: no label hashing per message
   const counted = {
-    readings: messages.labels({ type: 'readings' }),
-    status: messages.labels({ type: 'status' }),
+    readings: o.metrics.tally(messages, { type: 'readings' }),
+    status: o.metrics.tally(messages, { type: 'status' }),
   };
   /** counts a device's message, marks the device as heard, and makes the message handed on */
   const heard = (
@@ -308,6 +311,8 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
         metrics: o.metrics,
         backlog: o.listenBacklog ?? 4096,
         ...(o.webSocketOrigins ? { webSocketOrigins: o.webSocketOrigins } : {}),
+        ...(o.proxyProtocolFrom ? { proxyProtocolFrom: o.proxyProtocolFrom } : {}),
+        ...(o.proxyHeaderTimeoutMs ? { proxyHeaderTimeoutMs: o.proxyHeaderTimeoutMs } : {}),
       },
       log,
     );

@@ -1,11 +1,20 @@
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import type { Aedes, AuthenticateError, Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { type Logger, type Metrics, StartError } from '../services/runtime/index.ts';
+import {
+  looksLikeProxyHeader,
+  type ProxyHeader,
+  type ProxyHeaderRefusal,
+  peekFirstBytes,
+  presentAs,
+  proxyMatcher,
+  readProxyHeader,
+} from './proxy-protocol.ts';
 
 /** `off`: no client certificates; `optional`: one, if presented, must be valid and name the device; `required`: every client needs one. */
 export type ClientCertificateMode = 'off' | 'optional' | 'required';
@@ -37,6 +46,14 @@ export interface ListenerOptions {
   webSocketOrigins?: () => string[];
   /** refusals at the door are counted with the broker's (`tryghed_broker_refusals_total`) */
   metrics: Metrics;
+  /**
+   * TCP proxies (addresses, CIDR ranges, loopback/linklocal/uniquelocal) whose connections to the
+   * plain and TLS listeners must start with a PROXY protocol header (v1 or v2), whose client
+   * address is then the connection's; empty or absent: no header is read from anyone
+   */
+  proxyProtocolFrom?: readonly string[];
+  /** how long a trusted proxy has to send its whole header; default 5 s */
+  proxyHeaderTimeoutMs?: number;
 }
 
 export interface BrokerEndpoints {
@@ -62,6 +79,10 @@ export interface DeviceListeners {
 
 /** A slow or silent client must not hold a TLS handshake open for ever (Node's default is 120 s). */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** A proxy writes its PROXY header at once; one that does not must not hold the socket. */
+const PROXY_HEADER_TIMEOUT_MS = 5_000;
+/** With the PROXY protocol on, a direct peer's first bytes are looked at; a silent one is closed then. */
+const UNTRUSTED_FIRST_BYTES_TIMEOUT_MS = 10_000;
 /** MQTT over WebSocket: one frame may carry a whole packet; allow the payload limit and headroom */
 const WS_FRAME_HEADROOM_BYTES = 64 * 1024;
 
@@ -155,9 +176,54 @@ export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logge
     return typeof address === 'object' && address ? address.port : port;
   };
 
+  // PROXY protocol: from a trusted proxy the header is read first and required; from anyone else
+  // nothing is read, so a header they send is garbage to MQTT or TLS and ends their connection
+  const fromProxy = proxyMatcher(o.proxyProtocolFrom ?? []);
+  const proxyProtocol = (o.proxyProtocolFrom ?? []).length > 0;
+  const refuseProxied = (socket: Socket, reason: ProxyHeaderRefusal, why: string, listener: string) => {
+    refusals.inc({ reason });
+    // one line, without addresses. From our proxy it is a misconfiguration (warn); a forger's
+    // header is only counted and logged at debug, so a flood of them cannot flood the log
+    if (reason === 'proxy_header_untrusted') log.debug({ reason, why, listener }, 'MQTT connection refused');
+    else
+      log.warn({ reason, why, listener }, 'MQTT connection from the trusted proxy refused: PROXY protocol');
+    socket.destroy();
+  };
+  const behindProxy =
+    (listener: 'plain' | 'tls', next: (socket: Socket, header: ProxyHeader | null) => void) =>
+    (socket: Socket) => {
+      // errors before MQTT or TLS take the socket close this socket only
+      socket.on('error', () => socket.destroy());
+      if (!fromProxy(socket.remoteAddress)) {
+        // a header from anyone else is never read; one that starts like it is refused at once
+        void peekFirstBytes(socket, UNTRUSTED_FIRST_BYTES_TIMEOUT_MS).then((first) => {
+          if (!first) return socket.destroy();
+          if (looksLikeProxyHeader(first[0]!)) {
+            return refuseProxied(
+              socket,
+              'proxy_header_untrusted',
+              'header from a peer not in the list',
+              listener,
+            );
+          }
+          next(socket, null);
+        });
+        return;
+      }
+      void readProxyHeader(socket, o.proxyHeaderTimeoutMs ?? PROXY_HEADER_TIMEOUT_MS).then((read) => {
+        if (!read.ok) return refuseProxied(socket, read.reason, read.why, listener);
+        if (socket.destroyed) return;
+        presentAs(socket, read.header);
+        next(socket, read.header);
+      });
+    };
+
   const endpoints: BrokerEndpoints = { plain: null, tls: null, webSocket: null };
   if (o.plainPort !== null) {
-    const port = await listen(createNetServer(aedes.handle), o.plainPort, 'MQTT_PLAIN_PORT (or MQTT_PORT)');
+    const server = proxyProtocol
+      ? createNetServer(behindProxy('plain', (socket) => aedes.handle(socket)))
+      : createNetServer(aedes.handle);
+    const port = await listen(server, o.plainPort, 'MQTT_PLAIN_PORT (or MQTT_PORT)');
     endpoints.plain = `mqtt://${urlHost}:${port}`;
     log.info({ port }, 'MQTT broker listening (plain)');
   }
@@ -186,7 +252,25 @@ export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logge
       refusals.inc({ reason: 'tls_handshake' });
       log.debug({ err: err.message }, 'TLS handshake failed');
     });
-    const port = await listen(server, o.tls.port, 'MQTT_TLS_PORT');
+    let door: NetServer = server;
+    if (proxyProtocol) {
+      // The header comes before the TLS handshake (HAProxy passes TLS through): a plain TCP
+      // listener reads it, then hands the socket, the rest of its bytes put back, to the TLS server.
+      const proxied = new WeakMap<Socket, ProxyHeader>();
+      door = createNetServer(
+        behindProxy('tls', (socket, header) => {
+          if (header) proxied.set(socket, header);
+          server.emit('connection', socket);
+        }),
+      );
+      // the TLS socket reports the client's address too (it wraps the raw one: its `_parent`)
+      server.prependListener('secureConnection', (tlsSocket: TLSSocket) => {
+        const raw = (tlsSocket as TLSSocket & { _parent?: Socket })._parent;
+        const header = raw && proxied.get(raw);
+        if (header) presentAs(tlsSocket, header);
+      });
+    }
+    const port = await listen(door, o.tls.port, 'MQTT_TLS_PORT');
     endpoints.tls = `mqtts://${urlHost}:${port}`;
     log.info({ port, clientCertificates: o.tls.clientCertificates }, 'MQTT broker listening (TLS)');
   }

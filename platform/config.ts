@@ -113,7 +113,7 @@ const phoneNumbers = z.string().transform((raw, ctx) => {
 });
 
 /**
- * `TRUST_PROXY`: reverse proxies whose `X-Forwarded-For`/`-Proto` are believed, as express's
+ * `TRUST_PROXY` (and `MQTT_PROXY_PROTOCOL_FROM`): reverse proxies whose `X-Forwarded-For`/`-Proto` are believed, as express's
  * `trust proxy` list: addresses, CIDR ranges, or `loopback`, `linklocal`, `uniquelocal`.
  */
 const proxyList = z.string().transform((raw, ctx) => {
@@ -301,6 +301,12 @@ export const SETTINGS = {
     z.string(),
     '',
     'PEM file with the CA(s) that issue client certificates; needed when MQTT_TLS_CLIENT_CERT is not off.',
+  ),
+  mqttProxyProtocolFrom: s(
+    'MQTT_PROXY_PROTOCOL_FROM',
+    proxyList,
+    '',
+    'TCP proxies whose plain/TLS MQTT connections must start with a PROXY protocol header naming the client: addresses, CIDR ranges or loopback; empty: none.',
   ),
   mqttWsPath: s(
     'MQTT_WS_PATH',

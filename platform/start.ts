@@ -135,6 +135,7 @@ export async function startPlatform(
     // PostgreSQL when DATABASE_URL is set (several processes share it); else the embedded SQLite file
     const store = await openStore(
       config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: config.sqlitePath },
+      { clock },
     );
     logger.info({ store: store.kind }, 'store open');
     started('store', () => store.close());
@@ -254,6 +255,8 @@ export async function startPlatform(
           : null,
       webSocketPort: config.mqttWsPort,
       webSocketOrigins: () => webSocketOrigins,
+      // the real client address from HAProxy's PROXY protocol header (send-proxy-v2)
+      proxyProtocolFrom: config.mqttProxyProtocolFrom,
       maxPayloadBytes: config.mqttMaxPayloadBytes,
       registry,
       events,

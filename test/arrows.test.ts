@@ -87,8 +87,9 @@ const OWNERSHIP: OwnershipRules = {
  * zod, pino, node: built-ins or a server package would each make the bundle large or not run at all.
  */
 const BROWSER_PACKAGES = ['preact', 'preact/hooks', 'preact/jsx-runtime', '@preact/signals'];
-/** where in node_modules those packages (and what they import) live */
-const BROWSER_PACKAGE_DIRS = /^node_modules\/(preact|@preact\/signals|@preact\/signals-core)\//;
+/** where in node_modules those packages (and what they import) live; node_modules may be a link */
+const BROWSER_PACKAGE_DIRS =
+  /^(\.\.\/)*([\w.-]+\/)*node_modules\/(preact|@preact\/signals|@preact\/signals-core)\//;
 
 /** Browser files importing a package outside the allowed list, as "file: package". */
 function foreignBrowserPackages(imports: Map<string, string[]>): string[] {

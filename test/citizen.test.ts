@@ -470,9 +470,9 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
     expect(alert[col('kategori')]).toBe('Nødsituationer');
     expect(alert[col('navn')]).toBe('Sosu Anna');
     // the resolved time in the detail is local to the home too, not ISO UTC
-    expect(alert[col('detaljer')]).toMatch(/resolved \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    expect(alert[col('detaljer')]).toMatch(/afsluttet \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     // a cell a spreadsheet would run as a formula is kept as text
-    const paper = rows.find((r) => r[col('afsnit')] === 'samtykke' && r[col('kanal')] === 'paper')!;
+    const paper = rows.find((r) => r[col('afsnit')] === 'samtykke' && r[col('kanal')] === 'på papir')!;
     expect(paper[col('reference')]).toBe(`'${PAPER_REFERENCE}`);
     const consentRows = rows.filter((r) => r[col('afsnit')] === 'samtykke');
     expect(consentRows.map((r) => r[col('navn')])).toEqual(['Astrid', 'Datter Dorte', '']);
@@ -481,9 +481,31 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
     expect(readings[0]![col('type')]).toBe('Faldsensor');
     expect(readings[0]![col('værdi')]).toBe('1');
     expect(
-      readings.filter((r) => r[col('detaljer')]!.includes('test reading')).map((r) => r[col('værdi')]),
+      readings.filter((r) => r[col('detaljer')]!.startsWith('Test: ')).map((r) => r[col('værdi')]),
     ).toEqual(['0']);
-    expect(rows.some((r) => r[col('afsnit')] === 'adgang' && r[col('rolle')] === 'technician')).toBe(true);
+    expect(rows.some((r) => r[col('afsnit')] === 'adgang' && r[col('rolle')] === 'tekniker')).toBe(true);
+    // no English code left in a column of fixed values (roles, actions, channels, bases, purposes, states)
+    for (const name of [
+      'afsnit',
+      'rolle',
+      'handling',
+      'kanal',
+      'retsgrundlag',
+      'formål',
+      'status',
+      'udfald',
+      'type',
+    ]) {
+      const codes = rows
+        .map((r) => r[col(name)]!)
+        .filter((v) => /^[a-z]+([._][a-z]+)*$/.test(v) && /[._]|^[a-z]+$/.test(v));
+      const english = codes.filter((v) =>
+        /^(own|power|paper|municipal|in_person|phone|web|grant|withdraw|open|acknowledged|resolved|erased|failed|citizen|relative|staff|technician|admin|alerts|history|care|maintenance|administration|quality)\b|[._]/.test(
+          v,
+        ),
+      );
+      expect(english, name).toEqual([]);
+    }
   });
 
   it('exports the CSV with English columns and values on lang=en, still `;` and a byte-order mark', async () => {

@@ -67,6 +67,16 @@ describe('config: one schema', () => {
     }
   });
 
+  it('MQTT_PROXY_PROTOCOL_FROM: none by default; parsed as TRUST_PROXY; anything else named', () => {
+    expect(loadConfig({}).mqttProxyProtocolFrom).toEqual([]);
+    expect(
+      loadConfig({ MQTT_PROXY_PROTOCOL_FROM: '172.30.0.10, 10.0.0.0/8,loopback' }).mqttProxyProtocolFrom,
+    ).toEqual(['172.30.0.10', '10.0.0.0/8', 'loopback']);
+    for (const bad of ['*', 'haproxy', '10.0.0.0/33']) {
+      expect(() => loadConfig({ MQTT_PROXY_PROTOCOL_FROM: bad })).toThrow(/MQTT_PROXY_PROTOCOL_FROM/);
+    }
+  });
+
   it('escalation and notifier settings: defaults, named errors, and no secret quoted back', () => {
     const config = loadConfig({});
     expect([

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -24,9 +25,11 @@ import { eventually, freePort, tempDir, uniqueDatabase } from './harness/index.t
  * processes (`tryghed start`), the replicas on the loopback addresses 127.0.0.2 and 127.0.0.3 in
  * place of Docker's `platform-1`/`platform-2`; only addresses and ports are rewritten.
  * Replica 2's own influxd is stopped, so it is alive but not ready; replica 1 is then killed -9.
+ * HAProxy's PROXY protocol header (send-proxy-v2) gives the broker each device's own address
+ * (127.0.0.x source addresses), which the guard against guessed secrets then counts by.
  */
 const HOME = 'home-lb';
-const DEVICES = ['lb-plain', 'lb-tls', 'lb-ws'] as const;
+const DEVICES = ['lb-plain', 'lb-tls', 'lb-ws', 'lb-good'] as const;
 const ADMIN_PASSWORD = 'admin-password-1';
 
 /** `tryghed start` as a child process; resolves once it says it is running. */
@@ -130,6 +133,8 @@ describe('HAProxy in front of two platform replicas', () => {
       ADMIN_PASSWORD,
       // HAProxy connects from 127.0.0.1; staff open the proxy's address
       TRUST_PROXY: '127.0.0.1',
+      // and its PROXY protocol header (send-proxy-v2) names each device on MQTT
+      MQTT_PROXY_PROTOCOL_FROM: '127.0.0.1',
       PUBLIC_URL: lb,
     });
     const started = await Promise.all([
@@ -271,5 +276,54 @@ describe('HAProxy in front of two platform replicas', () => {
     });
     await publishQos1(plain, 'lb-plain', 2);
     expect(replica2.exitCode).toBeNull();
+
+    // Only replica 2 is left, so every connection below reaches the same broker (HAProxy's
+    // redispatch covers a try at the dead one). Each device is seen there with its own address
+    // through HAProxy (its PROXY protocol header), so the guard against guessed secrets locks the guesser's address, not HAProxy's: 60 wrong secrets
+    // from 127.0.0.50 (over plain MQTT) lock 127.0.0.50, and a device with its right secret from
+    // 127.0.0.60 (over TLS) still gets in. Without the header both would be 127.0.0.1.
+    const attempt = (
+      id: string,
+      password: string,
+      localAddress: string,
+      transport: 'plain' | 'tls',
+    ): Promise<'connected' | 'refused'> =>
+      new Promise((resolve) => {
+        const options: mqtt.IClientOptions = {
+          clientId: id,
+          username: id,
+          password,
+          reconnectPeriod: 0,
+          connectTimeout: 30_000,
+        };
+        const client =
+          transport === 'plain'
+            ? new mqtt.MqttClient(
+                () => createConnection({ host: '127.0.0.1', port: lbMqtt!, localAddress }),
+                options,
+              )
+            : mqtt.connect(`mqtts://127.0.0.1:${lbTls}`, {
+                ...options,
+                localAddress,
+                // replica 2's own self-signed certificate (in Docker every replica shares one)
+                ca: readFileSync(join(dirs[1]!.path, 'tls', 'mqtt-server.pem')),
+              } as mqtt.IClientOptions);
+        clients.push(client);
+        client.on('error', () => {});
+        client.once('connect', () => {
+          resolve('connected');
+          client.end(true);
+        });
+        client.once('close', () => resolve('refused'));
+      });
+    const guesses = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => attempt(`guess-${i}`, 'wrong-secret', '127.0.0.50', 'plain')),
+    );
+    expect(guesses.every((g) => g === 'refused')).toBe(true);
+    // the guesser's address is locked, even with a right secret ...
+    expect(await attempt('lb-good', secrets['lb-good']!, '127.0.0.50', 'plain')).toBe('refused');
+    // ... another address is not, on either MQTT port
+    expect(await attempt('lb-good', secrets['lb-good']!, '127.0.0.60', 'tls')).toBe('connected');
+    expect(await attempt('lb-good', secrets['lb-good']!, '127.0.0.61', 'plain')).toBe('connected');
   }, 150_000);
 });

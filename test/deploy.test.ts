@@ -247,6 +247,33 @@ describe('docker-compose.yml', () => {
     expect(network(address)).toBe(network(base));
   });
 
+  it('HAProxy writes a PROXY v2 header on every MQTT server and only there; the replicas believe it only from HAProxy', () => {
+    const networks = services.haproxy!.networks as Record<string, { ipv4_address?: string }>;
+    const address = networks.default?.ipv4_address ?? '';
+    for (const name of REPLICAS) {
+      const config = loadConfig(environmentOf(services[name]!));
+      expect(config.mqttProxyProtocolFrom, name).toEqual([address]);
+      expect(config.mqttProxyProtocolFrom).toEqual(config.trustProxy);
+    }
+    const { servers, sections } = readHaproxy();
+    const e = environmentOf(services['platform-1']!);
+    const mqttPorts = new Set([Number(e.MQTT_PORT), Number(e.MQTT_TLS_PORT)]);
+    const mqttServers = servers.filter((s) => mqttPorts.has(s.port));
+    expect(mqttServers.length).toBeGreaterThanOrEqual(4);
+    for (const server of servers) {
+      const sendsProxy = /(^|\s)send-proxy(-v2)?(\s|$)/.test(server.options);
+      expect(sendsProxy, `${server.backend} ${server.name}:${server.port}`).toBe(mqttPorts.has(server.port));
+      if (sendsProxy) expect(server.options).toMatch(/(^|\s)send-proxy-v2(\s|$)/);
+    }
+    // a check with a port of its own carries no PROXY header: the MQTT backends' checks go to the
+    // HTTP port (plain /readyz), and none forces one on
+    const mqttDefaults = [...sections.entries()].find(([name]) => name === 'defaults mqtt')?.[1] ?? [];
+    expect(mqttDefaults.find((l) => l.startsWith('default-server'))).toMatch(
+      new RegExp(`check port ${e.HTTP_PORT}\\b`),
+    );
+    expect(readFileSync(HAPROXY_CFG, 'utf8')).not.toMatch(/check-send-proxy/);
+  });
+
   it('mounts the HAProxy config, which sends every frontend to both replicas on the ports they listen on', () => {
     const mount = (services.haproxy!.volumes ?? []).find((v) => v.includes('haproxy.cfg'));
     expect(mount?.split(':')[0]).toBe('./deploy/haproxy/haproxy.cfg');

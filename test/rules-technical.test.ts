@@ -58,9 +58,8 @@ describe('device_offline', () => {
   });
 
   it('the engine ticks on its clock: moving the clock fires device_offline at the first tick past the deadline, and the tick is never late', () => {
-    const engine = f.start();
     const timers = f.clock.pending;
-    engine.start(1000);
+    const engine = f.start({ tickIntervalMs: 1000 });
     expect(f.clock.pending).toBe(timers + 1);
     try {
       f.clock.advance(149 * SEC);

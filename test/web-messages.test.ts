@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { catalog } from '../dashboard/web/src/messages/catalog.ts';
+import { informationText, textVersionLabel } from '../services/domain/shared/information-texts.ts';
 
 /** Every section of the one message catalog, in both languages, as plain records. */
 const sections = Object.keys(catalog.da) as Array<keyof typeof catalog.da>;
@@ -37,5 +38,15 @@ describe('the web message catalog', () => {
     const codes = [...union.matchAll(/'(\w+)'/g)].map((m) => m[1]);
     expect(codes.length).toBeGreaterThan(5);
     for (const code of codes) expect(Object.keys(catalog.da.errors), code).toContain(`code_${code}`);
+  });
+
+  it('names every information text version by title and day, the retired one too, and no other', () => {
+    expect(textVersionLabel(informationText('emergency', 'alerts').version)).toEqual({
+      title: { da: 'Nødsituationer – Alarm til hjemmeplejen', en: 'Emergencies – Alert to home care' },
+      issued: '2026-11-28',
+    });
+    expect(textVersionLabel('emergency-alerts-2026-1')?.issued).toBe('2026-11-23');
+    expect(textVersionLabel('door-history-2026-1')?.title.da).toBe('Hoveddøren – Gem målingerne');
+    expect(textVersionLabel('v1')).toBeNull();
   });
 });

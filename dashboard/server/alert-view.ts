@@ -1,4 +1,9 @@
-import { type Alert, type AlertDelivery, deliveryChannels } from '../../services/domain/index.ts';
+import {
+  type Alert,
+  type AlertDelivery,
+  deliveryChannels,
+  type NotificationAttempt,
+} from '../../services/domain/index.ts';
 import type { DashboardContext } from './context.ts';
 
 /** An alert as people see it: with the home's label and what was really done to reach someone. */
@@ -32,14 +37,40 @@ export async function alertView(ctx: DashboardContext, alert: Alert): Promise<Al
     teamId ? teamName(ctx, teamId) : null,
     alert.acknowledgedBy ? ctx.people.user(alert.acknowledgedBy).catch(() => null) : null,
   ]);
+  return buildView(ctx, alert, attempts, teamId, team, acknowledger?.displayName ?? null);
+}
+
+/**
+ * The view of an alert just opened, built without waiting for anything, or null when something
+ * must be read first (the team's name the first time it is seen). Nothing has been tried yet to
+ * reach anyone about a new alert (its id did not exist before the store wrote it) and nobody has
+ * taken it on, so the delivery lines are empty: what is true at the moment it is shown. A later
+ * `notified` event carries the lines read from the store.
+ */
+export function openedAlertView(ctx: DashboardContext, alert: Alert): AlertViewModel | null {
+  if (alert.acknowledgedBy) return null;
+  const teamId = ctx.registry.home(alert.homeId)?.teamId ?? '';
+  const team = teamId ? teamNames.get(ctx)?.get(teamId) : null;
+  if (team === undefined) return null;
+  return buildView(ctx, alert, [], teamId, team, null);
+}
+
+function buildView(
+  ctx: DashboardContext,
+  alert: Alert,
+  attempts: readonly NotificationAttempt[],
+  teamId: string,
+  team: string | null,
+  acknowledgedByName: string | null,
+): AlertViewModel {
   // the row version is the store's business, not the board's
   const { version: _version, ...shown } = alert;
   return {
     ...shown,
-    homeLabel: home?.label ?? alert.homeId,
+    homeLabel: ctx.registry.home(alert.homeId)?.label ?? alert.homeId,
     delivery: { fallback: ctx.fallback ?? 'none', channels: deliveryChannels(attempts) },
     team: { id: teamId, name: team ?? teamId },
-    acknowledgedByName: acknowledger?.displayName ?? null,
+    acknowledgedByName,
   };
 }
 

@@ -5,7 +5,7 @@ import type { AlertEvent } from '../../services/domain/index.ts';
 import type { ConsentChange } from '../../services/events/index.ts';
 import { systemClock, type Timer } from '../../services/runtime/index.ts';
 import { canSeeAlert, homeFilter } from './access.ts';
-import { type AlertViewModel, alertView } from './alert-view.ts';
+import { type AlertViewModel, alertView, openedAlertView } from './alert-view.ts';
 import { actorFromCookie, publicUser } from './auth.ts';
 import type { Actor, DashboardContext } from './context.ts';
 import { type LiveMessage, LiveQuery } from './live-schema.ts';
@@ -33,6 +33,8 @@ interface ViewedEvent {
   seq: number;
   type: AlertEvent['type'];
   alert: AlertViewModel;
+  /** the `alert` message, serialised by the first client it goes to and reused for the others */
+  json?: string;
 }
 
 /**
@@ -52,6 +54,8 @@ export class LiveChannel {
    * so they still go out in the order they happened.
    */
   private outgoing: Promise<void> = Promise.resolve();
+  /** events queued on `outgoing` and not yet sent */
+  private viewing = 0;
 
   constructor(
     private readonly ctx: DashboardContext,
@@ -207,22 +211,37 @@ export class LiveChannel {
     }
   }
 
+  /**
+   * An alert event to everyone who may see it. The view is built once per event, and the message
+   * serialised once, for every client. A new alert (an alarm) goes out at once, in the same turn of
+   * the event loop as the store write it follows, when no earlier event is still waiting for its
+   * view: it never waits behind store reads. Other events read the delivery lines from the store
+   * first, one after another, so they still go out in the order they happened.
+   */
   private broadcast(event: AlertEvent): void {
+    const now = this.viewing === 0 && event.type === 'opened' ? openedAlertView(this.ctx, event.alert) : null;
+    if (now) {
+      this.fanOut({ seq: event.seq, type: event.type, alert: now });
+      return;
+    }
+    this.viewing++;
     this.outgoing = this.outgoing
       .then(async () => {
-        const viewed: ViewedEvent = {
-          seq: event.seq,
-          type: event.type,
-          alert: await alertView(this.ctx, event.alert),
-        };
-        for (const client of this.clients) {
-          if (client.pending) client.pending.push(viewed);
-          else this.deliver(client, viewed);
-        }
+        this.fanOut({ seq: event.seq, type: event.type, alert: await alertView(this.ctx, event.alert) });
       })
       .catch((err: unknown) =>
         this.ctx.logger.error({ err, seq: event.seq }, 'sending an alert event failed'),
-      );
+      )
+      .finally(() => {
+        this.viewing--;
+      });
+  }
+
+  private fanOut(viewed: ViewedEvent): void {
+    for (const client of this.clients) {
+      if (client.pending) client.pending.push(viewed);
+      else this.deliver(client, viewed);
+    }
   }
 
   /**
@@ -260,8 +279,13 @@ export class LiveChannel {
   }
 
   private deliver(client: LiveClient, event: ViewedEvent): void {
+    if (client.socket.readyState !== WebSocket.OPEN) return;
     if (!canSeeAlert(client.actor.user, event.alert, this.ctx.registry)) return;
-    this.send(client, { type: 'alert', seq: event.seq, event: event.type, alert: event.alert });
+    if (event.json === undefined) {
+      const message: LiveMessage = { type: 'alert', seq: event.seq, event: event.type, alert: event.alert };
+      event.json = JSON.stringify(message);
+    }
+    client.socket.send(event.json);
   }
 
   private send(client: LiveClient, message: LiveMessage): void {

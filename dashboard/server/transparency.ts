@@ -168,6 +168,8 @@ export interface CitizenAlert {
   /** the staff member who resolved it (or acknowledged it, while open) */
   handledBy: string | null;
   legalBasis: LegalBasis | null;
+  /** a test alert (only administrators are shown them): marked "Test" wherever it is shown */
+  test: boolean;
 }
 
 /** The home's care alerts this user may see, newest first. */
@@ -215,6 +217,7 @@ async function toCitizenAlert(names: NameBook, a: Alert): Promise<CitizenAlert> 
     note: a.note,
     handledBy: handler ? await names.ownPeopleAndStaff(handler, 'staff') : null,
     legalBasis: a.legalBasis?.basis ?? null,
+    test: a.test === true,
   };
 }
 

@@ -142,9 +142,10 @@ export class Ingest {
       'Readings whose device time was not believed (stored at the receive time), by direction',
       ['direction'],
     );
-    this.acceptedCount = o.metrics
-      .counter('tryghed_ingest_readings_total', 'Readings accepted by ingest', ['result'])
-      .labels({ result: 'accepted' });
+    this.acceptedCount = o.metrics.tally(
+      o.metrics.counter('tryghed_ingest_readings_total', 'Readings accepted by ingest', ['result']),
+      { result: 'accepted' },
+    );
     this.rejectedCounter = o.metrics.counter('tryghed_ingest_rejected_total', 'Readings refused by ingest', [
       'reason',
       'category',

@@ -7,10 +7,43 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export class Metrics {
   readonly registry = new Registry();
 
+  /** per counter: what `tally` children have counted and not yet handed to it */
+  private readonly tallies = new Map<Counter<string>, Array<() => void>>();
+
   counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
     const existing = this.registry.getSingleMetric(name);
     if (existing) return existing as Counter<L>;
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
+    const tallies = this.tallies;
+    return new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect(this: Counter<L>) {
+        for (const flush of tallies.get(this as Counter<string>) ?? []) flush();
+      },
+    });
+  }
+
+  /**
+   * A counter for the per-message path: its labels are bound once and each `inc` is a plain
+   * addition, handed to the counter whenever it is read (`/metrics`, `value`). prom-client's own
+   * `inc` hashes the labels and looks the series up on every call.
+   */
+  tally<L extends string>(counter: Counter<L>, labels: Partial<Record<L, string | number>> = {}) {
+    let pending = 0;
+    const flushes = this.tallies.get(counter as Counter<string>) ?? [];
+    this.tallies.set(counter as Counter<string>, flushes);
+    flushes.push(() => {
+      if (pending === 0) return;
+      counter.inc(labels, pending);
+      pending = 0;
+    });
+    return {
+      inc(by = 1): void {
+        pending += by;
+      },
+    };
   }
 
   gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { type Clock, systemClock } from '../runtime/index.ts';
 import { loginLimits, sessions } from './access.ts';
 import { erasures } from './erasures.ts';
 import { type OpenedDatabase, openDatabase, type StoreLocation } from './open.ts';
@@ -16,20 +17,21 @@ export * from './types.ts';
  * Opens the relational store: PostgreSQL when given a URL (`DATABASE_URL`), else a SQLite file
  * (`:memory:` for a throwaway one). The same repositories and migrations run on both.
  */
-export async function openStore(location: StoreLocation): Promise<Store> {
-  return storeOn(await openDatabase(location));
+export async function openStore(location: StoreLocation, options: { clock?: Clock } = {}): Promise<Store> {
+  return storeOn(await openDatabase(location), options.clock ?? systemClock);
 }
 
-async function storeOn({ db, engine }: OpenedDatabase): Promise<Store> {
+/** `clock` stamps what the store times itself: an alert event's `at`, a missing `createdAt` */
+async function storeOn({ db, engine }: OpenedDatabase, clock: Clock): Promise<Store> {
   let closed = false;
   return {
     kind: engine,
-    homes: homes(db),
-    devices: devices(db),
-    users: users(db),
+    homes: homes(db, clock),
+    devices: devices(db, clock),
+    users: users(db, clock),
     teams: teams(db),
     consent: consent(db),
-    alerts: alerts(db, engine),
+    alerts: alerts(db, engine, clock),
     audit: audit(db),
     powersOfAttorney: powersOfAttorney(db),
     notifications: notifications(db),

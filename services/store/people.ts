@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { notFound } from '../runtime/index.ts';
+import { type Clock, notFound, systemClock } from '../runtime/index.ts';
 import type { Db } from './open.ts';
 import type { Tables } from './tables.ts';
 import type {
@@ -36,10 +36,10 @@ const toDevice = (r: Selectable<Tables['devices']>): Device => ({
   createdAt: r.created_at,
 });
 
-export function homes(db: Db): HomeRepository {
+export function homes(db: Db, clock: Clock = systemClock): HomeRepository {
   const repo: HomeRepository = {
     async create(home) {
-      const createdAt = home.createdAt ?? Date.now();
+      const createdAt = home.createdAt ?? clock.now();
       await db
         .insertInto('homes')
         .values({
@@ -88,14 +88,14 @@ export function homes(db: Db): HomeRepository {
   return repo;
 }
 
-export function devices(db: Db): DeviceRepository {
+export function devices(db: Db, clock: Clock = systemClock): DeviceRepository {
   const get = async (id: string) => {
     const r = await db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
     return r ? toDevice(r) : null;
   };
   return {
     async create(device) {
-      const createdAt = device.createdAt ?? Date.now();
+      const createdAt = device.createdAt ?? clock.now();
       await db
         .insertInto('devices')
         .values({
@@ -119,7 +119,7 @@ export function devices(db: Db): DeviceRepository {
     },
     async createMany(list) {
       if (list.length === 0) return [];
-      const now = Date.now();
+      const now = clock.now();
       const created = list.map((device) => ({
         ...device,
         testUntil: null,
@@ -192,7 +192,7 @@ export function devices(db: Db): DeviceRepository {
   };
 }
 
-export function users(db: Db): UserRepository {
+export function users(db: Db, clock: Clock = systemClock): UserRepository {
   const toUsers = async (rows: Array<Selectable<Tables['users']>>): Promise<User[]> => {
     if (rows.length === 0) return [];
     const members = await db
@@ -228,7 +228,7 @@ export function users(db: Db): UserRepository {
   const one = async (rows: Array<Selectable<Tables['users']>>) => (await toUsers(rows))[0] ?? null;
   return {
     async create(user) {
-      const createdAt = user.createdAt ?? Date.now();
+      const createdAt = user.createdAt ?? clock.now();
       const mustChangePassword = user.mustChangePassword ?? false;
       await db.transaction().execute(async (trx) => {
         await trx

@@ -6,7 +6,7 @@ import type {
   NotificationAttempt,
   PowerOfAttorney,
 } from '../domain/index.ts';
-import { conflict, notFound } from '../runtime/index.ts';
+import { type Clock, conflict, notFound, systemClock } from '../runtime/index.ts';
 import type { Db } from './open.ts';
 import type { Engine, Tables } from './tables.ts';
 import type {
@@ -133,13 +133,13 @@ const alertColumns = (a: Alert) => ({
  */
 const ALERT_EVENTS_LOCK = 7_427_002;
 
-export function alerts(db: Db, engine: Engine): AlertRepository {
+export function alerts(db: Db, engine: Engine, clock: Clock = systemClock): AlertRepository {
   // an event tells what the alert became, as people see it: without the row version
   const record = async (trx: Db, written: Alert, type: AlertEvent['type']): Promise<AlertEvent> => {
     const { version: _version, ...a } = written;
     const { seq } = await trx
       .insertInto('alert_events')
-      .values({ alert_id: a.id, home_id: a.homeId, type, alert: JSON.stringify(a), at: Date.now() })
+      .values({ alert_id: a.id, home_id: a.homeId, type, alert: JSON.stringify(a), at: clock.now() })
       .returning('seq')
       .executeTakeFirstOrThrow();
     return { seq, type, alert: a };

@@ -172,7 +172,9 @@ describe("the responder's card and staff-recorded consent in the browser", () =>
     // paper: a signed form, with its reference
     await section.getByLabel('Hvad drejer det sig om?').selectOption('sleep');
     await section.getByLabel('Til hvad?').selectOption('alerts');
-    await section.getByText(`version ${PURPOSE_TEXTS.sleep.alerts.version}`).waitFor();
+    // the text shown is named by its title and the day it was first shown, never by its version id
+    await section.getByText('(Søvn og seng – Alarm til hjemmeplejen, 23.11.2026)').waitFor();
+    expect(await section.innerText()).not.toContain(PURPOSE_TEXTS.sleep.alerts.version);
     await section.getByLabel('På papir (blanket)').check();
     await section.getByLabel('Underskrevet blanket').check();
     await section.getByLabel('Blankettens nummer eller sagens reference').fill('Blanket 2026-118');

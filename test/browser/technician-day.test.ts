@@ -153,7 +153,7 @@ describe("the technician's day in Chromium", () => {
     await card.getByLabel('Måling').selectOption('battery');
     await card.getByLabel('Værdi').fill('250');
     await send.click();
-    await feedback.getByText(/0–100/).waitFor();
+    await feedback.getByText('Værdien skal ligge mellem 0 og 100 (%).').waitFor();
     // one that raises: named
     await card.getByLabel('Måling').selectOption('smoke');
     await card.getByLabel('Værdi').fill('1');

@@ -28,9 +28,11 @@ export async function rulesFixture(start = Date.UTC(2026, 0, 5, 8, 0)) {
       if (!engine) throw new Error('call start() first');
       return engine;
     },
-    start(options: { offlinePerTick?: number } = {}): RuleEngine {
+    /** with `tickIntervalMs` the engine also ticks on the clock's timer; else the tests tick by hand */
+    start(options: { offlinePerTick?: number; tickIntervalMs?: number } = {}): RuleEngine {
+      const { tickIntervalMs, ...engineOptions } = options;
       engine = new RuleEngine({
-        ...options,
+        ...engineOptions,
         registry: f.registry,
         consent: f.consent,
         clock: f.clock,
@@ -39,8 +41,8 @@ export async function rulesFixture(start = Date.UTC(2026, 0, 5, 8, 0)) {
         events: f.events,
         onCandidate: (c) => (c.audience === 'care' ? got : technical).push(c),
       });
-      // watches what exists now and listens on the bus; the tests tick by hand
-      engine.start();
+      // watches what exists now and listens on the bus
+      engine.start(tickIntervalMs);
       return engine;
     },
     /** another device in an existing home */

@@ -246,6 +246,9 @@ export const StatisticsView = z.strictObject({
   total: OutcomeStats,
   byRule: z.partialRecord(RuleKind, OutcomeStats),
   byTeam: z.record(z.string(), OutcomeStats),
+  teamNames: z
+    .record(z.string(), z.string())
+    .meta({ description: "each team id in byTeam with the team's name, which is what people are shown" }),
 });
 
 export const SessionView = z.strictObject({ user: PublicUser, csrfToken: z.string() });
@@ -256,6 +259,9 @@ const Localised = z.strictObject({ da: z.string(), en: z.string() });
 const CategoryTextView = z.strictObject({ title: Localised, body: Localised });
 export const InformationTextView = z.strictObject({
   version: z.string().meta({ description: 'recorded with a consent change made with this text in view' }),
+  issued: z
+    .string()
+    .meta({ description: 'the day this version was first shown (YYYY-MM-DD); shown with the title' }),
   title: Localised,
   body: Localised,
 });
@@ -322,6 +328,7 @@ export const CitizenAlertView = z.strictObject({
     .nullable()
     .meta({ description: 'the care staff member who resolved it (or acknowledged it, while open)' }),
   legalBasis: LegalBasis.nullable(),
+  test: z.boolean().meta({ description: 'a test alert (shown to administrators only), marked "Test"' }),
 });
 
 export const AccessLogEntryView = z.strictObject({
@@ -398,7 +405,7 @@ const _fits: [
   Fits<typeof LegalBasisView, LegalBasisRef>,
   Fits<typeof NotificationView, NotificationAttempt>,
   Fits<typeof ReviewDueView, ReviewDue & { homeLabel: string }>,
-  Fits<typeof StatisticsView, StatisticsReport>,
+  Fits<typeof StatisticsView, StatisticsReport & { teamNames: Record<string, string> }>,
   Fits<typeof InformationTextView, InformationText>,
   Fits<typeof ConsentHistoryEntryView, ConsentHistoryEntry>,
   Fits<typeof CitizenAlertView, CitizenAlert>,

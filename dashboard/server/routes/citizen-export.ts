@@ -1,8 +1,13 @@
 import { z } from 'zod';
 import { type ErasureRequest, HomeId } from '../../../services/domain/index.ts';
-import { CATEGORY_TEXTS, SENSOR_NAMES } from '../../../services/domain/shared/information-texts.ts';
+import {
+  CATEGORY_TEXTS,
+  SENSOR_NAMES,
+  textVersionLabel,
+} from '../../../services/domain/shared/information-texts.ts';
 import { forbidden, TryghedError } from '../../../services/runtime/index.ts';
 import type { ReadingPoint, ReadingStore } from '../../../services/timeseries/index.ts';
+import { catalog } from '../../web/src/messages/catalog.ts';
 import { type AnyApiRoute, defineRoute, TextBody } from '../api/route.ts';
 import { HomeExportView } from '../api/schemas.ts';
 import type { DashboardContext } from '../context.ts';
@@ -109,8 +114,35 @@ const CSV_HEADER_DA: Record<CsvColumn, string> = {
   detail: 'detaljer',
 };
 
-/** Fixed values a Danish reader should not have to decode; anything not listed stays as stored. */
+/** One section of the catalog's Danish words, with the prefix taken off its keys (`role_staff` → `staff`). */
+function danish(section: Record<string, string>, prefix: string): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(section)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  );
+}
+const WORDS = catalog.da.export as Record<string, string>;
+const fill = (text: string, vars: Record<string, string | number>) =>
+  text.replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? ''));
+
+/** The `action` column's values in Danish, by the row's section. */
+const ACTIONS_DA: Record<string, Record<string, string>> = {
+  consent: danish(WORDS, 'action_'),
+  alert: danish(catalog.da.common as Record<string, string>, 'rule_'),
+  // the access log's actions as the citizen page says them (`alert.read` → did_alert_read)
+  access: danish(catalog.da.citizen as Record<string, string>, 'did_'),
+  erasure: { 'erase readings': WORDS.action_erase_readings! },
+  responder_card: danish(WORDS, 'card_'),
+};
+
+/** Fixed values a Danish reader should not have to decode (the catalog's words); anything not listed stays as stored. */
 const VALUES_DA: Partial<Record<CsvColumn, Record<string, string>>> = {
+  actor_role: danish(WORDS, 'role_'),
+  channel: danish(WORDS, 'channel_'),
+  legal_basis: danish(WORDS, 'basis_'),
+  purpose: danish(WORDS, 'purpose_'),
+  state: danish(WORDS, 'state_'),
   section: {
     responder_card: 'beredskabskort',
     consent: 'samtykke',
@@ -119,7 +151,7 @@ const VALUES_DA: Partial<Record<CsvColumn, Record<string, string>>> = {
     erasure: 'sletning',
     reading: 'måling',
   },
-  on_behalf_of_citizen: { yes: 'ja', no: 'nej' },
+  on_behalf_of_citizen: { yes: WORDS.yes!, no: WORDS.no! },
   category: Object.fromEntries(Object.entries(CATEGORY_TEXTS).map(([k, t]) => [k, t.title.da])),
   kind: Object.fromEntries(Object.entries(SENSOR_NAMES).map(([k, t]) => [k, t.da])),
   outcome: {
@@ -137,6 +169,8 @@ function csvTable(rows: CsvRow[], lang: 'da' | 'en', timeZone: string): string {
   const cell = (r: CsvRow, c: CsvColumn): CsvValue => {
     const v = r[c];
     if (c === 'time' && typeof v === 'number') return csvTime(v, timeZone);
+    if (lang === 'da' && c === 'action' && typeof v === 'string')
+      return ACTIONS_DA[String(r.section)]?.[r.section === 'access' ? v.replaceAll('.', '_') : v] ?? v;
     if (lang === 'da' && typeof v === 'string') return VALUES_DA[c]?.[v] ?? v;
     return v;
   };
@@ -146,7 +180,17 @@ function csvTable(rows: CsvRow[], lang: 'da' | 'en', timeZone: string): string {
   );
 }
 
+/** a text version as the citizen was shown it: title and day ("Nødsituationer – Alarm til hjemmeplejen, 23.11.2026") */
+function danishTextVersion(version: string | null): string | null {
+  if (!version) return version;
+  const label = textVersionLabel(version);
+  if (!label) return version;
+  const [y, m, d] = label.issued.split('-');
+  return `${label.title.da}, ${Number(d)}.${Number(m)}.${y}`;
+}
+
 function csvRows(
+  lang: 'da' | 'en',
   timeZone: string,
   data: {
     consent: ConsentHistoryEntry[];
@@ -169,9 +213,13 @@ function csvRows(
       channel: e.channel,
       legal_basis: e.basis,
       on_behalf_of_citizen: e.onBehalfOfCitizen ? 'yes' : 'no',
-      text_version: e.textVersion,
+      text_version: lang === 'da' ? danishTextVersion(e.textVersion) : e.textVersion,
       reference: e.reference,
-      detail: e.reviewDue ? `review due ${e.reviewDue}` : null,
+      detail: e.reviewDue
+        ? lang === 'da'
+          ? fill(WORDS.reviewDue!, { date: e.reviewDue })
+          : `review due ${e.reviewDue}`
+        : null,
     });
   for (const a of data.alerts)
     rows.push({
@@ -184,7 +232,18 @@ function csvRows(
       state: a.state,
       outcome: a.outcome,
       note: a.note,
-      detail: `severity ${a.severity}; repeats ${a.repeats}; resolved ${a.resolvedAt === null ? '-' : csvTime(a.resolvedAt, timeZone)}`,
+      detail: [
+        a.test ? (lang === 'da' ? WORDS.testAlert : 'Test: a test alert') : null,
+        lang === 'da'
+          ? fill(WORDS.alertDetail!, {
+              severity: WORDS[`severity_${a.severity}`] ?? a.severity,
+              repeats: a.repeats,
+              resolved: a.resolvedAt === null ? '-' : csvTime(a.resolvedAt, timeZone),
+            })
+          : `severity ${a.severity}; repeats ${a.repeats}; resolved ${a.resolvedAt === null ? '-' : csvTime(a.resolvedAt, timeZone)}`,
+      ]
+        .filter(Boolean)
+        .join('; '),
     });
   for (const e of data.accessLog)
     rows.push({
@@ -214,7 +273,14 @@ function csvRows(
       device: p.deviceId,
       kind: p.kind,
       value: p.value,
-      detail: p.test ? `seq ${p.seq}; a technician's test reading` : `seq ${p.seq}`,
+      detail:
+        lang === 'da'
+          ? [p.test ? WORDS.testReading : null, fill(WORDS.readingDetail!, { seq: p.seq })]
+              .filter(Boolean)
+              .join('; ')
+          : p.test
+            ? `seq ${p.seq}; a technician's test reading`
+            : `seq ${p.seq}`,
     });
   return rows;
 }
@@ -224,7 +290,8 @@ const CSV_DESCRIPTION =
   'line ends, numbers with a decimal comma (21,5). One table; the `section` column says what a ' +
   'row is (responder_card, consent, alert, access, erasure, reading) and the other columns are filled as they apply: ' +
   `${CSV_HEADER.join(', ')} with \`lang=en\`; in Danish (the default) ${CSV_HEADER.map((c) => CSV_HEADER_DA[c]).join(', ')}, ` +
-  'and sections, kinds, categories, outcomes and yes/no in Danish too. Times are local ' +
+  'and every fixed value (sections, roles, actions, channels, bases, purposes, states, kinds, categories, ' +
+  'outcomes, yes/no, and the detail column, where a test alert or reading starts with "Test") in Danish too. Times are local ' +
   "`YYYY-MM-DD HH:MM:SS` in the home's time zone, which the time column names, e.g. `tid (Europe/Copenhagen)`. " +
   'A cell a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) is kept as text with a leading apostrophe.';
 
@@ -288,7 +355,7 @@ export function exportRoutes(ctx: DashboardContext): AnyApiRoute[] {
         if (format === 'csv') {
           const rows = [
             ...(card ? cardCsvRows(card) : []),
-            ...csvRows(home.timezone, {
+            ...csvRows(lang, home.timezone, {
               consent,
               alerts,
               accessLog: log,

@@ -86,7 +86,8 @@ const REFUSAL: Partial<Record<RejectReason, (kind: SensorKind) => TryghedError>>
       ? `${range.min}–${range.max} ${range.unit}${range.integer ? ', whole numbers' : ''}`
       : 'a finite number';
     return new TryghedError('bad_request', `a ${kind} reading must be ${allowed}`, {
-      reason: 'value_out_of_range',
+      reason: range ? 'value_out_of_range' : 'value_not_a_number',
+      ...(range ? { detail: { min: String(range.min), max: String(range.max), unit: range.unit } } : {}),
       issues: [{ in: 'body', path: 'value', message: 'out_of_range' }],
     });
   },

@@ -57,7 +57,10 @@ export function oversightRoutes(ctx: DashboardContext): AnyApiRoute[] {
           (a) => a.audience === 'care' && (!homes || homes.has(a.homeId)),
         );
         audit(ctx, actor, 'statistics.read', null, 'quality');
-        return outcomeStatistics(alerts, from, to, (homeId) => ctx.registry.home(homeId)?.teamId);
+        const stats = outcomeStatistics(alerts, from, to, (homeId) => ctx.registry.home(homeId)?.teamId);
+        const teamNames: Record<string, string> = {};
+        for (const id of Object.keys(stats.byTeam)) teamNames[id] = (await ctx.people.team(id))?.name ?? id;
+        return { ...stats, teamNames };
       },
     }),
   ];

@@ -10,7 +10,7 @@ import { purposeOf } from '../transparency.ts';
 const HomeParams = z.object({ homeId: HomeId });
 const SettingsView = z.strictObject({
   /** what the rules use now: the home's own settings over the defaults */
-  settings: z.record(z.string(), z.unknown()),
+  settings: HomeRuleSettings,
 });
 
 /**
@@ -42,7 +42,7 @@ export function ruleSettingsRoutes(ctx: DashboardContext): AnyApiRoute[] {
         const parsed = parseHomeRuleSettings(h.settings);
         audit(ctx, actor, 'rule_settings.read', h.id, purposeOf(actor.user.role));
         return {
-          settings: (parsed.ok ? parsed.settings : HomeRuleSettings.parse({})) as Record<string, unknown>,
+          settings: parsed.ok ? parsed.settings : HomeRuleSettings.parse({}),
         };
       },
     }),
@@ -65,7 +65,7 @@ export function ruleSettingsRoutes(ctx: DashboardContext): AnyApiRoute[] {
           });
         await ctx.registry.updateHome(h.id, { settings: body });
         audit(ctx, actor, 'rule_settings.update', h.id, purposeOf(actor.user.role));
-        return { settings: parsed.settings as Record<string, unknown> };
+        return { settings: parsed.settings };
       },
     }),
   ];

@@ -1,8 +1,7 @@
-import { type ApiResponse, api, send, setCsrfToken } from './api/client.ts';
+/** The session and the board's calls, and the API types the pages share (from `api/schema.d.ts`). */
+import { type ApiResponse, api, setCsrfToken } from './api/client.ts';
 
 export { ApiError } from './api/client.ts';
-
-/** Talks to the REST API with the session cookie and the CSRF token; types from `api/schema.d.ts`. */
 
 /** the logged-in person, as `GET /api/session` describes them */
 export type User = ApiResponse<'/api/session', 'get'>['user'];
@@ -12,14 +11,6 @@ export type Alert = ApiResponse<'/api/alerts', 'get'>['alerts'][number];
 
 /** One way out of the board that was tried about an alert (services/domain DeliveryChannel). */
 export type DeliveryChannel = Alert['delivery']['channels'][number];
-
-/**
- * An untyped request, for the pages not yet moved to the typed `api` (api/client.ts): the caller
- * names the answer's type. New code calls `api(method, path, …)` instead.
- */
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  return (await send(method, path, body)) as T;
-}
 
 export async function currentSession(): Promise<User | null> {
   try {

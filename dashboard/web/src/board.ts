@@ -1,13 +1,14 @@
-import { alertCard, alertTitle, cardSignature, el, OUTCOMES, type ResolveDraft } from './alert-card.ts';
+import { alertTitle, el, OUTCOMES, type ResolveDraft } from './alert-card.ts';
+import { renderAlertList } from './alert-list.tsx';
 import { AlertsOffNotice } from './alerts-off.ts';
 import { type Alert, acknowledge, openAlerts, resolve } from './api.ts';
-import { BoardFilters, BoardSummary } from './board-filters.ts';
+import { BoardFilters, BoardSummary } from './board-filters.tsx';
 import { tb } from './board-strings.ts';
 import { escalationText } from './delivery.ts';
 import { errorText } from './errors.ts';
 import { t } from './i18n.ts';
 import { type ConnectionState, LiveFeed } from './live.ts';
-import { ResolvedList } from './resolved-list.ts';
+import { ResolvedList } from './resolved-list.tsx';
 import { AlertSound } from './sound.ts';
 import { TestModeBanner } from './test-mode.ts';
 
@@ -44,7 +45,6 @@ interface FocusMark {
  */
 export class AlertBoard {
   private readonly alerts = new Map<string, Alert>();
-  private readonly cards = new Map<string, { node: HTMLLIElement; signature: string }>();
   private readonly drafts = new Map<string, ResolveDraft>();
   private readonly busy = new Set<string>();
   private readonly feed: LiveFeed;
@@ -133,7 +133,7 @@ export class AlertBoard {
   private showLinked(): void {
     const id = new URLSearchParams(location.search).get('alert');
     if (!id) return;
-    const card = this.cards.get(id)?.node;
+    const card = this.cardOf(id);
     if (!card) return;
     card.tabIndex = -1;
     card.classList.add('linked');
@@ -183,25 +183,16 @@ export class AlertBoard {
     const mark = this.focusMark();
 
     const shown = new Set(visible.map((a) => a.id));
-    for (const id of this.cards.keys()) if (!shown.has(id)) this.cards.delete(id);
     for (const id of this.drafts.keys()) if (!shown.has(id)) this.drafts.delete(id);
     if (this.resolving && !shown.has(this.resolving)) this.resolving = null;
-    const nodes = visible.map((a) => {
-      const signature = cardSignature(a, this.resolving === a.id, this.showTeam);
-      const cached = this.cards.get(a.id);
-      if (cached && cached.signature === signature) return cached.node;
-      const node = alertCard(a, this.resolving === a.id, this, this.showTeam);
-      this.cards.set(a.id, { node, signature });
-      return node;
-    });
-    // Move as little as possible: an element that leaves the document loses focus, so cards
-    // already in their place are not touched.
-    nodes.forEach((node, i) => {
-      const at = this.list.children[i];
-      if (at !== node) this.list.insertBefore(node, at ?? null);
-    });
-    while (this.list.children.length > nodes.length) this.list.lastElementChild!.remove();
+    // a keyed list (alert-list.tsx): a card whose alert did not change is not touched, and Preact
+    // moves as few cards as it can; focus is given back below when a move took it away
+    renderAlertList(this.list, visible, this.resolving, this, this.showTeam);
     if (mark) this.restoreFocus(mark);
+  }
+
+  private cardOf(id: string): HTMLElement | null {
+    return this.list.querySelector<HTMLElement>(`li[data-alert-id="${CSS.escape(id)}"]`);
   }
 
   private get showTeam(): boolean {
@@ -236,7 +227,7 @@ export class AlertBoard {
     const same = mark.key ? byKey(mark.key) : null;
     const target =
       same ??
-      firstControl(this.cards.get(mark.alertId)?.node) ??
+      firstControl(this.cardOf(mark.alertId) ?? undefined) ??
       firstControl(this.list.children[Math.min(mark.index, this.list.children.length - 1)]) ??
       this.heading;
     target.focus();

@@ -1,5 +1,4 @@
 import type { Alert, DeliveryChannel } from './api.ts';
-import { el } from './dom.ts';
 import { currentLang, t } from './i18n.ts';
 import type { MessageKey } from './messages/index.ts';
 
@@ -60,7 +59,7 @@ export function deliveryLine(c: DeliveryChannel): string {
 }
 
 /** the fallback (level 2) really got nowhere but the log: none is set up */
-function onlyLog(a: Alert): boolean {
+export function onlyLog(a: Alert): boolean {
   const level2 = a.delivery.channels.filter((c) => c.level >= 2);
   if (level2.some((c) => c.notifier !== 'log')) return false;
   return a.delivery.fallback === 'none' || level2.some((c) => c.notifier === 'log');
@@ -78,25 +77,4 @@ export function escalationText(a: Alert): string {
   if (level2.length > 0) return t('escalated_2_failed');
   if (onlyLog(a)) return t('escalated_2_none');
   return t('escalated_2_sending');
-}
-
-/** What was done to reach people outside the board, on the card itself; null when nothing was. */
-export function deliveryBlock(a: Alert): HTMLElement | null {
-  const lines = a.delivery.channels.map((c) =>
-    el(
-      'li',
-      { className: c.delivered && c.notifier !== 'log' ? 'delivered' : 'not-delivered' },
-      deliveryLine(c),
-    ),
-  );
-  const warn = a.state === 'open' && a.escalationLevel >= 2 && onlyLog(a);
-  if (lines.length === 0 && !warn) return null;
-  return el(
-    'div',
-    { className: 'delivery' },
-    warn ? el('p', { className: 'no-fallback' }, t('noFallback')) : null,
-    lines.length > 0
-      ? el('ul', { className: 'delivery-lines', 'aria-label': t('deliveryTitle') }, ...lines)
-      : null,
-  );
 }

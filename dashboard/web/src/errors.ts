@@ -15,7 +15,7 @@ export function errorText(err: unknown, labels: Record<string, string> = {}): st
       : message('errors', 'code_unknown', { code: 'client' });
   }
   const reason = `reason_${err.reason}`;
-  if (err.reason && hasMessage('errors', reason)) return message('errors', reason);
+  if (err.reason && hasMessage('errors', reason)) return message('errors', reason, err.detail);
   if (err.issues.length > 0) {
     const fields = err.issues.map((i) => {
       const top = i.path.split('.').find((part) => !/^\d+$/.test(part)) ?? i.path;

@@ -1,4 +1,4 @@
-import { AdminPage } from './admin/admin-page.ts';
+import { AdminPage } from './admin/admin-page.tsx';
 import { ta } from './admin/strings.ts';
 import type { User } from './api.ts';
 import { el } from './home-view/dom.ts';

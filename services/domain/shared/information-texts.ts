@@ -15,6 +15,8 @@ export interface LocalisedText {
 export interface InformationText {
   /** recorded on every consent change made with this text in view (at most 40 characters) */
   version: string;
+  /** the day this version was first shown (YYYY-MM-DD): with the title, what people are shown instead of the version id */
+  issued: string;
   title: LocalisedText;
   body: LocalisedText;
 }
@@ -63,13 +65,18 @@ export const CATEGORY_TEXTS: Record<ConsentCategory, CategoryText> = {
   },
 };
 
-const alerts = (version: string, da: string, en: string): InformationText => ({
+/** the day the 2026 texts were first shown (git history of the texts) */
+const FIRST_ISSUE = '2026-11-23';
+
+const alerts = (version: string, da: string, en: string, issued = FIRST_ISSUE): InformationText => ({
   version,
+  issued,
   title: { da: 'Alarm til hjemmeplejen', en: 'Alert to home care' },
   body: { da, en },
 });
-const history = (version: string, da: string, en: string): InformationText => ({
+const history = (version: string, da: string, en: string, issued = FIRST_ISSUE): InformationText => ({
   version,
+  issued,
   title: { da: 'Gem målingerne', en: 'Keep the readings' },
   body: { da, en },
 });
@@ -80,6 +87,7 @@ export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationT
       'emergency-alerts-2026-2',
       'Trykker du på alarmknappen, eller mærker sensoren et fald, får hjemmeplejen besked med det samme. De ringer eller kommer. Det gælder også, mens en tekniker tester dine apparater.',
       'If you press the alarm button, or the sensor notices a fall, home care is told at once. They call or come. This also holds while a technician is testing your devices.',
+      '2026-11-28',
     ),
     history: history(
       'emergency-history-2026-1',
@@ -169,10 +177,36 @@ export function informationText(category: ConsentCategory, purpose: Purpose): In
  * with one of them in view is told the text has changed (and given the current one); a version that
  * was never shown is refused outright. Add the old version here whenever a text gets a new one.
  */
-const RETIRED_TEXT_VERSIONS: ReadonlyArray<readonly [ConsentCategory, Purpose, string]> = [
+const RETIRED_TEXT_VERSIONS: ReadonlyArray<readonly [ConsentCategory, Purpose, string, string]> = [
   // 2026-2 adds that an alarm reaches home care also while a technician tests the devices
-  ['emergency', 'alerts', 'emergency-alerts-2026-1'],
+  ['emergency', 'alerts', 'emergency-alerts-2026-1', FIRST_ISSUE],
 ];
+
+/**
+ * A text version as people are shown it: the category's and the text's title and the day it was
+ * first shown ("Nødsituationer – Alarm til hjemmeplejen, 23.11.2026"), never the version id. Null
+ * for a version that was never shown.
+ */
+export function textVersionLabel(version: string): { title: LocalisedText; issued: string } | null {
+  for (const [category, texts] of Object.entries(PURPOSE_TEXTS) as Array<
+    [ConsentCategory, Record<Purpose, InformationText>]
+  >)
+    for (const text of Object.values(texts))
+      if (text.version === version)
+        return { title: joined(CATEGORY_TEXTS[category].title, text.title), issued: text.issued };
+  for (const [category, purpose, old, issued] of RETIRED_TEXT_VERSIONS)
+    if (old === version)
+      return {
+        title: joined(CATEGORY_TEXTS[category].title, PURPOSE_TEXTS[category][purpose].title),
+        issued,
+      };
+  return null;
+}
+
+const joined = (a: LocalisedText, b: LocalisedText): LocalisedText => ({
+  da: `${a.da} – ${b.da}`,
+  en: `${a.en} – ${b.en}`,
+});
 
 /** Whether a text version is the one shown now, one shown before, or one never shown at all. */
 export function textVersionStatus(

@@ -35,12 +35,7 @@ export function teamBoxes(
     });
     return {
       box,
-      row: el(
-        'div',
-        { className: 'check' },
-        box,
-        el('label', { htmlFor: box.id }, `${team.name} (${team.id})`),
-      ),
+      row: el('div', { className: 'check' }, box, el('label', { htmlFor: box.id }, team.name)),
     };
   });
   const set = el(

@@ -65,6 +65,8 @@ export class ApiError extends Error {
     /** the server's stable codes (`error`, and the more precise `reason`): errors.ts words them */
     readonly code = `http_${status}`,
     readonly reason?: string,
+    /** facts the words may name (`min`, `max` …), never personal data */
+    readonly detail: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
@@ -81,11 +83,8 @@ function isErrorBody(value: unknown): value is Partial<ErrorBody> {
   return typeof value === 'object' && value !== null;
 }
 
-/**
- * A request by URL, answered with the parsed JSON (or undefined for 204). Typed callers use `api`;
- * this is its transport, and what a page not yet moved to `api` still calls.
- */
-export async function send(method: string, url: string, body?: unknown): Promise<unknown> {
+/** A request by URL, answered with the parsed JSON (or undefined for 204): the transport of `api`. */
+async function send(method: string, url: string, body?: unknown): Promise<unknown> {
   const res = await fetch(url, {
     method: method.toUpperCase(),
     credentials: 'same-origin',
@@ -102,6 +101,7 @@ export async function send(method: string, url: string, body?: unknown): Promise
       error.issues ?? [],
       error.error ?? `http_${res.status}`,
       error.reason,
+      error.detail ?? {},
     );
   }
   return data;

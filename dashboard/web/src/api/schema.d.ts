@@ -2703,6 +2703,8 @@ export interface operations {
                             severity: "critical" | "high" | "medium" | "low";
                             /** @enum {string} */
                             state: "open" | "acknowledged" | "resolved";
+                            /** @description a test alert (shown to administrators only), marked "Test" */
+                            test: boolean;
                         }[];
                         next: string | null;
                     };
@@ -3606,6 +3608,8 @@ export interface operations {
                             severity: "critical" | "high" | "medium" | "low";
                             /** @enum {string} */
                             state: "open" | "acknowledged" | "resolved";
+                            /** @description a test alert (shown to administrators only), marked "Test" */
+                            test: boolean;
                         }[];
                         consent: {
                             history: {
@@ -3888,6 +3892,8 @@ export interface operations {
                                         da: string;
                                         en: string;
                                     };
+                                    /** @description the day this version was first shown (YYYY-MM-DD); shown with the title */
+                                    issued: string;
                                     title: {
                                         da: string;
                                         en: string;
@@ -4654,7 +4660,62 @@ export interface operations {
                 content: {
                     "application/json": {
                         settings: {
-                            [key: string]: unknown;
+                            co: {
+                                /** @default 10 */
+                                hysteresisPpm: number;
+                                /** @default 50 */
+                                ppm: number;
+                                /** @default 15 */
+                                refireMinutes: number;
+                            };
+                            doorNight: {
+                                /** @default 10 */
+                                minutes: number;
+                            };
+                            inactivity: {
+                                /** @default 120 */
+                                minutes: number;
+                                /**
+                                 * @default [
+                                 *       {
+                                 *         "start": "07:00",
+                                 *         "end": "22:00"
+                                 *       }
+                                 *     ]
+                                 */
+                                windows: {
+                                    end: string;
+                                    start: string;
+                                }[];
+                            };
+                            lowBattery: {
+                                /** @default 20 */
+                                percent: number;
+                            };
+                            /**
+                             * @default {
+                             *       "start": "23:00",
+                             *       "end": "06:00"
+                             *     }
+                             */
+                            night: {
+                                end: string;
+                                start: string;
+                            };
+                            outOfBed: {
+                                /** @default 30 */
+                                minutes: number;
+                            };
+                            temperature: {
+                                /** @default 28 */
+                                highC: number;
+                                /** @default 0.5 */
+                                hysteresisC: number;
+                                /** @default 16 */
+                                lowC: number;
+                                /** @default 30 */
+                                minutes: number;
+                            };
                         };
                     };
                 };
@@ -4722,7 +4783,62 @@ export interface operations {
                 content: {
                     "application/json": {
                         settings: {
-                            [key: string]: unknown;
+                            co: {
+                                /** @default 10 */
+                                hysteresisPpm: number;
+                                /** @default 50 */
+                                ppm: number;
+                                /** @default 15 */
+                                refireMinutes: number;
+                            };
+                            doorNight: {
+                                /** @default 10 */
+                                minutes: number;
+                            };
+                            inactivity: {
+                                /** @default 120 */
+                                minutes: number;
+                                /**
+                                 * @default [
+                                 *       {
+                                 *         "start": "07:00",
+                                 *         "end": "22:00"
+                                 *       }
+                                 *     ]
+                                 */
+                                windows: {
+                                    end: string;
+                                    start: string;
+                                }[];
+                            };
+                            lowBattery: {
+                                /** @default 20 */
+                                percent: number;
+                            };
+                            /**
+                             * @default {
+                             *       "start": "23:00",
+                             *       "end": "06:00"
+                             *     }
+                             */
+                            night: {
+                                end: string;
+                                start: string;
+                            };
+                            outOfBed: {
+                                /** @default 30 */
+                                minutes: number;
+                            };
+                            temperature: {
+                                /** @default 28 */
+                                highC: number;
+                                /** @default 0.5 */
+                                hysteresisC: number;
+                                /** @default 16 */
+                                lowC: number;
+                                /** @default 30 */
+                                minutes: number;
+                            };
                         };
                     };
                 };
@@ -5407,6 +5523,10 @@ export interface operations {
                         };
                         /** @description epoch milliseconds */
                         from: number;
+                        /** @description each team id in byTeam with the team's name, which is what people are shown */
+                        teamNames: {
+                            [key: string]: string;
+                        };
                         /** @description epoch milliseconds */
                         to: number;
                         total: {

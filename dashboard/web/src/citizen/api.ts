@@ -1,4 +1,5 @@
-import { call } from '../api.ts';
+import type { ConsentCategory } from '../../../../services/domain/shared/sensor-kinds.ts';
+import { api, type RequestBody } from '../api/client.ts';
 
 /** The citizen page's view of the REST API (dashboard/server/routes/citizen.ts). */
 export interface Localised {
@@ -8,6 +9,8 @@ export interface Localised {
 
 export interface InformationText {
   version: string;
+  /** the day this version was first shown (YYYY-MM-DD) */
+  issued: string;
   title: Localised;
   body: Localised;
 }
@@ -19,7 +22,7 @@ export interface Sensor {
 }
 
 export interface CategoryView {
-  category: string;
+  category: ConsentCategory;
   text: { title: Localised; body: Localised };
   sensors: Sensor[];
   purposes: Array<{
@@ -90,17 +93,23 @@ export interface HomeSummary {
 
 const home = (id: string) => `/api/homes/${encodeURIComponent(id)}`;
 
-export const myHomes = () => call<{ homes: HomeSummary[] }>('GET', '/api/homes');
-export const overview = (id: string) => call<Overview>('GET', `${home(id)}/overview`);
-export const homeAlerts = (id: string) => call<{ alerts: CitizenAlert[] }>('GET', `${home(id)}/alerts`);
-export const accessLog = (id: string) => call<{ entries: AccessEntry[] }>('GET', `${home(id)}/access-log`);
-export const erasures = (id: string) =>
-  call<{ requests: ErasureRequest[] }>('GET', `${home(id)}/erasure-requests`);
-export const requestErasure = (id: string) =>
-  call<{ request: ErasureRequest }>('POST', `${home(id)}/erasure-requests`, {});
+// typed from the API document: the answers must fit the views above, or the web check fails
+export const myHomes = (): Promise<{ homes: HomeSummary[] }> => api('get', '/api/homes');
+export const overview = (homeId: string): Promise<Overview> =>
+  api('get', '/api/homes/{homeId}/overview', { path: { homeId } });
+export const homeAlerts = (homeId: string): Promise<{ alerts: CitizenAlert[] }> =>
+  api('get', '/api/homes/{homeId}/alerts', { path: { homeId } });
+export const accessLog = (homeId: string): Promise<{ entries: AccessEntry[] }> =>
+  api('get', '/api/homes/{homeId}/access-log', { path: { homeId } });
+export const erasures = (homeId: string): Promise<{ requests: ErasureRequest[] }> =>
+  api('get', '/api/homes/{homeId}/erasure-requests', { path: { homeId } });
+export const requestErasure = (homeId: string): Promise<{ request: ErasureRequest }> =>
+  api('post', '/api/homes/{homeId}/erasure-requests', { path: { homeId }, body: {} });
 export const exportUrl = (id: string, format: 'json' | 'csv') => `${home(id)}/export?format=${format}`;
 
+type ConsentBody = RequestBody<'/api/homes/{homeId}/consent', 'post'>;
 export const changeConsent = (
-  id: string,
-  change: { category: string; purpose: string; action: 'grant' | 'withdraw'; textVersion: string },
-) => call<{ event: { at: number } }>('POST', `${home(id)}/consent`, { ...change, channel: 'web' });
+  homeId: string,
+  change: Pick<ConsentBody, 'category' | 'purpose' | 'action' | 'textVersion'>,
+): Promise<{ event: { at: number } }> =>
+  api('post', '/api/homes/{homeId}/consent', { path: { homeId }, body: { ...change, channel: 'web' } });

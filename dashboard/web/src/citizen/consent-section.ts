@@ -1,9 +1,11 @@
+import type { ConsentCategory } from '../../../../services/domain/shared/sensor-kinds.ts';
+import { textVersionText } from '../text-version.ts';
 import type { CategoryView, Overview } from './api.ts';
 import { confirmInline, el, section } from './dom.ts';
 import { ct, local, sinceText } from './strings.ts';
 
 export interface ConsentChange {
-  category: string;
+  category: ConsentCategory;
   purpose: 'alerts' | 'history';
   action: 'grant' | 'withdraw';
   textVersion: string;
@@ -144,7 +146,7 @@ function categoryCard(
         el(
           'span',
           { className: 'muted small' },
-          ` ${ct('textVersion')}: ${p.text.version}.`,
+          ` ${ct('textVersion')}: ${textVersionText(p.text.version)}.`,
           p.granted && p.basis ? ` ${ct('givenBy')}: ${ct.of('basis_', p.basis)}.` : '',
         ),
       ),

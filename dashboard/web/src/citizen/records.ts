@@ -1,4 +1,5 @@
 import { formatTime } from '../i18n.ts';
+import { textVersionText } from '../text-version.ts';
 import type { AccessEntry, CitizenAlert, ConsentHistoryEntry, ErasureRequest } from './api.ts';
 import { el, section } from './dom.ts';
 import { ct, didWhat } from './strings.ts';
@@ -58,7 +59,7 @@ export function historySection(
           ct.of('channel_', e.channel),
           e.basis ? `${ct('givenBy')}: ${ct.of('basis_', e.basis)}` : null,
           e.reference ? `${ct('reference')}: ${e.reference}` : null,
-          `${ct('textVersion')}: ${e.textVersion}`,
+          `${ct('textVersion')}: ${textVersionText(e.textVersion)}`,
         ]
           .filter(Boolean)
           .join(' · '),

@@ -1,4 +1,4 @@
-import { call } from '../api.ts';
+import { api } from '../api/client.ts';
 import { tb } from '../board-strings.ts';
 import { formatTime, t } from '../i18n.ts';
 import { el } from './dom.ts';
@@ -15,6 +15,8 @@ interface HistoryAlert {
   outcome: string | null;
   note: string | null;
   handledBy: string | null;
+  /** a test alert (administrators only): marked "Test" */
+  test?: boolean;
 }
 
 const PAGE = 10;
@@ -30,11 +32,13 @@ export async function alertHistorySection(homeId: string): Promise<HTMLElement> 
   const status = el('p', { className: 'empty', role: 'status' });
   let next: string | null = null;
   const load = async () => {
-    const params = new URLSearchParams({ limit: String(PAGE) });
-    if (next) params.set('before', next);
-    const page = await call<{ alerts: HistoryAlert[]; next: string | null }>(
-      'GET',
-      `/api/homes/${encodeURIComponent(homeId)}/alerts?${params}`,
+    const page: { alerts: HistoryAlert[]; next: string | null } = await api(
+      'get',
+      '/api/homes/{homeId}/alerts',
+      {
+        path: { homeId },
+        query: { limit: PAGE, ...(next ? { before: next } : {}) },
+      },
     );
     const first = list.children.length;
     list.append(...page.alerts.map(historyItem));
@@ -71,7 +75,13 @@ function historyItem(a: HistoryAlert): HTMLLIElement {
   return el(
     'li',
     { className: 'alert-history-item', 'data-alert-id': a.id },
-    el('h4', { tabIndex: -1 }, `${t.of('rule_', a.rule)} · ${t.of('severity_', a.severity)}`),
+    el(
+      'h4',
+      { tabIndex: -1 },
+      a.test ? el('span', { className: 'badge test', 'data-test-mark': '' }, t('testMark')) : '',
+      a.test ? ' ' : '',
+      `${t.of('rule_', a.rule)} · ${t.of('severity_', a.severity)}`,
+    ),
     el('p', { className: 'meta' }, times.join(' · ')),
     a.state === 'resolved'
       ? el(

@@ -1,5 +1,6 @@
 import { offBy, sinceText } from '../alerts-off.ts';
-import { ApiError, call } from '../api.ts';
+import { api } from '../api/client.ts';
+import { ApiError } from '../api.ts';
 import { el } from './dom.ts';
 import { tx } from './strings.ts';
 
@@ -15,8 +16,10 @@ export interface AlertsState {
 /** the alerts state of a home, or null for a role that may not read it */
 export async function alertsState(homeId: string): Promise<AlertsState[] | null> {
   try {
-    const path = `/api/homes/${encodeURIComponent(homeId)}/alerts-consent`;
-    return (await call<{ categories: AlertsState[] }>('GET', path)).categories;
+    const answer: { categories: AlertsState[] } = await api('get', '/api/homes/{homeId}/alerts-consent', {
+      path: { homeId },
+    });
+    return answer.categories;
   } catch (err) {
     if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return null;
     throw err;

@@ -1,4 +1,5 @@
-import { call } from '../api.ts';
+import type { SensorKind } from '../../../../services/domain/shared/sensor-kinds.ts';
+import { ApiError, api, type RequestBody } from '../api/client.ts';
 
 /** The REST calls of the home view and the technician page. */
 export interface HomeSummary {
@@ -63,75 +64,67 @@ export interface TestAlert {
   test: boolean;
 }
 
-export const listHomes = (q = '', limit = 100) =>
-  call<{ homes: HomeSummary[]; total: number }>(
-    'GET',
-    `/api/homes?${new URLSearchParams({ ...(q ? { q } : {}), limit: String(limit) })}`,
-  );
-export const getHome = (id: string) =>
-  call<{ home: HomeSummary }>('GET', `/api/homes/${encodeURIComponent(id)}`);
-export const homeDevices = (id: string) =>
-  call<{ devices: DeviceStatus[]; at: number }>('GET', `/api/homes/${encodeURIComponent(id)}/devices`);
+// typed from the API document: the answers must fit the views above, or the web check fails
+export const listHomes = (q = '', limit = 100): Promise<{ homes: HomeSummary[]; total: number }> =>
+  api('get', '/api/homes', { query: { ...(q ? { q } : {}), limit } });
+export const getHome = (homeId: string): Promise<{ home: HomeSummary }> =>
+  api('get', '/api/homes/{homeId}', { path: { homeId } });
+export const homeDevices = (homeId: string): Promise<{ devices: DeviceStatus[]; at: number }> =>
+  api('get', '/api/homes/{homeId}/devices', { path: { homeId } });
 
-/** GET needs no CSRF token, so this reads the error body itself to tell a missing consent apart. */
-export async function homeReadings(homeId: string, kind: string, period: Period): Promise<ReadingsResult> {
-  const q = new URLSearchParams({ kind, ...period });
-  const res = await fetch(`/api/homes/${encodeURIComponent(homeId)}/readings?${q}`, {
-    credentials: 'same-origin',
-  });
-  const body = (await res.json().catch(() => ({}))) as {
-    error?: string;
-    message?: string;
-    detail?: { category?: string };
-  };
-  if (res.ok) return { ok: true, readings: body as unknown as ReadingsAnswer };
-  if (body.error === 'no_history_consent')
-    return { ok: false, reason: 'no_history_consent', category: body.detail?.category ?? '' };
-  return { ok: false, reason: 'failed', message: body.message ?? res.statusText };
+/** Readings, or why there are none: the citizen's missing history consent is an answer, not an error. */
+export async function homeReadings(
+  homeId: string,
+  kind: SensorKind,
+  period: Period,
+): Promise<ReadingsResult> {
+  try {
+    const readings: ReadingsAnswer = await api('get', '/api/homes/{homeId}/readings', {
+      path: { homeId },
+      query: { kind, ...period },
+    });
+    return { ok: true, readings };
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'no_history_consent')
+      return { ok: false, reason: 'no_history_consent', category: err.detail.category ?? '' };
+    return { ok: false, reason: 'failed', message: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 /** starts test mode for `minutes` (the server's default when left out), or ends it */
-export const setHomeTest = (id: string, test: boolean, minutes?: number) =>
-  call<{ home: HomeSummary }>('PATCH', `/api/homes/${encodeURIComponent(id)}`, {
-    test,
-    ...(test && minutes ? { minutes } : {}),
+export const setHomeTest = (
+  homeId: string,
+  test: boolean,
+  minutes?: number,
+): Promise<{ home: HomeSummary }> =>
+  api('patch', '/api/homes/{homeId}', {
+    path: { homeId },
+    body: { test, ...(test && minutes ? { minutes } : {}) },
   });
 /** ends the home's and every device's test mode now (care staff of the home, technicians) */
-export const endTestMode = (id: string) =>
-  call<undefined>('DELETE', `/api/homes/${encodeURIComponent(id)}/test-mode`);
-export const updateDevice = (
-  id: string,
-  patch: { test?: boolean; minutes?: number; reportIntervalS?: number },
-) => call<{ device: DeviceStatus }>('PATCH', `/api/devices/${encodeURIComponent(id)}`, patch);
-export const provisionDevice = (
-  homeId: string,
-  device: { id: string; kinds: string[]; role: string; reportIntervalS: number; test: boolean },
-) =>
-  call<{ device: DeviceStatus; secret: string }>(
-    'POST',
-    `/api/homes/${encodeURIComponent(homeId)}/devices`,
-    device,
-  );
-export const rotateSecret = (homeId: string, deviceId: string) =>
-  call<{ secret: string }>(
-    'POST',
-    `/api/homes/${encodeURIComponent(homeId)}/devices/${encodeURIComponent(deviceId)}/secret`,
-  );
+export const endTestMode = (homeId: string) =>
+  api('delete', '/api/homes/{homeId}/test-mode', { path: { homeId } });
+export const updateDevice = (deviceId: string, patch: RequestBody<'/api/devices/{deviceId}', 'patch'>) =>
+  api('patch', '/api/devices/{deviceId}', { path: { deviceId }, body: patch });
+export const provisionDevice = (homeId: string, device: RequestBody<'/api/homes/{homeId}/devices', 'post'>) =>
+  api('post', '/api/homes/{homeId}/devices', { path: { homeId }, body: device });
+export const rotateSecret = (homeId: string, deviceId: string): Promise<{ secret: string }> =>
+  api('post', '/api/homes/{homeId}/devices/{deviceId}/secret', { path: { homeId, deviceId } });
 export interface TestReadingOutcome {
   reason: string;
   alert: { id: string; rule: string; test: boolean } | null;
   message: string;
 }
-export const sendTestReading = (deviceId: string, kind: string, value: number) =>
-  call<{ stored: boolean; evaluated: boolean; outcome: TestReadingOutcome }>(
-    'POST',
-    `/api/devices/${encodeURIComponent(deviceId)}/test-reading`,
-    { kind, value },
-  );
-export const technicianAlerts = () =>
-  call<{ alerts: TestAlert[] }>('GET', '/api/alerts?state=open,acknowledged');
+export const sendTestReading = (
+  deviceId: string,
+  kind: SensorKind,
+  value: number,
+): Promise<{ stored: boolean; evaluated: boolean; outcome: TestReadingOutcome }> =>
+  api('post', '/api/devices/{deviceId}/test-reading', { path: { deviceId }, body: { kind, value } });
+export const technicianAlerts = (): Promise<{ alerts: TestAlert[] }> =>
+  api('get', '/api/alerts', { query: { state: 'open,acknowledged' } });
 export const clearTestAlert = (id: string) =>
-  call<unknown>('POST', `/api/alerts/${encodeURIComponent(id)}/resolve`, {
-    outcome: 'no_action_needed',
-    note: 'test',
+  api('post', '/api/alerts/{id}/resolve', {
+    path: { id },
+    body: { outcome: 'no_action_needed', note: 'test' },
   });

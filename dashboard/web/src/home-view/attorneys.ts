@@ -1,5 +1,6 @@
-import { ApiError, call } from '../api.ts';
-import { formatTime } from '../i18n.ts';
+import { api } from '../api/client.ts';
+import { ApiError } from '../api.ts';
+import { currentLang, formatTime } from '../i18n.ts';
 import { section } from '../messages/index.ts';
 import { el } from './dom.ts';
 
@@ -19,10 +20,14 @@ const tt = section('attorneys');
  * keeps revoked ones, marked. Shown only to those the server lets record (staff of the team, admins).
  */
 export async function attorneySection(homeId: string): Promise<HTMLElement | null> {
-  const path = `/api/homes/${encodeURIComponent(homeId)}/powers-of-attorney`;
   let powers: PowerOfAttorney[];
   try {
-    powers = (await call<{ powersOfAttorney: PowerOfAttorney[] }>('GET', path)).powersOfAttorney;
+    const answer: { powersOfAttorney: PowerOfAttorney[] } = await api(
+      'get',
+      '/api/homes/{homeId}/powers-of-attorney',
+      { path: { homeId } },
+    );
+    powers = answer.powersOfAttorney;
   } catch (err) {
     if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return null;
     throw err;
@@ -49,7 +54,9 @@ export async function attorneySection(homeId: string): Promise<HTMLElement | nul
                       'aria-label': `${tt('revoke')}: ${p.relative.displayName ?? p.relative.id}`,
                       onclick: async () => {
                         try {
-                          await call('DELETE', `${path}/${p.id}`);
+                          await api('delete', '/api/homes/{homeId}/powers-of-attorney/{id}', {
+                            path: { homeId, id: String(p.id) },
+                          });
                           p.revokedAt = Date.now();
                           status.textContent = tt('revokedDone');
                           draw();
@@ -88,10 +95,15 @@ export async function attorneySection(homeId: string): Promise<HTMLElement | nul
   form.onsubmit = async (e) => {
     e.preventDefault();
     try {
-      const { powerOfAttorney } = await call<{ powerOfAttorney: PowerOfAttorney }>('POST', path, {
-        relativeUsername: username.value,
-        reference: reference.value,
-      });
+      const answer: { powerOfAttorney: PowerOfAttorney } = await api(
+        'post',
+        '/api/homes/{homeId}/powers-of-attorney',
+        {
+          path: { homeId },
+          body: { relativeUsername: username.value, reference: reference.value },
+        },
+      );
+      const { powerOfAttorney } = answer;
       powers = [...powers, powerOfAttorney];
       form.reset();
       status.textContent = tt('saved');

@@ -1,25 +1,22 @@
-import { ApiError, call } from '../api.ts';
+import { type ApiResponse, api } from '../api/client.ts';
+import { ApiError } from '../api.ts';
 import { errorText } from '../errors.ts';
+import { currentLang } from '../i18n.ts';
 import { section } from '../messages/index.ts';
 import type { AlertsState } from './alerts-consent.ts';
 import { routineIntro } from './alerts-consent.ts';
 import { el } from './dom.ts';
+import { timeField } from './time-field.ts';
 
 interface Window {
   start: string;
   end: string;
 }
-interface RuleSettings {
-  inactivity: { minutes: number; windows: Window[] };
-  night: Window;
-  [other: string]: unknown;
-}
+/** the home's rule settings in force, defaults filled in (services/rules HomeRuleSettings) */
+type RuleSettings = ApiResponse<'/api/homes/{homeId}/rule-settings', 'get'>['settings'];
 
 /** Words of this part (the catalog's `routine` section). */
 const tt = section('routine');
-
-const timeInput = (id: string, value: string) =>
-  el('input', { id, type: 'time', value, required: true, step: '60' });
 
 /**
  * The home's routine as care staff know it: minutes without movement, the daytime periods (up to
@@ -29,10 +26,9 @@ export async function routineSection(
   homeId: string,
   alerts: AlertsState[] | null = null,
 ): Promise<HTMLElement | null> {
-  const path = `/api/homes/${encodeURIComponent(homeId)}/rule-settings`;
   let settings: RuleSettings;
   try {
-    settings = (await call<{ settings: RuleSettings }>('GET', path)).settings;
+    settings = (await api('get', '/api/homes/{homeId}/rule-settings', { path: { homeId } })).settings;
   } catch (err) {
     if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return null;
     throw err;
@@ -52,22 +48,24 @@ export async function routineSection(
   const draw = () => {
     list.replaceChildren(
       ...windows.map((w, i) => {
-        const from = timeInput(`window-${i}-start`, w.start);
-        const to = timeInput(`window-${i}-end`, w.end);
-        from.onchange = () => {
-          w.start = from.value;
-        };
-        to.onchange = () => {
-          w.end = to.value;
-        };
+        const from = timeField(`window-${i}-start`, w.start);
+        const to = timeField(`window-${i}-end`, w.end);
+        from.input.addEventListener('change', () => {
+          w.start = from.input.value;
+        });
+        to.input.addEventListener('change', () => {
+          w.end = to.input.value;
+        });
         return el(
           'fieldset',
           {},
           el('legend', {}, `${tt('window')} ${i + 1}`),
-          el('label', { htmlFor: from.id }, tt('from')),
-          from,
-          el('label', { htmlFor: to.id }, tt('to')),
-          to,
+          el('label', { htmlFor: from.input.id }, tt('from')),
+          from.input,
+          from.hint,
+          el('label', { htmlFor: to.input.id }, tt('to')),
+          to.input,
+          to.hint,
           windows.length > 1
             ? el(
                 'button',
@@ -93,8 +91,8 @@ export async function routineSection(
     draw();
     document.getElementById(`window-${windows.length - 1}-start`)?.focus();
   };
-  const nightFrom = timeInput('night-start', settings.night.start);
-  const nightTo = timeInput('night-end', settings.night.end);
+  const nightFrom = timeField('night-start', settings.night.start);
+  const nightTo = timeField('night-end', settings.night.end);
   const form = el(
     'form',
     { className: 'routine-form', 'aria-labelledby': 'routine-title' },
@@ -106,10 +104,12 @@ export async function routineSection(
       'fieldset',
       {},
       el('legend', {}, tt('night')),
-      el('label', { htmlFor: nightFrom.id }, tt('from')),
-      nightFrom,
-      el('label', { htmlFor: nightTo.id }, tt('to')),
-      nightTo,
+      el('label', { htmlFor: nightFrom.input.id }, tt('from')),
+      nightFrom.input,
+      nightFrom.hint,
+      el('label', { htmlFor: nightTo.input.id }, tt('to')),
+      nightTo.input,
+      nightTo.hint,
     ),
     el('div', { className: 'actions' }, el('button', { type: 'submit' }, tt('save'))),
     status,
@@ -120,10 +120,11 @@ export async function routineSection(
     const next = {
       ...settings,
       inactivity: { ...settings.inactivity, minutes: Number(minutes.value), windows },
-      night: { start: nightFrom.value, end: nightTo.value },
+      night: { start: nightFrom.input.value, end: nightTo.input.value },
     };
     try {
-      settings = (await call<{ settings: RuleSettings }>('PUT', path, next)).settings;
+      settings = (await api('put', '/api/homes/{homeId}/rule-settings', { path: { homeId }, body: next }))
+        .settings;
       status.textContent = tt('saved');
     } catch (err) {
       status.textContent = `${tt('failed')}: ${errorText(err)}`;

@@ -3,6 +3,8 @@ import type { Translation } from './translation.ts';
 /** The administration page and the password change. */
 export const da = {
   navAdmin: 'Administration',
+  idLabel: 'id',
+  homeOfUser: 'hjemmets id:',
   adminTitle: 'Administration',
   adminIntro: 'Brugere, teams og hjem. Alle ændringer skrives i revisionsloggen.',
   usersTitle: 'Brugere',
@@ -80,6 +82,8 @@ export const da = {
 };
 
 export const en: Translation<typeof da> = {
+  idLabel: 'id',
+  homeOfUser: "home's id:",
   navAdmin: 'Administration',
   adminTitle: 'Administration',
   adminIntro: 'Users, teams and homes. Every change is written to the audit log.',

@@ -5,6 +5,7 @@ import * as card from './card.ts';
 import * as citizen from './citizen.ts';
 import * as common from './common.ts';
 import * as errors from './errors.ts';
+import * as exportWords from './export.ts';
 import * as home from './home.ts';
 import * as oversight from './oversight.ts';
 import * as pairing from './pairing.ts';
@@ -25,6 +26,7 @@ export const catalog = {
     citizen: citizen.da,
     common: common.da,
     errors: errors.da,
+    export: exportWords.da,
     home: home.da,
     oversight: oversight.da,
     pairing: pairing.da,
@@ -39,6 +41,7 @@ export const catalog = {
     citizen: citizen.en,
     common: common.en,
     errors: errors.en,
+    export: exportWords.en,
     home: home.en,
     oversight: oversight.en,
     pairing: pairing.en,

@@ -121,6 +121,13 @@ export const da = {
   skip: 'Gå til indhold',
   otherLang: 'English',
   unknownValue: 'ukendt ({value})',
+  testMark: 'Test',
+  textVersion: '{title}, {date}',
+  textUnknown: 'en tekst, platformen ikke kender',
+  offlineSince: 'Intet hørt fra enheden {device} siden {when} (grænsen er {minutes} min uden målinger)',
+  offlineNever:
+    'Intet hørt fra enheden {device}, siden overvågningen begyndte (grænsen er {minutes} min uden målinger)',
+  offlineMany: 'Intet hørt fra {n} enheder i hjemmet: {devices}',
 };
 
 export const en: Translation<typeof da> = {
@@ -244,4 +251,12 @@ export const en: Translation<typeof da> = {
   skip: 'Skip to content',
   otherLang: 'Dansk',
   unknownValue: 'unknown ({value})',
+  testMark: 'Test',
+  textVersion: '{title}, {date}',
+  textUnknown: 'a text the platform does not know',
+  offlineSince:
+    'Nothing heard from device {device} since {when} (the limit is {minutes} min without readings)',
+  offlineNever:
+    'Nothing heard from device {device} since monitoring began (the limit is {minutes} min without readings)',
+  offlineMany: 'Nothing heard from {n} devices in the home: {devices}',
 };

@@ -42,7 +42,8 @@ export const da = {
   reason_test_home_from_birth:
     'Et testhjem er testhjem fra start – et borgerhjem kan ikke gøres til testhjem.',
   reason_kind_not_reported: 'Enheden måler ikke den slags.',
-  reason_value_out_of_range: 'Værdien ligger uden for det tilladte område for den slags måling.',
+  reason_value_out_of_range: 'Værdien skal ligge mellem {min} og {max} ({unit}).',
+  reason_value_not_a_number: 'Værdien skal være et tal.',
   reason_reading_refused: 'Målingen blev afvist af platformen.',
   reason_no_consent:
     'Borgeren har hverken sagt ja til alarmer eller historik for den slags måling, så målingen blev kasseret.',
@@ -99,7 +100,8 @@ export const en: Translation<typeof da> = {
   reason_test_home_from_birth:
     "A test home is a test home from the start – a citizen's home cannot become one.",
   reason_kind_not_reported: 'The device does not measure that kind.',
-  reason_value_out_of_range: 'The value is outside the allowed range for that kind of reading.',
+  reason_value_out_of_range: 'The value must lie between {min} and {max} ({unit}).',
+  reason_value_not_a_number: 'The value must be a number.',
   reason_reading_refused: 'The platform refused the reading.',
   reason_no_consent:
     'The citizen has consented neither to alerts nor to history for that kind of reading, so it was dropped.',

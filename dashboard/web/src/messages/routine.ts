@@ -13,6 +13,8 @@ export const da = {
   save: 'Gem rutine',
   saved: 'Rutinen er gemt og gælder fra nu.',
   failed: 'Rutinen blev ikke gemt',
+  timeHint: '24-timers ur, fx 07:30',
+  timeInvalid: 'Skriv et klokkeslæt som tt:mm, fx 07:30 eller 22:00.',
 };
 
 export const en: Translation<typeof da> = {
@@ -27,4 +29,6 @@ export const en: Translation<typeof da> = {
   save: 'Save routine',
   saved: 'The routine is saved and applies from now.',
   failed: 'The routine was not saved',
+  timeHint: '24-hour clock, e.g. 07:30',
+  timeInvalid: 'Write a time as hh:mm, e.g. 07:30 or 22:00.',
 };

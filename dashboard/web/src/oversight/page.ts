@@ -1,5 +1,5 @@
 import { el } from '../alert-card.ts';
-import { call } from '../api.ts';
+import { api } from '../api/client.ts';
 import { tx } from '../home-view/strings.ts';
 import { t } from '../i18n.ts';
 import { ot } from './texts.ts';
@@ -28,6 +28,8 @@ interface Outcome {
 interface Report {
   byRule: Record<string, Outcome>;
   byTeam: Record<string, Outcome>;
+  /** the name of each team in byTeam: people see names, never ids */
+  teamNames: Record<string, string>;
 }
 
 const seconds = (s: number | null) => {
@@ -70,10 +72,11 @@ function outcomeTable(caption: string, firstColumn: string, rows: Array<[string,
  * words), and outcome statistics per alert kind and per team — never per employee.
  */
 export async function renderOversight(root: HTMLElement): Promise<void> {
-  const [{ reviews }, report] = await Promise.all([
-    call<{ reviews: Review[] }>('GET', '/api/consent/reviews'),
-    call<Report>('GET', '/api/statistics'),
-  ]);
+  const asked: [Promise<{ reviews: Review[] }>, Promise<Report>] = [
+    api('get', '/api/consent/reviews'),
+    api('get', '/api/statistics'),
+  ];
+  const [{ reviews }, report] = await Promise.all(asked);
   const reviewSection = el(
     'section',
     { 'aria-labelledby': 'reviews-title' },
@@ -110,7 +113,11 @@ export async function renderOversight(root: HTMLElement): Promise<void> {
       ot('rule'),
       Object.entries(report.byRule).map(([rule, o]) => [t.of('rule_', rule), o]),
     ),
-    outcomeTable(ot('byTeam'), ot('team'), Object.entries(report.byTeam)),
+    outcomeTable(
+      ot('byTeam'),
+      ot('team'),
+      Object.entries(report.byTeam).map(([team, o]) => [report.teamNames[team] ?? team, o]),
+    ),
   );
   root.replaceChildren(el('h2', {}, ot('title')), reviewSection, statsSection);
 }

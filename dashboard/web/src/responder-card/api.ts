@@ -1,4 +1,4 @@
-import { call } from '../api.ts';
+import { api } from '../api/client.ts';
 
 /** The responder's card as the API shows it (dashboard/server/responder-card.ts ResponderCardView). */
 export interface Contact {
@@ -37,12 +37,13 @@ export interface CardInput {
   expectedUpdatedAt?: number | null;
 }
 
-const path = (homeId: string) => `/api/homes/${encodeURIComponent(homeId)}/responder-card`;
-
-export const getCard = (homeId: string) => call<CardView>('GET', path(homeId));
-export const saveCard = (homeId: string, card: CardInput) => call<CardView>('PUT', path(homeId), card);
-export const revealKeyBoxCode = (homeId: string) =>
-  call<{ keyBoxCode: string | null }>('POST', `${path(homeId)}/key-box-code`, {});
+// typed from the API document: the answers must fit the views above, or the web check fails
+export const getCard = (homeId: string): Promise<CardView> =>
+  api('get', '/api/homes/{homeId}/responder-card', { path: { homeId } });
+export const saveCard = (homeId: string, card: CardInput): Promise<CardView> =>
+  api('put', '/api/homes/{homeId}/responder-card', { path: { homeId }, body: card });
+export const revealKeyBoxCode = (homeId: string): Promise<{ keyBoxCode: string | null }> =>
+  api('post', '/api/homes/{homeId}/responder-card/key-box-code', { path: { homeId } });
 
 /** `+4512345678` → `+45 12 34 56 78`; others as they are */
 export function displayPhone(e164: string): string {

@@ -1,8 +1,10 @@
 import { CATEGORY_TEXTS, PURPOSE_TEXTS } from '../../../../services/domain/shared/information-texts.ts';
-import { ApiError, call } from '../api.ts';
+import { api, type RequestBody } from '../api/client.ts';
+import { ApiError } from '../api.ts';
 import { el } from '../dom.ts';
 import { alertsState } from '../home-view/alerts-consent.ts';
 import { currentLang } from '../i18n.ts';
+import { textVersionText } from '../text-version.ts';
 import { rt } from './strings.ts';
 
 type Category = keyof typeof CATEGORY_TEXTS;
@@ -25,7 +27,12 @@ function reason(err: unknown): string {
 }
 
 /** A group of radio buttons with a legend; the first is chosen. */
-function radios(name: string, legend: string, values: readonly string[], label: (v: string) => string) {
+function radios<V extends string>(
+  name: string,
+  legend: string,
+  values: readonly V[],
+  label: (v: V) => string,
+) {
   const inputs = values.map((v, i) =>
     el('input', { type: 'radio', name, value: v, id: `staff-consent-${name}-${v}`, checked: i === 0 }),
   );
@@ -33,11 +40,12 @@ function radios(name: string, legend: string, values: readonly string[], label: 
     'fieldset',
     { className: 'radios' },
     el('legend', {}, legend),
-    ...inputs.map((input) =>
-      el('div', { className: 'check' }, input, el('label', { htmlFor: input.id }, label(input.value))),
+    ...inputs.map((input, i) =>
+      el('div', { className: 'check' }, input, el('label', { htmlFor: input.id }, label(values[i]!))),
     ),
   );
-  return { group, value: () => inputs.find((i) => i.checked)?.value ?? values[0]! };
+  const checked = () => inputs.find((i) => i.checked)?.value;
+  return { group, value: (): V => values.find((v) => v === checked()) ?? values[0]! };
 }
 
 /**
@@ -78,7 +86,7 @@ export async function staffConsentSection(
   const drawText = () => {
     const t = text();
     textBox.replaceChildren(
-      el('p', { className: 'muted' }, rt('textShown', { version: t.version })),
+      el('p', { className: 'muted' }, rt('textShown', { version: textVersionText(t.version) })),
       el('p', {}, el('strong', {}, t.title[lang])),
       el('p', {}, t.body[lang]),
     );
@@ -109,9 +117,9 @@ export async function staffConsentSection(
     e.preventDefault();
     const grant = action.value() === 'grant';
     const chosenBasis = basis.value();
-    const body: Record<string, string> = {
-      category: category.value,
-      purpose: purpose.value,
+    const body: RequestBody<'/api/homes/{homeId}/consent', 'post'> = {
+      category: categories.find((c) => c === category.value) ?? categories[0]!,
+      purpose: purpose.value === 'history' ? 'history' : 'alerts',
       action: action.value(),
       channel: channel.value(),
       textVersion: text().version,
@@ -120,7 +128,7 @@ export async function staffConsentSection(
     if (reference.value.trim()) body.reference = reference.value.trim();
     if (grant && chosenBasis === 'municipal_decision' && reviewDue.value) body.reviewDue = reviewDue.value;
     try {
-      await call('POST', `/api/homes/${encodeURIComponent(homeId)}/consent`, body);
+      await api('post', '/api/homes/{homeId}/consent', { path: { homeId }, body });
       status.textContent = rt('recorded', {
         action: rt(grant ? 'action_grant' : 'action_withdraw').split(' ')[0]!,
         what: `${rt.of('purpose_', purpose.value as Purpose).toLowerCase()} (${CATEGORY_TEXTS[category.value as Category].title[lang].toLowerCase()})`,

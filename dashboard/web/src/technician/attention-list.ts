@@ -1,7 +1,10 @@
-import { call } from '../api.ts';
+import { api } from '../api/client.ts';
 import { el } from '../home-view/dom.ts';
 import { tx } from '../home-view/strings.ts';
 import { formatTime } from '../i18n.ts';
+
+const SORTS = ['lastSeen', 'battery', 'home'] as const;
+const PROBLEMS = ['offline', 'never_seen', 'low_battery'] as const;
 
 interface AttentionDevice {
   deviceId: string;
@@ -26,12 +29,10 @@ const PAGE = 50;
  */
 export function attentionList(open: (homeId: string) => void): { element: HTMLElement; refresh(): void } {
   const sort = el('select', { id: 'attention-sort' });
-  for (const key of ['lastSeen', 'battery', 'home'])
-    sort.append(el('option', { value: key }, tx.of('sort_', key)));
+  for (const key of SORTS) sort.append(el('option', { value: key }, tx.of('sort_', key)));
   const problem = el('select', { id: 'attention-problem' });
   problem.append(el('option', { value: '' }, '—'));
-  for (const key of ['offline', 'never_seen', 'low_battery'])
-    problem.append(el('option', { value: key }, tx.of('problem_', key)));
+  for (const key of PROBLEMS) problem.append(el('option', { value: key }, tx.of('problem_', key)));
   const count = el('p', { id: 'attention-count', role: 'status' });
   const body = el('tbody');
   const more = el('button', { type: 'button', className: 'secondary', id: 'attention-more' }, tx('showMore'));
@@ -66,10 +67,15 @@ export function attentionList(open: (homeId: string) => void): { element: HTMLEl
   const load = async (append: boolean) => {
     const mine = ++asked;
     const offset = append ? shown : 0;
-    const q = new URLSearchParams({ sort: sort.value, offset: String(offset), limit: String(PAGE) });
-    if (problem.value) q.set('problem', problem.value);
     try {
-      const page = await call<AttentionPage>('GET', `/api/devices/attention?${q}`);
+      const page: AttentionPage = await api('get', '/api/devices/attention', {
+        query: {
+          sort: SORTS.find((s) => s === sort.value),
+          problem: PROBLEMS.find((p) => p === problem.value),
+          offset,
+          limit: PAGE,
+        },
+      });
       if (mine !== asked) return;
       const rows = page.devices.map(row);
       if (append) body.append(...rows);

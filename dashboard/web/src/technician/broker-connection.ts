@@ -1,4 +1,4 @@
-import { call } from '../api.ts';
+import { api } from '../api/client.ts';
 
 /** What `GET /api/broker/connection` answers (dashboard/server/routes/broker.ts). */
 export interface BrokerConnection {
@@ -15,7 +15,8 @@ let cached: Promise<BrokerConnection> | null = null;
 
 /** The broker as the platform started it; read once per page load (it changes only on a restart). */
 export function brokerConnection(): Promise<BrokerConnection> {
-  cached ??= call<BrokerConnection>('GET', '/api/broker/connection').catch((err: unknown) => {
+  const asked: Promise<BrokerConnection> = api('get', '/api/broker/connection');
+  cached ??= asked.catch((err: unknown) => {
     cached = null;
     throw err;
   });

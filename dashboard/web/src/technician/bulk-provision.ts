@@ -1,4 +1,4 @@
-import { call } from '../api.ts';
+import { api } from '../api/client.ts';
 import { errorText } from '../errors.ts';
 import { el } from '../home-view/dom.ts';
 import { tx } from '../home-view/strings.ts';
@@ -57,11 +57,7 @@ export function bulkProvisionForm(onDone: () => void): HTMLElement {
     send.disabled = true;
     say(tx('bulkParsed', { n: parsed.devices.length }));
     try {
-      const res = await call<{ devices: Array<{ device: { id: string; homeId: string }; secret: string }> }>(
-        'POST',
-        '/api/provisioning/devices',
-        { devices: parsed.devices },
-      );
+      const res = await api('post', '/api/provisioning/devices', { body: { devices: parsed.devices } });
       const rows = res.devices.map((d) => ({ id: d.device.id, homeId: d.device.homeId, secret: d.secret }));
       const blob = new Blob([secretsCsv(rows, readingsTopic)], { type: 'text/csv;charset=utf-8' });
       const url = URL.createObjectURL(blob);

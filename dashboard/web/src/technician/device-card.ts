@@ -2,7 +2,7 @@ import { errorText } from '../errors.ts';
 import { type DeviceStatus, rotateSecret, sendTestReading, updateDevice } from '../home-view/api.ts';
 import { el } from '../home-view/dom.ts';
 import { batteryText, statusBadge } from '../home-view/home-view.ts';
-import { formatValue, tx } from '../home-view/strings.ts';
+import { formatValue, SENSOR_KINDS, tx } from '../home-view/strings.ts';
 import { formatTime, t } from '../i18n.ts';
 import { clockTime } from '../test-mode.ts';
 
@@ -190,7 +190,9 @@ export class DeviceCard {
       send.disabled = true;
       feedback.say(tx('loading'));
       try {
-        const res = await sendTestReading(this.device.id, kind.value, v);
+        const chosen = SENSOR_KINDS.find((k) => k === kind.value);
+        if (!chosen) return;
+        const res = await sendTestReading(this.device.id, chosen, v);
         const rule = res.outcome.alert ? t.of('rule_', res.outcome.alert.rule) : '';
         feedback.say(
           [

@@ -1,10 +1,10 @@
-import { SENSOR_KINDS } from '../../../../services/domain/shared/sensor-kinds.ts';
+import { SENSOR_KINDS, type SensorKind } from '../../../../services/domain/shared/sensor-kinds.ts';
 
 /** One row of a bulk provisioning file, as `POST /api/provisioning/devices` takes it. */
 export interface CsvDevice {
   id: string;
   homeId: string;
-  kinds: string[];
+  kinds: SensorKind[];
   role?: 'sensor' | 'gateway';
   reportIntervalS?: number;
 }
@@ -51,7 +51,7 @@ export function parseDeviceCsv(text: string): CsvResult {
     devices.push({
       id,
       homeId,
-      kinds: [...new Set(kinds)],
+      kinds: [...new Set(kinds.flatMap((k) => SENSOR_KINDS.filter((s) => s === k)))],
       ...(role ? { role: role as 'sensor' | 'gateway' } : {}),
       ...(seconds !== undefined ? { reportIntervalS: seconds } : {}),
     });

@@ -1,4 +1,4 @@
-import { call } from '../api.ts';
+import { api } from '../api/client.ts';
 import { copyField } from '../clipboard.ts';
 import { errorText } from '../errors.ts';
 import { el } from '../home-view/dom.ts';
@@ -44,11 +44,9 @@ export function pairingPanel(
     if (o.hasGateway() && !window.confirm(w('confirm'))) return;
     button.disabled = true;
     try {
-      const answer = await call<PairingAnswer>(
-        'POST',
-        `/api/homes/${encodeURIComponent(homeId)}/gateway-pairing`,
-        {},
-      );
+      const answer: PairingAnswer = await api('post', '/api/homes/{homeId}/gateway-pairing', {
+        path: { homeId },
+      });
       const id = answer.bundle.gatewayId;
       o.say(w(answer.rekeyed ? 'rekeyed' : 'paired', { id }));
       slot.replaceChildren(codePanel(answer, () => button.focus()));

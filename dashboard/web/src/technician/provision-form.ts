@@ -63,7 +63,7 @@ export function provisionForm(
   );
   form.onsubmit = async (e) => {
     e.preventDefault();
-    const kinds = boxes.filter((b) => b.checked).map((b) => b.value);
+    const kinds = SENSOR_KINDS.filter((k) => boxes.some((b) => b.checked && b.value === k));
     if (kinds.length === 0) {
       error.textContent = tx('chooseKinds');
       boxes[0]!.focus();
@@ -74,7 +74,7 @@ export function provisionForm(
       const res = await provisionDevice(homeId, {
         id: id.value.trim(),
         kinds,
-        role: role.value,
+        role: role.value === 'gateway' ? 'gateway' : 'sensor',
         reportIntervalS: Number(interval.value),
         test: testHome && test.checked,
       });

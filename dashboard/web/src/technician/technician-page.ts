@@ -146,7 +146,7 @@ export class TechnicianPage {
         el(
           'option',
           { value: h.id, selected: h.id === this.home?.id },
-          `${h.label} (${h.id})${h.test ? ` – ${tx('testHome')}` : ''}`,
+          `${h.label}${h.test ? ` – ${tx('testHome')}` : ''}`,
         ),
       ),
     );
@@ -180,6 +180,8 @@ export class TechnicianPage {
         'section',
         { 'aria-labelledby': 'tech-home-title', className: 'panel-section' },
         el('h3', { id: 'tech-home-title' }, `${tx('home')}: ${home.label}`),
+        // the id is a literal value a technician types into a bulk CSV file: shown as code, after the name
+        el('p', { className: 'meta' }, `${tx('homeIdForCsv')} `, el('code', {}, home.id)),
         home.test ? el('p', {}, tx('testHomeBorn')) : this.testModeControl(home),
         el('p', {}, el('a', { href: `#/homes/${encodeURIComponent(home.id)}` }, tx('seeHome'))),
       ),
