@@ -27,6 +27,8 @@ export type FleetCommand =
       id: number;
       cmd: 'load';
       url: string;
+      /** several brokers (a cluster): device i connects to urls[i % urls.length]; else `url` */
+      urls?: string[];
       devices: FleetDevice[];
       auth: boolean;
       /** messages in all; 0 = until maxMs or stopLoad */

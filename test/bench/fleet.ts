@@ -76,10 +76,11 @@ async function disconnect() {
 
 async function load(c: Extract<FleetCommand, { cmd: 'load' }>): Promise<LoadResult> {
   stopLoad = false;
+  const urls = c.urls?.length ? c.urls : [c.url];
   const clients = await Promise.all(
-    c.devices.map(async (device) => ({
+    c.devices.map(async (device, i) => ({
       device,
-      client: await mqtt.connectAsync(c.url, options(device, c.auth, 0)),
+      client: await mqtt.connectAsync(urls[i % urls.length]!, options(device, c.auth, 0)),
       inflight: 0,
     })),
   );

@@ -4,7 +4,8 @@
  * Every case runs as interleaved pairs (Tryghed, then its peer; at least 3 pairs), because these
  * machines are shared and noisy; the table shows the median and min–max of each side and the
  * ratio of the medians. The load average is printed before each pair. Sizes come from BENCH_*
- * variables (see `cases.ts`); BENCH_ONLY=micro,throughput,alarms,stuck,storm picks sections.
+ * variables (see `cases.ts`, `cluster.ts`); BENCH_ONLY=micro,throughput,alarms,stuck,storm,cluster,failover
+ * picks sections.
  *
  * The platform is `startPlatform` on a real influxd (started here, as the tests' harness does) and
  * SQLite in a temp folder; the peer is bare aedes in this same process, without auth or storage,
@@ -16,13 +17,14 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startInfluxd } from '../../platform/index.ts';
 import { alarms, type Bench, provisioning, SIZES, storm, stuckButton, throughput } from './cases.ts';
+import { CLUSTER_SIZES, clusterSections } from './cluster.ts';
 import { Fleet } from './fleet-client.ts';
 import { micro } from './micro.ts';
 import { BareSide, PlatformSide } from './sides.ts';
 import { envInt, load, median, type Row, table } from './stats.ts';
 
 const pairs = Math.max(3, envInt('BENCH_PAIRS', 3));
-const only = (process.env.BENCH_ONLY ?? 'micro,throughput,alarms,stuck,storm').split(',');
+const only = (process.env.BENCH_ONLY ?? 'micro,throughput,alarms,stuck,storm,cluster,failover').split(',');
 const want = (s: string) => only.includes(s);
 
 async function platformSections(rows: Row[]): Promise<void> {
@@ -57,17 +59,26 @@ async function main(): Promise<void> {
   console.log(
     `Tryghed bench: node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${pairs} pairs, load average ${load()}`,
   );
-  console.log(`sizes: ${JSON.stringify(SIZES)}`);
+  console.log(`sizes: ${JSON.stringify({ ...SIZES, cluster: CLUSTER_SIZES })}`);
   if (!(globalThis as { gc?: unknown }).gc) console.log('(run with --expose-gc for steadier memory figures)');
   const rows: Row[] = [];
   if (want('micro')) {
     console.log('micro');
     await micro(rows, pairs);
   }
-  if (only.some((s) => s !== 'micro')) await platformSections(rows);
+  if (only.some((s) => !['micro', 'cluster', 'failover'].includes(s))) await platformSections(rows);
+  if (want('cluster') || want('failover')) {
+    console.log('cluster');
+    const fleet = await Fleet.start();
+    try {
+      await clusterSections({ rows, pairs, fleet, want });
+    } finally {
+      await fleet.stop().catch(() => undefined);
+    }
+  }
   const out = table(rows);
   console.log(`\n${out}\n`);
-  const stuck = rows.find((r) => r.what.startsWith('CPU per reading'));
+  const stuck = rows.find((r) => r.section === 'stuck button' && r.what.startsWith('CPU per reading'));
   if (stuck)
     console.log(
       `stuck button costs ${(median(stuck.platform) / median(stuck.peer)).toFixed(2)}× a normal reading (target ≤ 2×)`,

@@ -16,7 +16,7 @@ import { silentLogger } from '../../services/runtime/index.ts';
 import { ApiClient } from '../harness/api.ts';
 
 export const ADMIN = { username: 'admin', password: 'bench-admin-password' };
-const STAFF_PASSWORD = 'bench-staff-password';
+export const STAFF_PASSWORD = 'bench-staff-password';
 
 export class PlatformSide {
   platform!: Platform;
@@ -25,7 +25,13 @@ export class PlatformSide {
   private staffNames: string[] = [];
   private constructor(private readonly config: ReturnType<typeof loadConfig>) {}
 
-  static async start(o: { dataDir: string; influxUrl: string; mqttPort: number }): Promise<PlatformSide> {
+  static async start(o: {
+    dataDir: string;
+    influxUrl: string;
+    mqttPort: number;
+    /** more settings (the cluster section: a shared store, the device key, another database) */
+    env?: Record<string, string>;
+  }): Promise<PlatformSide> {
     const config = loadConfig({
       DATA_DIR: o.dataDir,
       INFLUX_URL: o.influxUrl,
@@ -37,6 +43,7 @@ export class PlatformSide {
       MQTT_TLS_PORT: 'off',
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
+      ...o.env,
     });
     const side = new PlatformSide(config);
     await side.boot();
