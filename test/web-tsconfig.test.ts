@@ -35,9 +35,8 @@ describe('the web app tsconfig', () => {
     expect(web.fileNames.some((f) => f.endsWith('.tsx'))).toBe(true);
   });
 
-  it('type-checks the whole web app with it', () => {
-    expect(diagnostics(web.fileNames)).toEqual([]);
-  }, 60_000);
+  // The whole web app is type-checked with this config by `npm run check` (`tsc -p
+  // dashboard/web/tsconfig.json`), which `npm test` runs first; here only what the config refuses.
 
   it('refuses Node in browser code (a positive control for the check above)', () => {
     const file = join(ROOT, 'dashboard/web/src/__node-in-the-browser.ts');
