@@ -1,6 +1,6 @@
 import { ApiError } from '../api.ts';
 import { formatTime } from '../i18n.ts';
-import { responderCardSection } from '../responder-card/card-section.ts';
+import { responderCardSection } from '../responder-card/card-section.tsx';
 import { staffConsentSection } from '../responder-card/staff-consent.ts';
 import { clockTime, testModeLine } from '../test-mode.ts';
 import { alertHistorySection } from './alert-history.ts';

@@ -1,7 +1,7 @@
 import { el } from '../dom.ts';
 import { pageHeading } from '../home-view/dom.ts';
 import { tx } from '../home-view/strings.ts';
-import { responderCardSection } from './card-section.ts';
+import { responderCardSection } from './card-section.tsx';
 import { rt } from './strings.ts';
 
 /**
