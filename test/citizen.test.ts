@@ -530,6 +530,43 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
     expect(rows.find((r) => r[col('section')] === 'reading')![col('kind')]).toBe('fall');
   });
 
+  it('marks a test alert "Test:" in the CSV export an administrator downloads; the citizen\'s export has none', async () => {
+    const { outcome } = await technician.ok<{ outcome: { reason: string; alert: { id: string } | null } }>(
+      'POST',
+      '/api/devices/fall-a/test-reading',
+      { kind: 'fall', value: 1 },
+    );
+    expect(outcome.reason).toBe('raised');
+    const csv = async (who: ApiClient, lang: 'da' | 'en') => {
+      const res = await fetch(`${platform.dashboardUrl}/api/homes/home-a/export?format=csv&lang=${lang}`, {
+        headers: { cookie: who.sessionCookie },
+      });
+      expect(res.status).toBe(200);
+      const [header, ...rows] = parseCsv(new TextDecoder('utf-8').decode(await res.arrayBuffer()));
+      return { header: header!, rows };
+    };
+    const da = await csv(admin, 'da');
+    const daCol = (name: string) => da.header.indexOf(name);
+    const alertRows = da.rows.filter((r) => r[daCol('afsnit')] === 'alarm');
+    const marked = alertRows.filter((r) => r[daCol('detaljer')]!.startsWith('Test: '));
+    // the test alert, and only it: the real fall beside it is not marked
+    expect(marked).toHaveLength(1);
+    expect(marked[0]![daCol('detaljer')]).toMatch(/^Test: en testalarm, ikke en rigtig hændelse; /);
+    expect(alertRows.length).toBeGreaterThan(marked.length);
+    const en = await csv(admin, 'en');
+    const enCol = (name: string) => en.header.indexOf(name);
+    expect(
+      en.rows.filter((r) => r[enCol('section')] === 'alert' && r[enCol('detail')]!.startsWith('Test: ')),
+    ).toHaveLength(1);
+    // the citizen's and relative's export leaves test alerts out altogether
+    const own = await csv(relative, 'da');
+    const ownCol = (name: string) => own.header.indexOf(name);
+    const ownAlerts = own.rows.filter((r) => r[ownCol('afsnit')] === 'alarm');
+    expect(ownAlerts.length).toBeGreaterThan(0);
+    expect(ownAlerts.filter((r) => r[ownCol('detaljer')]!.startsWith('Test'))).toEqual([]);
+    await admin.ok('POST', `/api/alerts/${outcome.alert!.id}/resolve`, { outcome: 'no_action_needed' });
+  });
+
   it('erases the home’s readings in InfluxDB on request, leaves other homes alone, and records it', async () => {
     const fallB = await device('fall-b');
     const sentB = await publishFall(fallB, 'home-b', 'fall-b');

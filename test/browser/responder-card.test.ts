@@ -163,6 +163,30 @@ describe("the responder's card and staff-recorded consent in the browser", () =>
     expect(keyBoxCode).toBe('4711');
   });
 
+  it('removing a contact in the form keeps what was typed in the others, and the keyboard lands on "Tilføj kontakt"', async () => {
+    await page.goto(`${board.url}/#/homes/a-1`);
+    await page.getByRole('button', { name: 'Ret kortet' }).click();
+    const form = page.getByRole('form', { name: 'Ret beredskabskortet' });
+    const second = form.getByRole('group', { name: 'Kontakt 2' });
+    await second.getByLabel('Relation (fx datter, nabo)').fill('nabo på 2. sal');
+    // by keyboard: the first contact's remove button, then Enter
+    await form.getByRole('button', { name: 'Fjern kontakt 1' }).focus();
+    await page.keyboard.press('Enter');
+    await form.getByRole('group', { name: 'Kontakt 3' }).waitFor({ state: 'detached' });
+    // the old second row is now the first, with what was typed in it (not reset from the server)
+    const first = form.getByRole('group', { name: 'Kontakt 1' });
+    expect(await first.getByLabel('Navn').inputValue()).toBe('Nabo Jens');
+    expect(await first.getByLabel('Relation (fx datter, nabo)').inputValue()).toBe('nabo på 2. sal');
+    expect(await form.getByRole('group', { name: 'Kontakt 2' }).getByLabel('Navn').inputValue()).toBe(
+      'Egen læge',
+    );
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Tilføj kontakt');
+    expect(await axeViolations(page)).toEqual([]);
+    await form.getByRole('button', { name: 'Fortryd' }).click();
+    await page.getByRole('link', { name: /Ring til Dorte Hansen \(datter\)/ }).waitFor();
+    expect(errorsOf(page)).toEqual([]);
+  });
+
   it('staff record a paper consent with its reference and a § 128 a decision; a refused one says why', async () => {
     await page.goto(`${board.url}/#/homes/a-1`);
     const section = page.locator('section.staff-consent');

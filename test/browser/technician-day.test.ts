@@ -133,6 +133,13 @@ describe("the technician's day in Chromium", () => {
     const table = page.locator('#attention-table');
     await table.locator('tr[data-device-id="bulk-2"]').waitFor();
     await page.locator('#attention-count').getByText('2 enheder').waitFor();
+    // filtered to low battery: none; back to all: both again, in the same rows
+    await page.locator('#attention-problem').selectOption('low_battery');
+    await page.locator('#attention-count').getByText('Ingen enheder kræver opmærksomhed.').waitFor();
+    await table.locator('tr[data-device-id]').first().waitFor({ state: 'detached' });
+    await page.locator('#attention-problem').selectOption('');
+    await table.locator('tr[data-device-id="bulk-2"]').waitFor();
+    await page.locator('#attention-count').getByText('2 enheder').waitFor();
     // opening a home from the overview
     await table.locator('tr[data-device-id="bulk-1"]').getByRole('link', { name: 'Fru Jensen' }).click();
     const card = page.locator('li.device[data-device-id="bulk-1"]');

@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../harness/api.ts';
+import { TEST_ADMIN } from '../harness/platform.ts';
 import { card, cardIds, eventually, horizontalOverflow, logIn, seesAlert } from './harness/board-page.ts';
 import { type BoardAlert, BoardPlatform, STAFF_PASSWORD, TEAMS } from './harness/board-platform.ts';
 import { axeViolations, errorsOf, screenshot, TestBrowser } from './harness/chromium.ts';
@@ -167,4 +168,36 @@ describe('the board as a worked list', () => {
     expect(await axeViolations(page)).toEqual([]);
     expect(errorsOf(page)).toEqual([]);
   });
+
+  it('as an administrator, a test alert is marked "Test" in the resolved list and in the home\'s history', async () => {
+    // a technician's test reading on a real home raises a test alert, seen by administrators only
+    const { outcome } = await board.admin.ok<{ outcome: { reason: string; alert: { id: string } | null } }>(
+      'POST',
+      '/api/devices/b-1-button/test-reading',
+      { kind: 'alarm_button', value: 1 },
+    );
+    expect(outcome.reason).toBe('raised');
+    const test = outcome.alert!;
+    await board.admin.ok('POST', `/api/alerts/${test.id}/resolve`, {
+      outcome: 'no_action_needed',
+      note: 'Teknikerens prøve.',
+    });
+    const admin = await browser.newPage();
+    await logIn(admin, board.url, TEST_ADMIN.username, TEST_ADMIN.password);
+    await admin.getByText('Vis afsluttede alarmer').click();
+    const resolved = admin.locator(`.resolved-list li[data-alert-id="${test.id}"]`);
+    await resolved.waitFor();
+    expect(await resolved.locator('[data-test-mark]').innerText()).toBe('Test');
+    // only the test alert is marked, not a real one beside it
+    expect(await admin.locator('.resolved-list [data-test-mark]').count()).toBe(1);
+
+    await admin.goto(`${board.url}/#/homes/b-1`);
+    const history = admin.locator('section.alert-history');
+    const item = history.locator(`li[data-alert-id="${test.id}"]`);
+    await item.waitFor();
+    expect(await item.locator('[data-test-mark]').innerText()).toBe('Test');
+    expect(await history.locator('[data-test-mark]').count()).toBe(1);
+    expect(await axeViolations(admin)).toEqual([]);
+    expect(errorsOf(admin)).toEqual([]);
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { ApiError, type User } from '../api.ts';
-import { responderCardSection } from '../responder-card/card-section.ts';
+import { responderCardSection } from '../responder-card/card-section.tsx';
 import { rt } from '../responder-card/strings.ts';
 import * as api from './api.ts';
 import { type ConsentChange, consentSection } from './consent-section.ts';

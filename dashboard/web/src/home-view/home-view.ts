@@ -1,7 +1,7 @@
 import { ApiError } from '../api.ts';
 import { formatTime } from '../i18n.ts';
-import { responderCardSection } from '../responder-card/card-section.ts';
-import { staffConsentSection } from '../responder-card/staff-consent.ts';
+import { responderCardSection } from '../responder-card/card-section.tsx';
+import { staffConsentSection } from '../responder-card/staff-consent.tsx';
 import { clockTime, testModeLine } from '../test-mode.ts';
 import { alertHistorySection } from './alert-history.ts';
 import { alertsConsentSection, alertsState, routineIntro } from './alerts-consent.ts';

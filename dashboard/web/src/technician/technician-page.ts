@@ -14,7 +14,7 @@ import { tx } from '../home-view/strings.ts';
 import { formatTime, t } from '../i18n.ts';
 import { LiveFeed } from '../live.ts';
 import { clockTime } from '../test-mode.ts';
-import { attentionList } from './attention-list.ts';
+import { attentionList } from './attention-list.tsx';
 import { bulkProvisionForm } from './bulk-provision.ts';
 import { DeviceCard } from './device-card.ts';
 import { pairingPanel } from './pairing-panel.ts';
