@@ -1,3 +1,4 @@
+import { DEFAULT_CHAIN_TARGETS } from '../../services/alerts/index.ts';
 import { type Alert, type AlertDelivery, deliveryChannels } from '../../services/domain/index.ts';
 import type { DashboardContext } from './context.ts';
 
@@ -13,6 +14,14 @@ export type AlertViewModel = Alert & {
    * counts or ranks them per person.
    */
   acknowledgedByName: string | null;
+  /** who set out ("på vej") and who arrived ("fremme"), by display name, shown as above */
+  enRouteByName: string | null;
+  arrivedByName: string | null;
+  /**
+   * when the arrival target passes for a care alert nobody has reached yet (not resolved, no
+   * "fremme"); null otherwise. The board marks the alert overdue after it, in words.
+   */
+  arrivalDueAt: number | null;
 };
 
 /**
@@ -28,10 +37,28 @@ export async function alertView(ctx: DashboardContext, alert: Alert): Promise<Al
   });
   const home = ctx.registry.home(alert.homeId);
   const teamId = home?.teamId ?? '';
-  const [team, acknowledger] = await Promise.all([
+  // the same person usually taps all three: each person is asked for once
+  const asked = new Map<string, Promise<string | null>>();
+  const nameOf = (id: string | null): Promise<string | null> | null => {
+    if (!id) return null;
+    let name = asked.get(id);
+    if (!name) {
+      name = ctx.people.user(id).then(
+        (u) => u?.displayName ?? null,
+        () => null,
+      );
+      asked.set(id, name);
+    }
+    return name;
+  };
+  const [team, acknowledger, enRouteBy, arrivedBy] = await Promise.all([
     teamId ? teamName(ctx, teamId) : null,
-    alert.acknowledgedBy ? ctx.people.user(alert.acknowledgedBy).catch(() => null) : null,
+    nameOf(alert.acknowledgedBy),
+    nameOf(alert.enRouteBy),
+    nameOf(alert.arrivedBy),
   ]);
+  const arriveWithinS = (ctx.chainTargets ?? DEFAULT_CHAIN_TARGETS).arriveWithinS;
+  const waiting = alert.audience === 'care' && alert.state !== 'resolved' && alert.arrivedAt === null;
   // the row version is the store's business, not the board's
   const { version: _version, ...shown } = alert;
   return {
@@ -39,7 +66,10 @@ export async function alertView(ctx: DashboardContext, alert: Alert): Promise<Al
     homeLabel: home?.label ?? alert.homeId,
     delivery: { fallback: ctx.fallback ?? 'none', channels: deliveryChannels(attempts) },
     team: { id: teamId, name: team ?? teamId },
-    acknowledgedByName: acknowledger?.displayName ?? null,
+    acknowledgedByName: acknowledger,
+    enRouteByName: enRouteBy,
+    arrivedByName: arrivedBy,
+    arrivalDueAt: waiting ? alert.openedAt + arriveWithinS * 1000 : null,
   };
 }
 
