@@ -21,6 +21,10 @@ export interface ResolveDraft {
 
 export interface CardActions {
   acknowledge(id: string): void;
+  /** "På vej" */
+  setOut(id: string): void;
+  /** "Fremme" */
+  arrive(id: string): void;
   toggleResolve(id: string): void;
   submitResolve(id: string, draft: ResolveDraft): void;
   draft(id: string): ResolveDraft;
@@ -58,6 +62,11 @@ export function cardSignature(a: Alert, resolving: boolean, showTeam = false): s
     showTeam ? (a.team?.name ?? '') : '',
     a.acknowledgedByName ?? '',
     a.acknowledgedAt ?? '',
+    a.enRouteAt ?? '',
+    a.enRouteByName ?? '',
+    a.arrivedAt ?? '',
+    a.arrivedByName ?? '',
+    arrivalOverdue(a),
     a.state,
     a.severity,
     a.repeats,
@@ -93,6 +102,7 @@ export function alertCard(
     },
     el('h3', { id: titleId }, alertTitle(a)),
     escalated ? el('p', { className: 'escalation' }, escalationText(a)) : '',
+    overdueLine(a),
     el(
       'p',
       { className: 'meta' },
@@ -104,6 +114,7 @@ export function alertCard(
     ),
     showTeam && a.team ? el('p', { className: 'meta team' }, `${tb('team')}: ${a.team.name}`) : '',
     onItLine(a),
+    chainLine(a),
     el('p', { className: 'meta' }, evidenceText(a)),
     a.evidence.testMode
       ? el(
@@ -131,6 +142,35 @@ export function alertCard(
       ),
     );
   }
+  // the responder's two taps, on a phone at the door: set out, arrived (the server stamps who and when)
+  if (a.state !== 'resolved' && a.enRouteAt === null && a.arrivedAt === null)
+    buttons.append(
+      el(
+        'button',
+        {
+          type: 'button',
+          className: 'step en-route',
+          'data-focus-key': `out-${a.id}`,
+          'aria-describedby': titleId,
+          onclick: () => actions.setOut(a.id),
+        },
+        tb('enRoute'),
+      ),
+    );
+  if (a.state !== 'resolved' && a.arrivedAt === null)
+    buttons.append(
+      el(
+        'button',
+        {
+          type: 'button',
+          className: 'step arrived',
+          'data-focus-key': `arr-${a.id}`,
+          'aria-describedby': titleId,
+          onclick: () => actions.arrive(a.id),
+        },
+        tb('arrived'),
+      ),
+    );
   buttons.append(
     el(
       'button',
@@ -174,6 +214,50 @@ function onItLine(a: Alert): HTMLElement | '' {
     { className: 'meta on-it' },
     a.acknowledgedByName ? tb('onIt', { name: a.acknowledgedByName, when }) : tb('onItUnknown', { when }),
   );
+}
+
+/**
+ * Nobody "fremme" and the arrival target (ARRIVAL_TARGET_MIN) has passed: by the server's due time,
+ * against this screen's clock. Said in words, with a sign, not by colour alone.
+ */
+export function arrivalOverdue(a: Alert, now = Date.now()): boolean {
+  return a.arrivalDueAt !== null && a.arrivedAt === null && a.state !== 'resolved' && now >= a.arrivalDueAt;
+}
+
+function overdueLine(a: Alert): HTMLElement | '' {
+  if (!arrivalOverdue(a) || a.arrivalDueAt === null) return '';
+  const minutes = Math.round((a.arrivalDueAt - a.openedAt) / 60_000);
+  return el(
+    'p',
+    { className: 'overdue', 'data-overdue-mark': '' },
+    el('span', { 'aria-hidden': 'true' }, '⚠ '),
+    tb('arrivalOverdue', { minutes: String(minutes) }),
+  );
+}
+
+/** where the responder is: on the way, or there */
+function chainLine(a: Alert): HTMLElement | '' {
+  if (a.arrivedAt !== null) {
+    const when = formatTime(a.arrivedAt);
+    return el(
+      'p',
+      { className: 'meta chain arrived' },
+      a.arrivedByName
+        ? tb('arrivedLine', { name: a.arrivedByName, when })
+        : tb('arrivedLineUnknown', { when }),
+    );
+  }
+  if (a.enRouteAt !== null) {
+    const when = formatTime(a.enRouteAt);
+    return el(
+      'p',
+      { className: 'meta chain en-route' },
+      a.enRouteByName
+        ? tb('enRouteLine', { name: a.enRouteByName, when })
+        : tb('enRouteLineUnknown', { when }),
+    );
+  }
+  return '';
 }
 
 /** "1.988 tegn tilbage (højst 2.000)", or how many too many: said before the server refuses */

@@ -1,6 +1,6 @@
 import { alertCard, alertTitle, cardSignature, el, OUTCOMES, type ResolveDraft } from './alert-card.ts';
 import { AlertsOffNotice } from './alerts-off.ts';
-import { type Alert, acknowledge, openAlerts, resolve } from './api.ts';
+import { type Alert, acknowledge, arrive, openAlerts, resolve, setOut } from './api.ts';
 import { BoardFilters, BoardSummary } from './board-filters.ts';
 import { tb } from './board-strings.ts';
 import { escalationText } from './delivery.ts';
@@ -19,8 +19,10 @@ const STATE_RANK: Record<string, number> = { open: 0, acknowledged: 1, resolved:
  * after its acknowledgement is open again with one more repeat, so (repeats, state, escalation)
  * orders every version; state alone would let an old "acknowledged" hide a re-opened alert.
  */
-function progress(a: Alert): [number, number, number] {
-  return [a.repeats, STATE_RANK[a.state] ?? 0, a.escalationLevel ?? 0];
+function progress(a: Alert): [number, number, number, number] {
+  // "på vej" and "fremme" only ever go forward on an alert, too
+  const steps = (a.enRouteAt === null ? 0 : 1) + (a.arrivedAt === null ? 0 : 1);
+  return [a.repeats, STATE_RANK[a.state] ?? 0, a.escalationLevel ?? 0, steps];
 }
 
 function behind(a: Alert, b: Alert): boolean {
@@ -50,6 +52,7 @@ export class AlertBoard {
   private readonly feed: LiveFeed;
   private readonly sound = new AlertSound();
   private resolving: string | null = null;
+  private overdueTimer: ReturnType<typeof setTimeout> | undefined;
   /** whether a fallback outside the board is set up (from the live feed's hello) */
   private fallback: 'configured' | 'none' = 'none';
   private readonly heading = el('h2', { id: 'alerts-title', tabIndex: -1 }, t('alerts'));
@@ -119,6 +122,7 @@ export class AlertBoard {
     document.removeEventListener('pointerdown', this.unlockSound);
     this.feed.stop();
     this.testMode.stop();
+    clearTimeout(this.overdueTimer);
     this.showPlatform([]);
   }
 
@@ -202,6 +206,20 @@ export class AlertBoard {
     });
     while (this.list.children.length > nodes.length) this.list.lastElementChild!.remove();
     if (mark) this.restoreFocus(mark);
+    this.scheduleOverdue(open);
+  }
+
+  /** renders again when the next alert passes its arrival target, so its mark appears by itself */
+  private scheduleOverdue(open: readonly Alert[]): void {
+    clearTimeout(this.overdueTimer);
+    const now = Date.now();
+    const next = Math.min(
+      ...open.map((a) =>
+        a.arrivalDueAt !== null && a.arrivedAt === null && a.arrivalDueAt > now ? a.arrivalDueAt : Infinity,
+      ),
+    );
+    if (Number.isFinite(next))
+      this.overdueTimer = setTimeout(() => this.render(), Math.min(next - now + 250, 2 ** 31 - 1));
   }
 
   private get showTeam(): boolean {
@@ -257,6 +275,14 @@ export class AlertBoard {
     void this.act(id, () => acknowledge(id), 'ackDone');
   }
 
+  setOut(id: string): void {
+    void this.act(id, () => setOut(id), { text: tb('enRouteDone') });
+  }
+
+  arrive(id: string): void {
+    void this.act(id, () => arrive(id), { text: tb('arrivedDone') });
+  }
+
   toggleResolve(id: string): void {
     const opening = this.resolving !== id;
     this.resolving = opening ? id : null;
@@ -275,7 +301,7 @@ export class AlertBoard {
   private async act(
     id: string,
     action: () => Promise<{ alert: Alert }>,
-    done: 'ackDone' | 'resolveDone',
+    done: 'ackDone' | 'resolveDone' | { text: string },
   ): Promise<void> {
     // a second key press while the first request is on its way is not a second action
     if (this.busy.has(id)) return;
@@ -286,7 +312,7 @@ export class AlertBoard {
       if (alert.state === 'resolved') this.resolved.changed();
       this.merge(alert);
       this.render();
-      this.announcer.textContent = `${t(done)}: ${alertTitle(alert)}`;
+      this.announcer.textContent = `${typeof done === 'string' ? t(done) : done.text}: ${alertTitle(alert)}`;
     } catch (err) {
       this.announcer.textContent = `${t('failed')}: ${errorText(err)}`;
     } finally {
