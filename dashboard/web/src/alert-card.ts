@@ -142,7 +142,23 @@ export function alertCard(
       ),
     );
   }
-  // the responder's two taps, on a phone at the door: set out, arrived (the server stamps who and when)
+  buttons.append(
+    el(
+      'button',
+      {
+        type: 'button',
+        className: 'secondary',
+        'data-focus-key': `res-${a.id}`,
+        'aria-describedby': titleId,
+        'aria-expanded': String(resolving),
+        'aria-controls': `resolve-${a.id}`,
+        onclick: () => actions.toggleResolve(a.id),
+      },
+      t('resolve'),
+    ),
+  );
+  // the responder's two taps, on a phone at the door: set out, arrived (the server stamps who and
+  // when). After "Afslut", so focus after an acknowledgement still lands on resolving (keyboard use).
   if (a.state !== 'resolved' && a.enRouteAt === null && a.arrivedAt === null)
     buttons.append(
       el(
@@ -171,21 +187,6 @@ export function alertCard(
         tb('arrived'),
       ),
     );
-  buttons.append(
-    el(
-      'button',
-      {
-        type: 'button',
-        className: 'secondary',
-        'data-focus-key': `res-${a.id}`,
-        'aria-describedby': titleId,
-        'aria-expanded': String(resolving),
-        'aria-controls': `resolve-${a.id}`,
-        onclick: () => actions.toggleResolve(a.id),
-      },
-      t('resolve'),
-    ),
-  );
   // one tap to the home's responder's card: the address, the key box, the numbers to call
   if (a.audience !== 'technical')
     buttons.append(
