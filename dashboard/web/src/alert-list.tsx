@@ -36,14 +36,19 @@ export function renderAlertList(
 }
 
 class AlertCard extends Component<CardProps> {
+  /**
+   * the signature of what was last rendered, kept rather than recomputed from the old props: part
+   * of it depends on the time (the arrival target passing), so the same alert can need a new render
+   */
+  private shown = '';
+
   override shouldComponentUpdate(next: CardProps): boolean {
-    const { alert, resolving, showTeam } = this.props;
-    return (
-      cardSignature(next.alert, next.resolving, next.showTeam) !== cardSignature(alert, resolving, showTeam)
-    );
+    return cardSignature(next.alert, next.resolving, next.showTeam) !== this.shown;
   }
 
   override render() {
+    const { alert, resolving, showTeam } = this.props;
+    this.shown = cardSignature(alert, resolving, showTeam);
     return <CardView {...this.props} />;
   }
 }
