@@ -344,6 +344,8 @@ export const CitizenAlertView = z.strictObject({
   openedAt: epochMs,
   repeats: z.number().int(),
   acknowledgedAt: epochMs.nullable(),
+  enRouteAt: epochMs.nullable().meta({ description: 'when staff set out to the home ("på vej")' }),
+  arrivedAt: epochMs.nullable().meta({ description: 'when staff arrived at the home ("fremme")' }),
   resolvedAt: epochMs.nullable(),
   outcome: Outcome.nullable(),
   note: z.string().nullable().meta({ description: 'the professional note; it is about the citizen' }),

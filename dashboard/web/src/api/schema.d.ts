@@ -3148,8 +3148,12 @@ export interface operations {
                     "application/json": {
                         alerts: {
                             acknowledgedAt: number | null;
+                            /** @description when staff arrived at the home ("fremme") */
+                            arrivedAt: number | null;
                             /** @enum {string} */
                             category: "emergency" | "environment" | "activity" | "door" | "sleep" | "technical";
+                            /** @description when staff set out to the home ("på vej") */
+                            enRouteAt: number | null;
                             /** @description the care staff member who resolved it (or acknowledged it, while open) */
                             handledBy: string | null;
                             id: string;
@@ -4053,8 +4057,12 @@ export interface operations {
                         }[];
                         alerts: {
                             acknowledgedAt: number | null;
+                            /** @description when staff arrived at the home ("fremme") */
+                            arrivedAt: number | null;
                             /** @enum {string} */
                             category: "emergency" | "environment" | "activity" | "door" | "sleep" | "technical";
+                            /** @description when staff set out to the home ("på vej") */
+                            enRouteAt: number | null;
                             /** @description the care staff member who resolved it (or acknowledged it, while open) */
                             handledBy: string | null;
                             id: string;
