@@ -463,6 +463,18 @@ export const SETTINGS = {
     '60',
     'The fallback is reminded every deadline until someone acknowledges, but never more often than this, in seconds.',
   ),
+  answerTargetS: s(
+    'ANSWER_TARGET_S',
+    seconds(10, 3600),
+    '60',
+    'Statistics: the share of alerts acknowledged within this many seconds of being raised (the telecare code asks 97.5 % within 60 s).',
+  ),
+  arrivalTargetMin: s(
+    'ARRIVAL_TARGET_MIN',
+    positive(24 * 60),
+    '30',
+    'Statistics: the share of alerts where a responder was "fremme" within this many minutes; the board marks an alert not reached by then.',
+  ),
   fallbackWebhookUrl: s(
     'FALLBACK_WEBHOOK_URL',
     optionalUrl,

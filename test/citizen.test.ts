@@ -289,6 +289,14 @@ describe('the citizen and relative side: consent, alerts, access log, export, er
         ).alerts.find((a) => a.homeId === 'home-a'),
       { what: 'the fall alert' },
     );
+    // the citizen is told where staff are: seen, then on the way (issue 13), by the server's stamps
+    const seenBy = async () =>
+      (await citizenA.ok<{ alerts: Array<Record<string, unknown>> }>('GET', '/api/homes/home-a/alerts'))
+        .alerts[0];
+    await staffA.ok('POST', `/api/alerts/${alert.id}/acknowledge`);
+    expect(await seenBy()).toMatchObject({ state: 'acknowledged', enRouteAt: null, arrivedAt: null });
+    await staffA.ok('POST', `/api/alerts/${alert.id}/en-route`);
+    expect(await seenBy()).toMatchObject({ enRouteAt: expect.any(Number), arrivedAt: null });
     await staffA.ok('POST', `/api/alerts/${alert.id}/resolve`, { outcome: 'real_incident', note: NOTE });
     const { alerts } = await citizenA.ok<{ alerts: Array<Record<string, unknown>> }>(
       'GET',

@@ -1,3 +1,4 @@
+import { DEFAULT_CHAIN_TARGETS } from '../../services/alerts/index.ts';
 import {
   type Alert,
   type AlertDelivery,
@@ -18,6 +19,14 @@ export type AlertViewModel = Alert & {
    * counts or ranks them per person.
    */
   acknowledgedByName: string | null;
+  /** who set out ("på vej") and who arrived ("fremme"), by display name, shown as above */
+  enRouteByName: string | null;
+  arrivedByName: string | null;
+  /**
+   * when the arrival target passes for a care alert nobody has reached yet (not resolved, no
+   * "fremme"); null otherwise. The board marks the alert overdue after it, in words.
+   */
+  arrivalDueAt: number | null;
 };
 
 /**
@@ -33,26 +42,53 @@ export async function alertView(ctx: DashboardContext, alert: Alert): Promise<Al
   });
   const home = ctx.registry.home(alert.homeId);
   const teamId = home?.teamId ?? '';
-  const [team, acknowledger] = await Promise.all([
+  // the same person usually taps all three: each person is asked for once
+  const asked = new Map<string, Promise<string | null>>();
+  const nameOf = (id: string | null): Promise<string | null> | null => {
+    if (!id) return null;
+    let name = asked.get(id);
+    if (!name) {
+      name = ctx.people.user(id).then(
+        (u) => u?.displayName ?? null,
+        () => null,
+      );
+      asked.set(id, name);
+    }
+    return name;
+  };
+  const [team, acknowledger, enRouteBy, arrivedBy] = await Promise.all([
     teamId ? teamName(ctx, teamId) : null,
-    alert.acknowledgedBy ? ctx.people.user(alert.acknowledgedBy).catch(() => null) : null,
+    nameOf(alert.acknowledgedBy),
+    nameOf(alert.enRouteBy),
+    nameOf(alert.arrivedBy),
   ]);
-  return buildView(ctx, alert, attempts, teamId, team, acknowledger?.displayName ?? null);
+  return buildView(ctx, alert, attempts, teamId, team, {
+    acknowledgedByName: acknowledger,
+    enRouteByName: enRouteBy,
+    arrivedByName: arrivedBy,
+  });
 }
+
+/** Who took each step of the chain, by display name. */
+type ChainNames = Pick<AlertViewModel, 'acknowledgedByName' | 'enRouteByName' | 'arrivedByName'>;
 
 /**
  * The view of an alert just opened, built without waiting for anything, or null when something
- * must be read first (the team's name the first time it is seen). Nothing has been tried yet to
- * reach anyone about a new alert (its id did not exist before the store wrote it) and nobody has
- * taken it on, so the delivery lines are empty: what is true at the moment it is shown. A later
- * `notified` event carries the lines read from the store.
+ * must be read first (the team's name the first time it is seen, or anyone who took a step). Nothing
+ * has been tried yet to reach anyone about a new alert (its id did not exist before the store wrote
+ * it) and nobody has taken it on, so the delivery lines are empty: what is true at the moment it is
+ * shown. A later `notified` event carries the lines read from the store.
  */
 export function openedAlertView(ctx: DashboardContext, alert: Alert): AlertViewModel | null {
-  if (alert.acknowledgedBy) return null;
+  if (alert.acknowledgedBy || alert.enRouteBy || alert.arrivedBy) return null;
   const teamId = ctx.registry.home(alert.homeId)?.teamId ?? '';
   const team = teamId ? teamNames.get(ctx)?.get(teamId) : null;
   if (team === undefined) return null;
-  return buildView(ctx, alert, [], teamId, team, null);
+  return buildView(ctx, alert, [], teamId, team, {
+    acknowledgedByName: null,
+    enRouteByName: null,
+    arrivedByName: null,
+  });
 }
 
 function buildView(
@@ -61,8 +97,10 @@ function buildView(
   attempts: readonly NotificationAttempt[],
   teamId: string,
   team: string | null,
-  acknowledgedByName: string | null,
+  names: ChainNames,
 ): AlertViewModel {
+  const arriveWithinS = (ctx.chainTargets ?? DEFAULT_CHAIN_TARGETS).arriveWithinS;
+  const waiting = alert.audience === 'care' && alert.state !== 'resolved' && alert.arrivedAt === null;
   // the row version is the store's business, not the board's
   const { version: _version, ...shown } = alert;
   return {
@@ -70,7 +108,8 @@ function buildView(
     homeLabel: ctx.registry.home(alert.homeId)?.label ?? alert.homeId,
     delivery: { fallback: ctx.fallback ?? 'none', channels: deliveryChannels(attempts) },
     team: { id: teamId, name: team ?? teamId },
-    acknowledgedByName,
+    ...names,
+    arrivalDueAt: waiting ? alert.openedAt + arriveWithinS * 1000 : null,
   };
 }
 

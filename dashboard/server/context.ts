@@ -1,4 +1,4 @@
-import type { AlertService } from '../../services/alerts/index.ts';
+import type { AlertService, ChainTargets } from '../../services/alerts/index.ts';
 import { type AuditLog, isRead } from '../../services/audit/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
 import type { User } from '../../services/domain/index.ts';
@@ -73,6 +73,8 @@ export interface DashboardContext {
   deviceConnection?: () => DeviceConnection;
   /** whether a fallback outside the dashboard is set up (webhook or SMS); absent means none */
   fallback?: 'configured' | 'none';
+  /** answered within, reached within (ANSWER_TARGET_S, ARRIVAL_TARGET_MIN); absent, the defaults */
+  chainTargets?: ChainTargets;
   /** the escalation and notifier settings in force, shown to administrators; absent, that view answers 503 */
   settingsInForce?: SettingsInForceSource;
 }

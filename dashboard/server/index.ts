@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express from 'express';
 import { z } from 'zod';
-import type { AlertService } from '../../services/alerts/index.ts';
+import type { AlertService, ChainTargets } from '../../services/alerts/index.ts';
 import { AuditLog } from '../../services/audit/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
 import { ErasureLog } from '../../services/erasure/index.ts';
@@ -116,6 +116,8 @@ export interface DashboardOptions {
   deviceConnection?: () => DeviceConnection;
   /** whether escalation has a fallback outside the dashboard; the board says so when it has none */
   fallback?: 'configured' | 'none';
+  /** the chain's targets: answered within, reached within (ANSWER_TARGET_S, ARRIVAL_TARGET_MIN) */
+  chainTargets?: ChainTargets;
   /** the escalation and notifier settings in force, for the administration page */
   settingsInForce?: SettingsInForceSource;
 }
@@ -191,6 +193,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
     ...(o.deviceConnection ? { deviceConnection: o.deviceConnection } : {}),
     ...(o.fallback ? { fallback: o.fallback } : {}),
+    ...(o.chainTargets ? { chainTargets: o.chainTargets } : {}),
     ...(o.settingsInForce ? { settingsInForce: o.settingsInForce } : {}),
   };
   // Every /api route is declared here, once: the declarations mount, validate and document it.

@@ -161,6 +161,9 @@ export interface CitizenAlert {
   openedAt: number;
   repeats: number;
   acknowledgedAt: number | null;
+  /** when staff set out ("på vej") and arrived ("fremme"): what the citizen is told, no more */
+  enRouteAt: number | null;
+  arrivedAt: number | null;
   resolvedAt: number | null;
   outcome: Outcome | null;
   /** the professional note: it is about the citizen, so the citizen may read it */
@@ -212,6 +215,8 @@ async function toCitizenAlert(names: NameBook, a: Alert): Promise<CitizenAlert> 
     openedAt: a.openedAt,
     repeats: a.repeats,
     acknowledgedAt: a.acknowledgedAt,
+    enRouteAt: a.enRouteAt,
+    arrivedAt: a.arrivedAt,
     resolvedAt: a.resolvedAt,
     outcome: a.outcome,
     note: a.note,

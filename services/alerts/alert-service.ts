@@ -11,7 +11,7 @@ import type {
 } from '../domain/index.ts';
 import type { PlatformBus } from '../events/index.ts';
 import type { Registry } from '../registry/index.ts';
-import { type Clock, conflict, type Logger, type Metrics, notFound } from '../runtime/index.ts';
+import { type Clock, conflict, type Logger, type Metrics, notFound, TryghedError } from '../runtime/index.ts';
 import type { HomeAlertFilter, ResolvedAlertFilter, Store } from '../store/index.ts';
 import { type PendingRepeats, RepeatThrottle } from './repeat-throttle.ts';
 
@@ -141,6 +141,10 @@ export class AlertService {
         evidence: candidate.evidence,
         acknowledgedBy: null,
         acknowledgedAt: null,
+        enRouteBy: null,
+        enRouteAt: null,
+        arrivedBy: null,
+        arrivedAt: null,
         resolvedBy: null,
         resolvedAt: null,
         outcome: null,
@@ -181,6 +185,32 @@ export class AlertService {
         },
         'acknowledged',
       ];
+    });
+  }
+
+  /**
+   * "På vej": the responder sets out to the home. Tapped on an open alert it is also the
+   * acknowledgement (a care worker running to the car has taken the alert on; asking for two taps
+   * at night would only delay the note that someone is coming). Who and when come from the session
+   * and the server's clock, never from the caller. A second tap, or one after "fremme", changes
+   * nothing and returns the alert as it is; a resolved alert is refused.
+   */
+  setOut(alertId: string, actor: AlertActor): Promise<Alert> {
+    return this.step(alertId, (alert, now) => {
+      if (alert.enRouteAt !== null || alert.arrivedAt !== null) return null;
+      return [{ ...takenOn(alert, actor, now), enRouteBy: actor.id, enRouteAt: now }, 'en_route'];
+    });
+  }
+
+  /**
+   * "Fremme": the responder is at the home. Also allowed without "på vej" first (a worker already
+   * next door); then when they set out stays unknown rather than invented. Like setOut, it takes an
+   * open alert on, a second tap changes nothing, and a resolved alert is refused.
+   */
+  arrive(alertId: string, actor: AlertActor): Promise<Alert> {
+    return this.step(alertId, (alert, now) => {
+      if (alert.arrivedAt !== null) return null;
+      return [{ ...takenOn(alert, actor, now), arrivedBy: actor.id, arrivedAt: now }, 'arrived'];
     });
   }
 
@@ -308,6 +338,35 @@ export class AlertService {
   }
 
   /**
+   * One responder step (på vej, fremme): idempotent, so a tap sent twice (a retry on a bad mobile
+   * connection) is one step. Another process changing the alert in between (a repeat counted
+   * elsewhere) makes the store refuse the write as stale; the step is then tried again on the
+   * fresh row, which is safe because the step is idempotent. A refusal with a reason is final.
+   */
+  private async step(
+    alertId: string,
+    next: (alert: Alert, now: number) => [Alert, AlertEvent['type']] | null,
+  ): Promise<Alert> {
+    for (let attempt = 1; ; attempt++) {
+      let seen: Alert | null = null;
+      try {
+        const changed = await this.change(alertId, (alert) => {
+          if (alert.state === 'resolved')
+            throw conflict('the alert is already resolved', 'alert_already_resolved');
+          seen = alert;
+          return next(alert, this.o.clock.now());
+        });
+        if (changed) return changed;
+        if (seen) return seen;
+        throw notFound('alert');
+      } catch (err) {
+        const stale = err instanceof TryghedError && err.code === 'conflict' && err.reason === undefined;
+        if (!stale || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  /**
    * A plain repeat of an alert this service wrote less than a second ago is only counted: no
    * database read, no chain, so a button held down costs about what a normal reading does. Anything
    * else (a reopen, a refusal to count, a change under way for this alert) takes the full path.
@@ -363,6 +422,17 @@ export class AlertService {
     });
     return run;
   }
+}
+
+/** an alert a responder acts on is taken on by them, if nobody had yet */
+function takenOn(alert: Alert, actor: AlertActor, now: number): Alert {
+  if (alert.state !== 'open') return alert;
+  return {
+    ...alert,
+    state: 'acknowledged',
+    acknowledgedBy: actor.id,
+    acknowledgedAt: now,
+  };
 }
 
 function joinNotes(before: string | null, added: string): string | null {

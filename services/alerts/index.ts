@@ -1,5 +1,7 @@
 export { type AlertActor, AlertService, type AlertServiceOptions } from './alert-service.ts';
 export {
+  type ChainTargets,
+  DEFAULT_CHAIN_TARGETS,
   type Durations,
   type OutcomeStats,
   outcomeStatistics,

@@ -86,6 +86,15 @@ export interface Alert {
   evidence: Evidence;
   acknowledgedBy: string | null;
   acknowledgedAt: number | null;
+  /**
+   * who tapped "På vej" (set out to the home) and when, by the server's clock; null until then.
+   * Setting out is also taking the alert on, so an open alert is acknowledged by the same tap.
+   */
+  enRouteBy: string | null;
+  enRouteAt: number | null;
+  /** who tapped "Fremme" (arrived at the home) and when, by the server's clock; null until then */
+  arrivedBy: string | null;
+  arrivedAt: number | null;
   resolvedBy: string | null;
   resolvedAt: number | null;
   outcome: Outcome | null;
@@ -122,7 +131,15 @@ export type ResolveRequest = z.infer<typeof ResolveRequest>;
 /** One change to an alert, numbered so a dashboard can resume from the last one it saw. */
 export interface AlertEvent {
   seq: number;
-  type: 'opened' | 'repeated' | 'acknowledged' | 'resolved' | 'escalated' | 'notified';
+  type:
+    | 'opened'
+    | 'repeated'
+    | 'acknowledged'
+    | 'en_route'
+    | 'arrived'
+    | 'resolved'
+    | 'escalated'
+    | 'notified';
   alert: Alert;
 }
 

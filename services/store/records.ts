@@ -95,6 +95,10 @@ const toAlert = (r: Selectable<Tables['alerts']>): Alert => ({
   evidence: JSON.parse(r.evidence) as Alert['evidence'],
   acknowledgedBy: r.acknowledged_by ?? null,
   acknowledgedAt: r.acknowledged_at ?? null,
+  enRouteBy: r.en_route_by ?? null,
+  enRouteAt: r.en_route_at ?? null,
+  arrivedBy: r.arrived_by ?? null,
+  arrivedAt: r.arrived_at ?? null,
   resolvedBy: r.resolved_by ?? null,
   resolvedAt: r.resolved_at ?? null,
   outcome: (r.outcome as Alert['outcome']) ?? null,
@@ -108,8 +112,11 @@ const toAlert = (r: Selectable<Tables['alerts']>): Alert => ({
 const toEvent = (r: Selectable<Tables['alert_events']>): AlertEvent => ({
   seq: r.seq,
   type: r.type as AlertEvent['type'],
-  alert: JSON.parse(r.alert) as Alert,
+  // an event written before the chain was timed has no "på vej"/"fremme" fields
+  alert: { ...CHAIN_UNSET, ...(JSON.parse(r.alert) as Alert) },
 });
+
+const CHAIN_UNSET = { enRouteBy: null, enRouteAt: null, arrivedBy: null, arrivedAt: null } as const;
 
 const alertColumns = (a: Alert) => ({
   state: a.state,
@@ -118,6 +125,10 @@ const alertColumns = (a: Alert) => ({
   evidence: JSON.stringify(a.evidence),
   acknowledged_by: a.acknowledgedBy,
   acknowledged_at: a.acknowledgedAt,
+  en_route_by: a.enRouteBy,
+  en_route_at: a.enRouteAt,
+  arrived_by: a.arrivedBy,
+  arrived_at: a.arrivedAt,
   resolved_by: a.resolvedBy,
   resolved_at: a.resolvedAt,
   outcome: a.outcome,

@@ -340,6 +340,15 @@ export function migrations(engine: Engine): Step[][] {
       )`,
       'CREATE INDEX resend_windows_heard ON resend_windows(heard_at)',
     ],
+    [
+      // The whole chain, timed (issue 13): who set out to the home ("på vej") and who arrived
+      // ("fremme"), and when by the server's clock. Columns on the alert rather than only events, so
+      // the board and the statistics read one row; every change is still an alert event as well.
+      'ALTER TABLE alerts ADD COLUMN en_route_by TEXT',
+      `ALTER TABLE alerts ADD COLUMN en_route_at ${t.epoch}`,
+      'ALTER TABLE alerts ADD COLUMN arrived_by TEXT',
+      `ALTER TABLE alerts ADD COLUMN arrived_at ${t.epoch}`,
+    ],
   ];
 }
 

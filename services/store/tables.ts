@@ -70,6 +70,11 @@ export interface Tables {
     evidence: string;
     acknowledged_by: string | null;
     acknowledged_at: number | null;
+    /** "på vej" and "fremme": who and when (added with the timed chain) */
+    en_route_by: string | null;
+    en_route_at: number | null;
+    arrived_by: string | null;
+    arrived_at: number | null;
     resolved_by: string | null;
     resolved_at: number | null;
     outcome: string | null;

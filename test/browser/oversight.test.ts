@@ -76,6 +76,12 @@ describe('the staff overview page', () => {
       });
       clock.set(opened + ackS * 1000);
       await platform.alerts.acknowledge(alert!.id, { id: 'someone', role: 'staff' });
+      if (outcome === 'real_incident') {
+        // the real one: set out at once, there after 20 minutes (the false one needed nobody there)
+        await platform.alerts.setOut(alert!.id, { id: 'someone', role: 'staff' });
+        clock.set(opened + 20 * 60_000);
+        await platform.alerts.arrive(alert!.id, { id: 'someone', role: 'staff' });
+      }
       await platform.alerts.resolve(alert!.id, { id: 'someone', role: 'staff' }, { outcome, note: '' });
       clock.set(clock.now() + 3_600_000);
     }
@@ -102,15 +108,23 @@ describe('the staff overview page', () => {
     expect(text).toContain('Overskredet');
     const byRule = page.getByRole('table').filter({ hasText: 'Alarmtype' });
     const row = await byRule.getByRole('row', { name: /Fald registreret/ }).innerText();
-    // two alerts, half of them false, median 30 s and p90 90 s to acknowledge
+    // two alerts, half of them false; half acknowledged within 60 s, median 30 s and p90 90 s to
+    // acknowledge; on the way after 30 s; the one someone went to reached within 30 min, after 20
     expect(row.split('\t').map((c) => c.trim())).toEqual([
       'Fald registreret',
       '2',
       '50 %',
+      '50 %',
       '30 s',
       '90 s',
       '30 s',
+      '100 %',
+      '20 min',
+      '90 s',
     ]);
+    const headers = await byRule.getByRole('columnheader').allInnerTexts();
+    expect(headers).toContain('Kvitteret inden 60 s');
+    expect(headers).toContain('Fremme inden 30 min');
     expect(await page.locator('main').innerText()).not.toContain('Mette');
     expect(await axeViolations(page)).toEqual([]);
     expect(errorsOf(page)).toEqual([]);

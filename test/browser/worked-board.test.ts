@@ -85,12 +85,14 @@ describe('the board as a worked list', () => {
   it('shows who is on it, by name, to the team', async () => {
     const anna = await ApiClient.login(board.url, TEAMS.a.staff, STAFF_PASSWORD);
     await anna.ok('POST', `/api/alerts/${alerts[0]!.id}/acknowledge`, {});
-    await card(page, alerts[0]!.id).getByText(`${TEAMS.a.displayName} er på vej`, { exact: false }).waitFor();
+    await card(page, alerts[0]!.id)
+      .getByText(`${TEAMS.a.displayName} har taget alarmen`, { exact: false })
+      .waitFor();
     // a worker of one team sees no team label (every card is their team's), and sees who is on it
     const single = await browser.newPage();
     await logIn(single, board.url, TEAMS.a.staff, STAFF_PASSWORD);
     await card(single, alerts[0]!.id)
-      .getByText(`${TEAMS.a.displayName} er på vej`, { exact: false })
+      .getByText(`${TEAMS.a.displayName} har taget alarmen`, { exact: false })
       .waitFor();
     expect(await single.locator('.alert .team').count()).toBe(0);
     await single.close();

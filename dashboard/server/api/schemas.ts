@@ -112,6 +112,10 @@ export const AlertView = z.strictObject({
   }),
   acknowledgedBy: z.string().nullable(),
   acknowledgedAt: epochMs.nullable(),
+  enRouteBy: z.string().nullable().meta({ description: 'who tapped "På vej" (set out to the home)' }),
+  enRouteAt: epochMs.nullable().meta({ description: "when, by the server's clock" }),
+  arrivedBy: z.string().nullable().meta({ description: 'who tapped "Fremme" (arrived at the home)' }),
+  arrivedAt: epochMs.nullable().meta({ description: "when, by the server's clock" }),
   resolvedBy: z.string().nullable(),
   resolvedAt: epochMs.nullable(),
   outcome: Outcome.nullable(),
@@ -122,6 +126,12 @@ export const AlertView = z.strictObject({
   team: z.strictObject({ id: z.string(), name: z.string() }).meta({ description: "the home's team" }),
   acknowledgedByName: z.string().nullable().meta({
     description: 'who said "I\'m on it", by display name; sent only to those who may handle the alert',
+  }),
+  enRouteByName: z.string().nullable().meta({ description: 'who set out, by display name (as above)' }),
+  arrivedByName: z.string().nullable().meta({ description: 'who arrived, by display name (as above)' }),
+  arrivalDueAt: epochMs.nullable().meta({
+    description:
+      'a care alert not resolved and nobody "fremme": when the arrival target (ARRIVAL_TARGET_MIN) passes; the board marks it overdue after that. Null otherwise',
   }),
   delivery: z
     .strictObject({
@@ -238,7 +248,20 @@ const OutcomeStats = z.strictObject({
   resolved: z.number().int(),
   falseAlarmRate: z.number().nullable(),
   acknowledge: Durations,
+  enRoute: Durations,
+  arrive: Durations,
   resolve: Durations,
+  answeredInTime: z
+    .number()
+    .nullable()
+    .meta({ description: 'share (0..1) acknowledged within ANSWER_TARGET_S' }),
+  reachedInTime: z
+    .number()
+    .nullable()
+    .meta({ description: 'share (0..1) reached ("fremme") within ARRIVAL_TARGET_MIN, of `reachable`' }),
+  reachable: z.number().int().meta({
+    description: 'alerts a responder was to reach: all but those resolved without anyone arriving',
+  }),
 });
 export const StatisticsView = z.strictObject({
   from: epochMs,
@@ -249,6 +272,7 @@ export const StatisticsView = z.strictObject({
   teamNames: z
     .record(z.string(), z.string())
     .meta({ description: "each team id in byTeam with the team's name, which is what people are shown" }),
+  targets: z.strictObject({ answerWithinS: z.number().int(), arriveWithinS: z.number().int() }),
 });
 
 export const SessionView = z.strictObject({ user: PublicUser, csrfToken: z.string() });
@@ -320,6 +344,8 @@ export const CitizenAlertView = z.strictObject({
   openedAt: epochMs,
   repeats: z.number().int(),
   acknowledgedAt: epochMs.nullable(),
+  enRouteAt: epochMs.nullable().meta({ description: 'when staff set out to the home ("på vej")' }),
+  arrivedAt: epochMs.nullable().meta({ description: 'when staff arrived at the home ("fremme")' }),
   resolvedAt: epochMs.nullable(),
   outcome: Outcome.nullable(),
   note: z.string().nullable().meta({ description: 'the professional note; it is about the citizen' }),
@@ -399,6 +425,9 @@ const _fits: [
       delivery: AlertDelivery;
       team: { id: string; name: string };
       acknowledgedByName: string | null;
+      enRouteByName: string | null;
+      arrivedByName: string | null;
+      arrivalDueAt: number | null;
     }
   >,
   Fits<typeof ConsentEventView, ConsentEvent>,

@@ -15,6 +15,8 @@ import { type Actor, audit, type DashboardContext } from '../context.ts';
 import { purposeOf } from '../transparency.ts';
 
 const AlertParams = z.object({ id: z.string().min(1).max(100) });
+/** a responder's step carries nothing: who and when are the server's to know */
+const NoBody = z.strictObject({});
 const StateList = z
   .string()
   .regex(
@@ -106,6 +108,51 @@ export function alertRoutes(ctx: DashboardContext): AnyApiRoute[] {
         return { alert: await withLabel(changed) };
       },
     }),
+    ...(
+      [
+        {
+          step: 'en-route',
+          summary: '"På vej": I am setting out to the home (also acknowledges an open alert)',
+          action: 'alert.en_route',
+          run: (id: string, actor: Actor) =>
+            ctx.alerts.setOut(id, { id: actor.user.id, role: actor.user.role }),
+        },
+        {
+          step: 'arrived',
+          summary: '"Fremme": I am at the home (also acknowledges an open alert)',
+          action: 'alert.arrived',
+          run: (id: string, actor: Actor) =>
+            ctx.alerts.arrive(id, { id: actor.user.id, role: actor.user.role }),
+        },
+      ] as const
+    ).map(({ step, summary, action, run }) =>
+      defineRoute({
+        method: 'post',
+        path: `/api/alerts/:id/${step}`,
+        summary,
+        description:
+          "One tap by the responder. Who and when are taken from the session and the server's clock; the body must be empty (a time or person sent by the client is refused, never used). A second tap changes nothing and answers with the alert as it is; a resolved alert answers 409 `alert_already_resolved`.",
+        tag: 'alerts',
+        access: 'session',
+        params: AlertParams,
+        body: NoBody,
+        response: {
+          status: 200,
+          description: 'the alert after the step',
+          schema: z.strictObject({ alert: AlertView }),
+        },
+        errors: ['not_found', 'conflict'],
+        handle: async ({ params, actor }) => {
+          const alert = await handled(params.id, actor);
+          const before = `${alert.enRouteAt}|${alert.arrivedAt}`;
+          const changed = await run(alert.id, actor);
+          // a repeated tap changed nothing, and is not a second entry in the home's log
+          if (`${changed.enRouteAt}|${changed.arrivedAt}` !== before)
+            audit(ctx, actor, action, alert.homeId, 'care', alert.id);
+          return { alert: await withLabel(changed) };
+        },
+      }),
+    ),
     defineRoute({
       method: 'post',
       path: '/api/alerts/:id/resolve',

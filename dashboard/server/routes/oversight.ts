@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { outcomeStatistics } from '../../../services/alerts/index.ts';
+import { DEFAULT_CHAIN_TARGETS, outcomeStatistics } from '../../../services/alerts/index.ts';
 import { localDate } from '../../../services/consent/index.ts';
 import { homeFilter, visibleHomeIds } from '../access.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
@@ -57,7 +57,14 @@ export function oversightRoutes(ctx: DashboardContext): AnyApiRoute[] {
           (a) => a.audience === 'care' && (!homes || homes.has(a.homeId)),
         );
         audit(ctx, actor, 'statistics.read', null, 'quality');
-        const stats = outcomeStatistics(alerts, from, to, (homeId) => ctx.registry.home(homeId)?.teamId);
+        const stats = outcomeStatistics(
+          alerts,
+          from,
+          to,
+          (homeId) => ctx.registry.home(homeId)?.teamId,
+          ctx.chainTargets ?? DEFAULT_CHAIN_TARGETS,
+          Math.min(to, ctx.clock.now()),
+        );
         const teamNames: Record<string, string> = {};
         for (const id of Object.keys(stats.byTeam)) teamNames[id] = (await ctx.people.team(id))?.name ?? id;
         return { ...stats, teamNames };

@@ -19,6 +19,10 @@ export interface ResolveDraft {
 
 export interface CardActions {
   acknowledge(id: string): void;
+  /** "På vej" */
+  setOut(id: string): void;
+  /** "Fremme" */
+  arrive(id: string): void;
   toggleResolve(id: string): void;
   submitResolve(id: string, draft: ResolveDraft): void;
   draft(id: string): ResolveDraft;
@@ -37,6 +41,11 @@ export function cardSignature(a: Alert, resolving: boolean, showTeam = false): s
     showTeam ? (a.team?.name ?? '') : '',
     a.acknowledgedByName ?? '',
     a.acknowledgedAt ?? '',
+    a.enRouteAt ?? '',
+    a.enRouteByName ?? '',
+    a.arrivedAt ?? '',
+    a.arrivedByName ?? '',
+    arrivalOverdue(a),
     a.state,
     a.severity,
     a.repeats,
@@ -48,4 +57,12 @@ export function cardSignature(a: Alert, resolving: boolean, showTeam = false): s
     resolving,
     JSON.stringify(a.delivery),
   ].join('|');
+}
+
+/**
+ * Nobody "fremme" and the arrival target (ARRIVAL_TARGET_MIN) has passed: by the server's due time,
+ * against this screen's clock. Said in words, with a sign, not by colour alone.
+ */
+export function arrivalOverdue(a: Alert, now = Date.now()): boolean {
+  return a.arrivalDueAt !== null && a.arrivedAt === null && a.state !== 'resolved' && now >= a.arrivalDueAt;
 }

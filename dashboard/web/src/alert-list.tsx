@@ -1,6 +1,6 @@
 import { Component, render } from 'preact';
 import { useState } from 'preact/hooks';
-import { alertTitle, type CardActions, cardSignature, OUTCOMES } from './alert-card.ts';
+import { alertTitle, arrivalOverdue, type CardActions, cardSignature, OUTCOMES } from './alert-card.ts';
 import type { Alert, DeliveryChannel } from './api.ts';
 import { NOTE_MAX, tb } from './board-strings.ts';
 import { deliveryLine, escalationText, onlyLog } from './delivery.ts';
@@ -36,14 +36,19 @@ export function renderAlertList(
 }
 
 class AlertCard extends Component<CardProps> {
+  /**
+   * the signature of what was last rendered, kept rather than recomputed from the old props: part
+   * of it depends on the time (the arrival target passing), so the same alert can need a new render
+   */
+  private shown = '';
+
   override shouldComponentUpdate(next: CardProps): boolean {
-    const { alert, resolving, showTeam } = this.props;
-    return (
-      cardSignature(next.alert, next.resolving, next.showTeam) !== cardSignature(alert, resolving, showTeam)
-    );
+    return cardSignature(next.alert, next.resolving, next.showTeam) !== this.shown;
   }
 
   override render() {
+    const { alert, resolving, showTeam } = this.props;
+    this.shown = cardSignature(alert, resolving, showTeam);
     return <CardView {...this.props} />;
   }
 }
@@ -119,6 +124,7 @@ function CardView({ alert: a, resolving, actions, showTeam }: CardProps) {
     >
       <h3 id={titleId}>{alertTitle(a)}</h3>
       {escalated && <p class="escalation">{escalationText(a)}</p>}
+      <OverdueLine alert={a} />
       <p class="meta">
         {a.test && (
           <span class="badge test" data-test-mark="">
@@ -138,6 +144,7 @@ function CardView({ alert: a, resolving, actions, showTeam }: CardProps) {
             : tb('onItUnknown', { when: onIt })}
         </p>
       )}
+      <ChainLine alert={a} />
       <p class="meta">{evidenceText(a)}</p>
       {a.evidence.testMode && (
         <p class="meta during-test">{testText('card', { time: clockTime(a.evidence.testMode.until) })}</p>
@@ -167,6 +174,30 @@ function CardView({ alert: a, resolving, actions, showTeam }: CardProps) {
         >
           {t('resolve')}
         </button>
+        {/* the responder's two taps, on a phone at the door: set out, arrived (the server stamps who
+            and when). After "Afslut", so focus after an acknowledgement still lands on resolving. */}
+        {a.state !== 'resolved' && a.enRouteAt === null && a.arrivedAt === null && (
+          <button
+            type="button"
+            class="step en-route"
+            data-focus-key={`out-${a.id}`}
+            aria-describedby={titleId}
+            onClick={() => actions.setOut(a.id)}
+          >
+            {tb('enRoute')}
+          </button>
+        )}
+        {a.state !== 'resolved' && a.arrivedAt === null && (
+          <button
+            type="button"
+            class="step arrived"
+            data-focus-key={`arr-${a.id}`}
+            aria-describedby={titleId}
+            onClick={() => actions.arrive(a.id)}
+          >
+            {tb('arrived')}
+          </button>
+        )}
         {/* one tap to the home's responder's card: the address, the key box, the numbers to call */}
         {a.audience !== 'technical' && (
           <a
@@ -182,6 +213,43 @@ function CardView({ alert: a, resolving, actions, showTeam }: CardProps) {
       {resolving && <ResolveForm alert={a} actions={actions} />}
     </li>
   );
+}
+
+/** Nobody "fremme" after the arrival target: said in words, with a sign, not by colour alone. */
+function OverdueLine({ alert: a }: { alert: Alert }) {
+  if (!arrivalOverdue(a) || a.arrivalDueAt === null) return null;
+  const minutes = Math.round((a.arrivalDueAt - a.openedAt) / 60_000);
+  return (
+    <p class="overdue" data-overdue-mark="">
+      <span aria-hidden="true">⚠ </span>
+      {tb('arrivalOverdue', { minutes: String(minutes) })}
+    </p>
+  );
+}
+
+/** where the responder is: on the way, or there */
+function ChainLine({ alert: a }: { alert: Alert }) {
+  if (a.arrivedAt !== null) {
+    const when = formatTime(a.arrivedAt);
+    return (
+      <p class="meta chain arrived">
+        {a.arrivedByName
+          ? tb('arrivedLine', { name: a.arrivedByName, when })
+          : tb('arrivedLineUnknown', { when })}
+      </p>
+    );
+  }
+  if (a.enRouteAt !== null) {
+    const when = formatTime(a.enRouteAt);
+    return (
+      <p class="meta chain en-route">
+        {a.enRouteByName
+          ? tb('enRouteLine', { name: a.enRouteByName, when })
+          : tb('enRouteLineUnknown', { when })}
+      </p>
+    );
+  }
+  return null;
 }
 
 /** "1.988 tegn tilbage (højst 2.000)", or how many too many: said before the server refuses */

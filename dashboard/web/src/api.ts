@@ -31,6 +31,9 @@ export async function login(username: string, password: string): Promise<User> {
 export const logout = () => api('delete', '/api/session');
 export const openAlerts = () => api('get', '/api/alerts', { query: { state: 'open,acknowledged' } });
 export const acknowledge = (id: string) => api('post', '/api/alerts/{id}/acknowledge', { path: { id } });
+/** "På vej" and "Fremme": one tap each; who and when are the server's (no body) */
+export const setOut = (id: string) => api('post', '/api/alerts/{id}/en-route', { path: { id } });
+export const arrive = (id: string) => api('post', '/api/alerts/{id}/arrived', { path: { id } });
 export const resolve = (id: string, outcome: Outcome, note: string) =>
   api('post', '/api/alerts/{id}/resolve', { path: { id }, body: { outcome, note } });
 

@@ -1,7 +1,7 @@
 import { alertTitle, el, OUTCOMES, type ResolveDraft } from './alert-card.ts';
 import { renderAlertList } from './alert-list.tsx';
 import { AlertsOffNotice } from './alerts-off.ts';
-import { type Alert, acknowledge, openAlerts, resolve } from './api.ts';
+import { type Alert, acknowledge, arrive, openAlerts, resolve, setOut } from './api.ts';
 import { BoardFilters, BoardSummary } from './board-filters.tsx';
 import { tb } from './board-strings.ts';
 import { escalationText } from './delivery.ts';
@@ -20,8 +20,10 @@ const STATE_RANK: Record<string, number> = { open: 0, acknowledged: 1, resolved:
  * after its acknowledgement is open again with one more repeat, so (repeats, state, escalation)
  * orders every version; state alone would let an old "acknowledged" hide a re-opened alert.
  */
-function progress(a: Alert): [number, number, number] {
-  return [a.repeats, STATE_RANK[a.state] ?? 0, a.escalationLevel ?? 0];
+function progress(a: Alert): [number, number, number, number] {
+  // "på vej" and "fremme" only ever go forward on an alert, too
+  const steps = (a.enRouteAt === null ? 0 : 1) + (a.arrivedAt === null ? 0 : 1);
+  return [a.repeats, STATE_RANK[a.state] ?? 0, a.escalationLevel ?? 0, steps];
 }
 
 function behind(a: Alert, b: Alert): boolean {
@@ -50,6 +52,7 @@ export class AlertBoard {
   private readonly feed: LiveFeed;
   private readonly sound = new AlertSound();
   private resolving: string | null = null;
+  private overdueTimer: ReturnType<typeof setTimeout> | undefined;
   /** whether a fallback outside the board is set up (from the live feed's hello) */
   private fallback: 'configured' | 'none' = 'none';
   private readonly heading = el('h2', { id: 'alerts-title', tabIndex: -1 }, t('alerts'));
@@ -119,6 +122,7 @@ export class AlertBoard {
     document.removeEventListener('pointerdown', this.unlockSound);
     this.feed.stop();
     this.testMode.stop();
+    clearTimeout(this.overdueTimer);
     this.showPlatform([]);
   }
 
@@ -189,6 +193,20 @@ export class AlertBoard {
     // moves as few cards as it can; focus is given back below when a move took it away
     renderAlertList(this.list, visible, this.resolving, this, this.showTeam);
     if (mark) this.restoreFocus(mark);
+    this.scheduleOverdue(open);
+  }
+
+  /** renders again when the next alert passes its arrival target, so its mark appears by itself */
+  private scheduleOverdue(open: readonly Alert[]): void {
+    clearTimeout(this.overdueTimer);
+    const now = Date.now();
+    const next = Math.min(
+      ...open.map((a) =>
+        a.arrivalDueAt !== null && a.arrivedAt === null && a.arrivalDueAt > now ? a.arrivalDueAt : Infinity,
+      ),
+    );
+    if (Number.isFinite(next))
+      this.overdueTimer = setTimeout(() => this.render(), Math.min(next - now + 250, 2 ** 31 - 1));
   }
 
   private cardOf(id: string): HTMLElement | null {
@@ -248,6 +266,14 @@ export class AlertBoard {
     void this.act(id, () => acknowledge(id), 'ackDone');
   }
 
+  setOut(id: string): void {
+    void this.act(id, () => setOut(id), { text: tb('enRouteDone') });
+  }
+
+  arrive(id: string): void {
+    void this.act(id, () => arrive(id), { text: tb('arrivedDone') });
+  }
+
   toggleResolve(id: string): void {
     const opening = this.resolving !== id;
     this.resolving = opening ? id : null;
@@ -266,7 +292,7 @@ export class AlertBoard {
   private async act(
     id: string,
     action: () => Promise<{ alert: Alert }>,
-    done: 'ackDone' | 'resolveDone',
+    done: 'ackDone' | 'resolveDone' | { text: string },
   ): Promise<void> {
     // a second key press while the first request is on its way is not a second action
     if (this.busy.has(id)) return;
@@ -277,7 +303,7 @@ export class AlertBoard {
       if (alert.state === 'resolved') this.resolved.changed();
       this.merge(alert);
       this.render();
-      this.announcer.textContent = `${t(done)}: ${alertTitle(alert)}`;
+      this.announcer.textContent = `${typeof done === 'string' ? t(done) : done.text}: ${alertTitle(alert)}`;
     } catch (err) {
       this.announcer.textContent = `${t('failed')}: ${errorText(err)}`;
     } finally {

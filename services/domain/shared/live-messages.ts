@@ -16,6 +16,8 @@ export const LIVE_ALERT_EVENTS = [
   'opened',
   'repeated',
   'acknowledged',
+  'en_route',
+  'arrived',
   'resolved',
   'escalated',
   'notified',

@@ -53,13 +53,19 @@ export class TestBrowser {
    * Danish is the browser language, as on a municipal tablet.
    */
   async newPage(
-    options: { viewport?: { width: number; height: number }; reducedMotion?: boolean } = {},
+    options: {
+      viewport?: { width: number; height: number };
+      reducedMotion?: boolean;
+      /** a phone: touch events, so a test can `tap()` as a thumb does */
+      touch?: boolean;
+    } = {},
   ): Promise<Page> {
     const context = await this.browser.newContext({
       viewport: options.viewport ?? { width: 1024, height: 768 },
       locale: 'da-DK',
       timezoneId: 'Europe/Copenhagen',
       ...(options.reducedMotion ? { reducedMotion: 'reduce' as const } : {}),
+      ...(options.touch ? { hasTouch: true, isMobile: true } : {}),
     });
     this.contexts.add(context);
     context.on('close', () => this.contexts.delete(context));

@@ -76,6 +76,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/alerts/{id}/arrived": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * "Fremme": I am at the home (also acknowledges an open alert)
+         * @description One tap by the responder. Who and when are taken from the session and the server's clock; the body must be empty (a time or person sent by the client is refused, never used). A second tap changes nothing and answers with the alert as it is; a resolved alert answers 409 `alert_already_resolved`.
+         */
+        post: operations["postAlertsByIdArrived"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/{id}/en-route": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * "På vej": I am setting out to the home (also acknowledges an open alert)
+         * @description One tap by the responder. Who and when are taken from the session and the server's clock; the body must be empty (a time or person sent by the client is refused, never used). A second tap changes nothing and answers with the alert as it is; a resolved alert answers 409 `alert_already_resolved`.
+         */
+        post: operations["postAlertsByIdEnRoute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/alerts/{id}/resolve": {
         parameters: {
             query?: never;
@@ -1025,6 +1065,14 @@ export interface operations {
                             acknowledgedBy: string | null;
                             /** @description who said "I'm on it", by display name; sent only to those who may handle the alert */
                             acknowledgedByName: string | null;
+                            /** @description a care alert not resolved and nobody "fremme": when the arrival target (ARRIVAL_TARGET_MIN) passes; the board marks it overdue after that. Null otherwise */
+                            arrivalDueAt: number | null;
+                            /** @description when, by the server's clock */
+                            arrivedAt: number | null;
+                            /** @description who tapped "Fremme" (arrived at the home) */
+                            arrivedBy: string | null;
+                            /** @description who arrived, by display name (as above) */
+                            arrivedByName: string | null;
                             /** @enum {string} */
                             audience: "care" | "technical";
                             /** @enum {string} */
@@ -1052,6 +1100,12 @@ export interface operations {
                                  */
                                 fallback: "configured" | "none";
                             };
+                            /** @description when, by the server's clock */
+                            enRouteAt: number | null;
+                            /** @description who tapped "På vej" (set out to the home) */
+                            enRouteBy: string | null;
+                            /** @description who set out, by display name (as above) */
+                            enRouteByName: string | null;
                             escalationLevel: number;
                             evidence: {
                                 readings: {
@@ -1164,6 +1218,14 @@ export interface operations {
                             acknowledgedBy: string | null;
                             /** @description who said "I'm on it", by display name; sent only to those who may handle the alert */
                             acknowledgedByName: string | null;
+                            /** @description a care alert not resolved and nobody "fremme": when the arrival target (ARRIVAL_TARGET_MIN) passes; the board marks it overdue after that. Null otherwise */
+                            arrivalDueAt: number | null;
+                            /** @description when, by the server's clock */
+                            arrivedAt: number | null;
+                            /** @description who tapped "Fremme" (arrived at the home) */
+                            arrivedBy: string | null;
+                            /** @description who arrived, by display name (as above) */
+                            arrivedByName: string | null;
                             /** @enum {string} */
                             audience: "care" | "technical";
                             /** @enum {string} */
@@ -1191,6 +1253,12 @@ export interface operations {
                                  */
                                 fallback: "configured" | "none";
                             };
+                            /** @description when, by the server's clock */
+                            enRouteAt: number | null;
+                            /** @description who tapped "På vej" (set out to the home) */
+                            enRouteBy: string | null;
+                            /** @description who set out, by display name (as above) */
+                            enRouteByName: string | null;
                             escalationLevel: number;
                             evidence: {
                                 readings: {
@@ -1331,6 +1399,14 @@ export interface operations {
                             acknowledgedBy: string | null;
                             /** @description who said "I'm on it", by display name; sent only to those who may handle the alert */
                             acknowledgedByName: string | null;
+                            /** @description a care alert not resolved and nobody "fremme": when the arrival target (ARRIVAL_TARGET_MIN) passes; the board marks it overdue after that. Null otherwise */
+                            arrivalDueAt: number | null;
+                            /** @description when, by the server's clock */
+                            arrivedAt: number | null;
+                            /** @description who tapped "Fremme" (arrived at the home) */
+                            arrivedBy: string | null;
+                            /** @description who arrived, by display name (as above) */
+                            arrivedByName: string | null;
                             /** @enum {string} */
                             audience: "care" | "technical";
                             /** @enum {string} */
@@ -1358,6 +1434,380 @@ export interface operations {
                                  */
                                 fallback: "configured" | "none";
                             };
+                            /** @description when, by the server's clock */
+                            enRouteAt: number | null;
+                            /** @description who tapped "På vej" (set out to the home) */
+                            enRouteBy: string | null;
+                            /** @description who set out, by display name (as above) */
+                            enRouteByName: string | null;
+                            escalationLevel: number;
+                            evidence: {
+                                readings: {
+                                    deviceId: string;
+                                    /** @enum {string} */
+                                    kind: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature" | "motion" | "door" | "bed" | "heartbeat" | "battery";
+                                    /** @description epoch milliseconds */
+                                    ts: number;
+                                    value: number;
+                                }[];
+                                summary: string;
+                                /** @description raised while a technician had the home or device in test mode, until then */
+                                testMode?: {
+                                    /** @description epoch milliseconds */
+                                    until: number;
+                                };
+                                thresholds?: {
+                                    [key: string]: number | string;
+                                };
+                            };
+                            homeId: string;
+                            homeLabel: string;
+                            id: string;
+                            /** @description epoch milliseconds */
+                            lastSeenAt: number;
+                            legalBasis: {
+                                actorRole: string;
+                                /** @enum {string} */
+                                basis: "own_consent" | "power_of_attorney" | "paper_form" | "municipal_decision";
+                                eventId: number;
+                                /** @description epoch milliseconds */
+                                grantedAt: number;
+                                onBehalfOf: string | null;
+                                reference: string | null;
+                                reviewDue: string | null;
+                                textVersion: string;
+                            } | null;
+                            note: string | null;
+                            /** @description epoch milliseconds */
+                            openedAt: number;
+                            outcome: ("real_incident" | "false_alarm" | "no_action_needed" | "technical_fault") | null;
+                            repeats: number;
+                            resolvedAt: number | null;
+                            resolvedBy: string | null;
+                            /** @enum {string} */
+                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "device_offline" | "low_battery";
+                            /** @enum {string} */
+                            severity: "critical" | "high" | "medium" | "low";
+                            /** @enum {string} */
+                            state: "open" | "acknowledged" | "resolved";
+                            /** @description the home's team */
+                            team: {
+                                id: string;
+                                name: string;
+                            };
+                            test: boolean;
+                        };
+                    };
+                };
+            };
+            /** @description The request is not valid; `issues` names each field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An administrator reset the password: change it (`POST /api/session/password`) before anything else. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to this person. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAlertsByIdArrived: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description the alert after the step */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        alert: {
+                            acknowledgedAt: number | null;
+                            acknowledgedBy: string | null;
+                            /** @description who said "I'm on it", by display name; sent only to those who may handle the alert */
+                            acknowledgedByName: string | null;
+                            /** @description a care alert not resolved and nobody "fremme": when the arrival target (ARRIVAL_TARGET_MIN) passes; the board marks it overdue after that. Null otherwise */
+                            arrivalDueAt: number | null;
+                            /** @description when, by the server's clock */
+                            arrivedAt: number | null;
+                            /** @description who tapped "Fremme" (arrived at the home) */
+                            arrivedBy: string | null;
+                            /** @description who arrived, by display name (as above) */
+                            arrivedByName: string | null;
+                            /** @enum {string} */
+                            audience: "care" | "technical";
+                            /** @enum {string} */
+                            category: "emergency" | "environment" | "activity" | "door" | "sleep" | "technical";
+                            /** @description what was really done to reach people outside the board, from the recorded attempts */
+                            delivery: {
+                                channels: {
+                                    /** @description epoch milliseconds */
+                                    at: number;
+                                    /** @description tries of the latest notice */
+                                    attempts: number;
+                                    delivered: boolean;
+                                    detail: string | null;
+                                    level: number;
+                                    /** @description the first notice and reminders */
+                                    notices: number;
+                                    /** @description log, webhook, sms */
+                                    notifier: string;
+                                    /** @description the configured name; never a URL or phone number */
+                                    target: string;
+                                }[];
+                                /**
+                                 * @description `none`: no fallback outside the dashboard is set up; level 2 only writes to the log
+                                 * @enum {string}
+                                 */
+                                fallback: "configured" | "none";
+                            };
+                            /** @description when, by the server's clock */
+                            enRouteAt: number | null;
+                            /** @description who tapped "På vej" (set out to the home) */
+                            enRouteBy: string | null;
+                            /** @description who set out, by display name (as above) */
+                            enRouteByName: string | null;
+                            escalationLevel: number;
+                            evidence: {
+                                readings: {
+                                    deviceId: string;
+                                    /** @enum {string} */
+                                    kind: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature" | "motion" | "door" | "bed" | "heartbeat" | "battery";
+                                    /** @description epoch milliseconds */
+                                    ts: number;
+                                    value: number;
+                                }[];
+                                summary: string;
+                                /** @description raised while a technician had the home or device in test mode, until then */
+                                testMode?: {
+                                    /** @description epoch milliseconds */
+                                    until: number;
+                                };
+                                thresholds?: {
+                                    [key: string]: number | string;
+                                };
+                            };
+                            homeId: string;
+                            homeLabel: string;
+                            id: string;
+                            /** @description epoch milliseconds */
+                            lastSeenAt: number;
+                            legalBasis: {
+                                actorRole: string;
+                                /** @enum {string} */
+                                basis: "own_consent" | "power_of_attorney" | "paper_form" | "municipal_decision";
+                                eventId: number;
+                                /** @description epoch milliseconds */
+                                grantedAt: number;
+                                onBehalfOf: string | null;
+                                reference: string | null;
+                                reviewDue: string | null;
+                                textVersion: string;
+                            } | null;
+                            note: string | null;
+                            /** @description epoch milliseconds */
+                            openedAt: number;
+                            outcome: ("real_incident" | "false_alarm" | "no_action_needed" | "technical_fault") | null;
+                            repeats: number;
+                            resolvedAt: number | null;
+                            resolvedBy: string | null;
+                            /** @enum {string} */
+                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "device_offline" | "low_battery";
+                            /** @enum {string} */
+                            severity: "critical" | "high" | "medium" | "low";
+                            /** @enum {string} */
+                            state: "open" | "acknowledged" | "resolved";
+                            /** @description the home's team */
+                            team: {
+                                id: string;
+                                name: string;
+                            };
+                            test: boolean;
+                        };
+                    };
+                };
+            };
+            /** @description The request is not valid; `issues` names each field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An administrator reset the password: change it (`POST /api/session/password`) before anything else. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to this person. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAlertsByIdEnRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description the alert after the step */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        alert: {
+                            acknowledgedAt: number | null;
+                            acknowledgedBy: string | null;
+                            /** @description who said "I'm on it", by display name; sent only to those who may handle the alert */
+                            acknowledgedByName: string | null;
+                            /** @description a care alert not resolved and nobody "fremme": when the arrival target (ARRIVAL_TARGET_MIN) passes; the board marks it overdue after that. Null otherwise */
+                            arrivalDueAt: number | null;
+                            /** @description when, by the server's clock */
+                            arrivedAt: number | null;
+                            /** @description who tapped "Fremme" (arrived at the home) */
+                            arrivedBy: string | null;
+                            /** @description who arrived, by display name (as above) */
+                            arrivedByName: string | null;
+                            /** @enum {string} */
+                            audience: "care" | "technical";
+                            /** @enum {string} */
+                            category: "emergency" | "environment" | "activity" | "door" | "sleep" | "technical";
+                            /** @description what was really done to reach people outside the board, from the recorded attempts */
+                            delivery: {
+                                channels: {
+                                    /** @description epoch milliseconds */
+                                    at: number;
+                                    /** @description tries of the latest notice */
+                                    attempts: number;
+                                    delivered: boolean;
+                                    detail: string | null;
+                                    level: number;
+                                    /** @description the first notice and reminders */
+                                    notices: number;
+                                    /** @description log, webhook, sms */
+                                    notifier: string;
+                                    /** @description the configured name; never a URL or phone number */
+                                    target: string;
+                                }[];
+                                /**
+                                 * @description `none`: no fallback outside the dashboard is set up; level 2 only writes to the log
+                                 * @enum {string}
+                                 */
+                                fallback: "configured" | "none";
+                            };
+                            /** @description when, by the server's clock */
+                            enRouteAt: number | null;
+                            /** @description who tapped "På vej" (set out to the home) */
+                            enRouteBy: string | null;
+                            /** @description who set out, by display name (as above) */
+                            enRouteByName: string | null;
                             escalationLevel: number;
                             evidence: {
                                 readings: {
@@ -1506,6 +1956,14 @@ export interface operations {
                             acknowledgedBy: string | null;
                             /** @description who said "I'm on it", by display name; sent only to those who may handle the alert */
                             acknowledgedByName: string | null;
+                            /** @description a care alert not resolved and nobody "fremme": when the arrival target (ARRIVAL_TARGET_MIN) passes; the board marks it overdue after that. Null otherwise */
+                            arrivalDueAt: number | null;
+                            /** @description when, by the server's clock */
+                            arrivedAt: number | null;
+                            /** @description who tapped "Fremme" (arrived at the home) */
+                            arrivedBy: string | null;
+                            /** @description who arrived, by display name (as above) */
+                            arrivedByName: string | null;
                             /** @enum {string} */
                             audience: "care" | "technical";
                             /** @enum {string} */
@@ -1533,6 +1991,12 @@ export interface operations {
                                  */
                                 fallback: "configured" | "none";
                             };
+                            /** @description when, by the server's clock */
+                            enRouteAt: number | null;
+                            /** @description who tapped "På vej" (set out to the home) */
+                            enRouteBy: string | null;
+                            /** @description who set out, by display name (as above) */
+                            enRouteByName: string | null;
                             escalationLevel: number;
                             evidence: {
                                 readings: {
@@ -2684,8 +3148,12 @@ export interface operations {
                     "application/json": {
                         alerts: {
                             acknowledgedAt: number | null;
+                            /** @description when staff arrived at the home ("fremme") */
+                            arrivedAt: number | null;
                             /** @enum {string} */
                             category: "emergency" | "environment" | "activity" | "door" | "sleep" | "technical";
+                            /** @description when staff set out to the home ("på vej") */
+                            enRouteAt: number | null;
                             /** @description the care staff member who resolved it (or acknowledged it, while open) */
                             handledBy: string | null;
                             id: string;
@@ -3589,8 +4057,12 @@ export interface operations {
                         }[];
                         alerts: {
                             acknowledgedAt: number | null;
+                            /** @description when staff arrived at the home ("fremme") */
+                            arrivedAt: number | null;
                             /** @enum {string} */
                             category: "emergency" | "environment" | "activity" | "door" | "sleep" | "technical";
+                            /** @description when staff set out to the home ("på vej") */
+                            enRouteAt: number | null;
                             /** @description the care staff member who resolved it (or acknowledged it, while open) */
                             handledBy: string | null;
                             id: string;
@@ -5096,6 +5568,14 @@ export interface operations {
                             acknowledgedBy: string | null;
                             /** @description who said "I'm on it", by display name; sent only to those who may handle the alert */
                             acknowledgedByName: string | null;
+                            /** @description a care alert not resolved and nobody "fremme": when the arrival target (ARRIVAL_TARGET_MIN) passes; the board marks it overdue after that. Null otherwise */
+                            arrivalDueAt: number | null;
+                            /** @description when, by the server's clock */
+                            arrivedAt: number | null;
+                            /** @description who tapped "Fremme" (arrived at the home) */
+                            arrivedBy: string | null;
+                            /** @description who arrived, by display name (as above) */
+                            arrivedByName: string | null;
                             /** @enum {string} */
                             audience: "care" | "technical";
                             /** @enum {string} */
@@ -5123,6 +5603,12 @@ export interface operations {
                                  */
                                 fallback: "configured" | "none";
                             };
+                            /** @description when, by the server's clock */
+                            enRouteAt: number | null;
+                            /** @description who tapped "På vej" (set out to the home) */
+                            enRouteBy: string | null;
+                            /** @description who set out, by display name (as above) */
+                            enRouteByName: string | null;
                             escalationLevel: number;
                             evidence: {
                                 readings: {
@@ -5495,7 +5981,23 @@ export interface operations {
                                     p90: number | null;
                                 };
                                 alerts: number;
+                                /** @description share (0..1) acknowledged within ANSWER_TARGET_S */
+                                answeredInTime: number | null;
+                                arrive: {
+                                    count: number;
+                                    median: number | null;
+                                    p90: number | null;
+                                };
+                                enRoute: {
+                                    count: number;
+                                    median: number | null;
+                                    p90: number | null;
+                                };
                                 falseAlarmRate: number | null;
+                                /** @description alerts a responder was to reach: all but those resolved without anyone arriving */
+                                reachable: number;
+                                /** @description share (0..1) reached ("fremme") within ARRIVAL_TARGET_MIN, of `reachable` */
+                                reachedInTime: number | null;
                                 resolve: {
                                     count: number;
                                     median: number | null;
@@ -5512,7 +6014,23 @@ export interface operations {
                                     p90: number | null;
                                 };
                                 alerts: number;
+                                /** @description share (0..1) acknowledged within ANSWER_TARGET_S */
+                                answeredInTime: number | null;
+                                arrive: {
+                                    count: number;
+                                    median: number | null;
+                                    p90: number | null;
+                                };
+                                enRoute: {
+                                    count: number;
+                                    median: number | null;
+                                    p90: number | null;
+                                };
                                 falseAlarmRate: number | null;
+                                /** @description alerts a responder was to reach: all but those resolved without anyone arriving */
+                                reachable: number;
+                                /** @description share (0..1) reached ("fremme") within ARRIVAL_TARGET_MIN, of `reachable` */
+                                reachedInTime: number | null;
                                 resolve: {
                                     count: number;
                                     median: number | null;
@@ -5523,6 +6041,10 @@ export interface operations {
                         };
                         /** @description epoch milliseconds */
                         from: number;
+                        targets: {
+                            answerWithinS: number;
+                            arriveWithinS: number;
+                        };
                         /** @description each team id in byTeam with the team's name, which is what people are shown */
                         teamNames: {
                             [key: string]: string;
@@ -5536,7 +6058,23 @@ export interface operations {
                                 p90: number | null;
                             };
                             alerts: number;
+                            /** @description share (0..1) acknowledged within ANSWER_TARGET_S */
+                            answeredInTime: number | null;
+                            arrive: {
+                                count: number;
+                                median: number | null;
+                                p90: number | null;
+                            };
+                            enRoute: {
+                                count: number;
+                                median: number | null;
+                                p90: number | null;
+                            };
                             falseAlarmRate: number | null;
+                            /** @description alerts a responder was to reach: all but those resolved without anyone arriving */
+                            reachable: number;
+                            /** @description share (0..1) reached ("fremme") within ARRIVAL_TARGET_MIN, of `reachable` */
+                            reachedInTime: number | null;
                             resolve: {
                                 count: number;
                                 median: number | null;

@@ -64,6 +64,9 @@ export interface CitizenAlert {
   severity: string;
   state: 'open' | 'acknowledged' | 'resolved';
   openedAt: number;
+  /** when staff set out ("på vej") and arrived ("fremme") */
+  enRouteAt: number | null;
+  arrivedAt: number | null;
   resolvedAt: number | null;
   outcome: string | null;
   note: string | null;

@@ -17,13 +17,23 @@ export function who(role: string, name: string | null, viewerRole: string): stri
   return name ? `${label}: ${name}` : label;
 }
 
+/**
+ * Where the alert is, said no stronger than what happened: "på vej" only once someone set out,
+ * "fremme" once someone arrived; an acknowledgement alone is "seen".
+ */
+export function alertStateText(a: Pick<CitizenAlert, 'state' | 'enRouteAt' | 'arrivedAt'>): string {
+  if (a.state !== 'resolved' && a.arrivedAt !== null) return ct('chain_arrived');
+  if (a.state !== 'resolved' && a.enRouteAt !== null) return ct('chain_en_route');
+  return ct.of('state_', a.state);
+}
+
 export function alertsSection(alerts: CitizenAlert[]): HTMLElement {
   const items = alerts.map((a) =>
     el(
       'li',
       { className: `record alert-record ${a.state}` },
       el('h3', {}, ct.of('rule_', a.rule)),
-      el('p', { className: 'meta' }, `${formatTime(a.openedAt)} · ${ct.of('state_', a.state)}`),
+      el('p', { className: 'meta' }, `${formatTime(a.openedAt)} · ${alertStateText(a)}`),
       a.outcome ? el('p', {}, el('strong', {}, ct.of('outcome_', a.outcome))) : null,
       a.handledBy ? el('p', {}, `${ct('handledBy')}: ${a.handledBy}`) : null,
       a.note ? el('p', { className: 'note' }, `${ct('noteFromStaff')}: ${a.note}`) : null,

@@ -23,13 +23,22 @@ interface Outcome {
   resolved: number;
   falseAlarmRate: number | null;
   acknowledge: Durations;
+  enRoute: Durations;
+  arrive: Durations;
   resolve: Durations;
+  answeredInTime: number | null;
+  reachedInTime: number | null;
+}
+interface Targets {
+  answerWithinS: number;
+  arriveWithinS: number;
 }
 interface Report {
   byRule: Record<string, Outcome>;
   byTeam: Record<string, Outcome>;
   /** the name of each team in byTeam: people see names, never ids */
   teamNames: Record<string, string>;
+  targets: Targets;
 }
 
 const seconds = (s: number | null) => {
@@ -39,14 +48,35 @@ const seconds = (s: number | null) => {
 };
 const percent = (r: number | null) => (r === null ? '–' : `${Math.round(r * 100)} %`);
 
-function outcomeTable(caption: string, firstColumn: string, rows: Array<[string, Outcome]>): HTMLElement {
+const targetWords = (t: Targets) => ({
+  s: String(t.answerWithinS),
+  min: String(Math.round(t.arriveWithinS / 60)),
+});
+
+function outcomeTable(
+  caption: string,
+  firstColumn: string,
+  rows: Array<[string, Outcome]>,
+  targets: Targets,
+): HTMLElement {
   if (rows.length === 0) return el('p', {}, ot('noStats'));
+  const words = targetWords(targets);
+  // the shares within the targets beside the medians: the whole chain from press to arrival
   const head = el(
     'tr',
     {},
-    ...[firstColumn, ot('alerts'), ot('falseRate'), ot('ackMedian'), ot('ackP90'), ot('resolveMedian')].map(
-      (h) => el('th', { scope: 'col' }, h),
-    ),
+    ...[
+      firstColumn,
+      ot('alerts'),
+      ot('falseRate'),
+      ot('answeredShare', words),
+      ot('ackMedian'),
+      ot('ackP90'),
+      ot('enRouteMedian'),
+      ot('reachedShare', words),
+      ot('arriveMedian'),
+      ot('resolveMedian'),
+    ].map((h) => el('th', { scope: 'col' }, h)),
   );
   const body = rows.map(([name, o]) =>
     el(
@@ -55,8 +85,12 @@ function outcomeTable(caption: string, firstColumn: string, rows: Array<[string,
       el('th', { scope: 'row' }, name),
       el('td', {}, String(o.alerts)),
       el('td', {}, percent(o.falseAlarmRate)),
+      el('td', {}, percent(o.answeredInTime)),
       el('td', {}, seconds(o.acknowledge.median)),
       el('td', {}, seconds(o.acknowledge.p90)),
+      el('td', {}, seconds(o.enRoute.median)),
+      el('td', {}, percent(o.reachedInTime)),
+      el('td', {}, seconds(o.arrive.median)),
       el('td', {}, seconds(o.resolve.median)),
     ),
   );
@@ -108,15 +142,18 @@ export async function renderOversight(root: HTMLElement): Promise<void> {
     { 'aria-labelledby': 'stats-title' },
     el('h3', { id: 'stats-title' }, ot('stats')),
     el('p', { className: 'meta' }, ot('statsNote')),
+    el('p', { className: 'meta' }, ot('targetsNote', targetWords(report.targets))),
     outcomeTable(
       ot('byRule'),
       ot('rule'),
       Object.entries(report.byRule).map(([rule, o]) => [t.of('rule_', rule), o]),
+      report.targets,
     ),
     outcomeTable(
       ot('byTeam'),
       ot('team'),
       Object.entries(report.byTeam).map(([team, o]) => [report.teamNames[team] ?? team, o]),
+      report.targets,
     ),
   );
   root.replaceChildren(el('h2', {}, ot('title')), reviewSection, statsSection);
