@@ -26,10 +26,10 @@ export default defineConfig({
       reportsDirectory: 'coverage',
       // a timed-out test must not hide the report
       reportOnFailure: true,
-      // The floor, so coverage can only rise: the whole suite's level on 28 Nov 2026 (88.2 % statements,
-      // 80.4 % branches, 91.2 % functions, 90.5 % lines) less a point, since timing decides a few
-      // branches. Raise it from the summary `npm test` prints.
-      thresholds: { statements: 87, branches: 79, functions: 90, lines: 89 },
+      // The floor, so coverage can only rise: the whole suite's level on a clean clone, 28 Nov 2026,
+      // session 8 (89.1 % statements, 81.7 % branches, 92.0 % functions, 91.5 % lines) less a point,
+      // since timing decides a few branches. Raise it from the summary `npm test` prints.
+      thresholds: { statements: 88, branches: 80, functions: 91, lines: 90 },
     },
   },
 });
