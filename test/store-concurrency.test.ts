@@ -6,6 +6,7 @@ import { createPlatformBus } from '../services/events/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { ManualClock, Metrics, silentLogger, TryghedError } from '../services/runtime/index.ts';
 import { openStore, SCHEMA_VERSION, type Store } from '../services/store/index.ts';
+import { untouchedAlert } from './harness/alert-fields.ts';
 import { createPostgresDatabase } from './harness/postgres.ts';
 
 /**
@@ -66,19 +67,7 @@ describe('two stores on one PostgreSQL', () => {
         lastSeenAt: round,
         repeats: 0,
         evidence: { readings: [], summary: 'Fall' },
-        acknowledgedBy: null,
-        acknowledgedAt: null,
-        enRouteBy: null,
-        enRouteAt: null,
-        arrivedBy: null,
-        arrivedAt: null,
-        resolvedBy: null,
-        resolvedAt: null,
-        outcome: null,
-        note: null,
-        legalBasis: null,
-        test: false,
-        escalationLevel: 0,
+        ...untouchedAlert,
       };
       await a.alerts.open(open);
       const [seenByA, seenByB] = await Promise.all([a.alerts.get(id), b.alerts.get(id)]);
@@ -182,19 +171,7 @@ describe('two stores on one PostgreSQL', () => {
       lastSeenAt: 1,
       repeats: 0,
       evidence: { readings: [], summary: rule },
-      acknowledgedBy: null,
-      acknowledgedAt: null,
-      enRouteBy: null,
-      enRouteAt: null,
-      arrivedBy: null,
-      arrivedAt: null,
-      resolvedBy: null,
-      resolvedAt: null,
-      outcome: null,
-      note: null,
-      legalBasis: null,
-      test: false,
-      escalationLevel: 0,
+      ...untouchedAlert,
     });
     for (const rule of rules) await a.alerts.open(alertFor(rule));
     let writing = true;
@@ -265,19 +242,7 @@ describe('two stores on one PostgreSQL', () => {
       lastSeenAt: 1,
       repeats: 0,
       evidence: { readings: [], summary: 'Smoke' },
-      acknowledgedBy: null,
-      acknowledgedAt: null,
-      enRouteBy: null,
-      enRouteAt: null,
-      arrivedBy: null,
-      arrivedAt: null,
-      resolvedBy: null,
-      resolvedAt: null,
-      outcome: null,
-      note: null,
-      legalBasis: null,
-      test: false,
-      escalationLevel: 0,
+      ...untouchedAlert,
     });
     const results = await Promise.allSettled([a.alerts.open(alert('x')), b.alerts.open(alert('y'))]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../services/domain/index.ts';
 import { StartError, TryghedError } from '../services/runtime/index.ts';
 import { openStore, type Store, type StoreLocation } from '../services/store/index.ts';
+import { untouchedAlert } from './harness/alert-fields.ts';
 import { tempDir } from './harness/index.ts';
 import { ENGINES, storeLocation } from './harness/store.ts';
 
@@ -20,19 +21,7 @@ const alertOf = (id: string, homeId: string, over: Partial<Alert> = {}): Alert =
   lastSeenAt: Y2100,
   repeats: 0,
   evidence: { readings: [], summary: 'Fall detected' },
-  acknowledgedBy: null,
-  acknowledgedAt: null,
-  enRouteBy: null,
-  enRouteAt: null,
-  arrivedBy: null,
-  arrivedAt: null,
-  resolvedBy: null,
-  resolvedAt: null,
-  outcome: null,
-  note: null,
-  legalBasis: null,
-  test: false,
-  escalationLevel: 0,
+  ...untouchedAlert,
   ...over,
 });
 

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { copyStore, openStore, SCHEMA_VERSION, type Store } from '../services/store/index.ts';
 import { LEGACY_SQLITE_MIGRATIONS } from './fixtures/legacy-sqlite-schema.ts';
+import { untouchedAlert } from './harness/alert-fields.ts';
 import { tempDir } from './harness/index.ts';
 import { createPostgresDatabase } from './harness/postgres.ts';
 
@@ -185,19 +186,7 @@ async function fill(store: Store): Promise<void> {
     lastSeenAt: 1,
     repeats: 0,
     evidence: { readings: [], summary: 'Fall' },
-    acknowledgedBy: null,
-    acknowledgedAt: null,
-    enRouteBy: null,
-    enRouteAt: null,
-    arrivedBy: null,
-    arrivedAt: null,
-    resolvedBy: null,
-    resolvedAt: null,
-    outcome: null,
-    note: null,
-    legalBasis: null,
-    test: false,
-    escalationLevel: 0,
+    ...untouchedAlert,
   };
   await store.alerts.open(alert);
   await store.alerts.update({ ...(await store.alerts.get('a1'))!, escalationLevel: 1 }, 'escalated');
