@@ -370,6 +370,9 @@ export async function startPlatform(
       // home lands after the erasure, nor comes back at the next start.
       eraseHomeReadings: async (homeId) => {
         await ingest.eraseHome(homeId);
+        // what the rules and the device list keep of the home's readings goes too (docs/architecture.md)
+        batteryLevels.forget(registry.devicesOfHome(homeId).map((d) => d.id));
+        await rules.forgetHome(homeId);
         await readings.eraseHome(homeId);
       },
       ...(config.publicUrl ? { allowedOrigins: [new URL(config.publicUrl).origin] } : {}),

@@ -16,6 +16,11 @@ export class BatteryLevels {
     this.latest.set(reading.deviceId, { value: reading.value, ts: reading.ts });
   }
 
+  /** an erasure request: the levels last reported by these devices are forgotten */
+  forget(deviceIds: readonly string[]): void {
+    for (const id of deviceIds) this.latest.delete(id);
+  }
+
   of(deviceId: string): { value: number; ts: number } | undefined {
     return this.latest.get(deviceId);
   }

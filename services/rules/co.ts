@@ -32,6 +32,14 @@ export class CoWatch implements PersistedRule {
     this.homes.set(deviceId, homeId);
   }
 
+  forgetHome(homeId: string): void {
+    for (const [deviceId, home] of this.homes) {
+      if (home !== homeId) continue;
+      this.homes.delete(deviceId);
+      this.lastRaised.delete(deviceId);
+    }
+  }
+
   reading(reading: Reading, at: number, settings: HomeRuleSettings['co']): Firing | null {
     const v = reading.value;
     const last = this.lastRaised.get(reading.deviceId);

@@ -106,6 +106,23 @@ export class DeviceOfflineWatch implements PersistedRule {
     this.changed(deviceId);
   }
 
+  /**
+   * When the home's devices were last heard is forgotten: each counts from `now`, as when watching
+   * began. An outage already raised stays raised (it is about the device, and its alert is kept).
+   */
+  forgetHome(_homeId: string, now: number, deviceIds: readonly string[]): void {
+    for (const deviceId of deviceIds) {
+      const w = this.devices.get(deviceId);
+      if (!w) continue;
+      w.lastHeard = now;
+      w.savedHeard = now;
+      w.heard = false;
+      const device = this.deviceOf(deviceId);
+      // an earlier entry already queued is pushed to the new deadline when it comes due
+      if (device && !w.down) this.queue.ensure(w, now + limitMs(device));
+    }
+  }
+
   /** anything received from the device at `at` (platform time) */
   heard(deviceId: string, at: number): void {
     const w = this.devices.get(deviceId);

@@ -74,6 +74,14 @@ export class DoorNightWatch implements PersistedRule {
       this.queue.ensure(episode, episode.openedAt + home.settings.doorNight.minutes * MIN);
   }
 
+  forgetHome(homeId: string): void {
+    for (const episode of this.byHome.get(homeId) ?? []) {
+      this.queue.forget(episode);
+      if (this.byDevice.get(episode.deviceId) === episode) this.byDevice.delete(episode.deviceId);
+    }
+    this.byHome.delete(homeId);
+  }
+
   private add(episode: DoorEpisode): void {
     this.byDevice.set(episode.deviceId, episode);
     let set = this.byHome.get(episode.homeId);

@@ -130,19 +130,17 @@ export class RuleEngine {
     this.doorNight = new DoorNightWatch(homeContext, (homeId) => this.motionCounts(homeId));
     this.outOfBed = new OutOfBedWatch(homeContext);
     this.offline = new DeviceOfflineWatch((id) => o.registry.device(id));
-    if (o.store) {
-      for (const rule of [
-        this.inactivity,
-        this.temperature,
-        this.doorNight,
-        this.outOfBed,
-        this.offline,
-        this.co,
-        this.battery,
-      ] as PersistedRule[]) {
-        this.persisted.set(rule.rule, rule);
-        rule.changed = (key) => this.dirty.add(`${rule.rule}\u0000${key}`);
-      }
+    for (const rule of [
+      this.inactivity,
+      this.temperature,
+      this.doorNight,
+      this.outOfBed,
+      this.offline,
+      this.co,
+      this.battery,
+    ] as PersistedRule[]) {
+      this.persisted.set(rule.rule, rule);
+      if (o.store) rule.changed = (key) => this.dirty.add(`${rule.rule}\u0000${key}`);
     }
     this.candidates = o.metrics.counter(
       'tryghed_rules_candidates_total',
@@ -305,6 +303,58 @@ export class RuleEngine {
         this.saving = null;
       });
     await this.saving;
+  }
+
+  /** the names of the rules whose state is kept (the `rule` of their rows) */
+  keptRules(): string[] {
+    return [...this.persisted.keys()];
+  }
+
+  /**
+   * What the kept rules hold about the home now, as it would be written (the home's key and its
+   * devices'): for checking that an erasure left nothing of the home's readings behind.
+   */
+  stateOf(homeId: string): Array<{ rule: string; key: string; state: unknown }> {
+    const keys = [homeId, ...this.o.registry.devicesOfHome(homeId).map((d) => d.id)];
+    const held: Array<{ rule: string; key: string; state: unknown }> = [];
+    for (const rule of this.persisted.values())
+      for (const key of keys) {
+        const snap = rule.snapshot(key);
+        if (snap?.homeId === homeId) held.push({ rule: rule.rule, key, state: snap.state });
+      }
+    return held;
+  }
+
+  /**
+   * An erasure request: forgets what the rules hold about the home's readings, in memory and in the
+   * store. Conditions under way (a door open at night, someone out of bed, a cold spell, a CO or
+   * battery level already raised, a technician's test readings' levels) go with their timers and
+   * will not raise; the inactivity clock and the devices' last-heard times count again from now, as
+   * for a home just provisioned. Then every `rule_state` row of the home is removed, after any save
+   * in flight and before the next one, so nothing forgotten is written back or comes back at a
+   * restart. Alerts already raised are the care record and stay, and so do the test alerts waiting
+   * to be handed to care staff when test mode ends. A store that fails throws (the erasure fails).
+   */
+  async forgetHome(homeId: string): Promise<void> {
+    while (this.saving) await this.saving;
+    const now = this.o.clock.now();
+    const deviceIds = this.o.registry.devicesOfHome(homeId).map((d) => d.id);
+    for (const rule of [...this.persisted.values(), this.testCo, this.testBattery])
+      rule.forgetHome(homeId, now, deviceIds);
+    // changes not yet written for the home would write back a row; its watches go on in memory
+    const keys = new Set([homeId, ...deviceIds]);
+    for (const entry of this.dirty)
+      if (keys.has(entry.slice(entry.indexOf('\u0000') + 1))) this.dirty.delete(entry);
+    const state = this.o.store?.ruleState;
+    if (!state) return;
+    const removed = state.removeHome(homeId);
+    // saves wait for the removal; its failure is the erasure's to report, not theirs
+    this.saving = removed
+      .catch(() => undefined)
+      .finally(() => {
+        this.saving = null;
+      });
+    await removed;
   }
 
   /**

@@ -79,6 +79,15 @@ export class InactivityWatch implements PersistedRule {
     if (armed) this.schedule(homeId, watch);
   }
 
+  /** the last motion is forgotten: the home counts from `now`, as when watching began */
+  forgetHome(homeId: string, now: number): void {
+    const watch = this.homes.get(homeId);
+    if (!watch) return;
+    watch.since = now;
+    // a queued entry is recomputed from `since` when it comes due, so it only moves later
+    if (watch.armed && !watch.queued) this.schedule(homeId, watch);
+  }
+
   /** motion seen (or watching begins) at `at` */
   motion(homeId: string, at: number): void {
     let watch = this.homes.get(homeId);

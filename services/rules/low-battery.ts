@@ -25,6 +25,10 @@ export class LowBatteryWatch implements PersistedRule {
     this.low.set(deviceId, homeId);
   }
 
+  forgetHome(homeId: string): void {
+    for (const [deviceId, home] of this.low) if (home === homeId) this.low.delete(deviceId);
+  }
+
   reading(reading: Reading, at: number, settings: HomeRuleSettings['lowBattery']): Firing | null {
     const v = reading.value;
     const rearmAt = settings.percent + BATTERY_REARM_MARGIN;

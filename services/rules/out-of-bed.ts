@@ -45,6 +45,14 @@ export class OutOfBedWatch implements PersistedRule {
     if (!s.fired && home) this.queue.ensure(out, s.since + home.settings.outOfBed.minutes * MIN);
   }
 
+  forgetHome(homeId: string): void {
+    for (const [deviceId, out] of this.byDevice) {
+      if (out.homeId !== homeId) continue;
+      this.queue.forget(out);
+      this.byDevice.delete(deviceId);
+    }
+  }
+
   /** a bed reading (1 = in bed, 0 = out of bed) seen at `at` (platform time) */
   bed(reading: Reading, at: number): void {
     const current = this.byDevice.get(reading.deviceId);

@@ -14,6 +14,13 @@ export interface PersistedRule {
   snapshot(key: string): { homeId: string; state: unknown } | null;
   /** takes back a kept state; the zod-checked shape of `snapshot`'s */
   restore(key: string, homeId: string, state: unknown): void;
+  /**
+   * Forgets what it holds about the home's readings (an erasure request): conditions under way go
+   * with their timers, without raising; a watch that goes on (inactivity, device offline) counts
+   * again from `now`, as for a home just provisioned. `deviceIds` are the home's devices now. Marks
+   * nothing changed: the engine removes the home's rows itself.
+   */
+  forgetHome(homeId: string, now: number, deviceIds: readonly string[]): void;
 }
 
 export const evidenceReading = z.object({
@@ -32,4 +39,6 @@ export interface RuleStateStore {
     put: Array<{ rule: string; key: string; homeId: string; state: string; updatedAt: number }>,
     remove: Array<{ rule: string; key: string }>,
   ): Promise<void>;
+  /** removes every row of the home, whatever its rule */
+  removeHome(homeId: string): Promise<void>;
 }

@@ -64,6 +64,14 @@ export class TemperatureWatch implements PersistedRule {
     if (!s.fired && home) this.queue.ensure(spell, s.since + home.settings.temperature.minutes * MIN);
   }
 
+  forgetHome(homeId: string): void {
+    for (const [deviceId, spell] of this.spells) {
+      if (spell.homeId !== homeId) continue;
+      this.queue.forget(spell);
+      this.spells.delete(deviceId);
+    }
+  }
+
   reading(reading: Reading, at: number): void {
     const home = this.home(reading.homeId);
     if (!home) return;

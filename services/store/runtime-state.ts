@@ -75,6 +75,9 @@ export function ruleState(db: Db): RuleStateRepository {
         }
       });
     },
+    async removeHome(homeId) {
+      await db.deleteFrom('rule_state').where('home_id', '=', homeId).execute();
+    },
   };
 }
 

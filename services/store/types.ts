@@ -251,6 +251,8 @@ export interface RuleStateRepository {
   all(pageSize?: number): AsyncIterable<RuleStateRow[]>;
   /** writes the changed rows and removes the ended ones, in one transaction */
   save(put: RuleStateRow[], remove: Array<{ rule: string; key: string }>): Promise<void>;
+  /** removes every row of the home, whatever its rule (an erasure request) */
+  removeHome(homeId: string): Promise<void>;
 }
 
 /** When an alert next escalates (owned by `services/escalation`). */
