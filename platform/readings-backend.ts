@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { type Logger, StartError } from '../services/runtime/index.ts';
+import { type Clock, type Logger, StartError } from '../services/runtime/index.ts';
 import { createInfluxV1Store, createInfluxV2Store, type ReadingStore } from '../services/timeseries/index.ts';
 import type { Config } from './config.ts';
 import { influxdInstalled, type LocalInfluxd, startInfluxd } from './influxd.ts';
@@ -21,6 +21,8 @@ async function answers(url: string): Promise<boolean> {
 export async function openReadingsBackend(
   config: Config,
   logger: Logger,
+  /** the platform's clock (the v2 adapter's erasure reaches past its now) */
+  clock?: Clock,
 ): Promise<{ readings: ReadingStore; influxd: LocalInfluxd | null }> {
   let influxd: LocalInfluxd | null = null;
   if (!(await answers(config.influxUrl))) {
@@ -58,6 +60,7 @@ export async function openReadingsBackend(
           org: config.influxOrg,
           bucket: config.influxBucket,
           logger,
+          ...(clock ? { clock } : {}),
         })
       : createInfluxV1Store({
           url: config.influxUrl,

@@ -161,6 +161,7 @@ export async function startPlatform(
     const backend: { readings: ReadingStore; influxd: LocalInfluxd | null } = await openReadingsBackend(
       config,
       logger.child({ part: 'timeseries' }),
+      clock,
     );
     if (backend.influxd) started('influxd', () => backend.influxd?.stop());
     started('readings', () => backend.readings.close());

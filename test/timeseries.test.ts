@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { categoryOf, type Reading, type SensorKind } from '../services/domain/index.ts';
-import { silentLogger } from '../services/runtime/index.ts';
+import { ManualClock, silentLogger } from '../services/runtime/index.ts';
 import {
   createInfluxV1Store,
   createInfluxV2Store,
@@ -8,6 +8,7 @@ import {
   TimeseriesUnavailableError,
 } from '../services/timeseries/index.ts';
 import { freePort, uniqueDatabase } from './harness/index.ts';
+import { startReceiver } from './harness/receiver.ts';
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 const reading = (homeId: string, deviceId: string, kind: SensorKind, value: number, i: number): Reading => ({
@@ -107,6 +108,32 @@ describe('InfluxDB v2 adapter', () => {
     });
     await expect(v2.ensureReady()).rejects.toThrow(/INFLUX_URL.*(no v2 API|404)/);
     await expect(v2.write([reading('h1', 'd1', 'motion', 1, 1)])).rejects.toThrow();
+  });
+
+  it("erases up to a year past the platform's clock, not the machine's", async () => {
+    // a real HTTP server in InfluxDB 2's place records the delete request the adapter sends
+    const influx = await startReceiver(() => 204);
+    try {
+      const now = Date.UTC(2031, 5, 1);
+      const v2 = createInfluxV2Store({
+        url: influx.url,
+        token: 't',
+        org: 'o',
+        bucket: 'b',
+        logger: silentLogger(),
+        clock: new ManualClock(now),
+      });
+      await v2.eraseHome('home-a');
+      const [request] = influx.received;
+      expect(request?.path).toBe('/api/v2/delete?org=o&bucket=b');
+      expect(request?.body).toMatchObject({
+        start: '1970-01-01T00:00:00Z',
+        stop: new Date(now + 365 * 86_400_000).toISOString(),
+        predicate: '_measurement="reading" AND home="home-a"',
+      });
+    } finally {
+      await influx.close();
+    }
   });
 
   const v2 = inject('influxV2');

@@ -1,6 +1,6 @@
 import { flux, fluxExpression, fluxString, InfluxDB, Point, setLogger } from '@influxdata/influxdb-client';
 import type { ReadingCategory, SensorKind } from '../domain/index.ts';
-import type { Logger } from '../runtime/index.ts';
+import { type Clock, type Logger, systemClock } from '../runtime/index.ts';
 import {
   isPointRefusal,
   MEASUREMENT,
@@ -20,7 +20,10 @@ export function createInfluxV2Store(options: {
   org: string;
   bucket: string;
   logger: Logger;
+  /** the platform's clock: an erasure reaches a year past its now (device clocks run ahead) */
+  clock?: Clock;
 }): ReadingStore {
+  const clock = options.clock ?? systemClock;
   // The client logs to the console on its own; send that to our logger, where failures are
   // already reported once per streak by ingest.
   setLogger({
@@ -135,7 +138,7 @@ export function createInfluxV2Store(options: {
           headers,
           body: JSON.stringify({
             start: '1970-01-01T00:00:00Z',
-            stop: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+            stop: new Date(clock.now() + 365 * 86_400_000).toISOString(),
             predicate: `_measurement="${MEASUREMENT}" AND home="${homeId}"`,
           }),
         },
