@@ -6,7 +6,7 @@ import { HomeList } from './home-view/home-list.ts';
 import { HomeView } from './home-view/home-view.ts';
 import { tx } from './home-view/strings.ts';
 import { ResponderCardPage } from './responder-card/card-page.tsx';
-import { TechnicianPage } from './technician/technician-page.ts';
+import { TechnicianPage } from './technician/technician-page.tsx';
 
 /** A page of the app: it draws itself into `main` on start and lets go of timers and sockets on stop. */
 export interface Page {

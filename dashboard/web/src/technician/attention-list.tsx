@@ -1,7 +1,5 @@
-import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api/client.ts';
-import { el } from '../home-view/dom.ts';
 import { tx } from '../home-view/strings.ts';
 import { formatTime } from '../i18n.ts';
 
@@ -27,35 +25,18 @@ interface AttentionPage {
 
 const PAGE = 50;
 
-/**
- * Every device across all homes that needs a visit: offline, never heard from, low battery. Sorted
- * and paged by the server (tens of thousands of homes), with the count; each row opens its home.
- * A Preact component; the rows are a keyed list (by device id).
- */
-export function attentionList(open: (homeId: string) => void): { element: HTMLElement; refresh(): void } {
-  const element = el('section', {
-    'aria-labelledby': 'attention-title',
-    className: 'panel-section attention',
-  });
-  let version = 0;
-  const draw = () => render(<Attention open={open} version={version} />, element);
-  draw();
-  return {
-    element,
-    refresh: () => {
-      version++;
-      draw();
-    },
-  };
-}
-
 interface Shown {
   devices: AttentionDevice[];
   page: AttentionPage | null;
   failed: boolean;
 }
 
-function Attention({ open, version }: { open: (homeId: string) => void; version: number }) {
+/**
+ * Every device across all homes that needs a visit: offline, never heard from, low battery. Sorted
+ * and paged by the server (tens of thousands of homes), with the count; each row opens its home.
+ * The rows are a keyed list (by device id); a new `version` reads the list again.
+ */
+export function AttentionList({ open, version }: { open: (homeId: string) => void; version: number }) {
   const [sort, setSort] = useState<Sort>('lastSeen');
   const [problem, setProblem] = useState<Problem | ''>('');
   const [shown, setShown] = useState<Shown>({ devices: [], page: null, failed: false });
@@ -86,7 +67,7 @@ function Attention({ open, version }: { open: (homeId: string) => void; version:
         : `${tx('attentionCount', { n: page.total })} · ${tx('problem_offline')} ${page.counts.offline} · ${tx('problem_never_seen')} ${page.counts.never_seen} · ${tx('problem_low_battery')} ${page.counts.low_battery}`;
   const typed = (e: Event) => (e.currentTarget as HTMLSelectElement).value;
   return (
-    <>
+    <section aria-labelledby="attention-title" class="panel-section attention">
       <h3 id="attention-title">{tx('attentionTitle')}</h3>
       <p class="hint">{tx('attentionIntro')}</p>
       <div class="inline-form">
@@ -175,6 +156,6 @@ function Attention({ open, version }: { open: (homeId: string) => void; version:
       >
         {tx('showMore')}
       </button>
-    </>
+    </section>
   );
 }
