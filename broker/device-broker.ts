@@ -4,6 +4,7 @@ import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { PlatformBus } from '../services/events/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
+import { AckPacer } from './ack-pacer.ts';
 import { mayPublish, mayReceive, maySubscribe } from './acl.ts';
 import type { AuthThrottleOptions } from './auth-throttle.ts';
 import { type BrokerCluster, openBrokerCluster } from './cluster.ts';
@@ -52,6 +53,11 @@ export interface DeviceBrokerOptions {
    * Empty or absent: this broker alone, everything in memory.
    */
   redisUrl?: string;
+  /**
+   * PUBACKs released per turn of the event loop once their readings are durable (see
+   * `broker/ack-pacer.ts`): routine readings yield to an alarm between slices. Default 32.
+   */
+  ackSlice?: number;
 }
 
 export interface DeviceMessage {
@@ -104,6 +110,9 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   const log = o.logger;
   const lastSeen = new Map<string, number>();
   const listeners: Array<(m: DeviceMessage) => unknown> = [];
+  // durable readings' PUBACKs, a slice per turn of the event loop: an alarm never waits behind a
+  // whole group commit's worth of routine readings
+  const acks = new AckPacer(o.ackSlice ?? 32, (err) => log.error({ err }, 'releasing a PUBACK failed'));
   const connections = new DeviceConnections({
     registry: o.registry,
     serviceAccounts: o.serviceAccounts,
@@ -173,6 +182,8 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
       // waits. aedes reads a client's next packets only after the current ones called back, so a
       // slow ack holds back that one device, never another. Not durable: the connection is closed
       // without PUBACK, and the device sends the reading again when it reconnects.
+      // Once durable, acknowledgements go out in order, a slice per turn of the event loop
+      // (`AckPacer`), so an alarm is read between slices rather than behind a whole group commit.
       const durable = deliver(
         heard(client, 'readings', packet.topic, packet.payload as Buffer, verdict.homeId!, verdict.deviceId!),
       );
@@ -183,7 +194,10 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
         refuse('not_stored', client);
         done(new Error('the reading could not be stored now; send it again'));
       };
-      durable.then(settle, () => settle(false));
+      durable.then(
+        (ok) => acks.release(() => settle(ok)),
+        () => acks.release(() => settle(false)),
+      );
     },
 
     authorizeSubscribe(client, subscription, done) {
