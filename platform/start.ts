@@ -7,7 +7,7 @@ import { ConsentRegistry } from '../services/consent/index.ts';
 import { topics } from '../services/domain/index.ts';
 import { EscalationService } from '../services/escalation/index.ts';
 import { createPlatformBus, type PlatformBus } from '../services/events/index.ts';
-import { PlatformHealth } from '../services/health/index.ts';
+import { PlatformHealth, ReachabilityWatch } from '../services/health/index.ts';
 import { Ingest, ReadingSpool } from '../services/ingest/index.ts';
 import { NoticeOutbox } from '../services/outbox/index.ts';
 import { People } from '../services/people/index.ts';
@@ -81,6 +81,8 @@ export interface MqttTlsInfo {
 /** The rules' tick may run this late (ms) before the platform counts as degraded. */
 const RULES_LAG_LIMIT_MS = 5000;
 const HEALTH_INTERVAL_MS = 1000;
+/** The store must answer a ping within this long (ms), or the platform counts as degraded. */
+const STORE_PING_TIMEOUT_MS = 2000;
 const ESCALATION_TICK_MS = 1000;
 /** On a failed start, each opened part gets this long to close before start gives up on it. */
 const START_FAILURE_CLOSE_MS = 1500;
@@ -180,6 +182,15 @@ export async function startPlatform(
       events,
     });
     started('alerts', () => alerts.stop()); // repeats counted but not yet written
+    // alerts raised while the store was unreachable: shown to staff, kept in memory, retried
+    health.addCheck('alerts_not_stored', () => alerts.unsavedCount() > 0);
+    const storeWatch = new ReachabilityWatch(() => store.ping(), {
+      intervalMs: HEALTH_INTERVAL_MS,
+      timeoutMs: STORE_PING_TIMEOUT_MS,
+    });
+    storeWatch.start();
+    started('store-watch', () => storeWatch.stop());
+    health.addCheck('store_down', () => storeWatch.down());
     const rules = new RuleEngine({
       registry,
       consent,

@@ -11,9 +11,24 @@ import type {
 } from '../domain/index.ts';
 import type { PlatformBus } from '../events/index.ts';
 import type { Registry } from '../registry/index.ts';
-import { type Clock, conflict, type Logger, type Metrics, notFound, TryghedError } from '../runtime/index.ts';
+import {
+  type Clock,
+  conflict,
+  type Logger,
+  type Metrics,
+  notFound,
+  systemClock,
+  type Timer,
+  TryghedError,
+} from '../runtime/index.ts';
 import type { HomeAlertFilter, ResolvedAlertFilter, Store } from '../store/index.ts';
 import { type PendingRepeats, RepeatThrottle } from './repeat-throttle.ts';
+import { repeatedUnsaved, UnsavedAlerts, type UnsavedChange } from './unsaved.ts';
+
+/** How often alerts the store did not take are offered to it again (ms, real time). */
+export const UNSAVED_RETRY_MS = 1000;
+const MERGED_NOTE =
+  'Raised while the store was unreachable; counted on the alert already open for this home and rule.';
 
 export interface AlertActor {
   id: string;
@@ -30,6 +45,11 @@ export interface AlertServiceOptions {
   metrics: Metrics;
   /** every change goes out as `alert/changed` */
   events: PlatformBus;
+  /**
+   * Paces the retries of alerts the store did not take: real time (it waits for I/O), even when
+   * `clock` is a test's manual clock. Default: the system clock.
+   */
+  ioClock?: Clock;
 }
 
 /**
@@ -46,6 +66,11 @@ export class AlertService {
   private readonly throttle: RepeatThrottle;
   /** per home+rule: the last row this service wrote for its unresolved alert */
   private readonly known = new Map<string, Alert>();
+  /** alerts raised while the store was unreachable: shown to staff, kept here, retried in order */
+  private readonly unsaved = new UnsavedAlerts();
+  private retryTimer: Timer | null = null;
+  private retrying: Promise<void> | null = null;
+  private readonly unsavedGauge;
 
   constructor(private readonly o: AlertServiceOptions) {
     this.throttle = new RepeatThrottle(o.clock, (pending) => this.writeRepeats(pending));
@@ -54,6 +79,15 @@ export class AlertService {
       'rule',
     ]);
     this.refused = o.metrics.counter('tryghed_alerts_refused_total', 'Alert candidates refused', ['reason']);
+    this.unsavedGauge = o.metrics.gauge(
+      'tryghed_alerts_unsaved',
+      'Alerts (per home and rule) raised while the store was unreachable, not yet stored',
+    );
+  }
+
+  /** how many alerts (per home and rule) wait for the store: the platform is degraded meanwhile */
+  unsavedCount(): number {
+    return this.unsaved.size;
   }
 
   /** Opens an alert, or counts a repeat on the home's open one for the rule. Null without consent. */
@@ -75,98 +109,256 @@ export class AlertService {
         return null;
       }
       const test = candidate.test === true || this.o.registry.home(candidate.homeId)?.test === true;
-      let active = await this.o.store.alerts.findActive(candidate.homeId, candidate.rule);
-      // A hand-over after test mode: only what the technician left open goes on to staff; a test
-      // alert they cleared was the test's.
-      if (candidate.handover && !(active?.test && active.evidence.testMode)) {
-        this.refused.inc({ reason: 'nothing_to_hand_over' });
+      // this home and rule's alert waits for the store: the candidate counts on it, behind it
+      const waiting = this.unsaved.get(key);
+      if (waiting) return this.repeatUnsaved(key, waiting, candidate);
+      try {
+        return await this.raiseStored(key, candidate, test);
+      } catch (err) {
+        // a refusal is an answer; anything else is the store failing, and an alarm must still
+        // reach a human: it is shown and kept, and written once the store answers again
+        if (err instanceof TryghedError) throw err;
+        return this.raiseUnsaved(key, candidate, test, err);
+      }
+    });
+  }
+
+  private async raiseStored(key: string, candidate: AlertCandidate, test: boolean): Promise<Alert | null> {
+    let active = await this.o.store.alerts.findActive(candidate.homeId, candidate.rule);
+    // A hand-over after test mode: only what the technician left open goes on to staff; a test
+    // alert they cleared was the test's.
+    if (candidate.handover && !(active?.test && active.evidence.testMode)) {
+      this.refused.inc({ reason: 'nothing_to_hand_over' });
+      return null;
+    }
+    if (active && active.test !== test) {
+      // One open alert per home and rule, so a test and a real alert must never share one: a test
+      // must not add repeats to a real alert, and a real condition must never be swallowed by an
+      // open test alert that pages no one. The real one wins.
+      if (test) {
+        this.refused.inc({ reason: 'real_alert_open' });
         return null;
       }
-      if (active && active.test !== test) {
-        // One open alert per home and rule, so a test and a real alert must never share one: a test
-        // must not add repeats to a real alert, and a real condition must never be swallowed by an
-        // open test alert that pages no one. The real one wins.
-        if (test) {
-          this.refused.inc({ reason: 'real_alert_open' });
-          return null;
-        }
-        const closed: Alert = {
-          ...this.throttle.fold(active),
-          state: 'resolved',
-          acknowledgedAt: active.acknowledgedAt ?? candidate.at,
-          resolvedAt: candidate.at,
-          outcome: 'no_action_needed',
-          note: joinNotes(active.note, 'Closed by the platform: a real alert of the same kind was raised.'),
-        };
-        this.emit(await this.o.store.alerts.update(closed, 'resolved'));
-        this.throttle.forget(active.id);
-        this.known.delete(key);
-        active = null;
+      const closed: Alert = {
+        ...this.throttle.fold(active),
+        state: 'resolved',
+        acknowledgedAt: active.acknowledgedAt ?? candidate.at,
+        resolvedAt: candidate.at,
+        outcome: 'no_action_needed',
+        note: joinNotes(active.note, 'Closed by the platform: a real alert of the same kind was raised.'),
+      };
+      this.emit(await this.o.store.alerts.update(closed, 'resolved'));
+      this.throttle.forget(active.id);
+      this.known.delete(key);
+      active = null;
+    }
+    if (active) {
+      // Pressed again after someone took it on: a critical alert needs a human again, so it is
+      // open once more and escalates anew (the earlier acknowledgement stays in its events).
+      // That is never held back; a plain repeat is counted, and written at most once a second.
+      const reopen = active.state === 'acknowledged' && candidate.severity === 'critical';
+      this.repeats.inc({ rule: candidate.rule });
+      if (!reopen && !this.throttle.mayWrite(active.id)) {
+        this.throttle.hold(active.id, `${candidate.homeId}\u0000${candidate.rule}`, candidate.at);
+        return this.throttle.fold(active);
       }
-      if (active) {
-        // Pressed again after someone took it on: a critical alert needs a human again, so it is
-        // open once more and escalates anew (the earlier acknowledgement stays in its events).
-        // That is never held back; a plain repeat is counted, and written at most once a second.
-        const reopen = active.state === 'acknowledged' && candidate.severity === 'critical';
-        this.repeats.inc({ rule: candidate.rule });
-        if (!reopen && !this.throttle.mayWrite(active.id)) {
-          this.throttle.hold(active.id, `${candidate.homeId}\u0000${candidate.rule}`, candidate.at);
-          return this.throttle.fold(active);
+      const held = this.throttle.take(active.id);
+      const alert: Alert = {
+        ...active,
+        repeats: active.repeats + (held?.count ?? 0) + 1,
+        lastSeenAt: Math.max(candidate.at, held?.lastSeenAt ?? candidate.at),
+        ...(reopen
+          ? { state: 'open' as const, acknowledgedBy: null, acknowledgedAt: null, escalationLevel: 0 }
+          : {}),
+      };
+      this.emit(await this.o.store.alerts.update(alert, 'repeated'));
+      this.throttle.written(alert.id);
+      this.known.set(key, alert);
+      return alert;
+    }
+    const alert = this.newAlert(candidate, test);
+    const event = await this.o.store.alerts.open(alert);
+    this.throttle.written(alert.id);
+    this.known.set(key, alert);
+    this.opened.inc({ rule: alert.rule, severity: alert.severity });
+    this.o.logger.info(
+      { alertId: alert.id, homeId: alert.homeId, rule: alert.rule, severity: alert.severity },
+      'alert opened',
+    );
+    this.emit(event);
+    return alert;
+  }
+
+  private newAlert(candidate: AlertCandidate, test: boolean): Alert {
+    return {
+      id: randomUUID(),
+      homeId: candidate.homeId,
+      rule: candidate.rule,
+      category: candidate.category,
+      severity: candidate.severity,
+      audience: candidate.audience,
+      state: 'open',
+      openedAt: candidate.at,
+      lastSeenAt: candidate.at,
+      repeats: 0,
+      evidence: candidate.evidence,
+      acknowledgedBy: null,
+      acknowledgedAt: null,
+      enRouteBy: null,
+      enRouteAt: null,
+      arrivedBy: null,
+      arrivedAt: null,
+      resolvedBy: null,
+      resolvedAt: null,
+      outcome: null,
+      note: null,
+      legalBasis:
+        candidate.audience === 'care'
+          ? this.o.consent.basis(candidate.homeId, candidate.category, 'alerts')
+          : null,
+      test,
+      escalationLevel: 0,
+    };
+  }
+
+  /**
+   * The store failed while raising: the alert goes to staff anyway (the board over `/live`, and
+   * escalation, which sends a critical one to the fallback while the platform is degraded) as an
+   * event with `seq` 0 (not stored: a board resuming later gets the stored one), and waits in
+   * memory to be written. A repeat of the alert this service has open is counted on it.
+   */
+  private raiseUnsaved(key: string, candidate: AlertCandidate, test: boolean, err: unknown): Alert {
+    this.o.logger.error(
+      { err, homeId: candidate.homeId, rule: candidate.rule, severity: candidate.severity },
+      'the store did not take an alert; shown to staff, kept and retried',
+    );
+    const known = this.known.get(key);
+    let change: UnsavedChange;
+    if (known && known.test === test) {
+      const held = this.throttle.take(known.id)?.count ?? 0;
+      const base = { ...known, repeats: known.repeats + held };
+      const next = repeatedUnsaved(
+        { kind: 'repeat', alert: base, count: held, reopen: false },
+        candidate.at,
+        candidate.severity === 'critical',
+      );
+      change = next.change;
+      this.repeats.inc({ rule: candidate.rule });
+      if (next.reopened) this.emit({ seq: 0, type: 'repeated', alert: change.alert });
+    } else {
+      change = { kind: 'open', alert: this.newAlert(candidate, test) };
+      this.opened.inc({ rule: candidate.rule, severity: candidate.severity });
+      this.emit({ seq: 0, type: 'opened', alert: change.alert });
+    }
+    this.unsaved.set(key, change);
+    this.unsavedGauge.set(this.unsaved.size);
+    this.scheduleRetry();
+    return change.alert;
+  }
+
+  private repeatUnsaved(key: string, waiting: UnsavedChange, candidate: AlertCandidate): Alert {
+    const { change, reopened } = repeatedUnsaved(waiting, candidate.at, candidate.severity === 'critical');
+    this.unsaved.set(key, change);
+    this.repeats.inc({ rule: candidate.rule });
+    if (reopened) this.emit({ seq: 0, type: 'repeated', alert: change.alert });
+    return change.alert;
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = (this.o.ioClock ?? systemClock).setInterval(() => {
+      void this.saveUnsaved();
+    }, UNSAVED_RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  /**
+   * Offers the waiting alerts to the store, oldest first, each in its home and rule's chain; the
+   * first that fails stops the round (the rest keep their order for the next). Idempotent: an
+   * alert whose row is there already (the answer was lost) is not written twice.
+   */
+  saveUnsaved(): Promise<void> {
+    if (this.retrying) return this.retrying;
+    this.retrying = (async () => {
+      for (const key of this.unsaved.keys()) {
+        try {
+          await this.serial(key, () => this.saveOne(key));
+        } catch (err) {
+          this.o.logger.warn({ err, waiting: this.unsaved.size }, 'alerts still not stored; retrying');
+          return;
         }
-        const held = this.throttle.take(active.id);
+      }
+      if (this.unsaved.size === 0) {
+        this.retryTimer?.cancel();
+        this.retryTimer = null;
+      }
+    })().finally(() => {
+      this.retrying = null;
+      this.unsavedGauge.set(this.unsaved.size);
+    });
+    return this.retrying;
+  }
+
+  private async saveOne(key: string): Promise<void> {
+    const change = this.unsaved.get(key);
+    if (!change) return;
+    const { alerts } = this.o.store;
+    if (change.kind === 'open') {
+      const { alert } = change;
+      if (!(await alerts.get(alert.id))) {
+        const active = await alerts.findActive(alert.homeId, alert.rule);
+        if (active) {
+          // an alert of the home and rule was open already (the store could not say so): the one
+          // raised meanwhile counts on it, and the board and escalation drop the one they were shown
+          const merged: Alert = {
+            ...this.throttle.fold(active),
+            repeats: this.throttle.fold(active).repeats + alert.repeats + 1,
+            lastSeenAt: Math.max(active.lastSeenAt, alert.lastSeenAt),
+          };
+          this.emit(await alerts.update(merged, 'repeated'));
+          this.throttle.take(active.id);
+          this.throttle.written(active.id);
+          this.known.set(key, merged);
+          this.emit({
+            seq: 0,
+            type: 'resolved',
+            alert: {
+              ...alert,
+              state: 'resolved',
+              resolvedAt: this.o.clock.now(),
+              outcome: 'no_action_needed',
+              note: MERGED_NOTE,
+            },
+          });
+        } else {
+          const event = await alerts.open(alert);
+          this.throttle.written(alert.id);
+          this.known.set(key, alert);
+          this.emit(event);
+        }
+      }
+    } else {
+      const stored = await alerts.get(change.alert.id);
+      if (stored && stored.state !== 'resolved') {
+        const reopen = change.reopen && stored.state === 'acknowledged';
         const alert: Alert = {
-          ...active,
-          repeats: active.repeats + (held?.count ?? 0) + 1,
-          lastSeenAt: Math.max(candidate.at, held?.lastSeenAt ?? candidate.at),
+          ...stored,
+          repeats: stored.repeats + change.count,
+          lastSeenAt: Math.max(stored.lastSeenAt, change.alert.lastSeenAt),
           ...(reopen
             ? { state: 'open' as const, acknowledgedBy: null, acknowledgedAt: null, escalationLevel: 0 }
             : {}),
         };
-        this.emit(await this.o.store.alerts.update(alert, 'repeated'));
+        this.emit(await alerts.update(alert, 'repeated'));
         this.throttle.written(alert.id);
         this.known.set(key, alert);
-        return alert;
       }
-      const alert: Alert = {
-        id: randomUUID(),
-        homeId: candidate.homeId,
-        rule: candidate.rule,
-        category: candidate.category,
-        severity: candidate.severity,
-        audience: candidate.audience,
-        state: 'open',
-        openedAt: candidate.at,
-        lastSeenAt: candidate.at,
-        repeats: 0,
-        evidence: candidate.evidence,
-        acknowledgedBy: null,
-        acknowledgedAt: null,
-        enRouteBy: null,
-        enRouteAt: null,
-        arrivedBy: null,
-        arrivedAt: null,
-        resolvedBy: null,
-        resolvedAt: null,
-        outcome: null,
-        note: null,
-        legalBasis:
-          candidate.audience === 'care'
-            ? this.o.consent.basis(candidate.homeId, candidate.category, 'alerts')
-            : null,
-        test,
-        escalationLevel: 0,
-      };
-      const event = await this.o.store.alerts.open(alert);
-      this.throttle.written(alert.id);
-      this.known.set(key, alert);
-      this.opened.inc({ rule: alert.rule, severity: alert.severity });
-      this.o.logger.info(
-        { alertId: alert.id, homeId: alert.homeId, rule: alert.rule, severity: alert.severity },
-        'alert opened',
-      );
-      this.emit(event);
-      return alert;
-    });
+    }
+    this.unsaved.delete(key);
+    this.o.logger.info(
+      { alertId: change.alert.id, homeId: change.alert.homeId, rule: change.alert.rule },
+      'alert stored after the store came back',
+    );
   }
 
   /** Takes the alert on. A note written here is kept and never asked for again at resolve. */
@@ -288,9 +480,17 @@ export class AlertService {
     return (await this.o.store.alerts.listCareOfHome(filter)).map((a) => this.throttle.fold(a));
   }
 
-  /** Writes the repeats counted but not yet written (at stop, so a restart loses none). */
-  stop(): Promise<void> {
-    return this.throttle.flushAll();
+  /**
+   * Writes the repeats counted but not yet written (at stop, so a restart loses none), and offers
+   * the alerts the store did not take once more; what it still refuses is lost with the process.
+   */
+  async stop(): Promise<void> {
+    this.retryTimer?.cancel();
+    this.retryTimer = null;
+    await this.throttle.flushAll();
+    if (this.unsaved.size > 0) await this.saveUnsaved();
+    if (this.unsaved.size > 0)
+      this.o.logger.error({ alerts: this.unsaved.size }, 'stopping with alerts the store never took');
   }
 
   eventsSince(seq: number, filter?: { homeIds?: string[]; limit?: number }): Promise<AlertEvent[]> {
@@ -372,7 +572,7 @@ export class AlertService {
    * else (a reopen, a refusal to count, a change under way for this alert) takes the full path.
    */
   private heldRepeat(key: string, candidate: AlertCandidate): Alert | null {
-    if (this.chains.has(key)) return null;
+    if (this.chains.has(key) || this.unsaved.get(key)) return null;
     const known = this.known.get(key);
     if (!known || this.throttle.mayWrite(known.id)) return null;
     if (known.state === 'acknowledged' && candidate.severity === 'critical') return null;
@@ -393,16 +593,31 @@ export class AlertService {
     return this.serial(pending.key, async () => {
       const held = this.throttle.take(pending.alertId);
       if (!held) return;
-      const stored = await this.o.store.alerts.get(held.alertId);
-      if (!stored || stored.state === 'resolved') return;
-      const alert: Alert = {
-        ...stored,
-        repeats: stored.repeats + held.count,
-        lastSeenAt: Math.max(stored.lastSeenAt, held.lastSeenAt),
-      };
-      this.emit(await this.o.store.alerts.update(alert, 'repeated'));
-      this.throttle.written(alert.id);
-      this.known.set(pending.key, alert);
+      try {
+        const stored = await this.o.store.alerts.get(held.alertId);
+        if (!stored || stored.state === 'resolved') return;
+        const alert: Alert = {
+          ...stored,
+          repeats: stored.repeats + held.count,
+          lastSeenAt: Math.max(stored.lastSeenAt, held.lastSeenAt),
+        };
+        this.emit(await this.o.store.alerts.update(alert, 'repeated'));
+        this.throttle.written(alert.id);
+        this.known.set(pending.key, alert);
+      } catch (err) {
+        const known = this.known.get(pending.key);
+        if (err instanceof TryghedError || known?.id !== held.alertId || this.unsaved.get(pending.key))
+          throw err;
+        // the store is away: the count waits with the alerts the store did not take, not lost
+        this.unsaved.set(pending.key, {
+          kind: 'repeat',
+          alert: { ...known, repeats: known.repeats + held.count, lastSeenAt: held.lastSeenAt },
+          count: held.count,
+          reopen: false,
+        });
+        this.unsavedGauge.set(this.unsaved.size);
+        this.scheduleRetry();
+      }
     }).catch((err: unknown) =>
       this.o.logger.error({ err, alertId: pending.alertId }, 'writing repeats failed'),
     );

@@ -213,7 +213,8 @@ export class EscalationService {
     if (this.stopped) return;
     switch (event.type) {
       case 'opened':
-        this.track(this.opened(event.alert));
+        // an alert shown before the store took it is armed already; its stored 'opened' comes later
+        if (!this.armed.has(event.alert.id)) this.track(this.opened(event.alert));
         break;
       case 'acknowledged':
       case 'resolved':

@@ -1,1 +1,2 @@
 export { type DegradedReason, type HealthView, PlatformHealth } from './platform-health.ts';
+export { ReachabilityWatch } from './reachability.ts';

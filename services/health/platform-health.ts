@@ -9,6 +9,8 @@ import { type Clock, type Logger, type Metrics, systemClock, type Timer } from '
  * - `rules_lagging`: the rules' tick runs late, so time-based rules fire late
  * - `devices_silent`: at least half of all sensors went silent (a network or broker outage)
  * - `broker_cluster_down`: the Redis that several brokers share (REDIS_URL) does not answer
+ * - `store_down`: the relational store (SQLite file or PostgreSQL) does not answer
+ * - `alerts_not_stored`: alerts were raised that the store has not taken yet (shown, kept, retried)
  */
 export type DegradedReason =
   | 'readings_not_stored'
@@ -16,6 +18,8 @@ export type DegradedReason =
   | 'rules_lagging'
   | 'devices_silent'
   | 'broker_cluster_down'
+  | 'store_down'
+  | 'alerts_not_stored'
   | (string & {});
 
 /** What other parts need to know about the platform's health. */

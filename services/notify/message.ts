@@ -36,6 +36,11 @@ const DEGRADED: Record<string, { da: string; en: string }> = {
     da: 'forbindelsen mellem sensorbrokerne (Redis) er nede',
     en: 'the link between the sensor brokers (Redis) is down',
   },
+  store_down: { da: 'databasen svarer ikke', en: 'the database does not answer' },
+  alerts_not_stored: {
+    da: 'alarmer er endnu ikke gemt (vises og gemmes, når databasen svarer igen)',
+    en: 'alerts are not stored yet (shown, and stored when the database answers again)',
+  },
 };
 
 function duration(ms: number): { da: string; en: string } {

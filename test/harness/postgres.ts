@@ -9,6 +9,10 @@ import { freePort } from '../../platform/index.ts';
 export interface LocalPostgres {
   /** URL of the server's `postgres` database, to create test databases from */
   adminUrl: string;
+  /** stops the server and keeps its data: an outage (`resume()` starts it again on the same port) */
+  pause(): Promise<void>;
+  /** starts a paused server again, on the same data and port; resolves once it answers */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -80,6 +84,7 @@ export async function startPostgres(): Promise<LocalPostgres> {
   const init = spawnSync(initCmd, initArgs, { encoding: 'utf8' });
   if (init.status !== 0) fail(`initdb: ${init.stderr || init.stdout || init.error?.message}`);
   const port = await freePort();
+  const adminUrl = `postgres://tryghed@127.0.0.1:${port}/postgres`;
   const out = openSync(log, 'a');
   const [cmd, args] = asServerUser(join(bin, 'postgres'), [
     '-D',
@@ -99,41 +104,51 @@ export async function startPostgres(): Promise<LocalPostgres> {
     '-c',
     'max_connections=300',
   ]);
-  const server: ChildProcess = spawn(cmd, args, { stdio: ['ignore', out, out] });
+  let server: ChildProcess;
   let exited = false;
-  server.once('exit', () => {
-    exited = true;
-  });
-  const adminUrl = `postgres://tryghed@127.0.0.1:${port}/postgres`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited) fail('the server exited');
-    const client = new pg.Client({ connectionString: adminUrl });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      await client.end();
-      break;
-    } catch {
-      await client.end().catch(() => undefined);
-      if (Date.now() > deadline) {
-        server.kill('SIGKILL');
-        fail('not ready after 30 s');
+  const run = async () => {
+    exited = false;
+    const child = spawn(cmd, args, { stdio: ['ignore', out, out] });
+    server = child;
+    child.once('exit', () => {
+      if (server === child) exited = true;
+    });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (exited) fail('the server exited');
+      const client = new pg.Client({ connectionString: adminUrl });
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        await client.end();
+        break;
+      } catch {
+        await client.end().catch(() => undefined);
+        if (Date.now() > deadline) {
+          child.kill('SIGKILL');
+          fail('not ready after 30 s');
+        }
+        await new Promise((r) => setTimeout(r, 100));
       }
-      await new Promise((r) => setTimeout(r, 100));
     }
-  }
+  };
+  const halt = async () => {
+    if (exited) return;
+    const gone = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+    // SIGINT: a fast shutdown, which does not wait for clients to disconnect
+    server.kill('SIGINT');
+    const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(timer);
+    exited = true;
+  };
+  await run();
   return {
     adminUrl,
+    pause: halt,
+    resume: run,
     async stop() {
-      if (!exited) {
-        const gone = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-        // SIGINT: a fast shutdown, which does not wait for clients to disconnect
-        server.kill('SIGINT');
-        const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
-        await gone;
-        clearTimeout(timer);
-      }
+      await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -113,6 +113,9 @@ export const da = {
   degraded_rules_lagging: 'regelmotoren er forsinket',
   degraded_devices_silent: 'mindst halvdelen af sensorerne er tavse (netværk eller forbindelse nede)',
   degraded_broker_cluster_down: 'forbindelsen mellem sensorbrokerne (Redis) er nede',
+  degraded_store_down: 'databasen svarer ikke',
+  degraded_alerts_not_stored:
+    'alarmer er endnu ikke gemt (de vises her og gemmes, når databasen svarer igen)',
   degradedFallback: 'Kritiske alarmer sendes også straks til nødkanalen.',
   degradedNoFallback:
     'Der er ingen nødkanal uden for tavlen sat op — hold øje med tavlen, og ring til vagten ved kritiske alarmer.',
@@ -243,6 +246,9 @@ export const en: Translation<typeof da> = {
   degraded_rules_lagging: 'the rules engine is lagging',
   degraded_devices_silent: 'at least half of the sensors are silent (network or connection down)',
   degraded_broker_cluster_down: 'the link between the sensor brokers (Redis) is down',
+  degraded_store_down: 'the database does not answer',
+  degraded_alerts_not_stored:
+    'alerts are not stored yet (shown here, and stored when the database answers again)',
   degradedFallback: 'Critical alerts also go to the fallback channel at once.',
   degradedNoFallback:
     'No fallback channel outside the board is set up — keep an eye on the board, and call the person on duty for critical alerts.',
