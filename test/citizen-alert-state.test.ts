@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { alertStateText } from '../dashboard/web/src/citizen/records.ts';
+import { alertStateText } from '../dashboard/web/src/citizen/words.ts';
 import { setLang } from '../dashboard/web/src/messages/index.ts';
 
 /**

@@ -9,7 +9,7 @@ import {
   type User,
 } from './api.ts';
 import { AlertBoard } from './board.ts';
-import { CitizenPage } from './citizen/page.ts';
+import { CitizenPage } from './citizen/page.tsx';
 import { currentLang, setLang, t } from './i18n.ts';
 import { renderOversight } from './oversight/page.ts';
 import { type Page, pageFor, parseRoute, renderNav } from './routes.ts';

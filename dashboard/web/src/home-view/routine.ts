@@ -3,8 +3,8 @@ import { ApiError } from '../api.ts';
 import { errorText } from '../errors.ts';
 import { currentLang } from '../i18n.ts';
 import { section } from '../messages/index.ts';
-import type { AlertsState } from './alerts-consent.ts';
-import { routineIntro } from './alerts-consent.ts';
+import type { AlertsState } from './alerts-consent.tsx';
+import { routineIntro } from './alerts-consent.tsx';
 import { el } from './dom.ts';
 import { timeField } from './time-field.ts';
 

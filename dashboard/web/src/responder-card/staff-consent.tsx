@@ -4,7 +4,7 @@ import { CATEGORY_TEXTS, PURPOSE_TEXTS } from '../../../../services/domain/share
 import { api, type RequestBody } from '../api/client.ts';
 import { ApiError } from '../api.ts';
 import { el } from '../dom.ts';
-import { alertsState } from '../home-view/alerts-consent.ts';
+import { alertsState } from '../home-view/alerts-consent.tsx';
 import { currentLang } from '../i18n.ts';
 import { textVersionText } from '../text-version.ts';
 import { rt } from './strings.ts';

@@ -1,7 +1,7 @@
+import { Fragment } from 'preact';
 import { offBy, sinceText } from '../alerts-off.ts';
 import { api } from '../api/client.ts';
 import { ApiError } from '../api.ts';
-import { el } from './dom.ts';
 import { tx } from './strings.ts';
 
 /** One category's alerts: on or off, and the change that made it so (services/consent AlertsState). */
@@ -36,20 +36,22 @@ function stateText(s: AlertsState): string {
  * Which kinds of alert reach care staff from this home, and since when (issue 7 item 12): an alert
  * that is off is said to be off, in words and not by colour alone.
  */
-export function alertsConsentSection(states: AlertsState[]): HTMLElement {
-  return el(
-    'section',
-    { 'aria-labelledby': 'alerts-consent-title', className: 'panel-section alerts-consent' },
-    el('h3', { id: 'alerts-consent-title' }, tx('alertsConsentTitle')),
-    el('p', {}, tx('alertsConsentIntro')),
-    el(
-      'dl',
-      {},
-      ...states.flatMap((s) => [
-        el('dt', {}, tx.of('category_', s.category)),
-        el('dd', { className: s.on ? 'on' : 'off', 'data-category': s.category }, stateText(s)),
-      ]),
-    ),
+export function AlertsConsent({ states }: { states: AlertsState[] }) {
+  return (
+    <section aria-labelledby="alerts-consent-title" class="panel-section alerts-consent">
+      <h3 id="alerts-consent-title">{tx('alertsConsentTitle')}</h3>
+      <p>{tx('alertsConsentIntro')}</p>
+      <dl>
+        {states.map((s) => (
+          <Fragment key={s.category}>
+            <dt>{tx.of('category_', s.category)}</dt>
+            <dd class={s.on ? 'on' : 'off'} data-category={s.category}>
+              {stateText(s)}
+            </dd>
+          </Fragment>
+        ))}
+      </dl>
+    </section>
   );
 }
 
