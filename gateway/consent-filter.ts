@@ -2,12 +2,17 @@ import { z } from 'zod';
 import {
   CONSENT_CATEGORIES,
   type ConsentCategory,
-  type ConsentScope,
+  type GatewayScope,
   type ReadingCategory,
 } from '../services/domain/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock, type Timer } from '../services/runtime/index.ts';
 
-const Grant = z.strictObject({ alerts: z.boolean(), history: z.boolean() });
+/**
+ * One category's grants as far as the gateway cares: whether its readings may leave the home. Other
+ * purposes the platform may publish (a newer platform's) are ignored, not refused: refusing would
+ * keep an older scope, and with it a withdrawal from taking effect.
+ */
+const Grant = z.object({ alerts: z.boolean(), history: z.boolean() });
 
 /** The home's retained config as the platform publishes it: the consent scope and when it was made. */
 export const HomeConfigMessage = z.object({
@@ -19,7 +24,7 @@ export const HomeConfigMessage = z.object({
 });
 
 interface KnownScope {
-  scope: ConsentScope;
+  scope: GatewayScope;
   at: number;
 }
 

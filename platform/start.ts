@@ -4,7 +4,7 @@ import { BatteryLevels, type Dashboard, startDashboard } from '../dashboard/serv
 import { AlertService } from '../services/alerts/index.ts';
 import { ReportedAvailability } from '../services/availability/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
-import { topics } from '../services/domain/index.ts';
+import { gatewayScope, topics } from '../services/domain/index.ts';
 import { EscalationService } from '../services/escalation/index.ts';
 import { createPlatformBus, type PlatformBus } from '../services/events/index.ts';
 import { PlatformHealth, ReachabilityWatch } from '../services/health/index.ts';
@@ -311,10 +311,14 @@ export async function startPlatform(
     // The home's consent scope, retained on its config topic, so a gateway drops what it may not send.
     const publishConfig = (homeId: string) =>
       broker
-        .publish(topics.config(homeId), JSON.stringify({ consent: consent.scope(homeId), at: clock.now() }), {
-          retain: true,
-          qos: 1,
-        })
+        .publish(
+          topics.config(homeId),
+          JSON.stringify({ consent: gatewayScope(consent.scope(homeId)), at: clock.now() }),
+          {
+            retain: true,
+            qos: 1,
+          },
+        )
         .catch((err: unknown) => logger.warn({ err, homeId }, 'publishing home config failed'));
     started(
       'home-config',

@@ -8,18 +8,19 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HomeGateway, isAlarm, Outbox, runGatewayCli } from '../gateway/index.ts';
 import {
-  type ConsentScope,
   categoryOf,
   emptyScope,
+  type GatewayScope,
+  gatewayScope,
   topics,
   type WireReading,
 } from '../services/domain/index.ts';
 import { type Clock, ManualClock, Metrics, silentLogger } from '../services/runtime/index.ts';
 import { eventually, freePort, tempDir } from './harness/index.ts';
 
-function fullScope(): ConsentScope {
-  const scope = emptyScope();
-  for (const c of Object.keys(scope) as Array<keyof ConsentScope>) scope[c] = { alerts: true, history: true };
+function fullScope(): GatewayScope {
+  const scope = gatewayScope(emptyScope());
+  for (const c of Object.keys(scope) as Array<keyof GatewayScope>) scope[c] = { alerts: true, history: true };
   return scope;
 }
 
@@ -59,7 +60,7 @@ describe('home gateway on a real aedes', () => {
     options: {
       outboxLimit?: number;
       outboxPath?: string;
-      scope?: ConsentScope | null;
+      scope?: GatewayScope | null;
       heartbeatMs?: number;
       clock?: Clock;
     } = {},
@@ -151,7 +152,7 @@ describe('home gateway on a real aedes', () => {
 
   it('drops categories the home has not consented to before they leave the home; technical data still goes', async () => {
     const g = await setup();
-    const scope = emptyScope();
+    const scope = gatewayScope(emptyScope());
     scope.emergency = { alerts: true, history: false };
     await g.publishConfig({ consent: scope, at: 2 });
     await eventually(() => g.gateway.consent.allows('activity') === false);
@@ -161,6 +162,18 @@ describe('home gateway on a real aedes', () => {
     await eventually(() => flat(g.received).length === 2);
     expect(flat(g.received).map((x) => x.kind)).toEqual(['fall', 'battery']);
     expect(await g.metrics.value('tryghed_gateway_refused_total', { reason: 'no_consent' })).toBe(1);
+  });
+
+  it("a scope naming a purpose it does not know (a newer platform's) still applies: a withdrawal is never held up", async () => {
+    const g = await setup();
+    await eventually(() => g.gateway.consent.allows('activity') === true);
+    const scope = {
+      ...emptyScope(),
+      activity: { alerts: false, history: false, care_record: true, later: true },
+    };
+    await g.publishConfig({ consent: scope, at: 3 });
+    await eventually(() => g.gateway.consent.allows('activity') === false);
+    expect(await g.metrics.value('tryghed_gateway_config_total', { outcome: 'invalid' })).toBe(0);
   });
 
   it('refuses an invalid local reading', async () => {
@@ -201,7 +214,7 @@ describe('home gateway on a real aedes', () => {
     await eventually(() => flat(g.received).length === 1);
     await new Promise((res) => setTimeout(res, 300));
     expect(flat(g.received).map((x) => x.kind)).toEqual(['battery']);
-    const scope = emptyScope();
+    const scope = gatewayScope(emptyScope());
     scope.emergency = { alerts: true, history: false };
     await g.publishConfig({ consent: scope, at: 5 });
     await eventually(() => g.gateway.pending() === 0);
@@ -231,7 +244,7 @@ describe('home gateway on a real aedes', () => {
   it('refuses an invalid or older home config and keeps the last good scope', async () => {
     const g = await setup();
     await eventually(() => g.gateway.consent.hasScope);
-    const narrow = emptyScope();
+    const narrow = gatewayScope(emptyScope());
     await g.publishConfig({ consent: { ...narrow, emergency: { alerts: 'yes' } }, at: 10 });
     await g.publishConfig({ consent: narrow, at: 0 });
     await eventually(
@@ -257,7 +270,7 @@ describe('home gateway on a real aedes', () => {
     await eventually(() => g.gateway.consent.hasScope);
     await g.publishConfig({ consent: {}, at: 5 });
     await g.publishConfig({ consent: { emergency: null }, at: 6 });
-    await g.publishConfig({ consent: { ...emptyScope(), sleep: {} }, at: 7 });
+    await g.publishConfig({ consent: { ...gatewayScope(emptyScope()), sleep: {} }, at: 7 });
     await eventually(
       async () => (await g.metrics.value('tryghed_gateway_config_total', { outcome: 'invalid' })) === 3,
     );

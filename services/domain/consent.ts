@@ -160,8 +160,22 @@ export interface PowerOfAttorney {
 /** The current consent of a home, derived from its events. Default: nothing granted. */
 export type ConsentScope = Record<ConsentCategory, Record<Purpose, boolean>>;
 
+/**
+ * What a home's gateway is told: per category, whether readings may leave the home (to raise
+ * alerts, or to be kept). Other purposes (sharing a handled alert with the care record) concern what
+ * the platform does with what it already has, never a reading, so the gateway is not told of them.
+ */
+export type GatewayScope = Record<ConsentCategory, { alerts: boolean; history: boolean }>;
+
+export function gatewayScope(scope: ConsentScope): GatewayScope {
+  const out = {} as GatewayScope;
+  for (const c of CONSENT_CATEGORIES) out[c] = { alerts: scope[c].alerts, history: scope[c].history };
+  return out;
+}
+
 export function emptyScope(): ConsentScope {
   const scope = {} as ConsentScope;
-  for (const c of CONSENT_CATEGORIES) scope[c] = { alerts: false, history: false };
+  for (const c of CONSENT_CATEGORIES)
+    scope[c] = Object.fromEntries(PURPOSES.map((p) => [p, false])) as Record<Purpose, boolean>;
   return scope;
 }

@@ -16,6 +16,7 @@ import {
   type LegalBasisRef,
   type NotificationAttempt,
   Outcome,
+  PURPOSES,
   Purpose,
   RuleKind,
   SensorKind,
@@ -208,7 +209,7 @@ export const DeviceView = z.strictObject({
 
 export const ConsentScopeView = z.record(
   ConsentCategory,
-  z.strictObject({ alerts: z.boolean(), history: z.boolean() }),
+  z.strictObject(Object.fromEntries(PURPOSES.map((p) => [p, z.boolean()])) as Record<Purpose, z.ZodBoolean>),
 );
 
 export const ConsentEventView = z.strictObject({

@@ -80,6 +80,23 @@ const history = (version: string, da: string, en: string, issued = FIRST_ISSUE):
   title: { da: 'Gem målingerne', en: 'Keep the readings' },
   body: { da, en },
 });
+/** the day the care-record texts were first shown */
+const CARE_RECORD_ISSUE = '2026-11-28';
+
+/**
+ * "Deling med journal": one text per category, naming its alerts. What is sent, why, what is not,
+ * and what a "no" does (and does not: what was sent stays in the care record, which the
+ * municipality must keep).
+ */
+const careRecord = (version: string, whatDa: string, whatEn: string): InformationText => ({
+  version,
+  issued: CARE_RECORD_ISSUE,
+  title: { da: 'Deling med journal', en: 'Sharing with the care record' },
+  body: {
+    da: `Når hjemmeplejen har afsluttet en alarm ${whatDa}, sendes en kort beskrivelse til kommunens omsorgsjournal: hvad der skete, hvornår, hvem der kom, og deres notat. Så skal personalet ikke skrive det to gange. Målingerne sendes ikke. Siger du nej, sendes intet fremover; det, der allerede er sendt, bliver i journalen.`,
+    en: `When home care has closed an alert ${whatEn}, a short description goes to the municipality's care record: what happened, when, who came, and their note. Then staff need not write it twice. The readings are not sent. If you say no, nothing more is sent; what was already sent stays in the record.`,
+  },
+});
 
 export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationText>> = {
   emergency: {
@@ -94,6 +111,11 @@ export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationT
       'Vi gemmer, hvornår knappen blev trykket, og hvornår et fald blev mærket. Så kan personalet se, hvor tit det sker, og planlægge din hjælp.',
       'We keep when the button was pressed and when a fall was noticed. Then staff can see how often it happens and plan your help.',
     ),
+    care_record: careRecord(
+      'emergency-care-record-2026-1',
+      'fra alarmknappen eller faldsensoren',
+      'from the alarm button or the fall sensor',
+    ),
   },
   environment: {
     alerts: alerts(
@@ -105,6 +127,11 @@ export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationT
       'environment-history-2026-1',
       'Vi gemmer temperaturen og målingerne fra røg-, kulilte- og vandsensorerne. Så kan personalet fx se, om der tit er for koldt.',
       'We keep the temperature and the readings of the smoke, carbon monoxide and water sensors. Then staff can see, for example, if it is often too cold.',
+    ),
+    care_record: careRecord(
+      'environment-care-record-2026-1',
+      'om røg, kulilte, vand eller temperatur',
+      'about smoke, carbon monoxide, water or temperature',
     ),
   },
   activity: {
@@ -118,6 +145,7 @@ export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationT
       'Vi gemmer, hvornår der er bevægelse i hjemmet. Kun at der er bevægelse, ikke hvem eller hvad.',
       'We keep when there is movement in the home. Only that there is movement, not who or what.',
     ),
+    care_record: careRecord('activity-care-record-2026-1', 'om manglende bevægelse', 'about no movement'),
   },
   door: {
     alerts: alerts(
@@ -130,6 +158,11 @@ export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationT
       'Vi gemmer, hvornår hoveddøren bliver åbnet og lukket.',
       'We keep when the front door is opened and closed.',
     ),
+    care_record: careRecord(
+      'door-care-record-2026-1',
+      'om hoveddøren om natten',
+      'about the front door at night',
+    ),
   },
   sleep: {
     alerts: alerts(
@@ -141,6 +174,11 @@ export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationT
       'sleep-history-2026-1',
       'Vi gemmer, hvornår du går i seng og står op.',
       'We keep when you go to bed and get up.',
+    ),
+    care_record: careRecord(
+      'sleep-care-record-2026-1',
+      'om, at du ikke kom i seng igen om natten',
+      'about not getting back to bed at night',
     ),
   },
 };

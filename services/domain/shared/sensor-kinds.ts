@@ -21,8 +21,11 @@ export const SENSOR_KINDS = [
 ] as const;
 export type SensorKind = (typeof SENSOR_KINDS)[number];
 
-/** What consent to a category is for: staff get alerts; readings are kept and shown as history. */
-export const PURPOSES = ['alerts', 'history'] as const;
+/**
+ * What consent to a category is for: staff get alerts; readings are kept and shown as history;
+ * `care_record` ("deling med journal"): a handled alert is sent to the municipality's care record.
+ */
+export const PURPOSES = ['alerts', 'history', 'care_record'] as const;
 export type Purpose = (typeof PURPOSES)[number];
 
 /** Kinds of monitoring a citizen consents to, one by one. */

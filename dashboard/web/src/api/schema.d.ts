@@ -2252,7 +2252,7 @@ export interface operations {
                             homeLabel: string;
                             overdue: boolean;
                             /** @enum {string} */
-                            purpose: "alerts" | "history";
+                            purpose: "alerts" | "history" | "care_record";
                             reference: string | null;
                             reviewDue: string;
                         }[];
@@ -3333,7 +3333,7 @@ export interface operations {
                             id: number;
                             onBehalfOf: string | null;
                             /** @enum {string} */
-                            purpose: "alerts" | "history";
+                            purpose: "alerts" | "history" | "care_record";
                             reference: string | null;
                             reviewDue: string | null;
                             textVersion: string;
@@ -3341,6 +3341,7 @@ export interface operations {
                         scope: {
                             [key: string]: {
                                 alerts: boolean;
+                                care_record: boolean;
                                 history: boolean;
                             };
                         };
@@ -3409,7 +3410,7 @@ export interface operations {
                      */
                     channel?: "web" | "paper" | "phone" | "in_person" | "system";
                     /** @enum {string} */
-                    purpose: "alerts" | "history";
+                    purpose: "alerts" | "history" | "care_record";
                     reference?: string;
                     reviewDue?: string;
                     textVersion: string;
@@ -3440,7 +3441,7 @@ export interface operations {
                             id: number;
                             onBehalfOf: string | null;
                             /** @enum {string} */
-                            purpose: "alerts" | "history";
+                            purpose: "alerts" | "history" | "care_record";
                             reference: string | null;
                             reviewDue: string | null;
                             textVersion: string;
@@ -3448,6 +3449,7 @@ export interface operations {
                         scope: {
                             [key: string]: {
                                 alerts: boolean;
+                                care_record: boolean;
                                 history: boolean;
                             };
                         };
@@ -4101,7 +4103,7 @@ export interface operations {
                                 /** @description someone else made the change for the citizen */
                                 onBehalfOfCitizen: boolean;
                                 /** @enum {string} */
-                                purpose: "alerts" | "history";
+                                purpose: "alerts" | "history" | "care_record";
                                 reference: string | null;
                                 reviewDue: string | null;
                                 textVersion: string;
@@ -4109,6 +4111,7 @@ export interface operations {
                             scope: {
                                 [key: string]: {
                                     alerts: boolean;
+                                    care_record: boolean;
                                     history: boolean;
                                 };
                             };
@@ -4356,7 +4359,7 @@ export interface operations {
                                 basis: ("own_consent" | "power_of_attorney" | "paper_form" | "municipal_decision") | null;
                                 granted: boolean;
                                 /** @enum {string} */
-                                purpose: "alerts" | "history";
+                                purpose: "alerts" | "history" | "care_record";
                                 /** @description when it was last given or withdrawn; null when it never was */
                                 since: number | null;
                                 text: {
@@ -4411,7 +4414,7 @@ export interface operations {
                             /** @description someone else made the change for the citizen */
                             onBehalfOfCitizen: boolean;
                             /** @enum {string} */
-                            purpose: "alerts" | "history";
+                            purpose: "alerts" | "history" | "care_record";
                             reference: string | null;
                             reviewDue: string | null;
                             textVersion: string;

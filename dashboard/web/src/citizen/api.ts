@@ -1,4 +1,4 @@
-import type { ConsentCategory } from '../../../../services/domain/shared/sensor-kinds.ts';
+import type { ConsentCategory, Purpose } from '../../../../services/domain/shared/sensor-kinds.ts';
 import { api, type RequestBody } from '../api/client.ts';
 
 /** The citizen page's view of the REST API (dashboard/server/routes/citizen.ts). */
@@ -26,7 +26,7 @@ export interface CategoryView {
   text: { title: Localised; body: Localised };
   sensors: Sensor[];
   purposes: Array<{
-    purpose: 'alerts' | 'history';
+    purpose: Purpose;
     granted: boolean;
     /** when it was last given or withdrawn; null when it never was */
     since: number | null;

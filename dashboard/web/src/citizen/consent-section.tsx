@@ -1,4 +1,4 @@
-import type { ConsentCategory } from '../../../../services/domain/shared/sensor-kinds.ts';
+import type { ConsentCategory, Purpose } from '../../../../services/domain/shared/sensor-kinds.ts';
 import { textVersionText } from '../text-version.ts';
 import type { CategoryView, Overview } from './api.ts';
 import { ConfirmButton, Section } from './parts.tsx';
@@ -6,7 +6,7 @@ import { ct, local, sinceText } from './strings.ts';
 
 export interface ConsentChange {
   category: ConsentCategory;
-  purpose: 'alerts' | 'history';
+  purpose: Purpose;
   action: 'grant' | 'withdraw';
   textVersion: string;
 }
