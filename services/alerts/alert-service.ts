@@ -11,7 +11,15 @@ import type {
 } from '../domain/index.ts';
 import type { PlatformBus } from '../events/index.ts';
 import type { Registry } from '../registry/index.ts';
-import { type Clock, conflict, type Logger, type Metrics, notFound, TryghedError } from '../runtime/index.ts';
+import {
+  alarmStep,
+  type Clock,
+  conflict,
+  type Logger,
+  type Metrics,
+  notFound,
+  TryghedError,
+} from '../runtime/index.ts';
 import type { HomeAlertFilter, ResolvedAlertFilter, Store } from '../store/index.ts';
 import { type PendingRepeats, RepeatThrottle } from './repeat-throttle.ts';
 
@@ -58,6 +66,7 @@ export class AlertService {
 
   /** Opens an alert, or counts a repeat on the home's open one for the rule. Null without consent. */
   raise(candidate: AlertCandidate): Promise<Alert | null> {
+    alarmStep('raised', candidate.homeId);
     const key = `${candidate.homeId}\u0000${candidate.rule}`;
     const held = this.heldRepeat(key, candidate);
     if (held) return Promise.resolve(held);
@@ -157,6 +166,7 @@ export class AlertService {
         escalationLevel: 0,
       };
       const event = await this.o.store.alerts.open(alert);
+      alarmStep('written', alert.homeId);
       this.throttle.written(alert.id);
       this.known.set(key, alert);
       this.opened.inc({ rule: alert.rule, severity: alert.severity });
