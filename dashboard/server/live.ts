@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AlertEvent } from '../../services/domain/index.ts';
 import type { ConsentChange } from '../../services/events/index.ts';
-import { systemClock, type Timer } from '../../services/runtime/index.ts';
+import { alarmStep, systemClock, type Timer } from '../../services/runtime/index.ts';
 import { canSeeAlert, homeFilter } from './access.ts';
 import { type AlertViewModel, alertView, openedAlertView } from './alert-view.ts';
 import { actorFromCookie, publicUser } from './auth.ts';
@@ -222,12 +222,14 @@ export class LiveChannel {
     const now = this.viewing === 0 && event.type === 'opened' ? openedAlertView(this.ctx, event.alert) : null;
     if (now) {
       this.fanOut({ seq: event.seq, type: event.type, alert: now });
+      alarmStep('sent', event.alert.homeId);
       return;
     }
     this.viewing++;
     this.outgoing = this.outgoing
       .then(async () => {
         this.fanOut({ seq: event.seq, type: event.type, alert: await alertView(this.ctx, event.alert) });
+        if (event.type === 'opened') alarmStep('sent', event.alert.homeId);
       })
       .catch((err: unknown) =>
         this.ctx.logger.error({ err, seq: event.seq }, 'sending an alert event failed'),

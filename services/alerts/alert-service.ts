@@ -12,6 +12,7 @@ import type {
 import type { PlatformBus } from '../events/index.ts';
 import type { Registry } from '../registry/index.ts';
 import {
+  alarmStep,
   type Clock,
   conflict,
   type Logger,
@@ -92,6 +93,7 @@ export class AlertService {
 
   /** Opens an alert, or counts a repeat on the home's open one for the rule. Null without consent. */
   raise(candidate: AlertCandidate): Promise<Alert | null> {
+    alarmStep('raised', candidate.homeId);
     const key = `${candidate.homeId}\u0000${candidate.rule}`;
     const held = this.heldRepeat(key, candidate);
     if (held) return Promise.resolve(held);
@@ -178,6 +180,7 @@ export class AlertService {
     }
     const alert = this.newAlert(candidate, test);
     const event = await this.o.store.alerts.open(alert);
+    alarmStep('written', alert.homeId);
     this.throttle.written(alert.id);
     this.known.set(key, alert);
     this.opened.inc({ rule: alert.rule, severity: alert.severity });

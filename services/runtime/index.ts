@@ -1,3 +1,4 @@
+export { type AlarmStep, type AlarmStepMessage, alarmStep, alarmStepChannel } from './alarm-steps.ts';
 export { type Clock, ManualClock, systemClock, type Timer } from './clock.ts';
 export * from './errors.ts';
 export { createLogger, type Logger, silentLogger } from './logger.ts';

@@ -1,6 +1,8 @@
 /** The platform-level cases of `npm run bench`, each run as interleaved pairs (Tryghed, then its peer). */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
+import type { AlarmStepMessage } from '../../services/runtime/index.ts';
 import type { Fleet, FleetDevice, LoadResult } from './fleet-client.ts';
 import type { BareSide, PlatformSide, StaffSockets } from './sides.ts';
 import { envInt, interleaved, median, profiled, quantile, type Row, sleep } from './stats.ts';
@@ -243,6 +245,47 @@ class AlarmButtons {
   }
 }
 
+/**
+ * Where a press's time went on the platform, from the steps it publishes (`alarmStep`): pressed →
+ * raised (the button's packet read, judged, the rule fired: mostly waiting for the event loop) →
+ * written (the alert row committed) → sent (on the staff sockets) → received by the staff socket
+ * (waiting for the event loop again: same process).
+ */
+class AlarmSteps {
+  static readonly names = ['pressed → raised', 'raised → written', 'written → sent', 'sent → received'];
+  readonly spans: number[][] = AlarmSteps.names.map(() => []);
+  private current: { homeId: string; at: Partial<Record<AlarmStepMessage['step'], number>> } | null = null;
+  private readonly listener = (m: unknown) => {
+    const { step, homeId, at } = m as AlarmStepMessage;
+    if (this.current?.homeId === homeId) this.current.at[step] ??= at;
+  };
+  start() {
+    subscribe('tryghed:alarm-step', this.listener);
+  }
+  stop() {
+    unsubscribe('tryghed:alarm-step', this.listener);
+  }
+  pressed(homeId: string) {
+    this.current = { homeId, at: {} };
+  }
+  received(t0: number, t1: number) {
+    const { raised, written, sent } = this.current?.at ?? {};
+    this.current = null;
+    if (raised === undefined || written === undefined || sent === undefined) return;
+    for (const [i, d] of [raised - t0, written - raised, sent - written, t1 - sent].entries())
+      this.spans[i]!.push(d);
+  }
+  print() {
+    if (this.spans[0]!.length === 0) return;
+    console.log(`  where an alarm's time went on the platform (${this.spans[0]!.length} presses, ms):`);
+    for (const [i, name] of AlarmSteps.names.entries()) {
+      const v = this.spans[i]!;
+      const q = (x: number) => quantile(v, x).toFixed(2);
+      console.log(`    ${name.padEnd(18)} p50 ${q(0.5)}  p95 ${q(0.95)}  p99 ${q(0.99)}  max ${q(1)}`);
+    }
+  }
+}
+
 /** presses each alarm in turn; returns the latency to the sockets, ms */
 async function presses(
   n: number,
@@ -250,14 +293,18 @@ async function presses(
   devices: Array<{ id: string; homeId: string }>,
   sockets: StaffSockets,
   after: (homeId: string) => Promise<void>,
+  steps?: AlarmSteps,
 ): Promise<number[]> {
   const out: number[] = [];
   for (let k = 0; k < n; k++) {
     const d = devices[k % devices.length]!;
     const reached = sockets.allReached(d.homeId);
+    steps?.pressed(d.homeId);
     const t0 = performance.now();
     buttons.press(d.homeId, d.id);
-    out.push((await reached) - t0);
+    const t1 = await reached;
+    steps?.received(t0, t1);
+    out.push(t1 - t0);
     await after(d.homeId);
   }
   return out;
@@ -338,6 +385,8 @@ export async function alarms(b: Bench, d: Devices, maxRate: number): Promise<voi
   };
   let aSocket = await b.a.sockets(1);
   const bSocket = await b.b.relaySockets(1);
+  const steps = new AlarmSteps();
+  steps.start();
   await interleaved(
     'alarm latency',
     b.pairs,
@@ -351,7 +400,7 @@ export async function alarms(b: Bench, d: Devices, maxRate: number): Promise<voi
       let held: number[] = [];
       await run(async () => {
         ({ lat, held } = await under(b.a.mqttUrl, d.load.a, true, () =>
-          presses(SIZES.alarms, aButtons, d.alarm, aSocket, (h) => resolveOpen(b.a, h)),
+          presses(SIZES.alarms, aButtons, d.alarm, aSocket, (h) => resolveOpen(b.a, h), steps),
         ));
       });
       for (const [i, q] of [0.5, 0.95, 0.99].entries()) p[i]!.platform.push(quantile(lat, q));
@@ -365,6 +414,8 @@ export async function alarms(b: Bench, d: Devices, maxRate: number): Promise<voi
       for (const [i, x] of held.entries()) stall[i]!.peer.push(x);
     },
   );
+  steps.stop();
+  steps.print();
   aSocket.close();
   bSocket.close();
 

@@ -4,7 +4,7 @@
  * Every case runs as interleaved pairs (Tryghed, then its peer; at least 3 pairs), because these
  * machines are shared and noisy; the table shows the median and min–max of each side and the
  * ratio of the medians. The load average is printed before each pair. Sizes come from BENCH_*
- * variables (see `cases.ts`, `cluster.ts`); BENCH_ONLY=micro,throughput,alarms,stuck,storm,cluster,failover
+ * variables (see `cases.ts`, `cluster.ts`); BENCH_ONLY=micro,acks,throughput,alarms,stuck,storm,cluster,failover
  * picks sections.
  *
  * The platform is `startPlatform` on a real influxd (started here, as the tests' harness does) and
@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startInfluxd } from '../../platform/index.ts';
+import { ackBurst } from './ack-burst.ts';
 import { alarms, type Bench, provisioning, SIZES, storm, stuckButton, throughput } from './cases.ts';
 import { CLUSTER_SIZES, clusterSections } from './cluster.ts';
 import { Fleet } from './fleet-client.ts';
@@ -24,7 +25,9 @@ import { BareSide, PlatformSide } from './sides.ts';
 import { envInt, load, median, type Row, table } from './stats.ts';
 
 const pairs = Math.max(3, envInt('BENCH_PAIRS', 3));
-const only = (process.env.BENCH_ONLY ?? 'micro,throughput,alarms,stuck,storm,cluster,failover').split(',');
+const only = (process.env.BENCH_ONLY ?? 'micro,acks,throughput,alarms,stuck,storm,cluster,failover').split(
+  ',',
+);
 const want = (s: string) => only.includes(s);
 
 async function platformSections(rows: Row[]): Promise<void> {
@@ -66,7 +69,11 @@ async function main(): Promise<void> {
     console.log('micro');
     await micro(rows, pairs);
   }
-  if (only.some((s) => !['micro', 'cluster', 'failover'].includes(s))) await platformSections(rows);
+  if (want('acks')) {
+    console.log('acks');
+    await ackBurst(rows, pairs);
+  }
+  if (only.some((s) => !['micro', 'acks', 'cluster', 'failover'].includes(s))) await platformSections(rows);
   if (want('cluster') || want('failover')) {
     console.log('cluster');
     const fleet = await Fleet.start();
