@@ -341,6 +341,7 @@ export async function startPlatform(
       secureCookies: config.secureCookies || config.publicUrl.startsWith('https:'),
       health,
       fallback: fallbackConfigured(config),
+      outbox,
       chainTargets: { answerWithinS: config.answerTargetS, arriveWithinS: config.arrivalTargetMin * 60 },
       settingsInForce: settingsInForce(config),
       trustProxy: config.trustProxy,
