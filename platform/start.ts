@@ -325,6 +325,8 @@ export async function startPlatform(
       metrics,
       retry: outboxRetry(config),
       lateMs: config.noticeLateS * 1000,
+      // a process killed mid-try holds its notice no longer than this; another takes it over then
+      claimMs: config.notifyTimeoutMs * 2 + 5000,
     });
 
     const dashboard = await startDashboard({

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChannelJob, ChannelResult, NoticeOutbox } from '../services/outbox/index.ts';
+import type { ChannelJob, ChannelResult } from '../services/outbox/index.ts';
 import { ManualClock, Metrics } from '../services/runtime/index.ts';
 import { openStore, type Store } from '../services/store/index.ts';
 import { tempDir } from './harness/index.ts';
