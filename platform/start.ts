@@ -341,6 +341,8 @@ export async function startPlatform(
       metrics,
       retry: outboxRetry(config),
       lateMs: config.noticeLateS * 1000,
+      // a process killed mid-try holds its notice no longer than this; another takes it over then
+      claimMs: config.notifyTimeoutMs * 2 + 5000,
     });
 
     const dashboard = await startDashboard({
@@ -357,6 +359,7 @@ export async function startPlatform(
       secureCookies: config.secureCookies || config.publicUrl.startsWith('https:'),
       health,
       fallback: fallbackConfigured(config),
+      outbox,
       chainTargets: { answerWithinS: config.answerTargetS, arriveWithinS: config.arrivalTargetMin * 60 },
       settingsInForce: settingsInForce(config),
       trustProxy: config.trustProxy,

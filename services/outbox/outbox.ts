@@ -221,6 +221,17 @@ export class NoticeOutbox {
     return this.repo.undelivered({ ...filter, pendingBefore: this.o.clock.now() - this.o.lateMs });
   }
 
+  /** every notice about an alert not delivered: still being tried (late or not yet) or given up */
+  notDelivered(alertId: string): Promise<OutboxRow[]> {
+    return this.repo.undelivered({
+      since: 0,
+      pendingBefore: Number.MAX_SAFE_INTEGER,
+      homeIds: null,
+      alertId,
+      limit: 50,
+    });
+  }
+
   byKey(idempotencyKey: string): Promise<OutboxRow | null> {
     return this.repo.byKey(idempotencyKey);
   }
@@ -243,7 +254,8 @@ export class NoticeOutbox {
     const batch = this.o.batch ?? DEFAULT_BATCH;
     const rows = await this.repo.claim(this.owner, now, now + (this.o.claimMs ?? DEFAULT_CLAIM_MS), batch);
     await Promise.all(rows.map((row) => this.tryOne(row)));
-    if (rows.length === batch) this.again = true;
+    // another pass while this one found work: rows another process claimed and let go, or more than a batch
+    if (rows.length > 0) this.again = true;
     if (now - this.statsAt >= STATS_EVERY_MS) {
       this.statsAt = now;
       const stats = await this.repo.pendingStats();

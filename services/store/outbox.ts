@@ -159,7 +159,7 @@ export function noticeOutbox(db: Db): NoticeOutboxRepository {
         .where((eb) =>
           eb.or([
             eb('state', '=', 'given_up'),
-            eb.and([eb('state', '=', 'pending'), eb('created_at', '<', pendingBefore)]),
+            eb.and([eb('state', '=', 'pending'), eb('created_at', '<=', pendingBefore)]),
           ]),
         );
       if (homeIds) q = q.where('home_id', 'in', homeIds);

@@ -367,7 +367,7 @@ export interface NoticeOutboxRepository {
   /** pending notices of an alert that no longer need sending (it was taken on); how many */
   cancelForAlert(alertId: string, at: number, reason: string): Promise<number>;
   /**
-   * Notices not delivered: given up, or pending and created before `pendingBefore`; created at or
+   * Notices not delivered: given up, or pending and created at or before `pendingBefore`; created at or
    * after `since`, newest first; only of `homeIds` when given (null: every home).
    */
   undelivered(filter: {
