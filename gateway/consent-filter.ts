@@ -7,7 +7,12 @@ import {
 } from '../services/domain/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock, type Timer } from '../services/runtime/index.ts';
 
-const Grant = z.strictObject({ alerts: z.boolean(), history: z.boolean() });
+// `night_round` is optional so a scope from a platform before the night round still reads
+const Grant = z.strictObject({
+  alerts: z.boolean(),
+  history: z.boolean(),
+  night_round: z.boolean().default(false),
+});
 
 /** The home's retained config as the platform publishes it: the consent scope and when it was made. */
 export const HomeConfigMessage = z.object({
@@ -77,7 +82,8 @@ export class ConsentFilter {
     if (category === 'technical') return true;
     if (!this.known) return null;
     const grant = this.known.scope[category];
-    return grant.alerts || grant.history;
+    // the night round's summary is made on the platform from what the home sends
+    return grant.alerts || grant.history || grant.night_round;
   }
 
   get hasScope(): boolean {

@@ -69,6 +69,7 @@ const OWNERSHIP: OwnershipRules = {
     ruleState: ['services/rules/'],
     escalationDeadlines: ['services/escalation/'],
     resendWindows: ['services/ingest/'],
+    nightRound: ['services/night-round/'],
   },
   entityTypes: new Set([
     'Home',

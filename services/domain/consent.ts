@@ -162,6 +162,6 @@ export type ConsentScope = Record<ConsentCategory, Record<Purpose, boolean>>;
 
 export function emptyScope(): ConsentScope {
   const scope = {} as ConsentScope;
-  for (const c of CONSENT_CATEGORIES) scope[c] = { alerts: false, history: false };
+  for (const c of CONSENT_CATEGORIES) scope[c] = { alerts: false, history: false, night_round: false };
   return scope;
 }

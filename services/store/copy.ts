@@ -92,6 +92,12 @@ function keyOrder(table: (typeof DATA_TABLES)[number]): string {
       return 'alert_id';
     case 'resend_windows':
       return 'device_id';
+    case 'night_round_times':
+      return 'home_id';
+    case 'night_round_escalations':
+      return 'home_id, round_at';
+    case 'night_round_latest':
+      return 'home_id, kind';
     default:
       return 'id';
   }

@@ -208,7 +208,7 @@ export const DeviceView = z.strictObject({
 
 export const ConsentScopeView = z.record(
   ConsentCategory,
-  z.strictObject({ alerts: z.boolean(), history: z.boolean() }),
+  z.strictObject({ alerts: z.boolean(), history: z.boolean(), night_round: z.boolean() }),
 );
 
 export const ConsentEventView = z.strictObject({

@@ -21,8 +21,11 @@ export const SENSOR_KINDS = [
 ] as const;
 export type SensorKind = (typeof SENSOR_KINDS)[number];
 
-/** What consent to a category is for: staff get alerts; readings are kept and shown as history. */
-export const PURPOSES = ['alerts', 'history'] as const;
+/**
+ * What consent to a category is for: staff get alerts; readings are kept and shown as history;
+ * night staff see a plain summary of the category at the home's night-round times (issue 13 point 4).
+ */
+export const PURPOSES = ['alerts', 'history', 'night_round'] as const;
 export type Purpose = (typeof PURPOSES)[number];
 
 /** Kinds of monitoring a citizen consents to, one by one. */

@@ -26,7 +26,7 @@ export interface CategoryView {
   text: { title: Localised; body: Localised };
   sensors: Sensor[];
   purposes: Array<{
-    purpose: 'alerts' | 'history';
+    purpose: 'alerts' | 'history' | 'night_round';
     granted: boolean;
     /** when it was last given or withdrawn; null when it never was */
     since: number | null;

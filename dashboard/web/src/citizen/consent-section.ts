@@ -6,7 +6,7 @@ import { ct, local, sinceText } from './strings.ts';
 
 export interface ConsentChange {
   category: ConsentCategory;
-  purpose: 'alerts' | 'history';
+  purpose: 'alerts' | 'history' | 'night_round';
   action: 'grant' | 'withdraw';
   textVersion: string;
 }

@@ -32,6 +32,7 @@ export const da = {
   noStats: 'Ingen alarmer i perioden.',
   purpose_alerts: 'alarmer',
   purpose_history: 'historik',
+  purpose_night_round: 'natlig tilsynsrunde',
 };
 
 export const en: Translation<typeof da> = {
@@ -65,4 +66,5 @@ export const en: Translation<typeof da> = {
   noStats: 'No alerts in the period.',
   purpose_alerts: 'alerts',
   purpose_history: 'history',
+  purpose_night_round: 'night round',
 };

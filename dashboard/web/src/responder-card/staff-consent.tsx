@@ -10,8 +10,8 @@ import { textVersionText } from '../text-version.ts';
 import { rt } from './strings.ts';
 
 type Category = keyof typeof CATEGORY_TEXTS;
-type Purpose = 'alerts' | 'history';
-const PURPOSES = ['alerts', 'history'] as const;
+const PURPOSES = ['alerts', 'history', 'night_round'] as const;
+type Purpose = (typeof PURPOSES)[number];
 const ACTIONS = ['grant', 'withdraw'] as const;
 const CHANNELS = ['paper', 'phone', 'in_person'] as const;
 const BASES = ['paper_form', 'own_consent', 'municipal_decision'] as const;
@@ -149,7 +149,7 @@ function StaffConsent({ homeId, onChanged }: { homeId: string; onChanged: () => 
           id="staff-consent-purpose"
           name="purpose"
           value={purpose}
-          onChange={(e) => setPurpose(typed(e) === 'history' ? 'history' : 'alerts')}
+          onChange={(e) => setPurpose(PURPOSES.find((p) => p === typed(e)) ?? 'alerts')}
         >
           {PURPOSES.map((p) => (
             <option key={p} value={p}>
