@@ -12,7 +12,12 @@ import { type Clock, type Logger, type Metrics, systemClock, type Timer } from '
  * purposes the platform may publish (a newer platform's) are ignored, not refused: refusing would
  * keep an older scope, and with it a withdrawal from taking effect.
  */
-const Grant = z.object({ alerts: z.boolean(), history: z.boolean() });
+// `night_round` defaults to false so a scope from a platform before the night round still reads
+const Grant = z.object({
+  alerts: z.boolean(),
+  history: z.boolean(),
+  night_round: z.boolean().default(false),
+});
 
 /** The home's retained config as the platform publishes it: the consent scope and when it was made. */
 export const HomeConfigMessage = z.object({
@@ -82,7 +87,8 @@ export class ConsentFilter {
     if (category === 'technical') return true;
     if (!this.known) return null;
     const grant = this.known.scope[category];
-    return grant.alerts || grant.history;
+    // the night round's summary is made on the platform from what the home sends
+    return grant.alerts || grant.history || grant.night_round;
   }
 
   get hasScope(): boolean {

@@ -475,6 +475,12 @@ export const SETTINGS = {
     '30',
     'Statistics: the share of alerts where a responder was "fremme" within this many minutes; the board marks an alert not reached by then.',
   ),
+  nightRoundLookMin: s(
+    'NIGHT_ROUND_LOOK_MIN',
+    positive(180),
+    '15',
+    'Night round: a home nobody looked at within this many minutes of its round time is re-listed at the top; after twice this, an alert is raised to its team.',
+  ),
   fallbackWebhookUrl: s(
     'FALLBACK_WEBHOOK_URL',
     optionalUrl,

@@ -9,6 +9,7 @@ import { EscalationService } from '../services/escalation/index.ts';
 import { createPlatformBus, type PlatformBus } from '../services/events/index.ts';
 import { PlatformHealth, ReachabilityWatch } from '../services/health/index.ts';
 import { Ingest, ReadingSpool } from '../services/ingest/index.ts';
+import { NightRound } from '../services/night-round/index.ts';
 import { NoticeOutbox } from '../services/outbox/index.ts';
 import { People } from '../services/people/index.ts';
 import { Registry } from '../services/registry/index.ts';
@@ -62,6 +63,7 @@ export interface Platform {
   readonly escalation: EscalationService;
   /** notices outside the dashboard, kept until delivered or given up */
   readonly outbox: NoticeOutbox;
+  readonly nightRound: NightRound;
   /** things an operator must know at start (say, no fallback notifier configured) */
   readonly warnings: string[];
   /** set once, on the first start on an empty database without ADMIN_PASSWORD */
@@ -213,6 +215,20 @@ export async function startPlatform(
       rules.stop();
       await rules.saveState();
     });
+    // the night round (issue 13 point 4): hears readings before ingest starts, escalates by the clock
+    const nightRound = await NightRound.load({
+      store,
+      registry,
+      consent,
+      raise: (candidate) => alerts.raise(candidate),
+      events,
+      clock,
+      logger: logger.child({ part: 'night-round' }),
+      metrics,
+      lookWithinMs: config.nightRoundLookMin * 60_000,
+    });
+    nightRound.start();
+    started('night-round', () => nightRound.stop());
     health.addCheck('rules_lagging', () => rules.tickLagMs() > RULES_LAG_LIMIT_MS);
     // half the sensors silent at once: the platform cannot hear homes, so their alarms cannot come
     health.addCheck('devices_silent', () => rules.devicesSilent());
@@ -398,6 +414,7 @@ export async function startPlatform(
       },
       readings,
       ingest,
+      nightRound,
       retentionDays: config.retentionDays,
       // Drop what ingest still holds of the home first (also from the spool), so no reading of the
       // home lands after the erasure, nor comes back at the next start.
@@ -407,6 +424,7 @@ export async function startPlatform(
         batteryLevels.forget(registry.devicesOfHome(homeId).map((d) => d.id));
         await rules.forgetHome(homeId);
         await readings.eraseHome(homeId);
+        await nightRound.eraseHome(homeId);
       },
       ...(config.publicUrl ? { allowedOrigins: [new URL(config.publicUrl).origin] } : {}),
       ...(config.mqttWsPath ? { upgrades: { [config.mqttWsPath]: broker.handleWebSocketUpgrade } } : {}),
@@ -527,6 +545,7 @@ export async function startPlatform(
       health,
       escalation,
       outbox,
+      nightRound,
       warnings,
       generatedAdminPassword,
       close: closeAll,

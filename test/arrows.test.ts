@@ -70,6 +70,7 @@ const OWNERSHIP: OwnershipRules = {
     escalationDeadlines: ['services/escalation/'],
     resendWindows: ['services/ingest/'],
     noticeOutbox: ['services/outbox/'],
+    nightRound: ['services/night-round/'],
   },
   entityTypes: new Set([
     'Home',

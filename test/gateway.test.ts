@@ -20,7 +20,8 @@ import { eventually, freePort, tempDir } from './harness/index.ts';
 
 function fullScope(): GatewayScope {
   const scope = gatewayScope(emptyScope());
-  for (const c of Object.keys(scope) as Array<keyof GatewayScope>) scope[c] = { alerts: true, history: true };
+  for (const c of Object.keys(scope) as Array<keyof GatewayScope>)
+    scope[c] = { alerts: true, history: true, night_round: false };
   return scope;
 }
 
@@ -153,7 +154,7 @@ describe('home gateway on a real aedes', () => {
   it('drops categories the home has not consented to before they leave the home; technical data still goes', async () => {
     const g = await setup();
     const scope = gatewayScope(emptyScope());
-    scope.emergency = { alerts: true, history: false };
+    scope.emergency = { alerts: true, history: false, night_round: false };
     await g.publishConfig({ consent: scope, at: 2 });
     await eventually(() => g.gateway.consent.allows('activity') === false);
     expect(g.gateway.submit('motion-1', r(1, 'motion'))).toBe(false);
@@ -215,7 +216,7 @@ describe('home gateway on a real aedes', () => {
     await new Promise((res) => setTimeout(res, 300));
     expect(flat(g.received).map((x) => x.kind)).toEqual(['battery']);
     const scope = gatewayScope(emptyScope());
-    scope.emergency = { alerts: true, history: false };
+    scope.emergency = { alerts: true, history: false, night_round: false };
     await g.publishConfig({ consent: scope, at: 5 });
     await eventually(() => g.gateway.pending() === 0);
     expect(flat(g.received).map((x) => x.kind)).toEqual(['battery', 'fall']);
@@ -233,7 +234,7 @@ describe('home gateway on a real aedes', () => {
     });
     // the restarted broker lost the retained config; the platform publishes the new scope
     const scope = fullScope();
-    scope.activity = { alerts: false, history: false };
+    scope.activity = { alerts: false, history: false, night_round: false };
     await g.publishConfig({ consent: scope, at: 9 });
     await eventually(() => g.gateway.pending() === 0, { timeoutMs: 15_000 });
     await eventually(() => flat(g.received).length >= 2);

@@ -112,8 +112,8 @@ describe('withdrawing consent on the real pipeline', () => {
       () => scopes.find((s) => s.receivedAt >= withdrawnAt && !s.scope.emergency.history),
       { what: 'the withdrawn scope on the config topic', timeoutMs: 1000 },
     );
-    expect(heard.scope.emergency).toEqual({ alerts: false, history: false });
-    expect(heard.scope.environment).toEqual({ alerts: true, history: true });
+    expect(heard.scope.emergency).toEqual({ alerts: false, history: false, night_round: false });
+    expect(heard.scope.environment).toEqual({ alerts: true, history: true, night_round: false });
 
     // Environment still works: the smoke reading is stored and raises its alert...
     await eventually(async () => (await stored(first.ts)).some((p) => p.seq === smoke.seq), {

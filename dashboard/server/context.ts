@@ -6,6 +6,7 @@ import type { ErasureLog } from '../../services/erasure/index.ts';
 import type { PlatformBus } from '../../services/events/index.ts';
 import type { HealthView } from '../../services/health/index.ts';
 import type { Ingest } from '../../services/ingest/index.ts';
+import type { NightRound } from '../../services/night-round/index.ts';
 import type { NoticeOutbox } from '../../services/outbox/index.ts';
 import type { People } from '../../services/people/index.ts';
 import type { Registry } from '../../services/registry/index.ts';
@@ -68,6 +69,8 @@ export interface DashboardContext {
   ingest?: Pick<Ingest, 'handleMessage'>;
   /** erases every stored reading of a home, including any ingest still holds; absent, erasure answers 503 */
   eraseHomeReadings?: (homeId: string) => Promise<void>;
+  /** the night round (issue 13 point 4); absent, its routes answer 503 */
+  nightRound?: NightRound;
   /** how long readings are kept, told to the citizen */
   retentionDays?: number;
   /** the broker's URLs, certificate fingerprint and CA, for technicians pairing gateways */

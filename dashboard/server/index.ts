@@ -9,6 +9,7 @@ import { ErasureLog } from '../../services/erasure/index.ts';
 import type { PlatformBus } from '../../services/events/index.ts';
 import type { HealthView } from '../../services/health/index.ts';
 import type { Ingest } from '../../services/ingest/index.ts';
+import type { NightRound } from '../../services/night-round/index.ts';
 import { People } from '../../services/people/index.ts';
 import type { Registry } from '../../services/registry/index.ts';
 import { ResponderCards } from '../../services/responder-cards/index.ts';
@@ -48,6 +49,7 @@ import { deviceAttentionRoutes } from './routes/device-attention.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { gatewayPairingRoutes } from './routes/gateway-pairing.ts';
 import { homeRoutes } from './routes/homes.ts';
+import { nightRoundRoutes } from './routes/night-round.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { oversightRoutes } from './routes/oversight.ts';
 import { provisioningRoutes } from './routes/provisioning.ts';
@@ -110,6 +112,8 @@ export interface DashboardOptions {
   readings?: ReadingStore;
   ingest?: Pick<Ingest, 'handleMessage'>;
   eraseHomeReadings?: (homeId: string) => Promise<void>;
+  /** the night round; without it, its routes answer 503 */
+  nightRound?: NightRound;
   retentionDays?: number;
   /** other WebSocket upgrades on this server, by exact path (MQTT over WebSocket on `MQTT_WS_PATH`) */
   upgrades?: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
@@ -194,6 +198,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...(o.ingest ? { ingest: o.ingest } : {}),
     ...(o.eraseHomeReadings ? { eraseHomeReadings: o.eraseHomeReadings } : {}),
     ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
+    ...(o.nightRound ? { nightRound: o.nightRound } : {}),
     ...(o.deviceConnection ? { deviceConnection: o.deviceConnection } : {}),
     ...(o.fallback ? { fallback: o.fallback } : {}),
     ...(o.outbox ? { outbox: o.outbox } : {}),
@@ -221,6 +226,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...consentNoticeRoutes(ctx),
     ...provisioningRoutes(ctx),
     ...responderCardRoutes(ctx),
+    ...nightRoundRoutes(ctx),
   ];
   let document: OpenApiDocument | undefined;
   routes.push(

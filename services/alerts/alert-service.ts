@@ -7,7 +7,9 @@ import type {
   AlertEvent,
   AlertState,
   NotificationAttempt,
+  Purpose,
   ResolveRequest,
+  RuleKind,
 } from '../domain/index.ts';
 import type { PlatformBus } from '../events/index.ts';
 import type { Registry } from '../registry/index.ts';
@@ -30,6 +32,15 @@ import { repeatedUnsaved, UnsavedAlerts, type UnsavedChange } from './unsaved.ts
 export const UNSAVED_RETRY_MS = 1000;
 const MERGED_NOTE =
   'Raised while the store was unreachable; counted on the alert already open for this home and rule.';
+
+/**
+ * The consent an alert of this rule rests on: a missed night round is part of the night round the
+ * citizen agreed to (its text says home care is told when nobody looks), every other care alert
+ * rests on consent to alerts.
+ */
+export function consentPurposeOf(rule: RuleKind): Purpose {
+  return rule === 'night_round_missed' ? 'night_round' : 'alerts';
+}
 
 export interface AlertActor {
   id: string;
@@ -101,7 +112,7 @@ export class AlertService {
       // Checked here too, not only in the rules: no alert is ever raised outside consent.
       if (
         candidate.audience === 'care' &&
-        !this.o.consent.allows(candidate.homeId, candidate.category, 'alerts')
+        !this.o.consent.allows(candidate.homeId, candidate.category, consentPurposeOf(candidate.rule))
       ) {
         this.refused.inc({ reason: 'no_consent' });
         return null;
@@ -217,7 +228,7 @@ export class AlertService {
       note: null,
       legalBasis:
         candidate.audience === 'care'
-          ? this.o.consent.basis(candidate.homeId, candidate.category, 'alerts')
+          ? this.o.consent.basis(candidate.homeId, candidate.category, consentPurposeOf(candidate.rule))
           : null,
       test,
       escalationLevel: 0,

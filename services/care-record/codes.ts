@@ -61,6 +61,7 @@ export const ALERT_KIND_DISPLAY: Record<RuleKind, string> = {
   inactivity: 'Ingen bevægelse i hjemmet',
   door_night: 'Hoveddør åbnet om natten',
   out_of_bed: 'Ude af sengen om natten',
+  night_round_missed: 'Natlig tilsynsrunde ikke gennemført',
   device_offline: 'Apparat uden forbindelse',
   low_battery: 'Lavt batteri',
 };

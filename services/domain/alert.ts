@@ -22,6 +22,8 @@ export const RULE_KINDS = [
   'inactivity',
   'door_night',
   'out_of_bed',
+  // nobody confirmed looking at a home on its night round (services/night-round): a human must
+  'night_round_missed',
   'device_offline',
   'low_battery',
 ] as const;

@@ -162,14 +162,19 @@ export type ConsentScope = Record<ConsentCategory, Record<Purpose, boolean>>;
 
 /**
  * What a home's gateway is told: per category, whether readings may leave the home (to raise
- * alerts, or to be kept). Other purposes (sharing a handled alert with the care record) concern what
- * the platform does with what it already has, never a reading, so the gateway is not told of them.
+ * alerts, to be kept, or to be summarised at a night round). Sharing a handled alert with the care
+ * record concerns what the platform does with what it already has, never a reading, so the gateway
+ * is not told of it.
  */
-export type GatewayScope = Record<ConsentCategory, { alerts: boolean; history: boolean }>;
+export type GatewayScope = Record<
+  ConsentCategory,
+  { alerts: boolean; history: boolean; night_round: boolean }
+>;
 
 export function gatewayScope(scope: ConsentScope): GatewayScope {
   const out = {} as GatewayScope;
-  for (const c of CONSENT_CATEGORIES) out[c] = { alerts: scope[c].alerts, history: scope[c].history };
+  for (const c of CONSENT_CATEGORIES)
+    out[c] = { alerts: scope[c].alerts, history: scope[c].history, night_round: scope[c].night_round };
   return out;
 }
 

@@ -1,6 +1,7 @@
 export * from './alert.ts';
 export * from './consent.ts';
 export * from './ids.ts';
+export * from './night-round.ts';
 export * from './pairing.ts';
 export * from './people.ts';
 export * from './places.ts';

@@ -348,7 +348,12 @@ export class Ingest {
         continue;
       }
       const store = this.o.consent.allows(homeId, reading.category, 'history');
-      if (!store && !this.o.consent.allows(homeId, reading.category, 'alerts')) {
+      // judged (alerts) or summed up for the night round, without being stored: only `history` stores
+      if (
+        !store &&
+        !this.o.consent.allows(homeId, reading.category, 'alerts') &&
+        !this.o.consent.allows(homeId, reading.category, 'night_round')
+      ) {
         // Counted by category only: which home or what value must not be recorded anywhere.
         this.reject(result, 'no_consent', reading.category, null);
         continue;

@@ -12,6 +12,10 @@ const RULE: Record<RuleKind, { da: string; en: string }> = {
   inactivity: { da: 'ingen bevægelse', en: 'no movement' },
   door_night: { da: 'dør åben om natten', en: 'door open at night' },
   out_of_bed: { da: 'ude af sengen om natten', en: 'out of bed at night' },
+  night_round_missed: {
+    da: 'ingen har kigget på hjemmet i nattens tilsynsrunde',
+    en: 'nobody looked at the home on the night round',
+  },
   device_offline: { da: 'enhed offline', en: 'device offline' },
   low_battery: { da: 'lavt batteri', en: 'low battery' },
 };

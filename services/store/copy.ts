@@ -94,6 +94,12 @@ function keyOrder(table: (typeof DATA_TABLES)[number]): string {
       return 'device_id';
     case 'notice_outbox':
       return 'id';
+    case 'night_round_times':
+      return 'home_id';
+    case 'night_round_escalations':
+      return 'home_id, round_at';
+    case 'night_round_latest':
+      return 'home_id, kind';
     default:
       return 'id';
   }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { type Clock, systemClock } from '../runtime/index.ts';
 import { loginLimits, sessions } from './access.ts';
 import { erasures } from './erasures.ts';
+import { nightRound } from './night-round.ts';
 import { type OpenedDatabase, openDatabase, type StoreLocation } from './open.ts';
 import { noticeOutbox } from './outbox.ts';
 import { devices, homes, teams, users } from './people.ts';
@@ -45,6 +46,7 @@ async function storeOn({ db, engine }: OpenedDatabase, clock: Clock): Promise<St
     escalationDeadlines: escalationDeadlines(db),
     resendWindows: resendWindows(db),
     noticeOutbox: noticeOutbox(db),
+    nightRound: nightRound(db),
     async ping() {
       await sql`SELECT 1`.execute(db);
     },

@@ -374,6 +374,44 @@ export function migrations(engine: Engine): Step[][] {
       "CREATE INDEX notice_outbox_due ON notice_outbox(next_attempt_at) WHERE state = 'pending'",
       'CREATE INDEX notice_outbox_alert ON notice_outbox(alert_id)',
       'CREATE INDEX notice_outbox_created ON notice_outbox(created_at)',
+      // The night round (issue 13 point 4), owned by services/night-round. The round times of a home
+      // ("HH:MM" on its wall clock, a JSON list), set by staff of its team.
+      `CREATE TABLE night_round_times (
+        home_id TEXT PRIMARY KEY REFERENCES homes(id),
+        times TEXT NOT NULL,
+        updated_at ${t.epoch} NOT NULL,
+        updated_by TEXT NOT NULL
+      )`,
+      // Each confirmation that someone looked at a home on a round: who (from the session) and when
+      // (the server's clock). The round is the instant of its scheduled time.
+      `CREATE TABLE night_round_looks (
+        id ${t.id},
+        home_id TEXT NOT NULL,
+        round_at ${t.epoch} NOT NULL,
+        looked_at ${t.epoch} NOT NULL,
+        looked_by TEXT NOT NULL,
+        looked_by_role TEXT NOT NULL,
+        mark TEXT NOT NULL
+      )`,
+      'CREATE INDEX night_round_looks_round ON night_round_looks(round_at, home_id)',
+      // A round nobody looked at in time was escalated (an alert raised): once per home and round,
+      // also across a restart or a second process.
+      `CREATE TABLE night_round_escalations (
+        home_id TEXT NOT NULL,
+        round_at ${t.epoch} NOT NULL,
+        escalated_at ${t.epoch} NOT NULL,
+        PRIMARY KEY (home_id, round_at)
+      )`,
+      // The latest state per home and sensor kind, only for categories consented to for the night
+      // round: overwritten, never a series; deleted when that consent is withdrawn.
+      `CREATE TABLE night_round_latest (
+        home_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        value DOUBLE PRECISION NOT NULL,
+        since ${t.epoch} NOT NULL,
+        last_at ${t.epoch} NOT NULL,
+        PRIMARY KEY (home_id, kind)
+      )`,
     ],
   ];
 }

@@ -192,6 +192,18 @@ export interface Tables {
     claimed_by: string | null;
     claimed_until: number | null;
   };
+  night_round_times: { home_id: string; times: string; updated_at: number; updated_by: string };
+  night_round_looks: {
+    id: Generated<number>;
+    home_id: string;
+    round_at: number;
+    looked_at: number;
+    looked_by: string;
+    looked_by_role: string;
+    mark: string;
+  };
+  night_round_escalations: { home_id: string; round_at: number; escalated_at: number };
+  night_round_latest: { home_id: string; kind: string; value: number; since: number; last_at: number };
 }
 
 /** Every table that holds data, parents before children (the order a copy inserts them in). */
@@ -216,6 +228,10 @@ export const DATA_TABLES = [
   'escalation_deadlines',
   'resend_windows',
   'notice_outbox',
+  'night_round_times',
+  'night_round_looks',
+  'night_round_escalations',
+  'night_round_latest',
 ] as const satisfies ReadonlyArray<keyof Tables>;
 
 /** Tables whose id a sequence hands out, and that id column (reset after a copy). */
@@ -226,6 +242,7 @@ export const SEQUENCED: ReadonlyArray<readonly [keyof Tables, string]> = [
   ['powers_of_attorney', 'id'],
   ['alert_notifications', 'id'],
   ['erasure_requests', 'id'],
+  ['night_round_looks', 'id'],
 ];
 
 export type Engine = 'sqlite' | 'postgres';

@@ -9,9 +9,13 @@ import type {
   ErasureRequest,
   Home,
   HomeId,
+  NightRoundLatest,
+  NightRoundLook,
+  NightRoundTimes,
   NotificationAttempt,
   PowerOfAttorney,
   ResponderCard,
+  SensorKind,
   Team,
   User,
 } from '../domain/index.ts';
@@ -285,6 +289,24 @@ export interface ResendWindowRepository {
   save(put: ResendWindowRow[], forgetBefore: number): Promise<void>;
 }
 
+/** The night round's times, looks, escalations and latest states (services/night-round owns them). */
+export interface NightRoundRepository {
+  allTimes(): Promise<NightRoundTimes[]>;
+  /** creates or replaces a home's round times */
+  setTimes(times: NightRoundTimes): Promise<void>;
+  addLook(look: Omit<NightRoundLook, 'id'>): Promise<NightRoundLook>;
+  /** the looks at rounds from `roundAtFrom` on, oldest first */
+  looksSince(roundAtFrom: number): Promise<NightRoundLook[]>;
+  /** true when this call recorded the escalation; false when it was recorded before (by anyone) */
+  markEscalated(homeId: HomeId, roundAt: number, at: number): Promise<boolean>;
+  escalationsSince(
+    roundAtFrom: number,
+  ): Promise<Array<{ homeId: HomeId; roundAt: number; escalatedAt: number }>>;
+  saveLatest(latest: NightRoundLatest): Promise<void>;
+  allLatest(): Promise<NightRoundLatest[]>;
+  forgetLatest(homeId: HomeId, kinds: readonly SensorKind[]): Promise<void>;
+}
+
 export interface Store {
   /** which engine holds the data: the embedded SQLite file, or PostgreSQL (`DATABASE_URL`) */
   readonly kind: 'sqlite' | 'postgres';
@@ -305,6 +327,7 @@ export interface Store {
   readonly escalationDeadlines: EscalationDeadlineRepository;
   readonly resendWindows: ResendWindowRepository;
   readonly noticeOutbox: NoticeOutboxRepository;
+  readonly nightRound: NightRoundRepository;
   /** a cheap query, for /readyz */
   ping(): Promise<void>;
   close(): Promise<void>;

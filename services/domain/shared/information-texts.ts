@@ -98,6 +98,29 @@ const careRecord = (version: string, whatDa: string, whatEn: string): Informatio
   },
 });
 
+/** the day the night-round texts were first shown */
+const NIGHT_ROUND_ISSUE = '2026-11-28';
+
+/**
+ * The night round (issue 13 point 4): at the times agreed for the home, night staff of the citizen's
+ * own team see a short summary of this category instead of going in or calling. Said plainly: what
+ * is shown, to whom, when, and what is never made.
+ */
+const nightRound = (
+  version: string,
+  da: string,
+  en: string,
+  issued = NIGHT_ROUND_ISSUE,
+): InformationText => ({
+  version,
+  issued,
+  title: { da: 'Natlig tilsynsrunde', en: 'Night round' },
+  body: {
+    da: `Om natten, på de tidspunkter I aftaler (fx kl. 23, 2 og 5), ser nattevagten fra dit hjemmeplejeteam en kort oversigt over dit hjem på skærmen: ${da} Der er intet kamera: der tages ingen billeder, optages ingen lyd, og der laves ingen score eller vurdering af dig. Hver gang nogen kigger, kan du se hvem og hvornår under »Hvem har set dine oplysninger«. Kigger ingen inden for kort tid, får hjemmeplejen besked.`,
+    en: `At night, at the times you agree (for example 23:00, 02:00 and 05:00), the night staff of your home-care team see a short summary of your home on screen: ${en} There is no camera: no pictures are taken, no sound is recorded, and no score or judgement of you is made. Every time someone looks, you can see who and when under "Who has seen your data". If nobody looks within a short time, home care is told.`,
+  },
+});
+
 export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationText>> = {
   emergency: {
     alerts: alerts(
@@ -116,6 +139,11 @@ export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationT
       'fra alarmknappen eller faldsensoren',
       'from the alarm button or the fall sensor',
     ),
+    night_round: nightRound(
+      'emergency-night-round-2026-1',
+      'om alarmknappen eller faldsensoren har meldt noget i nat.',
+      'whether the alarm button or the fall sensor has reported anything tonight.',
+    ),
   },
   environment: {
     alerts: alerts(
@@ -133,6 +161,11 @@ export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationT
       'om røg, kulilte, vand eller temperatur',
       'about smoke, carbon monoxide, water or temperature',
     ),
+    night_round: nightRound(
+      'environment-night-round-2026-1',
+      'temperaturen i hjemmet.',
+      'the temperature in the home.',
+    ),
   },
   activity: {
     alerts: alerts(
@@ -146,6 +179,11 @@ export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationT
       'We keep when there is movement in the home. Only that there is movement, not who or what.',
     ),
     care_record: careRecord('activity-care-record-2026-1', 'om manglende bevægelse', 'about no movement'),
+    night_round: nightRound(
+      'activity-night-round-2026-1',
+      'hvornår der sidst var bevægelse.',
+      'when there was last movement.',
+    ),
   },
   door: {
     alerts: alerts(
@@ -163,6 +201,11 @@ export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationT
       'om hoveddøren om natten',
       'about the front door at night',
     ),
+    night_round: nightRound(
+      'door-night-round-2026-1',
+      'om hoveddøren er lukket eller åben, og siden hvornår.',
+      'whether the front door is closed or open, and since when.',
+    ),
   },
   sleep: {
     alerts: alerts(
@@ -179,6 +222,11 @@ export const PURPOSE_TEXTS: Record<ConsentCategory, Record<Purpose, InformationT
       'sleep-care-record-2026-1',
       'om, at du ikke kom i seng igen om natten',
       'about not getting back to bed at night',
+    ),
+    night_round: nightRound(
+      'sleep-night-round-2026-1',
+      'om du ligger i sengen, og siden hvornår.',
+      'whether you are in bed, and since when.',
     ),
   },
 };

@@ -24,8 +24,9 @@ export type SensorKind = (typeof SENSOR_KINDS)[number];
 /**
  * What consent to a category is for: staff get alerts; readings are kept and shown as history;
  * `care_record` ("deling med journal"): a handled alert is sent to the municipality's care record.
+ * `night_round`: night staff see a plain summary of the category at the home's night-round times (issue 13 point 4).
  */
-export const PURPOSES = ['alerts', 'history', 'care_record'] as const;
+export const PURPOSES = ['alerts', 'history', 'care_record', 'night_round'] as const;
 export type Purpose = (typeof PURPOSES)[number];
 
 /** Kinds of monitoring a citizen consents to, one by one. */

@@ -510,6 +510,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/homes/{homeId}/night-round": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The home's night-round times and the categories it covers */
+        get: operations["getHomesByHomeIdNightRound"];
+        /**
+         * Set the home's night-round times (HH:MM on the home's clock)
+         * @description Staff of the home’s team and administrators. An empty list takes the home off the round.
+         */
+        put: operations["putHomesByHomeIdNightRound"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/homes/{homeId}/overview": {
         parameters: {
             query?: never;
@@ -665,6 +686,46 @@ export interface paths {
          * @description Care staff of the home's team may end what a technician started, as may technicians and administrators. Recorded in the audit log; what test mode left open as test alerts is handed to care staff.
          */
         delete: operations["deleteHomesByHomeIdTestMode"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/night-round": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The night round now: the caller's teams' homes whose round is open, with their summaries
+         * @description Care staff only, their own teams’ homes, and only homes whose citizen consented to the night round (per category). Homes nobody looked at within `lookWithinMin` come first (`relisted`), then those escalated. Each summary shown is in the citizen’s access log.
+         */
+        get: operations["getNightRound"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/night-round/looks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm having looked at a home on its open round ("Jeg har kigget")
+         * @description Who and when come from the session and the server’s clock. Refused (409) when the round named is not the home’s open one, or the home is no longer on the night round (consent withdrawn). Recorded in the citizen’s access log.
+         */
+        post: operations["postNightRoundLooks"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1184,7 +1245,7 @@ export interface operations {
                             resolvedAt: number | null;
                             resolvedBy: string | null;
                             /** @enum {string} */
-                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "device_offline" | "low_battery";
+                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "night_round_missed" | "device_offline" | "low_battery";
                             /** @enum {string} */
                             severity: "critical" | "high" | "medium" | "low";
                             /** @enum {string} */
@@ -1353,7 +1414,7 @@ export interface operations {
                             resolvedAt: number | null;
                             resolvedBy: string | null;
                             /** @enum {string} */
-                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "device_offline" | "low_battery";
+                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "night_round_missed" | "device_offline" | "low_battery";
                             /** @enum {string} */
                             severity: "critical" | "high" | "medium" | "low";
                             /** @enum {string} */
@@ -1550,7 +1611,7 @@ export interface operations {
                             resolvedAt: number | null;
                             resolvedBy: string | null;
                             /** @enum {string} */
-                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "device_offline" | "low_battery";
+                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "night_round_missed" | "device_offline" | "low_battery";
                             /** @enum {string} */
                             severity: "critical" | "high" | "medium" | "low";
                             /** @enum {string} */
@@ -1750,7 +1811,7 @@ export interface operations {
                             resolvedAt: number | null;
                             resolvedBy: string | null;
                             /** @enum {string} */
-                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "device_offline" | "low_battery";
+                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "night_round_missed" | "device_offline" | "low_battery";
                             /** @enum {string} */
                             severity: "critical" | "high" | "medium" | "low";
                             /** @enum {string} */
@@ -1950,7 +2011,7 @@ export interface operations {
                             resolvedAt: number | null;
                             resolvedBy: string | null;
                             /** @enum {string} */
-                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "device_offline" | "low_battery";
+                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "night_round_missed" | "device_offline" | "low_battery";
                             /** @enum {string} */
                             severity: "critical" | "high" | "medium" | "low";
                             /** @enum {string} */
@@ -2155,7 +2216,7 @@ export interface operations {
                             resolvedAt: number | null;
                             resolvedBy: string | null;
                             /** @enum {string} */
-                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "device_offline" | "low_battery";
+                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "night_round_missed" | "device_offline" | "low_battery";
                             /** @enum {string} */
                             severity: "critical" | "high" | "medium" | "low";
                             /** @enum {string} */
@@ -2365,7 +2426,7 @@ export interface operations {
                             homeLabel: string;
                             overdue: boolean;
                             /** @enum {string} */
-                            purpose: "alerts" | "history" | "care_record";
+                            purpose: "alerts" | "history" | "care_record" | "night_round";
                             reference: string | null;
                             reviewDue: string;
                         }[];
@@ -3279,7 +3340,7 @@ export interface operations {
                             repeats: number;
                             resolvedAt: number | null;
                             /** @enum {string} */
-                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "device_offline" | "low_battery";
+                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "night_round_missed" | "device_offline" | "low_battery";
                             /** @enum {string} */
                             severity: "critical" | "high" | "medium" | "low";
                             /** @enum {string} */
@@ -3446,7 +3507,7 @@ export interface operations {
                             id: number;
                             onBehalfOf: string | null;
                             /** @enum {string} */
-                            purpose: "alerts" | "history" | "care_record";
+                            purpose: "alerts" | "history" | "care_record" | "night_round";
                             reference: string | null;
                             reviewDue: string | null;
                             textVersion: string;
@@ -3456,6 +3517,7 @@ export interface operations {
                                 alerts: boolean;
                                 care_record: boolean;
                                 history: boolean;
+                                night_round: boolean;
                             };
                         };
                     };
@@ -3523,7 +3585,7 @@ export interface operations {
                      */
                     channel?: "web" | "paper" | "phone" | "in_person" | "system";
                     /** @enum {string} */
-                    purpose: "alerts" | "history" | "care_record";
+                    purpose: "alerts" | "history" | "care_record" | "night_round";
                     reference?: string;
                     reviewDue?: string;
                     textVersion: string;
@@ -3554,7 +3616,7 @@ export interface operations {
                             id: number;
                             onBehalfOf: string | null;
                             /** @enum {string} */
-                            purpose: "alerts" | "history" | "care_record";
+                            purpose: "alerts" | "history" | "care_record" | "night_round";
                             reference: string | null;
                             reviewDue: string | null;
                             textVersion: string;
@@ -3564,6 +3626,7 @@ export interface operations {
                                 alerts: boolean;
                                 care_record: boolean;
                                 history: boolean;
+                                night_round: boolean;
                             };
                         };
                     };
@@ -4190,7 +4253,7 @@ export interface operations {
                             repeats: number;
                             resolvedAt: number | null;
                             /** @enum {string} */
-                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "device_offline" | "low_battery";
+                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "night_round_missed" | "device_offline" | "low_battery";
                             /** @enum {string} */
                             severity: "critical" | "high" | "medium" | "low";
                             /** @enum {string} */
@@ -4216,7 +4279,7 @@ export interface operations {
                                 /** @description someone else made the change for the citizen */
                                 onBehalfOfCitizen: boolean;
                                 /** @enum {string} */
-                                purpose: "alerts" | "history" | "care_record";
+                                purpose: "alerts" | "history" | "care_record" | "night_round";
                                 reference: string | null;
                                 reviewDue: string | null;
                                 textVersion: string;
@@ -4226,6 +4289,7 @@ export interface operations {
                                     alerts: boolean;
                                     care_record: boolean;
                                     history: boolean;
+                                    night_round: boolean;
                                 };
                             };
                         };
@@ -4447,6 +4511,175 @@ export interface operations {
             };
         };
     };
+    getHomesByHomeIdNightRound: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                homeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the times */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        categories: ("emergency" | "environment" | "activity" | "door" | "sleep")[];
+                        homeId: string;
+                        next: {
+                            /** @description epoch ms */
+                            at: number;
+                            time: string;
+                        } | null;
+                        times: string[];
+                        updatedAt: number | null;
+                    };
+                };
+            };
+            /** @description The request is not valid; `issues` names each field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An administrator reset the password: change it (`POST /api/session/password`) before anything else. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to this person. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A part the request needs is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putHomesByHomeIdNightRound: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                homeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    times: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description the times as saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        categories: ("emergency" | "environment" | "activity" | "door" | "sleep")[];
+                        homeId: string;
+                        next: {
+                            /** @description epoch ms */
+                            at: number;
+                            time: string;
+                        } | null;
+                        times: string[];
+                        updatedAt: number | null;
+                    };
+                };
+            };
+            /** @description The request is not valid; `issues` names each field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An administrator reset the password: change it (`POST /api/session/password`) before anything else. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to this person. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A part the request needs is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getHomesByHomeIdOverview: {
         parameters: {
             query?: never;
@@ -4472,7 +4705,7 @@ export interface operations {
                                 basis: ("own_consent" | "power_of_attorney" | "paper_form" | "municipal_decision") | null;
                                 granted: boolean;
                                 /** @enum {string} */
-                                purpose: "alerts" | "history" | "care_record";
+                                purpose: "alerts" | "history" | "care_record" | "night_round";
                                 /** @description when it was last given or withdrawn; null when it never was */
                                 since: number | null;
                                 text: {
@@ -4527,7 +4760,7 @@ export interface operations {
                             /** @description someone else made the change for the citizen */
                             onBehalfOfCitizen: boolean;
                             /** @enum {string} */
-                            purpose: "alerts" | "history" | "care_record";
+                            purpose: "alerts" | "history" | "care_record" | "night_round";
                             reference: string | null;
                             reviewDue: string | null;
                             textVersion: string;
@@ -5534,6 +5767,252 @@ export interface operations {
             };
         };
     };
+    getNightRound: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the round */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        homes: {
+                            /** @description epoch ms */
+                            closesAt: number;
+                            /** @description epoch ms */
+                            escalateAt: number;
+                            homeId: string;
+                            label: string;
+                            looks: {
+                                /** @description colleagues are not named: no one is watched at work */
+                                byMe: boolean;
+                                /** @description epoch ms */
+                                lookedAt: number;
+                            }[];
+                            /** @description epoch ms */
+                            relistAt: number;
+                            /** @description the round's scheduled instant: send it back with a look */
+                            roundAt: number;
+                            /** @enum {string} */
+                            status: "due" | "relisted" | "escalated" | "looked";
+                            summary: {
+                                lines: {
+                                    /** @enum {string} */
+                                    category: "emergency" | "environment" | "activity" | "door" | "sleep";
+                                    /** @enum {string} */
+                                    kind: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature" | "motion" | "door" | "bed" | "heartbeat" | "battery";
+                                    lastHeardAt: number | null;
+                                    sensorPresent: boolean;
+                                    since: number | null;
+                                    /** @enum {string} */
+                                    state: "in_bed" | "out_of_bed" | "movement" | "door_closed" | "door_open" | "temperature" | "nothing_reported" | "alarm_button" | "fall" | "no_data";
+                                    /** @description °C, for `temperature` only */
+                                    value: number | null;
+                                }[];
+                                /**
+                                 * @description `calm`: "alt roligt"; `check`: "se nærmere" (see `reasons`)
+                                 * @enum {string}
+                                 */
+                                mark: "calm" | "check";
+                                reasons: {
+                                    /** @enum {string} */
+                                    code: "out_of_bed_still" | "door_open" | "cold" | "alarm_button" | "fall" | "no_data";
+                                    /** @enum {string} */
+                                    kind: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature" | "motion" | "door" | "bed" | "heartbeat" | "battery";
+                                    since: number | null;
+                                    value: number | null;
+                                }[];
+                            };
+                            /** @description the round time on the home’s clock, HH:MM */
+                            time: string;
+                        }[];
+                        lookWithinMin: number;
+                        next: {
+                            /** @description epoch ms */
+                            at: number;
+                            homes: number;
+                            time: string;
+                        } | null;
+                        /** @description epoch ms */
+                        now: number;
+                    };
+                };
+            };
+            /** @description Not logged in, or the session has ended. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An administrator reset the password: change it (`POST /api/session/password`) before anything else. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A part the request needs is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postNightRoundLooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    homeId: string;
+                    roundAt: number;
+                };
+            };
+        };
+        responses: {
+            /** @description the home on the round, looked at */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description epoch ms */
+                        closesAt: number;
+                        /** @description epoch ms */
+                        escalateAt: number;
+                        homeId: string;
+                        label: string;
+                        looks: {
+                            /** @description colleagues are not named: no one is watched at work */
+                            byMe: boolean;
+                            /** @description epoch ms */
+                            lookedAt: number;
+                        }[];
+                        /** @description epoch ms */
+                        relistAt: number;
+                        /** @description the round's scheduled instant: send it back with a look */
+                        roundAt: number;
+                        /** @enum {string} */
+                        status: "due" | "relisted" | "escalated" | "looked";
+                        summary: {
+                            lines: {
+                                /** @enum {string} */
+                                category: "emergency" | "environment" | "activity" | "door" | "sleep";
+                                /** @enum {string} */
+                                kind: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature" | "motion" | "door" | "bed" | "heartbeat" | "battery";
+                                lastHeardAt: number | null;
+                                sensorPresent: boolean;
+                                since: number | null;
+                                /** @enum {string} */
+                                state: "in_bed" | "out_of_bed" | "movement" | "door_closed" | "door_open" | "temperature" | "nothing_reported" | "alarm_button" | "fall" | "no_data";
+                                /** @description °C, for `temperature` only */
+                                value: number | null;
+                            }[];
+                            /**
+                             * @description `calm`: "alt roligt"; `check`: "se nærmere" (see `reasons`)
+                             * @enum {string}
+                             */
+                            mark: "calm" | "check";
+                            reasons: {
+                                /** @enum {string} */
+                                code: "out_of_bed_still" | "door_open" | "cold" | "alarm_button" | "fall" | "no_data";
+                                /** @enum {string} */
+                                kind: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature" | "motion" | "door" | "bed" | "heartbeat" | "battery";
+                                since: number | null;
+                                value: number | null;
+                            }[];
+                        };
+                        /** @description the round time on the home’s clock, HH:MM */
+                        time: string;
+                    };
+                };
+            };
+            /** @description The request is not valid; `issues` names each field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An administrator reset the password: change it (`POST /api/session/password`) before anything else. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to this person. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A part the request needs is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getNoticesUndelivered: {
         parameters: {
             query?: {
@@ -5870,7 +6349,7 @@ export interface operations {
                             resolvedAt: number | null;
                             resolvedBy: string | null;
                             /** @enum {string} */
-                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "device_offline" | "low_battery";
+                            rule: "alarm_button" | "fall" | "smoke" | "co" | "water_leak" | "temperature_low" | "temperature_high" | "inactivity" | "door_night" | "out_of_bed" | "night_round_missed" | "device_offline" | "low_battery";
                             /** @enum {string} */
                             severity: "critical" | "high" | "medium" | "low";
                             /** @enum {string} */

@@ -33,6 +33,7 @@ export const da = {
   purpose_alerts: 'alarmer',
   purpose_history: 'historik',
   purpose_care_record: 'deling med journal',
+  purpose_night_round: 'natlig tilsynsrunde',
 };
 
 export const en: Translation<typeof da> = {
@@ -67,4 +68,5 @@ export const en: Translation<typeof da> = {
   purpose_alerts: 'alerts',
   purpose_history: 'history',
   purpose_care_record: 'care record',
+  purpose_night_round: 'night round',
 };
