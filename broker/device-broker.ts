@@ -58,6 +58,13 @@ export interface DeviceBrokerOptions {
    * `broker/ack-pacer.ts`): routine readings yield to an alarm between slices. Default 32.
    */
   ackSlice?: number;
+  /**
+   * Device changes (provisioned, changed, secret rotated, moved, removed) reach the other
+   * processes another way (the platform's cluster link, `services/events/cluster-link.ts`), so the
+   * broker need not announce them on its own `$SYS` notices; the one-connection-per-device notice
+   * stays. Default false: the broker announces them itself.
+   */
+  deviceChangesRelayed?: boolean;
 }
 
 export interface DeviceMessage {
@@ -289,7 +296,9 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   // offline sessions): logged, never a crash of the platform
   (aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) => log.error({ err }, 'broker error'));
   const stopNotices = cluster
-    ? clusterNotices(aedes, connections, o.registry, o.events, log)
+    ? clusterNotices(aedes, connections, o.registry, o.events, log, {
+        deviceChanges: !o.deviceChangesRelayed,
+      })
     : () => undefined;
   aedes.on('clientDisconnect', (client) => {
     connections.disconnected(client);

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AlertEvent } from '../../services/domain/index.ts';
-import type { ConsentChange } from '../../services/events/index.ts';
+import { type ConsentChange, isRemoteEvent } from '../../services/events/index.ts';
 import { alarmStep, systemClock, type Timer } from '../../services/runtime/index.ts';
 import { canSeeAlert, homeFilter } from './access.ts';
 import { type AlertViewModel, alertView, openedAlertView } from './alert-view.ts';
@@ -19,9 +19,9 @@ interface LiveClient {
   actor: Actor;
   alive: boolean;
   /**
-   * Everything up to this seq was read from the store (the backlog). A live event at or below it
-   * was therefore in the backlog; every later one is delivered as it comes, even if two events
-   * are emitted slightly out of order.
+   * The client has every event it may see up to this seq: read from the store (the backlog), or
+   * sent live. An event at or below it is never sent again, so a page that resumed here after
+   * reconnecting (to this process or another) gets each event once.
    */
   upTo: number;
   /** live events that arrived while the backlog was being sent */
@@ -56,6 +56,13 @@ export class LiveChannel {
   private outgoing: Promise<void> = Promise.resolve();
   /** events queued on `outgoing` and not yet sent */
   private viewing = 0;
+  /**
+   * Every alert event up to this seq went out to the clients, in seq order; null until the store's
+   * last seq is known (at start). The store numbers events in commit order (an advisory lock on
+   * PostgreSQL, one writer on SQLite), so once an event is heard every lower number is final.
+   */
+  private sentUpTo: number | null = null;
+  private readonly gapsRead;
 
   constructor(
     private readonly ctx: DashboardContext,
@@ -73,6 +80,11 @@ export class LiveChannel {
     this.refused = ctx.metrics.counter('tryghed_dashboard_live_refused_total', 'Refused /live upgrades', [
       'reason',
     ]);
+    this.gapsRead = ctx.metrics.counter(
+      'tryghed_dashboard_live_store_reads_total',
+      'Alert events read from the store before going out (from another process, or after a gap), by result',
+      ['result'],
+    );
   }
 
   /** Answers `/live` upgrades on the server, listens on the bus and pings clients, until `stop()`. */
@@ -97,6 +109,16 @@ export class LiveChannel {
     // real time, not the injected clock: the ping finds dead sockets, a matter of the network
     const heartbeat = systemClock.setInterval(() => void this.beat(), HEARTBEAT_MS).unref();
     this.started.push(() => heartbeat.cancel());
+    // where the feed stands: events heard meanwhile wait behind this read
+    this.viewing++;
+    this.outgoing = this.outgoing
+      .then(async () => {
+        this.sentUpTo ??= await this.ctx.alerts.lastSeq();
+      })
+      .catch((err: unknown) => this.ctx.logger.error({ err }, 'reading the last alert event failed'))
+      .finally(() => {
+        this.viewing--;
+      });
   }
 
   /** teams with at least one member watching right now */
@@ -171,7 +193,7 @@ export class LiveChannel {
       this.send(client, { type: 'platform', degraded: this.ctx.health?.degraded() ?? [] });
       // homes a technician is testing now, so the board says so from the start
       for (const notice of visibleTestModes(this.ctx, actor.user)) this.send(client, notice);
-      client.upTo = lastSeq;
+      client.upTo = since ?? lastSeq;
       if (since !== null && since < lastSeq) {
         const homeIds = homeFilter(actor.user, this.ctx.registry);
         let from = since;
@@ -202,6 +224,7 @@ export class LiveChannel {
           if (page.length < BACKLOG_PAGE) break;
         }
       }
+      client.upTo = Math.max(client.upTo, lastSeq);
       const pending = client.pending ?? [];
       client.pending = null;
       for (const event of pending) if (event.seq > client.upTo) this.deliver(client, event);
@@ -219,8 +242,14 @@ export class LiveChannel {
    * first, one after another, so they still go out in the order they happened.
    */
   private broadcast(event: AlertEvent): void {
-    const now = this.viewing === 0 && event.type === 'opened' ? openedAlertView(this.ctx, event.alert) : null;
+    if (this.sentUpTo !== null && event.seq <= this.sentUpTo) return; // out already (read from the store)
+    const next = this.sentUpTo !== null && event.seq === this.sentUpTo + 1;
+    const now =
+      this.viewing === 0 && next && event.type === 'opened' && !isRemoteEvent(event)
+        ? openedAlertView(this.ctx, event.alert)
+        : null;
     if (now) {
+      this.sentUpTo = event.seq;
       this.fanOut({ seq: event.seq, type: event.type, alert: now });
       alarmStep('sent', event.alert.homeId);
       return;
@@ -228,8 +257,14 @@ export class LiveChannel {
     this.viewing++;
     this.outgoing = this.outgoing
       .then(async () => {
-        this.fanOut({ seq: event.seq, type: event.type, alert: await alertView(this.ctx, event.alert) });
-        if (event.type === 'opened') alarmStep('sent', event.alert.homeId);
+        if (this.sentUpTo !== null && event.seq <= this.sentUpTo) return;
+        if (this.sentUpTo !== null && event.seq === this.sentUpTo + 1 && !isRemoteEvent(event)) {
+          this.sentUpTo = event.seq;
+          this.fanOut({ seq: event.seq, type: event.type, alert: await alertView(this.ctx, event.alert) });
+          if (event.type === 'opened') alarmStep('sent', event.alert.homeId);
+          return;
+        }
+        await this.fromStore(event);
       })
       .catch((err: unknown) =>
         this.ctx.logger.error({ err, seq: event.seq }, 'sending an alert event failed'),
@@ -237,6 +272,46 @@ export class LiveChannel {
       .finally(() => {
         this.viewing--;
       });
+  }
+
+  /**
+   * An event from another process, or one with a gap before it (a lower number committed but not
+   * yet heard of here, say by another process): everything up to it is read from the store, the
+   * truth, and goes out in seq order. So a board on any process gets every event once and in order,
+   * and an event another process only claims to have written (nothing in the store) goes nowhere.
+   */
+  private async fromStore(event: AlertEvent): Promise<void> {
+    let from = this.sentUpTo ?? event.seq - 1;
+    try {
+      for (;;) {
+        const page = await this.ctx.alerts.eventsSince(from, { limit: BACKLOG_PAGE });
+        const views = new Map<string, Promise<AlertViewModel>>();
+        for (const stored of page) {
+          if (stored.seq > event.seq) break;
+          let view = views.get(stored.alert.id);
+          if (!view) {
+            view = alertView(this.ctx, stored.alert);
+            views.set(stored.alert.id, view);
+          }
+          this.sentUpTo = stored.seq;
+          this.fanOut({ seq: stored.seq, type: stored.type, alert: { ...(await view), ...stored.alert } });
+        }
+        from = page.at(-1)?.seq ?? from;
+        if (page.length < BACKLOG_PAGE || from >= event.seq) break;
+      }
+      this.gapsRead.inc({ result: 'read' });
+      if ((this.sentUpTo ?? 0) < event.seq) {
+        this.gapsRead.inc({ result: 'not_in_store' });
+        this.ctx.logger.warn({ seq: event.seq }, 'an alert event not in the store was not sent');
+      }
+    } catch (err) {
+      // the store does not answer: what this process heard still goes out (an alarm must not wait on
+      // a database), in order; the page reads the rest from the store when it reconnects
+      this.gapsRead.inc({ result: 'failed' });
+      this.ctx.logger.error({ err, seq: event.seq }, 'reading alert events from the store failed');
+      this.sentUpTo = Math.max(this.sentUpTo ?? 0, event.seq);
+      this.fanOut({ seq: event.seq, type: event.type, alert: await alertView(this.ctx, event.alert) });
+    }
   }
 
   private fanOut(viewed: ViewedEvent): void {
@@ -282,6 +357,9 @@ export class LiveChannel {
 
   private deliver(client: LiveClient, event: ViewedEvent): void {
     if (client.socket.readyState !== WebSocket.OPEN) return;
+    // sent already (in the backlog, or live before a resume): each event once
+    if (event.seq <= client.upTo) return;
+    client.upTo = event.seq;
     if (!canSeeAlert(client.actor.user, event.alert, this.ctx.registry)) return;
     if (event.json === undefined) {
       const message: LiveMessage = { type: 'alert', seq: event.seq, event: event.type, alert: event.alert };

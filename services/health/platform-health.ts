@@ -11,6 +11,7 @@ import { type Clock, type Logger, type Metrics, systemClock, type Timer } from '
  * - `broker_cluster_down`: the Redis that several brokers share (REDIS_URL) does not answer
  * - `store_down`: the relational store (SQLite file or PostgreSQL) does not answer
  * - `alerts_not_stored`: alerts were raised that the store has not taken yet (shown, kept, retried)
+ * - `events_link_down`: the Redis the platform processes tell each other their events through does not answer
  */
 export type DegradedReason =
   | 'readings_not_stored'
@@ -20,6 +21,7 @@ export type DegradedReason =
   | 'broker_cluster_down'
   | 'store_down'
   | 'alerts_not_stored'
+  | 'events_link_down'
   | (string & {});
 
 /** What other parts need to know about the platform's health. */

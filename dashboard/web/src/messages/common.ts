@@ -117,6 +117,8 @@ export const da = {
   degraded_store_down: 'databasen svarer ikke',
   degraded_alerts_not_stored:
     'alarmer er endnu ikke gemt (de vises her og gemmes, når databasen svarer igen)',
+  degraded_events_link_down:
+    'forbindelsen mellem platformens processer (Redis) er nede: alarmer fra andre processer kan komme for sent',
   degradedFallback: 'Kritiske alarmer sendes også straks til nødkanalen.',
   degradedNoFallback:
     'Der er ingen nødkanal uden for tavlen sat op — hold øje med tavlen, og ring til vagten ved kritiske alarmer.',
@@ -251,6 +253,8 @@ export const en: Translation<typeof da> = {
   degraded_store_down: 'the database does not answer',
   degraded_alerts_not_stored:
     'alerts are not stored yet (shown here, and stored when the database answers again)',
+  degraded_events_link_down:
+    "the link between the platform's processes (Redis) is down: alerts from other processes may come late",
   degradedFallback: 'Critical alerts also go to the fallback channel at once.',
   degradedNoFallback:
     'No fallback channel outside the board is set up — keep an eye on the board, and call the person on duty for critical alerts.',
