@@ -16,6 +16,13 @@
  * `queued / slice` turns; a stopped broker's sockets are closed by aedes, whose callbacks then write
  * nothing.
  */
+/**
+ * PUBACKs per turn by default: one turn then carries at most this many readings' next packets
+ * (a few milliseconds of work), while devices' in-flight windows keep moving; 32 cost throughput in
+ * the bench's throughput row (docs/performance.md).
+ */
+export const DEFAULT_ACK_SLICE = 128;
+
 export class AckPacer {
   private readonly queue: Array<() => void> = [];
   /** where the next release starts in `queue` (the array is compacted once it is drained) */

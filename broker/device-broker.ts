@@ -4,7 +4,7 @@ import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { PlatformBus } from '../services/events/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
-import { AckPacer } from './ack-pacer.ts';
+import { AckPacer, DEFAULT_ACK_SLICE } from './ack-pacer.ts';
 import { mayPublish, mayReceive, maySubscribe } from './acl.ts';
 import type { AuthThrottleOptions } from './auth-throttle.ts';
 import { type BrokerCluster, openBrokerCluster } from './cluster.ts';
@@ -55,7 +55,7 @@ export interface DeviceBrokerOptions {
   redisUrl?: string;
   /**
    * PUBACKs released per turn of the event loop once their readings are durable (see
-   * `broker/ack-pacer.ts`): routine readings yield to an alarm between slices. Default 32.
+   * `broker/ack-pacer.ts`): routine readings yield to an alarm between slices. Default `DEFAULT_ACK_SLICE` (128).
    */
   ackSlice?: number;
   /**
@@ -119,7 +119,9 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   const listeners: Array<(m: DeviceMessage) => unknown> = [];
   // durable readings' PUBACKs, a slice per turn of the event loop: an alarm never waits behind a
   // whole group commit's worth of routine readings
-  const acks = new AckPacer(o.ackSlice ?? 32, (err) => log.error({ err }, 'releasing a PUBACK failed'));
+  const acks = new AckPacer(o.ackSlice ?? DEFAULT_ACK_SLICE, (err) =>
+    log.error({ err }, 'releasing a PUBACK failed'),
+  );
   const connections = new DeviceConnections({
     registry: o.registry,
     serviceAccounts: o.serviceAccounts,

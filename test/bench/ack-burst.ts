@@ -4,10 +4,11 @@
  * process, each with `PER_DEVICE` QoS 1 readings waiting on one promise (as the spool's group commit
  * gives); the promise resolves and the longest turn of the event loop until every PUBACK has
  * arrived is measured (the time between two turns of a `setImmediate` probe). The platform releases
- * PUBACKs 32 per turn (`broker/ack-pacer.ts`); the peer is the same broker releasing them all in one
+ * PUBACKs `DEFAULT_ACK_SLICE` (128) per turn (`broker/ack-pacer.ts`); the peer is the same broker releasing them all in one
  * turn, as before. No storage: what is measured is the broker's burst, not the spool.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { DEFAULT_ACK_SLICE } from '../../broker/ack-pacer.ts';
 import { type DeviceBroker, startDeviceBroker } from '../../broker/index.ts';
 import { topics } from '../../services/domain/index.ts';
 import { createPlatformBus } from '../../services/events/index.ts';
@@ -106,7 +107,7 @@ export async function ackBurst(rows: Row[], rounds: number): Promise<void> {
       })),
     )
   ).map((p) => p.secret);
-  const paced = await side(registry, secrets, 32);
+  const paced = await side(registry, secrets, DEFAULT_ACK_SLICE);
   const whole = await side(registry, secrets, Number.MAX_SAFE_INTEGER);
   const ours: number[] = [];
   const theirs: number[] = [];
