@@ -9,6 +9,7 @@ import { EscalationService } from '../services/escalation/index.ts';
 import { createPlatformBus, type PlatformBus } from '../services/events/index.ts';
 import { PlatformHealth } from '../services/health/index.ts';
 import { Ingest, ReadingSpool } from '../services/ingest/index.ts';
+import { ShardLeases } from '../services/ownership/index.ts';
 import { People } from '../services/people/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { ResponderCards } from '../services/responder-cards/index.ts';
@@ -59,6 +60,8 @@ export interface Platform {
   readonly events: PlatformBus;
   readonly health: PlatformHealth;
   readonly escalation: EscalationService;
+  /** who runs which homes' rules and escalation, when several processes share PostgreSQL; null on SQLite (this process runs every home) */
+  readonly ownership: ShardLeases | null;
   /** things an operator must know at start (say, no fallback notifier configured) */
   readonly warnings: string[];
   /** set once, on the first start on an empty database without ADMIN_PASSWORD */
@@ -176,7 +179,14 @@ export async function startPlatform(
       events,
     });
     started('alerts', () => alerts.stop()); // repeats counted but not yet written
+    // On PostgreSQL several processes may share the store: each home's rules and escalation then
+    // have one owner at a time, by shard lease (services/ownership). On SQLite this process is alone.
+    const ownership =
+      store.kind === 'postgres'
+        ? new ShardLeases({ store, clock, metrics, logger: logger.child({ part: 'ownership' }) })
+        : null;
     const rules = new RuleEngine({
+      ...(ownership ? { ownership } : {}),
       registry,
       consent,
       clock,
@@ -192,12 +202,19 @@ export async function startPlatform(
       },
     });
     // hears readings (first, before anything else: the alarm path) and devices from the bus
-    await rules.restore();
+    if (!ownership) await rules.restore();
     rules.start(config.rulesTickMs);
+    rules.follow();
     started('rules', async () => {
       rules.stop();
       await rules.saveState();
     });
+    if (ownership) {
+      // the first cycle takes this process's share (every shard when alone), loading their state;
+      // stopping saves and releases them first, so another process takes over at once
+      await ownership.start();
+      started('ownership', () => ownership.stop());
+    }
     health.addCheck('rules_lagging', () => rules.tickLagMs() > RULES_LAG_LIMIT_MS);
     // half the sensors silent at once: the platform cannot hear homes, so their alarms cannot come
     health.addCheck('devices_silent', () => rules.devicesSilent());
@@ -428,6 +445,7 @@ export async function startPlatform(
     for (const warning of warnings) logger.warn(warning);
     const baseUrl = (config.publicUrl || dashboard.url).replace(/\/$/, '');
     const escalation = new EscalationService({
+      ...(ownership ? { ownership } : {}),
       store,
       alerts,
       registry,
@@ -481,6 +499,7 @@ export async function startPlatform(
       events,
       health,
       escalation,
+      ownership,
       warnings,
       generatedAdminPassword,
       close: closeAll,

@@ -25,6 +25,10 @@ export class LowBatteryWatch implements PersistedRule {
     this.low.set(deviceId, homeId);
   }
 
+  drop(deviceId: string): void {
+    this.low.delete(deviceId);
+  }
+
   reading(reading: Reading, at: number, settings: HomeRuleSettings['lowBattery']): Firing | null {
     const v = reading.value;
     const rearmAt = settings.percent + BATTERY_REARM_MARGIN;

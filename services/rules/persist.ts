@@ -14,6 +14,8 @@ export interface PersistedRule {
   snapshot(key: string): { homeId: string; state: unknown } | null;
   /** takes back a kept state; the zod-checked shape of `snapshot`'s */
   restore(key: string, homeId: string, state: unknown): void;
+  /** forgets the key's state in memory, silently (its home went to another process) */
+  drop(key: string): void;
 }
 
 export const evidenceReading = z.object({
@@ -25,11 +27,17 @@ export const evidenceReading = z.object({
 
 export const noChange = (_key: string) => {};
 
+type StateRow = { rule: string; key: string; homeId: string; state: string };
+
 /** Where the engine keeps rule state: the store's `ruleState` repository, seen from the rules. */
 export interface RuleStateStore {
-  all(pageSize?: number): AsyncIterable<Array<{ rule: string; key: string; homeId: string; state: string }>>;
+  all(pageSize?: number): AsyncIterable<StateRow[]>;
+  /** the rows of these homes: a shard's, when this process takes it over */
+  ofHomes(homeIds: readonly string[]): Promise<StateRow[]>;
+  /** with a fence, rows of shards no longer held at their epoch are left alone; how many */
   save(
-    put: Array<{ rule: string; key: string; homeId: string; state: string; updatedAt: number }>,
-    remove: Array<{ rule: string; key: string }>,
-  ): Promise<void>;
+    put: Array<StateRow & { updatedAt: number; shard?: number }>,
+    remove: Array<{ rule: string; key: string; shard?: number }>,
+    fence?: { owner: string; epochs: ReadonlyMap<number, number> },
+  ): Promise<number>;
 }

@@ -64,6 +64,13 @@ export class TemperatureWatch implements PersistedRule {
     if (!s.fired && home) this.queue.ensure(spell, s.since + home.settings.temperature.minutes * MIN);
   }
 
+  drop(deviceId: string): void {
+    const spell = this.spells.get(deviceId);
+    if (!spell) return;
+    this.queue.forget(spell);
+    this.spells.delete(deviceId);
+  }
+
   reading(reading: Reading, at: number): void {
     const home = this.home(reading.homeId);
     if (!home) return;

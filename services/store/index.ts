@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { type Clock, systemClock } from '../runtime/index.ts';
 import { loginLimits, sessions } from './access.ts';
 import { erasures } from './erasures.ts';
+import { ruleLeases } from './leases.ts';
 import { type OpenedDatabase, openDatabase, type StoreLocation } from './open.ts';
 import { devices, homes, teams, users } from './people.ts';
 import { alerts, audit, consent, notifications, powersOfAttorney } from './records.ts';
@@ -40,9 +41,10 @@ async function storeOn({ db, engine }: OpenedDatabase, clock: Clock): Promise<St
     sessions: sessions(db),
     loginLimits: await loginLimits(db, engine),
     responderCards: responderCards(db),
-    ruleState: ruleState(db),
+    ruleState: ruleState(db, engine),
     escalationDeadlines: escalationDeadlines(db),
     resendWindows: resendWindows(db),
+    ruleLeases: ruleLeases(db),
     async ping() {
       await sql`SELECT 1`.execute(db);
     },
