@@ -39,6 +39,8 @@ export function clusterNotices(
   registry: Registry,
   events: PlatformBus,
   log: Logger,
+  /** `deviceChanges: false`: device changes travel another way (the platform's cluster link) */
+  options: { deviceChanges: boolean } = { deviceChanges: true },
 ): () => void {
   const notify = (topic: string, body: object) =>
     aedes.publish(
@@ -62,10 +64,14 @@ export function clusterNotices(
   aedes.on('client', onClient);
   /** devices being read again on another broker's word: their change is not announced back */
   const reloading = new Set<string>();
-  const stopChange = events.on('device/changed', (device) => {
-    if (!reloading.has(device.id)) notify(NOTICE.changed(aedes.id), { deviceId: device.id });
-  });
-  const stopAccess = events.on('device/access-ended', (end) => notify(NOTICE.accessEnded(aedes.id), end));
+  const stopChange = options.deviceChanges
+    ? events.on('device/changed', (device) => {
+        if (!reloading.has(device.id)) notify(NOTICE.changed(aedes.id), { deviceId: device.id });
+      })
+    : () => undefined;
+  const stopAccess = options.deviceChanges
+    ? events.on('device/access-ended', (end) => notify(NOTICE.accessEnded(aedes.id), end))
+    : () => undefined;
   const reload = async (deviceId: string) => {
     reloading.add(deviceId);
     try {
@@ -111,8 +117,12 @@ export function clusterNotices(
   };
   const listening: Array<[string, Listener]> = [
     [NOTICE.connected('+'), onConnected],
-    [NOTICE.changed('+'), onChanged],
-    [NOTICE.accessEnded('+'), onAccessEnded],
+    ...(options.deviceChanges
+      ? ([
+          [NOTICE.changed('+'), onChanged],
+          [NOTICE.accessEnded('+'), onAccessEnded],
+        ] as Array<[string, Listener]>)
+      : []),
   ];
   for (const [topic, listener] of listening) mq.on(topic, listener);
   return () => {

@@ -52,6 +52,13 @@ export interface DeviceBrokerOptions {
    * Empty or absent: this broker alone, everything in memory.
    */
   redisUrl?: string;
+  /**
+   * Device changes (provisioned, changed, secret rotated, moved, removed) reach the other
+   * processes another way (the platform's cluster link, `services/events/cluster-link.ts`), so the
+   * broker need not announce them on its own `$SYS` notices; the one-connection-per-device notice
+   * stays. Default false: the broker announces them itself.
+   */
+  deviceChangesRelayed?: boolean;
 }
 
 export interface DeviceMessage {
@@ -275,7 +282,9 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   // offline sessions): logged, never a crash of the platform
   (aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) => log.error({ err }, 'broker error'));
   const stopNotices = cluster
-    ? clusterNotices(aedes, connections, o.registry, o.events, log)
+    ? clusterNotices(aedes, connections, o.registry, o.events, log, {
+        deviceChanges: !o.deviceChangesRelayed,
+      })
     : () => undefined;
   aedes.on('clientDisconnect', (client) => {
     connections.disconnected(client);

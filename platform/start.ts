@@ -6,7 +6,13 @@ import { ReportedAvailability } from '../services/availability/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { topics } from '../services/domain/index.ts';
 import { EscalationService } from '../services/escalation/index.ts';
-import { createPlatformBus, type PlatformBus } from '../services/events/index.ts';
+import {
+  type ClusterLink,
+  createPlatformBus,
+  isRemoteEvent,
+  openClusterLink,
+  type PlatformBus,
+} from '../services/events/index.ts';
 import { PlatformHealth } from '../services/health/index.ts';
 import { Ingest, ReadingSpool } from '../services/ingest/index.ts';
 import { ShardLeases } from '../services/ownership/index.ts';
@@ -26,6 +32,7 @@ import { openStore, type Store } from '../services/store/index.ts';
 import type { ReadingStore } from '../services/timeseries/index.ts';
 import { localProvisioner, startDemo } from '../simulators/index.ts';
 import { ensureAdmin, ensureDemoUsers } from './bootstrap.ts';
+import { followOtherProcesses } from './cluster-sync.ts';
 import type { Config } from './config.ts';
 import type { LocalInfluxd } from './influxd.ts';
 import { loadMqttTls } from './mqtt-tls.ts';
@@ -62,6 +69,8 @@ export interface Platform {
   readonly escalation: EscalationService;
   /** who runs which homes' rules and escalation, when several processes share PostgreSQL; null on SQLite (this process runs every home) */
   readonly ownership: ShardLeases | null;
+  /** the bus stretched over every process on one Redis (REDIS_URL); null without Redis */
+  readonly link: ClusterLink | null;
   /** things an operator must know at start (say, no fallback notifier configured) */
   readonly warnings: string[];
   /** set once, on the first start on an empty database without ADMIN_PASSWORD */
@@ -142,6 +151,18 @@ export async function startPlatform(
     );
     logger.info({ store: store.kind }, 'store open');
     started('store', () => store.close());
+    // Several processes on one Redis tell each other what happened (services/events/cluster-link.ts).
+    // Opened before the caches are read from the store: it reads on from where the stream stood now,
+    // so a change made elsewhere while this process loads is not missed.
+    const link = config.redisUrl
+      ? await openClusterLink({
+          redisUrl: config.redisUrl,
+          bus: events,
+          logger: logger.child({ part: 'cluster-link' }),
+          metrics,
+        })
+      : null;
+    if (link) started('cluster-link', () => link.close());
     // Device secrets are checked with a keyed hash; the key is never in the database.
     const deviceKey = loadDeviceSecretKey({ setting: config.deviceSecretKey, dataDir: config.dataDir });
     for (const warning of deviceKey.warnings) logger.warn(warning);
@@ -159,7 +180,14 @@ export async function startPlatform(
       events,
     );
 
+    if (link)
+      started(
+        'cluster-follow',
+        followOtherProcesses({ link, registry, consent, logger: logger.child({ part: 'cluster-link' }) }),
+      );
+
     const health = new PlatformHealth(logger.child({ part: 'health' }), metrics, events);
+    if (link) health.addCheck('events_link_down', () => !link.connected());
 
     const backend: { readings: ReadingStore; influxd: LocalInfluxd | null } = await openReadingsBackend(
       config,
@@ -249,6 +277,14 @@ export async function startPlatform(
       'battery-levels',
       events.on('reading/accepted', (reading) => batteryLevels.record(reading)),
     );
+    // when each device was last heard by any process (the broker knows only its own connections)
+    const heard = new Map<string, number>();
+    started(
+      'last-heard',
+      events.on('device/heard', ({ deviceId, at }) => {
+        if ((heard.get(deviceId) ?? 0) < at) heard.set(deviceId, at);
+      }),
+    );
     await ingest.restore();
     ingest.start();
     started('ingest', () => ingest.stop());
@@ -291,6 +327,8 @@ export async function startPlatform(
       clock,
       // several broker processes share sessions, subscriptions and retained messages (REDIS_URL)
       ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+      // device changes reach the other processes over the cluster link
+      ...(link ? { deviceChangesRelayed: true } : {}),
     });
     started('broker', () => broker.close());
     health.addCheck('broker_down', () => !broker.running());
@@ -364,7 +402,11 @@ export async function startPlatform(
           }
         : {}),
       ...(options.checkResponses ? { checkResponses: true } : {}),
-      lastSeen: (deviceId) => broker.lastSeen(deviceId),
+      lastSeen: (deviceId) => {
+        const here = broker.lastSeen(deviceId);
+        const anywhere = heard.get(deviceId);
+        return here === undefined ? anywhere : anywhere === undefined ? here : Math.max(here, anywhere);
+      },
       latestBattery: (deviceId) => batteryLevels.of(deviceId),
       reportedStatus: (deviceId) => availability.of(deviceId),
       pairing: {
@@ -412,7 +454,9 @@ export async function startPlatform(
         },
         influxdb: () => readings.ping(),
         ingest: async () => !ingest.health().failing,
-        ...(config.redisUrl ? { redis: async () => broker.sharedStateUp() } : {}),
+        ...(config.redisUrl
+          ? { redis: async () => broker.sharedStateUp() && (link?.connected() ?? true) }
+          : {}),
       },
     });
     started('dashboard', () => dashboard.close());
@@ -444,6 +488,25 @@ export async function startPlatform(
       );
     for (const warning of warnings) logger.warn(warning);
     const baseUrl = (config.publicUrl || dashboard.url).replace(/\/$/, '');
+    // Escalation hears the alerts raised in this process, as before the link: the process that
+    // raised an alert escalates it (one owner per home comes with the rules' leases). From the
+    // others it hears only what ends an escalation here (taken on, resolved elsewhere).
+    const escalationEvents = link
+      ? createPlatformBus({ logger: logger.child({ part: 'events' }), metrics })
+      : events;
+    if (link)
+      started(
+        'escalation-feed',
+        ((offs: Array<() => void>) => () => {
+          for (const off of offs) off();
+        })([
+          events.on('alert/changed', (event) => {
+            if (!isRemoteEvent(event) || (event.type !== 'opened' && event.type !== 'repeated'))
+              escalationEvents.emit('alert/changed', event);
+          }),
+          events.on('health/changed', (change) => escalationEvents.emit('health/changed', change)),
+        ]),
+      );
     const escalation = new EscalationService({
       ...(ownership ? { ownership } : {}),
       store,
@@ -462,11 +525,13 @@ export async function startPlatform(
       notifiers,
       watchingTeams: () => dashboard.watchingTeams(),
       health,
-      events,
+      events: escalationEvents,
       link: (alertId) => `${baseUrl}/?alert=${encodeURIComponent(alertId)}`,
     });
     await escalation.start(ESCALATION_TICK_MS);
     started('escalation', () => escalation.stop());
+    // every part listens now: the others' events are emitted here from where the stream stood at open
+    link?.start();
 
     if (config.demo) {
       const demo = await startDemo({
@@ -500,6 +565,7 @@ export async function startPlatform(
       health,
       escalation,
       ownership,
+      link,
       warnings,
       generatedAdminPassword,
       close: closeAll,

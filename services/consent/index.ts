@@ -383,6 +383,27 @@ export class ConsentRegistry {
     return change;
   }
 
+  /**
+   * Another process changed this home's consent: its events are read again from the store, the
+   * one truth, so this process judges the next reading by the same scope.
+   */
+  async reloadHome(homeId: HomeId): Promise<void> {
+    const events = await this.store.consent.listByHome(homeId);
+    this.scopes.delete(homeId);
+    this.grants.delete(homeId);
+    this.latest.delete(homeId);
+    for (const e of [...events].sort((x, y) => x.id - y.id)) this.apply(e);
+  }
+
+  /** Every home's consent read again from the store (after changes made elsewhere may have been missed). */
+  async reloadAll(): Promise<void> {
+    const events = await this.store.consent.listAll();
+    this.scopes.clear();
+    this.grants.clear();
+    this.latest.clear();
+    for (const e of events) this.apply(e);
+  }
+
   private apply(event: ConsentEvent): void {
     let scope = this.scopes.get(event.homeId);
     if (!scope) {

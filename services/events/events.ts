@@ -38,6 +38,8 @@ export interface PlatformEvents {
   'consent/changed': ConsentChange;
   /** health: the reasons the platform is degraded changed (empty: healthy again) */
   'health/changed': { degraded: string[] };
+  /** registry: a home was created or changed (label, team, settings, powers of attorney) after loading */
+  'home/changed': { homeId: HomeId };
   /** registry: a device was provisioned or changed after loading */
   'device/changed': DeviceFacts;
   /** registry: a device's credentials no longer hold (secret rotated, removed, moved) */
@@ -57,6 +59,7 @@ export const PLATFORM_EVENT_NAMES = [
   'alert/changed',
   'consent/changed',
   'health/changed',
+  'home/changed',
   'device/changed',
   'device/access-ended',
   'test-mode/changed',

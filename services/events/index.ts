@@ -1,5 +1,12 @@
 export { EventBus } from './bus.ts';
 export {
+  type ArrivalHook,
+  type ClusterLink,
+  type ClusterLinkOptions,
+  DEFAULT_EVENT_STREAM,
+  openClusterLink,
+} from './cluster-link.ts';
+export {
   type ConsentChange,
   createPlatformBus,
   type DeviceAccessEnd,
@@ -10,3 +17,5 @@ export {
   type PlatformEventName,
   type PlatformEvents,
 } from './events.ts';
+export { eventOrigin, isRemoteEvent, markOrigin } from './origin.ts';
+export { parseRelayed, RELAYED_EVENTS, type RelayedEventName } from './wire.ts';

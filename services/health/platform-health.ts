@@ -9,6 +9,7 @@ import { type Clock, type Logger, type Metrics, systemClock, type Timer } from '
  * - `rules_lagging`: the rules' tick runs late, so time-based rules fire late
  * - `devices_silent`: at least half of all sensors went silent (a network or broker outage)
  * - `broker_cluster_down`: the Redis that several brokers share (REDIS_URL) does not answer
+ * - `events_link_down`: the Redis the platform processes tell each other their events through does not answer
  */
 export type DegradedReason =
   | 'readings_not_stored'
@@ -16,6 +17,7 @@ export type DegradedReason =
   | 'rules_lagging'
   | 'devices_silent'
   | 'broker_cluster_down'
+  | 'events_link_down'
   | (string & {});
 
 /** What other parts need to know about the platform's health. */

@@ -8,7 +8,13 @@ import {
   type PowerOfAttorney,
   type SensorKind,
 } from '../domain/index.ts';
-import { createPlatformBus, type DeviceAccessEnd, deviceFacts, type PlatformBus } from '../events/index.ts';
+import {
+  createPlatformBus,
+  type DeviceAccessEnd,
+  deviceFacts,
+  markOrigin,
+  type PlatformBus,
+} from '../events/index.ts';
 import { People } from '../people/index.ts';
 import {
   conflict,
@@ -143,6 +149,11 @@ export class Registry {
     this.events.emit('device/changed', deviceFacts(device));
   }
 
+  /** `home/changed`: a home or its powers of attorney changed after loading (other processes read it again) */
+  private homeChanged(homeId: HomeId): void {
+    this.events.emit('home/changed', { homeId });
+  }
+
   /**
    * Right after the change is stored, `device/access-ended`: a device's credentials no longer hold
    * as they did (its secret was rotated, or it was removed or moved to another home). The broker
@@ -225,6 +236,7 @@ export class Registry {
       reference: input.reference,
     });
     this.addAttorney(p.relativeUserId, p.homeId);
+    this.homeChanged(p.homeId);
     return p;
   }
 
@@ -233,6 +245,7 @@ export class Registry {
     if (!p || p.revokedAt !== null) throw notFound(`active power of attorney ${id}`);
     await this.store.powersOfAttorney.revoke(id, by, at);
     this.attorneyHomes.get(p.relativeUserId)?.delete(homeId);
+    this.homeChanged(homeId);
   }
 
   powersOfAttorney(homeId: HomeId): Promise<PowerOfAttorney[]> {
@@ -301,6 +314,7 @@ export class Registry {
       test: input.test ?? false,
     });
     this.putHome(home);
+    this.homeChanged(home.id);
     return home;
   }
 
@@ -312,6 +326,7 @@ export class Registry {
     if (!this.homes.has(id)) throw notFound(`home ${id}`);
     const home = await this.store.homes.update(id, patch);
     this.putHome(home);
+    this.homeChanged(id);
     return home;
   }
 
@@ -498,7 +513,7 @@ export class Registry {
    * `device/changed` listeners hear a device that still exists; nothing is said of one that is gone
    * (the process that removed it said so to its own parts).
    */
-  async reloadDevice(id: DeviceId): Promise<Device | null> {
+  async reloadDevice(id: DeviceId, origin?: string): Promise<Device | null> {
     const fresh = await this.store.devices.get(id);
     const before = this.devices.get(id);
     if (before) this.devicesByHome.get(before.homeId)?.delete(id);
@@ -507,8 +522,61 @@ export class Registry {
       return null;
     }
     this.putDevice(fresh);
-    this.deviceChanged(fresh);
+    // told as having happened in `origin`: the cluster link does not send it back
+    const facts = deviceFacts(fresh);
+    this.events.emit('device/changed', origin ? markOrigin(facts, origin) : facts);
     return fresh;
+  }
+
+  /**
+   * Another process changed this home (created it, changed its label, team, settings or test mode,
+   * or a power of attorney for it): reads it and its active powers of attorney again from the store.
+   * Nothing is said on the bus; the caller tells the parts.
+   */
+  async reloadHome(id: HomeId): Promise<Home | null> {
+    const fresh = await this.store.homes.get(id);
+    if (!fresh) return null;
+    this.putHome(fresh);
+    for (const homes of this.attorneyHomes.values()) homes.delete(id);
+    for (const p of await this.store.powersOfAttorney.listByHome(id))
+      if (p.revokedAt === null) this.addAttorney(p.relativeUserId, p.homeId);
+    return fresh;
+  }
+
+  /**
+   * Reads every home, device and power of attorney again from the store (after this process may
+   * have missed changes made elsewhere: the link between processes was down). Each device that is
+   * new or changed is told as `device/changed`, marked as from `origin`, so the rules watch it.
+   */
+  async reloadAll(origin: string): Promise<void> {
+    const homes = await this.store.homes.list();
+    const devices = await this.store.devices.listAll();
+    const homeIds = new Set(homes.map((h) => h.id));
+    for (const home of homes) this.putHome(home);
+    for (const [id, home] of this.homes)
+      if (!homeIds.has(id)) {
+        this.homes.delete(id);
+        this.homesByTeam.get(home.teamId)?.delete(id);
+      }
+    const deviceIds = new Set(devices.map((d) => d.id));
+    for (const [id, device] of this.devices)
+      if (!deviceIds.has(id)) {
+        this.devices.delete(id);
+        this.devicesByHome.get(device.homeId)?.delete(id);
+      }
+    const changed: Device[] = [];
+    for (const device of devices) {
+      const before = this.devices.get(device.id);
+      if (before && JSON.stringify(before) === JSON.stringify(device)) continue;
+      if (before) this.devicesByHome.get(before.homeId)?.delete(device.id);
+      this.putDevice(device);
+      changed.push(device);
+    }
+    this.attorneyHomes.clear();
+    for (const home of homes)
+      for (const p of await this.store.powersOfAttorney.listByHome(home.id))
+        if (p.revokedAt === null) this.addAttorney(p.relativeUserId, p.homeId);
+    for (const device of changed) this.events.emit('device/changed', markOrigin(deviceFacts(device), origin));
   }
 
   /** A new secret for a device; the old one stops working at once, open connections included. */

@@ -113,6 +113,8 @@ export const da = {
   degraded_rules_lagging: 'regelmotoren er forsinket',
   degraded_devices_silent: 'mindst halvdelen af sensorerne er tavse (netværk eller forbindelse nede)',
   degraded_broker_cluster_down: 'forbindelsen mellem sensorbrokerne (Redis) er nede',
+  degraded_events_link_down:
+    'forbindelsen mellem platformens processer (Redis) er nede: alarmer fra andre processer kan komme for sent',
   degradedFallback: 'Kritiske alarmer sendes også straks til nødkanalen.',
   degradedNoFallback:
     'Der er ingen nødkanal uden for tavlen sat op — hold øje med tavlen, og ring til vagten ved kritiske alarmer.',
@@ -243,6 +245,8 @@ export const en: Translation<typeof da> = {
   degraded_rules_lagging: 'the rules engine is lagging',
   degraded_devices_silent: 'at least half of the sensors are silent (network or connection down)',
   degraded_broker_cluster_down: 'the link between the sensor brokers (Redis) is down',
+  degraded_events_link_down:
+    "the link between the platform's processes (Redis) is down: alerts from other processes may come late",
   degradedFallback: 'Critical alerts also go to the fallback channel at once.',
   degradedNoFallback:
     'No fallback channel outside the board is set up — keep an eye on the board, and call the person on duty for critical alerts.',
