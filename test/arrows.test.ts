@@ -70,6 +70,7 @@ const OWNERSHIP: OwnershipRules = {
     escalationDeadlines: ['services/escalation/'],
     ruleLeases: ['services/ownership/'],
     resendWindows: ['services/ingest/'],
+    noticeOutbox: ['services/outbox/'],
   },
   entityTypes: new Set([
     'Home',

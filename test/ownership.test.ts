@@ -18,6 +18,7 @@ import { RuleEngine } from '../services/rules/index.ts';
 import { ManualClock, Metrics, silentLogger } from '../services/runtime/index.ts';
 import { openStore, type Store, type StoreLocation } from '../services/store/index.ts';
 import { tempDir } from './harness/index.ts';
+import { testOutbox } from './harness/outbox.ts';
 import { type Receiver, startReceiver } from './harness/receiver.ts';
 import { storeLocation } from './harness/store.ts';
 
@@ -226,7 +227,13 @@ async function processOn(
     onCandidate: (c) => void alerts.raise(c),
   });
   const health = new PlatformHealth(logger, metrics, events);
+  const outbox = testOutbox(
+    { store, clock, metrics },
+    { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100 },
+    { owner: name },
+  );
   const escalation = new EscalationService({
+    outbox,
     alerts,
     registry,
     clock,
@@ -250,6 +257,7 @@ async function processOn(
   rules.follow();
   await leases.start();
   await escalation.start(1000);
+  await outbox.start();
   let alive = true;
   return {
     name,
@@ -270,6 +278,7 @@ async function processOn(
     async close() {
       if (alive) {
         await escalation.stop();
+        await outbox.stop();
         await leases.stop();
         rules.stop();
       }

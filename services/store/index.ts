@@ -4,6 +4,7 @@ import { loginLimits, sessions } from './access.ts';
 import { erasures } from './erasures.ts';
 import { ruleLeases } from './leases.ts';
 import { type OpenedDatabase, openDatabase, type StoreLocation } from './open.ts';
+import { noticeOutbox } from './outbox.ts';
 import { devices, homes, teams, users } from './people.ts';
 import { alerts, audit, consent, notifications, powersOfAttorney } from './records.ts';
 import { responderCards } from './responder-cards.ts';
@@ -45,6 +46,7 @@ async function storeOn({ db, engine }: OpenedDatabase, clock: Clock): Promise<St
     escalationDeadlines: escalationDeadlines(db),
     resendWindows: resendWindows(db),
     ruleLeases: ruleLeases(db),
+    noticeOutbox: noticeOutbox(db),
     async ping() {
       await sql`SELECT 1`.execute(db);
     },

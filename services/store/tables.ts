@@ -177,6 +177,23 @@ export interface Tables {
   resend_windows: { device_id: string; state: string; heard_at: number };
   rule_lease_members: { owner: string; beat: number; at: number };
   rule_leases: { shard: number; owner: string; epoch: number; released_at: number | null };
+  notice_outbox: {
+    id: string;
+    idempotency_key: string;
+    channel: string;
+    alert_id: string | null;
+    home_id: string | null;
+    payload: string;
+    state: string;
+    attempts: number;
+    next_attempt_at: number;
+    created_at: number;
+    delivered_at: number | null;
+    settled_at: number | null;
+    last_error: string | null;
+    claimed_by: string | null;
+    claimed_until: number | null;
+  };
 }
 
 /** Every table that holds data, parents before children (the order a copy inserts them in). */
@@ -200,6 +217,7 @@ export const DATA_TABLES = [
   'rule_state',
   'escalation_deadlines',
   'resend_windows',
+  'notice_outbox',
 ] as const satisfies ReadonlyArray<keyof Tables>;
 
 /** Tables whose id a sequence hands out, and that id column (reset after a copy). */
