@@ -17,6 +17,7 @@ import { PlatformHealth, ReachabilityWatch } from '../services/health/index.ts';
 import { Ingest, ReadingSpool } from '../services/ingest/index.ts';
 import { NightRound } from '../services/night-round/index.ts';
 import { NoticeOutbox } from '../services/outbox/index.ts';
+import { ShardLeases } from '../services/ownership/index.ts';
 import { People } from '../services/people/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { ResponderCards } from '../services/responder-cards/index.ts';
@@ -73,6 +74,8 @@ export interface Platform {
   readonly nightRound: NightRound;
   /** the bus stretched over every process on one Redis (REDIS_URL); null without Redis */
   readonly link: ClusterLink | null;
+  /** who runs which homes' rules and escalation, when several processes share PostgreSQL; null on SQLite (this process runs every home) */
+  readonly ownership: ShardLeases | null;
   /** things an operator must know at start (say, no fallback notifier configured) */
   readonly warnings: string[];
   /** set once, on the first start on an empty database without ADMIN_PASSWORD */
@@ -221,7 +224,14 @@ export async function startPlatform(
     storeWatch.start();
     started('store-watch', () => storeWatch.stop());
     health.addCheck('store_down', () => storeWatch.down());
+    // On PostgreSQL several processes may share the store: each home's rules and escalation then
+    // have one owner at a time, by shard lease (services/ownership). On SQLite this process is alone.
+    const ownership =
+      store.kind === 'postgres'
+        ? new ShardLeases({ store, clock, metrics, logger: logger.child({ part: 'ownership' }) })
+        : null;
     const rules = new RuleEngine({
+      ...(ownership ? { ownership } : {}),
       registry,
       consent,
       clock,
@@ -237,8 +247,9 @@ export async function startPlatform(
       },
     });
     // hears readings (first, before anything else: the alarm path) and devices from the bus
-    await rules.restore();
+    if (!ownership) await rules.restore();
     rules.start(config.rulesTickMs);
+    rules.follow();
     started('rules', async () => {
       rules.stop();
       await rules.saveState();
@@ -257,6 +268,12 @@ export async function startPlatform(
     });
     nightRound.start();
     started('night-round', () => nightRound.stop());
+    if (ownership) {
+      // the first cycle takes this process's share (every shard when alone), loading their state;
+      // stopping saves and releases them first, so another process takes over at once
+      await ownership.start();
+      started('ownership', () => ownership.stop());
+    }
     health.addCheck('rules_lagging', () => rules.tickLagMs() > RULES_LAG_LIMIT_MS);
     // half the sensors silent at once: the platform cannot hear homes, so their alarms cannot come
     health.addCheck('devices_silent', () => rules.devicesSilent());
@@ -549,6 +566,7 @@ export async function startPlatform(
         ]),
       );
     const escalation = new EscalationService({
+      ...(ownership ? { ownership } : {}),
       store,
       alerts,
       registry,
@@ -612,6 +630,7 @@ export async function startPlatform(
       outbox,
       nightRound,
       link,
+      ownership,
       warnings,
       generatedAdminPassword,
       close: closeAll,

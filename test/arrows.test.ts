@@ -68,6 +68,7 @@ const OWNERSHIP: OwnershipRules = {
     loginLimits: ['dashboard/server/login-limit.ts', 'dashboard/server/index.ts'],
     ruleState: ['services/rules/'],
     escalationDeadlines: ['services/escalation/'],
+    ruleLeases: ['services/ownership/'],
     resendWindows: ['services/ingest/'],
     noticeOutbox: ['services/outbox/'],
     nightRound: ['services/night-round/'],

@@ -4,6 +4,7 @@ import type { PlatformBus } from '../events/index.ts';
 import type { HealthView } from '../health/index.ts';
 import type { AlertNotice, DeliveryAttempt, NoticeReason, Notifier } from '../notify/index.ts';
 import type { ChannelJob, ChannelResult, NoticeOutbox } from '../outbox/index.ts';
+import type { HomeOwnership, ShardsGained, ShardsLost } from '../ownership/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { type Clock, type Logger, type Metrics, MinHeap, type Timer } from '../runtime/index.ts';
 
@@ -61,6 +62,13 @@ export interface EscalationOptions {
    * from it. Without it, deadlines are worked out again from the alert and its notices.
    */
   store?: { readonly escalationDeadlines: EscalationDeadlineStore };
+  /**
+   * Which homes' alerts this process escalates (several processes on one store, issue 9 point 4).
+   * Without it, every home's. With it, `start()` arms nothing: each shard gained re-arms its open
+   * alerts from their kept deadlines (one passed meanwhile fires at once), each shard lost is let
+   * go without touching its deadlines, and nothing is escalated unless the lease is confirmed.
+   */
+  ownership?: HomeOwnership;
   /** where notices go to be sent, durably (services/outbox) */
   outbox: NoticeOutbox;
 }
@@ -123,6 +131,10 @@ export class EscalationService {
   private readonly escalations;
   private readonly notified;
   private readonly armedGauge;
+  /** shards whose alerts are escalated here (with `ownership`) */
+  private readonly activeShards = new Set<number>();
+  /** something due was put off because the lease waited for confirmation */
+  private waitingForLease = false;
 
   constructor(private readonly o: EscalationOptions) {
     this.escalations = o.metrics.counter(
@@ -143,6 +155,21 @@ export class EscalationService {
    * survives a restart. Listening first means an alert opened meanwhile is not missed.
    */
   async start(tickIntervalMs?: number): Promise<void> {
+    const own = this.o.ownership;
+    if (own)
+      this.unsubscribe.push(
+        own.watch({
+          gained: (c) => this.gain(c),
+          lost: (c) => this.lose(c),
+          // what waited for the lease goes now, not a tick later
+          confirmed: () => {
+            if (this.waitingForLease) {
+              this.waitingForLease = false;
+              this.track(this.tick());
+            }
+          },
+        }),
+      );
     this.unsubscribe.push(
       this.o.events.on('alert/changed', (event) => this.onAlertEvent(event)),
       this.o.events.on('health/changed', ({ degraded }) => {
@@ -150,6 +177,13 @@ export class EscalationService {
       }),
     );
     this.registerNotifiers([...this.o.notifiers.fallback, ...this.o.notifiers.technician]);
+    if (own) {
+      // armed per shard as shards are gained (see `gain`); the timer runs from now
+      for (const shard of own.held()) this.activeShards.add(shard);
+      if (this.activeShards.size > 0) await this.rearmShards(new Set(this.activeShards));
+      this.startTimer(tickIntervalMs);
+      return;
+    }
     const kept = new Map((await this.loadDeadlines()).map((d) => [d.alertId, d]));
     const open = await this.o.alerts.list({ states: ['open'], limit: REARM_PAGE });
     const graceUntil = this.o.clock.now() + (this.o.reconnectGraceMs ?? DEFAULT_RECONNECT_GRACE_MS);
@@ -163,12 +197,74 @@ export class EscalationService {
     // A deadline that passed while the platform was down escalates now, not a tick later and
     // never silently; a critical alert still waits out the reconnect grace for "nobody watching".
     await this.tick();
-    if (tickIntervalMs) {
-      this.timer = this.o.clock.setInterval(() => {
-        this.tick().catch((err: unknown) => this.o.logger.error({ err }, 'escalation tick failed'));
-      }, tickIntervalMs);
-      this.timer.unref();
+    this.startTimer(tickIntervalMs);
+  }
+
+  private startTimer(tickIntervalMs?: number): void {
+    if (!tickIntervalMs) return;
+    this.timer = this.o.clock.setInterval(() => {
+      this.tick().catch((err: unknown) => this.o.logger.error({ err }, 'escalation tick failed'));
+    }, tickIntervalMs);
+    this.timer.unref();
+  }
+
+  /** whether this process escalates the home's alerts (every home's without `ownership`) */
+  private runs(homeId: string): boolean {
+    const own = this.o.ownership;
+    return !own || this.activeShards.has(own.shardOf(homeId));
+  }
+
+  /** Shards taken over: their open alerts are armed from the kept deadlines; one overdue fires now. */
+  private async gain({ shards }: ShardsGained): Promise<void> {
+    for (const shard of shards) this.activeShards.add(shard);
+    if (!this.stopped) await this.rearmShards(new Set(shards));
+  }
+
+  private async rearmShards(shards: Set<number>): Promise<void> {
+    const own = this.o.ownership!;
+    const kept = new Map((await this.loadDeadlines()).map((d) => [d.alertId, d]));
+    const open = (await this.o.alerts.list({ states: ['open'], limit: REARM_PAGE })).filter((a) =>
+      shards.has(own.shardOf(a.homeId)),
+    );
+    const graceUntil = this.o.clock.now() + (this.o.reconnectGraceMs ?? DEFAULT_RECONNECT_GRACE_MS);
+    for (const alert of open) {
+      if (!this.armed.has(alert.id) && this.runs(alert.homeId))
+        await this.rearm(alert, graceUntil, kept.get(alert.id));
     }
+    if (open.length > 0)
+      this.o.logger.info({ alerts: open.length }, 're-armed open alerts of shards taken over');
+    // a deadline that passed during the takeover escalates now, once, never silently
+    await this.tick();
+  }
+
+  /** Shards let go: their alerts are dropped here only; deadlines stay in the store for the next owner. */
+  private lose({ shards }: ShardsLost): void {
+    const own = this.o.ownership!;
+    const gone = new Set(shards);
+    for (const shard of shards) this.activeShards.delete(shard);
+    for (const a of [...this.armed.values()]) {
+      if (!gone.has(own.shardOf(a.homeId))) continue;
+      // a notice already on its way is left to finish: the next owner goes on from the kept deadline
+      this.armed.delete(a.id);
+      this.criticalBelowFallback.delete(a.id);
+    }
+    this.armedGauge.set(this.armed.size);
+  }
+
+  /**
+   * Before paging: the home is still ours and our lease confirmed. A lease waiting for confirmation
+   * (a paused process) looks again shortly; a home gone elsewhere is dropped here.
+   */
+  private mayAct(a: Armed): boolean {
+    const own = this.o.ownership;
+    if (!own || own.owns(a.homeId)) return true;
+    if (!this.runs(a.homeId)) {
+      this.armed.delete(a.id);
+      this.criticalBelowFallback.delete(a.id);
+    } else {
+      this.waitingForLease = true;
+    }
+    return false;
   }
 
   /** Escalates what is due now. Sends go on in the background; `idle()` waits for them. */
@@ -183,12 +279,19 @@ export class EscalationService {
 
   /** Resolves when nothing is being escalated or sent. */
   async idle(): Promise<void> {
-    while (this.inFlight.size > 0 || this.ticking) {
-      await Promise.allSettled([...this.inFlight, this.ticking]);
+    for (;;) {
+      while (this.inFlight.size > 0 || this.ticking) {
+        await Promise.allSettled([...this.inFlight, this.ticking]);
+      }
+      // something due waits for the lease's confirmation: that cycle is part of the work
+      if (this.waitingForLease && this.o.ownership && !this.stopped) {
+        await this.o.ownership.idle();
+        if (!this.waitingForLease) continue; // confirmed: its tick is in flight now
+      }
+      // and what went into the outbox: sent, or waiting for its next try
+      await this.o.outbox.idle();
+      if (this.inFlight.size === 0 && !this.ticking) return;
     }
-    // and what went into the outbox: sent, or waiting for its next try
-    await this.o.outbox.idle();
-    if (this.inFlight.size > 0) await this.idle();
   }
 
   /** the alerts being escalated now, for /metrics and tests */
@@ -214,7 +317,8 @@ export class EscalationService {
     switch (event.type) {
       case 'opened':
         // an alert shown before the store took it is armed already; its stored 'opened' comes later
-        if (!this.armed.has(event.alert.id)) this.track(this.opened(event.alert));
+        if (this.runs(event.alert.homeId) && !this.armed.has(event.alert.id))
+          this.track(this.opened(event.alert));
         break;
       case 'acknowledged':
       case 'resolved':
@@ -222,7 +326,7 @@ export class EscalationService {
         break;
       case 'repeated':
         // a critical alert pressed again after acknowledgement is open again: its deadline runs anew
-        if (event.alert.state === 'open' && !this.armed.has(event.alert.id))
+        if (event.alert.state === 'open' && !this.armed.has(event.alert.id) && this.runs(event.alert.homeId))
           this.track(this.opened({ ...event.alert, openedAt: event.alert.lastSeenAt }));
         break;
       default:
@@ -352,6 +456,11 @@ export class EscalationService {
   }
 
   private async step(a: Armed, now: number): Promise<void> {
+    if (!this.mayAct(a)) {
+      // still due (same deadline): looked at again at the next tick or once the lease is confirmed
+      if (this.armed.has(a.id)) this.heap.push(now, { id: a.id, version: a.version });
+      return;
+    }
     if (a.level === 0) {
       this.schedule(a, now + a.deadline);
       await this.raise(a, 1, { kind: 'unacknowledged' });
@@ -367,7 +476,7 @@ export class EscalationService {
 
   /** Straight to the fallback; reminders follow every interval from now. */
   private async toFallback(a: Armed, reason: NoticeReason): Promise<void> {
-    if (a.level >= 2) return;
+    if (a.level >= 2 || !this.mayAct(a)) return;
     this.schedule(a, this.o.clock.now() + this.interval(a));
     await this.raise(a, 2, reason);
     this.keepDeadline(a);
@@ -430,6 +539,15 @@ export class EscalationService {
         const current = await this.o.alerts.get(a.id);
         if (current?.state !== 'open') {
           this.disarm(a.id, current?.state ?? 'gone');
+          return;
+        }
+        if (this.o.ownership && current.escalationLevel >= level) {
+          // another process (the home's owner before us, or after us) already raised it to this
+          // level and told whoever it adds: telling them again would page twice
+          this.o.logger.warn(
+            { alertId: a.id, level },
+            'escalation already stored by another owner; not notifying again',
+          );
           return;
         }
       }

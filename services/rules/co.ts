@@ -40,6 +40,11 @@ export class CoWatch implements PersistedRule {
     }
   }
 
+  drop(deviceId: string): void {
+    this.lastRaised.delete(deviceId);
+    this.homes.delete(deviceId);
+  }
+
   reading(reading: Reading, at: number, settings: HomeRuleSettings['co']): Firing | null {
     const v = reading.value;
     const last = this.lastRaised.get(reading.deviceId);

@@ -98,12 +98,17 @@ export class DeviceOfflineWatch implements PersistedRule {
    * provisioned again
    */
   forget(deviceId: string): void {
+    if (this.drop(deviceId)) this.changed(deviceId);
+  }
+
+  /** forgets the device in memory only (its home went to another process); whether it was watched */
+  drop(deviceId: string): boolean {
     const w = this.devices.get(deviceId);
-    if (!w) return;
+    if (!w) return false;
     if (w.down) this.downCount--;
     this.queue.forget(w);
     this.devices.delete(deviceId);
-    this.changed(deviceId);
+    return true;
   }
 
   /**

@@ -82,6 +82,11 @@ export class DoorNightWatch implements PersistedRule {
     this.byHome.delete(homeId);
   }
 
+  drop(deviceId: string): void {
+    const episode = this.byDevice.get(deviceId);
+    if (episode) this.remove(episode, false);
+  }
+
   private add(episode: DoorEpisode): void {
     this.byDevice.set(episode.deviceId, episode);
     let set = this.byHome.get(episode.homeId);
@@ -190,9 +195,9 @@ export class DoorNightWatch implements PersistedRule {
     return fired;
   }
 
-  private remove(episode: DoorEpisode): void {
+  private remove(episode: DoorEpisode, changed = true): void {
     this.queue.forget(episode);
-    this.changed(episode.deviceId);
+    if (changed) this.changed(episode.deviceId);
     if (this.byDevice.get(episode.deviceId) === episode) this.byDevice.delete(episode.deviceId);
     const set = this.byHome.get(episode.homeId);
     set?.delete(episode);

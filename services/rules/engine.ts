@@ -1,14 +1,7 @@
 import type { ConsentRegistry } from '../consent/index.ts';
-import type {
-  AlertCandidate,
-  Device,
-  Home,
-  Reading,
-  RuleKind,
-  SensorKind,
-  Severity,
-} from '../domain/index.ts';
+import type { AlertCandidate, Home, Reading, RuleKind, SensorKind, Severity } from '../domain/index.ts';
 import type { DeviceFacts, PlatformBus } from '../events/index.ts';
+import type { HomeOwnership, ShardsGained, ShardsLost } from '../ownership/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Clock, Logger, Metrics, Timer } from '../runtime/index.ts';
 import { CoWatch } from './co.ts';
@@ -42,7 +35,27 @@ export interface RuleEngineOptions {
    * it before `start()`. Without it, rule state lives in memory only.
    */
   store?: { readonly ruleState: RuleStateStore };
+  /**
+   * Which homes this process runs the rules for (several processes on one store, issue 9 point 4).
+   * Without it, every home. With it, readings of other homes are only kept a while (to replay them
+   * if their shard is taken over), state is loaded per shard gained and dropped per shard lost, and
+   * nothing is raised unless the lease is confirmed (`owns`). Call `follow()` after `start()`.
+   */
+  ownership?: HomeOwnership;
+  /** how long (ms) readings of homes owned elsewhere are kept for a takeover; default 20,000 */
+  replayWindowMs?: number;
 }
+
+/** readings of other processes' homes kept at most (oldest dropped first); alarms apart */
+const MAX_KEPT_READINGS = 100_000;
+const MAX_KEPT_ALARMS = 10_000;
+/** candidates held back while our lease waits for confirmation */
+const MAX_HELD_BACK = 10_000;
+/**
+ * A takeover replays readings received from this long before the previous owner's watermark (its
+ * last beat or its release): what it had not yet saved, and the clocks of two machines.
+ */
+const REPLAY_MARGIN_MS = 2000;
 
 /**
  * Rules that fire on one reading of 1, at once; the alert service keeps one open alert per home
@@ -116,6 +129,15 @@ export class RuleEngine {
   /** "rule\0key" of state changed since the last save */
   private dirty = new Set<string>();
   private saving: Promise<void> | null = null;
+  /** shards whose homes are run here (with `ownership`); loaded and not being let go */
+  private readonly activeShards = new Set<number>();
+  /** readings of homes not run here, newest last, for a takeover to replay */
+  private kept: Reading[] = [];
+  private keptAlarms: Reading[] = [];
+  /** candidates raised while the lease waited for confirmation */
+  private heldBack: AlertCandidate[] = [];
+  private readonly replayed;
+  private readonly keptDropped;
 
   constructor(private readonly o: RuleEngineOptions) {
     const homeContext: HomeContext = (homeId) => {
@@ -152,14 +174,38 @@ export class RuleEngine {
       'Rule firings not raised, by reason',
       ['rule', 'reason'],
     );
+    this.replayed = o.metrics.counter(
+      'tryghed_rules_replayed_total',
+      'Readings replayed after a shard of homes was taken over',
+    );
+    this.keptDropped = o.metrics.counter(
+      'tryghed_rules_replay_dropped_total',
+      'Readings of homes run elsewhere dropped from the takeover buffer for room',
+    );
+  }
+
+  /** whether this process runs the home's rules now (every home without `ownership`) */
+  private runs(homeId: string): boolean {
+    const own = this.o.ownership;
+    return !own || this.activeShards.has(own.shardOf(homeId));
   }
 
   /** A device was heard from (any well-formed reading, consented or not): it is not offline. */
   deviceHeard(deviceId: string, receivedAt: number): void {
+    const device = this.o.ownership ? this.o.registry.device(deviceId) : undefined;
+    if (device && !this.runs(device.homeId)) return;
     this.offline.heard(deviceId, Math.min(receivedAt, this.o.clock.now()));
   }
 
   onReading(reading: Reading): void {
+    if (!this.runs(reading.homeId)) {
+      this.keep(reading);
+      return;
+    }
+    this.judge(reading);
+  }
+
+  private judge(reading: Reading): void {
     const home = this.o.registry.home(reading.homeId);
     if (!home || !this.o.registry.device(reading.deviceId)) return;
     // Platform time: a device clock ahead of ours must not move timers (or windows) forward.
@@ -204,6 +250,7 @@ export class RuleEngine {
 
   tick(): void {
     const now = this.o.clock.now();
+    if (this.heldBack.length > 0) this.retryHeldBack();
     for (const due of this.inactivity.due(now)) {
       const home = this.o.registry.home(due.homeId);
       if (!home) continue;
@@ -284,17 +331,32 @@ export class RuleEngine {
     const now = this.o.clock.now();
     const put: Parameters<RuleStateStore['save']>[0] = [];
     const remove: Parameters<RuleStateStore['save']>[1] = [];
+    const own = this.o.ownership;
     for (const entry of keys) {
       const cut = entry.indexOf('\u0000');
       const name = entry.slice(0, cut);
       const key = entry.slice(cut + 1);
       const snap = this.persisted.get(name)?.snapshot(key);
+      const homeId = snap?.homeId ?? this.homeOfKey(name, key);
+      const shard = own && homeId !== undefined ? { shard: own.shardOf(homeId) } : {};
       if (snap)
-        put.push({ rule: name, key, homeId: snap.homeId, state: JSON.stringify(snap.state), updatedAt: now });
-      else remove.push({ rule: name, key });
+        put.push({
+          rule: name,
+          key,
+          homeId: snap.homeId,
+          state: JSON.stringify(snap.state),
+          updatedAt: now,
+          ...shard,
+        });
+      else remove.push({ rule: name, key, ...shard });
     }
+    const fence = own ? { owner: own.owner, epochs: new Map(own.epochs()) } : undefined;
     this.saving = state
-      .save(put, remove)
+      .save(put, remove, fence)
+      .then((skipped) => {
+        if (skipped > 0)
+          this.o.logger.warn({ rows: skipped }, 'rule state of shards no longer held was not written');
+      })
       .catch((err: unknown) => {
         for (const k of keys) this.dirty.add(k);
         this.o.logger.error({ err, rows: keys.size }, 'could not save rule state; kept for the next try');
@@ -369,14 +431,10 @@ export class RuleEngine {
     // make anyone "inactive since forever", and a home or device silent since the start is still
     // noticed. Gateways are left out: they publish for their sensors, which are watched themselves.
     const now = clock.now();
-    for (const home of registry.allHomes()) {
-      if (
-        !this.inactivity.watching(home.id) &&
-        registry.devicesOfHome(home.id).some((d) => d.kinds.includes('motion'))
-      )
-        this.inactivity.motion(home.id, now);
-    }
-    for (const device of registry.allDevices()) this.watchDevice(device, now);
+    this.watchFrom(
+      registry.allHomes().filter((home) => this.runs(home.id)),
+      now,
+    );
     this.unsubscribe.push(
       events.on('device/changed', (device) => {
         try {
@@ -430,7 +488,130 @@ export class RuleEngine {
   }
 
   private watchDevice(device: DeviceFacts, since: number): void {
-    if (device.role === 'sensor') this.offline.watch(device, since);
+    if (device.role === 'sensor' && this.runs(device.homeId)) this.offline.watch(device, since);
+  }
+
+  /** watches these homes' motion and sensors from `now`, where nothing was kept for them */
+  private watchFrom(homes: Iterable<Home>, now: number): void {
+    const { registry } = this.o;
+    for (const home of homes) {
+      const devices = registry.devicesOfHome(home.id);
+      if (!this.inactivity.watching(home.id) && devices.some((d) => d.kinds.includes('motion')))
+        this.inactivity.motion(home.id, now);
+      for (const device of devices) this.watchDevice(device, now);
+    }
+  }
+
+  /** the home a state key belongs to: inactivity is kept per home, the rest per device */
+  private homeOfKey(rule: string, key: string): string | undefined {
+    return rule === this.inactivity.rule ? key : this.o.registry.device(key)?.homeId;
+  }
+
+  /**
+   * Follows the ownership: shards gained are loaded (their state from the store, their readings
+   * kept meanwhile replayed), shards lost are saved and forgotten. Returns the way to stop.
+   */
+  follow(): () => void {
+    const own = this.o.ownership;
+    if (!own) return () => {};
+    const off = own.watch({
+      gained: (c) => this.gain(c),
+      lost: (c) => this.lose(c),
+      confirmed: () => {
+        if (this.heldBack.length > 0) this.retryHeldBack();
+      },
+    });
+    this.unsubscribe.push(off);
+    return off;
+  }
+
+  private async gain({ shards, handledUntil }: ShardsGained): Promise<void> {
+    const own = this.o.ownership!;
+    const taken = new Set(shards);
+    const homes = this.o.registry.allHomes().filter((h) => taken.has(own.shardOf(h.id)));
+    const state = this.o.store?.ruleState;
+    let rows = 0;
+    if (state && homes.length > 0) {
+      for (const row of await state.ofHomes(homes.map((h) => h.id))) {
+        const rule = this.persisted.get(row.rule);
+        try {
+          if (!rule) throw new Error('unknown rule');
+          rule.drop(row.key);
+          rule.restore(row.key, row.homeId, JSON.parse(row.state));
+          rows++;
+        } catch (err) {
+          this.o.logger.error({ err, rule: row.rule }, 'rule state not restored');
+        }
+      }
+    }
+    // From here to the end nothing awaits: no reading slips between the replay and going live.
+    for (const shard of shards) this.activeShards.add(shard);
+    this.watchFrom(homes, this.o.clock.now());
+    const from = handledUntil === null ? Number.NEGATIVE_INFINITY : handledUntil - REPLAY_MARGIN_MS;
+    const replay = [...this.keptAlarms, ...this.kept]
+      .filter((r) => taken.has(own.shardOf(r.homeId)) && r.receivedAt >= from)
+      .sort((a, b) => a.receivedAt - b.receivedAt);
+    const mine = (r: Reading) => taken.has(own.shardOf(r.homeId));
+    this.kept = this.kept.filter((r) => !mine(r));
+    this.keptAlarms = this.keptAlarms.filter((r) => !mine(r));
+    for (const reading of replay) this.judge(reading);
+    this.replayed.inc(replay.length);
+    this.o.logger.info(
+      { shards: shards.length, homes: homes.length, rows, replayed: replay.length },
+      'homes taken over',
+    );
+    // a deadline that passed during the takeover fires now, not a tick later
+    this.tick();
+  }
+
+  private async lose({ shards, evicted }: ShardsLost): Promise<void> {
+    const own = this.o.ownership!;
+    for (const shard of shards) this.activeShards.delete(shard);
+    const gone = new Set(shards);
+    const isGone = (homeId: string | undefined) => homeId !== undefined && gone.has(own.shardOf(homeId));
+    // handed over: what changed is written first (under the epoch still held), for the next owner
+    if (!evicted) await this.saveState();
+    for (const entry of [...this.dirty]) {
+      const cut = entry.indexOf('\u0000');
+      if (isGone(this.homeOfKey(entry.slice(0, cut), entry.slice(cut + 1)))) this.dirty.delete(entry);
+    }
+    const homes = this.o.registry.allHomes().filter((h) => gone.has(own.shardOf(h.id)));
+    for (const home of homes) {
+      this.inactivity.drop(home.id);
+      for (const device of this.o.registry.devicesOfHome(home.id)) {
+        for (const rule of this.persisted.values()) rule.drop(device.id);
+        this.testCo.drop(device.id);
+        this.testBattery.drop(device.id);
+      }
+    }
+    for (const [key, entry] of this.underTest) if (isGone(entry.candidate.homeId)) this.underTest.delete(key);
+    this.heldBack = this.heldBack.filter((c) => !isGone(c.homeId));
+    this.o.logger.info({ shards: shards.length, homes: homes.length, evicted }, 'homes let go');
+  }
+
+  /** a reading of a home run elsewhere, kept a while in case its shard comes here */
+  private keep(reading: Reading): void {
+    const cutoff = this.o.clock.now() - (this.o.replayWindowMs ?? 20_000);
+    const alarm = IMMEDIATE[reading.kind] !== undefined || reading.kind === 'co';
+    const list = alarm ? this.keptAlarms : this.kept;
+    list.push(reading);
+    let old = 0;
+    while (old < list.length && list[old]!.receivedAt < cutoff) old++;
+    const over = Math.max(0, list.length - old - (alarm ? MAX_KEPT_ALARMS : MAX_KEPT_READINGS));
+    if (over > 0) this.keptDropped.inc(over);
+    if (old + over > 0) list.splice(0, old + over);
+  }
+
+  /** what was held back while the lease waited: raised once it is confirmed, dropped if the home went */
+  private retryHeldBack(): void {
+    const own = this.o.ownership;
+    const waiting = this.heldBack;
+    this.heldBack = [];
+    for (const candidate of waiting) {
+      if (!this.runs(candidate.homeId)) continue;
+      if (own && !own.owns(candidate.homeId)) this.heldBack.push(candidate);
+      else this.o.onCandidate(candidate);
+    }
   }
 
   /**
@@ -496,6 +677,13 @@ export class RuleEngine {
     if (byTestMode && firing.deviceId !== null)
       this.underTest.set(`${homeId}\u0000${rule}`, { deviceId: firing.deviceId, candidate });
     this.candidates.inc({ rule });
+    // A process paused past its lease must not act on it: the candidate waits until the lease is
+    // confirmed again, and is dropped if the home went to another process (which replays the reading).
+    if (this.o.ownership && !this.o.ownership.owns(homeId)) {
+      if (this.heldBack.length < MAX_HELD_BACK) this.heldBack.push(candidate);
+      else this.suppressed.inc({ rule, reason: 'lease_unconfirmed' });
+      return;
+    }
     this.o.onCandidate(candidate);
   }
 

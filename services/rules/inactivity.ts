@@ -88,6 +88,11 @@ export class InactivityWatch implements PersistedRule {
     if (watch.armed && !watch.queued) this.schedule(homeId, watch);
   }
 
+  /** a stale heap entry of a dropped home is skipped (no watch), or recomputed if it came back */
+  drop(homeId: string): void {
+    this.homes.delete(homeId);
+  }
+
   /** motion seen (or watching begins) at `at` */
   motion(homeId: string, at: number): void {
     let watch = this.homes.get(homeId);

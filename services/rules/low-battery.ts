@@ -29,6 +29,10 @@ export class LowBatteryWatch implements PersistedRule {
     for (const [deviceId, home] of this.low) if (home === homeId) this.low.delete(deviceId);
   }
 
+  drop(deviceId: string): void {
+    this.low.delete(deviceId);
+  }
+
   reading(reading: Reading, at: number, settings: HomeRuleSettings['lowBattery']): Firing | null {
     const v = reading.value;
     const rearmAt = settings.percent + BATTERY_REARM_MARGIN;

@@ -53,6 +53,13 @@ export class OutOfBedWatch implements PersistedRule {
     }
   }
 
+  drop(deviceId: string): void {
+    const out = this.byDevice.get(deviceId);
+    if (!out) return;
+    this.queue.forget(out);
+    this.byDevice.delete(deviceId);
+  }
+
   /** a bed reading (1 = in bed, 0 = out of bed) seen at `at` (platform time) */
   bed(reading: Reading, at: number): void {
     const current = this.byDevice.get(reading.deviceId);

@@ -21,6 +21,8 @@ export interface PersistedRule {
    * nothing changed: the engine removes the home's rows itself.
    */
   forgetHome(homeId: string, now: number, deviceIds: readonly string[]): void;
+  /** forgets the key's state in memory, silently (its home went to another process) */
+  drop(key: string): void;
 }
 
 export const evidenceReading = z.object({
@@ -32,13 +34,19 @@ export const evidenceReading = z.object({
 
 export const noChange = (_key: string) => {};
 
+type StateRow = { rule: string; key: string; homeId: string; state: string };
+
 /** Where the engine keeps rule state: the store's `ruleState` repository, seen from the rules. */
 export interface RuleStateStore {
-  all(pageSize?: number): AsyncIterable<Array<{ rule: string; key: string; homeId: string; state: string }>>;
+  all(pageSize?: number): AsyncIterable<StateRow[]>;
+  /** the rows of these homes: a shard's, when this process takes it over */
+  ofHomes(homeIds: readonly string[]): Promise<StateRow[]>;
+  /** with a fence, rows of shards no longer held at their epoch are left alone; how many */
   save(
-    put: Array<{ rule: string; key: string; homeId: string; state: string; updatedAt: number }>,
-    remove: Array<{ rule: string; key: string }>,
-  ): Promise<void>;
+    put: Array<StateRow & { updatedAt: number; shard?: number }>,
+    remove: Array<{ rule: string; key: string; shard?: number }>,
+    fence?: { owner: string; epochs: ReadonlyMap<number, number> },
+  ): Promise<number>;
   /** removes every row of the home, whatever its rule */
   removeHome(homeId: string): Promise<void>;
 }

@@ -72,6 +72,13 @@ export class TemperatureWatch implements PersistedRule {
     }
   }
 
+  drop(deviceId: string): void {
+    const spell = this.spells.get(deviceId);
+    if (!spell) return;
+    this.queue.forget(spell);
+    this.spells.delete(deviceId);
+  }
+
   reading(reading: Reading, at: number): void {
     const home = this.home(reading.homeId);
     if (!home) return;

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { type Clock, systemClock } from '../runtime/index.ts';
 import { loginLimits, sessions } from './access.ts';
 import { erasures } from './erasures.ts';
+import { ruleLeases } from './leases.ts';
 import { nightRound } from './night-round.ts';
 import { type OpenedDatabase, openDatabase, type StoreLocation } from './open.ts';
 import { noticeOutbox } from './outbox.ts';
@@ -42,9 +43,10 @@ async function storeOn({ db, engine }: OpenedDatabase, clock: Clock): Promise<St
     sessions: sessions(db),
     loginLimits: await loginLimits(db, engine),
     responderCards: responderCards(db),
-    ruleState: ruleState(db),
+    ruleState: ruleState(db, engine),
     escalationDeadlines: escalationDeadlines(db),
     resendWindows: resendWindows(db),
+    ruleLeases: ruleLeases(db),
     noticeOutbox: noticeOutbox(db),
     nightRound: nightRound(db),
     async ping() {

@@ -1,4 +1,5 @@
 import type { Db } from './open.ts';
+import type { Engine } from './tables.ts';
 import type {
   EscalationDeadlineRepository,
   ResendWindowRepository,
@@ -15,8 +16,24 @@ function chunks<T>(items: T[]): T[][] {
   return out;
 }
 
-export function ruleState(db: Db): RuleStateRepository {
+export function ruleState(db: Db, engine: Engine): RuleStateRepository {
+  const toRow = (r: { rule: string; key: string; home_id: string; state: string; updated_at: number }) => ({
+    rule: r.rule,
+    key: r.key,
+    homeId: r.home_id,
+    state: r.state,
+    updatedAt: r.updated_at,
+  });
   return {
+    async ofHomes(homeIds) {
+      const out: RuleStateRow[] = [];
+      for (let i = 0; i < homeIds.length; i += 500) {
+        const part = homeIds.slice(i, i + 500);
+        const rows = await db.selectFrom('rule_state').selectAll().where('home_id', 'in', part).execute();
+        for (const r of rows) out.push(toRow(r));
+      }
+      return out;
+    },
     async *all(pageSize = 5000) {
       let after: { rule: string; key: string } | null = null;
       for (;;) {
@@ -29,30 +46,37 @@ export function ruleState(db: Db): RuleStateRepository {
         }
         const rows = await q.execute();
         if (rows.length === 0) return;
-        yield rows.map(
-          (r): RuleStateRow => ({
-            rule: r.rule,
-            key: r.key,
-            homeId: r.home_id,
-            state: r.state,
-            updatedAt: r.updated_at,
-          }),
-        );
+        yield rows.map(toRow);
         if (rows.length < pageSize) return;
         const last = rows.at(-1)!;
         after = { rule: last.rule, key: last.key };
       }
     },
-    async save(put, remove) {
-      if (put.length === 0 && remove.length === 0) return;
-      await db.transaction().execute(async (trx) => {
-        for (const part of chunks(remove)) {
+    async save(put, remove, fence) {
+      if (put.length === 0 && remove.length === 0) return 0;
+      return await db.transaction().execute(async (trx) => {
+        let skipped = 0;
+        let rows = put;
+        let gone = remove;
+        if (fence) {
+          // the lease rows are locked until this commits: a takeover waits for it, then loads what it wrote
+          let q = trx.selectFrom('rule_leases').select(['shard', 'epoch']).where('owner', '=', fence.owner);
+          if (engine === 'postgres') q = q.forShare();
+          const held = new Map((await q.execute()).map((r) => [Number(r.shard), Number(r.epoch)]));
+          const stillHeld = (shard: number | undefined) =>
+            shard === undefined ||
+            (held.get(shard) !== undefined && held.get(shard) === fence.epochs.get(shard));
+          rows = put.filter((r) => stillHeld(r.shard));
+          gone = remove.filter((r) => stillHeld(r.shard));
+          skipped = put.length - rows.length + remove.length - gone.length;
+        }
+        for (const part of chunks(gone)) {
           await trx
             .deleteFrom('rule_state')
             .where((eb) => eb.or(part.map((r) => eb.and([eb('rule', '=', r.rule), eb('key', '=', r.key)]))))
             .execute();
         }
-        for (const part of chunks(put)) {
+        for (const part of chunks(rows)) {
           await trx
             .insertInto('rule_state')
             .values(
@@ -73,6 +97,7 @@ export function ruleState(db: Db): RuleStateRepository {
             )
             .execute();
         }
+        return skipped;
       });
     },
     async removeHome(homeId) {

@@ -413,6 +413,23 @@ export function migrations(engine: Engine): Step[][] {
         PRIMARY KEY (home_id, kind)
       )`,
     ],
+    [
+      // One owner for each home's rules and escalation (issue 9 point 4): homes hash into a fixed
+      // number of shards; each shard has one row naming the process that owns it and an epoch that
+      // a new owner bumps (fencing). A process is alive while its member row's beat keeps changing:
+      // others judge that on their own clock, so clocks of different machines are never compared.
+      `CREATE TABLE rule_lease_members (
+        owner TEXT PRIMARY KEY,
+        beat INTEGER NOT NULL,
+        at ${t.epoch} NOT NULL
+      )`,
+      `CREATE TABLE rule_leases (
+        shard INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        released_at ${t.epoch}
+      )`,
+    ],
   ];
 }
 

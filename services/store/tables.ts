@@ -175,6 +175,8 @@ export interface Tables {
     updated_at: number;
   };
   resend_windows: { device_id: string; state: string; heard_at: number };
+  rule_lease_members: { owner: string; beat: number; at: number };
+  rule_leases: { shard: number; owner: string; epoch: number; released_at: number | null };
   notice_outbox: {
     id: string;
     idempotency_key: string;

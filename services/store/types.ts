@@ -249,12 +249,33 @@ export interface RuleStateRow {
   updatedAt: number;
 }
 
+/**
+ * A write of rule state from the process that owns the homes' shards: a row naming a `shard` is
+ * written only while that shard's lease is still `owner`'s at `epochs`' epoch (checked in the same
+ * transaction, the lease rows locked against a takeover meanwhile), so a process that lost a shard
+ * (paused, then woken) cannot overwrite what the new owner keeps.
+ */
+export interface RuleStateFence {
+  owner: string;
+  /** shard → the epoch this process holds it at */
+  epochs: ReadonlyMap<number, number>;
+}
+
 /** Rule state, kept so a restart carries on (owned by `services/rules`). */
 export interface RuleStateRepository {
   /** every row, in pages of `pageSize` (keyed order), for loading at start */
   all(pageSize?: number): AsyncIterable<RuleStateRow[]>;
-  /** writes the changed rows and removes the ended ones, in one transaction */
-  save(put: RuleStateRow[], remove: Array<{ rule: string; key: string }>): Promise<void>;
+  /** the rows of these homes (a shard's homes, when it is taken over) */
+  ofHomes(homeIds: readonly HomeId[]): Promise<RuleStateRow[]>;
+  /**
+   * writes the changed rows and removes the ended ones, in one transaction; with a fence, rows
+   * whose shard is no longer held at its epoch are left alone. Returns how many were left alone.
+   */
+  save(
+    put: Array<RuleStateRow & { shard?: number }>,
+    remove: Array<{ rule: string; key: string; shard?: number }>,
+    fence?: RuleStateFence,
+  ): Promise<number>;
   /** removes every row of the home, whatever its rule (an erasure request) */
   removeHome(homeId: string): Promise<void>;
 }
@@ -307,6 +328,42 @@ export interface NightRoundRepository {
   forgetLatest(homeId: HomeId, kinds: readonly SensorKind[]): Promise<void>;
 }
 
+/** A process that may own shards of homes, alive while its `beat` keeps changing. */
+export interface LeaseMember {
+  owner: string;
+  beat: number;
+  /** the member's own clock at its last beat (a watermark for whoever takes its shards over) */
+  at: number;
+}
+
+/** Who owns one shard of homes' rules and escalation; `owner` '' when released. */
+export interface ShardLease {
+  shard: number;
+  owner: string;
+  epoch: number;
+  /** the releasing owner's clock when it let the shard go */
+  releasedAt: number | null;
+}
+
+/** Shard leases and their members (owned by `services/ownership`). Every change is a compare-and-set. */
+export interface RuleLeaseRepository {
+  view(): Promise<{ members: LeaseMember[]; shards: ShardLease[] }>;
+  join(owner: string, at: number): Promise<void>;
+  /** beat+1 if the member is still at `beat`; false when it was evicted meanwhile */
+  beat(owner: string, beat: number, at: number): Promise<boolean>;
+  /** removes a member seen dead, only if it is still at `beat` (it did not beat meanwhile) */
+  evict(owner: string, beat: number): Promise<boolean>;
+  /**
+   * takes a shard: a new row (`from` null) or one still held by `from` at its epoch; the new epoch
+   * (one more), or null when someone else was quicker
+   */
+  claim(shard: number, owner: string, from: { owner: string; epoch: number } | null): Promise<number | null>;
+  /** lets shards go (owner ''), each only if still held at its epoch */
+  release(owner: string, shards: ReadonlyArray<{ shard: number; epoch: number }>, at: number): Promise<void>;
+  /** removes the member's row */
+  leave(owner: string): Promise<void>;
+}
+
 export interface Store {
   /** which engine holds the data: the embedded SQLite file, or PostgreSQL (`DATABASE_URL`) */
   readonly kind: 'sqlite' | 'postgres';
@@ -326,6 +383,7 @@ export interface Store {
   readonly ruleState: RuleStateRepository;
   readonly escalationDeadlines: EscalationDeadlineRepository;
   readonly resendWindows: ResendWindowRepository;
+  readonly ruleLeases: RuleLeaseRepository;
   readonly noticeOutbox: NoticeOutboxRepository;
   readonly nightRound: NightRoundRepository;
   /** a cheap query, for /readyz */
