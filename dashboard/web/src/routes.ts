@@ -1,7 +1,7 @@
 import { AdminPage } from './admin/admin-page.tsx';
 import { ta } from './admin/strings.ts';
 import type { User } from './api.ts';
-import { el } from './home-view/dom.ts';
+import { el } from './dom.ts';
 import { HomeList } from './home-view/home-list.tsx';
 import { HomeView } from './home-view/home-view.tsx';
 import { tx } from './home-view/strings.ts';

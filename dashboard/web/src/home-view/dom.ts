@@ -15,8 +15,3 @@ export function svg<K extends keyof SVGElementTagNameMap>(
   node.append(...children);
   return node;
 }
-
-/** A page's heading that takes focus after navigation, so a screen reader announces where one is. */
-export function pageHeading(text: string, id: string): HTMLHeadingElement {
-  return el('h2', { id, tabIndex: -1, className: 'page-heading' }, text);
-}

@@ -6,7 +6,7 @@ import { responderCardSection } from '../responder-card/card-section.tsx';
 import { staffConsentSection } from '../responder-card/staff-consent.tsx';
 import { clockTime, testModeLine } from '../test-mode.ts';
 import { alertHistorySection } from './alert-history.ts';
-import { AlertsConsent, type AlertsState, alertsState, routineIntro } from './alerts-consent.tsx';
+import { AlertsConsent, type AlertsState, alertsState } from './alerts-consent.tsx';
 import {
   type DeviceStatus,
   endTestMode,
@@ -21,7 +21,7 @@ import { readingsChart } from './chart.ts';
 import { batteryText, StatusBadge } from './device-status.tsx';
 import { Mount } from './mount.tsx';
 import { PeriodPicker } from './period-picker.tsx';
-import { routineSection } from './routine.ts';
+import { Routine, type RuleSettings, ruleSettings } from './routine.tsx';
 import { SENSOR_KINDS, tx } from './strings.ts';
 
 /** Kinds not worth a chart: a heartbeat says only "alive", the battery level is in the device list. */
@@ -56,7 +56,7 @@ type Loaded =
 /** The parts below the charts, each shown only to those the server lets see it. */
 interface Parts {
   history: HTMLElement | null;
-  routine: HTMLElement | null;
+  routine: RuleSettings | null;
   attorneys: PowerOfAttorney[] | null;
   staffConsent: HTMLElement | null;
 }
@@ -82,8 +82,6 @@ function HomePage({ homeId }: { homeId: string }) {
     const states = await alertsState(homeId).catch(() => null);
     if (!states) return;
     setAlerts(states);
-    const intro = document.querySelector('.routine-intro');
-    if (intro) intro.textContent = routineIntro(states);
   };
 
   const refresh = async (gone: () => boolean) => {
@@ -122,7 +120,7 @@ function HomePage({ homeId }: { homeId: string }) {
       const states = await alertsState(homeId).catch(() => null);
       const [history, routine, attorneys, staffConsent] = await Promise.all([
         alertHistorySection(homeId).catch(() => null),
-        routineSection(homeId, states).catch(() => null),
+        ruleSettings(homeId).catch(() => null),
         powersOfAttorney(homeId).catch(() => null),
         staffConsentSection(homeId, () => void refreshAlertsConsent()).catch(() => null),
       ]);
@@ -203,7 +201,7 @@ function HomePage({ homeId }: { homeId: string }) {
       <Readings homeId={homeId} devices={devices} />
       {alerts ? <AlertsConsent states={alerts} /> : null}
       {parts?.history ? <Mount node={parts.history} /> : null}
-      {parts?.routine ? <Mount node={parts.routine} /> : null}
+      {parts?.routine ? <Routine homeId={homeId} initial={parts.routine} alerts={alerts} /> : null}
       {parts?.attorneys ? <Attorneys homeId={homeId} initial={parts.attorneys} /> : null}
       {parts?.staffConsent ? <Mount node={parts.staffConsent} /> : null}
     </>
