@@ -26,6 +26,16 @@ export class UndeliveredList {
 
   constructor() {
     this.draw();
+    // asked once: a technician's board (the server says no) does not show the section at all
+    this.element.hidden = true;
+    api('get', '/api/notices/undelivered', { query: { period: '24h', limit: 1 } }).then(
+      () => {
+        this.element.hidden = false;
+      },
+      (err: unknown) => {
+        this.element.hidden = err instanceof ApiError && err.status === 403;
+      },
+    );
   }
 
   /** a notice changed (tried, delivered, given up): an open list is read again */
