@@ -547,8 +547,9 @@ export async function startPlatform(
     for (const warning of warnings) logger.warn(warning);
     const baseUrl = (config.publicUrl || dashboard.url).replace(/\/$/, '');
     // Escalation hears the alerts raised in this process, as before the link: the process that
-    // raised an alert escalates it (one owner per home comes with the rules' leases). From the
-    // others it hears only what ends an escalation here (taken on, resolved elsewhere).
+    // raised an alert escalates it, which is the home's lease owner (a shard taken over re-arms its
+    // open alerts from the store). From the others it hears only what ends an escalation here
+    // (taken on, resolved elsewhere).
     const escalationEvents = link
       ? createPlatformBus({ logger: logger.child({ part: 'events' }), metrics })
       : events;
