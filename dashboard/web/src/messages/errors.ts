@@ -99,7 +99,8 @@ export const en: Translation<typeof da> = {
   reason_last_administrator: 'The last administrator keeps the role. Make another administrator first.',
   reason_alert_already_handled: 'Someone else has already taken the alert. The board now shows who.',
   reason_alert_already_resolved: 'The alert is already resolved.',
-  reason_no_care_record_consent: 'The citizen has not said yes to sharing this kind of alert with the care record.',
+  reason_no_care_record_consent:
+    'The citizen has not said yes to sharing this kind of alert with the care record.',
   reason_care_record_not_resolved: 'Only a resolved alert can go to the care record.',
   reason_care_record_test_alert: 'A test alert never goes to the care record.',
   reason_care_record_technical_alert: "A technical alert does not belong in the citizen's care record.",
