@@ -530,6 +530,12 @@ export const SETTINGS = {
     '5000',
     'How long one notice request may take, in ms.',
   ),
+  noticeLateS: s(
+    'NOTICE_LATE_S',
+    positive(86_400),
+    '60',
+    'A notice (webhook, SMS, care record) not delivered within this many seconds is shown to staff as "ikke leveret".',
+  ),
   demo: s('DEMO', bool, 'false', 'Add simulated demo homes, teams and users (also `npm start -- --demo`).'),
   demoHomes: s('DEMO_HOMES', positive(1000), '6', 'How many demo homes.'),
   logLevel: s(

@@ -11,6 +11,19 @@ import type { Config } from './config.ts';
 
 const MAX_BACKOFF_MS = 30_000;
 
+/** How often and how fast the outbox tries a notice again (NOTIFY_MAX_ATTEMPTS, NOTIFY_BACKOFF_MS). */
+export function outboxRetry(config: Config): {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+} {
+  return {
+    maxAttempts: config.notifyMaxAttempts,
+    baseDelayMs: config.notifyBackoffMs,
+    maxDelayMs: Math.max(config.notifyBackoffMs, MAX_BACKOFF_MS),
+  };
+}
+
 /** Whether the settings give escalation a way out of the dashboard (the log does not count). */
 export function fallbackConfigured(config: Config): 'configured' | 'none' {
   return config.fallbackWebhookUrl || config.smsFallbackNumbers.length > 0 ? 'configured' : 'none';
@@ -23,13 +36,9 @@ export function fallbackConfigured(config: Config): 'configured' | 'none' {
 export function buildNotifiers(
   config: Config,
   logger: Logger,
-): { notifiers: EscalationNotifiers; warnings: string[] } {
-  const retry: RetryPolicy = {
-    maxAttempts: config.notifyMaxAttempts,
-    baseDelayMs: config.notifyBackoffMs,
-    maxDelayMs: Math.max(config.notifyBackoffMs, MAX_BACKOFF_MS),
-    timeoutMs: config.notifyTimeoutMs,
-  };
+): { notifiers: EscalationNotifiers; all: Notifier[]; warnings: string[] } {
+  // one try per call: the outbox (services/outbox) tries again, with backoff, across restarts
+  const retry: RetryPolicy = { ...outboxRetry(config), maxAttempts: 1, timeoutMs: config.notifyTimeoutMs };
   const fallback: Notifier[] = [];
   if (config.fallbackWebhookUrl) {
     fallback.push(new WebhookNotifier({ target: 'fallback', url: config.fallbackWebhookUrl, retry, logger }));
@@ -65,6 +74,7 @@ export function buildNotifiers(
     : [];
   return {
     notifiers: { fallback, team: (teamId) => team.get(teamId) ?? [], technician },
+    all: [...fallback, ...[...team.values()].flat(), ...technician],
     warnings,
   };
 }

@@ -9,6 +9,7 @@ import { EscalationService } from '../services/escalation/index.ts';
 import { createPlatformBus, type PlatformBus } from '../services/events/index.ts';
 import { PlatformHealth } from '../services/health/index.ts';
 import { Ingest, ReadingSpool } from '../services/ingest/index.ts';
+import { NoticeOutbox } from '../services/outbox/index.ts';
 import { People } from '../services/people/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { ResponderCards } from '../services/responder-cards/index.ts';
@@ -28,7 +29,7 @@ import { ensureAdmin, ensureDemoUsers } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import type { LocalInfluxd } from './influxd.ts';
 import { loadMqttTls } from './mqtt-tls.ts';
-import { buildNotifiers, fallbackConfigured } from './notifiers.ts';
+import { buildNotifiers, fallbackConfigured, outboxRetry } from './notifiers.ts';
 import { openReadingsBackend } from './readings-backend.ts';
 import { settingsInForce } from './settings-in-force.ts';
 
@@ -59,6 +60,8 @@ export interface Platform {
   readonly events: PlatformBus;
   readonly health: PlatformHealth;
   readonly escalation: EscalationService;
+  /** notices outside the dashboard, kept until delivered or given up */
+  readonly outbox: NoticeOutbox;
   /** things an operator must know at start (say, no fallback notifier configured) */
   readonly warnings: string[];
   /** set once, on the first start on an empty database without ADMIN_PASSWORD */
@@ -317,6 +320,19 @@ export async function startPlatform(
 
     const generatedAdminPassword = await ensureAdmin(people, config, logger);
 
+    // Every notice outside the dashboard goes through the durable outbox; it starts sending once
+    // escalation has named its channels (below), and shows what was not delivered in time.
+    const outbox = new NoticeOutbox({
+      store,
+      clock,
+      logger: logger.child({ part: 'outbox' }),
+      metrics,
+      retry: outboxRetry(config),
+      lateMs: config.noticeLateS * 1000,
+      // a process killed mid-try holds its notice no longer than this; another takes it over then
+      claimMs: config.notifyTimeoutMs * 2 + 5000,
+    });
+
     const dashboard = await startDashboard({
       host: config.httpHost,
       port: config.httpPort,
@@ -331,6 +347,7 @@ export async function startPlatform(
       secureCookies: config.secureCookies || config.publicUrl.startsWith('https:'),
       health,
       fallback: fallbackConfigured(config),
+      outbox,
       chainTargets: { answerWithinS: config.answerTargetS, arriveWithinS: config.arrivalTargetMin * 60 },
       settingsInForce: settingsInForce(config),
       trustProxy: config.trustProxy,
@@ -422,7 +439,11 @@ export async function startPlatform(
     if (mqttTls) logger.info({ url: mqttTls.url, fingerprint256: mqttTls.fingerprint256 }, 'MQTT over TLS');
 
     // Never silent: unacknowledged alerts climb to the whole team, then out of the dashboard.
-    const { notifiers, warnings } = buildNotifiers(config, logger.child({ part: 'notify' }));
+    const {
+      notifiers,
+      all: allNotifiers,
+      warnings,
+    } = buildNotifiers(config, logger.child({ part: 'notify' }));
     warnings.push(...(tls?.warnings ?? []));
     // an embedded store left behind when moving to PostgreSQL: its data is not what this platform uses
     if (config.databaseUrl && existsSync(config.sqlitePath))
@@ -450,7 +471,12 @@ export async function startPlatform(
       health,
       events,
       link: (alertId) => `${baseUrl}/?alert=${encodeURIComponent(alertId)}`,
+      outbox,
     });
+    // notices left pending by an earlier run are sent now, through the channels they were made for
+    escalation.registerNotifiers(allNotifiers);
+    await outbox.start();
+    started('outbox', () => outbox.stop());
     await escalation.start(ESCALATION_TICK_MS);
     started('escalation', () => escalation.stop());
 
@@ -485,6 +511,7 @@ export async function startPlatform(
       events,
       health,
       escalation,
+      outbox,
       warnings,
       generatedAdminPassword,
       close: closeAll,

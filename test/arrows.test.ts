@@ -69,6 +69,7 @@ const OWNERSHIP: OwnershipRules = {
     ruleState: ['services/rules/'],
     escalationDeadlines: ['services/escalation/'],
     resendWindows: ['services/ingest/'],
+    noticeOutbox: ['services/outbox/'],
   },
   entityTypes: new Set([
     'Home',

@@ -94,6 +94,14 @@ describe('the board is told what escalation really did', () => {
     return alert;
   };
 
+  /** the outbox's tries again, on the injected clock (NOTIFY_BACKOFF_MS is 1 here) */
+  const retries = async (platform: Platform, clock: ManualClock) => {
+    for (let i = 0; i < 5; i++) {
+      clock.advance(10);
+      await platform.escalation.idle();
+    }
+  };
+
   const step = async (platform: Platform, clock: ManualClock, ms: number) => {
     clock.advance(ms);
     // the ticks the clock fired on the way first, then one at the time reached
@@ -110,7 +118,11 @@ describe('the board is told what escalation really did', () => {
     await eventually(() => platform.dashboard.watchingTeams().has('team-a'));
     const alert = (await platform.alerts.raise(fall(clock.now())))!;
     await platform.escalation.idle();
-    expect((await boardView(staff, alert.id)).delivery).toEqual({ fallback: 'none', channels: [] });
+    expect((await boardView(staff, alert.id)).delivery).toEqual({
+      fallback: 'none',
+      channels: [],
+      undelivered: [],
+    });
 
     await step(platform, clock, 60_000);
     // level 1 with no team webhook: the boards show it, nothing outside them was tried
@@ -119,6 +131,7 @@ describe('the board is told what escalation really did', () => {
     await step(platform, clock, 60_000);
     const expected = {
       fallback: 'none',
+      undelivered: [],
       channels: [
         {
           notifier: 'log',
@@ -198,10 +211,15 @@ describe('the board is told what escalation really did', () => {
     const feed = await live(admin);
     const alert = (await platform.alerts.raise(fall(clock.now())))!;
     await platform.escalation.idle();
+    await retries(platform, clock);
     expect(fallback.received).toHaveLength(3);
     const view = await boardView(staff, alert.id);
     expect(view.delivery).toEqual({
       fallback: 'configured',
+      // given up by the outbox: the card says "Besked ikke leveret" at once
+      undelivered: [
+        expect.objectContaining({ notifier: 'webhook', target: 'fallback', givenUp: true, attempts: 3 }),
+      ],
       channels: [
         expect.objectContaining({
           notifier: 'webhook',
@@ -236,6 +254,7 @@ describe('the board is told what escalation really did', () => {
     });
     const alert = (await platform.alerts.raise(fall(clock.now())))!;
     await platform.escalation.idle();
+    await retries(platform, clock);
     const view = await boardView(staff, alert.id);
     expect(view.delivery.channels).toEqual([
       expect.objectContaining({ target: 'fallback', attempts: 2, delivered: false, detail: 'ECONNREFUSED' }),

@@ -3,7 +3,9 @@ import type { AlertCandidate, Severity } from '../services/domain/index.ts';
 import { EscalationService } from '../services/escalation/index.ts';
 import { PlatformHealth } from '../services/health/index.ts';
 import { type RetryPolicy, WebhookNotifier } from '../services/notify/index.ts';
+import type { NoticeOutbox } from '../services/outbox/index.ts';
 import { silentLogger } from '../services/runtime/index.ts';
+import { testOutbox } from './harness/outbox.ts';
 import { type Receiver, startReceiver } from './harness/receiver.ts';
 import { servicesFixture } from './harness/services.ts';
 import { ENGINES } from './harness/store.ts';
@@ -11,7 +13,9 @@ import { ENGINES } from './harness/store.ts';
 type Fixture = Awaited<ReturnType<typeof servicesFixture>>;
 
 const SECOND = 1000;
-const retry: RetryPolicy = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100, timeoutMs: 2000 };
+/** one try per call: the outbox tries again (3 in all, 5 then 10 ms apart with no jitter) */
+const retry: RetryPolicy = { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 100, timeoutMs: 2000 };
+const outboxRetry = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100 };
 const staff = { id: 'u-anna', role: 'staff' };
 
 /**
@@ -24,6 +28,7 @@ describe.each(ENGINES)('escalation: never silent (%s)', (engine) => {
   let team: Receiver;
   let technician: Receiver;
   let escalation: EscalationService;
+  let outbox: NoticeOutbox;
   let health: PlatformHealth;
   let watching: Set<string>;
   let degraded: boolean;
@@ -51,7 +56,10 @@ describe.each(ENGINES)('escalation: never silent (%s)', (engine) => {
   };
 
   const start = async (options: { renotifyMinMs?: number; tickIntervalMs?: number } = {}) => {
+    outbox = testOutbox(f, outboxRetry);
+    await outbox.start();
     escalation = new EscalationService({
+      outbox,
       alerts: f.alerts,
       events: f.events,
       registry: f.registry,
@@ -101,6 +109,7 @@ describe.each(ENGINES)('escalation: never silent (%s)', (engine) => {
 
   afterEach(async () => {
     await escalation?.stop();
+    await outbox?.stop();
     await Promise.all([fallback.close(), team.close(), technician.close()]);
     await f.close();
   });
@@ -330,7 +339,21 @@ describe.each(ENGINES)('escalation: never silent (%s)', (engine) => {
     watching = new Set();
     await start();
     const alert = await raise(candidate('critical'));
+    // the outbox tries again on the injected clock: 5 ms, then 10 ms later (backoff, no jitter)
+    expect(fallback.received).toHaveLength(1);
+    f.clock.set(f.clock.now() + 4);
+    await escalation.idle();
+    expect(fallback.received).toHaveLength(1);
+    await f.clock.advanceAsync(1);
+    await escalation.idle();
+    expect(fallback.received).toHaveLength(2);
+    await f.clock.advanceAsync(10);
+    await escalation.idle();
     expect(fallback.received).toHaveLength(3);
+    // every try carries the notice's one key, so a receiver can drop repeats
+    const keys = new Set(fallback.received.map((r) => r.headers['idempotency-key']));
+    expect(keys.size).toBe(1);
+    expect([...keys][0]).toMatch(new RegExp(`^${alert.id}:`));
     const attempts = await f.alerts.notifications(alert.id);
     const toFallback = attempts.filter((a) => a.target === 'fallback');
     expect(toFallback.map((a) => [a.notifier, a.level, a.attempt, a.result, a.detail])).toEqual([
@@ -343,7 +366,10 @@ describe.each(ENGINES)('escalation: never silent (%s)', (engine) => {
 
   it('records a notifier that throws as a failed attempt, so the board never shows it as on its way', async () => {
     watching = new Set();
+    outbox = testOutbox(f, outboxRetry);
+    await outbox.start();
     escalation = new EscalationService({
+      outbox,
       alerts: f.alerts,
       events: f.events,
       registry: f.registry,

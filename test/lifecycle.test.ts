@@ -15,6 +15,7 @@ import { ResponderCards } from '../services/responder-cards/index.ts';
 import { RuleEngine } from '../services/rules/index.ts';
 import { silentLogger } from '../services/runtime/index.ts';
 import { tempDir, uniqueDatabase } from './harness/index.ts';
+import { testOutbox } from './harness/outbox.ts';
 import { startTestPlatform } from './harness/platform.ts';
 import { servicesFixture } from './harness/services.ts';
 
@@ -114,6 +115,7 @@ describe('a part subscribes nothing until it starts, and nothing after it stops'
 
   it('escalation', async () => {
     const escalation = new EscalationService({
+      outbox: testOutbox(f, { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 }),
       alerts: f.alerts,
       registry: f.registry,
       clock: f.clock,

@@ -165,7 +165,11 @@ describe('an alarm on /live: written first, then to every socket that may see it
         { what: 'the alarm on staff A’s board while notification attempts are locked' },
       );
       expect(message!.alert).toMatchObject({ state: 'open', homeId: 'home-a', rule: 'alarm_button' });
-      expect((message!.alert as { delivery?: unknown }).delivery).toEqual({ fallback: 'none', channels: [] });
+      expect((message!.alert as { delivery?: unknown }).delivery).toEqual({
+        fallback: 'none',
+        channels: [],
+        undelivered: [],
+      });
       // the board tells what happened: the alert it shows is in the store
       const { rows } = await blocker.query('SELECT id, state FROM alerts WHERE id = $1', [
         message!.alert!.id,

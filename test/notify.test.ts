@@ -13,6 +13,7 @@ import {
   WebhookNotifier,
 } from '../services/notify/index.ts';
 import { silentLogger } from '../services/runtime/index.ts';
+import { testOutbox } from './harness/outbox.ts';
 import { type Receiver, startReceiver } from './harness/receiver.ts';
 import { servicesFixture } from './harness/services.ts';
 
@@ -109,7 +110,8 @@ describe('notifiers over real HTTP', () => {
       retry: fast,
       logger: silentLogger(),
     }).send(notice);
-    expect(refused).toEqual({ delivered: false, attempts: 1, detail: 'HTTP 400' });
+    // final: another try cannot help, so the outbox gives the notice up at once
+    expect(refused).toEqual({ delivered: false, attempts: 1, detail: 'HTTP 400', final: true });
     expect(receiver.received).toHaveLength(1);
     await receiver.close();
 
@@ -174,8 +176,11 @@ describe('SMS gateway adapter through escalation', () => {
     const f = await servicesFixture();
     const { logger, lines } = capturedLogger();
     const number = '+4512345678';
-    const retry: RetryPolicy = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, timeoutMs: 2000 };
+    const retry: RetryPolicy = { maxAttempts: 1, baseDelayMs: 5, maxDelayMs: 20, timeoutMs: 2000 };
+    const outbox = testOutbox(f, { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 });
+    await outbox.start();
     const escalation = new EscalationService({
+      outbox,
       alerts: f.alerts,
       events: f.events,
       registry: f.registry,
@@ -216,6 +221,9 @@ describe('SMS gateway adapter through escalation', () => {
         evidence: { readings: [], summary: 'Fall detected' },
       }))!;
       await escalation.idle();
+      // the outbox's second try, on the injected clock
+      await f.clock.advanceAsync(5);
+      await escalation.idle();
 
       expect(gateway.received).toHaveLength(2);
       for (const r of gateway.received) {
@@ -244,6 +252,7 @@ describe('SMS gateway adapter through escalation', () => {
       expect(log).not.toContain('Hansen');
     } finally {
       await escalation.stop();
+      await outbox.stop();
       await gateway.close();
       await f.close();
     }

@@ -255,6 +255,15 @@ async function fill(store: Store): Promise<void> {
   );
   await store.escalationDeadlines.put({ alertId: 'a1', dueAt: 5, level: 1, reminders: 0, updatedAt: 1 });
   await store.resendWindows.save([{ deviceId: 'd1', state: 'AAAA', heardAt: 1 }], 0);
+  await store.noticeOutbox.enqueue({
+    id: 'n1',
+    idempotencyKey: 'a1:level2:webhook:fallback',
+    channel: 'webhook:fallback',
+    alertId: 'a1',
+    homeId: 'h1',
+    payload: '{"alertId":"a1"}',
+    createdAt: 7,
+  });
 }
 
 describe('moving a SQLite store to PostgreSQL (tryghed migrate-store)', () => {
@@ -296,6 +305,12 @@ describe('moving a SQLite store to PostgreSQL (tryghed migrate-store)', () => {
         [3, 'grant', 'own_consent'],
       ]);
       expect(await copy.alerts.get('a1')).toMatchObject({ escalationLevel: 1, version: 1 });
+      // a notice still waiting in the outbox is sent from the new store
+      expect(await copy.noticeOutbox.byKey('a1:level2:webhook:fallback')).toMatchObject({
+        id: 'n1',
+        state: 'pending',
+        createdAt: 7,
+      });
       expect((await copy.alerts.eventsSince(0)).map((e) => [e.seq, e.type])).toEqual([
         [1, 'opened'],
         [2, 'escalated'],

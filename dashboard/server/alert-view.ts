@@ -4,7 +4,9 @@ import {
   type AlertDelivery,
   deliveryChannels,
   type NotificationAttempt,
+  type UndeliveredNotice,
 } from '../../services/domain/index.ts';
+import { channelParts } from '../../services/outbox/index.ts';
 import type { DashboardContext } from './context.ts';
 
 /** An alert as people see it: with the home's label and what was really done to reach someone. */
@@ -36,10 +38,13 @@ export type AlertViewModel = Alert & {
  * than failing the whole view: the alert itself matters more.
  */
 export async function alertView(ctx: DashboardContext, alert: Alert): Promise<AlertViewModel> {
-  const attempts = await ctx.alerts.notifications(alert.id).catch((err: unknown) => {
-    ctx.logger.error({ err, alertId: alert.id }, 'could not read notification attempts');
-    return [];
-  });
+  const [attempts, undelivered] = await Promise.all([
+    ctx.alerts.notifications(alert.id).catch((err: unknown) => {
+      ctx.logger.error({ err, alertId: alert.id }, 'could not read notification attempts');
+      return [];
+    }),
+    undeliveredNotices(ctx, alert.id),
+  ]);
   const home = ctx.registry.home(alert.homeId);
   const teamId = home?.teamId ?? '';
   // the same person usually taps all three: each person is asked for once
@@ -62,11 +67,43 @@ export async function alertView(ctx: DashboardContext, alert: Alert): Promise<Al
     nameOf(alert.enRouteBy),
     nameOf(alert.arrivedBy),
   ]);
-  return buildView(ctx, alert, attempts, teamId, team, {
-    acknowledgedByName: acknowledger,
-    enRouteByName: enRouteBy,
-    arrivedByName: arrivedBy,
+  return buildView(
+    ctx,
+    alert,
+    attempts,
+    teamId,
+    team,
+    {
+      acknowledgedByName: acknowledger,
+      enRouteByName: enRouteBy,
+      arrivedByName: arrivedBy,
+    },
+    undelivered,
+  );
+}
+
+/**
+ * The alert's notices the outbox has not delivered, with when each counts as late. The board
+ * marks them "Besked ikke leveret" from then on by its own clock, and hears again (a `notified`
+ * event) when a try is made, so a notice delivered late stops being shown.
+ */
+async function undeliveredNotices(ctx: DashboardContext, alertId: string): Promise<UndeliveredNotice[]> {
+  const outbox = ctx.outbox;
+  if (!outbox) return [];
+  const rows = await outbox.notDelivered(alertId).catch((err: unknown) => {
+    ctx.logger.error({ err, alertId }, 'could not read the notice outbox');
+    return [];
   });
+  return rows
+    .map((r) => ({
+      ...channelParts(r.channel),
+      since: r.createdAt,
+      lateAt: r.createdAt + outbox.lateMs,
+      givenUp: r.state === 'given_up',
+      attempts: r.attempts,
+      detail: r.lastError,
+    }))
+    .sort((x, y) => x.since - y.since);
 }
 
 /** Who took each step of the chain, by display name. */
@@ -84,11 +121,15 @@ export function openedAlertView(ctx: DashboardContext, alert: Alert): AlertViewM
   const teamId = ctx.registry.home(alert.homeId)?.teamId ?? '';
   const team = teamId ? teamNames.get(ctx)?.get(teamId) : null;
   if (team === undefined) return null;
-  return buildView(ctx, alert, [], teamId, team, {
-    acknowledgedByName: null,
-    enRouteByName: null,
-    arrivedByName: null,
-  });
+  return buildView(
+    ctx,
+    alert,
+    [],
+    teamId,
+    team,
+    { acknowledgedByName: null, enRouteByName: null, arrivedByName: null },
+    [],
+  );
 }
 
 function buildView(
@@ -98,6 +139,7 @@ function buildView(
   teamId: string,
   team: string | null,
   names: ChainNames,
+  undelivered: UndeliveredNotice[],
 ): AlertViewModel {
   const arriveWithinS = (ctx.chainTargets ?? DEFAULT_CHAIN_TARGETS).arriveWithinS;
   const waiting = alert.audience === 'care' && alert.state !== 'resolved' && alert.arrivedAt === null;
@@ -106,7 +148,7 @@ function buildView(
   return {
     ...shown,
     homeLabel: ctx.registry.home(alert.homeId)?.label ?? alert.homeId,
-    delivery: { fallback: ctx.fallback ?? 'none', channels: deliveryChannels(attempts) },
+    delivery: { fallback: ctx.fallback ?? 'none', channels: deliveryChannels(attempts), undelivered },
     team: { id: teamId, name: team ?? teamId },
     ...names,
     arrivalDueAt: waiting ? alert.openedAt + arriveWithinS * 1000 : null,

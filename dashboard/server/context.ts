@@ -7,6 +7,7 @@ import type { ErasureLog } from '../../services/erasure/index.ts';
 import type { PlatformBus } from '../../services/events/index.ts';
 import type { HealthView } from '../../services/health/index.ts';
 import type { Ingest } from '../../services/ingest/index.ts';
+import type { NoticeOutbox } from '../../services/outbox/index.ts';
 import type { People } from '../../services/people/index.ts';
 import type { Registry } from '../../services/registry/index.ts';
 import type { ResponderCards } from '../../services/responder-cards/index.ts';
@@ -74,6 +75,8 @@ export interface DashboardContext {
   retentionDays?: number;
   /** the broker's URLs, certificate fingerprint and CA, for technicians pairing gateways */
   deviceConnection?: () => DeviceConnection;
+  /** the notice outbox: what was not delivered in time ("ikke leveret"); absent, none is shown */
+  outbox?: Pick<NoticeOutbox, 'undelivered' | 'notDelivered' | 'lateMs'>;
   /** whether a fallback outside the dashboard is set up (webhook or SMS); absent means none */
   fallback?: 'configured' | 'none';
   /** answered within, reached within (ANSWER_TARGET_S, ARRIVAL_TARGET_MIN); absent, the defaults */

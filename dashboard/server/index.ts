@@ -58,6 +58,7 @@ import { resolvedAlertRoutes } from './routes/resolved-alerts.ts';
 import { responderCardRoutes } from './routes/responder-card.ts';
 import { ruleSettingsRoutes } from './routes/rule-settings.ts';
 import { statusRoutes } from './routes/status.ts';
+import { undeliveredNoticeRoutes } from './routes/undelivered-notices.ts';
 import { SessionStore } from './sessions.ts';
 import type { SettingsInForceSource } from './settings-in-force.ts';
 import { webRoutes } from './web.ts';
@@ -118,6 +119,8 @@ export interface DashboardOptions {
   deviceConnection?: () => DeviceConnection;
   /** whether escalation has a fallback outside the dashboard; the board says so when it has none */
   fallback?: 'configured' | 'none';
+  /** the notice outbox, for "ikke leveret" on the board and its list */
+  outbox?: DashboardContext['outbox'];
   /** the chain's targets: answered within, reached within (ANSWER_TARGET_S, ARRIVAL_TARGET_MIN) */
   chainTargets?: ChainTargets;
   /** the escalation and notifier settings in force, for the administration page */
@@ -206,6 +209,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
     ...(o.deviceConnection ? { deviceConnection: o.deviceConnection } : {}),
     ...(o.fallback ? { fallback: o.fallback } : {}),
+    ...(o.outbox ? { outbox: o.outbox } : {}),
     ...(o.chainTargets ? { chainTargets: o.chainTargets } : {}),
     ...(o.settingsInForce ? { settingsInForce: o.settingsInForce } : {}),
   };
@@ -215,6 +219,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...alertRoutes(ctx),
     ...resolvedAlertRoutes(ctx),
     ...careRecordRoutes(ctx),
+    ...undeliveredNoticeRoutes(ctx),
     ...homeRoutes(ctx),
     ...adminRoutes(ctx),
     ...administrationRoutes(ctx),

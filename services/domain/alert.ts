@@ -193,6 +193,27 @@ export interface AlertDelivery {
    */
   fallback: 'configured' | 'none';
   channels: DeliveryChannel[];
+  /**
+   * notices about this alert the outbox has not delivered (still being tried, or given up): the
+   * board says "Besked ikke leveret" for each once it is late or given up (services/outbox)
+   */
+  undelivered: UndeliveredNotice[];
+}
+
+/** A notice about an alert not delivered (yet), as the board shows it. */
+export interface UndeliveredNotice {
+  /** which notifier (`webhook`, `sms`, `care-record`) and its configured name, never a URL or number */
+  notifier: string;
+  target: string;
+  /** epoch ms the notice was made */
+  since: number;
+  /** epoch ms from which it counts as not delivered in time (NOTICE_LATE_S after `since`) */
+  lateAt: number;
+  /** tried as often as allowed, or refused for good: it will not be sent */
+  givenUp: boolean;
+  attempts: number;
+  /** the latest try's short reason (`HTTP 503`, `ECONNREFUSED`), null before the first try */
+  detail: string | null;
 }
 
 /** Folds the recorded attempts (oldest first) into one line per notifier, target and level. */

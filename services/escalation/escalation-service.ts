@@ -3,6 +3,7 @@ import type { Alert, AlertEvent, Severity } from '../domain/index.ts';
 import type { PlatformBus } from '../events/index.ts';
 import type { HealthView } from '../health/index.ts';
 import type { AlertNotice, DeliveryAttempt, NoticeReason, Notifier } from '../notify/index.ts';
+import type { ChannelJob, ChannelResult, NoticeOutbox } from '../outbox/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { type Clock, type Logger, type Metrics, MinHeap, type Timer } from '../runtime/index.ts';
 
@@ -60,6 +61,13 @@ export interface EscalationOptions {
    * from it. Without it, deadlines are worked out again from the alert and its notices.
    */
   store?: { readonly escalationDeadlines: EscalationDeadlineStore };
+  /** where notices go to be sent, durably (services/outbox) */
+  outbox: NoticeOutbox;
+}
+
+/** A notifier's outbox channel name: its kind and configured name (never a URL or number). */
+export function channelName(notifier: Pick<Notifier, 'kind' | 'target'>): string {
+  return `${notifier.kind}:${notifier.target}`;
 }
 
 /** An open, unacknowledged alert we are watching the clock for. */
@@ -104,6 +112,8 @@ export class EscalationService {
   /** critical alerts below level 2: they go to the fallback as soon as nobody watches */
   private readonly criticalBelowFallback = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** outbox channels this service registered */
+  private readonly registered = new Set<string>();
   private readonly unsubscribe: Array<() => void> = [];
   private timer: Timer | undefined;
   private ticking: Promise<void> | null = null;
@@ -139,6 +149,7 @@ export class EscalationService {
         if (degraded.length > 0) this.track(this.fallbackCritical({ kind: 'degraded', reasons: degraded }));
       }),
     );
+    this.registerNotifiers([...this.o.notifiers.fallback, ...this.o.notifiers.technician]);
     const kept = new Map((await this.loadDeadlines()).map((d) => [d.alertId, d]));
     const open = await this.o.alerts.list({ states: ['open'], limit: REARM_PAGE });
     const graceUntil = this.o.clock.now() + (this.o.reconnectGraceMs ?? DEFAULT_RECONNECT_GRACE_MS);
@@ -175,6 +186,9 @@ export class EscalationService {
     while (this.inFlight.size > 0 || this.ticking) {
       await Promise.allSettled([...this.inFlight, this.ticking]);
     }
+    // and what went into the outbox: sent, or waiting for its next try
+    await this.o.outbox.idle();
+    if (this.inFlight.size > 0) await this.idle();
   }
 
   /** the alerts being escalated now, for /metrics and tests */
@@ -299,6 +313,8 @@ export class EscalationService {
     a.stop.abort();
     this.armedGauge.set(this.armed.size);
     this.forgetDeadline(id);
+    // its notices still waiting in the outbox are not needed any more
+    this.track(this.o.outbox.cancelForAlert(id, `alert_${why}`));
     if (a.level > 0) this.o.logger.info({ alertId: id, level: a.level, why }, 'escalation stopped');
   }
 
@@ -473,31 +489,101 @@ export class EscalationService {
     for (const notifier of notifiers) this.track(this.sendOne(a, notifier, notice));
   }
 
+  /**
+   * The notice goes into the durable outbox (services/outbox), which sends it, tries again and
+   * survives a restart. The key names the notice, not the moment: a second process that briefly
+   * thought it owned the home makes the same key, and the outbox keeps one. If the store cannot
+   * take it, the notice is sent straight away instead (not durable, but not lost to a store fault:
+   * a failing database is exactly when the fallback matters).
+   */
   private async sendOne(a: Armed, notifier: Notifier, notice: AlertNotice): Promise<void> {
+    const channel = this.channelOf(notifier);
+    const idempotencyKey = [
+      notice.alertId,
+      notice.openedAt,
+      `level${notice.level}`,
+      notice.reason.kind,
+      `reminder${notice.reminder}`,
+      channel,
+    ].join(':');
     a.sending++;
-    let tried = 0;
+    let queued = false;
     try {
-      await notifier.send(notice, {
-        signal: a.stop.signal,
-        onAttempt: (attempt) => {
-          tried = attempt.attempt;
-          return this.record(a.id, notifier, notice.level, attempt);
-        },
+      queued = await this.o.outbox.enqueue({
+        idempotencyKey,
+        channel,
+        payload: notice,
+        alertId: notice.alertId,
+        homeId: notice.homeId,
       });
     } catch (err) {
       this.o.logger.error(
         { err, alertId: a.id, notifier: notifier.kind, target: notifier.target },
-        'notifier failed',
+        'could not write the notice to the outbox; sending it directly',
       );
+      const result = await this.deliver(notifier, {
+        payload: notice,
+        idempotencyKey,
+        signal: a.stop.signal,
+        attempt: 1,
+      });
+      for (const attempt of result.tries ?? []) await this.record(a.id, notifier, notice.level, attempt);
+    } finally {
+      // still being sent: settled in afterTry (a notice already queued is someone else's)
+      if (!queued) a.sending--;
+    }
+  }
+
+  /** Registers each notifier as an outbox channel (the platform names them all before the outbox starts). */
+  registerNotifiers(notifiers: readonly Notifier[]): void {
+    for (const notifier of notifiers) this.register(notifier);
+  }
+
+  /** the outbox channel of a notifier: `kind:target`, registered on first use */
+  private channelOf(notifier: Notifier): string {
+    const name = channelName(notifier);
+    if (!this.registered.has(name) || !this.o.outbox.hasChannel(name)) this.register(notifier);
+    return name;
+  }
+
+  private register(notifier: Notifier): void {
+    const name = channelName(notifier);
+    this.registered.add(name);
+    this.o.outbox.registerChannel(name, (job) => this.deliver(notifier, job), {
+      afterTry: async (row, result) => {
+        const level = (JSON.parse(row.payload) as AlertNotice).level;
+        if (row.alertId) {
+          for (const attempt of result.tries ?? []) await this.record(row.alertId, notifier, level, attempt);
+        }
+        const a = row.alertId ? this.armed.get(row.alertId) : undefined;
+        if (a && row.state !== 'pending' && a.sending > 0) a.sending--;
+      },
+    });
+  }
+
+  /** One call to a notifier: its tries are collected and recorded on the alert once stored. */
+  private async deliver(
+    notifier: Notifier,
+    job: Pick<ChannelJob, 'payload' | 'idempotencyKey' | 'signal' | 'attempt'>,
+  ): Promise<ChannelResult> {
+    const tries: DeliveryAttempt[] = [];
+    try {
+      const result = await notifier.send(job.payload as AlertNotice, {
+        signal: job.signal,
+        idempotencyKey: job.idempotencyKey,
+        firstAttempt: job.attempt,
+        onAttempt: (attempt) => {
+          tries.push(attempt);
+        },
+      });
+      return { ...result, tries };
+    } catch (err) {
+      this.o.logger.error({ err, notifier: notifier.kind, target: notifier.target }, 'notifier failed');
       // A notifier that breaks is a notice that did not go out: staff must see that on the board,
       // not a notice still "on its way" (issue 7 item 11).
-      await this.record(a.id, notifier, notice.level, {
-        attempt: tried + 1,
-        result: 'failed',
-        detail: 'notifier_error',
-      });
-    } finally {
-      a.sending--;
+      const attempt = (tries.at(-1)?.attempt ?? job.attempt - 1) + 1;
+      tries.push({ attempt, result: 'failed', detail: 'notifier_error' });
+      return { delivered: false, attempts: tries.length, detail: 'notifier_error', tries };
     }
   }
 

@@ -28,7 +28,7 @@ export class LogNotifier implements Notifier {
       },
       noticeText(notice).da,
     );
-    await options.onAttempt?.({ attempt: 1, result: 'delivered', detail: null });
+    await options.onAttempt?.({ attempt: options.firstAttempt ?? 1, result: 'delivered', detail: null });
     return { delivered: true, attempts: 1, detail: null };
   }
 }
@@ -69,7 +69,7 @@ export class WebhookNotifier implements Notifier {
       link: notice.link,
     };
     const result = await withRetries(
-      (signal) => postJson(this.o.url, body, {}, signal),
+      (signal) => postJson(this.o.url, body, idempotencyHeader(options), signal),
       this.o.retry,
       this.o.deps ?? realRetryDeps,
       options,
@@ -109,7 +109,7 @@ export class SmsNotifier implements Notifier {
         postJson(
           this.o.gatewayUrl,
           { to: this.o.to, text: `${text.da}\n${text.en}` },
-          { authorization: `Bearer ${this.o.token}` },
+          { authorization: `Bearer ${this.o.token}`, ...idempotencyHeader(options) },
           signal,
         ),
       this.o.retry,
@@ -119,6 +119,11 @@ export class SmsNotifier implements Notifier {
     logResult(this.o.logger, this.kind, this.target, notice, result);
     return result;
   }
+}
+
+/** `Idempotency-Key`, when the notice has one: a receiver that honours it drops a repeat */
+function idempotencyHeader(options: SendOptions): Record<string, string> {
+  return options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
 }
 
 function logResult(

@@ -74,6 +74,9 @@ export async function withRetries(
 ): Promise<DeliveryResult> {
   let detail: string | null = null;
   let attempts = 0;
+  let final = false;
+  // numbered on from the outbox's earlier tries, so the alert's record counts them all
+  const offset = (options.firstAttempt ?? 1) - 1;
   for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
     if (options.signal?.aborted) break;
     const timeout = AbortSignal.timeout(policy.timeoutMs);
@@ -89,18 +92,21 @@ export async function withRetries(
       verdict = outcome.error === 'aborted' ? 'final' : 'retry';
     }
     const report: DeliveryAttempt = {
-      attempt,
+      attempt: attempt + offset,
       result: verdict === 'delivered' ? 'delivered' : 'failed',
       detail,
     };
     await options.onAttempt?.(report);
     if (verdict === 'delivered') return { delivered: true, attempts, detail };
-    if (verdict === 'final') break;
+    if (verdict === 'final') {
+      final = 'status' in outcome;
+      break;
+    }
     if (attempt < policy.maxAttempts) {
       await deps.sleep(backoffDelay(attempt, policy, deps.random), options.signal);
     }
   }
-  return { delivered: false, attempts, detail };
+  return final ? { delivered: false, attempts, detail, final } : { delivered: false, attempts, detail };
 }
 
 /**

@@ -46,6 +46,8 @@ export interface DeliveryResult {
   delivered: boolean;
   attempts: number;
   detail: string | null;
+  /** another try cannot help (a 4xx other than 408/429): the outbox gives the notice up at once */
+  final?: boolean;
 }
 
 export interface SendOptions {
@@ -53,6 +55,13 @@ export interface SendOptions {
   onAttempt?: (attempt: DeliveryAttempt) => void | Promise<void>;
   /** stops retrying (and aborts a request in flight): the alert was acknowledged, or we are stopping */
   signal?: AbortSignal;
+  /**
+   * one per notice, the same on every try and after a restart: sent as the `Idempotency-Key`
+   * header, so a receiver that honours it drops a repeat (services/outbox)
+   */
+  idempotencyKey?: string;
+  /** the number of the first try this call makes (the outbox's count so far, plus one); 1 by default */
+  firstAttempt?: number;
 }
 
 /** A way to reach a person outside the dashboard. */

@@ -92,6 +92,8 @@ function keyOrder(table: (typeof DATA_TABLES)[number]): string {
       return 'alert_id';
     case 'resend_windows':
       return 'device_id';
+    case 'notice_outbox':
+      return 'id';
     default:
       return 'id';
   }

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../runtime/index.ts';
 import { loginLimits, sessions } from './access.ts';
 import { erasures } from './erasures.ts';
 import { type OpenedDatabase, openDatabase, type StoreLocation } from './open.ts';
+import { noticeOutbox } from './outbox.ts';
 import { devices, homes, teams, users } from './people.ts';
 import { alerts, audit, consent, notifications, powersOfAttorney } from './records.ts';
 import { responderCards } from './responder-cards.ts';
@@ -43,6 +44,7 @@ async function storeOn({ db, engine }: OpenedDatabase, clock: Clock): Promise<St
     ruleState: ruleState(db),
     escalationDeadlines: escalationDeadlines(db),
     resendWindows: resendWindows(db),
+    noticeOutbox: noticeOutbox(db),
     async ping() {
       await sql`SELECT 1`.execute(db);
     },

@@ -349,6 +349,32 @@ export function migrations(engine: Engine): Step[][] {
       'ALTER TABLE alerts ADD COLUMN arrived_by TEXT',
       `ALTER TABLE alerts ADD COLUMN arrived_at ${t.epoch}`,
     ],
+    [
+      // Notices to people outside the dashboard (webhook, SMS gateway, care record), written before
+      // they are sent and kept until delivered or given up, so a restart or a receiver that is down
+      // loses none (issue 13). The idempotency key makes a second enqueue of one notice a no-op; a
+      // process claims a row (claimed_by/claimed_until) by a conditional update before sending it.
+      `CREATE TABLE notice_outbox (
+        id TEXT PRIMARY KEY,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        channel TEXT NOT NULL,
+        alert_id TEXT,
+        home_id TEXT,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'given_up', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at ${t.epoch} NOT NULL,
+        created_at ${t.epoch} NOT NULL,
+        delivered_at ${t.epoch},
+        settled_at ${t.epoch},
+        last_error TEXT,
+        claimed_by TEXT,
+        claimed_until ${t.epoch}
+      )`,
+      "CREATE INDEX notice_outbox_due ON notice_outbox(next_attempt_at) WHERE state = 'pending'",
+      'CREATE INDEX notice_outbox_alert ON notice_outbox(alert_id)',
+      'CREATE INDEX notice_outbox_created ON notice_outbox(created_at)',
+    ],
   ];
 }
 

@@ -175,6 +175,23 @@ export interface Tables {
     updated_at: number;
   };
   resend_windows: { device_id: string; state: string; heard_at: number };
+  notice_outbox: {
+    id: string;
+    idempotency_key: string;
+    channel: string;
+    alert_id: string | null;
+    home_id: string | null;
+    payload: string;
+    state: string;
+    attempts: number;
+    next_attempt_at: number;
+    created_at: number;
+    delivered_at: number | null;
+    settled_at: number | null;
+    last_error: string | null;
+    claimed_by: string | null;
+    claimed_until: number | null;
+  };
 }
 
 /** Every table that holds data, parents before children (the order a copy inserts them in). */
@@ -198,6 +215,7 @@ export const DATA_TABLES = [
   'rule_state',
   'escalation_deadlines',
   'resend_windows',
+  'notice_outbox',
 ] as const satisfies ReadonlyArray<keyof Tables>;
 
 /** Tables whose id a sequence hands out, and that id column (reset after a copy). */

@@ -302,7 +302,80 @@ export interface Store {
   readonly ruleState: RuleStateRepository;
   readonly escalationDeadlines: EscalationDeadlineRepository;
   readonly resendWindows: ResendWindowRepository;
+  readonly noticeOutbox: NoticeOutboxRepository;
   /** a cheap query, for /readyz */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Where a notice in the outbox is: waiting (or being retried), delivered, given up, or no longer needed. */
+export type OutboxState = 'pending' | 'delivered' | 'given_up' | 'cancelled';
+
+/** One notice to someone outside the dashboard, kept until delivered or given up (owned by `services/outbox`). */
+export interface OutboxRow {
+  id: string;
+  /** one per notice: a second enqueue with it changes nothing, and receivers get it as `Idempotency-Key` */
+  idempotencyKey: string;
+  /** the registered channel that sends it (`webhook:fallback`, `sms:vagt`, `care-record`, …) */
+  channel: string;
+  alertId: string | null;
+  homeId: string | null;
+  /** JSON text, exactly what the channel's sender gets */
+  payload: string;
+  state: OutboxState;
+  /** tries so far */
+  attempts: number;
+  nextAttemptAt: number;
+  createdAt: number;
+  deliveredAt: number | null;
+  /** when it was delivered, given up or cancelled */
+  settledAt: number | null;
+  /** a short code (`HTTP 503`, `ECONNREFUSED`, `no_channel`), never a message that could carry data */
+  lastError: string | null;
+  claimedBy: string | null;
+  claimedUntil: number | null;
+}
+
+export interface NoticeOutboxRepository {
+  /** adds a pending notice, due at once; false (and nothing changed) when its key is already there */
+  enqueue(row: {
+    id: string;
+    idempotencyKey: string;
+    channel: string;
+    alertId: string | null;
+    homeId: string | null;
+    payload: string;
+    createdAt: number;
+  }): Promise<boolean>;
+  /**
+   * Claims up to `limit` pending rows due at `now` that nobody holds (or whose hold ran out), for
+   * `owner` until `until`, each by a conditional update, so two processes never hold one row at once.
+   */
+  claim(owner: string, now: number, until: number, limit: number): Promise<OutboxRow[]>;
+  /** the outcome of a try by the row's holder; false when `owner` no longer holds it */
+  delivered(id: string, owner: string, at: number, attempts: number): Promise<boolean>;
+  retryAt(
+    id: string,
+    owner: string,
+    attempts: number,
+    nextAttemptAt: number,
+    error: string,
+  ): Promise<boolean>;
+  giveUp(id: string, owner: string, at: number, attempts: number, error: string): Promise<boolean>;
+  /** pending notices of an alert that no longer need sending (it was taken on); how many */
+  cancelForAlert(alertId: string, at: number, reason: string): Promise<number>;
+  /**
+   * Notices not delivered: given up, or pending and created at or before `pendingBefore`; created at or
+   * after `since`, newest first; only of `homeIds` when given (null: every home).
+   */
+  undelivered(filter: {
+    since: number;
+    pendingBefore: number;
+    homeIds: string[] | null;
+    alertId?: string;
+    limit: number;
+  }): Promise<OutboxRow[]>;
+  byKey(idempotencyKey: string): Promise<OutboxRow | null>;
+  /** pending rows and when the oldest was created, for /metrics */
+  pendingStats(): Promise<{ pending: number; oldestCreatedAt: number | null }>;
 }

@@ -12,9 +12,12 @@ export interface Received {
 /**
  * A real HTTP server on a free port that records every POST, standing in for a webhook, a team's
  * chat or an SMS gateway. `respond` decides the status per request (1 = the first); a status of 0
- * never answers (for timeouts).
+ * never answers (for timeouts). `port` starts it on a port reserved earlier (a receiver coming back).
  */
-export async function startReceiver(respond: (n: number, req: Received) => number = () => 200) {
+export async function startReceiver(
+  respond: (n: number, req: Received) => number = () => 200,
+  options: { port?: number } = {},
+) {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -34,7 +37,11 @@ export async function startReceiver(respond: (n: number, req: Received) => numbe
       res.end('{}');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // a given port: the same receiver "back up" where the platform was told it is
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -88,6 +88,17 @@ export const LegalBasisView = z.strictObject({
   textVersion: z.string(),
 });
 
+/** A notice (webhook, SMS, care record) about an alert that the outbox has not delivered. */
+export const UndeliveredNoticeView = z.strictObject({
+  notifier: z.string().meta({ description: 'webhook, sms, log, care-record' }),
+  target: z.string().meta({ description: 'the configured name; never a URL or phone number' }),
+  since: epochMs.meta({ description: 'when the notice was made' }),
+  lateAt: epochMs.meta({ description: 'from when it counts as not delivered in time (NOTICE_LATE_S)' }),
+  givenUp: z.boolean().meta({ description: 'tried as often as allowed, or refused for good' }),
+  attempts: z.number().int(),
+  detail: z.string().nullable().meta({ description: "the latest try's short reason; null before a try" }),
+});
+
 export const AlertView = z.strictObject({
   id: z.string(),
   homeId: z.string(),
@@ -151,6 +162,10 @@ export const AlertView = z.strictObject({
           detail: z.string().nullable(),
         }),
       ),
+      undelivered: z.array(UndeliveredNoticeView).meta({
+        description:
+          'notices about this alert not delivered: still being tried or given up; "Besked ikke leveret" once `lateAt` passes or given up',
+      }),
     })
     .meta({
       description: 'what was really done to reach people outside the board, from the recorded attempts',

@@ -1,4 +1,5 @@
 import type { Alert, Outcome } from './api.ts';
+import { lateNotices } from './delivery.ts';
 import { el } from './dom.ts';
 import { t } from './i18n.ts';
 
@@ -46,6 +47,8 @@ export function cardSignature(a: Alert, resolving: boolean, showTeam = false): s
     a.arrivedAt ?? '',
     a.arrivedByName ?? '',
     arrivalOverdue(a),
+    // how many notices are late now: a notice passing NOTICE_LATE_S changes the card by itself
+    lateNotices(a).length,
     a.state,
     a.severity,
     a.repeats,

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { alertTitle, arrivalOverdue, type CardActions, cardSignature, OUTCOMES } from './alert-card.ts';
 import type { Alert, DeliveryChannel } from './api.ts';
 import { NOTE_MAX, tb } from './board-strings.ts';
-import { deliveryLine, escalationText, onlyLog } from './delivery.ts';
+import { deliveryLine, escalationText, lateNotices, onlyLog, undeliveredLine } from './delivery.ts';
 import { formatTime, t } from './i18n.ts';
 import { rt } from './responder-card/strings.ts';
 import { clockTime, testText } from './test-mode.ts';
@@ -90,10 +90,18 @@ const deliveredClass = (c: DeliveryChannel) =>
 /** What was done to reach people outside the board, on the card itself; nothing when nothing was. */
 function Delivery({ alert: a }: { alert: Alert }) {
   const warn = a.state === 'open' && a.escalationLevel >= 2 && onlyLog(a);
-  if (a.delivery.channels.length === 0 && !warn) return null;
+  const late = lateNotices(a);
+  if (a.delivery.channels.length === 0 && !warn && late.length === 0) return null;
   return (
     <div class="delivery">
       {warn && <p class="no-fallback">{t('noFallback')}</p>}
+      {/* "Besked ikke leveret": in words, with a sign, not by colour alone */}
+      {late.map((n) => (
+        <p key={`${n.notifier}|${n.target}|${n.since}`} class="undelivered" data-undelivered-mark="">
+          <span aria-hidden="true">⚠ </span>
+          {undeliveredLine(n)}
+        </p>
+      ))}
       {a.delivery.channels.length > 0 && (
         <ul class="delivery-lines" aria-label={t('deliveryTitle')}>
           {a.delivery.channels.map((c) => (

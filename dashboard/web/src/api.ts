@@ -11,6 +11,8 @@ export type Alert = ApiResponse<'/api/alerts', 'get'>['alerts'][number];
 
 /** One way out of the board that was tried about an alert (services/domain DeliveryChannel). */
 export type DeliveryChannel = Alert['delivery']['channels'][number];
+/** A notice about an alert the outbox has not delivered (services/domain UndeliveredNotice). */
+export type UndeliveredNotice = Alert['delivery']['undelivered'][number];
 
 export async function currentSession(): Promise<User | null> {
   try {

@@ -11,6 +11,7 @@ import { type ConnectionState, LiveFeed } from './live.ts';
 import { ResolvedList } from './resolved-list.tsx';
 import { AlertSound } from './sound.ts';
 import { TestModeBanner } from './test-mode.ts';
+import { UndeliveredList } from './undelivered-list.tsx';
 
 const RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 const STATE_RANK: Record<string, number> = { open: 0, acknowledged: 1, resolved: 2 };
@@ -61,6 +62,7 @@ export class AlertBoard {
   private readonly summary = new BoardSummary();
   private readonly filters = new BoardFilters(() => this.render());
   private readonly resolved = new ResolvedList();
+  private readonly undelivered = new UndeliveredList();
   private readonly unlockSound = () => this.sound.unlock();
   private readonly alertsOff = new AlertsOffNotice((text) => {
     this.announcer.textContent = text;
@@ -102,6 +104,7 @@ export class AlertBoard {
       this.empty,
       this.list,
       this.resolved.element,
+      this.undelivered.element,
     );
     this.soundButton.hidden = false;
     this.soundButton.onclick = () => {
@@ -170,6 +173,9 @@ export class AlertBoard {
     } else if (event === 'resolved') {
       // a colleague resolved it: an open "recently resolved" list shows it too
       this.resolved.changed();
+    } else if (event === 'notified') {
+      // a notice was tried: an open "ikke leveret" list is read again
+      this.undelivered.changed();
     }
     this.render();
   }
@@ -196,13 +202,20 @@ export class AlertBoard {
     this.scheduleOverdue(open);
   }
 
-  /** renders again when the next alert passes its arrival target, so its mark appears by itself */
+  /**
+   * renders again when the next alert passes its arrival target or a notice becomes late, so its
+   * mark appears by itself
+   */
   private scheduleOverdue(open: readonly Alert[]): void {
     clearTimeout(this.overdueTimer);
     const now = Date.now();
     const next = Math.min(
       ...open.map((a) =>
         a.arrivalDueAt !== null && a.arrivedAt === null && a.arrivalDueAt > now ? a.arrivalDueAt : Infinity,
+      ),
+      // and when a notice not yet delivered becomes late ("Besked ikke leveret")
+      ...open.flatMap((a) =>
+        (a.delivery.undelivered ?? []).map((n) => (n.lateAt > now ? n.lateAt : Infinity)),
       ),
     );
     if (Number.isFinite(next))

@@ -1,4 +1,4 @@
-import type { Alert, DeliveryChannel } from './api.ts';
+import type { Alert, DeliveryChannel, UndeliveredNotice } from './api.ts';
 import { currentLang, t } from './i18n.ts';
 import type { MessageKey } from './messages/index.ts';
 
@@ -17,8 +17,9 @@ export function clockTime(ms: number): string {
 }
 
 /** Which way out this was, in words a care worker knows: never a URL or a phone number. */
-function channelName(c: DeliveryChannel): string {
+export function channelName(c: Pick<DeliveryChannel, 'notifier' | 'target'>): string {
   if (c.notifier === 'sms') return fill('channel_sms', { name: c.target });
+  if (c.notifier === 'care-record') return t('channel_care_record');
   if (c.notifier === 'webhook') {
     if (c.target.startsWith('team:')) return t('channel_team');
     if (c.target === 'technician') return t('channel_technician');
@@ -28,11 +29,13 @@ function channelName(c: DeliveryChannel): string {
 }
 
 /** why a try failed, said simply; the code itself stays for whoever follows up */
-function why(detail: string | null): string {
+export function why(detail: string | null): string {
   if (!detail) return t('why_unknown');
   if (detail === 'timeout') return t('why_timeout');
   if (detail === 'aborted') return t('why_aborted');
   if (detail === 'notifier_error') return t('why_notifier');
+  if (detail === 'sender_error') return t('why_sender');
+  if (detail === 'no_channel') return t('why_no_channel');
   if (detail.startsWith('HTTP ')) return fill('why_http', { code: detail.slice(5) });
   return fill('why_network', { code: detail });
 }
@@ -77,4 +80,21 @@ export function escalationText(a: Alert): string {
   if (level2.length > 0) return t('escalated_2_failed');
   if (onlyLog(a)) return t('escalated_2_none');
   return t('escalated_2_sending');
+}
+
+/**
+ * "Besked ikke leveret" (issue 13): a notice not delivered within NOTICE_LATE_S, or given up, with
+ * its channel and since when. Still being tried notices say why the last try failed.
+ */
+export function undeliveredLine(n: UndeliveredNotice): string {
+  const channel = channelName(n);
+  const time = clockTime(n.since);
+  if (n.givenUp) return fill('noticeGivenUp', { channel, time, n: n.attempts, why: why(n.detail) });
+  if (n.attempts === 0) return fill('noticeLateUntried', { channel, time });
+  return fill('noticeLate', { channel, time, why: why(n.detail) });
+}
+
+/** the alert's notices that are late now (past their time, or given up), by this screen's clock */
+export function lateNotices(a: Alert, now = Date.now()): UndeliveredNotice[] {
+  return (a.delivery.undelivered ?? []).filter((n) => n.givenUp || now >= n.lateAt);
 }

@@ -690,6 +690,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notices/undelivered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Notices outside the dashboard not delivered in time ("ikke leveret"), newest first */
+        get: operations["getNoticesUndelivered"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -1119,6 +1136,22 @@ export interface operations {
                                  * @enum {string}
                                  */
                                 fallback: "configured" | "none";
+                                /** @description notices about this alert not delivered: still being tried or given up; "Besked ikke leveret" once `lateAt` passes or given up */
+                                undelivered: {
+                                    attempts: number;
+                                    /** @description the latest try's short reason; null before a try */
+                                    detail: string | null;
+                                    /** @description tried as often as allowed, or refused for good */
+                                    givenUp: boolean;
+                                    /** @description from when it counts as not delivered in time (NOTICE_LATE_S) */
+                                    lateAt: number;
+                                    /** @description webhook, sms, log, care-record */
+                                    notifier: string;
+                                    /** @description when the notice was made */
+                                    since: number;
+                                    /** @description the configured name; never a URL or phone number */
+                                    target: string;
+                                }[];
                             };
                             /** @description when, by the server's clock */
                             enRouteAt: number | null;
@@ -1272,6 +1305,22 @@ export interface operations {
                                  * @enum {string}
                                  */
                                 fallback: "configured" | "none";
+                                /** @description notices about this alert not delivered: still being tried or given up; "Besked ikke leveret" once `lateAt` passes or given up */
+                                undelivered: {
+                                    attempts: number;
+                                    /** @description the latest try's short reason; null before a try */
+                                    detail: string | null;
+                                    /** @description tried as often as allowed, or refused for good */
+                                    givenUp: boolean;
+                                    /** @description from when it counts as not delivered in time (NOTICE_LATE_S) */
+                                    lateAt: number;
+                                    /** @description webhook, sms, log, care-record */
+                                    notifier: string;
+                                    /** @description when the notice was made */
+                                    since: number;
+                                    /** @description the configured name; never a URL or phone number */
+                                    target: string;
+                                }[];
                             };
                             /** @description when, by the server's clock */
                             enRouteAt: number | null;
@@ -1453,6 +1502,22 @@ export interface operations {
                                  * @enum {string}
                                  */
                                 fallback: "configured" | "none";
+                                /** @description notices about this alert not delivered: still being tried or given up; "Besked ikke leveret" once `lateAt` passes or given up */
+                                undelivered: {
+                                    attempts: number;
+                                    /** @description the latest try's short reason; null before a try */
+                                    detail: string | null;
+                                    /** @description tried as often as allowed, or refused for good */
+                                    givenUp: boolean;
+                                    /** @description from when it counts as not delivered in time (NOTICE_LATE_S) */
+                                    lateAt: number;
+                                    /** @description webhook, sms, log, care-record */
+                                    notifier: string;
+                                    /** @description when the notice was made */
+                                    since: number;
+                                    /** @description the configured name; never a URL or phone number */
+                                    target: string;
+                                }[];
                             };
                             /** @description when, by the server's clock */
                             enRouteAt: number | null;
@@ -1637,6 +1702,22 @@ export interface operations {
                                  * @enum {string}
                                  */
                                 fallback: "configured" | "none";
+                                /** @description notices about this alert not delivered: still being tried or given up; "Besked ikke leveret" once `lateAt` passes or given up */
+                                undelivered: {
+                                    attempts: number;
+                                    /** @description the latest try's short reason; null before a try */
+                                    detail: string | null;
+                                    /** @description tried as often as allowed, or refused for good */
+                                    givenUp: boolean;
+                                    /** @description from when it counts as not delivered in time (NOTICE_LATE_S) */
+                                    lateAt: number;
+                                    /** @description webhook, sms, log, care-record */
+                                    notifier: string;
+                                    /** @description when the notice was made */
+                                    since: number;
+                                    /** @description the configured name; never a URL or phone number */
+                                    target: string;
+                                }[];
                             };
                             /** @description when, by the server's clock */
                             enRouteAt: number | null;
@@ -1904,6 +1985,22 @@ export interface operations {
                                  * @enum {string}
                                  */
                                 fallback: "configured" | "none";
+                                /** @description notices about this alert not delivered: still being tried or given up; "Besked ikke leveret" once `lateAt` passes or given up */
+                                undelivered: {
+                                    attempts: number;
+                                    /** @description the latest try's short reason; null before a try */
+                                    detail: string | null;
+                                    /** @description tried as often as allowed, or refused for good */
+                                    givenUp: boolean;
+                                    /** @description from when it counts as not delivered in time (NOTICE_LATE_S) */
+                                    lateAt: number;
+                                    /** @description webhook, sms, log, care-record */
+                                    notifier: string;
+                                    /** @description when the notice was made */
+                                    since: number;
+                                    /** @description the configured name; never a URL or phone number */
+                                    target: string;
+                                }[];
                             };
                             /** @description when, by the server's clock */
                             enRouteAt: number | null;
@@ -2093,6 +2190,22 @@ export interface operations {
                                  * @enum {string}
                                  */
                                 fallback: "configured" | "none";
+                                /** @description notices about this alert not delivered: still being tried or given up; "Besked ikke leveret" once `lateAt` passes or given up */
+                                undelivered: {
+                                    attempts: number;
+                                    /** @description the latest try's short reason; null before a try */
+                                    detail: string | null;
+                                    /** @description tried as often as allowed, or refused for good */
+                                    givenUp: boolean;
+                                    /** @description from when it counts as not delivered in time (NOTICE_LATE_S) */
+                                    lateAt: number;
+                                    /** @description webhook, sms, log, care-record */
+                                    notifier: string;
+                                    /** @description when the notice was made */
+                                    since: number;
+                                    /** @description the configured name; never a URL or phone number */
+                                    target: string;
+                                }[];
                             };
                             /** @description when, by the server's clock */
                             enRouteAt: number | null;
@@ -5524,6 +5637,90 @@ export interface operations {
             };
         };
     };
+    getNoticesUndelivered: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description made in the last 24 hours or 7 days */
+                period?: "24h" | "7d";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `lateAfterS` is NOTICE_LATE_S */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        lateAfterS: number;
+                        notices: {
+                            alertId: string | null;
+                            attempts: number;
+                            /** @description the latest try's short reason */
+                            detail: string | null;
+                            homeId: string | null;
+                            homeLabel: string | null;
+                            id: string;
+                            /** @description epoch milliseconds */
+                            lateAt: number;
+                            /** @description webhook, sms, log, care-record */
+                            notifier: string;
+                            /** @description when the notice was made */
+                            since: number;
+                            /**
+                             * @description `pending`: still being tried, past NOTICE_LATE_S; `given_up`: it will not be sent
+                             * @enum {string}
+                             */
+                            state: "pending" | "given_up";
+                            /** @description the configured name; never a URL or phone number */
+                            target: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is not valid; `issues` names each field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An administrator reset the password: change it (`POST /api/session/password`) before anything else. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A part the request needs is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     "getOpenapi.json": {
         parameters: {
             query?: never;
@@ -5708,6 +5905,22 @@ export interface operations {
                                  * @enum {string}
                                  */
                                 fallback: "configured" | "none";
+                                /** @description notices about this alert not delivered: still being tried or given up; "Besked ikke leveret" once `lateAt` passes or given up */
+                                undelivered: {
+                                    attempts: number;
+                                    /** @description the latest try's short reason; null before a try */
+                                    detail: string | null;
+                                    /** @description tried as often as allowed, or refused for good */
+                                    givenUp: boolean;
+                                    /** @description from when it counts as not delivered in time (NOTICE_LATE_S) */
+                                    lateAt: number;
+                                    /** @description webhook, sms, log, care-record */
+                                    notifier: string;
+                                    /** @description when the notice was made */
+                                    since: number;
+                                    /** @description the configured name; never a URL or phone number */
+                                    target: string;
+                                }[];
                             };
                             /** @description when, by the server's clock */
                             enRouteAt: number | null;

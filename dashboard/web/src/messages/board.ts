@@ -50,6 +50,14 @@ export const da = {
   historyNone: 'Hjemmet har ingen alarmer endnu.',
   historyMore: 'Vis ældre',
   loadFailed: 'Kunne ikke hentes. Prøv igen om lidt.',
+  undeliveredTitle: 'Ikke leveret',
+  undeliveredShow: 'Vis beskeder, der ikke blev leveret',
+  undeliveredIntro:
+    'Beskeder uden for tavlen (webhook, SMS, omsorgsjournal), der ikke er leveret inden for {s} sekunder eller er opgivet. Ring selv, hvis det haster.',
+  undeliveredNone: 'Alle beskeder i perioden er leveret.',
+  undeliveredTrying: 'prøver stadig',
+  undeliveredGivenUp: 'opgivet',
+  undeliveredAttempts: '{n} forsøg',
 };
 
 export const en: Translation<typeof da> = {
@@ -101,4 +109,12 @@ export const en: Translation<typeof da> = {
   historyNone: 'The home has no alerts yet.',
   historyMore: 'Show older',
   loadFailed: 'Could not be loaded. Try again in a moment.',
+  undeliveredTitle: 'Not delivered',
+  undeliveredShow: 'Show notices that were not delivered',
+  undeliveredIntro:
+    'Notices outside the board (webhook, SMS, care record) not delivered within {s} seconds, or given up. Call yourself if it is urgent.',
+  undeliveredNone: 'Every notice in the period was delivered.',
+  undeliveredTrying: 'still trying',
+  undeliveredGivenUp: 'given up',
+  undeliveredAttempts: '{n} attempts',
 };
