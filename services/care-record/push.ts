@@ -12,7 +12,7 @@ export const CARE_RECORD_CHANNEL = 'care-record';
 export interface FhirEndpoint {
   /** the FHIR base, e.g. `https://fhir.kommune.dk/r4`; the document is POSTed to `<base>/Bundle` */
   baseUrl: string;
-  /** sent as `Authorization: Bearer …`; never logged */
+  /** sent as `Authorization: Bearer …` (none when empty); never logged */
   token: string;
   /** one try's limit, ms */
   timeoutMs: number;
@@ -109,7 +109,7 @@ export function careRecordSender(
       const res = await fetch(url, {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${endpoint.token}`,
+          ...(endpoint.token ? { authorization: `Bearer ${endpoint.token}` } : {}),
           'content-type': 'application/fhir+json',
           accept: 'application/fhir+json',
           'idempotency-key': job.idempotencyKey,
