@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startCareRecordPush } from '../platform/care-record.ts';
 import { AuditLog } from '../services/audit/index.ts';
 import {
   type Bundle,
@@ -13,6 +14,8 @@ import {
 import type { Alert } from '../services/domain/index.ts';
 import { People } from '../services/people/index.ts';
 import { silentLogger } from '../services/runtime/index.ts';
+import { eventually } from './harness/index.ts';
+import { testOutbox } from './harness/outbox.ts';
 import { servicesFixture } from './harness/services.ts';
 
 type Fixture = Awaited<ReturnType<typeof servicesFixture>>;
@@ -169,6 +172,57 @@ describe('pushing a handled alert to the care record', () => {
     // a code, never the error's message (which may quote the URL)
     expect(unreachable.detail).toMatch(/^[A-Za-z_]+$/);
     expect((await f.store.audit.listByHome('h1')).some((e) => e.action === 'care_record.send')).toBe(false);
+  });
+
+  it('wired to the durable outbox: a resolve is sent once, by key; a home without the consent sends nothing', async () => {
+    const outbox = testOutbox(f, { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 1000 });
+    const closers: Array<() => Promise<void> | void> = [];
+    startCareRecordPush(
+      { fhirBaseUrl: base, fhirToken: TOKEN, notifyTimeoutMs: 5000 },
+      {
+        alerts: f.alerts,
+        consent: f.consent,
+        registry: f.registry,
+        people: new People(f.store),
+        store: f.store,
+        clock: f.clock,
+        logger: silentLogger(),
+        metrics: f.metrics,
+        events: f.events,
+        outbox,
+        started: (_part, close) => closers.push(close),
+      },
+    );
+    await outbox.start();
+    try {
+      const alert = await resolvedFall();
+      await eventually(() => received.length === 1);
+      expect(received[0]!.headers['idempotency-key']).toBe(`care-record:${alert.id}`);
+      expect((await outbox.byKey(`care-record:${alert.id}`))?.state).toBe('delivered');
+      // the same resolve heard again (another process) is the same notice: not sent twice
+      expect(await outbox.enqueue(careRecordNotice({ seq: 9, type: 'resolved', alert }, records)!)).toBe(
+        false,
+      );
+
+      await f.home('h2', ['fall']);
+      await f.setConsent('h2', 'emergency', 'alerts');
+      const other = (await f.alerts.raise({
+        homeId: 'h2',
+        rule: 'fall',
+        category: 'emergency',
+        severity: 'critical',
+        audience: 'care',
+        at: f.clock.now(),
+        evidence: { readings: [], summary: 'Fald' },
+      })) as Alert;
+      await f.alerts.resolve(other.id, { id: 'u-anna', role: 'staff' }, { outcome: 'false_alarm', note: '' });
+      await outbox.dispatch();
+      expect(await outbox.byKey(`care-record:${other.id}`)).toBeNull();
+      expect(received).toHaveLength(1);
+    } finally {
+      for (const close of closers.reverse()) await close();
+      await outbox.stop();
+    }
   });
 
   it('only a resolved care alert of a consenting home makes a notice; a test or open alert none', async () => {
