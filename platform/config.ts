@@ -542,6 +542,21 @@ export const SETTINGS = {
     '60',
     'A notice (webhook, SMS, care record) not delivered within this many seconds is shown to staff as "ikke leveret".',
   ),
+  fhirBaseUrl: s(
+    'FHIR_BASE_URL',
+    optionalUrl,
+    '',
+    'The care record\'s FHIR R4 base: a resolved alert of a home that said yes to "deling med journal" is POSTed to `<base>/Bundle` as a document, through the outbox (docs/care-record.md). Empty: nothing is sent.',
+  ),
+  fhirToken: s(
+    'FHIR_TOKEN',
+    z.string(),
+    '',
+    'Bearer token for FHIR_BASE_URL; empty sends no Authorization header.',
+    {
+      secret: true,
+    },
+  ),
   demo: s('DEMO', bool, 'false', 'Add simulated demo homes, teams and users (also `npm start -- --demo`).'),
   demoHomes: s('DEMO_HOMES', positive(1000), '6', 'How many demo homes.'),
   logLevel: s(

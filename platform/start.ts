@@ -34,6 +34,7 @@ import { openStore, type Store } from '../services/store/index.ts';
 import type { ReadingStore } from '../services/timeseries/index.ts';
 import { localProvisioner, startDemo } from '../simulators/index.ts';
 import { ensureAdmin, ensureDemoUsers } from './bootstrap.ts';
+import { startCareRecordPush } from './care-record.ts';
 import { followOtherProcesses } from './cluster-sync.ts';
 import type { Config } from './config.ts';
 import type { LocalInfluxd } from './influxd.ts';
@@ -590,6 +591,21 @@ export async function startPlatform(
     });
     // notices left pending by an earlier run are sent now, through the channels they were made for
     escalation.registerNotifiers(allNotifiers);
+    // "deling med journal": handled alerts to the care record, through the outbox
+    if (config.fhirBaseUrl)
+      startCareRecordPush(config, {
+        alerts,
+        consent,
+        registry,
+        people,
+        store,
+        clock,
+        logger,
+        metrics,
+        events,
+        outbox,
+        started,
+      });
     await outbox.start();
     started('outbox', () => outbox.stop());
     await escalation.start(ESCALATION_TICK_MS);

@@ -1,5 +1,6 @@
 import type { AlertService, ChainTargets } from '../../services/alerts/index.ts';
 import { type AuditLog, isRead } from '../../services/audit/index.ts';
+import type { CareRecords } from '../../services/care-record/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
 import type { User } from '../../services/domain/index.ts';
 import type { ErasureLog } from '../../services/erasure/index.ts';
@@ -43,6 +44,8 @@ export interface DashboardContext {
   registry: Registry;
   consent: ConsentRegistry;
   alerts: AlertService;
+  /** handled alerts as FHIR documents for the care record (consent checked, validated); absent, 503 */
+  careRecords?: CareRecords;
   metrics: Metrics;
   logger: Logger;
   clock: Clock;

@@ -4,6 +4,7 @@ import express from 'express';
 import { z } from 'zod';
 import type { AlertService, ChainTargets } from '../../services/alerts/index.ts';
 import { AuditLog } from '../../services/audit/index.ts';
+import { CareRecords } from '../../services/care-record/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
 import { ErasureLog } from '../../services/erasure/index.ts';
 import type { PlatformBus } from '../../services/events/index.ts';
@@ -43,6 +44,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { administrationRoutes } from './routes/administration.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { brokerRoutes, type DeviceConnection } from './routes/broker.ts';
+import { careRecordRoutes } from './routes/care-record.ts';
 import { citizenRoutes } from './routes/citizen.ts';
 import { consentNoticeRoutes } from './routes/consent-notices.ts';
 import { deviceAttentionRoutes } from './routes/device-attention.ts';
@@ -166,15 +168,26 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       ),
     );
   }
+  const auditLog = new AuditLog(o.store);
   const ctx: DashboardContext = {
     people,
-    auditLog: new AuditLog(o.store),
+    auditLog,
     erasures: new ErasureLog(o.store),
     responderCards: new ResponderCards(o.store),
     loginLimiter: new LoginLimiter(o.store.loginLimits, clock, o.logger),
     registry: o.registry,
     consent: o.consent,
     alerts: o.alerts,
+    careRecords: new CareRecords({
+      alerts: o.alerts,
+      consent: o.consent,
+      registry: o.registry,
+      people,
+      auditLog,
+      clock,
+      logger: o.logger.child({ part: 'care-record' }),
+      metrics: o.metrics,
+    }),
     events: o.events,
     metrics: o.metrics,
     logger: o.logger,
@@ -210,6 +223,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...sessionRoutes(ctx),
     ...alertRoutes(ctx),
     ...resolvedAlertRoutes(ctx),
+    ...careRecordRoutes(ctx),
     ...undeliveredNoticeRoutes(ctx),
     ...homeRoutes(ctx),
     ...adminRoutes(ctx),

@@ -118,6 +118,14 @@ function ResolvedItem({ alert: a }: { alert: ResolvedAlert }) {
       </p>
       <p class="meta">{`${tb('outcomeLabel')}: ${a.outcome ? t.of('outcome_', a.outcome) : '–'}`}</p>
       <p class="meta note">{a.note ? `${tb('noteLabel')}: ${a.note}` : tb('noNote')}</p>
+      {a.test || a.audience !== 'care' ? null : (
+        // the care record's document (docs/care-record.md); the server checks consent and audits it
+        <p class="meta">
+          <a href={`/api/alerts/${encodeURIComponent(a.id)}/care-record`} download>
+            {tb('careRecordDownload')}
+          </a>
+        </p>
+      )}
     </li>
   );
 }

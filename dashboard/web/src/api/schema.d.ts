@@ -96,6 +96,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/alerts/{id}/care-record": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A handled alert as a FHIR R4 document (Bundle of type document) for the care record
+         * @description The alarm as DetectedIssue, its handling as Encounter, the responder's note in the Composition, with Provenance; `consent=1` adds the consent changes for the alert's kind (Consent), `reads=1` the reads of the home's data since the alert opened (AuditEvent). Staff of the home's team and administrators. 403 `no_care_record_consent` without the citizen's consent to sharing this kind of alert; 409 for an alert not resolved, a test or a technical alert. Audited (`care_record.download`).
+         */
+        get: operations["getAlertsByIdCareRecord"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/alerts/{id}/en-route": {
         parameters: {
             query?: never;
@@ -1873,6 +1893,89 @@ export interface operations {
             };
             /** @description The request body is too large. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAlertsByIdCareRecord: {
+        parameters: {
+            query?: {
+                /** @description 1: include the consent changes as Consent */
+                consent?: "0" | "1";
+                /** @description 1: include the reads of the home since the alert opened as AuditEvent */
+                reads?: "0" | "1";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the document, validated against the base FHIR R4 structure definitions */
+            200: {
+                headers: {
+                    /** @description attachment; filename="tryghed-alarm-<alert id>.fhir.json" */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": string;
+                };
+            };
+            /** @description The request is not valid; `issues` names each field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing CSRF token, or the role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not visible to this person. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A part the request needs is unavailable. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
