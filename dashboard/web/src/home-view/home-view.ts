@@ -1,5 +1,6 @@
 import { ApiError } from '../api.ts';
 import { formatTime } from '../i18n.ts';
+import { nt } from '../night-round/strings.ts';
 import { responderCardSection } from '../responder-card/card-section.tsx';
 import { staffConsentSection } from '../responder-card/staff-consent.tsx';
 import { clockTime, testModeLine } from '../test-mode.ts';
@@ -113,7 +114,13 @@ export class HomeView {
         if (section && !this.stopped) cardSlot.replaceWith(section);
       });
     this.root.replaceChildren(
-      el('p', { className: 'crumb' }, el('a', { href: '#/homes' }, tx('backToHomes'))),
+      el(
+        'p',
+        { className: 'crumb' },
+        el('a', { href: '#/homes' }, tx('backToHomes')),
+        ' · ',
+        el('a', { href: `#/homes/${encodeURIComponent(home.id)}/tilsynsrunde` }, nt('homeLink')),
+      ),
       heading,
       ...(home.test ? [el('p', { className: 'badge test' }, tx('testHome'))] : []),
       this.testMode,
