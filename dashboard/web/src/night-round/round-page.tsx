@@ -121,7 +121,7 @@ function RoundItem({ home, onLook }: { home: RoundHome; onLook: (h: RoundHome) =
   const lookedByMe = home.looks.some((l) => l.byMe);
   return (
     <li
-      class={`round-home ${home.status} ${home.summary.mark}`}
+      class={`round-home ${home.status} mark-${home.summary.mark}`}
       aria-labelledby={titleId}
       data-home={home.homeId}
     >

@@ -35,7 +35,7 @@ export function Summary({ home }: { home: RoundHome }) {
   const { summary } = home;
   return (
     <div class="round-summary">
-      <p class={`round-mark ${summary.mark}`}>
+      <p class={`round-mark mark-${summary.mark}`}>
         <strong>{nt.of('mark_', summary.mark)}</strong>
         {summary.reasons.length > 0 ? `: ${summary.reasons.map(reasonText).join('; ')}` : ''}
       </p>
