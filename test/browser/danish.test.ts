@@ -21,6 +21,12 @@ const PAGES = [
   { user: 'sosu-a', hash: '#/homes', loaded: HOME.label },
   { user: 'sosu-a', hash: `#/homes/${HOME.id}`, loaded: 'Pårørende med fuldmagt' },
   { user: 'sosu-a', hash: `#/homes/${HOME.id}/card`, loaded: 'Beredskabskort' },
+  { user: 'sosu-a', hash: '#tilsynsrunde', loaded: 'Ingen af dine hjem har en tilsynsrunde.' },
+  {
+    user: 'sosu-a',
+    hash: `#/homes/${HOME.id}/tilsynsrunde`,
+    loaded: 'Tidspunkter (TT:MM, adskilt af komma)',
+  },
   { user: 'tekniker', hash: '#/technician', loaded: 'Enheder der kræver opmærksomhed' },
   { user: 'tekniker', hash: `#/technician/${HOME.id}`, loaded: 'sensor-stue-1' },
   { user: 'tekniker', hash: '#alarmer', loaded: `Enhed svarer ikke – ${HOME.label}` },

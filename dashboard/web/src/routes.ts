@@ -5,6 +5,9 @@ import { el } from './dom.ts';
 import { HomeList } from './home-view/home-list.tsx';
 import { HomeView } from './home-view/home-view.tsx';
 import { tx } from './home-view/strings.ts';
+import { NightRoundPage } from './night-round/round-page.tsx';
+import { nt } from './night-round/strings.ts';
+import { NightRoundTimesPage } from './night-round/times-page.tsx';
 import { ResponderCardPage } from './responder-card/card-page.tsx';
 import { TechnicianPage } from './technician/technician-page.tsx';
 
@@ -20,6 +23,8 @@ type Route =
   | { name: 'homes' }
   | { name: 'home'; homeId: string }
   | { name: 'card'; homeId: string }
+  | { name: 'night-round' }
+  | { name: 'night-round-times'; homeId: string }
   | { name: 'technician'; homeId: string | null }
   | { name: 'admin' };
 
@@ -44,6 +49,10 @@ export function parseRoute(hash: string, role: string): Route {
   // the responder's card, one tap from an alert (`#/homes/<id>/card`)
   if (parts[0] === 'homes' && parts[1] && parts[2] === 'card' && seesHomes(role))
     return { name: 'card', homeId: parts[1] };
+  // the night round is for care staff; a home's round times for staff of its team and administrators
+  if (parts[0] === 'tilsynsrunde' && role === 'staff') return { name: 'night-round' };
+  if (parts[0] === 'homes' && parts[1] && parts[2] === 'tilsynsrunde' && isStaff(role))
+    return { name: 'night-round-times', homeId: parts[1] };
   if (parts[0] === 'homes' && seesHomes(role))
     return parts[1] ? { name: 'home', homeId: parts[1] } : { name: 'homes' };
   if (parts[0] === 'admin' && role === 'admin') return { name: 'admin' };
@@ -62,6 +71,10 @@ export function pageFor(route: Route, main: HTMLElement): Page | null {
       return new HomeView(main, route.homeId);
     case 'card':
       return new ResponderCardPage(main, route.homeId);
+    case 'night-round':
+      return new NightRoundPage(main);
+    case 'night-round-times':
+      return new NightRoundTimesPage(main, route.homeId);
     case 'technician':
       return new TechnicianPage(main, route.homeId);
     case 'admin':
@@ -80,11 +93,15 @@ export function renderNav(user: User | null, route: Route | null): void {
     links.push(['#alarmer', tx('navAlerts'), route.name === 'alerts']);
     links.push(['#overblik', tx('navOversight'), route.name === 'oversight']);
   }
+  if (user.role === 'staff') links.push(['#tilsynsrunde', nt('title'), route.name === 'night-round']);
   if (seesHomes(user.role))
     links.push([
       '#/homes',
       tx('navHomes'),
-      route.name === 'homes' || route.name === 'home' || route.name === 'card',
+      route.name === 'homes' ||
+        route.name === 'home' ||
+        route.name === 'card' ||
+        route.name === 'night-round-times',
     ]);
   if (isTechnical(user.role)) links.push(['#/technician', tx('navTechnician'), route.name === 'technician']);
   if (user.role === 'admin') links.push(['#/admin', ta('navAdmin'), route.name === 'admin']);

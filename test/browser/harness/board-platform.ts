@@ -1,6 +1,6 @@
 import type { Platform } from '../../../platform/start.ts';
 import type { SensorKind } from '../../../services/domain/index.ts';
-import { silentLogger } from '../../../services/runtime/index.ts';
+import { type Clock, silentLogger } from '../../../services/runtime/index.ts';
 import { restProvisioner, SimulatedHome } from '../../../simulators/index.ts';
 import { ApiClient } from '../../harness/api.ts';
 import { eventually, tempDir, uniqueDatabase } from '../../harness/index.ts';
@@ -54,7 +54,12 @@ export class BoardPlatform {
    * `homes` maps a team key to the labels of its homes; home ids are `{team}-{n}` (`a-1`, `b-1`).
    * `env` adds platform settings (e.g. PUBLIC_URL when the page goes through a proxy).
    */
-  static async start(o: { homes: { a?: string[]; b?: string[] }; env?: Record<string, string> }) {
+  static async start(o: {
+    homes: { a?: string[]; b?: string[] };
+    env?: Record<string, string>;
+    /** the platform's clock (a ManualClock moves the night round's time) */
+    clock?: Clock;
+  }) {
     const dir = tempDir('tryghed-browser-');
     let platform: Platform;
     try {
@@ -62,6 +67,7 @@ export class BoardPlatform {
         dataDir: dir.path,
         database: uniqueDatabase('browser'),
         ...(o.env ? { env: o.env } : {}),
+        ...(o.clock ? { clock: o.clock } : {}),
       });
     } catch (err) {
       dir.remove();
@@ -140,6 +146,13 @@ export class BoardPlatform {
       },
       { what: `a repeat on ${alert.rule} in ${alert.homeId}`, timeoutMs: 10_000 },
     );
+  }
+
+  /** one reading from the home's own sensor (`suffix`: bed, door, smoke, motion, …), over MQTT */
+  async send(homeId: string, suffix: string, kind: SensorKind, value: number): Promise<void> {
+    const home = this.homes.get(homeId);
+    if (!home) throw new Error(`no simulated home ${homeId}`);
+    await home.send(suffix, kind, value);
   }
 
   private async publish(homeId: string, rule: TriggerRule): Promise<void> {

@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api.ts';
 import { formatTime } from '../i18n.ts';
+import { nt } from '../night-round/strings.ts';
 import { responderCardSection } from '../responder-card/card-section.tsx';
 import { staffConsentSection } from '../responder-card/staff-consent.tsx';
 import { clockTime, testModeLine } from '../test-mode.ts';
@@ -174,6 +175,8 @@ function HomePage({ homeId }: { homeId: string }) {
     <>
       <p class="crumb">
         <a href="#/homes">{tx('backToHomes')}</a>
+        {' · '}
+        <a href={`#/homes/${encodeURIComponent(home.id)}/tilsynsrunde`}>{nt('homeLink')}</a>
       </p>
       <h2 ref={heading} id="page-title" tabIndex={-1} class="page-heading">
         {home.label}

@@ -7,6 +7,7 @@ import * as common from './common.ts';
 import * as errors from './errors.ts';
 import * as exportWords from './export.ts';
 import * as home from './home.ts';
+import * as night from './night.ts';
 import * as oversight from './oversight.ts';
 import * as pairing from './pairing.ts';
 import * as routine from './routine.ts';
@@ -28,6 +29,7 @@ export const catalog = {
     errors: errors.da,
     export: exportWords.da,
     home: home.da,
+    night: night.da,
     oversight: oversight.da,
     pairing: pairing.da,
     routine: routine.da,
@@ -43,6 +45,7 @@ export const catalog = {
     errors: errors.en,
     export: exportWords.en,
     home: home.en,
+    night: night.en,
     oversight: oversight.en,
     pairing: pairing.en,
     routine: routine.en,
