@@ -84,7 +84,12 @@ export function accessSection(entries: AccessEntry[], viewerRole: string): HTMLE
     el(
       'li',
       { className: 'record' },
-      el('p', {}, el('strong', {}, who(e.actorRole, e.actorName, viewerRole)), ` ${didWhat(e.action)}.`),
+      el(
+        'p',
+        {},
+        el('strong', {}, who(e.actorRole, e.actorName, viewerRole)),
+        ` ${didWhat(e.action, e.detail)}.`,
+      ),
       el('p', { className: 'meta' }, `${formatTime(e.at)} · ${ct('purpose')}: ${ct.of('why_', e.purpose)}`),
     ),
   );
