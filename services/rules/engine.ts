@@ -1,13 +1,5 @@
 import type { ConsentRegistry } from '../consent/index.ts';
-import type {
-  AlertCandidate,
-  Device,
-  Home,
-  Reading,
-  RuleKind,
-  SensorKind,
-  Severity,
-} from '../domain/index.ts';
+import type { AlertCandidate, Home, Reading, RuleKind, SensorKind, Severity } from '../domain/index.ts';
 import type { DeviceFacts, PlatformBus } from '../events/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Clock, Logger, Metrics, Timer } from '../runtime/index.ts';
