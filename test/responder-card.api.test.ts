@@ -226,7 +226,7 @@ describe("the responder's card: who sees and edits it, audit, export and erasure
     const entry = await eventually(async () =>
       (await accessLog()).find((e) => e.action === 'responder_card.update' && e.actorRole === 'relative'),
     );
-    expect(entry).toMatchObject({ actorName: 'Dorte', purpose: 'power_of_attorney', detail: 'access notes' });
+    expect(entry).toMatchObject({ actorName: 'Dorte', purpose: 'power_of_attorney', detail: 'access_notes' });
 
     await staffA.ok('DELETE', `/api/homes/home-a/powers-of-attorney/${powerOfAttorney.id}`);
     expect((await relative.request('GET', path)).status).toBe(404);
@@ -252,6 +252,35 @@ describe("the responder's card: who sees and edits it, audit, export and erasure
     expect(csv).toContain('beredskabskort');
     expect(csv).toContain('1. Nabo Jens (nabo): +4587654321');
     expect(csv).toContain('nøgleboks-kode;;;;;;;;;;;;;;4711'); // the code's row, named in Danish
+  });
+
+  it('the parts of the card a change touched are recorded as codes and worded in the export, old English entries too', async () => {
+    // an entry from before codes, in English words, as older rows hold it
+    await platform.store.audit.append({
+      at: platform.registry.home('home-a')!.createdAt + 1,
+      actorId: 'someone-before',
+      actorRole: 'admin',
+      action: 'responder_card.update',
+      homeId: 'home-a',
+      purpose: 'administration',
+      detail: 'key box location, contacts',
+    });
+    await staffA.ok('PUT', path, { ...CARD, accessNotes: 'Nøglen hænger i carporten.' });
+    const csvOf = async (lang: string) =>
+      (
+        await fetch(`${platform.dashboardUrl}/api/homes/home-a/export?format=csv&lang=${lang}`, {
+          headers: { cookie: citizenA.sessionCookie },
+        })
+      ).text();
+    const da = await csvOf('da');
+    const updates = da.split('\r\n').filter((l) => l.includes('ændrede beredskabskortet'));
+    // the change just made (access notes) and the old one, in Danish words from the catalog
+    expect(updates.some((l) => l.endsWith(';noter om adgang'))).toBe(true);
+    expect(updates.some((l) => l.endsWith(';"nøgleboksens placering, kontakter"'))).toBe(true);
+    expect(da).not.toContain('key box location');
+    const en = (await csvOf('en')).split('\r\n').filter((l) => l.includes('responder_card.update'));
+    expect(en.some((l) => l.endsWith(';"key_box_location, contacts"'))).toBe(true);
+    expect(en.some((l) => l.endsWith(';access_notes'))).toBe(true);
   });
 
   it('an erasure request removes phones, contacts, key box and notes; the address stays, and staff see when', async () => {

@@ -227,7 +227,9 @@ export class LiveChannel {
       client.upTo = Math.max(client.upTo, lastSeq);
       const pending = client.pending ?? [];
       client.pending = null;
-      for (const event of pending) if (event.seq > client.upTo) this.deliver(client, event);
+      // seq 0: an alert the store has not taken yet, so not in the backlog either
+      for (const event of pending)
+        if (event.seq > client.upTo || event.seq === 0) this.deliver(client, event);
     } catch (err) {
       this.ctx.logger.error({ err }, 'starting a live feed failed');
       socket.close(1011, 'server error');

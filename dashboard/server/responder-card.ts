@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import type { Home, ResponderCard, User } from '../../services/domain/index.ts';
+import {
+  cardPartsDetail,
+  ERASED_CARD_PARTS,
+  type Home,
+  type ResponderCard,
+  type User,
+} from '../../services/domain/index.ts';
 import { forbidden, notFound } from '../../services/runtime/index.ts';
 import { canSeeHome } from './access.ts';
 import type { Actor, DashboardContext } from './context.ts';
@@ -177,6 +183,6 @@ export async function eraseCardDetails(ctx: DashboardContext, actor: Actor, home
       action: 'responder_card.erase',
       homeId,
       purpose: purposeOf(actor.user.role),
-      detail: 'phones, contacts, key box and notes; the address stays',
+      detail: cardPartsDetail(ERASED_CARD_PARTS),
     });
 }

@@ -9,5 +9,6 @@ export * from './reading.ts';
 export * from './records.ts';
 export * from './responder-card.ts';
 export * from './sensors.ts';
+export * from './shared/card-parts.ts';
 export * from './shared/information-texts.ts';
 export * from './topics.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ErasureRequest, HomeId } from '../../../services/domain/index.ts';
+import { cardPartsOf, type ErasureRequest, HomeId } from '../../../services/domain/index.ts';
 import {
   CATEGORY_TEXTS,
   SENSOR_NAMES,
@@ -180,6 +180,17 @@ function csvTable(rows: CsvRow[], lang: 'da' | 'en', timeZone: string): string {
   );
 }
 
+/**
+ * The parts of the card an entry names, in Danish words from the catalog (codes in English); old
+ * entries recorded in English words read the same. Anything else stays as stored.
+ */
+function cardPartsWords(detail: string | null, lang: 'da' | 'en'): string | null {
+  const parts = cardPartsOf(detail);
+  if (!parts) return detail;
+  if (parts.length === 0) return lang === 'da' ? WORDS.card_nothing! : 'nothing';
+  return parts.map((p) => (lang === 'da' ? (WORDS[`card_${p}`] ?? p) : p)).join(', ');
+}
+
 /** a text version as the citizen was shown it: title and day ("Nødsituationer – Alarm til hjemmeplejen, 23.11.2026") */
 function danishTextVersion(version: string | null): string | null {
   if (!version) return version;
@@ -253,7 +264,7 @@ function csvRows(
       actor_name: e.actorName,
       action: e.action,
       purpose: e.purpose,
-      detail: e.detail,
+      detail: e.action.startsWith('responder_card.') ? cardPartsWords(e.detail, lang) : e.detail,
     });
   for (const e of data.erasures)
     rows.push({

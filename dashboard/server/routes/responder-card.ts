@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { HomeId, ResponderCardInput } from '../../../services/domain/index.ts';
+import {
+  type CardPart,
+  cardPartsDetail,
+  HomeId,
+  ResponderCardInput,
+} from '../../../services/domain/index.ts';
 import { forbidden, TryghedError } from '../../../services/runtime/index.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { audit, type DashboardContext } from '../context.ts';
@@ -90,22 +95,23 @@ export function responderCardRoutes(ctx: DashboardContext): AnyApiRoute[] {
             'the card was changed by someone else since it was read; read it again and redo the change',
           );
         // which parts changed, by name only: the audit log and the citizen's view say what was touched
+        // (codes, worded by the pages and the export from the message catalog)
         const changed = [
           JSON.stringify([before?.addressLines, before?.postcode, before?.city]) !==
             JSON.stringify([saved.addressLines, saved.postcode, saved.city]) && 'address',
-          (before?.keyBoxLocation ?? null) !== saved.keyBoxLocation && 'key box location',
-          (before?.keyBoxCode ?? null) !== saved.keyBoxCode && 'key-box code',
-          (before?.accessNotes ?? null) !== saved.accessNotes && 'access notes',
-          (before?.citizenPhone ?? null) !== saved.citizenPhone && 'citizen phone',
+          (before?.keyBoxLocation ?? null) !== saved.keyBoxLocation && 'key_box_location',
+          (before?.keyBoxCode ?? null) !== saved.keyBoxCode && 'key_box_code',
+          (before?.accessNotes ?? null) !== saved.accessNotes && 'access_notes',
+          (before?.citizenPhone ?? null) !== saved.citizenPhone && 'citizen_phone',
           JSON.stringify(before?.contacts ?? []) !== JSON.stringify(saved.contacts) && 'contacts',
-        ].filter(Boolean);
+        ].filter((p): p is CardPart => p !== false);
         audit(
           ctx,
           actor,
           'responder_card.update',
           home.id,
           purposeOf(actor.user.role),
-          changed.join(', ') || 'nothing',
+          cardPartsDetail(changed),
         );
         return cardView(home, saved, 'full', actor.user);
       },

@@ -80,6 +80,8 @@ export interface AccessEntry {
   actorName: string | null;
   action: string;
   purpose: string;
+  /** for a change to the responder's card: the parts changed, as codes (older entries: English words) */
+  detail: string | null;
 }
 
 export interface ErasureRequest {

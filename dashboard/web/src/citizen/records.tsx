@@ -97,7 +97,7 @@ export function AccessSection({ entries, viewerRole }: { entries: AccessEntry[];
           <li key={e.id} class="record">
             <p>
               <strong>{who(e.actorRole, e.actorName, viewerRole)}</strong>
-              {` ${didWhat(e.action)}.`}
+              {` ${didWhat(e.action, e.detail)}.`}
             </p>
             <p class="meta">{`${formatTime(e.at)} · ${ct('purpose')}: ${ct.of('why_', e.purpose)}`}</p>
           </li>

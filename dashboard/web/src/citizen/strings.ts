@@ -1,3 +1,4 @@
+import { cardPartsOf } from '../../../../services/domain/shared/card-parts.ts';
 import { currentLang, hasMessage, type MessageKey, section } from '../messages/index.ts';
 
 export type CitizenKey = MessageKey<'citizen'>;
@@ -14,10 +15,18 @@ export function sinceText(ms: number): string {
   return ct('sinceWhen', { date, time });
 }
 
-/** an action in the access log; one with no words yet reads "ukendt (code)" */
-export function didWhat(action: string): string {
+/**
+ * an action in the access log; one with no words yet reads "ukendt (code)". A change to the
+ * responder's card names the parts changed ("ændrede beredskabskortet (adresse, kontakter)").
+ */
+export function didWhat(action: string, detail: string | null = null): string {
   const key = `did_${action.replaceAll('.', '_')}`;
-  return hasMessage('citizen', key) ? ct(key) : ct('didUnknown', { action });
+  const did = hasMessage('citizen', key) ? ct(key) : ct('didUnknown', { action });
+  if (action !== 'responder_card.update') return did;
+  const parts = cardPartsOf(detail);
+  if (!parts || parts.length === 0) return did;
+  const words = section('export');
+  return `${did} (${parts.map((p) => words.of('card_', p)).join(', ')})`;
 }
 
 /** a text from the server in the current language */

@@ -55,7 +55,7 @@ function TimesPage({ homeId }: { homeId: string }) {
       api('get', '/api/homes/{homeId}/night-round', { path: { homeId } }),
     ])
       .then(([home, t]) => {
-        setLabel(home.label);
+        setLabel(home.home.label);
         setTimes(t);
         setText(t.times.join(', '));
       })
