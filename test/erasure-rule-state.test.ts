@@ -229,7 +229,11 @@ describe.each(ENGINES)('erasing a home forgets its rule state (%s)', (engine: Te
     // a clean stop writes what changed since the last tick: nothing of home A
     await f.stop();
     await f.start();
-    expect(await f.rows('home-a')).toEqual([]);
+    // Watches that count from when this process began watching (a device heard or not, the
+    // inactivity clock) start again at the restart; on PostgreSQL the shard's new owner writes them
+    // at once. None of them carries anything from the erased readings.
+    const fresh = new Set(['device_offline', 'inactivity']);
+    expect((await f.rows('home-a')).filter((r) => !fresh.has(r.rule))).toEqual([]);
     await f.pass(31 * MIN);
     await f.pass(2000);
     // home B's door, kept across the restart, raises; nothing of home A does

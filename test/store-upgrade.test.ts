@@ -264,6 +264,17 @@ async function fill(store: Store): Promise<void> {
     payload: '{"alertId":"a1"}',
     createdAt: 7,
   });
+  await store.nightRound.setTimes({ homeId: 'h1', times: ['23:00', '03:00'], updatedAt: 8, updatedBy: 'u1' });
+  await store.nightRound.addLook({
+    homeId: 'h1',
+    roundAt: 9,
+    lookedAt: 10,
+    lookedBy: 'u1',
+    lookedByRole: 'staff',
+    mark: 'calm',
+  });
+  await store.nightRound.markEscalated('h1', 11, 12);
+  await store.nightRound.saveLatest({ homeId: 'h1', kind: 'bed', value: 1, since: 13, lastAt: 14 });
 }
 
 describe('moving a SQLite store to PostgreSQL (tryghed migrate-store)', () => {

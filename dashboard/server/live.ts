@@ -244,6 +244,22 @@ export class LiveChannel {
    * first, one after another, so they still go out in the order they happened.
    */
   private broadcast(event: AlertEvent): void {
+    if (event.seq === 0) {
+      // an alert the store has not taken (it does not answer): out at once, viewed without the
+      // store, outside the numbered order; its stored events follow when the store is back
+      const view = openedAlertView(this.ctx, event.alert);
+      if (view) {
+        this.fanOut({ seq: 0, type: event.type, alert: view });
+        if (event.type === 'opened') alarmStep('sent', event.alert.homeId);
+      } else {
+        this.outgoing = this.outgoing
+          .then(async () =>
+            this.fanOut({ seq: 0, type: event.type, alert: await alertView(this.ctx, event.alert) }),
+          )
+          .catch((err: unknown) => this.ctx.logger.error({ err }, 'sending an unstored alert event failed'));
+      }
+      return;
+    }
     if (this.sentUpTo !== null && event.seq <= this.sentUpTo) return; // out already (read from the store)
     const next = this.sentUpTo !== null && event.seq === this.sentUpTo + 1;
     const now =
@@ -359,9 +375,12 @@ export class LiveChannel {
 
   private deliver(client: LiveClient, event: ViewedEvent): void {
     if (client.socket.readyState !== WebSocket.OPEN) return;
-    // sent already (in the backlog, or live before a resume): each event once
-    if (event.seq <= client.upTo) return;
-    client.upTo = event.seq;
+    // sent already (in the backlog, or live before a resume): each event once; seq 0 is not stored
+    // yet, so it is in no backlog and moves nothing
+    if (event.seq !== 0) {
+      if (event.seq <= client.upTo) return;
+      client.upTo = event.seq;
+    }
     if (!canSeeAlert(client.actor.user, event.alert, this.ctx.registry)) return;
     if (event.json === undefined) {
       const message: LiveMessage = { type: 'alert', seq: event.seq, event: event.type, alert: event.alert };

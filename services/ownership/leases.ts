@@ -71,6 +71,13 @@ export class ShardLeases implements HomeOwnership {
   private beat = 0;
   /** monotonic time until which our lease is good */
   private validUntil = Number.NEGATIVE_INFINITY;
+  /**
+   * The store did not answer the last cycle: nobody can take a shard over through it, so this
+   * process goes on acting for what it held (an alarm reaches a human even while the database is
+   * down). In a network split where another process does reach the store and takes the shards,
+   * both act for a while: a fall shown twice, never not at all.
+   */
+  private storeUnreachable = false;
   /** shard → epoch, held in the store */
   private readonly heldEpochs = new Map<number, number>();
   /** held and not being let go: acted for */
@@ -109,7 +116,10 @@ export class ShardLeases implements HomeOwnership {
   }
 
   owns(homeId: string): boolean {
-    return this.active.has(this.shardOf(homeId)) && this.o.clock.monotonic() < this.validUntil;
+    return (
+      this.active.has(this.shardOf(homeId)) &&
+      (this.storeUnreachable || this.o.clock.monotonic() < this.validUntil)
+    );
   }
 
   epochs(): ReadonlyMap<number, number> {
@@ -146,9 +156,16 @@ export class ShardLeases implements HomeOwnership {
     this.running = (async () => {
       do {
         this.again = false;
-        await this.runCycle().catch((err: unknown) =>
-          this.o.logger.error({ err }, 'lease cycle failed; trying again next cycle'),
-        );
+        await this.runCycle().catch((err: unknown) => {
+          this.o.logger.error({ err }, 'lease cycle failed; trying again next cycle');
+          if (this.storeUnreachable || this.active.size === 0) return;
+          this.storeUnreachable = true;
+          this.o.logger.warn(
+            { shards: this.active.size },
+            'the store does not answer: acting on for the shards held until it does',
+          );
+          this.confirm(); // what waited for the lease goes out now
+        });
       } while (this.again && !this.stopped);
     })().finally(() => {
       this.running = null;
@@ -192,7 +209,9 @@ export class ShardLeases implements HomeOwnership {
       this.beat = 0;
     } else if (await leases.beat(me, this.beat, clock.now())) {
       this.beat++;
+      this.storeUnreachable = false;
     } else {
+      this.storeUnreachable = false;
       // judged dead by another process (we were paused or cut off): what we held is theirs now
       this.o.logger.warn(
         { owner: me, shards: this.heldEpochs.size },
@@ -276,13 +295,15 @@ export class ShardLeases implements HomeOwnership {
       await this.letGo(excess);
     }
     this.heldGauge.set(this.active.size);
-    if (clock.monotonic() < this.validUntil) {
-      for (const listener of this.listeners) {
-        try {
-          listener.confirmed?.();
-        } catch (err) {
-          this.o.logger.error({ err }, 'a listener failed on lease confirmation');
-        }
+    if (clock.monotonic() < this.validUntil) this.confirm();
+  }
+
+  private confirm(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener.confirmed?.();
+      } catch (err) {
+        this.o.logger.error({ err }, 'a listener failed on lease confirmation');
       }
     }
   }
