@@ -202,4 +202,45 @@ describe('the board as a worked list', () => {
     expect(await axeViolations(admin)).toEqual([]);
     expect(errorsOf(admin)).toEqual([]);
   }, 60_000);
+
+  it("the home's history shows ten at a time; older ones are added below, the read ones kept, focus on the first added", async () => {
+    // more alerts on b-1 than one page holds: test alarms, each resolved so the next is a new alert
+    for (let i = 0; i < 11; i++) {
+      const { outcome } = await board.admin.ok<{ outcome: { alert: { id: string } | null } }>(
+        'POST',
+        '/api/devices/b-1-button/test-reading',
+        { kind: 'alarm_button', value: 1 },
+      );
+      await board.admin.ok('POST', `/api/alerts/${outcome.alert!.id}/resolve`, {
+        outcome: 'no_action_needed',
+        note: `Prøve ${i + 1}.`,
+      });
+    }
+    const admin = await browser.newPage();
+    await logIn(admin, board.url, TEST_ADMIN.username, TEST_ADMIN.password);
+    await admin.goto(`${board.url}/#/homes/b-1`);
+    const items = admin.locator('section.alert-history li.alert-history-item');
+    await eventually(async () => (await items.count()) === 10, { what: 'the first ten' });
+    const total = (await board.admin.ok<{ alerts: unknown[] }>('GET', '/api/homes/b-1/alerts?limit=100'))
+      .alerts.length;
+    expect(total).toBeGreaterThan(10);
+    // the first item's element is marked: a keyed list keeps it when older ones are added
+    await items.first().evaluate((el) => {
+      (el as HTMLElement & { kept?: boolean }).kept = true;
+    });
+    await admin.getByRole('button', { name: 'Vis ældre' }).click();
+    await eventually(async () => (await items.count()) === Math.min(total, 20), { what: 'the older ones' });
+    expect(await items.first().evaluate((el) => (el as HTMLElement & { kept?: boolean }).kept === true)).toBe(
+      true,
+    );
+    // keyboard users read on from the first of the older ones
+    await eventually(
+      async () =>
+        (await admin.evaluate(() => document.activeElement?.closest('li')?.getAttribute('data-alert-id'))) ===
+        (await items.nth(10).getAttribute('data-alert-id')),
+      { what: 'focus on the first older alert' },
+    );
+    expect(await axeViolations(admin)).toEqual([]);
+    expect(errorsOf(admin)).toEqual([]);
+  }, 90_000);
 });

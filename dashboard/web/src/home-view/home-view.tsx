@@ -6,7 +6,7 @@ import { nt } from '../night-round/strings.ts';
 import { responderCardSection } from '../responder-card/card-section.tsx';
 import { staffConsentSection } from '../responder-card/staff-consent.tsx';
 import { clockTime, testModeLine } from '../test-mode.ts';
-import { alertHistorySection } from './alert-history.ts';
+import { AlertHistory } from './alert-history.tsx';
 import { AlertsConsent, type AlertsState, alertsState } from './alerts-consent.tsx';
 import {
   type DeviceStatus,
@@ -56,7 +56,6 @@ type Loaded =
 
 /** The parts below the charts, each shown only to those the server lets see it. */
 interface Parts {
-  history: HTMLElement | null;
   routine: RuleSettings | null;
   attorneys: PowerOfAttorney[] | null;
   staffConsent: HTMLElement | null;
@@ -119,15 +118,14 @@ function HomePage({ homeId }: { homeId: string }) {
       // which alerts are on, the citizen's routine (rule settings, worded by that consent), then
       // relatives' powers of attorney (staff of the team)
       const states = await alertsState(homeId).catch(() => null);
-      const [history, routine, attorneys, staffConsent] = await Promise.all([
-        alertHistorySection(homeId).catch(() => null),
+      const [routine, attorneys, staffConsent] = await Promise.all([
         ruleSettings(homeId).catch(() => null),
         powersOfAttorney(homeId).catch(() => null),
         staffConsentSection(homeId, () => void refreshAlertsConsent()).catch(() => null),
       ]);
       if (stopped) return;
       setAlerts(states);
-      setParts({ history, routine, attorneys, staffConsent });
+      setParts({ routine, attorneys, staffConsent });
     })();
     return () => {
       stopped = true;
@@ -203,7 +201,7 @@ function HomePage({ homeId }: { homeId: string }) {
       </section>
       <Readings homeId={homeId} devices={devices} />
       {alerts ? <AlertsConsent states={alerts} /> : null}
-      {parts?.history ? <Mount node={parts.history} /> : null}
+      {parts ? <AlertHistory homeId={homeId} /> : null}
       {parts?.routine ? <Routine homeId={homeId} initial={parts.routine} alerts={alerts} /> : null}
       {parts?.attorneys ? <Attorneys homeId={homeId} initial={parts.attorneys} /> : null}
       {parts?.staffConsent ? <Mount node={parts.staffConsent} /> : null}
