@@ -171,6 +171,23 @@ describe('the board as a worked list', () => {
     expect(errorsOf(page)).toEqual([]);
   });
 
+  it("downloading for the care record without the citizen's consent says why, in place, and saves nothing", async () => {
+    const worker = await browser.newPage();
+    await logIn(worker, board.url, BOTH.username, STAFF_PASSWORD);
+    await worker.getByText('Vis afsluttede alarmer').click();
+    const item = worker.locator(`.resolved-list li[data-alert-id="${alerts[2]!.id}"]`);
+    await item.waitFor();
+    const downloads: string[] = [];
+    worker.on('download', (d) => downloads.push(d.suggestedFilename()));
+    await item.getByRole('button', { name: /Hent til journal/ }).click();
+    const refusal = item.getByRole('alert');
+    await refusal.waitFor();
+    expect(await refusal.innerText()).toContain('ikke sagt ja til deling med journal');
+    expect(downloads).toEqual([]);
+    expect(await axeViolations(worker)).toEqual([]);
+    await worker.close();
+  });
+
   it('as an administrator, a test alert is marked "Test" in the resolved list and in the home\'s history', async () => {
     // a technician's test reading on a real home raises a test alert, seen by administrators only
     const { outcome } = await board.admin.ok<{ outcome: { reason: string; alert: { id: string } | null } }>(

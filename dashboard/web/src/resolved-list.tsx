@@ -1,8 +1,9 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type ApiResponse, api } from './api/client.ts';
+import { ApiError, type ApiResponse, api } from './api/client.ts';
 import { tb } from './board-strings.ts';
 import { el } from './dom.ts';
+import { errorText } from './errors.ts';
 import { formatTime, t } from './i18n.ts';
 
 type ResolvedAlert = ApiResponse<'/api/resolved-alerts', 'get'>['alerts'][number];
@@ -118,14 +119,48 @@ function ResolvedItem({ alert: a }: { alert: ResolvedAlert }) {
       </p>
       <p class="meta">{`${tb('outcomeLabel')}: ${a.outcome ? t.of('outcome_', a.outcome) : '–'}`}</p>
       <p class="meta note">{a.note ? `${tb('noteLabel')}: ${a.note}` : tb('noNote')}</p>
-      {a.test || a.audience !== 'care' ? null : (
-        // the care record's document (docs/care-record.md); the server checks consent and audits it
-        <p class="meta">
-          <a href={`/api/alerts/${encodeURIComponent(a.id)}/care-record`} download>
-            {tb('careRecordDownload')}
-          </a>
-        </p>
-      )}
+      {a.test || a.audience !== 'care' ? null : <CareRecordDownload alertId={a.id} />}
     </li>
+  );
+}
+
+/**
+ * The care record's document (docs/care-record.md), fetched first so that a refusal (no consent to
+ * sharing with the care record, say) is worded here, in place, instead of being saved as a file.
+ * The server checks consent and audits the download.
+ */
+function CareRecordDownload({ alertId }: { alertId: string }) {
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const download = async () => {
+    setRefusal(null);
+    try {
+      const res = await fetch(`/api/alerts/${encodeURIComponent(alertId)}/care-record`, {
+        credentials: 'same-origin',
+      });
+      if (!res.ok) {
+        const body = (await res.json().catch(() => ({}))) as { error?: string; reason?: string };
+        throw new ApiError(res.status, '', [], body.error ?? `http_${res.status}`, body.reason);
+      }
+      const url = URL.createObjectURL(await res.blob());
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = `tryghed-alarm-${alertId}.fhir.json`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (err) {
+      setRefusal(errorText(err));
+    }
+  };
+  return (
+    <p class="meta">
+      <button type="button" class="secondary care-record-download" onClick={() => void download()}>
+        {tb('careRecordDownload')}
+      </button>
+      {refusal ? (
+        <span class="error" role="alert">
+          {` ${refusal}`}
+        </span>
+      ) : null}
+    </p>
   );
 }
