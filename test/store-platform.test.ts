@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { freePort, tempDir, uniqueDatabase } from './harness/index.ts';
+import { eventually, freePort, tempDir, uniqueDatabase } from './harness/index.ts';
 import { startTestPlatform } from './harness/platform.ts';
 import { createPostgresDatabase } from './harness/postgres.ts';
 
@@ -50,7 +50,14 @@ describe('the platform on PostgreSQL (DATABASE_URL)', () => {
       expect(down.status).toBe(503);
       expect(await down.json()).toMatchObject({ checks: { store: false } });
       await client.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
-      expect((await fetch(`${platform.dashboardUrl}/readyz`, operator)).status).toBe(200);
+      // the store's reachability is polled every second: ready again at the next look
+      await eventually(
+        async () => (await fetch(`${platform.dashboardUrl}/readyz`, operator)).status === 200,
+        {
+          what: 'ready again',
+          timeoutMs: 10_000,
+        },
+      );
     } finally {
       await client.end();
       await platform.close();

@@ -94,6 +94,9 @@ function openPostgres(url: string): OpenedDatabase {
   const pool = new pg.Pool({ connectionString: url, types, max: 10, connectionTimeoutMillis: 10_000 });
   // an idle connection the server dropped must not take the process down; the next query reconnects
   pool.on('error', () => undefined);
+  // nor one dropped while checked out between two statements (a transaction in progress): its
+  // pending and next queries fail and are handled where they were made
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return { db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), engine: 'postgres' };
 }
 
