@@ -5,6 +5,9 @@
 const USAGE = `Tryghed: consent-first home safety
 
   tryghed start [--demo]      the whole platform in one process (npm start)
+  tryghed start --roles broker,ingest|rules|dashboard[,…]
+                              only these parts, as one of several processes sharing
+                              DATABASE_URL and REDIS_URL (default: all; same as ROLES)
   tryghed simulate [options]  simulated sensors against a running platform (npm run simulate -- --help)
   tryghed gateway [options]   the home gateway: zigbee2mqtt in a home → the platform (npm run gateway -- --help)
   tryghed migrate-store --from <sqlite file> --to <postgres URL>
@@ -18,8 +21,11 @@ async function start(args: string[]): Promise<number> {
   const { startPlatform } = await import('../platform/start.ts');
   const { createLogger } = await import('../services/runtime/index.ts');
   const overrides: Record<string, string> = {};
-  for (const arg of args) {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
     if (arg === '--demo') overrides.DEMO = 'true';
+    else if (arg === '--roles' && args[i + 1]) overrides.ROLES = args[++i]!;
+    else if (arg.startsWith('--roles=')) overrides.ROLES = arg.slice('--roles='.length);
     else {
       console.error(`unknown option ${arg}\n\n${USAGE}`);
       return 2;
@@ -45,7 +51,10 @@ async function start(args: string[]): Promise<number> {
     logger.debug({ err }, 'start failed');
     return 1;
   }
-  const lines = ['', `  Tryghed is running.`, `  Dashboard:  ${platform.dashboardUrl}`];
+  const all = platform.roles.length === 4;
+  const lines = ['', all ? `  Tryghed is running.` : `  Tryghed is running (${platform.roles.join(', ')}).`];
+  if (platform.dashboardUrl) lines.push(`  Dashboard:  ${platform.dashboardUrl}`);
+  else if (platform.opsUrl) lines.push(`  Health:     ${platform.opsUrl}/readyz`);
   const mqtt = platform.mqttEndpoints;
   if (mqtt.plain)
     lines.push(

@@ -159,6 +159,19 @@ const s = <T extends z.ZodType>(
   ...options,
 });
 
+/** The parts a process can run (`ROLES`, `tryghed start --roles`); see docs/operations.md. */
+export const ROLES = ['broker', 'ingest', 'rules', 'dashboard'] as const;
+export type Role = (typeof ROLES)[number];
+const roles = z.string().transform((raw, ctx): Role[] => {
+  const wanted = raw.trim() === 'all' || raw.trim() === '' ? [...ROLES] : raw.split(',').map((r) => r.trim());
+  const unknown = wanted.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (unknown.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `must be all or a comma list of ${ROLES.join(', ')}` });
+    return z.NEVER;
+  }
+  return ROLES.filter((r) => wanted.includes(r));
+});
+
 export const SETTINGS = {
   dataDir: s(
     'DATA_DIR',
@@ -183,6 +196,12 @@ export const SETTINGS = {
     'Redis shared by several broker processes (routing, retained messages, sessions), like redis://host:6379; empty: one broker, state in this process.',
     // may carry a password (redis://:password@host:6379): never echoed in an error
     { secret: true },
+  ),
+  roles: s(
+    'ROLES',
+    roles,
+    'all',
+    'Parts this process runs (`--roles`): all, or a list of broker, ingest, rules, dashboard; broker and ingest go together; not all needs DATABASE_URL and REDIS_URL (docs/operations.md).',
   ),
   httpHost: s(
     'HTTP_HOST',
@@ -629,6 +648,7 @@ export function loadConfig(
   if (problems.length === 0 && config.oidcIssuer && !config.oidcClientId) {
     problems.push({ env: 'OIDC_CLIENT_ID', message: 'required when OIDC_ISSUER is set' });
   }
+  if (problems.length === 0) problems.push(...roleProblems(config));
   if (problems.length === 0) problems.push(...mqttListenerProblems(config, { ...env, ...overrides }));
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -636,6 +656,36 @@ export function loadConfig(
     sqlitePath: config.sqlitePath || `${config.dataDir}/tryghed.sqlite`,
     mqttPlainPort: config.mqttPlainPort === undefined ? config.mqttPort : config.mqttPlainPort,
   };
+}
+
+/**
+ * Roles that run apart: the broker hands what its devices publish to ingest in the same process
+ * (a PUBACK means the reading was stored by the process that received it), so the two go
+ * together; processes that split the work share the store (PostgreSQL) and tell each other what
+ * happened (Redis, the cluster link): without either, a rules process would hear no reading.
+ */
+function roleProblems(config: { roles: Role[]; databaseUrl: string; redisUrl: string }) {
+  const problems: Array<{ env: string; message: string }> = [];
+  const has = (r: Role) => config.roles.includes(r);
+  if (has('broker') !== has('ingest'))
+    problems.push({
+      env: 'ROLES',
+      message:
+        'broker and ingest run together (a PUBACK means the reading was stored by the process that received it): name both or neither',
+    });
+  if (config.roles.length < ROLES.length) {
+    if (!config.databaseUrl)
+      problems.push({
+        env: 'DATABASE_URL',
+        message: 'required when ROLES is not all: the processes share the store (PostgreSQL)',
+      });
+    if (!config.redisUrl)
+      problems.push({
+        env: 'REDIS_URL',
+        message: 'required when ROLES is not all: the processes tell each other what happened through Redis',
+      });
+  }
+  return problems;
 }
 
 /** How the MQTT listener settings fit together; each problem names the variable to change. */

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
-import { type BrokerEndpoints, type DeviceBroker, startDeviceBroker } from '../broker/index.ts';
-import { BatteryLevels, type Dashboard, startDashboard } from '../dashboard/server/index.ts';
+import type { BrokerEndpoints, DeviceBroker } from '../broker/index.ts';
+import { BatteryLevels, type Dashboard, startDashboard, startOpsServer } from '../dashboard/server/index.ts';
 import { AlertService } from '../services/alerts/index.ts';
 import { ReportedAvailability } from '../services/availability/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
-import { gatewayScope, topics } from '../services/domain/index.ts';
 import { EscalationService } from '../services/escalation/index.ts';
 import {
   type ClusterLink,
@@ -14,7 +13,7 @@ import {
   type PlatformBus,
 } from '../services/events/index.ts';
 import { PlatformHealth, ReachabilityWatch } from '../services/health/index.ts';
-import { Ingest, ReadingSpool } from '../services/ingest/index.ts';
+import type { Ingest } from '../services/ingest/index.ts';
 import { NightRound } from '../services/night-round/index.ts';
 import { NoticeOutbox } from '../services/outbox/index.ts';
 import { ShardLeases } from '../services/ownership/index.ts';
@@ -36,9 +35,9 @@ import { localProvisioner, startDemo } from '../simulators/index.ts';
 import { ensureAdmin, ensureDemoUsers } from './bootstrap.ts';
 import { startCareRecordPush } from './care-record.ts';
 import { followOtherProcesses } from './cluster-sync.ts';
-import type { Config } from './config.ts';
+import type { Config, Role } from './config.ts';
+import { type DeviceEdge, startDeviceEdge } from './device-edge.ts';
 import type { LocalInfluxd } from './influxd.ts';
-import { loadMqttTls } from './mqtt-tls.ts';
 import { buildNotifiers, fallbackConfigured, outboxRetry } from './notifiers.ts';
 import { openReadingsBackend } from './readings-backend.ts';
 import { settingsInForce } from './settings-in-force.ts';
@@ -56,6 +55,13 @@ export interface Platform {
    * fingerprint. Null when TLS is off.
    */
   readonly mqttTls: MqttTlsInfo | null;
+  /**
+   * the parts this process runs (`ROLES`, `tryghed start --roles`); asking for a part it does not
+   * run (`rules`, `ingest`, `broker`, `dashboard`, …) throws, naming the role
+   */
+  readonly roles: readonly Role[];
+  /** without the dashboard role: the small HTTP server for /healthz, /readyz and /metrics */
+  readonly opsUrl: string | null;
   readonly store: Store;
   readonly registry: Registry;
   readonly consent: ConsentRegistry;
@@ -132,6 +138,8 @@ export async function startPlatform(
   const { logger } = options;
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new Metrics();
+  // The parts this process runs (docs/operations.md, "Roles"); all of them unless ROLES says less.
+  const runs = (role: Role) => config.roles.includes(role);
   // Each part that started, with what stops it: stopped in reverse order, outside-in.
   const closers: Array<{ part: string; close: () => Promise<void> | void }> = [];
   const started = (part: string, close: () => Promise<void> | void) => {
@@ -197,14 +205,14 @@ export async function startPlatform(
     const health = new PlatformHealth(logger.child({ part: 'health' }), metrics, events);
     if (link) health.addCheck('events_link_down', () => !link.connected());
 
-    const backend: { readings: ReadingStore; influxd: LocalInfluxd | null } = await openReadingsBackend(
-      config,
-      logger.child({ part: 'timeseries' }),
-      clock,
-    );
-    if (backend.influxd) started('influxd', () => backend.influxd?.stop());
-    started('readings', () => backend.readings.close());
-    const { readings } = backend;
+    // InfluxDB: ingest writes the readings, the dashboard reads them; the rules need none
+    const backend: { readings: ReadingStore; influxd: LocalInfluxd | null } | null =
+      runs('ingest') || runs('dashboard')
+        ? await openReadingsBackend(config, logger.child({ part: 'timeseries' }), clock)
+        : null;
+    if (backend?.influxd) started('influxd', () => backend.influxd?.stop());
+    if (backend) started('readings', () => backend.readings.close());
+    const readings = backend?.readings ?? null;
 
     const alerts = new AlertService({
       store,
@@ -227,83 +235,73 @@ export async function startPlatform(
     health.addCheck('store_down', () => storeWatch.down());
     // On PostgreSQL several processes may share the store: each home's rules and escalation then
     // have one owner at a time, by shard lease (services/ownership). On SQLite this process is alone.
+    // Only a process that runs the rules takes leases: else it would own homes nobody watches.
     const ownership =
-      store.kind === 'postgres'
+      store.kind === 'postgres' && runs('rules')
         ? new ShardLeases({ store, clock, metrics, logger: logger.child({ part: 'ownership' }) })
         : null;
-    const rules = new RuleEngine({
-      ...(ownership ? { ownership } : {}),
-      registry,
-      consent,
-      clock,
-      metrics,
-      logger: logger.child({ part: 'rules' }),
-      events,
-      // rule state outlives the process: written after each tick, loaded here before start
-      store,
-      onCandidate: (candidate) => {
-        alerts
-          .raise(candidate)
-          .catch((err: unknown) => logger.error({ err, rule: candidate.rule }, 'raising an alert failed'));
-      },
-    });
-    // hears readings (first, before anything else: the alarm path) and devices from the bus
-    if (!ownership) await rules.restore();
-    rules.start(config.rulesTickMs);
-    rules.follow();
-    started('rules', async () => {
-      rules.stop();
-      await rules.saveState();
-    });
-    // the night round (issue 13 point 4): hears readings before ingest starts, escalates by the clock
-    const nightRound = await NightRound.load({
-      store,
-      registry,
-      consent,
-      raise: (candidate) => alerts.raise(candidate),
-      events,
-      clock,
-      logger: logger.child({ part: 'night-round' }),
-      metrics,
-      lookWithinMs: config.nightRoundLookMin * 60_000,
-    });
-    nightRound.start();
-    started('night-round', () => nightRound.stop());
+    const rules = runs('rules')
+      ? new RuleEngine({
+          ...(ownership ? { ownership } : {}),
+          registry,
+          consent,
+          clock,
+          metrics,
+          logger: logger.child({ part: 'rules' }),
+          events,
+          // rule state outlives the process: written after each tick, loaded here before start
+          store,
+          onCandidate: (candidate) => {
+            alerts
+              .raise(candidate)
+              .catch((err: unknown) =>
+                logger.error({ err, rule: candidate.rule }, 'raising an alert failed'),
+              );
+          },
+        })
+      : null;
+    if (rules) {
+      // hears readings (first, before anything else: the alarm path) and devices from the bus
+      if (!ownership) await rules.restore();
+      rules.start(config.rulesTickMs);
+      rules.follow();
+      started('rules', async () => {
+        rules.stop();
+        await rules.saveState();
+      });
+    }
+    // the night round (issue 13 point 4): hears readings before ingest starts, escalates by the
+    // clock where the rules run; the dashboard shows the round
+    const nightRound =
+      runs('rules') || runs('dashboard')
+        ? await NightRound.load({
+            store,
+            registry,
+            consent,
+            raise: (candidate) => alerts.raise(candidate),
+            events,
+            clock,
+            logger: logger.child({ part: 'night-round' }),
+            metrics,
+            lookWithinMs: config.nightRoundLookMin * 60_000,
+          })
+        : null;
+    if (nightRound) {
+      nightRound.start(undefined, { escalate: runs('rules') });
+      started('night-round', () => nightRound.stop());
+    }
     if (ownership) {
       // the first cycle takes this process's share (every shard when alone), loading their state;
       // stopping saves and releases them first, so another process takes over at once
       await ownership.start();
       started('ownership', () => ownership.stop());
     }
-    health.addCheck('rules_lagging', () => rules.tickLagMs() > RULES_LAG_LIMIT_MS);
-    // half the sensors silent at once: the platform cannot hear homes, so their alarms cannot come
-    health.addCheck('devices_silent', () => rules.devicesSilent());
+    if (rules) {
+      health.addCheck('rules_lagging', () => rules.tickLagMs() > RULES_LAG_LIMIT_MS);
+      // half the sensors silent at once: the platform cannot hear homes, so their alarms cannot come
+      health.addCheck('devices_silent', () => rules.devicesSilent());
+    }
 
-    // readings acknowledged but not yet in InfluxDB: written first, before any device is heard
-    const spool = config.ingestSpool
-      ? await ReadingSpool.open({
-          dir: `${config.dataDir}/spool`,
-          logger: logger.child({ part: 'spool' }),
-          metrics,
-        })
-      : undefined;
-    const ingest = new Ingest({
-      ...(spool ? { spool } : {}),
-      maxClockAheadMs: config.ingestMaxClockAheadS * 1000,
-      maxReadingAgeMs: config.retentionDays * 86_400_000,
-      registry,
-      consent,
-      readings,
-      clock,
-      metrics,
-      logger: logger.child({ part: 'ingest' }),
-      events,
-      batchSize: config.ingestBatchSize,
-      flushIntervalMs: config.ingestFlushMs,
-      maxBufferedPoints: config.ingestMaxBuffered,
-      maxBufferedPerDevice: config.ingestMaxBufferedPerDevice,
-      store,
-    });
     const batteryLevels = new BatteryLevels();
     started(
       'battery-levels',
@@ -317,90 +315,34 @@ export async function startPlatform(
         if ((heard.get(deviceId) ?? 0) < at) heard.set(deviceId, at);
       }),
     );
-    await ingest.restore();
-    ingest.start();
-    started('ingest', () => ingest.stop());
-    // said at the first failed (or hung) write, not after a streak: staff must know within seconds
-    health.addCheck('readings_not_stored', () => ingest.health().failing);
-
-    // Certificate problems stop start before anything listens, naming the setting.
-    const tls = await loadMqttTls(config, logger.child({ part: 'broker' }));
     const deviceDoors: { webSocketPath: string | null } = { webSocketPath: null };
     let webSocketOrigins: string[] = config.publicUrl ? [new URL(config.publicUrl).origin] : [];
     // What homes report about their devices (a gateway relays zigbee2mqtt's availability).
     const availability = new ReportedAvailability();
-    const statusRefused = metrics.counter(
-      'tryghed_device_status_refused_total',
-      'Device status messages that were not {"online": true|false}',
-    );
-    const broker = await startDeviceBroker({
-      host: config.mqttHost,
-      port: config.mqttPlainPort,
-      tls:
-        tls && config.mqttTlsPort !== null
-          ? {
-              port: config.mqttTlsPort,
-              cert: tls.cert,
-              key: tls.key,
-              ...(tls.clientCa ? { clientCa: tls.clientCa } : {}),
-              clientCertificates: tls.clientCertificates,
-            }
-          : null,
-      webSocketPort: config.mqttWsPort,
-      webSocketOrigins: () => webSocketOrigins,
-      // the real client address from HAProxy's PROXY protocol header (send-proxy-v2)
-      proxyProtocolFrom: config.mqttProxyProtocolFrom,
-      maxPayloadBytes: config.mqttMaxPayloadBytes,
-      registry,
-      events,
-      serviceAccounts: [],
-      logger: logger.child({ part: 'broker' }),
-      metrics,
-      clock,
-      // several broker processes share sessions, subscriptions and retained messages (REDIS_URL)
-      ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
-      // device changes reach the other processes over the cluster link
-      ...(link ? { deviceChangesRelayed: true } : {}),
-    });
-    started('broker', () => broker.close());
-    health.addCheck('broker_down', () => !broker.running());
-    // clustered: without Redis, devices stay connected to this broker but new sessions wait and
-    // what is published here reaches only this broker's clients (see broker/cluster.ts)
-    if (config.redisUrl) health.addCheck('broker_cluster_down', () => !broker.sharedStateUp());
+    // The devices' edge: ingest and the broker, together (a PUBACK means stored by this process).
+    const edge: DeviceEdge | null =
+      runs('broker') && readings
+        ? await startDeviceEdge(config, {
+            store,
+            registry,
+            consent,
+            readings,
+            events,
+            health,
+            availability,
+            webSocketOrigins: () => webSocketOrigins,
+            linked: link !== null,
+            clock,
+            metrics,
+            logger,
+            started,
+          })
+        : null;
+    const ingest = edge?.ingest ?? null;
+    const broker = edge?.broker ?? null;
+    const tls = edge?.tls ?? null;
     health.start(HEALTH_INTERVAL_MS);
     started('health', () => health.stop());
-    broker.onDeviceMessage((message) => {
-      // the PUBACK waits for this: see broker/device-broker.ts
-      if (message.type === 'readings')
-        return ingest.handleReadings(message.homeId, message.deviceId, message.payload);
-      if (!availability.record(message.deviceId, message.payload, clock.now())) {
-        statusRefused.inc();
-        logger.warn({ deviceId: message.deviceId }, 'unreadable device status ignored');
-      }
-      return undefined;
-    });
-
-    // The home's consent scope, retained on its config topic, so a gateway drops what it may not send.
-    const publishConfig = (homeId: string) =>
-      broker
-        .publish(
-          topics.config(homeId),
-          JSON.stringify({ consent: gatewayScope(consent.scope(homeId)), at: clock.now() }),
-          {
-            retain: true,
-            qos: 1,
-          },
-        )
-        .catch((err: unknown) => logger.warn({ err, homeId }, 'publishing home config failed'));
-    started(
-      'home-config',
-      events.on('consent/changed', (change) => void publishConfig(change.homeId)),
-    );
-    for (const home of registry.allHomes()) await publishConfig(home.id);
-    // a consent change during a Redis outage reached only this broker's gateways: say it again to all
-    broker.onSharedStateRestored(() => {
-      for (const home of registry.allHomes()) void publishConfig(home.id);
-    });
 
     const generatedAdminPassword = await ensureAdmin(people, config, logger);
 
@@ -417,7 +359,21 @@ export async function startPlatform(
       claimMs: config.notifyTimeoutMs * 2 + 5000,
     });
 
-    const dashboard = await startDashboard({
+    // /readyz: only the parts this process runs (ROLES)
+    const readiness: Record<string, () => Promise<boolean>> = {
+      store: async () => {
+        await store.ping();
+        return true;
+      },
+      ...(readings ? { influxdb: () => readings.ping() } : {}),
+      ...(ingest ? { ingest: async () => !ingest.health().failing } : {}),
+      ...(config.redisUrl
+        ? { redis: async () => (broker?.sharedStateUp() ?? true) && (link?.connected() ?? true) }
+        : {}),
+    };
+    // The HTTP API, /live and the web app (role `dashboard`); a part this process does not run is
+    // left out, and its routes answer 503 (pairing, broker connection, test readings).
+    const dashboardOptions: Parameters<typeof startDashboard>[0] = {
       host: config.httpHost,
       port: config.httpPort,
       store,
@@ -453,75 +409,98 @@ export async function startPlatform(
         : {}),
       ...(options.checkResponses ? { checkResponses: true } : {}),
       lastSeen: (deviceId) => {
-        const here = broker.lastSeen(deviceId);
+        const here = broker?.lastSeen(deviceId);
         const anywhere = heard.get(deviceId);
         return here === undefined ? anywhere : anywhere === undefined ? here : Math.max(here, anywhere);
       },
       latestBattery: (deviceId) => batteryLevels.of(deviceId),
       reportedStatus: (deviceId) => availability.of(deviceId),
-      pairing: {
-        // TLS first: a gateway in a home tries the URLs in order, and plain MQTT is for development
-        urls: () =>
-          config.mqttPublicUrls.length > 0
-            ? config.mqttPublicUrls
-            : [broker.endpoints.tls, broker.endpoints.plain].filter((u): u is string => Boolean(u)),
-        // the PEM the gateway must trust: the broker's own certificate chain (self-signed or the
-        // operator's); none when TLS is off
-        ca: () => tls?.caPem ?? null,
-        announce: async (homeId) => {
-          await publishConfig(homeId);
-        },
-      },
-      readings,
-      ingest,
-      nightRound,
+      ...(edge
+        ? {
+            pairing: {
+              // TLS first: a gateway in a home tries the URLs in order, and plain MQTT is for development
+              urls: () =>
+                config.mqttPublicUrls.length > 0
+                  ? config.mqttPublicUrls
+                  : [edge.broker.endpoints.tls, edge.broker.endpoints.plain].filter((u): u is string =>
+                      Boolean(u),
+                    ),
+              // the PEM the gateway must trust: the broker's own certificate chain (self-signed or the
+              // operator's); none when TLS is off
+              ca: () => tls?.caPem ?? null,
+              announce: async (homeId: string) => {
+                await edge.publishConfig(homeId);
+              },
+            },
+          }
+        : {}),
+      ...(readings ? { readings } : {}),
+      ...(ingest ? { ingest } : {}),
+      ...(nightRound ? { nightRound } : {}),
       retentionDays: config.retentionDays,
       // Drop what ingest still holds of the home first (also from the spool), so no reading of the
       // home lands after the erasure, nor comes back at the next start.
-      eraseHomeReadings: async (homeId) => {
-        await ingest.eraseHome(homeId);
-        // what the rules and the device list keep of the home's readings goes too (docs/architecture.md)
-        batteryLevels.forget(registry.devicesOfHome(homeId).map((d) => d.id));
-        await rules.forgetHome(homeId);
-        await readings.eraseHome(homeId);
-        await nightRound.eraseHome(homeId);
-      },
+      // (only the parts this process runs: see docs/operations.md, "Roles")
+      ...(readings
+        ? {
+            eraseHomeReadings: async (homeId: string) => {
+              await ingest?.eraseHome(homeId);
+              // what the rules and the device list keep of the home's readings goes too (docs/architecture.md)
+              batteryLevels.forget(registry.devicesOfHome(homeId).map((d) => d.id));
+              await rules?.forgetHome(homeId);
+              await readings.eraseHome(homeId);
+              await nightRound?.eraseHome(homeId);
+            },
+          }
+        : {}),
       ...(config.publicUrl ? { allowedOrigins: [new URL(config.publicUrl).origin] } : {}),
-      ...(config.mqttWsPath ? { upgrades: { [config.mqttWsPath]: broker.handleWebSocketUpgrade } } : {}),
+      ...(config.mqttWsPath && broker
+        ? { upgrades: { [config.mqttWsPath]: broker.handleWebSocketUpgrade } }
+        : {}),
       // read per request: the WebSocket path's URL is known only once the dashboard listens
-      deviceConnection: () => ({
-        endpoints: { ...broker.endpoints, webSocketPath: deviceDoors.webSocketPath },
-        tls:
-          tls && broker.endpoints.tls
-            ? {
-                fingerprint256: tls.fingerprint256,
-                caPem: tls.caPem,
-                selfSigned: tls.selfSigned,
-                validTo: tls.validTo.toISOString(),
-                clientCertificates: tls.clientCertificates,
-              }
-            : null,
-      }),
-      readiness: {
-        store: async () => {
-          await store.ping();
-          return true;
-        },
-        influxdb: () => readings.ping(),
-        ingest: async () => !ingest.health().failing,
-        ...(config.redisUrl
-          ? { redis: async () => broker.sharedStateUp() && (link?.connected() ?? true) }
-          : {}),
-      },
-    });
-    started('dashboard', () => dashboard.close());
-    webSocketOrigins = [...webSocketOrigins, new URL(dashboard.url).origin];
-    const webSocketPath = config.mqttWsPath
-      ? `${(config.publicUrl || dashboard.url).replace(/\/$/, '').replace(/^http/, 'ws')}${config.mqttWsPath}`
-      : null;
+      ...(broker
+        ? {
+            deviceConnection: () => ({
+              endpoints: { ...broker.endpoints, webSocketPath: deviceDoors.webSocketPath },
+              tls:
+                tls && broker.endpoints.tls
+                  ? {
+                      fingerprint256: tls.fingerprint256,
+                      caPem: tls.caPem,
+                      selfSigned: tls.selfSigned,
+                      validTo: tls.validTo.toISOString(),
+                      clientCertificates: tls.clientCertificates,
+                    }
+                  : null,
+            }),
+          }
+        : {}),
+      readiness,
+    };
+    const dashboard = runs('dashboard') ? await startDashboard(dashboardOptions) : null;
+    if (dashboard) {
+      started('dashboard', () => dashboard.close());
+      webSocketOrigins = [...webSocketOrigins, new URL(dashboard.url).origin];
+    }
+    // without the dashboard, a load balancer and Prometheus still ask this process how it is
+    const ops = dashboard
+      ? null
+      : await startOpsServer({
+          host: config.httpHost,
+          port: config.httpPort,
+          readiness,
+          metrics,
+          metricsToken: config.metricsToken,
+          logger: logger.child({ part: 'ops' }),
+        });
+    if (ops) started('ops', () => ops.close());
+    const webSocketPath =
+      config.mqttWsPath && dashboard && broker
+        ? `${(config.publicUrl || dashboard.url).replace(/\/$/, '').replace(/^http/, 'ws')}${config.mqttWsPath}`
+        : null;
     deviceDoors.webSocketPath = webSocketPath;
     const mqttTls: MqttTlsInfo | null =
-      tls && broker.endpoints.tls
+      tls && broker?.endpoints.tls
         ? {
             url: broker.endpoints.tls,
             caPem: tls.caPem,
@@ -545,8 +524,11 @@ export async function startPlatform(
       warnings.push(
         `DATABASE_URL is set, so ${config.sqlitePath} is not used; copy it first with tryghed migrate-store (docs/store.md)`,
       );
+    // a notice links to the alert on the dashboard: a process without it knows the address only so
+    if (rules && !dashboard && !config.publicUrl)
+      warnings.push('PUBLIC_URL is not set: notices sent by this rules process cannot link to the dashboard');
     for (const warning of warnings) logger.warn(warning);
-    const baseUrl = (config.publicUrl || dashboard.url).replace(/\/$/, '');
+    const baseUrl = (config.publicUrl || dashboard?.url || '').replace(/\/$/, '');
     // Escalation hears the alerts raised in this process, as before the link: the process that
     // raised an alert escalates it, which is the home's lease owner (a shard taken over re-arms its
     // open alerts from the store). From the others it hears only what ends an escalation here
@@ -554,7 +536,7 @@ export async function startPlatform(
     const escalationEvents = link
       ? createPlatformBus({ logger: logger.child({ part: 'events' }), metrics })
       : events;
-    if (link)
+    if (link && rules)
       started(
         'escalation-feed',
         ((offs: Array<() => void>) => () => {
@@ -567,7 +549,8 @@ export async function startPlatform(
           events.on('health/changed', (change) => escalationEvents.emit('health/changed', change)),
         ]),
       );
-    const escalation = new EscalationService({
+    // escalation runs with the rules, where alerts are raised and the homes' leases are held
+    const escalationOptions: ConstructorParameters<typeof EscalationService>[0] = {
       ...(ownership ? { ownership } : {}),
       store,
       alerts,
@@ -583,16 +566,19 @@ export async function startPlatform(
       },
       renotifyMinMs: config.escalationRenotifyMinS * 1000,
       notifiers,
-      watchingTeams: () => dashboard.watchingTeams(),
+      // a rules process without the dashboard sees no board: nobody watches, so a critical alert
+      // goes to the fallback at once rather than wait on a board that may not be open
+      watchingTeams: () => dashboard?.watchingTeams() ?? new Set<string>(),
       health,
       events: escalationEvents,
       link: (alertId) => `${baseUrl}/?alert=${encodeURIComponent(alertId)}`,
       outbox,
-    });
+    };
+    const escalation = rules ? new EscalationService(escalationOptions) : null;
     // notices left pending by an earlier run are sent now, through the channels they were made for
-    escalation.registerNotifiers(allNotifiers);
-    // "deling med journal": handled alerts to the care record, through the outbox
-    if (config.fhirBaseUrl)
+    escalation?.registerNotifiers(allNotifiers);
+    // "deling med journal": handled alerts to the care record, through the outbox (it sends: rules)
+    if (config.fhirBaseUrl && escalation)
       startCareRecordPush(config, {
         alerts,
         consent,
@@ -606,14 +592,17 @@ export async function startPlatform(
         outbox,
         started,
       });
-    await outbox.start();
-    started('outbox', () => outbox.stop());
-    await escalation.start(ESCALATION_TICK_MS);
-    started('escalation', () => escalation.stop());
+    if (escalation) {
+      // the outbox sends where escalation runs; a dashboard only shows what it did not deliver
+      await outbox.start();
+      started('outbox', () => outbox.stop());
+      await escalation.start(ESCALATION_TICK_MS);
+      started('escalation', () => escalation.stop());
+    }
     // every part listens now: the others' events are emitted here from where the stream stood at open
     link?.start();
 
-    if (config.demo) {
+    if (config.demo && broker) {
       const demo = await startDemo({
         provisioner: localProvisioner({ people, registry, consent }),
         brokerUrl: broker.url,
@@ -625,27 +614,51 @@ export async function startPlatform(
       await ensureDemoUsers({ people, responderCards: new ResponderCards(store) }, registry, clock.now());
     }
 
+    /** a part this process does not run (ROLES) is an error to ask for, naming the role */
+    const part = <T>(value: T | null, role: string): T => {
+      if (value === null)
+        throw new Error(`this process does not run the ${role} (ROLES=${config.roles.join(',')})`);
+      return value;
+    };
     return {
       config,
-      dashboardUrl: dashboard.url,
-      mqttUrl: broker.url,
-      mqttEndpoints: { ...broker.endpoints, webSocketPath },
+      roles: config.roles,
+      opsUrl: ops?.url ?? null,
+      dashboardUrl: dashboard?.url ?? '',
+      mqttUrl: broker?.url ?? '',
+      mqttEndpoints: broker
+        ? { ...broker.endpoints, webSocketPath }
+        : { plain: null, tls: null, webSocket: null, webSocketPath: null },
       mqttTls,
       store,
       registry,
       consent,
       alerts,
-      rules,
-      ingest,
-      readings,
-      broker,
-      dashboard,
+      get rules() {
+        return part(rules, 'rules');
+      },
+      get ingest() {
+        return part(ingest, 'ingest');
+      },
+      get readings() {
+        return part(readings, 'ingest or dashboard (readings)');
+      },
+      get broker() {
+        return part(broker, 'broker');
+      },
+      get dashboard() {
+        return part(dashboard, 'dashboard');
+      },
       metrics,
       events,
       health,
-      escalation,
+      get escalation() {
+        return part(escalation, 'rules (escalation)');
+      },
       outbox,
-      nightRound,
+      get nightRound() {
+        return part(nightRound, 'rules or dashboard (night round)');
+      },
       link,
       ownership,
       warnings,

@@ -109,8 +109,11 @@ export class NightRound {
     return round;
   }
 
-  /** Hears readings, devices and consent from the bus; checks for rounds to escalate every `tickMs`. */
-  start(tickMs = 30_000): void {
+  /**
+   * Hears readings, devices and consent from the bus; checks for rounds to escalate every `tickMs`,
+   * unless `escalate` is false (a process that only shows the round: the rules' processes escalate).
+   */
+  start(tickMs = 30_000, o: { escalate?: boolean } = {}): void {
     const { events } = this.o;
     this.unsubscribe.push(
       events.on('reading/accepted', (r) => this.onReading(r)),
@@ -122,6 +125,7 @@ export class NightRound {
           void this.forget(c.homeId, c.event.category);
       }),
     );
+    if (o.escalate === false) return;
     this.timer = this.o.clock.setInterval(() => void this.tick(), tickMs);
     this.timer.unref();
   }

@@ -17,7 +17,7 @@ function hasBearer(req: Request, token: string): boolean {
  * token `METRICS_TOKEN`, and not at all without one. Metrics carry no team, home or person.
  */
 export function opsRoutes(
-  ctx: DashboardContext,
+  ctx: Pick<DashboardContext, 'metrics'>,
   readiness: Record<string, () => Promise<boolean>>,
   metricsToken: string,
 ): Router {
