@@ -1,0 +1,271 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ConsentRegistry } from '../services/consent/index.ts';
+import { informationText, topics } from '../services/domain/index.ts';
+import { Registry } from '../services/registry/index.ts';
+import {
+  DeviceSecretHasher,
+  hashSecret,
+  parseDeviceSecretKey,
+  silentLogger,
+} from '../services/runtime/index.ts';
+import { openStore } from '../services/store/index.ts';
+import { ApiClient, type LiveClient } from './harness/api.ts';
+import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
+import { createPostgresDatabase } from './harness/postgres.ts';
+import { startReceiver } from './harness/receiver.ts';
+import { type LocalRedis, startRedis } from './harness/redis.ts';
+
+const METRICS_TOKEN = 'operator-token-0123456789';
+
+/** `tryghed start` with these settings and arguments, as an operator runs it; `running` once it says so */
+function startChild(env: Record<string, string>, args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/tryghed.ts', 'start', ...args], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const collect = (b: Buffer) => {
+    out += b.toString();
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const running = (async () => {
+    const deadline = Date.now() + 90_000;
+    while (!out.includes('Stop with Ctrl+C')) {
+      if (child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`tryghed start ${args.join(' ')} did not start:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return {
+      dashboard: /Dashboard:\s+(\S+)/.exec(out)?.[1] ?? null,
+      health: /Health:\s+(\S+)\/readyz/.exec(out)?.[1] ?? null,
+      mqtt: /MQTT:\s+(mqtt:\/\/\S+)/.exec(out)?.[1] ?? null,
+    };
+  })();
+  // a child refused at start never runs: only a test that waits for it to run hears why
+  running.catch(() => undefined);
+  return { child, running, exited, output: () => out };
+}
+
+/** /readyz as the operator sees it (with the token): its status and which checks it ran */
+async function readyz(baseUrl: string) {
+  const res = await fetch(`${baseUrl}/readyz`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const body = (await res.json()) as { checks: Record<string, boolean> };
+  return { status: res.status, checks: Object.keys(body.checks).sort() };
+}
+
+/**
+ * Issue 9 point 3: the parts in processes of their own (`tryghed start --roles`), on one real
+ * PostgreSQL, one real Redis and the harness's influxd: broker+ingest, rules, dashboard.
+ */
+describe('tryghed start --roles: broker+ingest, rules and dashboard in three processes', () => {
+  const dirs = [tempDir(), tempDir(), tempDir(), tempDir()];
+  const key = randomBytes(32).toString('base64');
+  let redis: LocalRedis;
+  let db: { url: string; drop: () => Promise<void> };
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  const children: ChildProcess[] = [];
+  const secrets = new Map<string, string>();
+  let env: (dir: string) => Record<string, string>;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    db = await createPostgresDatabase(inject('postgresUrl'), 'roles');
+    receiver = await startReceiver();
+    const influxDatabase = uniqueDatabase('roles');
+    env = (dir) => ({
+      DATA_DIR: dir,
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      INFLUX_URL: inject('influxUrl'),
+      INFLUX_DATABASE: influxDatabase,
+      INFLUX_AUTOSTART: 'false',
+      DEVICE_SECRET_KEY: key,
+      ADMIN_PASSWORD: 'admin-password-1',
+      METRICS_TOKEN,
+      HTTP_PORT: '0',
+      MQTT_PORT: '0',
+      MQTT_TLS_PORT: '0',
+      INGEST_FLUSH_MS: '20',
+      ESCALATE_CRITICAL_S: '10',
+      ESCALATION_RENOTIFY_MIN_S: '10',
+      TEAM_WEBHOOKS: JSON.stringify({ t: `${receiver.url}/team` }),
+      FALLBACK_WEBHOOK_URL: `${receiver.url}/fallback`,
+    });
+    // two homes with a fall sensor each, consent, a staff member and the administrator, in the
+    // shared store (migrated here, before the three processes start at once)
+    const store = await openStore({ databaseUrl: db.url });
+    try {
+      const registry = await Registry.load(store, {
+        deviceSecrets: new DeviceSecretHasher(parseDeviceSecretKey(key)!),
+      });
+      const consent = await ConsentRegistry.load(store, registry, silentLogger());
+      await store.teams.create({ id: 't', name: 'T' });
+      for (const homeId of ['h1', 'h2']) {
+        await registry.createHome({ id: homeId, label: homeId.toUpperCase(), teamId: 't' });
+        const { secret } = await registry.provisionDevice({ id: `fall-${homeId}`, homeId, kinds: ['fall'] });
+        secrets.set(homeId, secret);
+        for (const purpose of ['alerts', 'history'] as const)
+          await consent.change(
+            homeId,
+            {
+              category: 'emergency',
+              purpose,
+              action: 'grant',
+              channel: 'web',
+              textVersion: informationText('emergency', purpose).version,
+            },
+            { id: 'c', role: 'citizen', homeId },
+          );
+      }
+      for (const [username, role, teamIds] of [
+        ['staff-t', 'staff', ['t']],
+        ['admin', 'admin', []],
+      ] as const)
+        await store.users.create({
+          id: randomUUID(),
+          username,
+          displayName: username,
+          role,
+          passwordHash: await hashSecret('password-123', 'password'),
+          teamIds: [...teamIds],
+          homeId: null,
+        });
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await receiver?.close();
+    await redis?.close();
+    await db?.drop();
+    for (const d of dirs) d.remove();
+  });
+
+  it('refuses a broker without ingest, and split roles without the shared store or Redis, naming the setting', async () => {
+    const alone = startChild(env(dirs[3]!.path), ['--roles', 'broker']);
+    const noRedis = startChild({ ...env(dirs[3]!.path), REDIS_URL: '' }, ['--roles', 'rules']);
+    const noStore = startChild({ ...env(dirs[3]!.path), DATABASE_URL: '' }, ['--roles=dashboard']);
+    const unknown = startChild(env(dirs[3]!.path), ['--roles', 'rules,alarms']);
+    expect(await alone.exited).toBe(1);
+    expect(alone.output()).toMatch(/ROLES: broker and ingest run together/);
+    expect(await noRedis.exited).toBe(1);
+    expect(noRedis.output()).toMatch(/REDIS_URL: required when ROLES is not all/);
+    expect(await noStore.exited).toBe(1);
+    expect(noStore.output()).toMatch(/DATABASE_URL: required when ROLES is not all/);
+    expect(await unknown.exited).toBe(1);
+    expect(unknown.output()).toMatch(
+      /ROLES: must be all or a comma list of broker, ingest, rules, dashboard/,
+    );
+  }, 60_000);
+
+  it('a fall pressed at the broker process is raised by the rules process and shown on the dashboard process; an acknowledgement there stops its escalation; only the rules process holds leases', async () => {
+    const edge = startChild(env(dirs[0]!.path), ['--roles', 'broker,ingest']);
+    // the rules process links its notices to the dashboard at the address people open
+    const rules = startChild({ ...env(dirs[1]!.path), PUBLIC_URL: 'http://dashboard.example' }, [
+      '--roles',
+      'rules',
+    ]);
+    const board = startChild(env(dirs[2]!.path), ['--roles', 'dashboard']);
+    children.push(edge.child, rules.child, board.child);
+    const [e, r, b] = await Promise.all([edge.running, rules.running, board.running]);
+    // each serves what it runs: MQTT at the edge, the dashboard on its own, health everywhere
+    expect(e).toMatchObject({ dashboard: null, mqtt: expect.any(String), health: expect.any(String) });
+    expect(r).toMatchObject({ dashboard: null, mqtt: null, health: expect.any(String) });
+    expect(b).toMatchObject({ dashboard: expect.any(String), mqtt: null, health: null });
+
+    // /readyz judges only the parts each process runs
+    expect(await readyz(e.health!)).toEqual({
+      status: 200,
+      checks: ['influxdb', 'ingest', 'redis', 'store'],
+    });
+    expect(await readyz(r.health!)).toEqual({ status: 200, checks: ['redis', 'store'] });
+    expect(await readyz(b.dashboard!)).toEqual({ status: 200, checks: ['influxdb', 'redis', 'store'] });
+    expect((await fetch(`${r.health}/api/alerts`)).status).toBe(404);
+
+    // every shard is held by the rules process; the others are not even members
+    const store = await openStore({ databaseUrl: db.url });
+    try {
+      await eventually(
+        async () => {
+          const view = await store.ruleLeases.view();
+          return (
+            view.members.length === 1 &&
+            view.members[0]!.owner.includes(`-${rules.child.pid}-`) &&
+            view.shards.length === 64 &&
+            view.shards.every((s) => s.owner === view.members[0]!.owner)
+          );
+        },
+        { what: 'the rules process holding every shard, alone', timeoutMs: 15_000 },
+      );
+    } finally {
+      await store.close();
+    }
+
+    const staff = await ApiClient.login(b.dashboard!, 'staff-t', 'password-123');
+    const feed: LiveClient = staff.live();
+    try {
+      await feed.opened;
+      await eventually(() => feed.messages.some((m) => m.type === 'platform'), { what: 'the feed' });
+      const press = async (homeId: string) => {
+        const sensor = await mqtt.connectAsync(e.mqtt!, {
+          clientId: `fall-${homeId}`,
+          username: `fall-${homeId}`,
+          password: secrets.get(homeId)!,
+          reconnectPeriod: 0,
+        });
+        try {
+          await sensor.publishAsync(
+            topics.readings(homeId, `fall-${homeId}`),
+            JSON.stringify({ kind: 'fall', value: 1, ts: Date.now(), seq: 1 }),
+            { qos: 1 },
+          );
+        } finally {
+          await sensor.endAsync();
+        }
+      };
+      await press('h1');
+      await press('h2');
+      const opened = (homeId: string) =>
+        eventually(
+          () =>
+            feed
+              .alerts()
+              .find((m) => m.event === 'opened' && m.alert?.homeId === homeId && m.alert.rule === 'fall')
+              ?.alert,
+          { what: `the fall in ${homeId} on the board of the dashboard process`, timeoutMs: 15_000 },
+        );
+      const [first, second] = [await opened('h1'), await opened('h2')];
+      expect(first).toMatchObject({ homeId: 'h1', rule: 'fall', state: 'open' });
+
+      // staff take the first on at the dashboard process; the board says so
+      await staff.ok('POST', `/api/alerts/${first.id}/acknowledge`);
+      const acknowledgedAt = performance.now();
+      await eventually(
+        () => feed.alerts().some((m) => m.alert?.id === first.id && m.alert.state === 'acknowledged'),
+        { what: 'the acknowledgement on the board' },
+      );
+      // The rules process goes on escalating the one nobody took on (its deadline, or a reminder,
+      // 10 s after it opened), and nothing more of the one taken on at the other process (both
+      // opened within the same second). What was sent before the acknowledgement, at once because
+      // no board was open at the rules process (`unwatched`), may arrive just after it: 3 s margin.
+      const later = (alertId: string) =>
+        receiver.received.filter((n) => n.body.alertId === alertId && n.at > acknowledgedAt + 3000);
+      await eventually(() => later(second.id).length > 0, {
+        what: 'the unacknowledged fall escalated further',
+        timeoutMs: 25_000,
+      });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(later(first.id)).toEqual([]);
+    } finally {
+      await feed.close();
+    }
+    for (const c of [edge, rules, board]) c.child.kill('SIGTERM');
+    for (const c of [edge, rules, board]) expect(await c.exited).toBe(0);
+  }, 180_000);
+});
