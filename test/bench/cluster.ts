@@ -1,34 +1,35 @@
 /**
  * The cluster sections of `npm run bench` (BENCH_ONLY=cluster,failover): two `tryghed start`
- * processes sharing one Redis (REDIS_URL, a real redis-server) and one store (PostgreSQL through
- * DATABASE_URL when it starts here, else one SQLite file), beside one `tryghed start` process
- * alone and bare aedes in a process of its own, all in the same run, interleaved.
+ * processes sharing one Redis (REDIS_URL, a real redis-server) and one PostgreSQL (DATABASE_URL),
+ * beside one `tryghed start` process alone and bare aedes in a process of its own, all in the same
+ * run, interleaved.
  *
  * - throughput: QoS 1 readings from the fleet until PUBACKed and stored in InfluxDB (half the
  *   devices on each cluster process), and the CPU each reading cost the server processes (for the
  *   cluster: both platforms plus redis-server).
- * - failover: kill -9 of the cluster process a device is on; the device moves to the survivor at
- *   once (as a load balancer would send it), and the time runs until its alarm is PUBACKed there
- *   and the alert is on a staff /live socket on the survivor. Beside it: one process killed -9 and
- *   restarted at once by a supervisor, its device and staff socket retrying every 100 ms.
- *   Rule and escalation ownership by lease is not built: every process watches every home, so the
- *   survivor's own rules raise the alarm; see docs/performance.md for what this time does not mean.
+ * - failover (`failover.ts`): kill -9 of the process that holds the lease of a home's shard, the
+ *   device moved to the survivor, until the survivor has taken the lease over and its alert is on
+ *   a staff /live socket; beside one process killed -9 and restarted at once by a supervisor.
+ *
+ * If PostgreSQL does not start here, the cluster shares one SQLite file for the throughput rows
+ * (and says so); the failover section then fails, since leases exist only on PostgreSQL.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import mqtt, { type MqttClient } from 'mqtt';
-import { WebSocket } from 'ws';
+import mqtt from 'mqtt';
 import { freePort, startInfluxd } from '../../platform/index.ts';
 import type { ConsentCategory, Purpose } from '../../services/domain/index.ts';
-import { ApiClient } from '../harness/api.ts';
+import { SHARDS } from '../../services/ownership/index.ts';
 import { createPostgresDatabase, type LocalPostgres, startPostgres } from '../harness/postgres.ts';
 import { type LocalRedis, startRedis } from '../harness/redis.ts';
+import { PlatformProcess } from './cluster-parts.ts';
+import { failover, homesAcrossShards } from './failover.ts';
 import type { Fleet, FleetDevice, LoadResult } from './fleet-client.ts';
-import { type ServerProcess, startBareProcess, startPlatformProcess } from './processes.ts';
-import { ADMIN, PlatformSide, STAFF_PASSWORD } from './sides.ts';
+import { type ServerProcess, startBareProcess } from './processes.ts';
+import { ADMIN, PlatformSide } from './sides.ts';
 import { envInt, interleaved, load, type Row, sleep } from './stats.ts';
 
 export const CLUSTER_SIZES = {
@@ -54,7 +55,8 @@ async function seed(o: {
   dataDir: string;
   influxUrl: string;
   env: Record<string, string>;
-  buttons: number;
+  /** homes with an alarm button each */
+  buttons: string[];
 }): Promise<Seeded> {
   const side = await PlatformSide.start({
     dataDir: o.dataDir,
@@ -72,7 +74,7 @@ async function seed(o: {
         kinds: ['motion'],
       })),
     );
-    const buttonHomes = ids('fo-h', o.buttons);
+    const buttonHomes = o.buttons;
     await side.homes(buttonHomes, [['emergency', 'alerts']]);
     const buttons = await side.provision(
       buttonHomes.map((homeId) => ({ id: `${homeId}-button`, homeId, kinds: ['alarm_button'] })),
@@ -81,140 +83,6 @@ async function seed(o: {
     return { load, buttons };
   } finally {
     await side.close();
-  }
-}
-
-/** One `tryghed start` process that can be killed -9 and started again on the same settings. */
-class PlatformProcess {
-  proc!: ServerProcess;
-  private constructor(private readonly env: Record<string, string>) {}
-  static async start(env: Record<string, string>): Promise<PlatformProcess> {
-    const p = new PlatformProcess(env);
-    await p.up();
-    return p;
-  }
-  async up(): Promise<void> {
-    this.proc = await startPlatformProcess(this.env);
-  }
-  get mqttUrl(): string {
-    return `mqtt://127.0.0.1:${this.env.MQTT_PORT}`;
-  }
-  get dashboardUrl(): string {
-    return `http://127.0.0.1:${this.env.HTTP_PORT}`;
-  }
-}
-
-/** A staff /live socket that reconnects with `?since=` (as the board does) and reports alarms. */
-class Live {
-  /** the last alert event seen; null before the first hello */
-  private lastSeq: number | null = null;
-  private ws: WebSocket | null = null;
-  private readonly seen = new Map<string, number>();
-  private readonly waiting = new Map<string, (at: number) => void>();
-  private constructor(
-    private readonly dashboardUrl: string,
-    private readonly cookie: string,
-  ) {}
-
-  static async open(dashboardUrl: string): Promise<Live> {
-    const staff = await ApiClient.login(dashboardUrl, 'staff-0', STAFF_PASSWORD);
-    const live = new Live(dashboardUrl, staff.sessionCookie);
-    await live.connect();
-    return live;
-  }
-
-  private connect(): Promise<void> {
-    const since = this.lastSeq === null ? '' : `?since=${this.lastSeq}`;
-    const ws = new WebSocket(`${this.dashboardUrl.replace(/^http/, 'ws')}/live${since}`, {
-      headers: { cookie: this.cookie, origin: this.dashboardUrl },
-    });
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as {
-        type: string;
-        lastSeq?: number;
-        seq?: number;
-        event?: string;
-        alert?: { homeId: string };
-      };
-      if (m.type === 'hello' && m.lastSeq !== undefined)
-        this.lastSeq = Math.max(this.lastSeq ?? 0, m.lastSeq);
-      if (m.type !== 'alert') return;
-      if (m.seq !== undefined) this.lastSeq = Math.max(this.lastSeq ?? 0, m.seq);
-      if (m.event !== 'opened' || !m.alert || this.seen.has(m.alert.homeId)) return;
-      const at = performance.now();
-      this.seen.set(m.alert.homeId, at);
-      this.waiting.get(m.alert.homeId)?.(at);
-    });
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => {
-        this.ws = ws;
-        resolve();
-      });
-      ws.once('error', reject);
-    });
-  }
-
-  /** after its server died: tries again every 100 ms until it is back */
-  async reconnect(timeoutMs = 120_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        return await this.connect();
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await sleep(100);
-      }
-    }
-  }
-
-  /** resolves with when (performance.now) the `opened` alert of the home arrived */
-  opened(homeId: string, timeoutMs = 60_000): Promise<number> {
-    const at = this.seen.get(homeId);
-    if (at !== undefined) return Promise.resolve(at);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no alarm for ${homeId} within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      this.waiting.set(homeId, (t) => {
-        clearTimeout(timer);
-        this.waiting.delete(homeId);
-        resolve(t);
-      });
-    });
-  }
-
-  closed(): Promise<void> {
-    const ws = this.ws;
-    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((r) => ws.once('close', () => r()));
-  }
-
-  close(): void {
-    this.ws?.terminate();
-  }
-}
-
-/** connects a device, trying again every 100 ms (a device retrying, or a load balancer's next try) */
-async function connectDevice(
-  url: string,
-  d: { id: string; secret: string },
-  timeoutMs = 120_000,
-): Promise<MqttClient> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await mqtt.connectAsync(url, {
-        clientId: d.id,
-        username: d.id,
-        password: d.secret,
-        reconnectPeriod: 0,
-        connectTimeout: 5_000,
-      });
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(100);
-    }
   }
 }
 
@@ -272,19 +140,19 @@ export async function clusterSections(ctx: ClusterContext): Promise<void> {
       INFLUX_DATABASE: 'bench_single',
       DEVICE_SECRET_KEY: randomBytes(32).toString('base64'),
     };
-    const buttons = ctx.pairs;
     console.log(`  cluster: seeding (store shared by the cluster: ${storeName})`);
     const cluster = await seed({
       dataDir: join(dir, 'seed'),
       influxUrl: influxd.url,
       env: clusterEnv,
-      buttons,
+      // one home per shard, so each failover pair finds a home the process to kill owns
+      buttons: homesAcrossShards('fo-h', SHARDS),
     });
     const single = await seed({
       dataDir: join(dir, 'single'),
       influxUrl: influxd.url,
       env: singleEnv,
-      buttons,
+      buttons: ids('fo-h', ctx.pairs),
     });
     const processEnv = async (env: Record<string, string>, extra: Record<string, string>) => ({
       ...env,
@@ -314,8 +182,22 @@ export async function clusterSections(ctx: ClusterContext): Promise<void> {
       );
       stops.push(() => c.proc.stop());
       await throughput(ctx, { a, b, c, s, redis, influxUrl: influxd.url, cluster, single, bare, barePort });
+      // a clean stop hands its shards back: the failover pairs run with two members
+      await c.proc.stop();
     }
-    if (ctx.want('failover')) await failover(ctx, { a, b, s, cluster, single, storeName });
+    if (ctx.want('failover')) {
+      if (!('DATABASE_URL' in store))
+        throw new Error('failover: needs PostgreSQL (shard leases exist only there), which did not start');
+      await failover(ctx, {
+        a,
+        b,
+        s,
+        cluster: cluster.buttons,
+        single: single.buttons,
+        databaseUrl: store.DATABASE_URL!,
+        storeName,
+      });
+    }
   } finally {
     for (const stop of stops.reverse())
       await stop().catch((err) => console.log(`  cluster: stop failed: ${err}`));
@@ -516,105 +398,5 @@ async function throughput(
   } finally {
     await bareSub.endAsync(true);
     redisConn.disconnect();
-  }
-}
-
-/**
- * kill -9 of the process a device is on: until its alarm is PUBACKed and on a staff /live socket.
- * The cluster's device moves to the survivor at once; the lone process is restarted at once.
- */
-async function failover(
-  ctx: ClusterContext,
-  o: {
-    a: PlatformProcess;
-    b: PlatformProcess;
-    s: PlatformProcess;
-    cluster: Seeded;
-    single: Seeded;
-    storeName: string;
-  },
-): Promise<void> {
-  const row = (what: string): Row => {
-    const r: Row = {
-      section: 'failover',
-      what,
-      unit: 'ms',
-      higherIsBetter: false,
-      platform: [],
-      peer: [],
-      peerName: 'one process, restarted at once',
-    };
-    ctx.rows.push(r);
-    return r;
-  };
-  const where = `two processes sharing Redis and ${o.storeName}`;
-  const connected = row(`kill -9 → the device connected again (${where}: to the survivor)`);
-  const acked = row('kill -9 → its alarm reading PUBACKed');
-  const alarm = row("kill -9 → the alarm on a staff /live socket (survivor's own rules)");
-  const press = async (device: MqttClient, b: { id: string; homeId: string }) => {
-    await device.publishAsync(
-      `tryghed/v1/homes/${b.homeId}/devices/${b.id}/readings`,
-      JSON.stringify({ kind: 'alarm_button', value: 1, ts: Date.now(), seq: 1 }),
-      { qos: 1 },
-    );
-  };
-  const live = await Live.open(o.b.dashboardUrl);
-  try {
-    await interleaved(
-      'failover',
-      ctx.pairs,
-      async (i) => {
-        const button = o.cluster.buttons[i]!;
-        const device = await connectDevice(o.a.mqttUrl, button);
-        const closed = new Promise<void>((r) => device.once('close', () => r()));
-        const reached = live.opened(button.homeId);
-        reached.catch(() => undefined);
-        const t0 = performance.now();
-        const killed = o.a.proc.kill();
-        await closed;
-        const moved = await connectDevice(o.b.mqttUrl, button);
-        const tConnected = performance.now();
-        await press(moved, button);
-        const tAcked = performance.now();
-        const tAlarm = await reached;
-        connected.platform.push(tConnected - t0);
-        acked.platform.push(tAcked - t0);
-        alarm.platform.push(tAlarm - t0);
-        await moved.endAsync(true);
-        device.end(true);
-        await killed;
-        await o.a.up(); // back in the cluster before the next round
-      },
-      async (i) => {
-        const button = o.single.buttons[i]!;
-        const staff = await Live.open(o.s.dashboardUrl);
-        const device = await connectDevice(o.s.mqttUrl, button);
-        const closed = new Promise<void>((r) => device.once('close', () => r()));
-        const t0 = performance.now();
-        const killed = o.s.proc.kill();
-        // the board's socket notices and tries again every 100 ms, as the page does
-        const staffBack = staff.closed().then(() => staff.reconnect());
-        await killed;
-        // the supervisor (systemd, Docker) starts it again at once; device and board retry meanwhile
-        const restarted = o.s.up();
-        restarted.catch(() => undefined);
-        await closed;
-        const again = await connectDevice(o.s.mqttUrl, button);
-        const tConnected = performance.now();
-        await press(again, button);
-        const tAcked = performance.now();
-        await staffBack;
-        const tAlarm = await staff.opened(button.homeId);
-        connected.peer.push(tConnected - t0);
-        acked.peer.push(tAcked - t0);
-        alarm.peer.push(tAlarm - t0);
-        await restarted;
-        await again.endAsync(true);
-        device.end(true);
-        staff.close();
-      },
-    );
-  } finally {
-    live.close();
   }
 }

@@ -65,6 +65,37 @@ async function main(): Promise<void> {
   console.log(`sizes: ${JSON.stringify({ ...SIZES, cluster: CLUSTER_SIZES })}`);
   if (!(globalThis as { gc?: unknown }).gc) console.log('(run with --expose-gc for steadier memory figures)');
   const rows: Row[] = [];
+  // a section that fails (an alarm that never arrived) ends the run loudly, after the table of
+  // what was measured until then: never a row of zeros
+  let failure: unknown = null;
+  try {
+    await sections(rows);
+  } catch (err) {
+    failure = err;
+  }
+  const out = table(rows);
+  console.log(`\n${out}\n`);
+  const stuck = rows.find((r) => r.section === 'stuck button' && r.what.startsWith('CPU per reading'));
+  if (stuck)
+    console.log(
+      `stuck button costs ${(median(stuck.platform) / median(stuck.peer)).toFixed(2)}× a normal reading (target ≤ 2×)`,
+    );
+  const rss = rows.find((r) => r.what.startsWith('RSS per 1,000'));
+  if (rss)
+    console.log(
+      `RSS per connection is ${(median(rss.platform) / median(rss.peer)).toFixed(2)}× bare aedes (target ≤ 1.2×)`,
+    );
+  console.log(`took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const failed = failure instanceof Error ? (failure.stack ?? failure.message) : String(failure);
+  if (process.env.BENCH_OUT)
+    writeFileSync(process.env.BENCH_OUT, `${out}\n${failure ? `\nBENCH FAILED: ${failed}\n` : ''}`);
+  if (failure) {
+    console.error(`\nBENCH FAILED: ${failed}`);
+    process.exitCode = 1;
+  }
+}
+
+async function sections(rows: Row[]): Promise<void> {
   if (want('micro')) {
     console.log('micro');
     await micro(rows, pairs);
@@ -83,20 +114,6 @@ async function main(): Promise<void> {
       await fleet.stop().catch(() => undefined);
     }
   }
-  const out = table(rows);
-  console.log(`\n${out}\n`);
-  const stuck = rows.find((r) => r.section === 'stuck button' && r.what.startsWith('CPU per reading'));
-  if (stuck)
-    console.log(
-      `stuck button costs ${(median(stuck.platform) / median(stuck.peer)).toFixed(2)}× a normal reading (target ≤ 2×)`,
-    );
-  const rss = rows.find((r) => r.what.startsWith('RSS per 1,000'));
-  if (rss)
-    console.log(
-      `RSS per connection is ${(median(rss.platform) / median(rss.peer)).toFixed(2)}× bare aedes (target ≤ 1.2×)`,
-    );
-  console.log(`took ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, `${out}\n`);
 }
 
 await main();
