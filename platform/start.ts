@@ -19,6 +19,7 @@ import { NightRound } from '../services/night-round/index.ts';
 import { NoticeOutbox } from '../services/outbox/index.ts';
 import { ShardLeases } from '../services/ownership/index.ts';
 import { People } from '../services/people/index.ts';
+import { openTeamPresence, type TeamPresence } from '../services/presence/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { ResponderCards } from '../services/responder-cards/index.ts';
 import { RuleEngine } from '../services/rules/index.ts';
@@ -77,6 +78,8 @@ export interface Platform {
   readonly link: ClusterLink | null;
   /** who runs which homes' rules and escalation, when several processes share PostgreSQL; null on SQLite (this process runs every home) */
   readonly ownership: ShardLeases | null;
+  /** which teams watch a board on any process (REDIS_URL); null without Redis (this process's board only) */
+  readonly presence: TeamPresence | null;
   /** things an operator must know at start (say, no fallback notifier configured) */
   readonly warnings: string[];
   /** set once, on the first start on an empty database without ADMIN_PASSWORD */
@@ -567,6 +570,19 @@ export async function startPlatform(
           events.on('health/changed', (change) => escalationEvents.emit('health/changed', change)),
         ]),
       );
+    // who watches, across processes: each says its dashboard's watching teams in Redis (services/presence)
+    const presence =
+      link && config.redisUrl
+        ? openTeamPresence({
+            redisUrl: config.redisUrl,
+            processId: link.processId,
+            local: () => dashboard.watchingTeams(),
+            clock,
+            logger: logger.child({ part: 'presence' }),
+            metrics,
+          })
+        : null;
+    if (presence) started('presence', () => presence.close());
     const escalation = new EscalationService({
       ...(ownership ? { ownership } : {}),
       store,
@@ -583,7 +599,7 @@ export async function startPlatform(
       },
       renotifyMinMs: config.escalationRenotifyMinS * 1000,
       notifiers,
-      watchingTeams: () => dashboard.watchingTeams(),
+      watchingTeams: () => presence?.watchingTeams() ?? dashboard.watchingTeams(),
       health,
       events: escalationEvents,
       link: (alertId) => `${baseUrl}/?alert=${encodeURIComponent(alertId)}`,
@@ -648,6 +664,7 @@ export async function startPlatform(
       nightRound,
       link,
       ownership,
+      presence,
       warnings,
       generatedAdminPassword,
       close: closeAll,
