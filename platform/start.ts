@@ -482,6 +482,8 @@ export async function startPlatform(
       // Drop what ingest still holds of the home first (also from the spool), so no reading of the
       // home lands after the erasure, nor comes back at the next start.
       eraseHomeReadings: async (homeId) => {
+        // every other process forgets what it holds of the home too (the home's rules owner among them)
+        events.emit('home/erased', { homeId });
         await ingest.eraseHome(homeId);
         // what the rules and the device list keep of the home's readings goes too (docs/architecture.md)
         batteryLevels.forget(registry.devicesOfHome(homeId).map((d) => d.id));
@@ -518,6 +520,18 @@ export async function startPlatform(
       },
     });
     started('dashboard', () => dashboard.close());
+    // an erasure carried out through another process (the rules forget the home themselves)
+    started(
+      'erasure-follow',
+      events.on('home/erased', (erased) => {
+        if (!isRemoteEvent(erased)) return;
+        const { homeId } = erased;
+        batteryLevels.forget(registry.devicesOfHome(homeId).map((d) => d.id));
+        Promise.all([ingest.eraseHome(homeId), nightRound.eraseHome(homeId)]).catch((err: unknown) =>
+          logger.error({ err, homeId }, 'could not forget an erased home here'),
+        );
+      }),
+    );
     webSocketOrigins = [...webSocketOrigins, new URL(dashboard.url).origin];
     const webSocketPath = config.mqttWsPath
       ? `${(config.publicUrl || dashboard.url).replace(/\/$/, '').replace(/^http/, 'ws')}${config.mqttWsPath}`

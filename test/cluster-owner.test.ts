@@ -53,7 +53,7 @@ describe("the home's owner hears the other processes", () => {
     await a.store.teams.create({ id: 't', name: 'T' });
     for (const id of [...ofA, ...ofB]) {
       await a.registry.createHome({ id, label: id, teamId: 't' });
-      for (const category of ['emergency', 'door'] as const)
+      for (const category of ['emergency', 'environment'] as const)
         await a.consent.change(
           id,
           {
@@ -77,6 +77,13 @@ describe("the home's owner hears the other processes", () => {
       teamIds: ['t'],
     });
     staff = await ApiClient.login(a.dashboardUrl, 'staff-t', 'password-123');
+    await admin.ok('POST', '/api/users', {
+      username: 'citizen-1',
+      password: 'password-123',
+      displayName: 'Astrid',
+      role: 'citizen',
+      homeId: ofA[1],
+    });
   }, 90_000);
   afterAll(async () => {
     await b?.close();
@@ -128,5 +135,58 @@ describe("the home's owner hears the other processes", () => {
     } finally {
       await feed.close();
     }
+  });
+
+  it("an erasure made through B is forgotten by the rules of A, the home's owner", async () => {
+    const home = ofA[1]!;
+    await a.registry.provisionDevice({ id: 'env-1', homeId: home, kinds: ['temperature', 'battery'] });
+    await eventually(() => b.registry.device('env-1') !== undefined, { what: 'the device known at B' });
+    let seq = 0;
+    const send = (kind: 'temperature' | 'battery', value: number) =>
+      a.ingest.handleReadings(
+        home,
+        'env-1',
+        Buffer.from(JSON.stringify({ kind, value, ts: Date.now(), seq: ++seq })),
+      );
+    // a cold spell under way and a low battery already reported, in A's rules
+    await send('temperature', 14);
+    await send('battery', 12);
+    const erasedRules = ['low_battery', 'temperature'];
+    const held = () =>
+      a.rules
+        .stateOf(home)
+        .map((s) => s.rule)
+        .filter((r) => erasedRules.includes(r));
+    await eventually(() => held().length === 2, { what: "the home's rule state in A" });
+    const rows = async () => {
+      const out: string[] = [];
+      for await (const page of a.store.ruleState.all())
+        for (const r of page) if (r.homeId === home && erasedRules.includes(r.rule)) out.push(r.rule);
+      return out;
+    };
+    await eventually(async () => (await rows()).length === 2, { what: "the home's rule state saved" });
+
+    const citizen = await ApiClient.login(b.dashboardUrl, 'citizen-1', 'password-123');
+    const { request } = await citizen.ok<{ request: { result: string } }>(
+      'POST',
+      `/api/homes/${home}/erasure-requests`,
+      {},
+    );
+    expect(request.result).toBe('erased');
+    // the owner forgets it: nothing of the spell or the battery in A's memory …
+    await eventually(() => held().length === 0, { what: "the home's rule state forgotten in A" });
+    // … nor written back by A's next saves (it ticks every 50 ms)
+    await new Promise((r) => setTimeout(r, 500));
+    await a.rules.saveState();
+    expect(await rows()).toEqual([]);
+    // the battery, still low, is judged afresh by the owner: reported again on its open alert
+    const battery = (await a.alerts.list({ limit: 100 })).find(
+      (x) => x.homeId === home && x.rule === 'low_battery',
+    );
+    expect(battery).toMatchObject({ repeats: 0 });
+    await send('battery', 12);
+    await eventually(async () => (await a.alerts.get(battery!.id))?.repeats === 1, {
+      what: 'the low battery reported again',
+    });
   });
 });
