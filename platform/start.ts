@@ -18,6 +18,7 @@ import { NightRound } from '../services/night-round/index.ts';
 import { NoticeOutbox } from '../services/outbox/index.ts';
 import { ShardLeases } from '../services/ownership/index.ts';
 import { People } from '../services/people/index.ts';
+import { openTeamPresence, type TeamPresence } from '../services/presence/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { ResponderCards } from '../services/responder-cards/index.ts';
 import { RuleEngine } from '../services/rules/index.ts';
@@ -83,6 +84,8 @@ export interface Platform {
   readonly link: ClusterLink | null;
   /** who runs which homes' rules and escalation, when several processes share PostgreSQL; null on SQLite (this process runs every home) */
   readonly ownership: ShardLeases | null;
+  /** which teams watch a board on any process (REDIS_URL); null without Redis (this process's board only) */
+  readonly presence: TeamPresence | null;
   /** things an operator must know at start (say, no fallback notifier configured) */
   readonly warnings: string[];
   /** set once, on the first start on an empty database without ADMIN_PASSWORD */
@@ -444,6 +447,8 @@ export async function startPlatform(
       ...(readings
         ? {
             eraseHomeReadings: async (homeId: string) => {
+              // every other process forgets what it holds of the home too (the home's rules owner among them)
+              events.emit('home/erased', { homeId });
               await ingest?.eraseHome(homeId);
               // what the rules and the device list keep of the home's readings goes too (docs/architecture.md)
               batteryLevels.forget(registry.devicesOfHome(homeId).map((d) => d.id));
@@ -482,6 +487,18 @@ export async function startPlatform(
       started('dashboard', () => dashboard.close());
       webSocketOrigins = [...webSocketOrigins, new URL(dashboard.url).origin];
     }
+    // an erasure carried out through another process (the rules forget the home themselves)
+    started(
+      'erasure-follow',
+      events.on('home/erased', (erased) => {
+        if (!isRemoteEvent(erased)) return;
+        const { homeId } = erased;
+        batteryLevels.forget(registry.devicesOfHome(homeId).map((d) => d.id));
+        Promise.all([ingest?.eraseHome(homeId), nightRound?.eraseHome(homeId)]).catch((err: unknown) =>
+          logger.error({ err, homeId }, 'could not forget an erased home here'),
+        );
+      }),
+    );
     // without the dashboard, a load balancer and Prometheus still ask this process how it is
     const ops = dashboard
       ? null
@@ -549,6 +566,19 @@ export async function startPlatform(
           events.on('health/changed', (change) => escalationEvents.emit('health/changed', change)),
         ]),
       );
+    // who watches, across processes: each says its dashboard's watching teams in Redis (services/presence)
+    const presence =
+      link && config.redisUrl
+        ? openTeamPresence({
+            redisUrl: config.redisUrl,
+            processId: link.processId,
+            local: () => dashboard?.watchingTeams() ?? new Set<string>(),
+            clock,
+            logger: logger.child({ part: 'presence' }),
+            metrics,
+          })
+        : null;
+    if (presence) started('presence', () => presence.close());
     // escalation runs with the rules, where alerts are raised and the homes' leases are held
     const escalationOptions: ConstructorParameters<typeof EscalationService>[0] = {
       ...(ownership ? { ownership } : {}),
@@ -566,9 +596,9 @@ export async function startPlatform(
       },
       renotifyMinMs: config.escalationRenotifyMinS * 1000,
       notifiers,
-      // a rules process without the dashboard sees no board: nobody watches, so a critical alert
-      // goes to the fallback at once rather than wait on a board that may not be open
-      watchingTeams: () => dashboard?.watchingTeams() ?? new Set<string>(),
+      // across processes when Redis is shared; a rules process without a board and without Redis
+      // sees nobody watching, so a critical alert goes to the fallback at once (loud, never silent)
+      watchingTeams: () => presence?.watchingTeams() ?? dashboard?.watchingTeams() ?? new Set<string>(),
       health,
       events: escalationEvents,
       link: (alertId) => `${baseUrl}/?alert=${encodeURIComponent(alertId)}`,
@@ -661,6 +691,7 @@ export async function startPlatform(
       },
       link,
       ownership,
+      presence,
       warnings,
       generatedAdminPassword,
       close: closeAll,

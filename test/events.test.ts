@@ -182,6 +182,8 @@ describe('every platform event, as the parts really emit it, is plain JSON', () 
     });
     const { session } = await sessions.create(user.id);
     await sessions.destroy(session.id);
+    // home/erased: emitted by the platform's erasure (platform/start.ts; test/cluster-owner.test.ts)
+    f.events.emit('home/erased', { homeId: 'h' });
 
     expect([...seen.keys()].sort()).toEqual([...PLATFORM_EVENT_NAMES].sort());
     for (const [name, payloads] of seen) {

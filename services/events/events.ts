@@ -46,6 +46,11 @@ export interface PlatformEvents {
   'device/access-ended': DeviceAccessEnd;
   /** registry: a home's or a device's test mode was set or ended by hand (not one running out) */
   'test-mode/changed': { homeId: HomeId };
+  /**
+   * erasure: a home's readings are being erased here (a citizen's request); every process forgets
+   * what it holds of them, the home's rules owner among them
+   */
+  'home/erased': { homeId: HomeId };
   /** dashboard: a session ended (logout, timeout, password reset) */
   'session/ended': { sessionId: string };
 }
@@ -63,6 +68,7 @@ export const PLATFORM_EVENT_NAMES = [
   'device/changed',
   'device/access-ended',
   'test-mode/changed',
+  'home/erased',
   'session/ended',
 ] as const satisfies readonly PlatformEventName[];
 

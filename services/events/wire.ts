@@ -32,6 +32,7 @@ export const RELAYED_EVENTS = [
   'device/changed',
   'device/access-ended',
   'test-mode/changed',
+  'home/erased',
 ] as const satisfies readonly (keyof PlatformEvents)[];
 export type RelayedEventName = (typeof RELAYED_EVENTS)[number];
 
@@ -157,6 +158,7 @@ export const RELAYED_SCHEMAS: { [K in RelayedEventName]: z.ZodType<unknown> } = 
   'device/changed': z.looseObject({ id: DeviceId, homeId: HomeId }),
   'device/access-ended': AccessEndSchema,
   'test-mode/changed': z.strictObject({ homeId: HomeId }),
+  'home/erased': z.strictObject({ homeId: HomeId }),
 };
 
 /** A payload that passed its schema, typed as the event (the schemas are checked against the types above). */
