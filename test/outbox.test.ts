@@ -195,7 +195,7 @@ describe.each(ENGINES)('the notice outbox (%s)', (engine) => {
       ),
     ).toEqual(['old']);
     // taken on: not needed any more, so not "ikke leveret" either
-    expect(await outbox.cancelForAlert('a1', 'alert_acknowledged')).toBe(1);
+    expect(await outbox.cancelForAlert('a1', 'alert_acknowledged', ['c'])).toBe(1);
     expect(
       (await outbox.undelivered({ since: 0, homeIds: null, limit: 10 })).map((r) => r.idempotencyKey),
     ).toEqual(['other']);
@@ -205,6 +205,27 @@ describe.each(ENGINES)('the notice outbox (%s)', (engine) => {
     await outbox.idle();
     expect(await outbox.undelivered({ since: 0, homeIds: null, limit: 10 })).toEqual([]);
     expect(await outbox.byKey('old')).toMatchObject({ state: 'cancelled' });
+  });
+
+  it("cancels an alert's notices on the channels named only: a care-record push about it stays", async () => {
+    const outbox = outboxOn(store);
+    const notice = (channel: string) => ({
+      idempotencyKey: `a1:${channel}`,
+      channel,
+      payload: {},
+      alertId: 'a1',
+      homeId: 'h1',
+    });
+    await outbox.enqueue(notice('sms:vagt'));
+    await outbox.enqueue(notice('webhook:fallback'));
+    await outbox.enqueue(notice('care-record'));
+    expect(await outbox.cancelForAlert('a1', 'alert_resolved', [])).toBe(0);
+    expect(await outbox.cancelForAlert('a1', 'alert_resolved', ['sms:vagt', 'webhook:fallback'])).toBe(2);
+    expect(await outbox.byKey('a1:sms:vagt')).toMatchObject({
+      state: 'cancelled',
+      lastError: 'alert_resolved',
+    });
+    expect(await outbox.byKey('a1:care-record')).toMatchObject({ state: 'pending', alertId: 'a1' });
   });
 
   it('a stop aborts the try in flight and leaves the notice due for the next start', async () => {

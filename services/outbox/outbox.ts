@@ -94,7 +94,10 @@ export class NoticeOutbox {
   private readonly repo: NoticeOutboxRepository;
   private readonly owner: string;
   private readonly random: () => number;
-  private readonly inFlight = new Map<string, { controller: AbortController; alertId: string | null }>();
+  private readonly inFlight = new Map<
+    string,
+    { controller: AbortController; alertId: string | null; channel: string }
+  >();
   private readonly work = new Set<Promise<unknown>>();
   private passing: Promise<void> | null = null;
   private again = false;
@@ -206,14 +209,18 @@ export class NoticeOutbox {
   }
 
   /**
-   * The alert was taken on: its notices still waiting are not sent any more (a try in flight is
-   * aborted). Not "ikke leveret" either: nobody needs them now.
+   * The alert was taken on: its notices on `channels` still waiting are not sent any more (a try in
+   * flight is aborted). Not "ikke leveret" either: nobody needs them now. Only the channels named:
+   * the escalation's pages stop, while a notice the handling itself made (the care-record document
+   * of a resolved alert) is about the same alert and must still go.
    */
-  async cancelForAlert(alertId: string, reason: string): Promise<number> {
+  async cancelForAlert(alertId: string, reason: string, channels: readonly string[]): Promise<number> {
+    if (channels.length === 0) return 0;
+    const named = new Set(channels);
     for (const sending of this.inFlight.values()) {
-      if (sending.alertId === alertId) sending.controller.abort();
+      if (sending.alertId === alertId && named.has(sending.channel)) sending.controller.abort();
     }
-    return this.repo.cancelForAlert(alertId, this.o.clock.now(), reason);
+    return this.repo.cancelForAlert(alertId, [...named], this.o.clock.now(), reason);
   }
 
   /** Notices not delivered in time, newest first (see NoticeOutboxRepository.undelivered). */
@@ -277,7 +284,7 @@ export class NoticeOutbox {
       return;
     }
     const controller = new AbortController();
-    this.inFlight.set(row.id, { controller, alertId: row.alertId });
+    this.inFlight.set(row.id, { controller, alertId: row.alertId, channel: row.channel });
     let result: ChannelResult;
     try {
       result = await channel.send({

@@ -134,7 +134,8 @@ export function noticeOutbox(db: Db): NoticeOutboxRepository {
       return Number(result.numUpdatedRows) === 1;
     },
 
-    async cancelForAlert(alertId, at, reason) {
+    async cancelForAlert(alertId, channels, at, reason) {
+      if (channels.length === 0) return 0;
       const result = await db
         .updateTable('notice_outbox')
         .set({
@@ -145,6 +146,7 @@ export function noticeOutbox(db: Db): NoticeOutboxRepository {
           claimed_until: null,
         })
         .where('alert_id', '=', alertId)
+        .where('channel', 'in', channels)
         .where('state', '=', 'pending')
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
