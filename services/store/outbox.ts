@@ -157,7 +157,8 @@ export function noticeOutbox(db: Db): NoticeOutboxRepository {
       let q = db
         .selectFrom('notice_outbox')
         .selectAll()
-        .where('created_at', '>=', since)
+        // made in the period, or given up in it (a notice given up for its age was made before)
+        .where((eb) => eb.or([eb('created_at', '>=', since), eb('settled_at', '>=', since)]))
         .where((eb) =>
           eb.or([
             eb('state', '=', 'given_up'),

@@ -448,8 +448,8 @@ export interface NoticeOutboxRepository {
   /** pending notices of an alert on `channels` that no longer need sending (it was taken on); how many */
   cancelForAlert(alertId: string, channels: readonly string[], at: number, reason: string): Promise<number>;
   /**
-   * Notices not delivered: given up, or pending and created at or before `pendingBefore`; created at or
-   * after `since`, newest first; only of `homeIds` when given (null: every home).
+   * Notices not delivered: given up, or pending and created at or before `pendingBefore`; created (or
+   * given up) at or after `since`, newest first; only of `homeIds` when given (null: every home).
    */
   undelivered(filter: {
     since: number;
