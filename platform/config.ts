@@ -561,6 +561,12 @@ export const SETTINGS = {
     '60',
     'A notice (webhook, SMS, care record) not delivered within this many seconds is shown to staff as "ikke leveret".',
   ),
+  noticeGiveUpH: s(
+    'NOTICE_GIVE_UP_H',
+    positive(720),
+    '24',
+    'A notice still not delivered this many hours after it was made is given up (however few tries it had) and shown to staff as given up ("opgivet", too old).',
+  ),
   fhirBaseUrl: s(
     'FHIR_BASE_URL',
     optionalUrl,

@@ -6,18 +6,19 @@ import {
   SmsNotifier,
   WebhookNotifier,
 } from '../services/notify/index.ts';
+import type { OutboxRetryPolicy } from '../services/outbox/index.ts';
 import type { Logger } from '../services/runtime/index.ts';
 import type { Config } from './config.ts';
 
 const MAX_BACKOFF_MS = 30_000;
 
-/** How often and how fast the outbox tries a notice again (NOTIFY_MAX_ATTEMPTS, NOTIFY_BACKOFF_MS). */
-export function outboxRetry(config: Config): {
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-} {
+/**
+ * How often and how fast the outbox tries a notice again (NOTIFY_MAX_ATTEMPTS, NOTIFY_BACKOFF_MS),
+ * and how old it may grow before it is given up (NOTICE_GIVE_UP_H).
+ */
+export function outboxRetry(config: Config): OutboxRetryPolicy {
   return {
+    giveUpAfterMs: config.noticeGiveUpH * 3_600_000,
     maxAttempts: config.notifyMaxAttempts,
     baseDelayMs: config.notifyBackoffMs,
     maxDelayMs: Math.max(config.notifyBackoffMs, MAX_BACKOFF_MS),

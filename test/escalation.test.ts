@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { careRecordNotice } from '../services/care-record/index.ts';
 import type { AlertCandidate, Severity } from '../services/domain/index.ts';
 import { EscalationService } from '../services/escalation/index.ts';
 import { PlatformHealth } from '../services/health/index.ts';
@@ -248,6 +249,39 @@ describe.each(ENGINES)('escalation: never silent (%s)', (engine) => {
     await at(780_000);
     await at(1_800_000);
     expect(fallback.received).toHaveLength(1);
+  });
+
+  it('handling an alert cancels its pages still waiting, never its care-record notice', async () => {
+    await fallback.close();
+    fallback = await startReceiver(() => 503);
+    watching = new Set(['another-team']);
+    await start();
+    // the care-record endpoint is down too: its notice waits in the outbox like the page does
+    outbox.registerChannel('care-record', async () => ({
+      delivered: false,
+      attempts: 1,
+      detail: 'HTTP 503',
+    }));
+    const alert = await raise(candidate('critical'));
+    const page = (await outbox.notDelivered(alert.id)).find((r) => r.channel === 'webhook:fallback');
+    expect(page).toMatchObject({ state: 'pending', alertId: alert.id });
+    // heard by another process first: the care-record notice is in the outbox before this one disarms
+    const notice = careRecordNotice(
+      { seq: 1, type: 'resolved', alert: { ...alert, state: 'resolved' } },
+      { mayShare: () => true },
+    );
+    expect(notice).toMatchObject({ alertId: alert.id });
+    await outbox.enqueue(notice!);
+    await escalation.idle();
+    await f.alerts.resolve(alert.id, staff, { outcome: 'real_incident', note: '' });
+    await escalation.idle();
+    expect((await outbox.byKey(page!.idempotencyKey))?.state).toBe('cancelled');
+    expect(await outbox.byKey(`care-record:${alert.id}`)).toMatchObject({
+      state: 'pending',
+      alertId: alert.id,
+    });
+    // and it still shows under the alert as not delivered
+    expect((await outbox.notDelivered(alert.id)).map((r) => r.channel)).toEqual(['care-record']);
   });
 
   it('sends a critical alert to the fallback at once when nobody of its team is watching', async () => {

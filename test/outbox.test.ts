@@ -100,6 +100,65 @@ describe.each(ENGINES)('the notice outbox (%s)', (engine) => {
     expect(late.map((r) => [r.idempotencyKey, r.state])).toEqual([['k', 'given_up']]);
   });
 
+  it('gives up a notice too old to matter (NOTICE_GIVE_UP_H), however few tries it had, visibly', async () => {
+    const HOUR = 3_600_000;
+    const outbox = testOutbox(
+      { store, clock, metrics },
+      { maxAttempts: 1000, baseDelayMs: 1000, maxDelayMs: 20 * 60_000, giveUpAfterMs: 2 * HOUR },
+    );
+    opened.push(outbox);
+    let n = 0;
+    outbox.registerChannel('sms:vagt', async () => {
+      n++;
+      return failed();
+    });
+    await outbox.start();
+    const made = clock.now();
+    await outbox.enqueue({ idempotencyKey: 'k', channel: 'sms:vagt', payload: {}, homeId: 'h' });
+    await outbox.idle();
+    // tried again and again on the injected clock, until the notice is two hours old
+    for (let t = 0; t < 2 * HOUR - 60_000; t += 60_000) {
+      await clock.advanceAsync(60_000);
+      await outbox.idle();
+    }
+    expect(await outbox.byKey('k')).toMatchObject({ state: 'pending' });
+    const triedBefore = n;
+    expect(triedBefore).toBeGreaterThan(5);
+    expect(triedBefore).toBeLessThan(1000);
+    await clock.advanceAsync(60_000);
+    await outbox.idle();
+    const row = await outbox.byKey('k');
+    expect(row).toMatchObject({ state: 'given_up', lastError: 'expired', settledAt: made + 2 * HOUR });
+    expect(await metrics.value('tryghed_notices_given_up_total', { channel: 'sms:vagt' })).toBe(1);
+    await clock.advanceAsync(HOUR);
+    await outbox.idle();
+    expect(n).toBe(triedBefore);
+    // given up within the last hour, though made two hours ago: still in the list of the last hour
+    const listed = await outbox.undelivered({ since: clock.now() - 2 * HOUR + 1, homeIds: null, limit: 10 });
+    expect(listed.map((r) => [r.idempotencyKey, r.state, r.lastError])).toEqual([
+      ['k', 'given_up', 'expired'],
+    ]);
+
+    // made while nobody sent (the platform down for three hours): given up untried, never sent late
+    await outbox.stop();
+    const later = testOutbox(
+      { store, clock, metrics },
+      { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 1000, giveUpAfterMs: 2 * HOUR },
+      { owner: 'later' },
+    );
+    opened.push(later);
+    later.registerChannel('sms:vagt', async () => {
+      n++;
+      return ok;
+    });
+    await later.enqueue({ idempotencyKey: 'old', channel: 'sms:vagt', payload: {}, homeId: 'h' });
+    await clock.advanceAsync(3 * HOUR);
+    await later.start();
+    await later.idle();
+    expect(n).toBe(triedBefore);
+    expect(await later.byKey('old')).toMatchObject({ state: 'given_up', attempts: 0, lastError: 'expired' });
+  });
+
   it('gives up at once when the receiver refuses for good (final)', async () => {
     const outbox = outboxOn(store);
     let n = 0;
@@ -195,7 +254,7 @@ describe.each(ENGINES)('the notice outbox (%s)', (engine) => {
       ),
     ).toEqual(['old']);
     // taken on: not needed any more, so not "ikke leveret" either
-    expect(await outbox.cancelForAlert('a1', 'alert_acknowledged')).toBe(1);
+    expect(await outbox.cancelForAlert('a1', 'alert_acknowledged', ['c'])).toBe(1);
     expect(
       (await outbox.undelivered({ since: 0, homeIds: null, limit: 10 })).map((r) => r.idempotencyKey),
     ).toEqual(['other']);
@@ -205,6 +264,27 @@ describe.each(ENGINES)('the notice outbox (%s)', (engine) => {
     await outbox.idle();
     expect(await outbox.undelivered({ since: 0, homeIds: null, limit: 10 })).toEqual([]);
     expect(await outbox.byKey('old')).toMatchObject({ state: 'cancelled' });
+  });
+
+  it("cancels an alert's notices on the channels named only: a care-record push about it stays", async () => {
+    const outbox = outboxOn(store);
+    const notice = (channel: string) => ({
+      idempotencyKey: `a1:${channel}`,
+      channel,
+      payload: {},
+      alertId: 'a1',
+      homeId: 'h1',
+    });
+    await outbox.enqueue(notice('sms:vagt'));
+    await outbox.enqueue(notice('webhook:fallback'));
+    await outbox.enqueue(notice('care-record'));
+    expect(await outbox.cancelForAlert('a1', 'alert_resolved', [])).toBe(0);
+    expect(await outbox.cancelForAlert('a1', 'alert_resolved', ['sms:vagt', 'webhook:fallback'])).toBe(2);
+    expect(await outbox.byKey('a1:sms:vagt')).toMatchObject({
+      state: 'cancelled',
+      lastError: 'alert_resolved',
+    });
+    expect(await outbox.byKey('a1:care-record')).toMatchObject({ state: 'pending', alertId: 'a1' });
   });
 
   it('a stop aborts the try in flight and leaves the notice due for the next start', async () => {

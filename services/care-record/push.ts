@@ -47,10 +47,10 @@ export interface CareRecordNotice {
   channel: typeof CARE_RECORD_CHANNEL;
   payload: z.infer<typeof CareRecordPayload>;
   /**
-   * null on purpose: the outbox cancels an alert's notices when the alert is taken on or resolved
-   * (escalation's pages are not needed any more), and this one is made by the resolve itself
+   * The alert's id, so the row shows under the alert when it is not delivered. Escalation cancels
+   * only its own pages' channels when an alert is handled, never this one (made by the resolve).
    */
-  alertId: null;
+  alertId: string;
   homeId: string;
 }
 
@@ -68,7 +68,7 @@ export function careRecordNotice(
     idempotencyKey: `care-record:${a.id}`,
     channel: CARE_RECORD_CHANNEL,
     payload: { alertId: a.id },
-    alertId: null,
+    alertId: a.id,
     homeId: a.homeId,
   };
 }

@@ -418,8 +418,8 @@ export class EscalationService {
     a.stop.abort();
     this.armedGauge.set(this.armed.size);
     this.forgetDeadline(id);
-    // its notices still waiting in the outbox are not needed any more
-    this.track(this.o.outbox.cancelForAlert(id, `alert_${why}`));
+    // its pages still waiting in the outbox are not needed any more (only ours: never a care-record push)
+    this.track(this.o.outbox.cancelForAlert(id, `alert_${why}`, this.pageChannels(a.homeId)));
     if (a.level > 0) this.o.logger.info({ alertId: id, level: a.level, why }, 'escalation stopped');
   }
 
@@ -651,6 +651,13 @@ export class EscalationService {
       // still being sent: settled in afterTry (a notice already queued is someone else's)
       if (!queued) a.sending--;
     }
+  }
+
+  /** the outbox channels this alert's pages go out on: the fallback's, its team's, any used here */
+  private pageChannels(homeId: string): string[] {
+    const teamId = this.o.registry.home(homeId)?.teamId;
+    const notifiers = [...this.o.notifiers.fallback, ...(teamId ? this.o.notifiers.team(teamId) : [])];
+    return [...new Set([...notifiers.map(channelName), ...this.registered])];
   }
 
   /** Registers each notifier as an outbox channel (the platform names them all before the outbox starts). */

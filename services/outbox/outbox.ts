@@ -52,6 +52,11 @@ export interface OutboxRetryPolicy {
   /** the first wait, ms; doubled each time, with jitter */
   baseDelayMs: number;
   maxDelayMs: number;
+  /**
+   * a notice not delivered this long after it was made is given up (`expired`), however few tries
+   * it had: a page hours late is no longer news, and staff see it in "ikke leveret". ms; none: never
+   */
+  giveUpAfterMs?: number;
 }
 
 export interface OutboxOptions {
@@ -77,6 +82,8 @@ export interface OutboxOptions {
 const DEFAULT_CLAIM_MS = 60_000;
 const DEFAULT_POLL_MS = 2000;
 const DEFAULT_BATCH = 50;
+/** `lastError` of a notice given up for its age (`OutboxRetryPolicy.giveUpAfterMs`) */
+const EXPIRED = 'expired';
 /** how often the pending gauges are read from the store, at most, ms */
 const STATS_EVERY_MS = 5000;
 
@@ -94,7 +101,10 @@ export class NoticeOutbox {
   private readonly repo: NoticeOutboxRepository;
   private readonly owner: string;
   private readonly random: () => number;
-  private readonly inFlight = new Map<string, { controller: AbortController; alertId: string | null }>();
+  private readonly inFlight = new Map<
+    string,
+    { controller: AbortController; alertId: string | null; channel: string }
+  >();
   private readonly work = new Set<Promise<unknown>>();
   private passing: Promise<void> | null = null;
   private again = false;
@@ -206,14 +216,18 @@ export class NoticeOutbox {
   }
 
   /**
-   * The alert was taken on: its notices still waiting are not sent any more (a try in flight is
-   * aborted). Not "ikke leveret" either: nobody needs them now.
+   * The alert was taken on: its notices on `channels` still waiting are not sent any more (a try in
+   * flight is aborted). Not "ikke leveret" either: nobody needs them now. Only the channels named:
+   * the escalation's pages stop, while a notice the handling itself made (the care-record document
+   * of a resolved alert) is about the same alert and must still go.
    */
-  async cancelForAlert(alertId: string, reason: string): Promise<number> {
+  async cancelForAlert(alertId: string, reason: string, channels: readonly string[]): Promise<number> {
+    if (channels.length === 0) return 0;
+    const named = new Set(channels);
     for (const sending of this.inFlight.values()) {
-      if (sending.alertId === alertId) sending.controller.abort();
+      if (sending.alertId === alertId && named.has(sending.channel)) sending.controller.abort();
     }
-    return this.repo.cancelForAlert(alertId, this.o.clock.now(), reason);
+    return this.repo.cancelForAlert(alertId, [...named], this.o.clock.now(), reason);
   }
 
   /** Notices not delivered in time, newest first (see NoticeOutboxRepository.undelivered). */
@@ -276,11 +290,65 @@ export class NoticeOutbox {
       this.o.logger.error(log, 'notice given up: no such channel');
       return;
     }
+    const giveUpAt =
+      this.o.retry.giveUpAfterMs === undefined
+        ? Number.POSITIVE_INFINITY
+        : row.createdAt + this.o.retry.giveUpAfterMs;
     const controller = new AbortController();
-    this.inFlight.set(row.id, { controller, alertId: row.alertId });
+    let result: ChannelResult;
+    const tooOld = this.o.clock.now() >= giveUpAt;
+    if (tooOld) {
+      // too old to send (the platform was down, or every try failed until now): not tried again
+      result = { delivered: false, attempts: 0, detail: EXPIRED, final: true, tries: [] };
+    } else result = await this.send(channel.send, row, controller, log);
+    const now = this.o.clock.now();
+    const attempts = row.attempts + (tooOld ? 0 : Math.max(1, result.attempts));
+    const expired = now >= giveUpAt;
+    const error =
+      expired && !result.final && attempts < this.o.retry.maxAttempts ? EXPIRED : (result.detail ?? 'failed');
+    let settled: OutboxRow;
+    if (result.delivered) {
+      await this.repo.delivered(row.id, this.owner, now, attempts);
+      this.delivered.inc({ channel: row.channel });
+      settled = { ...row, state: 'delivered', attempts, deliveredAt: now, settledAt: now, lastError: null };
+    } else if (controller.signal.aborted) {
+      // stopping, or the alert was taken on (the row is cancelled then, and this changes nothing)
+      await this.repo.retryAt(row.id, this.owner, attempts, now, error);
+      settled = { ...row, attempts, lastError: error };
+    } else if (result.final || expired || attempts >= this.o.retry.maxAttempts) {
+      await this.repo.giveUp(row.id, this.owner, now, attempts, error);
+      this.givenUp.inc({ channel: row.channel });
+      this.o.logger.error({ ...log, attempts, detail: error }, 'notice given up: not delivered');
+      settled = { ...row, state: 'given_up', attempts, settledAt: now, lastError: error };
+    } else {
+      // never later than the notice's age limit: it is given up then, not a backoff step after
+      const next = Math.min(
+        now + backoffDelay(attempts, { ...this.o.retry, timeoutMs: 0 }, this.random),
+        giveUpAt,
+      );
+      await this.repo.retryAt(row.id, this.owner, attempts, next, error);
+      this.retried.inc({ channel: row.channel });
+      this.wakeAt(next);
+      settled = { ...row, attempts, nextAttemptAt: next, lastError: error };
+    }
+    if (channel.options.afterTry) {
+      await channel.options
+        .afterTry({ ...settled, claimedBy: null, claimedUntil: null }, result)
+        .catch((err: unknown) => this.o.logger.error({ ...log, err }, 'after-try hook failed'));
+    }
+  }
+
+  /** one call to the channel's sender; a sender that throws is a failed try */
+  private async send(
+    send: ChannelSender,
+    row: OutboxRow,
+    controller: AbortController,
+    log: Record<string, unknown>,
+  ): Promise<ChannelResult> {
+    this.inFlight.set(row.id, { controller, alertId: row.alertId, channel: row.channel });
     let result: ChannelResult;
     try {
-      result = await channel.send({
+      result = await send({
         payload: JSON.parse(row.payload) as unknown,
         idempotencyKey: row.idempotencyKey,
         signal: controller.signal,
@@ -299,35 +367,7 @@ export class NoticeOutbox {
     } finally {
       this.inFlight.delete(row.id);
     }
-    const now = this.o.clock.now();
-    const attempts = row.attempts + Math.max(1, result.attempts);
-    const error = result.detail ?? 'failed';
-    let settled: OutboxRow;
-    if (result.delivered) {
-      await this.repo.delivered(row.id, this.owner, now, attempts);
-      this.delivered.inc({ channel: row.channel });
-      settled = { ...row, state: 'delivered', attempts, deliveredAt: now, settledAt: now, lastError: null };
-    } else if (controller.signal.aborted) {
-      // stopping, or the alert was taken on (the row is cancelled then, and this changes nothing)
-      await this.repo.retryAt(row.id, this.owner, attempts, now, error);
-      settled = { ...row, attempts, lastError: error };
-    } else if (result.final || attempts >= this.o.retry.maxAttempts) {
-      await this.repo.giveUp(row.id, this.owner, now, attempts, error);
-      this.givenUp.inc({ channel: row.channel });
-      this.o.logger.error({ ...log, attempts, detail: error }, 'notice given up: not delivered');
-      settled = { ...row, state: 'given_up', attempts, settledAt: now, lastError: error };
-    } else {
-      const next = now + backoffDelay(attempts, { ...this.o.retry, timeoutMs: 0 }, this.random);
-      await this.repo.retryAt(row.id, this.owner, attempts, next, error);
-      this.retried.inc({ channel: row.channel });
-      this.wakeAt(next);
-      settled = { ...row, attempts, nextAttemptAt: next, lastError: error };
-    }
-    if (channel.options.afterTry) {
-      await channel.options
-        .afterTry({ ...settled, claimedBy: null, claimedUntil: null }, result)
-        .catch((err: unknown) => this.o.logger.error({ ...log, err }, 'after-try hook failed'));
-    }
+    return result;
   }
 
   /** a pass when each retry falls due (the poll would find it too, only later) */

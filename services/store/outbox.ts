@@ -134,7 +134,8 @@ export function noticeOutbox(db: Db): NoticeOutboxRepository {
       return Number(result.numUpdatedRows) === 1;
     },
 
-    async cancelForAlert(alertId, at, reason) {
+    async cancelForAlert(alertId, channels, at, reason) {
+      if (channels.length === 0) return 0;
       const result = await db
         .updateTable('notice_outbox')
         .set({
@@ -145,6 +146,7 @@ export function noticeOutbox(db: Db): NoticeOutboxRepository {
           claimed_until: null,
         })
         .where('alert_id', '=', alertId)
+        .where('channel', 'in', channels)
         .where('state', '=', 'pending')
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
@@ -155,7 +157,8 @@ export function noticeOutbox(db: Db): NoticeOutboxRepository {
       let q = db
         .selectFrom('notice_outbox')
         .selectAll()
-        .where('created_at', '>=', since)
+        // made in the period, or given up in it (a notice given up for its age was made before)
+        .where((eb) => eb.or([eb('created_at', '>=', since), eb('settled_at', '>=', since)]))
         .where((eb) =>
           eb.or([
             eb('state', '=', 'given_up'),

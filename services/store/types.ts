@@ -445,11 +445,11 @@ export interface NoticeOutboxRepository {
     error: string,
   ): Promise<boolean>;
   giveUp(id: string, owner: string, at: number, attempts: number, error: string): Promise<boolean>;
-  /** pending notices of an alert that no longer need sending (it was taken on); how many */
-  cancelForAlert(alertId: string, at: number, reason: string): Promise<number>;
+  /** pending notices of an alert on `channels` that no longer need sending (it was taken on); how many */
+  cancelForAlert(alertId: string, channels: readonly string[], at: number, reason: string): Promise<number>;
   /**
-   * Notices not delivered: given up, or pending and created at or before `pendingBefore`; created at or
-   * after `since`, newest first; only of `homeIds` when given (null: every home).
+   * Notices not delivered: given up, or pending and created at or before `pendingBefore`; created (or
+   * given up) at or after `since`, newest first; only of `homeIds` when given (null: every home).
    */
   undelivered(filter: {
     since: number;

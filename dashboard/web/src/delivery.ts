@@ -36,6 +36,7 @@ export function why(detail: string | null): string {
   if (detail === 'notifier_error') return t('why_notifier');
   if (detail === 'sender_error') return t('why_sender');
   if (detail === 'no_channel') return t('why_no_channel');
+  if (detail === 'expired') return t('why_expired');
   if (detail.startsWith('HTTP ')) return fill('why_http', { code: detail.slice(5) });
   return fill('why_network', { code: detail });
 }

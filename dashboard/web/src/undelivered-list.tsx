@@ -112,7 +112,8 @@ function UndeliveredItem({ notice: n }: { notice: Notice }) {
       {`${channelName(n)} – ${n.homeLabel ?? n.homeId ?? ''}`}
       <p class="meta">
         {`${t('noticeSince')} ${clockTime(n.since)} · ${state} · ${tb('undeliveredAttempts', { n: String(n.attempts) })}`}
-        {n.attempts > 0 ? ` · ${why(n.detail)}` : ''}
+        {/* given up untried (too old after an outage, no channel) still says why */}
+        {n.attempts > 0 || n.detail ? ` · ${why(n.detail)}` : ''}
       </p>
     </li>
   );
