@@ -220,30 +220,38 @@ describe('trust under faults: one bad reading, same-time readings, durable acks,
     await writer.stop();
   });
 
-  it("the broker's path (no result object per message): a reading listener handing two messages back in loses none", async () => {
-    const { ingest, events } = make();
-    const inner: Array<Promise<boolean>> = [];
-    events.on('reading/accepted', (r) => {
-      if (r.deviceId !== 'g10' || r.seq !== 1) return;
-      for (const id of ['g11', 'g12'])
-        inner.push(
-          ingest.handleReadings('good', id, msg({ kind: 'temperature', value: 3, ts: T0 - 7000, seq: 1 })),
-        );
-    });
-    const outer = ingest.handleReadings(
-      'good',
-      'g10',
-      msg([1, 2].map((seq) => ({ kind: 'temperature', value: seq, ts: T0 - 7000 + seq, seq }))),
-    );
-    expect(await Promise.all([outer, ...inner])).toEqual([true, true, true]);
-    const back = await readings.query({
-      homeId: 'good',
-      deviceIds: ['g10', 'g11', 'g12'],
-      from: T0 - 8000,
-      to: T0,
-    });
-    expect(back.map((p) => `${p.deviceId}:${p.seq}`).sort()).toEqual(['g10:1', 'g10:2', 'g11:1', 'g12:1']);
-  });
+  it.each([
+    ['judged as they arrive', 0],
+    ['routine messages queued (the default)', undefined],
+  ])(
+    "the broker's path (no result object per message): a reading listener handing two messages back in loses none (%s)",
+    async (_, routineSliceMs) => {
+      const { ingest, events } = make(routineSliceMs === undefined ? {} : { routineSliceMs });
+      const inner: Array<Promise<boolean>> = [];
+      events.on('reading/accepted', (r) => {
+        if (r.deviceId !== 'g10' || r.seq !== 1) return;
+        for (const id of ['g11', 'g12'])
+          inner.push(
+            ingest.handleReadings('good', id, msg({ kind: 'temperature', value: 3, ts: T0 - 7000, seq: 1 })),
+          );
+      });
+      const outer = ingest.handleReadings(
+        'good',
+        'g10',
+        msg([1, 2].map((seq) => ({ kind: 'temperature', value: seq, ts: T0 - 7000 + seq, seq }))),
+      );
+      // queued, the outer message is judged (and hands the two back in) in a later turn
+      await outer;
+      expect(await Promise.all([outer, ...inner])).toEqual([true, true, true]);
+      const back = await readings.query({
+        homeId: 'good',
+        deviceIds: ['g10', 'g11', 'g12'],
+        from: T0 - 8000,
+        to: T0,
+      });
+      expect(back.map((p) => `${p.deviceId}:${p.seq}`).sort()).toEqual(['g10:1', 'g10:2', 'g11:1', 'g12:1']);
+    },
+  );
 
   it('ten readings of one device with one device time and ten seqs are ten points', async () => {
     const { ingest } = make();

@@ -1,5 +1,12 @@
 import type { ConsentRegistry } from '../consent/index.ts';
-import { parseDeviceTopic, type ReadingCategory, topics, toReading, valueInRange } from '../domain/index.ts';
+import {
+  ALARM_KINDS,
+  parseDeviceTopic,
+  type ReadingCategory,
+  topics,
+  toReading,
+  valueInRange,
+} from '../domain/index.ts';
 import type { PlatformBus } from '../events/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../runtime/index.ts';
@@ -8,6 +15,7 @@ import { BatchWriter, type PendingReading } from './batch-writer.ts';
 import { ResendFilter } from './dedup.ts';
 import { parseWireReading, payloadItems } from './payload.ts';
 import { ResendKeeper, type ResendWindowStore } from './resend-keeper.ts';
+import { DEFAULT_ROUTINE_SLICE_MS, RoutineQueue } from './routine-queue.ts';
 import type { ReadingSpool } from './spool.ts';
 
 export type RejectReason =
@@ -97,6 +105,12 @@ export interface IngestOptions {
    * loaded by `restore()`, changed ones written every second. Without it, they live in memory.
    */
   store?: { readonly resendWindows: ResendWindowStore };
+  /**
+   * Routine readings from the broker (devices without an alarm kind) are judged in slices of at
+   * most this many ms per turn of the event loop, so an alarm is read and raised between slices
+   * (`routine-queue.ts`); default 1. 0: every message is judged the moment it arrives.
+   */
+  routineSliceMs?: number;
 }
 
 /** how often the resend filter's changed windows are written to the store, ms */
@@ -119,9 +133,12 @@ export class Ingest {
   private readonly clockWrong;
   private readonly maxAheadMs: number;
   private readonly maxAgeMs: number;
+  private readonly routine: RoutineQueue | null;
 
   constructor(private readonly o: IngestOptions) {
     this.clock = o.clock ?? systemClock;
+    const sliceMs = o.routineSliceMs ?? DEFAULT_ROUTINE_SLICE_MS;
+    this.routine = sliceMs > 0 ? new RoutineQueue((h, d, p) => this.judgeReadings(h, d, p), sliceMs) : null;
     const clock = this.clock;
     this.resends = new ResendFilter({
       windowMs: o.resendWindowMs ?? DEFAULT_RESEND_WINDOW_MS,
@@ -184,8 +201,28 @@ export class Ingest {
    * The broker's path: a device's readings message whose topic the broker already parsed and
    * checked (home and device from it). The same judging as `handleMessage`, without a result object
    * per message; resolves to whether the message may be acknowledged (see `IngestResult.durable`).
+   * A device that can raise an alarm (`ALARM_KINDS`) is judged at once, after any of its own
+   * messages still queued; every other device's message waits its turn in the routine queue.
    */
   handleReadings(homeId: string, deviceId: string, payload: Buffer): Promise<boolean> {
+    const routine = this.routine;
+    if (!routine) return this.judgeReadings(homeId, deviceId, payload);
+    if (!this.mayAlarm(deviceId)) return routine.enqueue(homeId, deviceId, payload);
+    // its kinds changed while messages of it waited: those first, so its order is kept
+    if (routine.holds(deviceId)) routine.catchUp(deviceId);
+    return this.judgeReadings(homeId, deviceId, payload);
+  }
+
+  /** whether a reading of this device could raise an alarm: one of its declared kinds is an alarm kind */
+  private mayAlarm(deviceId: string): boolean {
+    const kinds = this.o.registry.device(deviceId)?.kinds;
+    if (!kinds) return false;
+    for (const kind of kinds) if (ALARM_KINDS.has(kind)) return true;
+    return false;
+  }
+
+  /** judges a broker message now (see `handleReadings`) */
+  private judgeReadings(homeId: string, deviceId: string, payload: Buffer): Promise<boolean> {
     // judging is synchronous, so one scratch result and plan serve every message; a listener that
     // hands a message back in while one is judged gets fresh ones
     if (this.judging) return this.handleMessage(topics.readings(homeId, deviceId), payload).durable;
@@ -267,6 +304,8 @@ export class Ingest {
 
   /** writes what it can; with a spool, the rest waits there for the next start */
   async stop(): Promise<void> {
+    // what still waits to be judged is not acknowledged: its devices send it again
+    this.routine?.close();
     await this.keeper?.stop();
     const left = await this.writer.stop();
     if (left.length > 0) {

@@ -1,0 +1,142 @@
+/**
+ * Routine readings wait their turn here, so an alarm never waits behind them (issue 12 point 3).
+ *
+ * The broker hands every reading over in the turn of the event loop that read its packet; judged
+ * there, a burst of routine readings (motion, doors, temperature from hundreds of devices) is judged,
+ * spooled and run through the rules in the same turn, and an alarm button's packet, read later in
+ * that turn or in the next, waits for all of it. Here a routine message is only queued when it
+ * arrives; it is judged in slices of at most `sliceMs` of work per turn (`setImmediate`), so the loop
+ * polls its sockets between slices and an alarm's packet is read, judged and raised after at most one
+ * slice. Messages of alarm devices do not queue (`Ingest.handleReadings`).
+ *
+ * What a PUBACK means does not change: a queued message's promise says durable only once it was
+ * judged and its readings made durable, as before; until then the device gets no PUBACK, and aedes
+ * reads no further packets of it, so the queue is bounded by the devices' in-flight windows. Order
+ * is kept: messages are judged in the order they arrived, and a device's queued messages are
+ * judged before any later message of it that skips the queue (`catchUp`). Nothing queued is
+ * acknowledged, so a kill -9 loses nothing: the devices send it again.
+ */
+
+/** Default longest slice of routine judging per turn of the event loop, ms. */
+export const DEFAULT_ROUTINE_SLICE_MS = 1;
+
+/** judges one message now; resolves when it may be acknowledged (never rejects) */
+export type JudgeMessage = (homeId: string, deviceId: string, payload: Buffer) => Promise<boolean>;
+
+interface Queued {
+  homeId: string;
+  deviceId: string;
+  payload: Buffer;
+  settle: (durable: boolean | Promise<boolean>) => void;
+}
+
+const NOT_DURABLE = Promise.resolve(false);
+
+export class RoutineQueue {
+  private queue: Array<Queued | null> = [];
+  private head = 0;
+  private scheduled = false;
+  private closed = false;
+  /** queued messages per device, so a message that skips the queue can judge its device's first */
+  private readonly queuedBy = new Map<string, number>();
+
+  /**
+   * @param judge judges one message at once (the same judging as without the queue)
+   * @param sliceMs the longest slice of judging per turn: at least one message is judged per turn
+   * @param now the time the slices are measured with (real time: it measures the event loop)
+   */
+  constructor(
+    private readonly judge: JudgeMessage,
+    private readonly sliceMs: number = DEFAULT_ROUTINE_SLICE_MS,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** queues a message; resolves as `judge` would, once it was judged in its turn */
+  enqueue(homeId: string, deviceId: string, payload: Buffer): Promise<boolean> {
+    if (this.closed) return NOT_DURABLE;
+    let settle!: Queued['settle'];
+    const promise = new Promise<boolean>((resolve) => {
+      settle = resolve;
+    });
+    this.queue.push({ homeId, deviceId, payload, settle });
+    this.queuedBy.set(deviceId, (this.queuedBy.get(deviceId) ?? 0) + 1);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.drain);
+    }
+    return promise;
+  }
+
+  /** messages waiting to be judged */
+  get waiting(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** whether a message of this device waits to be judged */
+  holds(deviceId: string): boolean {
+    return this.queuedBy.has(deviceId);
+  }
+
+  /**
+   * Judges this device's queued messages now, in order, ahead of everyone else's: before a later
+   * message of the same device that skips the queue, so one device's readings are never reordered.
+   */
+  catchUp(deviceId: string): void {
+    for (let i = this.head; i < this.queue.length && this.queuedBy.has(deviceId); i++) {
+      const entry = this.queue[i];
+      if (entry?.deviceId !== deviceId) continue;
+      this.queue[i] = null;
+      this.run(entry);
+    }
+  }
+
+  /**
+   * No more judging: what still waits is not acknowledged (the devices keep it and send it again).
+   * Later messages are refused the same way.
+   */
+  close(): void {
+    this.closed = true;
+    for (let i = this.head; i < this.queue.length; i++) this.queue[i]?.settle(false);
+    this.queue = [];
+    this.head = 0;
+    this.queuedBy.clear();
+  }
+
+  private run(entry: Queued): void {
+    const n = this.queuedBy.get(entry.deviceId)! - 1;
+    if (n > 0) this.queuedBy.set(entry.deviceId, n);
+    else this.queuedBy.delete(entry.deviceId);
+    try {
+      entry.settle(this.judge(entry.homeId, entry.deviceId, entry.payload));
+    } catch {
+      // a bug in judging (ingest catches its own): this message is not acknowledged, the next is judged
+      entry.settle(false);
+    }
+  }
+
+  private readonly drain = (): void => {
+    if (this.closed) return;
+    const end = this.now() + this.sliceMs;
+    let judged = 0;
+    while (this.head < this.queue.length) {
+      const entry = this.queue[this.head];
+      this.queue[this.head++] = null;
+      if (!entry) continue;
+      this.run(entry);
+      // the clock is read every few messages: a message costs tens of microseconds
+      if ((++judged & 3) === 0 && this.now() >= end) break;
+    }
+    if (this.head >= this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+      this.scheduled = false;
+      return;
+    }
+    // never drained under a steady stream: drop what was judged, now and then
+    if (this.head >= 4096) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    setImmediate(this.drain);
+  };
+}
