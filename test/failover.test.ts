@@ -1,42 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { informationText, topics, type WireReading } from '../services/domain/index.ts';
+import { topics, type WireReading } from '../services/domain/index.ts';
 import { shardOf } from '../services/ownership/index.ts';
 import { hashSecret, silentLogger } from '../services/runtime/index.ts';
 import { createInfluxV1Store } from '../services/timeseries/index.ts';
 import { ApiClient, type LiveClient } from './harness/api.ts';
-import { eventually, freePort, tempDir, uniqueDatabase } from './harness/index.ts';
-import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
+import { eventually, freePort, startPlatformProcess, tempDir, uniqueDatabase } from './harness/index.ts';
+import { provisionStore } from './harness/provision.ts';
 import { startReceiver } from './harness/receiver.ts';
 import { startRedis } from './harness/redis.ts';
 import { storeLocation } from './harness/store.ts';
-
-/** `tryghed start` as a real child process; resolves once it says it is running. */
-function startChild(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/tryghed.ts', 'start'], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`platform did not start:\n${out}`)), 60_000);
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('Tryghed is running')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`platform exited (${code}):\n${out}`));
-    });
-  });
-}
 
 /** the homes whose shard stays with the first process when a second joins (it lets 32-63 go) */
 const firstProcessHomes = (n: number) => {
@@ -70,27 +44,17 @@ describe('failover: kill -9 the process that owns the homes', () => {
     const [before, after, ticker] = firstProcessHomes(3) as [string, string, string];
     const homes = [before, after, ticker];
     const env: Record<string, string> = {
-      DATABASE_URL: location.databaseUrl,
-      REDIS_URL: redis.url,
-      INFLUX_URL: inject('influxUrl'),
-      INFLUX_DATABASE: database,
-      INFLUX_AUTOSTART: 'false',
-      MQTT_TLS_PORT: '0',
       FALLBACK_WEBHOOK_URL: `${receiver.url}/fallback`,
       TEAM_WEBHOOKS: JSON.stringify({ 'team-f': `${receiver.url}/team` }),
       ESCALATE_CRITICAL_S: '10',
       ESCALATION_RENOTIFY_MIN_S: '3600',
-      ADMIN_USERNAME: TEST_ADMIN.username,
-      ADMIN_PASSWORD: TEST_ADMIN.password,
     };
 
-    // homes, a fall sensor each, consent, a staff member of the team (set up in this process)
+    // homes, a fall sensor each, consent, a staff member of the team (written to the store here);
+    // both processes verify device secrets under one key, so either broker knows the devices
+    env.DEVICE_SECRET_KEY = randomBytes(32).toString('base64');
     const secrets = new Map<string, string>();
-    const setup = await startTestPlatform({
-      dataDir: `${dir.path}/setup`,
-      database,
-      env: { DATABASE_URL: location.databaseUrl },
-    });
+    const setup = await provisionStore({ location, deviceSecretKey: env.DEVICE_SECRET_KEY });
     try {
       await setup.store.teams.create({ id: 'team-f', name: 'Team F' });
       for (const homeId of homes) {
@@ -101,18 +65,7 @@ describe('failover: kill -9 the process that owns the homes', () => {
           kinds: ['fall'],
         });
         secrets.set(homeId, secret);
-        for (const purpose of ['alerts', 'history'] as const)
-          await setup.consent.change(
-            homeId,
-            {
-              category: 'emergency',
-              purpose,
-              action: 'grant',
-              channel: 'web',
-              textVersion: informationText('emergency', purpose).version,
-            },
-            { id: 'citizen', role: 'citizen', homeId },
-          );
+        await setup.grant(homeId, 'emergency');
       }
       await setup.store.users.create({
         id: randomUUID(),
@@ -133,30 +86,23 @@ describe('failover: kill -9 the process that owns the homes', () => {
       httpA: await freePort(),
       httpB: await freePort(),
     };
-    const child = (mqttPort: number, httpPort: number, name: string) =>
-      startChild({
-        ...env,
-        DATA_DIR: `${dir.path}/${name}`,
-        MQTT_PORT: String(mqttPort),
-        HTTP_PORT: String(httpPort),
+    const child = async (mqttPort: number, httpPort: number, name: string) => {
+      const p = await startPlatformProcess({
+        dataDir: `${dir.path}/${name}`,
+        database,
+        store: location,
+        redisUrl: redis.url,
+        mqttPort,
+        httpPort,
+        env,
       });
-    // one device secret key for both (the setup's, in its data dir) so either broker knows the devices
-    const { mkdirSync, copyFileSync } = await import('node:fs');
-    for (const name of ['a', 'b']) {
-      mkdirSync(`${dir.path}/${name}`, { recursive: true });
-      copyFileSync(`${dir.path}/setup/device-secret.key`, `${dir.path}/${name}/device-secret.key`);
-    }
-    const a = await child(ports.mqttA, ports.httpA, 'a');
-    const killA = () => {
-      if (a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
+      cleanup.push(() => p.close());
+      return p;
     };
-    cleanup.push(killA);
+    const a = await child(ports.mqttA, ports.httpA, 'a');
     const b = await child(ports.mqttB, ports.httpB, 'b');
-    cleanup.push(() => {
-      if (b.exitCode === null && b.signalCode === null) b.kill('SIGKILL');
-    });
-    const urlA = `http://127.0.0.1:${ports.httpA}`;
-    const urlB = `http://127.0.0.1:${ports.httpB}`;
+    const urlA = a.dashboardUrl;
+    const urlB = b.dashboardUrl;
 
     // staff watch the board on both processes (so nobody-watching does not send to the fallback at once)
     const boards: LiveClient[] = [];
@@ -198,8 +144,14 @@ describe('failover: kill -9 the process that owns the homes', () => {
         .publishAsync(topics.readings(homeId, `d-${homeId}`), JSON.stringify(reading), { qos: 1 });
       acked.get(homeId)!.push(s);
     };
-    // the second process has taken its half by now (a few lease cycles after it started)
-    await new Promise((r) => setTimeout(r, 4000));
+    // the second process has taken its half (a few lease cycles after it started): the first let
+    // 32-63 go and the second runs them
+    await eventually(
+      async () =>
+        (await a.metric('tryghed_ownership_shards_held')) === 32 &&
+        (await b.metric('tryghed_ownership_shards_held')) === 32,
+      { what: 'the shards shared between the two processes', timeoutMs: 20_000, intervalMs: 100 },
+    );
 
     // a steady stream of QoS 1 readings through the whole failover
     let streaming = true;
@@ -218,8 +170,8 @@ describe('failover: kill -9 the process that owns the homes', () => {
     );
 
     // kill -9 the owner
-    killA();
     const killedAt = Date.now();
+    await a.kill();
     // the devices reconnect to the second broker; then a fall is pressed there
     await eventually(() => devices.get(after)!.connected, {
       what: 'the device reconnected',
@@ -254,10 +206,7 @@ describe('failover: kill -9 the process that owns the homes', () => {
 
     // nothing PUBACKed is lost: every acknowledged (device, seq) is in InfluxDB, or in the dead
     // process's spool, written when it starts again (on its own data folder)
-    const again = await child(ports.mqttA, ports.httpA, 'a');
-    cleanup.push(() => {
-      if (again.exitCode === null && again.signalCode === null) again.kill('SIGKILL');
-    });
+    await child(ports.mqttA, ports.httpA, 'a');
     const readings = createInfluxV1Store({ url: inject('influxUrl'), database, logger: silentLogger() });
     cleanup.push(() => readings.close());
     for (const homeId of homes) {

@@ -3,6 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export { freePort } from '../../platform/index.ts';
+export {
+  type PlatformProcess,
+  type PlatformProcessEnv,
+  platformProcessEnv,
+  runPlatformProcess,
+  startPlatformProcess,
+  TEST_ADMIN,
+} from './platform-process.ts';
 
 /** A temp folder removed by the returned function. */
 export function tempDir(prefix = 'tryghed-test-'): { path: string; remove: () => void } {

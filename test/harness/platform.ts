@@ -2,8 +2,9 @@ import { inject } from 'vitest';
 import { loadConfig } from '../../platform/config.ts';
 import { type Platform, startPlatform } from '../../platform/start.ts';
 import { type Clock, type Logger, Metrics, silentLogger } from '../../services/runtime/index.ts';
+import { TEST_ADMIN } from './platform-process.ts';
 
-export const TEST_ADMIN = { username: 'admin', password: 'admin-password-1' };
+export { TEST_ADMIN };
 
 /**
  * The whole platform in this process on real parts: SQLite in `dataDir`, the harness's influxd,
