@@ -61,7 +61,10 @@ class LeaseTable {
 
   /** shard → its holder now (released and never-claimed shards are absent) */
   async holders(): Promise<Map<number, Holder>> {
-    const { shards } = await this.store.ruleLeases.view();
+    return LeaseTable.byShard((await this.store.ruleLeases.view()).shards);
+  }
+
+  private static byShard(shards: ReadonlyArray<{ shard: number; owner: string; epoch: number }>) {
     const out = new Map<number, Holder>();
     for (const s of shards)
       if (s.owner !== '') out.set(s.shard, { owner: s.owner, pid: pidOf(s.owner), epoch: s.epoch });
@@ -70,14 +73,15 @@ class LeaseTable {
 
   /** a short account of who holds what, for a failure message */
   async describe(): Promise<string> {
-    const { members, shards } = await this.store.ruleLeases.view();
+    const view = await this.store.ruleLeases.view();
     const count = new Map<string, number>();
-    for (const s of shards) count.set(s.owner || '(released)', (count.get(s.owner || '(released)') ?? 0) + 1);
-    return `members ${members.map((m) => `${m.owner} beat ${m.beat}`).join(', ') || '(none)'}; shards ${[
-      ...count,
-    ]
-      .map(([o, n]) => `${o}: ${n}`)
-      .join(', ')}`;
+    for (const { owner } of view.shards) {
+      const name = owner || '(released)';
+      count.set(name, (count.get(name) ?? 0) + 1);
+    }
+    const members = view.members.map((m) => `${m.owner} beat ${m.beat}`).join(', ') || '(none)';
+    const held = [...count].map(([owner, n]) => `${owner}: ${n}`).join(', ');
+    return `members ${members}; shards ${held}`;
   }
 
   /**
@@ -88,9 +92,9 @@ class LeaseTable {
     const deadline = Date.now() + timeoutMs;
     const half = Math.ceil(SHARDS / 2);
     for (;;) {
-      const { members } = await this.store.ruleLeases.view();
-      const holders = await this.holders();
-      const memberPids = members.map((m) => pidOf(m.owner)).sort();
+      const { members, shards } = await this.store.ruleLeases.view();
+      const holders = LeaseTable.byShard(shards);
+      const memberPids = members.map((m) => pidOf(m.owner));
       const held = (pid: number) => [...holders.values()].filter((h) => h.pid === pid).length;
       if (
         memberPids.length === 2 &&
