@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ConfigError, loadConfig } from '../platform/config.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { informationText, topics } from '../services/domain/index.ts';
 import { Registry } from '../services/registry/index.ts';
@@ -57,6 +58,36 @@ async function readyz(baseUrl: string) {
   const body = (await res.json()) as { checks: Record<string, boolean> };
   return { status: res.status, checks: Object.keys(body.checks).sort() };
 }
+
+describe('ROLES', () => {
+  const shared = { DATABASE_URL: 'postgres://u:p@db:5432/tryghed', REDIS_URL: 'redis://redis:6379' };
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      return err.problems.map((p) => p.env);
+    }
+  };
+
+  it('defaults to every part (npm start: SQLite, no Redis), and reads a list in any order', () => {
+    expect(loadConfig({}).roles).toEqual(['broker', 'ingest', 'rules', 'dashboard']);
+    expect(loadConfig({ ROLES: 'all' }).roles).toEqual(['broker', 'ingest', 'rules', 'dashboard']);
+    expect(loadConfig({ ...shared, ROLES: ' dashboard , rules' }).roles).toEqual(['rules', 'dashboard']);
+    expect(loadConfig({ ...shared }, { ROLES: 'ingest,broker' }).roles).toEqual(['broker', 'ingest']);
+  });
+
+  it('names what is wrong: an unknown part, broker without ingest, a split without the shared store or Redis', () => {
+    expect(problems({ ...shared, ROLES: 'rules,alarms' })).toEqual(['ROLES']);
+    expect(problems({ ...shared, ROLES: 'broker' })).toEqual(['ROLES']);
+    expect(problems({ ...shared, ROLES: 'ingest,rules' })).toEqual(['ROLES']);
+    expect(problems({ ROLES: 'rules' })).toEqual(['DATABASE_URL', 'REDIS_URL']);
+    expect(problems({ REDIS_URL: shared.REDIS_URL, ROLES: 'dashboard' })).toEqual(['DATABASE_URL']);
+    // every part in one process needs neither
+    expect(problems({ ROLES: 'broker,ingest,rules,dashboard' })).toEqual([]);
+  });
+});
 
 /**
  * Issue 9 point 3: the parts in processes of their own (`tryghed start --roles`), on one real
