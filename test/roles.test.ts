@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConfigError, loadConfig } from '../platform/config.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { informationText, topics } from '../services/domain/index.ts';
+import { NightRound } from '../services/night-round/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import {
   DeviceSecretHasher,
@@ -18,6 +19,7 @@ import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
 import { createPostgresDatabase } from './harness/postgres.ts';
 import { startReceiver } from './harness/receiver.ts';
 import { type LocalRedis, startRedis } from './harness/redis.ts';
+import { servicesFixture } from './harness/services.ts';
 
 const METRICS_TOKEN = 'operator-token-0123456789';
 
@@ -86,6 +88,55 @@ describe('ROLES', () => {
     expect(problems({ REDIS_URL: shared.REDIS_URL, ROLES: 'dashboard' })).toEqual(['DATABASE_URL']);
     // every part in one process needs neither
     expect(problems({ ROLES: 'broker,ingest,rules,dashboard' })).toEqual([]);
+  });
+});
+
+describe('the night round in a process without the rules', () => {
+  const MIN = 60_000;
+  /** 22:00 in Copenhagen; the 23:00 round is an hour later */
+  const EVENING = Date.UTC(2026, 0, 5, 21, 0);
+
+  it('shows the round but raises no missed-round alert: only a rules process escalates it', async () => {
+    const f = await servicesFixture(EVENING);
+    const rounds: NightRound[] = [];
+    try {
+      await f.home('h1', ['bed', 'door']);
+      await f.setConsent('h1', 'sleep', 'night_round');
+      const load = async (escalate: boolean) => {
+        const r = await NightRound.load({
+          store: f.store,
+          registry: f.registry,
+          consent: f.consent,
+          raise: (c) => f.alerts.raise(c),
+          events: f.events,
+          clock: f.clock,
+          logger: silentLogger(),
+          metrics: f.metrics,
+          lookWithinMs: 15 * MIN,
+        });
+        r.start(30_000, { escalate });
+        rounds.push(r);
+        return r;
+      };
+      const dashboard = await load(false);
+      await dashboard.setTimes('h1', ['23:00'], 'staff-1');
+      const missed = async () =>
+        (await f.store.alerts.list({ limit: 10 })).filter((a) => a.rule === 'night_round_missed');
+      // nobody looks at the 23:00 round; 2 × 15 min later it is escalated, but not by this process
+      await f.clock.advanceAsync(60 * MIN + 31 * MIN);
+      f.events.emit('reading/accepted', f.reading('h1', 'bed', 1));
+      const [home] = await dashboard.round(['h1']);
+      expect(home?.status).toBe('escalated'); // as the list shows it: overdue
+      expect(home?.summary.lines.find((l) => l.kind === 'bed')?.state).toBe('in_bed');
+      expect(await missed()).toEqual([]);
+      // a process with the rules raises it at its first tick
+      await load(true);
+      await f.clock.advanceAsync(30_000);
+      await eventually(async () => (await missed()).length === 1, { what: 'the missed round raised' });
+    } finally {
+      for (const r of rounds) r.stop();
+      await f.close();
+    }
   });
 });
 
