@@ -2,10 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ensureAdmin } from '../platform/bootstrap.ts';
 import { ConfigError, loadConfig } from '../platform/config.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { informationText, topics } from '../services/domain/index.ts';
 import { NightRound } from '../services/night-round/index.ts';
+import { People } from '../services/people/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import {
   DeviceSecretHasher,
@@ -88,6 +90,23 @@ describe('ROLES', () => {
     expect(problems({ REDIS_URL: shared.REDIS_URL, ROLES: 'dashboard' })).toEqual(['DATABASE_URL']);
     // every part in one process needs neither
     expect(problems({ ROLES: 'broker,ingest,rules,dashboard' })).toEqual([]);
+  });
+});
+
+describe('processes starting at once on a new database', () => {
+  it('make one first administrator between them; none of them fails to start over it', async () => {
+    const dir = tempDir();
+    const store = await openStore({ sqlitePath: `${dir.path}/s.sqlite` });
+    try {
+      const people = new People(store);
+      const config = loadConfig({ ADMIN_PASSWORD: 'admin-password-1' });
+      const made = await Promise.all([1, 2, 3].map(() => ensureAdmin(people, config, silentLogger())));
+      expect(made).toEqual([null, null, null]);
+      expect((await people.allUsers()).filter((u) => u.role === 'admin')).toHaveLength(1);
+    } finally {
+      await store.close();
+      dir.remove();
+    }
   });
 });
 
