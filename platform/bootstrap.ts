@@ -15,15 +15,21 @@ export async function ensureAdmin(people: People, config: Config, logger: Logger
   const users = await people.allUsers();
   if (users.some((u) => u.role === 'admin')) return null;
   const password = config.adminPassword || newSecret();
-  await people.createUser({
-    id: randomUUID(),
-    username: config.adminUsername,
-    displayName: 'Administrator',
-    role: 'admin',
-    passwordHash: await hashSecret(password, 'password'),
-    homeId: null,
-    teamIds: [],
-  });
+  try {
+    await people.createUser({
+      id: randomUUID(),
+      username: config.adminUsername,
+      displayName: 'Administrator',
+      role: 'admin',
+      passwordHash: await hashSecret(password, 'password'),
+      homeId: null,
+      teamIds: [],
+    });
+  } catch (err) {
+    // several processes starting at once on a new database (ROLES): one of them made it first
+    if ((await people.allUsers()).some((u) => u.role === 'admin')) return null;
+    throw err;
+  }
   logger.info({ username: config.adminUsername }, 'created the first administrator');
   return config.adminPassword ? null : password;
 }

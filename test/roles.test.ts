@@ -2,8 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ensureAdmin } from '../platform/bootstrap.ts';
+import { ConfigError, loadConfig } from '../platform/config.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import { informationText, topics } from '../services/domain/index.ts';
+import { NightRound } from '../services/night-round/index.ts';
+import { People } from '../services/people/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import {
   DeviceSecretHasher,
@@ -17,6 +21,7 @@ import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
 import { createPostgresDatabase } from './harness/postgres.ts';
 import { startReceiver } from './harness/receiver.ts';
 import { type LocalRedis, startRedis } from './harness/redis.ts';
+import { servicesFixture } from './harness/services.ts';
 
 const METRICS_TOKEN = 'operator-token-0123456789';
 
@@ -57,6 +62,102 @@ async function readyz(baseUrl: string) {
   const body = (await res.json()) as { checks: Record<string, boolean> };
   return { status: res.status, checks: Object.keys(body.checks).sort() };
 }
+
+describe('ROLES', () => {
+  const shared = { DATABASE_URL: 'postgres://u:p@db:5432/tryghed', REDIS_URL: 'redis://redis:6379' };
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      return err.problems.map((p) => p.env);
+    }
+  };
+
+  it('defaults to every part (npm start: SQLite, no Redis), and reads a list in any order', () => {
+    expect(loadConfig({}).roles).toEqual(['broker', 'ingest', 'rules', 'dashboard']);
+    expect(loadConfig({ ROLES: 'all' }).roles).toEqual(['broker', 'ingest', 'rules', 'dashboard']);
+    expect(loadConfig({ ...shared, ROLES: ' dashboard , rules' }).roles).toEqual(['rules', 'dashboard']);
+    expect(loadConfig({ ...shared }, { ROLES: 'ingest,broker' }).roles).toEqual(['broker', 'ingest']);
+  });
+
+  it('names what is wrong: an unknown part, broker without ingest, a split without the shared store or Redis', () => {
+    expect(problems({ ...shared, ROLES: 'rules,alarms' })).toEqual(['ROLES']);
+    expect(problems({ ...shared, ROLES: 'broker' })).toEqual(['ROLES']);
+    expect(problems({ ...shared, ROLES: 'ingest,rules' })).toEqual(['ROLES']);
+    expect(problems({ ROLES: 'rules' })).toEqual(['DATABASE_URL', 'REDIS_URL']);
+    expect(problems({ REDIS_URL: shared.REDIS_URL, ROLES: 'dashboard' })).toEqual(['DATABASE_URL']);
+    // every part in one process needs neither
+    expect(problems({ ROLES: 'broker,ingest,rules,dashboard' })).toEqual([]);
+  });
+});
+
+describe('processes starting at once on a new database', () => {
+  it('make one first administrator between them; none of them fails to start over it', async () => {
+    const dir = tempDir();
+    const store = await openStore({ sqlitePath: `${dir.path}/s.sqlite` });
+    try {
+      const people = new People(store);
+      const config = loadConfig({ ADMIN_PASSWORD: 'admin-password-1' });
+      const made = await Promise.all([1, 2, 3].map(() => ensureAdmin(people, config, silentLogger())));
+      expect(made).toEqual([null, null, null]);
+      expect((await people.allUsers()).filter((u) => u.role === 'admin')).toHaveLength(1);
+    } finally {
+      await store.close();
+      dir.remove();
+    }
+  });
+});
+
+describe('the night round in a process without the rules', () => {
+  const MIN = 60_000;
+  /** 22:00 in Copenhagen; the 23:00 round is an hour later */
+  const EVENING = Date.UTC(2026, 0, 5, 21, 0);
+
+  it('shows the round but raises no missed-round alert: only a rules process escalates it', async () => {
+    const f = await servicesFixture(EVENING);
+    const rounds: NightRound[] = [];
+    try {
+      await f.home('h1', ['bed', 'door']);
+      await f.setConsent('h1', 'sleep', 'night_round');
+      const load = async (escalate: boolean) => {
+        const r = await NightRound.load({
+          store: f.store,
+          registry: f.registry,
+          consent: f.consent,
+          raise: (c) => f.alerts.raise(c),
+          events: f.events,
+          clock: f.clock,
+          logger: silentLogger(),
+          metrics: f.metrics,
+          lookWithinMs: 15 * MIN,
+        });
+        r.start(30_000, { escalate });
+        rounds.push(r);
+        return r;
+      };
+      const dashboard = await load(false);
+      await dashboard.setTimes('h1', ['23:00'], 'staff-1');
+      const missed = async () =>
+        (await f.store.alerts.list({ limit: 10 })).filter((a) => a.rule === 'night_round_missed');
+      // nobody looks at the 23:00 round; 2 × 15 min later it is escalated, but not by this process
+      await f.clock.advanceAsync(60 * MIN + 31 * MIN);
+      f.events.emit('reading/accepted', f.reading('h1', 'bed', 1));
+      const [home] = await dashboard.round(['h1']);
+      expect(home?.status).toBe('escalated'); // as the list shows it: overdue
+      expect(home?.summary.lines.find((l) => l.kind === 'bed')?.state).toBe('in_bed');
+      expect(await missed()).toEqual([]);
+      // a process with the rules raises it at its first tick
+      await load(true);
+      await f.clock.advanceAsync(30_000);
+      await eventually(async () => (await missed()).length === 1, { what: 'the missed round raised' });
+    } finally {
+      for (const r of rounds) r.stop();
+      await f.close();
+    }
+  });
+});
 
 /**
  * Issue 9 point 3: the parts in processes of their own (`tryghed start --roles`), on one real
