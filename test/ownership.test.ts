@@ -197,6 +197,32 @@ describe('shard leases on PostgreSQL', () => {
     expect((await b.store.ruleState.ofHomes([home])).map((r) => r.state)).toEqual(['{"new":1}']);
     await b.leases.stop();
   });
+
+  it("escalation deadlines are written only under the epoch held: a stale epoch's write is refused", async () => {
+    const location = await database();
+    const t0 = Date.UTC(2026, 0, 5, 9, 0);
+    const a = await leasesOn(location, t0, 'a');
+    const b = await leasesOn(location, t0, 'b');
+    await a.leases.cycle();
+    const shard = shardOf('home-1');
+    const stale = { owner: 'a', shard, epoch: a.leases.epochs().get(shard)! };
+    const deadline = (dueAt: number) => ({ alertId: 'al-1', dueAt, level: 1, reminders: 0, updatedAt: t0 });
+    expect(await a.store.escalationDeadlines.put(deadline(1000), stale)).toBe(true);
+    // b takes over a (dead)
+    for (let i = 0; i < 9; i++) {
+      b.clock.advance(CYCLE);
+      await b.leases.cycle();
+    }
+    const held = { owner: 'b', shard, epoch: b.leases.epochs().get(shard)! };
+    expect(held.epoch).toBeGreaterThan(stale.epoch);
+    expect(await b.store.escalationDeadlines.put(deadline(2000), held)).toBe(true);
+    // a wakes and moves the deadline it had: refused, the new owner's stays
+    expect(await a.store.escalationDeadlines.put(deadline(9999), stale)).toBe(false);
+    // a shard not held at all (epoch -1) is refused too
+    expect(await a.store.escalationDeadlines.put(deadline(9999), { ...stale, epoch: -1 })).toBe(false);
+    expect((await b.store.escalationDeadlines.all()).map((d) => d.dueAt)).toEqual([2000]);
+    await b.leases.stop();
+  });
 });
 
 /** One platform process's rules and escalation on the shared store, with its own clock and bus. */
@@ -205,6 +231,8 @@ async function processOn(
   t0: number,
   name: string,
   receivers: { team: Receiver; fallback: Receiver },
+  /** teams with staff on the dashboard: by default the homes' team, so only deadlines escalate */
+  watching: Set<string> = new Set(['t']),
 ) {
   const clock = new ManualClock(t0);
   const store = await openStore(location, { clock });
@@ -249,7 +277,7 @@ async function processOn(
       fallback: [new WebhookNotifier({ target: 'fallback', url: receivers.fallback.url, retry, logger })],
       technician: [],
     },
-    watchingTeams: () => new Set(['t']),
+    watchingTeams: () => watching,
     health,
     link: (id) => `https://tryghed.example/?alert=${id}`,
   });
@@ -268,6 +296,7 @@ async function processOn(
     leases,
     rules,
     escalation,
+    metrics,
     get alive() {
       return alive;
     },
@@ -433,4 +462,79 @@ describe('rules and escalation follow the lease (PostgreSQL, two processes)', ()
     );
     expect(new Set(keys).size).toBe(keys.length);
   }, 60_000);
+
+  it("a process that lost the home's lease (paused, not yet aware) moves no escalation level or deadline and pages nobody", async () => {
+    const dir = tempDir();
+    const { location, drop } = await storeLocation('postgres', dir.path, 'fence');
+    cleanup.push(() => dir.remove(), drop);
+    const [team, fallback] = await Promise.all([startReceiver(), startReceiver()]);
+    cleanup.push(
+      () => team.close(),
+      () => fallback.close(),
+    );
+    const home = 'fence-1';
+    {
+      const setup = await openStore(location);
+      const registry = await Registry.load(setup, {
+        events: createPlatformBus({ logger: silentLogger(), metrics: new Metrics() }),
+      });
+      const consent = await ConsentRegistry.load(setup, registry, silentLogger(), new ManualClock(NIGHT));
+      await setup.teams.create({ id: 't', name: 'T' });
+      await registry.createHome({ id: home, label: home, teamId: 't' });
+      await consent.change(
+        home,
+        {
+          category: 'emergency',
+          purpose: 'alerts',
+          action: 'grant',
+          channel: 'web',
+          textVersion: informationText('emergency', 'alerts').version,
+        },
+        { id: 'c', role: 'citizen', homeId: home },
+      );
+      await setup.close();
+    }
+    // nobody watching: a critical alert of a's goes to the fallback at once, if a may
+    const a = await processOn(location, NIGHT, 'a', { team, fallback }, new Set());
+    cleanup.push(() => a.close());
+    expect(a.leases.owns(home)).toBe(true);
+    // a is paused (its clock stands still); b judges it dead on b's own clock and takes every shard
+    const b = await openStore(location);
+    cleanup.push(() => b.close());
+    const bClock = new ManualClock(NIGHT);
+    const bLeases = new ShardLeases({
+      store: b,
+      clock: bClock,
+      logger: silentLogger(),
+      metrics: new Metrics(),
+      ttlMs: TTL,
+      cycleMs: CYCLE,
+      owner: 'b',
+    });
+    for (let i = 0; i < 9; i++) {
+      bClock.advance(CYCLE);
+      await bLeases.cycle();
+    }
+    cleanup.push(() => bLeases.stop());
+    expect(bLeases.held()).toContain(shardOf(home));
+    // a has not looked at its lease since: it still believes the home is its own
+    expect(a.leases.owns(home)).toBe(true);
+
+    const alert = (await a.alerts.raise({
+      homeId: home,
+      rule: 'fall',
+      category: 'emergency',
+      severity: 'critical',
+      audience: 'care',
+      at: NIGHT,
+      evidence: { readings: [], summary: 'fall' },
+    }))!;
+    await a.escalation.idle();
+    // the store refused a's writes: no level, no deadline, nobody paged, the alert let go
+    expect((await a.alerts.get(alert.id))?.escalationLevel).toBe(0);
+    expect(await a.store.escalationDeadlines.all()).toEqual([]);
+    expect(fallback.received).toEqual([]);
+    expect(a.escalation.armedAlerts()).toEqual([]);
+    expect(await a.metrics.value('tryghed_escalation_fenced_total', { write: 'level' })).toBe(1);
+  });
 });

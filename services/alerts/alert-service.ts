@@ -420,12 +420,24 @@ export class AlertService {
     });
   }
 
-  /** Raises an unacknowledged alert's escalation level (never lowers it). */
-  escalate(alertId: string, level: number): Promise<Alert | null> {
-    return this.change(alertId, (alert) => {
-      if (alert.state !== 'open' || alert.escalationLevel >= level) return null;
-      return [{ ...alert, escalationLevel: level }, 'escalated'];
-    });
+  /**
+   * Raises an unacknowledged alert's escalation level (never lowers it). With a fence (several
+   * processes, issue 9 point 4), only while the home's lease is still held at that epoch: else a
+   * conflict with reason `lease_lost`, and nothing is written.
+   */
+  escalate(
+    alertId: string,
+    level: number,
+    fence?: { owner: string; shard: number; epoch: number },
+  ): Promise<Alert | null> {
+    return this.change(
+      alertId,
+      (alert) => {
+        if (alert.state !== 'open' || alert.escalationLevel >= level) return null;
+        return [{ ...alert, escalationLevel: level }, 'escalated'];
+      },
+      fence,
+    );
   }
 
   /** Records an attempt to reach someone about an alert, and tells the dashboards. */
@@ -519,10 +531,12 @@ export class AlertService {
   private async change(
     alertId: string,
     next: (alert: Alert) => [Alert, AlertEvent['type']] | null,
+    fence?: { owner: string; shard: number; epoch: number },
   ): Promise<Alert | null>;
   private async change(
     alertId: string,
     next: (alert: Alert) => [Alert, AlertEvent['type']] | null,
+    fence?: { owner: string; shard: number; epoch: number },
   ): Promise<Alert | null> {
     const current = await this.o.store.alerts.get(alertId);
     if (!current) throw notFound('alert');
@@ -535,7 +549,7 @@ export class AlertService {
       const result = next(alert);
       if (!result) return null;
       const [changed, type] = result;
-      const event = await this.o.store.alerts.update(changed, type);
+      const event = await this.o.store.alerts.update(changed, type, fence);
       this.throttle.take(alertId);
       const key = `${changed.homeId}\u0000${changed.rule}`;
       if (changed.state === 'resolved') {

@@ -6,7 +6,14 @@ import type { AlertNotice, DeliveryAttempt, NoticeReason, Notifier } from '../no
 import type { ChannelJob, ChannelResult, NoticeOutbox } from '../outbox/index.ts';
 import type { HomeOwnership, ShardsGained, ShardsLost } from '../ownership/index.ts';
 import type { Registry } from '../registry/index.ts';
-import { type Clock, type Logger, type Metrics, MinHeap, type Timer } from '../runtime/index.ts';
+import {
+  type Clock,
+  type Logger,
+  type Metrics,
+  MinHeap,
+  type Timer,
+  TryghedError,
+} from '../runtime/index.ts';
 
 /** Who is told at each level. */
 export interface EscalationNotifiers {
@@ -27,9 +34,21 @@ export interface StoredDeadline {
   updatedAt: number;
 }
 
+/**
+ * A write for a home's alert made only while this process holds the home's shard at this epoch
+ * (several processes, issue 9 point 4); the store checks it in the write's transaction.
+ */
+export interface EscalationFence {
+  owner: string;
+  shard: number;
+  /** -1: the shard is not held here (always refused) */
+  epoch: number;
+}
+
 export interface EscalationDeadlineStore {
   all(): Promise<StoredDeadline[]>;
-  put(deadline: StoredDeadline): Promise<void>;
+  /** written (true), or refused by the fence (false): the lease was lost */
+  put(deadline: StoredDeadline, fence?: EscalationFence): Promise<boolean>;
   delete(alertId: string): Promise<void>;
 }
 
@@ -131,6 +150,7 @@ export class EscalationService {
   private readonly escalations;
   private readonly notified;
   private readonly armedGauge;
+  private readonly fenced;
   /** shards whose alerts are escalated here (with `ownership`) */
   private readonly activeShards = new Set<number>();
   /** something due was put off because the lease waited for confirmation */
@@ -148,6 +168,11 @@ export class EscalationService {
       ['notifier', 'result'],
     );
     this.armedGauge = o.metrics.gauge('tryghed_escalation_armed', 'Unacknowledged alerts being escalated');
+    this.fenced = o.metrics.counter(
+      'tryghed_escalation_fenced_total',
+      "Escalation writes refused because this process no longer held the home's lease",
+      ['write'],
+    );
   }
 
   /**
@@ -505,7 +530,32 @@ export class EscalationService {
       reminders: a.reminders,
       updatedAt: this.o.clock.now(),
     };
-    this.track(store.put(row));
+    this.track(
+      store.put(row, this.fenceOf(a.homeId)).then((written) => {
+        if (written === false) this.leaseLost(a, 'deadline');
+      }),
+    );
+  }
+
+  /** with `ownership`: the home's shard and the epoch held here (-1 when not held), for the store to check */
+  private fenceOf(homeId: string): EscalationFence | undefined {
+    const own = this.o.ownership;
+    if (!own) return undefined;
+    const shard = own.shardOf(homeId);
+    return { owner: own.owner, shard, epoch: own.epochs().get(shard) ?? -1 };
+  }
+
+  /** The store refused a write: the lease is gone, so is the alert from here (the new owner has it). */
+  private leaseLost(a: Armed, write: 'level' | 'deadline'): void {
+    this.fenced.inc({ write });
+    this.o.logger.warn(
+      { alertId: a.id, write },
+      "escalation write refused: this process no longer holds the home's lease; the new owner carries on",
+    );
+    if (this.armed.get(a.id) !== a) return;
+    this.armed.delete(a.id);
+    this.criticalBelowFallback.delete(a.id);
+    this.armedGauge.set(this.armed.size);
   }
 
   private forgetDeadline(alertId: string): void {
@@ -534,7 +584,7 @@ export class EscalationService {
     if (level >= 2) this.criticalBelowFallback.delete(a.id);
     this.escalations.inc({ level: String(level), reason: reason.kind });
     try {
-      const changed = await this.o.alerts.escalate(a.id, level);
+      const changed = await this.o.alerts.escalate(a.id, level, this.fenceOf(a.homeId));
       if (!changed) {
         const current = await this.o.alerts.get(a.id);
         if (current?.state !== 'open') {
@@ -552,6 +602,12 @@ export class EscalationService {
         }
       }
     } catch (err) {
+      if (err instanceof TryghedError && err.reason === 'lease_lost') {
+        // the home went to another process, which carries on from the stored level and deadline
+        a.level = from;
+        this.leaseLost(a, 'level');
+        return;
+      }
       this.o.logger.error({ err, alertId: a.id, level }, 'could not store the escalation; notifying anyway');
     }
     if (!this.armed.has(a.id)) return; // acknowledged while we were storing

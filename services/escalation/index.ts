@@ -1,1 +1,6 @@
-export { type EscalationNotifiers, type EscalationOptions, EscalationService } from './escalation-service.ts';
+export {
+  type EscalationFence,
+  type EscalationNotifiers,
+  type EscalationOptions,
+  EscalationService,
+} from './escalation-service.ts';

@@ -44,7 +44,7 @@ async function storeOn({ db, engine }: OpenedDatabase, clock: Clock): Promise<St
     loginLimits: await loginLimits(db, engine),
     responderCards: responderCards(db),
     ruleState: ruleState(db, engine),
-    escalationDeadlines: escalationDeadlines(db),
+    escalationDeadlines: escalationDeadlines(db, engine),
     resendWindows: resendWindows(db),
     ruleLeases: ruleLeases(db),
     noticeOutbox: noticeOutbox(db),

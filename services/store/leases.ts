@@ -1,5 +1,18 @@
 import type { Db } from './open.ts';
-import type { RuleLeaseRepository } from './types.ts';
+import type { Engine } from './tables.ts';
+import type { LeaseFence, RuleLeaseRepository } from './types.ts';
+
+/**
+ * Inside a write's transaction: the shard is still held by the fence's owner at its epoch. On
+ * PostgreSQL the lease row is locked (`FOR SHARE`) until the write commits, so a takeover waits for
+ * it and then sees what it wrote, never the other way round.
+ */
+export async function leaseHeld(trx: Db, engine: Engine, fence: LeaseFence): Promise<boolean> {
+  let q = trx.selectFrom('rule_leases').select(['owner', 'epoch']).where('shard', '=', fence.shard);
+  if (engine === 'postgres') q = q.forShare();
+  const row = await q.executeTakeFirst();
+  return row !== undefined && row.owner === fence.owner && Number(row.epoch) === fence.epoch;
+}
 
 /**
  * Shard leases (see `services/ownership`). Each write names what it expects to find (a member's

@@ -7,6 +7,7 @@ import type {
   PowerOfAttorney,
 } from '../domain/index.ts';
 import { type Clock, conflict, notFound, systemClock } from '../runtime/index.ts';
+import { leaseHeld } from './leases.ts';
 import type { Db } from './open.ts';
 import type { Engine, Tables } from './tables.ts';
 import type {
@@ -186,9 +187,11 @@ export function alerts(db: Db, engine: Engine, clock: Clock = systemClock): Aler
         throw err;
       }
     },
-    async update(alert, type) {
+    async update(alert, type, fence) {
       return db.transaction().execute(async (trx) => {
         await inOrder(trx);
+        if (fence && !(await leaseHeld(trx, engine, fence)))
+          throw conflict("this process no longer holds the home's lease", 'lease_lost');
         // Written only if the alert is still the version it was read as: of two processes changing
         // one alert at once, the second is refused instead of overwriting the first.
         const expected = alert.version;

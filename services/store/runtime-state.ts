@@ -1,3 +1,4 @@
+import { leaseHeld } from './leases.ts';
 import type { Db } from './open.ts';
 import type { Engine } from './tables.ts';
 import type {
@@ -106,7 +107,7 @@ export function ruleState(db: Db, engine: Engine): RuleStateRepository {
   };
 }
 
-export function escalationDeadlines(db: Db): EscalationDeadlineRepository {
+export function escalationDeadlines(db: Db, engine: Engine): EscalationDeadlineRepository {
   return {
     async all() {
       const rows = await db.selectFrom('escalation_deadlines').selectAll().execute();
@@ -118,13 +119,23 @@ export function escalationDeadlines(db: Db): EscalationDeadlineRepository {
         updatedAt: r.updated_at,
       }));
     },
-    async put(d) {
+    async put(d, fence) {
       const row = { due_at: d.dueAt, level: d.level, reminders: d.reminders, updated_at: d.updatedAt };
-      await db
-        .insertInto('escalation_deadlines')
-        .values({ alert_id: d.alertId, ...row })
-        .onConflict((oc) => oc.column('alert_id').doUpdateSet(row))
-        .execute();
+      const write = (q: Db) =>
+        q
+          .insertInto('escalation_deadlines')
+          .values({ alert_id: d.alertId, ...row })
+          .onConflict((oc) => oc.column('alert_id').doUpdateSet(row))
+          .execute();
+      if (!fence) {
+        await write(db);
+        return true;
+      }
+      return db.transaction().execute(async (trx) => {
+        if (!(await leaseHeld(trx, engine, fence))) return false;
+        await write(trx);
+        return true;
+      });
     },
     async delete(alertId) {
       await db.deleteFrom('escalation_deadlines').where('alert_id', '=', alertId).execute();

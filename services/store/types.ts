@@ -118,8 +118,11 @@ export interface ConsentEventRepository {
 export interface AlertRepository {
   /** inserts and records an `opened` event, in one transaction */
   open(alert: Alert): Promise<AlertEvent>;
-  /** saves the alert and records the event, in one transaction */
-  update(alert: Alert, type: AlertEvent['type']): Promise<AlertEvent>;
+  /**
+   * saves the alert and records the event, in one transaction; with a fence, refused with a
+   * conflict (reason `lease_lost`) unless the lease is still held at its epoch
+   */
+  update(alert: Alert, type: AlertEvent['type'], fence?: LeaseFence): Promise<AlertEvent>;
   get(id: string): Promise<Alert | null>;
   /** the open or acknowledged alert of a home for a rule, if any */
   findActive(homeId: HomeId, rule: string): Promise<Alert | null>;
@@ -280,6 +283,19 @@ export interface RuleStateRepository {
   removeHome(homeId: string): Promise<void>;
 }
 
+/**
+ * A write for a home made only while this process still holds the home's shard at this epoch
+ * (`services/ownership`): checked in the write's own transaction, the lease row locked against a
+ * takeover meanwhile, so a process that lost the lease (paused, then woken) cannot move the home's
+ * escalation after the new owner took it over.
+ */
+export interface LeaseFence {
+  owner: string;
+  shard: number;
+  /** the epoch this process holds the shard at (-1 when it does not hold it) */
+  epoch: number;
+}
+
 /** When an alert next escalates (owned by `services/escalation`). */
 export interface EscalationDeadline {
   alertId: string;
@@ -291,7 +307,8 @@ export interface EscalationDeadline {
 
 export interface EscalationDeadlineRepository {
   all(): Promise<EscalationDeadline[]>;
-  put(deadline: EscalationDeadline): Promise<void>;
+  /** written (true), or refused by the fence (false): the lease was lost */
+  put(deadline: EscalationDeadline, fence?: LeaseFence): Promise<boolean>;
   delete(alertId: string): Promise<void>;
 }
 
