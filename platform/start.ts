@@ -4,7 +4,7 @@ import { BatteryLevels, type Dashboard, startDashboard } from '../dashboard/serv
 import { AlertService } from '../services/alerts/index.ts';
 import { ReportedAvailability } from '../services/availability/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
-import { gatewayScope, topics } from '../services/domain/index.ts';
+import { homeConfig, topics } from '../services/domain/index.ts';
 import { EscalationService } from '../services/escalation/index.ts';
 import {
   type ClusterLink,
@@ -383,14 +383,10 @@ export async function startPlatform(
     // The home's consent scope, retained on its config topic, so a gateway drops what it may not send.
     const publishConfig = (homeId: string) =>
       broker
-        .publish(
-          topics.config(homeId),
-          JSON.stringify({ consent: gatewayScope(consent.scope(homeId)), at: clock.now() }),
-          {
-            retain: true,
-            qos: 1,
-          },
-        )
+        .publish(topics.config(homeId), JSON.stringify(homeConfig(consent.scope(homeId), clock.now())), {
+          retain: true,
+          qos: 1,
+        })
         .catch((err: unknown) => logger.warn({ err, homeId }, 'publishing home config failed'));
     started(
       'home-config',
