@@ -19,14 +19,37 @@ const Grant = z.object({
   night_round: z.boolean().default(false),
 });
 
-/** The home's retained config as the platform publishes it: the consent scope and when it was made. */
+/**
+ * The home's retained config as the platform publishes it (services/domain HomeConfig): the consent
+ * scope and when it was made. `night_round` per category sits beside `consent`, so gateways of older
+ * releases (a strict grant schema) still accept the message; a platform of the release before sent
+ * it inside each grant, which is read too.
+ */
 export const HomeConfigMessage = z.object({
   consent: z.strictObject(
     Object.fromEntries(CONSENT_CATEGORIES.map((c) => [c, Grant])) as Record<ConsentCategory, typeof Grant>,
   ),
+  night_round: z
+    .object(
+      Object.fromEntries(CONSENT_CATEGORIES.map((c) => [c, z.boolean().default(false)])) as Record<
+        ConsentCategory,
+        z.ZodDefault<z.ZodBoolean>
+      >,
+    )
+    .optional(),
   /** platform time (epoch ms) the scope was published; an older one never replaces a newer */
   at: z.number().int().nonnegative().optional(),
 });
+
+/** the scope a message says, the night round's grants from beside `consent` folded into each category */
+function scopeOf(message: z.infer<typeof HomeConfigMessage>): GatewayScope {
+  const scope = {} as GatewayScope;
+  for (const c of CONSENT_CATEGORIES) {
+    const grant = message.consent[c];
+    scope[c] = { ...grant, night_round: grant.night_round || message.night_round?.[c] === true };
+  }
+  return scope;
+}
 
 interface KnownScope {
   scope: GatewayScope;
@@ -75,7 +98,7 @@ export class ConsentFilter {
     if (saved) {
       try {
         const parsed = HomeConfigMessage.parse(JSON.parse(saved));
-        this.known = { scope: parsed.consent, at: parsed.at ?? 0 };
+        this.known = { scope: scopeOf(parsed), at: parsed.at ?? 0 };
       } catch {
         logger.warn('the saved consent scope is unreadable; waiting for the platform to send it');
       }
@@ -115,8 +138,9 @@ export class ConsentFilter {
       this.logger.info('an older home config was ignored');
       return 'stale';
     }
-    this.known = { scope: parsed.consent, at };
-    this.memory.setValue(KEY, JSON.stringify({ consent: parsed.consent, at }));
+    const scope = scopeOf(parsed);
+    this.known = { scope, at };
+    this.memory.setValue(KEY, JSON.stringify({ consent: scope, at }));
     this.configs.inc({ outcome: 'applied' });
     const allowed = CONSENT_CATEGORIES.filter((c) => this.allows(c));
     this.logger.info({ allowed }, 'consent scope in force');

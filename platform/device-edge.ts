@@ -1,7 +1,7 @@
 import { type DeviceBroker, startDeviceBroker } from '../broker/index.ts';
 import type { ReportedAvailability } from '../services/availability/index.ts';
 import type { ConsentRegistry } from '../services/consent/index.ts';
-import { gatewayScope, topics } from '../services/domain/index.ts';
+import { homeConfig, topics } from '../services/domain/index.ts';
 import type { PlatformBus } from '../services/events/index.ts';
 import type { PlatformHealth } from '../services/health/index.ts';
 import { Ingest, ReadingSpool } from '../services/ingest/index.ts';
@@ -133,14 +133,10 @@ export async function startDeviceEdge(
   // The home's consent scope, retained on its config topic, so a gateway drops what it may not send.
   const publishConfig = (homeId: string) =>
     broker
-      .publish(
-        topics.config(homeId),
-        JSON.stringify({ consent: gatewayScope(p.consent.scope(homeId)), at: clock.now() }),
-        {
-          retain: true,
-          qos: 1,
-        },
-      )
+      .publish(topics.config(homeId), JSON.stringify(homeConfig(p.consent.scope(homeId), clock.now())), {
+        retain: true,
+        qos: 1,
+      })
       .catch((err: unknown) => logger.warn({ err, homeId }, 'publishing home config failed'));
   started(
     'home-config',

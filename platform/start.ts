@@ -4,6 +4,7 @@ import { BatteryLevels, type Dashboard, startDashboard, startOpsServer } from '.
 import { AlertService } from '../services/alerts/index.ts';
 import { ReportedAvailability } from '../services/availability/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
+
 import { EscalationService } from '../services/escalation/index.ts';
 import {
   type ClusterLink,

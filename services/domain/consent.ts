@@ -178,6 +178,31 @@ export function gatewayScope(scope: ConsentScope): GatewayScope {
   return out;
 }
 
+/**
+ * The message retained on a home's config topic. `consent` keeps the shape every gateway release
+ * accepts, `{alerts, history}` per category: gateways built before 7a412c0 parse each grant with a
+ * strict schema and would refuse the whole message (and so keep an older scope, a withdrawal with
+ * it) if a grant named another purpose. What newer purposes add goes beside it, at the top level,
+ * which every release ignores when it does not know it: `night_round` per category. An older gateway
+ * then holds back a category consented to for the night round only (never sends more than consented).
+ */
+export interface HomeConfig {
+  consent: Record<ConsentCategory, { alerts: boolean; history: boolean }>;
+  night_round: Record<ConsentCategory, boolean>;
+  /** platform time (epoch ms) it was made; a gateway never lets an older one replace a newer */
+  at: number;
+}
+
+export function homeConfig(scope: ConsentScope, at: number): HomeConfig {
+  const consent = {} as HomeConfig['consent'];
+  const nightRound = {} as HomeConfig['night_round'];
+  for (const c of CONSENT_CATEGORIES) {
+    consent[c] = { alerts: scope[c].alerts, history: scope[c].history };
+    nightRound[c] = scope[c].night_round;
+  }
+  return { consent, night_round: nightRound, at };
+}
+
 export function emptyScope(): ConsentScope {
   const scope = {} as ConsentScope;
   for (const c of CONSENT_CATEGORIES)

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsentCategory, informationText, type SensorKind } from '../../services/domain/index.ts';
 import { ManualClock } from '../../services/runtime/index.ts';
 import { ApiClient } from '../harness/api.ts';
+import { TEST_ADMIN } from '../harness/platform.ts';
 import { eventually, horizontalOverflow, logIn } from './harness/board-page.ts';
 import { BoardPlatform, STAFF_PASSWORD, TEAMS } from './harness/board-platform.ts';
 import { axeViolations, errorsOf, screenshot, TestBrowser } from './harness/chromium.ts';
@@ -181,5 +182,43 @@ describe('the night round in the browser', () => {
       (await other.request('POST', '/api/night-round/looks', { homeId: 'a-3', roundAt: MIDNIGHT })).status,
     ).toBe(404);
     await citizen.close();
+  });
+
+  it('a technician sees no night-round link (the API refuses them), an administrator no link to a round', async () => {
+    await board.admin.ok('POST', '/api/users', {
+      username: 'tekniker-nr',
+      password: STAFF_PASSWORD,
+      displayName: 'Tekniker',
+      role: 'technician',
+      teamIds: [TEAMS.a.id],
+    });
+    const technician = await ApiClient.login(board.url, 'tekniker-nr', STAFF_PASSWORD);
+    expect((await technician.request('GET', '/api/night-round')).status).toBe(403);
+    expect((await technician.request('GET', '/api/homes/a-1/night-round')).status).toBe(403);
+    expect((await board.admin.request('GET', '/api/night-round')).status).toBe(403);
+
+    const tech = await browser.newPage({ viewport: { width: 1024, height: 720 } });
+    await tech.goto(board.url);
+    await tech.getByLabel('Brugernavn').fill('tekniker-nr');
+    await tech.getByLabel('Adgangskode').fill(STAFF_PASSWORD);
+    await tech.getByLabel('Adgangskode').press('Enter');
+    await tech.locator('#main-nav').waitFor();
+    await tech.goto(`${board.url}/#/homes/a-1`);
+    await tech.getByRole('heading', { name: 'Fru Hansen', exact: true }).waitFor();
+    expect(await tech.locator('a[href*="tilsynsrunde"]').count()).toBe(0);
+    expect(await tech.locator('#main-nav').innerText()).not.toContain('Tilsynsrunde');
+    expect(errorsOf(tech)).toEqual([]);
+    await tech.close();
+
+    // an administrator sets a home's times (linked from the home) but walks no round (not linked)
+    const admin = await browser.newPage({ viewport: { width: 1024, height: 720 } });
+    await logIn(admin, board.url, TEST_ADMIN.username, TEST_ADMIN.password);
+    await admin.goto(`${board.url}/#/homes/a-1`);
+    await admin.getByRole('heading', { name: 'Fru Hansen', exact: true }).waitFor();
+    await admin.locator('a[href="#/homes/a-1/tilsynsrunde"]').click();
+    await admin.locator('#round-times').waitFor();
+    expect(await admin.locator('a[href="#tilsynsrunde"]').count()).toBe(0);
+    expect(errorsOf(admin)).toEqual([]);
+    await admin.close();
   });
 });

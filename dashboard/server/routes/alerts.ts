@@ -12,6 +12,7 @@ import { alertView } from '../alert-view.ts';
 import { type AnyApiRoute, defineRoute } from '../api/route.ts';
 import { AlertView, NotificationView } from '../api/schemas.ts';
 import { type Actor, audit, type DashboardContext } from '../context.ts';
+import { whileStoreAnswers } from '../store-down.ts';
 import { purposeOf } from '../transparency.ts';
 
 const AlertParams = z.object({ id: z.string().min(1).max(100) });
@@ -96,14 +97,13 @@ export function alertRoutes(ctx: DashboardContext): AnyApiRoute[] {
         description: 'the acknowledged alert',
         schema: z.strictObject({ alert: AlertView }),
       },
-      errors: ['not_found', 'conflict'],
+      errors: ['not_found', 'conflict', 'unavailable'],
       handle: async ({ params, body, actor }) => {
-        const alert = await handled(params.id, actor);
-        const changed = await ctx.alerts.acknowledge(
-          alert.id,
-          { id: actor.user.id, role: actor.user.role },
-          body,
-        );
+        const { alert, changed } = await whileStoreAnswers(async () => {
+          const alert = await handled(params.id, actor);
+          const user = { id: actor.user.id, role: actor.user.role };
+          return { alert, changed: await ctx.alerts.acknowledge(alert.id, user, body) };
+        });
         audit(ctx, actor, 'alert.acknowledge', alert.homeId, 'care', alert.id);
         return { alert: await withLabel(changed) };
       },
@@ -141,11 +141,13 @@ export function alertRoutes(ctx: DashboardContext): AnyApiRoute[] {
           description: 'the alert after the step',
           schema: z.strictObject({ alert: AlertView }),
         },
-        errors: ['not_found', 'conflict'],
+        errors: ['not_found', 'conflict', 'unavailable'],
         handle: async ({ params, actor }) => {
-          const alert = await handled(params.id, actor);
+          const { alert, changed } = await whileStoreAnswers(async () => {
+            const alert = await handled(params.id, actor);
+            return { alert, changed: await run(alert.id, actor) };
+          });
           const before = `${alert.enRouteAt}|${alert.arrivedAt}`;
-          const changed = await run(alert.id, actor);
           // a repeated tap changed nothing, and is not a second entry in the home's log
           if (`${changed.enRouteAt}|${changed.arrivedAt}` !== before)
             audit(ctx, actor, action, alert.homeId, 'care', alert.id);
@@ -166,14 +168,13 @@ export function alertRoutes(ctx: DashboardContext): AnyApiRoute[] {
         description: 'the resolved alert',
         schema: z.strictObject({ alert: AlertView }),
       },
-      errors: ['not_found', 'conflict'],
+      errors: ['not_found', 'conflict', 'unavailable'],
       handle: async ({ params, body, actor }) => {
-        const alert = await handled(params.id, actor);
-        const changed = await ctx.alerts.resolve(
-          alert.id,
-          { id: actor.user.id, role: actor.user.role },
-          body,
-        );
+        const { alert, changed } = await whileStoreAnswers(async () => {
+          const alert = await handled(params.id, actor);
+          const user = { id: actor.user.id, role: actor.user.role };
+          return { alert, changed: await ctx.alerts.resolve(alert.id, user, body) };
+        });
         audit(ctx, actor, 'alert.resolve', alert.homeId, 'care', alert.id);
         return { alert: await withLabel(changed) };
       },

@@ -27,6 +27,8 @@ export interface CardActions {
   toggleResolve(id: string): void;
   submitResolve(id: string, draft: ResolveDraft): void;
   draft(id: string): ResolveDraft;
+  /** why the last action on this alert failed, in words, until the next one (null: it did not) */
+  failure(id: string): string | null;
 }
 
 export { el };

@@ -43,15 +43,17 @@ class AlertCard extends Component<CardProps> {
   private shown = '';
 
   override shouldComponentUpdate(next: CardProps): boolean {
-    return cardSignature(next.alert, next.resolving, next.showTeam) !== this.shown;
+    return signature(next) !== this.shown;
   }
 
   override render() {
-    const { alert, resolving, showTeam } = this.props;
-    this.shown = cardSignature(alert, resolving, showTeam);
+    this.shown = signature(this.props);
     return <CardView {...this.props} />;
   }
 }
+
+const signature = ({ alert, resolving, showTeam, actions }: CardProps) =>
+  `${cardSignature(alert, resolving, showTeam)}|${actions.failure(alert.id) ?? ''}`;
 
 /**
  * What made the alert, in the reader's language, from the evidence's structured fields. The
@@ -218,8 +220,20 @@ function CardView({ alert: a, resolving, actions, showTeam }: CardProps) {
           </a>
         )}
       </div>
+      {/* an action that failed (the store did not answer): said on the card, in words and with a sign */}
+      <ActionFailed text={actions.failure(a.id)} />
       {resolving && <ResolveForm alert={a} actions={actions} />}
     </li>
+  );
+}
+
+function ActionFailed({ text }: { text: string | null }) {
+  if (text === null) return null;
+  return (
+    <p class="action-failed" role="alert" data-action-failed="">
+      <span aria-hidden="true">⚠ </span>
+      {text}
+    </p>
   );
 }
 

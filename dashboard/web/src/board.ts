@@ -1,7 +1,7 @@
 import { alertTitle, el, OUTCOMES, type ResolveDraft } from './alert-card.ts';
 import { renderAlertList } from './alert-list.tsx';
 import { AlertsOffNotice } from './alerts-off.ts';
-import { type Alert, acknowledge, arrive, openAlerts, resolve, setOut } from './api.ts';
+import { type Alert, ApiError, acknowledge, arrive, openAlerts, resolve, setOut } from './api.ts';
 import { BoardFilters, BoardSummary } from './board-filters.tsx';
 import { tb } from './board-strings.ts';
 import { escalationText } from './delivery.ts';
@@ -50,6 +50,8 @@ export class AlertBoard {
   private readonly alerts = new Map<string, Alert>();
   private readonly drafts = new Map<string, ResolveDraft>();
   private readonly busy = new Set<string>();
+  /** why the last action on an alert failed, shown on its card until an action on it succeeds */
+  private readonly failures = new Map<string, string>();
   private readonly feed: LiveFeed;
   private readonly sound = new AlertSound();
   private resolving: string | null = null;
@@ -152,6 +154,8 @@ export class AlertBoard {
   private merge(alert: Alert): void {
     const current = this.alerts.get(alert.id);
     if (current && behind(alert, current)) return;
+    // taken on or resolved since (by someone else, or once the store answered): the failure is old news
+    if (current && current.state !== alert.state) this.failures.delete(alert.id);
     this.alerts.set(alert.id, alert);
   }
 
@@ -194,6 +198,7 @@ export class AlertBoard {
 
     const shown = new Set(visible.map((a) => a.id));
     for (const id of this.drafts.keys()) if (!shown.has(id)) this.drafts.delete(id);
+    for (const id of this.failures.keys()) if (!this.alerts.has(id)) this.failures.delete(id);
     if (this.resolving && !shown.has(this.resolving)) this.resolving = null;
     // a keyed list (alert-list.tsx): a card whose alert did not change is not touched, and Preact
     // moves as few cards as it can; focus is given back below when a move took it away
@@ -275,6 +280,10 @@ export class AlertBoard {
     return draft;
   }
 
+  failure(id: string): string | null {
+    return this.failures.get(id) ?? null;
+  }
+
   acknowledge(id: string): void {
     void this.act(id, () => acknowledge(id), 'ackDone');
   }
@@ -312,13 +321,19 @@ export class AlertBoard {
     this.busy.add(id);
     try {
       const { alert } = await action();
+      this.failures.delete(id);
       if (alert.state === 'resolved' && this.resolving === id) this.resolving = null;
       if (alert.state === 'resolved') this.resolved.changed();
       this.merge(alert);
       this.render();
       this.announcer.textContent = `${typeof done === 'string' ? t(done) : done.text}: ${alertTitle(alert)}`;
     } catch (err) {
-      this.announcer.textContent = `${t('failed')}: ${errorText(err)}`;
+      // Said on the card, not only to a screen reader. Nothing is shown as done: the card keeps the
+      // alert as the server last said it, and its escalation goes on.
+      const why = err instanceof ApiError && err.reason === 'store_down' ? tb('notSaved') : errorText(err);
+      this.failures.set(id, why);
+      this.render();
+      this.announcer.textContent = `${t('failed')}: ${why}`;
     } finally {
       this.busy.delete(id);
     }

@@ -90,7 +90,7 @@ function renderApp(): void {
   }
   const route = parseRoute(location.hash, user.role);
   renderNav(user, route);
-  page = pageFor(route, main);
+  page = pageFor(route, main, user.role);
   if (page) {
     $('connection').hidden = true;
     $('sound').hidden = true;

@@ -5,6 +5,7 @@ import { el } from './dom.ts';
 import { HomeList } from './home-view/home-list.tsx';
 import { HomeView } from './home-view/home-view.tsx';
 import { tx } from './home-view/strings.ts';
+import { setsNightRoundTimes, walksNightRound } from './night-round/access.ts';
 import { NightRoundPage } from './night-round/round-page.tsx';
 import { nt } from './night-round/strings.ts';
 import { NightRoundTimesPage } from './night-round/times-page.tsx';
@@ -50,8 +51,8 @@ export function parseRoute(hash: string, role: string): Route {
   if (parts[0] === 'homes' && parts[1] && parts[2] === 'card' && seesHomes(role))
     return { name: 'card', homeId: parts[1] };
   // the night round is for care staff; a home's round times for staff of its team and administrators
-  if (parts[0] === 'tilsynsrunde' && role === 'staff') return { name: 'night-round' };
-  if (parts[0] === 'homes' && parts[1] && parts[2] === 'tilsynsrunde' && isStaff(role))
+  if (parts[0] === 'tilsynsrunde' && walksNightRound(role)) return { name: 'night-round' };
+  if (parts[0] === 'homes' && parts[1] && parts[2] === 'tilsynsrunde' && setsNightRoundTimes(role))
     return { name: 'night-round-times', homeId: parts[1] };
   if (parts[0] === 'homes' && seesHomes(role))
     return parts[1] ? { name: 'home', homeId: parts[1] } : { name: 'homes' };
@@ -63,18 +64,18 @@ export function parseRoute(hash: string, role: string): Route {
 }
 
 /** The page for the address, or null for the alert board (which main.ts builds as before). */
-export function pageFor(route: Route, main: HTMLElement): Page | null {
+export function pageFor(route: Route, main: HTMLElement, role: string): Page | null {
   switch (route.name) {
     case 'homes':
       return new HomeList(main);
     case 'home':
-      return new HomeView(main, route.homeId);
+      return new HomeView(main, route.homeId, setsNightRoundTimes(role));
     case 'card':
       return new ResponderCardPage(main, route.homeId);
     case 'night-round':
       return new NightRoundPage(main);
     case 'night-round-times':
-      return new NightRoundTimesPage(main, route.homeId);
+      return new NightRoundTimesPage(main, route.homeId, walksNightRound(role));
     case 'technician':
       return new TechnicianPage(main, route.homeId);
     case 'admin':
@@ -93,7 +94,7 @@ export function renderNav(user: User | null, route: Route | null): void {
     links.push(['#alarmer', tx('navAlerts'), route.name === 'alerts']);
     links.push(['#overblik', tx('navOversight'), route.name === 'oversight']);
   }
-  if (user.role === 'staff') links.push(['#tilsynsrunde', nt('title'), route.name === 'night-round']);
+  if (walksNightRound(user.role)) links.push(['#tilsynsrunde', nt('title'), route.name === 'night-round']);
   if (seesHomes(user.role))
     links.push([
       '#/homes',

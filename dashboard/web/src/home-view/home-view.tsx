@@ -38,10 +38,12 @@ export class HomeView {
   constructor(
     private readonly root: HTMLElement,
     private readonly homeId: string,
+    /** whether this person may set the home's night-round times (the link is shown only then) */
+    private readonly roundTimes = false,
   ) {}
 
   start(): void {
-    render(<HomePage homeId={this.homeId} />, this.root);
+    render(<HomePage homeId={this.homeId} roundTimes={this.roundTimes} />, this.root);
   }
 
   stop(): void {
@@ -67,7 +69,7 @@ type ChartBody =
   | { is: 'no-consent'; category: string }
   | { is: 'failed' };
 
-function HomePage({ homeId }: { homeId: string }) {
+function HomePage({ homeId, roundTimes }: { homeId: string; roundTimes: boolean }) {
   const [loaded, setLoaded] = useState<Loaded>({ state: 'loading' });
   /** the responder's card section (shared with the card page); null when there is none to show */
   const [card, setCard] = useState<HTMLElement | null>(null);
@@ -173,8 +175,13 @@ function HomePage({ homeId }: { homeId: string }) {
     <>
       <p class="crumb">
         <a href="#/homes">{tx('backToHomes')}</a>
-        {' · '}
-        <a href={`#/homes/${encodeURIComponent(home.id)}/tilsynsrunde`}>{nt('homeLink')}</a>
+        {/* a technician's page would not open: no link to it */}
+        {roundTimes && (
+          <>
+            {' · '}
+            <a href={`#/homes/${encodeURIComponent(home.id)}/tilsynsrunde`}>{nt('homeLink')}</a>
+          </>
+        )}
       </p>
       <h2 ref={heading} id="page-title" tabIndex={-1} class="page-heading">
         {home.label}

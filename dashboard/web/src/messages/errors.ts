@@ -22,6 +22,8 @@ export const da = {
   code_unavailable: 'Tjenesten svarer ikke lige nu. Prøv igen om lidt.',
   code_internal: 'Der skete en fejl på platformen. Den er skrevet i loggen.',
   reason_csrf: 'Siden er forældet. Genindlæs siden, og prøv igen.',
+  reason_store_down:
+    'Platformens database svarer ikke lige nu, så intet er gemt eller ændret. Prøv igen om lidt.',
   reason_role: 'Din rolle må ikke gøre dette.',
   reason_alert_not_found: 'Alarmen findes ikke, eller du har ikke adgang til den.',
   reason_home_not_found: 'Hjemmet findes ikke, eller du har ikke adgang til det.',
@@ -85,6 +87,8 @@ export const en: Translation<typeof da> = {
   code_unavailable: 'The service does not answer right now. Try again shortly.',
   code_internal: 'Something went wrong on the platform. It has been logged.',
   reason_csrf: 'The page is out of date. Reload the page and try again.',
+  reason_store_down:
+    "The platform's database does not answer right now, so nothing was saved or changed. Try again shortly.",
   reason_role: 'Your role may not do this.',
   reason_alert_not_found: 'The alert does not exist, or you have no access to it.',
   reason_home_not_found: 'The home does not exist, or you have no access to it.',

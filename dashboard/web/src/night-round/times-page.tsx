@@ -30,10 +30,12 @@ export class NightRoundTimesPage {
   constructor(
     private readonly root: HTMLElement,
     private readonly homeId: string,
+    /** whether this person walks the round (an administrator sets times but has no round) */
+    private readonly roundLink = false,
   ) {}
 
   start(): void {
-    render(<TimesPage homeId={this.homeId} />, this.root);
+    render(<TimesPage homeId={this.homeId} roundLink={this.roundLink} />, this.root);
   }
 
   stop(): void {
@@ -41,7 +43,7 @@ export class NightRoundTimesPage {
   }
 }
 
-function TimesPage({ homeId }: { homeId: string }) {
+function TimesPage({ homeId, roundLink }: { homeId: string; roundLink: boolean }) {
   const [label, setLabel] = useState<string | null>(null);
   const [times, setTimes] = useState<Times | null>(null);
   const [failed, setFailed] = useState(false);
@@ -88,8 +90,12 @@ function TimesPage({ homeId }: { homeId: string }) {
     <>
       <p class="crumb">
         <a href={`#/homes/${encodeURIComponent(homeId)}`}>{nt('backToHome')}</a>
-        {' · '}
-        <a href="#tilsynsrunde">{nt('title')}</a>
+        {roundLink && (
+          <>
+            {' · '}
+            <a href="#tilsynsrunde">{nt('title')}</a>
+          </>
+        )}
       </p>
       <h2 ref={heading} id="page-title" tabIndex={-1} class="page-heading">
         {label ? nt('timesTitle', { label }) : nt('title')}
