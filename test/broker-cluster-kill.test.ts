@@ -47,7 +47,7 @@ describe('clustered broker: kill -9 of the broker a gateway was on', () => {
       role: 'gateway',
       kinds: ['battery'],
     });
-    a = await startPlatformProcess({ dataDir: dirs[0]!.path, database, env });
+    a = await startPlatformProcess({ dataDir: dirs[0]!.path, database, env, timeoutMs: 30_000 });
 
     const options = {
       clientId: 'gw-1',

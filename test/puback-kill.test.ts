@@ -52,7 +52,7 @@ describe('PUBACK means stored: kill -9 during a stream of QoS 1 readings', () =>
     // a fixed port: the devices reconnect to the same address after the restart
     const mqttPort = await freePort();
     const start = async () => {
-      const child = await startPlatformProcess({ dataDir: dir.path, database, mqttPort });
+      const child = await startPlatformProcess({ dataDir: dir.path, database, mqttPort, timeoutMs: 30_000 });
       children.push(child);
       return child;
     };
