@@ -6,11 +6,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type LocalInfluxd, startInfluxd } from '../platform/index.ts';
-import { ConsentRegistry } from '../services/consent/index.ts';
-import { informationText, topics } from '../services/domain/index.ts';
-import { Registry } from '../services/registry/index.ts';
-import { DeviceSecretHasher, loadDeviceSecretKey, silentLogger } from '../services/runtime/index.ts';
-import { openStore } from '../services/store/index.ts';
+import { topics } from '../services/domain/index.ts';
 import {
   filledExampleEnv,
   HAPROXY_BINARY,
@@ -18,7 +14,16 @@ import {
   haproxyForOneMachine,
   readCompose,
 } from './harness/deploy.ts';
-import { eventually, freePort, tempDir, uniqueDatabase } from './harness/index.ts';
+import {
+  eventually,
+  freePort,
+  type PlatformProcess,
+  startPlatformProcess,
+  TEST_ADMIN,
+  tempDir,
+  uniqueDatabase,
+} from './harness/index.ts';
+import { provisionStore } from './harness/provision.ts';
 
 /**
  * deploy/haproxy/haproxy.cfg at work on one machine: Debian's HAProxy in front of two real platform
@@ -30,32 +35,6 @@ import { eventually, freePort, tempDir, uniqueDatabase } from './harness/index.t
  */
 const HOME = 'home-lb';
 const DEVICES = ['lb-plain', 'lb-tls', 'lb-ws', 'lb-good'] as const;
-const ADMIN_PASSWORD = 'admin-password-1';
-
-/** `tryghed start` as a child process; resolves once it says it is running. */
-function startReplica(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/tryghed.ts', 'start'], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`platform did not start:\n${out}`)), 60_000);
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('Tryghed is running')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`platform exited (${code}):\n${out}`));
-    });
-  });
-}
 
 async function get(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -74,13 +53,14 @@ function publishQos1(client: MqttClient, device: string, seq: number): Promise<v
 describe('HAProxy in front of two platform replicas', () => {
   const dirs = [tempDir('tryghed-lb-1-'), tempDir('tryghed-lb-2-')];
   const influxDir = tempDir('tryghed-lb-influxd-');
-  const children: ChildProcess[] = [];
+  const replicas: PlatformProcess[] = [];
+  let haproxy: ChildProcess | undefined;
   const clients: MqttClient[] = [];
   let ownInfluxd: LocalInfluxd | undefined;
   afterAll(async () => {
     for (const c of clients) c.end(true);
-    for (const child of children)
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const replica of replicas) await replica.close();
+    if (haproxy && haproxy.exitCode === null && haproxy.signalCode === null) haproxy.kill('SIGKILL');
     await ownInfluxd?.stop();
     for (const d of [...dirs, influxDir]) d.remove();
   });
@@ -89,28 +69,20 @@ describe('HAProxy in front of two platform replicas', () => {
     // One home, three devices with consent, under one DEVICE_SECRET_KEY, in replica 1's SQLite file;
     // replica 2 gets a copy (in Docker both share PostgreSQL). Both must know the same key.
     const deviceSecretKey = randomBytes(32).toString('base64');
-    const store = await openStore({ sqlitePath: join(dirs[0]!.path, 'tryghed.sqlite') });
-    await store.teams.create({ id: 'team-lb', name: 'LB' });
-    const { key } = loadDeviceSecretKey({ setting: deviceSecretKey, dataDir: dirs[0]!.path });
-    const registry = await Registry.load(store, { deviceSecrets: new DeviceSecretHasher(key) });
-    await registry.createHome({ id: HOME, label: 'LB', teamId: 'team-lb' });
+    const setup = await provisionStore({
+      location: { sqlitePath: join(dirs[0]!.path, 'tryghed.sqlite') },
+      deviceSecretKey,
+    });
+    await setup.store.teams.create({ id: 'team-lb', name: 'LB' });
+    await setup.registry.createHome({ id: HOME, label: 'LB', teamId: 'team-lb' });
     const secrets: Record<string, string> = {};
     for (const id of DEVICES) {
-      secrets[id] = (await registry.provisionDevice({ id, homeId: HOME, kinds: ['temperature'] })).secret;
+      secrets[id] = (
+        await setup.registry.provisionDevice({ id, homeId: HOME, kinds: ['temperature'] })
+      ).secret;
     }
-    const consent = await ConsentRegistry.load(store, registry, silentLogger());
-    await consent.change(
-      HOME,
-      {
-        category: 'environment',
-        purpose: 'history',
-        action: 'grant',
-        channel: 'web',
-        textVersion: informationText('environment', 'history').version,
-      },
-      { id: 'c', role: 'citizen', homeId: HOME },
-    );
-    await store.close();
+    await setup.grant(HOME, 'environment', ['history']);
+    await setup.close();
     copyFileSync(join(dirs[0]!.path, 'tryghed.sqlite'), join(dirs[1]!.path, 'tryghed.sqlite'));
 
     // Docker's ports, mapped to free ones: replicas share theirs on two loopback addresses
@@ -119,30 +91,33 @@ describe('HAProxy in front of two platform replicas', () => {
     );
     const lb = `http://127.0.0.1:${lbHttp}`;
     ownInfluxd = await startInfluxd({ dir: influxDir.path });
-    const replicaEnv = (i: 0 | 1, address: string, influxUrl: string) => ({
-      DATA_DIR: dirs[i]!.path,
-      INFLUX_URL: influxUrl,
-      INFLUX_DATABASE: uniqueDatabase('lb'),
-      INFLUX_AUTOSTART: 'false',
-      HTTP_HOST: address,
-      HTTP_PORT: String(httpPort),
-      MQTT_HOST: address,
-      MQTT_PORT: String(mqttPort),
-      MQTT_TLS_PORT: String(tlsPort),
-      DEVICE_SECRET_KEY: deviceSecretKey,
-      ADMIN_PASSWORD,
-      // HAProxy connects from 127.0.0.1; staff open the proxy's address
-      TRUST_PROXY: '127.0.0.1',
-      // and its PROXY protocol header (send-proxy-v2) names each device on MQTT
-      MQTT_PROXY_PROTOCOL_FROM: '127.0.0.1',
-      PUBLIC_URL: lb,
-    });
+    const replica = (i: 0 | 1, address: string, influxUrl: string) =>
+      startPlatformProcess({
+        dataDir: dirs[i]!.path,
+        database: uniqueDatabase('lb'),
+        httpPort,
+        mqttPort,
+        env: {
+          INFLUX_URL: influxUrl,
+          HTTP_HOST: address,
+          MQTT_HOST: address,
+          MQTT_TLS_PORT: String(tlsPort),
+          DEVICE_SECRET_KEY: deviceSecretKey,
+          // HAProxy connects from 127.0.0.1; staff open the proxy's address
+          TRUST_PROXY: '127.0.0.1',
+          // and its PROXY protocol header (send-proxy-v2) names each device on MQTT
+          MQTT_PROXY_PROTOCOL_FROM: '127.0.0.1',
+          PUBLIC_URL: lb,
+        },
+      }).then((p) => {
+        replicas.push(p);
+        return p;
+      });
     const started = await Promise.all([
-      startReplica(replicaEnv(0, '127.0.0.2', inject('influxUrl'))),
-      startReplica(replicaEnv(1, '127.0.0.3', ownInfluxd.url)),
+      replica(0, '127.0.0.2', inject('influxUrl')),
+      replica(1, '127.0.0.3', ownInfluxd.url),
     ]);
-    children.push(...started);
-    const [replica1, replica2] = started as [ChildProcess, ChildProcess];
+    const [replica1, replica2] = started as [PlatformProcess, PlatformProcess];
 
     const dir = tempDir('tryghed-lb-haproxy-');
     dirs.push(dir);
@@ -157,10 +132,9 @@ describe('HAProxy in front of two platform replicas', () => {
       }),
     );
     let haproxyOut = '';
-    const haproxy = spawn(HAPROXY_BINARY, ['-f', cfg, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(haproxy);
+    haproxy = spawn(HAPROXY_BINARY, ['-f', cfg, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const spawnError = new Promise<never>((_, reject) =>
-      haproxy.on('error', (err) =>
+      haproxy?.on('error', (err) =>
         reject(
           new Error(
             `cannot run ${HAPROXY_BINARY} (${err.message}): install Debian's haproxy (npm run setup)`,
@@ -217,7 +191,7 @@ describe('HAProxy in front of two platform replicas', () => {
       fetch(`${base}/api/session`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
-        body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+        body: JSON.stringify(TEST_ADMIN),
         signal: AbortSignal.timeout(5000),
       });
     const viaProxy = await login(lb);
@@ -260,7 +234,7 @@ describe('HAProxy in front of two platform replicas', () => {
 
     // replica 1 dies. No replica is ready now; HAProxy falls back to the one that is alive, so
     // staff get the platform's own "degraded" answer (not HAProxy's "no server") ...
-    replica1.kill('SIGKILL');
+    await replica1.kill();
     await eventually(
       async () => {
         const r = await get(`${lb}/readyz`);
@@ -275,7 +249,7 @@ describe('HAProxy in front of two platform replicas', () => {
       what: 'the device reconnected through HAProxy',
     });
     await publishQos1(plain, 'lb-plain', 2);
-    expect(replica2.exitCode).toBeNull();
+    expect(replica2.running()).toBe(true);
 
     // Only replica 2 is left, so every connection below reaches the same broker (HAProxy's
     // redispatch covers a try at the dead one). Each device is seen there with its own address

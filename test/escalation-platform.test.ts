@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
 import { type AlertCandidate, informationText, topics, type WireReading } from '../services/domain/index.ts';
 import { ManualClock } from '../services/runtime/index.ts';
 import { ApiClient, type LiveClient } from './harness/api.ts';
-import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
+import { eventually, startPlatformProcess, tempDir, uniqueDatabase } from './harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
 import { startReceiver } from './harness/receiver.ts';
 
@@ -214,41 +213,14 @@ describe('escalation on the whole platform', () => {
   it('start warns when no notifier can reach anyone outside the dashboard', async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'bin/tryghed.ts', 'start'], {
-        env: {
-          ...process.env,
-          LOG_LEVEL: 'silent',
-          DATA_DIR: dir.path,
-          INFLUX_URL: inject('influxUrl'),
-          INFLUX_DATABASE: uniqueDatabase('cli'),
-          INFLUX_AUTOSTART: 'false',
-          ADMIN_PASSWORD: 'admin-password-1',
-          HTTP_PORT: '0',
-          MQTT_PORT: '0',
-          MQTT_TLS_PORT: '0',
-          FALLBACK_WEBHOOK_URL: '',
-          SMS_GATEWAY_URL: '',
-          SMS_FALLBACK_NUMBERS: '',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let text = '';
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`start did not come up:\n${text}`));
-      }, 20_000);
-      const collect = (b: Buffer) => {
-        text += b.toString();
-        if (text.includes('Stop with Ctrl+C')) child.kill('SIGTERM');
-      };
-      child.stdout.on('data', collect);
-      child.stderr.on('data', collect);
-      child.on('exit', () => {
-        clearTimeout(timer);
-        resolve(text);
-      });
+    const platform = await startPlatformProcess({
+      dataDir: dir.path,
+      env: { FALLBACK_WEBHOOK_URL: '', SMS_GATEWAY_URL: '', SMS_FALLBACK_NUMBERS: '' },
+      timeoutMs: 20_000,
     });
+    opened.push(platform);
+    await platform.stop();
+    const out = platform.output();
     expect(out).toContain('Tryghed is running');
     expect(out).toMatch(/WARNING: No fallback notifier is configured/);
     expect(out).toContain('critical alerts that nobody takes on have no way out of the dashboard');

@@ -1,40 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
-import { informationText, topics, type WireReading } from '../services/domain/index.ts';
+import { topics, type WireReading } from '../services/domain/index.ts';
 import { openStore } from '../services/store/index.ts';
-import { eventually, freePort, tempDir, uniqueDatabase } from './harness/index.ts';
-import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
+import { eventually, freePort, startPlatformProcess, tempDir, uniqueDatabase } from './harness/index.ts';
+import { startTestPlatform } from './harness/platform.ts';
+import { provisionStore } from './harness/provision.ts';
 import { type Receiver, startReceiver } from './harness/receiver.ts';
 import { ENGINES, storeLocation } from './harness/store.ts';
 
 const HOMES = ['home-a', 'home-b', 'home-c'];
-
-/** `tryghed start` as a real child process; resolves once it says it is running. */
-function startChild(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/tryghed.ts', 'start'], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`platform did not start:\n${out}`)), 60_000);
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('Tryghed is running')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`platform exited (${code}):\n${out}`));
-    });
-  });
-}
 
 /**
  * Issue 13: every notice outside the dashboard is delivered, or visibly not. The receiver (a team
@@ -72,8 +47,8 @@ describe.each(ENGINES)('the notice outbox across a kill -9 and a receiver outage
       NOTICE_LATE_S: '1',
     };
 
-    // 1. set up homes, fall sensors and consent (the platform in this process, then stopped)
-    const setup = await startTestPlatform({ dataDir: dir.path, database, env });
+    // 1. set up homes, fall sensors and consent (in the store, under the key in the data folder)
+    const setup = await provisionStore({ location, dataDir: dir.path });
     const secrets = new Map<string, string>();
     try {
       await setup.store.teams.create({ id: 'team-a', name: 'Team A' });
@@ -85,41 +60,17 @@ describe.each(ENGINES)('the notice outbox across a kill -9 and a receiver outage
           kinds: ['fall'],
         });
         secrets.set(homeId, secret);
-        await setup.consent.change(
-          homeId,
-          {
-            category: 'emergency',
-            purpose: 'alerts',
-            action: 'grant',
-            channel: 'web',
-            textVersion: informationText('emergency', 'alerts').version,
-          },
-          { id: 'citizen', role: 'citizen', homeId },
-        );
+        await setup.grant(homeId, 'emergency', ['alerts']);
       }
     } finally {
       await setup.close();
     }
 
     // 2. the platform as a real process, the receiver down: falls over MQTT raise alerts whose notices fail
-    const mqttPort = await freePort();
-    const child = await startChild({
-      ...env,
-      DATA_DIR: dir.path,
-      INFLUX_URL: inject('influxUrl'),
-      INFLUX_DATABASE: database,
-      INFLUX_AUTOSTART: 'false',
-      HTTP_PORT: '0',
-      MQTT_PORT: String(mqttPort),
-      MQTT_TLS_PORT: '0',
-      ADMIN_USERNAME: TEST_ADMIN.username,
-      ADMIN_PASSWORD: TEST_ADMIN.password,
-    });
-    cleanup.push(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
+    const child = await startPlatformProcess({ dataDir: dir.path, database, env });
+    cleanup.push(() => child.close());
     for (const homeId of HOMES) {
-      const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+      const device = await mqtt.connectAsync(child.mqttUrl!, {
         clientId: `fall-${homeId}`,
         username: `fall-${homeId}`,
         password: secrets.get(homeId)!,
@@ -151,9 +102,7 @@ describe.each(ENGINES)('the notice outbox across a kill -9 and a receiver outage
     expect(failedRows.every((r) => r.state === 'pending')).toBe(true);
 
     // 3. the power cut
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    await child.kill();
 
     // 4. the platform starts again on the same store; then the receiver comes back on its address
     const again: Platform = await startTestPlatform({ dataDir: dir.path, database, env });
@@ -174,9 +123,12 @@ describe.each(ENGINES)('the notice outbox across a kill -9 and a receiver outage
         what: 'the outbox to mark them delivered',
       },
     );
-    // a moment more: nothing arrives twice
-    await new Promise((r) => setTimeout(r, 1500));
+    // one more look of each part that sends (rather than a moment's wait, which may hold no
+    // look: the outbox polls every 2 s): nothing arrives twice
+    await again.escalation.tick();
     await again.escalation.idle();
+    await again.outbox.dispatch();
+    await again.outbox.idle();
 
     const byKey = new Map<string, number>();
     const byBody = new Map<string, number>();

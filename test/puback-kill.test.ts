@@ -1,100 +1,62 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { ConsentRegistry } from '../services/consent/index.ts';
-import { informationText, topics } from '../services/domain/index.ts';
-import { Registry } from '../services/registry/index.ts';
-import { DeviceSecretHasher, loadDeviceSecretKey, silentLogger } from '../services/runtime/index.ts';
-import { openStore } from '../services/store/index.ts';
+import { topics } from '../services/domain/index.ts';
+import { silentLogger } from '../services/runtime/index.ts';
 import { createInfluxV1Store } from '../services/timeseries/index.ts';
-import { eventually, freePort, tempDir, uniqueDatabase } from './harness/index.ts';
+import {
+  eventually,
+  freePort,
+  type PlatformProcess,
+  startPlatformProcess,
+  tempDir,
+  uniqueDatabase,
+} from './harness/index.ts';
+import { provisionStore } from './harness/provision.ts';
 
 const DEVICES = 5;
 const PER_DEVICE = 2000; // 10,000 QoS 1 readings in all
 const HOME = 'home-k';
 
-/** `tryghed start` as a real child process; resolves once it says it is running. */
-function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; out: () => string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/tryghed.ts', 'start'], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`platform did not start:\n${out}`)), 30_000);
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('Tryghed is running')) {
-        clearTimeout(timer);
-        resolve({ child, out: () => out });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`platform exited (${code}):\n${out}`));
-    });
-  });
-}
-
 describe('PUBACK means stored: kill -9 during a stream of QoS 1 readings', () => {
   const dir = tempDir('tryghed-kill-');
-  const children: ChildProcess[] = [];
+  const children: PlatformProcess[] = [];
   const clients: MqttClient[] = [];
   afterAll(async () => {
     for (const c of clients) c.end(true);
-    for (const child of children)
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const child of children) await child.close();
     dir.remove();
   });
 
   it('after a restart, every PUBACKed (device, seq) is in InfluxDB exactly once', async () => {
-    // provision in the platform's own SQLite file, as a technician would have done before
-    const store = await openStore({ sqlitePath: `${dir.path}/tryghed.sqlite` });
-    await store.teams.create({ id: 'team-k', name: 'K' });
-    // under the key the platform will find in DATA_DIR, as its own provisioning would hash them
-    const deviceKey = loadDeviceSecretKey({ setting: '', dataDir: dir.path });
-    const registry = await Registry.load(store, { deviceSecrets: new DeviceSecretHasher(deviceKey.key) });
-    await registry.createHome({ id: HOME, label: 'K', teamId: 'team-k' });
+    // provision in the platform's own SQLite file, as a technician would have done before, under
+    // the key the platform will find in DATA_DIR
+    const setup = await provisionStore({
+      location: { sqlitePath: `${dir.path}/tryghed.sqlite` },
+      dataDir: dir.path,
+    });
+    await setup.store.teams.create({ id: 'team-k', name: 'K' });
+    await setup.registry.createHome({ id: HOME, label: 'K', teamId: 'team-k' });
     const secrets: string[] = [];
     for (let d = 0; d < DEVICES; d++) {
-      const { secret } = await registry.provisionDevice({
+      const { secret } = await setup.registry.provisionDevice({
         id: `k${d}`,
         homeId: HOME,
         kinds: ['temperature'],
       });
       secrets.push(secret);
     }
-    const consent = await ConsentRegistry.load(store, registry, silentLogger());
-    await consent.change(
-      HOME,
-      {
-        category: 'environment',
-        purpose: 'history',
-        action: 'grant',
-        channel: 'web',
-        textVersion: informationText('environment', 'history').version,
-      },
-      { id: 'c', role: 'citizen', homeId: HOME },
-    );
-    await store.close();
+    await setup.grant(HOME, 'environment', ['history']);
+    await setup.close();
 
     const database = uniqueDatabase('kill');
+    // a fixed port: the devices reconnect to the same address after the restart
     const mqttPort = await freePort();
-    const env = {
-      DATA_DIR: dir.path,
-      INFLUX_URL: inject('influxUrl'),
-      INFLUX_DATABASE: database,
-      INFLUX_AUTOSTART: 'false',
-      HTTP_PORT: '0',
-      MQTT_PORT: String(mqttPort),
-      // never a fixed port: TLS's default 8883 may be taken by another test or program
-      MQTT_TLS_PORT: '0',
-      ADMIN_PASSWORD: 'admin-password-1',
+    const start = async () => {
+      const child = await startPlatformProcess({ dataDir: dir.path, database, mqttPort, timeoutMs: 30_000 });
+      children.push(child);
+      return child;
     };
-    const first = await startChild(env);
-    children.push(first.child);
+    const first = await start();
 
     // devices that keep unacknowledged readings and send them again on reconnect (mqtt.js does)
     const acked: Array<Set<number>> = [];
@@ -127,14 +89,12 @@ describe('PUBACK means stored: kill -9 during a stream of QoS 1 readings', () =>
     const total = () => acked.reduce((n, s) => n + s.size, 0);
     await eventually(() => total() >= 3000, { timeoutMs: 30_000, what: '3,000 acknowledgements' });
 
-    first.child.kill('SIGKILL');
-    await new Promise((r) => first.child.once('exit', r));
+    await first.kill();
     const ackedBeforeKill = acked.map((s) => new Set(s));
     const countBeforeKill = total();
     expect(countBeforeKill).toBeLessThan(DEVICES * PER_DEVICE);
 
-    const second = await startChild(env);
-    children.push(second.child);
+    const second = await start();
     await eventually(() => total() === DEVICES * PER_DEVICE, {
       timeoutMs: 40_000,
       intervalMs: 100,
@@ -160,7 +120,6 @@ describe('PUBACK means stored: kill -9 during a stream of QoS 1 readings', () =>
       expect(seqs.length, `device k${d}`).toBe(PER_DEVICE);
       expect(counts.size).toBe(PER_DEVICE);
     }
-    second.child.kill('SIGTERM');
-    await new Promise((r) => second.child.once('exit', r));
+    await second.stop();
   }, 90_000);
 });

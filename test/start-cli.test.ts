@@ -1,53 +1,33 @@
-import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort, tempDir, uniqueDatabase } from './harness/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  freePort,
+  runPlatformProcess,
+  startPlatformProcess,
+  tempDir,
+  uniqueDatabase,
+} from './harness/index.ts';
 
-/** Runs `tryghed start` as a user would, and returns how it ended. */
-function runStart(
-  env: Record<string, string>,
-  timeoutMs = 20_000,
-): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/tryghed.ts', 'start'], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`start did not end within ${timeoutMs} ms:\n${out}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
-
-describe('tryghed start refuses to run misconfigured, naming the setting to change', () => {
-  const dir = tempDir();
+/**
+ * Each start in a folder of its own, so the starts may run side by side (each is mostly a process
+ * loading its code; one after the other they took most of this file's time).
+ */
+// side by side the starts take longer each: a minute for one, not the default 30 s
+describe.concurrent('tryghed start refuses to run misconfigured, naming the setting to change', {
+  timeout: 60_000,
+}, () => {
+  const dirs: Array<{ remove(): void }> = [];
   let blocker: Server;
   let takenPort: number;
-  const base = () => ({
-    DATA_DIR: dir.path,
-    INFLUX_URL: inject('influxUrl'),
-    INFLUX_DATABASE: uniqueDatabase('cli'),
-    INFLUX_AUTOSTART: 'false',
-    ADMIN_PASSWORD: 'admin-password-1',
-    HTTP_PORT: '0',
-    MQTT_PORT: '0',
-    MQTT_TLS_PORT: '0',
-  });
+  /** `tryghed start` as a user would run it, in a new DATA_DIR; how it ended and what it said */
+  const runStart = (env: Record<string, string>) => {
+    const dir = tempDir();
+    dirs.push(dir);
+    return runPlatformProcess({ dataDir: dir.path, env, timeoutMs: 30_000 });
+  };
 
   beforeAll(async () => {
     blocker = createServer();
@@ -56,110 +36,80 @@ describe('tryghed start refuses to run misconfigured, naming the setting to chan
   });
   afterAll(async () => {
     await new Promise((r) => blocker.close(r));
-    dir.remove();
+    for (const d of dirs) d.remove();
   });
 
-  it('a bad value', async () => {
-    const { code, out } = await runStart({ ...base(), HTTP_PORT: 'abc' });
+  it('a bad value', async ({ expect }) => {
+    const { code, out } = await runStart({ HTTP_PORT: 'abc' });
     expect(code).toBe(1);
     expect(out).toContain('HTTP_PORT');
   });
 
-  it('a taken dashboard port', async () => {
-    const { code, out } = await runStart({ ...base(), HTTP_PORT: String(takenPort) });
+  it('a taken dashboard port', async ({ expect }) => {
+    const { code, out } = await runStart({ HTTP_PORT: String(takenPort) });
     expect(code).toBe(1);
     expect(out).toContain('HTTP_PORT');
   });
 
-  it('a taken MQTT port', async () => {
-    const { code, out } = await runStart({ ...base(), MQTT_PORT: String(takenPort) });
+  it('a taken MQTT port', async ({ expect }) => {
+    const { code, out } = await runStart({ MQTT_PORT: String(takenPort) });
     expect(code).toBe(1);
     expect(out).toContain('MQTT_PORT');
   });
 
-  it('a taken MQTT TLS port', async () => {
-    const { code, out } = await runStart({ ...base(), MQTT_TLS_PORT: String(takenPort) });
+  it('a taken MQTT TLS port', async ({ expect }) => {
+    const { code, out } = await runStart({ MQTT_TLS_PORT: String(takenPort) });
     expect(code).toBe(1);
     expect(out).toContain('MQTT_TLS_PORT');
   });
 
-  it('a certificate file that is not there', async () => {
+  it('a certificate file that is not there', async ({ expect }) => {
+    const nowhere = tempDir();
+    dirs.push(nowhere);
     const { code, out } = await runStart({
-      ...base(),
-      MQTT_TLS_CERT: `${dir.path}/nowhere.pem`,
-      MQTT_TLS_KEY: `${dir.path}/nowhere.key`,
+      MQTT_TLS_CERT: `${nowhere.path}/nowhere.pem`,
+      MQTT_TLS_KEY: `${nowhere.path}/nowhere.key`,
     });
     expect(code).toBe(1);
-    expect(out).toContain(`MQTT_TLS_CERT: no file at ${dir.path}/nowhere.pem`);
+    expect(out).toContain(`MQTT_TLS_CERT: no file at ${nowhere.path}/nowhere.pem`);
   });
 
-  it('no certificate set and no openssl program to make one', async () => {
+  it('no certificate set and no openssl program to make one', async ({ expect }) => {
     const noTools = tempDir();
-    try {
-      const { code, out } = await runStart({ ...base(), DATA_DIR: noTools.path, PATH: noTools.path });
-      expect(code).toBe(1);
-      expect(out).toContain('no `openssl` program');
-      expect(out).toContain('MQTT_TLS_PORT=off');
-    } finally {
-      noTools.remove();
-    }
+    dirs.push(noTools);
+    const { code, out } = await runStart({ PATH: noTools.path });
+    expect(code).toBe(1);
+    expect(out).toContain('no `openssl` program');
+    expect(out).toContain('MQTT_TLS_PORT=off');
   });
 
-  it('no InfluxDB answering', async () => {
-    const { code, out } = await runStart({ ...base(), INFLUX_URL: `http://127.0.0.1:${await freePort()}` });
+  it('no InfluxDB answering', async ({ expect }) => {
+    const { code, out } = await runStart({ INFLUX_URL: `http://127.0.0.1:${await freePort()}` });
     expect(code).toBe(1);
     expect(out).toContain('INFLUX_URL');
   });
 });
-
-/** Runs `tryghed start` until it says it is running, then stops it with SIGTERM. */
-function runUntilUp(env: Record<string, string>, timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/tryghed.ts', 'start'], {
-      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`start did not come up within ${timeoutMs} ms:\n${out}`));
-    }, timeoutMs);
-    const collect = (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('Stop with Ctrl+C')) child.kill('SIGTERM');
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('exit', () => {
-      clearTimeout(timer);
-      resolve(out);
-    });
-  });
-}
 
 describe('tryghed start makes a self-signed TLS pair once and prints its fingerprint', () => {
   const dir = tempDir();
   afterAll(() => dir.remove());
 
   it('first start makes it under DATA_DIR and prints the fingerprint; a second start reuses it', async () => {
-    const env = {
-      DATA_DIR: dir.path,
-      INFLUX_URL: inject('influxUrl'),
-      INFLUX_DATABASE: uniqueDatabase('cli'),
-      INFLUX_AUTOSTART: 'false',
-      ADMIN_PASSWORD: 'admin-password-1',
-      HTTP_PORT: '0',
-      MQTT_PORT: '0',
-      MQTT_TLS_PORT: '0',
+    const database = uniqueDatabase('cli');
+    /** up (its banner printed), then stopped as with Ctrl+C: what it printed */
+    const runUntilUp = async () => {
+      const p = await startPlatformProcess({ dataDir: dir.path, database, timeoutMs: 30_000 });
+      await p.stop();
+      return p.output();
     };
-    const first = await runUntilUp(env);
+    const first = await runUntilUp();
     const certPath = join(dir.path, 'tls', 'mqtt-server.pem');
     const fingerprint = new X509Certificate(readFileSync(certPath)).fingerprint256;
     expect(first).toContain(`TLS certificate SHA-256 fingerprint: ${fingerprint}`);
     expect(first).toContain(certPath);
     expect(first).toMatch(/MQTT \(TLS\): mqtts:\/\/127\.0\.0\.1:\d+/);
     expect(first).toContain('switch off in production, MQTT_PLAIN_PORT=0');
-    const second = await runUntilUp(env);
+    const second = await runUntilUp();
     expect(second).toContain(`TLS certificate SHA-256 fingerprint: ${fingerprint}`);
   }, 75_000); // two whole starts, each allowed 30 s by runUntilUp
 });
