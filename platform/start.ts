@@ -300,6 +300,7 @@ export async function startPlatform(
       events,
       batchSize: config.ingestBatchSize,
       flushIntervalMs: config.ingestFlushMs,
+      routineSliceMs: config.ingestRoutineSliceMs,
       maxBufferedPoints: config.ingestMaxBuffered,
       maxBufferedPerDevice: config.ingestMaxBufferedPerDevice,
       store,
