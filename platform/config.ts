@@ -409,6 +409,12 @@ export const SETTINGS = {
     '200',
     'Longest a reading waits before it is written, in ms.',
   ),
+  ingestRoutineSliceMs: s(
+    'INGEST_ROUTINE_SLICE_MS',
+    z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0).max(1000),
+    '1',
+    'Routine readings are judged at most this many ms per turn of the event loop, so an alarm is judged between slices; 0: every reading as it arrives.',
+  ),
   ingestMaxBuffered: s(
     'INGEST_MAX_BUFFERED',
     positive(10_000_000),

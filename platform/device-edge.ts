@@ -69,6 +69,7 @@ export async function startDeviceEdge(
     events,
     batchSize: config.ingestBatchSize,
     flushIntervalMs: config.ingestFlushMs,
+    routineSliceMs: config.ingestRoutineSliceMs,
     maxBufferedPoints: config.ingestMaxBuffered,
     maxBufferedPerDevice: config.ingestMaxBufferedPerDevice,
     store: p.store,
