@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -17,7 +16,15 @@ import {
 } from '../services/runtime/index.ts';
 import { openStore } from '../services/store/index.ts';
 import { ApiClient, type LiveClient } from './harness/api.ts';
-import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
+import {
+  eventually,
+  type PlatformProcess,
+  type PlatformProcessEnv,
+  runPlatformProcess,
+  startPlatformProcess,
+  tempDir,
+  uniqueDatabase,
+} from './harness/index.ts';
 import { createPostgresDatabase } from './harness/postgres.ts';
 import { startReceiver } from './harness/receiver.ts';
 import { type LocalRedis, startRedis } from './harness/redis.ts';
@@ -25,35 +32,11 @@ import { servicesFixture } from './harness/services.ts';
 
 const METRICS_TOKEN = 'operator-token-0123456789';
 
-/** `tryghed start` with these settings and arguments, as an operator runs it; `running` once it says so */
-function startChild(env: Record<string, string>, args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/tryghed.ts', 'start', ...args], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const collect = (b: Buffer) => {
-    out += b.toString();
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const running = (async () => {
-    const deadline = Date.now() + 90_000;
-    while (!out.includes('Stop with Ctrl+C')) {
-      if (child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`tryghed start ${args.join(' ')} did not start:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return {
-      dashboard: /Dashboard:\s+(\S+)/.exec(out)?.[1] ?? null,
-      health: /Health:\s+(\S+)\/readyz/.exec(out)?.[1] ?? null,
-      mqtt: /MQTT:\s+(mqtt:\/\/\S+)/.exec(out)?.[1] ?? null,
-    };
-  })();
-  // a child refused at start never runs: only a test that waits for it to run hears why
-  running.catch(() => undefined);
-  return { child, running, exited, output: () => out };
+/** an address from a process's start-up banner (`Dashboard:`, `Health:`, `MQTT:`), null when absent */
+type Banner = { dashboard: string | null; health: string | null; mqtt: string | null };
+
+function bannerUrl(p: PlatformProcess, label: string): string | null {
+  return new RegExp(`^\\s*${label}:\\s+(\\S+)`, 'm').exec(p.output())?.[1] ?? null;
 }
 
 /** /readyz as the operator sees it (with the token): its status and which checks it ran */
@@ -169,33 +152,30 @@ describe('tryghed start --roles: broker+ingest, rules and dashboard in three pro
   let redis: LocalRedis;
   let db: { url: string; drop: () => Promise<void> };
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  const children: ChildProcess[] = [];
+  const children: PlatformProcess[] = [];
   const secrets = new Map<string, string>();
-  let env: (dir: string) => Record<string, string>;
+  let env: (dir: string, more?: Record<string, string>) => PlatformProcessEnv;
 
   beforeAll(async () => {
     redis = await startRedis();
     db = await createPostgresDatabase(inject('postgresUrl'), 'roles');
     receiver = await startReceiver();
     const influxDatabase = uniqueDatabase('roles');
-    env = (dir) => ({
-      DATA_DIR: dir,
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      INFLUX_URL: inject('influxUrl'),
-      INFLUX_DATABASE: influxDatabase,
-      INFLUX_AUTOSTART: 'false',
-      DEVICE_SECRET_KEY: key,
-      ADMIN_PASSWORD: 'admin-password-1',
-      METRICS_TOKEN,
-      HTTP_PORT: '0',
-      MQTT_PORT: '0',
-      MQTT_TLS_PORT: '0',
-      INGEST_FLUSH_MS: '20',
-      ESCALATE_CRITICAL_S: '10',
-      ESCALATION_RENOTIFY_MIN_S: '10',
-      TEAM_WEBHOOKS: JSON.stringify({ t: `${receiver.url}/team` }),
-      FALLBACK_WEBHOOK_URL: `${receiver.url}/fallback`,
+    env = (dir, more = {}) => ({
+      dataDir: dir,
+      database: influxDatabase,
+      store: { databaseUrl: db.url },
+      redisUrl: redis.url,
+      metricsToken: METRICS_TOKEN,
+      env: {
+        DEVICE_SECRET_KEY: key,
+        INGEST_FLUSH_MS: '20',
+        ESCALATE_CRITICAL_S: '10',
+        ESCALATION_RENOTIFY_MIN_S: '10',
+        TEAM_WEBHOOKS: JSON.stringify({ t: `${receiver.url}/team` }),
+        FALLBACK_WEBHOOK_URL: `${receiver.url}/fallback`,
+        ...more,
+      },
     });
     // two homes with a fall sensor each, consent, a staff member and the administrator, in the
     // shared store (migrated here, before the three processes start at once)
@@ -241,7 +221,7 @@ describe('tryghed start --roles: broker+ingest, rules and dashboard in three pro
     }
   }, 60_000);
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const c of children) await c.close();
     await receiver?.close();
     await redis?.close();
     await db?.drop();
@@ -249,32 +229,42 @@ describe('tryghed start --roles: broker+ingest, rules and dashboard in three pro
   });
 
   it('refuses a broker without ingest, and split roles without the shared store or Redis, naming the setting', async () => {
-    const alone = startChild(env(dirs[3]!.path), ['--roles', 'broker']);
-    const noRedis = startChild({ ...env(dirs[3]!.path), REDIS_URL: '' }, ['--roles', 'rules']);
-    const noStore = startChild({ ...env(dirs[3]!.path), DATABASE_URL: '' }, ['--roles=dashboard']);
-    const unknown = startChild(env(dirs[3]!.path), ['--roles', 'rules,alarms']);
-    expect(await alone.exited).toBe(1);
-    expect(alone.output()).toMatch(/ROLES: broker and ingest run together/);
-    expect(await noRedis.exited).toBe(1);
-    expect(noRedis.output()).toMatch(/REDIS_URL: required when ROLES is not all/);
-    expect(await noStore.exited).toBe(1);
-    expect(noStore.output()).toMatch(/DATABASE_URL: required when ROLES is not all/);
-    expect(await unknown.exited).toBe(1);
-    expect(unknown.output()).toMatch(
-      /ROLES: must be all or a comma list of broker, ingest, rules, dashboard/,
-    );
+    // both spellings of the option: `--roles x` and `--roles=x`
+    const refused = (more: Record<string, string>, ...roles: string[]) =>
+      runPlatformProcess({ ...env(dirs[3]!.path, more), args: ['start', ...roles] });
+    const [alone, noRedis, noStore, unknown] = await Promise.all([
+      refused({}, '--roles', 'broker'),
+      refused({ REDIS_URL: '' }, '--roles', 'rules'),
+      refused({ DATABASE_URL: '' }, '--roles=dashboard'),
+      refused({}, '--roles', 'rules,alarms'),
+    ]);
+    expect(alone.code).toBe(1);
+    expect(alone.out).toMatch(/ROLES: broker and ingest run together/);
+    expect(noRedis.code).toBe(1);
+    expect(noRedis.out).toMatch(/REDIS_URL: required when ROLES is not all/);
+    expect(noStore.code).toBe(1);
+    expect(noStore.out).toMatch(/DATABASE_URL: required when ROLES is not all/);
+    expect(unknown.code).toBe(1);
+    expect(unknown.out).toMatch(/ROLES: must be all or a comma list of broker, ingest, rules, dashboard/);
   }, 60_000);
 
   it('a fall pressed at the broker process is raised by the rules process and shown on the dashboard process; an acknowledgement there stops its escalation; only the rules process holds leases', async () => {
-    const edge = startChild(env(dirs[0]!.path), ['--roles', 'broker,ingest']);
-    // the rules process links its notices to the dashboard at the address people open
-    const rules = startChild({ ...env(dirs[1]!.path), PUBLIC_URL: 'http://dashboard.example' }, [
-      '--roles',
-      'rules',
+    const start = (dir: string, roles: string, more: Record<string, string> = {}) =>
+      startPlatformProcess({ ...env(dir, more), args: ['start', `--roles=${roles}`] }).then((p) => {
+        children.push(p);
+        return p;
+      });
+    const [edge, rules, board] = await Promise.all([
+      start(dirs[0]!.path, 'broker,ingest'),
+      // the rules process links its notices to the dashboard at the address people open
+      start(dirs[1]!.path, 'rules', { PUBLIC_URL: 'http://dashboard.example' }),
+      start(dirs[2]!.path, 'dashboard'),
     ]);
-    const board = startChild(env(dirs[2]!.path), ['--roles', 'dashboard']);
-    children.push(edge.child, rules.child, board.child);
-    const [e, r, b] = await Promise.all([edge.running, rules.running, board.running]);
+    const [e, r, b] = [edge, rules, board].map((p) => ({
+      dashboard: bannerUrl(p, 'Dashboard'),
+      health: bannerUrl(p, 'Health')?.replace(/\/readyz$/, '') ?? null,
+      mqtt: bannerUrl(p, 'MQTT'),
+    })) as [Banner, Banner, Banner];
     // each serves what it runs: MQTT at the edge, the dashboard on its own, health everywhere
     expect(e).toMatchObject({ dashboard: null, mqtt: expect.any(String), health: expect.any(String) });
     expect(r).toMatchObject({ dashboard: null, mqtt: null, health: expect.any(String) });
@@ -353,8 +343,9 @@ describe('tryghed start --roles: broker+ingest, rules and dashboard in three pro
       );
       // The rules process goes on escalating the one nobody took on (its deadline, or a reminder,
       // 10 s after it opened), and nothing more of the one taken on at the other process (both
-      // opened within the same second). What was sent before the acknowledgement, at once because
-      // no board was open at the rules process (`unwatched`), may arrive just after it: 3 s margin.
+      // opened within the same second). What was sent before the acknowledgement (at once, had the
+      // rules process not yet heard through Redis that the board is watched) may arrive just after
+      // it: 3 s margin.
       const later = (alertId: string) =>
         receiver.received.filter((n) => n.body.alertId === alertId && n.at > acknowledgedAt + 3000);
       await eventually(() => later(second.id).length > 0, {
@@ -366,7 +357,6 @@ describe('tryghed start --roles: broker+ingest, rules and dashboard in three pro
     } finally {
       await feed.close();
     }
-    for (const c of [edge, rules, board]) c.child.kill('SIGTERM');
-    for (const c of [edge, rules, board]) expect(await c.exited).toBe(0);
+    for (const c of await Promise.all([edge, rules, board].map((c) => c.stop()))) expect(c.code).toBe(0);
   }, 180_000);
 });

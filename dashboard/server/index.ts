@@ -38,6 +38,7 @@ import type { DashboardContext, GatewayPairingSource } from './context.ts';
 import { errorHandler } from './http-errors.ts';
 import { dataHeaders } from './http-headers.ts';
 import { type IdentityProvider, LocalAccounts, type OidcSettings, OpenIdConnect } from './identity/index.ts';
+import { listenHttp } from './listen.ts';
 import { LiveChannel } from './live.ts';
 import { LoginLimiter } from './login-limit.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -289,28 +290,14 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   // sessions that ended while the platform was down are deleted now, not at the first sweep
   await ctx.sessions.start();
   const server: Server = createServer(app);
+  let url: string;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(o.port, o.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    url = await listenHttp(server, { host: o.host, port: o.port, what: 'dashboard' });
   } catch (err) {
     await ctx.sessions.close();
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new StartError(
-      code === 'EADDRINUSE'
-        ? `dashboard port ${o.port} on ${o.host} is taken: set HTTP_PORT to a free port (or stop what uses it)`
-        : `the dashboard could not listen on ${o.host}:${o.port} (HTTP_HOST/HTTP_PORT): ${(err as Error).message}`,
-      { setting: 'HTTP_PORT', cause: err },
-    );
+    throw err;
   }
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : o.port;
-  const host = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
-  const url = `http://${host}:${port}`;
+  const port = Number(new URL(url).port);
   ownUrl = url;
   const origins = o.allowedOrigins ?? [url, `http://localhost:${port}`];
   const upgrades = new Map(Object.entries(o.upgrades ?? {}));

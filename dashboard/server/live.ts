@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AlertEvent } from '../../services/domain/index.ts';
 import { type ConsentChange, isRemoteEvent } from '../../services/events/index.ts';
-import { alarmStep, systemClock, type Timer } from '../../services/runtime/index.ts';
+import { alarmStep, systemClock } from '../../services/runtime/index.ts';
 import { canSeeAlert, homeFilter } from './access.ts';
 import { type AlertViewModel, alertView, openedAlertView } from './alert-view.ts';
 import { actorFromCookie, publicUser } from './auth.ts';

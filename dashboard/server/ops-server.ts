@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import express from 'express';
-import { type Logger, type Metrics, StartError, TryghedError } from '../../services/runtime/index.ts';
+import { type Logger, type Metrics, TryghedError } from '../../services/runtime/index.ts';
 import { errorHandler } from './http-errors.ts';
 import { dataHeaders } from './http-headers.ts';
+import { listenHttp } from './listen.ts';
 import { opsRoutes } from './routes/ops.ts';
 
 export interface OpsServer {
@@ -32,23 +33,7 @@ export async function startOpsServer(o: {
   );
   app.use(errorHandler(o.logger, 0));
   const server: Server = createServer(app);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(o.port, o.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (err) {
-    throw new StartError(
-      `the health endpoint could not listen on ${o.host}:${o.port} (HTTP_HOST/HTTP_PORT): ${(err as Error).message}`,
-      { setting: 'HTTP_PORT', cause: err },
-    );
-  }
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : o.port;
-  const url = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${port}`;
+  const url = await listenHttp(server, { host: o.host, port: o.port, what: 'health endpoint' });
   o.logger.info({ url }, 'health endpoint listening');
   return {
     url,

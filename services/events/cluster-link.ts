@@ -294,7 +294,7 @@ export async function openClusterLink(o: ClusterLinkOptions): Promise<ClusterLin
   };
   let reading: Promise<void> | null = null;
   // a read waiting for a Redis that is down is never answered, not even by disconnect(): close ends the wait
-  let stopReading = () => undefined as void;
+  let stopReading: () => void = () => undefined;
   const stopped = new Promise<null>((resolve) => {
     stopReading = () => resolve(null);
   });

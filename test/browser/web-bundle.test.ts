@@ -57,8 +57,11 @@ describe('the web bundle', () => {
     expect(js.length).toBeGreaterThan(10_000);
     // a budget, not a measurement: minified the whole app is ~224 KB (28 Nov 2026, every page, the
     // technician page, home view and citizen pages in Preact with @preact/signals: +11 KB on 218 KB);
-    // unminified with an inline source map it was 440 KB
-    expect(js.length).toBeLessThan(250 * 1024);
+    // unminified with an inline source map it was 440 KB. Later the same day ~250 KB: 220 KB of it
+    // our own pages and their words in two languages (outbox, night round, care record, store-down
+    // messages), preact and signals ~22 KB, services/domain/shared ~9 KB. The budget catches a
+    // library pulled in by accident (zod alone would add ~60 KB), not a page's growth.
+    expect(js.length).toBeLessThan(270 * 1024);
     expect(js).not.toContain('sourceMappingURL=data:');
     // minified: a few long lines, not the source's thousands
     expect(js.split('\n').length).toBeLessThan(50);
