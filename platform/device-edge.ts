@@ -124,10 +124,16 @@ export async function startDeviceEdge(
     // the PUBACK waits for this: see broker/device-broker.ts
     if (message.type === 'readings')
       return ingest.handleReadings(message.homeId, message.deviceId, message.payload);
-    if (!p.availability.record(message.deviceId, message.payload, clock.now())) {
+    const receivedAt = clock.now();
+    if (!p.availability.record(message.deviceId, message.payload, receivedAt)) {
       statusRefused.inc();
       logger.warn({ deviceId: message.deviceId }, 'unreadable device status ignored');
+      return undefined;
     }
+    // the dashboard processes (and any other broker) learn it over the cluster link
+    const reported = p.availability.of(message.deviceId);
+    if (reported)
+      events.emit('device/status', { deviceId: message.deviceId, online: reported.online, receivedAt });
     return undefined;
   });
 

@@ -323,6 +323,13 @@ export async function startPlatform(
     let webSocketOrigins: string[] = config.publicUrl ? [new URL(config.publicUrl).origin] : [];
     // What homes report about their devices (a gateway relays zigbee2mqtt's availability).
     const availability = new ReportedAvailability();
+    // a status received by a broker in another process (the cluster link), for this dashboard
+    started(
+      'reported-status',
+      events.on('device/status', ({ deviceId, online, receivedAt }) =>
+        availability.note(deviceId, { online, receivedAt }),
+      ),
+    );
     // The devices' edge: ingest and the broker, together (a PUBACK means stored by this process).
     const edge: DeviceEdge | null =
       runs('broker') && readings

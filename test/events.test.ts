@@ -184,6 +184,8 @@ describe('every platform event, as the parts really emit it, is plain JSON', () 
     await sessions.destroy(session.id);
     // home/erased: emitted by the platform's erasure (platform/start.ts; test/cluster-owner.test.ts)
     f.events.emit('home/erased', { homeId: 'h' });
+    // device/status: emitted by the devices' edge (platform/device-edge.ts; test/cluster-owner.test.ts)
+    f.events.emit('device/status', { deviceId: 'h-dev', online: false, receivedAt: f.clock.now() });
 
     expect([...seen.keys()].sort()).toEqual([...PLATFORM_EVENT_NAMES].sort());
     for (const [name, payloads] of seen) {

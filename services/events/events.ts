@@ -32,6 +32,11 @@ export interface PlatformEvents {
   'reading/accepted': Reading;
   /** ingest: a well-formed reading from a known device, before consent and resend checks: it is alive */
   'device/heard': { deviceId: DeviceId; at: number };
+  /**
+   * broker: a device (or its gateway, relaying zigbee2mqtt's availability; a last will) reported
+   * itself online or offline; `receivedAt` is when the broker received it (epoch ms)
+   */
+  'device/status': { deviceId: DeviceId; online: boolean; receivedAt: number };
   /** alerts: an alert changed, written to the store with this sequence number before anyone hears */
   'alert/changed': AlertEvent;
   /** consent: a grant or withdrawal, in force before anyone hears */
@@ -61,6 +66,7 @@ export type PlatformEventName = keyof PlatformEvents;
 export const PLATFORM_EVENT_NAMES = [
   'reading/accepted',
   'device/heard',
+  'device/status',
   'alert/changed',
   'consent/changed',
   'health/changed',

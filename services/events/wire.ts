@@ -26,6 +26,7 @@ import type { ConsentChange, DeviceAccessEnd, PlatformEvents } from './events.ts
 export const RELAYED_EVENTS = [
   'reading/accepted',
   'device/heard',
+  'device/status',
   'alert/changed',
   'consent/changed',
   'home/changed',
@@ -151,6 +152,7 @@ const AccessEndSchema = z.strictObject({
 export const RELAYED_SCHEMAS: { [K in RelayedEventName]: z.ZodType<unknown> } = {
   'reading/accepted': ReadingSchema,
   'device/heard': z.strictObject({ deviceId: DeviceId, at: epochMs }),
+  'device/status': z.strictObject({ deviceId: DeviceId, online: z.boolean(), receivedAt: epochMs }),
   'alert/changed': AlertEventSchema,
   'consent/changed': ConsentChangeSchema,
   'home/changed': z.strictObject({ homeId: HomeId }),
