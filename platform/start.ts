@@ -42,6 +42,7 @@ import { type DeviceEdge, startDeviceEdge } from './device-edge.ts';
 import type { LocalInfluxd } from './influxd.ts';
 import { buildNotifiers, fallbackConfigured, outboxRetry } from './notifiers.ts';
 import { openReadingsBackend } from './readings-backend.ts';
+import { remoteTestReadings, serveRemoteTestReadings } from './remote-test-reading.ts';
 import { settingsInForce } from './settings-in-force.ts';
 
 export interface Platform {
@@ -350,6 +351,12 @@ export async function startPlatform(
           })
         : null;
     const ingest = edge?.ingest ?? null;
+    // technicians' test readings asked at a process without ingest (ROLES): one with ingest runs them
+    if (link && ingest)
+      started(
+        'remote-test-readings',
+        serveRemoteTestReadings({ events, link, ingest, logger: logger.child({ part: 'test-readings' }) }),
+      );
     const broker = edge?.broker ?? null;
     const tls = edge?.tls ?? null;
     health.start(HEALTH_INTERVAL_MS);
@@ -446,7 +453,7 @@ export async function startPlatform(
           }
         : {}),
       ...(readings ? { readings } : {}),
-      ...(ingest ? { ingest } : {}),
+      ...(ingest ? { ingest } : link ? { remoteTestReading: remoteTestReadings({ events, link }) } : {}),
       ...(nightRound ? { nightRound } : {}),
       retentionDays: config.retentionDays,
       // Drop what ingest still holds of the home first (also from the spool), so no reading of the

@@ -115,6 +115,7 @@ export interface DashboardOptions {
   health?: HealthView;
   readings?: ReadingStore;
   ingest?: Pick<Ingest, 'handleMessage'>;
+  remoteTestReading?: DashboardContext['remoteTestReading'];
   eraseHomeReadings?: (homeId: string) => Promise<void>;
   /** the night round; without it, its routes answer 503 */
   nightRound?: NightRound;
@@ -211,6 +212,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...(o.health ? { health: o.health } : {}),
     ...(o.readings ? { readings: o.readings } : {}),
     ...(o.ingest ? { ingest: o.ingest } : {}),
+    ...(o.remoteTestReading ? { remoteTestReading: o.remoteTestReading } : {}),
     ...(o.eraseHomeReadings ? { eraseHomeReadings: o.eraseHomeReadings } : {}),
     ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
     ...(o.nightRound ? { nightRound: o.nightRound } : {}),

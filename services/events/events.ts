@@ -6,6 +6,7 @@ import type {
   DeviceId,
   HomeId,
   Reading,
+  SensorKind,
 } from '../domain/index.ts';
 import type { Logger, Metrics } from '../runtime/index.ts';
 import { EventBus } from './bus.ts';
@@ -19,6 +20,14 @@ export interface ConsentChange {
 
 /** Why a device's open connections must end now. */
 export type DeviceAccessEnd = { deviceId: DeviceId; reason: 'secret_rotated' | 'removed' | 'moved' };
+
+/** A technician's test reading, to be run through ingest by another process. */
+export interface TestReadingRequest {
+  requestId: string;
+  homeId: HomeId;
+  deviceId: DeviceId;
+  reading: { kind: SensorKind; value: number | boolean; ts: number; seq: number };
+}
 
 /** A device as other parts hear of it: never its secret's hash, which stays with the registry. */
 export type DeviceFacts = Omit<Device, 'secretHash'>;
@@ -56,6 +65,13 @@ export interface PlatformEvents {
    * what it holds of them, the home's rules owner among them
    */
   'home/erased': { homeId: HomeId };
+  /**
+   * dashboard (a process without ingest): a technician's test reading, built there from the
+   * session and the request, for one broker+ingest process to run through its ingest
+   */
+  'test-reading/requested': TestReadingRequest;
+  /** ingest: what became of a requested test reading (ingest's own result) */
+  'test-reading/done': { requestId: string; accepted: number; rejected: string[] };
   /** dashboard: a session ended (logout, timeout, password reset) */
   'session/ended': { sessionId: string };
 }
@@ -75,6 +91,8 @@ export const PLATFORM_EVENT_NAMES = [
   'device/access-ended',
   'test-mode/changed',
   'home/erased',
+  'test-reading/requested',
+  'test-reading/done',
   'session/ended',
 ] as const satisfies readonly PlatformEventName[];
 
