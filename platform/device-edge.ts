@@ -149,6 +149,13 @@ export async function startDeviceEdge(
     'home-config',
     events.on('consent/changed', (change) => void publishConfig(change.homeId)),
   );
+  // a home made (or a gateway paired) at any process: its scope waits for its gateway at once
+  started(
+    'home-config-new',
+    events.on('home/changed', ({ homeId }) => {
+      if (p.registry.home(homeId)) void publishConfig(homeId);
+    }),
+  );
   for (const home of p.registry.allHomes()) await publishConfig(home.id);
   // a consent change during a Redis outage reached only this broker's gateways: say it again to all
   broker.onSharedStateRestored(() => {

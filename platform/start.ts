@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { BrokerEndpoints, DeviceBroker } from '../broker/index.ts';
 import { BatteryLevels, type Dashboard, startDashboard, startOpsServer } from '../dashboard/server/index.ts';
 import { AlertService } from '../services/alerts/index.ts';
@@ -29,6 +29,7 @@ import {
   type Logger,
   loadDeviceSecretKey,
   Metrics,
+  StartError,
   systemClock,
 } from '../services/runtime/index.ts';
 import { openStore, type Store } from '../services/store/index.ts';
@@ -389,6 +390,8 @@ export async function startPlatform(
         ? { redis: async () => (broker?.sharedStateUp() ?? true) && (link?.connected() ?? true) }
         : {}),
     };
+    // without a broker here, the certificate gateways must trust is MQTT_TLS_CERT's (the brokers' own)
+    const brokerCertificate = !edge && config.mqttTlsCert ? readBrokerCertificate(config.mqttTlsCert) : null;
     // The HTTP API, /live and the web app (role `dashboard`); a part this process does not run is
     // left out, and its routes answer 503 (pairing, broker connection, test readings).
     const dashboardOptions: Parameters<typeof startDashboard>[0] = {
@@ -451,7 +454,19 @@ export async function startPlatform(
               },
             },
           }
-        : {}),
+        : link && config.mqttPublicUrls.length > 0
+          ? {
+              // no broker here (ROLES): the addresses gateways use, from MQTT_PUBLIC_URLS; the broker
+              // processes publish the home's scope when told over the cluster link
+              pairing: {
+                urls: () => config.mqttPublicUrls,
+                ca: () => brokerCertificate,
+                announce: async (homeId: string) => {
+                  events.emit('home/changed', { homeId });
+                },
+              },
+            }
+          : {}),
       ...(readings ? { readings } : {}),
       ...(ingest ? { ingest } : link ? { remoteTestReading: remoteTestReadings({ events, link }) } : {}),
       ...(nightRound ? { nightRound } : {}),
@@ -717,4 +732,18 @@ export async function startPlatform(
     await closeAll(START_FAILURE_CLOSE_MS);
     throw err;
   }
+}
+
+/** The broker's certificate (chain) from MQTT_TLS_CERT, for a dashboard-only process's pairing bundles. */
+function readBrokerCertificate(path: string): string {
+  try {
+    const pem = readFileSync(path, 'utf8');
+    if (pem.includes('-----BEGIN CERTIFICATE-----')) return pem;
+  } catch (err) {
+    throw new StartError(`MQTT_TLS_CERT: cannot read ${path}: ${(err as Error).message}`, {
+      setting: 'MQTT_TLS_CERT',
+      cause: err,
+    });
+  }
+  throw new StartError(`MQTT_TLS_CERT: ${path} is not a PEM certificate`, { setting: 'MQTT_TLS_CERT' });
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
-import { informationText } from '../services/domain/index.ts';
+import { informationText, topics } from '../services/domain/index.ts';
 import { ApiClient } from './harness/api.ts';
 import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
@@ -45,7 +46,8 @@ describe('a technician at a dashboard-only process', () => {
     board = await startTestPlatform({
       dataDir: dirs[1]!.path,
       database,
-      env: { ...env, ROLES: 'dashboard' },
+      // the address gateways use, as the operator configures it (here: the broker process itself)
+      env: { ...env, ROLES: 'dashboard', MQTT_PUBLIC_URLS: edge.mqttUrl },
     });
     expect(board.roles).toEqual(['dashboard']);
     await edge.store.teams.create({ id: 't', name: 'T' });
@@ -112,5 +114,32 @@ describe('a technician at a dashboard-only process', () => {
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({ reason: 'no_consent' });
     expect((await board.alerts.list({ limit: 100 })).filter((a) => a.homeId === 'h2')).toEqual([]);
+  });
+
+  it("pairs a gateway for a home made at the dashboard process: the bundle names MQTT_PUBLIC_URLS, the broker process takes its secret and has the home's scope waiting", async () => {
+    await board.registry.createHome({ id: 'h3', label: 'h3', teamId: 't' });
+    const { bundle } = await admin.ok<{
+      bundle: { platformUrls: string[]; gatewayId: string; secret: string; ca: string | null };
+    }>('POST', '/api/homes/h3/gateway-pairing', {});
+    expect(bundle).toMatchObject({ platformUrls: [edge.mqttUrl], gatewayId: 'h3-gw', ca: null });
+    await eventually(() => edge.registry.device('h3-gw') !== undefined, {
+      what: 'the gateway known at the broker',
+    });
+    const gw = await mqtt.connectAsync(edge.mqttUrl, {
+      clientId: 'h3-gw',
+      username: 'h3-gw',
+      password: bundle.secret,
+      reconnectPeriod: 0,
+    });
+    try {
+      const config = new Promise<Buffer>((resolve) => gw.once('message', (_t, payload) => resolve(payload)));
+      await gw.subscribeAsync(topics.config('h3'), { qos: 1 });
+      const { consent } = JSON.parse((await config).toString()) as {
+        consent: Record<string, { alerts: boolean }>;
+      };
+      expect(Object.values(consent).every((c) => c.alerts === false)).toBe(true);
+    } finally {
+      await gw.endAsync();
+    }
   });
 });

@@ -30,7 +30,6 @@ export interface GatewayPairingSource {
   announce(homeId: string): Promise<void>;
 }
 
-/** What every route needs, handed over once. */
 /** A test reading run by another process's ingest: its result (accepted, reasons refused), or null. */
 export type RemoteTestReading = (request: {
   homeId: string;
@@ -38,6 +37,7 @@ export type RemoteTestReading = (request: {
   reading: { kind: SensorKind; value: number | boolean; ts: number; seq: number };
 }) => Promise<{ accepted: number; rejected: string[] } | null>;
 
+/** What every route needs, handed over once. */
 export interface DashboardContext {
   /** users and teams; the dashboard never touches the store's tables itself (docs/architecture.md) */
   people: People;
