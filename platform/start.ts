@@ -1,6 +1,13 @@
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { BrokerEndpoints, DeviceBroker } from '../broker/index.ts';
-import { BatteryLevels, type Dashboard, startDashboard, startOpsServer } from '../dashboard/server/index.ts';
+import {
+  BatteryLevels,
+  type Dashboard,
+  type DeviceConnection,
+  startDashboard,
+  startOpsServer,
+} from '../dashboard/server/index.ts';
 import { AlertService } from '../services/alerts/index.ts';
 import { ReportedAvailability } from '../services/availability/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
@@ -510,6 +517,10 @@ export async function startPlatform(
             }),
           }
         : {}),
+      // no broker here (ROLES): what the operator configured for devices (MQTT_PUBLIC_URLS, MQTT_TLS_CERT)
+      ...(!broker && config.mqttPublicUrls.length > 0
+        ? { deviceConnection: () => connectionFromConfig(config.mqttPublicUrls, brokerCertificate, config) }
+        : {}),
       readiness,
     };
     const dashboard = runs('dashboard') ? await startDashboard(dashboardOptions) : null;
@@ -746,4 +757,34 @@ function readBrokerCertificate(path: string): string {
     });
   }
   throw new StartError(`MQTT_TLS_CERT: ${path} is not a PEM certificate`, { setting: 'MQTT_TLS_CERT' });
+}
+
+/**
+ * The broker connection page at a process without a broker: the public addresses by scheme, and
+ * the certificate of MQTT_TLS_CERT (the operator's, so not self-signed) when set.
+ */
+function connectionFromConfig(
+  urls: readonly string[],
+  certificate: string | null,
+  config: Config,
+): DeviceConnection {
+  const first = (...schemes: string[]) => urls.find((u) => schemes.includes(new URL(u).protocol)) ?? null;
+  const x509 = certificate ? new X509Certificate(certificate) : null;
+  return {
+    endpoints: {
+      plain: first('mqtt:'),
+      tls: first('mqtts:'),
+      webSocketPath: null,
+      webSocket: first('wss:', 'ws:'),
+    },
+    tls: x509
+      ? {
+          fingerprint256: x509.fingerprint256,
+          caPem: certificate!,
+          selfSigned: false,
+          validTo: new Date(x509.validTo).toISOString(),
+          clientCertificates: config.mqttTlsClientCert,
+        }
+      : null,
+  };
 }

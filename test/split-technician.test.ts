@@ -116,7 +116,12 @@ describe('a technician at a dashboard-only process', () => {
     expect((await board.alerts.list({ limit: 100 })).filter((a) => a.homeId === 'h2')).toEqual([]);
   });
 
-  it("pairs a gateway for a home made at the dashboard process: the bundle names MQTT_PUBLIC_URLS, the broker process takes its secret and has the home's scope waiting", async () => {
+  it("shows the broker connection and pairs a gateway for a home made at the dashboard process: the bundle names MQTT_PUBLIC_URLS, the broker process takes its secret and has the home's scope waiting", async () => {
+    // the broker connection page: the configured addresses (no certificate configured here)
+    expect(await admin.ok('GET', '/api/broker/connection')).toEqual({
+      endpoints: { plain: edge.mqttUrl, tls: null, webSocketPath: null, webSocket: null },
+      tls: null,
+    });
     await board.registry.createHome({ id: 'h3', label: 'h3', teamId: 't' });
     const { bundle } = await admin.ok<{
       bundle: { platformUrls: string[]; gatewayId: string; secret: string; ca: string | null };

@@ -67,6 +67,7 @@ import type { SettingsInForceSource } from './settings-in-force.ts';
 import { webRoutes } from './web.ts';
 
 export { BatteryLevels } from './battery-levels.ts';
+export type { DeviceConnection } from './device-connection.ts';
 export { type OpsServer, startOpsServer } from './ops-server.ts';
 
 export interface DashboardOptions {
