@@ -400,7 +400,8 @@ export async function startPlatform(
     // without a broker here, the certificate gateways must trust is MQTT_TLS_CERT's (the brokers' own)
     const brokerCertificate = !edge && config.mqttTlsCert ? readBrokerCertificate(config.mqttTlsCert) : null;
     // The HTTP API, /live and the web app (role `dashboard`); a part this process does not run is
-    // left out, and its routes answer 503 (pairing, broker connection, test readings).
+    // left out, and its routes answer 503; without the broker, test readings go over the cluster
+    // link, and pairing and the broker page use MQTT_PUBLIC_URLS (docs/operations.md, "Roles").
     const dashboardOptions: Parameters<typeof startDashboard>[0] = {
       host: config.httpHost,
       port: config.httpPort,
