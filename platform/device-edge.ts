@@ -125,14 +125,16 @@ export async function startDeviceEdge(
     if (message.type === 'readings')
       return ingest.handleReadings(message.homeId, message.deviceId, message.payload);
     const receivedAt = clock.now();
+    const before = p.availability.of(message.deviceId);
     if (!p.availability.record(message.deviceId, message.payload, receivedAt)) {
       statusRefused.inc();
       logger.warn({ deviceId: message.deviceId }, 'unreadable device status ignored');
       return undefined;
     }
-    // the dashboard processes (and any other broker) learn it over the cluster link
+    // the dashboard processes (and any other broker) learn it over the cluster link; a gateway's
+    // "still online" heartbeat changes nothing there (only an offline report is shown) and stays here
     const reported = p.availability.of(message.deviceId);
-    if (reported)
+    if (reported && !(reported.online && before?.online))
       events.emit('device/status', { deviceId: message.deviceId, online: reported.online, receivedAt });
     return undefined;
   });
