@@ -124,10 +124,18 @@ export async function startDeviceEdge(
     // the PUBACK waits for this: see broker/device-broker.ts
     if (message.type === 'readings')
       return ingest.handleReadings(message.homeId, message.deviceId, message.payload);
-    if (!p.availability.record(message.deviceId, message.payload, clock.now())) {
+    const receivedAt = clock.now();
+    const before = p.availability.of(message.deviceId);
+    if (!p.availability.record(message.deviceId, message.payload, receivedAt)) {
       statusRefused.inc();
       logger.warn({ deviceId: message.deviceId }, 'unreadable device status ignored');
+      return undefined;
     }
+    // the dashboard processes (and any other broker) learn it over the cluster link; a gateway's
+    // "still online" heartbeat changes nothing there (only an offline report is shown) and stays here
+    const reported = p.availability.of(message.deviceId);
+    if (reported && !(reported.online && before?.online))
+      events.emit('device/status', { deviceId: message.deviceId, online: reported.online, receivedAt });
     return undefined;
   });
 
@@ -142,6 +150,13 @@ export async function startDeviceEdge(
   started(
     'home-config',
     events.on('consent/changed', (change) => void publishConfig(change.homeId)),
+  );
+  // a home made (or a gateway paired) at any process: its scope waits for its gateway at once
+  started(
+    'home-config-new',
+    events.on('home/changed', ({ homeId }) => {
+      if (p.registry.home(homeId)) void publishConfig(homeId);
+    }),
   );
   for (const home of p.registry.allHomes()) await publishConfig(home.id);
   // a consent change during a Redis outage reached only this broker's gateways: say it again to all

@@ -1,6 +1,13 @@
-import { existsSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import type { BrokerEndpoints, DeviceBroker } from '../broker/index.ts';
-import { BatteryLevels, type Dashboard, startDashboard, startOpsServer } from '../dashboard/server/index.ts';
+import {
+  BatteryLevels,
+  type Dashboard,
+  type DeviceConnection,
+  startDashboard,
+  startOpsServer,
+} from '../dashboard/server/index.ts';
 import { AlertService } from '../services/alerts/index.ts';
 import { ReportedAvailability } from '../services/availability/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
@@ -29,6 +36,7 @@ import {
   type Logger,
   loadDeviceSecretKey,
   Metrics,
+  StartError,
   systemClock,
 } from '../services/runtime/index.ts';
 import { openStore, type Store } from '../services/store/index.ts';
@@ -42,6 +50,7 @@ import { type DeviceEdge, startDeviceEdge } from './device-edge.ts';
 import type { LocalInfluxd } from './influxd.ts';
 import { buildNotifiers, fallbackConfigured, outboxRetry } from './notifiers.ts';
 import { openReadingsBackend } from './readings-backend.ts';
+import { remoteTestReadings, serveRemoteTestReadings } from './remote-test-reading.ts';
 import { settingsInForce } from './settings-in-force.ts';
 
 export interface Platform {
@@ -323,6 +332,13 @@ export async function startPlatform(
     let webSocketOrigins: string[] = config.publicUrl ? [new URL(config.publicUrl).origin] : [];
     // What homes report about their devices (a gateway relays zigbee2mqtt's availability).
     const availability = new ReportedAvailability();
+    // a status received by a broker in another process (the cluster link), for this dashboard
+    started(
+      'reported-status',
+      events.on('device/status', ({ deviceId, online, receivedAt }) =>
+        availability.note(deviceId, { online, receivedAt }),
+      ),
+    );
     // The devices' edge: ingest and the broker, together (a PUBACK means stored by this process).
     const edge: DeviceEdge | null =
       runs('broker') && readings
@@ -343,6 +359,12 @@ export async function startPlatform(
           })
         : null;
     const ingest = edge?.ingest ?? null;
+    // technicians' test readings asked at a process without ingest (ROLES): one with ingest runs them
+    if (link && ingest)
+      started(
+        'remote-test-readings',
+        serveRemoteTestReadings({ events, link, ingest, logger: logger.child({ part: 'test-readings' }) }),
+      );
     const broker = edge?.broker ?? null;
     const tls = edge?.tls ?? null;
     health.start(HEALTH_INTERVAL_MS);
@@ -375,8 +397,11 @@ export async function startPlatform(
         ? { redis: async () => (broker?.sharedStateUp() ?? true) && (link?.connected() ?? true) }
         : {}),
     };
+    // without a broker here, the certificate gateways must trust is MQTT_TLS_CERT's (the brokers' own)
+    const brokerCertificate = !edge && config.mqttTlsCert ? readBrokerCertificate(config.mqttTlsCert) : null;
     // The HTTP API, /live and the web app (role `dashboard`); a part this process does not run is
-    // left out, and its routes answer 503 (pairing, broker connection, test readings).
+    // left out, and its routes answer 503; without the broker, test readings go over the cluster
+    // link, and pairing and the broker page use MQTT_PUBLIC_URLS (docs/operations.md, "Roles").
     const dashboardOptions: Parameters<typeof startDashboard>[0] = {
       host: config.httpHost,
       port: config.httpPort,
@@ -437,9 +462,21 @@ export async function startPlatform(
               },
             },
           }
-        : {}),
+        : link && config.mqttPublicUrls.length > 0
+          ? {
+              // no broker here (ROLES): the addresses gateways use, from MQTT_PUBLIC_URLS; the broker
+              // processes publish the home's scope when told over the cluster link
+              pairing: {
+                urls: () => config.mqttPublicUrls,
+                ca: () => brokerCertificate,
+                announce: async (homeId: string) => {
+                  events.emit('home/changed', { homeId });
+                },
+              },
+            }
+          : {}),
       ...(readings ? { readings } : {}),
-      ...(ingest ? { ingest } : {}),
+      ...(ingest ? { ingest } : link ? { remoteTestReading: remoteTestReadings({ events, link }) } : {}),
       ...(nightRound ? { nightRound } : {}),
       retentionDays: config.retentionDays,
       // Drop what ingest still holds of the home first (also from the spool), so no reading of the
@@ -480,6 +517,10 @@ export async function startPlatform(
                   : null,
             }),
           }
+        : {}),
+      // no broker here (ROLES): what the operator configured for devices (MQTT_PUBLIC_URLS, MQTT_TLS_CERT)
+      ...(!broker && config.mqttPublicUrls.length > 0
+        ? { deviceConnection: () => connectionFromConfig(config.mqttPublicUrls, brokerCertificate, config) }
         : {}),
       readiness,
     };
@@ -703,4 +744,48 @@ export async function startPlatform(
     await closeAll(START_FAILURE_CLOSE_MS);
     throw err;
   }
+}
+
+/** The broker's certificate (chain) from MQTT_TLS_CERT, for a dashboard-only process's pairing bundles. */
+function readBrokerCertificate(path: string): string {
+  try {
+    const pem = readFileSync(path, 'utf8');
+    if (pem.includes('-----BEGIN CERTIFICATE-----')) return pem;
+  } catch (err) {
+    throw new StartError(`MQTT_TLS_CERT: cannot read ${path}: ${(err as Error).message}`, {
+      setting: 'MQTT_TLS_CERT',
+      cause: err,
+    });
+  }
+  throw new StartError(`MQTT_TLS_CERT: ${path} is not a PEM certificate`, { setting: 'MQTT_TLS_CERT' });
+}
+
+/**
+ * The broker connection page at a process without a broker: the public addresses by scheme, and
+ * the certificate of MQTT_TLS_CERT (the operator's, so not self-signed) when set.
+ */
+function connectionFromConfig(
+  urls: readonly string[],
+  certificate: string | null,
+  config: Config,
+): DeviceConnection {
+  const first = (...schemes: string[]) => urls.find((u) => schemes.includes(new URL(u).protocol)) ?? null;
+  const x509 = certificate ? new X509Certificate(certificate) : null;
+  return {
+    endpoints: {
+      plain: first('mqtt:'),
+      tls: first('mqtts:'),
+      webSocketPath: null,
+      webSocket: first('wss:', 'ws:'),
+    },
+    tls: x509
+      ? {
+          fingerprint256: x509.fingerprint256,
+          caPem: certificate!,
+          selfSigned: false,
+          validTo: new Date(x509.validTo).toISOString(),
+          clientCertificates: config.mqttTlsClientCert,
+        }
+      : null,
+  };
 }

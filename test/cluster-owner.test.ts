@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
-import { type AlertCandidate, informationText } from '../services/domain/index.ts';
+import { type AlertCandidate, informationText, topics } from '../services/domain/index.ts';
 import { ApiClient, LiveClient } from './harness/api.ts';
 import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
 import { startTestPlatform, TEST_ADMIN } from './harness/platform.ts';
@@ -187,6 +188,36 @@ describe("the home's owner hears the other processes", () => {
     await send('battery', 12);
     await eventually(async () => (await a.alerts.get(battery!.id))?.repeats === 1, {
       what: 'the low battery reported again',
+    });
+  });
+
+  it("a device's reported status received by A's broker is shown by B's device list", async () => {
+    const home = ofB[0]!;
+    const { secret } = await a.registry.provisionDevice({ id: 'door-st', homeId: home, kinds: ['door'] });
+    await eventually(() => b.registry.device('door-st') !== undefined, { what: 'the device known at B' });
+    const onB = await ApiClient.login(b.dashboardUrl, 'staff-t', 'password-123');
+    const statusOnB = async () =>
+      (
+        await onB.ok<{ devices: Array<{ id: string; status: string }> }>('GET', `/api/homes/${home}/devices`)
+      ).devices.find((d) => d.id === 'door-st')?.status;
+    expect(await statusOnB()).toBe('never_seen');
+    // the device tells A's broker it is going offline (as its gateway relays zigbee2mqtt's availability)
+    const device = await mqtt.connectAsync(a.mqttUrl, {
+      clientId: 'door-st',
+      username: 'door-st',
+      password: secret,
+      reconnectPeriod: 0,
+    });
+    try {
+      await device.publishAsync(topics.status(home, 'door-st'), JSON.stringify({ online: false }), {
+        qos: 1,
+        retain: true,
+      });
+    } finally {
+      await device.endAsync();
+    }
+    await eventually(async () => (await statusOnB()) === 'offline', {
+      what: "the offline report shown at B's dashboard",
     });
   });
 });

@@ -184,6 +184,18 @@ describe('every platform event, as the parts really emit it, is plain JSON', () 
     await sessions.destroy(session.id);
     // home/erased: emitted by the platform's erasure (platform/start.ts; test/cluster-owner.test.ts)
     f.events.emit('home/erased', { homeId: 'h' });
+    // device/status: emitted by the devices' edge (platform/device-edge.ts; test/cluster-owner.test.ts)
+    f.events.emit('device/status', { deviceId: 'h-dev', online: false, receivedAt: f.clock.now() });
+    // test-reading/requested, test-reading/done: a dashboard without ingest and a broker+ingest
+    // process (platform/remote-test-reading.ts; test/split-technician.test.ts)
+    const requestId = 'ab'.repeat(16);
+    f.events.emit('test-reading/requested', {
+      requestId,
+      homeId: 'h',
+      deviceId: 'h-dev',
+      reading: { kind: 'fall', value: true, ts: f.clock.now(), seq: 1 },
+    });
+    f.events.emit('test-reading/done', { requestId, accepted: 0, rejected: ['no_consent'] });
 
     expect([...seen.keys()].sort()).toEqual([...PLATFORM_EVENT_NAMES].sort());
     for (const [name, payloads] of seen) {

@@ -2,7 +2,7 @@ import type { AlertService, ChainTargets } from '../../services/alerts/index.ts'
 import { type AuditLog, isRead } from '../../services/audit/index.ts';
 import type { CareRecords } from '../../services/care-record/index.ts';
 import type { ConsentRegistry } from '../../services/consent/index.ts';
-import type { User } from '../../services/domain/index.ts';
+import type { SensorKind, User } from '../../services/domain/index.ts';
 import type { ErasureLog } from '../../services/erasure/index.ts';
 import type { PlatformBus } from '../../services/events/index.ts';
 import type { HealthView } from '../../services/health/index.ts';
@@ -29,6 +29,13 @@ export interface GatewayPairingSource {
   /** (re)publishes the home's retained config, so a newly paired gateway learns its scope at once */
   announce(homeId: string): Promise<void>;
 }
+
+/** A test reading run by another process's ingest: its result (accepted, reasons refused), or null. */
+export type RemoteTestReading = (request: {
+  homeId: string;
+  deviceId: string;
+  reading: { kind: SensorKind; value: number | boolean; ts: number; seq: number };
+}) => Promise<{ accepted: number; rejected: string[] } | null>;
 
 /** What every route needs, handed over once. */
 export interface DashboardContext {
@@ -70,6 +77,11 @@ export interface DashboardContext {
   readings?: ReadingStore;
   /** the real ingest path, for a technician's test readings */
   ingest?: Pick<Ingest, 'handleMessage'>;
+  /**
+   * without ingest here: a broker+ingest process runs the test reading (over the cluster link) and
+   * says what its ingest did; null when none answered
+   */
+  remoteTestReading?: RemoteTestReading;
   /** erases every stored reading of a home, including any ingest still holds; absent, erasure answers 503 */
   eraseHomeReadings?: (homeId: string) => Promise<void>;
   /** the night round (issue 13 point 4); absent, its routes answer 503 */

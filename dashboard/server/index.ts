@@ -67,6 +67,7 @@ import type { SettingsInForceSource } from './settings-in-force.ts';
 import { webRoutes } from './web.ts';
 
 export { BatteryLevels } from './battery-levels.ts';
+export type { DeviceConnection } from './device-connection.ts';
 export { type OpsServer, startOpsServer } from './ops-server.ts';
 
 export interface DashboardOptions {
@@ -115,6 +116,7 @@ export interface DashboardOptions {
   health?: HealthView;
   readings?: ReadingStore;
   ingest?: Pick<Ingest, 'handleMessage'>;
+  remoteTestReading?: DashboardContext['remoteTestReading'];
   eraseHomeReadings?: (homeId: string) => Promise<void>;
   /** the night round; without it, its routes answer 503 */
   nightRound?: NightRound;
@@ -211,6 +213,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...(o.health ? { health: o.health } : {}),
     ...(o.readings ? { readings: o.readings } : {}),
     ...(o.ingest ? { ingest: o.ingest } : {}),
+    ...(o.remoteTestReading ? { remoteTestReading: o.remoteTestReading } : {}),
     ...(o.eraseHomeReadings ? { eraseHomeReadings: o.eraseHomeReadings } : {}),
     ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
     ...(o.nightRound ? { nightRound: o.nightRound } : {}),

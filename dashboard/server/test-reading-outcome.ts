@@ -38,25 +38,30 @@ const RULE_OF: Partial<Record<SensorKind, string>> = {
   battery: 'low_battery',
 };
 
-/** How long the route waits for the alert service to answer (it writes to the store first). */
+/**
+ * How long the route waits for the alert service to answer (it writes to the store first); longer
+ * when the reading went to another process's ingest (its alert comes back over the cluster link).
+ */
 const WAIT_MS = 1_500;
+const REMOTE_WAIT_MS = 4_000;
 
 /**
  * Listens for the alert a test reading may raise while `send` hands it to ingest, then says what
- * happened. `send` must run the reading through ingest synchronously (the rules hear it at once)
- * and say whether ingest took it; a refused reading is not waited for.
+ * happened. `send` runs the reading through ingest (here, synchronously: the rules hear it at once;
+ * or another process's, `remote`) and says whether ingest took it; a refused reading is not waited for.
  */
 export async function observeTestReading(
   ctx: DashboardContext,
   homeId: string,
   kind: SensorKind,
   value: number,
-  send: () => boolean,
+  send: () => boolean | Promise<boolean>,
+  remote = false,
 ): Promise<TestReadingOutcome> {
   const rule = RULE_OF[kind];
   const category = categoryOf(kind);
   if (!rule) {
-    send();
+    await send();
     return {
       reason: 'needs_time',
       alert: null,
@@ -64,7 +69,7 @@ export async function observeTestReading(
     };
   }
   if (category !== 'technical' && !ctx.consent.allows(homeId, category, 'alerts')) {
-    send();
+    await send();
     return {
       reason: 'no_alert_consent',
       alert: null,
@@ -73,7 +78,7 @@ export async function observeTestReading(
   }
   // the engine's immediate rules fire on a value of 1 or more (a press, a fall, smoke, water)
   if (kind !== 'co' && kind !== 'battery' && value < 1) {
-    send();
+    await send();
     return {
       reason: 'value_normal',
       alert: null,
@@ -89,12 +94,12 @@ export async function observeTestReading(
     wake?.();
   });
   try {
-    if (!send()) return { reason: 'no_alert_seen', alert: null, message: 'refused by ingest' };
+    if (!(await send())) return { reason: 'no_alert_seen', alert: null, message: 'refused by ingest' };
     if (!seen)
       await new Promise<void>((resolve) => {
         wake = resolve;
         // real time: how long the technician waits for the reading to go through ingest and rules
-        systemClock.setTimeout(resolve, WAIT_MS).unref();
+        systemClock.setTimeout(resolve, remote ? REMOTE_WAIT_MS : WAIT_MS).unref();
       });
   } finally {
     off();

@@ -38,6 +38,16 @@ export class ReportedAvailability {
     return true;
   }
 
+  /**
+   * A status another broker process received (over the cluster link): kept unless this process
+   * holds a newer one.
+   */
+  note(deviceId: string, status: ReportedStatus): void {
+    const held = this.latest.get(deviceId);
+    if (held && held.receivedAt > status.receivedAt) return;
+    this.latest.set(deviceId, { online: status.online, receivedAt: status.receivedAt });
+  }
+
   of(deviceId: string): ReportedStatus | undefined {
     return this.latest.get(deviceId);
   }

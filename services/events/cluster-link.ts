@@ -61,6 +61,11 @@ export interface ClusterLink {
    * the moment the link is open.
    */
   start(): void;
+  /**
+   * True for exactly one process of those asking within `ttlMs` (Redis `SET NX`): who carries out a
+   * request every process hears. False when another has it, or Redis does not answer within 2 s.
+   */
+  claim(key: string, ttlMs: number): Promise<boolean>;
   /** remote events received and emitted here so far (for tests) */
   received(): number;
   /** resolves when every event received so far has been emitted (hooks done) */
@@ -343,6 +348,18 @@ export async function openClusterLink(o: ClusterLinkOptions): Promise<ClusterLin
       if (reading || closing) return;
       reading = readLoop();
       log.info({ stream }, 'platform processes share events through Redis');
+    },
+    async claim(key, ttlMs) {
+      try {
+        const won = await withTimeout(
+          writer.set(`${stream}:claim:${key}`, processId, 'PX', ttlMs, 'NX'),
+          2000,
+        );
+        return won === 'OK';
+      } catch (err) {
+        log.warn({ err }, 'claiming a request between the processes failed');
+        return false;
+      }
     },
     received: () => emitted,
     async settled() {

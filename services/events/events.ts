@@ -6,6 +6,7 @@ import type {
   DeviceId,
   HomeId,
   Reading,
+  SensorKind,
 } from '../domain/index.ts';
 import type { Logger, Metrics } from '../runtime/index.ts';
 import { EventBus } from './bus.ts';
@@ -20,6 +21,14 @@ export interface ConsentChange {
 /** Why a device's open connections must end now. */
 export type DeviceAccessEnd = { deviceId: DeviceId; reason: 'secret_rotated' | 'removed' | 'moved' };
 
+/** A technician's test reading, to be run through ingest by another process. */
+export interface TestReadingRequest {
+  requestId: string;
+  homeId: HomeId;
+  deviceId: DeviceId;
+  reading: { kind: SensorKind; value: number | boolean; ts: number; seq: number };
+}
+
 /** A device as other parts hear of it: never its secret's hash, which stays with the registry. */
 export type DeviceFacts = Omit<Device, 'secretHash'>;
 
@@ -32,6 +41,11 @@ export interface PlatformEvents {
   'reading/accepted': Reading;
   /** ingest: a well-formed reading from a known device, before consent and resend checks: it is alive */
   'device/heard': { deviceId: DeviceId; at: number };
+  /**
+   * broker: a device (or its gateway, relaying zigbee2mqtt's availability; a last will) reported
+   * itself online or offline; `receivedAt` is when the broker received it (epoch ms)
+   */
+  'device/status': { deviceId: DeviceId; online: boolean; receivedAt: number };
   /** alerts: an alert changed, written to the store with this sequence number before anyone hears */
   'alert/changed': AlertEvent;
   /** consent: a grant or withdrawal, in force before anyone hears */
@@ -51,6 +65,13 @@ export interface PlatformEvents {
    * what it holds of them, the home's rules owner among them
    */
   'home/erased': { homeId: HomeId };
+  /**
+   * dashboard (a process without ingest): a technician's test reading, built there from the
+   * session and the request, for one broker+ingest process to run through its ingest
+   */
+  'test-reading/requested': TestReadingRequest;
+  /** ingest: what became of a requested test reading (ingest's own result) */
+  'test-reading/done': { requestId: string; accepted: number; rejected: string[] };
   /** dashboard: a session ended (logout, timeout, password reset) */
   'session/ended': { sessionId: string };
 }
@@ -61,6 +82,7 @@ export type PlatformEventName = keyof PlatformEvents;
 export const PLATFORM_EVENT_NAMES = [
   'reading/accepted',
   'device/heard',
+  'device/status',
   'alert/changed',
   'consent/changed',
   'health/changed',
@@ -69,6 +91,8 @@ export const PLATFORM_EVENT_NAMES = [
   'device/access-ended',
   'test-mode/changed',
   'home/erased',
+  'test-reading/requested',
+  'test-reading/done',
   'session/ended',
 ] as const satisfies readonly PlatformEventName[];
 

@@ -16,6 +16,7 @@ export {
   type PlatformBus,
   type PlatformEventName,
   type PlatformEvents,
+  type TestReadingRequest,
 } from './events.ts';
 export { eventOrigin, isRemoteEvent, markOrigin } from './origin.ts';
 export { parseRelayed, RELAYED_EVENTS, type RelayedEventName } from './wire.ts';

@@ -15,7 +15,7 @@ import {
   SensorKind,
   Severity,
 } from '../domain/index.ts';
-import type { ConsentChange, DeviceAccessEnd, PlatformEvents } from './events.ts';
+import type { ConsentChange, DeviceAccessEnd, PlatformEvents, TestReadingRequest } from './events.ts';
 
 /**
  * The events one platform process tells the others (through Redis, `cluster-link.ts`), and the
@@ -26,6 +26,7 @@ import type { ConsentChange, DeviceAccessEnd, PlatformEvents } from './events.ts
 export const RELAYED_EVENTS = [
   'reading/accepted',
   'device/heard',
+  'device/status',
   'alert/changed',
   'consent/changed',
   'home/changed',
@@ -33,6 +34,8 @@ export const RELAYED_EVENTS = [
   'device/access-ended',
   'test-mode/changed',
   'home/erased',
+  'test-reading/requested',
+  'test-reading/done',
 ] as const satisfies readonly (keyof PlatformEvents)[];
 export type RelayedEventName = (typeof RELAYED_EVENTS)[number];
 
@@ -144,6 +147,20 @@ const AccessEndSchema = z.strictObject({
   reason: z.enum(['secret_rotated', 'removed', 'moved']),
 }) satisfies z.ZodType<DeviceAccessEnd>;
 
+const RequestId = z.string().regex(/^[0-9a-f]{32}$/);
+
+const TestReadingRequestSchema = z.strictObject({
+  requestId: RequestId,
+  homeId: HomeId,
+  deviceId: DeviceId,
+  reading: z.strictObject({
+    kind: SensorKind,
+    value: z.union([z.number().finite(), z.boolean()]),
+    ts: epochMs,
+    seq: count,
+  }),
+}) satisfies z.ZodType<TestReadingRequest>;
+
 /**
  * Per relayed event, what its payload must be. Where the receiving process reads the thing again
  * from the shared store (a device, a home, consent), only the id is trusted from the message.
@@ -151,6 +168,7 @@ const AccessEndSchema = z.strictObject({
 export const RELAYED_SCHEMAS: { [K in RelayedEventName]: z.ZodType<unknown> } = {
   'reading/accepted': ReadingSchema,
   'device/heard': z.strictObject({ deviceId: DeviceId, at: epochMs }),
+  'device/status': z.strictObject({ deviceId: DeviceId, online: z.boolean(), receivedAt: epochMs }),
   'alert/changed': AlertEventSchema,
   'consent/changed': ConsentChangeSchema,
   'home/changed': z.strictObject({ homeId: HomeId }),
@@ -159,6 +177,13 @@ export const RELAYED_SCHEMAS: { [K in RelayedEventName]: z.ZodType<unknown> } = 
   'device/access-ended': AccessEndSchema,
   'test-mode/changed': z.strictObject({ homeId: HomeId }),
   'home/erased': z.strictObject({ homeId: HomeId }),
+  // ingest judges the reading again as a device's (schema, declared kind, consent, ranges)
+  'test-reading/requested': TestReadingRequestSchema,
+  'test-reading/done': z.strictObject({
+    requestId: RequestId,
+    accepted: count,
+    rejected: z.array(z.string().max(40)).max(100),
+  }),
 };
 
 /** A payload that passed its schema, typed as the event (the schemas are checked against the types above). */

@@ -319,20 +319,31 @@ export function deviceRoutes(ctx: DashboardContext): AnyApiRoute[] {
         const device = ctx.registry.device(params.deviceId);
         if (!device) throw notFound('device');
         const ingest = ctx.ingest;
-        if (!ingest) throw new TryghedError('unavailable', 'test readings are not available here');
+        const remote = ingest ? undefined : ctx.remoteTestReading;
+        if (!ingest && !remote) throw new TryghedError('unavailable', 'test readings are not available here');
+        // built here, from the session and the request: kind and value are all the client says
         const reading = { kind: body.kind, value: body.value, ts: ctx.clock.now(), seq: ++testSeq };
-        let result: ReturnType<typeof ingest.handleMessage> | undefined;
+        let result: { accepted: number; rejected: readonly string[] } | null | undefined;
         const numeric = typeof body.value === 'boolean' ? (body.value ? 1 : 0) : body.value;
-        const outcome = await observeTestReading(ctx, device.homeId, body.kind, numeric, () => {
-          result = ingest.handleMessage(
-            topics.readings(device.homeId, device.id),
-            Buffer.from(JSON.stringify(reading)),
-            { test: true },
-          );
-          return result.accepted > 0;
-        });
+        const send = async () => {
+          if (ingest)
+            result = ingest.handleMessage(
+              topics.readings(device.homeId, device.id),
+              Buffer.from(JSON.stringify(reading)),
+              { test: true },
+            );
+          // no ingest in this process (ROLES): a broker+ingest process runs it, over the cluster link
+          else result = await remote!({ homeId: device.homeId, deviceId: device.id, reading });
+          return (result?.accepted ?? 0) > 0;
+        };
+        const outcome = await observeTestReading(ctx, device.homeId, body.kind, numeric, send, !ingest);
         audit(ctx, actor, 'device.test_reading', device.homeId, 'maintenance', `${device.id}/${body.kind}`);
-        const reason = result?.rejected[0];
+        if (result === null)
+          throw new TryghedError(
+            'unavailable',
+            'no broker process answered in time: look at the device before sending another (is a broker,ingest process running, and Redis reachable?)',
+          );
+        const reason = result?.rejected[0] as RejectReason | undefined;
         if (!result || result.accepted === 0) {
           throw (
             (reason && REFUSAL[reason]?.(body.kind)) ??
