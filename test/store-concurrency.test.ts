@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { AlertService } from '../services/alerts/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
-import { type Alert, informationText } from '../services/domain/index.ts';
+import { type Alert, type AlertCandidate, informationText } from '../services/domain/index.ts';
 import { createPlatformBus } from '../services/events/index.ts';
 import { Registry } from '../services/registry/index.ts';
 import { ManualClock, Metrics, silentLogger, TryghedError } from '../services/runtime/index.ts';
@@ -147,6 +147,134 @@ describe('two stores on one PostgreSQL', () => {
     const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(lost?.reason).toMatchObject({ code: 'conflict' });
     expect((await a.alerts.eventsSince(0)).map((e) => e.type)).toEqual(['opened', 'acknowledged']);
+  });
+
+  /**
+   * The dashboard process and the home's owner (the rules process) write the same alert: the owner
+   * records a page or an escalation step, a repeat or a reopen, while staff act elsewhere. Each
+   * write is refused if the row moved on since it was read, and is then decided again on the fresh
+   * row: staff are never told "changed by someone else" for a page being recorded, and a press
+   * after an acknowledgement is never lost to the race.
+   */
+  describe('a write that lost a race is decided again on the fresh row', () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 5, 9));
+    /** the store with a hook run after one of its reads, before the caller writes */
+    const interposed = (store: Store, method: 'get' | 'findActive') => {
+      const hook: { meanwhile: (() => Promise<void>) | null; armed: number } = { meanwhile: null, armed: -1 };
+      const read = store.alerts[method] as (...args: unknown[]) => Promise<Alert | null>;
+      const alerts = {
+        ...store.alerts,
+        [method]: async (...args: unknown[]) => {
+          const row = await read(...args);
+          if (hook.meanwhile && hook.armed-- === 0) {
+            const meanwhile = hook.meanwhile;
+            hook.meanwhile = null;
+            await meanwhile();
+          }
+          return row;
+        },
+      };
+      return { store: { ...store, alerts } as Store, hook };
+    };
+    const service = async (store: Store) => {
+      const events = createPlatformBus({ logger: silentLogger() });
+      const registry = await Registry.load(store, { events });
+      const consent = await ConsentRegistry.load(store, registry, silentLogger(), clock, events);
+      const alerts = new AlertService({
+        store,
+        consent,
+        registry,
+        clock,
+        logger: silentLogger(),
+        metrics: new Metrics(),
+        events,
+      });
+      return { registry, consent, alerts };
+    };
+    const fall = (): AlertCandidate => ({
+      homeId: 'h',
+      rule: 'fall',
+      category: 'emergency' as const,
+      severity: 'critical' as const,
+      audience: 'care' as const,
+      at: clock.now(),
+      evidence: { readings: [], summary: 'Fall' },
+    });
+    const setUp = async () => {
+      const owner = await service(a);
+      await owner.registry.createHome({ id: 'h', label: 'H', teamId: 't' });
+      await owner.consent.change(
+        'h',
+        {
+          category: 'emergency',
+          purpose: 'alerts',
+          action: 'grant',
+          channel: 'web',
+          textVersion: informationText('emergency', 'alerts').version,
+        },
+        { id: 'c', role: 'citizen', homeId: 'h' },
+      );
+      return owner;
+    };
+
+    it('staff acknowledge at the dashboard process while the owner records an escalation step: taken on, not refused', async () => {
+      const owner = await setUp();
+      const { store, hook } = interposed(b, 'get');
+      const board = await service(store);
+      const alert = (await owner.alerts.raise(fall()))!;
+      // after the board's process read the alert for the acknowledgement, the owner escalates it
+      hook.armed = 1;
+      hook.meanwhile = async () => {
+        await owner.alerts.escalate(alert.id, 1);
+      };
+      const taken = await board.alerts.acknowledge(alert.id, { id: 'anna', role: 'staff' });
+      expect(hook.meanwhile).toBeNull();
+      expect(taken).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'anna', escalationLevel: 1 });
+      expect((await a.alerts.eventsSince(0)).map((e) => e.type)).toEqual([
+        'opened',
+        'escalated',
+        'acknowledged',
+      ]);
+    });
+
+    it('two staff at two processes: the second is told it was already taken on, by its reason', async () => {
+      const owner = await setUp();
+      const { store, hook } = interposed(b, 'get');
+      const board = await service(store);
+      const alert = (await owner.alerts.raise(fall()))!;
+      hook.armed = 1;
+      hook.meanwhile = async () => {
+        await owner.alerts.acknowledge(alert.id, { id: 'anna', role: 'staff' });
+      };
+      await expect(board.alerts.acknowledge(alert.id, { id: 'bo', role: 'staff' })).rejects.toMatchObject({
+        code: 'conflict',
+        reason: 'alert_already_handled',
+      });
+      expect((await a.alerts.get(alert.id))?.acknowledgedBy).toBe('anna');
+    });
+
+    it('a fall pressed again while staff acknowledge at another process reopens the alert, never lost', async () => {
+      const { store, hook } = interposed(a, 'findActive');
+      await setUp();
+      const ownerHooked = await service(store);
+      const board = await service(b);
+      const alert = (await ownerHooked.alerts.raise(fall()))!;
+      clock.advance(2000);
+      // the owner read the open alert to count the press on it; staff take it on meanwhile
+      hook.armed = 0;
+      hook.meanwhile = async () => {
+        await board.alerts.acknowledge(alert.id, { id: 'anna', role: 'staff' });
+      };
+      const again = await ownerHooked.alerts.raise(fall());
+      expect(hook.meanwhile).toBeNull();
+      expect(again).toMatchObject({ id: alert.id, state: 'open', acknowledgedBy: null, escalationLevel: 0 });
+      expect((await a.alerts.get(alert.id))?.state).toBe('open');
+      expect((await a.alerts.eventsSince(0)).map((e) => e.type)).toEqual([
+        'opened',
+        'acknowledged',
+        'repeated',
+      ]);
+    });
   });
 
   it('a board resuming from the last event it saw misses none, while both processes write', async () => {

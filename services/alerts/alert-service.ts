@@ -64,6 +64,16 @@ export interface AlertServiceOptions {
   ioClock?: Clock;
 }
 
+/** Tries of one change when another process keeps writing the same alert in between. */
+const STALE_ATTEMPTS = 5;
+
+/**
+ * The store refused a write because the alert changed since it was read (its version moved on):
+ * a conflict without a reason. Conflicts with a reason (already handled, lease lost) are answers.
+ */
+const isStale = (err: unknown): boolean =>
+  err instanceof TryghedError && err.code === 'conflict' && err.reason === undefined;
+
 /**
  * The alert lifecycle: open → acknowledged → resolved. One unresolved alert per home and rule; a
  * repeat is counted on it. Every change is persisted with a sequence number before anyone hears of
@@ -125,13 +135,18 @@ export class AlertService {
       // this home and rule's alert waits for the store: the candidate counts on it, behind it
       const waiting = this.unsaved.get(key);
       if (waiting) return this.repeatUnsaved(key, waiting, candidate);
-      try {
-        return await this.raiseStored(key, candidate, test);
-      } catch (err) {
-        // a refusal is an answer; anything else is the store failing, and an alarm must still
-        // reach a human: it is shown and kept, and written once the store answers again
-        if (err instanceof TryghedError) throw err;
-        return this.raiseUnsaved(key, candidate, test, err);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.raiseStored(key, candidate, test);
+        } catch (err) {
+          // another process changed the alert between our read and write (staff acknowledged it
+          // at another dashboard process): read it again and count this one on what it is now
+          if (isStale(err) && attempt < STALE_ATTEMPTS) continue;
+          // a refusal is an answer; anything else is the store failing, and an alarm must still
+          // reach a human: it is shown and kept, and written once the store answers again
+          if (err instanceof TryghedError) throw err;
+          return this.raiseUnsaved(key, candidate, test, err);
+        }
       }
     });
   }
@@ -184,7 +199,13 @@ export class AlertService {
           ? { state: 'open' as const, acknowledgedBy: null, acknowledgedAt: null, escalationLevel: 0 }
           : {}),
       };
-      this.emit(await this.o.store.alerts.update(alert, 'repeated'));
+      try {
+        this.emit(await this.o.store.alerts.update(alert, 'repeated'));
+      } catch (err) {
+        // not written: the repeats taken for this row are counted again, not lost
+        if (held) this.throttle.giveBack(held);
+        throw err;
+      }
       this.throttle.written(alert.id);
       this.known.set(key, alert);
       return alert;
@@ -542,56 +563,68 @@ export class AlertService {
     if (!current) throw notFound('alert');
     // the same chain as raise() for this home and rule, so a repeat and an acknowledgement never interleave
     return this.serial(`${current.homeId}\u0000${current.rule}`, async () => {
-      const stored = await this.o.store.alerts.get(alertId);
-      if (!stored) throw notFound('alert');
-      // repeats counted since the last row go into this one
-      const alert = this.throttle.fold(stored);
-      const result = next(alert);
-      if (!result) return null;
-      const [changed, type] = result;
-      const event = await this.o.store.alerts.update(changed, type, fence);
-      this.throttle.take(alertId);
-      const key = `${changed.homeId}\u0000${changed.rule}`;
-      if (changed.state === 'resolved') {
-        this.throttle.forget(alertId);
-        if (this.known.get(key)?.id === alertId) this.known.delete(key);
-      } else {
-        this.throttle.written(alertId);
-        this.known.set(key, changed);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.changeOnce(alertId, next, fence);
+        } catch (err) {
+          // Another process wrote the alert between our read and write (the owner recording a
+          // page or an escalation step while staff acknowledge at another dashboard process).
+          // That is no reason to refuse staff: the change is decided again on the fresh row, so a
+          // real clash (someone else acknowledged first) is still refused, with its own reason.
+          if (isStale(err) && attempt < STALE_ATTEMPTS) continue;
+          throw err;
+        }
       }
-      this.o.logger.info({ alertId, homeId: alert.homeId, rule: alert.rule, type }, `alert ${type}`);
-      this.emit(event);
-      return changed;
     });
+  }
+
+  private async changeOnce(
+    alertId: string,
+    next: (alert: Alert) => [Alert, AlertEvent['type']] | null,
+    fence?: { owner: string; shard: number; epoch: number },
+  ): Promise<Alert | null> {
+    const stored = await this.o.store.alerts.get(alertId);
+    if (!stored) throw notFound('alert');
+    // repeats counted since the last row go into this one
+    const alert = this.throttle.fold(stored);
+    const result = next(alert);
+    if (!result) return null;
+    const [changed, type] = result;
+    const event = await this.o.store.alerts.update(changed, type, fence);
+    this.throttle.take(alertId);
+    const key = `${changed.homeId}\u0000${changed.rule}`;
+    if (changed.state === 'resolved') {
+      this.throttle.forget(alertId);
+      if (this.known.get(key)?.id === alertId) this.known.delete(key);
+    } else {
+      this.throttle.written(alertId);
+      this.known.set(key, changed);
+    }
+    this.o.logger.info({ alertId, homeId: alert.homeId, rule: alert.rule, type }, `alert ${type}`);
+    this.emit(event);
+    return changed;
   }
 
   /**
    * One responder step (på vej, fremme): idempotent, so a tap sent twice (a retry on a bad mobile
    * connection) is one step. Another process changing the alert in between (a repeat counted
-   * elsewhere) makes the store refuse the write as stale; the step is then tried again on the
-   * fresh row, which is safe because the step is idempotent. A refusal with a reason is final.
+   * elsewhere) is handled by `change`, which decides the step again on the fresh row: safe, because
+   * the step is idempotent. A refusal with a reason is final.
    */
   private async step(
     alertId: string,
     next: (alert: Alert, now: number) => [Alert, AlertEvent['type']] | null,
   ): Promise<Alert> {
-    for (let attempt = 1; ; attempt++) {
-      let seen: Alert | null = null;
-      try {
-        const changed = await this.change(alertId, (alert) => {
-          if (alert.state === 'resolved')
-            throw conflict('the alert is already resolved', 'alert_already_resolved');
-          seen = alert;
-          return next(alert, this.o.clock.now());
-        });
-        if (changed) return changed;
-        if (seen) return seen;
-        throw notFound('alert');
-      } catch (err) {
-        const stale = err instanceof TryghedError && err.code === 'conflict' && err.reason === undefined;
-        if (!stale || attempt >= 3) throw err;
-      }
-    }
+    let seen: Alert | null = null;
+    const changed = await this.change(alertId, (alert) => {
+      if (alert.state === 'resolved')
+        throw conflict('the alert is already resolved', 'alert_already_resolved');
+      seen = alert;
+      return next(alert, this.o.clock.now());
+    });
+    if (changed) return changed;
+    if (seen) return seen;
+    throw notFound('alert');
   }
 
   /**
@@ -622,16 +655,25 @@ export class AlertService {
       const held = this.throttle.take(pending.alertId);
       if (!held) return;
       try {
-        const stored = await this.o.store.alerts.get(held.alertId);
-        if (!stored || stored.state === 'resolved') return;
-        const alert: Alert = {
-          ...stored,
-          repeats: stored.repeats + held.count,
-          lastSeenAt: Math.max(stored.lastSeenAt, held.lastSeenAt),
-        };
-        this.emit(await this.o.store.alerts.update(alert, 'repeated'));
-        this.throttle.written(alert.id);
-        this.known.set(pending.key, alert);
+        for (let attempt = 1; ; attempt++) {
+          const stored = await this.o.store.alerts.get(held.alertId);
+          if (!stored || stored.state === 'resolved') return;
+          const alert: Alert = {
+            ...stored,
+            repeats: stored.repeats + held.count,
+            lastSeenAt: Math.max(stored.lastSeenAt, held.lastSeenAt),
+          };
+          try {
+            this.emit(await this.o.store.alerts.update(alert, 'repeated'));
+          } catch (err) {
+            // changed by another process since it was read: counted on the fresh row instead
+            if (isStale(err) && attempt < STALE_ATTEMPTS) continue;
+            throw err;
+          }
+          this.throttle.written(alert.id);
+          this.known.set(pending.key, alert);
+          return;
+        }
       } catch (err) {
         const known = this.known.get(pending.key);
         if (err instanceof TryghedError || known?.id !== held.alertId || this.unsaved.get(pending.key))

@@ -71,6 +71,18 @@ export class RepeatThrottle {
     return p;
   }
 
+  /** Repeats taken for a row that was then not written: counted again, with any held since. */
+  giveBack(taken: PendingRepeats): void {
+    const p = this.pending.get(taken.alertId);
+    if (p) {
+      p.count += taken.count;
+      p.lastSeenAt = Math.max(p.lastSeenAt, taken.lastSeenAt);
+    } else {
+      this.pending.set(taken.alertId, { ...taken });
+    }
+    this.schedule();
+  }
+
   /** The alert as it really is: the stored row plus the repeats counted since. */
   fold(alert: Alert): Alert {
     const p = this.pending.get(alert.id);
