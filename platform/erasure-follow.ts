@@ -20,7 +20,7 @@ export interface ErasureFollower {
   carriedOutHere(e: ErasureNotice): void;
   /**
    * Reads from the store (the truth) the erasures recorded since this process started (less the
-   * look-back) and applies those not applied here yet, oldest first. Rejects when the store does
+   * look-back, or since the oldest reading found in its spool) and applies those not applied here yet, oldest first. Rejects when the store does
    * not answer; an erasure whose applying failed is tried again at the next catch-up.
    */
   catchUp(): Promise<void>;
@@ -38,10 +38,12 @@ export function followErasures(o: {
   erasures: ErasureLog;
   /** what this process forgets of an erased home: one function for the event and the catch-up */
   forget: (e: ErasureNotice) => Promise<void>;
+  /** the oldest reading this process found in its spool at start: erasures since then are read too */
+  heldSince?: number;
   clock: Clock;
   logger: Logger;
 }): ErasureFollower {
-  const from = o.clock.now() - ERASURE_LOOKBACK_MS;
+  const from = Math.min(o.clock.now() - ERASURE_LOOKBACK_MS, o.heldSince ?? Number.POSITIVE_INFINITY);
   const key = (e: ErasureNotice) => `${e.homeId}\u0000${e.at}`;
   /** erasures applied here, or being applied (the promise), by home and time */
   const applied = new Map<string, Promise<void> | true>();

@@ -380,6 +380,8 @@ export async function startPlatform(
     const erasureFollower = followErasures({
       events,
       erasures: new ErasureLog(store),
+      // readings spooled before a stop, of a home erased while this process was down
+      ...(ingest?.oldestRecoveredAt() !== undefined ? { heldSince: ingest.oldestRecoveredAt()! } : {}),
       forget: async ({ homeId, at }) => {
         // what ingest holds of it received up to the erasure, and what it wrote of it since (a race)
         await ingest?.forgetErased(homeId, at);

@@ -146,6 +146,7 @@ export class Ingest {
    * clock) and the largest lead of their time over their receipt (`forgetErased`)
    */
   private readonly wrote = new Map<string, { homeId: string; at: number; lead: number }>();
+  private oldestRecovered = Number.POSITIVE_INFINITY;
 
   constructor(private readonly o: IngestOptions) {
     this.clock = o.clock ?? systemClock;
@@ -296,7 +297,11 @@ export class Ingest {
   start(): void {
     this.keeper?.start();
     const recovered = this.o.spool?.takeRecovered() ?? [];
-    for (const entry of recovered) this.writer.add(entry);
+    for (const entry of recovered) {
+      this.writer.add(entry);
+      if (!(entry.reading.receivedAt >= this.oldestRecovered))
+        this.oldestRecovered = entry.reading.receivedAt;
+    }
     if (recovered.length > 0)
       this.o.logger.info({ readings: recovered.length }, 'writing readings kept in the spool');
     this.writer.start();
@@ -304,6 +309,11 @@ export class Ingest {
 
   flush(): Promise<void> {
     return this.writer.flush();
+  }
+
+  /** when the oldest reading found in the spool at start was received (epoch ms); undefined: none */
+  oldestRecoveredAt(): number | undefined {
+    return Number.isFinite(this.oldestRecovered) ? this.oldestRecovered : undefined;
   }
 
   /**
