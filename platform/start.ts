@@ -253,7 +253,14 @@ export async function startPlatform(
     // Only a process that runs the rules takes leases: else it would own homes nobody watches.
     const ownership =
       store.kind === 'postgres' && runs('rules')
-        ? new ShardLeases({ store, clock, metrics, logger: logger.child({ part: 'ownership' }) })
+        ? new ShardLeases({
+            store,
+            clock,
+            metrics,
+            ttlMs: config.leaseTtlMs,
+            cycleMs: config.leaseCycleMs,
+            logger: logger.child({ part: 'ownership' }),
+          })
         : null;
     const rules = runs('rules')
       ? new RuleEngine({
