@@ -42,7 +42,7 @@ describe('an erasure through B reaches A, even when A hears of it late or not at
       () => a.ownership!.held().length === 32 && b.ownership!.held().length === 32 && a.ownership!.owns('x'),
       { what: 'the shards shared out', timeoutMs: 30_000 },
     );
-    for (let i = 0; ofA.length < 2; i++) if (a.ownership!.owns(`home-${i}`)) ofA.push(`home-${i}`);
+    for (let i = 0; ofA.length < 3; i++) if (a.ownership!.owns(`home-${i}`)) ofA.push(`home-${i}`);
     await a.store.teams.create({ id: 't', name: 'T' });
     const admin = await ApiClient.login(a.dashboardUrl, TEST_ADMIN.username, TEST_ADMIN.password);
     for (const [n, id] of ofA.entries()) {
@@ -99,6 +99,41 @@ describe('an erasure through B reaches A, even when A hears of it late or not at
   const stored = async (home: string) =>
     (await a.readings.query({ homeId: home, from: 0, to: Date.now() + 3_600_000 })).map((p) => p.ts);
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("with the link up: A's batch written between B's deletion and A hearing the event is erased again", async () => {
+    const home = ofA[2]!;
+    const citizen = await ApiClient.login(b.dashboardUrl, 'citizen-2', 'password-123');
+    const before = [
+      await send(home, 'env-2', 'temperature', 21),
+      await send(home, 'env-2', 'temperature', 21.5),
+    ];
+    // A's link holds B's `home/erased` back until the test lets it through (Redis stays up)
+    let letThrough!: () => void;
+    const gate = new Promise<void>((r) => {
+      letThrough = r;
+    });
+    a.link!.onArrival('home/erased', async () => {
+      await gate;
+      return true;
+    });
+    const { request } = await citizen.ok<{ request: { result: string } }>(
+      'POST',
+      `/api/homes/${home}/erasure-requests`,
+      {},
+    );
+    expect(request.result).toBe('erased');
+    // B has deleted in InfluxDB; A, not told yet, writes its batch: the readings are back
+    await a.ingest.flush();
+    expect((await stored(home)).filter((t) => before.includes(t))).toHaveLength(2);
+    const after = await send(home, 'env-2', 'temperature', 22);
+    await a.ingest.flush();
+    letThrough();
+    await eventually(async () => (await stored(home)).every((t) => !before.includes(t)), {
+      what: "A's late batch erased again when the event came",
+      timeoutMs: 20_000,
+    });
+    expect(await stored(home)).toEqual([after]);
+  }, 60_000);
 
   it("A's batch written after B erased (before A heard of it) is erased again; later readings stay", async () => {
     const home = ofA[0]!;
