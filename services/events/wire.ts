@@ -176,7 +176,7 @@ export const RELAYED_SCHEMAS: { [K in RelayedEventName]: z.ZodType<unknown> } = 
   'device/changed': z.looseObject({ id: DeviceId, homeId: HomeId }),
   'device/access-ended': AccessEndSchema,
   'test-mode/changed': z.strictObject({ homeId: HomeId }),
-  'home/erased': z.strictObject({ homeId: HomeId }),
+  'home/erased': z.strictObject({ homeId: HomeId, at: z.number().int().nonnegative() }),
   // ingest judges the reading again as a device's (schema, declared kind, consent, ranges)
   'test-reading/requested': TestReadingRequestSchema,
   'test-reading/done': z.strictObject({

@@ -1,0 +1,99 @@
+import type { ErasureLog } from '../services/erasure/index.ts';
+import { isRemoteEvent, type PlatformBus } from '../services/events/index.ts';
+import type { Clock, Logger } from '../services/runtime/index.ts';
+
+/** one erasure as every process learns of it: the home and the erasure's time (`requested_at`) */
+export interface ErasureNotice {
+  homeId: string;
+  at: number;
+}
+
+/**
+ * Erasures recorded up to this long before this process started are read at its start too (a
+ * process that stopped, or lost its link, just before one was carried out elsewhere); erasures are
+ * rare, so reading them all from then on at every catch-up costs a few rows.
+ */
+export const ERASURE_LOOKBACK_MS = 10 * 60_000;
+
+export interface ErasureFollower {
+  /** an erasure carried out here: not applied again when read back from the store */
+  carriedOutHere(e: ErasureNotice): void;
+  /**
+   * Reads from the store (the truth) the erasures recorded since this process started (less the
+   * look-back, or since the oldest reading found in its spool) and applies those not applied here yet, oldest first. Rejects when the store does
+   * not answer; an erasure whose applying failed is tried again at the next catch-up.
+   */
+  catchUp(): Promise<void>;
+  close(): void;
+}
+
+/**
+ * How this process forgets a home erased through another process (docs/architecture.md, "The
+ * citizen's side", *Several processes*): on `home/erased` from the cluster link, and, because an
+ * event can be missed (Redis down, its sender dead before sending), from the store after the link
+ * is back and at start. Both ways run the same `forget`, each erasure once.
+ */
+export function followErasures(o: {
+  events: PlatformBus;
+  erasures: ErasureLog;
+  /** what this process forgets of an erased home: one function for the event and the catch-up */
+  forget: (e: ErasureNotice) => Promise<void>;
+  /** the oldest reading this process found in its spool at start: erasures since then are read too */
+  heldSince?: number;
+  clock: Clock;
+  logger: Logger;
+}): ErasureFollower {
+  const from = Math.min(o.clock.now() - ERASURE_LOOKBACK_MS, o.heldSince ?? Number.POSITIVE_INFINITY);
+  const key = (e: ErasureNotice) => `${e.homeId}\u0000${e.at}`;
+  /** erasures applied here, or being applied (the promise), by home and time */
+  const applied = new Map<string, Promise<void> | true>();
+  const apply = (e: ErasureNotice): Promise<void> => {
+    const k = key(e);
+    const known = applied.get(k);
+    if (known === true) return Promise.resolve();
+    if (known) return known;
+    const running = o.forget(e).then(
+      () => {
+        applied.set(k, true);
+      },
+      (err: unknown) => {
+        // tried again at the next catch-up
+        applied.delete(k);
+        throw err;
+      },
+    );
+    applied.set(k, running);
+    return running;
+  };
+  const off = o.events.on('home/erased', (erased) => {
+    if (!isRemoteEvent(erased)) return;
+    apply({ homeId: erased.homeId, at: erased.at }).catch((err: unknown) =>
+      o.logger.error({ err, homeId: erased.homeId }, 'could not forget an erased home here'),
+    );
+  });
+  let chain: Promise<void> = Promise.resolve();
+  return {
+    carriedOutHere(e) {
+      applied.set(key(e), true);
+    },
+    catchUp() {
+      const run = chain.then(async () => {
+        const missed = (await o.erasures.since(from))
+          .map((r) => ({ homeId: r.homeId, at: r.requestedAt }))
+          .filter((e) => applied.get(key(e)) !== true);
+        let failed: unknown;
+        for (const e of missed) {
+          await apply(e).catch((err: unknown) => {
+            failed ??= err;
+          });
+        }
+        if (missed.length > 0)
+          o.logger.info({ erasures: missed.length }, 'erasures carried out elsewhere read from the store');
+        if (failed) throw failed;
+      });
+      chain = run.catch(() => undefined);
+      return run;
+    },
+    close: off,
+  };
+}
