@@ -6,7 +6,18 @@ import type { Clock, Logger } from '../services/runtime/index.ts';
 export interface ErasureNotice {
   homeId: string;
   at: number;
+  /**
+   * Read from the store at a catch-up, and carried out well before this process started (more
+   * than `SETTLED_BEFORE_START_MS`): what this process derived it loaded after the erasure had
+   * long removed the home's state, so only what it held from before its start (spooled readings)
+   * is left to forget. Forgetting more would remove what the home's owner has derived since the
+   * erasure (a door open at night, a cold spell), for instance at every start of a rolling deploy.
+   */
+  beforeStart?: boolean;
 }
+
+/** an erasure this long before the start had finished everywhere before this process loaded its state */
+export const SETTLED_BEFORE_START_MS = 60_000;
 
 /**
  * Erasures recorded up to this long before this process started are read at its start too (a
@@ -43,7 +54,8 @@ export function followErasures(o: {
   clock: Clock;
   logger: Logger;
 }): ErasureFollower {
-  const from = Math.min(o.clock.now() - ERASURE_LOOKBACK_MS, o.heldSince ?? Number.POSITIVE_INFINITY);
+  const startedAt = o.clock.now();
+  const from = Math.min(startedAt - ERASURE_LOOKBACK_MS, o.heldSince ?? Number.POSITIVE_INFINITY);
   const key = (e: ErasureNotice) => `${e.homeId}\u0000${e.at}`;
   /** erasures applied here, or being applied (the promise), by home and time */
   const applied = new Map<string, Promise<void> | true>();
@@ -79,7 +91,11 @@ export function followErasures(o: {
     catchUp() {
       const run = chain.then(async () => {
         const missed = (await o.erasures.since(from))
-          .map((r) => ({ homeId: r.homeId, at: r.requestedAt }))
+          .map((r) => ({
+            homeId: r.homeId,
+            at: r.requestedAt,
+            beforeStart: r.requestedAt < startedAt - SETTLED_BEFORE_START_MS,
+          }))
           .filter((e) => applied.get(key(e)) !== true);
         let failed: unknown;
         for (const e of missed) {

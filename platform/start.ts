@@ -389,10 +389,12 @@ export async function startPlatform(
       erasures: new ErasureLog(store),
       // readings spooled before a stop, of a home erased while this process was down
       ...(ingest?.oldestRecoveredAt() !== undefined ? { heldSince: ingest.oldestRecoveredAt()! } : {}),
-      forget: async ({ homeId, at }) => {
+      forget: async ({ homeId, at, beforeStart }) => {
         // what ingest holds of it received up to the erasure, and what it wrote of it since (a race)
         await ingest?.forgetErased(homeId, at);
-        await forgetDerived(homeId);
+        // long before this start, what the rules, the night round and battery levels hold was
+        // loaded or heard after it: theirs is the home's life since, not the erased readings
+        if (!beforeStart) await forgetDerived(homeId);
       },
       clock,
       logger: logger.child({ part: 'erasure' }),
