@@ -19,6 +19,9 @@ export interface ErasureNotice {
 /** an erasure this long before the start had finished everywhere before this process loaded its state */
 export const SETTLED_BEFORE_START_MS = 60_000;
 
+/** how often a process of a cluster reads the erasures from the store, whatever the link says */
+export const ERASURE_CATCH_UP_EVERY_MS = 5 * 60_000;
+
 /**
  * Erasures recorded up to this long before this process started are read at its start too (a
  * process that stopped, or lost its link, just before one was carried out elsewhere); erasures are
@@ -51,6 +54,11 @@ export function followErasures(o: {
   forget: (e: ErasureNotice) => Promise<void>;
   /** the oldest reading this process found in its spool at start: erasures since then are read too */
   heldSince?: number;
+  /**
+   * Also catch up on this period (ms, the injected clock): a catch-up that failed when the link came
+   * back (the store did not answer then) or an event refused on the way is made good within it.
+   */
+  everyMs?: number;
   clock: Clock;
   logger: Logger;
 }): ErasureFollower {
@@ -84,7 +92,7 @@ export function followErasures(o: {
     );
   });
   let chain: Promise<void> = Promise.resolve();
-  return {
+  const follower: ErasureFollower = {
     carriedOutHere(e) {
       applied.set(key(e), true);
     },
@@ -110,6 +118,22 @@ export function followErasures(o: {
       chain = run.catch(() => undefined);
       return run;
     },
-    close: off,
+    close() {
+      off();
+      timer?.cancel();
+    },
   };
+  const timer =
+    o.everyMs === undefined
+      ? undefined
+      : o.clock
+          .setInterval(
+            () =>
+              void follower
+                .catchUp()
+                .catch((err: unknown) => o.logger.error({ err }, 'reading erasures from the store failed')),
+            o.everyMs,
+          )
+          .unref();
+  return follower;
 }

@@ -48,7 +48,7 @@ import { startCareRecordPush } from './care-record.ts';
 import { followOtherProcesses } from './cluster-sync.ts';
 import type { Config, Role } from './config.ts';
 import { type DeviceEdge, startDeviceEdge } from './device-edge.ts';
-import { followErasures } from './erasure-follow.ts';
+import { ERASURE_CATCH_UP_EVERY_MS, followErasures } from './erasure-follow.ts';
 import type { LocalInfluxd } from './influxd.ts';
 import { buildNotifiers, fallbackConfigured, outboxRetry } from './notifiers.ts';
 import { openReadingsBackend } from './readings-backend.ts';
@@ -389,6 +389,7 @@ export async function startPlatform(
       erasures: new ErasureLog(store),
       // readings spooled before a stop, of a home erased while this process was down
       ...(ingest?.oldestRecoveredAt() !== undefined ? { heldSince: ingest.oldestRecoveredAt()! } : {}),
+      ...(link ? { everyMs: ERASURE_CATCH_UP_EVERY_MS } : {}),
       forget: async ({ homeId, at, beforeStart }) => {
         // what ingest holds of it received up to the erasure, and what it wrote of it since (a race)
         await ingest?.forgetErased(homeId, at);

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ErasureNotice, followErasures, SETTLED_BEFORE_START_MS } from '../platform/erasure-follow.ts';
 import { ErasureLog } from '../services/erasure/index.ts';
 import { silentLogger } from '../services/runtime/index.ts';
@@ -60,5 +60,37 @@ describe('erasures read from the store at a catch-up', () => {
     await follower.catchUp();
     expect(told).toHaveLength(3);
     follower.close();
+  });
+
+  it('a catch-up that failed is made good on the next period, without waiting for the link', async () => {
+    let storeAnswers = false;
+    const log = new ErasureLog(f.store);
+    const told: ErasureNotice[] = [];
+    const follower = followErasures({
+      events: f.events,
+      erasures: {
+        since: (from: number) =>
+          storeAnswers ? log.since(from) : Promise.reject(new Error('connect ECONNREFUSED')),
+      } as ErasureLog,
+      forget: async (e) => {
+        told.push(e);
+      },
+      everyMs: 60_000,
+      clock: f.clock,
+      logger: silentLogger(),
+    });
+    await erased('after-start', f.clock.now());
+    // the link came back while the store did not answer
+    await expect(follower.catchUp()).rejects.toThrow(/ECONNREFUSED/);
+    storeAnswers = true;
+    await f.clock.advanceAsync(59_999);
+    expect(told).toEqual([]);
+    await f.clock.advanceAsync(1);
+    await vi.waitFor(() => expect(told.map((e) => e.homeId)).toEqual(['after-start']));
+    follower.close();
+    // closed: no more periods
+    await erased('long-ago', f.clock.now());
+    await f.clock.advanceAsync(120_000);
+    expect(told).toHaveLength(1);
   });
 });
