@@ -67,6 +67,13 @@ export interface DeviceBrokerOptions {
   deviceChangesRelayed?: boolean;
 }
 
+/** aedes' `publish` as its handlers call it (a device's publish after its acknowledgement) */
+type AedesPublish = (
+  packet: AedesPublishPacket,
+  client: Client | null,
+  done?: (err?: Error | null) => void,
+) => void;
+
 export interface DeviceMessage {
   type: 'readings' | 'status';
   topic: string;
@@ -137,6 +144,13 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   const refuse = connections.refuse.bind(connections);
   const messages = o.metrics.counter('tryghed_broker_messages_total', 'Device messages accepted', ['type']);
   const connected = o.metrics.gauge('tryghed_broker_connected_clients', 'Connected MQTT clients');
+  const routed = o.metrics.tally(
+    o.metrics.counter(
+      'tryghed_broker_readings_routed_total',
+      'Device readings routed to MQTT subscribers (service accounts); none are without service accounts',
+    ),
+    {},
+  );
   const clientErrors = o.metrics.counter(
     'tryghed_broker_client_errors_total',
     'Client connections closed on error',
@@ -225,14 +239,31 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     },
 
     published(packet: AedesPublishPacket, client, done) {
-      // readings were handed on before their PUBACK (see "PUBACK means stored" below)
-      if (client && !packet.topic.endsWith('/readings')) {
+      // readings were handed on before their PUBACK (see "PUBACK means stored" below); here they
+      // were only routed to subscribers (`routeReadings`)
+      if (client && packet.topic.endsWith('/readings')) routed.inc();
+      else if (client) {
         const message = deviceMessage(client, packet.topic, packet.payload as Buffer);
         if (message) deliver(message)?.catch(() => undefined);
       }
       done(null);
     },
   });
+
+  // A device's reading reaches ingest in `authorizePublish`, before its PUBACK; after the PUBACK aedes
+  // runs it through its publish pipeline only to route it to MQTT subscribers (look-ups of offline
+  // sessions, the queue, the `published` hook: several promises and objects per reading). Only a
+  // service account may subscribe to a readings topic (`maySubscribe`), so without service accounts
+  // nobody can ever receive one, and the pipeline is skipped. Clustered, the queue is shared with the
+  // other brokers (whose service accounts this one cannot see): routed as before.
+  const routeReadings = cluster !== null || o.serviceAccounts.length > 0;
+  if (!routeReadings) {
+    const route = aedes.publish.bind(aedes) as unknown as AedesPublish;
+    (aedes as unknown as { publish: AedesPublish }).publish = (packet, client, done) => {
+      if (client && packet.topic.endsWith('/readings')) return done?.(null);
+      route(packet, client, done);
+    };
+  }
 
   /** a device's own message on its own topics, counted and marked as heard; null for anything else */
   const deviceMessage = (client: Client, topic: string, payload: Buffer): DeviceMessage | null => {
