@@ -12,7 +12,12 @@ const NOTICE = {
   changed: (brokerId: string) => `$SYS/${brokerId}/tryghed/device-changed`,
   accessEnded: (brokerId: string) => `$SYS/${brokerId}/tryghed/device-access-ended`,
 };
-const ConnectedNotice = z.object({ deviceId: DeviceId, clientId: z.string().min(1).max(256) });
+const ConnectedNotice = z.object({
+  deviceId: DeviceId,
+  clientId: z.string().min(1).max(256),
+  /** when the broker accepted it (ms since epoch); absent from releases before it was sent */
+  at: z.number().int().nonnegative().optional(),
+});
 const ChangedNotice = z.object({ deviceId: DeviceId });
 const AccessEndedNotice = z.object({
   deviceId: DeviceId,
@@ -59,7 +64,11 @@ export function clusterNotices(
   const onClient = (client: Client) => {
     const identity = connections.identities.get(client);
     if (identity?.kind === 'device')
-      notify(NOTICE.connected(aedes.id), { deviceId: identity.deviceId, clientId: client.id });
+      notify(NOTICE.connected(aedes.id), {
+        deviceId: identity.deviceId,
+        clientId: client.id,
+        at: connections.connectedAt(client),
+      });
   };
   aedes.on('client', onClient);
   /** devices being read again on another broker's word: their change is not announced back */
@@ -97,7 +106,7 @@ export function clusterNotices(
   };
   const onConnected: Listener = (packet, done) => {
     const notice = fromOthers(ConnectedNotice, packet);
-    if (notice) connections.connectedElsewhere(notice.deviceId, notice.clientId);
+    if (notice) connections.connectedElsewhere(notice.deviceId, notice.clientId, notice.at);
     done();
   };
   const onChanged: Listener = (packet, done) => {

@@ -52,6 +52,8 @@ export class DeviceConnections {
   private readonly known = new WeakMap<Client, Identity>();
   /** the one live connection per device */
   private readonly byDevice = new Map<string, Client>();
+  /** when each device connection was accepted (the clock's ms): which of two is the newer */
+  private readonly boundAt = new WeakMap<Client, number>();
   /** clients that sent an empty client id (aedes has given them a random one by now) */
   private readonly emptyIds = new WeakSet<Client>();
   /** the will each client's CONNECT carried, checked once we know who it is */
@@ -113,9 +115,18 @@ export class DeviceConnections {
    * (its `$SYS/+/new/clients` notice); here only one with another (broker-given) client id is
    * closed, so aedes' own take-over is not raced.
    */
-  connectedElsewhere(deviceId: string, clientId: string): void {
+  connectedElsewhere(deviceId: string, clientId: string, at?: number): void {
     const client = this.byDevice.get(deviceId);
     if (!client || client.closed || client.id === clientId) return;
+    // The notice may arrive after the device already connected here again (a quick switch
+    // between brokers, two connections at once): the newer connection stays, whichever broker
+    // has it, so two brokers never close both. Newer by connect time (each broker's own clock:
+    // with skew between machines the older may be the one kept, but never neither), then by
+    // client id, the same order on every broker. A notice without a time (an older release)
+    // replaces as before.
+    const here = this.boundAt.get(client);
+    if (at !== undefined && here !== undefined && (here > at || (here === at && client.id > clientId)))
+      return;
     this.byDevice.delete(deviceId);
     this.o.logger.info({ deviceId }, 'a connection of the device to another broker replaces this one');
     client.close();
@@ -128,6 +139,11 @@ export class DeviceConnections {
   readonly identities = {
     get: (client: Client): Identity | undefined => this.known.get(client),
   };
+
+  /** when this device connection was accepted (the clock's ms), for the other brokers */
+  connectedAt(client: Client): number | undefined {
+    return this.boundAt.get(client);
+  }
 
   /** true once the client's credentials ended: refuse what it sends, quietly */
   isRevoked(client: Client): boolean {
@@ -284,6 +300,7 @@ export class DeviceConnections {
   private bind(deviceId: string, client: Client): void {
     const before = this.byDevice.get(deviceId);
     this.byDevice.set(deviceId, client);
+    this.boundAt.set(client, this.o.clock.now());
     if (!before || before === client || before.closed) return;
     this.o.logger.info({ deviceId }, 'a new connection of the device replaces its old one');
     if (before.id !== client.id) before.close();

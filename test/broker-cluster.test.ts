@@ -104,6 +104,8 @@ describe('clustered broker: two brokers share routing, retained messages and ses
         client.end(true);
         reject(err);
       });
+      // closed by the broker before its CONNACK arrived (replaced at once by another connection)
+      client.once('close', () => reject(new Error('closed before the broker accepted the connection')));
     });
   const device = (broker: DeviceBroker, id: string, extra: IClientOptions = {}) =>
     connect(broker, { clientId: id, username: id, password: f!.secrets[id], ...extra });
@@ -190,6 +192,31 @@ describe('clustered broker: two brokers share routing, retained messages and ses
     expect(emptyOnBClosed.closed).toBe(false);
     await emptyOnB.publishAsync(topics.readings('h1', 's1'), reading(7), { qos: 1 });
     expect(f.b.received.map((m) => m.payload.toString())).toContain(reading(7));
+  });
+
+  it('one device connecting to A and B at the same moment keeps exactly one connection, never none', async () => {
+    f = await twoBrokers(redis);
+    for (let round = 0; round < 8; round++) {
+      // both brokers accept before either hears of the other's: each notice arrives late
+      const both = await Promise.all(
+        [f.a.broker, f.b.broker].map((broker) =>
+          device(broker, 's1', { clientId: '', clean: true }).then(
+            (client) => ({ client, state: closed(client) }),
+            () => null,
+          ),
+        ),
+      );
+      // time for both notices to cross through Redis and be acted on
+      await new Promise((r) => setTimeout(r, 300));
+      const open = both.filter((c) => c !== null && !c.state.closed);
+      expect(open, `round ${round}`).toHaveLength(1);
+      open[0]!.client.end(true);
+      await eventually(() => open[0]!.state.closed, { what: 'the survivor closed' });
+      // the next round starts with no connection of the device on either broker
+      await eventually(() => f!.a.broker.connectedClients() + f!.b.broker.connectedClients() === 0, {
+        what: 'no connection left',
+      });
+    }
   });
 
   it("credentials ended on A's process close the device's connection to B", async () => {

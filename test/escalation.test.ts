@@ -194,6 +194,48 @@ describe.each(ENGINES)('escalation: never silent (%s)', (engine) => {
     expect(escalation.armedAlerts()).toEqual([]);
   });
 
+  it("a page sent by another process's outbox does not hold back the reminders", async () => {
+    await start();
+    // this process's outbox sends nothing: another process (same store) claims and sends the pages,
+    // as any process of a cluster may
+    await outbox.stop();
+    const other = testOutbox(f, outboxRetry, { owner: 'the-other-process' });
+    const sender = new WebhookNotifier({
+      target: 'fallback',
+      url: fallback.url,
+      retry,
+      logger: silentLogger(),
+    });
+    other.registerChannel('webhook:fallback', (job) =>
+      sender.send(job.payload as never, { signal: job.signal, idempotencyKey: job.idempotencyKey }),
+    );
+    const alert = await raise(candidate('critical'));
+    await at(60_000);
+    await at(120_000);
+    await other.dispatch();
+    expect(fallback.received).toHaveLength(1);
+    for (const [i, ms] of [180_000, 240_000].entries()) {
+      await at(ms);
+      await other.dispatch();
+      expect(fallback.received).toHaveLength(2 + i);
+      expect(fallback.received.at(-1)?.body).toMatchObject({ alertId: alert.id, level: 2, reminder: i + 1 });
+    }
+    await other.stop();
+  });
+
+  it('no reminder while the last page to the fallback still waits in the outbox', async () => {
+    await start();
+    await outbox.stop();
+    const alert = await raise(candidate('critical'));
+    await at(60_000);
+    await at(120_000);
+    await at(180_000);
+    await at(240_000);
+    // one page waits (nobody sends it); no reminders pile up behind it
+    const waiting = (await outbox.notDelivered(alert.id)).filter((r) => r.channel === 'webhook:fallback');
+    expect(waiting.map((r) => r.state)).toEqual(['pending']);
+  });
+
   it('an alarm pressed again after acknowledgement is open again and escalates anew', async () => {
     await start();
     const alert = await raise(candidate('critical', { rule: 'alarm_button' }));

@@ -110,7 +110,7 @@ interface Armed {
   /** bumped on each (re)schedule; a heap entry with an older version is stale */
   version: number;
   reminders: number;
-  /** notifications of this alert still being sent (with retries) */
+  /** notices of this alert being written to the outbox, or sent directly when it could not take them */
   sending: number;
   /** stops retries once the alert is taken on */
   readonly stop: AbortController;
@@ -494,7 +494,7 @@ export class EscalationService {
       await this.raise(a, 2, { kind: 'unacknowledged' });
     } else {
       this.schedule(a, now + this.interval(a));
-      this.remind(a);
+      await this.remind(a);
     }
     this.keepDeadline(a);
   }
@@ -631,8 +631,8 @@ export class EscalationService {
     }
   }
 
-  private remind(a: Armed): void {
-    if (a.sending > 0) {
+  private async remind(a: Armed): Promise<void> {
+    if (a.sending > 0 || (await this.fallbackStillTrying(a))) {
       // the last notice is still being retried; another one now would only queue behind it
       this.o.logger.warn({ alertId: a.id }, 'reminder skipped: the previous one is still being sent');
       return;
@@ -682,9 +682,8 @@ export class EscalationService {
       channel,
     ].join(':');
     a.sending++;
-    let queued = false;
     try {
-      queued = await this.o.outbox.enqueue({
+      await this.o.outbox.enqueue({
         idempotencyKey,
         channel,
         payload: notice,
@@ -704,8 +703,25 @@ export class EscalationService {
       });
       for (const attempt of result.tries ?? []) await this.record(a.id, notifier, notice.level, attempt);
     } finally {
-      // still being sent: settled in afterTry (a notice already queued is someone else's)
-      if (!queued) a.sending--;
+      // written to the outbox (or sent directly): from here the outbox row is the truth
+      a.sending--;
+    }
+  }
+
+  /**
+   * Whether a page of this alert to the fallback still waits in the outbox. Asked of the store,
+   * not counted here: whichever process's outbox sends it (in a cluster, any process's may claim
+   * it) and whether or not it knows the channel, the row's state is the truth. If the store does
+   * not answer, the reminder goes (one too many beats none).
+   */
+  private async fallbackStillTrying(a: Armed): Promise<boolean> {
+    const fallback = new Set(this.o.notifiers.fallback.map(channelName));
+    try {
+      const rows = await this.o.outbox.notDelivered(a.id);
+      return rows.some((row) => row.state === 'pending' && fallback.has(row.channel));
+    } catch (err) {
+      this.o.logger.error({ err, alertId: a.id }, 'could not ask the outbox about the last reminder');
+      return false;
     }
   }
 
@@ -737,8 +753,6 @@ export class EscalationService {
         if (row.alertId) {
           for (const attempt of result.tries ?? []) await this.record(row.alertId, notifier, level, attempt);
         }
-        const a = row.alertId ? this.armed.get(row.alertId) : undefined;
-        if (a && row.state !== 'pending' && a.sending > 0) a.sending--;
       },
     });
   }

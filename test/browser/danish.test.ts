@@ -175,7 +175,8 @@ describe('every page in Danish shows Danish words and names, never English or id
       expect(await page.evaluate(() => document.documentElement.lang)).toBe('da');
       expect(languageFindings(await visibleTexts(page), english, ids)).toEqual([]);
       expect(errorsOf(page)).toEqual([]);
-    });
+      // a login (scrypt) and a whole page with its lists per test: under CI's load it has taken 30 s
+    }, 60_000);
   }
 
   it('the check catches English, an id where a name exists, and a raw code (so a pass means something)', async () => {
