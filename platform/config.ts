@@ -445,6 +445,22 @@ export const SETTINGS = {
     '1000',
     'How often time-based rules (inactivity, temperature, night, device offline) are checked, in ms.',
   ),
+  leaseTtlMs: s(
+    'LEASE_TTL_MS',
+    positive(600_000),
+    '6000',
+    'Shard lease time to live (ms): a silent process keeps its homes this long. Longer: fewer false takeovers under load; shorter: faster takeover. At least 3 × LEASE_CYCLE_MS; same in all processes.',
+  ),
+  leaseCycleMs: s(
+    'LEASE_CYCLE_MS',
+    z.coerce
+      .number({ message: 'must be a number of ms' })
+      .int('must be a whole number')
+      .min(100, 'must be 100..60000')
+      .max(60_000, 'must be 100..60000'),
+    '1000',
+    'How often (ms) each process beats and reads, claims or releases the shard leases (docs/operations.md); the same in all processes on one store.',
+  ),
   adminUsername: s(
     'ADMIN_USERNAME',
     z.string().min(1),
@@ -660,6 +676,11 @@ export function loadConfig(
   if (problems.length === 0 && config.oidcIssuer && !config.oidcClientId) {
     problems.push({ env: 'OIDC_CLIENT_ID', message: 'required when OIDC_ISSUER is set' });
   }
+  if (problems.length === 0 && config.leaseTtlMs < 3 * config.leaseCycleMs)
+    problems.push({
+      env: 'LEASE_TTL_MS',
+      message: `must be at least 3 × LEASE_CYCLE_MS (${3 * config.leaseCycleMs}): a process beats once a cycle, and a lease shorter than three beats is lost to one late beat (got ${config.leaseTtlMs})`,
+    });
   if (problems.length === 0) problems.push(...roleProblems(config));
   if (problems.length === 0) problems.push(...mqttListenerProblems(config, { ...env, ...overrides }));
   if (problems.length > 0) throw new ConfigError(problems);

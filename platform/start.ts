@@ -11,6 +11,7 @@ import {
 import { AlertService } from '../services/alerts/index.ts';
 import { ReportedAvailability } from '../services/availability/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
+import { ErasureLog } from '../services/erasure/index.ts';
 
 import { EscalationService } from '../services/escalation/index.ts';
 import {
@@ -47,6 +48,7 @@ import { startCareRecordPush } from './care-record.ts';
 import { followOtherProcesses } from './cluster-sync.ts';
 import type { Config, Role } from './config.ts';
 import { type DeviceEdge, startDeviceEdge } from './device-edge.ts';
+import { ERASURE_CATCH_UP_EVERY_MS, followErasures } from './erasure-follow.ts';
 import type { LocalInfluxd } from './influxd.ts';
 import { buildNotifiers, fallbackConfigured, outboxRetry } from './notifiers.ts';
 import { openReadingsBackend } from './readings-backend.ts';
@@ -251,7 +253,14 @@ export async function startPlatform(
     // Only a process that runs the rules takes leases: else it would own homes nobody watches.
     const ownership =
       store.kind === 'postgres' && runs('rules')
-        ? new ShardLeases({ store, clock, metrics, logger: logger.child({ part: 'ownership' }) })
+        ? new ShardLeases({
+            store,
+            clock,
+            metrics,
+            ttlMs: config.leaseTtlMs,
+            cycleMs: config.leaseCycleMs,
+            logger: logger.child({ part: 'ownership' }),
+          })
         : null;
     const rules = runs('rules')
       ? new RuleEngine({
@@ -367,6 +376,40 @@ export async function startPlatform(
       );
     const broker = edge?.broker ?? null;
     const tls = edge?.tls ?? null;
+    // An erasure (docs/architecture.md, "The citizen's side"): what this process derived from the
+    // home's readings goes, wherever the erasure was carried out. The same steps follow an erasure
+    // carried out elsewhere, whether heard on the cluster link or read from the store after an outage.
+    const forgetDerived = async (homeId: string) => {
+      batteryLevels.forget(registry.devicesOfHome(homeId).map((d) => d.id));
+      await rules?.forgetHome(homeId);
+      await nightRound?.eraseHome(homeId);
+    };
+    const erasureFollower = followErasures({
+      events,
+      erasures: new ErasureLog(store),
+      // readings spooled before a stop, of a home erased while this process was down
+      ...(ingest?.oldestRecoveredAt() !== undefined ? { heldSince: ingest.oldestRecoveredAt()! } : {}),
+      ...(link ? { everyMs: ERASURE_CATCH_UP_EVERY_MS } : {}),
+      forget: async ({ homeId, at, beforeStart }) => {
+        // what ingest holds of it received up to the erasure, and what it wrote of it since (a race)
+        await ingest?.forgetErased(homeId, at);
+        // long before this start, what the rules, the night round and battery levels hold was
+        // loaded or heard after it: theirs is the home's life since, not the erased readings
+        if (!beforeStart) await forgetDerived(homeId);
+      },
+      clock,
+      logger: logger.child({ part: 'erasure' }),
+    });
+    started('erasure-follow', () => erasureFollower.close());
+    const catchUpErasures = () =>
+      erasureFollower
+        .catchUp()
+        .catch((err: unknown) => logger.error({ err }, 'reading erasures carried out elsewhere failed'));
+    if (link)
+      started(
+        'erasure-catch-up',
+        link.onRestored(() => void catchUpErasures()),
+      );
     health.start(HEALTH_INTERVAL_MS);
     started('health', () => health.stop());
 
@@ -484,15 +527,14 @@ export async function startPlatform(
       // (only the parts this process runs: see docs/operations.md, "Roles")
       ...(readings
         ? {
-            eraseHomeReadings: async (homeId: string) => {
+            eraseHomeReadings: async (homeId: string, at: number) => {
               // every other process forgets what it holds of the home too (the home's rules owner among them)
-              events.emit('home/erased', { homeId });
+              erasureFollower.carriedOutHere({ homeId, at });
+              events.emit('home/erased', { homeId, at });
               await ingest?.eraseHome(homeId);
               // what the rules and the device list keep of the home's readings goes too (docs/architecture.md)
-              batteryLevels.forget(registry.devicesOfHome(homeId).map((d) => d.id));
-              await rules?.forgetHome(homeId);
+              await forgetDerived(homeId);
               await readings.eraseHome(homeId);
-              await nightRound?.eraseHome(homeId);
             },
           }
         : {}),
@@ -529,18 +571,6 @@ export async function startPlatform(
       started('dashboard', () => dashboard.close());
       webSocketOrigins = [...webSocketOrigins, new URL(dashboard.url).origin];
     }
-    // an erasure carried out through another process (the rules forget the home themselves)
-    started(
-      'erasure-follow',
-      events.on('home/erased', (erased) => {
-        if (!isRemoteEvent(erased)) return;
-        const { homeId } = erased;
-        batteryLevels.forget(registry.devicesOfHome(homeId).map((d) => d.id));
-        Promise.all([ingest?.eraseHome(homeId), nightRound?.eraseHome(homeId)]).catch((err: unknown) =>
-          logger.error({ err, homeId }, 'could not forget an erased home here'),
-        );
-      }),
-    );
     // without the dashboard, a load balancer and Prometheus still ask this process how it is
     const ops = dashboard
       ? null
@@ -673,6 +703,8 @@ export async function startPlatform(
     }
     // every part listens now: the others' events are emitted here from where the stream stood at open
     link?.start();
+    // erasures carried out elsewhere just before this start (or while this process was cut off)
+    if (link) void catchUpErasures();
 
     if (config.demo && broker) {
       const demo = await startDemo({

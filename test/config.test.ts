@@ -31,6 +31,21 @@ describe('config: one schema', () => {
     );
   });
 
+  it('has lease timings, and refuses a lease shorter than three cycles, naming the setting', () => {
+    const config = loadConfig({});
+    expect([config.leaseTtlMs, config.leaseCycleMs]).toEqual([6000, 1000]);
+    expect(loadConfig({ LEASE_TTL_MS: '15000', LEASE_CYCLE_MS: '2000' })).toMatchObject({
+      leaseTtlMs: 15_000,
+      leaseCycleMs: 2000,
+    });
+    expect(loadConfig({ LEASE_TTL_MS: '3000' }).leaseTtlMs).toBe(3000);
+    expect(() => loadConfig({ LEASE_TTL_MS: '2999' })).toThrow(
+      /LEASE_TTL_MS.*at least 3 × LEASE_CYCLE_MS \(3000\)/,
+    );
+    expect(() => loadConfig({ LEASE_TTL_MS: '12000', LEASE_CYCLE_MS: '5000' })).toThrow(/LEASE_TTL_MS/);
+    expect(() => loadConfig({ LEASE_CYCLE_MS: '50' })).toThrow(/LEASE_CYCLE_MS/);
+  });
+
   it('the README documents every setting', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const missing = Object.values(SETTINGS)

@@ -183,7 +183,7 @@ describe('every platform event, as the parts really emit it, is plain JSON', () 
     const { session } = await sessions.create(user.id);
     await sessions.destroy(session.id);
     // home/erased: emitted by the platform's erasure (platform/start.ts; test/cluster-owner.test.ts)
-    f.events.emit('home/erased', { homeId: 'h' });
+    f.events.emit('home/erased', { homeId: 'h', at: 1 });
     // device/status: emitted by the devices' edge (platform/device-edge.ts; test/cluster-owner.test.ts)
     f.events.emit('device/status', { deviceId: 'h-dev', online: false, receivedAt: f.clock.now() });
     // test-reading/requested, test-reading/done: a dashboard without ingest and a broker+ingest

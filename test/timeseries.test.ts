@@ -79,9 +79,26 @@ describe('InfluxDB v1 adapter on a real influxd 1.6', () => {
     expect(await store.query({ homeId: 'h2', from: T0, to: T0 + 10_000 })).toHaveLength(1);
   });
 
+  it("erases one device's points up to a time, that millisecond included, and nothing after it", async () => {
+    // seq is the point's nanoseconds inside its millisecond: 7 sits inside T0 + 2000
+    await store.write([
+      reading('h4', 'd1', 'temperature', 20, 1),
+      { ...reading('h4', 'd1', 'temperature', 20, 2), seq: 7 },
+      reading('h4', 'd1', 'temperature', 20, 3),
+      reading('h4', 'd2', 'temperature', 20, 1),
+    ]);
+    await store.eraseDeviceUpTo('h4', 'd1', T0 + 2000);
+    const left = await store.query({ homeId: 'h4', from: T0, to: T0 + 10_000 });
+    expect(left.map((p) => [p.deviceId, p.ts])).toEqual([
+      ['d2', T0 + 1000],
+      ['d1', T0 + 3000],
+    ]);
+  });
+
   it('refuses an id that would break out of the query', async () => {
     await expect(store.query({ homeId: "h1' OR '1'='1", from: T0, to: T0 + 1 })).rejects.toThrow(/unsafe/);
     await expect(store.eraseHome("x' OR '1'='1")).rejects.toThrow(/unsafe/);
+    await expect(store.eraseDeviceUpTo('h1', "d' OR '1'='1", T0)).rejects.toThrow(/unsafe/);
   });
 
   it('says clearly which setting to check when nothing answers', async () => {
@@ -130,6 +147,27 @@ describe('InfluxDB v2 adapter', () => {
         start: '1970-01-01T00:00:00Z',
         stop: new Date(now + 365 * 86_400_000).toISOString(),
         predicate: '_measurement="reading" AND home="home-a"',
+      });
+    } finally {
+      await influx.close();
+    }
+  });
+
+  it("erases one device's points up to the end of the millisecond given", async () => {
+    const influx = await startReceiver(() => 204);
+    try {
+      const v2 = createInfluxV2Store({
+        url: influx.url,
+        token: 't',
+        org: 'o',
+        bucket: 'b',
+        logger: silentLogger(),
+      });
+      await v2.eraseDeviceUpTo('home-a', 'dev-1', Date.UTC(2031, 5, 1, 12, 0, 0, 250));
+      expect(influx.received[0]?.body).toMatchObject({
+        start: '1970-01-01T00:00:00Z',
+        stop: '2031-06-01T12:00:00.250999999Z',
+        predicate: '_measurement="reading" AND home="home-a" AND device="dev-1"',
       });
     } finally {
       await influx.close();

@@ -83,7 +83,7 @@ export interface DashboardContext {
    */
   remoteTestReading?: RemoteTestReading;
   /** erases every stored reading of a home, including any ingest still holds; absent, erasure answers 503 */
-  eraseHomeReadings?: (homeId: string) => Promise<void>;
+  eraseHomeReadings?: (homeId: string, at: number) => Promise<void>;
   /** the night round (issue 13 point 4); absent, its routes answer 503 */
   nightRound?: NightRound;
   /** how long readings are kept, told to the citizen */

@@ -117,7 +117,7 @@ export interface DashboardOptions {
   readings?: ReadingStore;
   ingest?: Pick<Ingest, 'handleMessage'>;
   remoteTestReading?: DashboardContext['remoteTestReading'];
-  eraseHomeReadings?: (homeId: string) => Promise<void>;
+  eraseHomeReadings?: (homeId: string, at: number) => Promise<void>;
   /** the night round; without it, its routes answer 503 */
   nightRound?: NightRound;
   retentionDays?: number;

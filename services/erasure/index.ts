@@ -19,4 +19,9 @@ export class ErasureLog {
   ofHome(homeId: string): Promise<ErasureRequest[]> {
     return this.erasures.listByHome(homeId);
   }
+
+  /** every home's requests asked for at or after `requestedFrom` (epoch ms), oldest first */
+  since(requestedFrom: number): Promise<ErasureRequest[]> {
+    return this.erasures.listSince(requestedFrom);
+  }
 }

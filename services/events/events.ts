@@ -64,7 +64,8 @@ export interface PlatformEvents {
    * erasure: a home's readings are being erased here (a citizen's request); every process forgets
    * what it holds of them, the home's rules owner among them
    */
-  'home/erased': { homeId: HomeId };
+  /** `at`: the erasure's time (its request's `requested_at`): readings received up to it are erased */
+  'home/erased': { homeId: HomeId; at: number };
   /**
    * dashboard (a process without ingest): a technician's test reading, built there from the
    * session and the request, for one broker+ingest process to run through its ingest

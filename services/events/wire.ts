@@ -176,7 +176,12 @@ export const RELAYED_SCHEMAS: { [K in RelayedEventName]: z.ZodType<unknown> } = 
   'device/changed': z.looseObject({ id: DeviceId, homeId: HomeId }),
   'device/access-ended': AccessEndSchema,
   'test-mode/changed': z.strictObject({ homeId: HomeId }),
-  'home/erased': z.strictObject({ homeId: HomeId }),
+  // A release before the erasure's time was sent carried none (a rolling upgrade): the time it
+  // arrives stands in. That is after the erasure, so what this process holds of the home from
+  // before it goes too (a reading received in between as well: erring towards forgetting).
+  'home/erased': z
+    .strictObject({ homeId: HomeId, at: z.number().int().nonnegative().optional() })
+    .transform((e) => ({ homeId: e.homeId, at: e.at ?? Date.now() })),
   // ingest judges the reading again as a device's (schema, declared kind, consent, ranges)
   'test-reading/requested': TestReadingRequestSchema,
   'test-reading/done': z.strictObject({

@@ -30,6 +30,8 @@ export interface BatchWriterOptions {
   clock?: Clock;
   /** every reading that was written or set aside, so its spooled copy can go */
   onSettled?: (done: readonly PendingReading[]) => void;
+  /** the readings of each batch the time-series store took, as it answers */
+  onWritten?: (batch: readonly PendingReading[]) => void;
 }
 
 const MAX_BACKOFF_MS = 5000;
@@ -155,15 +157,17 @@ export class BatchWriter {
   }
 
   /**
-   * Drops what waits for one home (its erasure): after the write in flight, so nothing of it is
-   * written after this returns. Waiting acknowledgements are let go: the citizen decided its fate.
+   * Drops what waits for one home (its erasure; with `receivedUpTo`, only what was received up to
+   * then): after the write in flight, so nothing of it is written after this returns. Waiting
+   * acknowledgements are let go: the citizen decided its fate.
    */
-  async discardHome(homeId: string): Promise<number> {
+  async discardHome(homeId: string, receivedUpTo = Number.POSITIVE_INFINITY): Promise<number> {
     while (this.writing) await this.writing;
     this.bindWait();
-    const gone = this.buffer.filter((e) => e.reading.homeId === homeId);
+    const erased = (e: PendingReading) => e.reading.homeId === homeId && e.reading.receivedAt <= receivedUpTo;
+    const gone = this.buffer.filter(erased);
     if (gone.length === 0) return 0;
-    this.buffer = this.buffer.filter((e) => e.reading.homeId !== homeId);
+    this.buffer = this.buffer.filter((e) => !erased(e));
     this.buffered.set(this.size);
     // waiters on a dropped reading also wait for the others' readings before it: they move to the
     // newest reading left (later, never earlier), or are told at once when none is left
@@ -268,6 +272,7 @@ export class BatchWriter {
       await this.o.readings.write(batch.map((e) => e.reading));
       end();
       this.written.inc(batch.length);
+      this.o.onWritten?.(batch);
       this.settle(batch, true);
       return [];
     } catch (err) {

@@ -113,6 +113,13 @@ export interface IngestOptions {
   routineSliceMs?: number;
 }
 
+/**
+ * how far apart the processes' clocks may be: a process that wrote a home's readings since this
+ * long before another erased it erases them again (a delete bounded by time, so one too many is
+ * harmless)
+ */
+const ERASURE_CLOCK_SLACK_MS = 60_000;
+
 /** how often the resend filter's changed windows are written to the store, ms */
 const RESEND_SAVE_MS = 1000;
 
@@ -134,6 +141,12 @@ export class Ingest {
   private readonly maxAheadMs: number;
   private readonly maxAgeMs: number;
   private readonly routine: RoutineQueue | null;
+  /**
+   * per device whose readings this process wrote: the home, when it last wrote some (platform
+   * clock) and the largest lead of their time over their receipt (`forgetErased`)
+   */
+  private readonly wrote = new Map<string, { homeId: string; at: number; lead: number }>();
+  private oldestRecovered = Number.POSITIVE_INFINITY;
 
   constructor(private readonly o: IngestOptions) {
     this.clock = o.clock ?? systemClock;
@@ -167,6 +180,7 @@ export class Ingest {
       // flushing, retrying and judging a hung write pace real I/O: real time, even under a test's clock
       clock: o.ioClock ?? systemClock,
       ...(spool ? { onSettled: (done) => spool.release(done.map((e) => e.segment)) } : {}),
+      onWritten: (batch) => this.noteWritten(batch),
     });
     // a reading the spool failed to keep got no PUBACK: its resend must not be called a duplicate
     if (spool)
@@ -299,7 +313,11 @@ export class Ingest {
   start(): void {
     this.keeper?.start();
     const recovered = this.o.spool?.takeRecovered() ?? [];
-    for (const entry of recovered) this.writer.add(entry);
+    for (const entry of recovered) {
+      this.writer.add(entry);
+      if (!(entry.reading.receivedAt >= this.oldestRecovered))
+        this.oldestRecovered = entry.reading.receivedAt;
+    }
     if (recovered.length > 0)
       this.o.logger.info({ readings: recovered.length }, 'writing readings kept in the spool');
     this.writer.start();
@@ -309,6 +327,11 @@ export class Ingest {
     return this.writer.flush();
   }
 
+  /** when the oldest reading found in the spool at start was received (epoch ms); undefined: none */
+  oldestRecoveredAt(): number | undefined {
+    return Number.isFinite(this.oldestRecovered) ? this.oldestRecovered : undefined;
+  }
+
   /**
    * A home's readings are being erased: what still waits to be written is dropped (and will not
    * come back from the spool after a restart). Call before erasing the home in InfluxDB.
@@ -316,6 +339,35 @@ export class Ingest {
   async eraseHome(homeId: string): Promise<void> {
     await this.o.spool?.recordErasure(homeId, this.clock.now());
     await this.writer.discardHome(homeId);
+  }
+
+  /**
+   * Another process erased the home at `at` (its request's time; docs/architecture.md, "Several
+   * processes"): what this process holds of it received up to then is dropped (buffer, and spool
+   * after a restart), and what it wrote of the home to the time-series store since shortly before
+   * then (a batch on its way as the other process erased, or all of an outage) is erased again up
+   * to the newest time those readings can have: `at` plus the device's largest lead of its time
+   * over its receipt here. Readings received after `at` stay. Throws when the store fails.
+   */
+  async forgetErased(homeId: string, at: number): Promise<void> {
+    await this.o.spool?.recordErasure(homeId, at);
+    await this.writer.discardHome(homeId, at);
+    for (const [deviceId, w] of [...this.wrote]) {
+      if (w.homeId !== homeId || w.at < at - ERASURE_CLOCK_SLACK_MS) continue;
+      await this.o.readings.eraseDeviceUpTo(homeId, deviceId, at + Math.max(0, w.lead));
+    }
+  }
+
+  private noteWritten(batch: readonly PendingReading[]): void {
+    const now = this.clock.now();
+    for (const { reading: r } of batch) {
+      const lead = r.ts - r.receivedAt;
+      const w = this.wrote.get(r.deviceId);
+      if (w && w.homeId === r.homeId) {
+        w.at = now;
+        if (lead > w.lead) w.lead = lead;
+      } else this.wrote.set(r.deviceId, { homeId: r.homeId, at: now, lead });
+    }
   }
 
   /** writes what it can; with a spool, the rest waits there for the next start */

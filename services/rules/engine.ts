@@ -1,6 +1,6 @@
 import type { ConsentRegistry } from '../consent/index.ts';
 import type { AlertCandidate, Home, Reading, RuleKind, SensorKind, Severity } from '../domain/index.ts';
-import { type DeviceFacts, isRemoteEvent, type PlatformBus } from '../events/index.ts';
+import type { DeviceFacts, PlatformBus } from '../events/index.ts';
 import type { HomeOwnership, ShardsGained, ShardsLost } from '../ownership/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Clock, Logger, Metrics, Timer } from '../runtime/index.ts';
@@ -452,14 +452,8 @@ export class RuleEngine {
       }),
       events.on('device/heard', ({ deviceId, at }) => this.deviceHeard(deviceId, at)),
       events.on('reading/accepted', (reading) => this.onReading(reading)),
-      // an erasure carried out through another process: the home's owner (or whoever keeps its
-      // readings for a takeover) forgets it here too, and no save of ours writes it back
-      events.on('home/erased', (erased) => {
-        if (!isRemoteEvent(erased)) return;
-        this.forgetHome(erased.homeId).catch((err: unknown) =>
-          logger.error({ err, homeId: erased.homeId }, 'could not forget an erased home'),
-        );
-      }),
+      // an erasure carried out through another process is told here by the platform's follower
+      // (platform/erasure-follow.ts), from the event or from the store after an outage
     );
     if (tickIntervalMs === undefined) return;
     this.tickIntervalMs = tickIntervalMs;

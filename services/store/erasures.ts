@@ -46,5 +46,15 @@ export function erasures(db: Db): ErasureRequestRepository {
           .execute()
       ).map(toErasure);
     },
+    async listSince(requestedFrom) {
+      return (
+        await db
+          .selectFrom('erasure_requests')
+          .selectAll()
+          .where('requested_at', '>=', requestedFrom)
+          .orderBy('id')
+          .execute()
+      ).map(toErasure);
+    },
   };
 }

@@ -180,6 +180,8 @@ export interface ErasureRequestRepository {
   /** records a request once it has been carried out (append-only) */
   record(request: Omit<ErasureRequest, 'id'>): Promise<ErasureRequest>;
   listByHome(homeId: string): Promise<ErasureRequest[]>;
+  /** every home's requests asked for at or after `requestedFrom` (epoch ms), oldest first */
+  listSince(requestedFrom: number): Promise<ErasureRequest[]>;
 }
 
 /** A dashboard session as stored: the cookie's random id only as its SHA-256 (hex). */

@@ -155,6 +155,14 @@ export function createInfluxV1Store(options: {
       options.logger.info({ homeId }, 'erased the readings of a home');
     },
 
+    async eraseDeviceUpTo(homeId, deviceId, upTo) {
+      if (!SAFE_ID.test(homeId) || !SAFE_ID.test(deviceId)) throw new Error('unsafe home or device id');
+      // inclusive to the millisecond, as `query` reads it: a point's nanoseconds (its seq) sit inside it
+      await influx.query(
+        `DELETE FROM "${MEASUREMENT}" WHERE "home" = '${homeId}' AND "device" = '${deviceId}' AND time < ${Math.floor(upTo) + 1}ms`,
+      );
+    },
+
     async ping() {
       try {
         const hosts = await influx.ping(2000);

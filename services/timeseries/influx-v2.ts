@@ -147,6 +147,25 @@ export function createInfluxV2Store(options: {
       options.logger.info({ homeId }, 'erased the readings of a home');
     },
 
+    async eraseDeviceUpTo(homeId, deviceId, upTo) {
+      if (!SAFE_ID.test(homeId) || !SAFE_ID.test(deviceId)) throw new Error('unsafe home or device id');
+      const res = await fetch(
+        `${options.url}/api/v2/delete?org=${encodeURIComponent(options.org)}&bucket=${encodeURIComponent(options.bucket)}`,
+        {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({
+            start: '1970-01-01T00:00:00Z',
+            // inclusive: the whole millisecond `upTo` (a point's nanoseconds in it are its seq)
+            stop: new Date(Math.floor(upTo)).toISOString().replace('Z', '999999Z'),
+            predicate: `_measurement="${MEASUREMENT}" AND home="${homeId}" AND device="${deviceId}"`,
+          }),
+        },
+      );
+      if (!res.ok)
+        throw new Error(`erasing a device's readings failed: HTTP ${res.status} ${await res.text()}`);
+    },
+
     async ping() {
       try {
         const res = await fetch(`${options.url}/ping`, { signal: AbortSignal.timeout(2000) });

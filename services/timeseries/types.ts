@@ -43,6 +43,11 @@ export interface ReadingStore {
   query(q: ReadingQuery): Promise<ReadingPoint[]>;
   /** erases every point of one home (a citizen's erasure request) */
   eraseHome(homeId: string): Promise<void>;
+  /**
+   * erases one device's points of one home up to `upTo` (epoch ms, inclusive): a process that wrote
+   * them after another erased the home (docs/architecture.md, "Several processes")
+   */
+  eraseDeviceUpTo(homeId: string, deviceId: string, upTo: number): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

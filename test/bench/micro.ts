@@ -97,6 +97,7 @@ export async function micro(rows: Row[], pairs: number): Promise<void> {
     write: async () => {},
     query: async () => [],
     eraseHome: async () => {},
+    eraseDeviceUpTo: async () => {},
     ping: async () => true,
     close: async () => {},
   };

@@ -201,7 +201,7 @@ export function citizenRoutes(ctx: DashboardContext): AnyApiRoute[] {
         let detail: string | null = null;
         let failure: unknown;
         try {
-          await ctx.eraseHomeReadings(home.id);
+          await ctx.eraseHomeReadings(home.id, requestedAt);
         } catch (err) {
           result = 'failed';
           detail = 'the time-series store did not answer; please try again later';
