@@ -24,7 +24,9 @@
 export const DEFAULT_ACK_SLICE = 128;
 
 export class AckPacer {
-  private readonly queue: Array<() => void> = [];
+  private readonly queue: Array<(ok: boolean) => void> = [];
+  /** what each queued acknowledgement is told: durable (PUBACK) or not (refused) */
+  private readonly oks: boolean[] = [];
   /** where the next release starts in `queue` (the array is compacted once it is drained) */
   private head = 0;
   private scheduled = false;
@@ -40,9 +42,13 @@ export class AckPacer {
     if (!(slice >= 1)) throw new Error('an acknowledgement slice must be at least 1');
   }
 
-  /** releases `ack` after every acknowledgement queued before it, within a turn or a few */
-  release(ack: () => void): void {
+  /**
+   * releases `ack` after every acknowledgement queued before it, within a turn or a few; it is
+   * called with `ok` (so one function per device connection can serve both outcomes)
+   */
+  release(ack: (ok: boolean) => void, ok = true): void {
     this.queue.push(ack);
+    this.oks.push(ok);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.drain);
@@ -58,9 +64,10 @@ export class AckPacer {
     const end = Math.min(this.queue.length, this.head + this.slice);
     while (this.head < end) {
       const ack = this.queue[this.head]!;
+      const ok = this.oks[this.head]!;
       this.queue[this.head++] = noop;
       try {
-        ack();
+        ack(ok);
       } catch (err) {
         // one acknowledgement's failure must not hold back the others
         this.failed(err);
@@ -68,6 +75,7 @@ export class AckPacer {
     }
     if (this.head >= this.queue.length) {
       this.queue.length = 0;
+      this.oks.length = 0;
       this.head = 0;
       this.scheduled = false;
       return;
@@ -75,6 +83,7 @@ export class AckPacer {
     // never drained under a steady stream: drop what was released, now and then
     if (this.head >= 4096) {
       this.queue.splice(0, this.head);
+      this.oks.splice(0, this.head);
       this.head = 0;
     }
     setImmediate(this.drain);

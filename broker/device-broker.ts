@@ -67,6 +67,26 @@ export interface DeviceBrokerOptions {
   deviceChangesRelayed?: boolean;
 }
 
+/** aedes' `publish` as its handlers call it (a device's publish after its acknowledgement) */
+type AedesPublish = (
+  packet: AedesPublishPacket,
+  client: Client | null,
+  done?: (err?: Error | null) => void,
+) => void;
+
+/**
+ * Answered by a device-message listener that took the `settled` callback (a QoS 1 or 2 reading,
+ * and it is the broker's only listener): it calls `settled` once, with whether the reading is durable,
+ * instead of returning a promise. The platform's ingest does, so a reading costs no promise of its own.
+ */
+export const SETTLES_LATER: unique symbol = Symbol('settles later');
+
+/**
+ * Told every device message. May return a `Promise<boolean>` saying whether it is durable, or,
+ * when given `settled`, answer `SETTLES_LATER` and call `settled` once itself.
+ */
+export type DeviceMessageListener = (message: DeviceMessage, settled?: (ok: boolean) => void) => unknown;
+
 export interface DeviceMessage {
   type: 'readings' | 'status';
   topic: string;
@@ -89,7 +109,7 @@ export interface DeviceBroker {
    * acknowledged (PUBACK) only once every such promise says true; on false the device's connection
    * is closed without PUBACK, so it keeps the reading and sends it again.
    */
-  onDeviceMessage(listener: (message: DeviceMessage) => unknown): () => void;
+  onDeviceMessage(listener: DeviceMessageListener): () => void;
   publish(
     topic: string,
     payload: string | Buffer,
@@ -116,7 +136,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   const clock = o.clock ?? systemClock;
   const log = o.logger;
   const lastSeen = new Map<string, number>();
-  const listeners: Array<(m: DeviceMessage) => unknown> = [];
+  const listeners: DeviceMessageListener[] = [];
   // durable readings' PUBACKs, a slice per turn of the event loop: an alarm never waits behind a
   // whole group commit's worth of routine readings
   const acks = new AckPacer(o.ackSlice ?? DEFAULT_ACK_SLICE, (err) =>
@@ -137,6 +157,13 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   const refuse = connections.refuse.bind(connections);
   const messages = o.metrics.counter('tryghed_broker_messages_total', 'Device messages accepted', ['type']);
   const connected = o.metrics.gauge('tryghed_broker_connected_clients', 'Connected MQTT clients');
+  const routed = o.metrics.tally(
+    o.metrics.counter(
+      'tryghed_broker_readings_routed_total',
+      'Device readings routed to MQTT subscribers (service accounts); none are without service accounts',
+    ),
+    {},
+  );
   const clientErrors = o.metrics.counter(
     'tryghed_broker_client_errors_total',
     'Client connections closed on error',
@@ -193,19 +220,31 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
       // without PUBACK, and the device sends the reading again when it reconnects.
       // Once durable, acknowledgements go out in order, a slice per turn of the event loop
       // (`AckPacer`), so an alarm is read between slices rather than behind a whole group commit.
-      const durable = deliver(
-        heard(client, 'readings', packet.topic, packet.payload as Buffer, verdict.homeId!, verdict.deviceId!),
+      const message = heard(
+        client,
+        'readings',
+        packet.topic,
+        packet.payload as Buffer,
+        verdict.homeId!,
+        verdict.deviceId!,
       );
       // QoS 0 has no acknowledgement to hold back
-      if (!durable || packet.qos === 0) return done(null);
+      if (packet.qos === 0) {
+        deliver(message);
+        return done(null);
+      }
       const settle = (ok: boolean) => {
         if (ok) return done(null);
         refuse('not_stored', client);
         done(new Error('the reading could not be stored now; send it again'));
       };
+      // the listener may take `settled` instead of returning a promise (ingest's path: no promise per reading)
+      const durable = deliver(message, (ok) => acks.release(settle, ok));
+      if (durable === SETTLES_LATER) return;
+      if (!durable) return done(null);
       durable.then(
-        (ok) => acks.release(() => settle(ok)),
-        () => acks.release(() => settle(false)),
+        (ok) => acks.release(settle, ok),
+        () => acks.release(settle, false),
       );
     },
 
@@ -225,14 +264,32 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     },
 
     published(packet: AedesPublishPacket, client, done) {
-      // readings were handed on before their PUBACK (see "PUBACK means stored" below)
-      if (client && !packet.topic.endsWith('/readings')) {
+      // readings were handed on before their PUBACK (see "PUBACK means stored" below); here they
+      // were only routed to subscribers (`routeReadings`)
+      if (client && packet.topic.endsWith('/readings')) routed.inc();
+      else if (client) {
         const message = deviceMessage(client, packet.topic, packet.payload as Buffer);
-        if (message) deliver(message)?.catch(() => undefined);
+        const durable = message ? deliver(message) : undefined;
+        if (durable instanceof Promise) durable.catch(() => undefined);
       }
       done(null);
     },
   });
+
+  // A device's reading reaches ingest in `authorizePublish`, before its PUBACK; after the PUBACK aedes
+  // runs it through its publish pipeline only to route it to MQTT subscribers (look-ups of offline
+  // sessions, the queue, the `published` hook: several promises and objects per reading). Only a
+  // service account may subscribe to a readings topic (`maySubscribe`), so without service accounts
+  // nobody can ever receive one, and the pipeline is skipped. Clustered, the queue is shared with the
+  // other brokers (whose service accounts this one cannot see): routed as before.
+  const routeReadings = cluster !== null || o.serviceAccounts.length > 0;
+  if (!routeReadings) {
+    const route = aedes.publish.bind(aedes) as unknown as AedesPublish;
+    (aedes as unknown as { publish: AedesPublish }).publish = (packet, client, done) => {
+      if (client && packet.topic.endsWith('/readings')) return done?.(null);
+      route(packet, client, done);
+    };
+  }
 
   /** a device's own message on its own topics, counted and marked as heard; null for anything else */
   const deviceMessage = (client: Client, topic: string, payload: Buffer): DeviceMessage | null => {
@@ -262,12 +319,20 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     return { type, topic, payload, homeId, deviceId, clientId: client.id };
   };
 
-  /** hands a message to every listener; what they promise about durability, together (may reject: not durable) */
-  const deliver = (message: DeviceMessage): Promise<boolean> | undefined => {
+  /**
+   * Hands a message to every listener; what they promise about durability, together (may reject:
+   * not durable). With `settled` and one listener, the listener may take it instead and answer
+   * `SETTLES_LATER`: it then calls `settled` once, itself.
+   */
+  const deliver = (
+    message: DeviceMessage,
+    settled?: (ok: boolean) => void,
+  ): Promise<boolean> | undefined | typeof SETTLES_LATER => {
     // the usual case, the platform's one listener: no array, no Promise.all
     if (listeners.length === 1) {
       try {
-        const durable = listeners[0]!(message);
+        const durable = listeners[0]!(message, settled);
+        if (durable === SETTLES_LATER && settled) return SETTLES_LATER;
         // a rejection is taken as "not durable" by the caller
         return durable instanceof Promise ? (durable as Promise<boolean>) : undefined;
       } catch (err) {

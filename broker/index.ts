@@ -3,6 +3,8 @@ export {
   type DeviceBroker,
   type DeviceBrokerOptions,
   type DeviceMessage,
+  type DeviceMessageListener,
+  SETTLES_LATER,
   startDeviceBroker,
 } from './device-broker.ts';
 export type { BrokerEndpoints, ClientCertificateMode, TlsListenerOptions } from './listeners.ts';

@@ -1,4 +1,4 @@
-import { type DeviceBroker, startDeviceBroker } from '../broker/index.ts';
+import { type DeviceBroker, SETTLES_LATER, startDeviceBroker } from '../broker/index.ts';
 import type { ReportedAvailability } from '../services/availability/index.ts';
 import type { ConsentRegistry } from '../services/consent/index.ts';
 import { homeConfig, topics } from '../services/domain/index.ts';
@@ -120,10 +120,14 @@ export async function startDeviceEdge(
   // clustered: without Redis, devices stay connected to this broker but new sessions wait and
   // what is published here reaches only this broker's clients (see broker/cluster.ts)
   if (config.redisUrl) health.addCheck('broker_cluster_down', () => !broker.sharedStateUp());
-  broker.onDeviceMessage((message) => {
+  broker.onDeviceMessage((message, settled) => {
     // the PUBACK waits for this: see broker/device-broker.ts
-    if (message.type === 'readings')
-      return ingest.handleReadings(message.homeId, message.deviceId, message.payload);
+    if (message.type === 'readings') {
+      if (!settled) return ingest.handleReadings(message.homeId, message.deviceId, message.payload);
+      // no promise per reading: ingest tells the broker when it may acknowledge
+      ingest.takeReadings(message.homeId, message.deviceId, message.payload, settled);
+      return SETTLES_LATER;
+    }
     const receivedAt = clock.now();
     const before = p.availability.of(message.deviceId);
     if (!p.availability.record(message.deviceId, message.payload, receivedAt)) {

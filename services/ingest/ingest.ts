@@ -15,7 +15,7 @@ import { BatchWriter, type PendingReading } from './batch-writer.ts';
 import { ResendFilter } from './dedup.ts';
 import { parseWireReading, payloadItems } from './payload.ts';
 import { ResendKeeper, type ResendWindowStore } from './resend-keeper.ts';
-import { DEFAULT_ROUTINE_SLICE_MS, RoutineQueue } from './routine-queue.ts';
+import { DEFAULT_ROUTINE_SLICE_MS, RoutineQueue, type Settled } from './routine-queue.ts';
 import type { ReadingSpool } from './spool.ts';
 
 export type RejectReason =
@@ -225,6 +225,22 @@ export class Ingest {
     // its kinds changed while messages of it waited: those first, so its order is kept
     if (routine.holds(deviceId)) routine.catchUp(deviceId);
     return this.judgeReadings(homeId, deviceId, payload);
+  }
+
+  /**
+   * `handleReadings` telling `settled` instead of returning a promise: the broker's path, so a
+   * routine message costs no promise of its own (only its place in the queue). Same judging, same
+   * order, same meaning of `settled(true)`: the message may be acknowledged.
+   */
+  takeReadings(homeId: string, deviceId: string, payload: Buffer, settled: Settled): void {
+    const routine = this.routine;
+    if (routine && !this.mayAlarm(deviceId)) {
+      routine.enqueueTo(homeId, deviceId, payload, settled);
+      return;
+    }
+    // its kinds changed while messages of it waited: those first, so its order is kept
+    if (routine?.holds(deviceId)) routine.catchUp(deviceId);
+    this.judgeReadings(homeId, deviceId, payload).then(settled, () => settled(false));
   }
 
   /** whether a reading of this device could raise an alarm: one of its declared kinds is an alarm kind */

@@ -23,14 +23,15 @@ export const DEFAULT_ROUTINE_SLICE_MS = 1;
 /** judges one message now; resolves when it may be acknowledged (never rejects) */
 export type JudgeMessage = (homeId: string, deviceId: string, payload: Buffer) => Promise<boolean>;
 
+/** told once whether a message may be acknowledged */
+export type Settled = (durable: boolean) => void;
+
 interface Queued {
   homeId: string;
   deviceId: string;
   payload: Buffer;
-  settle: (durable: boolean | Promise<boolean>) => void;
+  settle: Settled;
 }
-
-const NOT_DURABLE = Promise.resolve(false);
 
 export class RoutineQueue {
   private queue: Array<Queued | null> = [];
@@ -53,18 +54,24 @@ export class RoutineQueue {
 
   /** queues a message; resolves as `judge` would, once it was judged in its turn */
   enqueue(homeId: string, deviceId: string, payload: Buffer): Promise<boolean> {
-    if (this.closed) return NOT_DURABLE;
-    let settle!: Queued['settle'];
-    const promise = new Promise<boolean>((resolve) => {
-      settle = resolve;
-    });
+    return new Promise<boolean>((resolve) => this.enqueueTo(homeId, deviceId, payload, resolve));
+  }
+
+  /**
+   * Queues a message; `settle` is told what `judge`'s promise says, once it was judged in its turn
+   * (the broker's path: no promise per message). At once with false when the queue is closed.
+   */
+  enqueueTo(homeId: string, deviceId: string, payload: Buffer, settle: Settled): void {
+    if (this.closed) {
+      settle(false);
+      return;
+    }
     this.queue.push({ homeId, deviceId, payload, settle });
     this.queuedBy.set(deviceId, (this.queuedBy.get(deviceId) ?? 0) + 1);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.drain);
     }
-    return promise;
   }
 
   /** messages waiting to be judged */
@@ -106,12 +113,15 @@ export class RoutineQueue {
     const n = this.queuedBy.get(entry.deviceId)! - 1;
     if (n > 0) this.queuedBy.set(entry.deviceId, n);
     else this.queuedBy.delete(entry.deviceId);
+    let durable: Promise<boolean>;
     try {
-      entry.settle(this.judge(entry.homeId, entry.deviceId, entry.payload));
+      durable = this.judge(entry.homeId, entry.deviceId, entry.payload);
     } catch {
       // a bug in judging (ingest catches its own): this message is not acknowledged, the next is judged
       entry.settle(false);
+      return;
     }
+    durable.then(entry.settle, () => entry.settle(false));
   }
 
   private readonly drain = (): void => {

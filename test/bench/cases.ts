@@ -1,6 +1,6 @@
 /** The platform-level cases of `npm run bench`, each run as interleaved pairs (Tryghed, then its peer). */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance as perfHooks } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { AlarmStepMessage } from '../../services/runtime/index.ts';
 import type { Fleet, FleetDevice, LoadResult } from './fleet-client.ts';
@@ -152,6 +152,12 @@ export async function provisioning(b: Bench): Promise<Devices> {
   };
 }
 
+/** this process's CPU per reading since `cpu0` (all its threads: GC helpers, file system), printed */
+function cpuPerReading(cpu0: NodeJS.CpuUsage, readings: number, side: string): void {
+  const cpu = process.cpuUsage(cpu0);
+  console.log(`  CPU per reading: ${((cpu.user + cpu.system) / readings).toFixed(1)} µs (${side})`);
+}
+
 async function written(a: PlatformSide): Promise<number> {
   return (await a.platform.metrics.value('tryghed_ingest_written_total')) ?? 0;
 }
@@ -187,16 +193,20 @@ export async function throughput(b: Bench, d: Devices): Promise<number> {
     (i) =>
       (i === 0 ? profiled : (task: () => Promise<void>) => task())(async () => {
         const before = await written(b.a);
+        const cpu0 = process.cpuUsage();
         const res = await send(b.a.mqttUrl, d.load.a, true);
         sent += res.acked;
         await b.a.platform.ingest.flush();
         while ((await written(b.a)) < before + res.acked) await sleep(5);
         r.platform.push(res.acked / ((Date.now() - res.startedAt) / 1000));
+        cpuPerReading(cpu0, res.acked, 'Tryghed');
       }),
     async () => {
       const before = sub.received();
+      const cpu0 = process.cpuUsage();
       const res = await send(b.b.mqttUrl, d.load.b, false);
       while (sub.received() < before + res.acked) await sleep(5);
+      cpuPerReading(cpu0, res.acked, 'bare aedes');
       r.peer.push(res.acked / ((Date.now() - res.startedAt) / 1000));
     },
   );
@@ -372,11 +382,14 @@ export async function alarms(b: Bench, d: Devices, maxRate: number): Promise<voi
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     const cpu0 = process.cpuUsage();
+    const elu0 = perfHooks.eventLoopUtilization();
     const w0 = performance.now();
     const lat = await measure();
     const cpu = process.cpuUsage(cpu0);
+    // the main thread's share of the time spent running (not waiting in epoll): what an alarm queues behind
+    const elu = perfHooks.eventLoopUtilization(elu0).utilization;
     console.log(
-      `  process CPU while pressing: ${(((cpu.user + cpu.system) / 1000 / (performance.now() - w0)) * 100).toFixed(0)}% of a core (${auth ? 'Tryghed' : 'bare aedes'})`,
+      `  process CPU while pressing: ${(((cpu.user + cpu.system) / 1000 / (performance.now() - w0)) * 100).toFixed(0)}% of a core, event loop busy ${(elu * 100).toFixed(0)}% (${auth ? 'Tryghed' : 'bare aedes'})`,
     );
     loop.disable();
     await b.fleet.send({ cmd: 'stopLoad' });
