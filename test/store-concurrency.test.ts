@@ -9,6 +9,39 @@ import { openStore, SCHEMA_VERSION, type Store } from '../services/store/index.t
 import { untouchedAlert } from './harness/alert-fields.ts';
 import { createPostgresDatabase } from './harness/postgres.ts';
 
+/** one process's alert service on its own store (its own pool), as a platform process builds it */
+async function alertProcess(store: Store, clock: ManualClock) {
+  const events = createPlatformBus({ logger: silentLogger() });
+  const registry = await Registry.load(store, { events });
+  const consent = await ConsentRegistry.load(store, registry, silentLogger(), clock, events);
+  const alerts = new AlertService({
+    store,
+    consent,
+    registry,
+    clock,
+    logger: silentLogger(),
+    metrics: new Metrics(),
+    events,
+  });
+  return { registry, consent, alerts };
+}
+
+/** home `h` of team `t`, its citizen having given consent to emergency alerts */
+async function homeWithEmergencyConsent(p: Awaited<ReturnType<typeof alertProcess>>) {
+  await p.registry.createHome({ id: 'h', label: 'H', teamId: 't' });
+  await p.consent.change(
+    'h',
+    {
+      category: 'emergency',
+      purpose: 'alerts',
+      action: 'grant',
+      channel: 'web',
+      textVersion: informationText('emergency', 'alerts').version,
+    },
+    { id: 'c', role: 'citizen', homeId: 'h' },
+  );
+}
+
 /**
  * Several platform processes share one PostgreSQL: each has its own store (its own pool). What
  * one process changes, another must not overwrite, and no in-process lock can see across them.
@@ -97,37 +130,9 @@ describe('two stores on one PostgreSQL', () => {
 
   it('two alert services, one per process: one acknowledgement wins, the other is told it lost', async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 5, 9));
-    const service = async (store: Store) => {
-      const events = createPlatformBus({ logger: silentLogger() });
-      const registry = await Registry.load(store, { events });
-      const consent = await ConsentRegistry.load(store, registry, silentLogger(), clock, events);
-      return {
-        registry,
-        consent,
-        alerts: new AlertService({
-          store,
-          consent,
-          registry,
-          clock,
-          logger: silentLogger(),
-          metrics: new Metrics(),
-          events,
-        }),
-      };
-    };
+    const service = (store: Store) => alertProcess(store, clock);
     const first = await service(a);
-    await first.registry.createHome({ id: 'h', label: 'H', teamId: 't' });
-    await first.consent.change(
-      'h',
-      {
-        category: 'emergency',
-        purpose: 'alerts',
-        action: 'grant',
-        channel: 'web',
-        textVersion: informationText('emergency', 'alerts').version,
-      },
-      { id: 'c', role: 'citizen', homeId: 'h' },
-    );
+    await homeWithEmergencyConsent(first);
     const second = await service(b);
     const alert = await first.alerts.raise({
       homeId: 'h',
@@ -176,21 +181,7 @@ describe('two stores on one PostgreSQL', () => {
       };
       return { store: { ...store, alerts } as Store, hook };
     };
-    const service = async (store: Store) => {
-      const events = createPlatformBus({ logger: silentLogger() });
-      const registry = await Registry.load(store, { events });
-      const consent = await ConsentRegistry.load(store, registry, silentLogger(), clock, events);
-      const alerts = new AlertService({
-        store,
-        consent,
-        registry,
-        clock,
-        logger: silentLogger(),
-        metrics: new Metrics(),
-        events,
-      });
-      return { registry, consent, alerts };
-    };
+    const service = (store: Store) => alertProcess(store, clock);
     const fall = (): AlertCandidate => ({
       homeId: 'h',
       rule: 'fall',
@@ -202,18 +193,7 @@ describe('two stores on one PostgreSQL', () => {
     });
     const setUp = async () => {
       const owner = await service(a);
-      await owner.registry.createHome({ id: 'h', label: 'H', teamId: 't' });
-      await owner.consent.change(
-        'h',
-        {
-          category: 'emergency',
-          purpose: 'alerts',
-          action: 'grant',
-          channel: 'web',
-          textVersion: informationText('emergency', 'alerts').version,
-        },
-        { id: 'c', role: 'citizen', homeId: 'h' },
-      );
+      await homeWithEmergencyConsent(owner);
       return owner;
     };
 
