@@ -43,6 +43,19 @@ export function createInfluxV2Store(options: {
   const inList = (column: string, values: readonly string[]) =>
     fluxExpression(values.map((v) => `r.${column} == ${fluxString(v)}`).join(' or '));
 
+  /** InfluxDB 2.x's delete API: the points from the epoch to `stop` that match `predicate` */
+  const deletePoints = async (stop: string, predicate: string, failure: string) => {
+    const res = await fetch(
+      `${options.url}/api/v2/delete?org=${encodeURIComponent(options.org)}&bucket=${encodeURIComponent(options.bucket)}`,
+      {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ start: '1970-01-01T00:00:00Z', stop, predicate }),
+      },
+    );
+    if (!res.ok) throw new Error(`${failure}: HTTP ${res.status} ${await res.text()}`);
+  };
+
   return {
     api: 'v2',
     async ensureReady() {
@@ -131,39 +144,22 @@ export function createInfluxV2Store(options: {
 
     async eraseHome(homeId) {
       if (!SAFE_ID.test(homeId)) throw new Error('unsafe home id');
-      const res = await fetch(
-        `${options.url}/api/v2/delete?org=${encodeURIComponent(options.org)}&bucket=${encodeURIComponent(options.bucket)}`,
-        {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({
-            start: '1970-01-01T00:00:00Z',
-            stop: new Date(clock.now() + 365 * 86_400_000).toISOString(),
-            predicate: `_measurement="${MEASUREMENT}" AND home="${homeId}"`,
-          }),
-        },
+      await deletePoints(
+        new Date(clock.now() + 365 * 86_400_000).toISOString(),
+        `_measurement="${MEASUREMENT}" AND home="${homeId}"`,
+        'erasing home failed',
       );
-      if (!res.ok) throw new Error(`erasing home failed: HTTP ${res.status} ${await res.text()}`);
       options.logger.info({ homeId }, 'erased the readings of a home');
     },
 
     async eraseDeviceUpTo(homeId, deviceId, upTo) {
       if (!SAFE_ID.test(homeId) || !SAFE_ID.test(deviceId)) throw new Error('unsafe home or device id');
-      const res = await fetch(
-        `${options.url}/api/v2/delete?org=${encodeURIComponent(options.org)}&bucket=${encodeURIComponent(options.bucket)}`,
-        {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({
-            start: '1970-01-01T00:00:00Z',
-            // inclusive: the whole millisecond `upTo` (a point's nanoseconds in it are its seq)
-            stop: new Date(Math.floor(upTo)).toISOString().replace('Z', '999999Z'),
-            predicate: `_measurement="${MEASUREMENT}" AND home="${homeId}" AND device="${deviceId}"`,
-          }),
-        },
+      await deletePoints(
+        // inclusive: the whole millisecond `upTo` (a point's nanoseconds in it are its seq)
+        new Date(Math.floor(upTo)).toISOString().replace('Z', '999999Z'),
+        `_measurement="${MEASUREMENT}" AND home="${homeId}" AND device="${deviceId}"`,
+        "erasing a device's readings failed",
       );
-      if (!res.ok)
-        throw new Error(`erasing a device's readings failed: HTTP ${res.status} ${await res.text()}`);
     },
 
     async ping() {
