@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import { ALARM_KINDS } from '../services/domain/index.ts';
 import type { PlatformBus } from '../services/events/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
@@ -10,6 +11,7 @@ import type { AuthThrottleOptions } from './auth-throttle.ts';
 import { type BrokerCluster, openBrokerCluster } from './cluster.ts';
 import { clusterNotices } from './cluster-notices.ts';
 import { DeviceConnections } from './connections.ts';
+import { DEFAULT_READ_SLICE_MS, type GateableClient, ReadGate } from './read-gate.ts';
 import {
   type BrokerEndpoints,
   guardClientCertificates,
@@ -59,6 +61,12 @@ export interface DeviceBrokerOptions {
    */
   ackSlice?: number;
   /**
+   * Longest slice of routine devices' packet reads per turn of the event loop, ms (see
+   * `broker/read-gate.ts`): a device that may raise an alarm is read at once. 0: every connection
+   * is read at once. Default `DEFAULT_READ_SLICE_MS` (1).
+   */
+  readSliceMs?: number;
+  /**
    * Device changes (provisioned, changed, secret rotated, moved, removed) reach the other
    * processes another way (the platform's cluster link, `services/events/cluster-link.ts`), so the
    * broker need not announce them on its own `$SYS` notices; the one-connection-per-device notice
@@ -66,6 +74,11 @@ export interface DeviceBrokerOptions {
    */
   deviceChangesRelayed?: boolean;
 }
+
+const declaresAlarm = (kinds: Iterable<string> | undefined): boolean => {
+  if (kinds) for (const kind of kinds) if (ALARM_KINDS.has(kind as never)) return true;
+  return false;
+};
 
 /** aedes' `publish` as its handlers call it (a device's publish after its acknowledgement) */
 type AedesPublish = (
@@ -142,6 +155,9 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   const acks = new AckPacer(o.ackSlice ?? DEFAULT_ACK_SLICE, (err) =>
     log.error({ err }, 'releasing a PUBACK failed'),
   );
+  // routine devices' packets are read in slices, a device that may alarm at once (`ReadGate`)
+  const readSliceMs = o.readSliceMs ?? DEFAULT_READ_SLICE_MS;
+  const reads = readSliceMs > 0 ? new ReadGate((c) => mayAlarm(c as Client), readSliceMs) : null;
   const connections = new DeviceConnections({
     registry: o.registry,
     serviceAccounts: o.serviceAccounts,
@@ -180,6 +196,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
 
     preConnect(client, packet, done) {
       connections.preConnect(client, packet.clientId, packet.will);
+      reads?.gate(client as unknown as GateableClient);
       done(null, true);
     },
 
@@ -290,6 +307,21 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
       route(packet, client, done);
     };
   }
+
+  /**
+   * whether a client's packets may carry an alarm, so are read at once: a device that declares an
+   * alarm kind, a gateway whose home has such a device, and every client that is not a device (the
+   * platform's service accounts) or is not authenticated yet
+   */
+  const mayAlarm = (client: Client): boolean => {
+    const identity = identities.get(client);
+    if (identity?.kind !== 'device') return true;
+    if (identity.role === 'gateway') {
+      for (const d of o.registry.devicesOfHome(identity.homeId)) if (declaresAlarm(d.kinds)) return true;
+      return false;
+    }
+    return declaresAlarm(o.registry.device(identity.deviceId)?.kinds);
+  };
 
   /** a device's own message on its own topics, counted and marked as heard; null for anything else */
   const deviceMessage = (client: Client, topic: string, payload: Buffer): DeviceMessage | null => {
@@ -453,6 +485,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
         // aedes.close() disconnects every client; then the listening socket can close
         stopNotices();
         connections.close();
+        reads?.close();
         aedes.close(
           () =>
             void doors
