@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
-import { ALARM_KINDS } from '../services/domain/index.ts';
 import type { PlatformBus } from '../services/events/index.ts';
 import type { Registry } from '../services/registry/index.ts';
 import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
@@ -11,13 +10,13 @@ import type { AuthThrottleOptions } from './auth-throttle.ts';
 import { type BrokerCluster, openBrokerCluster } from './cluster.ts';
 import { clusterNotices } from './cluster-notices.ts';
 import { DeviceConnections } from './connections.ts';
-import { DEFAULT_READ_SLICE_MS, type GateableClient, ReadGate } from './read-gate.ts';
 import {
   type BrokerEndpoints,
   guardClientCertificates,
   openListeners,
   type TlsListenerOptions,
 } from './listeners.ts';
+import { DEFAULT_READ_SLICE_MS, type GateableClient, mayCarryAlarm, ReadGate } from './read-gate.ts';
 
 export interface DeviceBrokerOptions {
   host: string;
@@ -74,11 +73,6 @@ export interface DeviceBrokerOptions {
    */
   deviceChangesRelayed?: boolean;
 }
-
-const declaresAlarm = (kinds: Iterable<string> | undefined): boolean => {
-  if (kinds) for (const kind of kinds) if (ALARM_KINDS.has(kind as never)) return true;
-  return false;
-};
 
 /** aedes' `publish` as its handlers call it (a device's publish after its acknowledgement) */
 type AedesPublish = (
@@ -157,7 +151,19 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   );
   // routine devices' packets are read in slices, a device that may alarm at once (`ReadGate`)
   const readSliceMs = o.readSliceMs ?? DEFAULT_READ_SLICE_MS;
-  const reads = readSliceMs > 0 ? new ReadGate((c) => mayAlarm(c as Client), readSliceMs) : null;
+  const reads =
+    readSliceMs > 0
+      ? new ReadGate({
+          urgent: (c) => mayAlarm(c as unknown as Client),
+          sliceMs: readSliceMs,
+          counted: o.metrics.tally(
+            o.metrics.counter(
+              'tryghed_broker_reads_deferred_total',
+              "Reads of a routine device's packets put off to a later slice of the event loop",
+            ),
+          ),
+        })
+      : null;
   const connections = new DeviceConnections({
     registry: o.registry,
     serviceAccounts: o.serviceAccounts,
@@ -232,8 +238,9 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
       // back, before the publish runs through `published` (lib/handlers/publish.js, enqueuePublish).
       // So an authorised reading is handed to ingest here, and this callback (hence the PUBACK)
       // waits until ingest says the reading is durable. Rules hear the reading at once; only the ack
-      // waits. aedes reads a client's next packets only after the current ones called back, so a
-      // slow ack holds back that one device, never another. Not durable: the connection is closed
+      // waits. A slow ack holds back that device's own acknowledgements, never another's (aedes goes
+      // on reading its packets meanwhile: how many wait is the device's in-flight window, and the
+      // routine reads themselves come in slices, `ReadGate`). Not durable: the connection is closed
       // without PUBACK, and the device sends the reading again when it reconnects.
       // Once durable, acknowledgements go out in order, a slice per turn of the event loop
       // (`AckPacer`), so an alarm is read between slices rather than behind a whole group commit.
@@ -308,20 +315,8 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     };
   }
 
-  /**
-   * whether a client's packets may carry an alarm, so are read at once: a device that declares an
-   * alarm kind, a gateway whose home has such a device, and every client that is not a device (the
-   * platform's service accounts) or is not authenticated yet
-   */
-  const mayAlarm = (client: Client): boolean => {
-    const identity = identities.get(client);
-    if (identity?.kind !== 'device') return true;
-    if (identity.role === 'gateway') {
-      for (const d of o.registry.devicesOfHome(identity.homeId)) if (declaresAlarm(d.kinds)) return true;
-      return false;
-    }
-    return declaresAlarm(o.registry.device(identity.deviceId)?.kinds);
-  };
+  /** whether a client's packets may carry an alarm, so are read at once (`mayCarryAlarm`) */
+  const mayAlarm = (client: Client): boolean => mayCarryAlarm(identities.get(client), o.registry);
 
   /** a device's own message on its own topics, counted and marked as heard; null for anything else */
   const deviceMessage = (client: Client, topic: string, payload: Buffer): DeviceMessage | null => {

@@ -345,6 +345,12 @@ export const SETTINGS = {
     '65536',
     'Largest MQTT payload accepted from a device, in bytes.',
   ),
+  mqttReadSliceMs: s(
+    'MQTT_READ_SLICE_MS',
+    z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0).max(1000),
+    '1',
+    "Packets of devices that cannot raise an alarm are read at most this many ms per turn of the event loop, so an alarm device's packet is read between slices; 0: every connection is read as data arrives.",
+  ),
   deviceSecretKey: s(
     'DEVICE_SECRET_KEY',
     z.string().refine((v) => v === '' || parseDeviceSecretKey(v) !== null, {

@@ -107,6 +107,7 @@ export async function startDeviceEdge(
     registry: p.registry,
     events,
     serviceAccounts: [],
+    readSliceMs: config.mqttReadSliceMs,
     logger: logger.child({ part: 'broker' }),
     metrics,
     clock,

@@ -221,10 +221,11 @@ export class StaffSockets {
         const m = JSON.parse(String(data)) as { type: string; event?: string; alert?: { homeId: string } };
         if (m.type !== 'alert') return;
         this.events.set(m.event ?? '', (this.events.get(m.event ?? '') ?? 0) + 1);
-        if (m.event !== 'opened' || !m.alert) return;
-        const w = this.waiters.get(m.alert.homeId);
+        if (!m.alert) return;
+        const key = `${m.event}:${m.alert.homeId}`;
+        const w = this.waiters.get(key);
         if (w && --w.left === 0) {
-          this.waiters.delete(m.alert.homeId);
+          this.waiters.delete(key);
           w.resolve(performance.now());
         }
       });
@@ -249,14 +250,18 @@ export class StaffSockets {
     return new StaffSockets(sockets);
   }
 
-  /** resolves with the time (performance.now) the `opened` alert of the home reached every socket */
-  allReached(homeId: string, timeoutMs = 30_000): Promise<number> {
+  /**
+   * resolves with the time (performance.now) an alert event of the home (`opened` by default)
+   * reached every socket
+   */
+  allReached(homeId: string, event = 'opened', timeoutMs = 30_000): Promise<number> {
+    const key = `${event}:${homeId}`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.waiters.delete(homeId);
-        reject(new Error(`no alert for ${homeId} within ${timeoutMs} ms`));
+        this.waiters.delete(key);
+        reject(new Error(`no ${event} alert for ${homeId} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.waiters.set(homeId, {
+      this.waiters.set(key, {
         left: this.sockets.length,
         resolve: (at) => {
           clearTimeout(timer);
