@@ -43,6 +43,7 @@ export class PlatformSide {
       MQTT_TLS_PORT: 'off',
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
+      ...benchSettings(process.env),
       ...o.env,
     });
     const side = new PlatformSide(config);
@@ -211,6 +212,14 @@ export class BareSide {
 }
 
 /** Staff sockets that report when an `opened` alert for a home has reached all of them. */
+/** `BENCH_SET_<SETTING>=value` in the bench's environment: that platform setting, for A/B runs */
+function benchSettings(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env))
+    if (k.startsWith('BENCH_SET_') && v !== undefined) out[k.slice('BENCH_SET_'.length)] = v;
+  return out;
+}
+
 export class StaffSockets {
   private readonly waiters = new Map<string, { left: number; resolve: (at: number) => void }>();
   /** alert messages received, by event type */
