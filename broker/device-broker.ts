@@ -238,9 +238,9 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
       // back, before the publish runs through `published` (lib/handlers/publish.js, enqueuePublish).
       // So an authorised reading is handed to ingest here, and this callback (hence the PUBACK)
       // waits until ingest says the reading is durable. Rules hear the reading at once; only the ack
-      // waits. A slow ack holds back that device's own acknowledgements, never another's (aedes goes
-      // on reading its packets meanwhile: how many wait is the device's in-flight window, and the
-      // routine reads themselves come in slices, `ReadGate`). Not durable: the connection is closed
+      // waits. A slow ack holds back that one device, never another: aedes reads a connection again
+      // only once its packets in hand have called back (or as many `readable` events came), so one
+      // device has at most about one read of its socket in hand. Not durable: the connection is closed
       // without PUBACK, and the device sends the reading again when it reconnects.
       // Once durable, acknowledgements go out in order, a slice per turn of the event loop
       // (`AckPacer`), so an alarm is read between slices rather than behind a whole group commit.

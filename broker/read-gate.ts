@@ -1,8 +1,8 @@
 /**
  * Routine devices' packets are read in slices; an alarm device's at once (issue 12 point 3).
  *
- * aedes reads a client's socket whenever it is readable (and again each time a packet it handled
- * calls back), parses what it read and handles every packet in it at once: for a reading, our
+ * aedes reads a client's socket when it becomes readable (and when the packets it handed out have
+ * called back), parses what it read and handles every packet in it at once: for a reading, our
  * `authorizePublish` and the hand-over to ingest. So one poll of the sockets that finds a hundred
  * routine devices' packets handles all of them before the callbacks after it run, and an alarm
  * button's packet found in the same poll waits for the packets read before it (measured: the 61st of

@@ -11,7 +11,8 @@
  *
  * What a PUBACK means does not change: a queued message's promise says durable only once it was
  * judged and its readings made durable, as before; until then the device gets no PUBACK, and aedes
- * reads no further packets of it, so the queue is bounded by the devices' in-flight windows. Order
+ * reads little more of it (see `broker/read-gate.ts`), so the queue is bounded by about one socket
+ * read per device. Order
  * is kept: messages are judged in the order they arrived, and a device's queued messages are
  * judged before any later message of it that skips the queue (`catchUp`). Nothing queued is
  * acknowledged, so a kill -9 loses nothing: the devices send it again.
