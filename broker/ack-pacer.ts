@@ -16,6 +16,8 @@
  * `queued / slice` turns; a stopped broker's sockets are closed by aedes, whose callbacks then write
  * nothing.
  */
+import { SliceQueue, slicesOf } from '../services/runtime/index.ts';
+
 /**
  * PUBACKs per turn by default: one turn then carries at most this many readings' next packets
  * (a few milliseconds of work), while devices' in-flight windows keep moving; 32 cost throughput in
@@ -24,22 +26,15 @@
 export const DEFAULT_ACK_SLICE = 128;
 
 export class AckPacer {
-  private readonly queue: Array<(ok: boolean) => void> = [];
-  /** what each queued acknowledgement is told: durable (PUBACK) or not (refused) */
-  private readonly oks: boolean[] = [];
-  /** where the next release starts in `queue` (the array is compacted once it is drained) */
-  private head = 0;
-  private scheduled = false;
+  private readonly queue: SliceQueue<(ok: boolean) => void>;
 
   /**
    * @param slice acknowledgements released per turn of the event loop (at least 1)
    * @param failed told when an acknowledgement throws (a bug): the others are still released
    */
-  constructor(
-    private readonly slice: number,
-    private readonly failed: (err: unknown) => void = () => {},
-  ) {
+  constructor(slice: number, failed: (err: unknown) => void = () => {}) {
     if (!(slice >= 1)) throw new Error('an acknowledgement slice must be at least 1');
+    this.queue = new SliceQueue((ack) => ack(true), slicesOf(slice), failed);
   }
 
   /**
@@ -47,47 +42,12 @@ export class AckPacer {
    * called with `ok` (so one function per device connection can serve both outcomes)
    */
   release(ack: (ok: boolean) => void, ok = true): void {
-    this.queue.push(ack);
-    this.oks.push(ok);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.drain);
-    }
+    // a refusal (rare) is the one that costs a closure
+    this.queue.push(ok ? ack : () => ack(false));
   }
 
   /** acknowledgements waiting for their turn */
   get waiting(): number {
-    return this.queue.length - this.head;
+    return this.queue.waiting;
   }
-
-  private readonly drain = (): void => {
-    const end = Math.min(this.queue.length, this.head + this.slice);
-    while (this.head < end) {
-      const ack = this.queue[this.head]!;
-      const ok = this.oks[this.head]!;
-      this.queue[this.head++] = noop;
-      try {
-        ack(ok);
-      } catch (err) {
-        // one acknowledgement's failure must not hold back the others
-        this.failed(err);
-      }
-    }
-    if (this.head >= this.queue.length) {
-      this.queue.length = 0;
-      this.oks.length = 0;
-      this.head = 0;
-      this.scheduled = false;
-      return;
-    }
-    // never drained under a steady stream: drop what was released, now and then
-    if (this.head >= 4096) {
-      this.queue.splice(0, this.head);
-      this.oks.splice(0, this.head);
-      this.head = 0;
-    }
-    setImmediate(this.drain);
-  };
 }
-
-const noop = () => {};

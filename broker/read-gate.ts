@@ -29,6 +29,7 @@
  */
 import { ALARM_KINDS, type SensorKind } from '../services/domain/index.ts';
 import type { Registry } from '../services/registry/index.ts';
+import { SliceQueue, slicesOfTime } from '../services/runtime/index.ts';
 import type { Identity } from './acl.ts';
 
 /** Default longest slice of deferred routine reads per turn of the event loop, ms. */
@@ -54,16 +55,15 @@ export interface ReadGateOptions {
 }
 
 export class ReadGate {
-  private queue: Array<NextBatch | null> = [];
-  private head = 0;
-  private scheduled = false;
+  private readonly queue: SliceQueue<NextBatch>;
   private closed = false;
-  private readonly sliceMs: number;
-  private readonly now: () => number;
 
   constructor(private readonly o: ReadGateOptions) {
-    this.sliceMs = o.sliceMs ?? DEFAULT_READ_SLICE_MS;
-    this.now = o.now ?? (() => performance.now());
+    // aedes' read step reports its own errors on the client; one throwing must not stop the rest
+    this.queue = new SliceQueue(
+      (read) => read(),
+      slicesOfTime(o.sliceMs ?? DEFAULT_READ_SLICE_MS, o.now ?? (() => performance.now()), 2),
+    );
   }
 
   /**
@@ -87,55 +87,19 @@ export class ReadGate {
 
   /** reads waiting for their turn */
   get waiting(): number {
-    return this.queue.length - this.head;
+    return this.queue.waiting;
   }
 
   /** Reads everything still deferred now, and lets every later read through at once. */
   close(): void {
     this.closed = true;
-    const pending = this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
-    for (const read of pending) read?.();
+    for (const read of this.queue.clear()) read();
   }
 
   private defer(read: NextBatch): void {
     this.o.counted?.inc();
     this.queue.push(read);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.drain);
-    }
   }
-
-  private readonly drain = (): void => {
-    if (this.closed) return;
-    const end = this.now() + this.sliceMs;
-    let made = 0;
-    while (this.head < this.queue.length) {
-      const read = this.queue[this.head]!;
-      this.queue[this.head++] = null;
-      try {
-        read?.();
-      } catch {
-        // aedes' read step reports its own errors on the client; one throwing must not stop the rest
-      }
-      // the clock is read every other read: one read handles a few packets, tens of microseconds each
-      if ((++made & 1) === 0 && this.now() >= end) break;
-    }
-    if (this.head >= this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-      this.scheduled = false;
-      return;
-    }
-    // never drained under a steady stream: drop what was read, now and then
-    if (this.head >= 4096) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
-    }
-    setImmediate(this.drain);
-  };
 }
 
 /**

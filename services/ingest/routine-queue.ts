@@ -18,6 +18,8 @@
  * acknowledged, so a kill -9 loses nothing: the devices send it again.
  */
 
+import { SliceQueue, slicesOfTime } from '../runtime/index.ts';
+
 /** Default longest slice of routine judging per turn of the event loop, ms. */
 export const DEFAULT_ROUTINE_SLICE_MS = 1;
 
@@ -35,9 +37,7 @@ interface Queued {
 }
 
 export class RoutineQueue {
-  private queue: Array<Queued | null> = [];
-  private head = 0;
-  private scheduled = false;
+  private readonly queue: SliceQueue<Queued>;
   private closed = false;
   /** queued messages per device, so a message that skips the queue can judge its device's first */
   private readonly queuedBy = new Map<string, number>();
@@ -49,9 +49,12 @@ export class RoutineQueue {
    */
   constructor(
     private readonly judge: JudgeMessage,
-    private readonly sliceMs: number = DEFAULT_ROUTINE_SLICE_MS,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+    sliceMs: number = DEFAULT_ROUTINE_SLICE_MS,
+    now: () => number = () => performance.now(),
+  ) {
+    // the clock is read every few messages: a message costs tens of microseconds
+    this.queue = new SliceQueue((entry) => this.run(entry), slicesOfTime(sliceMs, now, 4));
+  }
 
   /** queues a message; resolves as `judge` would, once it was judged in its turn */
   enqueue(homeId: string, deviceId: string, payload: Buffer): Promise<boolean> {
@@ -67,17 +70,13 @@ export class RoutineQueue {
       settle(false);
       return;
     }
-    this.queue.push({ homeId, deviceId, payload, settle });
     this.queuedBy.set(deviceId, (this.queuedBy.get(deviceId) ?? 0) + 1);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.drain);
-    }
+    this.queue.push({ homeId, deviceId, payload, settle });
   }
 
   /** messages waiting to be judged */
   get waiting(): number {
-    return this.queue.length - this.head;
+    return this.queue.waiting;
   }
 
   /** whether a message of this device waits to be judged */
@@ -90,12 +89,8 @@ export class RoutineQueue {
    * message of the same device that skips the queue, so one device's readings are never reordered.
    */
   catchUp(deviceId: string): void {
-    for (let i = this.head; i < this.queue.length && this.queuedBy.has(deviceId); i++) {
-      const entry = this.queue[i];
-      if (entry?.deviceId !== deviceId) continue;
-      this.queue[i] = null;
-      this.run(entry);
-    }
+    const queued = this.queuedBy.get(deviceId) ?? 0;
+    for (const entry of this.queue.take((e) => e.deviceId === deviceId, queued)) this.run(entry);
   }
 
   /**
@@ -104,9 +99,7 @@ export class RoutineQueue {
    */
   close(): void {
     this.closed = true;
-    for (let i = this.head; i < this.queue.length; i++) this.queue[i]?.settle(false);
-    this.queue = [];
-    this.head = 0;
+    for (const entry of this.queue.clear()) entry.settle(false);
     this.queuedBy.clear();
   }
 
@@ -124,30 +117,4 @@ export class RoutineQueue {
     }
     durable.then(entry.settle, () => entry.settle(false));
   }
-
-  private readonly drain = (): void => {
-    if (this.closed) return;
-    const end = this.now() + this.sliceMs;
-    let judged = 0;
-    while (this.head < this.queue.length) {
-      const entry = this.queue[this.head];
-      this.queue[this.head++] = null;
-      if (!entry) continue;
-      this.run(entry);
-      // the clock is read every few messages: a message costs tens of microseconds
-      if ((++judged & 3) === 0 && this.now() >= end) break;
-    }
-    if (this.head >= this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-      this.scheduled = false;
-      return;
-    }
-    // never drained under a steady stream: drop what was judged, now and then
-    if (this.head >= 4096) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
-    }
-    setImmediate(this.drain);
-  };
 }

@@ -15,3 +15,4 @@ export {
   type SecretCheck,
   verifySecret,
 } from './secrets.ts';
+export { SliceQueue, slicesOf, slicesOfTime } from './slice-queue.ts';
