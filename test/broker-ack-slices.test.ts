@@ -1,13 +1,9 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AckPacer } from '../broker/ack-pacer.ts';
-import { type DeviceBroker, startDeviceBroker } from '../broker/index.ts';
 import { topics } from '../services/domain/index.ts';
-import { createPlatformBus } from '../services/events/index.ts';
-import { Registry } from '../services/registry/index.ts';
-import { Metrics, silentLogger } from '../services/runtime/index.ts';
-import { openStore } from '../services/store/index.ts';
-import { eventually, tempDir } from './harness/index.ts';
+import { bareBroker, registryFixture } from './harness/broker.ts';
+import { eventually } from './harness/index.ts';
 
 /** counts what `tick` reports at each turn of the event loop until `done`; returns the largest step */
 function largestStepPerTurn(count: () => number, done: () => boolean): Promise<number> {
@@ -32,32 +28,13 @@ describe('PUBACKs of one group commit go out a slice per turn of the event loop'
   });
 
   it('many devices made durable at once are acknowledged in slices, in order, none lost (real aedes, real clients)', async () => {
-    const dir = tempDir();
-    cleanup.push(() => dir.remove());
-    const store = await openStore({ sqlitePath: `${dir.path}/s.sqlite` });
-    cleanup.push(() => store.close());
-    await store.teams.create({ id: 't', name: 'T' });
-    const metrics = new Metrics();
-    const events = createPlatformBus({ logger: silentLogger(), metrics });
-    const registry = await Registry.load(store, { events });
-    await registry.createHome({ id: 'h1', label: 'H1', teamId: 't' });
+    const f = await registryFixture(cleanup);
     const n = 120;
     const slice = 8;
-    const provisioned = await registry.provisionDevices(
+    const provisioned = await f.registry.provisionDevices(
       Array.from({ length: n }, (_, i) => ({ id: `d${i}`, homeId: 'h1', kinds: ['motion' as const] })),
     );
-    const broker: DeviceBroker = await startDeviceBroker({
-      host: '127.0.0.1',
-      port: 0,
-      maxPayloadBytes: 1024,
-      registry,
-      events,
-      serviceAccounts: [],
-      logger: silentLogger(),
-      metrics,
-      ackSlice: slice,
-    });
-    cleanup.push(() => broker.close());
+    const broker = await bareBroker(f, cleanup, { ackSlice: slice });
     // one durable promise for every reading, as the spool's group commit gives
     let commit!: (ok: boolean) => void;
     const group = new Promise<boolean>((r) => {

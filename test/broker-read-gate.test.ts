@@ -1,14 +1,10 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DeviceBroker, startDeviceBroker } from '../broker/index.ts';
 import { type GateableClient, mayCarryAlarm, ReadGate } from '../broker/read-gate.ts';
 import { type SensorKind, topics } from '../services/domain/index.ts';
-import { createPlatformBus } from '../services/events/index.ts';
-import { Registry } from '../services/registry/index.ts';
-import { Metrics, silentLogger } from '../services/runtime/index.ts';
-import { openStore } from '../services/store/index.ts';
-import { eventually, tempDir } from './harness/index.ts';
+import { bareBroker, registryFixture } from './harness/broker.ts';
+import { eventually } from './harness/index.ts';
 
 const reading = (kind: SensorKind, seq: number) => JSON.stringify({ kind, value: 1, ts: seq, seq });
 
@@ -25,33 +21,14 @@ describe("routine devices' packets are read in slices, an alarm device's at once
    * message came among those handed on, and what was handed on and acknowledged.
    */
   async function pressAmongRoutine(readSliceMs: number) {
-    const dir = tempDir();
-    cleanup.push(() => dir.remove());
-    const store = await openStore({ sqlitePath: `${dir.path}/s.sqlite` });
-    cleanup.push(() => store.close());
-    await store.teams.create({ id: 't', name: 'T' });
-    const metrics = new Metrics();
-    const events = createPlatformBus({ logger: silentLogger(), metrics });
-    const registry = await Registry.load(store, { events });
-    await registry.createHome({ id: 'h1', label: 'H1', teamId: 't' });
+    const f = await registryFixture(cleanup);
     const n = 60;
-    const provisioned = await registry.provisionDevices([
+    const provisioned = await f.registry.provisionDevices([
       ...Array.from({ length: n }, (_, i) => ({ id: `m${i}`, homeId: 'h1', kinds: ['motion' as const] })),
       { id: 'button', homeId: 'h1', kinds: ['alarm_button' as const] },
     ]);
-    const broker: DeviceBroker = await startDeviceBroker({
-      host: '127.0.0.1',
-      port: 0,
-      maxPayloadBytes: 1024,
-      registry,
-      events,
-      serviceAccounts: [],
-      logger: silentLogger(),
-      metrics,
-      // the smallest slice: a couple of reads per turn, so the order does not depend on CPU speed
-      readSliceMs,
-    });
-    cleanup.push(() => broker.close());
+    // the smallest slice: a couple of reads per turn, so the order does not depend on CPU speed
+    const broker = await bareBroker(f, cleanup, { readSliceMs });
     const heard: string[] = [];
     broker.onDeviceMessage((m) => {
       heard.push(m.deviceId);
@@ -92,7 +69,7 @@ describe("routine devices' packets are read in slices, an alarm device's at once
       alarmAt: heard.indexOf('button'),
       heard,
       acked,
-      deferred: await metrics.value('tryghed_broker_reads_deferred_total'),
+      deferred: await f.metrics.value('tryghed_broker_reads_deferred_total'),
     };
   }
 
@@ -206,40 +183,32 @@ describe('ReadGate', () => {
 });
 
 describe('mayCarryAlarm: which connections are read at once', () => {
+  const cleanup: Array<() => Promise<unknown> | unknown> = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+
   it('alarm devices, gateways of homes with one, and non-devices; devices added and moved are followed', async () => {
-    const dir = tempDir();
-    const store = await openStore({ sqlitePath: `${dir.path}/s.sqlite` });
-    try {
-      await store.teams.create({ id: 't', name: 'T' });
-      const metrics = new Metrics();
-      const registry = await Registry.load(store, {
-        events: createPlatformBus({ logger: silentLogger(), metrics }),
-      });
-      await registry.createHome({ id: 'quiet', label: 'Q', teamId: 't' });
-      await registry.createHome({ id: 'safe', label: 'S', teamId: 't' });
-      await registry.provisionDevices([
-        { id: 'pir', homeId: 'quiet', kinds: ['motion'] },
-        { id: 'gw-quiet', homeId: 'quiet', kinds: [], role: 'gateway' },
-        { id: 'smoke', homeId: 'safe', kinds: ['smoke', 'temperature'] },
-        { id: 'gw-safe', homeId: 'safe', kinds: [], role: 'gateway' },
-      ]);
-      const device = (deviceId: string, homeId: string, role: 'sensor' | 'gateway' = 'sensor') =>
-        ({ kind: 'device', deviceId, homeId, role }) as const;
-      expect(mayCarryAlarm(device('pir', 'quiet'), registry)).toBe(false);
-      expect(mayCarryAlarm(device('gw-quiet', 'quiet', 'gateway'), registry)).toBe(false);
-      expect(mayCarryAlarm(device('smoke', 'safe'), registry)).toBe(true);
-      expect(mayCarryAlarm(device('gw-safe', 'safe', 'gateway'), registry)).toBe(true);
-      expect(mayCarryAlarm({ kind: 'service', username: 'ingest' }, registry)).toBe(true);
-      expect(mayCarryAlarm(undefined, registry)).toBe(true);
-      // a fall sensor added to the quiet home: its gateway is read at once from then on
-      await registry.provisionDevices([{ id: 'fall', homeId: 'quiet', kinds: ['fall'] }]);
-      expect(mayCarryAlarm(device('gw-quiet', 'quiet', 'gateway'), registry)).toBe(true);
-      // and the fall sensor moved away: not any more
-      await registry.moveDevice('fall', 'safe');
-      expect(mayCarryAlarm(device('gw-quiet', 'quiet', 'gateway'), registry)).toBe(false);
-    } finally {
-      await store.close();
-      await dir.remove();
-    }
+    const { registry } = await registryFixture(cleanup, ['quiet', 'safe']);
+    await registry.provisionDevices([
+      { id: 'pir', homeId: 'quiet', kinds: ['motion'] },
+      { id: 'gw-quiet', homeId: 'quiet', kinds: [], role: 'gateway' },
+      { id: 'smoke', homeId: 'safe', kinds: ['smoke', 'temperature'] },
+      { id: 'gw-safe', homeId: 'safe', kinds: [], role: 'gateway' },
+    ]);
+    const device = (deviceId: string, homeId: string, role: 'sensor' | 'gateway' = 'sensor') =>
+      ({ kind: 'device', deviceId, homeId, role }) as const;
+    expect(mayCarryAlarm(device('pir', 'quiet'), registry)).toBe(false);
+    expect(mayCarryAlarm(device('gw-quiet', 'quiet', 'gateway'), registry)).toBe(false);
+    expect(mayCarryAlarm(device('smoke', 'safe'), registry)).toBe(true);
+    expect(mayCarryAlarm(device('gw-safe', 'safe', 'gateway'), registry)).toBe(true);
+    expect(mayCarryAlarm({ kind: 'service', username: 'ingest' }, registry)).toBe(true);
+    expect(mayCarryAlarm(undefined, registry)).toBe(true);
+    // a fall sensor added to the quiet home: its gateway is read at once from then on
+    await registry.provisionDevices([{ id: 'fall', homeId: 'quiet', kinds: ['fall'] }]);
+    expect(mayCarryAlarm(device('gw-quiet', 'quiet', 'gateway'), registry)).toBe(true);
+    // and the fall sensor moved away: not any more
+    await registry.moveDevice('fall', 'safe');
+    expect(mayCarryAlarm(device('gw-quiet', 'quiet', 'gateway'), registry)).toBe(false);
   });
 });

@@ -1,12 +1,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DeviceBroker, startDeviceBroker } from '../broker/index.ts';
 import { topics } from '../services/domain/index.ts';
-import { createPlatformBus } from '../services/events/index.ts';
-import { Registry } from '../services/registry/index.ts';
-import { Metrics, silentLogger } from '../services/runtime/index.ts';
-import { openStore } from '../services/store/index.ts';
-import { eventually, tempDir } from './harness/index.ts';
+import { bareBroker, registryFixture } from './harness/broker.ts';
+import { eventually } from './harness/index.ts';
 
 /**
  * A reading reaches ingest before its PUBACK; aedes' publish pipeline after it only routes it to
@@ -19,29 +15,14 @@ describe("device readings and aedes' routing", () => {
   });
 
   async function broker(serviceAccounts: boolean) {
-    const dir = tempDir();
-    cleanup.push(() => dir.remove());
-    const store = await openStore({ sqlitePath: `${dir.path}/s.sqlite` });
-    cleanup.push(() => store.close());
-    await store.teams.create({ id: 't', name: 'T' });
-    const metrics = new Metrics();
-    const events = createPlatformBus({ logger: silentLogger(), metrics });
-    const registry = await Registry.load(store, { events });
-    await registry.createHome({ id: 'h1', label: 'H1', teamId: 't' });
+    const f = await registryFixture(cleanup);
+    const { registry, metrics } = f;
     const { secret } = await registry.provisionDevice({ id: 's1', homeId: 'h1', kinds: ['motion'] });
-    const b: DeviceBroker = await startDeviceBroker({
-      host: '127.0.0.1',
-      port: 0,
-      maxPayloadBytes: 1024,
-      registry,
-      events,
+    const b = await bareBroker(f, cleanup, {
       serviceAccounts: serviceAccounts
         ? [{ username: 'svc', secretHash: registry.hashServiceSecret('service-secret') }]
         : [],
-      logger: silentLogger(),
-      metrics,
     });
-    cleanup.push(() => b.close());
     const heard: string[] = [];
     // durable at once, as ingest says for a reading it need not keep
     b.onDeviceMessage((m) => {

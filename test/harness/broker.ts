@@ -70,3 +70,41 @@ export async function brokerFixture(
     },
   };
 }
+
+/**
+ * A temp SQLite store with team `t`, a registry and its bus, and the homes named (`h1` by default),
+ * for tests that start their own broker (`bareBroker`); `cleanup` gets what closes them.
+ */
+export async function registryFixture(cleanup: Array<() => unknown>, homes: string[] = ['h1']) {
+  const dir = tempDir();
+  cleanup.push(() => dir.remove());
+  const store = await openStore({ sqlitePath: `${dir.path}/s.sqlite` });
+  cleanup.push(() => store.close());
+  await store.teams.create({ id: 't', name: 'T' });
+  const metrics = new Metrics();
+  const events = createPlatformBus({ logger: silentLogger(), metrics });
+  const registry = await Registry.load(store, { events });
+  for (const id of homes) await registry.createHome({ id, label: id.toUpperCase(), teamId: 't' });
+  return { store, metrics, events, registry };
+}
+
+/** A real device broker on a free port for `registryFixture`'s registry, without service accounts. */
+export async function bareBroker(
+  f: Awaited<ReturnType<typeof registryFixture>>,
+  cleanup: Array<() => unknown>,
+  options: Partial<Parameters<typeof startDeviceBroker>[0]> = {},
+): Promise<DeviceBroker> {
+  const broker = await startDeviceBroker({
+    host: '127.0.0.1',
+    port: 0,
+    maxPayloadBytes: 1024,
+    registry: f.registry,
+    events: f.events,
+    serviceAccounts: [],
+    logger: silentLogger(),
+    metrics: f.metrics,
+    ...options,
+  });
+  cleanup.push(() => broker.close());
+  return broker;
+}
