@@ -252,9 +252,15 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
         verdict.homeId!,
         verdict.deviceId!,
       );
-      // QoS 0 has no acknowledgement to hold back
+      // QoS 0 has no acknowledgement to hold back, but aedes' callback is still held until the
+      // reading was handled: aedes reads a connection again only once what it handed out called
+      // back, so a device flooding QoS 0 has at most about one socket read in hand, as with QoS 1,
+      // instead of every reading it sends queued in memory
       if (packet.qos === 0) {
-        deliver(message);
+        const handled = () => done(null);
+        const judged = deliver(message, handled);
+        if (judged === SETTLES_LATER) return;
+        if (judged instanceof Promise) return void judged.then(handled, handled);
         return done(null);
       }
       const settle = (ok: boolean) => {
