@@ -1,8 +1,7 @@
-import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AckPacer } from '../broker/ack-pacer.ts';
 import { topics } from '../services/domain/index.ts';
-import { bareBroker, registryFixture } from './harness/broker.ts';
+import { bareBroker, connectDevices, registryFixture } from './harness/broker.ts';
 import { eventually } from './harness/index.ts';
 
 /** counts what `tick` reports at each turn of the event loop until `done`; returns the largest step */
@@ -45,17 +44,7 @@ describe('PUBACKs of one group commit go out a slice per turn of the event loop'
       heard.push(m.deviceId);
       return group;
     });
-    const clients: MqttClient[] = [];
-    cleanup.push(() => Promise.all(clients.map((c) => c.endAsync(true))));
-    for (const { device, secret } of provisioned)
-      clients.push(
-        await mqtt.connectAsync(broker.url, {
-          clientId: device.id,
-          username: device.id,
-          password: secret,
-          reconnectPeriod: 0,
-        }),
-      );
+    const clients = [...(await connectDevices(broker.url, provisioned, cleanup)).values()];
     const acked: string[] = [];
     clients.forEach((c, i) => {
       c.publish(

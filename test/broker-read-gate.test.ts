@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events';
-import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type GateableClient, mayCarryAlarm, ReadGate } from '../broker/read-gate.ts';
 import { type SensorKind, topics } from '../services/domain/index.ts';
-import { bareBroker, registryFixture } from './harness/broker.ts';
+import { bareBroker, connectDevices, registryFixture } from './harness/broker.ts';
 import { eventually } from './harness/index.ts';
 
 const reading = (kind: SensorKind, seq: number) => JSON.stringify({ kind, value: 1, ts: seq, seq });
@@ -34,18 +33,7 @@ describe("routine devices' packets are read in slices, an alarm device's at once
       heard.push(m.deviceId);
       return Promise.resolve(true);
     });
-    const clients = new Map<string, MqttClient>();
-    cleanup.push(() => Promise.all([...clients.values()].map((c) => c.endAsync(true))));
-    for (const { device, secret } of provisioned)
-      clients.set(
-        device.id,
-        await mqtt.connectAsync(broker.url, {
-          clientId: device.id,
-          username: device.id,
-          password: secret,
-          reconnectPeriod: 0,
-        }),
-      );
+    const clients = await connectDevices(broker.url, provisioned, cleanup);
     const acked: string[] = [];
     const send = (deviceId: string, kind: SensorKind) =>
       clients.get(deviceId)!.publish(topics.readings('h1', deviceId), reading(kind, 1), { qos: 1 }, (err) => {

@@ -68,10 +68,11 @@ describe('an alarm is never judged behind routine readings (issue 12 point 3)', 
     dir.remove();
   });
 
-  it('routine readings from 20 devices are waiting; an alarm pressed after them is raised first, and every one is durable before its ack', async () => {
+  /** an ingest with a spool of its own (in `name`), started; stopped after the test */
+  const spooledIngest = async (name: string) => {
     const metrics = new Metrics();
     const events = createPlatformBus({ logger: silentLogger(), metrics });
-    const spoolDir = `${dir.path}/spool`;
+    const spoolDir = `${dir.path}/${name}`;
     const spool = await ReadingSpool.open({ dir: spoolDir, logger: silentLogger(), metrics });
     const ingest = new Ingest({
       registry,
@@ -85,6 +86,11 @@ describe('an alarm is never judged behind routine readings (issue 12 point 3)', 
     });
     ingest.start();
     opened.push(() => ingest.stop());
+    return { metrics, events, spoolDir, ingest };
+  };
+
+  it('routine readings from 20 devices are waiting; an alarm pressed after them is raised first, and every one is durable before its ack', async () => {
+    const { metrics, events, spoolDir, ingest } = await spooledIngest('spool');
     const raised: AlertCandidate[] = [];
     const rules = new RuleEngine({
       registry,
@@ -139,22 +145,7 @@ describe('an alarm is never judged behind routine readings (issue 12 point 3)', 
   });
 
   it("the broker's path makes no promise per routine message; each is still told durable once, in order, after its fsync", async () => {
-    const metrics = new Metrics();
-    const events = createPlatformBus({ logger: silentLogger(), metrics });
-    const spoolDir = `${dir.path}/spool-settled`;
-    const spool = await ReadingSpool.open({ dir: spoolDir, logger: silentLogger(), metrics });
-    const ingest = new Ingest({
-      registry,
-      consent,
-      readings,
-      clock,
-      logger: silentLogger(),
-      metrics,
-      events,
-      spool,
-    });
-    ingest.start();
-    opened.push(() => ingest.stop());
+    const { ingest, spoolDir } = await spooledIngest('spool-settled');
     // promises made while the messages are handed over, counted by V8 itself
     let promises = 0;
     const hook = createHook({

@@ -325,18 +325,16 @@ async function presses(
  * not race the resolution's own work (its store read and broadcast), which the relay does not have.
  */
 async function resolveOpen(a: PlatformSide, homeId: string, sockets?: StaffSockets): Promise<void> {
-  const told = sockets?.allReached(homeId, 'resolved');
-  await resolveAll(a, homeId);
-  await told;
-}
-
-async function resolveAll(a: PlatformSide, homeId: string): Promise<void> {
-  for (const alert of await a.platform.alerts.list({ homeIds: [homeId], states: ['open', 'acknowledged'] }))
+  const open = await a.platform.alerts.list({ homeIds: [homeId], states: ['open', 'acknowledged'] });
+  // waited for only when there is something to resolve (no waiter left to time out unheard)
+  const told = open.length > 0 ? sockets?.allReached(homeId, 'resolved') : undefined;
+  for (const alert of open)
     await a.platform.alerts.resolve(
       alert.id,
       { id: 'bench', role: 'staff' },
       { outcome: 'false_alarm', note: '' },
     );
+  await told;
 }
 
 /** Alarm → staff socket under half the platform's measured maximum load; then fan-out to many sockets. */

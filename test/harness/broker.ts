@@ -1,3 +1,4 @@
+import mqtt, { type MqttClient } from 'mqtt';
 import {
   type AuthThrottleOptions,
   type DeviceBroker,
@@ -107,4 +108,28 @@ export async function bareBroker(
   });
   cleanup.push(() => broker.close());
   return broker;
+}
+
+/**
+ * Connects every provisioned device to the broker with its own secret, one after another, as real
+ * mqtt.js clients; by device id, in provisioning order. `cleanup` gets what ends them.
+ */
+export async function connectDevices(
+  url: string,
+  provisioned: ReadonlyArray<{ device: { id: string }; secret: string }>,
+  cleanup: Array<() => unknown>,
+): Promise<Map<string, MqttClient>> {
+  const clients = new Map<string, MqttClient>();
+  cleanup.push(() => Promise.all([...clients.values()].map((c) => c.endAsync(true))));
+  for (const { device, secret } of provisioned)
+    clients.set(
+      device.id,
+      await mqtt.connectAsync(url, {
+        clientId: device.id,
+        username: device.id,
+        password: secret,
+        reconnectPeriod: 0,
+      }),
+    );
+  return clients;
 }
