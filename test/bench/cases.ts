@@ -1,10 +1,10 @@
 /** The platform-level cases of `npm run bench`, each run as interleaved pairs (Tryghed, then its peer). */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { monitorEventLoopDelay, performance as perfHooks } from 'node:perf_hooks';
-import mqtt, { type MqttClient } from 'mqtt';
 import type { AlarmStepMessage } from '../../services/runtime/index.ts';
+import { type AlarmRig, type Side, startAlarmRig } from './alarm-rig-client.ts';
 import type { Fleet, FleetDevice, LoadResult } from './fleet-client.ts';
-import type { BareSide, PlatformSide, StaffSockets } from './sides.ts';
+import type { BareSide, PlatformSide } from './sides.ts';
 import { envInt, interleaved, median, profiled, quantile, type Row, sleep } from './stats.ts';
 
 export interface Bench {
@@ -222,44 +222,11 @@ export async function throughput(b: Bench, d: Devices): Promise<number> {
   return median(r.platform);
 }
 
-class AlarmButtons {
-  private readonly seq = new Map<string, number>();
-  private constructor(private readonly clients: Map<string, MqttClient>) {}
-  static async connect(url: string, devices: Array<{ id: string; homeId: string; secret?: string }>) {
-    const clients = new Map<string, MqttClient>();
-    for (const d of devices) {
-      clients.set(
-        d.homeId,
-        await mqtt.connectAsync(url, {
-          clientId: d.id,
-          reconnectPeriod: 0,
-          ...(d.secret ? { username: d.id, password: d.secret } : {}),
-        }),
-      );
-    }
-    return new AlarmButtons(clients);
-  }
-  press(homeId: string, deviceId: string): void {
-    const seq = (this.seq.get(deviceId) ?? 0) + 1;
-    this.seq.set(deviceId, seq);
-    this.clients
-      .get(homeId)!
-      .publish(
-        `tryghed/v1/homes/${homeId}/devices/${deviceId}/readings`,
-        JSON.stringify({ kind: 'alarm_button', value: 1, ts: Date.now(), seq }),
-        { qos: 1 },
-      );
-  }
-  close() {
-    return Promise.all([...this.clients.values()].map((c) => c.endAsync(true)));
-  }
-}
-
 /**
- * Where a press's time went on the platform, from the steps it publishes (`alarmStep`): pressed →
- * raised (the button's packet read, judged, the rule fired: mostly waiting for the event loop) →
- * written (the alert row committed) → sent (on the staff sockets) → received by the staff socket
- * (waiting for the event loop again: same process).
+ * Where a press's time went on the platform, from the steps it publishes (`alarmStep`): pressed (in
+ * the alarm rig) → raised (the button's packet read, judged, the rule fired: mostly waiting for the
+ * event loop) → written (the alert row committed) → sent (on the staff sockets) → received by the
+ * staff screen (in the rig). Steps are epoch ms, so the rig's and this process's times compare.
  */
 class AlarmSteps {
   static readonly names = ['pressed → raised', 'raised → written', 'written → sent', 'sent → received'];
@@ -267,7 +234,7 @@ class AlarmSteps {
   private current: { homeId: string; at: Partial<Record<AlarmStepMessage['step'], number>> } | null = null;
   private readonly listener = (m: unknown) => {
     const { step, homeId, at } = m as AlarmStepMessage;
-    if (this.current?.homeId === homeId) this.current.at[step] ??= at;
+    if (this.current?.homeId === homeId) this.current.at[step] ??= perfHooks.timeOrigin + at;
   };
   start() {
     subscribe('tryghed:alarm-step', this.listener);
@@ -296,23 +263,29 @@ class AlarmSteps {
   }
 }
 
-/** presses each alarm in turn; returns the latency to the sockets, ms */
+/** a press's random pause before it (ms, up to): so presses land at random moments of the server's loop */
+const PRESS_PAUSE_MS = envInt('BENCH_PRESS_PAUSE_MS', 10);
+
+/** presses each alarm in turn in the alarm rig; returns the latency to the rig's screens, ms */
 async function presses(
   n: number,
-  buttons: AlarmButtons,
+  rig: AlarmRig,
+  side: Side,
   devices: Array<{ id: string; homeId: string }>,
-  sockets: StaffSockets,
   after: (homeId: string) => Promise<void>,
   steps?: AlarmSteps,
 ): Promise<number[]> {
   const out: number[] = [];
   for (let k = 0; k < n; k++) {
     const d = devices[k % devices.length]!;
-    const reached = sockets.allReached(d.homeId);
     steps?.pressed(d.homeId);
-    const t0 = performance.now();
-    buttons.press(d.homeId, d.id);
-    const t1 = await reached;
+    const { t0, t1 } = await rig.send<{ t0: number; t1: number }>({
+      cmd: 'press',
+      side,
+      homeId: d.homeId,
+      deviceId: d.id,
+      pauseMs: PRESS_PAUSE_MS,
+    });
     steps?.received(t0, t1);
     out.push(t1 - t0);
     await after(d.homeId);
@@ -321,20 +294,18 @@ async function presses(
 }
 
 /**
- * Resolves the home's open alert and waits until the staff sockets were told, so the next press does
+ * Resolves the home's open alert and waits until the rig's screens were told, so the next press does
  * not race the resolution's own work (its store read and broadcast), which the relay does not have.
  */
-async function resolveOpen(a: PlatformSide, homeId: string, sockets?: StaffSockets): Promise<void> {
+async function resolveOpen(a: PlatformSide, homeId: string, rig?: AlarmRig): Promise<void> {
   const open = await a.platform.alerts.list({ homeIds: [homeId], states: ['open', 'acknowledged'] });
-  // waited for only when there is something to resolve (no waiter left to time out unheard)
-  const told = open.length > 0 ? sockets?.allReached(homeId, 'resolved') : undefined;
   for (const alert of open)
     await a.platform.alerts.resolve(
       alert.id,
       { id: 'bench', role: 'staff' },
       { outcome: 'false_alarm', note: '' },
     );
-  await told;
+  await rig?.send({ cmd: 'settled', side: 'platform', homeId });
 }
 
 /** Alarm → staff socket under half the platform's measured maximum load; then fan-out to many sockets. */
@@ -363,11 +334,31 @@ export async function alarms(b: Bench, d: Devices, maxRate: number): Promise<voi
       peer,
     ),
   );
-  const aButtons = await AlarmButtons.connect(b.a.mqttUrl, d.alarm);
-  const bButtons = await AlarmButtons.connect(
-    b.b.mqttUrl,
-    d.alarm.map(({ id, homeId }) => ({ id, homeId })),
-  );
+  // the buttons and staff screens: a process of their own, as real ones are (see `alarm-rig.ts`)
+  const rig = await startAlarmRig();
+  try {
+    await rig.send({ cmd: 'buttons', side: 'platform', url: b.a.mqttUrl, devices: d.alarm });
+    await rig.send({
+      cmd: 'buttons',
+      side: 'peer',
+      url: b.b.mqttUrl,
+      devices: d.alarm.map(({ id, homeId }) => ({ id, homeId })),
+    });
+    await alarmPairs(b, d, rig, rate, p, stall, peer);
+  } finally {
+    await rig.stop();
+  }
+}
+
+async function alarmPairs(
+  b: Bench,
+  d: Devices,
+  rig: AlarmRig,
+  rate: number,
+  p: Row[],
+  stall: Row[],
+  peer: string,
+): Promise<void> {
   const under = async (
     url: string,
     devices: FleetDevice[],
@@ -404,8 +395,8 @@ export async function alarms(b: Bench, d: Devices, maxRate: number): Promise<voi
     const res = await background;
     return { lat, res, held: [loop.percentile(99) / 1e6, loop.max / 1e6] };
   };
-  let aSocket = await b.a.sockets(1);
-  const bSocket = await b.b.relaySockets(1);
+  await rig.send({ cmd: 'screens', side: 'platform', specs: b.a.screens(1) });
+  await rig.send({ cmd: 'screens', side: 'peer', specs: b.b.screens(1) });
   const steps = new AlarmSteps();
   steps.start();
   await interleaved(
@@ -421,7 +412,7 @@ export async function alarms(b: Bench, d: Devices, maxRate: number): Promise<voi
       let held: number[] = [];
       await run(async () => {
         ({ lat, held } = await under(b.a.mqttUrl, d.load.a, true, () =>
-          presses(SIZES.alarms, aButtons, d.alarm, aSocket, (h) => resolveOpen(b.a, h, aSocket), steps),
+          presses(SIZES.alarms, rig, 'platform', d.alarm, (h) => resolveOpen(b.a, h, rig), steps),
         ));
       });
       for (const [i, q] of [0.5, 0.95, 0.99].entries()) p[i]!.platform.push(quantile(lat, q));
@@ -429,7 +420,7 @@ export async function alarms(b: Bench, d: Devices, maxRate: number): Promise<voi
     },
     async () => {
       const { lat, held } = await under(b.b.mqttUrl, d.load.b, false, () =>
-        presses(SIZES.alarms, bButtons, d.alarm, bSocket, async () => {}),
+        presses(SIZES.alarms, rig, 'peer', d.alarm, async () => {}),
       );
       for (const [i, q] of [0.5, 0.95, 0.99].entries()) p[i]!.peer.push(quantile(lat, q));
       for (const [i, x] of held.entries()) stall[i]!.peer.push(x);
@@ -437,35 +428,31 @@ export async function alarms(b: Bench, d: Devices, maxRate: number): Promise<voi
   );
   steps.stop();
   steps.print();
-  aSocket.close();
-  bSocket.close();
 
   const n = SIZES.staffSockets;
   const f = ['p50', 'p99'].map((q) =>
     row(b, 'fan-out', `alarm → all ${n.toLocaleString('en')} staff sockets, ${q}`, 'ms', false, peer),
   );
-  aSocket = await b.a.sockets(n);
-  const bMany = await b.b.relaySockets(n);
+  await rig.send({ cmd: 'screens', side: 'platform', specs: b.a.screens(n) });
+  await rig.send({ cmd: 'screens', side: 'peer', specs: b.b.screens(n) });
   await interleaved(
     'fan-out',
     b.pairs,
     async () => {
-      const lat = await presses(SIZES.fanoutAlarms, aButtons, d.alarm, aSocket, (h) =>
-        resolveOpen(b.a, h, aSocket),
+      const lat = await presses(SIZES.fanoutAlarms, rig, 'platform', d.alarm, (h) =>
+        resolveOpen(b.a, h, rig),
       );
       f[0]!.platform.push(quantile(lat, 0.5));
       f[1]!.platform.push(quantile(lat, 0.99));
     },
     async () => {
-      const lat = await presses(SIZES.fanoutAlarms, bButtons, d.alarm, bMany, async () => {});
+      const lat = await presses(SIZES.fanoutAlarms, rig, 'peer', d.alarm, async () => {});
       f[0]!.peer.push(quantile(lat, 0.5));
       f[1]!.peer.push(quantile(lat, 0.99));
     },
   );
-  aSocket.close();
-  bMany.close();
-  await aButtons.close();
-  await bButtons.close();
+  await rig.send({ cmd: 'closeScreens', side: 'platform' });
+  await rig.send({ cmd: 'closeScreens', side: 'peer' });
 }
 
 /** One device holding the alarm button down, beside one device sending motion as fast. */

@@ -1,5 +1,4 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { BenchChild } from './child.ts';
 
 export interface FleetDevice {
   id: string;
@@ -16,8 +15,6 @@ export interface LoadResult {
   ms: number;
   startedAt: number;
 }
-
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 export type FleetCommand =
   | { id: number; cmd: 'connect'; url: string; devices: FleetDevice[]; concurrency: number; auth: boolean }
@@ -43,43 +40,8 @@ export type FleetCommand =
   | { id: number; cmd: 'stopLoad' }
   | { id: number; cmd: 'exit' };
 
-/** The parent's handle on the fleet child process. */
-export class Fleet {
-  private next = 1;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private constructor(private readonly child: ChildProcess) {
-    child.on('message', (m: { id: number; result?: unknown; error?: string }) => {
-      const w = this.waiting.get(m.id);
-      if (!w) return;
-      this.waiting.delete(m.id);
-      if (m.error) w.reject(new Error(`fleet: ${m.error}`));
-      else w.resolve(m.result);
-    });
-  }
+/** The parent's handle on the fleet child process (`fleet.ts`). */
+export type Fleet = BenchChild<FleetCommand>;
 
-  static start(): Promise<Fleet> {
-    const child = fork(fileURLToPath(new URL('./fleet.ts', import.meta.url)), {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const fleet = new Fleet(child);
-    return new Promise((resolve, reject) => {
-      fleet.waiting.set(0, { resolve: () => resolve(fleet), reject });
-      child.once('exit', (code) => reject(new Error(`fleet exited with ${code}`)));
-    });
-  }
-
-  send<T>(command: WithoutId<FleetCommand>): Promise<T> {
-    const id = this.next++;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.send({ ...command, id });
-    });
-  }
-
-  async stop(): Promise<void> {
-    const exited = new Promise((r) => this.child.once('exit', r));
-    await this.send({ cmd: 'exit' }).catch(() => undefined);
-    await exited;
-  }
-}
+export const startFleet = (): Promise<Fleet> =>
+  BenchChild.start<FleetCommand>(new URL('./fleet.ts', import.meta.url), 'fleet');

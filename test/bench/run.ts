@@ -19,7 +19,7 @@ import { freePort, startInfluxd } from '../../platform/index.ts';
 import { ackBurst } from './ack-burst.ts';
 import { alarms, type Bench, provisioning, SIZES, storm, stuckButton, throughput } from './cases.ts';
 import { CLUSTER_SIZES, clusterSections } from './cluster.ts';
-import { Fleet } from './fleet-client.ts';
+import { startFleet } from './fleet-client.ts';
 import { micro } from './micro.ts';
 import { BareSide, PlatformSide } from './sides.ts';
 import { envInt, load, median, type Row, table } from './stats.ts';
@@ -40,7 +40,7 @@ async function platformSections(rows: Row[]): Promise<void> {
     mqttPort: await freePort(),
   });
   const b = await BareSide.start(await freePort());
-  const fleet = await Fleet.start();
+  const fleet = await startFleet();
   const bench: Bench = { a, b, fleet, influxUrl: influxd.url, rows, pairs };
   try {
     const devices = await provisioning(bench);
@@ -107,7 +107,7 @@ async function sections(rows: Row[]): Promise<void> {
   if (only.some((s) => !['micro', 'acks', 'cluster', 'failover'].includes(s))) await platformSections(rows);
   if (want('cluster') || want('failover')) {
     console.log('cluster');
-    const fleet = await Fleet.start();
+    const fleet = await startFleet();
     try {
       await clusterSections({ rows, pairs, fleet, want });
     } finally {

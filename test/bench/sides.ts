@@ -14,6 +14,7 @@ import type { ConsentCategory, Purpose } from '../../services/domain/index.ts';
 import { informationText } from '../../services/domain/index.ts';
 import { silentLogger } from '../../services/runtime/index.ts';
 import { ApiClient } from '../harness/api.ts';
+import type { ScreenSpec } from './alarm-rig-client.ts';
 
 export const ADMIN = { username: 'admin', password: 'bench-admin-password' };
 export const STAFF_PASSWORD = 'bench-staff-password';
@@ -124,12 +125,18 @@ export class PlatformSide {
 
   /** `n` ws /live sockets, spread over the staff sessions (a team screen per session). */
   async sockets(n: number): Promise<StaffSockets> {
+    const specs = this.screens(n);
+    return StaffSockets.open(n, (i) => new WebSocket(specs[i]!.url, { headers: specs[i]!.headers }));
+  }
+
+  /** how `n` staff screens open their ws /live socket, spread over the staff sessions */
+  screens(n: number): ScreenSpec[] {
     const url = `${this.platform.dashboardUrl.replace(/^http/, 'ws')}/live`;
     const origin = this.platform.dashboardUrl;
-    return StaffSockets.open(n, (i) => {
-      const staff = this.staff[i % this.staff.length]!;
-      return new WebSocket(url, { headers: { cookie: staff.sessionCookie, origin } });
-    });
+    return Array.from({ length: n }, (_, i) => ({
+      url,
+      headers: { cookie: this.staff[i % this.staff.length]!.sessionCookie, origin },
+    }));
   }
 }
 
@@ -199,8 +206,9 @@ export class BareSide {
     return { received: () => received, close: () => client.endAsync(true) };
   }
 
-  relaySockets(n: number): Promise<StaffSockets> {
-    return StaffSockets.open(n, () => new WebSocket(this.wsUrl));
+  /** how `n` screens open a socket on the relay */
+  screens(n: number): ScreenSpec[] {
+    return Array.from({ length: n }, () => ({ url: this.wsUrl }));
   }
 
   async close(): Promise<void> {
