@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { conflict } from '../runtime/index.ts';
-import { type OpenedDatabase, openDatabase, type StoreLocation } from './open.ts';
+import { closeDatabase, type OpenedDatabase, openDatabase, type StoreLocation } from './open.ts';
 import { DATA_TABLES, SEQUENCED } from './tables.ts';
 
 export interface CopyReport {
@@ -66,8 +66,8 @@ export async function copyStore(from: StoreLocation, to: StoreLocation): Promise
     }
     return { tables };
   } finally {
-    await source.db.destroy();
-    await target?.db.destroy();
+    await closeDatabase(source);
+    if (target) await closeDatabase(target);
   }
 }
 

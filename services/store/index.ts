@@ -4,7 +4,7 @@ import { loginLimits, sessions } from './access.ts';
 import { erasures } from './erasures.ts';
 import { ruleLeases } from './leases.ts';
 import { nightRound } from './night-round.ts';
-import { type OpenedDatabase, openDatabase, type StoreLocation } from './open.ts';
+import { closeDatabase, type OpenedDatabase, openDatabase, type StoreLocation } from './open.ts';
 import { noticeOutbox } from './outbox.ts';
 import { devices, homes, teams, users } from './people.ts';
 import { alerts, audit, consent, notifications, powersOfAttorney } from './records.ts';
@@ -26,7 +26,8 @@ export async function openStore(location: StoreLocation, options: { clock?: Cloc
 }
 
 /** `clock` stamps what the store times itself: an alert event's `at`, a missing `createdAt` */
-async function storeOn({ db, engine }: OpenedDatabase, clock: Clock): Promise<Store> {
+async function storeOn(opened: OpenedDatabase, clock: Clock): Promise<Store> {
+  const { db, engine } = opened;
   let closed = false;
   return {
     kind: engine,
@@ -55,7 +56,7 @@ async function storeOn({ db, engine }: OpenedDatabase, clock: Clock): Promise<St
     async close() {
       if (closed) return;
       closed = true;
-      await db.destroy();
+      await closeDatabase(opened);
     },
   };
 }

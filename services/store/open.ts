@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { StartError } from '../runtime/index.ts';
+import { type Checkpointer, startCheckpointer } from './checkpointer.ts';
 import { migrations, runStep } from './schema.ts';
 import type { Engine, Tables } from './tables.ts';
 
@@ -12,6 +13,14 @@ export type Db = Kysely<Tables>;
 export interface OpenedDatabase {
   db: Db;
   engine: Engine;
+  /** a SQLite file's log checkpoints, off the main thread: stopped before `db` is destroyed */
+  checkpointer?: Checkpointer;
+}
+
+/** closes what `openDatabase` opened: the checkpoint worker first, then the connection(s) */
+export async function closeDatabase(opened: OpenedDatabase): Promise<void> {
+  await opened.checkpointer?.stop();
+  await opened.db.destroy();
 }
 
 /** Where the store lives: a SQLite file (`:memory:` for a throwaway one) or a PostgreSQL URL. */
@@ -24,7 +33,7 @@ export async function openDatabase(location: StoreLocation): Promise<OpenedDatab
   try {
     await migrate(opened);
   } catch (err) {
-    await opened.db.destroy().catch(() => undefined);
+    await closeDatabase(opened).catch(() => undefined);
     if (err instanceof StartError || !('databaseUrl' in location)) throw err;
     throw new StartError(
       `cannot open the store in PostgreSQL at ${serverOf(location.databaseUrl)} (DATABASE_URL): ${(err as Error).message}`,
@@ -56,6 +65,7 @@ function openSqlite(path: string): OpenedDatabase {
   return {
     db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: cached(raw) }) }),
     engine: 'sqlite',
+    ...(path !== ':memory:' ? { checkpointer: startCheckpointer(raw, path) } : {}),
   };
 }
 

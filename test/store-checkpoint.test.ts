@@ -1,0 +1,97 @@
+import { existsSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BACKSTOP_PAGES, startCheckpointer } from '../services/store/checkpointer.ts';
+import { closeDatabase, type OpenedDatabase, openDatabase } from '../services/store/open.ts';
+import { eventually, tempDir } from './harness/index.ts';
+
+const PAGE = 4096;
+const detail = 'x'.repeat(50_000);
+
+/** `n` commits of 50 KB each, pausing `pauseMs` after every `every`; the largest log seen, bytes */
+async function write(opened: OpenedDatabase, path: string, n: number, every: number, pauseMs: number) {
+  let largest = 0;
+  for (let i = 0; i < n; i++) {
+    await opened.db
+      .insertInto('audit')
+      .values({
+        at: i,
+        actor_id: 't',
+        actor_role: 'admin',
+        action: 'bulk',
+        home_id: null,
+        purpose: 'test',
+        detail,
+      })
+      .execute();
+    if (i % every === every - 1) await new Promise((r) => setTimeout(r, pauseMs));
+    largest = Math.max(largest, statSync(`${path}-wal`).size);
+  }
+  return largest;
+}
+
+/**
+ * A SQLite store's write-ahead log is copied into the database file by a worker thread, not by the
+ * main thread's commits (see `services/store/checkpointer.ts`): the log must still stay bounded, the
+ * worker must close its connection on close, and a worker that fails must hand checkpoints back.
+ */
+describe('the SQLite log checkpointer', () => {
+  let dir: ReturnType<typeof tempDir> | undefined;
+  afterEach(() => dir?.remove());
+
+  it('keeps the log small from its own thread, and closes its connection before the store', async () => {
+    dir = tempDir();
+    const path = `${dir.path}/store.db`;
+    const opened = await openDatabase({ sqlitePath: path });
+    const auto = await sql<{ wal_autocheckpoint: number }>`PRAGMA wal_autocheckpoint`.execute(opened.db);
+    expect(auto.rows[0]?.wal_autocheckpoint).toBe(BACKSTOP_PAGES);
+    // 6 MB in 120 commits (~1,500 pages): the main connection would not checkpoint before 4,000
+    await write(opened, path, 120, 1, 15);
+    const status = () => opened.checkpointer!.status();
+    expect(status().checkpoints).toBeGreaterThan(0);
+    // once writes pause, the worker has copied the whole log into the file, so the next commit
+    // starts the log over: the worker then finds a log of that one commit (13 pages), not thousands
+    await eventually(
+      async () => {
+        await write(opened, path, 1, 1, 300);
+        return status().logPages > 0 && status().logPages < 50;
+      },
+      { timeoutMs: 10_000, what: 'a log started over' },
+    );
+    expect(status().fellBack).toBe(false);
+    expect(status().failures).toBe(0);
+    const rows = await opened.db
+      .selectFrom('audit')
+      .select(opened.db.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(rows.n)).toBeGreaterThan(120);
+    // the worker closed its connection first, so the main one was the last: SQLite removes the log
+    await closeDatabase(opened);
+    expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+
+  it('stays bounded when writes come too densely for the worker to catch up', async () => {
+    dir = tempDir();
+    const path = `${dir.path}/store.db`;
+    const opened = await openDatabase({ sqlitePath: path });
+    // 48 MB with hardly a pause: without the main connection's backstop the log would hold it all
+    const largest = await write(opened, path, 960, 100, 1);
+    // the backstop is 16 MB; a checkpoint of its own that found the worker busy is tried again at the
+    // next commit, so the log may pass it by a few commits, never by the whole of what was written
+    expect(largest).toBeLessThan(20_000_000);
+    await closeDatabase(opened);
+  });
+
+  it('hands checkpoints back to the main connection when its worker fails', async () => {
+    dir = tempDir();
+    const raw = new Database(`${dir.path}/a.db`);
+    raw.pragma('journal_mode = WAL');
+    // the worker cannot open this file: it fails at once, as it would on any error of its own
+    const checkpointer = startCheckpointer(raw, `${dir.path}/missing.db`);
+    await eventually(() => checkpointer.status().fellBack, { what: 'the fallback' });
+    expect(raw.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    await checkpointer.stop();
+    raw.close();
+  });
+});
