@@ -347,9 +347,9 @@ export const SETTINGS = {
   ),
   mqttReadSliceMs: s(
     'MQTT_READ_SLICE_MS',
-    z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0).max(1000),
+    z.coerce.number({ message: 'must be a number' }).min(0).max(1000),
     '1',
-    "Packets of devices that cannot raise an alarm are read at most this many ms per turn of the event loop, so an alarm device's packet is read between slices; 0: every connection is read as data arrives.",
+    "Packets of devices that cannot raise an alarm are read at most this many ms per turn of the event loop (fractions allowed, e.g. 0.5), so an alarm device's packet is read between slices; 0: every connection is read as data arrives.",
   ),
   deviceSecretKey: s(
     'DEVICE_SECRET_KEY',
@@ -417,9 +417,9 @@ export const SETTINGS = {
   ),
   ingestRoutineSliceMs: s(
     'INGEST_ROUTINE_SLICE_MS',
-    z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0).max(1000),
+    z.coerce.number({ message: 'must be a number' }).min(0).max(1000),
     '1',
-    'Routine readings are judged at most this many ms per turn of the event loop, so an alarm is judged between slices; 0: every reading as it arrives.',
+    'Routine readings are judged at most this many ms per turn of the event loop (fractions allowed, e.g. 0.5), so an alarm is judged between slices; 0: every reading as it arrives.',
   ),
   ingestMaxBuffered: s(
     'INGEST_MAX_BUFFERED',

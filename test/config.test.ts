@@ -25,6 +25,13 @@ describe('config: one schema', () => {
     expect((error as Error).message).toContain('HTTP_PORT');
   });
 
+  it('takes slices of routine work in fractions of a millisecond, and refuses a negative one', () => {
+    const config = loadConfig({ MQTT_READ_SLICE_MS: '0.25', INGEST_ROUTINE_SLICE_MS: '0.5' });
+    expect(config.mqttReadSliceMs).toBe(0.25);
+    expect(config.ingestRoutineSliceMs).toBe(0.5);
+    expect(() => loadConfig({ MQTT_READ_SLICE_MS: '-1' })).toThrow(/MQTT_READ_SLICE_MS/);
+  });
+
   it('asks for the v2 credentials when INFLUX_API=v2', () => {
     expect(() => loadConfig({ INFLUX_API: 'v2' })).toThrow(
       /INFLUX_TOKEN[\s\S]*INFLUX_ORG[\s\S]*INFLUX_BUCKET/,
