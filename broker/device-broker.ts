@@ -62,7 +62,7 @@ export interface DeviceBrokerOptions {
   /**
    * Longest slice of routine devices' packet reads per turn of the event loop, ms (see
    * `broker/read-gate.ts`): a device that may raise an alarm is read at once. 0: every connection
-   * is read at once. Default `DEFAULT_READ_SLICE_MS` (1).
+   * is read at once. Default `DEFAULT_READ_SLICE_MS` (0.25).
    */
   readSliceMs?: number;
   /**

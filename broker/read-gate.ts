@@ -29,11 +29,11 @@
  */
 import { ALARM_KINDS, type SensorKind } from '../services/domain/index.ts';
 import type { Registry } from '../services/registry/index.ts';
-import { SliceQueue, slicesOfTime } from '../services/runtime/index.ts';
+import { DEFAULT_SLICE_MS, SliceQueue, slicesOfTime } from '../services/runtime/index.ts';
 import type { Identity } from './acl.ts';
 
 /** Default longest slice of deferred routine reads per turn of the event loop, ms. */
-export const DEFAULT_READ_SLICE_MS = 1;
+export const DEFAULT_READ_SLICE_MS = DEFAULT_SLICE_MS;
 
 type NextBatch = (err?: Error | null) => void;
 

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseDeviceSecretKey } from '../services/runtime/index.ts';
+import { DEFAULT_SLICE_MS, parseDeviceSecretKey } from '../services/runtime/index.ts';
 
 /**
  * The platform's whole configuration, as one schema. Every setting has its environment variable,
@@ -348,7 +348,7 @@ export const SETTINGS = {
   mqttReadSliceMs: s(
     'MQTT_READ_SLICE_MS',
     z.coerce.number({ message: 'must be a number' }).min(0).max(1000),
-    '1',
+    String(DEFAULT_SLICE_MS),
     "Packets of devices that cannot raise an alarm are read at most this many ms per turn of the event loop (fractions allowed, e.g. 0.5), so an alarm device's packet is read between slices; 0: every connection is read as data arrives.",
   ),
   deviceSecretKey: s(
@@ -418,7 +418,7 @@ export const SETTINGS = {
   ingestRoutineSliceMs: s(
     'INGEST_ROUTINE_SLICE_MS',
     z.coerce.number({ message: 'must be a number' }).min(0).max(1000),
-    '1',
+    String(DEFAULT_SLICE_MS),
     'Routine readings are judged at most this many ms per turn of the event loop (fractions allowed, e.g. 0.5), so an alarm is judged between slices; 0: every reading as it arrives.',
   ),
   ingestMaxBuffered: s(

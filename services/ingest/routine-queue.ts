@@ -18,10 +18,10 @@
  * acknowledged, so a kill -9 loses nothing: the devices send it again.
  */
 
-import { SliceQueue, slicesOfTime } from '../runtime/index.ts';
+import { DEFAULT_SLICE_MS, SliceQueue, slicesOfTime } from '../runtime/index.ts';
 
 /** Default longest slice of routine judging per turn of the event loop, ms. */
-export const DEFAULT_ROUTINE_SLICE_MS = 1;
+export const DEFAULT_ROUTINE_SLICE_MS = DEFAULT_SLICE_MS;
 
 /** judges one message now; resolves when it may be acknowledged (never rejects) */
 export type JudgeMessage = (homeId: string, deviceId: string, payload: Buffer) => Promise<boolean>;

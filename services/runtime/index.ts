@@ -15,4 +15,4 @@ export {
   type SecretCheck,
   verifySecret,
 } from './secrets.ts';
-export { SliceQueue, slicesOf, slicesOfTime } from './slice-queue.ts';
+export { DEFAULT_SLICE_MS, SliceQueue, slicesOf, slicesOfTime } from './slice-queue.ts';
