@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,7 +8,7 @@ import { BACKSTOP_PAGES, startCheckpointer } from '../services/store/checkpointe
 import { closeDatabase, type OpenedDatabase, openDatabase } from '../services/store/open.ts';
 import { eventually, tempDir } from './harness/index.ts';
 
-const PAGE = 4096;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const detail = 'x'.repeat(50_000);
 
 /** `n` commits of 50 KB each, pausing `pauseMs` after every `every`; the largest log seen, bytes */
@@ -81,6 +83,24 @@ describe('the SQLite log checkpointer', () => {
     // next commit, so the log may pass it by a few commits, never by the whole of what was written
     expect(largest).toBeLessThan(20_000_000);
     await closeDatabase(opened);
+  });
+
+  it('closes in a process with nothing else left to do (the close settles; the process ends cleanly)', () => {
+    dir = tempDir();
+    // a real process: in it, the unreferenced worker is all that is left once the store is closing
+    const script = `
+      import { openStore } from './services/store/index.ts';
+      const store = await openStore({ sqlitePath: process.argv[1] });
+      await store.close();
+      console.log('closed');
+    `;
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script, `${dir.path}/store.db`],
+      { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(out.trim()).toBe('closed');
+    expect(existsSync(`${dir.path}/store.db-wal`)).toBe(false);
   });
 
   it('hands checkpoints back to the main connection when its worker fails', async () => {

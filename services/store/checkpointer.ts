@@ -111,6 +111,9 @@ export function startCheckpointer(raw: Database.Database, path: string, interval
     status: () => ({ checkpoints, failures, logPages, copiedPages, fellBack }),
     async stop() {
       stopping = true;
+      // waited for: with the worker unreferenced, a process with nothing else left would end (with
+      // the store's close never settled) before the worker had closed its connection
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },
