@@ -21,7 +21,7 @@ export const SIZES = {
   readings: envInt('BENCH_READINGS', 20_000),
   inflight: envInt('BENCH_INFLIGHT', 10),
   alarmHomes: envInt('BENCH_ALARM_HOMES', 10),
-  alarms: envInt('BENCH_ALARMS', 100),
+  alarms: envInt('BENCH_ALARMS', 300),
   staffSockets: envInt('BENCH_STAFF_SOCKETS', 1000),
   fanoutAlarms: envInt('BENCH_FANOUT_ALARMS', 20),
   stuckMs: envInt('BENCH_STUCK_MS', 3000),
