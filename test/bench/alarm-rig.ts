@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { WebSocket } from 'ws';
 import type { RigCommand, ScreenSpec, Side } from './alarm-rig-client.ts';
+import { serveCommands } from './child.ts';
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -144,35 +145,14 @@ async function closeAll(): Promise<void> {
   buttons.clear();
 }
 
-process.on('message', (message: RigCommand) => {
-  const reply = (result: unknown) => process.send?.({ id: message.id, result });
-  const fail = (err: unknown) => process.send?.({ id: message.id, error: String(err) });
-  switch (message.cmd) {
-    case 'buttons':
-      connectButtons(message).then(reply, fail);
-      break;
-    case 'screens':
-      openScreens(message.side, message.specs).then(reply, fail);
-      break;
-    case 'closeScreens':
-      closeScreens(message.side);
-      reply(null);
-      break;
-    case 'press':
-      press(message).then(reply, fail);
-      break;
-    case 'settled': {
-      // every screen has heard as many resolutions of the home's alerts as openings
-      const opened = countOf(message.side, `opened:${message.homeId}`);
-      reachedAll(message.side, `resolved:${message.homeId}`, opened).then(reply, fail);
-      break;
-    }
-    case 'exit':
-      closeAll().finally(() => {
-        reply(null);
-        process.exit(0);
-      });
-      break;
-  }
-});
-process.send?.({ id: 0, result: 'ready' });
+serveCommands<RigCommand>(
+  {
+    buttons: connectButtons,
+    screens: (c) => openScreens(c.side, c.specs),
+    closeScreens: (c) => closeScreens(c.side),
+    press,
+    // every screen has heard as many resolutions of the home's alerts as openings
+    settled: (c) => reachedAll(c.side, `resolved:${c.homeId}`, countOf(c.side, `opened:${c.homeId}`)),
+  },
+  closeAll,
+);

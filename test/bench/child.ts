@@ -54,3 +54,33 @@ export class BenchChild<Command extends { id: number; cmd: string }> {
     await exited;
   }
 }
+
+type Handlers<Command extends { id: number; cmd: string }> = {
+  [K in Exclude<Command['cmd'], 'exit'>]: (command: Extract<Command, { cmd: K }>) => unknown;
+};
+
+/**
+ * The child's side: answers each command from the parent with its handler's result (awaited) or
+ * error, and `exit` by closing what it holds (`close`) and ending the process. Says it is ready.
+ */
+export function serveCommands<Command extends { id: number; cmd: string }>(
+  handlers: Handlers<Command>,
+  close: () => Promise<void>,
+): void {
+  process.on('message', (message: Command) => {
+    const reply = (result: unknown) => process.send?.({ id: message.id, result });
+    const fail = (err: unknown) => process.send?.({ id: message.id, error: String(err) });
+    if (message.cmd === 'exit') {
+      close().finally(() => {
+        reply(null);
+        process.exit(0);
+      });
+      return;
+    }
+    const handle = handlers[message.cmd as keyof Handlers<Command>] as (c: Command) => unknown;
+    Promise.resolve()
+      .then(() => handle(message))
+      .then((result) => reply(result ?? null), fail);
+  });
+  process.send?.({ id: 0, result: 'ready' });
+}

@@ -4,6 +4,7 @@
  * are 10,000 sockets on each side). Driven over IPC by `fleet-client.ts`.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { serveCommands } from './child.ts';
 import type { FleetCommand, FleetDevice, LoadResult } from './fleet-client.ts';
 
 const storm = new Map<string, { client: MqttClient; up: boolean; lastUpAt: number }>();
@@ -133,32 +134,15 @@ async function load(c: Extract<FleetCommand, { cmd: 'load' }>): Promise<LoadResu
   return { sent, acked, failed, ms: lastAckAt - started, startedAt: started };
 }
 
-process.on('message', (message: FleetCommand) => {
-  const reply = (result: unknown) => process.send?.({ id: message.id, result });
-  const fail = (err: unknown) => process.send?.({ id: message.id, error: String(err) });
-  switch (message.cmd) {
-    case 'connect':
-      connect(message).then(reply, fail);
-      break;
-    case 'awaitReconnect':
-      awaitReconnect(message.timeoutMs).then(reply, fail);
-      break;
-    case 'disconnect':
-      disconnect().then(reply, fail);
-      break;
-    case 'load':
-      load(message).then(reply, fail);
-      break;
-    case 'stopLoad':
+serveCommands<FleetCommand>(
+  {
+    connect,
+    awaitReconnect: (c) => awaitReconnect(c.timeoutMs),
+    disconnect,
+    load,
+    stopLoad: () => {
       stopLoad = true;
-      reply(null);
-      break;
-    case 'exit':
-      disconnect().finally(() => {
-        reply(null);
-        process.exit(0);
-      });
-      break;
-  }
-});
-process.send?.({ id: 0, result: 'ready' });
+    },
+  },
+  disconnect,
+);
