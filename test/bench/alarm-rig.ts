@@ -38,7 +38,8 @@ function heard(screen: Screen, key: string): void {
   screen.counts.set(key, count);
   const list = waiters.get(key);
   if (!list) return;
-  for (const w of list) {
+  // a copy: a waiter that is done leaves the list
+  for (const w of [...list]) {
     if (w.target !== count) continue;
     if (--w.left === 0) {
       list.splice(list.indexOf(w), 1);
