@@ -107,10 +107,19 @@ describe('the SQLite log checkpointer', () => {
     dir = tempDir();
     const raw = new Database(`${dir.path}/a.db`);
     raw.pragma('journal_mode = WAL');
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
     // the worker cannot open this file: it fails at once, as it would on any error of its own
     const checkpointer = startCheckpointer(raw, `${dir.path}/missing.db`);
     await eventually(() => checkpointer.status().fellBack, { what: 'the fallback' });
     expect(raw.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    // said once, with the error's code and without the file's path
+    await eventually(() => warnings.length > 0, { what: 'the warning' });
+    process.off('warning', onWarning);
+    expect(warnings).toEqual([
+      'the SQLite checkpoint worker stopped (SQLITE_CANTOPEN); the store checkpoints on commit again',
+    ]);
     await checkpointer.stop();
     raw.close();
   });

@@ -10,7 +10,7 @@ import type Database from 'better-sqlite3';
  * was doing. An alert's commit did that once every hundred or so alarms, holding the event loop
  * for up to 20 ms (measured in the bench). Here a worker thread with its own connection checkpoints
  * every `intervalMs` instead (PASSIVE: it never waits for, nor blocks, the main thread's readers and
- * writer), and the main connection never checkpoints on commit.
+ * writer), and the main connection no longer checkpoints on commit at 1,000 pages.
  *
  * A checkpoint can only start the log over once it has copied all of it, so under writes too dense
  * for the worker to catch up with, the log would grow: the main connection still checkpoints on
@@ -83,10 +83,17 @@ export function startCheckpointer(raw: Database.Database, path: string, interval
   let fellBack = false;
   let stopping = false;
   raw.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-  const fallBack = () => {
+  const fallBack = (err?: unknown) => {
     if (fellBack || stopping || !raw.open) return;
     fellBack = true;
     raw.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+    // said once, on stderr (the store has no logger of its own): the platform works on, as SQLite's
+    // own checkpoints did before; the error's code only, never a path or data
+    const code = (err as { code?: string } | undefined)?.code ?? (err ? 'error' : 'exited');
+    process.emitWarning(
+      `the SQLite checkpoint worker stopped (${code}); the store checkpoints on commit again`,
+      'TryghedStoreWarning',
+    );
   };
   let logPages = 0;
   let copiedPages = 0;
@@ -100,7 +107,7 @@ export function startCheckpointer(raw: Database.Database, path: string, interval
     logPages = m.log;
     copiedPages = m.checkpointed;
   });
-  worker.on('error', fallBack);
+  worker.on('error', (err) => fallBack(err));
   const exited = new Promise<void>((resolve) =>
     worker.once('exit', () => {
       fallBack();
