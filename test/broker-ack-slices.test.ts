@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AckPacer } from '../broker/ack-pacer.ts';
 import { topics } from '../services/domain/index.ts';
 import { bareBroker, connectDevices, registryFixture } from './harness/broker.ts';
-import { eventually } from './harness/index.ts';
+import { cleanupAfterEach, eventually } from './harness/index.ts';
 
 /** counts what `tick` reports at each turn of the event loop until `done`; returns the largest step */
 function largestStepPerTurn(count: () => number, done: () => boolean): Promise<number> {
@@ -21,10 +21,7 @@ function largestStepPerTurn(count: () => number, done: () => boolean): Promise<n
 }
 
 describe('PUBACKs of one group commit go out a slice per turn of the event loop', () => {
-  const cleanup: Array<() => Promise<unknown> | unknown> = [];
-  afterEach(async () => {
-    for (const f of cleanup.splice(0).reverse()) await f();
-  });
+  const cleanup = cleanupAfterEach();
 
   it('many devices made durable at once are acknowledged in slices, in order, none lost (real aedes, real clients)', async () => {
     const f = await registryFixture(cleanup);

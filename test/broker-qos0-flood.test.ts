@@ -1,15 +1,12 @@
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SETTLES_LATER } from '../broker/index.ts';
 import { topics } from '../services/domain/index.ts';
 import { bareBroker, registryFixture } from './harness/broker.ts';
-import { eventually } from './harness/index.ts';
+import { cleanupAfterEach, eventually } from './harness/index.ts';
 
 describe('a device flooding QoS 0 readings is read no faster than they are handled', () => {
-  const cleanup: Array<() => Promise<unknown> | unknown> = [];
-  afterEach(async () => {
-    for (const f of cleanup.splice(0).reverse()) await f();
-  });
+  const cleanup = cleanupAfterEach();
 
   it('at most about one socket read of its readings is in hand; none is lost or reordered', async () => {
     const f = await registryFixture(cleanup);

@@ -1,17 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type GateableClient, mayCarryAlarm, ReadGate } from '../broker/read-gate.ts';
 import { type SensorKind, topics } from '../services/domain/index.ts';
 import { bareBroker, connectDevices, registryFixture } from './harness/broker.ts';
-import { eventually } from './harness/index.ts';
+import { cleanupAfterEach, eventually } from './harness/index.ts';
 
 const reading = (kind: SensorKind, seq: number) => JSON.stringify({ kind, value: 1, ts: seq, seq });
 
 describe("routine devices' packets are read in slices, an alarm device's at once", () => {
-  const cleanup: Array<() => Promise<unknown> | unknown> = [];
-  afterEach(async () => {
-    for (const f of cleanup.splice(0).reverse()) await f();
-  });
+  const cleanup = cleanupAfterEach();
 
   /**
    * 60 motion sensors send a reading each, then an alarm button is pressed, while the event loop is
@@ -171,10 +168,7 @@ describe('ReadGate', () => {
 });
 
 describe('mayCarryAlarm: which connections are read at once', () => {
-  const cleanup: Array<() => Promise<unknown> | unknown> = [];
-  afterEach(async () => {
-    for (const f of cleanup.splice(0).reverse()) await f();
-  });
+  const cleanup = cleanupAfterEach();
 
   it('alarm devices, gateways of homes with one, and non-devices; devices added and moved are followed', async () => {
     const { registry } = await registryFixture(cleanup, ['quiet', 'safe']);

@@ -1,18 +1,15 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topics } from '../services/domain/index.ts';
 import { bareBroker, registryFixture } from './harness/broker.ts';
-import { eventually } from './harness/index.ts';
+import { cleanupAfterEach, eventually } from './harness/index.ts';
 
 /**
  * A reading reaches ingest before its PUBACK; aedes' publish pipeline after it only routes it to
  * MQTT subscribers, which only service accounts can be. Without service accounts it is skipped.
  */
 describe("device readings and aedes' routing", () => {
-  const cleanup: Array<() => Promise<unknown> | unknown> = [];
-  afterEach(async () => {
-    for (const f of cleanup.splice(0).reverse()) await f();
-  });
+  const cleanup = cleanupAfterEach();
 
   async function broker(serviceAccounts: boolean) {
     const f = await registryFixture(cleanup);

@@ -1,12 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { topics, type WireReading } from '../services/domain/index.ts';
 import { shardOf } from '../services/ownership/index.ts';
 import { hashSecret, silentLogger } from '../services/runtime/index.ts';
 import { createInfluxV1Store } from '../services/timeseries/index.ts';
 import { ApiClient, type LiveClient } from './harness/api.ts';
-import { eventually, freePort, startPlatformProcess, tempDir, uniqueDatabase } from './harness/index.ts';
+import {
+  cleanupAfterEach,
+  eventually,
+  freePort,
+  startPlatformProcess,
+  tempDir,
+  uniqueDatabase,
+} from './harness/index.ts';
 import { provisionStore } from './harness/provision.ts';
 import { startReceiver } from './harness/receiver.ts';
 import { startRedis } from './harness/redis.ts';
@@ -25,10 +32,7 @@ const firstProcessHomes = (n: number) => {
  * (ws `/live` on the second process); the first, which owns the homes, is killed -9.
  */
 describe('failover: kill -9 the process that owns the homes', () => {
-  const cleanup: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
+  const cleanup = cleanupAfterEach();
 
   it('devices reconnect to the other, a fall after the kill reaches the board within 15 s, the open alert keeps escalating, nothing PUBACKed is lost, no notice twice', async () => {
     const dir = tempDir();

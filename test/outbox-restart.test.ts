@@ -1,9 +1,16 @@
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Platform } from '../platform/start.ts';
 import { topics, type WireReading } from '../services/domain/index.ts';
 import { openStore } from '../services/store/index.ts';
-import { eventually, freePort, startPlatformProcess, tempDir, uniqueDatabase } from './harness/index.ts';
+import {
+  cleanupAfterEach,
+  eventually,
+  freePort,
+  startPlatformProcess,
+  tempDir,
+  uniqueDatabase,
+} from './harness/index.ts';
 import { startTestPlatform } from './harness/platform.ts';
 import { provisionStore } from './harness/provision.ts';
 import { type Receiver, startReceiver } from './harness/receiver.ts';
@@ -19,10 +26,7 @@ const HOMES = ['home-a', 'home-b', 'home-c'];
  * each exactly once.
  */
 describe.each(ENGINES)('the notice outbox across a kill -9 and a receiver outage (%s)', (engine) => {
-  const cleanup: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
+  const cleanup = cleanupAfterEach();
 
   it('every notice arrives exactly once after the platform restarts and the receiver comes back', async () => {
     const dir = tempDir();

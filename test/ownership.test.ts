@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AlertService } from '../services/alerts/index.ts';
 import { ConsentRegistry } from '../services/consent/index.ts';
 import {
@@ -17,7 +17,7 @@ import { Registry } from '../services/registry/index.ts';
 import { RuleEngine } from '../services/rules/index.ts';
 import { ManualClock, Metrics, silentLogger } from '../services/runtime/index.ts';
 import { openStore, type Store, type StoreLocation } from '../services/store/index.ts';
-import { eventually, tempDir } from './harness/index.ts';
+import { cleanupAfterEach, eventually, tempDir } from './harness/index.ts';
 import { testOutbox } from './harness/outbox.ts';
 import { type Receiver, startReceiver } from './harness/receiver.ts';
 import { storeLocation } from './harness/store.ts';
@@ -36,10 +36,7 @@ const retry: RetryPolicy = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100, t
  * timer of it runs again) and nothing reaches its bus any more.
  */
 describe('shard leases on PostgreSQL', () => {
-  const cleanup: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) await fn();
-  });
+  const cleanup = cleanupAfterEach();
 
   const database = async () => {
     const dir = tempDir();
@@ -319,10 +316,7 @@ async function processOn(
 type Proc = Awaited<ReturnType<typeof processOn>>;
 
 describe('rules and escalation follow the lease (PostgreSQL, two processes)', () => {
-  const cleanup: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) await fn();
-  });
+  const cleanup = cleanupAfterEach();
 
   it('the owner dies: the other takes its homes over within 10 s, with their state, an overdue escalation fires at once, and nothing fires twice', async () => {
     const dir = tempDir();

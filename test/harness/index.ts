@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 
 export { freePort } from '../../platform/index.ts';
 export {
@@ -45,4 +46,16 @@ export async function eventually<T>(
     }
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 20));
   }
+}
+
+/**
+ * A list of what a test opened, closed after each test in reverse order (the last opened first):
+ * `cleanup.push(() => thing.close())`. Call at the top of a `describe`.
+ */
+export function cleanupAfterEach(): Array<() => Promise<unknown> | unknown> {
+  const cleanup: Array<() => Promise<unknown> | unknown> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+  return cleanup;
 }
