@@ -77,11 +77,12 @@ describe('the SQLite log checkpointer', () => {
     dir = tempDir();
     const path = `${dir.path}/store.db`;
     const opened = await openDatabase({ sqlitePath: path });
-    // 48 MB with hardly a pause: without the main connection's backstop the log would hold it all
-    const largest = await write(opened, path, 960, 100, 1);
-    // the backstop is 16 MB; a checkpoint of its own that found the worker busy is tried again at the
-    // next commit, so the log may pass it by a few commits, never by the whole of what was written
-    expect(largest).toBeLessThan(20_000_000);
+    // 72 MB with hardly a pause: without the main connection's backstop the log would hold it all
+    const largest = await write(opened, path, 1440, 100, 1);
+    // the backstop is 16 MB, but a checkpoint of the main connection's that finds the worker's under
+    // way is only tried again at the next commit, so on a loaded machine the log passes 16 MB by some
+    // way (20.3 MB was seen in a CI run); what must hold is that it started over: far less than all
+    expect(largest).toBeLessThan(36_000_000);
     await closeDatabase(opened);
   });
 
