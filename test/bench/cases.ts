@@ -3,6 +3,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { monitorEventLoopDelay, performance as perfHooks } from 'node:perf_hooks';
 import type { AlarmStepMessage } from '../../services/runtime/index.ts';
 import { type AlarmRig, type Side, startAlarmRig } from './alarm-rig-client.ts';
+import { type HostMemory, type HostStarted, startBrokerHost } from './broker-host.ts';
 import type { Fleet, FleetDevice, LoadResult } from './fleet-client.ts';
 import type { BareSide, PlatformSide } from './sides.ts';
 import { envInt, interleaved, median, profiled, quantile, type Row, sleep } from './stats.ts';
@@ -21,13 +22,16 @@ export const SIZES = {
   readings: envInt('BENCH_READINGS', 20_000),
   inflight: envInt('BENCH_INFLIGHT', 10),
   alarmHomes: envInt('BENCH_ALARM_HOMES', 10),
-  alarms: envInt('BENCH_ALARMS', 300),
+  // a p99 of 1,000 presses is their 10th slowest; of 300 (the 3rd slowest) its ratio to the relay's
+  // moved from 1.4× to 2.8× from run to run on one tree (docs/performance.md)
+  alarms: envInt('BENCH_ALARMS', 1000),
   staffSockets: envInt('BENCH_STAFF_SOCKETS', 1000),
   fanoutAlarms: envInt('BENCH_FANOUT_ALARMS', 20),
   stuckMs: envInt('BENCH_STUCK_MS', 3000),
   stormDevices: envInt('BENCH_STORM_DEVICES', 10_000),
   stormConcurrency: envInt('BENCH_STORM_CONCURRENCY', 200),
   bulkDevices: envInt('BENCH_BULK_DEVICES', 2000),
+  memoryDevices: envInt('BENCH_MEMORY_DEVICES', 10_000),
   singleDevices: envInt('BENCH_SINGLE_DEVICES', 100),
 };
 
@@ -526,9 +530,6 @@ export async function storm(b: Bench, d: Devices): Promise<void> {
     true,
     peer,
   );
-  // Live memory (heap and buffers after a GC), not RSS: both sides share this process, and RSS
-  // only shows what the allocator has not reused since the side before.
-  const mem = row(b, 'connections', 'memory per 1,000 connections (heap + buffers)', 'MiB', false, peer);
   const back = row(
     b,
     'connections',
@@ -543,7 +544,6 @@ export async function storm(b: Bench, d: Devices): Promise<void> {
     auth: boolean,
     restart: () => Promise<void>,
   ) => {
-    const mem0 = heap();
     const c = await b.fleet.send<{ ms: number; failed: number }>({
       cmd: 'connect',
       url: url(),
@@ -551,7 +551,6 @@ export async function storm(b: Bench, d: Devices): Promise<void> {
       concurrency: SIZES.stormConcurrency,
       auth,
     });
-    const mem1 = heap();
     if (c.failed) console.log(`  connections: ${c.failed} devices failed to connect`);
     const reconnected = b.fleet.send<{ lastUpAt: number; missing: number }>({
       cmd: 'awaitReconnect',
@@ -562,11 +561,7 @@ export async function storm(b: Bench, d: Devices): Promise<void> {
     const r = await reconnected;
     if (r.missing) console.log(`  connections: ${r.missing} devices did not come back`);
     await b.fleet.send({ cmd: 'disconnect' });
-    return {
-      cps: n / (c.ms / 1000),
-      mem: (((mem1 - mem0) / n) * 1000) / 2 ** 20,
-      back: (r.lastUpAt - t0) / 1000,
-    };
+    return { cps: n / (c.ms / 1000), back: (r.lastUpAt - t0) / 1000 };
   };
   // warm-up on both sides (code paths compiled, pools and maps grown) before anything is counted
   for (const [url, devices, auth] of [
@@ -593,7 +588,6 @@ export async function storm(b: Bench, d: Devices): Promise<void> {
         () => b.a.restart(),
       );
       cps.platform.push(x.cps);
-      mem.platform.push(x.mem);
       back.platform.push(x.back);
     },
     async () => {
@@ -604,8 +598,82 @@ export async function storm(b: Bench, d: Devices): Promise<void> {
         () => b.b.restart(),
       );
       cps.peer.push(x.cps);
-      mem.peer.push(x.mem);
       back.peer.push(x.back);
     },
   );
 }
+
+/**
+ * What a connection costs in memory: the platform's device broker and bare aedes, each in a process
+ * of its own (`broker-host.ts`), the same devices connected by the fleet; live memory (heap and
+ * buffers after two full GCs) and the resident set, before and after, per 1,000 connections.
+ */
+export async function connectionMemory(b: Bench): Promise<void> {
+  const n = SIZES.memoryDevices;
+  const peer = 'bare aedes, no auth';
+  const live = row(
+    b,
+    'connections',
+    'memory per 1,000 connections, live (heap + buffers after GC)',
+    'MiB',
+    false,
+    peer,
+  );
+  const rss = row(b, 'connections', 'memory per 1,000 connections, resident set (RSS)', 'MiB', false, peer);
+  const side = async (which: 'platform' | 'bare') => {
+    const host = await startBrokerHost();
+    try {
+      const started = await host.send<HostStarted>({ cmd: 'start', side: which, devices: n + WARM_UP });
+      const auth = which === 'platform';
+      const connect = async (devices: FleetDevice[]) => {
+        const c = await b.fleet.send<{ failed: number }>({
+          cmd: 'connect',
+          url: started.url,
+          devices,
+          concurrency: SIZES.stormConcurrency,
+          auth,
+        });
+        if (c.failed)
+          throw new Error(`${c.failed} of ${devices.length} devices failed to connect to ${which}`);
+      };
+      // code compiled, pools and maps grown, before anything is counted
+      await connect(started.devices.slice(n));
+      await b.fleet.send({ cmd: 'disconnect' });
+      await sleep(SETTLE_MS);
+      const before = await host.send<HostMemory>({ cmd: 'memory' });
+      await connect(started.devices.slice(0, n));
+      await sleep(SETTLE_MS);
+      const after = await host.send<HostMemory>({ cmd: 'memory' });
+      await b.fleet.send({ cmd: 'disconnect' });
+      const perThousand = (bytes: number) => ((bytes / n) * 1000) / 2 ** 20;
+      console.log(
+        `  connection memory (${which}), per 1,000: heap committed ${perThousand(after.heapTotal - before.heapTotal).toFixed(2)} MiB, outside the heap ${perThousand(after.rss - after.heapTotal - (before.rss - before.heapTotal)).toFixed(2)} MiB`,
+      );
+      return {
+        live: perThousand(after.heapAndBuffers - before.heapAndBuffers),
+        rss: perThousand(after.rss - before.rss),
+      };
+    } finally {
+      await host.stop();
+    }
+  };
+  await interleaved(
+    'connection memory',
+    b.pairs,
+    async () => {
+      const x = await side('platform');
+      live.platform.push(x.live);
+      rss.platform.push(x.rss);
+    },
+    async () => {
+      const x = await side('bare');
+      live.peer.push(x.live);
+      rss.peer.push(x.rss);
+    },
+  );
+}
+
+/** devices connected and dropped before the memory is first read */
+const WARM_UP = 200;
+/** quiet time before each memory reading, so the heap is measured as it stays, not mid-storm */
+const SETTLE_MS = envInt('BENCH_MEMORY_SETTLE_MS', 500);

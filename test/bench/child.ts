@@ -23,13 +23,14 @@ export class BenchChild<Command extends { id: number; cmd: string }> {
     });
   }
 
-  /** forks `file` (a .ts module beside this one) and resolves once it says it is ready */
+  /** forks `file` (a .ts module beside this one, with `execArgv` for node) and resolves once it says it is ready */
   static start<Command extends { id: number; cmd: string }>(
     file: URL,
     name: string,
+    execArgv: string[] = [],
   ): Promise<BenchChild<Command>> {
     const child = fork(file, {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...execArgv],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const handle = new BenchChild<Command>(child, name);

@@ -4,7 +4,7 @@
  * Every case runs as interleaved pairs (Tryghed, then its peer; at least 3 pairs), because these
  * machines are shared and noisy; the table shows the median and min–max of each side and the
  * ratio of the medians. The load average is printed before each pair. Sizes come from BENCH_*
- * variables (see `cases.ts`, `cluster.ts`); BENCH_ONLY=micro,acks,throughput,alarms,stuck,storm,cluster,failover
+ * variables (see `cases.ts`, `cluster.ts`); BENCH_ONLY=micro,acks,throughput,alarms,stuck,storm,memory,cluster,failover
  * picks sections.
  *
  * The platform is `startPlatform` on a real influxd (started here, as the tests' harness does) and
@@ -17,7 +17,16 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startInfluxd } from '../../platform/index.ts';
 import { ackBurst } from './ack-burst.ts';
-import { alarms, type Bench, provisioning, SIZES, storm, stuckButton, throughput } from './cases.ts';
+import {
+  alarms,
+  type Bench,
+  connectionMemory,
+  provisioning,
+  SIZES,
+  storm,
+  stuckButton,
+  throughput,
+} from './cases.ts';
 import { CLUSTER_SIZES, clusterSections } from './cluster.ts';
 import { startFleet } from './fleet-client.ts';
 import { micro } from './micro.ts';
@@ -25,9 +34,9 @@ import { BareSide, PlatformSide } from './sides.ts';
 import { envInt, load, median, type Row, table } from './stats.ts';
 
 const pairs = Math.max(3, envInt('BENCH_PAIRS', 3));
-const only = (process.env.BENCH_ONLY ?? 'micro,acks,throughput,alarms,stuck,storm,cluster,failover').split(
-  ',',
-);
+const only = (
+  process.env.BENCH_ONLY ?? 'micro,acks,throughput,alarms,stuck,storm,memory,cluster,failover'
+).split(',');
 const want = (s: string) => only.includes(s);
 
 async function platformSections(rows: Row[]): Promise<void> {
@@ -48,6 +57,7 @@ async function platformSections(rows: Row[]): Promise<void> {
     if (want('alarms')) await alarms(bench, devices, max);
     if (want('stuck')) await stuckButton(bench, devices);
     if (want('storm')) await storm(bench, devices);
+    if (want('memory')) await connectionMemory(bench);
   } finally {
     await fleet.stop().catch(() => undefined);
     await a.close().catch(() => undefined);
