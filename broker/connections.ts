@@ -48,6 +48,22 @@ export interface DeviceConnectionsOptions {
  * inherit its session, as aedes keys both by client id. An empty client id is accepted only with a
  * clean session (MQTT 3.1.1 [MQTT-3.1.3-6], [MQTT-3.1.3-8]); the connection is still the device's.
  */
+/**
+ * Wipes a device's secret from its CONNECT packet once it has been read. mqtt-packet keeps each
+ * connection's CONNECT packet for as long as the connection lives (its parser's `settings`, for the
+ * protocol version), so every connected device's secret would stay in memory, readable in any heap
+ * or core dump, and its buffer would keep the whole first read of the socket alive (about 180 bytes
+ * a connection). The bytes are zeroed in any case; the packet's reference is dropped when it is the
+ * one aedes handed over (mqtt-packet 9's parser: `client._parser.settings`), else left alone.
+ */
+export function forgetSecret(client: Client, password: Buffer | undefined): void {
+  if (!password) return;
+  password.fill(0);
+  const settings = (client as unknown as { _parser?: { settings?: { password?: Buffer } } })._parser
+    ?.settings;
+  if (settings?.password === password) settings.password = undefined;
+}
+
 export class DeviceConnections {
   private readonly known = new WeakMap<Client, Identity>();
   /** the one live connection per device */
@@ -180,6 +196,8 @@ export class DeviceConnections {
   authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: Done): void {
     const name = username ?? '';
     const secret = password?.toString('utf8') ?? '';
+    // read once, as a string: the packet's copy goes now, whatever the answer
+    forgetSecret(client, password);
     const early = this.refusedBeforeSecret(client, name, secret);
     if (early) {
       this.refuse(early.reason, client, early.extra);
