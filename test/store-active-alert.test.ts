@@ -1,6 +1,6 @@
 import { CompiledQuery } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../services/store/open.ts';
+import { closeDatabase, openDatabase } from '../services/store/open.ts';
 import { activeAlertQuery } from '../services/store/records.ts';
 import { tempDir } from './harness/index.ts';
 
@@ -16,7 +16,8 @@ describe('the active alert lookup', () => {
 
   it("names 'resolved' in its text and is answered from the partial index of active alerts", async () => {
     dir = tempDir();
-    const { db } = await openDatabase({ sqlitePath: `${dir.path}/store.db` });
+    const opened = await openDatabase({ sqlitePath: `${dir.path}/store.db` });
+    const { db } = opened;
     try {
       const q = activeAlertQuery(db, 'h1', 'fall').compile();
       expect(q.parameters).toEqual(['h1', 'fall']);
@@ -29,7 +30,8 @@ describe('the active alert lookup', () => {
       expect(details).toContain('alerts_one_active');
       expect(details).not.toContain('SCAN');
     } finally {
-      await db.destroy();
+      // the checkpoint worker too: left running, it can still be writing in the folder removed next
+      await closeDatabase(opened);
     }
   });
 });

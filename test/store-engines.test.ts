@@ -87,10 +87,10 @@ describe.each(ENGINES)('the store on %s', (engine) => {
   it('refuses to start on a database a newer Tryghed has migrated', async () => {
     await store.close();
     const { sql } = await import('kysely');
-    const { openDatabase } = await import('../services/store/open.ts');
-    const { db } = await openDatabase(location);
-    await sql`UPDATE schema_version SET version = 999`.execute(db);
-    await db.destroy();
+    const { closeDatabase, openDatabase } = await import('../services/store/open.ts');
+    const opened = await openDatabase(location);
+    await sql`UPDATE schema_version SET version = 999`.execute(opened.db);
+    await closeDatabase(opened);
     const refused = await openStore(location).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(StartError);
     expect((refused as Error).message).toMatch(/schema version 999 is newer/);
