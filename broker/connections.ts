@@ -39,16 +39,6 @@ export interface DeviceConnectionsOptions {
 }
 
 /**
- * Who is connected as whom. Authenticates connections (secret, client id, throttling of wrong
- * secrets), keeps each client's identity, holds at most one live connection per device and closes
- * it when the device's credentials end (secret rotated, device removed or moved).
- *
- * The client id rule: a connection's client id is its user name, i.e. the device id (or the
- * service account's name). So a device can neither displace another device's connection nor
- * inherit its session, as aedes keys both by client id. An empty client id is accepted only with a
- * clean session (MQTT 3.1.1 [MQTT-3.1.3-6], [MQTT-3.1.3-8]); the connection is still the device's.
- */
-/**
  * Wipes a device's secret from its CONNECT packet once it has been read. mqtt-packet keeps each
  * connection's CONNECT packet for as long as the connection lives (its parser's `settings`, for the
  * protocol version), so every connected device's secret would stay in memory, readable in any heap
@@ -64,6 +54,16 @@ export function forgetSecret(client: Client, password: Buffer | undefined): void
   if (settings?.password === password) settings.password = undefined;
 }
 
+/**
+ * Who is connected as whom. Authenticates connections (secret, client id, throttling of wrong
+ * secrets), keeps each client's identity, holds at most one live connection per device and closes
+ * it when the device's credentials end (secret rotated, device removed or moved).
+ *
+ * The client id rule: a connection's client id is its user name, i.e. the device id (or the
+ * service account's name). So a device can neither displace another device's connection nor
+ * inherit its session, as aedes keys both by client id. An empty client id is accepted only with a
+ * clean session (MQTT 3.1.1 [MQTT-3.1.3-6], [MQTT-3.1.3-8]); the connection is still the device's.
+ */
 export class DeviceConnections {
   private readonly known = new WeakMap<Client, Identity>();
   /** the one live connection per device */

@@ -105,7 +105,7 @@ export async function openListeners(aedes: Aedes, o: ListenerOptions, log: Logge
   // authentication under way): server.close() would otherwise wait for them for as long as they stay
   // open, and a failed start would hang.
   // One listener for every socket, called with the socket as `this`: `once` with a closure cost each
-  // connection a wrapper, its state and the closure (about 160 bytes of the ~7 KB a connection holds).
+  // connection a wrapper, its state and the closure (about 160 bytes of the ~6 KB a connection holds).
   const sockets = new Set<Duplex>();
   function forget(this: Duplex): void {
     sockets.delete(this);
