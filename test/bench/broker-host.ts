@@ -42,6 +42,7 @@ export const startBrokerHost = (): Promise<BrokerHost> =>
     '--expose-gc',
   ]);
 
+/** what `start` opened, closed in reverse order (the last opened first) */
 const closers: Array<() => Promise<unknown> | unknown> = [];
 
 async function start(c: Extract<BrokerHostCommand, { cmd: 'start' }>): Promise<HostStarted> {
@@ -50,8 +51,8 @@ async function start(c: Extract<BrokerHostCommand, { cmd: 'start' }>): Promise<H
     const server: Server = createServer(aedes.handle);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     closers.push(
-      () => new Promise((r) => server.close(r)),
       () => new Promise<void>((r) => aedes.close(() => r())),
+      () => new Promise((r) => server.close(r)),
     );
     const { port } = server.address() as { port: number };
     const devices = Array.from({ length: c.devices }, (_, i) => ({ id: `mem-d${i}`, homeId: 'mem-h' }));
@@ -84,7 +85,7 @@ async function start(c: Extract<BrokerHostCommand, { cmd: 'start' }>): Promise<H
     logger: silentLogger(),
     metrics,
   });
-  closers.unshift(() => broker.close());
+  closers.push(() => broker.close());
   return {
     url: broker.url,
     devices: provisioned.map(({ device, secret }) => ({ id: device.id, homeId: device.homeId, secret })),
@@ -102,5 +103,5 @@ function memory(): HostMemory {
 
 if (process.send)
   serveCommands<BrokerHostCommand>({ start, memory }, async () => {
-    for (const close of closers.splice(0)) await close();
+    for (const close of closers.splice(0).reverse()) await close();
   });
