@@ -247,7 +247,9 @@ export class DeviceConnections {
           return;
         }
         this.known.set(client, result.identity);
-        if (result.identity.kind === 'device') this.bind(result.identity.deviceId, client);
+        // one that hung up while its secret was checked is not the device's connection: it must
+        // not replace the connection the device has
+        if (result.identity.kind === 'device' && !client.closed) this.bind(result.identity.deviceId, client);
         done(null, true);
       },
       (err: unknown) => {

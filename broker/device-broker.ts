@@ -306,6 +306,18 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     },
   });
 
+  // aedes goes on setting up a connection after it closed: a device that hangs up, is replaced by
+  // its newer connection or loses its credentials while its session is read from Redis. It would
+  // then count it, keep it among its clients and announce it to the other brokers, for good (the
+  // count never falls back, and a device's next connection elsewhere is closed by the announcement).
+  // A connection closed before it is registered is dropped instead.
+  const finishRegister = aedes as unknown as { _finishRegisterClient(client: Client): void };
+  const register = finishRegister._finishRegisterClient.bind(aedes);
+  finishRegister._finishRegisterClient = (client) => {
+    if (client.closed) return connections.disconnected(client);
+    register(client);
+  };
+
   // A device's reading reaches ingest in `authorizePublish`, before its PUBACK; after the PUBACK aedes
   // runs it through its publish pipeline only to route it to MQTT subscribers (look-ups of offline
   // sessions, the queue, the `published` hook: several promises and objects per reading). Only a

@@ -219,6 +219,35 @@ describe('clustered broker: two brokers share routing, retained messages and ses
     }
   });
 
+  it('a device that hangs up while its session is set up in Redis leaves no connection behind', async () => {
+    f = await twoBrokers(redis);
+    // Redis stalls: the broker accepts the password, then waits on Redis for the session
+    await redis.pause(700);
+    const leaving = new MqttClient(() => createConnection({ host: '127.0.0.1', port: f!.a.broker.port }), {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      clientId: '',
+      clean: true,
+      username: 's1',
+      password: f.secrets.s1,
+    });
+    const leavingClosed = closed(leaving);
+    leaving.on('error', () => undefined);
+    await new Promise((r) => setTimeout(r, 250));
+    leaving.end(true);
+    await eventually(() => leavingClosed.closed, { what: 'the device hung up' });
+    // once Redis answers again the broker finishes setting up a connection that is gone: it must
+    // not count it, keep it, or announce it
+    await new Promise((r) => setTimeout(r, 700));
+    await eventually(() => f!.a.broker.connectedClients() === 0, { what: 'no connection left on A' });
+    // and the device's next connection is its one connection, on either broker
+    const next = await device(f.b.broker, 's1', { clientId: '', clean: true });
+    const nextClosed = closed(next);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(nextClosed.closed).toBe(false);
+    expect(f.a.broker.connectedClients() + f.b.broker.connectedClients()).toBe(1);
+  });
+
   it("credentials ended on A's process close the device's connection to B", async () => {
     f = await twoBrokers(redis);
     const onB = await device(f.b.broker, 's1');

@@ -374,4 +374,71 @@ describe('device broker: a device owns its connection, and its credentials end w
     await expect(login('not-it')).rejects.toThrow(/Bad username or password/i);
     expect(await metrics.value('tryghed_broker_secret_hash_upgrades_total')).toBe(1);
   });
+
+  it("a connection that hangs up while its secret is checked does not replace the device's live one", async () => {
+    const dir = tempDir();
+    const store = await openStore({ sqlitePath: `${dir.path}/hangup.sqlite` });
+    cleanups.push(async () => {
+      await store.close();
+      dir.remove();
+    });
+    const deviceSecrets = DeviceSecretHasher.ephemeral();
+    await store.teams.create({ id: 't', name: 'T' });
+    const setup = await Registry.load(store, { deviceSecrets });
+    await setup.createHome({ id: 'h1', label: 'H1', teamId: 't' });
+    const { secret } = await setup.provisionDevice({ id: 'd1', homeId: 'h1', kinds: ['motion'] });
+    const events = createPlatformBus({ logger: silentLogger() });
+    const registry = await Registry.load(store, { deviceSecrets, events });
+    const broker = await startDeviceBroker({
+      host: '127.0.0.1',
+      port: 0,
+      maxPayloadBytes: 1024,
+      registry,
+      events,
+      serviceAccounts: [],
+      logger: silentLogger(),
+      metrics: new Metrics(),
+    });
+    cleanups.push(() => broker.close());
+    // an empty client id: the device's one connection is kept by the platform, not by aedes
+    const live = await mqtt.connectAsync(broker.url, {
+      clientId: '',
+      clean: true,
+      username: 'd1',
+      password: secret,
+      reconnectPeriod: 0,
+    });
+    cleanups.push(() => live.endAsync(true));
+    let liveClosed = false;
+    live.on('close', () => {
+      liveClosed = true;
+    });
+    // stored the old way again (as before an upgrade): checking it takes scrypt's while
+    await store.devices.setSecretHash('d1', await hashSecret(secret, 'device'));
+    await registry.reloadDevice('d1');
+    // a second connection's CONNECT, and the socket gone before its secret is checked
+    const str = (v: string) => {
+      const b = Buffer.from(v, 'utf8');
+      return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+    };
+    const body = Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 60]), str(''), str('d1'), str(secret)]);
+    await new Promise<void>((resolve, reject) => {
+      const socket = createConnection({ host: '127.0.0.1', port: broker.port });
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        socket.write(Buffer.concat([Buffer.from([0x10, body.length]), body]), () => {
+          socket.destroy();
+          resolve();
+        });
+      });
+    });
+    // the check ends with the secret right: the hash is a keyed one again, so the check ran
+    await eventually(
+      async () => (await store.devices.get('d1'))?.secretHash.startsWith('hmac-sha256$') === true,
+      { what: "the abandoned connection's secret checked" },
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(liveClosed).toBe(false);
+    expect(broker.connectedClients()).toBe(1);
+  });
 });

@@ -13,6 +13,8 @@ export interface LocalRedis {
   ping(): Promise<boolean>;
   /** forgets everything (FLUSHALL): one test's sessions and retained messages are not the next one's */
   flush(): Promise<void>;
+  /** CLIENT PAUSE: Redis answers no client for `ms` (a slow or stalled Redis, as under load) */
+  pause(ms: number): Promise<void>;
   /** kill -9: Redis dies as in a power cut (the append-only file stays) */
   kill(): Promise<void>;
   /** starts it again on the same port and data (after `kill`) */
@@ -104,6 +106,10 @@ export async function startRedis(): Promise<LocalRedis> {
     ping: () => ping(port),
     async flush() {
       if (!(await send(port, 'FLUSHALL', '+OK'))) throw new Error('FLUSHALL failed');
+    },
+    async pause(ms) {
+      if (!(await send(port, `CLIENT PAUSE ${Math.round(ms)} ALL`, '+OK')))
+        throw new Error('CLIENT PAUSE failed');
     },
     kill: () => stop('SIGKILL'),
     restart: launch,
