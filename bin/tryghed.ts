@@ -41,7 +41,11 @@ async function start(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty });
+  const logger = createLogger({
+    level: config.logLevel,
+    pretty: config.logPretty,
+    bufferBytes: config.logBufferBytes,
+  });
   let platform: Awaited<ReturnType<typeof startPlatform>>;
   try {
     platform = await startPlatform(config, { logger });

@@ -619,6 +619,16 @@ export const SETTINGS = {
     'Log level.',
   ),
   logPretty: s('LOG_PRETTY', bool, 'false', 'Human-readable logs instead of JSON lines.'),
+  logBufferBytes: s(
+    'LOG_BUFFER_BYTES',
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(64 * 1024)
+      .max(1024 * 1024 * 1024),
+    String(8 * 1024 * 1024),
+    'Bytes of log lines held in memory while whatever reads the log output does not take them; lines beyond are dropped and counted (`tryghed_log_lines_dropped_total`), never waited for.',
+  ),
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -36,6 +36,7 @@ import {
   DeviceSecretHasher,
   type Logger,
   loadDeviceSecretKey,
+  logOutputOf,
   Metrics,
   StartError,
   systemClock,
@@ -173,6 +174,18 @@ export async function startPlatform(
   };
   // The parts talk over one bus: a failing listener is logged and counted, the others still hear.
   const events = createPlatformBus({ logger: logger.child({ part: 'events' }), metrics });
+  // log lines the output did not take in time (its reader stalled): dropped, never waited for
+  const logOutput = logOutputOf(logger);
+  if (logOutput) {
+    const droppedLines = metrics.counter(
+      'tryghed_log_lines_dropped_total',
+      'Log lines dropped because the log output was not read in time (LOG_BUFFER_BYTES was full)',
+    );
+    started(
+      'log output',
+      logOutput.onDrop(() => droppedLines.inc()),
+    );
+  }
 
   try {
     // PostgreSQL when DATABASE_URL is set (several processes share it); else the embedded SQLite file

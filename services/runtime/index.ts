@@ -1,7 +1,14 @@
 export { type AlarmStep, type AlarmStepMessage, alarmStep, alarmStepChannel } from './alarm-steps.ts';
 export { type Clock, ManualClock, systemClock, type Timer } from './clock.ts';
 export * from './errors.ts';
-export { createLogger, type Logger, silentLogger } from './logger.ts';
+export {
+  createLogger,
+  LOG_BUFFER_BYTES,
+  type Logger,
+  type LogOutput,
+  logOutputOf,
+  silentLogger,
+} from './logger.ts';
 export { Metrics } from './metrics.ts';
 export { MinHeap } from './min-heap.ts';
 export {
