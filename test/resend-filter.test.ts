@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceSlots } from '../services/ingest/device-slots.ts';
 import { RESEND_SLOT_BYTES, ResendFilter } from '../services/ingest/index.ts';
+import { ResendKeeper } from '../services/ingest/resend-keeper.ts';
+import { ManualClock, silentLogger } from '../services/runtime/index.ts';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0);
 const HOUR = 3_600_000;
@@ -201,6 +203,28 @@ describe('the resend filter', () => {
     for (let i = 0; i < 20_000; i++)
       filter.seen('hostile', Math.floor(random() * Number.MAX_SAFE_INTEGER * (i % 2)), random() * 1e13);
     expect(filter.stats()).toEqual(held);
+  });
+
+  it('the keeper restores the windows of devices still provisioned only', async () => {
+    const clock = new ManualClock(T0);
+    const source = new ResendFilter({ windowMs: HOUR, now: () => clock.now() });
+    source.seen('a', 1, T0);
+    source.seen('gone', 1, T0);
+    const rows = source.takeChanged();
+    const filter = new ResendFilter({ windowMs: HOUR, now: () => clock.now() });
+    const registry = new Map([['a', 'a']]);
+    const keeper = new ResendKeeper({
+      filter,
+      store: { heardSince: async () => rows, save: async () => {} },
+      clock,
+      logger: silentLogger(),
+      windowMs: HOUR,
+      everyMs: 1000,
+      deviceId: (id) => registry.get(id),
+    });
+    expect(await keeper.restore()).toBe(1);
+    expect(filter.seen('a', 1, T0)).toBe(true);
+    expect(filter.seen('gone', 1, T0)).toBe(false);
   });
 });
 
