@@ -165,6 +165,7 @@ export class Ingest {
         logger: o.logger,
         windowMs: o.resendWindowMs ?? DEFAULT_RESEND_WINDOW_MS,
         everyMs: RESEND_SAVE_MS,
+        deviceId: (id) => o.registry.device(id)?.id,
       });
     this.maxAheadMs = o.maxClockAheadMs ?? 5 * 60_000;
     this.maxAgeMs = o.maxReadingAgeMs ?? 365 * 86_400_000;

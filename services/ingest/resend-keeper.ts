@@ -24,15 +24,24 @@ export class ResendKeeper {
       logger: Logger;
       windowMs: number;
       everyMs: number;
+      /**
+       * The id as the registry holds it, or undefined for a device no longer provisioned (its
+       * window is not restored). The filter keeps a reference to the id it is given: the registry's
+       * string costs nothing more, the store row's would be a copy held as long as the window.
+       */
+      deviceId?: (id: string) => string | undefined;
     },
   ) {}
 
   /** Loads the windows of devices heard within the resend window: O(devices heard lately). */
   async restore(): Promise<number> {
-    const { filter, store, clock, logger, windowMs } = this.o;
+    const { filter, store, clock, logger, windowMs, deviceId = (id: string) => id } = this.o;
     const rows = await store.heardSince(clock.now() - windowMs);
     let taken = 0;
-    for (const row of rows) if (filter.restore(row.deviceId, row.state, row.heardAt)) taken++;
+    for (const row of rows) {
+      const id = deviceId(row.deviceId);
+      if (id !== undefined && filter.restore(id, row.state, row.heardAt)) taken++;
+    }
     logger.info({ devices: taken }, 'resend windows restored');
     return taken;
   }

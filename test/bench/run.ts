@@ -5,7 +5,7 @@
  * machines are shared and noisy; the table shows the median and min–max of each side and the
  * ratio of the medians. The load average is printed before each pair. Sizes come from BENCH_*
  * variables (see `cases.ts`, `cluster.ts`); BENCH_ONLY=micro,acks,throughput,alarms,stuck,storm,memory,cluster,failover
- * picks sections.
+ * picks sections (`filter`: only the resend filter's memory row, which `micro` includes).
  *
  * The platform is `startPlatform` on a real influxd (started here, as the tests' harness does) and
  * SQLite in a temp folder; the peer is bare aedes in this same process, without auth or storage,
@@ -29,7 +29,7 @@ import {
 } from './cases.ts';
 import { CLUSTER_SIZES, clusterSections } from './cluster.ts';
 import { startFleet } from './fleet-client.ts';
-import { micro } from './micro.ts';
+import { micro, resendFilterMemory } from './micro.ts';
 import { BareSide, PlatformSide } from './sides.ts';
 import { envInt, load, median, type Row, table } from './stats.ts';
 
@@ -106,6 +106,10 @@ async function main(): Promise<void> {
 }
 
 async function sections(rows: Row[]): Promise<void> {
+  if (want('filter') && !want('micro')) {
+    console.log('filter');
+    await resendFilterMemory(rows);
+  }
   if (want('micro')) {
     console.log('micro');
     await micro(rows, pairs);
@@ -114,7 +118,8 @@ async function sections(rows: Row[]): Promise<void> {
     console.log('acks');
     await ackBurst(rows, pairs);
   }
-  if (only.some((s) => !['micro', 'acks', 'cluster', 'failover'].includes(s))) await platformSections(rows);
+  if (only.some((s) => !['micro', 'filter', 'acks', 'cluster', 'failover'].includes(s)))
+    await platformSections(rows);
   if (want('cluster') || want('failover')) {
     console.log('cluster');
     const fleet = await startFleet();
