@@ -1,7 +1,15 @@
 import type { AuthenticateError, Client } from 'aedes';
 import type { DeviceAccessEnd, PlatformBus } from '../services/events/index.ts';
 import type { Registry } from '../services/registry/index.ts';
-import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
+import {
+  type Clock,
+  LogBudget,
+  type Logger,
+  type Metrics,
+  REFUSAL_LINES_PER_WINDOW,
+  REFUSAL_WINDOW_MS,
+  systemClock,
+} from '../services/runtime/index.ts';
 import { type Identity, mayPublish } from './acl.ts';
 import { AuthThrottle, type AuthThrottleOptions, sourceOf } from './auth-throttle.ts';
 import type { CertificateRefusal } from './listeners.ts';
@@ -83,6 +91,8 @@ export class DeviceConnections {
   private readonly refusals;
   private readonly upgrades;
   private readonly closedOnAccessEnd;
+  /** refusals logged one by one per reason; a flood of them is said in one line per window */
+  private readonly refusalLines: LogBudget;
   private stopListening: (() => void) | undefined;
 
   constructor(private readonly o: DeviceConnectionsOptions) {
@@ -97,6 +107,16 @@ export class DeviceConnections {
       'tryghed_broker_secret_hash_upgrades_total',
       'Device secrets stored the old way (scrypt) re-hashed with the server key on connect',
     );
+    this.refusalLines = new LogBudget({
+      clock: o.clock,
+      perWindow: REFUSAL_LINES_PER_WINDOW,
+      windowMs: REFUSAL_WINDOW_MS,
+      summary: (reason, notLogged, windowMs) =>
+        o.logger.warn(
+          { reason, notLogged, windowS: windowMs / 1000 },
+          'broker refused more than was logged one by one',
+        ),
+    });
     this.closedOnAccessEnd = o.metrics.counter(
       'tryghed_broker_closed_credentials_ended_total',
       "Connections closed because the device's secret was rotated or it was removed or moved",
@@ -171,11 +191,12 @@ export class DeviceConnections {
     return this.refused.has(client) || this.revoked.has(client);
   }
 
-  /** Counts and logs (one line) a refusal, without secrets, payloads or addresses. */
+  /** Counts and logs (one line; beyond REFUSAL_LINES_PER_WINDOW a reason in a window, one summary line) a refusal, without secrets, payloads or addresses. */
   refuse(reason: Refusal, client: Client | null, extra: Record<string, unknown> = {}): void {
     this.refusals.inc({ reason });
     // every refusal but a subscription's closes the connection (a refused SUBSCRIBE gets 0x80)
     if (client && reason !== 'subscribe_denied') this.refused.add(client);
+    if (!this.refusalLines.take(reason)) return;
     const identity = client ? this.known.get(client) : undefined;
     const who =
       identity?.kind === 'device'
@@ -310,6 +331,7 @@ export class DeviceConnections {
   close(): void {
     this.stopListening?.();
     this.stopListening = undefined;
+    this.refusalLines.stop();
   }
 
   /**

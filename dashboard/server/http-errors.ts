@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
-import { type Logger, TryghedError } from '../../services/runtime/index.ts';
+import { type LogBudget, type Logger, TryghedError } from '../../services/runtime/index.ts';
 import { fieldIssues } from './api/route.ts';
 
 /**
@@ -38,7 +38,12 @@ interface BodyParserError {
  * parser refused is a 400 or 413 with the reason; a path with a malformed escape is a 400; anything
  * else is a plain 500, with no stack for the client.
  */
-export function errorHandler(logger: Logger, bodyLimitBytes: number) {
+export function errorHandler(
+  logger: Logger,
+  bodyLimitBytes: number,
+  /** 4xx lines logged one by one per status and code; a flood of them is said in one line a window */
+  refusalLines?: LogBudget,
+) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const refusal = asTryghedError(err, bodyLimitBytes);
     if (!refusal) return; // the client went away; there is nobody to answer
@@ -54,7 +59,8 @@ export function errorHandler(logger: Logger, bodyLimitBytes: number) {
         { ...where, err: cause ?? refusal },
         'request failed',
       );
-    } else logger.info(where, 'request refused');
+    } else if (!refusalLines || refusalLines.take(`${refusal.status} ${refusal.code}`))
+      logger.info(where, 'request refused');
     if (res.headersSent) return;
     sendError(res, refusal);
   };

@@ -16,8 +16,11 @@ import type { Registry } from '../../services/registry/index.ts';
 import { ResponderCards } from '../../services/responder-cards/index.ts';
 import {
   type Clock,
+  LogBudget,
   type Logger,
   type Metrics,
+  REFUSAL_LINES_PER_WINDOW,
+  REFUSAL_WINDOW_MS,
   StartError,
   systemClock,
   TryghedError,
@@ -280,7 +283,24 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   app.use(await webRoutes());
   app.use(mountRoutes(ctx, routes, { checkResponses: o.checkResponses ?? false }));
   app.use('/api', (_req, _res, next) => next(new TryghedError('not_found', 'no such API endpoint')));
-  app.use(errorHandler(o.logger, BODY_LIMIT_BYTES));
+  // anyone can send requests that are refused (no session, a made-up path): each is logged, up to a
+  // budget per status and code; a flood is said in one line per window, so it cannot fill the log
+  const refusalLines = new LogBudget({
+    clock,
+    perWindow: REFUSAL_LINES_PER_WINDOW,
+    windowMs: REFUSAL_WINDOW_MS,
+    summary: (statusAndCode, notLogged, windowMs) =>
+      o.logger.info(
+        {
+          status: Number(statusAndCode.split(' ')[0]),
+          code: statusAndCode.split(' ')[1],
+          notLogged,
+          windowS: windowMs / 1000,
+        },
+        'requests refused more than were logged one by one',
+      ),
+  });
+  app.use(errorHandler(o.logger, BODY_LIMIT_BYTES, refusalLines));
 
   // A route mounted on express without a declaration would be served but undocumented: refuse to start.
   const undeclared = mountedApiRoutes(app).filter(
@@ -319,6 +339,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     close: () =>
       new Promise<void>((resolve) => {
         live.stop();
+        refusalLines.stop();
         server.closeAllConnections();
         server.close(() => resolve());
       }).then(() => ctx.sessions.close()),

@@ -2,6 +2,12 @@ export { type AlarmStep, type AlarmStepMessage, alarmStep, alarmStepChannel } fr
 export { type Clock, ManualClock, systemClock, type Timer } from './clock.ts';
 export * from './errors.ts';
 export {
+  LogBudget,
+  type LogBudgetOptions,
+  REFUSAL_LINES_PER_WINDOW,
+  REFUSAL_WINDOW_MS,
+} from './log-budget.ts';
+export {
   createLogger,
   LOG_BUFFER_BYTES,
   type Logger,
