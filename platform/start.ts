@@ -195,6 +195,19 @@ export async function startPlatform(
     );
     logger.info({ store: store.kind }, 'store open');
     started('store', () => store.close());
+    const sqliteLog = store.sqliteLog;
+    if (sqliteLog) {
+      metrics.sampled(
+        'tryghed_store_wal_bytes',
+        "Bytes in the SQLite store's write-ahead log: grows when its checkpoints cannot keep up",
+        () => sqliteLog().walBytes,
+      );
+      metrics.sampled(
+        'tryghed_store_checkpointer_fell_back',
+        '1 when the SQLite checkpoint worker stopped and commits checkpoint on the main thread again',
+        () => (sqliteLog().fellBack ? 1 : 0),
+      );
+    }
     // Several processes on one Redis tell each other what happened (services/events/cluster-link.ts).
     // Opened before the caches are read from the store: it reads on from where the stream stood now,
     // so a change made elsewhere while this process loads is not missed.

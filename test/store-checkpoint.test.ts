@@ -6,7 +6,8 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BACKSTOP_PAGES, startCheckpointer } from '../services/store/checkpointer.ts';
 import { closeDatabase, type OpenedDatabase, openDatabase } from '../services/store/open.ts';
-import { eventually, tempDir } from './harness/index.ts';
+import { eventually, tempDir, uniqueDatabase } from './harness/index.ts';
+import { startTestPlatform } from './harness/platform.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const detail = 'x'.repeat(50_000);
@@ -63,6 +64,9 @@ describe('the SQLite log checkpointer', () => {
     );
     expect(status().fellBack).toBe(false);
     expect(status().failures).toBe(0);
+    // the operator's figure is the log file as it is now
+    expect(status().walBytes).toBeGreaterThan(0);
+    expect(status().walBytes).toBe(statSync(`${path}-wal`).size);
     const rows = await opened.db
       .selectFrom('audit')
       .select(opened.db.fn.countAll<number>().as('n'))
@@ -122,5 +126,31 @@ describe('the SQLite log checkpointer', () => {
     ]);
     await checkpointer.stop();
     raw.close();
+  });
+});
+
+describe("the SQLite log in the platform's metrics", () => {
+  it('says how large the log is now and whether the worker fell back', async () => {
+    const dir = tempDir();
+    try {
+      const path = `${dir.path}/store.db`;
+      const platform = await startTestPlatform({
+        dataDir: dir.path,
+        database: uniqueDatabase('wal'),
+        env: { SQLITE_PATH: path },
+      });
+      try {
+        await platform.store.teams.create({ id: 't', name: 'T' });
+        const wal = await platform.metrics.value('tryghed_store_wal_bytes');
+        expect(wal).toBeGreaterThan(0);
+        expect(wal).toBe(statSync(`${path}-wal`).size);
+        expect(await platform.metrics.value('tryghed_store_checkpointer_fell_back')).toBe(0);
+        expect(platform.store.sqliteLog?.()).toMatchObject({ fellBack: false, failures: 0 });
+      } finally {
+        await platform.close();
+      }
+    } finally {
+      dir.remove();
+    }
   });
 });

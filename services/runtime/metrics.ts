@@ -52,6 +52,20 @@ export class Metrics {
     return new Gauge({ name, help, labelNames, registers: [this.registry] });
   }
 
+  /** a gauge read when it is scraped (`/metrics`, `value`): for what is cheaper to look at than to track */
+  sampled(name: string, help: string, read: () => number): Gauge {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing) return existing as Gauge;
+    return new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect(this: Gauge) {
+        this.set(read());
+      },
+    });
+  }
+
   histogram<L extends string>(
     name: string,
     help: string,

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
@@ -35,6 +36,8 @@ export interface Checkpointer {
     logPages: number;
     copiedPages: number;
     fellBack: boolean;
+    /** the log file's size now (0 when there is none): what grows when checkpoints cannot keep up */
+    walBytes: number;
   };
   /** stops the worker after any checkpoint in progress; it closes its connection first */
   stop(): Promise<void>;
@@ -118,7 +121,14 @@ export function startCheckpointer(raw: Database.Database, path: string, interval
     }),
   );
   return {
-    status: () => ({ checkpoints, failures, logPages, copiedPages, fellBack }),
+    status: () => ({
+      checkpoints,
+      failures,
+      logPages,
+      copiedPages,
+      fellBack,
+      walBytes: statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0,
+    }),
     async stop() {
       stopping = true;
       // waited for: with the worker unreferenced, a process with nothing else left would end (with

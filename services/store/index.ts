@@ -50,6 +50,14 @@ async function storeOn(opened: OpenedDatabase, clock: Clock): Promise<Store> {
     ruleLeases: ruleLeases(db),
     noticeOutbox: noticeOutbox(db),
     nightRound: nightRound(db),
+    ...(opened.checkpointer
+      ? {
+          sqliteLog: () => {
+            const { walBytes, checkpoints, failures, fellBack } = opened.checkpointer!.status();
+            return { walBytes, checkpoints, failures, fellBack };
+          },
+        }
+      : {}),
     async ping() {
       await sql`SELECT 1`.execute(db);
     },

@@ -383,6 +383,17 @@ export interface RuleLeaseRepository {
   leave(owner: string): Promise<void>;
 }
 
+/** how a SQLite file's write-ahead log stands */
+export interface SqliteLogStatus {
+  /** the log file's size now */
+  walBytes: number;
+  /** checkpoints that copied something, and attempts that failed (busy: tried again) */
+  checkpoints: number;
+  failures: number;
+  /** the checkpoint worker stopped: commits checkpoint on the main thread again (SQLite's default) */
+  fellBack: boolean;
+}
+
 export interface Store {
   /** which engine holds the data: the embedded SQLite file, or PostgreSQL (`DATABASE_URL`) */
   readonly kind: 'sqlite' | 'postgres';
@@ -405,6 +416,11 @@ export interface Store {
   readonly ruleLeases: RuleLeaseRepository;
   readonly noticeOutbox: NoticeOutboxRepository;
   readonly nightRound: NightRoundRepository;
+  /**
+   * A SQLite file's write-ahead log and its checkpoints (`checkpointer.ts`), for the operator's
+   * metrics; absent for PostgreSQL and an in-memory store.
+   */
+  readonly sqliteLog?: () => SqliteLogStatus;
   /** a cheap query, for /readyz */
   ping(): Promise<void>;
   close(): Promise<void>;
