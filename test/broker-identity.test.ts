@@ -335,9 +335,13 @@ describe('device broker: a device owns its connection, and its credentials end w
     ]);
   });
 
-  it('a device secret stored the old way (scrypt) still works, and is stored as a keyed hash after its next connect', async () => {
+  /**
+   * A broker over a store of its own, with device `id` whose secret is stored the old way (scrypt),
+   * as an earlier version stored it.
+   */
+  const withOldStyleSecret = async (id: string, secret: string) => {
     const dir = tempDir();
-    const store = await openStore({ sqlitePath: `${dir.path}/legacy.sqlite` });
+    const store = await openStore({ sqlitePath: `${dir.path}/${id}.sqlite` });
     cleanups.push(async () => {
       await store.close();
       dir.remove();
@@ -346,9 +350,9 @@ describe('device broker: a device owns its connection, and its credentials end w
     await store.teams.create({ id: 't', name: 'T' });
     const setup = await Registry.load(store, { deviceSecrets });
     await setup.createHome({ id: 'h1', label: 'H1', teamId: 't' });
-    await setup.provisionDevice({ id: 'old', homeId: 'h1', kinds: ['motion'] });
-    // as an earlier version stored it
-    await store.devices.setSecretHash('old', await hashSecret('the-old-secret', 'device'));
+    await setup.provisionDevice({ id, homeId: 'h1', kinds: ['motion'] });
+    const storeOldStyle = async () => store.devices.setSecretHash(id, await hashSecret(secret, 'device'));
+    await storeOldStyle();
     const events = createPlatformBus({ logger: silentLogger() });
     const registry = await Registry.load(store, { deviceSecrets, events });
     const metrics = new Metrics();
@@ -363,6 +367,11 @@ describe('device broker: a device owns its connection, and its credentials end w
       metrics,
     });
     cleanups.push(() => broker.close());
+    return { store, registry, broker, metrics, storeOldStyle };
+  };
+
+  it('a device secret stored the old way (scrypt) still works, and is stored as a keyed hash after its next connect', async () => {
+    const { store, broker, metrics } = await withOldStyleSecret('old', 'the-old-secret');
     const login = (password: string) =>
       mqtt.connectAsync(broker.url, { clientId: 'old', username: 'old', password, reconnectPeriod: 0 });
     const first = await login('the-old-secret');
@@ -376,30 +385,8 @@ describe('device broker: a device owns its connection, and its credentials end w
   });
 
   it("a connection that hangs up while its secret is checked does not replace the device's live one", async () => {
-    const dir = tempDir();
-    const store = await openStore({ sqlitePath: `${dir.path}/hangup.sqlite` });
-    cleanups.push(async () => {
-      await store.close();
-      dir.remove();
-    });
-    const deviceSecrets = DeviceSecretHasher.ephemeral();
-    await store.teams.create({ id: 't', name: 'T' });
-    const setup = await Registry.load(store, { deviceSecrets });
-    await setup.createHome({ id: 'h1', label: 'H1', teamId: 't' });
-    const { secret } = await setup.provisionDevice({ id: 'd1', homeId: 'h1', kinds: ['motion'] });
-    const events = createPlatformBus({ logger: silentLogger() });
-    const registry = await Registry.load(store, { deviceSecrets, events });
-    const broker = await startDeviceBroker({
-      host: '127.0.0.1',
-      port: 0,
-      maxPayloadBytes: 1024,
-      registry,
-      events,
-      serviceAccounts: [],
-      logger: silentLogger(),
-      metrics: new Metrics(),
-    });
-    cleanups.push(() => broker.close());
+    const secret = 'the-secret-of-d1';
+    const { store, registry, broker, storeOldStyle } = await withOldStyleSecret('d1', secret);
     // an empty client id: the device's one connection is kept by the platform, not by aedes
     const live = await mqtt.connectAsync(broker.url, {
       clientId: '',
@@ -413,8 +400,8 @@ describe('device broker: a device owns its connection, and its credentials end w
     live.on('close', () => {
       liveClosed = true;
     });
-    // stored the old way again (as before an upgrade): checking it takes scrypt's while
-    await store.devices.setSecretHash('d1', await hashSecret(secret, 'device'));
+    // stored the old way again (the live connection upgraded it): checking it takes scrypt's while
+    await storeOldStyle();
     await registry.reloadDevice('d1');
     // a second connection's CONNECT, and the socket gone before its secret is checked
     const str = (v: string) => {

@@ -162,14 +162,7 @@ describe('escalation on the whole platform', () => {
     const platform = await platformIn(dir, uniqueDatabase('esc'), { FALLBACK_WEBHOOK_URL: fallback.url });
     await homeWithFallSensor(platform);
     const admin = await ApiClient.login(platform.dashboardUrl, TEST_ADMIN.username, TEST_ADMIN.password);
-    await admin.ok('POST', '/api/users', {
-      username: 'staff-a',
-      password: 'password-123',
-      displayName: 'A',
-      role: 'staff',
-      teamIds: ['team-a'],
-    });
-    const staff = await ApiClient.login(platform.dashboardUrl, 'staff-a', 'password-123');
+    const staff = await ApiClient.newStaff(admin, ['team-a']);
     const live: LiveClient = staff.live();
     opened.push(live);
     await live.opened;

@@ -62,14 +62,7 @@ describe('the board is told what escalation really did', () => {
       { id: 'citizen', role: 'citizen', homeId: 'home-a' },
     );
     const admin = await ApiClient.login(platform.dashboardUrl, TEST_ADMIN.username, TEST_ADMIN.password);
-    await admin.ok('POST', '/api/users', {
-      username: 'staff-a',
-      password: 'password-123',
-      displayName: 'A',
-      role: 'staff',
-      teamIds: ['team-a'],
-    });
-    const staff = await ApiClient.login(platform.dashboardUrl, 'staff-a', 'password-123');
+    const staff = await ApiClient.newStaff(admin, ['team-a']);
     return { platform, admin, staff, clock };
   }
 

@@ -77,14 +77,7 @@ describe('a log output that nobody reads', () => {
     });
     cleanup.push(() => platform.close());
     const admin = await ApiClient.login(platform.dashboardUrl, TEST_ADMIN.username, TEST_ADMIN.password);
-    await admin.ok('POST', '/api/users', {
-      username: 'staff-a',
-      password: 'password-123',
-      displayName: 'A',
-      role: 'staff',
-      teamIds: ['team-a'],
-    });
-    const staff = await ApiClient.login(platform.dashboardUrl, 'staff-a', 'password-123');
+    const staff = await ApiClient.newStaff(admin, ['team-a']);
     const live = staff.live();
     cleanup.push(() => live.close());
     await live.opened;

@@ -24,6 +24,21 @@ export class ApiClient {
     return client;
   }
 
+  /**
+   * A staff member of `teamIds`, made by `admin` through the API (as an administrator would) and
+   * logged in: username `staff-a` unless another is given, password `password-123`.
+   */
+  static async newStaff(admin: ApiClient, teamIds: string[], username = 'staff-a'): Promise<ApiClient> {
+    await admin.ok('POST', '/api/users', {
+      username,
+      password: 'password-123',
+      displayName: username,
+      role: 'staff',
+      teamIds,
+    });
+    return ApiClient.login(admin.baseUrl, username, 'password-123');
+  }
+
   get sessionCookie(): string {
     return this.cookie;
   }
