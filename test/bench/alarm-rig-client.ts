@@ -21,6 +21,8 @@ export type RigCommand =
   | { id: number; cmd: 'closeScreens'; side: Side }
   /** waits up to `pauseMs` (random), presses, and answers when every screen heard the alert opened */
   | { id: number; cmd: 'press'; side: Side; homeId: string; deviceId: string; pauseMs: number }
+  /** presses every one of the devices' buttons at once; answers when every screen heard each opened */
+  | { id: number; cmd: 'storm'; side: Side; devices: Array<{ id: string; homeId: string }> }
   /** answers when every screen heard each opened alert of the home resolved */
   | { id: number; cmd: 'settled'; side: Side; homeId: string }
   | { id: number; cmd: 'exit' };

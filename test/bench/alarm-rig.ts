@@ -124,8 +124,35 @@ async function press(c: Extract<RigCommand, { cmd: 'press' }>): Promise<{ t0: nu
   return { t0, t1: await reached };
 }
 
+/** every button at once, in one turn; t1 is when the last home's alert was heard on every screen */
+async function storm(c: Extract<RigCommand, { cmd: 'storm' }>): Promise<{ t0: number; t1: number }> {
+  const clients = buttons.get(c.side);
+  const reached: Array<Promise<number>> = [];
+  const sends: Array<() => void> = [];
+  for (const d of c.devices) {
+    const client = clients?.get(d.homeId);
+    if (!client) throw new Error(`no button for ${d.homeId} on ${c.side}`);
+    const key = `opened:${d.homeId}`;
+    reached.push(reachedAll(c.side, key, countOf(c.side, key) + 1, 60_000));
+    const seq = (seqs.get(d.id) ?? 0) + 1;
+    seqs.set(d.id, seq);
+    sends.push(() =>
+      client.publish(
+        `tryghed/v1/homes/${d.homeId}/devices/${d.id}/readings`,
+        JSON.stringify({ kind: 'alarm_button', value: 1, ts: Date.now(), seq }),
+        { qos: 1 },
+      ),
+    );
+  }
+  const t0 = now();
+  for (const send of sends) send();
+  const heardAt = await Promise.all(reached);
+  return { t0, t1: Math.max(...heardAt) };
+}
+
 async function connectButtons(c: Extract<RigCommand, { cmd: 'buttons' }>): Promise<number> {
-  const clients = new Map<string, MqttClient>();
+  // added to the side's buttons (the storm's come after the latency rows')
+  const clients = buttons.get(c.side) ?? new Map<string, MqttClient>();
   for (const d of c.devices)
     clients.set(
       d.homeId,
@@ -152,6 +179,7 @@ serveCommands<RigCommand>(
     screens: (c) => openScreens(c.side, c.specs),
     closeScreens: (c) => closeScreens(c.side),
     press,
+    storm,
     // every screen has heard as many resolutions of the home's alerts as openings
     settled: (c) => reachedAll(c.side, `resolved:${c.homeId}`, countOf(c.side, `opened:${c.homeId}`)),
   },

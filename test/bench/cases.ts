@@ -27,6 +27,8 @@ export const SIZES = {
   alarms: envInt('BENCH_ALARMS', 1000),
   staffSockets: envInt('BENCH_STAFF_SOCKETS', 1000),
   fanoutAlarms: envInt('BENCH_FANOUT_ALARMS', 20),
+  // a power cut, a fire in a block of flats: this many homes' alarms at once
+  alarmStorm: envInt('BENCH_ALARM_STORM', 200),
   stuckMs: envInt('BENCH_STUCK_MS', 3000),
   stormDevices: envInt('BENCH_STORM_DEVICES', 10_000),
   stormConcurrency: envInt('BENCH_STORM_CONCURRENCY', 200),
@@ -60,6 +62,8 @@ export interface Devices {
   load: { a: FleetDevice[]; b: FleetDevice[] };
   storm: { a: FleetDevice[]; b: FleetDevice[] };
   alarm: Array<{ id: string; homeId: string; secret: string }>;
+  /** the alarm storm's buttons, one home each */
+  alarmStorm: Array<{ id: string; homeId: string; secret: string }>;
   stuck: { alarm: FleetDevice; motion: FleetDevice };
 }
 
@@ -134,6 +138,11 @@ export async function provisioning(b: Bench): Promise<Devices> {
   const alarm = await a.provision(
     alarmHomes.map((homeId) => ({ id: `${homeId}-button`, homeId, kinds: ['alarm_button'] })),
   );
+  const alarmStormHomes = ids('alarm-storm-h', SIZES.alarmStorm);
+  await a.homes(alarmStormHomes, [['emergency', 'alerts']]);
+  const alarmStorm = await a.provision(
+    alarmStormHomes.map((homeId) => ({ id: `${homeId}-button`, homeId, kinds: ['alarm_button'] })),
+  );
   await a.homes(
     ['stuck-h'],
     [
@@ -152,6 +161,7 @@ export async function provisioning(b: Bench): Promise<Devices> {
     load: { a: load, b: load.map(bare) },
     storm: { a: storm, b: storm.map(bare) },
     alarm,
+    alarmStorm,
     stuck: { alarm: stuckAlarm!, motion: stuckMotion! },
   };
 }
@@ -349,6 +359,7 @@ export async function alarms(b: Bench, d: Devices, maxRate: number): Promise<voi
       devices: d.alarm.map(({ id, homeId }) => ({ id, homeId })),
     });
     await alarmPairs(b, d, rig, rate, p, stall, peer);
+    await alarmStorm(b, d, rig, peer);
   } finally {
     await rig.stop();
   }
@@ -453,6 +464,54 @@ async function alarmPairs(
       const lat = await presses(SIZES.fanoutAlarms, rig, 'peer', d.alarm, async () => {});
       f[0]!.peer.push(quantile(lat, 0.5));
       f[1]!.peer.push(quantile(lat, 0.99));
+    },
+  );
+  await rig.send({ cmd: 'closeScreens', side: 'platform' });
+  await rig.send({ cmd: 'closeScreens', side: 'peer' });
+}
+
+/**
+ * An alarm storm: every storm button pressed in the same moment (no routine load), timed until one
+ * staff socket has heard each home's alert opened; the platform then resolves them all before the
+ * next pair. Beside it the relay forwards the same presses to its socket.
+ */
+async function alarmStorm(b: Bench, d: Devices, rig: AlarmRig, peer: string): Promise<void> {
+  const n = d.alarmStorm.length;
+  if (n === 0) return;
+  const r = row(
+    b,
+    'alarm storm',
+    `${n.toLocaleString('en')} alarms at once → all on a staff socket`,
+    'ms',
+    false,
+    peer,
+  );
+  await rig.send({ cmd: 'buttons', side: 'platform', url: b.a.mqttUrl, devices: d.alarmStorm });
+  await rig.send({
+    cmd: 'buttons',
+    side: 'peer',
+    url: b.b.mqttUrl,
+    devices: d.alarmStorm.map(({ id, homeId }) => ({ id, homeId })),
+  });
+  await rig.send({ cmd: 'screens', side: 'platform', specs: b.a.screens(1) });
+  await rig.send({ cmd: 'screens', side: 'peer', specs: b.b.screens(1) });
+  const storm = (side: Side) =>
+    rig.send<{ t0: number; t1: number }>({
+      cmd: 'storm',
+      side,
+      devices: d.alarmStorm.map(({ id, homeId }) => ({ id, homeId })),
+    });
+  await interleaved(
+    'alarm storm',
+    b.pairs,
+    async () => {
+      const { t0, t1 } = await storm('platform');
+      r.platform.push(t1 - t0);
+      for (const { homeId } of d.alarmStorm) await resolveOpen(b.a, homeId, rig);
+    },
+    async () => {
+      const { t0, t1 } = await storm('peer');
+      r.peer.push(t1 - t0);
     },
   );
   await rig.send({ cmd: 'closeScreens', side: 'platform' });
