@@ -3,7 +3,15 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { PlatformBus } from '../services/events/index.ts';
 import type { Registry } from '../services/registry/index.ts';
-import { type Clock, type Logger, type Metrics, systemClock } from '../services/runtime/index.ts';
+import {
+  type Clock,
+  LogBudget,
+  type Logger,
+  type Metrics,
+  REFUSAL_LINES_PER_WINDOW,
+  REFUSAL_WINDOW_MS,
+  systemClock,
+} from '../services/runtime/index.ts';
 import { AckPacer, DEFAULT_ACK_SLICE } from './ack-pacer.ts';
 import { mayPublish, mayReceive, maySubscribe } from './acl.ts';
 import type { AuthThrottleOptions } from './auth-throttle.ts';
@@ -416,10 +424,20 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     connections.disconnected(client);
     connected.set(aedes.connectedClients);
   });
+  // anyone can open connections that end in an error (garbage, a half-sent packet): each is counted,
+  // and logged up to a budget a window; a flood is said in one line, so it cannot fill the log
+  const errorLines = new LogBudget({
+    clock,
+    perWindow: REFUSAL_LINES_PER_WINDOW,
+    windowMs: REFUSAL_WINDOW_MS,
+    summary: (what, notLogged, windowMs) =>
+      log.info({ notLogged, windowS: windowMs / 1000 }, `${what}: more than were logged one by one`),
+  });
   aedes.on('clientError', (client, err) => {
     // a refusal closes the connection with an error: it was counted and logged once already
     if (connections.wasRefused(client)) return;
     clientErrors.inc();
+    if (!errorLines.take('client closed on error')) return;
     const identity = identities.get(client);
     log.info(
       { err: err.message, ...(identity?.kind === 'device' ? { deviceId: identity.deviceId } : {}) },
@@ -429,7 +447,8 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   aedes.on('connectionError', (client, err) => {
     if (connections.wasRefused(client)) return;
     clientErrors.inc();
-    log.info({ err: err.message }, 'connection closed on error');
+    if (errorLines.take('connection closed on error'))
+      log.info({ err: err.message }, 'connection closed on error');
   });
 
   guardClientCertificates(aedes, o.tls?.clientCertificates ?? 'off', (reason) => refuse(reason, null));
@@ -455,6 +474,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
     stopNotices();
     await new Promise<void>((r) => aedes.close(() => r()));
     connections.close();
+    errorLines.stop();
     await cluster?.close();
     throw err;
   }
@@ -498,6 +518,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
         // aedes.close() disconnects every client; then the listening socket can close
         stopNotices();
         connections.close();
+        errorLines.stop();
         reads?.close();
         aedes.close(
           () =>

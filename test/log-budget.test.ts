@@ -9,6 +9,7 @@ import {
 } from '../services/runtime/index.ts';
 import { brokerFixture } from './harness/broker.ts';
 import { startTestDashboard } from './harness/dashboard.ts';
+import { eventually } from './harness/index.ts';
 import { servicesFixture } from './harness/services.ts';
 
 describe('a log budget: lines of one kind one by one up to a number per window, the rest said in one line', () => {
@@ -85,6 +86,38 @@ describe('the broker under a flood of refused connections', () => {
     // the next window logs one by one again
     await refused();
     expect(refusedLines()).toHaveLength(REFUSAL_LINES_PER_WINDOW + 1);
+  });
+});
+
+describe('the broker under a flood of connections that end in an error', () => {
+  it('logs the first ones one by one, then one line with how many more', async () => {
+    const clock = new ManualClock();
+    const lines: Array<{ msg: string; notLogged?: number }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const f = await brokerFixture({ clock, logger });
+    try {
+      // not MQTT at all: the first byte is no packet type (0x00), so the parser fails at once
+      const garbage = () =>
+        new Promise<void>((resolve, reject) => {
+          const socket = createConnection({ host: '127.0.0.1', port: f.broker.port });
+          socket.once('error', reject);
+          socket.once('connect', () => socket.write(Buffer.from([0x00, 0x00])));
+          socket.once('close', () => resolve());
+        });
+      const flood = REFUSAL_LINES_PER_WINDOW + 25;
+      for (let i = 0; i < flood; i += 5) await Promise.all(Array.from({ length: 5 }, garbage));
+      await eventually(async () => (await f.metrics.value('tryghed_broker_client_errors_total')) === flood, {
+        what: 'every error counted',
+      });
+      const one = lines.filter((l) => /closed on error$/.test(l.msg));
+      expect(one).toHaveLength(REFUSAL_LINES_PER_WINDOW);
+      clock.advance(REFUSAL_WINDOW_MS);
+      expect(lines.filter((l) => /closed on error: more than were logged one by one/.test(l.msg))).toEqual([
+        expect.objectContaining({ notLogged: 25 }),
+      ]);
+    } finally {
+      await f.close();
+    }
   });
 });
 
