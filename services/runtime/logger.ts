@@ -22,8 +22,9 @@ export const LOG_BUFFER_BYTES = 8 * 1024 * 1024;
  *
  * Lines are written to stdout without ever holding up the event loop, and at most `bufferBytes` of
  * them wait in memory while whatever reads the output (a log shipper, a terminal, `docker logs`)
- * does not take them: a stalled reader, with a device flooding refusals that are logged, must not
- * grow the platform's memory until it dies. Lines beyond that are dropped and counted
+ * does not take them: a stalled reader, with lines coming faster than it takes them, must not grow
+ * the platform's memory until it dies (refusals, which anyone can cause, are logged up to a budget:
+ * `LogBudget`). Lines beyond that are dropped and counted
  * (`logOutputOf`, `tryghed_log_lines_dropped_total`), and once the output takes lines again a
  * warning says how many were lost. A kill -9 loses the lines not yet written (at most the buffer).
  */
