@@ -100,7 +100,12 @@ async function start(args: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   await platform.close();
-  return 0;
+  // The last lines go out if the log output takes them within 2 s. A reader that does not (a stalled
+  // log shipper) must not keep a stopped platform alive: a service manager would wait for it, then
+  // kill it, and the restart that brings alarms back would come that much later.
+  const { logOutputOf } = await import('../services/runtime/index.ts');
+  await logOutputOf(logger)?.close(2000);
+  process.exit(0);
 }
 
 /** Copies a SQLite store into an empty PostgreSQL database (docs/store.md). Stop the platform first. */

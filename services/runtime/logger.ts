@@ -8,6 +8,12 @@ export interface LogOutput {
   dropped(): number;
   /** called once per dropped line; returns what stops listening */
   onDrop(listener: () => void): () => void;
+  /**
+   * For the end of the process: waits up to `ms` for the output to take what is waiting, then lets
+   * go of the rest, so that a reader that does not read cannot keep a stopping process alive.
+   * Resolves true when everything was written.
+   */
+  close(ms: number): Promise<boolean>;
 }
 
 /** the bounded output of each root logger made by `createLogger` (its children share it) */
@@ -69,6 +75,16 @@ export function createLogger(
     onDrop(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    async close(ms) {
+      // sonic-boom's own flush does not wait when lines are written as they come (minLength 0)
+      const deadline = Date.now() + ms;
+      while (bufferedBytes(destination) > 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      if (bufferedBytes(destination) === 0) return true;
+      // what is left is lost; pino's flush at exit then finds the output destroyed and skips it
+      destination.destroy();
+      return false;
     },
   });
   return logger;
