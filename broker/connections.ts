@@ -191,7 +191,10 @@ export class DeviceConnections {
     return this.refused.has(client) || this.revoked.has(client);
   }
 
-  /** Counts and logs (one line; beyond REFUSAL_LINES_PER_WINDOW a reason in a window, one summary line) a refusal, without secrets, payloads or addresses. */
+  /**
+   * Counts and logs (one line) a refusal, without secrets, payloads or addresses; beyond
+   * REFUSAL_LINES_PER_WINDOW of one reason in a window, counted only and said in one summary line.
+   */
   refuse(reason: Refusal, client: Client | null, extra: Record<string, unknown> = {}): void {
     this.refusals.inc({ reason });
     // every refusal but a subscription's closes the connection (a refused SUBSCRIBE gets 0x80)

@@ -351,13 +351,7 @@ export async function alarms(b: Bench, d: Devices, maxRate: number): Promise<voi
   // the buttons and staff screens: a process of their own, as real ones are (see `alarm-rig.ts`)
   const rig = await startAlarmRig();
   try {
-    await rig.send({ cmd: 'buttons', side: 'platform', url: b.a.mqttUrl, devices: d.alarm });
-    await rig.send({
-      cmd: 'buttons',
-      side: 'peer',
-      url: b.b.mqttUrl,
-      devices: d.alarm.map(({ id, homeId }) => ({ id, homeId })),
-    });
+    await buttonsOnBothSides(b, rig, d.alarm);
     await alarmPairs(b, d, rig, rate, p, stall, peer);
     await alarmStorm(b, d, rig, peer);
   } finally {
@@ -470,6 +464,21 @@ async function alarmPairs(
   await rig.send({ cmd: 'closeScreens', side: 'peer' });
 }
 
+/** the rig's buttons for these devices: with their secrets on the platform, without on bare aedes */
+async function buttonsOnBothSides(
+  b: Bench,
+  rig: AlarmRig,
+  devices: Array<{ id: string; homeId: string; secret: string }>,
+): Promise<void> {
+  await rig.send({ cmd: 'buttons', side: 'platform', url: b.a.mqttUrl, devices });
+  await rig.send({
+    cmd: 'buttons',
+    side: 'peer',
+    url: b.b.mqttUrl,
+    devices: devices.map(({ id, homeId }) => ({ id, homeId })),
+  });
+}
+
 /**
  * An alarm storm: every storm button pressed in the same moment (no routine load), timed until one
  * staff socket has heard each home's alert opened; the platform then resolves them all before the
@@ -486,13 +495,7 @@ async function alarmStorm(b: Bench, d: Devices, rig: AlarmRig, peer: string): Pr
     false,
     peer,
   );
-  await rig.send({ cmd: 'buttons', side: 'platform', url: b.a.mqttUrl, devices: d.alarmStorm });
-  await rig.send({
-    cmd: 'buttons',
-    side: 'peer',
-    url: b.b.mqttUrl,
-    devices: d.alarmStorm.map(({ id, homeId }) => ({ id, homeId })),
-  });
+  await buttonsOnBothSides(b, rig, d.alarmStorm);
   await rig.send({ cmd: 'screens', side: 'platform', specs: b.a.screens(1) });
   await rig.send({ cmd: 'screens', side: 'peer', specs: b.b.screens(1) });
   const storm = (side: Side) =>
