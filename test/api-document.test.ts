@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   type AnyApiRoute,
+  declaredRoutes,
   defineRoute,
   documentedRoutes,
   mountedApiRoutes,
@@ -99,6 +100,34 @@ describe('the API document and bad input', () => {
       'GET /api/openapi.json',
     ])
       expect(mounted).toContain(must);
+  });
+
+  it('checks mounted routes at start against the declarations, which name what the document lists', () => {
+    // start compares express' routes with `declaredRoutes` (cheap), not with the document (most of a
+    // second of CPU, built when first asked for): both must name the same operations
+    const route = (method: 'get' | 'post', path: `/api/${string}`) =>
+      defineRoute({
+        method,
+        path,
+        summary: path,
+        tag: 'test',
+        access: 'public',
+        params: path.includes(':') ? z.strictObject({ id: z.string(), part: z.string() }) : undefined,
+        response: { status: 204, description: 'x' },
+        handle: () => undefined,
+      }) as AnyApiRoute;
+    const routes = [
+      route('get', '/api/things'),
+      route('post', '/api/things/:id/parts/:part'),
+      route('get', '/api/things/:id/parts/:part'),
+    ];
+    const info = { title: 't', version: '1', description: 'd' };
+    expect(declaredRoutes(routes)).toEqual(documentedRoutes(openApiDocument(routes, info)));
+    expect(declaredRoutes(routes)).toEqual([
+      'GET /api/things',
+      'GET /api/things/:id/parts/:part',
+      'POST /api/things/:id/parts/:part',
+    ]);
   });
 
   it('would see a route mounted beside the registry', () => {

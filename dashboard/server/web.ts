@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, gzip, constants as zlib } from 'node:zlib';
 import { type BuildOptions, build } from 'esbuild';
 import express, { type Router } from 'express';
 
@@ -12,28 +13,48 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 type Encoding = 'br' | 'gzip' | 'identity';
 
-/** One file of the app, with its compressed forms made once when the server starts. */
+const gzipAsync = promisify(gzip);
+const brotliAsync = promisify(brotliCompress);
+
+/**
+ * One file of the app. Its compressed forms are made the first time a browser asks for them, on
+ * libuv's thread pool, and kept: at the highest settings they take a few hundred ms of CPU, which
+ * neither a starting platform (devices reconnecting) nor its event loop should wait for.
+ */
 interface Asset {
   readonly type: string;
   readonly cacheControl: string;
-  readonly bodies: Readonly<Record<Encoding, Buffer>>;
+  body(encoding: Encoding): Promise<Buffer>;
 }
 
 function asset(type: string, text: string, cacheControl: string): Asset {
   const raw = Buffer.from(text, 'utf8');
+  const made: Partial<Record<Encoding, Promise<Buffer>>> = { identity: Promise.resolve(raw) };
+  const make = (encoding: Exclude<Encoding, 'identity'>): Promise<Buffer> =>
+    encoding === 'gzip'
+      ? gzipAsync(raw, { level: 9 })
+      : brotliAsync(raw, {
+          params: {
+            [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
+            [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length,
+            [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+          },
+        });
   return {
     type,
     cacheControl,
-    bodies: {
-      identity: raw,
-      gzip: gzipSync(raw, { level: 9 }),
-      br: brotliCompressSync(raw, {
-        params: {
-          [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
-          [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length,
-          [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
-        },
-      }),
+    body(encoding) {
+      if (encoding === 'identity') return made.identity!;
+      let body = made[encoding];
+      if (!body) {
+        body = make(encoding);
+        // a failure is not kept: the next request tries again (and this one is answered plainly)
+        body.catch(() => {
+          if (made[encoding] === body) delete made[encoding];
+        });
+        made[encoding] = body;
+      }
+      return body;
     },
   };
 }
@@ -82,7 +103,8 @@ export const webBuildOptions = {
  * minified, without a source map, and its name carries a hash of its content
  * (`/app.<hash>.js`, `/styles.<hash>.css`), so it is cached for a year and a new version is a new
  * name; `index.html`, which names them, is asked for again every time (`no-cache`). Each file is
- * compressed once at start (brotli and gzip) and sent as the browser accepts.
+ * compressed once, when first asked for (brotli and gzip, off the event loop), and sent as the browser
+ * accepts.
  */
 export async function webRoutes(): Promise<Router> {
   const result = await build(webBuildOptions);
@@ -112,9 +134,17 @@ export async function webRoutes(): Promise<Router> {
     ['/index.html', page],
   ]);
   const router = express.Router();
-  router.get([...assets.keys()], (req, res) => {
+  router.get([...assets.keys()], async (req, res) => {
     const file = assets.get(req.path)!;
-    const encoding = chooseEncoding(req.headers['accept-encoding']);
+    let encoding = chooseEncoding(req.headers['accept-encoding']);
+    let body: Buffer;
+    try {
+      body = await file.body(encoding);
+    } catch {
+      // compression failed (out of memory): the plain file is still the right answer
+      encoding = 'identity';
+      body = await file.body(encoding);
+    }
     res.set(
       'content-security-policy',
       "default-src 'self'; img-src 'self' data:; media-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
@@ -125,7 +155,7 @@ export async function webRoutes(): Promise<Router> {
     res.set('vary', 'Accept-Encoding');
     res.set('content-type', file.type);
     if (encoding !== 'identity') res.set('content-encoding', encoding);
-    res.send(file.bodies[encoding]);
+    res.send(body);
   });
   return router;
 }

@@ -59,6 +59,10 @@ export class PlatformSide {
 
   private async boot(): Promise<void> {
     this.platform = await startPlatform(this.config, { logger: silentLogger() });
+    await this.login();
+  }
+
+  private async login(): Promise<void> {
     this.admin = await ApiClient.login(this.platform.dashboardUrl, ADMIN.username, ADMIN.password);
     this.staff = [];
     for (const name of this.staffNames)
@@ -67,8 +71,16 @@ export class PlatformSide {
 
   /** Stops the whole platform and starts it again on the same data. */
   async restart(): Promise<void> {
+    const t0 = Date.now();
     await this.platform.close();
-    await this.boot();
+    const t1 = Date.now();
+    this.platform = await startPlatform(this.config, { logger: silentLogger() });
+    const t2 = Date.now();
+    await this.login();
+    // where a restart's time goes (the reconnect storm's row counts all of it)
+    console.log(
+      `  platform restart: stopped in ${t1 - t0} ms, started in ${t2 - t1} ms, ${this.staffNames.length} staff logged in again in ${Date.now() - t2} ms`,
+    );
   }
 
   close(): Promise<void> {

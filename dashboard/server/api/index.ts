@@ -1,4 +1,10 @@
-export { documentedRoutes, mountedApiRoutes, type OpenApiDocument, openApiDocument } from './openapi.ts';
+export {
+  declaredRoutes,
+  documentedRoutes,
+  mountedApiRoutes,
+  type OpenApiDocument,
+  openApiDocument,
+} from './openapi.ts';
 export {
   type Access,
   type AnyApiRoute,
