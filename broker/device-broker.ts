@@ -185,6 +185,19 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   connections.start();
   const identities = connections.identities;
   const refuse = connections.refuse.bind(connections);
+  /**
+   * One reading's answer, given once it was stored or not: its PUBACK, or a refusal that closes the
+   * connection, so the device sends it again (made by a factory: see `answered`)
+   */
+  const settler =
+    (client: Client, done: (err: Error | null) => void) =>
+    (ok: boolean): void => {
+      if (ok) done(null);
+      else {
+        refuse('not_stored', client);
+        done(new Error('the reading could not be stored now; send it again'));
+      }
+    };
   const messages = o.metrics.counter('tryghed_broker_messages_total', 'Device messages accepted', ['type']);
   const connected = o.metrics.gauge('tryghed_broker_connected_clients', 'Connected MQTT clients');
   const routed = o.metrics.tally(
@@ -265,17 +278,13 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
       // back, so a device flooding QoS 0 has at most about one socket read in hand, as with QoS 1,
       // instead of every reading it sends queued in memory
       if (packet.qos === 0) {
-        const handled = () => done(null);
+        const handled = answered(done);
         const judged = deliver(message, handled);
         if (judged === SETTLES_LATER) return;
         if (judged instanceof Promise) return void judged.then(handled, handled);
         return done(null);
       }
-      const settle = (ok: boolean) => {
-        if (ok) return done(null);
-        refuse('not_stored', client);
-        done(new Error('the reading could not be stored now; send it again'));
-      };
+      const settle = settler(client, done);
       // the listener may take `settled` instead of returning a promise (ingest's path: no promise per reading)
       const durable = deliver(message, (ok) => acks.release(settle, ok));
       if (durable === SETTLES_LATER) return;
@@ -332,11 +341,23 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   // service account may subscribe to a readings topic (`maySubscribe`), so without service accounts
   // nobody can ever receive one, and the pipeline is skipped. Clustered, the queue is shared with the
   // other brokers (whose service accounts this one cannot see): routed as before.
+  //
+  // aedes also announces every connect and disconnect on `$SYS/<broker>/new/clients` and
+  // `…/disconnect/clients` (and a heartbeat), through the same pipeline. Nobody may subscribe to
+  // `$SYS` here (`maySubscribe`), and alone aedes' own listener for the notice (closing the same
+  // client id on other brokers) has no other broker: so alone these are skipped too, about a tenth
+  // of what a connect costs. Clustered, that notice is how brokers keep one connection per device.
   const routeReadings = cluster !== null || o.serviceAccounts.length > 0;
-  if (!routeReadings) {
+  const announce = cluster !== null;
+  if (!routeReadings || !announce) {
     const route = aedes.publish.bind(aedes) as unknown as AedesPublish;
     (aedes as unknown as { publish: AedesPublish }).publish = (packet, client, done) => {
-      if (client && packet.topic.endsWith('/readings')) return done?.(null);
+      if (
+        client
+          ? !routeReadings && packet.topic.endsWith('/readings')
+          : !announce && packet.topic.startsWith('$SYS/')
+      )
+        return done?.(null);
       route(packet, client, done);
     };
   }
@@ -530,3 +551,13 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
       }),
   };
 }
+
+// Per reading, the callbacks below are made by these factories rather than named by a `const` where
+// they are used: under tsx (esbuild's keepNames) a named closure is given its name by a
+// defineProperty each time it is made.
+
+/** aedes' callback, answered without an error (a handled QoS 0 reading) */
+const answered =
+  (done: (err: Error | null) => void): (() => void) =>
+  () =>
+    done(null);

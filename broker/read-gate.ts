@@ -74,14 +74,15 @@ export class ReadGate {
   gate(client: GateableClient): boolean {
     const read = client._nextBatch;
     if (typeof read !== 'function' || !client.conn.listeners('readable').includes(read)) return false;
-    const gated: NextBatch = (err) => {
+    // assigned where it is made, not named by a `const`: under tsx (esbuild's keepNames) a named
+    // closure is given its name by a defineProperty each time it is made, here on every connect
+    client._nextBatch = (err) => {
       // an error, a closed gate or a client that may alarm: straight through, as aedes would
       if (err || this.closed || this.o.urgent(client)) return read(err);
       this.defer(read);
     };
-    client._nextBatch = gated;
     client.conn.removeListener('readable', read);
-    client.conn.on('readable', gated);
+    client.conn.on('readable', client._nextBatch);
     return true;
   }
 
