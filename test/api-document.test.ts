@@ -9,6 +9,7 @@ import {
   mountedApiRoutes,
   mountRoutes,
   openApiDocument,
+  openApiDocumentInSlices,
   TextBody,
 } from '../dashboard/server/api/index.ts';
 import type { DashboardContext } from '../dashboard/server/context.ts';
@@ -102,32 +103,52 @@ describe('the API document and bad input', () => {
       expect(mounted).toContain(must);
   });
 
+  const route = (method: 'get' | 'post', path: `/api/${string}`) =>
+    defineRoute({
+      method,
+      path,
+      summary: path,
+      tag: 'test',
+      access: 'public',
+      params: path.includes(':') ? z.strictObject({ id: z.string(), part: z.string() }) : undefined,
+      response: { status: 204, description: 'x' },
+      handle: () => undefined,
+    }) as AnyApiRoute;
+  const someRoutes = () => [
+    route('get', '/api/things'),
+    route('post', '/api/things/:id/parts/:part'),
+    route('get', '/api/things/:id/parts/:part'),
+  ];
+  const info = { title: 't', version: '1', description: 'd' };
+
   it('checks mounted routes at start against the declarations, which name what the document lists', () => {
     // start compares express' routes with `declaredRoutes` (cheap), not with the document (most of a
     // second of CPU, built when first asked for): both must name the same operations
-    const route = (method: 'get' | 'post', path: `/api/${string}`) =>
-      defineRoute({
-        method,
-        path,
-        summary: path,
-        tag: 'test',
-        access: 'public',
-        params: path.includes(':') ? z.strictObject({ id: z.string(), part: z.string() }) : undefined,
-        response: { status: 204, description: 'x' },
-        handle: () => undefined,
-      }) as AnyApiRoute;
-    const routes = [
-      route('get', '/api/things'),
-      route('post', '/api/things/:id/parts/:part'),
-      route('get', '/api/things/:id/parts/:part'),
-    ];
-    const info = { title: 't', version: '1', description: 'd' };
+    const routes = someRoutes();
     expect(declaredRoutes(routes)).toEqual(documentedRoutes(openApiDocument(routes, info)));
     expect(declaredRoutes(routes)).toEqual([
       'GET /api/things',
       'GET /api/things/:id/parts/:part',
       'POST /api/things/:id/parts/:part',
     ]);
+  });
+
+  it('serves the document built a few routes per turn of the event loop: the same document', async () => {
+    const routes = someRoutes();
+    // counts the turns of the event loop while the document is being built
+    let turns = 0;
+    let building = true;
+    const count = () => {
+      if (!building) return;
+      turns++;
+      setImmediate(count);
+    };
+    setImmediate(count);
+    const sliced = await openApiDocumentInSlices(routes, info, 0);
+    building = false;
+    expect(sliced).toEqual(openApiDocument(routes, info));
+    // slices of 0 ms: a turn before each route; built in one go, no turn would pass at all
+    expect(turns).toBeGreaterThanOrEqual(routes.length - 1);
   });
 
   it('would see a route mounted beside the registry', () => {

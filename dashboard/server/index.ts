@@ -34,7 +34,7 @@ import {
   mountedApiRoutes,
   mountRoutes,
   type OpenApiDocument,
-  openApiDocument,
+  openApiDocumentInSlices,
 } from './api/index.ts';
 import { sessionRoutes } from './auth.ts';
 import type { DashboardContext, GatewayPairingSource } from './context.ts';
@@ -250,7 +250,9 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     ...responderCardRoutes(ctx),
     ...nightRoundRoutes(ctx),
   ];
-  let document: OpenApiDocument | undefined;
+  // made when first asked for, a few routes per turn of the event loop (most of a second of CPU in
+  // all): not at start, and never in one go while alarms are coming in
+  let document: Promise<OpenApiDocument> | undefined;
   routes.push(
     defineRoute({
       method: 'get',
@@ -264,7 +266,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
         schema: z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) }),
       },
       handle: () => {
-        document ??= openApiDocument(routes, API_INFO);
+        document ??= openApiDocumentInSlices(routes, API_INFO).catch((err: unknown) => {
+          document = undefined;
+          throw err;
+        });
         return document;
       },
     }),

@@ -4,6 +4,7 @@ export {
   mountedApiRoutes,
   type OpenApiDocument,
   openApiDocument,
+  openApiDocumentInSlices,
 } from './openapi.ts';
 export {
   type Access,

@@ -98,55 +98,84 @@ export interface DocumentInfo {
 /** The OpenAPI 3.1 document of every declared route. */
 export function openApiDocument(routes: readonly AnyApiRoute[], info: DocumentInfo): OpenApiDocument {
   const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const route of routes) addOperation(paths, route);
+  return documentOf(paths, info);
+}
+
+/**
+ * The same document, built a few routes per turn of the event loop: the whole of it takes most of a
+ * second of CPU (the JSON schemas), which a running platform must not spend in one go. The
+ * dashboard serves this one, made when first asked for.
+ */
+export async function openApiDocumentInSlices(
+  routes: readonly AnyApiRoute[],
+  info: DocumentInfo,
+  sliceMs = 5,
+): Promise<OpenApiDocument> {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  let sliceStart = performance.now();
   for (const route of routes) {
-    const path = openApiPath(route.path);
-    paths[path] ??= {};
-    const item = paths[path];
-    const headers: Record<string, JsonSchema> = {};
-    if (route.response.status === 302 || route.response.status === 303)
-      headers.Location = { schema: { type: 'string' }, description: 'where to go next' };
-    for (const [name, description] of Object.entries(route.response.headers ?? {}))
-      headers[name] = { schema: { type: 'string' }, description };
-    const content: Record<string, JsonSchema> = {};
-    if (route.response.schema)
-      content['application/json'] = { schema: jsonSchema(route.response.schema, 'output') };
-    for (const [mediaType, schema] of Object.entries(route.response.text ?? {}) as [string, z.ZodType][])
-      content[mediaType] = { schema: jsonSchema(schema, 'output') };
-    const responses: Record<string, JsonSchema> = {
-      [String(route.response.status)]: {
-        description: route.response.description,
-        ...(Object.keys(headers).length ? { headers } : {}),
-        ...(Object.keys(content).length ? { content } : {}),
-      },
-    };
-    for (const code of errorsOf(route)) {
-      const [status, description] = ERROR_TEXT[code];
-      responses[String(status)] ??= {
-        description,
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-      };
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
     }
-    const params = parameters(route);
-    item[route.method] = {
-      operationId: operationId(route),
-      summary: route.summary,
-      ...(route.description ? { description: route.description } : {}),
-      tags: [route.tag],
-      'x-access': route.access === 'public' || route.access === 'session' ? route.access : [...route.access],
-      ...(route.access === 'public' ? { security: [] } : {}),
-      ...(params.length ? { parameters: params } : {}),
-      ...(route.body
-        ? {
-            requestBody: {
-              // a body whose fields are all optional may be left out
-              required: !route.body.safeParse({}).success,
-              content: { 'application/json': { schema: jsonSchema(route.body, 'input') } },
-            },
-          }
-        : {}),
-      responses,
+    addOperation(paths, route);
+  }
+  return documentOf(paths, info);
+}
+
+/** One route's operation, added to the document's paths. */
+function addOperation(paths: Record<string, Record<string, JsonSchema>>, route: AnyApiRoute): void {
+  const path = openApiPath(route.path);
+  paths[path] ??= {};
+  const item = paths[path];
+  const headers: Record<string, JsonSchema> = {};
+  if (route.response.status === 302 || route.response.status === 303)
+    headers.Location = { schema: { type: 'string' }, description: 'where to go next' };
+  for (const [name, description] of Object.entries(route.response.headers ?? {}))
+    headers[name] = { schema: { type: 'string' }, description };
+  const content: Record<string, JsonSchema> = {};
+  if (route.response.schema)
+    content['application/json'] = { schema: jsonSchema(route.response.schema, 'output') };
+  for (const [mediaType, schema] of Object.entries(route.response.text ?? {}) as [string, z.ZodType][])
+    content[mediaType] = { schema: jsonSchema(schema, 'output') };
+  const responses: Record<string, JsonSchema> = {
+    [String(route.response.status)]: {
+      description: route.response.description,
+      ...(Object.keys(headers).length ? { headers } : {}),
+      ...(Object.keys(content).length ? { content } : {}),
+    },
+  };
+  for (const code of errorsOf(route)) {
+    const [status, description] = ERROR_TEXT[code];
+    responses[String(status)] ??= {
+      description,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
     };
   }
+  const params = parameters(route);
+  item[route.method] = {
+    operationId: operationId(route),
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    tags: [route.tag],
+    'x-access': route.access === 'public' || route.access === 'session' ? route.access : [...route.access],
+    ...(route.access === 'public' ? { security: [] } : {}),
+    ...(params.length ? { parameters: params } : {}),
+    ...(route.body
+      ? {
+          requestBody: {
+            // a body whose fields are all optional may be left out
+            required: !route.body.safeParse({}).success,
+            content: { 'application/json': { schema: jsonSchema(route.body, 'input') } },
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
+function documentOf(paths: Record<string, Record<string, JsonSchema>>, info: DocumentInfo): OpenApiDocument {
   return {
     openapi: '3.1.0',
     info,
