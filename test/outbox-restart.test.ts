@@ -111,8 +111,16 @@ describe.each(ENGINES)('the notice outbox across a kill -9 and a receiver outage
     // 4. the platform starts again on the same store; then the receiver comes back on its address
     const again: Platform = await startTestPlatform({ dataDir: dir.path, database, env });
     cleanup.push(() => again.close());
-    // what staff see meanwhile: "ikke leveret", on the list and on each alert
-    const late = await again.outbox.undelivered({ since: 0, homeIds: null, limit: 100 });
+    // what staff see meanwhile: "ikke leveret", on the list and on each alert, once each notice is
+    // older than NOTICE_LATE_S (a start can take less than that second: the list is looked at until
+    // they are, not once)
+    const late = await eventually(
+      async () => {
+        const rows = await again.outbox.undelivered({ since: 0, homeIds: null, limit: 100 });
+        return rows.length === keys && rows;
+      },
+      { what: 'every notice shown as not delivered', timeoutMs: 10_000 },
+    );
     expect(late).toHaveLength(keys);
     const receiver: Receiver = await startReceiver(() => 200, { port: receiverPort });
     cleanup.push(() => receiver.close());
