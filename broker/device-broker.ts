@@ -51,6 +51,11 @@ export interface DeviceBrokerOptions {
   clock?: Clock;
   /** how wrong secrets are slowed down and refused; defaults in `AUTH_THROTTLE_DEFAULTS` */
   authThrottle?: Partial<AuthThrottleOptions>;
+  /**
+   * aedes' heartbeat, ms (its default, 60 s): it tells aedes its own broker is alive, and wills of a
+   * broker not heard for three beats are published. Tests shorten it.
+   */
+  heartbeatIntervalMs?: number;
   /** connections the kernel may queue before we accept them (a reconnect storm); default 4096 */
   listenBacklog?: number;
   /** TCP proxies whose PROXY protocol header names the client (see `broker/proxy-protocol.ts`) */
@@ -219,6 +224,7 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   const aedes = await Aedes.createBroker({
     // a slow device must not hold a connection slot for ever before it says who it is
     connectTimeout: 10_000,
+    ...(o.heartbeatIntervalMs ? { heartbeatInterval: o.heartbeatIntervalMs } : {}),
     ...(cluster ? { mq: cluster.mq, persistence: cluster.persistence } : {}),
 
     preConnect(client, packet, done) {
@@ -341,23 +347,11 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   // service account may subscribe to a readings topic (`maySubscribe`), so without service accounts
   // nobody can ever receive one, and the pipeline is skipped. Clustered, the queue is shared with the
   // other brokers (whose service accounts this one cannot see): routed as before.
-  //
-  // aedes also announces every connect and disconnect on `$SYS/<broker>/new/clients` and
-  // `…/disconnect/clients` (and a heartbeat), through the same pipeline. Nobody may subscribe to
-  // `$SYS` here (`maySubscribe`), and alone aedes' own listener for the notice (closing the same
-  // client id on other brokers) has no other broker: so alone these are skipped too, about a tenth
-  // of what a connect costs. Clustered, that notice is how brokers keep one connection per device.
   const routeReadings = cluster !== null || o.serviceAccounts.length > 0;
-  const announce = cluster !== null;
-  if (!routeReadings || !announce) {
+  if (!routeReadings) {
     const route = aedes.publish.bind(aedes) as unknown as AedesPublish;
     (aedes as unknown as { publish: AedesPublish }).publish = (packet, client, done) => {
-      if (
-        client
-          ? !routeReadings && packet.topic.endsWith('/readings')
-          : !announce && packet.topic.startsWith('$SYS/')
-      )
-        return done?.(null);
+      if (client && packet.topic.endsWith('/readings')) return done?.(null);
       route(packet, client, done);
     };
   }

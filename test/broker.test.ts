@@ -170,6 +170,36 @@ describe('device broker: authentication, ACL and limits on a real aedes', () => 
     expect(f.received.some((m) => m.type === 'status' && m.deviceId === 's1')).toBe(true);
   });
 
+  it("a connected device's will stays unpublished while it is connected: the broker's own heartbeat still counts", async () => {
+    // aedes publishes the wills of brokers it has not heard beat for three beats, every four beats;
+    // its own beat is a `$SYS` message through the publish pipeline that the broker trims for
+    // readings: trimming `$SYS` there too would report every connected device's will as if it died
+    await f.close();
+    f = await brokerFixture({ heartbeatIntervalMs: 50 });
+    const watcher = await connect({
+      clientId: 'svc-ingest',
+      username: 'svc-ingest',
+      password: 'service-secret',
+    });
+    const seen: string[] = [];
+    watcher.on('message', (topic) => seen.push(topic));
+    await watcher.subscribeAsync('tryghed/v1/#', { qos: 1 });
+    const will = {
+      topic: topics.status('h1', 's1'),
+      payload: Buffer.from('{"online":false}'),
+      qos: 1 as const,
+      retain: false,
+    };
+    const s1 = await device('s1', { will, keepalive: 60 });
+    // five rounds of aedes' will check (every 200 ms here)
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(seen).toEqual([]);
+    expect(f.received.filter((m) => m.type === 'status')).toEqual([]);
+    // and the will still goes out when the device really dies
+    (s1 as unknown as { stream: { destroy(): void } }).stream.destroy();
+    await eventually(() => seen.includes(topics.status('h1', 's1')), { what: 'the will' });
+  });
+
   it('a bad client closes only its own socket; others carry on', async () => {
     const s2 = await device('s2');
     const raw = await new Promise<Socket>((resolve) => {

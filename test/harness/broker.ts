@@ -21,6 +21,7 @@ export async function brokerFixture(
     authThrottle?: Partial<AuthThrottleOptions>;
     clock?: Clock;
     logger?: Logger;
+    heartbeatIntervalMs?: number;
   } = {},
 ) {
   const dir = tempDir();
@@ -52,6 +53,7 @@ export async function brokerFixture(
     metrics,
     authThrottle: { firstDelayMs: 10, maxDelayMs: 40, ...options.authThrottle },
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
   });
   const received: DeviceMessage[] = [];
   broker.onDeviceMessage((m) => received.push(m));
