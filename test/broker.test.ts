@@ -145,7 +145,8 @@ describe('device broker: authentication, ACL and limits on a real aedes', () => 
     expect(s1.connected).toBe(true);
   });
 
-  it("an unauthenticated client's will is never published; an authenticated device's will is", async () => {
+  /** a service account watching every topic, and s1's will ("offline" on its status topic) */
+  const watchWills = async () => {
     const watcher = await connect({
       clientId: 'svc-ingest',
       username: 'svc-ingest',
@@ -160,6 +161,11 @@ describe('device broker: authentication, ACL and limits on a real aedes', () => 
       qos: 1 as const,
       retain: false,
     };
+    return { seen, will };
+  };
+
+  it("an unauthenticated client's will is never published; an authenticated device's will is", async () => {
+    const { seen, will } = await watchWills();
     await expect(connect({ clientId: 's1', username: 's1', password: 'wrong', will })).rejects.toThrow();
     await new Promise((r) => setTimeout(r, 300));
     expect(seen).toEqual([]);
@@ -176,20 +182,7 @@ describe('device broker: authentication, ACL and limits on a real aedes', () => 
     // readings: trimming `$SYS` there too would report every connected device's will as if it died
     await f.close();
     f = await brokerFixture({ heartbeatIntervalMs: 50 });
-    const watcher = await connect({
-      clientId: 'svc-ingest',
-      username: 'svc-ingest',
-      password: 'service-secret',
-    });
-    const seen: string[] = [];
-    watcher.on('message', (topic) => seen.push(topic));
-    await watcher.subscribeAsync('tryghed/v1/#', { qos: 1 });
-    const will = {
-      topic: topics.status('h1', 's1'),
-      payload: Buffer.from('{"online":false}'),
-      qos: 1 as const,
-      retain: false,
-    };
+    const { seen, will } = await watchWills();
     const s1 = await device('s1', { will, keepalive: 60 });
     // five rounds of aedes' will check (every 200 ms here)
     await new Promise((r) => setTimeout(r, 1000));
