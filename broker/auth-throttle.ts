@@ -56,6 +56,13 @@ class BoundedMap<V> {
   delete(key: string): void {
     this.map.delete(key);
   }
+  /** drops entries from the oldest set on while `match` says so */
+  dropOldestWhile(match: (value: V) => boolean): void {
+    for (const [key, value] of this.map) {
+      if (!match(value)) return;
+      this.map.delete(key);
+    }
+  }
   /** O(size): for rare administrative acts only */
   deleteWhere(match: (key: string) => boolean): void {
     for (const key of [...this.map.keys()]) if (match(key)) this.map.delete(key);
@@ -119,6 +126,22 @@ export class AuthThrottle {
     this.pairs = new BoundedMap(this.o.maxEntries);
     this.ids = new BoundedMap(this.o.maxEntries);
     this.addresses = new BoundedMap(this.o.maxEntries);
+  }
+
+  /**
+   * Whether any failure is remembered for an address or an (id, address) pair. While none is,
+   * every attempt is allowed whatever its address, and a success has nothing to forgive: the
+   * caller need not read the address (a system call per connect).
+   */
+  watching(): boolean {
+    if (this.pairs.size === 0 && this.addresses.size === 0) return false;
+    // each entry is moved to the back when it fails again, so the oldest failures are at the front:
+    // those forgotten by now are dropped, and a quiet day's one mistyped secret stops being watched
+    // (a failure's lock ends at most lockMs after its last failure: forgotten is "lockMs since the last")
+    const before = this.now() - this.o.lockMs;
+    this.pairs.dropOldestWhile((f) => f.last <= before);
+    this.addresses.dropOldestWhile((f) => f.last <= before);
+    return this.pairs.size > 0 || this.addresses.size > 0;
   }
 
   /** May this id be tried from this address now? */

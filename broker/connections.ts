@@ -1,6 +1,6 @@
 import type { AuthenticateError, Client } from 'aedes';
 import type { DeviceAccessEnd, PlatformBus } from '../services/events/index.ts';
-import type { Registry } from '../services/registry/index.ts';
+import type { DeviceSecretCheck, Registry } from '../services/registry/index.ts';
 import {
   type Clock,
   LogBudget,
@@ -8,10 +8,11 @@ import {
   type Metrics,
   REFUSAL_LINES_PER_WINDOW,
   REFUSAL_WINDOW_MS,
+  type SecretCheck,
   systemClock,
 } from '../services/runtime/index.ts';
 import { type Identity, mayPublish } from './acl.ts';
-import { AuthThrottle, type AuthThrottleOptions, sourceOf } from './auth-throttle.ts';
+import { AuthThrottle, type AuthThrottleOptions, sourceOf, type ThrottleVerdict } from './auth-throttle.ts';
 import type { CertificateRefusal } from './listeners.ts';
 
 /** Why the broker said no; the label of `tryghed_broker_refusals_total`. */
@@ -28,6 +29,14 @@ export type Refusal =
   | 'shared_state_down'
   | 'will_denied'
   | CertificateRefusal;
+
+/** a client with what `DeviceConnections` keeps on it */
+type Marked = Client & { [key: symbol]: Identity | number | undefined };
+
+/** What a secret check found, for one connection. */
+type CheckResult = { ok: true; identity: Identity } | { ok: false; cause: 'wrong' | 'other_key' };
+
+const ALLOWED: ThrottleVerdict = { allowed: true };
 
 const authError = (message: string, returnCode: 2 | 3 | 4 | 5): AuthenticateError =>
   Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -73,11 +82,16 @@ export function forgetSecret(client: Client, password: Buffer | undefined): void
  * clean session (MQTT 3.1.1 [MQTT-3.1.3-6], [MQTT-3.1.3-8]); the connection is still the device's.
  */
 export class DeviceConnections {
-  private readonly known = new WeakMap<Client, Identity>();
+  /**
+   * Who a client is, and when a device connection was accepted (the clock's ms: which of two is
+   * the newer), kept on the client itself under keys of this instance's own: asked for every
+   * packet, and set once per connect, where weak maps cost a hash look-up each and garbage
+   * collection more work for every connection.
+   */
+  private readonly identityKey = Symbol('identity');
+  private readonly boundAtKey = Symbol('bound at');
   /** the one live connection per device */
   private readonly byDevice = new Map<string, Client>();
-  /** when each device connection was accepted (the clock's ms): which of two is the newer */
-  private readonly boundAt = new WeakMap<Client, number>();
   /** clients that sent an empty client id (aedes has given them a random one by now) */
   private readonly emptyIds = new WeakSet<Client>();
   /** the will each client's CONNECT carried, checked once we know who it is */
@@ -160,7 +174,7 @@ export class DeviceConnections {
     // with skew between machines the older may be the one kept, but never neither), then by
     // client id, the same order on every broker. A notice without a time (an older release)
     // replaces as before.
-    const here = this.boundAt.get(client);
+    const here = this.connectedAt(client);
     if (at !== undefined && here !== undefined && (here > at || (here === at && client.id > clientId)))
       return;
     this.byDevice.delete(deviceId);
@@ -173,12 +187,13 @@ export class DeviceConnections {
    * anything it still sends out; what it sent before (and was acknowledged) is still its own.
    */
   readonly identities = {
-    get: (client: Client): Identity | undefined => this.known.get(client),
+    get: (client: Client): Identity | undefined =>
+      (client as Marked)[this.identityKey] as Identity | undefined,
   };
 
   /** when this device connection was accepted (the clock's ms), for the other brokers */
   connectedAt(client: Client): number | undefined {
-    return this.boundAt.get(client);
+    return (client as Marked)[this.boundAtKey] as number | undefined;
   }
 
   /** true once the client's credentials ended: refuse what it sends, quietly */
@@ -200,7 +215,7 @@ export class DeviceConnections {
     // every refusal but a subscription's closes the connection (a refused SUBSCRIBE gets 0x80)
     if (client && reason !== 'subscribe_denied') this.refused.add(client);
     if (!this.refusalLines.take(reason)) return;
-    const identity = client ? this.known.get(client) : undefined;
+    const identity = client ? this.identities.get(client) : undefined;
     const who =
       identity?.kind === 'device'
         ? { deviceId: identity.deviceId }
@@ -228,8 +243,12 @@ export class DeviceConnections {
       done(authError(early.message, early.code), false);
       return;
     }
-    const source = sourceOf(remoteAddress(client));
-    const verdict = this.throttle.check(name, source);
+    // The peer's address costs a system call; it is read only when the throttle remembers any
+    // failure to check it against, and when this attempt fails (the socket is still open then: the
+    // usual check answers in this same call, and a slow one has the address read before it starts).
+    const verdict = this.throttle.watching()
+      ? this.throttle.check(name, sourceOf(remoteAddress(client)))
+      : ALLOWED;
     if (!verdict.allowed) {
       // counted every time, logged once per lock: a device retrying an old secret every second
       // must not fill the log
@@ -245,42 +264,56 @@ export class DeviceConnections {
       done(authError('too many wrong secrets: try again later', 5), false);
       return;
     }
-    this.check(name, secret).then(
-      (result) => {
-        if (!result.ok) {
-          const delayMs = this.throttle.failed(name, source);
-          this.refuse('bad_credentials', client, {
-            ...this.knownDevice(name),
-            ...(result.cause === 'other_key' ? { cause: 'stored_under_another_server_key' } : {}),
-          });
-          // held back, growing per failure; a timer per waiting connection, unref'd for shutdown. Real
-          // time, not the injected clock: it paces a client on the wire (the lock-out is by the clock)
-          systemClock
-            .setTimeout(() => done(authError('bad user name or password', 4), false), delayMs)
-            .unref();
-          return;
-        }
-        this.throttle.succeeded(name, source);
-        // A will is published when the connection dies, by whichever broker of a cluster finds it
-        // orphaned, with no connection left to check it against: so it is checked now, as any
-        // publish of this identity would be, and a will it may not publish refuses the CONNECT.
-        const will = this.wills.get(client);
-        if (will && !mayPublish(result.identity, will.topic, will.retain, this.o.registry).ok) {
-          this.refuse('will_denied', client, this.knownDevice(name));
-          done(authError('not authorised to publish the will there', 5), false);
-          return;
-        }
-        this.known.set(client, result.identity);
-        // one that hung up while its secret was checked is not the device's connection: it must
-        // not replace the connection the device has
-        if (result.identity.kind === 'device' && !client.closed) this.bind(result.identity.deviceId, client);
-        done(null, true);
-      },
-      (err: unknown) => {
-        this.o.logger.error({ err }, 'checking a secret failed');
-        done(authError('server unavailable', 5), false);
-      },
-    );
+    let checked: CheckResult | Promise<CheckResult>;
+    try {
+      checked = this.check(name, secret);
+    } catch (err) {
+      this.checkFailed(err, done);
+      return;
+    }
+    if (checked instanceof Promise) {
+      // read now (node keeps it): the device may hang up before the slow check answers
+      remoteAddress(client);
+      checked.then(
+        (result) => this.checked(client, name, result, done),
+        (err: unknown) => this.checkFailed(err, done),
+      );
+    } else this.checked(client, name, checked, done);
+  }
+
+  private checkFailed(err: unknown, done: Done): void {
+    this.o.logger.error({ err }, 'checking a secret failed');
+    done(authError('server unavailable', 5), false);
+  }
+
+  /** The secret was checked: a refusal (held back, counted by the throttle), or the connection is the device's. */
+  private checked(client: Client, name: string, result: CheckResult, done: Done): void {
+    if (!result.ok) {
+      const delayMs = this.throttle.failed(name, sourceOf(remoteAddress(client)));
+      this.refuse('bad_credentials', client, {
+        ...this.knownDevice(name),
+        ...(result.cause === 'other_key' ? { cause: 'stored_under_another_server_key' } : {}),
+      });
+      // held back, growing per failure; a timer per waiting connection, unref'd for shutdown. Real
+      // time, not the injected clock: it paces a client on the wire (the lock-out is by the clock)
+      systemClock.setTimeout(() => done(authError('bad user name or password', 4), false), delayMs).unref();
+      return;
+    }
+    if (this.throttle.watching()) this.throttle.succeeded(name, sourceOf(remoteAddress(client)));
+    // A will is published when the connection dies, by whichever broker of a cluster finds it
+    // orphaned, with no connection left to check it against: so it is checked now, as any
+    // publish of this identity would be, and a will it may not publish refuses the CONNECT.
+    const will = this.wills.get(client);
+    if (will && !mayPublish(result.identity, will.topic, will.retain, this.o.registry).ok) {
+      this.refuse('will_denied', client, this.knownDevice(name));
+      done(authError('not authorised to publish the will there', 5), false);
+      return;
+    }
+    (client as Marked)[this.identityKey] = result.identity;
+    // one that hung up while its secret was checked is not the device's connection: it must
+    // not replace the connection the device has
+    if (result.identity.kind === 'device' && !client.closed) this.bind(result.identity.deviceId, client);
+    done(null, true);
   }
 
   /**
@@ -326,7 +359,7 @@ export class DeviceConnections {
 
   /** aedes' clientDisconnect event. */
   disconnected(client: Client): void {
-    const identity = this.known.get(client);
+    const identity = this.identities.get(client);
     if (identity?.kind === 'device' && this.byDevice.get(identity.deviceId) === client)
       this.byDevice.delete(identity.deviceId);
   }
@@ -345,24 +378,37 @@ export class DeviceConnections {
   private bind(deviceId: string, client: Client): void {
     const before = this.byDevice.get(deviceId);
     this.byDevice.set(deviceId, client);
-    this.boundAt.set(client, this.o.clock.now());
+    (client as Marked)[this.boundAtKey] = this.o.clock.now();
     if (!before || before === client || before.closed) return;
     this.o.logger.info({ deviceId }, 'a new connection of the device replaces its old one');
     if (before.id !== client.id) before.close();
   }
 
-  private async check(
-    name: string,
-    secret: string,
-  ): Promise<{ ok: true; identity: Identity } | { ok: false; cause: 'wrong' | 'other_key' }> {
+  /**
+   * Checks the secret: at once for a keyed hash (the usual case, no promise), by a promise for an
+   * old scrypt hash (which is then upgraded).
+   */
+  private check(name: string, secret: string): CheckResult | Promise<CheckResult> {
     const serviceHash = this.o.registry.device(name) ? undefined : this.services.get(name);
     if (serviceHash !== undefined) {
-      const check = await this.o.registry.checkServiceSecret(secret, serviceHash);
-      if (check === 'match' || check === 'match_legacy')
-        return { ok: true, identity: { kind: 'service', username: name } };
-      return { ok: false, cause: check === 'other_key' ? 'other_key' : 'wrong' };
+      const now = this.o.registry.checkServiceSecretNow(secret, serviceHash);
+      return now === null
+        ? this.o.registry.checkServiceSecret(secret, serviceHash).then((c) => this.serviceChecked(name, c))
+        : this.serviceChecked(name, now);
     }
-    const check = await this.o.registry.checkDeviceSecret(name, secret);
+    const now = this.o.registry.checkDeviceSecretNow(name, secret);
+    return now === null
+      ? this.o.registry.checkDeviceSecret(name, secret).then((c) => this.deviceChecked(c))
+      : this.deviceChecked(now);
+  }
+
+  private serviceChecked(name: string, check: SecretCheck): CheckResult {
+    if (check === 'match' || check === 'match_legacy')
+      return { ok: true, identity: { kind: 'service', username: name } };
+    return { ok: false, cause: check === 'other_key' ? 'other_key' : 'wrong' };
+  }
+
+  private deviceChecked(check: DeviceSecretCheck): CheckResult {
     if (!check.ok) return { ok: false, cause: check.reason === 'other_key' ? 'other_key' : 'wrong' };
     if (check.upgraded) this.upgrades.inc();
     const d = check.device;

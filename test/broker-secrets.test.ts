@@ -73,6 +73,12 @@ describe('device secrets: a keyed hash under a server key that never lives in th
     // hashes from before keep working and are flagged for an upgrade
     expect(await hasher.verify('old', await hashSecret('old', 'device'))).toBe('match_legacy');
     expect(await hasher.verify('older', await hashSecret('old', 'device'))).toBe('mismatch');
+    // the check without a promise (every connect's) answers the same, and leaves the old kind to verify()
+    expect(hasher.verifyNow(secret, stored)).toBe('match');
+    expect(hasher.verifyNow(`${secret}x`, stored)).toBe('mismatch');
+    expect(hasher.verifyNow(secret, undefined)).toBe('mismatch');
+    expect(DeviceSecretHasher.ephemeral().verifyNow(secret, stored)).toBe('other_key');
+    expect(hasher.verifyNow('old', await hashSecret('old', 'device'))).toBeNull();
   });
 
   it('an unknown id is refused through the same keyed check as a wrong secret (cost is measured in npm run bench)', async () => {

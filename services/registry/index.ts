@@ -171,7 +171,30 @@ export class Registry {
   async checkDeviceSecret(id: string, secret: string): Promise<DeviceSecretCheck> {
     const device = this.devices.get(id);
     const stored = device?.secretHash;
-    const check = await this.secrets.verify(secret, stored);
+    return this.judgeSecret(id, device, secret, await this.secrets.verify(secret, stored));
+  }
+
+  /**
+   * `checkDeviceSecret` without a promise when the stored hash allows (every keyed hash: the usual
+   * case); null when it needs the slow check (an old scrypt hash, to be upgraded): use
+   * `checkDeviceSecret`.
+   */
+  checkDeviceSecretNow(id: string, secret: string): DeviceSecretCheck | null {
+    const device = this.devices.get(id);
+    const check = this.secrets.verifyNow(secret, device?.secretHash);
+    if (check === null) return null;
+    const judged = this.judgeSecret(id, device, secret, check);
+    // a match needs no upgrade here (only a legacy hash is upgraded, and it never gets this far)
+    return judged instanceof Promise ? null : judged;
+  }
+
+  private judgeSecret(
+    id: string,
+    device: Device | undefined,
+    secret: string,
+    check: SecretCheck,
+  ): DeviceSecretCheck | Promise<DeviceSecretCheck> {
+    const stored = device?.secretHash;
     if (!device) return { ok: false, reason: 'unknown_device' };
     if (check === 'other_key') return { ok: false, reason: 'other_key' };
     if (check === 'mismatch') return { ok: false, reason: 'wrong_secret' };
@@ -179,13 +202,22 @@ export class Registry {
     const now = this.devices.get(id);
     if (!now || now.secretHash !== stored || now.homeId !== device.homeId)
       return { ok: false, reason: 'wrong_secret' };
-    if (check === 'match_legacy' && stored) {
-      const secretHash = this.secrets.hash(secret);
-      if (await this.store.devices.replaceSecretHash(id, stored, secretHash)) {
-        const upgraded = { ...now, secretHash };
-        if (this.devices.get(id)?.secretHash === stored) this.devices.set(id, upgraded);
-        return { ok: true, device: upgraded, upgraded: true };
-      }
+    if (check === 'match_legacy' && stored) return this.upgradeSecretHash(id, now, stored, secret);
+    return { ok: true, device: now, upgraded: false };
+  }
+
+  /** A right secret stored the old way (scrypt): stored again with the server key. */
+  private async upgradeSecretHash(
+    id: string,
+    now: Device,
+    stored: string,
+    secret: string,
+  ): Promise<DeviceSecretCheck> {
+    const secretHash = this.secrets.hash(secret);
+    if (await this.store.devices.replaceSecretHash(id, stored, secretHash)) {
+      const upgraded = { ...now, secretHash };
+      if (this.devices.get(id)?.secretHash === stored) this.devices.set(id, upgraded);
+      return { ok: true, device: upgraded, upgraded: true };
     }
     return { ok: true, device: now, upgraded: false };
   }
@@ -198,6 +230,11 @@ export class Registry {
   /** Checks a service account's secret; `stored` undefined (unknown account) costs the same. */
   checkServiceSecret(secret: string, stored: string | undefined): Promise<SecretCheck> {
     return this.secrets.verify(secret, stored);
+  }
+
+  /** `checkServiceSecret` without a promise; null when the stored hash needs the slow check */
+  checkServiceSecretNow(secret: string, stored: string | undefined): SecretCheck | null {
+    return this.secrets.verifyNow(secret, stored);
   }
 
   /** The homes a relative holds an active power of attorney for. */
