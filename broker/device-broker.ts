@@ -90,7 +90,7 @@ export interface DeviceBrokerOptions {
 /** aedes' `publish` as its handlers call it (a device's publish after its acknowledgement) */
 type AedesPublish = (
   packet: AedesPublishPacket,
-  client: Client | null,
+  client: Client | null | ((err?: Error | null) => void),
   done?: (err?: Error | null) => void,
 ) => void;
 
@@ -347,11 +347,26 @@ export async function startDeviceBroker(o: DeviceBrokerOptions): Promise<DeviceB
   // service account may subscribe to a readings topic (`maySubscribe`), so without service accounts
   // nobody can ever receive one, and the pipeline is skipped. Clustered, the queue is shared with the
   // other brokers (whose service accounts this one cannot see): routed as before.
+  //
+  // aedes also announces every connect and disconnect on `$SYS/<its id>/new/clients` and
+  // `.../disconnect/clients`, for the other brokers of a cluster (one connection per client id
+  // across them). Alone, nobody can hear them: aedes' own listener ignores its own notices, and no
+  // identity may subscribe to `$SYS` (`maySubscribe`). So alone they are not published, a publish
+  // run less per connect and per disconnect. Its heartbeat (`$SYS/<id>/heartbeat`) still goes: it
+  // keeps the wills of connected devices unpublished.
   const routeReadings = cluster !== null || o.serviceAccounts.length > 0;
-  if (!routeReadings) {
+  // (clustered, readings are routed and the notices heard: aedes' publish is left as it is)
+  if (!cluster) {
     const route = aedes.publish.bind(aedes) as unknown as AedesPublish;
-    (aedes as unknown as { publish: AedesPublish }).publish = (packet, client, done) => {
-      if (client && packet.topic.endsWith('/readings')) return done?.(null);
+    const connectNotice = `$SYS/${aedes.id}/new/clients`;
+    const disconnectNotice = `$SYS/${aedes.id}/disconnect/clients`;
+    (aedes as unknown as { publish: AedesPublish }).publish = (packet, clientOrDone, maybeDone) => {
+      // aedes calls its own `publish(packet, done)` with two arguments
+      const client = typeof clientOrDone === 'function' ? null : clientOrDone;
+      const done = typeof clientOrDone === 'function' ? clientOrDone : maybeDone;
+      if (client) {
+        if (!routeReadings && packet.topic.endsWith('/readings')) return done?.(null);
+      } else if (packet.topic === connectNotice || packet.topic === disconnectNotice) return done?.(null);
       route(packet, client, done);
     };
   }
