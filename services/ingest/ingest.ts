@@ -439,11 +439,17 @@ export class Ingest {
         this.reject(result, 'device_not_in_home', '', deviceId);
         continue;
       }
-      if (!device.kinds.includes(wire.data.kind)) {
+      const declared = device.kinds.indexOf(wire.data.kind);
+      if (declared < 0) {
         this.reject(result, 'kind_not_declared', '', deviceId);
         continue;
       }
-      const reading = toReading(wire.data, homeId, deviceId, receivedAt);
+      // The reading is built on the registry's own strings (the same values): the topic's and the
+      // payload's copies then die with the message, while a reading waits up to a flush interval
+      // for InfluxDB and outlives a scavenge or two (each copied, then promoted, costs the pause
+      // every alarm arriving meanwhile waits behind).
+      wire.data.kind = device.kinds[declared]!;
+      const reading = toReading(wire.data, device.homeId, device.id, receivedAt);
       if (test) reading.test = true;
       // A well-formed reading from a known device proves it is alive, whatever consent allows and
       // even when it is a resend: liveness is technical, and never judged by what we sent.
