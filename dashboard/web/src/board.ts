@@ -60,7 +60,23 @@ export class AlertBoard {
   private fallback: 'configured' | 'none' = 'none';
   private readonly heading = el('h2', { id: 'alerts-title', tabIndex: -1 }, t('alerts'));
   private readonly list = el('ul', { className: 'alerts', 'aria-labelledby': 'alerts-title' });
-  private readonly empty = el('p', { className: 'empty' }, t('noAlerts'));
+  private readonly empty = el('p', { id: 'alerts-empty', className: 'empty' }, tb('loadingAlerts'));
+  /**
+   * Whether the open alerts have been read since the feed (re)started: until then an empty list
+   * says "loading", never "all is calm", and a failed read says so and is tried again.
+   */
+  private listLoaded = false;
+  private readonly loadFailure = el('p', {
+    id: 'alerts-load-failed',
+    className: 'error',
+    role: 'alert',
+    hidden: true,
+  });
+  private loadTimer: ReturnType<typeof setTimeout> | undefined;
+  /** failed reads in a row: the next try waits 1, 2, 4 … at most 30 s */
+  private loadFailures = 0;
+  /** a newer read (a reconnect) makes an older one's answer moot */
+  private loadGeneration = 0;
   private readonly summary = new BoardSummary();
   private readonly filters = new BoardFilters(() => this.render());
   private readonly resolved = new ResolvedList();
@@ -103,6 +119,7 @@ export class AlertBoard {
       this.alertsOff.element,
       this.summary.element,
       this.filters.element,
+      this.loadFailure,
       this.empty,
       this.list,
       this.resolved.element,
@@ -128,14 +145,40 @@ export class AlertBoard {
     this.feed.stop();
     this.testMode.stop();
     clearTimeout(this.overdueTimer);
+    clearTimeout(this.loadTimer);
+    this.loadGeneration++;
     this.showPlatform([]);
   }
 
+  /**
+   * Reads the open alerts (on every connect that could not resume). A failed read is said on the
+   * board, in words, and tried again by itself until it succeeds: an empty board must never claim
+   * that all is calm while open alerts could not be read. Live events are shown meanwhile.
+   */
   private async load(): Promise<void> {
-    const { alerts } = await openAlerts();
-    for (const a of alerts) this.merge(a);
-    this.render();
-    this.showLinked();
+    clearTimeout(this.loadTimer);
+    const generation = ++this.loadGeneration;
+    try {
+      const { alerts } = await openAlerts();
+      if (generation !== this.loadGeneration) return;
+      for (const a of alerts) this.merge(a);
+      this.listLoaded = true;
+      this.loadFailures = 0;
+      this.loadFailure.hidden = true;
+      this.render();
+      this.showLinked();
+    } catch (err) {
+      if (generation !== this.loadGeneration) return;
+      const waitMs = Math.min(30_000, 1000 * 2 ** this.loadFailures);
+      this.loadFailures++;
+      this.loadFailure.hidden = false;
+      this.loadFailure.textContent = tb('alertsLoadFailed', {
+        why: errorText(err),
+        seconds: String(waitMs / 1000),
+      });
+      this.render();
+      this.loadTimer = setTimeout(() => void this.load(), waitMs);
+    }
   }
 
   /** a notifier's link (`/?alert=<id>`) opens the board with that alert in view and focused */
@@ -193,7 +236,8 @@ export class AlertBoard {
     const visible = open.filter((a) => this.filters.matches(a));
     this.summary.update(open, visible.length);
     this.empty.hidden = visible.length > 0;
-    this.empty.textContent = open.length > 0 ? tb('filteredEmpty') : t('noAlerts');
+    this.empty.textContent =
+      open.length > 0 ? tb('filteredEmpty') : this.listLoaded ? t('noAlerts') : tb('loadingAlerts');
     const mark = this.focusMark();
 
     const shown = new Set(visible.map((a) => a.id));
