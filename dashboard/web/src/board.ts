@@ -62,8 +62,8 @@ export class AlertBoard {
   private readonly list = el('ul', { className: 'alerts', 'aria-labelledby': 'alerts-title' });
   private readonly empty = el('p', { id: 'alerts-empty', className: 'empty' }, tb('loadingAlerts'));
   /**
-   * Whether the open alerts have been read since the feed (re)started: until then an empty list
-   * says "loading", never "all is calm", and a failed read says so and is tried again.
+   * Whether the last read of the open alerts succeeded: until one has (and after one failed) an
+   * empty list says "loading", never "all is calm", and a failed read says so and is tried again.
    */
   private listLoaded = false;
   private readonly loadFailure = el('p', {
@@ -169,6 +169,8 @@ export class AlertBoard {
       this.showLinked();
     } catch (err) {
       if (generation !== this.loadGeneration) return;
+      // what was read before may be stale now: an empty list no longer says that all is calm
+      this.listLoaded = false;
       const waitMs = Math.min(30_000, 1000 * 2 ** this.loadFailures);
       this.loadFailures++;
       this.loadFailure.hidden = false;

@@ -17,7 +17,7 @@ export const da = {
   filteredEmpty: 'Ingen åbne alarmer matcher filteret.',
   loadingAlerts: 'Henter de åbne alarmer …',
   alertsLoadFailed:
-    'De åbne alarmer kunne ikke hentes ({why}). Prøver igen om {seconds} s. Nye alarmer vises stadig.',
+    'De åbne alarmer kunne ikke hentes: {why} Prøver igen om {seconds} s. Nye alarmer vises stadig.',
   team: 'Team',
   onIt: '{name} har taget alarmen (kvitteret {when})',
   onItUnknown: 'Kvitteret {when}',
@@ -81,7 +81,7 @@ export const en: Translation<typeof da> = {
   filteredEmpty: 'No open alerts match the filter.',
   loadingAlerts: 'Loading the open alerts …',
   alertsLoadFailed:
-    'The open alerts could not be loaded ({why}). Trying again in {seconds} s. New alerts are still shown.',
+    'The open alerts could not be loaded: {why} Trying again in {seconds} s. New alerts are still shown.',
   team: 'Team',
   onIt: '{name} took the alert (acknowledged {when})',
   onItUnknown: 'Acknowledged {when}',
