@@ -5,8 +5,10 @@ import {
   createInfluxV1Store,
   createInfluxV2Store,
   type ReadingStore,
+  TimeseriesRefusedError,
   TimeseriesUnavailableError,
 } from '../services/timeseries/index.ts';
+import { MEASUREMENT } from '../services/timeseries/types.ts';
 import { freePort, uniqueDatabase } from './harness/index.ts';
 import { startReceiver } from './harness/receiver.ts';
 
@@ -101,6 +103,34 @@ describe('InfluxDB v1 adapter on a real influxd 1.6', () => {
     await expect(store.eraseDeviceUpTo('h1', "d' OR '1'='1", T0)).rejects.toThrow(/unsafe/);
   });
 
+  it('sends a batch of several slices whole and in order: every point stored', async () => {
+    // 1,234 points: two full slices of LINES_PER_SLICE and a part one, each its own chunk of the body
+    const many = Array.from({ length: 1234 }, (_, i) => reading('h-many', 'd1', 'temperature', i / 4, i));
+    await store.write(many);
+    const back = await store.query({ homeId: 'h-many', from: T0, to: T0 + 2_000_000, limit: 5000 });
+    expect(back.length).toBe(1234);
+    expect(back.map((p) => p.seq)).toEqual(many.map((r) => r.seq));
+    expect(back.at(-1)?.value).toBe(1233 / 4);
+  });
+
+  it('a batch InfluxDB refuses is a TimeseriesRefusedError with its status and reason', async () => {
+    const database = uniqueDatabase('ts-refused');
+    const other = createInfluxV1Store({ url: inject('influxUrl'), database, logger: silentLogger() });
+    await other.ensureReady();
+    // `value` written as a string first, in the same shard: a float `value` is then a type conflict
+    const raw = new URL('/write', inject('influxUrl'));
+    raw.searchParams.set('db', database);
+    const first = await fetch(raw, {
+      method: 'POST',
+      body: `${MEASUREMENT},home=h1,device=d0,kind=motion,category=activity value="text" ${T0 * 1e6}`,
+    });
+    expect(first.status).toBe(204);
+    const refused = other.write([reading('h1', 'd1', 'temperature', 21, 1)]);
+    await expect(refused).rejects.toBeInstanceOf(TimeseriesRefusedError);
+    await expect(refused).rejects.toThrow(/HTTP 400.*conflict/);
+    await other.close();
+  });
+
   it('says clearly which setting to check when nothing answers', async () => {
     const dead = createInfluxV1Store({
       url: `http://127.0.0.1:${await freePort()}`,
@@ -110,6 +140,9 @@ describe('InfluxDB v1 adapter on a real influxd 1.6', () => {
     await expect(dead.ensureReady()).rejects.toBeInstanceOf(TimeseriesUnavailableError);
     await expect(dead.ensureReady()).rejects.toThrow(/INFLUX_URL/);
     expect(await dead.ping()).toBe(false);
+    await expect(dead.write([reading('h1', 'd1', 'motion', 1, 1)])).rejects.toThrow(
+      /writing to InfluxDB failed: .*ECONNREFUSED/,
+    );
     expect(await store.ping()).toBe(true);
   });
 });

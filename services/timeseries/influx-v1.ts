@@ -1,7 +1,8 @@
 import { InfluxDB } from 'influx';
 import type { ReadingCategory, SensorKind } from '../domain/index.ts';
 import type { Logger } from '../runtime/index.ts';
-import { linesInSlices } from './line-protocol.ts';
+import { bodyInSlices } from './line-protocol.ts';
+import { agentFor, type PostAnswer, postChunks } from './post-chunks.ts';
 import {
   isPointRefusal,
   MEASUREMENT,
@@ -42,6 +43,8 @@ export function createInfluxV1Store(options: {
   writeUrl.searchParams.set('db', options.database);
   writeUrl.searchParams.set('precision', 'n');
   const writeHeaders: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+  // kept-alive connections for the writes (one batch at a time, so mostly one connection)
+  const agent = agentFor(writeUrl);
   if (options.username)
     writeHeaders.authorization = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
   const unreachable = (err: unknown) =>
@@ -82,31 +85,20 @@ export function createInfluxV1Store(options: {
     async write(readings) {
       if (readings.length === 0) return;
       // The line protocol is built here, in slices with a turn of the event loop between them
-      // (see line-protocol.ts): the `influx` package built a 5,000-point batch in one go, escaping
-      // every tag of every point, and an alarm waited behind it.
-      const body = await linesInSlices(readings);
-      let res: Response;
+      // (see line-protocol.ts), and sent a slice per turn: the `influx` package built a 5,000-point
+      // batch in one go, escaping every tag of every point, and an alarm waited behind it.
+      const body = await bodyInSlices(readings);
+      let answer: PostAnswer;
       try {
-        res = await fetch(writeUrl, {
-          method: 'POST',
-          body,
-          headers: writeHeaders,
-          // Fail a request in 10 s rather than hang: ingest retries with backoff and keeps the points.
-          signal: AbortSignal.timeout(10_000),
-        });
+        // Fail a request in 10 s rather than hang: ingest retries with backoff and keeps the points.
+        answer = await postChunks(writeUrl, body, { agent, headers: writeHeaders, timeoutMs: 10_000 });
       } catch (err) {
-        const cause = (err as { cause?: Error }).cause;
-        throw new Error(`writing to InfluxDB failed: ${cause?.message ?? (err as Error).message}`, {
-          cause: err,
-        });
+        throw new Error(`writing to InfluxDB failed: ${(err as Error).message}`, { cause: err });
       }
-      if (res.ok) {
-        await res.body?.cancel();
-        return;
-      }
+      if (answer.status >= 200 && answer.status < 300) return;
       // InfluxDB's message quotes the point's line: kept in the error, never logged by ingest
-      const message = `InfluxDB refused the write (HTTP ${res.status}): ${(await res.text()).slice(0, 500)}`;
-      if (isPointRefusal(res.status)) throw new TimeseriesRefusedError(message, res.status);
+      const message = `InfluxDB refused the write (HTTP ${answer.status}): ${answer.text.slice(0, 500)}`;
+      if (isPointRefusal(answer.status)) throw new TimeseriesRefusedError(message, answer.status);
       throw new Error(message);
     },
 
@@ -173,7 +165,8 @@ export function createInfluxV1Store(options: {
     },
 
     async close() {
-      // the influx package keeps no open connections of its own beyond Node's agent
+      // the writes' kept-alive connections; the influx package keeps none of its own beyond Node's agent
+      agent.destroy();
     },
   };
 }

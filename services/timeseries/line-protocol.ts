@@ -24,14 +24,20 @@ export function readingLine(r: Reading): string {
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * The request body for `readings`, built `LINES_PER_SLICE` points at a time with a turn of the
- * event loop between slices, so an alarm arriving meanwhile is handled within one slice's time.
+ * The request body for `readings` as UTF-8 chunks of `LINES_PER_SLICE` points each, built with a
+ * turn of the event loop between them, so an alarm arriving meanwhile is handled within one slice's
+ * time. Every line ends in a newline (InfluxDB takes one after the last line too). Chunks, not one
+ * string: a 5,000-point body is about 700 KB, and turning that into bytes in one go (as `fetch` did
+ * with a string body) held the loop for milliseconds.
  */
-export async function linesInSlices(readings: readonly Reading[]): Promise<string> {
-  const lines = new Array<string>(readings.length);
-  for (let i = 0; i < readings.length; i++) {
-    if (i > 0 && i % LINES_PER_SLICE === 0) await nextTurn();
-    lines[i] = readingLine(readings[i]!);
+export async function bodyInSlices(readings: readonly Reading[]): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  for (let start = 0; start < readings.length; start += LINES_PER_SLICE) {
+    if (start > 0) await nextTurn();
+    const end = Math.min(readings.length, start + LINES_PER_SLICE);
+    let text = '';
+    for (let i = start; i < end; i++) text += `${readingLine(readings[i]!)}\n`;
+    chunks.push(Buffer.from(text, 'utf8'));
   }
-  return lines.join('\n');
+  return chunks;
 }
