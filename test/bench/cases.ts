@@ -1,5 +1,6 @@
 /** The platform-level cases of `npm run bench`, each run as interleaved pairs (Tryghed, then its peer). */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance as perfHooks } from 'node:perf_hooks';
 import type { AlarmStepMessage } from '../../services/runtime/index.ts';
 import { type AlarmRig, type Side, startAlarmRig } from './alarm-rig-client.ts';
@@ -242,6 +243,13 @@ export async function throughput(b: Bench, d: Devices): Promise<number> {
  * event loop) → written (the alert row committed) → sent (on the staff sockets) → received by the
  * staff screen (in the rig). Steps are epoch ms, so the rig's and this process's times compare.
  */
+/** one press of a profiled half, on the profiler's clock (ms): `profile-summary.ts --presses` reads them */
+interface KeptPress {
+  pressed: number;
+  raised: number;
+  received: number;
+}
+
 class AlarmSteps {
   static readonly names = ['pressed → raised', 'raised → written', 'written → sent', 'sent → received'];
   readonly spans: number[][] = AlarmSteps.names.map(() => []);
@@ -259,12 +267,27 @@ class AlarmSteps {
   pressed(homeId: string) {
     this.current = { homeId, at: {} };
   }
+  /** every press from now on kept with its times (until `taken`) */
+  private kept: KeptPress[] | null = null;
+  keep() {
+    this.kept = [];
+  }
+  taken(): KeptPress[] {
+    const out = this.kept ?? [];
+    this.kept = null;
+    return out;
+  }
   received(t0: number, t1: number) {
     const { raised, written, sent } = this.current?.at ?? {};
     this.current = null;
     if (raised === undefined || written === undefined || sent === undefined) return;
     for (const [i, d] of [raised - t0, written - raised, sent - written, t1 - sent].entries())
       this.spans[i]!.push(d);
+    // on the monotonic clock the CPU profiler stamps its samples with (ms), for `--presses`
+    if (this.kept) {
+      const toMono = Number(process.hrtime.bigint()) / 1e6 - (perfHooks.timeOrigin + perfHooks.now());
+      this.kept.push({ pressed: t0 + toMono, raised: raised + toMono, received: t1 + toMono });
+    }
   }
   print() {
     if (this.spans[0]!.length === 0) return;
@@ -412,25 +435,46 @@ async function alarmPairs(
     'alarm latency',
     b.pairs,
     async (i) => {
-      // with BENCH_PROFILE and the throughput section skipped: the platform's half of the first alarm pair
-      const run =
-        i === 0 && !(process.env.BENCH_ONLY ?? 'throughput').includes('throughput')
-          ? profiled
-          : (task: () => Promise<void>) => task();
+      // with BENCH_PROFILE and the throughput section skipped: the platform's half of the first alarm
+      // pair, its presses' times kept beside the profile (`profile-summary.ts --presses`)
+      const profile = process.env.BENCH_PROFILE;
+      const profiledHalf =
+        i === 0 && profile !== undefined && !(process.env.BENCH_ONLY ?? 'throughput').includes('throughput');
+      const run = profiledHalf ? profiled : (task: () => Promise<void>) => task();
       let lat: number[] = [];
       let held: number[] = [];
+      if (profiledHalf) steps.keep();
       await run(async () => {
         ({ lat, held } = await under(b.a.mqttUrl, d.load.a, true, () =>
           presses(SIZES.alarms, rig, 'platform', d.alarm, (h) => resolveOpen(b.a, h, rig), steps),
         ));
       });
+      if (profiledHalf) {
+        writeFileSync(`${profile}.presses.json`, JSON.stringify(steps.taken()));
+        console.log(
+          `  the slowest presses of the profiled half: npx tsx test/bench/profile-summary.ts ${profile} --presses=${profile}.presses.json`,
+        );
+      }
       for (const [i, q] of [0.5, 0.95, 0.99].entries()) p[i]!.platform.push(quantile(lat, q));
       for (const [i, x] of held.entries()) stall[i]!.platform.push(x);
     },
-    async () => {
-      const { lat, held } = await under(b.b.mqttUrl, d.load.b, false, () =>
-        presses(SIZES.alarms, rig, 'peer', d.alarm, async () => {}),
-      );
+    async (i) => {
+      // BENCH_PROFILE_PEER: the peer's half of the same pair, for a side-by-side look at the loop
+      const run =
+        i === 0 && !(process.env.BENCH_ONLY ?? 'throughput').includes('throughput')
+          ? (task: () => Promise<void>) =>
+              profiled(task, {
+                cpu: process.env.BENCH_PROFILE_PEER,
+                heap: process.env.BENCH_HEAP_PROFILE_PEER,
+              })
+          : (task: () => Promise<void>) => task();
+      let lat: number[] = [];
+      let held: number[] = [];
+      await run(async () => {
+        ({ lat, held } = await under(b.b.mqttUrl, d.load.b, false, () =>
+          presses(SIZES.alarms, rig, 'peer', d.alarm, async () => {}),
+        ));
+      });
       for (const [i, q] of [0.5, 0.95, 0.99].entries()) p[i]!.peer.push(quantile(lat, q));
       for (const [i, x] of held.entries()) stall[i]!.peer.push(x);
     },

@@ -85,11 +85,17 @@ export const envInt = (name: string, fallback: number): number => {
 };
 
 /**
- * Runs `task` under the V8 CPU profiler when BENCH_PROFILE names a file: the profile then holds
- * only the platform's half of a pair (summarise it with `profile-summary.ts`).
+ * Runs `task` under the V8 CPU profiler when BENCH_PROFILE names a file (or `files.cpu` does): the
+ * profile then holds only that half of a pair (summarise it with `profile-summary.ts`).
  */
-export async function profiled(task: () => Promise<void>): Promise<void> {
-  const file = process.env.BENCH_PROFILE;
+export async function profiled(
+  task: () => Promise<void>,
+  files: { cpu?: string | undefined; heap?: string | undefined } = {
+    cpu: process.env.BENCH_PROFILE,
+    heap: process.env.BENCH_HEAP_PROFILE,
+  },
+): Promise<void> {
+  const { cpu: file, heap } = files;
   if (!file) return task();
   const { Session } = await import('node:inspector/promises');
   const { writeFileSync } = await import('node:fs');
@@ -101,7 +107,6 @@ export async function profiled(task: () => Promise<void>): Promise<void> {
   if (us > 0) await session.post('Profiler.setSamplingInterval', { interval: us });
   await session.post('Profiler.start');
   // BENCH_HEAP_PROFILE: a file for where the same half's allocations were made (sampled, garbage included)
-  const heap = process.env.BENCH_HEAP_PROFILE;
   if (heap)
     await session.post('HeapProfiler.startSampling', {
       samplingInterval: 4096,
