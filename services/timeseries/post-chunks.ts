@@ -10,9 +10,24 @@ export interface PostAnswer {
 
 const MAX_ERROR_TEXT = 2_000;
 
+/**
+ * An idle kept-alive connection is closed after this long: a server or a proxy in between may close
+ * one it finds idle without a word, and a request sent on it then fails (undici, behind `fetch`,
+ * closes its idle ones after 4 s too).
+ */
+export const IDLE_SOCKET_MS = 4_000;
+
 /** A keep-alive agent for `url`'s protocol: give it to `postChunks`, destroy it on close. */
 export function agentFor(url: URL): HttpAgent {
-  return url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
+  return url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+}
+
+/** what `postChunks` is given besides the body */
+export interface PostOptions {
+  agent: HttpAgent;
+  headers: Record<string, string>;
+  timeoutMs: number;
 }
 
 /**
@@ -20,12 +35,24 @@ export function agentFor(url: URL): HttpAgent {
  * when the socket is full). Writing a whole batch (hundreds of KB) to a socket in one call made the
  * kernel copy and send all of it while the event loop waited (9 ms seen under the bench's load).
  * Rejects on a network error or after `timeoutMs`; a non-2xx answer resolves with its status.
+ *
+ * A request that fails on a kept-alive connection before any answer (the other end had closed it
+ * meanwhile) is sent once more on a new connection: for the body it is made for, a write of
+ * points that InfluxDB keeps one of per series and time, sending it twice stores the same.
  */
-export function postChunks(
-  url: URL,
-  chunks: readonly Buffer[],
-  o: { agent: HttpAgent; headers: Record<string, string>; timeoutMs: number },
-): Promise<PostAnswer> {
+export async function postChunks(url: URL, chunks: readonly Buffer[], o: PostOptions): Promise<PostAnswer> {
+  try {
+    return await postOnce(url, chunks, o);
+  } catch (err) {
+    if (!(err instanceof StaleSocketError)) throw err;
+    return postOnce(url, chunks, o);
+  }
+}
+
+/** a request failed, before any answer, on a connection kept alive from an earlier one */
+class StaleSocketError extends Error {}
+
+function postOnce(url: URL, chunks: readonly Buffer[], o: PostOptions): Promise<PostAnswer> {
   let length = 0;
   for (const c of chunks) length += c.length;
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -50,7 +77,16 @@ export function postChunks(
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    let answered = false;
+    req.on('response', () => {
+      answered = true;
+    });
+    req.on('error', (err) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!answered && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE'))
+        reject(new StaleSocketError(err.message, { cause: err }));
+      else reject(err);
+    });
     let i = 0;
     const next = (): void => {
       if (req.destroyed) return;
