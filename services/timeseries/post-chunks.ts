@@ -85,6 +85,9 @@ function postOnce(url: URL, chunks: readonly Buffer[], o: PostOptions): Promise<
       const code = (err as NodeJS.ErrnoException).code;
       if (!answered && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE'))
         reject(new StaleSocketError(err.message, { cause: err }));
+      // said as what it means for whoever reads the log, not as "the operation was aborted"
+      else if (err.name === 'AbortError')
+        reject(new Error(`no answer within ${o.timeoutMs} ms`, { cause: err }));
       else reject(err);
     });
     let i = 0;
