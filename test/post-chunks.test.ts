@@ -96,6 +96,21 @@ describe('postChunks: a body in chunks over a kept-alive connection', () => {
     expect(requests.length).toBe(1);
   });
 
+  it("waits for an answer slower than the agent's idle time, and closes the idle connection after it", async () => {
+    const { url, server: s } = await server((_req, res) => {
+      setTimeout(() => res.writeHead(204).end(), 600);
+    });
+    const agent = agentFor(url, 200);
+    closeAfter(s, agent);
+    const answer = await postChunks(url, chunks, { agent, headers: {}, timeoutMs: 5000 });
+    expect(answer.status).toBe(204);
+    // kept in the pool once answered, then closed when idle for 200 ms
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(Object.values(agent.freeSockets).flat().length).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(Object.values(agent.freeSockets).flat().length).toBe(0);
+  });
+
   it('gives up after its time when the server never answers', async () => {
     const { url, server: s } = await server(() => {});
     const agent = agentFor(url);

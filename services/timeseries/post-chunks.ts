@@ -17,9 +17,13 @@ const MAX_ERROR_TEXT = 2_000;
  */
 export const IDLE_SOCKET_MS = 4_000;
 
-/** A keep-alive agent for `url`'s protocol: give it to `postChunks`, destroy it on close. */
-export function agentFor(url: URL): HttpAgent {
-  const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
+/**
+ * A keep-alive agent for `url`'s protocol: give it to `postChunks`, destroy it on close. Its idle
+ * time closes only a connection waiting in its pool: a request slower to answer than that goes on
+ * (only `postChunks`' own time limit ends it).
+ */
+export function agentFor(url: URL, idleMs = IDLE_SOCKET_MS): HttpAgent {
+  const options = { keepAlive: true, timeout: idleMs };
   return url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
 }
 
