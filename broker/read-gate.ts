@@ -18,7 +18,9 @@
  * Nothing is lost or reordered: a deferred read is the same call, made later, exactly once, and a
  * read takes a connection's bytes from the front of its stream, so its packets are parsed in the order
  * they came whenever the reads run. A deferred read of a connection that has closed meanwhile reads
- * nothing. Whether a connection may carry an alarm is asked at each read, so a home that gets an alarm
+ * nothing. A read step called while the connection holds no unread bytes is made at once: it parses
+ * nothing (it only tells aedes the packets in hand are done), and putting it off would cost a turn
+ * of the queue per reading of every quiet device. Whether a connection may carry an alarm is asked at each read, so a home that gets an alarm
  * device has its gateway read at once from its next packet on. Unread bytes stay in the socket's
  * buffer and then the kernel's: a device that sends faster than its slices allow is slowed by TCP,
  * not by dropping anything.
@@ -39,7 +41,8 @@ type NextBatch = (err?: Error | null) => void;
 
 /** The part of an aedes client this gate touches. */
 export interface GateableClient {
-  conn: NodeJS.EventEmitter;
+  /** a stream: `readableLength` is what it holds unread (when it does not say, a read is put off) */
+  conn: NodeJS.EventEmitter & { readableLength?: number };
   _nextBatch?: NextBatch;
 }
 
@@ -79,6 +82,11 @@ export class ReadGate {
     client._nextBatch = (err) => {
       // an error, a closed gate or a client that may alarm: straight through, as aedes would
       if (err || this.closed || this.o.urgent(client)) return read(err);
+      // Nothing unread: the read would parse nothing, only count the packet aedes had in hand as
+      // done, so it is made now. Bytes that come later make the stream `readable`, and that read is
+      // put off as any other. (After each reading of a device that sends now and then, which is
+      // most devices, there is nothing to read: no turn of the queue for it.)
+      if (client.conn.readableLength === 0) return read();
       this.defer(read);
     };
     client.conn.removeListener('readable', read);

@@ -68,6 +68,28 @@ describe("routine devices' packets are read in slices, an alarm device's at once
     expect([...gated.acked].sort()).toEqual([...gated.heard].sort());
   });
 
+  it('a read step with nothing unread is made at once: one deferred read per reading that came, none after its PUBACK', async () => {
+    const f = await registryFixture(cleanup);
+    const [device] = await f.registry.provisionDevices([{ id: 'm1', homeId: 'h1', kinds: ['motion'] }]);
+    const broker = await bareBroker(f, cleanup, { readSliceMs: 1 });
+    const heard: number[] = [];
+    broker.onDeviceMessage((m) => {
+      heard.push(JSON.parse(m.payload.toString()).seq);
+      return Promise.resolve(true);
+    });
+    const clients = await connectDevices(broker.url, [device!], cleanup);
+    const client = clients.get('m1')!;
+    // connected: nothing was put off
+    expect(await f.metrics.value('tryghed_broker_reads_deferred_total')).toBe(0);
+    const n = 5;
+    for (let seq = 1; seq <= n; seq++)
+      await client.publishAsync(topics.readings('h1', 'm1'), reading('motion', seq), { qos: 1 });
+    expect(heard).toEqual([1, 2, 3, 4, 5]);
+    // each reading's bytes were read in a slice (the gate still holds routine reads back); the step
+    // after its PUBACK, with nothing unread, was not (before: two deferred reads a reading)
+    expect(await f.metrics.value('tryghed_broker_reads_deferred_total')).toBe(n);
+  });
+
   it('without the gate (MQTT_READ_SLICE_MS=0) the same button waits behind the routine packets', async () => {
     // the case the gate exists for, on the same set-up: the poll reads the sockets in the order
     // their packets arrived, and aedes handles each one as it reads it
@@ -145,6 +167,27 @@ describe('ReadGate', () => {
     expect(log).toEqual(['a1']);
     await turn();
     expect(log).toEqual(['a1', 'a2']);
+  });
+
+  it('a read step with nothing unread goes at once; one with bytes waiting, or a stream that does not say, is put off', async () => {
+    let deferred = 0;
+    const gate = new ReadGate({ urgent: () => false, counted: { inc: () => deferred++ } });
+    const log: string[] = [];
+    const a = fakeClient(log, 'a');
+    const conn = a.conn as typeof a.conn & { readableLength?: number };
+    gate.gate(a);
+    conn.readableLength = 0;
+    a._nextBatch!();
+    expect(log).toEqual(['a1']);
+    conn.readableLength = 12;
+    conn.emit('readable');
+    a._nextBatch!();
+    expect(log).toEqual(['a1']);
+    delete conn.readableLength;
+    a._nextBatch!();
+    expect(deferred).toBe(3);
+    await turn();
+    expect(log).toEqual(['a1', 'a2', 'a3', 'a4']);
   });
 
   it('leaves alone what is not an aedes client; close() reads what waits and lets the rest through', async () => {
