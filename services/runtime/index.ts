@@ -1,6 +1,7 @@
 export { type AlarmStep, type AlarmStepMessage, alarmStep, alarmStepChannel } from './alarm-steps.ts';
 export { type Clock, ManualClock, systemClock, type Timer } from './clock.ts';
 export * from './errors.ts';
+export { KeyedMac } from './keyed-mac.ts';
 export {
   LogBudget,
   type LogBudgetOptions,

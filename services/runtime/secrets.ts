@@ -1,6 +1,7 @@
-import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { KeyedMac } from './keyed-mac.ts';
 
 // People's passwords: stored as `scrypt$N$r$p$salt$hash` so parameters can be raised later.
 // N=2^14, r=8: ~30 ms and 16 MiB per check, OWASP's minimum for scrypt, because people choose
@@ -41,6 +42,7 @@ export function newSecret(): string {
 }
 
 const KEYED = 'hmac-sha256';
+const KEYED_PREFIX = `${KEYED}$`;
 const MIN_KEY_BYTES = 32;
 
 /**
@@ -65,10 +67,12 @@ export class DeviceSecretHasher {
   private readonly keyId: string;
   /** checked when a user name is unknown, so refusing it costs what refusing a known one does */
   private readonly dummy: string;
+  private readonly keyed: KeyedMac;
 
-  constructor(private readonly key: Buffer) {
+  constructor(key: Buffer) {
     if (key.length < MIN_KEY_BYTES)
       throw new Error(`the device secret key needs ${MIN_KEY_BYTES} bytes or more`);
+    this.keyed = new KeyedMac(key);
     this.keyId = createHash('sha256')
       .update('tryghed device secret key id:')
       .update(key)
@@ -84,7 +88,7 @@ export class DeviceSecretHasher {
 
   hash(secret: string): string {
     const salt = randomBytes(16);
-    return `${KEYED}$${this.keyId}$${salt.toString('base64url')}$${this.mac(salt, secret).toString('base64url')}`;
+    return `${KEYED}$${this.keyId}$${salt.toString('base64url')}$${this.keyed.of(salt, secret).toString('base64url')}`;
   }
 
   /**
@@ -103,27 +107,23 @@ export class DeviceSecretHasher {
    */
   verifyNow(secret: string, stored: string | undefined): SecretCheck | null {
     if (stored?.startsWith('scrypt$')) return null;
-    const [scheme, keyId, salt, mac] = (stored ?? this.dummy).split('$');
-    if (scheme !== KEYED || !keyId || !salt || !mac) {
+    const hash = stored ?? this.dummy;
+    // `hmac-sha256$keyId$salt$mac`, its fields found in place (no split, nothing decoded into new buffers)
+    const k = KEYED_PREFIX.length;
+    const s = hash.startsWith(KEYED_PREFIX) ? hash.indexOf('$', k) + 1 : 0;
+    const m = s > k + 1 ? hash.indexOf('$', s) + 1 : 0;
+    if (m <= s + 1 || m >= hash.length || hash.includes('$', m)) {
       this.verifyDummy(secret);
       return 'mismatch';
     }
-    const expected = Buffer.from(mac, 'base64url');
-    const actual = this.mac(Buffer.from(salt, 'base64url'), secret);
-    const equal = expected.length === actual.length && timingSafeEqual(expected, actual);
-    if (keyId !== this.keyId) return 'other_key';
+    const equal = this.keyed.matches(hash.slice(s, m - 1), secret, hash.slice(m));
+    if (s - 1 - k !== this.keyId.length || !hash.startsWith(this.keyId, k)) return 'other_key';
     return equal && stored !== undefined ? 'match' : 'mismatch';
   }
 
   private verifyDummy(secret: string): void {
     const [, , salt, mac] = this.dummy.split('$');
-    const expected = Buffer.from(mac ?? '', 'base64url');
-    const actual = this.mac(Buffer.from(salt ?? '', 'base64url'), secret);
-    if (expected.length === actual.length) timingSafeEqual(expected, actual);
-  }
-
-  private mac(salt: Buffer, secret: string): Buffer {
-    return createHmac('sha256', this.key).update(salt).update(secret, 'utf8').digest();
+    this.keyed.matches(salt ?? '', secret, mac ?? '');
   }
 }
 

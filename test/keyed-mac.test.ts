@@ -1,0 +1,98 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { DeviceSecretHasher, KeyedMac, newSecret } from '../services/runtime/index.ts';
+
+const reference = (key: Buffer, salt: Buffer, message: string) =>
+  createHmac('sha256', key).update(salt).update(message, 'utf8').digest();
+
+describe('KeyedMac: HMAC-SHA-256 under one key, checked in place', () => {
+  // 85 UTF-16 units is the longest message checked in place; 86 goes the ordinary way
+  const messages = [
+    '',
+    newSecret(),
+    'Æblegrød på 3. sal ✓',
+    '🚨 alarm',
+    '\uD800 a lone surrogate',
+    'x'.repeat(85),
+    '€'.repeat(85),
+    'x'.repeat(86),
+    'y'.repeat(500),
+  ];
+  // longer than SHA-256's 64-byte block: the key is hashed first (RFC 2104)
+  const keys = [32, 64, 65, 100].map((n) => randomBytes(n));
+  // 64 bytes is the longest salt decoded in place
+  const salts = [0, 16, 64, 65].map((n) => randomBytes(n));
+
+  it('matches exactly what createHmac makes, for every key length, salt and message', () => {
+    for (const key of keys) {
+      const mac = new KeyedMac(key);
+      for (const salt of salts)
+        for (const message of messages) {
+          const right = reference(key, salt, message);
+          expect(mac.of(salt, message).equals(right)).toBe(true);
+          const saltText = salt.toString('base64url');
+          expect(mac.matches(saltText, message, right.toString('base64url'))).toBe(true);
+          // one unit more or less in the message, another salt, another MAC: no
+          expect(mac.matches(saltText, `${message}.`, right.toString('base64url'))).toBe(false);
+          expect(
+            mac.matches(randomBytes(16).toString('base64url'), message, right.toString('base64url')),
+          ).toBe(false);
+          const flipped = Buffer.from(right);
+          flipped[31]! ^= 1;
+          expect(mac.matches(saltText, message, flipped.toString('base64url'))).toBe(false);
+        }
+    }
+  });
+
+  it('a MAC that is not 43 base64url characters is judged as decoded: padding is fine, junk and truncation are not', () => {
+    const key = randomBytes(32);
+    const mac = new KeyedMac(key);
+    const salt = randomBytes(16);
+    const right = reference(key, salt, 'secret');
+    const text = right.toString('base64url');
+    expect(mac.matches(salt.toString('base64url'), 'secret', `${text}=`)).toBe(true);
+    expect(mac.matches(salt.toString('base64url'), 'secret', text.slice(0, 42))).toBe(false);
+    expect(mac.matches(salt.toString('base64url'), 'secret', `${text.slice(0, 42)}!`)).toBe(false);
+    expect(mac.matches(salt.toString('base64url'), 'secret', '')).toBe(false);
+  });
+
+  it('keeps nothing of a secret after a check: the buffers it decodes into are zeroed', () => {
+    const key = randomBytes(32);
+    const mac = new KeyedMac(key);
+    const salt = randomBytes(16);
+    const secret = newSecret();
+    expect(
+      mac.matches(salt.toString('base64url'), secret, reference(key, salt, secret).toString('base64url')),
+    ).toBe(true);
+    const held = mac as unknown as { inner: Buffer; outer: Buffer };
+    expect(held.inner.subarray(64).every((b) => b === 0)).toBe(true);
+    expect(held.outer.subarray(64).every((b) => b === 0)).toBe(true);
+    // the padded key stays: it is what makes the next check cheap
+    expect(held.inner.subarray(0, 64).some((b) => b !== 0x36)).toBe(true);
+  });
+});
+
+describe('DeviceSecretHasher reads a stored hash in place', () => {
+  it('a hash that is not four fields of the keyed kind is a mismatch, never a match', () => {
+    const hasher = DeviceSecretHasher.ephemeral();
+    const secret = newSecret();
+    const stored = hasher.hash(secret);
+    const [scheme, keyId, salt, mac] = stored.split('$');
+    expect(hasher.verifyNow(secret, stored)).toBe('match');
+    for (const broken of [
+      `${stored}$more`,
+      `${scheme}$$${salt}$${mac}`,
+      `${scheme}$${keyId}$$${mac}`,
+      `${scheme}$${keyId}$${salt}$`,
+      `${scheme}$${keyId}$${salt}`,
+      `hmac-sha512$${keyId}$${salt}$${mac}`,
+      '',
+    ])
+      expect(hasher.verifyNow(secret, broken)).toBe('mismatch');
+    // another key id of the same length, or another length: stored under another key
+    expect(hasher.verifyNow(secret, `${scheme}$00000000$${salt}$${mac}`)).toBe(
+      keyId === '00000000' ? 'match' : 'other_key',
+    );
+    expect(hasher.verifyNow(secret, `${scheme}$${keyId}0$${salt}$${mac}`)).toBe('other_key');
+  });
+});
