@@ -20,10 +20,10 @@
  * they came whenever the reads run. A deferred read of a connection that has closed meanwhile reads
  * nothing. A read step called while the connection holds no unread bytes is made at once: it parses
  * nothing (it only tells aedes the packets in hand are done), and putting it off would cost a turn
- * of the queue per reading of every quiet device. Whether a connection may carry an alarm is asked at each read, so a home that gets an alarm
- * device has its gateway read at once from its next packet on. Unread bytes stay in the socket's
- * buffer and then the kernel's: a device that sends faster than its slices allow is slowed by TCP,
- * not by dropping anything.
+ * of the queue per reading of every quiet device. Whether a connection may carry an alarm is asked
+ * at each read, so a home that gets an alarm device has its gateway read at once from its next
+ * packet on. Unread bytes stay in the socket's buffer and then the kernel's: a device that sends
+ * faster than its slices allow is slowed by TCP, not by dropping anything.
  *
  * This relies on aedes 1.x's client internals: its read step is `client._nextBatch`, installed as the
  * connection's `readable` listener and passed as every packet's done callback
