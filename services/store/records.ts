@@ -1,4 +1,4 @@
-import { type Selectable, sql } from 'kysely';
+import { type Insertable, type Selectable, sql } from 'kysely';
 import type {
   Alert,
   AlertEvent,
@@ -9,6 +9,7 @@ import type {
 import { type Clock, conflict, notFound, systemClock } from '../runtime/index.ts';
 import { leaseHeld } from './leases.ts';
 import type { Db } from './open.ts';
+import { PreparedQuery } from './prepared.ts';
 import type { Engine, Tables } from './tables.ts';
 import type {
   AlertRepository,
@@ -159,15 +160,41 @@ export const activeAlertQuery = (db: Db, homeId: string, rule: string) =>
     .where('rule', '=', rule)
     .where('state', '<>', sql.lit('resolved'));
 
+/** The statements an alarm's alert is written with, compiled once (`prepared.ts`). */
+const activeAlert = new PreparedQuery((db: Db, v: { homeId: string; rule: string }) =>
+  activeAlertQuery(db, v.homeId, v.rule),
+);
+const insertAlert = new PreparedQuery((db: Db, row: Insertable<Tables['alerts']>) =>
+  db.insertInto('alerts').values(row),
+);
+const insertAlertEvent = new PreparedQuery((db: Db, row: Insertable<Tables['alert_events']>) =>
+  db.insertInto('alert_events').values(row).returning('seq'),
+);
+/** written only if the alert is still the version it was read as */
+const updateAlertVersion = new PreparedQuery(
+  (db: Db, v: ReturnType<typeof alertColumns> & { id: string; expected: number }) => {
+    const { id, expected, ...columns } = v;
+    return db
+      .updateTable('alerts')
+      .set({ ...columns, version: sql<number>`version + 1` })
+      .where('id', '=', id)
+      .where('version', '=', expected);
+  },
+);
+
 export function alerts(db: Db, engine: Engine, clock: Clock = systemClock): AlertRepository {
   // an event tells what the alert became, as people see it: without the row version
   const record = async (trx: Db, written: Alert, type: AlertEvent['type']): Promise<AlertEvent> => {
     const { version: _version, ...a } = written;
-    const { seq } = await trx
-      .insertInto('alert_events')
-      .values({ alert_id: a.id, home_id: a.homeId, type, alert: JSON.stringify(a), at: clock.now() })
-      .returning('seq')
-      .executeTakeFirstOrThrow();
+    const { rows } = await insertAlertEvent.execute(trx, engine, {
+      alert_id: a.id,
+      home_id: a.homeId,
+      type,
+      alert: JSON.stringify(a),
+      at: clock.now(),
+    });
+    const seq = rows[0]?.seq;
+    if (seq === undefined) throw new Error('an alert event was written without its number');
     return { seq, type, alert: a };
   };
   const inOrder = async (trx: Db) => {
@@ -178,21 +205,18 @@ export function alerts(db: Db, engine: Engine, clock: Clock = systemClock): Aler
       try {
         return await db.transaction().execute(async (trx) => {
           await inOrder(trx);
-          await trx
-            .insertInto('alerts')
-            .values({
-              ...alertColumns(alert),
-              id: alert.id,
-              home_id: alert.homeId,
-              rule: alert.rule,
-              category: alert.category,
-              audience: alert.audience,
-              opened_at: alert.openedAt,
-              legal_basis: alert.legalBasis ? JSON.stringify(alert.legalBasis) : null,
-              test: alert.test ? 1 : 0,
-              version: 0,
-            })
-            .execute();
+          await insertAlert.execute(trx, engine, {
+            ...alertColumns(alert),
+            id: alert.id,
+            home_id: alert.homeId,
+            rule: alert.rule,
+            category: alert.category,
+            audience: alert.audience,
+            opened_at: alert.openedAt,
+            legal_basis: alert.legalBasis ? JSON.stringify(alert.legalBasis) : null,
+            test: alert.test ? 1 : 0,
+            version: 0,
+          });
           return record(trx, alert, 'opened');
         });
       } catch (err) {
@@ -209,13 +233,20 @@ export function alerts(db: Db, engine: Engine, clock: Clock = systemClock): Aler
         // Written only if the alert is still the version it was read as: of two processes changing
         // one alert at once, the second is refused instead of overwriting the first.
         const expected = alert.version;
-        let q = trx
-          .updateTable('alerts')
-          .set({ ...alertColumns(alert), version: sql<number>`version + 1` })
-          .where('id', '=', alert.id);
-        if (expected !== undefined) q = q.where('version', '=', expected);
-        const written = await q.executeTakeFirst();
-        if (Number(written.numUpdatedRows) === 0) {
+        let updated: bigint | undefined;
+        if (expected !== undefined)
+          ({ numAffectedRows: updated } = await updateAlertVersion.execute(trx, engine, {
+            ...alertColumns(alert),
+            id: alert.id,
+            expected,
+          }));
+        else
+          ({ numUpdatedRows: updated } = await trx
+            .updateTable('alerts')
+            .set({ ...alertColumns(alert), version: sql<number>`version + 1` })
+            .where('id', '=', alert.id)
+            .executeTakeFirst());
+        if (Number(updated ?? 0) === 0) {
           const exists = await trx
             .selectFrom('alerts')
             .select('id')
@@ -232,7 +263,7 @@ export function alerts(db: Db, engine: Engine, clock: Clock = systemClock): Aler
       return r ? toAlert(r) : null;
     },
     async findActive(homeId, rule) {
-      const r = await activeAlertQuery(db, homeId, rule).executeTakeFirst();
+      const [r] = (await activeAlert.execute(db, engine, { homeId, rule })).rows;
       return r ? toAlert(r) : null;
     },
     async list(filter = {}) {
