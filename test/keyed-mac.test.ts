@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DeviceSecretHasher, KeyedMac, newSecret } from '../services/runtime/index.ts';
+import { SHA256_HERE_AGREES } from '../services/runtime/keyed-mac.ts';
 
 const reference = (key: Buffer, salt: Buffer, message: string) =>
   createHmac('sha256', key).update(salt).update(message, 'utf8').digest();
@@ -56,19 +57,46 @@ describe('KeyedMac: HMAC-SHA-256 under one key, checked in place', () => {
     expect(mac.matches(salt.toString('base64url'), 'secret', '')).toBe(false);
   });
 
-  it('keeps nothing of a secret after a check: the buffers it decodes into are zeroed', () => {
+  it('keeps nothing of a secret after a check: its buffers and scratch words are zeroed', () => {
     const key = randomBytes(32);
     const mac = new KeyedMac(key);
     const salt = randomBytes(16);
     const secret = newSecret();
-    expect(
-      mac.matches(salt.toString('base64url'), secret, reference(key, salt, secret).toString('base64url')),
-    ).toBe(true);
-    const held = mac as unknown as { inner: Buffer; outer: Buffer };
-    expect(held.inner.subarray(64).every((b) => b === 0)).toBe(true);
-    expect(held.outer.subarray(64).every((b) => b === 0)).toBe(true);
-    // the padded key stays: it is what makes the next check cheap
-    expect(held.inner.subarray(0, 64).some((b) => b !== 0x36)).toBe(true);
+    const held = mac as unknown as Record<'data' | 'last' | 'actual' | 'expected', Buffer> &
+      Record<'state' | 'words' | 'innerStart' | 'outerStart', Int32Array>;
+    const innerStart = Int32Array.from(held.innerStart);
+    for (const right of [true, false]) {
+      const expected = right ? reference(key, salt, secret) : randomBytes(32);
+      expect(mac.matches(salt.toString('base64url'), secret, expected.toString('base64url'))).toBe(right);
+      for (const name of ['data', 'last', 'actual', 'expected', 'state', 'words'] as const)
+        expect(held[name].every((b) => b === 0)).toBe(true);
+    }
+    // the states after the padded key stay: they are what makes the next check cheap
+    expect(held.innerStart).toEqual(innerStart);
+    expect(held.innerStart.some((w) => w !== 0)).toBe(true);
+    expect(held.outerStart.some((w) => w !== 0)).toBe(true);
+  });
+
+  it('computes SHA-256 itself as OpenSSL does, for every length it checks in place', () => {
+    expect(SHA256_HERE_AGREES).toBe(true);
+    // every salt length 0..64 and message length 0..85 (ASCII, so bytes = units), and UTF-8 of
+    // every width up to 255 bytes: each crossing of a block and of the padding's room is met
+    const key = randomBytes(32);
+    const mac = new KeyedMac(key);
+    for (let saltBytes = 0; saltBytes <= 64; saltBytes += 1)
+      for (let units = 0; units <= 85; units += saltBytes % 7 === 0 ? 1 : 13) {
+        const salt = randomBytes(saltBytes);
+        const message = randomBytes(units).toString('base64url').slice(0, units).padEnd(units, 'x');
+        const right = reference(key, salt, message).toString('base64url');
+        expect(mac.matches(salt.toString('base64url'), message, right)).toBe(true);
+      }
+    for (const unit of ['a', 'æ', '€', '🚨'])
+      for (let n = 1; n * unit.length <= 85; n += 3) {
+        const salt = randomBytes(64);
+        const message = unit.repeat(n);
+        const right = reference(key, salt, message).toString('base64url');
+        expect(mac.matches(salt.toString('base64url'), message, right)).toBe(true);
+      }
   });
 });
 
