@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { careRecordNotice } from '../services/care-record/index.ts';
 import type { AlertCandidate, Severity } from '../services/domain/index.ts';
 import { EscalationService } from '../services/escalation/index.ts';
@@ -62,6 +62,7 @@ describe.each(ENGINES)('escalation: never silent (%s)', (engine) => {
     escalation = new EscalationService({
       outbox,
       alerts: f.alerts,
+      store: f.store,
       events: f.events,
       registry: f.registry,
       clock: f.clock,
@@ -259,6 +260,66 @@ describe.each(ENGINES)('escalation: never silent (%s)', (engine) => {
     expect(await f.alerts.get(high.id)).toMatchObject({ state: 'acknowledged', repeats: 1 });
   });
 
+  it('an alert taken on before its first deadline writes nothing of its escalation to the store', async () => {
+    await start();
+    const cancel = vi.spyOn(outbox, 'cancelForAlert');
+    const alert = await raise(candidate('critical', { rule: 'alarm_button' }));
+    // its first deadline is what a restart works out from the alert itself: not written
+    expect(await f.store.escalationDeadlines.all()).toEqual([]);
+    await at(10_000);
+    await f.alerts.acknowledge(alert.id, staff);
+    await escalation.idle();
+    // nothing was paged, so there is nothing to cancel
+    expect(cancel).not.toHaveBeenCalled();
+    expect(await f.store.escalationDeadlines.all()).toEqual([]);
+    // still never silent: pressed again, it is armed again and kept (it counts from the repeat)
+    await raise(candidate('critical', { rule: 'alarm_button', at: f.clock.now() }));
+    expect(await f.store.escalationDeadlines.all()).toMatchObject([
+      { alertId: alert.id, dueAt: t0 + 70_000 },
+    ]);
+    await at(70_000);
+    expect(team.received).toHaveLength(1);
+    await f.alerts.resolve(alert.id, staff, { outcome: 'false_alarm', note: '' });
+    await escalation.idle();
+    // paged now: its pages still waiting are cancelled, and its kept deadline is gone
+    expect(cancel).toHaveBeenCalledTimes(1);
+    expect(await f.store.escalationDeadlines.all()).toEqual([]);
+  });
+
+  it('after a restart, an alarm open again after acknowledgement still counts from its repeat', async () => {
+    await start();
+    const alert = await raise(candidate('critical', { rule: 'alarm_button' }));
+    await at(10_000);
+    await f.alerts.acknowledge(alert.id, staff);
+    await at(600_000);
+    await raise(candidate('critical', { rule: 'alarm_button', at: f.clock.now() }));
+    // the platform restarts before the repeat's deadline; the alert says it opened at 0
+    await escalation.stop();
+    await outbox.stop();
+    f.clock.set(t0 + 610_000);
+    await start();
+    await at(659_999);
+    expect(team.received).toHaveLength(0);
+    await at(660_000);
+    expect(team.received).toHaveLength(1);
+  });
+
+  it('after a restart, handling an alert cancels the pages it had waiting from before', async () => {
+    await fallback.close();
+    fallback = await startReceiver(() => 503);
+    watching = new Set(['another-team']);
+    await start();
+    const alert = await raise(candidate('critical'));
+    const page = (await outbox.notDelivered(alert.id)).find((r) => r.channel === 'webhook:fallback');
+    expect(page).toMatchObject({ state: 'pending', alertId: alert.id });
+    await escalation.stop();
+    await outbox.stop();
+    await start();
+    await f.alerts.resolve(alert.id, staff, { outcome: 'real_incident', note: '' });
+    await escalation.idle();
+    expect((await outbox.byKey(page!.idempotencyKey))?.state).toBe('cancelled');
+  });
+
   it('caps how often the fallback is reminded, but keeps reminding', async () => {
     await start({ renotifyMinMs: 150 * SECOND });
     await raise(candidate('critical'));
@@ -447,6 +508,7 @@ describe.each(ENGINES)('escalation: never silent (%s)', (engine) => {
     escalation = new EscalationService({
       outbox,
       alerts: f.alerts,
+      store: f.store,
       events: f.events,
       registry: f.registry,
       clock: f.clock,

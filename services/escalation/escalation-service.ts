@@ -118,6 +118,13 @@ interface Armed {
   watchFrom: number;
   /** when it is due next (clock ms) */
   dueAt: number;
+  /**
+   * a deadline row may be in the store for it: not for an alert armed at its opening, whose first
+   * deadline a restart works out from the alert itself, until its deadline is kept
+   */
+  kept: boolean;
+  /** a page of it may be in the outbox: sent by this process, or from before a restart or takeover */
+  paged: boolean;
 }
 
 const DEFAULT_RECONNECT_GRACE_MS = 15_000;
@@ -343,7 +350,7 @@ export class EscalationService {
       case 'opened':
         // an alert shown before the store took it is armed already; its stored 'opened' comes later
         if (this.runs(event.alert.homeId) && !this.armed.has(event.alert.id))
-          this.track(this.opened(event.alert));
+          this.track(this.opened(event.alert, true));
         break;
       case 'acknowledged':
       case 'resolved':
@@ -352,14 +359,19 @@ export class EscalationService {
       case 'repeated':
         // a critical alert pressed again after acknowledgement is open again: its deadline runs anew
         if (event.alert.state === 'open' && !this.armed.has(event.alert.id) && this.runs(event.alert.homeId))
-          this.track(this.opened({ ...event.alert, openedAt: event.alert.lastSeenAt }));
+          this.track(this.opened({ ...event.alert, openedAt: event.alert.lastSeenAt }, false));
         break;
       default:
       // escalated, notified: our own changes need nothing; a repeat of an open alert keeps its deadline
     }
   }
 
-  private async opened(alert: Alert): Promise<void> {
+  /**
+   * `atOpening`: armed as the alert opened, so its first deadline is what a restart works out from
+   * the stored alert (opened + one deadline, level 0) and is not written; an alert open again after
+   * acknowledgement counts from its repeat, which the store does not say, so that deadline is kept.
+   */
+  private async opened(alert: Alert, atOpening: boolean): Promise<void> {
     // A test alert never pages anyone: it is not armed at all.
     if (alert.test) return;
     if (alert.audience === 'technical') {
@@ -373,7 +385,8 @@ export class EscalationService {
     const a = this.arm(alert, 0, 0);
     if (!a) return;
     this.schedule(a, alert.openedAt + a.deadline);
-    this.keepDeadline(a);
+    // an alert open again keeps its escalation level in the store too: re-armed at 0, it says so
+    if (!atOpening || alert.escalationLevel !== 0) this.keepDeadline(a);
     if (a.severity === 'critical') {
       const degraded = this.o.health.degraded();
       if (degraded.length > 0) await this.toFallback(a, { kind: 'degraded', reasons: degraded });
@@ -390,6 +403,9 @@ export class EscalationService {
     if (alert.test || alert.audience !== 'care') return;
     const a = this.arm(alert, alert.escalationLevel, graceUntil);
     if (!a) return;
+    // from before the restart: its row and its pages may be there
+    a.kept = true;
+    a.paged = true;
     if (kept && kept.level === a.level) {
       a.reminders = kept.reminders;
       this.schedule(a, kept.dueAt);
@@ -432,6 +448,8 @@ export class EscalationService {
       sending: 0,
       stop: new AbortController(),
       watchFrom,
+      kept: false,
+      paged: false,
     };
   }
 
@@ -442,9 +460,10 @@ export class EscalationService {
     this.criticalBelowFallback.delete(id);
     a.stop.abort();
     this.armedGauge.set(this.armed.size);
-    this.forgetDeadline(id);
+    // an alert taken on before its first deadline left nothing in the store to forget or cancel
+    if (a.kept) this.forgetDeadline(id);
     // its pages still waiting in the outbox are not needed any more (only ours: never a care-record push)
-    this.track(this.o.outbox.cancelForAlert(id, `alert_${why}`, this.pageChannels(a.homeId)));
+    if (a.paged) this.track(this.o.outbox.cancelForAlert(id, `alert_${why}`, this.pageChannels(a.homeId)));
     if (a.level > 0) this.o.logger.info({ alertId: id, level: a.level, why }, 'escalation stopped');
   }
 
@@ -523,6 +542,7 @@ export class EscalationService {
   private keepDeadline(a: Armed): void {
     const store = this.o.store?.escalationDeadlines;
     if (!store || !this.armed.has(a.id)) return;
+    a.kept = true;
     const row = {
       alertId: a.id,
       dueAt: a.dueAt,
@@ -649,6 +669,7 @@ export class EscalationService {
     reason: NoticeReason,
     reminder = 0,
   ): void {
+    a.paged = true;
     const notice: AlertNotice = {
       alertId: a.id,
       homeId: a.homeId,
