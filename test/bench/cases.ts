@@ -331,17 +331,42 @@ async function presses(
 }
 
 /**
+ * The open alerts of each home, as staff see them on their board: a care worker resolves the alert
+ * shown to them, by its id, without asking the platform for a list first. Heard from the platform's
+ * own alert events (in this process), so the bench needs no query of its own per press.
+ */
+const openAlerts = new WeakMap<PlatformSide, Map<string, Set<string>>>();
+
+function openAlertsOf(a: PlatformSide): Map<string, Set<string>> {
+  let homes = openAlerts.get(a);
+  if (homes) return homes;
+  const known = new Map<string, Set<string>>();
+  homes = known;
+  openAlerts.set(a, known);
+  a.platform.events.on('alert/changed', ({ type, alert }) => {
+    const ids = known.get(alert.homeId) ?? new Set<string>();
+    if (type === 'resolved') ids.delete(alert.id);
+    else ids.add(alert.id);
+    known.set(alert.homeId, ids);
+  });
+  return known;
+}
+
+/**
  * Resolves the home's open alert and waits until the rig's screens were told, so the next press does
  * not race the resolution's own work (its store read and broadcast), which the relay does not have.
+ * By the ids heard on the board; asked of the store only when none was heard (the first press).
  */
 async function resolveOpen(a: PlatformSide, homeId: string, rig?: AlarmRig): Promise<void> {
-  const open = await a.platform.alerts.list({ homeIds: [homeId], states: ['open', 'acknowledged'] });
-  for (const alert of open)
-    await a.platform.alerts.resolve(
-      alert.id,
-      { id: 'bench', role: 'staff' },
-      { outcome: 'false_alarm', note: '' },
-    );
+  const heard = openAlertsOf(a).get(homeId);
+  const ids =
+    heard && heard.size > 0
+      ? [...heard]
+      : (await a.platform.alerts.list({ homeIds: [homeId], states: ['open', 'acknowledged'] })).map(
+          (alert) => alert.id,
+        );
+  for (const id of ids)
+    await a.platform.alerts.resolve(id, { id: 'bench', role: 'staff' }, { outcome: 'false_alarm', note: '' });
   await rig?.send({ cmd: 'settled', side: 'platform', homeId });
 }
 
