@@ -106,11 +106,13 @@ export async function profiled(
   const us = envInt('BENCH_PROFILE_US', 0);
   if (us > 0) await session.post('Profiler.setSamplingInterval', { interval: us });
   await session.post('Profiler.start');
-  // BENCH_HEAP_PROFILE: a file for where the same half's allocations were made (sampled, garbage included)
+  // BENCH_HEAP_PROFILE: a file for where the same half's allocations were made (sampled, garbage
+  // included); with BENCH_HEAP_PROMOTED set, only what outlived the young generation's collections
+  // (promoted to the old generation, where it makes the full collections)
   if (heap)
     await session.post('HeapProfiler.startSampling', {
       samplingInterval: 4096,
-      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMinorGC: !process.env.BENCH_HEAP_PROMOTED,
       includeObjectsCollectedByMajorGC: true,
     });
   try {
