@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../services/runtime/index.ts';
 import { openStore, type Store } from '../services/store/index.ts';
 import { tempDir } from './harness/index.ts';
@@ -10,6 +10,7 @@ describe('the store stamps time with the clock it is given', () => {
     await store?.close();
     store = undefined;
   });
+  afterAll(() => dir.remove());
 
   it('a home, device or user created without a time gets the injected clock, not the wall clock', async () => {
     const clock = new ManualClock(Date.UTC(2031, 4, 6, 7, 8, 9));
